@@ -1,0 +1,49 @@
+package io.keyrotor.hsm;
+
+import java.util.Set;
+
+/**
+ * The boundary to a node's hardware security module.
+ *
+ * <p>A zone master key (ZMK) never leaves the HSM: key-encryption keys (KEKs) are wrapped and
+ * unwrapped inside it, and only wrapped bytes cross this interface outwards. Implementations are
+ * thread-safe. Every failure is an {@link HsmException} with a {@link HsmException.Reason}; no
+ * exception message ever contains key material.
+ */
+public interface Hsm extends AutoCloseable {
+
+  /** What this HSM is: kind, module, token and the wrapping mechanisms in use. */
+  HsmDescription describe();
+
+  /** Zones whose master key this HSM holds (at any version), sorted. */
+  Set<String> zones();
+
+  /**
+   * The newest master key version of {@code zone}, the one {@link #wrap} uses.
+   *
+   * @throws HsmException with {@code ZONE_NOT_HELD} if this HSM has no master key for the zone
+   */
+  int currentZoneMasterKeyVersion(String zone) throws HsmException;
+
+  /**
+   * Wraps {@code key} under the current master key of {@code zone}, with the strongest mechanism
+   * this HSM supports. The caller keeps ownership of {@code key}.
+   */
+  WrappedKey wrap(String zone, SecretKeyBytes key) throws HsmException;
+
+  /**
+   * Unwraps a key wrapped by any HSM that holds the same zone master key version, with the
+   * mechanism recorded in {@code wrapped}. The caller owns (and must destroy) the result.
+   *
+   * @throws HsmException with {@code UNWRAP_FAILED} if the bytes fail their integrity check
+   *     (tampered, wrong zone or wrong master key version), never silently another key
+   */
+  SecretKeyBytes unwrap(WrappedKey wrapped) throws HsmException;
+
+  /** Random bytes from the HSM's generator (or the platform's strong CSPRNG in software). */
+  byte[] randomBytes(int count) throws HsmException;
+
+  /** Releases sessions and handles. Never throws. */
+  @Override
+  void close();
+}
