@@ -1,0 +1,66 @@
+package io.keyrotor.storage;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Every RocksDB column family, declared once with a stable name. Renaming one is a storage format
+ * change.
+ */
+public enum Schema {
+  /** Applied position, last command time, audit chain head, state digest accumulator. */
+  META("meta", false),
+  /** Key name -> KeyRecord. */
+  KEYS("keys", true),
+  /** Node id -> NodeRecord (what each node told the cluster about itself). */
+  NODES("nodes", true),
+  /** Request id -> RequestRecord, so a retried write applies once. */
+  REQUESTS("requests", true),
+  /** (time millis, request id) -> empty: the eviction order of REQUESTS. */
+  REQUEST_EXPIRY("request_expiry", false),
+  /** Log index -> AuditRecord: the tamper-evident audit chain. */
+  AUDIT("audit", false);
+
+  private final String columnFamilyName;
+  private final boolean inDigest;
+
+  Schema(String columnFamilyName, boolean inDigest) {
+    this.columnFamilyName = columnFamilyName;
+    this.inDigest = inDigest;
+  }
+
+  public byte[] columnFamilyNameBytes() {
+    return columnFamilyName.getBytes(StandardCharsets.UTF_8);
+  }
+
+  public String columnFamilyName() {
+    return columnFamilyName;
+  }
+
+  /**
+   * Whether this family's entries are summed into the state digest. REQUEST_EXPIRY mirrors REQUESTS
+   * and AUDIT is covered by the audit chain head, so both are left out.
+   */
+  public boolean inDigest() {
+    return inDigest;
+  }
+
+  static List<Schema> all() {
+    return List.of(values());
+  }
+
+  /** Keys of the META family. */
+  static final class MetaKey {
+    static final byte[] APPLIED_POSITION = bytes("applied_position");
+    static final byte[] LAST_COMMAND_TIME = bytes("last_command_time_unix_millis");
+    static final byte[] AUDIT_HEAD = bytes("audit_head");
+    static final byte[] DIGEST_SUM = bytes("digest_sum");
+    static final byte[] FORMAT_VERSION = bytes("format_version");
+
+    private MetaKey() {}
+
+    private static byte[] bytes(String s) {
+      return s.getBytes(StandardCharsets.UTF_8);
+    }
+  }
+}

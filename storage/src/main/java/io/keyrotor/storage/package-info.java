@@ -1,0 +1,6 @@
+/**
+ * The replicated state of keyrotor: its model, the deterministic transition from a command to its
+ * effects, and its persistence in RocksDB (one WriteBatch per command, holding the state change,
+ * the applied position and the audit record). Knows nothing of Raft, gRPC, clocks or HSMs.
+ */
+package io.keyrotor.storage;
