@@ -76,6 +76,11 @@ public final class KeyStateStore implements AutoCloseable {
   private final Transitions transitions =
       new Transitions(name -> Optional.ofNullable(keys.get(name)));
 
+  /** Readers on other threads hold it around RocksDB calls; close takes it exclusively. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock dbLock =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+  private volatile boolean closed;
   private volatile AppliedPosition applied;
   private volatile long lastCommandTimeMillis;
   private volatile byte[] auditHead;
@@ -163,7 +168,11 @@ public final class KeyStateStore implements AutoCloseable {
       Files.createDirectories(directory);
       try (Stream<Path> files = Files.list(checkpoint)) {
         for (Path file : (Iterable<Path>) files::iterator) {
-          Path target = directory.resolve(file.getFileName().toString());
+          String fileName = file.getFileName().toString();
+          if (fileName.endsWith(".md5")) {
+            continue; // checksums written by the snapshot transfer, not part of the database
+          }
+          Path target = directory.resolve(fileName);
           if (file.getFileName().toString().endsWith(".sst")) {
             try {
               Files.createLink(target, file);
@@ -322,7 +331,8 @@ public final class KeyStateStore implements AutoCloseable {
   /** Audit records from {@code fromIndex} on, at most {@code limit}. */
   public List<AuditRecord> audit(long fromIndex, int limit) {
     List<AuditRecord> out = new ArrayList<>();
-    try (RocksIterator it = db.newIterator(families.get(Schema.AUDIT))) {
+    dbLock.readLock().lock();
+    try (RocksIterator it = newAuditIterator()) {
       for (it.seek(longBytes(Math.max(0, fromIndex)));
           it.isValid() && out.size() < limit;
           it.next()) {
@@ -331,17 +341,30 @@ public final class KeyStateStore implements AutoCloseable {
       it.status();
     } catch (RocksDBException | InvalidProtocolBufferException e) {
       throw new StorageException("cannot read the audit log", e);
+    } finally {
+      dbLock.readLock().unlock();
     }
     return out;
   }
 
   /** The remembered outcome of a request id, if it is still retained. */
   public Optional<RequestRecord> request(String requestId) {
+    dbLock.readLock().lock();
     try {
+      checkOpen();
       byte[] value = db.get(families.get(Schema.REQUESTS), utf8(requestId));
       return value == null ? Optional.empty() : Optional.of(RequestRecord.parseFrom(value));
     } catch (RocksDBException | InvalidProtocolBufferException e) {
       throw new StorageException("cannot read request record", e);
+    } finally {
+      dbLock.readLock().unlock();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new StorageException(
+          "the state store was closed (replaced by a snapshot or shut down)");
     }
   }
 
@@ -384,11 +407,25 @@ public final class KeyStateStore implements AutoCloseable {
 
   @Override
   public void close() {
+    dbLock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    } finally {
+      dbLock.writeLock().unlock();
+    }
     families.values().forEach(ColumnFamilyHandle::close);
     db.close();
     writeOptions.close();
     dbOptions.close();
     columnFamilyOptions.close();
+  }
+
+  private RocksIterator newAuditIterator() {
+    checkOpen();
+    return db.newIterator(families.get(Schema.AUDIT));
   }
 
   private void load(boolean fresh) {

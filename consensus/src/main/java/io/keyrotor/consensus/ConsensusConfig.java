@@ -1,0 +1,146 @@
+package io.keyrotor.consensus;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * How one node takes part in the Raft group.
+ *
+ * @param nodeId this node's id (one of {@code peers})
+ * @param peers every voting member: id -> Raft address (host:port)
+ * @param clusterName names the Raft group; every member must use the same
+ * @param dataDirectory holds {@code raft/} (Ratis log, snapshots) and {@code state/} (RocksDB)
+ * @param electionTimeoutMin Ratis rpc.timeout.min; the leader lease is 90 % of it
+ * @param electionTimeoutMax Ratis rpc.timeout.max
+ * @param leaderLeaseEnabled serve linearizable reads on the leader without a heartbeat round
+ * @param linearizableReads false only for the chaos suite's positive control (reads that bypass the
+ *     read barrier); never in production
+ * @param snapshotThreshold applied entries between automatic snapshots
+ * @param purgeGap log entries to accumulate before purging up to a snapshot
+ * @param requestTimeout how long a proposal forwarded to the leader may take
+ * @param logSegmentSizeBytes the size at which a Raft log segment is closed; only closed segments
+ *     are purged after a snapshot
+ */
+public record ConsensusConfig(
+    String nodeId,
+    Map<String, String> peers,
+    String clusterName,
+    Path dataDirectory,
+    Duration electionTimeoutMin,
+    Duration electionTimeoutMax,
+    boolean leaderLeaseEnabled,
+    boolean linearizableReads,
+    long snapshotThreshold,
+    int purgeGap,
+    Duration requestTimeout,
+    long logSegmentSizeBytes) {
+
+  public ConsensusConfig {
+    Objects.requireNonNull(nodeId, "nodeId");
+    peers = Map.copyOf(new TreeMap<>(peers));
+    if (!peers.containsKey(nodeId)) {
+      throw new IllegalArgumentException(
+          "node " + nodeId + " is not one of the configured peers " + peers.keySet());
+    }
+    if (electionTimeoutMax.compareTo(electionTimeoutMin) <= 0) {
+      throw new IllegalArgumentException("election timeout max must exceed min");
+    }
+  }
+
+  /** Defaults for a node: 600 ms-1.2 s elections, lease on, a snapshot every 20,000 entries. */
+  public static ConsensusConfig of(
+      String nodeId, Map<String, String> peers, String clusterName, Path dataDirectory) {
+    return new ConsensusConfig(
+        nodeId,
+        peers,
+        clusterName,
+        dataDirectory,
+        Duration.ofMillis(600),
+        Duration.ofMillis(1200),
+        true,
+        true,
+        20_000,
+        1_024,
+        Duration.ofSeconds(5),
+        8L << 20);
+  }
+
+  /**
+   * Snapshot every {@code threshold} entries, purge after {@code gap}, segments of {@code
+   * segmentBytes}.
+   */
+  public ConsensusConfig withSnapshots(long threshold, int gap, long segmentBytes) {
+    return new ConsensusConfig(
+        nodeId,
+        peers,
+        clusterName,
+        dataDirectory,
+        electionTimeoutMin,
+        electionTimeoutMax,
+        leaderLeaseEnabled,
+        linearizableReads,
+        threshold,
+        gap,
+        requestTimeout,
+        segmentBytes);
+  }
+
+  public ConsensusConfig withSnapshots(long threshold, int gap) {
+    return new ConsensusConfig(
+        nodeId,
+        peers,
+        clusterName,
+        dataDirectory,
+        electionTimeoutMin,
+        electionTimeoutMax,
+        leaderLeaseEnabled,
+        linearizableReads,
+        threshold,
+        gap,
+        requestTimeout,
+        logSegmentSizeBytes);
+  }
+
+  public ConsensusConfig withElectionTimeout(Duration min, Duration max) {
+    return new ConsensusConfig(
+        nodeId,
+        peers,
+        clusterName,
+        dataDirectory,
+        min,
+        max,
+        leaderLeaseEnabled,
+        linearizableReads,
+        snapshotThreshold,
+        purgeGap,
+        requestTimeout,
+        logSegmentSizeBytes);
+  }
+
+  public ConsensusConfig withReads(boolean lease, boolean linearizable) {
+    return new ConsensusConfig(
+        nodeId,
+        peers,
+        clusterName,
+        dataDirectory,
+        electionTimeoutMin,
+        electionTimeoutMax,
+        lease,
+        linearizable,
+        snapshotThreshold,
+        purgeGap,
+        requestTimeout,
+        logSegmentSizeBytes);
+  }
+
+  Path raftDirectory() {
+    return dataDirectory.resolve("raft");
+  }
+
+  Path stateDirectory() {
+    return dataDirectory.resolve("state");
+  }
+}

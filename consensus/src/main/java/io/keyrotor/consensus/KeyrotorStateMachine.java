@@ -1,0 +1,265 @@
+package io.keyrotor.consensus;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.CommandResult;
+import io.keyrotor.storage.AppliedPosition;
+import io.keyrotor.storage.CommandStamping;
+import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.StorageException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis state machine: log entries are {@link Command}s applied to the {@link KeyStateStore}.
+ *
+ * <ul>
+ *   <li>{@link #startTransaction} runs on the leader only: it stamps the command with the leader's
+ *       time (and activation times), so apply never reads a clock.
+ *   <li>{@link #applyTransaction} applies synchronously, in log order, one WriteBatch per entry
+ *       with the applied position in it. Business rule violations are results in the reply; a
+ *       storage failure stops the node (see {@link FatalErrorHandler}) so the entry is replayed,
+ *       never skipped on one replica.
+ *   <li>After a restart, the store's durable position D may be ahead of the snapshot Ratis resumes
+ *       from; entries up to D are skipped. If the store is missing or behind the newest snapshot,
+ *       it is rebuilt from that snapshot first.
+ *   <li>Snapshots are RocksDB checkpoints (hard links), published atomically; a follower that fell
+ *       behind the purged log receives the leader's checkpoint and {@link #reinitialize} swaps it
+ *       in.
+ * </ul>
+ */
+public final class KeyrotorStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(KeyrotorStateMachine.class);
+
+  private final Path stateDirectory;
+  private final Clock clock;
+  private final FatalErrorHandler fatalErrorHandler;
+  private final SnapshotDirectory snapshots = new SnapshotDirectory();
+  private final ApplyListener listener;
+  private volatile KeyStateStore store;
+  private final java.util.concurrent.atomic.AtomicLong snapshotsInstalled =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Told about every applied command, after the state reflects it (for metrics and watchers). */
+  @FunctionalInterface
+  public interface ApplyListener {
+    void applied(Command command, CommandResult result, long index, long nanos);
+  }
+
+  KeyrotorStateMachine(
+      Path stateDirectory,
+      Clock clock,
+      FatalErrorHandler fatalErrorHandler,
+      ApplyListener listener) {
+    this.stateDirectory = stateDirectory;
+    this.clock = clock;
+    this.fatalErrorHandler = fatalErrorHandler;
+    this.listener = listener;
+  }
+
+  /** The current state store; replaced when a snapshot is installed, so do not cache it. */
+  public KeyStateStore store() {
+    return store;
+  }
+
+  long snapshotsInstalled() {
+    return snapshotsInstalled.get();
+  }
+
+  Optional<Path> latestSnapshotDirectory() {
+    return snapshots.latestDirectory();
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return snapshots;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage)
+      throws IOException {
+    super.initialize(server, groupId, storage);
+    snapshots.init(storage);
+    getLifeCycle().startAndTransition(this::openStore);
+  }
+
+  private void openStore() throws IOException {
+    Optional<Path> snapshot = snapshots.latestDirectory();
+    long snapshotIndex =
+        snapshot.flatMap(SnapshotDirectory::termIndexOf).map(TermIndex::getIndex).orElse(-1L);
+    if (snapshot.isPresent() && !KeyStateStore.exists(stateDirectory)) {
+      LOG.info(
+          "No state store in {}: rebuilding it from snapshot {}", stateDirectory, snapshot.get());
+      KeyStateStore.restoreFromCheckpoint(snapshot.get(), stateDirectory);
+    }
+    KeyStateStore opened = KeyStateStore.open(stateDirectory);
+    if (opened.appliedPosition().index() < snapshotIndex) {
+      // The store lost writes that the snapshot (and the purged log) no longer hold elsewhere.
+      LOG.warn(
+          "State store at index {} is behind snapshot {}: rebuilding it from the snapshot",
+          opened.appliedPosition().index(),
+          snapshotIndex);
+      opened.close();
+      KeyStateStore.restoreFromCheckpoint(snapshot.get(), stateDirectory);
+      opened = KeyStateStore.open(stateDirectory);
+    }
+    store = opened;
+    AppliedPosition position = opened.appliedPosition();
+    setLastAppliedTermIndex(TermIndex.valueOf(position.term(), position.index()));
+    LOG.info("State store open at index {} (digest {})", position.index(), opened.digest());
+  }
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    TransactionContext.Builder context =
+        TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+    try {
+      Command command = Command.parseFrom(request.getMessage().getContent().toByteArray());
+      Command stamped = CommandStamping.stamp(command, clock.millis());
+      return context.setLogData(ByteString.copyFrom(stamped.toByteArray())).build();
+    } catch (InvalidProtocolBufferException e) {
+      TransactionContext rejected = context.build();
+      rejected.setException(new IOException("not a keyrotor command: " + e.getMessage(), e));
+      return rejected;
+    }
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long index = entry.getIndex();
+    long term = entry.getTerm();
+    try {
+      long start = System.nanoTime();
+      Command command =
+          Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+      CommandResult result = store.apply(command, term, index);
+      advanceLastApplied(term, index);
+      listener.applied(command, result, index, System.nanoTime() - start);
+      return CompletableFuture.completedFuture(
+          Message.valueOf(ByteString.copyFrom(result.toByteArray())));
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      String message = "cannot apply log entry " + index + " (term " + term + ")";
+      LOG.error(message, e);
+      fatalErrorHandler.onFatalError(message, e);
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    // Configuration and metadata entries: persist the position too, so the store's durable
+    // position is never behind what Ratis counts as applied.
+    try {
+      store.recordPosition(term, index);
+    } catch (StorageException e) {
+      fatalErrorHandler.onFatalError("cannot record applied index " + index, e);
+      return;
+    }
+    advanceLastApplied(term, index);
+  }
+
+  private void advanceLastApplied(long term, long index) {
+    if (index > getLastAppliedTermIndex().getIndex()) {
+      updateLastAppliedTermIndex(term, index);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    // The read barrier: Ratis calls this once the read index is applied locally.
+    return CompletableFuture.completedFuture(
+        Message.valueOf(
+            ByteString.copyFrom(
+                ByteBuffer.allocate(8).putLong(store.appliedPosition().index()).array())));
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    AppliedPosition position = store.appliedPosition();
+    if (position.index() < 0) {
+      return RaftLog.INVALID_LOG_INDEX;
+    }
+    var latest = snapshots.getLatestSnapshot();
+    if (latest != null && latest.getIndex() >= position.index()) {
+      return latest.getIndex();
+    }
+    Path staged = snapshots.stagingDirectory(position.index());
+    AppliedPosition inCheckpoint = store.checkpoint(staged);
+    snapshots.publish(staged, inCheckpoint.term(), inCheckpoint.index());
+    LOG.info("Took snapshot at index {}", inCheckpoint.index());
+    return inCheckpoint.index();
+  }
+
+  @Override
+  public void pause() {
+    LifeCycle lifeCycle = getLifeCycle();
+    if (lifeCycle.getCurrentState() == LifeCycle.State.RUNNING) {
+      lifeCycle.transition(LifeCycle.State.PAUSING);
+      lifeCycle.transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    // Called on the updater thread after a snapshot from the leader was installed: nothing
+    // applies concurrently. Replace the live store with the installed checkpoint.
+    snapshots.reload();
+    Path snapshot =
+        snapshots
+            .latestDirectory()
+            .orElseThrow(() -> new IOException("reinitialize without an installed snapshot"));
+    TermIndex termIndex = SnapshotDirectory.termIndexOf(snapshot).orElseThrow();
+    KeyStateStore previous = store;
+    previous.close();
+    KeyStateStore.restoreFromCheckpoint(snapshot, stateDirectory);
+    KeyStateStore replaced = KeyStateStore.open(stateDirectory);
+    if (replaced.appliedPosition().index() != termIndex.getIndex()) {
+      replaced.close();
+      throw new IOException(
+          "installed snapshot "
+              + snapshot
+              + " holds index "
+              + replaced.appliedPosition().index()
+              + ", not "
+              + termIndex.getIndex());
+    }
+    store = replaced;
+    setLastAppliedTermIndex(termIndex);
+    snapshotsInstalled.incrementAndGet();
+    LOG.info("Installed snapshot at index {} (digest {})", termIndex.getIndex(), replaced.digest());
+    LifeCycle lifeCycle = getLifeCycle();
+    if (lifeCycle.getCurrentState() == LifeCycle.State.PAUSED) {
+      lifeCycle.transition(LifeCycle.State.STARTING);
+      lifeCycle.transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    KeyStateStore current = store;
+    if (current != null) {
+      current.close();
+    }
+    super.close();
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * Apache Ratis glue: the state machine over the storage module, node bootstrap, snapshots from
+ * RocksDB checkpoints, the linearizable read barrier and command proposal. The only user of Ratis.
+ */
+package io.keyrotor.consensus;

@@ -1,0 +1,194 @@
+package io.keyrotor.consensus;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.protobuf.ByteString;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.CommandResult;
+import io.keyrotor.proto.internal.v1.CreateKey;
+import io.keyrotor.proto.internal.v1.RotateKey;
+import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/** A Raft group of real nodes on loopback, each with its own Ratis log and RocksDB. */
+final class TestCluster implements AutoCloseable {
+  final Map<String, String> peers = new TreeMap<>();
+  final Map<String, RaftNode> nodes = new TreeMap<>();
+  final List<Throwable> fatalErrors = new CopyOnWriteArrayList<>();
+  private final Path root;
+  private final Function<ConsensusConfig, ConsensusConfig> tuning;
+
+  TestCluster(Path root, int size, Function<ConsensusConfig, ConsensusConfig> tuning)
+      throws IOException {
+    this.root = root;
+    this.tuning = tuning;
+    for (int i = 1; i <= size; i++) {
+      peers.put("n" + i, "127.0.0.1:" + freePort());
+    }
+  }
+
+  void startAll() throws IOException {
+    for (String id : peers.keySet()) {
+      start(id);
+    }
+  }
+
+  RaftNode start(String id) throws IOException {
+    ConsensusConfig config = tuning.apply(ConsensusConfig.of(id, peers, "test", root.resolve(id)));
+    RaftNode node =
+        RaftNode.start(
+            config,
+            Clock.systemUTC(),
+            (message, cause) -> fatalErrors.add(new AssertionError(message, cause)),
+            (command, result, index, nanos) -> {});
+    nodes.put(id, node);
+    return node;
+  }
+
+  void stop(String id) {
+    RaftNode node = nodes.remove(id);
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  void wipe(String id) throws IOException {
+    Path dir = root.resolve(id);
+    if (Files.exists(dir)) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  RaftNode leader() {
+    waitUntil(
+        () -> nodes.values().stream().anyMatch(RaftNode::isReadyLeader),
+        Duration.ofSeconds(20),
+        "a leader");
+    return nodes.values().stream().filter(RaftNode::isReadyLeader).findFirst().orElseThrow();
+  }
+
+  String leaderId() {
+    return leader().nodeId();
+  }
+
+  List<RaftNode> followers() {
+    String leader = leaderId();
+    List<RaftNode> out = new ArrayList<>();
+    nodes.forEach(
+        (id, node) -> {
+          if (!id.equals(leader)) {
+            out.add(node);
+          }
+        });
+    return out;
+  }
+
+  /** Waits until every running node applied the same index and reports the same digest. */
+  void awaitConvergence() {
+    waitUntil(
+        () -> {
+          long index = -2;
+          String digest = null;
+          for (RaftNode node : nodes.values()) {
+            long applied = node.state().appliedPosition().index();
+            String d = node.state().digest();
+            if (index == -2) {
+              index = applied;
+              digest = d;
+            } else if (index != applied || !digest.equals(d)) {
+              return false;
+            }
+          }
+          long commit = leader().status().commitIndex();
+          return index >= commit;
+        },
+        Duration.ofSeconds(30),
+        "all nodes at the same applied index and digest");
+  }
+
+  static CommandResult await(java.util.concurrent.CompletableFuture<CommandResult> future) {
+    try {
+      return future.get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("proposal failed", e);
+    }
+  }
+
+  static Command createKey(String name) {
+    return Command.newBuilder()
+        .setRequestId(UUID.randomUUID().toString())
+        .setOriginNode("test")
+        .setCreateKey(CreateKey.newBuilder().setName(name).setZone("default").setKek(kek(name)))
+        .build();
+  }
+
+  static Command rotateKey(String name, String requestId) {
+    return Command.newBuilder()
+        .setRequestId(requestId)
+        .setOriginNode("test")
+        .setRotateKey(RotateKey.newBuilder().setName(name).setKek(kek(name + requestId)))
+        .build();
+  }
+
+  static WrappedKeyMaterial kek(String tag) {
+    return WrappedKeyMaterial.newBuilder()
+        .setZone("default")
+        .setZoneMasterKeyVersion(1)
+        .setMechanism("AES_KEY_WRAP_PAD")
+        .setCiphertext(ByteString.copyFromUtf8("wrapped-" + tag))
+        .build();
+  }
+
+  static void waitUntil(BooleanSupplier condition, Duration timeout, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (condition.getAsBoolean()) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        // not yet: a node may be between roles
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        fail("interrupted while waiting for " + what);
+      }
+    }
+    fail("timed out after " + timeout + " waiting for " + what);
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    for (String id : new ArrayList<>(nodes.keySet())) {
+      stop(id);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package io.keyrotor.storage;
+
+import io.keyrotor.proto.internal.v1.Command;
+
+/**
+ * Stamps a command with the leader's time when the leader accepts it: the proposed time, and for
+ * commands that create a version, its activation time (proposed time + activation delay). This is
+ * the only place where a clock reading enters the replicated state; {@link Transitions} then only
+ * reads what the command carries, so every replica holds the same timestamps.
+ */
+public final class CommandStamping {
+  private CommandStamping() {}
+
+  /** {@code command} stamped at {@code leaderTimeMillis}. */
+  public static Command stamp(Command command, long leaderTimeMillis) {
+    Command.Builder stamped = command.toBuilder().setProposedTimeUnixMillis(leaderTimeMillis);
+    switch (command.getBodyCase()) {
+      case CREATE_KEY -> {
+        long delay = Math.max(0, command.getCreateKey().getActivationDelayMillis());
+        stamped.getCreateKeyBuilder().setActivationTimeUnixMillis(leaderTimeMillis + delay);
+      }
+      case ROTATE_KEY -> {
+        long delay = Math.max(0, command.getRotateKey().getActivationDelayMillis());
+        stamped.getRotateKeyBuilder().setActivationTimeUnixMillis(leaderTimeMillis + delay);
+      }
+      default -> {}
+    }
+    return stamped.build();
+  }
+}
