@@ -28,7 +28,9 @@ final class Pkcs11Errors {
           CKR_PIN_LOCKED,
           CKR_FUNCTION_CANCELED,
           CKR_OBJECT_HANDLE_INVALID,
-          CKR_KEY_HANDLE_INVALID);
+          CKR_KEY_HANDLE_INVALID,
+          CKR_WRAPPING_KEY_HANDLE_INVALID,
+          CKR_UNWRAPPING_KEY_HANDLE_INVALID);
 
   /** Worth one retry after logging in again and finding the handles again. */
   private static final Set<Long> RECOVERABLE =
@@ -37,7 +39,9 @@ final class Pkcs11Errors {
           CKR_SESSION_CLOSED,
           CKR_USER_NOT_LOGGED_IN,
           CKR_OBJECT_HANDLE_INVALID,
-          CKR_KEY_HANDLE_INVALID);
+          CKR_KEY_HANDLE_INVALID,
+          CKR_WRAPPING_KEY_HANDLE_INVALID,
+          CKR_UNWRAPPING_KEY_HANDLE_INVALID);
 
   /** The session itself is unusable and must not go back to the pool. */
   private static final Set<Long> SESSION_GONE =
