@@ -252,7 +252,7 @@ class Pkcs11HsmTest {
   }
 
   interface HsmCall {
-    Object call() throws HsmException;
+    void call() throws HsmException;
   }
 
   static Reason reasonOf(HsmCall call) {
