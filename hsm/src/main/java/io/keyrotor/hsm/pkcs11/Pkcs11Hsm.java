@@ -86,7 +86,8 @@ public final class Pkcs11Hsm implements Hsm {
   private static final Logger LOG = LoggerFactory.getLogger(Pkcs11Hsm.class);
 
   /** How one wrap mechanism is done on this module. */
-  private record Capability(long code, String name, boolean wrapKey, boolean decryptToUnwrap) {
+  private record Capability(
+      long code, String name, boolean wrapKey, boolean decryptToUnwrap, boolean anyLength) {
     String describe() {
       return name
           + " (0x"
@@ -94,7 +95,12 @@ public final class Pkcs11Hsm implements Hsm {
           + "): "
           + (wrapKey ? "C_WrapKey" : "C_Encrypt")
           + " / "
-          + (decryptToUnwrap ? "C_Decrypt" : "C_UnwrapKey to a session key, read, destroy");
+          + (decryptToUnwrap ? "C_Decrypt" : "C_UnwrapKey to a session key, read, destroy")
+          + (anyLength ? "" : "; wraps keys of 8-byte multiples only");
+    }
+
+    Capability withAnyLength(boolean value) {
+      return new Capability(code, name, wrapKey, decryptToUnwrap, value);
     }
   }
 
@@ -142,7 +148,7 @@ public final class Pkcs11Hsm implements Hsm {
     Objects.requireNonNull(config, "config");
     TokenLocator locator = new TokenLocator(config.modulePath(), config.tokenLabel());
     Pkcs11Token token = Pkcs11Token.find(locator);
-    Map<WrapMechanism, Capability> capabilities = discover(token);
+    Map<WrapMechanism, Capability> capabilities = selfTest(token, discover(token));
     List<WrapMechanism> wrapOrder = new ArrayList<>();
     for (WrapMechanism preferred : config.mechanismPreference()) {
       if (capabilities.containsKey(preferred)) {
@@ -229,6 +235,15 @@ public final class Pkcs11Hsm implements Hsm {
     WrapMechanism mechanism = wrapOrder.get(0);
     ZoneMasterKeys.requireWrappableLength(mechanism, key.length());
     Capability capability = capabilities.get(mechanism);
+    if (!capability.anyLength() && key.length() % 8 != 0) {
+      throw new HsmException(
+          Reason.INVALID_REQUEST,
+          locator
+              + "'s "
+              + capability.name()
+              + " loses the length of keys that are not multiples of 8 bytes (found by its"
+              + " self-test at open); wrap a key of 8-byte multiples, or prefer another mechanism");
+    }
     int version = currentZoneMasterKeyVersion(zone);
     ZoneMasterKeyId id = new ZoneMasterKeyId(zone, version);
     byte[] plaintext = key.copyBytes();
@@ -532,7 +547,8 @@ public final class Pkcs11Hsm implements Hsm {
         .ifPresent(capability -> found.put(WrapMechanism.AES_KEY_WRAP, capability));
     MechanismInfo gcm = offered.get(CKM_AES_GCM);
     if (gcm != null && gcm.hasFlagBit(CKF_ENCRYPT) && gcm.hasFlagBit(CKF_DECRYPT)) {
-      found.put(WrapMechanism.AES_GCM, new Capability(CKM_AES_GCM, "CKM_AES_GCM", false, true));
+      found.put(
+          WrapMechanism.AES_GCM, new Capability(CKM_AES_GCM, "CKM_AES_GCM", false, true, true));
     }
     return found;
   }
@@ -550,6 +566,52 @@ public final class Pkcs11Hsm implements Hsm {
     if (!(wrapKey || encrypt) || !(unwrapKey || decrypt)) {
       return Optional.empty();
     }
-    return Optional.of(new Capability(code, name, wrapKey, decrypt));
+    return Optional.of(new Capability(code, name, wrapKey, decrypt, true));
+  }
+
+  /**
+   * Keeps the mechanisms whose output the JDK reads back (see {@link MechanismSelfTest}). If the
+   * module will not run the test (some refuse to import a known-value key), the mechanism is kept
+   * for keys of 8-byte multiples.
+   */
+  private static Map<WrapMechanism, Capability> selfTest(
+      Pkcs11Token token, Map<WrapMechanism, Capability> offered) throws HsmException {
+    Map<WrapMechanism, Capability> kept = new EnumMap<>(WrapMechanism.class);
+    Session session = token.openSession();
+    try {
+      for (Map.Entry<WrapMechanism, Capability> entry : offered.entrySet()) {
+        WrapMechanism mechanism = entry.getKey();
+        Capability capability = entry.getValue();
+        MechanismSelfTest.Outcome outcome;
+        try {
+          outcome =
+              MechanismSelfTest.run(session, mechanism, capability.code(), capability.wrapKey());
+        } catch (PKCS11Exception e) {
+          LOG.warn(
+              "{}: could not self-test {} ({}); using it for keys of 8-byte multiples only",
+              token.locator(),
+              capability.name(),
+              Pkcs11Errors.name(e));
+          outcome = MechanismSelfTest.Outcome.MULTIPLES_OF_8_ONLY;
+        }
+        switch (outcome) {
+          case EXACT:
+            kept.put(mechanism, capability);
+            break;
+          case MULTIPLES_OF_8_ONLY:
+            kept.put(mechanism, capability.withAnyLength(false));
+            break;
+          default:
+            LOG.warn(
+                "{}: {} does not produce the standard format for {}; not using it",
+                token.locator(),
+                capability.name(),
+                mechanism);
+        }
+      }
+    } finally {
+      Pkcs11Token.closeQuietly(session);
+    }
+    return kept;
   }
 }
