@@ -62,6 +62,10 @@ final class JceWrapping {
   static byte[] unwrap(
       WrapMechanism mechanism, SecretKey zoneMasterKey, ZoneMasterKeyId id, byte[] wrapped)
       throws HsmException {
+    if (mechanism != WrapMechanism.AES_GCM && (wrapped.length < 16 || wrapped.length % 8 != 0)) {
+      // RFC 3394/5649 output is at least two 8-byte blocks; the JDK 17 ciphers crash on less.
+      throw unwrapFailed(id, mechanism);
+    }
     try {
       switch (mechanism) {
         case AES_KEY_WRAP_PAD:
@@ -82,7 +86,8 @@ final class JceWrapping {
         default:
           throw new HsmException(Reason.UNSUPPORTED_MECHANISM, "unknown mechanism " + mechanism);
       }
-    } catch (GeneralSecurityException | IllegalArgumentException e) {
+    } catch (GeneralSecurityException | RuntimeException e) {
+      // Malformed input must never escape as anything but UNWRAP_FAILED.
       throw unwrapFailed(id, mechanism);
     }
   }
