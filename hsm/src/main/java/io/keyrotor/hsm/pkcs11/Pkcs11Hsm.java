@@ -286,6 +286,10 @@ public final class Pkcs11Hsm implements Hsm {
           locator + " cannot unwrap " + mechanism + " (it supports " + capabilities.keySet() + ")");
     }
     byte[] ciphertext = wrapped.ciphertext();
+    if (mechanism != WrapMechanism.AES_GCM
+        && (ciphertext.length < 16 || ciphertext.length % 8 != 0)) {
+      throw unwrapFailed(id, mechanism, null); // not RFC 3394/5649 output: no need to ask the HSM
+    }
     try {
       byte[] plaintext =
           withSession(

@@ -134,6 +134,12 @@ class Pkcs11HsmTest {
 
       assertEquals(Reason.UNWRAP_FAILED, reasonOf(() -> hsm.unwrap(tampered)));
       assertEquals(Reason.UNWRAP_FAILED, reasonOf(() -> hsm.unwrap(truncated)));
+      assertEquals(
+          Reason.UNWRAP_FAILED,
+          reasonOf(() -> hsm.unwrap(new WrappedKey("eu", 2, mechanism, new byte[3]))));
+      assertEquals(
+          Reason.UNWRAP_FAILED,
+          reasonOf(() -> hsm.unwrap(new WrappedKey("eu", 2, mechanism, new byte[0]))));
       assertTrue(hsm.describe().healthy(), "bad input does not make the HSM unhealthy");
     }
   }
