@@ -40,6 +40,18 @@ public interface Hsm extends AutoCloseable {
    */
   SecretKeyBytes unwrap(WrappedKey wrapped) throws HsmException;
 
+  /**
+   * The key check value of a master key version: AES-ECB encryption of a zero block, first 3 bytes
+   * in hex (see {@link ZoneMasterKeys#formatCheckValue}). Operators compare it across nodes to
+   * confirm they hold the same key; it reveals nothing usable about the key.
+   *
+   * @throws HsmException with {@code ZONE_NOT_HELD} if this HSM has no such version
+   */
+  default String keyCheckValue(String zone, int version) throws HsmException {
+    throw new HsmException(
+        HsmException.Reason.UNSUPPORTED_MECHANISM, "this HSM does not compute key check values");
+  }
+
   /** Random bytes from the HSM's generator (or the platform's strong CSPRNG in software). */
   byte[] randomBytes(int count) throws HsmException;
 

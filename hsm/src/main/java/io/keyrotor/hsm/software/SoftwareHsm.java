@@ -1,0 +1,224 @@
+package io.keyrotor.hsm.software;
+
+import io.keyrotor.hsm.Hsm;
+import io.keyrotor.hsm.HsmConfig;
+import io.keyrotor.hsm.HsmDescription;
+import io.keyrotor.hsm.HsmException;
+import io.keyrotor.hsm.HsmException.Reason;
+import io.keyrotor.hsm.SecretKeyBytes;
+import io.keyrotor.hsm.WrapMechanism;
+import io.keyrotor.hsm.WrappedKey;
+import io.keyrotor.hsm.ZoneMasterKeyId;
+import io.keyrotor.hsm.ZoneMasterKeys;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded software HSM for development: zone master keys from a {@link SoftwareKeyStoreFile},
+ * wrapping with the JDK (RFC 5649 {@code AES/KWP/NoPadding} by default). It unwraps all three
+ * {@link WrapMechanism}s, so keys wrapped by a PKCS#11 node unwrap here when the master key is the
+ * same.
+ *
+ * <p>The key file is read at open and read again whenever it is replaced on disk (a zone created or
+ * copied while the node runs is picked up on the next call). Thread-safe. Unlike a real HSM, the
+ * master keys live in this process's memory; {@link #close()} zeroes them.
+ */
+public final class SoftwareHsm implements Hsm {
+  private static final Logger LOG = LoggerFactory.getLogger(SoftwareHsm.class);
+
+  private final Path keyFile;
+  private final char[] passphrase;
+  private final List<WrapMechanism> mechanisms;
+  private final SecureRandom random = new SecureRandom();
+  private final Object reloadLock = new Object();
+  private volatile Snapshot snapshot;
+  private volatile boolean healthy = true;
+  private volatile boolean closed;
+
+  private record Snapshot(Object stamp, Map<ZoneMasterKeyId, SecretKeyBytes> keys) {}
+
+  private SoftwareHsm(Path keyFile, char[] passphrase, List<WrapMechanism> mechanisms) {
+    this.keyFile = keyFile;
+    this.passphrase = passphrase;
+    this.mechanisms = mechanisms;
+  }
+
+  /**
+   * Opens the key file named in {@code config}. Copies the passphrase.
+   *
+   * @throws HsmException {@code HSM_UNAVAILABLE} if the file is missing or the passphrase wrong
+   */
+  public static SoftwareHsm open(HsmConfig.Software config) throws HsmException {
+    Objects.requireNonNull(config, "config");
+    SoftwareHsm hsm =
+        new SoftwareHsm(
+            config.keyFile(), config.passphrase().clone(), config.mechanismPreference());
+    try {
+      hsm.snapshot = hsm.read();
+    } catch (HsmException e) {
+      hsm.close();
+      throw e;
+    }
+    LOG.info(
+        "software HSM opened: key file {}, {} zone master keys, mechanisms {}",
+        config.keyFile(),
+        hsm.snapshot.keys().size(),
+        hsm.mechanisms);
+    return hsm;
+  }
+
+  @Override
+  public HsmDescription describe() {
+    return new HsmDescription("software", keyFile.toString(), "", mechanisms, healthy && !closed);
+  }
+
+  @Override
+  public Set<String> zones() {
+    Snapshot current;
+    try {
+      current = current();
+    } catch (HsmException e) {
+      return Set.of();
+    }
+    Set<String> zones = new TreeSet<>();
+    current.keys().keySet().forEach(id -> zones.add(id.zone()));
+    return Collections.unmodifiableSet(zones);
+  }
+
+  @Override
+  public int currentZoneMasterKeyVersion(String zone) throws HsmException {
+    ZoneMasterKeys.requireValidZone(zone);
+    return current().keys().keySet().stream()
+        .filter(id -> id.zone().equals(zone))
+        .mapToInt(ZoneMasterKeyId::version)
+        .max()
+        .orElseThrow(() -> zoneNotHeld(zone));
+  }
+
+  @Override
+  public WrappedKey wrap(String zone, SecretKeyBytes key) throws HsmException {
+    int version = currentZoneMasterKeyVersion(zone);
+    ZoneMasterKeyId id = new ZoneMasterKeyId(zone, version);
+    SecretKeyBytes zoneMasterKey = keyOf(id);
+    WrapMechanism mechanism = mechanisms.get(0);
+    byte[] plaintext = key.copyBytes();
+    try {
+      byte[] wrapped = JceWrapping.wrap(mechanism, zoneMasterKey.toAesKey(), id, plaintext, random);
+      return new WrappedKey(zone, version, mechanism, wrapped);
+    } finally {
+      Arrays.fill(plaintext, (byte) 0);
+    }
+  }
+
+  @Override
+  public SecretKeyBytes unwrap(WrappedKey wrapped) throws HsmException {
+    ZoneMasterKeyId id = idOf(wrapped.zone(), wrapped.zoneMasterKeyVersion());
+    SecretKeyBytes zoneMasterKey = keyOf(id);
+    return SecretKeyBytes.takeOwnership(
+        JceWrapping.unwrap(
+            wrapped.mechanism(), zoneMasterKey.toAesKey(), id, wrapped.ciphertext()));
+  }
+
+  @Override
+  public String keyCheckValue(String zone, int version) throws HsmException {
+    return JceWrapping.checkValue(keyOf(idOf(zone, version)).toAesKey());
+  }
+
+  @Override
+  public byte[] randomBytes(int count) throws HsmException {
+    if (count < 0 || count > 1 << 20) {
+      throw new HsmException(Reason.INVALID_REQUEST, "count must be 0 to 1 MiB, not " + count);
+    }
+    byte[] bytes = new byte[count];
+    random.nextBytes(bytes);
+    return bytes;
+  }
+
+  @Override
+  public void close() {
+    synchronized (reloadLock) {
+      closed = true;
+      Snapshot last = snapshot;
+      if (last != null) {
+        last.keys().values().forEach(SecretKeyBytes::destroy);
+      }
+      Arrays.fill(passphrase, '\0');
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SoftwareHsm[" + keyFile + "]";
+  }
+
+  private SecretKeyBytes keyOf(ZoneMasterKeyId id) throws HsmException {
+    SecretKeyBytes key = current().keys().get(id);
+    if (key == null) {
+      throw new HsmException(
+          Reason.ZONE_NOT_HELD,
+          "this software HSM ("
+              + keyFile
+              + ") holds no master key "
+              + id.zone()
+              + "/"
+              + id.version());
+    }
+    return key;
+  }
+
+  private static ZoneMasterKeyId idOf(String zone, int version) throws HsmException {
+    ZoneMasterKeys.requireValidZone(zone);
+    if (version < 1) {
+      throw new HsmException(Reason.INVALID_REQUEST, "zone master key versions start at 1");
+    }
+    return new ZoneMasterKeyId(zone, version);
+  }
+
+  /** The keys as on disk now: reloads if the file was replaced since the last read. */
+  private Snapshot current() throws HsmException {
+    if (closed) {
+      throw new HsmException(Reason.HSM_UNAVAILABLE, "the software HSM is closed");
+    }
+    Snapshot known = snapshot;
+    if (known.stamp().equals(SoftwareKeyStoreFile.stamp(keyFile))) {
+      return known;
+    }
+    synchronized (reloadLock) {
+      if (closed) {
+        throw new HsmException(Reason.HSM_UNAVAILABLE, "the software HSM is closed");
+      }
+      if (snapshot != known) {
+        return snapshot;
+      }
+      try {
+        snapshot = read();
+        healthy = true;
+        LOG.info("software HSM reloaded key file {}", keyFile);
+      } catch (HsmException e) {
+        // Keep serving the keys read before; the old snapshot is not zeroed since calls in
+        // flight may use it.
+        healthy = false;
+        LOG.warn("software HSM keeps its previous keys: {}", e.getMessage());
+      }
+      return snapshot;
+    }
+  }
+
+  private Snapshot read() throws HsmException {
+    Object stamp = SoftwareKeyStoreFile.stamp(keyFile);
+    return new Snapshot(stamp, Map.copyOf(SoftwareKeyStoreFile.load(keyFile, passphrase)));
+  }
+
+  private static HsmException zoneNotHeld(String zone) {
+    return new HsmException(Reason.ZONE_NOT_HELD, "this HSM holds no master key for zone " + zone);
+  }
+}
