@@ -1,0 +1,274 @@
+package io.keyrotor.server;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.keyrotor.consensus.ConsensusConfig;
+import io.keyrotor.consensus.FatalErrorHandler;
+import io.keyrotor.consensus.RaftNode;
+import io.keyrotor.hsm.Hsm;
+import io.keyrotor.hsm.HsmException;
+import io.keyrotor.hsm.Hsms;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.RegisterNode;
+import io.keyrotor.server.api.AdminServiceImpl;
+import io.keyrotor.server.api.KeyServiceImpl;
+import io.keyrotor.server.api.ServerContext;
+import io.keyrotor.server.config.ConfigException;
+import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.metrics.NodeMetrics;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running keyrotor node: its HSM, its Raft member over the replicated state, and the gRPC API
+ * (KeyService, AdminService, health, reflection). Starts in that order and refuses to start, with
+ * one clear message, when any part cannot be used.
+ */
+public final class KeyrotorNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KeyrotorNode.class);
+
+  private final NodeConfig config;
+  private final Hsm hsm;
+  private final RaftNode raft;
+  private final Server grpcServer;
+  private final AdminServiceImpl admin;
+  private final HealthStatusManager health;
+  private final NodeMetrics metrics;
+  private final ExecutorService blockingExecutor;
+  private final ScheduledExecutorService scheduler;
+
+  private KeyrotorNode(
+      NodeConfig config,
+      Hsm hsm,
+      RaftNode raft,
+      Server grpcServer,
+      AdminServiceImpl admin,
+      HealthStatusManager health,
+      NodeMetrics metrics,
+      ExecutorService blockingExecutor,
+      ScheduledExecutorService scheduler) {
+    this.config = config;
+    this.hsm = hsm;
+    this.raft = raft;
+    this.grpcServer = grpcServer;
+    this.admin = admin;
+    this.health = health;
+    this.metrics = metrics;
+    this.blockingExecutor = blockingExecutor;
+    this.scheduler = scheduler;
+  }
+
+  /** Starts a node. {@code fatal} decides what a storage failure under an applied entry does. */
+  public static KeyrotorNode start(NodeConfig config, Clock clock, FatalErrorHandler fatal)
+      throws StartupException {
+    Hsm hsm = openHsm(config);
+    RaftNode raft = null;
+    ExecutorService blocking = Executors.newCachedThreadPool(daemon("keyrotor-admin"));
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(daemon("keyrotor-scheduler"));
+    try {
+      NodeMetrics metrics = new NodeMetrics();
+      ConsensusConfig consensus =
+          ConsensusConfig.of(
+                  config.nodeId(), config.raftPeers(), config.clusterName(), config.dataDirectory())
+              .withElectionTimeout(config.electionTimeoutMin(), config.electionTimeoutMax())
+              .withReads(config.leaderLease(), true)
+              .withSnapshots(config.snapshotThreshold(), 1_024);
+      raft = RaftNode.start(consensus, clock, fatal, metrics.applyListener());
+      ServerContext context = new ServerContext(raft, hsm, config, clock, Duration.ofSeconds(10));
+      AdminServiceImpl admin = new AdminServiceImpl(context, blocking);
+      HealthStatusManager health = new HealthStatusManager();
+      InetSocketAddress address = socketAddress(config.apiAddress());
+      Server server =
+          NettyServerBuilder.forAddress(address)
+              .addService(
+                  ServerInterceptors.intercept(
+                      new KeyServiceImpl(context), metrics.rpcInterceptor()))
+              .addService(ServerInterceptors.intercept(admin, metrics.rpcInterceptor()))
+              .addService(health.getHealthService())
+              .addService(ProtoReflectionServiceV1.newInstance())
+              .maxInboundMessageSize(4 << 20)
+              .build();
+      try {
+        server.start();
+      } catch (IOException e) {
+        throw new StartupException(
+            "cannot listen for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(), e);
+      }
+      health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      KeyrotorNode node =
+          new KeyrotorNode(config, hsm, raft, server, admin, health, metrics, blocking, scheduler);
+      node.registerWithCluster(UUID.randomUUID().toString(), 0);
+      LOG.info(
+          "Node {} (region {}, zones {}) serves the API on {}",
+          config.nodeId(),
+          config.region(),
+          config.zones(),
+          config.apiAddress());
+      return node;
+    } catch (IOException e) {
+      closeAll(raft, hsm, blocking, scheduler);
+      throw new StartupException(e.getMessage(), e);
+    } catch (RuntimeException | StartupException e) {
+      closeAll(raft, hsm, blocking, scheduler);
+      throw e;
+    }
+  }
+
+  private static Hsm openHsm(NodeConfig config) throws StartupException {
+    Hsm hsm;
+    try {
+      hsm = Hsms.open(config.hsm().toHsmConfig());
+    } catch (ConfigException e) {
+      throw new StartupException(e.getMessage(), e);
+    } catch (HsmException e) {
+      throw new StartupException(
+          "cannot open the HSM (" + config.hsm().describe() + "): " + e.getMessage(), e);
+    }
+    Set<String> missing = new TreeSet<>(config.zones());
+    missing.removeAll(hsm.zones());
+    if (!missing.isEmpty()) {
+      hsm.close();
+      throw new StartupException(
+          "node.zones lists "
+              + missing
+              + " but the HSM ("
+              + config.hsm().describe()
+              + ") holds no master key for "
+              + (missing.size() == 1 ? "it" : "them")
+              + "; create or share the zone master key first");
+    }
+    return hsm;
+  }
+
+  /**
+   * Tells the cluster (through the log) which region and zones this node serves, so any node can
+   * point a caller to the nodes of a zone. Retries until a leader accepts it; the log line that
+   * says so is also how scripts know that the cluster serves writes.
+   */
+  private void registerWithCluster(String requestId, int attempt) {
+    NodeRecord record =
+        NodeRecord.newBuilder()
+            .setId(config.nodeId())
+            .setRegion(config.region())
+            .addAllZones(new TreeSet<>(config.zones()))
+            .setApiAddress(config.apiAddress())
+            .setHsmKind(hsm.describe().kind())
+            .setHsmDescription(config.hsm().describe())
+            .build();
+    NodeRecord current = raft.state().nodes().get(config.nodeId());
+    if (current != null
+        && current.toBuilder().clearRegisteredTimeUnixMillis().build().equals(record)) {
+      return; // already known as it is
+    }
+    Command command =
+        Command.newBuilder()
+            .setRequestId("register-node:" + requestId)
+            .setOriginNode(config.nodeId())
+            .setRegisterNode(RegisterNode.newBuilder().setNode(record))
+            .build();
+    raft.propose(command)
+        .whenComplete(
+            (result, failure) -> {
+              if (failure == null) {
+                LOG.info("Node {} registered with the cluster", config.nodeId());
+                return;
+              }
+              if (!scheduler.isShutdown()) {
+                long delay = Math.min(5_000, 250L << Math.min(attempt, 4));
+                scheduler.schedule(
+                    () -> registerWithCluster(requestId, attempt + 1),
+                    delay,
+                    TimeUnit.MILLISECONDS);
+              }
+            });
+  }
+
+  public RaftNode raft() {
+    return raft;
+  }
+
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  /** The port the gRPC API listens on. */
+  public int apiPort() {
+    return grpcServer.getPort();
+  }
+
+  /** Blocks until the gRPC server terminates. */
+  public void awaitTermination() throws InterruptedException {
+    grpcServer.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    grpcServer.shutdown();
+    try {
+      grpcServer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    grpcServer.shutdownNow();
+    admin.close();
+    closeAll(raft, hsm, blockingExecutor, scheduler);
+  }
+
+  private static void closeAll(
+      RaftNode raft, Hsm hsm, ExecutorService blocking, ScheduledExecutorService scheduler) {
+    scheduler.shutdownNow();
+    blocking.shutdownNow();
+    if (raft != null) {
+      raft.close();
+    }
+    hsm.close();
+  }
+
+  private static InetSocketAddress socketAddress(String address) {
+    int colon = address.lastIndexOf(':');
+    return new InetSocketAddress(
+        address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  /** The node could not start; the message says why in terms an operator can act on. */
+  public static final class StartupException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public StartupException(String message) {
+      super(message);
+    }
+
+    public StartupException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

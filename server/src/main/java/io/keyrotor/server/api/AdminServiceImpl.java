@@ -1,0 +1,191 @@
+package io.keyrotor.server.api;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.ClusterStatus;
+import io.keyrotor.api.v1.GetClusterStatusRequest;
+import io.keyrotor.api.v1.GetNodeStatusRequest;
+import io.keyrotor.api.v1.HsmStatus;
+import io.keyrotor.api.v1.NodeRole;
+import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.TakeSnapshotRequest;
+import io.keyrotor.api.v1.TakeSnapshotResponse;
+import io.keyrotor.api.v1.TransferLeadershipRequest;
+import io.keyrotor.api.v1.TransferLeadershipResponse;
+import io.keyrotor.consensus.RaftStatus;
+import io.keyrotor.hsm.HsmDescription;
+import io.keyrotor.server.config.NodeConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cluster administration. GetClusterStatus asks every peer for its own status in parallel, with a
+ * short deadline, so one unreachable node shows as UNREACHABLE instead of stalling the answer.
+ */
+public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase
+    implements AutoCloseable {
+  private static final long PEER_STATUS_DEADLINE_MILLIS = 1_500;
+
+  private final ServerContext context;
+  private final ExecutorService blockingExecutor;
+  private final Map<String, ManagedChannel> peerChannels = new ConcurrentHashMap<>();
+
+  public AdminServiceImpl(ServerContext context, ExecutorService blockingExecutor) {
+    this.context = context;
+    this.blockingExecutor = blockingExecutor;
+  }
+
+  @Override
+  public void getNodeStatus(GetNodeStatusRequest request, StreamObserver<NodeStatus> response) {
+    response.onNext(localStatus());
+    response.onCompleted();
+  }
+
+  @Override
+  public void getClusterStatus(
+      GetClusterStatusRequest request, StreamObserver<ClusterStatus> response) {
+    List<CompletableFuture<NodeStatus>> futures = new ArrayList<>();
+    for (NodeConfig.Peer peer : context.config().peers().values()) {
+      if (peer.id().equals(context.config().nodeId())) {
+        futures.add(CompletableFuture.completedFuture(localStatus()));
+      } else {
+        futures.add(CompletableFuture.supplyAsync(() -> peerStatus(peer), blockingExecutor));
+      }
+    }
+    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (ignored, failure) -> {
+              ClusterStatus.Builder out = ClusterStatus.newBuilder();
+              for (CompletableFuture<NodeStatus> future : futures) {
+                NodeStatus status = future.join();
+                out.addNodes(status);
+                if (status.getRole() == NodeRole.NODE_ROLE_LEADER) {
+                  out.setLeaderId(status.getId());
+                }
+              }
+              if (out.getLeaderId().isEmpty()) {
+                String leader = context.raft().status().leaderIdOrNull();
+                out.setLeaderId(leader == null ? "" : leader);
+              }
+              response.onNext(out.build());
+              response.onCompleted();
+            });
+  }
+
+  @Override
+  public void transferLeadership(
+      TransferLeadershipRequest request, StreamObserver<TransferLeadershipResponse> response) {
+    String target = request.getTargetNodeId();
+    if (!target.isEmpty() && !context.config().peers().containsKey(target)) {
+      response.onError(
+          ApiErrors.invalid(
+              "UNKNOWN_NODE",
+              "node \""
+                  + target
+                  + "\" is not a member; members: "
+                  + context.config().peers().keySet()));
+      return;
+    }
+    CompletableFuture.runAsync(
+            () -> context.raft().transferLeadership(target, 10_000), blockingExecutor)
+        .whenComplete(
+            (ignored, failure) -> {
+              if (failure != null) {
+                response.onError(context.toStatus(failure));
+                return;
+              }
+              String leader = context.raft().status().leaderIdOrNull();
+              response.onNext(
+                  TransferLeadershipResponse.newBuilder()
+                      .setLeaderId(leader == null ? "" : leader)
+                      .build());
+              response.onCompleted();
+            });
+  }
+
+  @Override
+  public void takeSnapshot(
+      TakeSnapshotRequest request, StreamObserver<TakeSnapshotResponse> response) {
+    CompletableFuture.supplyAsync(() -> context.raft().takeSnapshot(30_000), blockingExecutor)
+        .whenComplete(
+            (index, failure) -> {
+              if (failure != null) {
+                response.onError(context.toStatus(failure));
+                return;
+              }
+              response.onNext(TakeSnapshotResponse.newBuilder().setSnapshotIndex(index).build());
+              response.onCompleted();
+            });
+  }
+
+  /** This node's own status. */
+  public NodeStatus localStatus() {
+    RaftStatus raft = context.raft().status();
+    var store = context.raft().state();
+    HsmDescription hsm = context.hsm().describe();
+    NodeStatus.Builder out =
+        NodeStatus.newBuilder()
+            .setId(context.config().nodeId())
+            .setRegion(context.config().region())
+            .setRole(role(raft.role()))
+            .setTerm(raft.term())
+            .setAppliedIndex(Math.max(0, store.appliedPosition().index()))
+            .setCommitIndex(Math.max(0, raft.commitIndex()))
+            .setStateDigest(store.digest())
+            .setLeaderId(raft.leaderIdOrNull() == null ? "" : raft.leaderIdOrNull())
+            .setApiAddress(context.config().apiAddress())
+            .addAllZones(context.config().zones())
+            .setHsm(
+                HsmStatus.newBuilder()
+                    .setKind(hsm.kind())
+                    .setModule(hsm.module())
+                    .setTokenLabel(hsm.tokenLabel())
+                    .addAllMechanisms(hsm.mechanisms().stream().map(Enum::name).toList())
+                    .setHealthy(hsm.healthy()))
+            .setSnapshotIndex(Math.max(0, raft.snapshotIndex()))
+            .setKeyCount(store.keys().size());
+    return out.build();
+  }
+
+  private NodeStatus peerStatus(NodeConfig.Peer peer) {
+    ManagedChannel channel =
+        peerChannels.computeIfAbsent(
+            peer.id(),
+            id -> ManagedChannelBuilder.forTarget(peer.apiAddress()).usePlaintext().build());
+    try {
+      return AdminServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(PEER_STATUS_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
+          .getNodeStatus(GetNodeStatusRequest.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      return NodeStatus.newBuilder()
+          .setId(peer.id())
+          .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
+          .setApiAddress(peer.apiAddress())
+          .setError(e.getStatus().getCode() + ": " + e.getStatus().getDescription())
+          .build();
+    }
+  }
+
+  private static NodeRole role(String raftRole) {
+    return switch (raftRole) {
+      case "LEADER" -> NodeRole.NODE_ROLE_LEADER;
+      case "FOLLOWER" -> NodeRole.NODE_ROLE_FOLLOWER;
+      case "CANDIDATE" -> NodeRole.NODE_ROLE_CANDIDATE;
+      case "LISTENER" -> NodeRole.NODE_ROLE_LISTENER;
+      default -> NodeRole.NODE_ROLE_UNSPECIFIED;
+    };
+  }
+
+  @Override
+  public void close() {
+    peerChannels.values().forEach(ManagedChannel::shutdownNow);
+  }
+}

@@ -1,0 +1,482 @@
+package io.keyrotor.server.api;
+
+import com.google.rpc.Code;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.BatchDecryptRequest;
+import io.keyrotor.api.v1.BatchDecryptResponse;
+import io.keyrotor.api.v1.BatchReEncryptRequest;
+import io.keyrotor.api.v1.BatchReEncryptResponse;
+import io.keyrotor.api.v1.CancelKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.CreateKeyRequest;
+import io.keyrotor.api.v1.DecryptRequest;
+import io.keyrotor.api.v1.DecryptResponse;
+import io.keyrotor.api.v1.DisableKeyVersionRequest;
+import io.keyrotor.api.v1.EnableKeyVersionRequest;
+import io.keyrotor.api.v1.EncryptRequest;
+import io.keyrotor.api.v1.EncryptResponse;
+import io.keyrotor.api.v1.GenerateDataKeyRequest;
+import io.keyrotor.api.v1.GenerateDataKeyResponse;
+import io.keyrotor.api.v1.GetKeyRequest;
+import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.KeyEvent;
+import io.keyrotor.api.v1.KeyServiceGrpc;
+import io.keyrotor.api.v1.ListKeysRequest;
+import io.keyrotor.api.v1.ListKeysResponse;
+import io.keyrotor.api.v1.ReEncryptRequest;
+import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.api.v1.RotateKeyRequest;
+import io.keyrotor.api.v1.RotateKeyResponse;
+import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.SetRotationPolicyRequest;
+import io.keyrotor.api.v1.WatchKeyEventsRequest;
+import io.keyrotor.hsm.HsmException;
+import io.keyrotor.hsm.SecretKeyBytes;
+import io.keyrotor.hsm.WrappedKey;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.CommandResult;
+import io.keyrotor.proto.internal.v1.CreateKey;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.Label;
+import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.RotateKey;
+import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.proto.internal.v1.SetRotationPolicy;
+import io.keyrotor.proto.internal.v1.SetVersionStatus;
+import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.storage.KeyStateStore;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The key lifecycle API. Writes are validated, given fresh key material wrapped by this node's HSM
+ * (plaintext never leaves this method), and proposed through the Raft log; reads pass the
+ * linearizable read barrier and then read the local applied state.
+ */
+public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
+  /** Bytes of a key-encryption key (AES-256). */
+  static final int KEK_LENGTH = 32;
+
+  private static final int DEFAULT_PAGE_SIZE = 100;
+  private static final int MAX_PAGE_SIZE = 1000;
+
+  private final ServerContext context;
+
+  public KeyServiceImpl(ServerContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public void createKey(CreateKeyRequest request, StreamObserver<Key> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      String zone = Requests.zone(request.getZone());
+      List<Label> labels = Requests.labels(request.getLabelsMap());
+      RotationPolicyRecord policy =
+          Requests.policy(
+              request.getRotationPolicy(), request.hasRotationPolicy(), request.getTemplate());
+      long delay =
+          Requests.activationDelay(request.hasActivationDelay(), request.getActivationDelay());
+      if (context.raft().state().key(name).isPresent()) {
+        throw ApiErrors.error(
+            Code.ALREADY_EXISTS, "KEY_EXISTS", "key \"" + name + "\" already exists");
+      }
+      WrappedKeyMaterial kek = newWrappedKek(zone);
+      Command command =
+          command(request.getRequestId())
+              .setCreateKey(
+                  CreateKey.newBuilder()
+                      .setName(name)
+                      .setZone(zone)
+                      .addAllLabels(labels)
+                      .setPolicy(policy)
+                      .setKek(kek)
+                      .setActivationDelayMillis(Math.max(0, delay)))
+              .build();
+      propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void getKey(GetKeyRequest request, StreamObserver<Key> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      afterReadBarrier(response, store -> KeyViews.toApi(existing(store, name), now()));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void listKeys(ListKeysRequest request, StreamObserver<ListKeysResponse> response) {
+    try {
+      int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
+      if (pageSize > MAX_PAGE_SIZE) {
+        throw ApiErrors.invalid(
+            "INVALID_PAGE_SIZE",
+            "page_size must be at most " + MAX_PAGE_SIZE + ", got " + pageSize);
+      }
+      String after = decodePageToken(request.getPageToken());
+      String zone = request.getZone();
+      Map<String, String> selector = request.getLabelSelectorMap();
+      afterReadBarrier(
+          response,
+          store -> {
+            long now = now();
+            ListKeysResponse.Builder out = ListKeysResponse.newBuilder();
+            var tail = after.isEmpty() ? store.keys() : store.keys().tailMap(after, false);
+            String last = null;
+            for (KeyRecord key : tail.values()) {
+              if (out.getKeysCount() == pageSize) {
+                out.setNextPageToken(encodePageToken(last));
+                break;
+              }
+              last = key.getName();
+              if (!zone.isEmpty() && !zone.equals(key.getZone())) {
+                continue;
+              }
+              if (!matches(key, selector)) {
+                continue;
+              }
+              out.addKeys(KeyViews.toApi(key, now));
+            }
+            return out.build();
+          });
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void rotateKey(RotateKeyRequest request, StreamObserver<RotateKeyResponse> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      long requestedDelay =
+          Requests.activationDelay(request.hasActivationDelay(), request.getActivationDelay());
+      RotationReason reason =
+          request.getReason() == RotationReason.ROTATION_REASON_UNSPECIFIED
+              ? RotationReason.ROTATION_REASON_MANUAL
+              : request.getReason();
+      if (reason == RotationReason.UNRECOGNIZED) {
+        throw ApiErrors.invalid("INVALID_REASON", "unknown rotation reason");
+      }
+      String requestId = request.getRequestId();
+      context
+          .bounded(context.raft().readBarrier())
+          .thenApply(
+              index -> {
+                KeyRecord key = existing(context.raft().state(), name);
+                long delay = requestedDelay;
+                if (delay < 0) {
+                  long policyDelay = key.getPolicy().getActivationDelayMillis();
+                  delay =
+                      policyDelay >= 0
+                          ? policyDelay
+                          : context.config().defaultActivationDelay().toMillis();
+                }
+                return command(requestId)
+                    .setRotateKey(
+                        RotateKey.newBuilder()
+                            .setName(name)
+                            .setKek(newWrappedKek(key.getZone()))
+                            .setActivationDelayMillis(delay)
+                            .setReason(reason.getNumber())
+                            .setExpectedLatestVersion(request.getExpectedLatestVersion()))
+                    .build();
+              })
+          .thenCompose(command -> context.bounded(context.raft().propose(command)))
+          .whenComplete(
+              (result, failure) ->
+                  reply(
+                      response,
+                      result,
+                      failure,
+                      r ->
+                          RotateKeyResponse.newBuilder()
+                              .setKey(KeyViews.toApi(r.getKey(), now()))
+                              .setNewVersion(r.getOutcome().getVersion())
+                              .setActivationTime(
+                                  KeyViews.timestamp(r.getOutcome().getActivationTimeUnixMillis()))
+                              .build()));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void disableKeyVersion(DisableKeyVersionRequest request, StreamObserver<Key> response) {
+    setStatus(
+        request.getName(),
+        request.getVersion(),
+        VersionStatus.VERSION_STATUS_DISABLED,
+        request.getRequestId(),
+        response);
+  }
+
+  @Override
+  public void enableKeyVersion(EnableKeyVersionRequest request, StreamObserver<Key> response) {
+    setStatus(
+        request.getName(),
+        request.getVersion(),
+        VersionStatus.VERSION_STATUS_ENABLED,
+        request.getRequestId(),
+        response);
+  }
+
+  private void setStatus(
+      String rawName,
+      long rawVersion,
+      VersionStatus status,
+      String requestId,
+      StreamObserver<Key> response) {
+    try {
+      String name = Requests.keyName(rawName);
+      int version = Requests.version(rawVersion);
+      Command command =
+          command(requestId)
+              .setSetVersionStatus(
+                  SetVersionStatus.newBuilder().setName(name).setVersion(version).setStatus(status))
+              .build();
+      propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void setRotationPolicy(SetRotationPolicyRequest request, StreamObserver<Key> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      RotationPolicyRecord policy =
+          Requests.policy(
+              request.getRotationPolicy(), request.hasRotationPolicy(), request.getTemplate());
+      Command command =
+          command(request.getRequestId())
+              .setSetRotationPolicy(SetRotationPolicy.newBuilder().setName(name).setPolicy(policy))
+              .build();
+      propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void scheduleKeyVersionDestroy(
+      ScheduleKeyVersionDestroyRequest request, StreamObserver<Key> response) {
+    response.onError(ApiErrors.unimplemented("ScheduleKeyVersionDestroy"));
+  }
+
+  @Override
+  public void cancelKeyVersionDestroy(
+      CancelKeyVersionDestroyRequest request, StreamObserver<Key> response) {
+    response.onError(ApiErrors.unimplemented("CancelKeyVersionDestroy"));
+  }
+
+  @Override
+  public void generateDataKey(
+      GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
+    response.onError(ApiErrors.unimplemented("GenerateDataKey"));
+  }
+
+  @Override
+  public void generateDataKeyWithoutPlaintext(
+      GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
+    response.onError(ApiErrors.unimplemented("GenerateDataKeyWithoutPlaintext"));
+  }
+
+  @Override
+  public void encrypt(EncryptRequest request, StreamObserver<EncryptResponse> response) {
+    response.onError(ApiErrors.unimplemented("Encrypt"));
+  }
+
+  @Override
+  public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> response) {
+    response.onError(ApiErrors.unimplemented("Decrypt"));
+  }
+
+  @Override
+  public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> response) {
+    response.onError(ApiErrors.unimplemented("ReEncrypt"));
+  }
+
+  @Override
+  public void batchDecrypt(
+      BatchDecryptRequest request, StreamObserver<BatchDecryptResponse> response) {
+    response.onError(ApiErrors.unimplemented("BatchDecrypt"));
+  }
+
+  @Override
+  public void batchReEncrypt(
+      BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> response) {
+    response.onError(ApiErrors.unimplemented("BatchReEncrypt"));
+  }
+
+  @Override
+  public void watchKeyEvents(WatchKeyEventsRequest request, StreamObserver<KeyEvent> response) {
+    response.onError(ApiErrors.unimplemented("WatchKeyEvents"));
+  }
+
+  /**
+   * A fresh key-encryption key, wrapped by this node's HSM under the zone's master key. The
+   * plaintext exists only inside this method and is zeroed before it returns.
+   */
+  private WrappedKeyMaterial newWrappedKek(String zone) {
+    if (!context.config().zones().contains(zone) || !context.hsm().zones().contains(zone)) {
+      throw zoneNotHeld(zone);
+    }
+    try (SecretKeyBytes kek = SecretKeyBytes.takeOwnership(context.hsm().randomBytes(KEK_LENGTH))) {
+      WrappedKey wrapped = context.hsm().wrap(zone, kek);
+      return WrappedKeyMaterial.newBuilder()
+          .setZone(wrapped.zone())
+          .setZoneMasterKeyVersion(wrapped.zoneMasterKeyVersion())
+          .setMechanism(wrapped.mechanism().name())
+          .setCiphertext(com.google.protobuf.ByteString.copyFrom(wrapped.ciphertext()))
+          .build();
+    } catch (HsmException e) {
+      if (e.reason() == HsmException.Reason.ZONE_NOT_HELD) {
+        throw zoneNotHeld(zone);
+      }
+      throw ApiErrors.fromHsm(e, zone);
+    }
+  }
+
+  /** FAILED_PRECONDITION naming the nodes that hold the zone, or NOT_FOUND if none does. */
+  private StatusRuntimeException zoneNotHeld(String zone) {
+    List<String> holders = new ArrayList<>();
+    List<String> addresses = new ArrayList<>();
+    for (NodeRecord node : context.raft().state().nodes().values()) {
+      if (node.getZonesList().contains(zone)) {
+        holders.add(node.getId() + " (" + node.getApiAddress() + ")");
+        addresses.add(node.getApiAddress());
+      }
+    }
+    if (holders.isEmpty()) {
+      return ApiErrors.error(
+          Code.NOT_FOUND,
+          "ZONE_NOT_FOUND",
+          "no node of this cluster holds zone \"" + zone + "\"; create its master key first",
+          Map.of("zone", zone));
+    }
+    return ApiErrors.error(
+        Code.FAILED_PRECONDITION,
+        "ZONE_NOT_HELD",
+        "node "
+            + context.config().nodeId()
+            + " does not hold zone \""
+            + zone
+            + "\"; nodes that do: "
+            + String.join(", ", holders),
+        Map.of("zone", zone, "nodes", String.join(",", addresses)));
+  }
+
+  private Command.Builder command(String requestId) {
+    return Command.newBuilder()
+        .setRequestId(Requests.requestId(requestId))
+        .setOriginNode(context.config().nodeId());
+  }
+
+  private <T> void propose(
+      Command command, StreamObserver<T> response, Function<CommandResult, T> toResponse) {
+    context
+        .bounded(context.raft().propose(command))
+        .whenComplete((result, failure) -> reply(response, result, failure, toResponse));
+  }
+
+  private <T> void reply(
+      StreamObserver<T> response,
+      CommandResult result,
+      Throwable failure,
+      Function<CommandResult, T> toResponse) {
+    if (failure != null) {
+      response.onError(context.toStatus(failure));
+      return;
+    }
+    if (result.getOutcome().getCode() != Code.OK_VALUE) {
+      response.onError(ApiErrors.fromOutcome(result.getOutcome()));
+      return;
+    }
+    try {
+      response.onNext(toResponse.apply(result));
+      response.onCompleted();
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  private <T> void afterReadBarrier(StreamObserver<T> response, Function<KeyStateStore, T> read) {
+    CompletableFuture<Long> barrier = context.bounded(context.raft().readBarrier());
+    barrier.whenComplete(
+        (index, failure) -> {
+          if (failure != null) {
+            response.onError(context.toStatus(failure));
+            return;
+          }
+          try {
+            response.onNext(read.apply(context.raft().state()));
+            response.onCompleted();
+          } catch (StatusRuntimeException e) {
+            response.onError(e);
+          }
+        });
+  }
+
+  private static KeyRecord existing(KeyStateStore store, String name) {
+    Optional<KeyRecord> key = store.key(name);
+    if (key.isEmpty()) {
+      throw ApiErrors.error(
+          Code.NOT_FOUND, "KEY_NOT_FOUND", "key \"" + name + "\" not found", Map.of("key", name));
+    }
+    return key.get();
+  }
+
+  private static boolean matches(KeyRecord key, Map<String, String> selector) {
+    for (Map.Entry<String, String> wanted : selector.entrySet()) {
+      boolean found = false;
+      for (Label label : key.getLabelsList()) {
+        if (label.getKey().equals(wanted.getKey()) && label.getValue().equals(wanted.getValue())) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String encodePageToken(String lastName) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(("after:" + lastName).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String decodePageToken(String token) {
+    if (token.isEmpty()) {
+      return "";
+    }
+    try {
+      String decoded = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      if (decoded.startsWith("after:")) {
+        return decoded.substring("after:".length());
+      }
+    } catch (IllegalArgumentException e) {
+      // fall through
+    }
+    throw ApiErrors.invalid("INVALID_PAGE_TOKEN", "page_token is not one this server returned");
+  }
+
+  private long now() {
+    return context.clock().millis();
+  }
+}

@@ -1,0 +1,90 @@
+package io.keyrotor.server.api;
+
+import com.google.protobuf.Duration;
+import com.google.protobuf.Timestamp;
+import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.KeyVersion;
+import io.keyrotor.api.v1.RotationPolicy;
+import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.Label;
+import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.storage.KeyVersions;
+
+/** Turns stored key records into what the API shows, evaluated at a point in time. */
+public final class KeyViews {
+  private KeyViews() {}
+
+  /** The API view of {@code key} at {@code timeMillis}; never includes key material. */
+  public static Key toApi(KeyRecord key, long timeMillis) {
+    Key.Builder out =
+        Key.newBuilder()
+            .setName(key.getName())
+            .setZone(key.getZone())
+            .setCreateTime(timestamp(key.getCreateTimeUnixMillis()))
+            .setPrimaryVersion(KeyVersions.primaryVersionAt(key, timeMillis))
+            .setRotationPolicy(policy(key.getPolicy()))
+            .setMinDecryptionVersion(key.getMinDecryptionVersion())
+            .setMinEncryptionVersion(key.getMinEncryptionVersion())
+            .setAsOfTime(timestamp(timeMillis))
+            .setRevision(key.getRevision());
+    for (Label label : key.getLabelsList()) {
+      out.putLabels(label.getKey(), label.getValue());
+    }
+    for (KeyVersionRecord version : key.getVersionsList()) {
+      KeyVersion.Builder v =
+          KeyVersion.newBuilder()
+              .setVersion(version.getVersion())
+              .setState(KeyVersions.stateAt(key, version, timeMillis))
+              .setCreateTime(timestamp(version.getCreateTimeUnixMillis()))
+              .setActivationTime(timestamp(version.getActivationTimeUnixMillis()))
+              .setZoneMasterKeyVersion(version.getKek().getZoneMasterKeyVersion())
+              .setWrapMechanism(version.getKek().getMechanism());
+      RotationReason reason = RotationReason.forNumber(version.getRotationReason());
+      v.setRotationReason(reason == null ? RotationReason.ROTATION_REASON_UNSPECIFIED : reason);
+      if (version.getDestroyTimeUnixMillis() != 0) {
+        v.setDestroyTime(timestamp(version.getDestroyTimeUnixMillis()));
+      }
+      out.addVersions(v);
+    }
+    if (key.getPolicy().getNextRotationTimeUnixMillis() != 0) {
+      out.setNextRotationTime(timestamp(key.getPolicy().getNextRotationTimeUnixMillis()));
+    }
+    return out.build();
+  }
+
+  static RotationPolicy policy(RotationPolicyRecord record) {
+    RotationPolicy.Builder out =
+        RotationPolicy.newBuilder()
+            .setMaxEncryptions(record.getMaxEncryptions())
+            .setTemplate(record.getTemplate());
+    if (record.getRotationPeriodMillis() > 0) {
+      out.setRotationPeriod(duration(record.getRotationPeriodMillis()));
+    }
+    if (record.getActivationDelayMillis() >= 0) {
+      out.setActivationDelay(duration(record.getActivationDelayMillis()));
+    }
+    if (record.getDecryptGraceMillis() > 0) {
+      out.setDecryptGrace(duration(record.getDecryptGraceMillis()));
+    }
+    if (record.getNextRotationTimeUnixMillis() > 0) {
+      out.setNextRotationTime(timestamp(record.getNextRotationTimeUnixMillis()));
+    }
+    return out.build();
+  }
+
+  static Timestamp timestamp(long millis) {
+    return Timestamp.newBuilder()
+        .setSeconds(Math.floorDiv(millis, 1000))
+        .setNanos((int) Math.floorMod(millis, 1000) * 1_000_000)
+        .build();
+  }
+
+  static Duration duration(long millis) {
+    return Duration.newBuilder()
+        .setSeconds(millis / 1000)
+        .setNanos((int) (millis % 1000) * 1_000_000)
+        .build();
+  }
+}

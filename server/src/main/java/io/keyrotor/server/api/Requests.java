@@ -1,0 +1,157 @@
+package io.keyrotor.server.api;
+
+import com.google.protobuf.Duration;
+import com.google.protobuf.Timestamp;
+import io.grpc.StatusRuntimeException;
+import io.keyrotor.api.v1.RotationPolicy;
+import io.keyrotor.proto.internal.v1.Label;
+import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.storage.Validation;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Validation and conversion of request fields, before anything is proposed: bad input gets
+ * INVALID_ARGUMENT with a message naming the field, and changes nothing.
+ */
+final class Requests {
+  /** The longest activation delay a rotation may ask for. */
+  static final long MAX_ACTIVATION_DELAY_MILLIS = java.time.Duration.ofDays(366).toMillis();
+
+  private static final int MAX_REQUEST_ID_LENGTH = 128;
+
+  private Requests() {}
+
+  static String keyName(String name) {
+    Optional<String> invalid = Validation.checkKeyName(name);
+    if (invalid.isPresent()) {
+      throw ApiErrors.invalid("INVALID_KEY_NAME", invalid.get());
+    }
+    return name;
+  }
+
+  static String zone(String zone) {
+    String value = zone.isEmpty() ? "default" : zone;
+    Optional<String> invalid = Validation.checkZoneName(value);
+    if (invalid.isPresent()) {
+      throw ApiErrors.invalid("INVALID_ZONE", invalid.get());
+    }
+    return value;
+  }
+
+  static int version(long version) {
+    if (version < 1) {
+      throw ApiErrors.invalid(
+          "INVALID_VERSION", "a key version is required (versions count from 1)");
+    }
+    return (int) version;
+  }
+
+  static String requestId(String requestId) {
+    if (requestId.isEmpty()) {
+      return UUID.randomUUID().toString();
+    }
+    if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
+      throw ApiErrors.invalid(
+          "INVALID_REQUEST_ID",
+          "request_id is longer than " + MAX_REQUEST_ID_LENGTH + " characters");
+    }
+    return requestId;
+  }
+
+  static List<Label> labels(Map<String, String> labels) {
+    List<Label> out = new ArrayList<>();
+    new TreeMap<>(labels)
+        .forEach((k, v) -> out.add(Label.newBuilder().setKey(k).setValue(v).build()));
+    Optional<String> invalid = Validation.checkLabels(out);
+    if (invalid.isPresent()) {
+      throw ApiErrors.invalid("INVALID_LABEL", invalid.get());
+    }
+    return out;
+  }
+
+  /** Activation delay in milliseconds, or -1 when the request leaves it unset. */
+  static long activationDelay(boolean present, Duration delay) {
+    if (!present) {
+      return -1;
+    }
+    long millis = millis(delay, "activation_delay");
+    if (millis > MAX_ACTIVATION_DELAY_MILLIS) {
+      throw ApiErrors.invalid("INVALID_DURATION", "activation_delay must be at most 366 days");
+    }
+    return millis;
+  }
+
+  static RotationPolicyRecord policy(RotationPolicy policy, boolean present, String template) {
+    RotationPolicyRecord.Builder out =
+        RotationPolicyRecord.newBuilder().setActivationDelayMillis(-1);
+    if (present) {
+      if (policy.hasRotationPeriod()) {
+        long period = millis(policy.getRotationPeriod(), "rotation_period");
+        if (period == 0) {
+          throw ApiErrors.invalid(
+              "INVALID_POLICY",
+              "rotation_period must be positive (leave it unset for no schedule)");
+        }
+        out.setRotationPeriodMillis(period);
+      }
+      out.setMaxEncryptions(policy.getMaxEncryptions());
+      if (policy.hasActivationDelay()) {
+        out.setActivationDelayMillis(activationDelay(true, policy.getActivationDelay()));
+      }
+      if (policy.hasDecryptGrace()) {
+        out.setDecryptGraceMillis(millis(policy.getDecryptGrace(), "decrypt_grace"));
+      }
+      if (policy.hasNextRotationTime()) {
+        out.setNextRotationTimeUnixMillis(
+            millis(policy.getNextRotationTime(), "next_rotation_time"));
+      }
+    }
+    String templateName = template.isEmpty() ? policy.getTemplate() : template;
+    RotationPolicyRecord record = out.build();
+    if (!templateName.isEmpty()) {
+      RotationPolicyRecord found =
+          PolicyTemplates.find(templateName)
+              .orElseThrow(
+                  () ->
+                      ApiErrors.invalid(
+                          "UNKNOWN_TEMPLATE",
+                          "unknown policy template \""
+                              + templateName
+                              + "\"; known templates: "
+                              + String.join(", ", PolicyTemplates.names())));
+      record = PolicyTemplates.merge(found, record);
+    }
+    Optional<String> invalid = Validation.checkPolicy(record);
+    if (invalid.isPresent()) {
+      throw ApiErrors.invalid("INVALID_POLICY", invalid.get());
+    }
+    return record;
+  }
+
+  static long millis(Duration d, String field) {
+    if (d.getSeconds() < 0 || d.getNanos() < 0) {
+      throw ApiErrors.invalid("INVALID_DURATION", field + " must not be negative");
+    }
+    if (d.getSeconds() > 100L * 365 * 86_400) {
+      throw ApiErrors.invalid("INVALID_DURATION", field + " is too long");
+    }
+    return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
+  }
+
+  static long millis(Timestamp t, String field) {
+    if (t.getSeconds() < 0) {
+      throw ApiErrors.invalid("INVALID_TIME", field + " must not be before 1970");
+    }
+    return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
+  }
+
+  static StatusRuntimeException tooLarge(String field, int size, int limit) {
+    return ApiErrors.invalid(
+        "REQUEST_TOO_LARGE", field + " is " + size + " bytes; the limit is " + limit);
+  }
+}

@@ -1,0 +1,318 @@
+package io.keyrotor.server.config;
+
+import io.keyrotor.hsm.HsmConfig;
+import io.keyrotor.hsm.HsmException;
+import io.keyrotor.hsm.SecretSources;
+import io.keyrotor.hsm.WrapMechanism;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One node's configuration, read from a Java properties file:
+ *
+ * <pre>
+ * node.id=n1
+ * node.region=eu
+ * node.zones=default,eu
+ * cluster.name=keyrotor
+ * data.dir=/var/lib/keyrotor/n1
+ * peer.n1.raft=10.0.0.1:7201
+ * peer.n1.api=10.0.0.1:7101
+ * peer.n2.raft=...                    (one pair per voting member)
+ * hsm.kind=software                   (or pkcs11)
+ * hsm.software.key-file=/etc/keyrotor/zmk.p12
+ * hsm.software.passphrase-file=/etc/keyrotor/zmk.pass   (or hsm.software.passphrase-env=NAME)
+ * hsm.pkcs11.module=/usr/lib/softhsm/libsofthsm2.so
+ * hsm.pkcs11.token-label=keyrotor-n1
+ * hsm.pkcs11.pin-file=...             (or hsm.pkcs11.pin-env=NAME)
+ * hsm.mechanisms=AES_KEY_WRAP_PAD,AES_KEY_WRAP,AES_GCM
+ * raft.election-timeout-min=600ms     raft.election-timeout-max=1200ms
+ * raft.leader-lease=true              raft.snapshot-threshold=20000
+ * keys.default-activation-delay=0s
+ * </pre>
+ *
+ * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
+ * holds them. Relative paths resolve against the file's directory.
+ */
+public record NodeConfig(
+    String nodeId,
+    String region,
+    Set<String> zones,
+    String clusterName,
+    Path dataDirectory,
+    SortedMap<String, Peer> peers,
+    HsmSettings hsm,
+    Duration electionTimeoutMin,
+    Duration electionTimeoutMax,
+    boolean leaderLease,
+    long snapshotThreshold,
+    Duration defaultActivationDelay,
+    boolean chaosMode) {
+
+  /** A voting member: where its Raft server and its gRPC API listen. */
+  public record Peer(String id, String raftAddress, String apiAddress) {}
+
+  /** Which HSM the node opens, and where its secret comes from. */
+  public record HsmSettings(
+      String kind,
+      Path softwareKeyFile,
+      Path pkcs11Module,
+      String tokenLabel,
+      SecretSource secret,
+      List<WrapMechanism> mechanisms) {
+
+    /** Reads the secret and builds the HSM configuration. */
+    public HsmConfig toHsmConfig() throws ConfigException {
+      char[] value = secret.read();
+      if ("software".equals(kind)) {
+        return new HsmConfig.Software(softwareKeyFile, value, mechanisms);
+      }
+      return new HsmConfig.Pkcs11(
+          pkcs11Module,
+          tokenLabel,
+          value,
+          mechanisms,
+          HsmConfig.Pkcs11.DEFAULT_MAX_SESSIONS,
+          HsmConfig.Pkcs11.DEFAULT_SESSION_WAIT);
+    }
+
+    /** A human description for status pages (no secrets). */
+    public String describe() {
+      return "software".equals(kind)
+          ? "software key file " + softwareKeyFile
+          : "pkcs11 " + pkcs11Module + " token " + tokenLabel;
+    }
+  }
+
+  /** A secret read from a file or an environment variable, never stored in the config itself. */
+  public record SecretSource(
+      String description, Path fileOrNull, String environmentVariableOrNull) {
+    char[] read() throws ConfigException {
+      try {
+        return fileOrNull != null
+            ? SecretSources.fromFile(fileOrNull)
+            : SecretSources.fromEnvironment(environmentVariableOrNull);
+      } catch (HsmException e) {
+        throw new ConfigException(description + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static final Pattern PEER_KEY = Pattern.compile("peer\\.([A-Za-z0-9_-]+)\\.(raft|api)");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+
+  /** The gRPC API address of this node. */
+  public String apiAddress() {
+    return peers.get(nodeId).apiAddress();
+  }
+
+  /** Raft addresses by node id. */
+  public Map<String, String> raftPeers() {
+    SortedMap<String, String> out = new TreeMap<>();
+    peers.forEach((id, peer) -> out.put(id, peer.raftAddress()));
+    return out;
+  }
+
+  /** Reads and validates a configuration file. */
+  public static NodeConfig load(Path file) throws ConfigException {
+    Properties properties = new Properties();
+    try (java.io.Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      properties.load(reader);
+    } catch (IOException e) {
+      throw new ConfigException("cannot read node configuration " + file + ": " + e.getMessage());
+    }
+    Path base = file.toAbsolutePath().getParent();
+    return parse(properties, base, file.toString());
+  }
+
+  /** Builds a configuration from properties; relative paths resolve against {@code base}. */
+  public static NodeConfig parse(Properties p, Path base, String source) throws ConfigException {
+    Fields r = new Fields(p, source);
+    String nodeId = r.required("node.id");
+    SortedMap<String, String[]> raw = new TreeMap<>();
+    for (String key : p.stringPropertyNames()) {
+      Matcher m = PEER_KEY.matcher(key);
+      if (m.matches()) {
+        String[] pair = raw.computeIfAbsent(m.group(1), k -> new String[2]);
+        pair["raft".equals(m.group(2)) ? 0 : 1] = p.getProperty(key).trim();
+      } else if (key.startsWith("peer.")) {
+        throw new ConfigException(
+            source + ": unknown key " + key + " (expected peer.<id>.raft or peer.<id>.api)");
+      }
+    }
+    SortedMap<String, Peer> peers = new TreeMap<>();
+    for (Map.Entry<String, String[]> e : raw.entrySet()) {
+      String id = e.getKey();
+      if (e.getValue()[0] == null || e.getValue()[1] == null) {
+        throw new ConfigException(
+            source + ": peer " + id + " needs both peer." + id + ".raft and peer." + id + ".api");
+      }
+      checkAddress(source, "peer." + id + ".raft", e.getValue()[0]);
+      checkAddress(source, "peer." + id + ".api", e.getValue()[1]);
+      peers.put(id, new Peer(id, e.getValue()[0], e.getValue()[1]));
+    }
+    if (!peers.containsKey(nodeId)) {
+      throw new ConfigException(
+          source + ": node.id " + nodeId + " is not among the peers " + peers.keySet());
+    }
+    Set<String> zones = new TreeSet<>(r.list("node.zones", "default"));
+    String kind = r.optional("hsm.kind", "software");
+    List<WrapMechanism> mechanisms = new ArrayList<>();
+    for (String name : r.list("hsm.mechanisms", "AES_KEY_WRAP_PAD,AES_KEY_WRAP,AES_GCM")) {
+      try {
+        mechanisms.add(WrapMechanism.valueOf(name));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(
+            source
+                + ": hsm.mechanisms: unknown mechanism "
+                + name
+                + " (known: "
+                + Arrays.toString(WrapMechanism.values())
+                + ")");
+      }
+    }
+    HsmSettings hsm;
+    switch (kind) {
+      case "software" ->
+          hsm =
+              new HsmSettings(
+                  kind,
+                  base.resolve(r.required("hsm.software.key-file")),
+                  null,
+                  "",
+                  r.secret("hsm.software.passphrase", "software HSM passphrase", base),
+                  mechanisms);
+      case "pkcs11" ->
+          hsm =
+              new HsmSettings(
+                  kind,
+                  null,
+                  Path.of(r.required("hsm.pkcs11.module")),
+                  r.required("hsm.pkcs11.token-label"),
+                  r.secret("hsm.pkcs11.pin", "HSM user PIN", base),
+                  mechanisms);
+      default ->
+          throw new ConfigException(source + ": hsm.kind must be software or pkcs11, not " + kind);
+    }
+    Duration min = r.duration("raft.election-timeout-min", "600ms");
+    Duration max = r.duration("raft.election-timeout-max", "1200ms");
+    if (max.compareTo(min) <= 0) {
+      throw new ConfigException(source + ": raft.election-timeout-max must exceed the min");
+    }
+    return new NodeConfig(
+        nodeId,
+        r.optional("node.region", "default"),
+        zones,
+        r.optional("cluster.name", "keyrotor"),
+        base.resolve(r.required("data.dir")),
+        peers,
+        hsm,
+        min,
+        max,
+        Boolean.parseBoolean(r.optional("raft.leader-lease", "true")),
+        Long.parseLong(r.optional("raft.snapshot-threshold", "20000")),
+        r.duration("keys.default-activation-delay", "0s"),
+        Boolean.parseBoolean(r.optional("chaos.enabled", "false")));
+  }
+
+  /** Parses "500ms", "30s", "5m", "2h", "90d" (and sums like "1h30m"). */
+  public static Duration parseDuration(String text) {
+    Matcher m = DURATION.matcher(text.trim());
+    Duration total = Duration.ZERO;
+    int end = 0;
+    while (m.find()) {
+      if (m.start() != end) {
+        throw new IllegalArgumentException("not a duration: " + text);
+      }
+      long n = Long.parseLong(m.group(1));
+      total =
+          total.plus(
+              switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+              });
+      end = m.end();
+    }
+    if (end == 0 || end != text.trim().length()) {
+      throw new IllegalArgumentException(
+          "not a duration: \"" + text + "\" (use e.g. 500ms, 30s, 5m, 2h, 90d)");
+    }
+    return total;
+  }
+
+  private static void checkAddress(String source, String key, String address)
+      throws ConfigException {
+    int colon = address.lastIndexOf(':');
+    try {
+      int port = Integer.parseInt(address.substring(colon + 1));
+      if (colon <= 0 || port < 1 || port > 65535) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      throw new ConfigException(source + ": " + key + " must be host:port, not " + address);
+    }
+  }
+
+  private record Fields(Properties p, String source) {
+    String required(String key) throws ConfigException {
+      String value = p.getProperty(key);
+      if (value == null || value.isBlank()) {
+        throw new ConfigException(source + ": " + key + " is required");
+      }
+      return value.trim();
+    }
+
+    String optional(String key, String fallback) {
+      String value = p.getProperty(key);
+      return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    List<String> list(String key, String fallback) {
+      List<String> out = new ArrayList<>();
+      for (String item : optional(key, fallback).split(",")) {
+        if (!item.isBlank()) {
+          out.add(item.trim());
+        }
+      }
+      return out;
+    }
+
+    Duration duration(String key, String fallback) throws ConfigException {
+      try {
+        return parseDuration(optional(key, fallback));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(source + ": " + key + ": " + e.getMessage());
+      }
+    }
+
+    SecretSource secret(String prefix, String description, Path base) throws ConfigException {
+      String file = p.getProperty(prefix + "-file");
+      String env = p.getProperty(prefix + "-env");
+      if ((file == null) == (env == null)) {
+        throw new ConfigException(
+            source + ": set exactly one of " + prefix + "-file and " + prefix + "-env");
+      }
+      return new SecretSource(
+          description,
+          file == null ? null : base.resolve(file.trim()),
+          env == null ? null : env.trim());
+    }
+  }
+}

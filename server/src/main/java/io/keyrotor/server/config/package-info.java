@@ -1,0 +1,2 @@
+/** Node configuration: one properties file per node. */
+package io.keyrotor.server.config;

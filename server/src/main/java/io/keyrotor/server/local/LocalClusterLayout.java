@@ -1,0 +1,172 @@
+package io.keyrotor.server.local;
+
+import io.keyrotor.hsm.HsmException;
+import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Writes everything a local cluster needs under one directory, for {@code scripts/cluster up}:
+ *
+ * <pre>
+ * DIR/servers                 host:port of every node's API, comma-separated
+ * DIR/nI/node.properties      the node's configuration
+ * DIR/nI/hsm/zmk.p12          the node's software HSM key file (zones it holds)
+ * DIR/nI/hsm/passphrase       its passphrase (0600; a development cluster only)
+ * DIR/nI/data/                Raft log, snapshots and RocksDB state
+ * </pre>
+ *
+ * Nodes are n1..nN, spread over the regions round-robin. Every node holds zone "default"; each node
+ * also holds the zone named after its region. A zone's master key is generated once and copied into
+ * the key file of every node that holds it, so they can unwrap each other's keys.
+ */
+public final class LocalClusterLayout {
+  /** The default first API port (n1 = 7101, n2 = 7102, ...; Raft ports are 100 higher). */
+  public static final int DEFAULT_BASE_PORT = 7100;
+
+  private final Path directory;
+  private final int nodes;
+  private final List<String> regions;
+  private final int basePort;
+  private final String host;
+
+  public LocalClusterLayout(
+      Path directory, int nodes, List<String> regions, int basePort, String host) {
+    if (nodes < 1 || nodes > 9) {
+      throw new IllegalArgumentException("a local cluster has 1 to 9 nodes, not " + nodes);
+    }
+    if (regions.isEmpty()) {
+      throw new IllegalArgumentException("at least one region is needed");
+    }
+    this.directory = directory.toAbsolutePath();
+    this.nodes = nodes;
+    this.regions = List.copyOf(regions);
+    this.basePort = basePort;
+    this.host = host;
+  }
+
+  /** Node id -> region. */
+  public Map<String, String> regionsByNode() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (int i = 1; i <= nodes; i++) {
+      out.put("n" + i, regions.get((i - 1) % regions.size()));
+    }
+    return out;
+  }
+
+  /** The zones a node holds: "default" and its region's zone. */
+  public Set<String> zonesOf(String nodeId) {
+    Set<String> zones = new TreeSet<>();
+    zones.add("default");
+    zones.add(regionsByNode().get(nodeId));
+    return zones;
+  }
+
+  public String apiAddress(int index) {
+    return host + ":" + (basePort + index);
+  }
+
+  public String raftAddress(int index) {
+    return host + ":" + (basePort + 100 + index);
+  }
+
+  /** Writes the layout. Refuses a directory that already holds a cluster. */
+  public void write() throws IOException, HsmException {
+    if (Files.exists(directory.resolve("servers"))) {
+      throw new IOException(
+          directory + " already holds a cluster (remove it or use another --dir)");
+    }
+    Files.createDirectories(directory);
+    Path ceremony = directory.resolve("zones.p12");
+    char[] ceremonyPassphrase = newPassphrase();
+    try {
+      Set<String> allZones = new TreeSet<>();
+      regionsByNode().keySet().forEach(id -> allZones.addAll(zonesOf(id)));
+      SoftwareKeyStoreFile.create(ceremony, ceremonyPassphrase);
+      for (String zone : allZones) {
+        SoftwareKeyStoreFile.createZone(ceremony, ceremonyPassphrase, zone);
+      }
+      List<String> apis = new ArrayList<>();
+      for (int i = 1; i <= nodes; i++) {
+        String id = "n" + i;
+        Path nodeDir = directory.resolve(id);
+        Path hsmDir = nodeDir.resolve("hsm");
+        Files.createDirectories(hsmDir);
+        Files.createDirectories(nodeDir.resolve("data"));
+        char[] passphrase = newPassphrase();
+        try {
+          writeSecret(hsmDir.resolve("passphrase"), passphrase);
+          Path keyFile = hsmDir.resolve("zmk.p12");
+          SoftwareKeyStoreFile.create(keyFile, passphrase);
+          for (String zone : zonesOf(id)) {
+            SoftwareKeyStoreFile.copyZone(ceremony, ceremonyPassphrase, keyFile, passphrase, zone);
+          }
+        } finally {
+          Arrays.fill(passphrase, '\0');
+        }
+        writeConfig(nodeDir.resolve("node.properties"), i);
+        apis.add(apiAddress(i));
+      }
+      Files.writeString(directory.resolve("servers"), String.join(",", apis) + "\n");
+    } finally {
+      Arrays.fill(ceremonyPassphrase, '\0');
+      // The zone keys now live in the nodes' key files only.
+      Files.deleteIfExists(ceremony);
+    }
+  }
+
+  private void writeConfig(Path file, int index) throws IOException {
+    String id = "n" + index;
+    try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      w.write("# keyrotor node " + id + ", written by scripts/cluster up\n");
+      w.write("node.id=" + id + "\n");
+      w.write("node.region=" + regionsByNode().get(id) + "\n");
+      w.write("node.zones=" + String.join(",", zonesOf(id)) + "\n");
+      w.write("cluster.name=keyrotor-local\n");
+      w.write("data.dir=data\n");
+      for (int i = 1; i <= nodes; i++) {
+        w.write("peer.n" + i + ".raft=" + raftAddress(i) + "\n");
+        w.write("peer.n" + i + ".api=" + apiAddress(i) + "\n");
+      }
+      w.write("hsm.kind=software\n");
+      w.write("hsm.software.key-file=hsm/zmk.p12\n");
+      w.write("hsm.software.passphrase-file=hsm/passphrase\n");
+      w.write("raft.election-timeout-min=600ms\n");
+      w.write("raft.election-timeout-max=1200ms\n");
+      w.write("raft.leader-lease=true\n");
+      w.write("keys.default-activation-delay=0s\n");
+    }
+  }
+
+  private static char[] newPassphrase() {
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    char[] out = HexFormat.of().formatHex(random).toCharArray();
+    Arrays.fill(random, (byte) 0);
+    return out;
+  }
+
+  private static void writeSecret(Path file, char[] secret) throws IOException {
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    byte[] bytes = new String(secret).getBytes(StandardCharsets.UTF_8);
+    try {
+      Files.write(file, bytes);
+    } finally {
+      Arrays.fill(bytes, (byte) 0);
+    }
+  }
+}
