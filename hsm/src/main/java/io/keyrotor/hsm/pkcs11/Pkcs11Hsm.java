@@ -127,7 +127,9 @@ public final class Pkcs11Hsm implements Hsm {
       char[] userPin,
       Map<WrapMechanism, Capability> capabilities,
       List<WrapMechanism> wrapOrder,
-      SessionPool pool) {
+      SessionPool pool,
+      Session loginSession) {
+    this.loginSession = loginSession;
     this.locator = locator;
     this.token = token;
     this.userPin = userPin;
@@ -146,38 +148,51 @@ public final class Pkcs11Hsm implements Hsm {
    */
   public static Pkcs11Hsm open(HsmConfig.Pkcs11 config) throws HsmException {
     Objects.requireNonNull(config, "config");
-    TokenLocator locator = new TokenLocator(config.modulePath(), config.tokenLabel());
-    Pkcs11Token token = Pkcs11Token.find(locator);
-    Map<WrapMechanism, Capability> capabilities = selfTest(token, discover(token));
-    List<WrapMechanism> wrapOrder = new ArrayList<>();
-    for (WrapMechanism preferred : config.mechanismPreference()) {
-      if (capabilities.containsKey(preferred)) {
-        wrapOrder.add(preferred);
-      }
-    }
-    if (wrapOrder.isEmpty()) {
+    String label = config.tokenLabel();
+    if (label.isBlank() || label.length() > 32) {
       throw new HsmException(
-          Reason.UNSUPPORTED_MECHANISM,
-          locator
-              + " supports none of the configured wrap mechanisms "
-              + config.mechanismPreference()
-              + " (it supports "
-              + capabilities.keySet()
-              + ")");
+          Reason.INVALID_REQUEST, "a token label is 1 to 32 characters, not '" + label + "'");
+    }
+    TokenLocator locator = new TokenLocator(config.modulePath(), label);
+    Pkcs11Token token = Pkcs11Token.find(locator);
+    char[] userPin = config.userPin().clone();
+    Session loginSession = token.openSession();
+    Map<WrapMechanism, Capability> capabilities;
+    List<WrapMechanism> wrapOrder = new ArrayList<>();
+    try {
+      token.loginUser(loginSession, userPin);
+      // After login: some modules create no session keys (the self-test's) for a public session.
+      capabilities = selfTest(token, discover(token));
+      for (WrapMechanism preferred : config.mechanismPreference()) {
+        if (capabilities.containsKey(preferred)) {
+          wrapOrder.add(preferred);
+        }
+      }
+      if (wrapOrder.isEmpty()) {
+        throw new HsmException(
+            Reason.UNSUPPORTED_MECHANISM,
+            locator
+                + " supports none of the configured wrap mechanisms "
+                + config.mechanismPreference()
+                + " (it supports "
+                + capabilities.keySet()
+                + ")");
+      }
+    } catch (HsmException | RuntimeException e) {
+      Pkcs11Token.closeQuietly(loginSession);
+      Arrays.fill(userPin, '\0');
+      throw e;
     }
     Pkcs11Hsm hsm =
         new Pkcs11Hsm(
             locator,
             token,
-            config.userPin().clone(),
+            userPin,
             capabilities,
             List.copyOf(wrapOrder),
-            new SessionPool(token, config.maxSessions(), config.sessionWait()));
+            new SessionPool(token, config.maxSessions(), config.sessionWait()),
+            loginSession);
     try {
-      synchronized (hsm.loginLock) {
-        hsm.loginSession = token.openSession();
-        token.loginUser(hsm.loginSession, hsm.userPin);
-      }
       hsm.withSession("finding zone master keys", session -> hsm.rescan(session));
     } catch (HsmException e) {
       hsm.close();

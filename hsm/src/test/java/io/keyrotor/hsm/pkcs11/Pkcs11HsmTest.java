@@ -21,10 +21,13 @@ import io.keyrotor.hsm.Hsms;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.WrapMechanism;
 import io.keyrotor.hsm.WrappedKey;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -241,12 +244,46 @@ class Pkcs11HsmTest {
   }
 
   @Test
+  void wrapAndUnwrap_leaveNoKekBytesInTheTokenFiles() throws Exception {
+    byte[] kek = new byte[32];
+    RANDOM.nextBytes(kek);
+    try (Hsm hsm = Hsms.open(config(MATRIX))) {
+      for (WrapMechanism mechanism : WrapMechanism.values()) {
+        try (Hsm only = Hsms.open(config(MATRIX).withMechanismPreference(List.of(mechanism)))) {
+          only.unwrap(only.wrap("eu", SecretKeyBytes.copyOf(kek))).destroy();
+        }
+      }
+      hsm.unwrap(hsm.wrap("us", SecretKeyBytes.copyOf(kek))).destroy();
+    }
+    Path tokens = Path.of(System.getProperty("keyrotor.softhsm.dir"), "tokens");
+    try (Stream<Path> files = Files.walk(tokens)) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        byte[] content = Files.readAllBytes(file);
+        assertFalse(contains(content, kek), "KEK bytes found in " + file);
+      }
+    }
+  }
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  @Test
   void randomBytes_returnsTheCountAsked() throws Exception {
     try (Hsm hsm = Hsms.open(config(MATRIX))) {
       byte[] first = hsm.randomBytes(32);
 
       assertEquals(32, first.length);
-      assertFalse(java.util.Arrays.equals(first, hsm.randomBytes(32)));
+      assertFalse(Arrays.equals(first, hsm.randomBytes(32)));
       assertArrayEquals(new byte[0], hsm.randomBytes(0));
     }
   }
