@@ -420,7 +420,7 @@ class KeyrotorClientTest {
     CountDownLatch failed = new CountDownLatch(1);
     List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
 
-    try (KeyEventSubscription subscription =
+    KeyEventSubscription subscription =
         client.watchKeyEvents(
             WatchKeyEventsRequest.getDefaultInstance(),
             new KeyEventListener() {
@@ -432,12 +432,14 @@ class KeyrotorClientTest {
                 errors.add(error);
                 failed.countDown();
               }
-            })) {
+            });
+    try {
       assertTrue(failed.await(10, TimeUnit.SECONDS));
       assertEquals(Status.Code.UNIMPLEMENTED, errors.get(0).code());
+    } finally {
       subscription.close();
-      assertFalse(subscription.isActive());
     }
+    assertFalse(subscription.isActive());
   }
 
   @Test
