@@ -1,5 +1,6 @@
 package io.keyrotor.client;
 
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.KeyServiceGrpc;
@@ -123,6 +124,19 @@ final class EndpointPool implements AutoCloseable {
       throw new IllegalStateException("keyrotor client is closed");
     }
     return endpoint;
+  }
+
+  /**
+   * Makes channels that gave up connecting try again now. gRPC backs off reconnects on its own (up
+   * to two minutes); the client's rounds already back off, so a node that came back should be
+   * usable by the next round, not minutes later.
+   */
+  void resetConnectBackoff() {
+    for (Endpoint endpoint : endpoints.values()) {
+      if (endpoint.channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+        endpoint.channel.resetConnectBackoff();
+      }
+    }
   }
 
   boolean isClosed() {

@@ -468,12 +468,13 @@ public final class KeyrotorClient implements AutoCloseable {
     int backoffs = 0;
     int attempts = 0;
     boolean serverAnswered = false;
+    boolean connectionFailed = false;
     KeyrotorException last = null;
     String target = pinned != null ? pinned : pool.pick(triedThisRound);
     while (true) {
       Duration remaining = Duration.between(clock.instant(), deadlineAt);
       if (attempts > 0 && (remaining.isNegative() || remaining.isZero())) {
-        throw giveUp(rpc, last, serverAnswered, attempts, tried, start);
+        throw giveUp(rpc, last, serverAnswered, connectionFailed, attempts, tried, start);
       }
       long timeoutNanos = Math.max(1, Math.min(remaining.toNanos(), attemptTimeout.toNanos()));
       attempts++;
@@ -488,6 +489,7 @@ public final class KeyrotorClient implements AutoCloseable {
       boolean fromServer = !last.reason().isEmpty();
       serverAnswered |= fromServer;
       Status.Code code = last.code();
+      connectionFailed |= !fromServer && code == Status.Code.UNAVAILABLE;
       boolean retryable =
           code == Status.Code.UNAVAILABLE
               || (code == Status.Code.DEADLINE_EXCEEDED && mode == RetryMode.SAFE);
@@ -496,7 +498,7 @@ public final class KeyrotorClient implements AutoCloseable {
       }
       if (pinned != null) {
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, serverAnswered, attempts, tried, start);
+          throw giveUp(rpc, last, serverAnswered, connectionFailed, attempts, tried, start);
         }
         continue;
       }
@@ -516,7 +518,7 @@ public final class KeyrotorClient implements AutoCloseable {
         // An election is under way; any node will know the new leader (or forward) after it.
         pool.forgetLeader(pool.leaderOrNull());
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, serverAnswered, attempts, tried, start);
+          throw giveUp(rpc, last, serverAnswered, connectionFailed, attempts, tried, start);
         }
         triedThisRound.clear();
         target = pool.pick(triedThisRound);
@@ -529,7 +531,7 @@ public final class KeyrotorClient implements AutoCloseable {
       String next = pool.pick(triedThisRound);
       if (next == null) {
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, serverAnswered, attempts, tried, start);
+          throw giveUp(rpc, last, serverAnswered, connectionFailed, attempts, tried, start);
         }
         triedThisRound.clear();
         next = pool.pick(triedThisRound);
@@ -551,6 +553,7 @@ public final class KeyrotorClient implements AutoCloseable {
     }
     try {
       sleeper.sleep(delay);
+      pool.resetConnectBackoff();
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -563,6 +566,7 @@ public final class KeyrotorClient implements AutoCloseable {
       String rpc,
       KeyrotorException last,
       boolean serverAnswered,
+      boolean connectionFailed,
       int attempts,
       Set<String> tried,
       Instant start) {
@@ -571,7 +575,8 @@ public final class KeyrotorClient implements AutoCloseable {
       Set<String> addresses = new LinkedHashSet<>(pool.configured());
       addresses.addAll(tried);
       String where = String.join(",", addresses);
-      if (last.code() == Status.Code.UNAVAILABLE) {
+      if (connectionFailed) {
+        // Some attempts may have timed out instead (a reconnect still pending at the deadline).
         return KeyrotorException.clientSide(
             Status.Code.UNAVAILABLE,
             KeyrotorException.NO_SERVER_REACHABLE,
