@@ -185,6 +185,13 @@ public final class KeyrotorClient implements AutoCloseable {
       public boolean hasNext() {
         while (!page.hasNext() && !lastPage) {
           ListKeysResponse response = listKeys(request.toBuilder().setPageToken(nextToken).build());
+          if (!nextToken.isEmpty() && response.getNextPageToken().equals(nextToken)) {
+            throw KeyrotorException.clientSide(
+                Status.Code.INTERNAL,
+                "PAGE_TOKEN_REPEATED",
+                "ListKeys returned the page token it was given; stopping to avoid a loop",
+                null);
+          }
           page = response.getKeysList().iterator();
           nextToken = response.getNextPageToken();
           lastPage = nextToken.isEmpty();

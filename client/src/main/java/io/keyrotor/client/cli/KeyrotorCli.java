@@ -151,7 +151,10 @@ public final class KeyrotorCli implements Runnable {
       KeyrotorClient.Builder builder =
           KeyrotorClient.builder()
               .endpoints(endpoints())
-              .deadline(deadline == null ? Duration.ofSeconds(10) : deadline);
+              .deadline(deadline == null ? Duration.ofSeconds(10) : deadline)
+              // One call per process: a follower forwards the write, which is cheaper than
+              // asking for cluster status first.
+              .leaderDiscovery(false);
       client = clientCustomizer.apply(builder).build();
     }
     return client;
