@@ -474,14 +474,14 @@ public final class KeyrotorClient implements AutoCloseable {
     Set<String> tried = new LinkedHashSet<>();
     int backoffs = 0;
     int attempts = 0;
-    boolean serverAnswered = false;
     boolean connectionFailed = false;
     KeyrotorException last = null;
+    KeyrotorException lastServerError = null;
     String target = pinned != null ? pinned : pool.pick(triedThisRound);
     while (true) {
       Duration remaining = Duration.between(clock.instant(), deadlineAt);
       if (attempts > 0 && (remaining.isNegative() || remaining.isZero())) {
-        throw giveUp(rpc, last, serverAnswered, connectionFailed, attempts, tried, start);
+        throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
       }
       long timeoutNanos = Math.max(1, Math.min(remaining.toNanos(), attemptTimeout.toNanos()));
       attempts++;
@@ -494,7 +494,9 @@ public final class KeyrotorClient implements AutoCloseable {
         last = KeyrotorException.fromGrpc(e, target);
       }
       boolean fromServer = !last.reason().isEmpty();
-      serverAnswered |= fromServer;
+      if (fromServer) {
+        lastServerError = last;
+      }
       Status.Code code = last.code();
       connectionFailed |= !fromServer && code == Status.Code.UNAVAILABLE;
       boolean retryable =
@@ -505,7 +507,7 @@ public final class KeyrotorClient implements AutoCloseable {
       }
       if (pinned != null) {
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, serverAnswered, connectionFailed, attempts, tried, start);
+          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
         }
         continue;
       }
@@ -525,7 +527,7 @@ public final class KeyrotorClient implements AutoCloseable {
         // An election is under way; any node will know the new leader (or forward) after it.
         pool.forgetLeader(pool.leaderOrNull());
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, serverAnswered, connectionFailed, attempts, tried, start);
+          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
         }
         triedThisRound.clear();
         target = pool.pick(triedThisRound);
@@ -538,7 +540,7 @@ public final class KeyrotorClient implements AutoCloseable {
       String next = pool.pick(triedThisRound);
       if (next == null) {
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, serverAnswered, connectionFailed, attempts, tried, start);
+          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
         }
         triedThisRound.clear();
         next = pool.pick(triedThisRound);
@@ -569,35 +571,53 @@ public final class KeyrotorClient implements AutoCloseable {
     }
   }
 
+  /**
+   * The error for a call that ran out of time or endpoints. A server's last retryable answer
+   * (NO_LEADER, NOT_LEADER, ...) is kept with its code and reason; failures that never reached a
+   * server become {@link KeyrotorException#NO_SERVER_REACHABLE} (some connection was refused) or
+   * {@link KeyrotorException#DEADLINE_EXHAUSTED} (every attempt timed out).
+   */
   private KeyrotorException giveUp(
       String rpc,
       KeyrotorException last,
-      boolean serverAnswered,
+      KeyrotorException lastServerError,
       boolean connectionFailed,
       int attempts,
       Set<String> tried,
       Instant start) {
-    String elapsed = Durations.format(Duration.between(start, clock.instant()));
-    if (!serverAnswered) {
+    String spent =
+        "gave up after "
+            + attempts
+            + (attempts == 1 ? " attempt in " : " attempts in ")
+            + Durations.format(Duration.between(start, clock.instant()));
+    if (!last.reason().isEmpty()) {
+      return last.withMessage(last.getMessage() + "; " + spent);
+    }
+    String reason =
+        connectionFailed
+            ? KeyrotorException.NO_SERVER_REACHABLE
+            : KeyrotorException.DEADLINE_EXHAUSTED;
+    Status.Code code = connectionFailed ? Status.Code.UNAVAILABLE : Status.Code.DEADLINE_EXCEEDED;
+    if (lastServerError == null) {
       Set<String> addresses = new LinkedHashSet<>(pool.configured());
       addresses.addAll(tried);
       String where = String.join(",", addresses);
-      if (connectionFailed) {
-        // Some attempts may have timed out instead (a reconnect still pending at the deadline).
-        return KeyrotorException.clientSide(
-            Status.Code.UNAVAILABLE,
-            KeyrotorException.NO_SERVER_REACHABLE,
-            "no server reachable at " + where,
-            last);
-      }
-      return KeyrotorException.clientSide(
-          Status.Code.DEADLINE_EXCEEDED,
-          KeyrotorException.DEADLINE_EXHAUSTED,
-          "no answer to " + rpc + " from " + where + " within " + Durations.format(deadline),
-          last);
+      String message =
+          connectionFailed
+              ? "no server reachable at " + where
+              : "no answer to " + rpc + " from " + where + " within " + Durations.format(deadline);
+      return KeyrotorException.clientSide(code, reason, message, last);
     }
-    return last.withMessage(
-        last.getMessage() + "; gave up after " + attempts + " attempts in " + elapsed);
+    return KeyrotorException.clientSide(
+        code,
+        reason,
+        last.getMessage()
+            + "; "
+            + spent
+            + " (last server answer: "
+            + lastServerError.getMessage()
+            + ")",
+        last);
   }
 
   private static String validHintOrNull(String hint) {

@@ -70,7 +70,11 @@ public final class KeyrotorException extends RuntimeException {
     String domain = info == null ? "" : info.getDomain();
     Map<String, String> metadata = info == null ? Map.of() : info.getMetadataMap();
     String description = status.getDescription() == null ? "" : status.getDescription();
-    String message = humanMessage(status.getCode(), reason, description, endpoint);
+    String message =
+        info == null ? transportMessageOrNull(status.getCode(), description, endpoint) : null;
+    if (message == null) {
+      message = humanMessage(status.getCode(), reason, description, endpoint);
+    }
     return new KeyrotorException(
         status.getCode(), reason, domain, metadata, description, endpoint, message, grpcError);
   }
@@ -103,6 +107,27 @@ public final class KeyrotorException extends RuntimeException {
           return null;
         }
       }
+    }
+    return null;
+  }
+
+  /**
+   * A readable message for the failures gRPC itself reports (no ErrorInfo), whose descriptions are
+   * written for gRPC developers ("io exception", "deadline exceeded after 4.99s. [closed=...]");
+   * null for other codes, whose description is the server's own.
+   */
+  private static String transportMessageOrNull(
+      Status.Code code, String description, String endpoint) {
+    String where = endpoint == null || endpoint.isEmpty() ? "the server" : endpoint;
+    if (code == Status.Code.DEADLINE_EXCEEDED) {
+      return "no answer in time from " + where;
+    }
+    if (code == Status.Code.UNAVAILABLE) {
+      boolean informative =
+          !description.isEmpty()
+              && !description.equalsIgnoreCase("io exception")
+              && !description.startsWith("Connection closed");
+      return "cannot reach " + where + (informative ? ": " + description : "");
     }
     return null;
   }

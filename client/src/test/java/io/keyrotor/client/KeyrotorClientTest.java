@@ -248,6 +248,26 @@ class KeyrotorClientTest {
   }
 
   @Test
+  void leaderHintToDeadNode_givesUpNamingTheDeadNodeAndTheLastServerAnswer() {
+    String deadLeader = FakeNode.downAddress();
+    FakeKeyService followerKeys =
+        new FakeKeyService().failEvery(request -> GrpcErrors.notLeader(deadLeader, "n1"));
+    FakeNode follower = node(followerKeys);
+    KeyrotorClient client =
+        build(clientTo(follower.address()).deadline(Duration.ofSeconds(1)).leaderDiscovery(false));
+
+    KeyrotorException error =
+        assertThrows(KeyrotorException.class, () -> client.createKey(create("payments")));
+
+    assertEquals(Status.Code.UNAVAILABLE, error.code());
+    assertEquals(KeyrotorException.NO_SERVER_REACHABLE, error.reason());
+    assertTrue(error.getMessage().startsWith("cannot reach " + deadLeader), error.getMessage());
+    assertTrue(error.getMessage().contains("(last server answer: "), error.getMessage());
+    assertTrue(error.getMessage().endsWith("(NOT_LEADER))"), error.getMessage());
+    assertTrue(followerKeys.received().size() > 1, "the follower is asked again each round");
+  }
+
+  @Test
   void endlessElection_givesUpAtDeadlineWithLastReason() {
     FakeKeyService keys = new FakeKeyService().failEvery(request -> GrpcErrors.noLeader());
     FakeNode node = node(keys);
