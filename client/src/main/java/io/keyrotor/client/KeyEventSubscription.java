@@ -114,8 +114,9 @@ public final class KeyEventSubscription implements AutoCloseable {
           closed = true;
           return;
         }
-        String hint = error.hasReason("NOT_LEADER") ? error.metadata().get("leader") : null;
-        if (hint != null && !hint.isBlank() && !hint.equals(target)) {
+        String hint =
+            error.hasReason("NOT_LEADER") ? validOrNull(error.metadata().get("leader")) : null;
+        if (hint != null && !hint.equals(target)) {
           pool.leaderIs(hint);
         } else {
           pool.failed(target);
@@ -173,6 +174,17 @@ public final class KeyEventSubscription implements AutoCloseable {
       return !closed;
     } catch (InterruptedException e) {
       return false;
+    }
+  }
+
+  private static String validOrNull(String address) {
+    if (address == null) {
+      return null;
+    }
+    try {
+      return Endpoints.validate(address);
+    } catch (IllegalArgumentException e) {
+      return null;
     }
   }
 
