@@ -5,9 +5,20 @@ import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.BatchDecryptRequest;
+import io.keyrotor.api.v1.BatchDecryptResponse;
+import io.keyrotor.api.v1.BatchReEncryptRequest;
+import io.keyrotor.api.v1.BatchReEncryptResponse;
+import io.keyrotor.api.v1.CancelKeyVersionDestroyRequest;
 import io.keyrotor.api.v1.CreateKeyRequest;
+import io.keyrotor.api.v1.DecryptRequest;
+import io.keyrotor.api.v1.DecryptResponse;
 import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EnableKeyVersionRequest;
+import io.keyrotor.api.v1.EncryptRequest;
+import io.keyrotor.api.v1.EncryptResponse;
+import io.keyrotor.api.v1.GenerateDataKeyRequest;
+import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyServiceGrpc;
@@ -15,9 +26,13 @@ import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.ListKeysResponse;
+import io.keyrotor.api.v1.ReEncryptRequest;
+import io.keyrotor.api.v1.ReEncryptResponse;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.SetRotationPolicyRequest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -258,6 +273,79 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
         request.getVersion(),
         KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY,
         observer);
+  }
+
+  /** Records the request and answers with a default response (or a scripted failure). */
+  private <T extends Message> void answerDefault(
+      Message request, T response, StreamObserver<T> observer) {
+    if (failed(request, observer)) {
+      return;
+    }
+    observer.onNext(response);
+    observer.onCompleted();
+  }
+
+  @Override
+  public void scheduleKeyVersionDestroy(
+      ScheduleKeyVersionDestroyRequest request, StreamObserver<Key> observer) {
+    answerDefault(request, Key.newBuilder().setName(request.getName()).build(), observer);
+  }
+
+  @Override
+  public void cancelKeyVersionDestroy(
+      CancelKeyVersionDestroyRequest request, StreamObserver<Key> observer) {
+    answerDefault(request, Key.newBuilder().setName(request.getName()).build(), observer);
+  }
+
+  @Override
+  public void setRotationPolicy(SetRotationPolicyRequest request, StreamObserver<Key> observer) {
+    answerDefault(request, Key.newBuilder().setName(request.getName()).build(), observer);
+  }
+
+  @Override
+  public void generateDataKey(
+      GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> observer) {
+    answerDefault(
+        request,
+        GenerateDataKeyResponse.newBuilder().setKeyName(request.getKeyName()).build(),
+        observer);
+  }
+
+  @Override
+  public void generateDataKeyWithoutPlaintext(
+      GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> observer) {
+    answerDefault(
+        request,
+        GenerateDataKeyResponse.newBuilder().setKeyName(request.getKeyName()).build(),
+        observer);
+  }
+
+  @Override
+  public void encrypt(EncryptRequest request, StreamObserver<EncryptResponse> observer) {
+    answerDefault(
+        request, EncryptResponse.newBuilder().setKeyName(request.getKeyName()).build(), observer);
+  }
+
+  @Override
+  public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> observer) {
+    answerDefault(request, DecryptResponse.getDefaultInstance(), observer);
+  }
+
+  @Override
+  public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> observer) {
+    answerDefault(request, ReEncryptResponse.getDefaultInstance(), observer);
+  }
+
+  @Override
+  public void batchDecrypt(
+      BatchDecryptRequest request, StreamObserver<BatchDecryptResponse> observer) {
+    answerDefault(request, BatchDecryptResponse.getDefaultInstance(), observer);
+  }
+
+  @Override
+  public void batchReEncrypt(
+      BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> observer) {
+    answerDefault(request, BatchReEncryptResponse.getDefaultInstance(), observer);
   }
 
   private void setState(
