@@ -1,0 +1,199 @@
+package io.keyrotor.client;
+
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.keyrotor.api.v1.KeyEvent;
+import io.keyrotor.api.v1.WatchKeyEventsRequest;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A running {@code WatchKeyEvents} stream that reconnects on retryable failures and resumes after
+ * the cursor of the last delivered event. Created by {@link KeyrotorClient#watchKeyEvents}; close
+ * it to stop.
+ *
+ * <p>If the subscription started "from now" (no cursor) and fails before the first event, the
+ * reconnected stream starts from the new "now": events in between are not seen.
+ */
+public final class KeyEventSubscription implements AutoCloseable {
+
+  private static final AtomicInteger THREAD_NUMBER = new AtomicInteger();
+
+  private final WatchKeyEventsRequest request;
+  private final KeyEventListener listener;
+  private final EndpointPool pool;
+  private final Backoff backoff;
+  private final Sleeper sleeper;
+  private final Thread thread;
+  private volatile boolean closed;
+  private volatile String cursor;
+  private volatile Context.CancellableContext current;
+
+  KeyEventSubscription(
+      WatchKeyEventsRequest request,
+      KeyEventListener listener,
+      EndpointPool pool,
+      Backoff backoff,
+      Sleeper sleeper) {
+    this.request = request;
+    this.listener = listener;
+    this.pool = pool;
+    this.backoff = backoff;
+    this.sleeper = sleeper;
+    this.cursor = request.getCursor();
+    this.thread = new Thread(this::run, "keyrotor-watch-" + THREAD_NUMBER.incrementAndGet());
+    this.thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** The cursor of the last event delivered (or the request's cursor if none yet). */
+  public String lastCursor() {
+    return cursor;
+  }
+
+  /** True until the subscription is closed or ended with an error. */
+  public boolean isActive() {
+    return thread.isAlive() && !closed;
+  }
+
+  /** Stops the stream and waits up to a second for the event thread to end. */
+  @Override
+  public void close() {
+    closed = true;
+    Context.CancellableContext context = current;
+    if (context != null) {
+      context.cancel(null);
+    }
+    thread.interrupt();
+    if (Thread.currentThread() != thread) {
+      try {
+        thread.join(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void run() {
+    int failures = 0;
+    Set<String> failedThisRound = new HashSet<>();
+    while (!closed && !pool.isClosed()) {
+      String target = pool.pick(failedThisRound);
+      if (target == null) {
+        failedThisRound.clear();
+        if (!pause(failures++)) {
+          return;
+        }
+        continue;
+      }
+      Context.CancellableContext context = Context.current().withCancellation();
+      current = context;
+      try {
+        boolean delivered = stream(context, target);
+        if (delivered) {
+          failures = 0;
+          failedThisRound.clear();
+        }
+        // The server ended the stream: resume from the cursor after a pause.
+        if (!pause(failures++)) {
+          return;
+        }
+      } catch (StatusRuntimeException e) {
+        if (closed) {
+          return;
+        }
+        KeyrotorException error = KeyrotorException.fromGrpc(e, target);
+        if (error.code() != Status.Code.UNAVAILABLE) {
+          listener.onError(error);
+          closed = true;
+          return;
+        }
+        String hint =
+            error.hasReason("NOT_LEADER") ? validOrNull(error.metadata().get("leader")) : null;
+        if (hint != null && !hint.equals(target)) {
+          pool.leaderIs(hint);
+        } else {
+          pool.failed(target);
+          failedThisRound.add(target);
+        }
+        if (!pause(failures++)) {
+          return;
+        }
+      } catch (ListenerFailure e) {
+        closed = true;
+        listener.onError(
+            KeyrotorException.clientSide(
+                Status.Code.CANCELLED,
+                "LISTENER_FAILED",
+                "the key event listener threw " + e.getCause(),
+                e.getCause()));
+        return;
+      } catch (IllegalStateException e) {
+        return; // the client was closed under us
+      } finally {
+        context.cancel(null);
+      }
+    }
+  }
+
+  /** Streams from one endpoint until the stream ends; true if at least one event arrived. */
+  private boolean stream(Context.CancellableContext context, String target) {
+    Context previous = context.attach();
+    try {
+      WatchKeyEventsRequest resumed = request.toBuilder().setCursor(cursor).build();
+      Iterator<KeyEvent> events = pool.endpoint(target).keys.watchKeyEvents(resumed);
+      boolean delivered = false;
+      while (events.hasNext()) {
+        KeyEvent event = events.next();
+        try {
+          listener.onEvent(event);
+        } catch (RuntimeException e) {
+          throw new ListenerFailure(e);
+        }
+        cursor = event.getCursor();
+        delivered = true;
+      }
+      return delivered;
+    } finally {
+      context.detach(previous);
+    }
+  }
+
+  private boolean pause(int failures) {
+    if (closed) {
+      return false;
+    }
+    try {
+      sleeper.sleep(backoff.delay(failures));
+      return !closed;
+    } catch (InterruptedException e) {
+      return false;
+    }
+  }
+
+  private static String validOrNull(String address) {
+    if (address == null) {
+      return null;
+    }
+    try {
+      return Endpoints.validate(address);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** Carries an exception thrown by the listener out of the stream loop. */
+  private static final class ListenerFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ListenerFailure(RuntimeException cause) {
+      super(cause);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+package io.keyrotor.client;
+
+import com.google.rpc.ErrorInfo;
+import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * A keyrotor call that failed: the gRPC status code, the server's {@code google.rpc.ErrorInfo}
+ * reason and metadata when it sent one, and a message meant for a person.
+ *
+ * <p>Reasons that the server sends are UPPER_SNAKE words in the domain {@value #DOMAIN} ({@code
+ * KEY_NOT_FOUND}, {@code KEY_EXISTS}, {@code NOT_LEADER}, ...). The SDK adds its own reasons for
+ * failures that never reached a server: {@link #NO_SERVER_REACHABLE} and {@link
+ * #DEADLINE_EXHAUSTED}.
+ */
+public final class KeyrotorException extends RuntimeException {
+
+  private static final long serialVersionUID = 1L;
+
+  /** The ErrorInfo domain of errors that keyrotor servers send. */
+  public static final String DOMAIN = "keyrotor.io";
+
+  /** Client-side reason: no endpoint accepted a connection before the deadline. */
+  public static final String NO_SERVER_REACHABLE = "NO_SERVER_REACHABLE";
+
+  /**
+   * Client-side reason: the overall deadline of the call ran out while servers kept answering with
+   * retryable errors (no leader, timeouts).
+   */
+  public static final String DEADLINE_EXHAUSTED = "DEADLINE_EXHAUSTED";
+
+  private final Status.Code code;
+  private final String reason;
+  private final String domain;
+  private final Map<String, String> metadata;
+  private final String serverMessage;
+  private final String endpoint;
+
+  private KeyrotorException(
+      Status.Code code,
+      String reason,
+      String domain,
+      Map<String, String> metadata,
+      String serverMessage,
+      String endpoint,
+      String message,
+      Throwable cause) {
+    super(message, cause);
+    this.code = Objects.requireNonNull(code, "code");
+    this.reason = reason == null ? "" : reason;
+    this.domain = domain == null ? "" : domain;
+    this.metadata = Map.copyOf(metadata);
+    this.serverMessage = serverMessage == null ? "" : serverMessage;
+    this.endpoint = endpoint == null ? "" : endpoint;
+  }
+
+  /**
+   * Builds the exception for a gRPC failure, reading the {@code google.rpc.ErrorInfo} detail if the
+   * server attached one.
+   *
+   * @param endpoint the {@code host:port} that answered, or empty if unknown
+   */
+  public static KeyrotorException fromGrpc(Throwable grpcError, String endpoint) {
+    Status status = Status.fromThrowable(grpcError);
+    ErrorInfo info = errorInfoOrNull(grpcError);
+    String reason = info == null ? "" : info.getReason();
+    String domain = info == null ? "" : info.getDomain();
+    Map<String, String> metadata = info == null ? Map.of() : info.getMetadataMap();
+    String description = status.getDescription() == null ? "" : status.getDescription();
+    String message =
+        info == null ? transportMessageOrNull(status.getCode(), description, endpoint) : null;
+    if (message == null) {
+      message = humanMessage(status.getCode(), reason, description, endpoint);
+    }
+    return new KeyrotorException(
+        status.getCode(), reason, domain, metadata, description, endpoint, message, grpcError);
+  }
+
+  /** Builds an exception for a failure decided by the client itself (never sent by a server). */
+  public static KeyrotorException clientSide(
+      Status.Code code, String reason, String message, Throwable cause) {
+    return new KeyrotorException(code, reason, "", Map.of(), "", "", message, cause);
+  }
+
+  /**
+   * The {@code google.rpc.ErrorInfo} detail of a gRPC failure, or null when it carries none (for
+   * example a transport failure, or a status from a proxy).
+   */
+  public static ErrorInfo errorInfoOrNull(Throwable grpcError) {
+    com.google.rpc.Status status;
+    try {
+      status = StatusProto.fromThrowable(grpcError);
+    } catch (RuntimeException malformed) {
+      return null;
+    }
+    if (status == null) {
+      return null;
+    }
+    for (com.google.protobuf.Any detail : status.getDetailsList()) {
+      if (detail.is(ErrorInfo.class)) {
+        try {
+          return detail.unpack(ErrorInfo.class);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A readable message for the failures gRPC itself reports (no ErrorInfo), whose descriptions are
+   * written for gRPC developers ("io exception", "deadline exceeded after 4.99s. [closed=...]");
+   * null for other codes, whose description is the server's own.
+   */
+  private static String transportMessageOrNull(
+      Status.Code code, String description, String endpoint) {
+    String where = endpoint == null || endpoint.isEmpty() ? "the server" : endpoint;
+    if (code == Status.Code.DEADLINE_EXCEEDED) {
+      return "no answer in time from " + where;
+    }
+    if (code == Status.Code.UNAVAILABLE) {
+      boolean informative =
+          !description.isEmpty()
+              && !description.equalsIgnoreCase("io exception")
+              && !description.startsWith("Connection closed");
+      return "cannot reach " + where + (informative ? ": " + description : "");
+    }
+    return null;
+  }
+
+  private static String humanMessage(
+      Status.Code code, String reason, String description, String endpoint) {
+    String text = description.isEmpty() ? defaultText(code, endpoint) : description;
+    return reason.isEmpty() ? text : text + " (" + reason + ")";
+  }
+
+  private static String defaultText(Status.Code code, String endpoint) {
+    String where = endpoint == null || endpoint.isEmpty() ? "" : " at " + endpoint;
+    switch (code) {
+      case UNAVAILABLE:
+        return "server unavailable" + where;
+      case DEADLINE_EXCEEDED:
+        return "no answer in time" + where;
+      case UNIMPLEMENTED:
+        return "not implemented by the server" + where;
+      case UNAUTHENTICATED:
+        return "not authenticated" + where;
+      case PERMISSION_DENIED:
+        return "permission denied" + where;
+      default:
+        return code.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + where;
+    }
+  }
+
+  /** Returns a copy that states the call's outcome in a new message, keeping every other field. */
+  KeyrotorException withMessage(String message) {
+    return new KeyrotorException(
+        code, reason, domain, metadata, serverMessage, endpoint, message, getCause());
+  }
+
+  /** The gRPC status code. */
+  public Status.Code code() {
+    return code;
+  }
+
+  /** The ErrorInfo reason ({@code KEY_NOT_FOUND}, ...), or empty if there was none. */
+  public String reason() {
+    return reason;
+  }
+
+  /** The ErrorInfo domain ({@value #DOMAIN} for keyrotor servers), or empty. */
+  public String domain() {
+    return domain;
+  }
+
+  /** The ErrorInfo metadata (for example {@code leader} with NOT_LEADER); empty if none. */
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  /** The status description exactly as the server sent it, or empty. */
+  public String serverMessage() {
+    return serverMessage;
+  }
+
+  /** The {@code host:port} that gave the last answer, or empty if none did. */
+  public String endpoint() {
+    return endpoint;
+  }
+
+  /** True if this error has the given ErrorInfo reason. */
+  public boolean hasReason(String expected) {
+    return reason.equals(expected);
+  }
+
+  @Override
+  public String toString() {
+    return "KeyrotorException{code="
+        + code
+        + (reason.isEmpty() ? "" : ", reason=" + reason)
+        + (metadata.isEmpty() ? "" : ", metadata=" + new TreeMap<>(metadata))
+        + (endpoint.isEmpty() ? "" : ", endpoint=" + endpoint)
+        + ", message="
+        + getMessage()
+        + "}";
+  }
+}

@@ -1,0 +1,12 @@
+package io.keyrotor.client.cli;
+
+/**
+ * A failure the CLI detected itself (no cluster found, conflicting flags); its message is final.
+ */
+final class CliException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  CliException(String message) {
+    super(message);
+  }
+}

@@ -1,0 +1,208 @@
+package io.keyrotor.client.cli;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import com.google.protobuf.Timestamp;
+import io.keyrotor.api.v1.ClusterStatus;
+import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.KeyVersion;
+import io.keyrotor.api.v1.KeyVersionState;
+import io.keyrotor.api.v1.NodeRole;
+import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.RotateKeyResponse;
+import io.keyrotor.api.v1.RotationPolicy;
+import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.client.Durations;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The CLI's {@code --json} shapes. Field order is fixed (the documented fields first, additions
+ * after), names are snake_case, times are RFC 3339 in UTC, enum values drop their prefix ({@code
+ * PRIMARY}, {@code LEADER}), and an unset value is {@code null} rather than absent.
+ */
+final class JsonOutput {
+
+  private static final Gson GSON =
+      new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
+
+  private JsonOutput() {}
+
+  /** One line of JSON. */
+  static String render(JsonElement element) {
+    return GSON.toJson(element);
+  }
+
+  /**
+   * {@code {"name","zone","primary_version","versions":[{"version","state","activation_time",
+   * "create_time","destroy_time","rotation_reason"}],"labels","revision","create_time","policy"}}.
+   */
+  static JsonObject key(Key key) {
+    JsonObject json = new JsonObject();
+    json.addProperty("name", key.getName());
+    json.addProperty("zone", key.getZone());
+    json.addProperty("primary_version", Integer.toUnsignedLong(key.getPrimaryVersion()));
+    JsonArray versions = new JsonArray();
+    for (KeyVersion version : key.getVersionsList()) {
+      versions.add(version(version));
+    }
+    json.add("versions", versions);
+    JsonObject labels = new JsonObject();
+    new TreeMap<>(key.getLabelsMap()).forEach(labels::addProperty);
+    json.add("labels", labels);
+    json.addProperty("revision", key.getRevision());
+    json.add("create_time", time(key.hasCreateTime(), key.getCreateTime()));
+    json.add(
+        "policy", key.hasRotationPolicy() ? policy(key.getRotationPolicy()) : JsonNull.INSTANCE);
+    return json;
+  }
+
+  /** The key object of a rotation, followed by {@code new_version} and {@code activation_time}. */
+  static JsonObject rotation(RotateKeyResponse response) {
+    JsonObject json = key(response.getKey());
+    json.addProperty("new_version", Integer.toUnsignedLong(response.getNewVersion()));
+    json.add("activation_time", time(response.hasActivationTime(), response.getActivationTime()));
+    return json;
+  }
+
+  /** {@code {"keys":[<key objects>]}}. */
+  static JsonObject keys(Iterable<Key> keys) {
+    JsonArray array = new JsonArray();
+    for (Key key : keys) {
+      array.add(key(key));
+    }
+    JsonObject json = new JsonObject();
+    json.add("keys", array);
+    return json;
+  }
+
+  /**
+   * {@code {"nodes":[{"id","region","role","term","applied_index","state_digest","zones",
+   * "api_address","leader","error"}],"leader_id"}}.
+   */
+  static JsonObject cluster(ClusterStatus status) {
+    JsonArray nodes = new JsonArray();
+    for (NodeStatus node : status.getNodesList()) {
+      JsonObject json = new JsonObject();
+      json.addProperty("id", node.getId());
+      json.addProperty("region", node.getRegion());
+      json.addProperty("role", roleName(node.getRole()));
+      json.addProperty("term", node.getTerm());
+      json.addProperty("applied_index", node.getAppliedIndex());
+      json.addProperty("state_digest", node.getStateDigest());
+      JsonArray zones = new JsonArray();
+      node.getZonesList().forEach(zones::add);
+      json.add("zones", zones);
+      json.addProperty("api_address", node.getApiAddress());
+      json.addProperty(
+          "leader",
+          node.getRole() == NodeRole.NODE_ROLE_LEADER
+              || (!status.getLeaderId().isEmpty() && status.getLeaderId().equals(node.getId())));
+      json.add(
+          "error",
+          node.getError().isEmpty() ? JsonNull.INSTANCE : new JsonPrimitive(node.getError()));
+      nodes.add(json);
+    }
+    JsonObject json = new JsonObject();
+    json.add("nodes", nodes);
+    json.add(
+        "leader_id",
+        status.getLeaderId().isEmpty()
+            ? JsonNull.INSTANCE
+            : new JsonPrimitive(status.getLeaderId()));
+    return json;
+  }
+
+  private static JsonObject version(KeyVersion version) {
+    JsonObject json = new JsonObject();
+    json.addProperty("version", Integer.toUnsignedLong(version.getVersion()));
+    json.addProperty("state", stateName(version.getState()));
+    json.add("activation_time", time(version.hasActivationTime(), version.getActivationTime()));
+    json.add("create_time", time(version.hasCreateTime(), version.getCreateTime()));
+    json.add("destroy_time", time(version.hasDestroyTime(), version.getDestroyTime()));
+    String reason = reasonName(version.getRotationReason());
+    json.add("rotation_reason", reason == null ? JsonNull.INSTANCE : new JsonPrimitive(reason));
+    return json;
+  }
+
+  private static JsonObject policy(RotationPolicy policy) {
+    JsonObject json = new JsonObject();
+    json.add("rotation_period", duration(policy.hasRotationPeriod(), policy.getRotationPeriod()));
+    json.addProperty("max_encryptions", policy.getMaxEncryptions());
+    json.add(
+        "activation_delay", duration(policy.hasActivationDelay(), policy.getActivationDelay()));
+    json.add("decrypt_grace", duration(policy.hasDecryptGrace(), policy.getDecryptGrace()));
+    json.add(
+        "next_rotation_time", time(policy.hasNextRotationTime(), policy.getNextRotationTime()));
+    json.add(
+        "template",
+        policy.getTemplate().isEmpty()
+            ? JsonNull.INSTANCE
+            : new JsonPrimitive(policy.getTemplate()));
+    return json;
+  }
+
+  /** RFC 3339 in UTC ({@code 2025-01-31T12:00:00Z}, fractions only when present), or null. */
+  static String timeText(Timestamp timestamp) {
+    return DateTimeFormatter.ISO_INSTANT.format(
+        Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos()));
+  }
+
+  private static JsonElement time(boolean present, Timestamp timestamp) {
+    return present ? new JsonPrimitive(timeText(timestamp)) : JsonNull.INSTANCE;
+  }
+
+  private static JsonElement duration(boolean present, com.google.protobuf.Duration duration) {
+    if (!present) {
+      return JsonNull.INSTANCE;
+    }
+    Duration value = Duration.ofSeconds(duration.getSeconds(), duration.getNanos());
+    return value.isNegative() ? JsonNull.INSTANCE : new JsonPrimitive(Durations.format(value));
+  }
+
+  /** {@code KEY_VERSION_STATE_PRIMARY} becomes {@code PRIMARY}. */
+  static String stateName(KeyVersionState state) {
+    return stripPrefix(state.name(), "KEY_VERSION_STATE_");
+  }
+
+  /** {@code NODE_ROLE_LEADER} becomes {@code LEADER}. */
+  static String roleName(NodeRole role) {
+    return stripPrefix(role.name(), "NODE_ROLE_");
+  }
+
+  /** {@code ROTATION_REASON_MANUAL} becomes {@code MANUAL}; unspecified becomes null. */
+  static String reasonName(RotationReason reason) {
+    return reason == RotationReason.ROTATION_REASON_UNSPECIFIED
+        ? null
+        : stripPrefix(reason.name(), "ROTATION_REASON_");
+  }
+
+  private static String stripPrefix(String name, String prefix) {
+    if (name.equals("UNRECOGNIZED")) {
+      return "UNKNOWN";
+    }
+    return name.startsWith(prefix) ? name.substring(prefix.length()) : name;
+  }
+
+  /** Labels as {@code k=v,k=v} in key order, for tables. */
+  static String labelsText(Map<String, String> labels) {
+    StringBuilder text = new StringBuilder();
+    new TreeMap<>(labels)
+        .forEach(
+            (k, v) -> {
+              if (text.length() > 0) {
+                text.append(',');
+              }
+              text.append(k).append('=').append(v);
+            });
+    return text.toString();
+  }
+}

@@ -1,0 +1,271 @@
+package io.keyrotor.client.cli;
+
+import io.keyrotor.api.v1.CreateKeyRequest;
+import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.ListKeysRequest;
+import io.keyrotor.api.v1.RotateKeyRequest;
+import io.keyrotor.api.v1.RotateKeyResponse;
+import io.keyrotor.api.v1.RotationReason;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code keyrotor key ...}: create, rotate, read, list, disable and enable keys. */
+@Command(
+    name = "key",
+    description = "Create, rotate, inspect, disable and enable keys.",
+    subcommands = {
+      KeyCommand.Create.class,
+      KeyCommand.Rotate.class,
+      KeyCommand.Get.class,
+      KeyCommand.ListKeys.class,
+      KeyCommand.Disable.class,
+      KeyCommand.Enable.class
+    })
+final class KeyCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "missing subcommand: create, rotate, get, list, disable or enable");
+  }
+
+  /** The root command of a subcommand's invocation. */
+  static KeyrotorCli root(CommandLine.Model.CommandSpec spec) {
+    return (KeyrotorCli) spec.root().userObject();
+  }
+
+  static com.google.protobuf.Duration toProto(Duration duration) {
+    return com.google.protobuf.Duration.newBuilder()
+        .setSeconds(duration.getSeconds())
+        .setNanos(duration.getNano())
+        .build();
+  }
+
+  @Command(name = "create", description = "Create a key with its first version.")
+  static final class Create implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Option(names = "--zone", paramLabel = "Z", description = "Zone (default: the cluster's).")
+    String zone;
+
+    @Option(
+        names = "--activation-delay",
+        paramLabel = "DUR",
+        converter = KeyrotorCli.DurationConverter.class,
+        description = "Delay before the first version becomes primary (default: at once).")
+    Duration activationDelay;
+
+    @Option(names = "--label", paramLabel = "k=v", description = "A label; repeat for several.")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @Override
+    public void run() {
+      KeyrotorCli root = root(spec);
+      root.errorContext("key", name);
+      CreateKeyRequest.Builder request = CreateKeyRequest.newBuilder().setName(name);
+      if (zone != null) {
+        request.setZone(zone);
+      }
+      if (activationDelay != null) {
+        request.setActivationDelay(toProto(activationDelay));
+      }
+      for (Map.Entry<String, String> label : labels.entrySet()) {
+        if (label.getKey().isBlank()) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "invalid --label \"=" + label.getValue() + "\": empty name");
+        }
+      }
+      request.putAllLabels(labels);
+      Key key = root.client().createKey(request.build());
+      root.print(JsonOutput.key(key), "created key " + key.getName() + "\n" + HumanOutput.key(key));
+    }
+  }
+
+  /** The rotation reasons an operator may give on the command line. */
+  enum Reason {
+    MANUAL(RotationReason.ROTATION_REASON_MANUAL),
+    COMPLIANCE(RotationReason.ROTATION_REASON_COMPLIANCE),
+    COMPROMISE(RotationReason.ROTATION_REASON_COMPROMISE);
+
+    final RotationReason proto;
+
+    Reason(RotationReason proto) {
+      this.proto = proto;
+    }
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  @Command(name = "rotate", description = "Add a version that becomes primary after a delay.")
+  static final class Rotate implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Option(
+        names = "--activation-delay",
+        paramLabel = "DUR",
+        converter = KeyrotorCli.DurationConverter.class,
+        description = "Delay before the new version becomes primary (default: the key's policy).")
+    Duration activationDelay;
+
+    @Option(
+        names = "--reason",
+        paramLabel = "REASON",
+        description = "Why: ${COMPLETION-CANDIDATES} (default: manual).")
+    Reason reason = Reason.MANUAL;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = root(spec);
+      root.errorContext("key", name);
+      RotateKeyRequest.Builder request =
+          RotateKeyRequest.newBuilder().setName(name).setReason(reason.proto);
+      if (activationDelay != null) {
+        request.setActivationDelay(toProto(activationDelay));
+      }
+      RotateKeyResponse response = root.client().rotateKey(request.build());
+      String when =
+          response.hasActivationTime()
+              ? JsonOutput.timeText(response.getActivationTime())
+              : "(unknown)";
+      root.print(
+          JsonOutput.rotation(response),
+          "rotated key "
+              + response.getKey().getName()
+              + ": v"
+              + response.getNewVersion()
+              + " becomes primary at "
+              + when
+              + "\n"
+              + HumanOutput.key(response.getKey()));
+    }
+  }
+
+  @Command(name = "get", description = "Show a key and its versions.")
+  static final class Get implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = root(spec);
+      root.errorContext("key", name);
+      Key key = root.client().getKey(name);
+      root.print(JsonOutput.key(key), HumanOutput.key(key));
+    }
+  }
+
+  @Command(name = "list", description = "List keys in name order.")
+  static final class ListKeys implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--zone", paramLabel = "Z", description = "Only keys of this zone.")
+    String zone;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = root(spec);
+      ListKeysRequest.Builder request = ListKeysRequest.newBuilder();
+      if (zone != null) {
+        request.setZone(zone);
+      }
+      List<Key> keys = new ArrayList<>();
+      Iterator<Key> all = root.client().listAllKeys(request.build());
+      all.forEachRemaining(keys::add);
+      root.print(JsonOutput.keys(keys), HumanOutput.keys(keys));
+    }
+  }
+
+  /** Parses {@code 3} or {@code v3} into a positive version number. */
+  static final class VersionConverter implements CommandLine.ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      String digits = value.startsWith("v") || value.startsWith("V") ? value.substring(1) : value;
+      int version;
+      try {
+        version = Integer.parseInt(digits);
+      } catch (NumberFormatException e) {
+        throw new CommandLine.TypeConversionException(
+            "invalid version \"" + value + "\" (expected a number such as 2)");
+      }
+      if (version < 1) {
+        throw new CommandLine.TypeConversionException(
+            "invalid version \"" + value + "\" (versions count from 1)");
+      }
+      return version;
+    }
+  }
+
+  @Command(name = "disable", description = "Disable one version (no use after this returns).")
+  static final class Disable implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "VERSION",
+        converter = VersionConverter.class,
+        description = "The version number.")
+    int version;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = root(spec);
+      root.errorContext("key", name);
+      root.errorContext("version", Integer.toString(version));
+      Key key = root.client().disableKeyVersion(name, version);
+      root.print(
+          JsonOutput.key(key),
+          "disabled " + key.getName() + " v" + version + "\n" + HumanOutput.key(key));
+    }
+  }
+
+  @Command(name = "enable", description = "Re-enable a disabled version.")
+  static final class Enable implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "VERSION",
+        converter = VersionConverter.class,
+        description = "The version number.")
+    int version;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = root(spec);
+      root.errorContext("key", name);
+      root.errorContext("version", Integer.toString(version));
+      Key key = root.client().enableKeyVersion(name, version);
+      root.print(
+          JsonOutput.key(key),
+          "enabled " + key.getName() + " v" + version + "\n" + HumanOutput.key(key));
+    }
+  }
+}

@@ -1,0 +1,248 @@
+package io.keyrotor.client.cli;
+
+import io.keyrotor.client.Durations;
+import io.keyrotor.client.Endpoints;
+import io.keyrotor.client.KeyrotorClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * The {@code keyrotor} command line: {@code keyrotor [--cluster-dir DIR | --servers LIST] COMMAND
+ * [--json]}. Exit status 0 on success, 1 when the call failed, 2 when the command line is wrong;
+ * every failure prints one line on stderr.
+ */
+@Command(
+    name = "keyrotor",
+    mixinStandardHelpOptions = true,
+    versionProvider = KeyrotorCli.Version.class,
+    description = "Manage keys of a keyrotor cluster.",
+    subcommands = {KeyCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
+public final class KeyrotorCli implements Runnable {
+
+  /**
+   * Where {@code scripts/cluster up} writes the servers file, relative to the current directory.
+   */
+  static final String DEFAULT_CLUSTER_DIR = ".keyrotor/cluster";
+
+  @Option(
+      names = "--cluster-dir",
+      paramLabel = "DIR",
+      scope = ScopeType.INHERIT,
+      description =
+          "Cluster directory holding the 'servers' file (default: "
+              + DEFAULT_CLUSTER_DIR
+              + " under the current directory).")
+  String clusterDir;
+
+  @Option(
+      names = "--servers",
+      paramLabel = "LIST",
+      scope = ScopeType.INHERIT,
+      description = "Comma-separated server addresses host:port,... (instead of --cluster-dir).")
+  String servers;
+
+  @Option(
+      names = "--json",
+      scope = ScopeType.INHERIT,
+      description = "Print JSON instead of a table.")
+  boolean json;
+
+  @Option(
+      names = "--deadline",
+      paramLabel = "DUR",
+      scope = ScopeType.INHERIT,
+      converter = PositiveDurationConverter.class,
+      description = "Overall deadline of each call, retries included (default: 10s).")
+  Duration deadline;
+
+  @Option(
+      names = "--verbose",
+      scope = ScopeType.INHERIT,
+      description = "Print stack traces of failures.")
+  boolean verbose;
+
+  private final Path workingDirectory;
+  private final UnaryOperator<KeyrotorClient.Builder> clientCustomizer;
+  private final Map<String, String> errorContext = new HashMap<>();
+  private KeyrotorClient client;
+  private PrintWriter out;
+
+  /**
+   * @param workingDirectory what a relative {@code --cluster-dir} is resolved against
+   * @param clientCustomizer applied to the client builder after the endpoints and deadline are set
+   *     (tests shorten timeouts here)
+   */
+  KeyrotorCli(Path workingDirectory, UnaryOperator<KeyrotorClient.Builder> clientCustomizer) {
+    this.workingDirectory = workingDirectory.toAbsolutePath();
+    this.clientCustomizer = clientCustomizer;
+  }
+
+  /** Runs the CLI and exits with its status. */
+  public static void main(String[] args) {
+    int status = run(args, System.out, System.err);
+    System.exit(status);
+  }
+
+  /** Runs the CLI against the process's current directory; returns the exit status. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
+    PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
+    return new KeyrotorCli(Path.of(""), builder -> builder).execute(args, outWriter, errWriter);
+  }
+
+  /** Parses and runs one command line; returns the exit status. */
+  int execute(String[] args, PrintWriter out, PrintWriter err) {
+    this.out = out;
+    CommandLine commandLine = new CommandLine(this);
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+    commandLine.setParameterExceptionHandler(
+        (exception, arguments) -> {
+          err.println(ErrorLines.usage(exception));
+          err.flush();
+          return 2;
+        });
+    commandLine.setExecutionExceptionHandler(
+        (exception, command, parseResult) -> {
+          err.println(ErrorLines.format(exception, errorContext));
+          if (verbose) {
+            exception.printStackTrace(err);
+          }
+          err.flush();
+          return 1;
+        });
+    try {
+      return commandLine.execute(args);
+    } finally {
+      if (client != null) {
+        client.close();
+        client = null;
+      }
+      out.flush();
+      err.flush();
+    }
+  }
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: key or cluster");
+  }
+
+  /** The SDK client for this invocation, created on first use. */
+  KeyrotorClient client() {
+    if (client == null) {
+      KeyrotorClient.Builder builder =
+          KeyrotorClient.builder()
+              .endpoints(endpoints())
+              .deadline(deadline == null ? Duration.ofSeconds(10) : deadline)
+              // One call per process: a follower forwards the write, which is cheaper than
+              // asking for cluster status first.
+              .leaderDiscovery(false);
+      client = clientCustomizer.apply(builder).build();
+    }
+    return client;
+  }
+
+  /** Prints a result: the JSON when {@code --json} was given, else the table. */
+  void print(com.google.gson.JsonElement jsonForm, String humanForm) {
+    out.print(json ? JsonOutput.render(jsonForm) + "\n" : humanForm);
+    out.flush();
+  }
+
+  /** Records what the command is about, to phrase errors ({@code key}, {@code version}). */
+  void errorContext(String name, String value) {
+    errorContext.put(name, value);
+  }
+
+  /** The server addresses from {@code --servers}, or from the cluster directory's servers file. */
+  List<String> endpoints() {
+    if (servers != null && clusterDir != null) {
+      throw new CliException("give either --servers or --cluster-dir, not both");
+    }
+    if (servers != null) {
+      return Endpoints.parseList(servers);
+    }
+    Path dir =
+        workingDirectory.resolve(clusterDir == null ? DEFAULT_CLUSTER_DIR : clusterDir).normalize();
+    Path file = dir.resolve("servers");
+    if (!Files.isRegularFile(file)) {
+      throw new CliException(
+          "no cluster at "
+              + dir
+              + " (no servers file; start one with scripts/cluster up, or pass --servers"
+              + " host:port,...)");
+    }
+    String content;
+    try {
+      content = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new CliException("cannot read " + file + ": " + e.getMessage());
+    }
+    List<String> parts = new ArrayList<>();
+    for (String line : content.split("\\R")) {
+      String trimmed = line.strip();
+      if (trimmed.isEmpty() || trimmed.startsWith("#")) {
+        continue;
+      }
+      if (trimmed.startsWith("servers=")) {
+        trimmed = trimmed.substring("servers=".length());
+      }
+      parts.add(trimmed);
+    }
+    try {
+      return Endpoints.parseList(String.join(",", parts));
+    } catch (IllegalArgumentException e) {
+      throw new CliException("bad servers file " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** Converts {@code 30s}, {@code 1h30m}, ... refusing zero. */
+  static final class PositiveDurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Durations.parsePositive(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** Converts {@code 0s}, {@code 30s}, {@code 1h30m}, ... allowing zero. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Durations.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** The version from the jar manifest, if the CLI runs from one. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = KeyrotorCli.class.getPackage().getImplementationVersion();
+      return new String[] {"keyrotor " + (version == null ? "(development build)" : version)};
+    }
+  }
+}

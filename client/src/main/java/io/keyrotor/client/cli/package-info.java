@@ -1,0 +1,5 @@
+/**
+ * The {@code keyrotor} command line ({@code scripts/keyrotor}): key and cluster commands over the
+ * SDK, with compact tables for people, {@code --json} for scripts and one-line errors.
+ */
+package io.keyrotor.client.cli;

@@ -1,0 +1,101 @@
+package io.keyrotor.client.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.KeyVersion;
+import io.keyrotor.api.v1.KeyVersionState;
+import io.keyrotor.client.testing.FakeAdminService;
+import io.keyrotor.client.testing.FakeKeyService;
+import io.keyrotor.client.testing.FakeNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code scripts/keyrotor} as a user runs it: a separate process, the shaded jar (so a broken
+ * META-INF/services merge shows up as a failure to resolve {@code dns:///}), started from a
+ * directory other than the repository, against a scripted server on a loopback port.
+ */
+@Tag("integration")
+class KeyrotorScriptIT {
+
+  private static final Path SCRIPT = Path.of("..", "scripts", "keyrotor").toAbsolutePath();
+
+  private static FakeNode node;
+
+  @TempDir Path workingDirectory;
+
+  @BeforeAll
+  static void startServer() {
+    FakeKeyService keys = new FakeKeyService();
+    keys.put(
+        Key.newBuilder()
+            .setName("payments")
+            .setZone("default")
+            .setPrimaryVersion(1)
+            .addVersions(
+                KeyVersion.newBuilder()
+                    .setVersion(1)
+                    .setState(KeyVersionState.KEY_VERSION_STATE_PRIMARY))
+            .build());
+    node = FakeNode.start(keys, new FakeAdminService());
+  }
+
+  @AfterAll
+  static void stopServer() {
+    node.close();
+  }
+
+  private record Result(int status, String stdout, String stderr) {}
+
+  private Result run(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
+    command.addAll(List.of(args));
+    Path out = workingDirectory.resolve("stdout.txt");
+    Path err = workingDirectory.resolve("stderr.txt");
+    Process process =
+        new ProcessBuilder(command)
+            .directory(workingDirectory.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "scripts/keyrotor did not finish");
+    return new Result(
+        process.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void keyGet_fromDefaultClusterDirUnderCurrentDirectory_printsJson() throws Exception {
+    Path clusterDir = workingDirectory.resolve(".keyrotor/cluster");
+    Files.createDirectories(clusterDir);
+    Files.writeString(clusterDir.resolve("servers"), node.address() + "\n");
+
+    Result result = run("key", "get", "payments", "--json");
+
+    assertEquals(0, result.status(), result.stderr());
+    assertTrue(
+        result.stdout().startsWith("{\"name\":\"payments\",\"zone\":\"default\""), result.stdout());
+  }
+
+  @Test
+  void keyGet_missingKey_exitsOneWithOneLine() throws Exception {
+    Result result = run("--servers", node.address(), "key", "get", "orders");
+
+    assertEquals(1, result.status());
+    assertEquals("error: key \"orders\" not found (KEY_NOT_FOUND)\n", result.stderr());
+    assertEquals("", result.stdout());
+  }
+}
