@@ -1,0 +1,192 @@
+package io.keyrotor.server;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.KeyServiceGrpc;
+import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.local.LocalClusterLayout;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A real keyrotor cluster in this JVM: nodes started from the same configuration files and software
+ * HSM key files that scripts/cluster writes, serving gRPC on loopback ports.
+ */
+final class LocalTestCluster implements AutoCloseable {
+  final Path directory;
+  final int size;
+  final Map<String, KeyrotorNode> nodes = new TreeMap<>();
+  final List<Throwable> fatalErrors = new CopyOnWriteArrayList<>();
+  private final Map<String, ManagedChannel> channels = new TreeMap<>();
+  private final LocalClusterLayout layout;
+
+  LocalTestCluster(Path directory, int size, List<String> regions) throws Exception {
+    this.directory = directory;
+    this.size = size;
+    this.layout = new LocalClusterLayout(directory, size, regions, freeBasePort(size), "127.0.0.1");
+    layout.write();
+  }
+
+  void startAll() throws Exception {
+    for (int i = 1; i <= size; i++) {
+      start("n" + i);
+    }
+    awaitRegistered();
+  }
+
+  KeyrotorNode start(String id) throws Exception {
+    NodeConfig config = NodeConfig.load(directory.resolve(id).resolve("node.properties"));
+    KeyrotorNode node =
+        KeyrotorNode.start(
+            config,
+            Clock.systemUTC(),
+            (message, cause) -> fatalErrors.add(new AssertionError(message, cause)));
+    nodes.put(id, node);
+    return node;
+  }
+
+  void stop(String id) {
+    KeyrotorNode node = nodes.remove(id);
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  String apiAddress(String id) {
+    return layout.apiAddress(Integer.parseInt(id.substring(1)));
+  }
+
+  KeyServiceGrpc.KeyServiceBlockingStub keys(String id) {
+    return KeyServiceGrpc.newBlockingStub(channel(id))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  AdminServiceGrpc.AdminServiceBlockingStub admin(String id) {
+    return AdminServiceGrpc.newBlockingStub(channel(id))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  private ManagedChannel channel(String id) {
+    return channels.computeIfAbsent(
+        id, n -> ManagedChannelBuilder.forTarget(apiAddress(n)).usePlaintext().build());
+  }
+
+  String leaderId() {
+    waitUntil(
+        () -> nodes.values().stream().anyMatch(n -> n.raft().isReadyLeader()),
+        Duration.ofSeconds(30),
+        "a leader");
+    return nodes.values().stream()
+        .filter(n -> n.raft().isReadyLeader())
+        .findFirst()
+        .orElseThrow()
+        .config()
+        .nodeId();
+  }
+
+  List<String> followerIds() {
+    String leader = leaderId();
+    List<String> out = new ArrayList<>();
+    for (String id : nodes.keySet()) {
+      if (!id.equals(leader)) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  /** Waits until every running node has registered itself with the cluster. */
+  void awaitRegistered() {
+    waitUntil(
+        () ->
+            nodes.values().stream()
+                .allMatch(n -> n.raft().state().nodes().keySet().containsAll(nodes.keySet())),
+        Duration.ofSeconds(60),
+        "every node registered");
+    awaitConvergence();
+  }
+
+  /** Waits until every running node applied the same index with the same digest. */
+  void awaitConvergence() {
+    waitUntil(
+        () -> {
+          long index = -2;
+          String digest = null;
+          for (KeyrotorNode node : nodes.values()) {
+            var state = node.raft().state();
+            if (index == -2) {
+              index = state.appliedPosition().index();
+              digest = state.digest();
+            } else if (index != state.appliedPosition().index() || !digest.equals(state.digest())) {
+              return false;
+            }
+          }
+          return true;
+        },
+        Duration.ofSeconds(30),
+        "all nodes at the same applied index and digest");
+  }
+
+  static void waitUntil(BooleanSupplier condition, Duration timeout, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (condition.getAsBoolean()) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        // not yet
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        fail("interrupted waiting for " + what);
+      }
+    }
+    fail("timed out after " + timeout + " waiting for " + what);
+  }
+
+  private static int freeBasePort(int size) throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+      boolean free = true;
+      for (int i = 1; i <= size && free; i++) {
+        free = isFree(base + i) && isFree(base + 100 + i);
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new IOException("no free port range found");
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    for (String id : new ArrayList<>(nodes.keySet())) {
+      stop(id);
+    }
+  }
+}
