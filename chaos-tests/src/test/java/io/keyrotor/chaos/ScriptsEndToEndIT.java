@@ -1,0 +1,207 @@
+package io.keyrotor.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The interface SREs script against, end to end: scripts/cluster starts real node processes,
+ * scripts/keyrotor drives them, the leader is killed with SIGKILL and the key survives.
+ */
+@Tag("integration")
+class ScriptsEndToEndIT {
+  private static final Path REPO = Path.of("").toAbsolutePath().getParent();
+
+  @TempDir Path work;
+  private Path clusterDir;
+
+  /** A finished script run. */
+  record Run(int exitCode, String stdout, String stderr) {
+    JsonObject json() {
+      return JsonParser.parseString(stdout).getAsJsonObject();
+    }
+  }
+
+  private Run run(String script, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(REPO.resolve("scripts").resolve(script).toString());
+    command.addAll(List.of(args));
+    Path out = Files.createTempFile(work, "out", ".txt");
+    Path err = Files.createTempFile(work, "err", ".txt");
+    // Run from an unrelated directory: the scripts must not depend on the caller's cwd.
+    Process process =
+        new ProcessBuilder(command)
+            .directory(work.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
+    if (!process.waitFor(180, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      fail("timed out: " + command);
+    }
+    return new Run(
+        process.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8).strip(),
+        Files.readString(err, StandardCharsets.UTF_8).strip());
+  }
+
+  private Run ok(String script, String... args) throws IOException, InterruptedException {
+    Run run = run(script, args);
+    assertEquals(
+        0, run.exitCode(), () -> script + " " + List.of(args) + " failed: " + run.stderr());
+    return run;
+  }
+
+  private Run cli(String... args) throws IOException, InterruptedException {
+    List<String> all = new ArrayList<>(List.of("--cluster-dir", clusterDir.toString()));
+    all.addAll(List.of(args));
+    return ok("keyrotor", all.toArray(String[]::new));
+  }
+
+  @AfterEach
+  void stopCluster() throws Exception {
+    if (clusterDir != null) {
+      run("cluster", "down", "--dir", clusterDir.toString(), "--wipe");
+    }
+  }
+
+  @Test
+  void clusterUp_createRotate_killLeader_keySurvivesWithSameActivationTimes() throws Exception {
+    int basePort = freeBasePort();
+    clusterDir = work.resolve("cluster");
+
+    Run up =
+        ok(
+            "cluster",
+            "up",
+            "--dir",
+            clusterDir.toString(),
+            "--base-port",
+            String.valueOf(basePort));
+    String servers =
+        "127.0.0.1:"
+            + (basePort + 1)
+            + ",127.0.0.1:"
+            + (basePort + 2)
+            + ",127.0.0.1:"
+            + (basePort + 3);
+    assertTrue(up.stdout().contains("servers=" + servers), up.stdout());
+    assertEquals(servers, Files.readString(clusterDir.resolve("servers")).strip());
+
+    JsonObject created = cli("key", "create", "payments", "--json").json();
+    assertEquals("payments", created.get("name").getAsString());
+    assertEquals(1, created.get("primary_version").getAsInt());
+    JsonObject rotated = cli("key", "rotate", "payments", "--json").json();
+    assertEquals(2, rotated.get("new_version").getAsInt());
+    JsonObject before = cli("key", "get", "payments", "--json").json();
+    assertEquals(2, before.get("primary_version").getAsInt());
+    JsonArray versions = before.getAsJsonArray("versions");
+    assertEquals("DECRYPT_ONLY", versions.get(0).getAsJsonObject().get("state").getAsString());
+    assertEquals("PRIMARY", versions.get(1).getAsJsonObject().get("state").getAsString());
+    OffsetDateTime.parse(versions.get(1).getAsJsonObject().get("activation_time").getAsString());
+
+    String leader = leaderOf(cli("cluster", "status", "--json").json());
+    ok("cluster", "kill", leader, "--dir", clusterDir.toString());
+
+    JsonObject after = cli("key", "get", "payments", "--json").json();
+    assertEquals(
+        before.get("versions"), after.get("versions"), "same versions and activation times");
+    JsonObject third = cli("key", "rotate", "payments", "--json").json();
+    assertEquals(3, third.get("new_version").getAsInt());
+    String newLeader = leaderOf(cli("cluster", "status", "--json").json());
+    assertNotEquals(leader, newLeader);
+
+    ok("cluster", "start", leader, "--dir", clusterDir.toString());
+    JsonObject converged = awaitConvergence();
+    for (JsonElement node : converged.getAsJsonArray("nodes")) {
+      assertEquals(
+          converged.getAsJsonArray("nodes").get(0).getAsJsonObject().get("state_digest"),
+          node.getAsJsonObject().get("state_digest"));
+    }
+
+    Run missing = run("keyrotor", "--cluster-dir", clusterDir.toString(), "key", "get", "nope");
+    assertNotEquals(0, missing.exitCode());
+    assertEquals(1, missing.stderr().lines().count(), missing.stderr());
+    assertTrue(missing.stderr().startsWith("error: "), missing.stderr());
+    assertTrue(missing.stderr().contains("KEY_NOT_FOUND"), missing.stderr());
+  }
+
+  private String leaderOf(JsonObject status) {
+    for (JsonElement node : status.getAsJsonArray("nodes")) {
+      if ("LEADER".equals(node.getAsJsonObject().get("role").getAsString())) {
+        return node.getAsJsonObject().get("id").getAsString();
+      }
+    }
+    fail("no leader in " + status);
+    return null;
+  }
+
+  /** Polls cluster status until every node reports the same applied index and digest. */
+  private JsonObject awaitConvergence() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    JsonObject status = null;
+    while (System.nanoTime() < deadline) {
+      status = cli("cluster", "status", "--json").json();
+      Set<String> seen = new HashSet<>();
+      for (JsonElement node : status.getAsJsonArray("nodes")) {
+        JsonObject n = node.getAsJsonObject();
+        seen.add(n.get("applied_index") + "/" + n.get("state_digest") + "/" + n.get("role"));
+      }
+      boolean allUp =
+          status.getAsJsonArray("nodes").asList().stream()
+              .noneMatch(n -> "UNREACHABLE".equals(n.getAsJsonObject().get("role").getAsString()));
+      long distinctStates =
+          seen.stream().map(s -> s.substring(0, s.lastIndexOf('/'))).distinct().count();
+      if (allUp && distinctStates == 1) {
+        return status;
+      }
+      Thread.sleep(500);
+    }
+    fail("nodes did not converge: " + status);
+    return null;
+  }
+
+  private static int freeBasePort() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+      boolean free = true;
+      for (int i = 1; i <= 3 && free; i++) {
+        free = isFree(base + i) && isFree(base + 100 + i);
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new IOException("no free port range");
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
