@@ -141,6 +141,14 @@ class ScriptsEndToEndIT {
           node.getAsJsonObject().get("state_digest"));
     }
 
+    // The whole cluster stopped and started again keeps its keys.
+    JsonObject beforeRestart = cli("key", "get", "payments", "--json").json();
+    ok("cluster", "down", "--dir", clusterDir.toString());
+    ok("cluster", "up", "--dir", clusterDir.toString());
+    assertEquals(
+        beforeRestart.get("versions"),
+        cli("key", "get", "payments", "--json").json().get("versions"));
+
     Run missing = run("keyrotor", "--cluster-dir", clusterDir.toString(), "key", "get", "nope");
     assertNotEquals(0, missing.exitCode());
     assertEquals(1, missing.stderr().lines().count(), missing.stderr());

@@ -201,11 +201,19 @@ public final class RaftNode implements AutoCloseable {
             reply -> {
               if (reply.getNotLeaderException() != null) {
                 // Not the leader: forward through the Ratis client, which follows the leader.
-                return forwarder.async().send(message);
+                // Bounded: the caller retries with the same request id if this times out.
+                return forwarder
+                    .async()
+                    .send(message)
+                    .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
               }
               return CompletableFuture.completedFuture(reply);
             })
-        .thenApply(this::commandResult);
+        .thenApply(this::commandResult)
+        .exceptionally(
+            e -> {
+              throw translate(e);
+            });
   }
 
   /**

@@ -171,11 +171,6 @@ public final class KeyrotorNode implements AutoCloseable {
             .setHsmKind(hsm.describe().kind())
             .setHsmDescription(config.hsm().describe())
             .build();
-    NodeRecord current = raft.state().nodes().get(config.nodeId());
-    if (current != null
-        && current.toBuilder().clearRegisteredTimeUnixMillis().build().equals(record)) {
-      return; // already known as it is
-    }
     Command command =
         Command.newBuilder()
             .setRequestId("register-node:" + requestId)
@@ -183,12 +178,14 @@ public final class KeyrotorNode implements AutoCloseable {
             .setRegisterNode(RegisterNode.newBuilder().setNode(record))
             .build();
     raft.propose(command)
+        .orTimeout(10, TimeUnit.SECONDS)
         .whenComplete(
             (result, failure) -> {
               if (failure == null) {
                 LOG.info("Node {} registered with the cluster", config.nodeId());
                 return;
               }
+              LOG.debug("Node {} not registered yet: {}", config.nodeId(), failure.toString());
               if (!scheduler.isShutdown()) {
                 long delay = Math.min(5_000, 250L << Math.min(attempt, 4));
                 scheduler.schedule(
