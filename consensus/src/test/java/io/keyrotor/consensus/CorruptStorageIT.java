@@ -1,0 +1,96 @@
+package io.keyrotor.consensus;
+
+import static io.keyrotor.consensus.TestCluster.await;
+import static io.keyrotor.consensus.TestCluster.createKey;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A node whose Raft log or state store was damaged refuses to start instead of serving. */
+@Tag("integration")
+class CorruptStorageIT {
+  @TempDir Path root;
+  private TestCluster cluster;
+
+  @AfterEach
+  void tearDown() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private String stoppedFollowerAfterWrites() throws Exception {
+    cluster = new TestCluster(root, 3, Function.identity());
+    cluster.startAll();
+    for (int i = 0; i < 20; i++) {
+      await(cluster.leader().propose(createKey("k-" + i)));
+    }
+    cluster.awaitConvergence();
+    String follower = cluster.followers().get(0).nodeId();
+    cluster.stop(follower);
+    return follower;
+  }
+
+  @Test
+  void corruptRaftLogSegment_nodeRefusesToStart() throws Exception {
+    String id = stoppedFollowerAfterWrites();
+    List<Path> segments =
+        files(root.resolve(id).resolve("raft"), p -> p.getFileName().toString().startsWith("log_"));
+    assertFalse(segments.isEmpty(), "the node has log segments");
+    for (Path segment : segments) {
+      flipBytesInTheMiddle(segment);
+    }
+
+    IOException refused = assertThrows(IOException.class, () -> cluster.start(id));
+
+    assertTrue(refused.getMessage().contains("cannot start"), refused.getMessage());
+    assertTrue(refused.getMessage().toLowerCase().contains("checksum"), refused.getMessage());
+  }
+
+  @Test
+  void corruptStateStore_nodeRefusesToStart() throws Exception {
+    String id = stoppedFollowerAfterWrites();
+    List<Path> tables =
+        files(root.resolve(id).resolve("state"), p -> p.getFileName().toString().endsWith(".sst"));
+    assertFalse(tables.isEmpty(), "the store has table files");
+    for (Path table : tables) {
+      flipBytesInTheMiddle(table);
+    }
+
+    IOException refused = assertThrows(IOException.class, () -> cluster.start(id));
+
+    assertTrue(refused.getMessage().contains("cannot start"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("state store"), refused.getMessage());
+  }
+
+  private static List<Path> files(Path dir, Predicate<Path> filter) throws IOException {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).filter(filter).toList();
+    }
+  }
+
+  private static void flipBytesInTheMiddle(Path file) throws IOException {
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      long middle = raf.length() / 2;
+      for (long i = middle; i < Math.min(raf.length(), middle + 64); i++) {
+        raf.seek(i);
+        int b = raf.read();
+        raf.seek(i);
+        raf.write(b ^ 0xff);
+      }
+    }
+  }
+}
