@@ -193,7 +193,8 @@ class ScriptsEndToEndIT {
 
   private static int freeBasePort() throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
-      int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+      // Below the kernel's ephemeral range (32768+), which outgoing connections draw from.
+      int base = 10_000 + ThreadLocalRandom.current().nextInt(21_800);
       boolean free = true;
       for (int i = 1; i <= 3 && free; i++) {
         free = isFree(base + i) && isFree(base + 100 + i);

@@ -96,6 +96,7 @@ public final class RaftNode implements AutoCloseable {
       FatalErrorHandler fatalErrorHandler,
       KeyrotorStateMachine.ApplyListener listener)
       throws IOException {
+    checkPortFree(config.peers().get(config.nodeId()));
     RaftGroup group = group(config);
     RaftProperties properties = properties(config);
     KeyrotorStateMachine stateMachine =
@@ -422,6 +423,17 @@ public final class RaftNode implements AutoCloseable {
                         .build())
             .toList();
     return RaftGroup.valueOf(groupId, peers);
+  }
+
+  /** Ratis exits the process when it cannot bind; say which port is taken first. */
+  private static void checkPortFree(String address) throws IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new java.net.InetSocketAddress(host(address), port(address)));
+    } catch (IOException e) {
+      throw new IOException(
+          "the Raft address " + address + " is not available (" + e.getMessage() + ")", e);
+    }
   }
 
   private static String host(String address) {

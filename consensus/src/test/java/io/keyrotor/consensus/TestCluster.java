@@ -28,6 +28,11 @@ import java.util.stream.Stream;
 
 /** A Raft group of real nodes on loopback, each with its own Ratis log and RocksDB. */
 final class TestCluster implements AutoCloseable {
+  static {
+    // Ratis exits the JVM when its server cannot bind; in tests that would kill the test runner.
+    org.apache.ratis.util.ExitUtils.disableSystemExit();
+  }
+
   final Map<String, String> peers = new TreeMap<>();
   final Map<String, RaftNode> nodes = new TreeMap<>();
   final List<Throwable> fatalErrors = new CopyOnWriteArrayList<>();
@@ -179,10 +184,20 @@ final class TestCluster implements AutoCloseable {
     fail("timed out after " + timeout + " waiting for " + what);
   }
 
+  /**
+   * A free port below the kernel's ephemeral range (32768+): a port from that range can be taken by
+   * any outgoing connection while a stopped node waits to be restarted on it.
+   */
   static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = 10_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(22_000);
+      try (ServerSocket socket = new ServerSocket(port)) {
+        return port;
+      } catch (IOException e) {
+        // taken: try another
+      }
     }
+    throw new IOException("no free port below the ephemeral range");
   }
 
   @Override

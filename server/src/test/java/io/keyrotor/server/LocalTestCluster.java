@@ -162,7 +162,8 @@ final class LocalTestCluster implements AutoCloseable {
 
   private static int freeBasePort(int size) throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
-      int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+      // Below the kernel's ephemeral range (32768+), which outgoing connections draw from.
+      int base = 10_000 + ThreadLocalRandom.current().nextInt(21_800);
       boolean free = true;
       for (int i = 1; i <= size && free; i++) {
         free = isFree(base + i) && isFree(base + 100 + i);
