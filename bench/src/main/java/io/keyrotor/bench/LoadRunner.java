@@ -1,0 +1,261 @@
+package io.keyrotor.bench;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Drives an {@link Operation} in a closed loop (a fixed number in flight, each slot starting the
+ * next request when its previous one completes) or an open loop (requests started at fixed
+ * intervals whatever the latency, latency counted from the intended start: coordinated omission
+ * does not hide queueing). A warm-up precedes every measurement and is not recorded.
+ */
+public final class LoadRunner {
+  private static final long MAX_TRACKABLE_MICROS = TimeUnit.SECONDS.toMicros(60);
+
+  /** An open loop that has this many requests outstanding is overloaded: further starts fail. */
+  private static final int OPEN_LOOP_MAX_OUTSTANDING = 20_000;
+
+  private final Duration warmup;
+  private final Duration measure;
+  private final ProgressLine progress;
+
+  public LoadRunner(Duration warmup, Duration measure, ProgressLine progress) {
+    this.warmup = warmup;
+    this.measure = measure;
+    this.progress = progress;
+  }
+
+  /** {@code concurrency} requests in flight for the warm-up and then the measurement. */
+  public Measurement closedLoop(String scenario, String target, int concurrency, Operation op)
+      throws InterruptedException {
+    runClosed(op, concurrency, warmup, null, null, scenario + " warm-up");
+    Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
+    Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    long start = System.nanoTime();
+    runClosed(op, concurrency, measure, recorder, errors, scenario + "/" + target);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Measurement(
+        scenario,
+        target,
+        "closed",
+        concurrency,
+        seconds,
+        recorder.getIntervalHistogram(),
+        toMap(errors));
+  }
+
+  /** Requests started at {@code ratePerSecond}, for the warm-up and then the measurement. */
+  public Measurement openLoop(String scenario, String target, long ratePerSecond, Operation op)
+      throws InterruptedException {
+    runOpen(op, ratePerSecond, warmup, null, null, scenario + " warm-up");
+    Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
+    Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    long start = System.nanoTime();
+    runOpen(op, ratePerSecond, measure, recorder, errors, scenario + "/" + target);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Measurement(
+        scenario,
+        target,
+        "open",
+        ratePerSecond,
+        seconds,
+        recorder.getIntervalHistogram(),
+        toMap(errors));
+  }
+
+  private void runClosed(
+      Operation op,
+      int concurrency,
+      Duration duration,
+      Recorder recorder,
+      Map<String, LongAdder> errors,
+      String label)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + duration.toNanos();
+    AtomicLong sequence = new AtomicLong();
+    LongAdder done = new LongAdder();
+    CountDownLatch finished = new CountDownLatch(concurrency);
+    for (int slot = 0; slot < concurrency; slot++) {
+      new Slot(op, deadline, sequence, recorder, errors, done, finished).next();
+    }
+    awaitWithProgress(finished, deadline, done, label);
+  }
+
+  /**
+   * One in-flight slot of a closed loop: completes, records, starts the next until the deadline.
+   */
+  private static final class Slot implements FutureCallback<Object> {
+    private final Operation op;
+    private final long deadline;
+    private final AtomicLong sequence;
+    private final Recorder recorder;
+    private final Map<String, LongAdder> errors;
+    private final LongAdder done;
+    private final CountDownLatch finished;
+    private long started;
+
+    Slot(
+        Operation op,
+        long deadline,
+        AtomicLong sequence,
+        Recorder recorder,
+        Map<String, LongAdder> errors,
+        LongAdder done,
+        CountDownLatch finished) {
+      this.op = op;
+      this.deadline = deadline;
+      this.sequence = sequence;
+      this.recorder = recorder;
+      this.errors = errors;
+      this.done = done;
+      this.finished = finished;
+    }
+
+    void next() {
+      if (System.nanoTime() >= deadline) {
+        finished.countDown();
+        return;
+      }
+      started = System.nanoTime();
+      ListenableFuture<?> future;
+      try {
+        future = op.start(sequence.getAndIncrement());
+      } catch (RuntimeException e) {
+        onFailure(e);
+        return;
+      }
+      Futures.addCallback(future, this, MoreExecutors.directExecutor());
+    }
+
+    @Override
+    public void onSuccess(Object result) {
+      if (recorder != null) {
+        recorder.recordValue(Math.min(MAX_TRACKABLE_MICROS, (System.nanoTime() - started) / 1_000));
+      }
+      done.increment();
+      next();
+    }
+
+    @Override
+    public void onFailure(Throwable t) {
+      if (errors != null) {
+        errors
+            .computeIfAbsent(Status.fromThrowable(t).getCode().name(), k -> new LongAdder())
+            .increment();
+      }
+      done.increment();
+      next();
+    }
+  }
+
+  private void runOpen(
+      Operation op,
+      long ratePerSecond,
+      Duration duration,
+      Recorder recorder,
+      Map<String, LongAdder> errors,
+      String label)
+      throws InterruptedException {
+    long interval = Math.max(1, 1_000_000_000L / ratePerSecond);
+    long begin = System.nanoTime();
+    long end = begin + duration.toNanos();
+    AtomicInteger outstanding = new AtomicInteger();
+    LongAdder done = new LongAdder();
+    long lastProgress = begin;
+    for (long i = 0; ; i++) {
+      long intended = begin + i * interval;
+      if (intended >= end) {
+        break;
+      }
+      long wait = intended - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      if (outstanding.get() >= OPEN_LOOP_MAX_OUTSTANDING) {
+        if (errors != null) {
+          errors.computeIfAbsent("CLIENT_OVERLOADED", k -> new LongAdder()).increment();
+        }
+        continue;
+      }
+      outstanding.incrementAndGet();
+      ListenableFuture<?> future;
+      try {
+        future = op.start(i);
+      } catch (RuntimeException e) {
+        future = Futures.immediateFailedFuture(e);
+      }
+      Futures.addCallback(
+          future,
+          new FutureCallback<Object>() {
+            @Override
+            public void onSuccess(Object result) {
+              if (recorder != null) {
+                recorder.recordValue(
+                    Math.min(MAX_TRACKABLE_MICROS, (System.nanoTime() - intended) / 1_000));
+              }
+              outstanding.decrementAndGet();
+              done.increment();
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+              if (errors != null) {
+                errors
+                    .computeIfAbsent(Status.fromThrowable(t).getCode().name(), k -> new LongAdder())
+                    .increment();
+              }
+              outstanding.decrementAndGet();
+              done.increment();
+            }
+          },
+          MoreExecutors.directExecutor());
+      long now = System.nanoTime();
+      if (now - lastProgress > 1_000_000_000L) {
+        progress.update(label, done.sum(), (now - begin) / 1e9, (end - begin) / 1e9);
+        lastProgress = now;
+      }
+    }
+    long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (outstanding.get() > 0 && System.nanoTime() < drainDeadline) {
+      Thread.sleep(5);
+    }
+  }
+
+  private void awaitWithProgress(
+      CountDownLatch finished, long deadline, LongAdder done, String label)
+      throws InterruptedException {
+    long begin = System.nanoTime();
+    double total = (deadline - begin) / 1e9;
+    while (!finished.await(1, TimeUnit.SECONDS)) {
+      progress.update(label, done.sum(), (System.nanoTime() - begin) / 1e9, total);
+      if (System.nanoTime() > deadline + TimeUnit.SECONDS.toNanos(60)) {
+        break; // requests stuck past a minute: report what completed
+      }
+    }
+  }
+
+  private static Map<String, Long> toMap(Map<String, LongAdder> errors) {
+    Map<String, Long> out = new ConcurrentHashMap<>();
+    errors.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+
+  /** Histograms of nothing, for scenarios that could not run. */
+  static Histogram empty() {
+    return new Histogram(MAX_TRACKABLE_MICROS, 3);
+  }
+}
