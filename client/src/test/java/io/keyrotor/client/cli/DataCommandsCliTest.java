@@ -202,6 +202,33 @@ class DataCommandsCliTest {
   }
 
   @Test
+  void encryptThenDecrypt_withoutJson_printOneSummaryLineEach() throws IOException {
+    file("note.txt", bytes(10));
+
+    assertEquals(0, run("encrypt", "payments", "--in", "note.txt", "--out", "note.enc"), stderr);
+    long envelopeBytes = Files.size(workingDirectory.resolve("note.enc"));
+    assertEquals(
+        "encrypted note.txt (10 bytes) into note.enc ("
+            + envelopeBytes
+            + " bytes) under payments v1\n",
+        stdout);
+    assertEquals(0, run("decrypt", "--in", "note.enc", "--out", "note.out"), stderr);
+    assertEquals("decrypted note.enc into note.out (10 bytes; payments v1)\n", stdout);
+  }
+
+  @Test
+  void datakey_withoutJson_printsATable() {
+    assertEquals(0, run("datakey", "payments"), stderr);
+
+    List<String> lines = stdout.lines().collect(Collectors.toList());
+    assertEquals(4, lines.size(), stdout);
+    assertEquals("key            payments", lines.get(0));
+    assertEquals("version        v1", lines.get(1));
+    assertTrue(lines.get(2).startsWith("plaintext_b64  "), lines.get(2));
+    assertTrue(lines.get(3).startsWith("wrapped_b64    "), lines.get(3));
+  }
+
+  @Test
   void encryptThenDecrypt_throughStdinAndStdout_writesOnlyTheBytes() {
     stdin = bytes(1000);
     assertEquals(0, run("encrypt", "payments", "--in", "-", "--out", "-"), stderr);
