@@ -26,7 +26,8 @@ import java.util.Objects;
  * key's holders can unwrap; the context is bound twice (to the wrapped DEK by the server, to the
  * payload here). A changed, truncated, reordered or re-contexted envelope never returns plaintext
  * from {@link #decrypt}, and {@link EnvelopeInputStream} stops at the first bad segment. DEK bytes
- * are zeroed after use (see {@link ClientDataKeySource} for the copies beyond reach).
+ * are zeroed after use; copies inside protobuf messages, gRPC buffers and the JDK's AES key
+ * schedule are out of reach and become garbage.
  *
  * <p>Errors: server failures (unknown key, disabled version, wrong context for the wrapped DEK,
  * cluster unreachable) are {@link io.keyrotor.client.KeyrotorException}s; bad envelopes are {@link
