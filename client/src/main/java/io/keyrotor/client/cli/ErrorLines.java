@@ -32,7 +32,9 @@ final class ErrorLines {
     if (error instanceof KeyrotorException) {
       return describe((KeyrotorException) error, context);
     }
-    if (error instanceof CliException || error instanceof IllegalArgumentException) {
+    if (error instanceof CliException
+        || error instanceof IllegalArgumentException
+        || error instanceof io.keyrotor.client.envelope.EnvelopeException) {
       return String.valueOf(error.getMessage());
     }
     String message = error.getMessage() == null ? "" : ": " + error.getMessage();

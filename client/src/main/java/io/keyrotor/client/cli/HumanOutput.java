@@ -52,10 +52,25 @@ final class HumanOutput {
     return table.render();
   }
 
-  /** One row per node; the leader is marked with {@code *}. */
+  /**
+   * One row per node; the leader is marked with {@code *}. {@code HSM} is the kind with the token
+   * label ({@code pkcs11:keyrotor-n1}, {@code software}) and {@code HSM_OK} says {@code yes} or
+   * {@code NO}; {@code -} when a node reported no HSM.
+   */
   static String cluster(ClusterStatus status) {
     Table table = new Table();
-    table.row("ID", "REGION", "ROLE", "TERM", "APPLIED", "DIGEST", "API_ADDRESS", "ZONES", "ERROR");
+    table.row(
+        "ID",
+        "REGION",
+        "ROLE",
+        "TERM",
+        "APPLIED",
+        "DIGEST",
+        "API_ADDRESS",
+        "ZONES",
+        "HSM",
+        "HSM_OK",
+        "ERROR");
     for (NodeStatus node : status.getNodesList()) {
       boolean leader = !status.getLeaderId().isEmpty() && status.getLeaderId().equals(node.getId());
       String digest = node.getStateDigest();
@@ -68,9 +83,16 @@ final class HumanOutput {
           digest.isEmpty() ? "-" : digest.substring(0, Math.min(12, digest.length())),
           dash(node.getApiAddress()),
           node.getZonesCount() == 0 ? "-" : String.join(",", node.getZonesList()),
+          node.hasHsm() ? hsmText(node.getHsm()) : "-",
+          node.hasHsm() ? (node.getHsm().getHealthy() ? "yes" : "NO") : "-",
           dash(node.getError()));
     }
     return table.render();
+  }
+
+  private static String hsmText(io.keyrotor.api.v1.HsmStatus hsm) {
+    String kind = hsm.getKind().isEmpty() ? "unknown" : hsm.getKind();
+    return hsm.getTokenLabel().isEmpty() ? kind : kind + ":" + hsm.getTokenLabel();
   }
 
   private static String dash(String value) {

@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.google.protobuf.Timestamp;
 import io.keyrotor.api.v1.ClusterStatus;
+import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
@@ -86,7 +87,8 @@ final class JsonOutput {
 
   /**
    * {@code {"nodes":[{"id","region","role","term","applied_index","state_digest","zones",
-   * "api_address","leader","error"}],"leader_id"}}.
+   * "api_address","leader","error","hsm"}],"leader_id"}}, where {@code hsm} is {@code {"kind",
+   * "module","token_label","mechanisms","healthy"}} or null when the node did not report one.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
@@ -109,6 +111,7 @@ final class JsonOutput {
       json.add(
           "error",
           node.getError().isEmpty() ? JsonNull.INSTANCE : new JsonPrimitive(node.getError()));
+      json.add("hsm", node.hasHsm() ? hsm(node.getHsm()) : JsonNull.INSTANCE);
       nodes.add(json);
     }
     JsonObject json = new JsonObject();
@@ -118,6 +121,22 @@ final class JsonOutput {
         status.getLeaderId().isEmpty()
             ? JsonNull.INSTANCE
             : new JsonPrimitive(status.getLeaderId()));
+    return json;
+  }
+
+  private static JsonObject hsm(HsmStatus hsm) {
+    JsonObject json = new JsonObject();
+    json.addProperty("kind", hsm.getKind());
+    json.add(
+        "module",
+        hsm.getModule().isEmpty() ? JsonNull.INSTANCE : new JsonPrimitive(hsm.getModule()));
+    json.add(
+        "token_label",
+        hsm.getTokenLabel().isEmpty() ? JsonNull.INSTANCE : new JsonPrimitive(hsm.getTokenLabel()));
+    JsonArray mechanisms = new JsonArray();
+    hsm.getMechanismsList().forEach(mechanisms::add);
+    json.add("mechanisms", mechanisms);
+    json.addProperty("healthy", hsm.getHealthy());
     return json;
   }
 

@@ -4,6 +4,8 @@ import io.keyrotor.client.Durations;
 import io.keyrotor.client.Endpoints;
 import io.keyrotor.client.KeyrotorClient;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -29,8 +31,16 @@ import picocli.CommandLine.ScopeType;
     name = "keyrotor",
     mixinStandardHelpOptions = true,
     versionProvider = KeyrotorCli.Version.class,
-    description = "Manage keys of a keyrotor cluster.",
-    subcommands = {KeyCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
+    description = "Manage keys of a keyrotor cluster and encrypt with them.",
+    subcommands = {
+      KeyCommand.class,
+      DataCommands.DataKey.class,
+      DataCommands.Encrypt.class,
+      DataCommands.Decrypt.class,
+      DataCommands.ReEncrypt.class,
+      ClusterCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class KeyrotorCli implements Runnable {
 
   /**
@@ -80,6 +90,8 @@ public final class KeyrotorCli implements Runnable {
   private final Map<String, String> errorContext = new HashMap<>();
   private KeyrotorClient client;
   private PrintWriter out;
+  private InputStream stdin = System.in;
+  private OutputStream stdoutBytes = System.out;
 
   /**
    * @param workingDirectory what a relative {@code --cluster-dir} is resolved against
@@ -101,7 +113,36 @@ public final class KeyrotorCli implements Runnable {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
     PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
-    return new KeyrotorCli(Path.of(""), builder -> builder).execute(args, outWriter, errWriter);
+    return new KeyrotorCli(Path.of(""), builder -> builder)
+        .withStdio(System.in, out)
+        .execute(args, outWriter, errWriter);
+  }
+
+  /**
+   * The byte streams behind {@code --in -} and {@code --out -} (default: the process's own).
+   *
+   * @param stdoutBytes the same destination as the text output given to {@link #execute}
+   */
+  KeyrotorCli withStdio(InputStream stdin, OutputStream stdoutBytes) {
+    this.stdin = stdin;
+    this.stdoutBytes = stdoutBytes;
+    return this;
+  }
+
+  /** Standard input, for {@code --in -}. */
+  InputStream stdin() {
+    return stdin;
+  }
+
+  /** Standard output as bytes, for {@code --out -}; text written so far is flushed first. */
+  OutputStream stdout() {
+    out.flush();
+    return stdoutBytes;
+  }
+
+  /** A path given on the command line, relative to the working directory. */
+  Path resolve(String name) {
+    return workingDirectory.resolve(name);
   }
 
   /** Parses and runs one command line; returns the exit status. */
@@ -142,7 +183,9 @@ public final class KeyrotorCli implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: key or cluster");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(),
+        "missing command: key, datakey, encrypt, decrypt, reencrypt or cluster");
   }
 
   /** The SDK client for this invocation, created on first use. */

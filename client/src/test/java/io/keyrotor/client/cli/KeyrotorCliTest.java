@@ -288,7 +288,9 @@ class KeyrotorCliTest {
   @Test
   void missingCommand_isAUsageError() {
     assertEquals(2, run("--servers", node.address()));
-    assertEquals("error: missing command: key or cluster (see: keyrotor --help)\n", stderr);
+    assertEquals(
+        "error: missing command: key, datakey, encrypt, decrypt, reencrypt or cluster (see: keyrotor --help)\n",
+        stderr);
     assertEquals(2, run("--servers", node.address(), "key"));
     assertEquals(1, stderr.lines().count(), stderr);
   }

@@ -7,7 +7,7 @@ import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.client.testing.FakeAdminService;
-import io.keyrotor.client.testing.FakeKeyService;
+import io.keyrotor.client.testing.FakeDataPlaneService;
 import io.keyrotor.client.testing.FakeNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +38,8 @@ class KeyrotorScriptIT {
 
   @BeforeAll
   static void startServer() {
-    FakeKeyService keys = new FakeKeyService();
+    FakeDataPlaneService keys = new FakeDataPlaneService();
+    keys.addKey("payments");
     keys.put(
         Key.newBuilder()
             .setName("payments")
@@ -73,7 +74,7 @@ class KeyrotorScriptIT {
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "scripts/keyrotor did not finish");
     return new Result(
         process.exitValue(),
-        Files.readString(out, StandardCharsets.UTF_8),
+        new String(Files.readAllBytes(out), StandardCharsets.UTF_8), // may be binary (--out -)
         Files.readString(err, StandardCharsets.UTF_8));
   }
 
@@ -97,5 +98,45 @@ class KeyrotorScriptIT {
     assertEquals(1, result.status());
     assertEquals("error: key \"orders\" not found (KEY_NOT_FOUND)\n", result.stderr());
     assertEquals("", result.stdout());
+  }
+
+  @Test
+  void encryptToStdoutThenDecryptFile_binaryEnvelopeSurvivesTheProcessBoundary() throws Exception {
+    byte[] plaintext = new byte[100_000];
+    new java.util.SplittableRandom(5).nextBytes(plaintext);
+    Files.write(workingDirectory.resolve("data.bin"), plaintext);
+
+    Result encrypted =
+        run(
+            "--servers",
+            node.address(),
+            "encrypt",
+            "payments",
+            "--in",
+            "data.bin",
+            "--out",
+            "-",
+            "--context",
+            "tenant=acme");
+    assertEquals(0, encrypted.status(), encrypted.stderr());
+    Files.move(workingDirectory.resolve("stdout.txt"), workingDirectory.resolve("data.enc"));
+    Result decrypted =
+        run(
+            "--servers",
+            node.address(),
+            "decrypt",
+            "--in",
+            "data.enc",
+            "--out",
+            "data.out",
+            "--context",
+            "tenant=acme",
+            "--json");
+
+    assertEquals(0, decrypted.status(), decrypted.stderr());
+    assertTrue(decrypted.stdout().contains("\"plaintext_bytes\":100000"), decrypted.stdout());
+    assertTrue(
+        java.util.Arrays.equals(
+            plaintext, Files.readAllBytes(workingDirectory.resolve("data.out"))));
   }
 }

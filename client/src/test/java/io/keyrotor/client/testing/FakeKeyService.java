@@ -96,7 +96,8 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
     return this;
   }
 
-  private boolean failed(Message request, StreamObserver<?> observer) {
+  /** Records the request; answers with a scripted failure if one applies and returns true. */
+  protected boolean failed(Message request, StreamObserver<?> observer) {
     received.add(request);
     StatusRuntimeException error = failNext.poll();
     if (error == null) {

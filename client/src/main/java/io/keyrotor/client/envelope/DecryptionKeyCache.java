@@ -1,0 +1,139 @@
+package io.keyrotor.client.envelope;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Remembers unwrapped data keys, so that decrypting many envelopes sealed with one (cached) data
+ * key asks the server once. Keyed by the wrapped data key's bytes and the encryption context: a
+ * different context never hits, so it still reaches the server and fails there.
+ *
+ * <p>Off unless given to {@link EnvelopeCipher.Builder#decryptionKeyCache(DecryptionKeyCache)}. The
+ * trade-off: the server's checks are not repeated for a cached entry, so a key version that is
+ * disabled or destroyed keeps decrypting here until the entry expires, at most {@code maxAge}
+ * later; {@link #invalidate(String)} drops a key's entries at once (for example from a {@code
+ * watchKeyEvents} listener on DISABLED events).
+ *
+ * <p>Thread-safe; callers get copies; entries are zeroed when they leave (expiry, capacity,
+ * invalidation, {@link #close()}).
+ */
+public final class DecryptionKeyCache implements AutoCloseable {
+
+  private final KeyCacheCore core;
+
+  private DecryptionKeyCache(Builder builder) {
+    this.core = new KeyCacheCore(builder.maxAge, builder.maxEntries, builder.clock);
+  }
+
+  /** A builder; {@link Builder#maxAge(Duration)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A copy of the cached data key for this wrapped key and context, or null. */
+  DataKey leaseOrNull(byte[] wrapped, byte[] contextEncoding) {
+    CacheKey key = new CacheKey("", wrapped, contextEncoding);
+    synchronized (core) {
+      KeyCacheCore.Entry entry = core.getOrNull(key);
+      if (entry == null) {
+        return null;
+      }
+      return entry.dataKey.copy();
+    }
+  }
+
+  /** Caches an unwrapped data key; takes ownership of {@code dataKey}. */
+  void offer(byte[] contextEncoding, DataKey dataKey) {
+    CacheKey key = new CacheKey("", dataKey.wrapped(), contextEncoding);
+    synchronized (core) {
+      core.put(key, dataKey);
+    }
+  }
+
+  /** The number of data keys held. */
+  public int size() {
+    synchronized (core) {
+      return core.size();
+    }
+  }
+
+  /** Zeroes and drops every data key wrapped under any version of {@code keyName}. */
+  public int invalidate(String keyName) {
+    Objects.requireNonNull(keyName, "keyName");
+    synchronized (core) {
+      return core.removeIf(dataKey -> dataKey.keyName().equals(keyName));
+    }
+  }
+
+  /** Zeroes and drops every data key wrapped under version {@code version} of {@code keyName}. */
+  public int invalidate(String keyName, int version) {
+    Objects.requireNonNull(keyName, "keyName");
+    synchronized (core) {
+      return core.removeIf(
+          dataKey -> dataKey.keyName().equals(keyName) && dataKey.keyVersion() == version);
+    }
+  }
+
+  /** Zeroes and drops every data key. */
+  public void invalidateAll() {
+    synchronized (core) {
+      core.removeIf(dataKey -> true);
+    }
+  }
+
+  /** Zeroes and drops expired data keys now; returns how many. */
+  public int evictExpired() {
+    synchronized (core) {
+      return core.sweepExpired();
+    }
+  }
+
+  /** Same as {@link #invalidateAll()}. */
+  @Override
+  public void close() {
+    invalidateAll();
+  }
+
+  /** Limits of a {@link DecryptionKeyCache}. */
+  public static final class Builder {
+    private Duration maxAge;
+    private int maxEntries = 1000;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** How long an unwrapped data key is remembered. Required. */
+    public Builder maxAge(Duration maxAge) {
+      Objects.requireNonNull(maxAge, "maxAge");
+      if (maxAge.isNegative() || maxAge.isZero()) {
+        throw new IllegalArgumentException("maxAge must be greater than zero: " + maxAge);
+      }
+      this.maxAge = maxAge;
+      return this;
+    }
+
+    /** Data keys held at once, at least 1 (default 1000); the oldest goes first. */
+    public Builder maxEntries(int maxEntries) {
+      if (maxEntries < 1) {
+        throw new IllegalArgumentException("maxEntries must be at least 1: " + maxEntries);
+      }
+      this.maxEntries = maxEntries;
+      return this;
+    }
+
+    /** The clock ages are measured on (tests: a manual clock). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Builds the cache. */
+    public DecryptionKeyCache build() {
+      if (maxAge == null) {
+        throw new IllegalArgumentException("maxAge is required");
+      }
+      return new DecryptionKeyCache(this);
+    }
+  }
+}
