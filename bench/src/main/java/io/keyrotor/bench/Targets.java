@@ -109,10 +109,12 @@ final class Targets {
 
     /** A durable write: CreateKey (one log entry, a KEK generated and wrapped by the HSM). */
     Operation createKey(String label) {
+      // Names must stay unique across the warm-up and the measurement, which restart sequences.
+      java.util.concurrent.atomic.AtomicLong unique = new java.util.concurrent.atomic.AtomicLong();
       return sequence ->
           keys.createKey(
               CreateKeyRequest.newBuilder()
-                  .setName("bench-" + runId + "-" + label + "-" + sequence)
+                  .setName("bench-" + runId + "-" + label + "-" + unique.getAndIncrement())
                   .setRequestId(UUID.randomUUID().toString())
                   .build());
     }

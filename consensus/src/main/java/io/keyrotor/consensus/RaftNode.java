@@ -125,6 +125,7 @@ public final class RaftNode implements AutoCloseable {
                 RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                     20, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
             .build();
+    LOG.info("Ratis settings: {}", describe(properties));
     LOG.info(
         "Node {} started in group {} with peers {}",
         config.nodeId(),
@@ -174,6 +175,29 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.RetryCache.setExpiryTime(
         p, millis(config.requestTimeout().toMillis() * 12));
     return p;
+  }
+
+  /**
+   * The Raft settings that decide safety and speed, as "key=value" pairs (for logs and benchmarks).
+   */
+  public static String describe(RaftProperties p) {
+    StringBuilder out = new StringBuilder();
+    for (String key :
+        List.of(
+            "raft.server.read.option",
+            "raft.server.read.leader.lease.enabled",
+            "raft.server.read.leader.lease.timeout.ratio",
+            "raft.server.leaderelection.pre-vote",
+            "raft.server.rpc.timeout.min",
+            "raft.server.rpc.timeout.max",
+            "raft.server.snapshot.auto.trigger.threshold",
+            "raft.server.log.purge.gap",
+            "raft.server.log.segment.size.max",
+            "raft.server.log.log-metadata.enabled",
+            "raft.grpc.server.leader.outstanding.appends.max")) {
+      out.append(key).append('=').append(p.get(key)).append(' ');
+    }
+    return out.toString().trim();
   }
 
   private static RaftProperties clientProperties(ConsensusConfig config) {
