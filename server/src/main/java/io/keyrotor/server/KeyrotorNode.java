@@ -231,7 +231,21 @@ public final class KeyrotorNode implements AutoCloseable {
     NodeRecord current = raft.state().nodes().get(config.nodeId());
     if (current != null
         && current.toBuilder().clearRegisteredTimeUnixMillis().build().equals(record)) {
-      return; // already known as it is
+      // Already known as it is (a restart): no new entry, but say so once a leader serves, since
+      // scripts wait for this log line.
+      raft.readBarrier()
+          .whenComplete(
+              (index, failure) -> {
+                if (failure == null) {
+                  LOG.info("Node {} registered with the cluster (known already)", config.nodeId());
+                } else if (!scheduler.isShutdown()) {
+                  scheduler.schedule(
+                      () -> registerWithCluster(requestId, attempt + 1),
+                      Math.min(5_000, 250L << Math.min(attempt, 4)),
+                      TimeUnit.MILLISECONDS);
+                }
+              });
+      return;
     }
     Command command =
         Command.newBuilder()
