@@ -282,6 +282,11 @@ public final class KeyrotorNode implements AutoCloseable {
     return config;
   }
 
+  /** This node's HSM (tests unwrap through it to check what the log holds). */
+  Hsm hsm() {
+    return hsm;
+  }
+
   /** The port the gRPC API listens on. */
   public int apiPort() {
     return grpcServer.getPort();

@@ -264,12 +264,19 @@ public final class Pkcs11Hsm implements Hsm {
     return Collections.unmodifiableSortedMap(out);
   }
 
-  /** Looks the token's zone master keys up again: fails (and turns unhealthy) if it is gone. */
+  /**
+   * Checks that the user is still logged in (logging in again if the login was lost) and looks the
+   * token's zone master keys up again. Any failure makes the HSM unhealthy until an operation
+   * succeeds again. A lost login matters here: without it the token still answers, but shows no
+   * private objects, so the zone master keys would silently seem gone.
+   */
   @Override
   public boolean checkHealth() {
     try {
+      recoverLogin();
       withSession("checking the token", this::rescan);
     } catch (HsmException e) {
+      healthy = false;
       LOG.warn("HSM health check failed: {}", e.getMessage());
     }
     return describe().healthy();
