@@ -1,6 +1,11 @@
 package io.keyrotor.hsm;
 
+import java.util.Collections;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The boundary to a node's hardware security module.
@@ -30,6 +35,54 @@ public interface Hsm extends AutoCloseable {
    * this HSM supports. The caller keeps ownership of {@code key}.
    */
   WrappedKey wrap(String zone, SecretKeyBytes key) throws HsmException;
+
+  /**
+   * Wraps {@code key} under one given master key version of {@code zone} (a zone master key
+   * rotation moves KEKs to exactly the version it targets, even if a newer one exists).
+   *
+   * <p>The default supports only the newest version ({@link #currentZoneMasterKeyVersion}); both
+   * implementations here support every version they hold.
+   *
+   * @throws HsmException with {@code ZONE_NOT_HELD} if this HSM lacks that version
+   */
+  default WrappedKey wrap(String zone, int zoneMasterKeyVersion, SecretKeyBytes key)
+      throws HsmException {
+    if (currentZoneMasterKeyVersion(zone) != zoneMasterKeyVersion) {
+      throw new HsmException(
+          HsmException.Reason.UNSUPPORTED_MECHANISM,
+          "this HSM wraps only under the newest master key version of a zone");
+    }
+    return wrap(zone, key);
+  }
+
+  /**
+   * Every master key version this HSM holds, by zone. The default lists only the newest version of
+   * each zone.
+   */
+  default SortedMap<String, SortedSet<Integer>> zoneMasterKeyVersions() throws HsmException {
+    SortedMap<String, SortedSet<Integer>> out = new TreeMap<>();
+    for (String zone : zones()) {
+      out.put(
+          zone,
+          Collections.unmodifiableSortedSet(
+              new TreeSet<>(Set.of(currentZoneMasterKeyVersion(zone)))));
+    }
+    return Collections.unmodifiableSortedMap(out);
+  }
+
+  /**
+   * Checks that the HSM still answers (a cheap call into the module or key file) and returns
+   * whether it is healthy; {@link #describe()} reports the same from then on. Never throws.
+   */
+  default boolean checkHealth() {
+    try {
+      randomBytes(1);
+      zones();
+    } catch (HsmException e) {
+      // describe() says what it thinks
+    }
+    return describe().healthy();
+  }
 
   /**
    * Unwraps a key wrapped by any HSM that holds the same zone master key version, with the

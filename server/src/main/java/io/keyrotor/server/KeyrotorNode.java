@@ -19,6 +19,8 @@ import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.hsm.HsmHealthProbe;
+import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.metrics.NodeMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -42,6 +44,12 @@ import org.slf4j.LoggerFactory;
 public final class KeyrotorNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KeyrotorNode.class);
 
+  /**
+   * The gRPC health service name that reports the HSM: NOT_SERVING while the HSM does not answer
+   * (the node is degraded; the overall "" service stays SERVING, since cached KEKs keep working).
+   */
+  public static final String HSM_HEALTH_SERVICE = "keyrotor.hsm";
+
   private final NodeConfig config;
   private final Hsm hsm;
   private final RaftNode raft;
@@ -51,6 +59,17 @@ public final class KeyrotorNode implements AutoCloseable {
   private final NodeMetrics metrics;
   private final ExecutorService blockingExecutor;
   private final ScheduledExecutorService scheduler;
+  private final HsmTasks hsmTasks;
+
+  /** The node's HSM background work: the zone master key rotation driver and the health probe. */
+  private record HsmTasks(
+      ScheduledExecutorService executor, ZoneMasterKeyRotationDriver driver, HsmHealthProbe probe) {
+    void close() {
+      driver.close();
+      probe.close();
+      executor.shutdownNow();
+    }
+  }
 
   private KeyrotorNode(
       NodeConfig config,
@@ -61,7 +80,9 @@ public final class KeyrotorNode implements AutoCloseable {
       HealthStatusManager health,
       NodeMetrics metrics,
       ExecutorService blockingExecutor,
-      ScheduledExecutorService scheduler) {
+      ScheduledExecutorService scheduler,
+      HsmTasks hsmTasks) {
+    this.hsmTasks = hsmTasks;
     this.config = config;
     this.hsm = hsm;
     this.raft = raft;
@@ -78,6 +99,7 @@ public final class KeyrotorNode implements AutoCloseable {
       throws StartupException {
     Hsm hsm = openHsm(config);
     RaftNode raft = null;
+    HsmTasks hsmTasks = null;
     ExecutorService blocking = Executors.newCachedThreadPool(daemon("keyrotor-admin"));
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(daemon("keyrotor-scheduler"));
@@ -91,8 +113,11 @@ public final class KeyrotorNode implements AutoCloseable {
               .withSnapshots(config.snapshotThreshold(), 1_024);
       raft = RaftNode.start(consensus, clock, fatal, metrics.applyListener());
       ServerContext context = new ServerContext(raft, hsm, config, clock, Duration.ofSeconds(10));
-      AdminServiceImpl admin = new AdminServiceImpl(context, blocking);
       HealthStatusManager health = new HealthStatusManager();
+      hsmTasks = startHsmTasks(raft, hsm, config, health);
+      ZoneMasterKeyRotationDriver driver = hsmTasks.driver();
+      AdminServiceImpl admin =
+          new AdminServiceImpl(context, blocking, zone -> driver.lastError(zone).orElse(null));
       InetSocketAddress address = socketAddress(config.apiAddress());
       Server server =
           NettyServerBuilder.forAddress(address)
@@ -112,7 +137,8 @@ public final class KeyrotorNode implements AutoCloseable {
       }
       health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
       KeyrotorNode node =
-          new KeyrotorNode(config, hsm, raft, server, admin, health, metrics, blocking, scheduler);
+          new KeyrotorNode(
+              config, hsm, raft, server, admin, health, metrics, blocking, scheduler, hsmTasks);
       node.registerWithCluster(UUID.randomUUID().toString(), 0);
       LOG.info(
           "Node {} (region {}, zones {}) serves the API on {}",
@@ -122,11 +148,42 @@ public final class KeyrotorNode implements AutoCloseable {
           config.apiAddress());
       return node;
     } catch (IOException e) {
+      closeHsmTasks(hsmTasks);
       closeAll(raft, hsm, blocking, scheduler);
       throw new StartupException(e.getMessage(), e);
     } catch (RuntimeException | StartupException e) {
+      closeHsmTasks(hsmTasks);
       closeAll(raft, hsm, blocking, scheduler);
       throw e;
+    }
+  }
+
+  /** HSM background work on its own thread, so a slow HSM never delays other scheduled work. */
+  private static HsmTasks startHsmTasks(
+      RaftNode raft, Hsm hsm, NodeConfig config, HealthStatusManager health) {
+    ScheduledExecutorService executor =
+        Executors.newSingleThreadScheduledExecutor(daemon("keyrotor-hsm"));
+    ZoneMasterKeyRotationDriver driver =
+        new ZoneMasterKeyRotationDriver(raft, hsm, config.nodeId(), config.zones());
+    HsmHealthProbe probe =
+        new HsmHealthProbe(
+            hsm,
+            healthy ->
+                health.setStatus(
+                    HSM_HEALTH_SERVICE,
+                    healthy
+                        ? io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
+                        : io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING));
+    health.setStatus(
+        HSM_HEALTH_SERVICE, io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+    driver.start(executor);
+    probe.start(executor);
+    return new HsmTasks(executor, driver, probe);
+  }
+
+  private static void closeHsmTasks(HsmTasks tasks) {
+    if (tasks != null) {
+      tasks.close();
     }
   }
 
@@ -208,6 +265,11 @@ public final class KeyrotorNode implements AutoCloseable {
     return config;
   }
 
+  /** This node's HSM (tests unwrap through it to check what the log holds). */
+  Hsm hsm() {
+    return hsm;
+  }
+
   /** The port the gRPC API listens on. */
   public int apiPort() {
     return grpcServer.getPort();
@@ -228,6 +290,7 @@ public final class KeyrotorNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     grpcServer.shutdownNow();
+    hsmTasks.close();
     admin.close();
     closeAll(raft, hsm, blockingExecutor, scheduler);
   }

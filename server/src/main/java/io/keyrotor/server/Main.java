@@ -24,7 +24,12 @@ import picocli.CommandLine.Parameters;
     name = "keyrotor-server",
     mixinStandardHelpOptions = true,
     description = "A keyrotor node: replicated key management and rotation.",
-    subcommands = {Main.Run.class, Main.SoftwareHsm.class, Main.LocalCluster.class})
+    subcommands = {
+      Main.Run.class,
+      Main.SoftwareHsm.class,
+      Main.LocalCluster.class,
+      io.keyrotor.server.hsm.HsmCommand.class
+    })
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
@@ -222,9 +227,18 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "The address to bind.")
     String host;
 
+    @Option(
+        names = "--hsm",
+        defaultValue = "software",
+        description =
+            "software (key files written here) or softhsm2 (pkcs11 configs; the tokens are made"
+                + " by the key ceremonies, scripts/hsm).")
+    String hsm;
+
     @Override
     public Integer call() throws IOException, HsmException {
-      new io.keyrotor.server.local.LocalClusterLayout(dir, nodes, regions, basePort, host).write();
+      new io.keyrotor.server.local.LocalClusterLayout(dir, nodes, regions, basePort, host, hsm)
+          .write();
       System.out.println("servers=" + Files.readString(dir.resolve("servers")).strip());
       return 0;
     }

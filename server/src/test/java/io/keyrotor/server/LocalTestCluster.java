@@ -34,10 +34,24 @@ final class LocalTestCluster implements AutoCloseable {
   private final LocalClusterLayout layout;
 
   LocalTestCluster(Path directory, int size, List<String> regions) throws Exception {
+    this(directory, size, regions, LocalClusterLayout.SOFTWARE);
+  }
+
+  /**
+   * @param hsmKind {@link LocalClusterLayout#SOFTWARE}, or {@link LocalClusterLayout#SOFTHSM2} (the
+   *     test then makes the tokens and zone master keys before {@link #startAll})
+   */
+  LocalTestCluster(Path directory, int size, List<String> regions, String hsmKind)
+      throws Exception {
     this.directory = directory;
     this.size = size;
-    this.layout = new LocalClusterLayout(directory, size, regions, freeBasePort(size), "127.0.0.1");
+    this.layout =
+        new LocalClusterLayout(directory, size, regions, freeBasePort(size), "127.0.0.1", hsmKind);
     layout.write();
+  }
+
+  LocalClusterLayout layout() {
+    return layout;
   }
 
   void startAll() throws Exception {

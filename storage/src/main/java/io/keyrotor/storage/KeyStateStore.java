@@ -9,6 +9,7 @@ import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
+import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -73,8 +74,15 @@ public final class KeyStateStore implements AutoCloseable {
   private final WriteOptions writeOptions = new WriteOptions();
   private final ConcurrentSkipListMap<String, KeyRecord> keys = new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListMap<String, NodeRecord> nodes = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<String, ZoneMasterKeyRecord> zoneMasterKeys =
+      new ConcurrentSkipListMap<>();
   private final Transitions transitions =
-      new Transitions(name -> Optional.ofNullable(keys.get(name)));
+      new Transitions(
+          name -> Optional.ofNullable(keys.get(name)),
+          new ZoneMasterKeyTransitions(
+              name -> Optional.ofNullable(keys.get(name)),
+              keys::values,
+              zone -> Optional.ofNullable(zoneMasterKeys.get(zone))));
 
   /** Readers on other threads hold it around RocksDB calls; close takes it exclusively. */
   private final java.util.concurrent.locks.ReentrantReadWriteLock dbLock =
@@ -123,7 +131,8 @@ public final class KeyStateStore implements AutoCloseable {
     DBOptions dbOptions =
         new DBOptions()
             .setCreateIfMissing(fresh)
-            .setCreateMissingColumnFamilies(fresh)
+            // Also for an existing store: a column family added by a newer build starts empty.
+            .setCreateMissingColumnFamilies(true)
             .setParanoidChecks(true)
             .setMaxBackgroundJobs(2)
             .setKeepLogFileNum(4);
@@ -244,6 +253,26 @@ public final class KeyStateStore implements AutoCloseable {
             node.toByteArray(),
             previous == null ? null : previous.toByteArray());
       }
+      for (KeyRecord key : effects.moreKeyWrites()) {
+        put(
+            batch,
+            nextDigest,
+            Schema.KEYS,
+            utf8(key.getName()),
+            key.toByteArray(),
+            currentKey(key));
+      }
+      if (effects.zoneMasterKeyWrite().isPresent()) {
+        ZoneMasterKeyRecord zone = effects.zoneMasterKeyWrite().get();
+        ZoneMasterKeyRecord previous = zoneMasterKeys.get(zone.getZone());
+        put(
+            batch,
+            nextDigest,
+            Schema.ZONE_MASTER_KEYS,
+            utf8(zone.getZone()),
+            zone.toByteArray(),
+            previous == null ? null : previous.toByteArray());
+      }
       if (!requestId.isEmpty() && !deduplicated) {
         RequestRecord record =
             RequestRecord.newBuilder().setResult(effects.result()).setTimeUnixMillis(time).build();
@@ -260,6 +289,8 @@ public final class KeyStateStore implements AutoCloseable {
 
       effects.keyWrite().ifPresent(k -> keys.put(k.getName(), k));
       effects.nodeWrite().ifPresent(n -> nodes.put(n.getId(), n));
+      effects.moreKeyWrites().forEach(k -> keys.put(k.getName(), k));
+      effects.zoneMasterKeyWrite().ifPresent(z -> zoneMasterKeys.put(z.getZone(), z));
       publish(position, time, nextHead, nextDigest);
 
       CommandResult.Builder result =
@@ -326,6 +357,11 @@ public final class KeyStateStore implements AutoCloseable {
   /** Every registered node in id order (a live, read-only view). */
   public NavigableMap<String, NodeRecord> nodes() {
     return Collections.unmodifiableNavigableMap(nodes);
+  }
+
+  /** The zone master key record of every zone ever rotated, by zone (a live, read-only view). */
+  public NavigableMap<String, ZoneMasterKeyRecord> zoneMasterKeys() {
+    return Collections.unmodifiableNavigableMap(zoneMasterKeys);
   }
 
   /** Audit records from {@code fromIndex} on, at most {@code limit}. */
@@ -472,6 +508,9 @@ public final class KeyStateStore implements AutoCloseable {
             } else if (family == Schema.NODES) {
               NodeRecord node = NodeRecord.parseFrom(v);
               nodes.put(node.getId(), node);
+            } else if (family == Schema.ZONE_MASTER_KEYS) {
+              ZoneMasterKeyRecord zone = ZoneMasterKeyRecord.parseFrom(v);
+              zoneMasterKeys.put(zone.getZone(), zone);
             }
           }
           it.status();

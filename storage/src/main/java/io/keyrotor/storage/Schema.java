@@ -19,7 +19,9 @@ public enum Schema {
   /** (time millis, request id) -> empty: the eviction order of REQUESTS. */
   REQUEST_EXPIRY("request_expiry", false),
   /** Log index -> AuditRecord: the tamper-evident audit chain. */
-  AUDIT("audit", false);
+  AUDIT("audit", false),
+  /** Zone name -> ZoneMasterKeyRecord: zone master key rotations and retired versions. */
+  ZONE_MASTER_KEYS("zone_master_keys", true);
 
   private final String columnFamilyName;
   private final boolean inDigest;

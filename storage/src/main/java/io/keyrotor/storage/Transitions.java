@@ -14,6 +14,7 @@ import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -28,12 +29,23 @@ public final class Transitions {
   public static final int MAX_VERSIONS_PER_KEY = 10_000;
 
   private final Function<String, Optional<KeyRecord>> keys;
+  private final ZoneMasterKeyTransitions zoneMasterKeys;
 
   /**
    * @param keys reads the current record of a key by name
    */
   public Transitions(Function<String, Optional<KeyRecord>> keys) {
+    this(keys, new ZoneMasterKeyTransitions(keys, List::of, zone -> Optional.empty()));
+  }
+
+  /**
+   * @param keys reads the current record of a key by name
+   * @param zoneMasterKeys the transitions of zone master key rotation
+   */
+  public Transitions(
+      Function<String, Optional<KeyRecord>> keys, ZoneMasterKeyTransitions zoneMasterKeys) {
     this.keys = keys;
+    this.zoneMasterKeys = zoneMasterKeys;
   }
 
   /** The effects of {@code command} applied at log {@code index} and effective {@code time}. */
@@ -49,6 +61,10 @@ public final class Transitions {
         return setRotationPolicy(command.getSetRotationPolicy(), index);
       case REGISTER_NODE:
         return registerNode(command.getRegisterNode(), index, timeMillis);
+      case START_ZONE_MASTER_KEY_ROTATION:
+      case REWRAP_KEKS:
+      case RETIRE_ZONE_MASTER_KEY_VERSION:
+        return zoneMasterKeys.apply(command, index, timeMillis);
       default:
         return reject(
             "UNKNOWN",

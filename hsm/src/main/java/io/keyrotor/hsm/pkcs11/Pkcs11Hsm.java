@@ -33,6 +33,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -247,6 +250,44 @@ public final class Pkcs11Hsm implements Hsm {
 
   @Override
   public WrappedKey wrap(String zone, SecretKeyBytes key) throws HsmException {
+    return wrap(zone, currentZoneMasterKeyVersion(zone), key);
+  }
+
+  @Override
+  public SortedMap<String, SortedSet<Integer>> zoneMasterKeyVersions() throws HsmException {
+    Map<ZoneMasterKeyId, Long> known = withSession("listing zone master keys", this::rescan);
+    SortedMap<String, SortedSet<Integer>> out = new TreeMap<>();
+    known
+        .keySet()
+        .forEach(id -> out.computeIfAbsent(id.zone(), z -> new TreeSet<>()).add(id.version()));
+    out.replaceAll((zone, versions) -> Collections.unmodifiableSortedSet(versions));
+    return Collections.unmodifiableSortedMap(out);
+  }
+
+  /**
+   * Checks that the user is still logged in (logging in again if the login was lost) and looks the
+   * token's zone master keys up again. Any failure makes the HSM unhealthy until an operation
+   * succeeds again. A lost login matters here: without it the token still answers, but shows no
+   * private objects, so the zone master keys would silently seem gone.
+   */
+  @Override
+  public boolean checkHealth() {
+    try {
+      recoverLogin();
+      withSession("checking the token", this::rescan);
+    } catch (HsmException e) {
+      healthy = false;
+      LOG.warn("HSM health check failed: {}", e.getMessage());
+    }
+    return describe().healthy();
+  }
+
+  @Override
+  public WrappedKey wrap(String zone, int version, SecretKeyBytes key) throws HsmException {
+    ZoneMasterKeys.requireValidZone(zone);
+    if (version < 1) {
+      throw new HsmException(Reason.INVALID_REQUEST, "zone master key versions start at 1");
+    }
     WrapMechanism mechanism = wrapOrder.get(0);
     ZoneMasterKeys.requireWrappableLength(mechanism, key.length());
     Capability capability = capabilities.get(mechanism);
@@ -259,7 +300,6 @@ public final class Pkcs11Hsm implements Hsm {
               + " loses the length of keys that are not multiples of 8 bytes (found by its"
               + " self-test at open); wrap a key of 8-byte multiples, or prefer another mechanism");
     }
-    int version = currentZoneMasterKeyVersion(zone);
     ZoneMasterKeyId id = new ZoneMasterKeyId(zone, version);
     byte[] plaintext = key.copyBytes();
     try {

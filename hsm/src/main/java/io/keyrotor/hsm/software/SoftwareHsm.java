@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,8 +109,12 @@ public final class SoftwareHsm implements Hsm {
 
   @Override
   public WrappedKey wrap(String zone, SecretKeyBytes key) throws HsmException {
-    int version = currentZoneMasterKeyVersion(zone);
-    ZoneMasterKeyId id = new ZoneMasterKeyId(zone, version);
+    return wrap(zone, currentZoneMasterKeyVersion(zone), key);
+  }
+
+  @Override
+  public WrappedKey wrap(String zone, int version, SecretKeyBytes key) throws HsmException {
+    ZoneMasterKeyId id = idOf(zone, version);
     SecretKeyBytes zoneMasterKey = keyOf(id);
     WrapMechanism mechanism = mechanisms.get(0);
     byte[] plaintext = key.copyBytes();
@@ -117,6 +124,27 @@ public final class SoftwareHsm implements Hsm {
     } finally {
       Arrays.fill(plaintext, (byte) 0);
     }
+  }
+
+  @Override
+  public SortedMap<String, SortedSet<Integer>> zoneMasterKeyVersions() throws HsmException {
+    SortedMap<String, SortedSet<Integer>> out = new TreeMap<>();
+    current()
+        .keys()
+        .keySet()
+        .forEach(id -> out.computeIfAbsent(id.zone(), z -> new TreeSet<>()).add(id.version()));
+    out.replaceAll((zone, versions) -> Collections.unmodifiableSortedSet(versions));
+    return Collections.unmodifiableSortedMap(out);
+  }
+
+  @Override
+  public boolean checkHealth() {
+    try {
+      current();
+    } catch (HsmException e) {
+      return false;
+    }
+    return describe().healthy();
   }
 
   @Override

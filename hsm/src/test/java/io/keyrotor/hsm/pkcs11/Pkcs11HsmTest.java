@@ -244,6 +244,29 @@ class Pkcs11HsmTest {
   }
 
   @Test
+  void checkHealth_loginLostAndPinChanged_unhealthyUntilThePinWorksAgain() throws Exception {
+    try (Hsm hsm = Hsms.open(config(RELOGIN))) {
+      assertTrue(hsm.checkHealth());
+      Pkcs11Token token = Pkcs11Token.find(token(RELOGIN));
+      Session other = token.openSession();
+      char[] changed = "changed-pin-0000".toCharArray();
+      try {
+        other.setPIN(USER_PIN, changed); // the user is logged in (by the HSM) for this process
+        other.logout(); // and now no longer: the token answers, but shows no private objects
+
+        assertFalse(hsm.checkHealth());
+        assertFalse(hsm.describe().healthy());
+      } finally {
+        other.login(org.xipki.pkcs11.wrapper.PKCS11Constants.CKU_USER, changed);
+        other.setPIN(changed, USER_PIN);
+        Pkcs11Token.closeQuietly(other);
+      }
+      assertTrue(hsm.checkHealth());
+      assertTrue(hsm.describe().healthy());
+    }
+  }
+
+  @Test
   void wrapAndUnwrap_leaveNoKekBytesInTheTokenFiles() throws Exception {
     byte[] kek = new byte[32];
     RANDOM.nextBytes(kek);

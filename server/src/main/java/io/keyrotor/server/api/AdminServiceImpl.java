@@ -11,6 +11,10 @@ import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
+import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
+import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
+import io.keyrotor.api.v1.RotateZoneMasterKeyResponse;
 import io.keyrotor.api.v1.TakeSnapshotRequest;
 import io.keyrotor.api.v1.TakeSnapshotResponse;
 import io.keyrotor.api.v1.TransferLeadershipRequest;
@@ -25,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Cluster administration. GetClusterStatus asks every peer for its own status in parallel, with a
@@ -37,10 +42,23 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final ServerContext context;
   private final ExecutorService blockingExecutor;
   private final Map<String, ManagedChannel> peerChannels = new ConcurrentHashMap<>();
+  private final ZoneMasterKeyAdmin zoneMasterKeys;
 
   public AdminServiceImpl(ServerContext context, ExecutorService blockingExecutor) {
+    this(context, blockingExecutor, zone -> null);
+  }
+
+  /**
+   * @param rotationErrors this node's last error driving a zone's master key rotation, or null
+   */
+  public AdminServiceImpl(
+      ServerContext context,
+      ExecutorService blockingExecutor,
+      Function<String, String> rotationErrors) {
     this.context = context;
     this.blockingExecutor = blockingExecutor;
+    this.zoneMasterKeys =
+        new ZoneMasterKeyAdmin(context, blockingExecutor, this::peerStatus, rotationErrors);
   }
 
   @Override
@@ -126,6 +144,19 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             });
   }
 
+  @Override
+  public void rotateZoneMasterKey(
+      RotateZoneMasterKeyRequest request, StreamObserver<RotateZoneMasterKeyResponse> response) {
+    zoneMasterKeys.rotate(request, response);
+  }
+
+  @Override
+  public void retireZoneMasterKeyVersion(
+      RetireZoneMasterKeyVersionRequest request,
+      StreamObserver<RetireZoneMasterKeyVersionResponse> response) {
+    zoneMasterKeys.retire(request, response);
+  }
+
   /** This node's own status. */
   public NodeStatus localStatus() {
     RaftStatus raft = context.raft().status();
@@ -152,6 +183,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
                     .setHealthy(hsm.healthy()))
             .setSnapshotIndex(Math.max(0, raft.snapshotIndex()))
             .setKeyCount(store.keys().size());
+    out.addAllZoneMasterKeyRotations(zoneMasterKeys.rotations())
+        .addAllZoneMasterKeys(zoneMasterKeys.heldVersions());
     return out.build();
   }
 

@@ -32,8 +32,17 @@ import java.util.TreeSet;
  * Nodes are n1..nN, spread over the regions round-robin. Every node holds zone "default"; each node
  * also holds the zone named after its region. A zone's master key is generated once and copied into
  * the key file of every node that holds it, so they can unwrap each other's keys.
+ *
+ * <p>With {@link #SOFTHSM2} instead of {@link #SOFTWARE}, each node gets {@code hsm.kind=pkcs11}
+ * with its own SoftHSM2 token (label {@code keyrotor-nI}, user PIN in {@code nI/hsm/user-pin}) and
+ * no key file: the tokens and their zone master keys are made afterwards by the key ceremonies
+ * ({@code scripts/hsm init-token}, {@code create-zone}, {@code share-zone}; see {@code
+ * io.keyrotor.server.hsm.SoftHsmNodeFiles}), which {@code scripts/cluster up --hsm softhsm2} runs.
  */
 public final class LocalClusterLayout {
+  /** Where Debian's softhsm2 package installs its PKCS#11 module. */
+  public static final String SOFTHSM2_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
+
   /** The default first API port (n1 = 7101, n2 = 7102, ...; Raft ports are 100 higher). */
   public static final int DEFAULT_BASE_PORT = 7100;
 
@@ -42,9 +51,29 @@ public final class LocalClusterLayout {
   private final List<String> regions;
   private final int basePort;
   private final String host;
+  private final String hsmKind;
+
+  /** The software HSM: key files with shared zone master keys, written here. */
+  public static final String SOFTWARE = "software";
+
+  /** One SoftHSM2 token per node, made by the key ceremonies after the layout is written. */
+  public static final String SOFTHSM2 = "softhsm2";
 
   public LocalClusterLayout(
       Path directory, int nodes, List<String> regions, int basePort, String host) {
+    this(directory, nodes, regions, basePort, host, SOFTWARE);
+  }
+
+  /**
+   * @param hsmKind {@link #SOFTWARE} or {@link #SOFTHSM2}
+   */
+  public LocalClusterLayout(
+      Path directory, int nodes, List<String> regions, int basePort, String host, String hsmKind) {
+    if (!SOFTWARE.equals(hsmKind) && !SOFTHSM2.equals(hsmKind)) {
+      throw new IllegalArgumentException(
+          "the HSM of a local cluster is " + SOFTWARE + " or " + SOFTHSM2 + ", not " + hsmKind);
+    }
+    this.hsmKind = hsmKind;
     if (nodes < 1 || nodes > 9) {
       throw new IllegalArgumentException("a local cluster has 1 to 9 nodes, not " + nodes);
     }
@@ -90,6 +119,10 @@ public final class LocalClusterLayout {
           directory + " already holds a cluster (remove it or use another --dir)");
     }
     Files.createDirectories(directory);
+    if (SOFTHSM2.equals(hsmKind)) {
+      writeForSoftHsm2();
+      return;
+    }
     Path ceremony = directory.resolve("zones.p12");
     char[] ceremonyPassphrase = newPassphrase();
     try {
@@ -128,6 +161,19 @@ public final class LocalClusterLayout {
     }
   }
 
+  private void writeForSoftHsm2() throws IOException {
+    List<String> apis = new ArrayList<>();
+    for (int i = 1; i <= nodes; i++) {
+      String id = "n" + i;
+      Path nodeDir = directory.resolve(id);
+      Files.createDirectories(nodeDir.resolve("hsm"));
+      Files.createDirectories(nodeDir.resolve("data"));
+      writeConfig(nodeDir.resolve("node.properties"), i);
+      apis.add(apiAddress(i));
+    }
+    Files.writeString(directory.resolve("servers"), String.join(",", apis) + "\n");
+  }
+
   private void writeConfig(Path file, int index) throws IOException {
     String id = "n" + index;
     try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
@@ -141,9 +187,16 @@ public final class LocalClusterLayout {
         w.write("peer.n" + i + ".raft=" + raftAddress(i) + "\n");
         w.write("peer.n" + i + ".api=" + apiAddress(i) + "\n");
       }
-      w.write("hsm.kind=software\n");
-      w.write("hsm.software.key-file=hsm/zmk.p12\n");
-      w.write("hsm.software.passphrase-file=hsm/passphrase\n");
+      if (SOFTHSM2.equals(hsmKind)) {
+        w.write("hsm.kind=pkcs11\n");
+        w.write("hsm.pkcs11.module=" + SOFTHSM2_MODULE + "\n");
+        w.write("hsm.pkcs11.token-label=keyrotor-" + id + "\n");
+        w.write("hsm.pkcs11.pin-file=hsm/user-pin\n");
+      } else {
+        w.write("hsm.kind=software\n");
+        w.write("hsm.software.key-file=hsm/zmk.p12\n");
+        w.write("hsm.software.passphrase-file=hsm/passphrase\n");
+      }
       w.write("raft.election-timeout-min=600ms\n");
       w.write("raft.election-timeout-max=1200ms\n");
       w.write("raft.leader-lease=true\n");
