@@ -30,8 +30,12 @@ import io.keyrotor.api.v1.ListKeysResponse;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
+import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
+import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
+import io.keyrotor.api.v1.RotateZoneMasterKeyResponse;
 import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
 import io.keyrotor.api.v1.TakeSnapshotRequest;
@@ -413,6 +417,37 @@ public final class KeyrotorClient implements AutoCloseable {
             (e, t) -> e.admin(t).transferLeadership(request));
     pool.forgetLeader(pool.leaderOrNull());
     return response;
+  }
+
+  /**
+   * Starts (or resumes) the rotation of a zone's master key: every KEK of the zone is rewrapped
+   * under the new master key version through the log. Returns once the rotation is recorded; its
+   * progress shows in {@link #nodeStatus()} ({@code zone_master_key_rotations}).
+   */
+  public RotateZoneMasterKeyResponse rotateZoneMasterKey(RotateZoneMasterKeyRequest request) {
+    RotateZoneMasterKeyRequest sent =
+        request.getRequestId().isEmpty()
+            ? request.toBuilder().setRequestId(requestIds.get()).build()
+            : request;
+    return call(
+        "RotateZoneMasterKey",
+        true,
+        RetryMode.SAFE,
+        (e, t) -> e.admin(t).rotateZoneMasterKey(sent));
+  }
+
+  /** Retires an old master key version of a zone once no KEK is wrapped under it. */
+  public RetireZoneMasterKeyVersionResponse retireZoneMasterKeyVersion(
+      RetireZoneMasterKeyVersionRequest request) {
+    RetireZoneMasterKeyVersionRequest sent =
+        request.getRequestId().isEmpty()
+            ? request.toBuilder().setRequestId(requestIds.get()).build()
+            : request;
+    return call(
+        "RetireZoneMasterKeyVersion",
+        true,
+        RetryMode.SAFE,
+        (e, t) -> e.admin(t).retireZoneMasterKeyVersion(sent));
   }
 
   /** Asks the node at {@code endpoint} to take a snapshot of its state now. */

@@ -39,6 +39,7 @@ import picocli.CommandLine.ScopeType;
       DataCommands.Decrypt.class,
       DataCommands.ReEncrypt.class,
       ClusterCommand.class,
+      ZoneCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {

@@ -69,6 +69,51 @@ class KeyrotorCliTest {
   }
 
   @Test
+  void zoneRotateMaster_wait_pollsUntilCompletedAndPrintsTheRotation() {
+    var running =
+        io.keyrotor.api.v1.ZoneMasterKeyRotation.newBuilder()
+            .setZone("eu")
+            .setFromVersion(1)
+            .setTargetVersion(2)
+            .setState(
+                io.keyrotor.api.v1.ZoneMasterKeyRotationState
+                    .ZONE_MASTER_KEY_ROTATION_STATE_RUNNING)
+            .setRemaining(40)
+            .build();
+    admin.rotation(running);
+    admin.nodeStatus(
+        NodeStatus.newBuilder()
+            .addZoneMasterKeyRotations(
+                running.toBuilder()
+                    .setState(
+                        io.keyrotor.api.v1.ZoneMasterKeyRotationState
+                            .ZONE_MASTER_KEY_ROTATION_STATE_COMPLETED)
+                    .setRemaining(0)
+                    .setRewrapped(40))
+            .build());
+
+    int status =
+        run(
+            "--servers",
+            node.address(),
+            "zone",
+            "rotate-master",
+            "eu",
+            "--version",
+            "2",
+            "--wait",
+            "--json");
+
+    assertEquals(0, status, stderr);
+    JsonObject json = stdoutJson();
+    assertEquals("eu", json.get("zone").getAsString());
+    assertEquals("COMPLETED", json.get("state").getAsString());
+    assertEquals(40, json.get("rewrapped").getAsInt());
+    assertEquals(2, admin.lastRotateRequest().getTargetVersion());
+    assertFalse(admin.lastRotateRequest().getRequestId().isEmpty(), "a request id for retries");
+  }
+
+  @Test
   void keyCreate_json_printsKeyObjectAndSendsLabelsZoneAndDelay() {
     int status =
         run(

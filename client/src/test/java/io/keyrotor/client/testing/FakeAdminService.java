@@ -25,6 +25,30 @@ public class FakeAdminService extends AdminServiceGrpc.AdminServiceImplBase {
     return this;
   }
 
+  private volatile io.keyrotor.api.v1.ZoneMasterKeyRotation rotation =
+      io.keyrotor.api.v1.ZoneMasterKeyRotation.getDefaultInstance();
+  private volatile io.keyrotor.api.v1.RotateZoneMasterKeyRequest lastRotateRequest;
+
+  /** What RotateZoneMasterKey and RetireZoneMasterKeyVersion answer. */
+  public FakeAdminService rotation(io.keyrotor.api.v1.ZoneMasterKeyRotation rotation) {
+    this.rotation = rotation;
+    return this;
+  }
+
+  public io.keyrotor.api.v1.RotateZoneMasterKeyRequest lastRotateRequest() {
+    return lastRotateRequest;
+  }
+
+  @Override
+  public void rotateZoneMasterKey(
+      io.keyrotor.api.v1.RotateZoneMasterKeyRequest request,
+      StreamObserver<io.keyrotor.api.v1.RotateZoneMasterKeyResponse> observer) {
+    lastRotateRequest = request;
+    observer.onNext(
+        io.keyrotor.api.v1.RotateZoneMasterKeyResponse.newBuilder().setRotation(rotation).build());
+    observer.onCompleted();
+  }
+
   public int clusterStatusCalls() {
     return clusterStatusCalls.get();
   }

@@ -1,0 +1,195 @@
+package io.keyrotor.client.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
+import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
+import io.keyrotor.api.v1.ZoneMasterKeyRotation;
+import io.keyrotor.api.v1.ZoneMasterKeyRotationState;
+import io.keyrotor.client.Durations;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code keyrotor zone ...}: zone master keys (rotation, retirement, progress). */
+@Command(
+    name = "zone",
+    description = "Manage zone master keys.",
+    subcommands = {
+      ZoneCommand.RotateMaster.class,
+      ZoneCommand.RetireVersion.class,
+      ZoneCommand.Status.class
+    })
+final class ZoneCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "missing subcommand: rotate-master, retire-version or status");
+  }
+
+  @Command(
+      name = "rotate-master",
+      description =
+          "Rewrap every KEK of a zone under a newer master key version (which the zone's HSMs"
+              + " must hold already; scripts/hsm rotate-master creates and shares it first).")
+  static final class RotateMaster implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "ZONE", description = "The zone.")
+    String zone;
+
+    @Option(
+        names = "--version",
+        description = "The target master key version (default: the newest the node holds).")
+    int version;
+
+    @Option(names = "--wait", description = "Wait until every KEK of the zone is rewrapped.")
+    boolean await;
+
+    @Option(names = "--timeout", defaultValue = "10m", description = "How long --wait waits.")
+    String timeout;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("zone", zone);
+      ZoneMasterKeyRotation rotation =
+          root.client()
+              .rotateZoneMasterKey(
+                  RotateZoneMasterKeyRequest.newBuilder()
+                      .setZone(zone)
+                      .setTargetVersion(version)
+                      .build())
+              .getRotation();
+      if (await) {
+        Duration limit = Durations.parsePositive(timeout);
+        Instant deadline = Instant.now().plus(limit);
+        while (rotation.getState()
+            != ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_COMPLETED) {
+          if (Instant.now().isAfter(deadline)) {
+            throw new CliException(
+                "zone "
+                    + zone
+                    + " master key rotation did not complete within "
+                    + timeout
+                    + " ("
+                    + rotation.getRemaining()
+                    + " KEKs left); it continues in the background");
+          }
+          sleep();
+          rotation = find(root.client().nodeStatus(), zone, rotation);
+        }
+      }
+      root.print(json(rotation), human(rotation));
+    }
+  }
+
+  @Command(
+      name = "retire-version",
+      description = "Retire an old master key version once no KEK of the zone uses it.")
+  static final class RetireVersion implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "ZONE", description = "The zone.")
+    String zone;
+
+    @Parameters(index = "1", paramLabel = "VERSION", description = "The master key version.")
+    int version;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("zone", zone);
+      ZoneMasterKeyRotation rotation =
+          root.client()
+              .retireZoneMasterKeyVersion(
+                  RetireZoneMasterKeyVersionRequest.newBuilder()
+                      .setZone(zone)
+                      .setVersion(version)
+                      .build())
+              .getRotation();
+      root.print(json(rotation), human(rotation));
+    }
+  }
+
+  @Command(name = "status", description = "Zone master key rotations, as the leader sees them.")
+  static final class Status implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      List<ZoneMasterKeyRotation> rotations =
+          root.client().nodeStatus().getZoneMasterKeyRotationsList();
+      JsonArray array = new JsonArray();
+      StringBuilder text = new StringBuilder();
+      for (ZoneMasterKeyRotation rotation : rotations) {
+        array.add(json(rotation));
+        text.append(human(rotation));
+      }
+      JsonObject out = new JsonObject();
+      out.add("rotations", array);
+      root.print(
+          out, rotations.isEmpty() ? "no zone master key rotation so far\n" : text.toString());
+    }
+  }
+
+  private static ZoneMasterKeyRotation find(
+      NodeStatus status, String zone, ZoneMasterKeyRotation fallback) {
+    for (ZoneMasterKeyRotation rotation : status.getZoneMasterKeyRotationsList()) {
+      if (rotation.getZone().equals(zone)) {
+        return rotation;
+      }
+    }
+    return fallback;
+  }
+
+  static JsonObject json(ZoneMasterKeyRotation rotation) {
+    JsonObject json = new JsonObject();
+    json.addProperty("zone", rotation.getZone());
+    json.addProperty("from_version", rotation.getFromVersion());
+    json.addProperty("target_version", rotation.getTargetVersion());
+    json.addProperty("state", state(rotation.getState()));
+    json.addProperty("rewrapped", rotation.getRewrapped());
+    json.addProperty("remaining", rotation.getRemaining());
+    json.addProperty("batches", rotation.getBatches());
+    JsonArray retired = new JsonArray();
+    rotation.getRetiredVersionsList().forEach(retired::add);
+    json.add("retired_versions", retired);
+    return json;
+  }
+
+  static String human(ZoneMasterKeyRotation rotation) {
+    return String.format(
+        "zone %s: master key v%d -> v%d %s, %d rewrapped, %d remaining, retired %s%n",
+        rotation.getZone(),
+        rotation.getFromVersion(),
+        rotation.getTargetVersion(),
+        state(rotation.getState()),
+        rotation.getRewrapped(),
+        rotation.getRemaining(),
+        rotation.getRetiredVersionsList().isEmpty() ? "none" : rotation.getRetiredVersionsList());
+  }
+
+  private static String state(ZoneMasterKeyRotationState state) {
+    String name = state.name();
+    String prefix = "ZONE_MASTER_KEY_ROTATION_STATE_";
+    return name.startsWith(prefix) ? name.substring(prefix.length()) : name;
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(500);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+}
