@@ -286,8 +286,13 @@ public final class RegisterSimulation {
     return output;
   }
 
-  /** The result of a mutation: the mutated operations and the operations that show the anomaly. */
-  public record Mutation(List<SimOp> ops, List<SimOp> culprits, String description) {}
+  /**
+   * The result of a mutation: the mutated operations, the operations any counterexample must name,
+   * and the value at stake (a counterexample must name an operation that reads, writes or expects
+   * it), or null.
+   */
+  public record Mutation(
+      List<SimOp> ops, List<SimOp> culprits, Long valueOrNull, String description) {}
 
   /**
    * A stale read: a read R returns the value of an acknowledged write W1 although another
@@ -313,7 +318,7 @@ public final class RegisterSimulation {
             List<SimOp> mutated = new ArrayList<>(ops);
             SimOp stale = read.withOutput(readOutput(read, writtenValue(first)));
             mutated.set(ops.indexOf(read), stale);
-            return new Mutation(mutated, List.of(first, second, stale), "stale read");
+            return new Mutation(mutated, List.of(stale), null, "stale read");
           }
         }
       }
@@ -334,7 +339,7 @@ public final class RegisterSimulation {
             && writtenValue(write).equals(readValue(read))) {
           List<SimOp> mutated = new ArrayList<>(ops);
           mutated.remove(write);
-          return new Mutation(mutated, List.of(read), "dropped write");
+          return new Mutation(mutated, List.of(), writtenValue(write), "dropped write");
         }
       }
     }
@@ -375,7 +380,8 @@ public final class RegisterSimulation {
                     "DEADLINE_EXCEEDED");
           }
           mutated.set(ops.indexOf(write), moved);
-          return new Mutation(mutated, List.of(read, moved), "write invoked after its observer");
+          return new Mutation(
+              mutated, List.of(moved), writtenValue(write), "write invoked after its observer");
         }
       }
     }
