@@ -219,7 +219,8 @@ public final class RunSummary {
   /** One line: the name padded, the verdict, the counts as name=value, then the detail. */
   static String checkLine(CheckResult check) {
     StringBuilder line = new StringBuilder();
-    line.append(String.format(Locale.ROOT, "%-33s %-7s", "check " + check.name(), check.verdict()));
+    line.append(
+        String.format(Locale.ROOT, "%-33s %-7s ", "check " + check.name(), check.verdict()));
     List<String> counts = new ArrayList<>();
     check.counts().forEach((name, value) -> counts.add(name + "=" + value));
     line.append(String.join(" ", counts));
