@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * The versioned-register checker: exact and O(n log n) when every answer carries the key's revision
@@ -21,7 +22,9 @@ import java.util.TreeMap;
  *
  * <ol>
  *   <li><b>split-brain</b>: each revision maps to one value, and no two acknowledged writes share a
- *       revision;
+ *       revision; <b>lost-update</b>: a compare-and-set acknowledged at revision r expected the
+ *       value of the last acknowledged write below r (unless an indeterminate write of the expected
+ *       value could sit between);
  *   <li><b>lost-write</b>: a read at revision r returns the value of the last acknowledged write at
  *       or before r (unless an indeterminate write of the read value could explain it);
  *       <b>future-read</b>: a read returns a value first written at a revision above its own;
@@ -47,11 +50,16 @@ public final class VersionedRegisterChecker {
    * Maps history operations to register roles and values.
    *
    * @param name the check's name in the summary
+   * @param role whether an operation writes, reads or neither
+   * @param value the value a write writes or a read returned
+   * @param expected for a compare-and-set write, the value it required (null otherwise)
+   * @param initialValueOrNull the value before any write, if known
    */
   public record Mapping(
       String name,
-      java.util.function.Function<Operation, Role> role,
-      java.util.function.Function<Operation, Object> value,
+      Function<Operation, Role> role,
+      Function<Operation, Object> value,
+      Function<Operation, Object> expected,
       Object initialValueOrNull) {}
 
   /** W2: activate is a write of input.version; get-primary a read of output.version. */
@@ -68,6 +76,10 @@ public final class VersionedRegisterChecker {
             op.f().equals(PrimaryRegisterWorkload.ACTIVATE)
                 ? JsonValues.longOrNull(op.inputOrNull(), "version")
                 : JsonValues.longOrNull(op.outputOrNull(), "version"),
+        op ->
+            op.f().equals(PrimaryRegisterWorkload.ACTIVATE)
+                ? JsonValues.longOrNull(op.inputOrNull(), "expected")
+                : null,
         initialVersionOrNull);
   }
 
@@ -77,7 +89,7 @@ public final class VersionedRegisterChecker {
     this.mapping = Objects.requireNonNull(mapping, "mapping");
   }
 
-  private record Access(Operation op, Role role, Object value, long rev) {}
+  private record Access(Operation op, Role role, Object value, Object expectedOrNull, long rev) {}
 
   /** Checks every key of the history. */
   public CheckResult check(History history) {
@@ -115,7 +127,8 @@ public final class VersionedRegisterChecker {
         if (role == Role.WRITE) {
           allWritten.add(value);
         }
-        accesses.add(new Access(op, role, value, op.revOrNull()));
+        Object expected = role == Role.WRITE ? mapping.expected().apply(op) : null;
+        accesses.add(new Access(op, role, value, expected, op.revOrNull()));
       }
       checkKey(entry.getKey(), accesses, indeterminateWrites, allWritten, history, result);
     }
@@ -173,8 +186,34 @@ public final class VersionedRegisterChecker {
         firstWriteOfValue.merge(access.value(), access, (a, b) -> a.rev() <= b.rev() ? a : b);
       }
     }
-    // 2. A read at revision r returns the last acknowledged write at or before r.
     Object initial = mapping.initialValueOrNull();
+    // 1b. A compare-and-set acknowledged at revision r found the value of the last write before r.
+    for (Access write : writesByRevision.values()) {
+      if (write.expectedOrNull() == null || indeterminateWrites.contains(write.expectedOrNull())) {
+        continue;
+      }
+      Map.Entry<Long, Access> before = writesByRevision.lowerEntry(write.rev());
+      Object found = before == null ? initial : before.getValue().value();
+      if (found != null && !found.equals(write.expectedOrNull())) {
+        report(
+            result,
+            Anomaly.of(
+                "lost-update",
+                key,
+                "a compare-and-set from "
+                    + write.expectedOrNull()
+                    + " was acknowledged at revision "
+                    + write.rev()
+                    + ", but the value before it was "
+                    + found
+                    + (before == null
+                        ? " (the initial value)"
+                        : " (revision " + before.getKey() + ")"),
+                before == null ? List.of(write.op()) : List.of(before.getValue().op(), write.op()),
+                nemesis));
+      }
+    }
+    // 2. A read at revision r returns the last acknowledged write at or before r.
     for (Access read : accesses) {
       if (read.role() != Role.READ) {
         continue;

@@ -225,6 +225,31 @@ class RandomHistoriesTest {
   }
 
   @Test
+  void rotationsWithAReadMissingAnAcknowledgedVersion_fail() {
+    mutatedFail(
+        Kind.LIST,
+        1000,
+        RegisterSimulation::truncatedListRead,
+        List.of(history -> AppendOnlyListChecker.rotations().check(history)));
+  }
+
+  @Test
+  void primaryWithTwoCompareAndSetsFromOneValue_isCaughtByWglAndTheRevisionCheck() {
+    History history =
+        new io.keyrotor.chaos.history.SyntheticHistory()
+            .okRev(1, "activate", "k", "{\"version\":2,\"expected\":1}", 0, 10, null, 6)
+            .okRev(2, "activate", "k", "{\"version\":3,\"expected\":1}", 20, 30, null, 7)
+            .okRev(3, "get-primary", "k", null, 40, 50, "{\"version\":3}", 7)
+            .build();
+    CheckResult wgl = wglPrimary(history);
+    assertEquals(CheckResult.Verdict.FAIL, wgl.verdict(), wgl.toString());
+    assertEquals(
+        List.of(0L, 20L),
+        wgl.anomalies().get(0).operations().stream().map(Operation::invokeNanos).toList());
+    assertEquals(1, versioned(history).count("lost-update"));
+  }
+
+  @Test
   void simulationIsDeterministicForASeed() {
     assertEquals(simulate(BASE_SEED, Kind.CAS_REGISTER), simulate(BASE_SEED, Kind.CAS_REGISTER));
     assertNotNull(RegisterSimulation.staleRead(simulate(BASE_SEED, Kind.REGISTER)));

@@ -387,4 +387,33 @@ public final class RegisterSimulation {
     }
     return null;
   }
+
+  /**
+   * Shortens a list read invoked after a rotation was acknowledged so that it lacks that version.
+   * Null if no read follows an acknowledged rotation.
+   */
+  public static Mutation truncatedListRead(List<SimOp> ops) {
+    for (SimOp rotate : ops) {
+      if (!rotate.f().equals("rotate") || rotate.outcome() != EventType.OK) {
+        continue;
+      }
+      long version = rotate.output().getAsJsonObject().get("version").getAsLong();
+      for (SimOp read : ops) {
+        if (read.f().equals("list-versions")
+            && read.outcome() == EventType.OK
+            && read.key().equals(rotate.key())
+            && rotate.complete() < read.invoke()) {
+          JsonArray shorter = new JsonArray();
+          for (long v = 1; v < version; v++) {
+            shorter.add(v);
+          }
+          List<SimOp> mutated = new ArrayList<>(ops);
+          SimOp truncated = read.withOutput(shorter);
+          mutated.set(ops.indexOf(read), truncated);
+          return new Mutation(mutated, List.of(truncated), null, "list read missing an ack");
+        }
+      }
+    }
+    return null;
+  }
 }

@@ -62,6 +62,24 @@ class VersionedRegisterCheckerTest {
   }
 
   @Test
+  void twoCompareAndSetsFromOneValueBothAcknowledged_isALostUpdate() {
+    activate(1, 1, 2, 0, 10, 6);
+    activate(2, 1, 3, 5, 15, 7);
+    CheckResult result = check();
+    assertEquals(1, result.count("lost-update"), result.toString());
+    assertEquals(List.of(0L, 5L), invokes(result.anomalies("lost-update").get(0)));
+  }
+
+  @Test
+  void compareAndSetAfterAnIndeterminateWriteOfItsExpectedValue_passes() {
+    activate(1, 1, 2, 0, 10, 6);
+    history.info(2, "activate", "k", "{\"version\":3,\"expected\":2}", 20, 30);
+    activate(3, 3, 4, 40, 50, 8);
+    CheckResult result = check();
+    assertEquals(CheckResult.Verdict.PASS, result.verdict(), result.toString());
+  }
+
+  @Test
   void readOfAnOlderRevisionAfterAWriteCompleted_isStale() {
     activate(1, 1, 2, 0, 10, 6);
     read(2, 1, 20, 30, 5);

@@ -136,6 +136,11 @@ public final class LinearizabilityChecker<S, I, O> {
     this.threads = threads;
   }
 
+  /** A checker with {@link Budget#DEFAULT} on 2 threads (the CI machines' cores). */
+  public static <S, I, O> LinearizabilityChecker<S, I, O> withDefaults(Model<S, I, O> model) {
+    return new LinearizabilityChecker<>(model, Budget.DEFAULT, 2);
+  }
+
   public Model<S, I, O> model() {
     return model;
   }
