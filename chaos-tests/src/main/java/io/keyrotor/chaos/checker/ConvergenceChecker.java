@@ -1,0 +1,114 @@
+package io.keyrotor.chaos.checker;
+
+import io.keyrotor.chaos.history.History;
+import io.keyrotor.chaos.history.Operation;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Final convergence (promise 3): after the final heal, every node reports the same applied index
+ * and the same state digest. The runner records one {@code final-status} per node (the last one
+ * counts): {@code ok} with {@code {"appliedIndex": n, "digest": "..."}}.
+ *
+ * <ul>
+ *   <li><b>applied-index-differs</b>: the nodes did not converge on one applied index;
+ *   <li><b>digest-differs</b>: nodes at the same applied index hold different state (divergence).
+ * </ul>
+ *
+ * <p>A node with no successful report makes the check UNKNOWN (not PASS).
+ */
+public final class ConvergenceChecker {
+  public static final String FINAL_STATUS = "final-status";
+
+  private final Set<String> nodes;
+
+  public ConvergenceChecker(Set<String> nodes) {
+    this.nodes = new TreeSet<>(nodes);
+  }
+
+  /** Checks the history. */
+  public CheckResult check(History history) {
+    CheckResult.Builder result = CheckResult.builder("final convergence");
+    Map<String, Operation> lastStatus = new TreeMap<>();
+    for (Operation op : history.operations()) {
+      if (op.f().equals(FINAL_STATUS) && op.isOk() && op.nodeOrNull() != null) {
+        lastStatus.put(op.nodeOrNull(), op);
+      }
+    }
+    for (String node : nodes) {
+      if (!lastStatus.containsKey(node)) {
+        result.unknown("no final status from " + node);
+      }
+    }
+    Map<Long, List<Operation>> byIndex = new TreeMap<>();
+    for (Operation op : lastStatus.values()) {
+      Long index = JsonValues.longOrNull(op.outputOrNull(), "appliedIndex");
+      if (index == null) {
+        result.unknown("final status of " + op.nodeOrNull() + " has no appliedIndex");
+        continue;
+      }
+      byIndex.computeIfAbsent(index, i -> new ArrayList<>()).add(op);
+    }
+    if (byIndex.size() > 1) {
+      List<Operation> shown = new ArrayList<>();
+      byIndex.values().forEach(ops -> shown.add(ops.get(0)));
+      result.anomaly(
+          Anomaly.of(
+              "applied-index-differs",
+              null,
+              "nodes ended at different applied indexes: " + describe(byIndex),
+              shown,
+              history.nemesisEvents()));
+    }
+    long digestMismatches = 0;
+    for (Map.Entry<Long, List<Operation>> index : byIndex.entrySet()) {
+      Map<String, List<Operation>> byDigest = new TreeMap<>();
+      for (Operation op : index.getValue()) {
+        String digest = JsonValues.stringOrNull(op.outputOrNull(), "digest");
+        byDigest.computeIfAbsent(String.valueOf(digest), d -> new ArrayList<>()).add(op);
+      }
+      if (byDigest.size() > 1) {
+        digestMismatches++;
+        List<Operation> shown = new ArrayList<>();
+        byDigest.values().forEach(ops -> shown.add(ops.get(0)));
+        result.anomaly(
+            Anomaly.of(
+                "digest-differs",
+                null,
+                "nodes at applied index " + index.getKey() + " hold different state digests",
+                shown,
+                history.nemesisEvents()));
+      }
+    }
+    result.count("nodes", lastStatus.size());
+    result.count("applied-indexes", byIndex.size());
+    result.count("digest-mismatches", digestMismatches);
+    if (byIndex.size() == 1 && digestMismatches == 0 && !lastStatus.isEmpty()) {
+      result.detail(
+          "appliedIndex="
+              + byIndex.keySet().iterator().next()
+              + " on "
+              + String.join(",", lastStatus.keySet())
+              + "; digests equal");
+    }
+    return result.build();
+  }
+
+  private static String describe(Map<Long, List<Operation>> byIndex) {
+    StringBuilder text = new StringBuilder();
+    byIndex.forEach(
+        (index, ops) -> {
+          if (text.length() > 0) {
+            text.append(", ");
+          }
+          text.append(index)
+              .append(" on ")
+              .append(ops.stream().map(Operation::nodeOrNull).toList());
+        });
+    return text.toString();
+  }
+}
