@@ -334,6 +334,16 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Chaos mode only: delays every Raft request this node sends by {@code delay} plus a uniform
+   * random {@code jitter} (both zero: no delay). Uses Ratis's code injection point in the gRPC
+   * transport, which is global to the JVM (one node per process).
+   */
+  public void setRpcDelay(java.time.Duration delay, java.time.Duration jitter) {
+    RpcDelayInjection.install(delay, jitter);
+    LOG.warn("Node {}: Raft RPC delay set to {} + up to {} (chaos mode)", nodeId(), delay, jitter);
+  }
+
   /** Takes a snapshot of this node's state now; returns its index. */
   public long takeSnapshot(long timeoutMillis) {
     try {

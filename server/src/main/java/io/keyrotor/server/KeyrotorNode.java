@@ -17,6 +17,8 @@ import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.server.api.AdminServiceImpl;
 import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
+import io.keyrotor.server.chaos.ChaosClock;
+import io.keyrotor.server.chaos.ChaosServiceImpl;
 import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.hsm.HsmHealthProbe;
@@ -95,8 +97,11 @@ public final class KeyrotorNode implements AutoCloseable {
   }
 
   /** Starts a node. {@code fatal} decides what a storage failure under an applied entry does. */
-  public static KeyrotorNode start(NodeConfig config, Clock clock, FatalErrorHandler fatal)
+  public static KeyrotorNode start(NodeConfig config, Clock realClock, FatalErrorHandler fatal)
       throws StartupException {
+    // In chaos mode the one clock the node reads is one the chaos service can skew.
+    ChaosClock chaosClock = config.chaosMode() ? new ChaosClock(realClock) : null;
+    Clock clock = chaosClock != null ? chaosClock : realClock;
     Hsm hsm = openHsm(config);
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
@@ -119,7 +124,7 @@ public final class KeyrotorNode implements AutoCloseable {
       AdminServiceImpl admin =
           new AdminServiceImpl(context, blocking, zone -> driver.lastError(zone).orElse(null));
       InetSocketAddress address = socketAddress(config.apiAddress());
-      Server server =
+      NettyServerBuilder builder =
           NettyServerBuilder.forAddress(address)
               .addService(
                   ServerInterceptors.intercept(
@@ -127,8 +132,15 @@ public final class KeyrotorNode implements AutoCloseable {
               .addService(ServerInterceptors.intercept(admin, metrics.rpcInterceptor()))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
-              .maxInboundMessageSize(4 << 20)
-              .build();
+              .maxInboundMessageSize(4 << 20);
+      if (chaosClock != null) {
+        LOG.warn(
+            "Node {} runs in CHAOS MODE (chaos.enabled=true): any caller may skew its clock and"
+                + " delay its Raft traffic; never use this outside a test cluster",
+            config.nodeId());
+        builder.addService(new ChaosServiceImpl(config.nodeId(), chaosClock, raft));
+      }
+      Server server = builder.build();
       try {
         server.start();
       } catch (IOException e) {

@@ -43,6 +43,7 @@ import java.util.regex.Pattern;
  * raft.election-timeout-min=600ms     raft.election-timeout-max=1200ms
  * raft.leader-lease=true              raft.snapshot-threshold=20000
  * keys.default-activation-delay=0s
+ * chaos.enabled=false                 (true only in the chaos suite: serves keyrotor.chaos.v1)
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that

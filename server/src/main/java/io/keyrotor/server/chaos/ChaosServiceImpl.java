@@ -1,0 +1,112 @@
+package io.keyrotor.server.chaos;
+
+import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.chaos.v1.ChaosServiceGrpc;
+import io.keyrotor.api.chaos.v1.ChaosState;
+import io.keyrotor.api.chaos.v1.GetChaosStateRequest;
+import io.keyrotor.api.chaos.v1.ResetRequest;
+import io.keyrotor.api.chaos.v1.SetClockOffsetRequest;
+import io.keyrotor.api.chaos.v1.SetClockRateRequest;
+import io.keyrotor.api.chaos.v1.SetRpcDelayRequest;
+import io.keyrotor.consensus.RaftNode;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chaos gRPC service (keyrotor.chaos.v1): clock offset and rate on the node's {@link
+ * ChaosClock}, and an in-process delay of outgoing Raft requests. Registered only in chaos mode.
+ * Every change is logged at WARN, so a node log shows the faults it ran under.
+ */
+public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ChaosServiceImpl.class);
+  private static final long MAX_RPC_DELAY_MILLIS = 60_000;
+
+  private final String nodeId;
+  private final ChaosClock clock;
+  private final RaftNode raft;
+  private volatile int rpcDelayMillis;
+  private volatile int rpcJitterMillis;
+
+  public ChaosServiceImpl(String nodeId, ChaosClock clock, RaftNode raft) {
+    this.nodeId = nodeId;
+    this.clock = clock;
+    this.raft = raft;
+  }
+
+  @Override
+  public void setClockOffset(SetClockOffsetRequest request, StreamObserver<ChaosState> response) {
+    clock.setOffsetMillis(request.getOffsetMillis());
+    LOG.warn("Chaos: node {} clock offset set to {} ms", nodeId, request.getOffsetMillis());
+    answer(response);
+  }
+
+  @Override
+  public void setClockRate(SetClockRateRequest request, StreamObserver<ChaosState> response) {
+    try {
+      clock.setRate(request.getRate());
+    } catch (IllegalArgumentException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
+      return;
+    }
+    LOG.warn("Chaos: node {} clock rate set to {}", nodeId, request.getRate());
+    answer(response);
+  }
+
+  @Override
+  public void setRpcDelay(SetRpcDelayRequest request, StreamObserver<ChaosState> response) {
+    long delay = Integer.toUnsignedLong(request.getDelayMillis());
+    long jitter = Integer.toUnsignedLong(request.getJitterMillis());
+    if (delay > MAX_RPC_DELAY_MILLIS || jitter > MAX_RPC_DELAY_MILLIS) {
+      response.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("an RPC delay must be at most " + MAX_RPC_DELAY_MILLIS + " ms")
+              .asException());
+      return;
+    }
+    raft.setRpcDelay(Duration.ofMillis(delay), Duration.ofMillis(jitter));
+    rpcDelayMillis = (int) delay;
+    rpcJitterMillis = (int) jitter;
+    answer(response);
+  }
+
+  @Override
+  public void reset(ResetRequest request, StreamObserver<ChaosState> response) {
+    clock.reset();
+    raft.setRpcDelay(Duration.ZERO, Duration.ZERO);
+    rpcDelayMillis = 0;
+    rpcJitterMillis = 0;
+    LOG.warn("Chaos: node {} reset (real clock, no RPC delay)", nodeId);
+    answer(response);
+  }
+
+  @Override
+  public void getChaosState(GetChaosStateRequest request, StreamObserver<ChaosState> response) {
+    answer(response);
+  }
+
+  private void answer(StreamObserver<ChaosState> response) {
+    long real = clock.real().millis();
+    long node = clock.millis();
+    response.onNext(
+        ChaosState.newBuilder()
+            .setNodeId(nodeId)
+            .setClockOffsetMillis(node - real)
+            .setClockRate(clock.rate())
+            .setRpcDelayMillis(rpcDelayMillis)
+            .setRpcJitterMillis(rpcJitterMillis)
+            .setNodeTime(timestamp(node))
+            .setRealTime(timestamp(real))
+            .build());
+    response.onCompleted();
+  }
+
+  private static Timestamp timestamp(long millis) {
+    return Timestamp.newBuilder()
+        .setSeconds(Math.floorDiv(millis, 1000))
+        .setNanos((int) Math.floorMod(millis, 1000) * 1_000_000)
+        .build();
+  }
+}
