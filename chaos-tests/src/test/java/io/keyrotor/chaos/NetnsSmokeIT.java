@@ -1,0 +1,106 @@
+package io.keyrotor.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.keyrotor.chaos.launcher.HostCapabilities;
+import io.keyrotor.chaos.nemesis.Nemesis;
+import io.keyrotor.chaos.nemesis.NemesisKind;
+import io.keyrotor.chaos.runner.ChaosRunner;
+import io.keyrotor.chaos.workload.Workload;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tier T2, the namespace smoke: three real node processes, each in its own network namespace, two
+ * runs of about two minutes (A: network faults; B: process and clock faults), every workload
+ * checked. Runs in {@code mvn verify} when the build runs as root with {@code ip} and {@code nft}
+ * (scripts/test installs them); skipped with a loud message otherwise.
+ *
+ * <p>{@code -Dchaos.seed=0x...} re-runs a seed; {@code -Dchaos.smoke.seconds=N} changes the length.
+ */
+@Tag("integration")
+class NetnsSmokeIT {
+  private static final Path REPO = Path.of("").toAbsolutePath().getParent();
+  private static final Path SERVER_JAR = REPO.resolve("server/target/keyrotor-server.jar");
+
+  @BeforeAll
+  static void requireNamespaces() {
+    HostCapabilities capabilities = HostCapabilities.probe();
+    if (!capabilities.namespacesUsable()) {
+      String banner =
+          "\n"
+              + "#".repeat(78)
+              + "\n# SKIPPED: the chaos namespace smoke (tier T2) cannot run on this host.\n"
+              + "# Missing: "
+              + capabilities.missing()
+              + "\n# Run the build as root with iproute2 and nftables (scripts/test installs them).\n"
+              + "#".repeat(78)
+              + "\n";
+      System.err.println(banner);
+      System.out.println(banner);
+    }
+    assumeTrue(capabilities.namespacesUsable(), "namespace tier unavailable: see the banner");
+    assumeTrue(Files.exists(SERVER_JAR), "no server jar at " + SERVER_JAR);
+  }
+
+  private static long seed(String run) {
+    String given = System.getProperty("chaos.seed");
+    if (given != null && !given.isBlank()) {
+      String t = given.strip().toLowerCase(Locale.ROOT);
+      return t.startsWith("0x") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseLong(t);
+    }
+    return new SplittableRandom().nextLong() ^ run.hashCode();
+  }
+
+  private static Duration length() {
+    return Duration.ofSeconds(Long.getLong("chaos.smoke.seconds", 120));
+  }
+
+  private static void run(String name, String nemesis) throws Exception {
+    long seed = seed(name);
+    String rerun =
+        String.format(
+            Locale.ROOT,
+            "mvn -B -pl chaos-tests -am verify -DskipTests -DskipITs=false -Dit.test='NetnsSmokeIT#%s'"
+                + " -Dchaos.seed=0x%X",
+            name,
+            seed);
+    ChaosRunner.Outcome outcome =
+        ChaosRunner.run(
+            new ChaosRunner.Options(
+                "netns-smoke/" + name,
+                3,
+                length(),
+                NemesisKind.parse(nemesis),
+                seed,
+                Workload.parse("all"),
+                20,
+                200,
+                REPO.resolve("chaos-tests/target/chaos"),
+                SERVER_JAR,
+                true,
+                Nemesis.Timing.standard(),
+                rerun),
+            System.out);
+    assertTrue(
+        outcome.passed(),
+        () -> "chaos run " + outcome.runId() + " did not pass:\n" + outcome.summary().render());
+  }
+
+  @Test
+  void runA_networkFaults() throws Exception {
+    run("runA_networkFaults", "partition,loss,slow");
+  }
+
+  @Test
+  void runB_processAndClockFaults() throws Exception {
+    run("runB_processAndClockFaults", "kill,pause,clock,transfer");
+  }
+}
