@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
 public final class KeyrotorStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(KeyrotorStateMachine.class);
 
-  private final Path stateDirectory;
+  private Path stateDirectory;
   private final Clock clock;
   private final FatalErrorHandler fatalErrorHandler;
   private final SnapshotDirectory snapshots = new SnapshotDirectory();
@@ -76,6 +76,17 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     this.listener = listener;
   }
 
+  /**
+   * A state machine whose state store goes into the Ratis storage's state machine directory
+   * ({@code <storage>/sm/state}), resolved when Ratis initializes it: for harnesses that create
+   * the state machine before they know the server's storage, such as Ratis's {@code
+   * MiniRaftCluster} in the chaos suite's in-process tier. Nodes use {@link RaftNode#start}.
+   */
+  public static KeyrotorStateMachine inRatisStorage(
+      Clock clock, FatalErrorHandler fatalErrorHandler, ApplyListener listener) {
+    return new KeyrotorStateMachine(null, clock, fatalErrorHandler, listener);
+  }
+
   /** The current state store; replaced when a snapshot is installed, so do not cache it. */
   public KeyStateStore store() {
     return store;
@@ -98,6 +109,9 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage)
       throws IOException {
     super.initialize(server, groupId, storage);
+    if (stateDirectory == null) {
+      stateDirectory = storage.getStorageDir().getStateMachineDir().toPath().resolve("state");
+    }
     snapshots.init(storage);
     getLifeCycle().startAndTransition(this::openStore);
   }
