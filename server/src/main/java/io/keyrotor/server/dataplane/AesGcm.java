@@ -32,7 +32,7 @@ public final class AesGcm {
   public static byte[] seal(
       SecretKey key,
       String keyName,
-      int keyVersion,
+      long keyVersion,
       byte[] nonce,
       byte[] context,
       byte[] plaintext,

@@ -45,6 +45,9 @@ public final class CiphertextFormat {
   /** The longest key name (the same limit as key names themselves). */
   public static final int MAX_KEY_NAME_LENGTH = 128;
 
+  /** The largest key version the header can hold (uint32). */
+  public static final long MAX_KEY_VERSION = 0xFFFF_FFFFL;
+
   /** The largest canonical context encoding accepted, in bytes. */
   public static final int MAX_CONTEXT_BYTES = 8 * 1024;
 
@@ -104,12 +107,12 @@ public final class CiphertextFormat {
    * Writes the header (magic, version, name, key version, nonce) at the start of {@code out}, which
    * must be {@link #ciphertextLength} long. Returns the header length.
    */
-  public static int writeHeader(byte[] out, byte[] keyName, int keyVersion, byte[] nonce) {
+  public static int writeHeader(byte[] out, byte[] keyName, long keyVersion, byte[] nonce) {
     if (keyName.length < 1 || keyName.length > MAX_KEY_NAME_LENGTH) {
       throw new IllegalArgumentException("key name must be 1 to 128 bytes");
     }
-    if (keyVersion < 1) {
-      throw new IllegalArgumentException("key versions count from 1");
+    if (keyVersion < 1 || keyVersion > MAX_KEY_VERSION) {
+      throw new IllegalArgumentException("key versions are 1 to 2^32-1");
     }
     if (nonce.length != NONCE_LENGTH) {
       throw new IllegalArgumentException("the nonce must be 12 bytes");
