@@ -17,7 +17,6 @@ import io.keyrotor.api.v1.ReEncryptResponse;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
-import io.keyrotor.storage.KeyStateStore;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.Validation;
 import java.security.DrbgParameters;
@@ -34,7 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * The data plane of one node: envelope encryption under the replicated keys, served from the node's
@@ -79,7 +78,7 @@ public final class DataPlane {
       ThreadLocal.withInitial(DataPlane::newRandom);
 
   private final ReadGate gate;
-  private final Supplier<KeyStateStore> state;
+  private final Function<String, Optional<KeyRecord>> keys;
   private final Set<String> zones;
   private final KekCache keks;
   private final Clock clock;
@@ -87,7 +86,7 @@ public final class DataPlane {
 
   /**
    * @param gate the read barrier every call passes first
-   * @param state the applied state (read after the barrier; may be replaced by a snapshot install)
+   * @param keys a key by name from the applied state (read after the barrier)
    * @param zones the zones this node serves: its configured zones (all held by its HSM)
    * @param keks the cache of unwrapped key-encryption keys
    * @param clock the clock at which version states are evaluated
@@ -95,13 +94,13 @@ public final class DataPlane {
    */
   public DataPlane(
       ReadGate gate,
-      Supplier<KeyStateStore> state,
+      Function<String, Optional<KeyRecord>> keys,
       Set<String> zones,
       KekCache keks,
       Clock clock,
       Executor slowPath) {
     this.gate = gate;
-    this.state = state;
+    this.keys = keys;
     this.zones = Set.copyOf(zones);
     this.keks = keks;
     this.clock = clock;
@@ -120,7 +119,12 @@ public final class DataPlane {
       Clock clock,
       Executor slowPath) {
     return new DataPlane(
-        ReadGate.of(raft, followerReads), raft::state, zones, keks, clock, slowPath);
+        ReadGate.of(raft, followerReads),
+        name -> raft.state().key(name),
+        zones,
+        keks,
+        clock,
+        slowPath);
   }
 
   /**
@@ -445,7 +449,7 @@ public final class DataPlane {
   /** Authenticates and decrypts {@code parsed} if its key and version may decrypt here, now. */
   private byte[] open(CiphertextFormat.Parsed parsed, byte[] context, boolean mayUnwrap)
       throws DataPlaneException {
-    Optional<KeyRecord> found = state.get().key(parsed.keyName());
+    Optional<KeyRecord> found = keys.apply(parsed.keyName());
     if (found.isEmpty()) {
       throw new DataPlaneException(
           DataPlaneException.Reason.INVALID_CIPHERTEXT,
@@ -482,7 +486,7 @@ public final class DataPlane {
 
   /** The key, if it exists and this node holds its zone. */
   private KeyRecord servedKey(String name) throws DataPlaneException {
-    Optional<KeyRecord> found = state.get().key(name);
+    Optional<KeyRecord> found = keys.apply(name);
     if (found.isEmpty()) {
       throw new DataPlaneException(
           DataPlaneException.Reason.KEY_NOT_FOUND,
@@ -619,9 +623,7 @@ public final class DataPlane {
   }
 
   private boolean stillUsable(KekCache.Id id) {
-    return state
-        .get()
-        .key(id.keyName())
+    return keys.apply(id.keyName())
         .flatMap(key -> KeyVersions.find(key, id.version()).map(v -> KekCache.isUsable(key, v)))
         .orElse(false);
   }

@@ -216,6 +216,11 @@ public final class KekCache implements AutoCloseable {
     return unwrapFailures.get();
   }
 
+  /** Runs pending expiry and eviction now (Guava otherwise does it on later accesses). */
+  void cleanUp() {
+    cache.cleanUp();
+  }
+
   /** Drops and zeroes every entry. */
   @Override
   public void close() {
