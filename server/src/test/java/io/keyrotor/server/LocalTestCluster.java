@@ -40,6 +40,24 @@ final class LocalTestCluster implements AutoCloseable {
     layout.write();
   }
 
+  /** Adds (or overrides) a line of a node's configuration; takes effect at its next start. */
+  void configure(String id, String key, String value) throws IOException {
+    java.nio.file.Files.writeString(
+        directory.resolve(id).resolve("node.properties"),
+        key + "=" + value + "\n",
+        java.nio.file.StandardOpenOption.APPEND);
+  }
+
+  /** The id of the node whose API listens on {@code address}, or null. */
+  String idOfAddress(String address) {
+    for (int i = 1; i <= size; i++) {
+      if (apiAddress("n" + i).equals(address)) {
+        return "n" + i;
+      }
+    }
+    return null;
+  }
+
   void startAll() throws Exception {
     for (int i = 1; i <= size; i++) {
       start("n" + i);
