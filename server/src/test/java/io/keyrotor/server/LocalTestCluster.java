@@ -73,6 +73,13 @@ final class LocalTestCluster implements AutoCloseable {
             Clock.systemUTC(),
             (message, cause) -> fatalErrors.add(new AssertionError(message, cause)));
     nodes.put(id, node);
+    ManagedChannel previous;
+    synchronized (this) {
+      previous = channels.remove(id);
+    }
+    if (previous != null) {
+      previous.shutdownNow(); // a fresh channel: no reconnect backoff left from while it was down
+    }
     return node;
   }
 
@@ -87,6 +94,12 @@ final class LocalTestCluster implements AutoCloseable {
     return layout.apiAddress(Integer.parseInt(id.substring(1)));
   }
 
+  /** A stub for node {@code id} whose calls give up after {@code deadline}. */
+  KeyServiceGrpc.KeyServiceBlockingStub keys(String id, Duration deadline) {
+    return KeyServiceGrpc.newBlockingStub(channel(id))
+        .withDeadlineAfter(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   KeyServiceGrpc.KeyServiceBlockingStub keys(String id) {
     return KeyServiceGrpc.newBlockingStub(channel(id))
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
@@ -97,7 +110,7 @@ final class LocalTestCluster implements AutoCloseable {
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
   }
 
-  private ManagedChannel channel(String id) {
+  private synchronized ManagedChannel channel(String id) {
     return channels.computeIfAbsent(
         id, n -> ManagedChannelBuilder.forTarget(apiAddress(n)).usePlaintext().build());
   }
