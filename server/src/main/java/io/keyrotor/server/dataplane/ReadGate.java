@@ -79,19 +79,18 @@ public interface ReadGate {
   }
 
   /**
-   * Whether the leader holds the zone of {@code keyNameOrNull}. A key's zone never changes, so the
-   * local (possibly lagging) state is good enough to decide where to send the call; an unknown key
-   * or leader counts as served (the leader will give the definitive answer).
+   * Whether the call should go to the leader: the leader is known to hold the zone of {@code
+   * keyNameOrNull}. A key's zone never changes, so the local (possibly lagging) state is good
+   * enough to decide. A key this node does not know yet (just created), an unknown leader record,
+   * or a batch (no single key: its items may span zones) is served here through ReadIndex instead,
+   * so a call never bounces between a follower and a leader that cannot serve it.
    */
   private static boolean leaderServesKey(RaftNode raft, String leaderId, String keyNameOrNull) {
     if (keyNameOrNull == null) {
-      return true;
+      return false;
     }
     Optional<KeyRecord> key = raft.state().key(keyNameOrNull);
     NodeRecord leader = raft.state().nodes().get(leaderId);
-    if (key.isEmpty() || leader == null) {
-      return true;
-    }
-    return leader.getZonesList().contains(key.get().getZone());
+    return key.isPresent() && leader != null && leader.getZonesList().contains(key.get().getZone());
   }
 }
