@@ -46,6 +46,11 @@ class DataPlaneFailoverIT {
   @BeforeAll
   void startCluster(@TempDir Path directory) throws Exception {
     cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("eu"));
+    // Followers serve data-plane reads themselves (ReadIndex), so every node's state is under
+    // test; the default (redirect) is covered by FollowerReadsIT.
+    for (int i = 1; i <= 3; i++) {
+      cluster.configure("n" + i, "reads.follower", "read-index");
+    }
     cluster.startAll();
   }
 

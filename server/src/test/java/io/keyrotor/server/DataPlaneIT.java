@@ -48,7 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The data plane over real gRPC on a real 3-node cluster (regions eu and us: n1 and n3 hold zones
- * default and eu, n2 holds default and us), with followers serving reads through ReadIndex.
+ * default and eu, n2 holds default and us), with followers serving reads through ReadIndex ({@code
+ * reads.follower=read-index}).
  */
 @Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -60,6 +61,11 @@ class DataPlaneIT {
   @BeforeAll
   void startCluster(@TempDir Path directory) throws Exception {
     cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("eu", "us"));
+    // Followers serve data-plane reads themselves (ReadIndex), so every node's state is under
+    // test; the default (redirect) is covered by FollowerReadsIT.
+    for (int i = 1; i <= 3; i++) {
+      cluster.configure("n" + i, "reads.follower", "read-index");
+    }
     cluster.startAll();
   }
 

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code reads.follower=redirect}: followers send data-plane calls to the leader with a NOT_LEADER
- * hint, except for keys of zones the leader does not hold, which they serve through ReadIndex.
+ * {@code reads.follower=redirect} (the default, also set explicitly here): followers send
+ * data-plane calls to the leader with a NOT_LEADER hint, except for keys of zones the leader does
+ * not hold, which they serve through ReadIndex.
  */
 @Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
  * raft.election-timeout-min=600ms     raft.election-timeout-max=1200ms
  * raft.leader-lease=true              raft.snapshot-threshold=20000
  * keys.default-activation-delay=0s
- * reads.follower=read-index           (or redirect: followers send data-plane reads to the leader)
+ * reads.follower=redirect             (default; or read-index: followers serve data-plane reads)
  * kek-cache.max-entries=10000         kek-cache.idle-timeout=15m
  * </pre>
  *
@@ -82,10 +82,13 @@ public record NodeConfig(
   public record DataPlaneSettings(
       ReadGate.FollowerReads followerReads, long kekCacheMaxEntries, Duration kekCacheIdleTimeout) {
 
-    /** The defaults: ReadIndex on followers, 10,000 keys, 15 minutes idle. */
+    /**
+     * The defaults: followers redirect data-plane calls to the leader (measured faster than
+     * ReadIndex: see server/README.md, "Data plane"), 10,000 keys, 15 minutes idle.
+     */
     public static DataPlaneSettings defaults() {
       return new DataPlaneSettings(
-          ReadGate.FollowerReads.READ_INDEX,
+          ReadGate.FollowerReads.REDIRECT,
           KekCache.DEFAULT_MAX_ENTRIES,
           KekCache.DEFAULT_IDLE_TIMEOUT);
     }
