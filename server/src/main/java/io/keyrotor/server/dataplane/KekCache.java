@@ -22,6 +22,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Unwrapped key-encryption keys, in memory only, keyed by (zone, key, version).
@@ -48,6 +50,9 @@ public final class KekCache implements AutoCloseable {
   /** Default idle time after which a cached key-encryption key is dropped and zeroed. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(15);
 
+  private static final Logger LOG = LoggerFactory.getLogger(KekCache.class);
+  private static final long UNAVAILABLE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
   /** What a cache entry is for. */
   public record Id(String zone, String keyName, int version) {}
 
@@ -55,6 +60,8 @@ public final class KekCache implements AutoCloseable {
   private final Cache<Id, Kek> cache;
   private final AtomicLong unwraps = new AtomicLong();
   private final AtomicLong unwrapFailures = new AtomicLong();
+  private final AtomicLong lastUnavailableLogNanos =
+      new AtomicLong(System.nanoTime() - UNAVAILABLE_LOG_INTERVAL_NANOS - 1);
 
   public KekCache(Hsm hsm, long maxEntries, Duration idleTimeout) {
     this(hsm, maxEntries, idleTimeout, Ticker.systemTicker());
@@ -129,7 +136,25 @@ public final class KekCache implements AutoCloseable {
     }
   }
 
-  private static DataPlaneException failure(Id id, Throwable cause) {
+  private DataPlaneException failure(Id id, Throwable cause) {
+    DataPlaneException failure = describe(id, cause);
+    if (failure.reason() != DataPlaneException.Reason.HSM_UNAVAILABLE) {
+      // Integrity or configuration trouble: always worth an operator's attention.
+      LOG.warn("KEK unwrap failed ({}): {}", failure.reason(), failure.getMessage());
+    } else {
+      long now = System.nanoTime();
+      long last = lastUnavailableLogNanos.get();
+      if (now - last > UNAVAILABLE_LOG_INTERVAL_NANOS
+          && lastUnavailableLogNanos.compareAndSet(last, now)) {
+        LOG.warn(
+            "HSM unavailable for a KEK cache miss (cached keys keep working): {}",
+            failure.getMessage());
+      }
+    }
+    return failure;
+  }
+
+  private static DataPlaneException describe(Id id, Throwable cause) {
     Map<String, String> where =
         Map.of("zone", id.zone(), "key", id.keyName(), "version", Integer.toString(id.version()));
     if (cause instanceof HsmException hsm) {
