@@ -18,6 +18,7 @@ import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetKeyRequest;
+import io.keyrotor.api.v1.ItemStatus;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyServiceGrpc;
@@ -46,6 +47,8 @@ import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.dataplane.DataPlane;
+import io.keyrotor.server.dataplane.DataPlaneException;
 import io.keyrotor.storage.KeyStateStore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -54,12 +57,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 
 /**
- * The key lifecycle API. Writes are validated, given fresh key material wrapped by this node's HSM
- * (plaintext never leaves this method), and proposed through the Raft log; reads pass the
- * linearizable read barrier and then read the local applied state.
+ * The key API. Writes are validated, given fresh key material wrapped by this node's HSM (plaintext
+ * never leaves this method), and proposed through the Raft log; reads pass the linearizable read
+ * barrier and then read the local applied state. Data-plane calls (data keys, encrypt, decrypt,
+ * re-encrypt) are served by the {@link DataPlane}, never through the log; this class only turns
+ * their outcomes into replies and statuses.
  */
 public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   /** Bytes of a key-encryption key (AES-256). */
@@ -68,10 +75,14 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private static final int DEFAULT_PAGE_SIZE = 100;
   private static final int MAX_PAGE_SIZE = 1000;
 
-  private final ServerContext context;
+  private static final ItemStatus OK_ITEM = ItemStatus.newBuilder().setCode(Code.OK_VALUE).build();
 
-  public KeyServiceImpl(ServerContext context) {
+  private final ServerContext context;
+  private final DataPlane dataPlane;
+
+  public KeyServiceImpl(ServerContext context, DataPlane dataPlane) {
     this.context = context;
+    this.dataPlane = dataPlane;
   }
 
   @Override
@@ -285,40 +296,103 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void generateDataKey(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    response.onError(ApiErrors.unimplemented("GenerateDataKey"));
+    replyFromDataPlane(response, dataPlane.generateDataKeyAsync(request, true));
   }
 
   @Override
   public void generateDataKeyWithoutPlaintext(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    response.onError(ApiErrors.unimplemented("GenerateDataKeyWithoutPlaintext"));
+    replyFromDataPlane(response, dataPlane.generateDataKeyAsync(request, false));
   }
 
   @Override
   public void encrypt(EncryptRequest request, StreamObserver<EncryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("Encrypt"));
+    replyFromDataPlane(response, dataPlane.encryptAsync(request));
   }
 
   @Override
   public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("Decrypt"));
+    replyFromDataPlane(response, dataPlane.decryptAsync(request));
   }
 
   @Override
   public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("ReEncrypt"));
+    replyFromDataPlane(response, dataPlane.reEncryptAsync(request));
   }
 
   @Override
   public void batchDecrypt(
       BatchDecryptRequest request, StreamObserver<BatchDecryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("BatchDecrypt"));
+    replyFromDataPlane(
+        response,
+        dataPlane
+            .batchDecryptAsync(request)
+            .thenApply(
+                outcomes -> {
+                  BatchDecryptResponse.Builder out = BatchDecryptResponse.newBuilder();
+                  for (DataPlane.ItemOutcome<DecryptResponse> outcome : outcomes) {
+                    BatchDecryptResponse.Item.Builder item = out.addItemsBuilder();
+                    if (outcome.errorOrNull() == null) {
+                      item.setStatus(OK_ITEM).setResult(outcome.resultOrNull());
+                    } else {
+                      item.setStatus(ApiErrors.itemStatus(dataPlaneStatus(outcome.errorOrNull())));
+                    }
+                  }
+                  return out.build();
+                }));
   }
 
   @Override
   public void batchReEncrypt(
       BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("BatchReEncrypt"));
+    replyFromDataPlane(
+        response,
+        dataPlane
+            .batchReEncryptAsync(request)
+            .thenApply(
+                outcomes -> {
+                  BatchReEncryptResponse.Builder out = BatchReEncryptResponse.newBuilder();
+                  for (DataPlane.ItemOutcome<ReEncryptResponse> outcome : outcomes) {
+                    BatchReEncryptResponse.Item.Builder item = out.addItemsBuilder();
+                    if (outcome.errorOrNull() == null) {
+                      item.setStatus(OK_ITEM).setResult(outcome.resultOrNull());
+                    } else {
+                      item.setStatus(ApiErrors.itemStatus(dataPlaneStatus(outcome.errorOrNull())));
+                    }
+                  }
+                  return out.build();
+                }));
+  }
+
+  /** Replies with the data plane's result, or with the status its failure maps to. */
+  private <T> void replyFromDataPlane(StreamObserver<T> response, CompletableFuture<T> result) {
+    context
+        .bounded(result)
+        .whenComplete(
+            (value, failure) -> {
+              if (failure != null) {
+                response.onError(dataPlaneStatus(failure));
+                return;
+              }
+              response.onNext(value);
+              response.onCompleted();
+            });
+  }
+
+  /** The status of a data-plane failure: refusals, HSM failures, or the read barrier's. */
+  private StatusRuntimeException dataPlaneStatus(Throwable failure) {
+    Throwable t = failure;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof DataPlaneException refused) {
+      if (refused.reason() == DataPlaneException.Reason.ZONE_NOT_HELD) {
+        return zoneNotHeld(refused.zone());
+      }
+      return ApiErrors.fromDataPlane(refused);
+    }
+    return context.toStatus(t);
   }
 
   @Override

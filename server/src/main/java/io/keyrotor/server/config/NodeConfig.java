@@ -4,6 +4,8 @@ import io.keyrotor.hsm.HsmConfig;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretSources;
 import io.keyrotor.hsm.WrapMechanism;
+import io.keyrotor.server.dataplane.KekCache;
+import io.keyrotor.server.dataplane.ReadGate;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,6 +45,8 @@ import java.util.regex.Pattern;
  * raft.election-timeout-min=600ms     raft.election-timeout-max=1200ms
  * raft.leader-lease=true              raft.snapshot-threshold=20000
  * keys.default-activation-delay=0s
+ * reads.follower=redirect             (default; or read-index: followers serve data-plane reads)
+ * kek-cache.max-entries=10000         kek-cache.idle-timeout=15m
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -61,10 +65,34 @@ public record NodeConfig(
     boolean leaderLease,
     long snapshotThreshold,
     Duration defaultActivationDelay,
-    boolean chaosMode) {
+    boolean chaosMode,
+    DataPlaneSettings dataPlane) {
 
   /** A voting member: where its Raft server and its gRPC API listen. */
   public record Peer(String id, String raftAddress, String apiAddress) {}
+
+  /**
+   * How the node serves the data plane.
+   *
+   * @param followerReads what a follower does with a data-plane call ({@code reads.follower})
+   * @param kekCacheMaxEntries most unwrapped key-encryption keys held ({@code
+   *     kek-cache.max-entries})
+   * @param kekCacheIdleTimeout how long an unused one stays ({@code kek-cache.idle-timeout})
+   */
+  public record DataPlaneSettings(
+      ReadGate.FollowerReads followerReads, long kekCacheMaxEntries, Duration kekCacheIdleTimeout) {
+
+    /**
+     * The defaults: followers redirect data-plane calls to the leader (measured faster than
+     * ReadIndex: see server/README.md, "Data plane"), 10,000 keys, 15 minutes idle.
+     */
+    public static DataPlaneSettings defaults() {
+      return new DataPlaneSettings(
+          ReadGate.FollowerReads.REDIRECT,
+          KekCache.DEFAULT_MAX_ENTRIES,
+          KekCache.DEFAULT_IDLE_TIMEOUT);
+    }
+  }
 
   /** Which HSM the node opens, and where its secret comes from. */
   public record HsmSettings(
@@ -226,7 +254,35 @@ public record NodeConfig(
         Boolean.parseBoolean(r.optional("raft.leader-lease", "true")),
         Long.parseLong(r.optional("raft.snapshot-threshold", "20000")),
         r.duration("keys.default-activation-delay", "0s"),
-        Boolean.parseBoolean(r.optional("chaos.enabled", "false")));
+        Boolean.parseBoolean(r.optional("chaos.enabled", "false")),
+        dataPlane(r, source));
+  }
+
+  private static DataPlaneSettings dataPlane(Fields r, String source) throws ConfigException {
+    DataPlaneSettings defaults = DataPlaneSettings.defaults();
+    String mode = r.optional("reads.follower", defaults.followerReads().configName());
+    ReadGate.FollowerReads followerReads =
+        ReadGate.FollowerReads.fromConfigName(mode)
+            .orElseThrow(
+                () ->
+                    new ConfigException(
+                        source + ": reads.follower must be read-index or redirect, not " + mode));
+    long maxEntries;
+    try {
+      maxEntries =
+          Long.parseLong(
+              r.optional("kek-cache.max-entries", Long.toString(defaults.kekCacheMaxEntries())));
+    } catch (NumberFormatException e) {
+      maxEntries = 0;
+    }
+    if (maxEntries < 1) {
+      throw new ConfigException(source + ": kek-cache.max-entries must be a positive number");
+    }
+    Duration idle = r.duration("kek-cache.idle-timeout", "15m");
+    if (idle.isZero()) {
+      throw new ConfigException(source + ": kek-cache.idle-timeout must be positive");
+    }
+    return new DataPlaneSettings(followerReads, maxEntries, idle);
   }
 
   /** Parses "500ms", "30s", "5m", "2h", "90d" (and sums like "1h30m"). */
