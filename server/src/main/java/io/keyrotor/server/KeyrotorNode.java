@@ -16,6 +16,7 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.server.api.AdminServiceImpl;
+import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.config.ConfigException;
@@ -25,6 +26,7 @@ import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.hsm.HsmHealthProbe;
 import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.metrics.NodeMetrics;
+import io.keyrotor.server.rotation.RotationEngine;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -69,6 +71,7 @@ public final class KeyrotorNode implements AutoCloseable {
   private final ExecutorService dataPlaneExecutor;
   private final DataPlane dataPlane;
   private final HsmTasks hsmTasks;
+  private final RotationEngine rotation;
 
   /** The node's HSM background work: the zone master key rotation driver and the health probe. */
   private record HsmTasks(
@@ -93,8 +96,10 @@ public final class KeyrotorNode implements AutoCloseable {
       KekCache kekCache,
       ExecutorService dataPlaneExecutor,
       DataPlane dataPlane,
-      HsmTasks hsmTasks) {
+      HsmTasks hsmTasks,
+      RotationEngine rotation) {
     this.hsmTasks = hsmTasks;
+    this.rotation = rotation;
     this.config = config;
     this.hsm = hsm;
     this.raft = raft;
@@ -126,6 +131,7 @@ public final class KeyrotorNode implements AutoCloseable {
     ExecutorService dataPlaneExecutor =
         Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("keyrotor-dataplane"));
+    RotationEngine rotation = new RotationEngine();
     try {
       NodeMetrics metrics = new NodeMetrics();
       ConsensusConfig consensus =
@@ -139,7 +145,9 @@ public final class KeyrotorNode implements AutoCloseable {
               consensus,
               clock,
               fatal,
-              bothListeners(metrics.applyListener(), kekCache.applyListener()));
+              bothListeners(
+                  metrics.applyListener(),
+                  bothListeners(kekCache.applyListener(), rotation.applyListener())));
       ServerContext context = new ServerContext(raft, hsm, config, clock, Duration.ofSeconds(10));
       DataPlane dataPlane =
           DataPlane.of(
@@ -148,14 +156,17 @@ public final class KeyrotorNode implements AutoCloseable {
               config.zones(),
               kekCache,
               clock,
-              dataPlaneExecutor);
+              dataPlaneExecutor,
+              rotation.usage());
       registerKekCacheMetrics(metrics, kekCache);
+      rotation.start(raft, hsm, config, clock);
       scheduler.scheduleWithFixedDelay(
           dataPlane::dropUnusableKeks,
           KEK_SWEEP_INTERVAL.toMillis(),
           KEK_SWEEP_INTERVAL.toMillis(),
           TimeUnit.MILLISECONDS);
       HealthStatusManager health = new HealthStatusManager();
+      EventWatchers watchers = new EventWatchers(context);
       hsmTasks = startHsmTasks(raft, hsm, config, health);
       ZoneMasterKeyRotationDriver driver = hsmTasks.driver();
       AdminServiceImpl admin =
@@ -165,7 +176,7 @@ public final class KeyrotorNode implements AutoCloseable {
           NettyServerBuilder.forAddress(address)
               .addService(
                   ServerInterceptors.intercept(
-                      new KeyServiceImpl(context, dataPlane), metrics.rpcInterceptor()))
+                      new KeyServiceImpl(context, dataPlane, watchers), metrics.rpcInterceptor()))
               .addService(ServerInterceptors.intercept(admin, metrics.rpcInterceptor()))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
@@ -192,7 +203,8 @@ public final class KeyrotorNode implements AutoCloseable {
               kekCache,
               dataPlaneExecutor,
               dataPlane,
-              hsmTasks);
+              hsmTasks,
+              rotation);
       node.registerWithCluster(UUID.randomUUID().toString(), 0);
       LOG.info(
           "Node {} (region {}, zones {}) serves the API on {}",
@@ -202,11 +214,13 @@ public final class KeyrotorNode implements AutoCloseable {
           config.apiAddress());
       return node;
     } catch (IOException e) {
+      rotation.close();
       closeHsmTasks(hsmTasks);
       closeAll(raft, hsm, blocking, scheduler);
       closeDataPlane(kekCache, dataPlaneExecutor);
       throw new StartupException(e.getMessage(), e);
     } catch (RuntimeException | StartupException e) {
+      rotation.close();
       closeHsmTasks(hsmTasks);
       closeAll(raft, hsm, blocking, scheduler);
       closeDataPlane(kekCache, dataPlaneExecutor);
@@ -346,6 +360,7 @@ public final class KeyrotorNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     grpcServer.shutdownNow();
+    rotation.close();
     hsmTasks.close();
     admin.close();
     closeAll(raft, hsm, blockingExecutor, scheduler);
@@ -371,14 +386,15 @@ public final class KeyrotorNode implements AutoCloseable {
    * Both listeners, metrics first. A failure of the cache's listener is logged, never thrown: an
    * exception under apply would stop the node.
    */
+  /** Runs {@code first}, then {@code second}; a failure of the second is logged, never thrown. */
   private static KeyrotorStateMachine.ApplyListener bothListeners(
-      KeyrotorStateMachine.ApplyListener metrics, KeyrotorStateMachine.ApplyListener kekCache) {
+      KeyrotorStateMachine.ApplyListener first, KeyrotorStateMachine.ApplyListener second) {
     return (command, result, index, nanos) -> {
-      metrics.applied(command, result, index, nanos);
+      first.applied(command, result, index, nanos);
       try {
-        kekCache.applied(command, result, index, nanos);
+        second.applied(command, result, index, nanos);
       } catch (RuntimeException e) {
-        LOG.warn("KEK cache listener failed at index {}", index, e);
+        LOG.warn("apply listener failed at index {}", index, e);
       }
     };
   }

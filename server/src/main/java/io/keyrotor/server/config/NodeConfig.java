@@ -44,7 +44,9 @@ import java.util.regex.Pattern;
  * hsm.mechanisms=AES_KEY_WRAP_PAD,AES_KEY_WRAP,AES_GCM
  * raft.election-timeout-min=600ms     raft.election-timeout-max=1200ms
  * raft.leader-lease=true              raft.snapshot-threshold=20000
- * keys.default-activation-delay=0s
+ * keys.default-activation-delay=30s  (rotations without a delay of their own or their policy)
+ * rotation.minimum-period=1h       rotation.scheduler-interval=250ms
+ * keys.destroy-default-wait=30d     keys.destroy-minimum-wait=1d
  * reads.follower=redirect             (default; or read-index: followers serve data-plane reads)
  * kek-cache.max-entries=10000         kek-cache.idle-timeout=15m
  * </pre>
@@ -66,7 +68,8 @@ public record NodeConfig(
     long snapshotThreshold,
     Duration defaultActivationDelay,
     boolean chaosMode,
-    DataPlaneSettings dataPlane) {
+    DataPlaneSettings dataPlane,
+    RotationSettings rotation) {
 
   /** A voting member: where its Raft server and its gRPC API listen. */
   public record Peer(String id, String raftAddress, String apiAddress) {}
@@ -91,6 +94,36 @@ public record NodeConfig(
           ReadGate.FollowerReads.REDIRECT,
           KekCache.DEFAULT_MAX_ENTRIES,
           KekCache.DEFAULT_IDLE_TIMEOUT);
+    }
+  }
+
+  /**
+   * How the node's rotation engine runs.
+   *
+   * @param schedulerInterval how often the scheduler and validator look for work ({@code
+   *     rotation.scheduler-interval})
+   * @param minimumPeriod the shortest rotation period a policy may ask for ({@code
+   *     rotation.minimum-period}); a guard for production clusters
+   * @param usageReportInterval how often usage counts are proposed ({@code
+   *     rotation.usage-report-interval}); bounds how far a crash undercounts
+   * @param destroyDefaultWait the waiting period of a destroy that names none ({@code
+   *     keys.destroy-default-wait})
+   * @param destroyMinimumWait the shortest waiting period a destroy may ask for ({@code
+   *     keys.destroy-minimum-wait})
+   */
+  public record RotationSettings(
+      Duration schedulerInterval,
+      Duration minimumPeriod,
+      Duration usageReportInterval,
+      Duration destroyDefaultWait,
+      Duration destroyMinimumWait) {
+    public static RotationSettings defaults() {
+      return new RotationSettings(
+          Duration.ofMillis(250),
+          Duration.ofHours(1),
+          Duration.ofSeconds(1),
+          Duration.ofDays(30),
+          Duration.ofDays(1));
     }
   }
 
@@ -253,9 +286,16 @@ public record NodeConfig(
         max,
         Boolean.parseBoolean(r.optional("raft.leader-lease", "true")),
         Long.parseLong(r.optional("raft.snapshot-threshold", "20000")),
-        r.duration("keys.default-activation-delay", "0s"),
+        // Long enough for every serving node to validate a new version before it activates.
+        r.duration("keys.default-activation-delay", "30s"),
         Boolean.parseBoolean(r.optional("chaos.enabled", "false")),
-        dataPlane(r, source));
+        dataPlane(r, source),
+        new RotationSettings(
+            r.duration("rotation.scheduler-interval", "250ms"),
+            r.duration("rotation.minimum-period", "1h"),
+            r.duration("rotation.usage-report-interval", "1s"),
+            r.duration("keys.destroy-default-wait", "30d"),
+            r.duration("keys.destroy-minimum-wait", "1d")));
   }
 
   private static DataPlaneSettings dataPlane(Fields r, String source) throws ConfigException {

@@ -17,6 +17,7 @@ import io.keyrotor.api.v1.ReEncryptResponse;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.server.rotation.UsageCounter;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.Validation;
 import java.security.DrbgParameters;
@@ -83,6 +84,7 @@ public final class DataPlane {
   private final KekCache keks;
   private final Clock clock;
   private final Executor slowPath;
+  private final UsageCounter usage;
 
   /**
    * @param gate the read barrier every call passes first
@@ -99,12 +101,27 @@ public final class DataPlane {
       KekCache keks,
       Clock clock,
       Executor slowPath) {
+    this(gate, keys, zones, keks, clock, slowPath, UsageCounter.NONE);
+  }
+
+  /**
+   * @param usage counts every encryption and data key per version (usage-based rotation)
+   */
+  public DataPlane(
+      ReadGate gate,
+      Function<String, Optional<KeyRecord>> keys,
+      Set<String> zones,
+      KekCache keks,
+      Clock clock,
+      Executor slowPath,
+      UsageCounter usage) {
     this.gate = gate;
     this.keys = keys;
     this.zones = Set.copyOf(zones);
     this.keks = keks;
     this.clock = clock;
     this.slowPath = slowPath;
+    this.usage = usage;
   }
 
   /**
@@ -117,14 +134,16 @@ public final class DataPlane {
       Set<String> zones,
       KekCache keks,
       Clock clock,
-      Executor slowPath) {
+      Executor slowPath,
+      UsageCounter usage) {
     return new DataPlane(
         ReadGate.of(raft, followerReads),
         name -> raft.state().key(name),
         zones,
         keks,
         clock,
-        slowPath);
+        slowPath,
+        usage);
   }
 
   /**
@@ -467,12 +486,14 @@ public final class DataPlane {
     }
   }
 
-  private static byte[] seal(
+  private byte[] seal(
       Kek kek, String name, int version, byte[] context, byte[] plaintext, int offset, int length) {
     byte[] nonce = new byte[CiphertextFormat.NONCE_LENGTH];
     RANDOM.get().nextBytes(nonce);
     try {
-      return AesGcm.seal(kek, name, version, nonce, context, plaintext, offset, length);
+      byte[] sealed = AesGcm.seal(kek, name, version, nonce, context, plaintext, offset, length);
+      usage.record(name, version);
+      return sealed;
     } catch (IllegalStateException e) {
       throw evictedOr(kek, e);
     }
