@@ -7,6 +7,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
+import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
@@ -15,15 +16,19 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.server.api.AdminServiceImpl;
+import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.chaos.ChaosClock;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
 import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.dataplane.DataPlane;
+import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.hsm.HsmHealthProbe;
 import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.metrics.NodeMetrics;
+import io.keyrotor.server.rotation.RotationEngine;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -52,6 +57,9 @@ public final class KeyrotorNode implements AutoCloseable {
    */
   public static final String HSM_HEALTH_SERVICE = "keyrotor.hsm";
 
+  /** How often cached KEKs of versions that became unusable by a snapshot install are dropped. */
+  private static final Duration KEK_SWEEP_INTERVAL = Duration.ofSeconds(5);
+
   private final NodeConfig config;
   private final Hsm hsm;
   private final RaftNode raft;
@@ -61,7 +69,11 @@ public final class KeyrotorNode implements AutoCloseable {
   private final NodeMetrics metrics;
   private final ExecutorService blockingExecutor;
   private final ScheduledExecutorService scheduler;
+  private final KekCache kekCache;
+  private final ExecutorService dataPlaneExecutor;
+  private final DataPlane dataPlane;
   private final HsmTasks hsmTasks;
+  private final RotationEngine rotation;
 
   /** The node's HSM background work: the zone master key rotation driver and the health probe. */
   private record HsmTasks(
@@ -83,8 +95,13 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeMetrics metrics,
       ExecutorService blockingExecutor,
       ScheduledExecutorService scheduler,
-      HsmTasks hsmTasks) {
+      KekCache kekCache,
+      ExecutorService dataPlaneExecutor,
+      DataPlane dataPlane,
+      HsmTasks hsmTasks,
+      RotationEngine rotation) {
     this.hsmTasks = hsmTasks;
+    this.rotation = rotation;
     this.config = config;
     this.hsm = hsm;
     this.raft = raft;
@@ -94,6 +111,9 @@ public final class KeyrotorNode implements AutoCloseable {
     this.metrics = metrics;
     this.blockingExecutor = blockingExecutor;
     this.scheduler = scheduler;
+    this.kekCache = kekCache;
+    this.dataPlaneExecutor = dataPlaneExecutor;
+    this.dataPlane = dataPlane;
   }
 
   /** Starts a node. {@code fatal} decides what a storage failure under an applied entry does. */
@@ -108,6 +128,15 @@ public final class KeyrotorNode implements AutoCloseable {
     ExecutorService blocking = Executors.newCachedThreadPool(daemon("keyrotor-admin"));
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(daemon("keyrotor-scheduler"));
+    NodeConfig.DataPlaneSettings dataPlaneSettings = config.dataPlane();
+    KekCache kekCache =
+        new KekCache(
+            hsm, dataPlaneSettings.kekCacheMaxEntries(), dataPlaneSettings.kekCacheIdleTimeout());
+    // HSM unwraps on a cache miss and batch calls run here, never on a Raft or gRPC I/O thread.
+    ExecutorService dataPlaneExecutor =
+        Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("keyrotor-dataplane"));
+    RotationEngine rotation = new RotationEngine();
     try {
       NodeMetrics metrics = new NodeMetrics();
       ConsensusConfig consensus =
@@ -116,9 +145,33 @@ public final class KeyrotorNode implements AutoCloseable {
               .withElectionTimeout(config.electionTimeoutMin(), config.electionTimeoutMax())
               .withReads(config.leaderLease(), true)
               .withSnapshots(config.snapshotThreshold(), 1_024);
-      raft = RaftNode.start(consensus, clock, fatal, metrics.applyListener());
+      raft =
+          RaftNode.start(
+              consensus,
+              clock,
+              fatal,
+              bothListeners(
+                  metrics.applyListener(),
+                  bothListeners(kekCache.applyListener(), rotation.applyListener())));
       ServerContext context = new ServerContext(raft, hsm, config, clock, Duration.ofSeconds(10));
+      DataPlane dataPlane =
+          DataPlane.of(
+              raft,
+              dataPlaneSettings.followerReads(),
+              config.zones(),
+              kekCache,
+              clock,
+              dataPlaneExecutor,
+              rotation.usage());
+      registerKekCacheMetrics(metrics, kekCache);
+      rotation.start(raft, hsm, config, clock);
+      scheduler.scheduleWithFixedDelay(
+          dataPlane::dropUnusableKeks,
+          KEK_SWEEP_INTERVAL.toMillis(),
+          KEK_SWEEP_INTERVAL.toMillis(),
+          TimeUnit.MILLISECONDS);
       HealthStatusManager health = new HealthStatusManager();
+      EventWatchers watchers = new EventWatchers(context);
       hsmTasks = startHsmTasks(raft, hsm, config, health);
       ZoneMasterKeyRotationDriver driver = hsmTasks.driver();
       AdminServiceImpl admin =
@@ -128,7 +181,7 @@ public final class KeyrotorNode implements AutoCloseable {
           NettyServerBuilder.forAddress(address)
               .addService(
                   ServerInterceptors.intercept(
-                      new KeyServiceImpl(context), metrics.rpcInterceptor()))
+                      new KeyServiceImpl(context, dataPlane, watchers), metrics.rpcInterceptor()))
               .addService(ServerInterceptors.intercept(admin, metrics.rpcInterceptor()))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
@@ -150,7 +203,20 @@ public final class KeyrotorNode implements AutoCloseable {
       health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
       KeyrotorNode node =
           new KeyrotorNode(
-              config, hsm, raft, server, admin, health, metrics, blocking, scheduler, hsmTasks);
+              config,
+              hsm,
+              raft,
+              server,
+              admin,
+              health,
+              metrics,
+              blocking,
+              scheduler,
+              kekCache,
+              dataPlaneExecutor,
+              dataPlane,
+              hsmTasks,
+              rotation);
       node.registerWithCluster(UUID.randomUUID().toString(), 0);
       LOG.info(
           "Node {} (region {}, zones {}) serves the API on {}",
@@ -160,12 +226,16 @@ public final class KeyrotorNode implements AutoCloseable {
           config.apiAddress());
       return node;
     } catch (IOException e) {
+      rotation.close();
       closeHsmTasks(hsmTasks);
       closeAll(raft, hsm, blocking, scheduler);
+      closeDataPlane(kekCache, dataPlaneExecutor);
       throw new StartupException(e.getMessage(), e);
     } catch (RuntimeException | StartupException e) {
+      rotation.close();
       closeHsmTasks(hsmTasks);
       closeAll(raft, hsm, blocking, scheduler);
+      closeDataPlane(kekCache, dataPlaneExecutor);
       throw e;
     }
   }
@@ -302,9 +372,53 @@ public final class KeyrotorNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     grpcServer.shutdownNow();
+    rotation.close();
     hsmTasks.close();
     admin.close();
     closeAll(raft, hsm, blockingExecutor, scheduler);
+    closeDataPlane(kekCache, dataPlaneExecutor);
+  }
+
+  /** The node's data plane, for in-process callers (benchmarks, tools). */
+  public DataPlane dataPlane() {
+    return dataPlane;
+  }
+
+  /** The node's cache of unwrapped key-encryption keys. */
+  public KekCache kekCache() {
+    return kekCache;
+  }
+
+  private static void closeDataPlane(KekCache kekCache, ExecutorService dataPlaneExecutor) {
+    dataPlaneExecutor.shutdownNow();
+    kekCache.close(); // zeroes every cached key
+  }
+
+  /**
+   * Both listeners, metrics first. A failure of the cache's listener is logged, never thrown: an
+   * exception under apply would stop the node.
+   */
+  /** Runs {@code first}, then {@code second}; a failure of the second is logged, never thrown. */
+  private static KeyrotorStateMachine.ApplyListener bothListeners(
+      KeyrotorStateMachine.ApplyListener first, KeyrotorStateMachine.ApplyListener second) {
+    return (command, result, index, nanos) -> {
+      first.applied(command, result, index, nanos);
+      try {
+        second.applied(command, result, index, nanos);
+      } catch (RuntimeException e) {
+        LOG.warn("apply listener failed at index {}", index, e);
+      }
+    };
+  }
+
+  private static void registerKekCacheMetrics(NodeMetrics metrics, KekCache cache) {
+    var registry = metrics.registry();
+    registry.gauge("dataplane.kek-cache.size", () -> cache::size);
+    registry.gauge("dataplane.kek-cache.hits", () -> () -> cache.stats().hitCount());
+    registry.gauge("dataplane.kek-cache.misses", () -> () -> cache.stats().missCount());
+    registry.gauge("dataplane.kek-cache.evictions", () -> () -> cache.stats().evictionCount());
+    registry.gauge("dataplane.hsm.unwraps", () -> cache::unwraps);
+    registry.gauge("dataplane.hsm.unwrap-failures", () -> cache::unwrapFailures);
   }
 
   private static void closeAll(

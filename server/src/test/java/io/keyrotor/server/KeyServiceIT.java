@@ -371,8 +371,8 @@ class KeyServiceIT {
                     .putLabels("k", "v".repeat(5 << 20))
                     .build()));
     expect(
-        Status.Code.UNIMPLEMENTED,
-        "NOT_IMPLEMENTED",
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_CIPHERTEXT",
         () -> keys.decrypt(DecryptRequest.newBuilder().build()));
     expect(
         Status.Code.INVALID_ARGUMENT,

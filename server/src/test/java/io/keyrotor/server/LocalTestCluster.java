@@ -54,6 +54,24 @@ final class LocalTestCluster implements AutoCloseable {
     return layout;
   }
 
+  /** Adds (or overrides) a line of a node's configuration; takes effect at its next start. */
+  void configure(String id, String key, String value) throws IOException {
+    java.nio.file.Files.writeString(
+        directory.resolve(id).resolve("node.properties"),
+        key + "=" + value + "\n",
+        java.nio.file.StandardOpenOption.APPEND);
+  }
+
+  /** The id of the node whose API listens on {@code address}, or null. */
+  String idOfAddress(String address) {
+    for (int i = 1; i <= size; i++) {
+      if (apiAddress("n" + i).equals(address)) {
+        return "n" + i;
+      }
+    }
+    return null;
+  }
+
   void startAll() throws Exception {
     for (int i = 1; i <= size; i++) {
       start("n" + i);
@@ -69,6 +87,13 @@ final class LocalTestCluster implements AutoCloseable {
             Clock.systemUTC(),
             (message, cause) -> fatalErrors.add(new AssertionError(message, cause)));
     nodes.put(id, node);
+    ManagedChannel previous;
+    synchronized (this) {
+      previous = channels.remove(id);
+    }
+    if (previous != null) {
+      previous.shutdownNow(); // a fresh channel: no reconnect backoff left from while it was down
+    }
     return node;
   }
 
@@ -83,6 +108,12 @@ final class LocalTestCluster implements AutoCloseable {
     return layout.apiAddress(Integer.parseInt(id.substring(1)));
   }
 
+  /** A stub for node {@code id} whose calls give up after {@code deadline}. */
+  KeyServiceGrpc.KeyServiceBlockingStub keys(String id, Duration deadline) {
+    return KeyServiceGrpc.newBlockingStub(channel(id))
+        .withDeadlineAfter(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   KeyServiceGrpc.KeyServiceBlockingStub keys(String id) {
     return KeyServiceGrpc.newBlockingStub(channel(id))
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
@@ -93,7 +124,7 @@ final class LocalTestCluster implements AutoCloseable {
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
   }
 
-  private ManagedChannel channel(String id) {
+  private synchronized ManagedChannel channel(String id) {
     return channels.computeIfAbsent(
         id, n -> ManagedChannelBuilder.forTarget(apiAddress(n)).usePlaintext().build());
   }

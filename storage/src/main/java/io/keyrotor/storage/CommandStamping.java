@@ -23,6 +23,27 @@ public final class CommandStamping {
         long delay = Math.max(0, command.getRotateKey().getActivationDelayMillis());
         stamped.getRotateKeyBuilder().setActivationTimeUnixMillis(leaderTimeMillis + delay);
       }
+      case SCHEDULE_VERSION_DESTROY -> {
+        long waiting = Math.max(0, command.getScheduleVersionDestroy().getWaitingPeriodMillis());
+        stamped
+            .getScheduleVersionDestroyBuilder()
+            .setDestroyTimeUnixMillis(leaderTimeMillis + waiting);
+      }
+      case ROLLBACK_ROTATION -> {
+        if (command.getRollbackRotation().getEffectiveTimeUnixMillis() == 0) {
+          stamped.getRollbackRotationBuilder().setEffectiveTimeUnixMillis(leaderTimeMillis);
+        }
+      }
+      case ROTATE_KEYS -> {
+        for (int i = 0; i < command.getRotateKeys().getRotationsCount(); i++) {
+          long delay =
+              Math.max(0, command.getRotateKeys().getRotations(i).getActivationDelayMillis());
+          stamped
+              .getRotateKeysBuilder()
+              .getRotationsBuilder(i)
+              .setActivationTimeUnixMillis(leaderTimeMillis + delay);
+        }
+      }
       default -> {}
     }
     return stamped.build();

@@ -3,9 +3,11 @@ package io.keyrotor.storage;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.keyrotor.proto.internal.v1.AuditRecord;
+import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
+import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
@@ -76,13 +78,40 @@ public final class KeyStateStore implements AutoCloseable {
   private final ConcurrentSkipListMap<String, NodeRecord> nodes = new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListMap<String, ZoneMasterKeyRecord> zoneMasterKeys =
       new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<String, BulkRotationRecord> bulkRotations =
+      new ConcurrentSkipListMap<>();
   private final Transitions transitions =
       new Transitions(
-          name -> Optional.ofNullable(keys.get(name)),
+          new StateReader() {
+            @Override
+            public Optional<KeyRecord> key(String name) {
+              return Optional.ofNullable(keys.get(name));
+            }
+
+            @Override
+            public java.util.Collection<KeyRecord> keys() {
+              return keys.values();
+            }
+
+            @Override
+            public java.util.Collection<NodeRecord> nodes() {
+              return nodes.values();
+            }
+
+            @Override
+            public Optional<BulkRotationRecord> bulkRotation(String id) {
+              return Optional.ofNullable(bulkRotations.get(id));
+            }
+          },
           new ZoneMasterKeyTransitions(
               name -> Optional.ofNullable(keys.get(name)),
               keys::values,
               zone -> Optional.ofNullable(zoneMasterKeys.get(zone))));
+
+  /** The cursor of the newest event: (log index << 16) | sequence; -1 when there is none. */
+  private volatile long lastEventCursor = -1;
+
+  private final Object eventSignal = new Object();
 
   /** Readers on other threads hold it around RocksDB calls; close takes it exclusively. */
   private final java.util.concurrent.locks.ReentrantReadWriteLock dbLock =
@@ -232,8 +261,11 @@ public final class KeyStateStore implements AutoCloseable {
       } else {
         effects = transitions.apply(command, index, time);
       }
-      if (effects.keyWrite().isPresent()) {
-        KeyRecord key = effects.keyWrite().get();
+      // One record per key (a later write of the same key in these effects wins), so the digest
+      // removes exactly the stored value once.
+      java.util.Map<String, KeyRecord> keyWrites = new java.util.LinkedHashMap<>();
+      effects.allKeyWrites().forEach(k -> keyWrites.put(k.getName(), k));
+      for (KeyRecord key : keyWrites.values()) {
         put(
             batch,
             nextDigest,
@@ -253,14 +285,30 @@ public final class KeyStateStore implements AutoCloseable {
             node.toByteArray(),
             previous == null ? null : previous.toByteArray());
       }
-      for (KeyRecord key : effects.moreKeyWrites()) {
+      if (effects.bulkRotationWrite().isPresent()) {
+        BulkRotationRecord job = effects.bulkRotationWrite().get();
+        BulkRotationRecord previous = bulkRotations.get(job.getId());
         put(
             batch,
             nextDigest,
-            Schema.KEYS,
-            utf8(key.getName()),
-            key.toByteArray(),
-            currentKey(key));
+            Schema.BULK_ROTATIONS,
+            utf8(job.getId()),
+            job.toByteArray(),
+            previous == null ? null : previous.toByteArray());
+      }
+      List<KeyEventRecord> events = new ArrayList<>();
+      for (KeyEventRecord event : effects.events()) {
+        KeyEventRecord stored =
+            event.toBuilder().setLogIndex(index).setSequence(events.size()).build();
+        events.add(stored);
+        batch.put(
+            families.get(Schema.EVENTS),
+            eventKey(index, stored.getSequence()),
+            stored.toByteArray());
+        batch.put(
+            families.get(Schema.KEY_EVENTS),
+            keyEventKey(stored.getKeyName(), index, stored.getSequence()),
+            new byte[0]);
       }
       if (effects.zoneMasterKeyWrite().isPresent()) {
         ZoneMasterKeyRecord zone = effects.zoneMasterKeyWrite().get();
@@ -287,11 +335,18 @@ public final class KeyStateStore implements AutoCloseable {
       putMeta(batch, position, time, nextHead, nextDigest);
       db.write(writeOptions, batch);
 
-      effects.keyWrite().ifPresent(k -> keys.put(k.getName(), k));
+      keyWrites.values().forEach(k -> keys.put(k.getName(), k));
       effects.nodeWrite().ifPresent(n -> nodes.put(n.getId(), n));
-      effects.moreKeyWrites().forEach(k -> keys.put(k.getName(), k));
+      effects.bulkRotationWrite().ifPresent(j -> bulkRotations.put(j.getId(), j));
       effects.zoneMasterKeyWrite().ifPresent(z -> zoneMasterKeys.put(z.getZone(), z));
       publish(position, time, nextHead, nextDigest);
+      if (!events.isEmpty()) {
+        KeyEventRecord last = events.get(events.size() - 1);
+        lastEventCursor = cursorOf(last.getLogIndex(), last.getSequence());
+        synchronized (eventSignal) {
+          eventSignal.notifyAll();
+        }
+      }
 
       CommandResult.Builder result =
           CommandResult.newBuilder().setOutcome(effects.result()).setDeduplicated(deduplicated);
@@ -381,6 +436,96 @@ public final class KeyStateStore implements AutoCloseable {
       dbLock.readLock().unlock();
     }
     return out;
+  }
+
+  /** The bulk rotations started so far, by id (a live, read-only view). */
+  public NavigableMap<String, BulkRotationRecord> bulkRotations() {
+    return Collections.unmodifiableNavigableMap(bulkRotations);
+  }
+
+  /**
+   * An event cursor: (log index, sequence) packed into one long, ordered like the event stream. The
+   * sequence of an event within its log entry is below 2^16.
+   */
+  public static long cursorOf(long logIndex, int sequence) {
+    return (logIndex << 16) | (sequence & 0xffff);
+  }
+
+  /** The cursor of the newest event, or -1 if there is none yet. */
+  public long lastEventCursor() {
+    return lastEventCursor;
+  }
+
+  /** Up to {@code limit} events after {@code cursor} (exclusive), in log order. */
+  public List<KeyEventRecord> eventsAfter(long cursor, int limit) {
+    List<KeyEventRecord> out = new ArrayList<>();
+    long next = cursor + 1;
+    dbLock.readLock().lock();
+    try {
+      checkOpen();
+      try (RocksIterator it = db.newIterator(families.get(Schema.EVENTS))) {
+        for (it.seek(eventKey(Math.max(0, next >>> 16), (int) (next & 0xffff)));
+            it.isValid() && out.size() < limit;
+            it.next()) {
+          out.add(KeyEventRecord.parseFrom(it.value()));
+        }
+        it.status();
+      }
+    } catch (RocksDBException | InvalidProtocolBufferException e) {
+      throw new StorageException("cannot read the event stream", e);
+    } finally {
+      dbLock.readLock().unlock();
+    }
+    return out;
+  }
+
+  /** The events of one key, oldest first, at most {@code limit}. */
+  public List<KeyEventRecord> keyEvents(String name, int limit) {
+    List<KeyEventRecord> out = new ArrayList<>();
+    byte[] prefix = keyEventPrefix(name);
+    dbLock.readLock().lock();
+    try {
+      checkOpen();
+      try (RocksIterator it = db.newIterator(families.get(Schema.KEY_EVENTS))) {
+        for (it.seek(prefix); it.isValid() && out.size() < limit; it.next()) {
+          byte[] k = it.key();
+          if (!startsWith(k, prefix)) {
+            break;
+          }
+          ByteBuffer tail = ByteBuffer.wrap(k, prefix.length, k.length - prefix.length);
+          long index = tail.getLong();
+          int sequence = tail.getInt();
+          byte[] value = db.get(families.get(Schema.EVENTS), eventKey(index, sequence));
+          if (value != null) {
+            out.add(KeyEventRecord.parseFrom(value));
+          }
+        }
+        it.status();
+      }
+    } catch (RocksDBException | InvalidProtocolBufferException e) {
+      throw new StorageException("cannot read the events of key " + name, e);
+    } finally {
+      dbLock.readLock().unlock();
+    }
+    return out;
+  }
+
+  /**
+   * Waits until an event after {@code cursor} exists or {@code timeoutMillis} passed; returns
+   * whether one does.
+   */
+  public boolean awaitEventsAfter(long cursor, long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+    synchronized (eventSignal) {
+      while (lastEventCursor <= cursor && !closed) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        eventSignal.wait(Math.max(1, left / 1_000_000));
+      }
+    }
+    return lastEventCursor > cursor;
   }
 
   /** The remembered outcome of a request id, if it is still retained. */
@@ -508,6 +653,9 @@ public final class KeyStateStore implements AutoCloseable {
             } else if (family == Schema.NODES) {
               NodeRecord node = NodeRecord.parseFrom(v);
               nodes.put(node.getId(), node);
+            } else if (family == Schema.BULK_ROTATIONS) {
+              BulkRotationRecord job = BulkRotationRecord.parseFrom(v);
+              bulkRotations.put(job.getId(), job);
             } else if (family == Schema.ZONE_MASTER_KEYS) {
               ZoneMasterKeyRecord zone = ZoneMasterKeyRecord.parseFrom(v);
               zoneMasterKeys.put(zone.getZone(), zone);
@@ -527,6 +675,14 @@ public final class KeyStateStore implements AutoCloseable {
       }
       digest = stored;
       reportedDigest = digest.report(auditHead);
+      try (RocksIterator it = db.newIterator(families.get(Schema.EVENTS))) {
+        it.seekToLast();
+        if (it.isValid()) {
+          KeyEventRecord last = KeyEventRecord.parseFrom(it.value());
+          lastEventCursor = cursorOf(last.getLogIndex(), last.getSequence());
+        }
+        it.status();
+      }
     } catch (RocksDBException e) {
       throw new StorageException("cannot read the state store in " + directory + ": " + e, e);
     } catch (InvalidProtocolBufferException e) {
@@ -658,6 +814,36 @@ public final class KeyStateStore implements AutoCloseable {
               .setMessage("already applied"));
     }
     return result.build();
+  }
+
+  private static byte[] eventKey(long index, int sequence) {
+    return ByteBuffer.allocate(12).putLong(index).putInt(sequence).array();
+  }
+
+  private static byte[] keyEventPrefix(String name) {
+    byte[] n = utf8(name);
+    return ByteBuffer.allocate(n.length + 1).put(n).put((byte) 0).array();
+  }
+
+  private static byte[] keyEventKey(String name, long index, int sequence) {
+    byte[] prefix = keyEventPrefix(name);
+    return ByteBuffer.allocate(prefix.length + 12)
+        .put(prefix)
+        .putLong(index)
+        .putInt(sequence)
+        .array();
+  }
+
+  private static boolean startsWith(byte[] bytes, byte[] prefix) {
+    if (bytes.length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (bytes[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static byte[] expiryKey(long time, String requestId) {

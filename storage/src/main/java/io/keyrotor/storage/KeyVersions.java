@@ -11,8 +11,9 @@ import java.util.Optional;
  * time, so every replica that asks about the same time gets the same answer.
  *
  * <p>The primary at time t is the highest-numbered enabled version whose activation time is at or
- * before t. Newer enabled versions are PENDING until their activation time; older enabled ones are
- * DECRYPT_ONLY.
+ * before t, that is eligible (not gated, or validated by every serving node before its validation
+ * deadline) and not demoted by a rollback at t. Newer enabled versions are PENDING until then;
+ * older enabled ones (and demoted ones) are DECRYPT_ONLY.
  */
 public final class KeyVersions {
   private KeyVersions() {}
@@ -22,11 +23,41 @@ public final class KeyVersions {
     for (int i = key.getVersionsCount() - 1; i >= 0; i--) {
       KeyVersionRecord v = key.getVersions(i);
       if (v.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
-          && v.getActivationTimeUnixMillis() <= timeMillis) {
+          && v.getActivationTimeUnixMillis() <= timeMillis
+          && isEligible(v)
+          && !isDemotedAt(v, timeMillis)
+          && v.getVersion() >= key.getMinDecryptionVersion()) {
         return v.getVersion();
       }
     }
     return 0;
+  }
+
+  /**
+   * Whether a version may become primary: not gated, or acknowledged by every node that had to
+   * validate it before its validation deadline.
+   */
+  public static boolean isEligible(KeyVersionRecord version) {
+    long deadline = version.getValidationDeadlineUnixMillis();
+    if (deadline == 0) {
+      return true;
+    }
+    long validated = version.getValidatedTimeUnixMillis();
+    return validated != 0 && validated <= deadline;
+  }
+
+  /** Whether a rollback demoted the version at {@code timeMillis}. */
+  public static boolean isDemotedAt(KeyVersionRecord version, long timeMillis) {
+    long demoted = version.getDemotedTimeUnixMillis();
+    return demoted != 0 && demoted <= timeMillis;
+  }
+
+  /** The nodes that still have to acknowledge a gated version (sorted). */
+  public static java.util.List<String> missingAcknowledgements(KeyVersionRecord version) {
+    java.util.List<String> missing =
+        new java.util.ArrayList<>(version.getRequiredAcknowledgersList());
+    missing.removeAll(version.getAcknowledgedByList());
+    return missing;
   }
 
   /** The version record, if {@code version} exists. */
@@ -54,11 +85,13 @@ public final class KeyVersions {
       case VERSION_STATUS_CANCELLED:
         return KeyVersionState.KEY_VERSION_STATE_CANCELLED;
       case VERSION_STATUS_ENABLED:
-        if (version.getActivationTimeUnixMillis() > timeMillis) {
-          return KeyVersionState.KEY_VERSION_STATE_PENDING;
-        }
         if (version.getVersion() < key.getMinDecryptionVersion()) {
           return KeyVersionState.KEY_VERSION_STATE_DISABLED;
+        }
+        if (version.getActivationTimeUnixMillis() > timeMillis || !isEligible(version)) {
+          // Not active yet, or still waiting for its validation gate (the leader cancels it once
+          // the deadline has passed; until then it never becomes primary).
+          return KeyVersionState.KEY_VERSION_STATE_PENDING;
         }
         return primaryVersionAt(key, timeMillis) == version.getVersion()
             ? KeyVersionState.KEY_VERSION_STATE_PRIMARY
@@ -80,7 +113,7 @@ public final class KeyVersions {
     for (int i = key.getVersionsCount() - 1; i >= 0; i--) {
       KeyVersionRecord v = key.getVersions(i);
       if (v.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
-          && v.getActivationTimeUnixMillis() > timeMillis) {
+          && (v.getActivationTimeUnixMillis() > timeMillis || !isEligible(v))) {
         return Optional.of(v);
       }
     }

@@ -21,7 +21,16 @@ public enum Schema {
   /** Log index -> AuditRecord: the tamper-evident audit chain. */
   AUDIT("audit", false),
   /** Zone name -> ZoneMasterKeyRecord: zone master key rotations and retired versions. */
-  ZONE_MASTER_KEYS("zone_master_keys", true);
+  ZONE_MASTER_KEYS("zone_master_keys", true),
+  /** Job id -> BulkRotationRecord: bulk rotations started. */
+  BULK_ROTATIONS("bulk_rotations", true),
+  /**
+   * (log index, sequence) -> KeyEventRecord: the lifecycle event stream, derived from commands (the
+   * audit chain covers those, so events are left out of the digest).
+   */
+  EVENTS("events", false),
+  /** (key name, 0, log index, sequence) -> empty: the events of one key, for its history. */
+  KEY_EVENTS("key_events", false);
 
   private final String columnFamilyName;
   private final boolean inDigest;

@@ -1,20 +1,34 @@
 package io.keyrotor.storage;
 
+import static io.keyrotor.storage.Outcomes.event;
+import static io.keyrotor.storage.Outcomes.notFound;
+import static io.keyrotor.storage.Outcomes.ok;
+import static io.keyrotor.storage.Outcomes.reasonName;
+import static io.keyrotor.storage.Outcomes.reject;
+
 import com.google.rpc.Code;
+import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.Command;
-import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.CreateKey;
+import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.RotateKey;
+import io.keyrotor.proto.internal.v1.RotateKeys;
+import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
 import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -28,24 +42,36 @@ public final class Transitions {
   /** Upper bound on versions per key, to keep one record well below RocksDB's value sweet spot. */
   public static final int MAX_VERSIONS_PER_KEY = 10_000;
 
-  private final Function<String, Optional<KeyRecord>> keys;
-  private final ZoneMasterKeyTransitions zoneMasterKeys;
+  /** Most rotations in one RotateKeys batch. */
+  public static final int MAX_ROTATIONS_PER_BATCH = 1_000;
 
   /**
-   * @param keys reads the current record of a key by name
+   * The validation margin of a gated rotation, as a fraction of its activation delay: every serving
+   * node must acknowledge the new version before {@code activation - delay / MARGIN_DIVISOR}.
+   */
+  public static final int MARGIN_DIVISOR = 5;
+
+  private final StateReader state;
+  private final ZoneMasterKeyTransitions zoneMasterKeys;
+  private final LifecycleTransitions lifecycle;
+
+  /**
+   * @param keys reads the current record of a key by name (tests that need no nodes)
    */
   public Transitions(Function<String, Optional<KeyRecord>> keys) {
-    this(keys, new ZoneMasterKeyTransitions(keys, List::of, zone -> Optional.empty()));
+    this(
+        StateReader.ofKeys(keys),
+        new ZoneMasterKeyTransitions(keys, List::of, zone -> Optional.empty()));
   }
 
   /**
-   * @param keys reads the current record of a key by name
+   * @param state reads keys, nodes and jobs as they are before the command
    * @param zoneMasterKeys the transitions of zone master key rotation
    */
-  public Transitions(
-      Function<String, Optional<KeyRecord>> keys, ZoneMasterKeyTransitions zoneMasterKeys) {
-    this.keys = keys;
+  public Transitions(StateReader state, ZoneMasterKeyTransitions zoneMasterKeys) {
+    this.state = state;
     this.zoneMasterKeys = zoneMasterKeys;
+    this.lifecycle = new LifecycleTransitions(state);
   }
 
   /** The effects of {@code command} applied at log {@code index} and effective {@code time}. */
@@ -54,17 +80,31 @@ public final class Transitions {
       case CREATE_KEY:
         return createKey(command.getCreateKey(), command, index, timeMillis);
       case ROTATE_KEY:
-        return rotateKey(command.getRotateKey(), command, index, timeMillis);
+        return rotateKey(state, command.getRotateKey(), command, index, timeMillis);
+      case ROTATE_KEYS:
+        return rotateKeys(command.getRotateKeys(), command, index, timeMillis);
       case SET_VERSION_STATUS:
-        return setVersionStatus(command.getSetVersionStatus(), index, timeMillis);
+        return setVersionStatus(command.getSetVersionStatus(), command, index, timeMillis);
       case SET_ROTATION_POLICY:
-        return setRotationPolicy(command.getSetRotationPolicy(), index);
+        return setRotationPolicy(command.getSetRotationPolicy(), command, index, timeMillis);
       case REGISTER_NODE:
         return registerNode(command.getRegisterNode(), index, timeMillis);
       case START_ZONE_MASTER_KEY_ROTATION:
       case REWRAP_KEKS:
       case RETIRE_ZONE_MASTER_KEY_VERSION:
         return zoneMasterKeys.apply(command, index, timeMillis);
+      case SCHEDULE_VERSION_DESTROY:
+      case CANCEL_VERSION_DESTROY:
+      case DESTROY_VERSION:
+      case SET_VERSION_FLOORS:
+      case ACKNOWLEDGE_VERSION:
+      case CANCEL_ROTATION:
+      case ROLLBACK_ROTATION:
+      case REPORT_USAGE:
+      case SET_DEPENDENTS:
+      case RECORD_ACTIVATION:
+      case START_BULK_ROTATION:
+        return lifecycle.apply(command, index, timeMillis);
       default:
         return reject(
             "UNKNOWN",
@@ -74,6 +114,18 @@ public final class Transitions {
             "",
             index);
     }
+  }
+
+  /**
+   * When the policy next rotates a key whose newest version activates at {@code activation}: the
+   * explicit anchor if one is set and still ahead, else activation + period; 0 for no schedule.
+   */
+  static long nextRotationTime(RotationPolicyRecord policy, long activation, long time) {
+    long anchor = policy.getNextRotationTimeUnixMillis();
+    if (anchor > time) {
+      return anchor;
+    }
+    return policy.getRotationPeriodMillis() > 0 ? activation + policy.getRotationPeriodMillis() : 0;
   }
 
   private Effects createKey(CreateKey create, Command command, long index, long time) {
@@ -88,7 +140,7 @@ public final class Transitions {
     if (invalid.isPresent()) {
       return reject(action, Code.INVALID_ARGUMENT, "INVALID_ARGUMENT", invalid.get(), name, index);
     }
-    if (keys.apply(name).isPresent()) {
+    if (state.key(name).isPresent()) {
       return reject(
           action,
           Code.ALREADY_EXISTS,
@@ -98,6 +150,7 @@ public final class Transitions {
           index);
     }
     long activation = Math.max(time, create.getActivationTimeUnixMillis());
+    boolean activeNow = activation <= time;
     KeyVersionRecord first =
         KeyVersionRecord.newBuilder()
             .setVersion(1)
@@ -107,6 +160,7 @@ public final class Transitions {
             .setKek(create.getKek())
             .setRotationReason(RotationReason.ROTATION_REASON_UNSPECIFIED_VALUE)
             .setCreatedByRequestId(command.getRequestId())
+            .setActivationRecorded(activeNow)
             .build();
     KeyRecord key =
         KeyRecord.newBuilder()
@@ -117,19 +171,40 @@ public final class Transitions {
             .addVersions(first)
             .setPolicy(create.getPolicy())
             .setRevision(index)
+            .setNextRotationTimeUnixMillis(nextRotationTime(create.getPolicy(), activation, time))
             .build();
+    List<KeyEventRecord> events = new ArrayList<>();
+    events.add(
+        event(
+            KeyEventType.KEY_EVENT_TYPE_CREATED,
+            name,
+            1,
+            command,
+            time,
+            "zone=" + create.getZone()));
+    events.add(
+        event(
+            activeNow ? KeyEventType.KEY_EVENT_TYPE_ACTIVATED : KeyEventType.KEY_EVENT_TYPE_PENDING,
+            name,
+            1,
+            command,
+            time,
+            "activation=" + activation));
     return new Effects(
-        ok(name, 1, index, activation, "created"),
-        Optional.of(key),
-        Optional.empty(),
-        action,
-        "zone=" + create.getZone() + " activation=" + activation);
+            ok(name, 1, index, activation, "created"),
+            Optional.of(key),
+            Optional.empty(),
+            action,
+            "zone=" + create.getZone() + " activation=" + activation)
+        .withEvents(events);
   }
 
-  private Effects rotateKey(RotateKey rotate, Command command, long index, long time) {
+  /** A rotation against {@code view} (the store, or the overlay of a batch). */
+  private Effects rotateKey(
+      StateReader view, RotateKey rotate, Command command, long index, long time) {
     String action = "ROTATE_KEY";
     String name = rotate.getName();
-    Optional<KeyRecord> found = keys.apply(name);
+    Optional<KeyRecord> found = view.key(name);
     if (found.isEmpty()) {
       return notFound(action, name, index);
     }
@@ -165,7 +240,7 @@ public final class Transitions {
               + name
               + "\" already has version "
               + pending.get().getVersion()
-              + " pending activation; wait for it or disable it first",
+              + " pending activation; wait for it, or cancel or disable it first",
           name,
           index);
     }
@@ -180,23 +255,41 @@ public final class Transitions {
     }
     long activation = compromise ? time : Math.max(time, rotate.getActivationTimeUnixMillis());
     int newVersion = latest + 1;
-    KeyRecord.Builder updated = key.toBuilder().setRevision(index);
+    int previousPrimary = KeyVersions.primaryVersionAt(key, time);
+    List<KeyEventRecord> events = new ArrayList<>();
+    KeyRecord.Builder updated =
+        key.toBuilder()
+            .setRevision(index)
+            .clearRotationRequestedBy()
+            .clearRotationRequestedReason();
     if (compromise) {
       // A compromised key stops being used in the same command that replaces it: the previous
       // primary and any pending version are disabled.
-      int primary = KeyVersions.primaryVersionAt(key, time);
       for (int i = 0; i < updated.getVersionsCount(); i++) {
         KeyVersionRecord v = updated.getVersions(i);
         boolean isPending =
             v.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
-                && v.getActivationTimeUnixMillis() > time;
-        if (v.getVersion() == primary || isPending) {
+                && (v.getActivationTimeUnixMillis() > time || !KeyVersions.isEligible(v));
+        if (v.getVersion() == previousPrimary || isPending) {
           updated.setVersions(
-              i, v.toBuilder().setStatus(VersionStatus.VERSION_STATUS_DISABLED).build());
+              i,
+              v.toBuilder()
+                  .setStatus(VersionStatus.VERSION_STATUS_DISABLED)
+                  .setStatusReason("disabled by a compromise rotation")
+                  .build());
+          events.add(
+              event(
+                  KeyEventType.KEY_EVENT_TYPE_DISABLED,
+                  name,
+                  v.getVersion(),
+                  command,
+                  time,
+                  rotate.getReason(),
+                  "compromise rotation"));
         }
       }
     }
-    updated.addVersions(
+    KeyVersionRecord.Builder version =
         KeyVersionRecord.newBuilder()
             .setVersion(newVersion)
             .setStatus(VersionStatus.VERSION_STATUS_ENABLED)
@@ -204,47 +297,192 @@ public final class Transitions {
             .setActivationTimeUnixMillis(activation)
             .setKek(rotate.getKek())
             .setRotationReason(rotate.getReason())
-            .setCreatedByRequestId(command.getRequestId())
-            .build());
+            .setCreatedByRequestId(command.getRequestId());
+    long delay = activation - time;
+    List<String> validators = servingNodes(view.nodes(), key.getZone());
+    boolean gated = !compromise && delay > 0 && !validators.isEmpty();
+    if (gated) {
+      version
+          .addAllRequiredAcknowledgers(validators)
+          .setValidationDeadlineUnixMillis(activation - delay / MARGIN_DIVISOR);
+    }
+    boolean activeNow = activation <= time && !gated;
+    version.setActivationRecorded(activeNow);
+    updated.addVersions(version);
+    RotationPolicyRecord policy = key.getPolicy();
+    if (policy.getNextRotationTimeUnixMillis() != 0
+        && policy.getNextRotationTimeUnixMillis() <= time) {
+      policy = policy.toBuilder().clearNextRotationTimeUnixMillis().build(); // the anchor is used
+      updated.setPolicy(policy);
+    }
+    updated.setNextRotationTimeUnixMillis(nextRotationTime(policy, activation, time));
+    if (activeNow) {
+      events.add(
+          event(
+              KeyEventType.KEY_EVENT_TYPE_ACTIVATED,
+              name,
+              newVersion,
+              command,
+              time,
+              rotate.getReason(),
+              "activation=" + activation));
+      if (previousPrimary != 0 && !compromise) {
+        events.add(
+            event(
+                KeyEventType.KEY_EVENT_TYPE_SUPERSEDED,
+                name,
+                previousPrimary,
+                command,
+                time,
+                rotate.getReason(),
+                "by version " + newVersion));
+      }
+    } else {
+      events.add(
+          event(
+              KeyEventType.KEY_EVENT_TYPE_PENDING,
+              name,
+              newVersion,
+              command,
+              time,
+              rotate.getReason(),
+              "activation="
+                  + activation
+                  + (gated
+                      ? " validation_deadline="
+                          + version.getValidationDeadlineUnixMillis()
+                          + " validators="
+                          + validators
+                      : "")));
+    }
+    // Keys that depend on this one rotate after it: the scheduler rotates them next.
+    List<KeyRecord> dependents = new ArrayList<>();
+    for (String dependentName : key.getDependentsList()) {
+      view.key(dependentName)
+          .ifPresent(
+              dependent ->
+                  dependents.add(
+                      dependent.toBuilder()
+                          .setRotationRequestedBy(name)
+                          .setRotationRequestedReason(
+                              RotationReason.ROTATION_REASON_DEPENDENCY_VALUE)
+                          .setNextRotationTimeUnixMillis(time)
+                          .setRevision(index)
+                          .build()));
+    }
     return new Effects(
-        ok(name, newVersion, index, activation, "rotated"),
-        Optional.of(updated.build()),
-        Optional.empty(),
-        action,
-        "version="
-            + newVersion
-            + " activation="
-            + activation
-            + " reason="
-            + reasonName(rotate.getReason()));
+            ok(name, newVersion, index, activation, "rotated"),
+            Optional.of(updated.build()),
+            Optional.empty(),
+            action,
+            "version="
+                + newVersion
+                + " activation="
+                + activation
+                + " reason="
+                + reasonName(rotate.getReason())
+                + (gated ? " gated" : ""),
+            dependents,
+            Optional.empty())
+        .withEvents(events);
   }
 
-  private Effects setVersionStatus(SetVersionStatus change, long index, long time) {
+  /**
+   * A batch of rotations: each applies on its own (with its own compare-and-set) against the state
+   * as the batch left it, so one key twice in a batch rotates once.
+   */
+  private Effects rotateKeys(RotateKeys batch, Command command, long index, long time) {
+    if (batch.getRotationsCount() > MAX_ROTATIONS_PER_BATCH) {
+      return reject(
+          "ROTATE_KEYS",
+          Code.INVALID_ARGUMENT,
+          "BATCH_TOO_LARGE",
+          "a batch holds at most " + MAX_ROTATIONS_PER_BATCH + " rotations",
+          "",
+          index);
+    }
+    Map<String, KeyRecord> overlay = new LinkedHashMap<>();
+    StateReader view = overlay(overlay);
+    List<KeyEventRecord> events = new ArrayList<>();
+    int rotated = 0;
+    int skipped = 0;
+    for (RotateKey rotate : batch.getRotationsList()) {
+      Effects one = rotateKey(view, rotate, command, index, time);
+      if (one.result().getCode() == Code.OK_VALUE) {
+        rotated++;
+        one.allKeyWrites().forEach(k -> overlay.put(k.getName(), k));
+        events.addAll(one.events());
+      } else {
+        skipped++;
+      }
+    }
+    List<KeyRecord> writes = new ArrayList<>(overlay.values());
+    return new Effects(
+            ok("", rotated, index, 0, rotated + " rotated, " + skipped + " skipped"),
+            Optional.empty(),
+            Optional.empty(),
+            "ROTATE_KEYS",
+            "rotated=" + rotated + " skipped=" + skipped,
+            writes,
+            Optional.empty())
+        .withEvents(events);
+  }
+
+  private StateReader overlay(Map<String, KeyRecord> overlay) {
+    return new StateReader() {
+      @Override
+      public Optional<KeyRecord> key(String name) {
+        KeyRecord changed = overlay.get(name);
+        return changed != null ? Optional.of(changed) : state.key(name);
+      }
+
+      @Override
+      public Collection<KeyRecord> keys() {
+        return state.keys();
+      }
+
+      @Override
+      public Collection<NodeRecord> nodes() {
+        return state.nodes();
+      }
+
+      @Override
+      public Optional<BulkRotationRecord> bulkRotation(String id) {
+        return state.bulkRotation(id);
+      }
+    };
+  }
+
+  /**
+   * The registered nodes that serve {@code zone}, sorted by id: the validators of its rotations.
+   */
+  static List<String> servingNodes(Collection<NodeRecord> nodes, String zone) {
+    List<String> out = new ArrayList<>();
+    for (NodeRecord node : nodes) {
+      if (node.getZonesList().contains(zone)) {
+        out.add(node.getId());
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
+  private Effects setVersionStatus(
+      SetVersionStatus change, Command command, long index, long time) {
     String action =
         change.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
             ? "ENABLE_VERSION"
             : "DISABLE_VERSION";
     String name = change.getName();
-    Optional<KeyRecord> found = keys.apply(name);
+    Optional<KeyRecord> found = state.key(name);
     if (found.isEmpty()) {
       return notFound(action, name, index);
     }
     KeyRecord key = found.get();
     Optional<KeyVersionRecord> maybeVersion = KeyVersions.find(key, change.getVersion());
     if (maybeVersion.isEmpty()) {
-      return reject(
-          action,
-          Code.NOT_FOUND,
-          "VERSION_NOT_FOUND",
-          "key \""
-              + name
-              + "\" has no version "
-              + change.getVersion()
-              + " (versions 1-"
-              + key.getVersionsCount()
-              + ")",
-          name,
-          index);
+      return Outcomes.versionNotFound(
+          action, name, change.getVersion(), key.getVersionsCount(), index);
     }
     KeyVersionRecord version = maybeVersion.get();
     VersionStatus current = version.getStatus();
@@ -262,18 +500,22 @@ public final class Transitions {
     if (current == VersionStatus.VERSION_STATUS_DESTROYED
         || current == VersionStatus.VERSION_STATUS_DESTROY_SCHEDULED
         || current == VersionStatus.VERSION_STATUS_CANCELLED) {
+      String word = current.name().substring("VERSION_STATUS_".length());
       return reject(
           action,
           Code.FAILED_PRECONDITION,
-          "VERSION_" + current.name().substring("VERSION_STATUS_".length()),
+          "VERSION_" + word,
           "version "
               + version.getVersion()
               + " of key \""
               + name
               + "\" is "
-              + current.name().substring("VERSION_STATUS_".length()).toLowerCase()
+              + word.toLowerCase().replace('_', ' ')
               + " and cannot be "
-              + (target == VersionStatus.VERSION_STATUS_ENABLED ? "enabled" : "disabled"),
+              + (target == VersionStatus.VERSION_STATUS_ENABLED ? "enabled" : "disabled")
+              + (current == VersionStatus.VERSION_STATUS_DESTROY_SCHEDULED
+                  ? " (cancel the destroy first)"
+                  : ""),
           name,
           index);
     }
@@ -302,21 +544,39 @@ public final class Transitions {
     }
     KeyRecord updated =
         key.toBuilder()
-            .setVersions(version.getVersion() - 1, version.toBuilder().setStatus(target).build())
+            .setVersions(
+                version.getVersion() - 1,
+                version.toBuilder()
+                    .setStatus(target)
+                    .setStatusReason(
+                        target == VersionStatus.VERSION_STATUS_DISABLED ? "disabled" : "")
+                    .build())
             .setRevision(index)
             .build();
     return new Effects(
-        ok(name, version.getVersion(), index, 0, "changed"),
-        Optional.of(updated),
-        Optional.empty(),
-        action,
-        "version=" + version.getVersion());
+            ok(name, version.getVersion(), index, 0, "changed"),
+            Optional.of(updated),
+            Optional.empty(),
+            action,
+            "version=" + version.getVersion())
+        .withEvents(
+            List.of(
+                event(
+                    target == VersionStatus.VERSION_STATUS_DISABLED
+                        ? KeyEventType.KEY_EVENT_TYPE_DISABLED
+                        : KeyEventType.KEY_EVENT_TYPE_ENABLED,
+                    name,
+                    version.getVersion(),
+                    command,
+                    time,
+                    "")));
   }
 
-  private Effects setRotationPolicy(SetRotationPolicy change, long index) {
+  private Effects setRotationPolicy(
+      SetRotationPolicy change, Command command, long index, long time) {
     String action = "SET_ROTATION_POLICY";
     String name = change.getName();
-    Optional<KeyRecord> found = keys.apply(name);
+    Optional<KeyRecord> found = state.key(name);
     if (found.isEmpty()) {
       return notFound(action, name, index);
     }
@@ -324,17 +584,32 @@ public final class Transitions {
     if (invalid.isPresent()) {
       return reject(action, Code.INVALID_ARGUMENT, "INVALID_POLICY", invalid.get(), name, index);
     }
+    KeyRecord key = found.get();
+    long latestActivation =
+        key.getVersions(key.getVersionsCount() - 1).getActivationTimeUnixMillis();
     KeyRecord updated =
-        found.get().toBuilder().setPolicy(change.getPolicy()).setRevision(index).build();
-    return new Effects(
-        ok(name, 0, index, 0, "policy set"),
-        Optional.of(updated),
-        Optional.empty(),
-        action,
+        key.toBuilder()
+            .setPolicy(change.getPolicy())
+            .setNextRotationTimeUnixMillis(
+                nextRotationTime(change.getPolicy(), latestActivation, time))
+            .setRevision(index)
+            .build();
+    String detail =
         "period_ms="
             + change.getPolicy().getRotationPeriodMillis()
             + " max_encryptions="
-            + change.getPolicy().getMaxEncryptions());
+            + change.getPolicy().getMaxEncryptions()
+            + " next_rotation="
+            + updated.getNextRotationTimeUnixMillis();
+    return new Effects(
+            ok(name, 0, index, 0, "policy set"),
+            Optional.of(updated),
+            Optional.empty(),
+            action,
+            detail)
+        .withEvents(
+            List.of(
+                event(KeyEventType.KEY_EVENT_TYPE_POLICY_CHANGED, name, 0, command, time, detail)));
   }
 
   private Effects registerNode(RegisterNode register, long index, long time) {
@@ -357,7 +632,7 @@ public final class Transitions {
         "node=" + node.getId() + " region=" + node.getRegion() + " zones=" + node.getZonesList());
   }
 
-  private static Optional<String> checkMaterial(WrappedKeyMaterial kek, String zone) {
+  static Optional<String> checkMaterial(WrappedKeyMaterial kek, String zone) {
     if (kek.getCiphertext().isEmpty()) {
       return Optional.of("the command carries no wrapped key material");
     }
@@ -366,40 +641,5 @@ public final class Transitions {
           "key material is wrapped for zone \"" + kek.getZone() + "\", not \"" + zone + "\"");
     }
     return Optional.empty();
-  }
-
-  private static String reasonName(int reason) {
-    RotationReason r = RotationReason.forNumber(reason);
-    return r == null ? String.valueOf(reason) : r.name();
-  }
-
-  private static CommandResultRecord ok(
-      String key, int version, long index, long activation, String message) {
-    return CommandResultRecord.newBuilder()
-        .setCode(Code.OK_VALUE)
-        .setKeyName(key)
-        .setVersion(version)
-        .setAppliedIndex(index)
-        .setActivationTimeUnixMillis(activation)
-        .setMessage(message)
-        .build();
-  }
-
-  private static Effects notFound(String action, String name, long index) {
-    return reject(
-        action, Code.NOT_FOUND, "KEY_NOT_FOUND", "key \"" + name + "\" not found", name, index);
-  }
-
-  private static Effects reject(
-      String action, Code code, String reason, String message, String key, long index) {
-    CommandResultRecord result =
-        CommandResultRecord.newBuilder()
-            .setCode(code.getNumber())
-            .setReason(reason)
-            .setMessage(message)
-            .setKeyName(key)
-            .setAppliedIndex(index)
-            .build();
-    return new Effects(result, Optional.empty(), Optional.empty(), action, reason);
   }
 }

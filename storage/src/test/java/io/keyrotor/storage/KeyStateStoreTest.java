@@ -223,6 +223,31 @@ class KeyStateStoreTest {
   }
 
   @Test
+  void events_storedInLogOrderReadableAfterACursorAndPerKeyAcrossRestart() throws Exception {
+    try (KeyStateStore store = KeyStateStore.open(dir)) {
+      assertEquals(-1, store.lastEventCursor());
+      store.apply(create("c1", T0, "a"), 1, 1);
+      store.apply(create("c2", T0 + 1, "b"), 1, 2);
+      store.apply(rotate("r1", T0 + 2, "a", T0 + 2, RotationReason.ROTATION_REASON_MANUAL), 1, 3);
+
+      var all = store.eventsAfter(-1, 100);
+      assertEquals(6, all.size(), "created+activated, created+activated, activated+superseded");
+      assertEquals(1, all.get(0).getLogIndex());
+      assertEquals(0, all.get(0).getSequence());
+      assertEquals(1, all.get(1).getSequence());
+      long afterFirstEntry = KeyStateStore.cursorOf(1, 1);
+      assertEquals(4, store.eventsAfter(afterFirstEntry, 100).size());
+      assertEquals(4, store.keyEvents("a", 100).size());
+      assertEquals(2, store.keyEvents("b", 100).size());
+      assertTrue(store.awaitEventsAfter(afterFirstEntry, 10));
+      assertFalse(store.awaitEventsAfter(store.lastEventCursor(), 10), "nothing newer yet");
+    }
+    try (KeyStateStore reopened = KeyStateStore.open(dir)) {
+      assertEquals(KeyStateStore.cursorOf(3, 1), reopened.lastEventCursor());
+    }
+  }
+
+  @Test
   void checkpoint_restoredElsewhere_sameStateAndPosition() {
     Path live = dir.resolve("live");
     Path checkpoint = dir.resolve("checkpoint");

@@ -5,9 +5,11 @@ import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.keyrotor.api.v1.ItemStatus;
 import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
+import io.keyrotor.server.dataplane.DataPlaneException;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -114,6 +116,73 @@ public final class ApiErrors {
               Map.of("zone", zone));
       default -> error(Code.INTERNAL, e.reason().name(), "HSM error: " + e.getMessage());
     };
+  }
+
+  /**
+   * The status of a refused data-plane request. ZONE_NOT_HELD is not mapped here: the caller adds
+   * the nodes that hold the zone (see {@code KeyServiceImpl.zoneNotHeld}).
+   */
+  public static StatusRuntimeException fromDataPlane(DataPlaneException e) {
+    if (e.getCause() instanceof HsmException hsm
+        && e.reason() != DataPlaneException.Reason.ZONE_NOT_HELD) {
+      StatusRuntimeException base = fromHsm(hsm, e.zone());
+      return error(
+          Code.forNumber(base.getStatus().getCode().value()),
+          reasonOf(base),
+          e.getMessage(),
+          e.metadata());
+    }
+    Code code =
+        switch (e.reason()) {
+          case INVALID_CIPHERTEXT,
+              PAYLOAD_TOO_LARGE,
+              INVALID_CONTEXT,
+              INVALID_KEY_NAME,
+              INVALID_DATA_KEY_SPEC,
+              BATCH_TOO_LARGE ->
+              Code.INVALID_ARGUMENT;
+          case KEY_NOT_FOUND -> Code.NOT_FOUND;
+          case NO_PRIMARY_VERSION,
+              VERSION_PENDING,
+              VERSION_DISABLED,
+              VERSION_DESTROY_SCHEDULED,
+              VERSION_DESTROYED,
+              VERSION_CANCELLED,
+              BELOW_MIN_DECRYPTION_VERSION,
+              BELOW_MIN_ENCRYPTION_VERSION,
+              ZONE_NOT_HELD ->
+              Code.FAILED_PRECONDITION;
+          case HSM_UNAVAILABLE -> Code.UNAVAILABLE;
+          case UNWRAP_FAILED -> Code.DATA_LOSS;
+          case HSM_FAILED -> Code.INTERNAL;
+        };
+    return error(code, e.reason().name(), e.getMessage(), e.metadata());
+  }
+
+  /** The per-item status of a batch call for a failure status (code, message, reason word). */
+  public static ItemStatus itemStatus(StatusRuntimeException e) {
+    return ItemStatus.newBuilder()
+        .setCode(e.getStatus().getCode().value())
+        .setMessage(e.getStatus().getDescription() == null ? "" : e.getStatus().getDescription())
+        .setReason(reasonOf(e))
+        .build();
+  }
+
+  /** The ErrorInfo reason of a status built here, or empty. */
+  static String reasonOf(StatusRuntimeException e) {
+    com.google.rpc.Status status = StatusProto.fromThrowable(e);
+    if (status != null) {
+      for (Any detail : status.getDetailsList()) {
+        if (detail.is(ErrorInfo.class)) {
+          try {
+            return detail.unpack(ErrorInfo.class).getReason();
+          } catch (com.google.protobuf.InvalidProtocolBufferException ignored) {
+            return "";
+          }
+        }
+      }
+    }
+    return "";
   }
 
   /** A part of the API that this release does not implement yet. */

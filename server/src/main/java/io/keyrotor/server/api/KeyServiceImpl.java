@@ -7,7 +7,9 @@ import io.keyrotor.api.v1.BatchDecryptRequest;
 import io.keyrotor.api.v1.BatchDecryptResponse;
 import io.keyrotor.api.v1.BatchReEncryptRequest;
 import io.keyrotor.api.v1.BatchReEncryptResponse;
+import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.CancelKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.CancelRotationRequest;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
@@ -17,35 +19,55 @@ import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
+import io.keyrotor.api.v1.GetBulkRotationRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
+import io.keyrotor.api.v1.ItemStatus;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyServiceGrpc;
+import io.keyrotor.api.v1.ListKeyEventsRequest;
+import io.keyrotor.api.v1.ListKeyEventsResponse;
 import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.ListKeysResponse;
+import io.keyrotor.api.v1.ListRotationsRequest;
+import io.keyrotor.api.v1.ListRotationsResponse;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.api.v1.RollbackRotationRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.SetKeyDependentsRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
+import io.keyrotor.api.v1.SetVersionFloorsRequest;
+import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.hsm.HsmException;
-import io.keyrotor.hsm.SecretKeyBytes;
-import io.keyrotor.hsm.WrappedKey;
+import io.keyrotor.proto.internal.v1.BulkRotationRecord;
+import io.keyrotor.proto.internal.v1.CancelRotation;
+import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CreateKey;
+import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.RollbackRotation;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.proto.internal.v1.ScheduleVersionDestroy;
+import io.keyrotor.proto.internal.v1.SetDependents;
 import io.keyrotor.proto.internal.v1.SetRotationPolicy;
+import io.keyrotor.proto.internal.v1.SetVersionFloors;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
+import io.keyrotor.proto.internal.v1.StartBulkRotation;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.dataplane.DataPlane;
+import io.keyrotor.server.dataplane.DataPlaneException;
+import io.keyrotor.server.rotation.KekIssuer;
 import io.keyrotor.storage.KeyStateStore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -54,24 +76,39 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 
 /**
- * The key lifecycle API. Writes are validated, given fresh key material wrapped by this node's HSM
- * (plaintext never leaves this method), and proposed through the Raft log; reads pass the
- * linearizable read barrier and then read the local applied state.
+ * The key API. Writes are validated, given fresh key material wrapped by this node's HSM (plaintext
+ * never leaves this method), and proposed through the Raft log; reads pass the linearizable read
+ * barrier and then read the local applied state. Data-plane calls (data keys, encrypt, decrypt,
+ * re-encrypt) are served by the {@link DataPlane}, never through the log; this class only turns
+ * their outcomes into replies and statuses.
  */
 public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
-  /** Bytes of a key-encryption key (AES-256). */
-  static final int KEK_LENGTH = 32;
 
   private static final int DEFAULT_PAGE_SIZE = 100;
   private static final int MAX_PAGE_SIZE = 1000;
 
-  private final ServerContext context;
+  private static final ItemStatus OK_ITEM = ItemStatus.newBuilder().setCode(Code.OK_VALUE).build();
 
-  public KeyServiceImpl(ServerContext context) {
+  private final ServerContext context;
+  private final DataPlane dataPlane;
+  private final KekIssuer kekIssuer;
+  private final EventWatchers watchers;
+
+  public KeyServiceImpl(ServerContext context, DataPlane dataPlane, EventWatchers watchers) {
     this.context = context;
+    this.dataPlane = dataPlane;
+    this.kekIssuer = new KekIssuer(context.hsm());
+    this.watchers = watchers;
+  }
+
+  /** Proposes a command about one key and answers with the key as the command left it. */
+  private void proposeForKey(Command command, StreamObserver<Key> response) {
+    propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
   }
 
   @Override
@@ -82,7 +119,10 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       List<Label> labels = Requests.labels(request.getLabelsMap());
       RotationPolicyRecord policy =
           Requests.policy(
-              request.getRotationPolicy(), request.hasRotationPolicy(), request.getTemplate());
+              request.getRotationPolicy(),
+              request.hasRotationPolicy(),
+              request.getTemplate(),
+              context.config().rotation().minimumPeriod());
       long delay =
           Requests.activationDelay(request.hasActivationDelay(), request.getActivationDelay());
       if (context.raft().state().key(name).isPresent()) {
@@ -259,7 +299,10 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       String name = Requests.keyName(request.getName());
       RotationPolicyRecord policy =
           Requests.policy(
-              request.getRotationPolicy(), request.hasRotationPolicy(), request.getTemplate());
+              request.getRotationPolicy(),
+              request.hasRotationPolicy(),
+              request.getTemplate(),
+              context.config().rotation().minimumPeriod());
       Command command =
           command(request.getRequestId())
               .setSetRotationPolicy(SetRotationPolicy.newBuilder().setName(name).setPolicy(policy))
@@ -273,57 +316,356 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void scheduleKeyVersionDestroy(
       ScheduleKeyVersionDestroyRequest request, StreamObserver<Key> response) {
-    response.onError(ApiErrors.unimplemented("ScheduleKeyVersionDestroy"));
+    try {
+      String name = Requests.keyName(request.getName());
+      int version = Requests.version(request.getVersion());
+      var settings = context.config().rotation();
+      long waiting =
+          request.hasWaitingPeriod()
+              ? Requests.millis(request.getWaitingPeriod(), "waiting_period")
+              : settings.destroyDefaultWait().toMillis();
+      if (waiting < settings.destroyMinimumWait().toMillis()) {
+        throw ApiErrors.invalid(
+            "WAITING_PERIOD_TOO_SHORT",
+            "waiting_period "
+                + java.time.Duration.ofMillis(waiting)
+                + " is below this cluster's minimum of "
+                + settings.destroyMinimumWait()
+                + " (keys.destroy-minimum-wait)");
+      }
+      proposeForKey(
+          command(request.getRequestId())
+              .setScheduleVersionDestroy(
+                  ScheduleVersionDestroy.newBuilder()
+                      .setName(name)
+                      .setVersion(version)
+                      .setWaitingPeriodMillis(waiting))
+              .build(),
+          response);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
   }
 
   @Override
   public void cancelKeyVersionDestroy(
       CancelKeyVersionDestroyRequest request, StreamObserver<Key> response) {
-    response.onError(ApiErrors.unimplemented("CancelKeyVersionDestroy"));
+    try {
+      String name = Requests.keyName(request.getName());
+      int version = Requests.version(request.getVersion());
+      proposeForKey(
+          command(request.getRequestId())
+              .setCancelVersionDestroy(
+                  CancelVersionDestroy.newBuilder().setName(name).setVersion(version))
+              .build(),
+          response);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void cancelRotation(CancelRotationRequest request, StreamObserver<Key> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      int version = Requests.version(request.getVersion());
+      proposeForKey(
+          command(request.getRequestId())
+              .setCancelRotation(
+                  CancelRotation.newBuilder()
+                      .setName(name)
+                      .setVersion(version)
+                      .setReason(
+                          request.getReason().isEmpty()
+                              ? "cancelled by an operator"
+                              : request.getReason()))
+              .build(),
+          response);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void rollbackRotation(RollbackRotationRequest request, StreamObserver<Key> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      int version = Requests.version(request.getVersion());
+      RollbackRotation.Builder rollback =
+          RollbackRotation.newBuilder()
+              .setName(name)
+              .setVersion(version)
+              .setReason(request.getReason());
+      if (request.hasEffectiveTime()) {
+        rollback.setEffectiveTimeUnixMillis(
+            Requests.millis(request.getEffectiveTime(), "effective_time"));
+      }
+      proposeForKey(
+          command(request.getRequestId()).setRollbackRotation(rollback).build(), response);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void setVersionFloors(SetVersionFloorsRequest request, StreamObserver<Key> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      proposeForKey(
+          command(request.getRequestId())
+              .setSetVersionFloors(
+                  SetVersionFloors.newBuilder()
+                      .setName(name)
+                      .setMinDecryptionVersion(request.getMinDecryptionVersion())
+                      .setMinEncryptionVersion(request.getMinEncryptionVersion()))
+              .build(),
+          response);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void setKeyDependents(SetKeyDependentsRequest request, StreamObserver<Key> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      java.util.TreeSet<String> dependents = new java.util.TreeSet<>();
+      for (String dependent : request.getDependentsList()) {
+        dependents.add(Requests.keyName(dependent));
+      }
+      proposeForKey(
+          command(request.getRequestId())
+              .setSetDependents(
+                  SetDependents.newBuilder().setName(name).addAllDependents(dependents))
+              .build(),
+          response);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void startBulkRotation(
+      StartBulkRotationRequest request, StreamObserver<BulkRotation> response) {
+    try {
+      String zone = request.getZone().isEmpty() ? "" : Requests.zone(request.getZone());
+      List<Label> selector = Requests.labels(request.getLabelSelectorMap());
+      if (zone.isEmpty() && selector.isEmpty()) {
+        throw ApiErrors.invalid(
+            "SELECTOR_REQUIRED",
+            "a bulk rotation needs a zone or a label selector (rotating every key of the cluster"
+                + " at once is refused)");
+      }
+      String id = Requests.requestId(request.getRequestId());
+      Command command =
+          command(id)
+              .setStartBulkRotation(
+                  StartBulkRotation.newBuilder()
+                      .setJobId(id)
+                      .setZone(zone)
+                      .addAllLabelSelector(selector)
+                      .setReason(request.getReason().getNumber()))
+              .build();
+      context
+          .bounded(context.raft().propose(command))
+          .whenComplete(
+              (result, failure) ->
+                  reply(
+                      response,
+                      result,
+                      failure,
+                      r -> bulkRotation(context.raft().state(), id).orElseThrow()));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void getBulkRotation(
+      GetBulkRotationRequest request, StreamObserver<BulkRotation> response) {
+    afterReadBarrier(
+        response,
+        store ->
+            bulkRotation(store, request.getId())
+                .orElseThrow(
+                    () ->
+                        ApiErrors.error(
+                            Code.NOT_FOUND,
+                            "JOB_NOT_FOUND",
+                            "no bulk rotation \"" + request.getId() + "\"")));
+  }
+
+  private static java.util.Optional<BulkRotation> bulkRotation(KeyStateStore store, String id) {
+    BulkRotationRecord job = store.bulkRotations().get(id);
+    if (job == null) {
+      return java.util.Optional.empty();
+    }
+    String marker = "bulk:" + id;
+    long remaining =
+        store.keys().values().stream()
+            .filter(k -> marker.equals(k.getRotationRequestedBy()))
+            .count();
+    BulkRotation.Builder out =
+        BulkRotation.newBuilder()
+            .setId(id)
+            .setZone(job.getZone())
+            .setReason(
+                java.util.Objects.requireNonNullElse(
+                    RotationReason.forNumber(job.getReason()),
+                    RotationReason.ROTATION_REASON_UNSPECIFIED))
+            .setStartTime(KeyViews.timestamp(job.getStartTimeUnixMillis()))
+            .setTotal(job.getTotal())
+            .setRemaining(remaining);
+    for (Label label : job.getLabelSelectorList()) {
+      out.putLabelSelector(label.getKey(), label.getValue());
+    }
+    return java.util.Optional.of(out.build());
+  }
+
+  @Override
+  public void listRotations(
+      ListRotationsRequest request, StreamObserver<ListRotationsResponse> response) {
+    try {
+      long window =
+          request.hasDueWithin()
+              ? Requests.millis(request.getDueWithin(), "due_within")
+              : Long.MAX_VALUE;
+      afterReadBarrier(response, store -> RotationViews.list(store, now(), window));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
+  public void listKeyEvents(
+      ListKeyEventsRequest request, StreamObserver<ListKeyEventsResponse> response) {
+    try {
+      String name = Requests.keyName(request.getName());
+      int limit = request.getLimit() == 0 ? 1000 : Math.min(request.getLimit(), 10_000);
+      afterReadBarrier(
+          response,
+          store -> {
+            existing(store, name);
+            ListKeyEventsResponse.Builder out = ListKeyEventsResponse.newBuilder();
+            for (KeyEventRecord event : store.keyEvents(name, limit)) {
+              out.addEvents(RotationViews.event(event));
+            }
+            return out.build();
+          });
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
   }
 
   @Override
   public void generateDataKey(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    response.onError(ApiErrors.unimplemented("GenerateDataKey"));
+    replyFromDataPlane(response, dataPlane.generateDataKeyAsync(request, true));
   }
 
   @Override
   public void generateDataKeyWithoutPlaintext(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    response.onError(ApiErrors.unimplemented("GenerateDataKeyWithoutPlaintext"));
+    replyFromDataPlane(response, dataPlane.generateDataKeyAsync(request, false));
   }
 
   @Override
   public void encrypt(EncryptRequest request, StreamObserver<EncryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("Encrypt"));
+    replyFromDataPlane(response, dataPlane.encryptAsync(request));
   }
 
   @Override
   public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("Decrypt"));
+    replyFromDataPlane(response, dataPlane.decryptAsync(request));
   }
 
   @Override
   public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("ReEncrypt"));
+    replyFromDataPlane(response, dataPlane.reEncryptAsync(request));
   }
 
   @Override
   public void batchDecrypt(
       BatchDecryptRequest request, StreamObserver<BatchDecryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("BatchDecrypt"));
+    replyFromDataPlane(
+        response,
+        dataPlane
+            .batchDecryptAsync(request)
+            .thenApply(
+                outcomes -> {
+                  BatchDecryptResponse.Builder out = BatchDecryptResponse.newBuilder();
+                  for (DataPlane.ItemOutcome<DecryptResponse> outcome : outcomes) {
+                    BatchDecryptResponse.Item.Builder item = out.addItemsBuilder();
+                    if (outcome.errorOrNull() == null) {
+                      item.setStatus(OK_ITEM).setResult(outcome.resultOrNull());
+                    } else {
+                      item.setStatus(ApiErrors.itemStatus(dataPlaneStatus(outcome.errorOrNull())));
+                    }
+                  }
+                  return out.build();
+                }));
   }
 
   @Override
   public void batchReEncrypt(
       BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> response) {
-    response.onError(ApiErrors.unimplemented("BatchReEncrypt"));
+    replyFromDataPlane(
+        response,
+        dataPlane
+            .batchReEncryptAsync(request)
+            .thenApply(
+                outcomes -> {
+                  BatchReEncryptResponse.Builder out = BatchReEncryptResponse.newBuilder();
+                  for (DataPlane.ItemOutcome<ReEncryptResponse> outcome : outcomes) {
+                    BatchReEncryptResponse.Item.Builder item = out.addItemsBuilder();
+                    if (outcome.errorOrNull() == null) {
+                      item.setStatus(OK_ITEM).setResult(outcome.resultOrNull());
+                    } else {
+                      item.setStatus(ApiErrors.itemStatus(dataPlaneStatus(outcome.errorOrNull())));
+                    }
+                  }
+                  return out.build();
+                }));
+  }
+
+  /** Replies with the data plane's result, or with the status its failure maps to. */
+  private <T> void replyFromDataPlane(StreamObserver<T> response, CompletableFuture<T> result) {
+    context
+        .bounded(result)
+        .whenComplete(
+            (value, failure) -> {
+              if (failure != null) {
+                response.onError(dataPlaneStatus(failure));
+                return;
+              }
+              response.onNext(value);
+              response.onCompleted();
+            });
+  }
+
+  /** The status of a data-plane failure: refusals, HSM failures, or the read barrier's. */
+  private StatusRuntimeException dataPlaneStatus(Throwable failure) {
+    Throwable t = failure;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof DataPlaneException refused) {
+      if (refused.reason() == DataPlaneException.Reason.ZONE_NOT_HELD) {
+        return zoneNotHeld(refused.zone());
+      }
+      return ApiErrors.fromDataPlane(refused);
+    }
+    return context.toStatus(t);
   }
 
   @Override
   public void watchKeyEvents(WatchKeyEventsRequest request, StreamObserver<KeyEvent> response) {
-    response.onError(ApiErrors.unimplemented("WatchKeyEvents"));
+    try {
+      watchers.watch(request, response);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
   }
 
   /**
@@ -334,14 +676,8 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     if (!context.config().zones().contains(zone) || !context.hsm().zones().contains(zone)) {
       throw zoneNotHeld(zone);
     }
-    try (SecretKeyBytes kek = SecretKeyBytes.takeOwnership(context.hsm().randomBytes(KEK_LENGTH))) {
-      WrappedKey wrapped = context.hsm().wrap(zone, kek);
-      return WrappedKeyMaterial.newBuilder()
-          .setZone(wrapped.zone())
-          .setZoneMasterKeyVersion(wrapped.zoneMasterKeyVersion())
-          .setMechanism(wrapped.mechanism().name())
-          .setCiphertext(com.google.protobuf.ByteString.copyFrom(wrapped.ciphertext()))
-          .build();
+    try {
+      return kekIssuer.newWrappedKek(zone);
     } catch (HsmException e) {
       if (e.reason() == HsmException.Reason.ZONE_NOT_HELD) {
         throw zoneNotHeld(zone);

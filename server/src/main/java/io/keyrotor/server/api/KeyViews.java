@@ -46,11 +46,23 @@ public final class KeyViews {
       if (version.getDestroyTimeUnixMillis() != 0) {
         v.setDestroyTime(timestamp(version.getDestroyTimeUnixMillis()));
       }
+      v.addAllRequiredAcknowledgers(version.getRequiredAcknowledgersList())
+          .addAllAcknowledgedBy(version.getAcknowledgedByList())
+          .setEncryptions(version.getEncryptions())
+          .setStatusReason(version.getStatusReason());
+      if (version.getValidationDeadlineUnixMillis() != 0) {
+        v.setValidationDeadline(timestamp(version.getValidationDeadlineUnixMillis()));
+      }
+      if (version.getDemotedTimeUnixMillis() != 0) {
+        v.setDemotedTime(timestamp(version.getDemotedTimeUnixMillis()));
+      }
       out.addVersions(v);
     }
-    if (key.getPolicy().getNextRotationTimeUnixMillis() != 0) {
-      out.setNextRotationTime(timestamp(key.getPolicy().getNextRotationTimeUnixMillis()));
+    if (key.getNextRotationTimeUnixMillis() != 0) {
+      out.setNextRotationTime(timestamp(key.getNextRotationTimeUnixMillis()));
     }
+    out.addAllDependents(key.getDependentsList())
+        .setRotationRequestedBy(key.getRotationRequestedBy());
     return out.build();
   }
 

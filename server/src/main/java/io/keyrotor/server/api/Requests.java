@@ -86,6 +86,31 @@ final class Requests {
     return millis;
   }
 
+  /**
+   * {@link #policy(RotationPolicy, boolean, String)}, refusing periods below the cluster minimum.
+   */
+  static RotationPolicyRecord policy(
+      RotationPolicy policy, boolean present, String template, java.time.Duration minimumPeriod) {
+    RotationPolicyRecord record = policy(policy, present, template);
+    long anchor = record.getNextRotationTimeUnixMillis();
+    if (anchor != 0 && anchor < System.currentTimeMillis()) {
+      throw ApiErrors.invalid(
+          "INVALID_TIME",
+          "next_rotation_time " + java.time.Instant.ofEpochMilli(anchor) + " is in the past");
+    }
+    long period = record.getRotationPeriodMillis();
+    if (period > 0 && period < minimumPeriod.toMillis()) {
+      throw ApiErrors.invalid(
+          "ROTATION_PERIOD_TOO_SHORT",
+          "rotation_period "
+              + java.time.Duration.ofMillis(period)
+              + " is below this cluster's minimum of "
+              + minimumPeriod
+              + " (rotation.minimum-period)");
+    }
+    return record;
+  }
+
   static RotationPolicyRecord policy(RotationPolicy policy, boolean present, String template) {
     RotationPolicyRecord.Builder out =
         RotationPolicyRecord.newBuilder().setActivationDelayMillis(-1);

@@ -4,6 +4,8 @@ import io.keyrotor.hsm.HsmConfig;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretSources;
 import io.keyrotor.hsm.WrapMechanism;
+import io.keyrotor.server.dataplane.KekCache;
+import io.keyrotor.server.dataplane.ReadGate;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,7 +44,11 @@ import java.util.regex.Pattern;
  * hsm.mechanisms=AES_KEY_WRAP_PAD,AES_KEY_WRAP,AES_GCM
  * raft.election-timeout-min=600ms     raft.election-timeout-max=1200ms
  * raft.leader-lease=true              raft.snapshot-threshold=20000
- * keys.default-activation-delay=0s
+ * keys.default-activation-delay=30s  (rotations without a delay of their own or their policy)
+ * rotation.minimum-period=1h       rotation.scheduler-interval=250ms
+ * keys.destroy-default-wait=30d     keys.destroy-minimum-wait=1d
+ * reads.follower=redirect             (default; or read-index: followers serve data-plane reads)
+ * kek-cache.max-entries=10000         kek-cache.idle-timeout=15m
  * chaos.enabled=false                 (true only in the chaos suite: serves keyrotor.chaos.v1)
  * </pre>
  *
@@ -62,10 +68,65 @@ public record NodeConfig(
     boolean leaderLease,
     long snapshotThreshold,
     Duration defaultActivationDelay,
-    boolean chaosMode) {
+    boolean chaosMode,
+    DataPlaneSettings dataPlane,
+    RotationSettings rotation) {
 
   /** A voting member: where its Raft server and its gRPC API listen. */
   public record Peer(String id, String raftAddress, String apiAddress) {}
+
+  /**
+   * How the node serves the data plane.
+   *
+   * @param followerReads what a follower does with a data-plane call ({@code reads.follower})
+   * @param kekCacheMaxEntries most unwrapped key-encryption keys held ({@code
+   *     kek-cache.max-entries})
+   * @param kekCacheIdleTimeout how long an unused one stays ({@code kek-cache.idle-timeout})
+   */
+  public record DataPlaneSettings(
+      ReadGate.FollowerReads followerReads, long kekCacheMaxEntries, Duration kekCacheIdleTimeout) {
+
+    /**
+     * The defaults: followers redirect data-plane calls to the leader (measured faster than
+     * ReadIndex: see server/README.md, "Data plane"), 10,000 keys, 15 minutes idle.
+     */
+    public static DataPlaneSettings defaults() {
+      return new DataPlaneSettings(
+          ReadGate.FollowerReads.REDIRECT,
+          KekCache.DEFAULT_MAX_ENTRIES,
+          KekCache.DEFAULT_IDLE_TIMEOUT);
+    }
+  }
+
+  /**
+   * How the node's rotation engine runs.
+   *
+   * @param schedulerInterval how often the scheduler and validator look for work ({@code
+   *     rotation.scheduler-interval})
+   * @param minimumPeriod the shortest rotation period a policy may ask for ({@code
+   *     rotation.minimum-period}); a guard for production clusters
+   * @param usageReportInterval how often usage counts are proposed ({@code
+   *     rotation.usage-report-interval}); bounds how far a crash undercounts
+   * @param destroyDefaultWait the waiting period of a destroy that names none ({@code
+   *     keys.destroy-default-wait})
+   * @param destroyMinimumWait the shortest waiting period a destroy may ask for ({@code
+   *     keys.destroy-minimum-wait})
+   */
+  public record RotationSettings(
+      Duration schedulerInterval,
+      Duration minimumPeriod,
+      Duration usageReportInterval,
+      Duration destroyDefaultWait,
+      Duration destroyMinimumWait) {
+    public static RotationSettings defaults() {
+      return new RotationSettings(
+          Duration.ofMillis(250),
+          Duration.ofHours(1),
+          Duration.ofSeconds(1),
+          Duration.ofDays(30),
+          Duration.ofDays(1));
+    }
+  }
 
   /** Which HSM the node opens, and where its secret comes from. */
   public record HsmSettings(
@@ -226,8 +287,43 @@ public record NodeConfig(
         max,
         Boolean.parseBoolean(r.optional("raft.leader-lease", "true")),
         Long.parseLong(r.optional("raft.snapshot-threshold", "20000")),
-        r.duration("keys.default-activation-delay", "0s"),
-        Boolean.parseBoolean(r.optional("chaos.enabled", "false")));
+        // Long enough for every serving node to validate a new version before it activates.
+        r.duration("keys.default-activation-delay", "30s"),
+        Boolean.parseBoolean(r.optional("chaos.enabled", "false")),
+        dataPlane(r, source),
+        new RotationSettings(
+            r.duration("rotation.scheduler-interval", "250ms"),
+            r.duration("rotation.minimum-period", "1h"),
+            r.duration("rotation.usage-report-interval", "1s"),
+            r.duration("keys.destroy-default-wait", "30d"),
+            r.duration("keys.destroy-minimum-wait", "1d")));
+  }
+
+  private static DataPlaneSettings dataPlane(Fields r, String source) throws ConfigException {
+    DataPlaneSettings defaults = DataPlaneSettings.defaults();
+    String mode = r.optional("reads.follower", defaults.followerReads().configName());
+    ReadGate.FollowerReads followerReads =
+        ReadGate.FollowerReads.fromConfigName(mode)
+            .orElseThrow(
+                () ->
+                    new ConfigException(
+                        source + ": reads.follower must be read-index or redirect, not " + mode));
+    long maxEntries;
+    try {
+      maxEntries =
+          Long.parseLong(
+              r.optional("kek-cache.max-entries", Long.toString(defaults.kekCacheMaxEntries())));
+    } catch (NumberFormatException e) {
+      maxEntries = 0;
+    }
+    if (maxEntries < 1) {
+      throw new ConfigException(source + ": kek-cache.max-entries must be a positive number");
+    }
+    Duration idle = r.duration("kek-cache.idle-timeout", "15m");
+    if (idle.isZero()) {
+      throw new ConfigException(source + ": kek-cache.idle-timeout must be positive");
+    }
+    return new DataPlaneSettings(followerReads, maxEntries, idle);
   }
 
   /** Parses "500ms", "30s", "5m", "2h", "90d" (and sums like "1h30m"). */

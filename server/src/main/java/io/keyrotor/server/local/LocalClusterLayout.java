@@ -201,6 +201,9 @@ public final class LocalClusterLayout {
       w.write("raft.election-timeout-max=1200ms\n");
       w.write("raft.leader-lease=true\n");
       w.write("keys.default-activation-delay=0s\n");
+      // Development clusters: rotation periods and destroy waits short enough to watch live.
+      w.write("rotation.minimum-period=1s\n");
+      w.write("keys.destroy-minimum-wait=1s\n");
     }
   }
 

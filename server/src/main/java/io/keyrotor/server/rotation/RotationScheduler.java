@@ -1,0 +1,257 @@
+package io.keyrotor.server.rotation;
+
+import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.consensus.RaftNode;
+import io.keyrotor.hsm.HsmException;
+import io.keyrotor.proto.internal.v1.CancelRotation;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.DestroyVersion;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RotateKey;
+import io.keyrotor.proto.internal.v1.RotateKeys;
+import io.keyrotor.proto.internal.v1.SetVersionStatus;
+import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.storage.KeyVersions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Notices time-driven work on the node responsible for a zone (normally the leader), on its own
+ * clock, and proposes it through the log:
+ *
+ * <ul>
+ *   <li>rotations that are due (schedule, usage limit, a dependency, a bulk job), in batches, each
+ *       a compare-and-set on the key's newest version so a duplicate from another proposer loses;
+ *   <li>cancellation of a pending version whose validation deadline passed without every
+ *       acknowledgement (the previous version stays primary);
+ *   <li>activation records (for the event stream), destroys that are due, and versions whose
+ *       decrypt grace ran out.
+ * </ul>
+ *
+ * <p>Nothing here changes state directly: apply decides, deterministically, and rejects what is no
+ * longer true when the proposal reaches it. Proposals carry request ids derived from what they do,
+ * so two proposers (around a leader change) propose the same command and it applies once.
+ */
+public final class RotationScheduler implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RotationScheduler.class);
+
+  /** Most rotations per log entry. */
+  static final int BATCH_SIZE = 200;
+
+  private final RaftNode raft;
+  private final KekIssuer issuer;
+  private final ZoneResponsibility responsibility;
+  private final Clock clock;
+  private final Duration defaultActivationDelay;
+  private final String nodeId;
+  private final ScheduledExecutorService executor;
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+  public RotationScheduler(
+      RaftNode raft,
+      KekIssuer issuer,
+      String nodeId,
+      Set<String> servedZones,
+      Clock clock,
+      Duration defaultActivationDelay,
+      ScheduledExecutorService executor,
+      Duration interval) {
+    this.raft = raft;
+    this.issuer = issuer;
+    this.nodeId = nodeId;
+    this.responsibility = new ZoneResponsibility(raft, nodeId, servedZones);
+    this.clock = clock;
+    this.defaultActivationDelay = defaultActivationDelay;
+    this.executor = executor;
+    executor.scheduleWithFixedDelay(
+        this::tickSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void tickSafely() {
+    try {
+      tick();
+    } catch (RuntimeException e) {
+      LOG.warn("rotation scheduler tick failed: {}", e.toString());
+    }
+  }
+
+  /** One pass over every key of the zones this node is responsible for. */
+  void tick() {
+    long now = clock.millis();
+    List<RotateKey> due = new ArrayList<>();
+    for (KeyRecord key : raft.state().keys().values()) {
+      if (!responsibility.responsibleFor(key.getZone())) {
+        continue;
+      }
+      housekeeping(key, now);
+      rotationDue(key, now).ifPresent(due::add);
+      if (due.size() == BATCH_SIZE) {
+        proposeRotations(due);
+        due = new ArrayList<>();
+      }
+    }
+    if (!due.isEmpty()) {
+      proposeRotations(due);
+    }
+  }
+
+  private void housekeeping(KeyRecord key, long now) {
+    String name = key.getName();
+    int primary = KeyVersions.primaryVersionAt(key, now);
+    for (KeyVersionRecord v : key.getVersionsList()) {
+      int version = v.getVersion();
+      if (v.getStatus() == VersionStatus.VERSION_STATUS_ENABLED) {
+        if (v.getValidationDeadlineUnixMillis() != 0
+            && !KeyVersions.isEligible(v)
+            && now > v.getValidationDeadlineUnixMillis()) {
+          List<String> missing = KeyVersions.missingAcknowledgements(v);
+          propose(
+              "gate:" + name + ":" + version,
+              Command.newBuilder()
+                  .setCancelRotation(
+                      CancelRotation.newBuilder()
+                          .setName(name)
+                          .setVersion(version)
+                          .setOnlyIfUnvalidated(true)
+                          .setReason(
+                              "validation gate: no acknowledgement from "
+                                  + (missing.isEmpty() ? "every node in time" : missing)
+                                  + " by the deadline")));
+        } else if (version == primary && !v.getActivationRecorded()) {
+          propose(
+              "activation:" + name + ":" + version,
+              Command.newBuilder()
+                  .setRecordActivation(
+                      RecordActivation.newBuilder().setName(name).setVersion(version)));
+        } else if (version < primary
+            && graceExpired(key, primary, now)
+            && KeyVersions.isEligible(v)) {
+          propose(
+              "grace:" + name + ":" + version,
+              Command.newBuilder()
+                  .setSetVersionStatus(
+                      SetVersionStatus.newBuilder()
+                          .setName(name)
+                          .setVersion(version)
+                          .setStatus(VersionStatus.VERSION_STATUS_DISABLED)));
+        }
+      } else if (v.getStatus() == VersionStatus.VERSION_STATUS_DESTROY_SCHEDULED
+          && v.getDestroyTimeUnixMillis() <= now) {
+        propose(
+            "destroy:" + name + ":" + version,
+            Command.newBuilder()
+                .setDestroyVersion(DestroyVersion.newBuilder().setName(name).setVersion(version)));
+      }
+    }
+  }
+
+  private static boolean graceExpired(KeyRecord key, int primary, long now) {
+    long grace = key.getPolicy().getDecryptGraceMillis();
+    if (grace <= 0 || primary == 0) {
+      return false;
+    }
+    return now >= key.getVersions(primary - 1).getActivationTimeUnixMillis() + grace;
+  }
+
+  /** The rotation this key needs now, if any (and nothing is pending or already proposed). */
+  private java.util.Optional<RotateKey> rotationDue(KeyRecord key, long now) {
+    if (KeyVersions.pendingAt(key, now).isPresent()
+        || inFlight.contains("rotate:" + key.getName())) {
+      return java.util.Optional.empty();
+    }
+    int reason;
+    long next = key.getNextRotationTimeUnixMillis();
+    int primary = KeyVersions.primaryVersionAt(key, now);
+    long limit = key.getPolicy().getMaxEncryptions();
+    if (next != 0 && next <= now) {
+      reason =
+          key.getRotationRequestedReason() != 0
+              ? key.getRotationRequestedReason()
+              : RotationReason.ROTATION_REASON_SCHEDULED_VALUE;
+    } else if (limit > 0
+        && primary != 0
+        && key.getVersions(primary - 1).getEncryptions() >= limit) {
+      reason = RotationReason.ROTATION_REASON_USAGE_VALUE;
+    } else {
+      return java.util.Optional.empty();
+    }
+    long delay;
+    if (reason == RotationReason.ROTATION_REASON_COMPROMISE_VALUE) {
+      delay = 0;
+    } else if (key.getPolicy().getActivationDelayMillis() >= 0) {
+      delay = key.getPolicy().getActivationDelayMillis();
+    } else {
+      delay = defaultActivationDelay.toMillis();
+    }
+    try {
+      return java.util.Optional.of(
+          RotateKey.newBuilder()
+              .setName(key.getName())
+              .setKek(issuer.newWrappedKek(key.getZone()))
+              .setActivationDelayMillis(delay)
+              .setReason(reason)
+              .setExpectedLatestVersion(key.getVersionsCount())
+              .build());
+    } catch (HsmException e) {
+      LOG.warn("cannot rotate key {} now: {}", key.getName(), e.getMessage());
+      return java.util.Optional.empty();
+    }
+  }
+
+  private void proposeRotations(List<RotateKey> rotations) {
+    List<String> names = rotations.stream().map(r -> "rotate:" + r.getName()).toList();
+    inFlight.addAll(names);
+    Command command =
+        Command.newBuilder()
+            .setRequestId("scheduled:" + nodeId + ":" + UUID.randomUUID())
+            .setOriginNode(nodeId)
+            .setRotateKeys(RotateKeys.newBuilder().addAllRotations(rotations))
+            .build();
+    raft.propose(command)
+        .orTimeout(10, TimeUnit.SECONDS)
+        .whenComplete(
+            (result, failure) -> {
+              names.forEach(inFlight::remove);
+              if (failure != null) {
+                LOG.debug("scheduled rotations not proposed: {}", failure.toString());
+              } else {
+                LOG.info(
+                    "scheduled rotations: {} ({} keys)",
+                    result.getOutcome().getMessage(),
+                    rotations.size());
+              }
+            });
+  }
+
+  private void propose(String purpose, Command.Builder command) {
+    if (!inFlight.add(purpose)) {
+      return;
+    }
+    CompletableFuture<?> future =
+        raft.propose(
+                command
+                    .setRequestId(purpose + ":" + HexFormat.of().toHexDigits(purpose.hashCode()))
+                    .setOriginNode(nodeId)
+                    .build())
+            .orTimeout(10, TimeUnit.SECONDS);
+    future.whenComplete((result, failure) -> inFlight.remove(purpose));
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}

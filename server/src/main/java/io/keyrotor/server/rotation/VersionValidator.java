@@ -1,0 +1,163 @@
+package io.keyrotor.server.rotation;
+
+import io.keyrotor.consensus.RaftNode;
+import io.keyrotor.hsm.Hsm;
+import io.keyrotor.hsm.HsmException;
+import io.keyrotor.hsm.SecretKeyBytes;
+import io.keyrotor.hsm.WrapMechanism;
+import io.keyrotor.hsm.WrappedKey;
+import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.VersionStatus;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The validation gate, on every node: for each pending, gated version of a zone this node serves,
+ * it unwraps the new KEK through its own HSM, round-trips a test AES-GCM encryption with it, and
+ * proposes an acknowledgement. A node whose HSM cannot do that never acknowledges, and the version
+ * is cancelled at its deadline instead of becoming primary somewhere it cannot be used.
+ */
+public final class VersionValidator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(VersionValidator.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final RaftNode raft;
+  private final Hsm hsm;
+  private final String nodeId;
+  private final Set<String> servedZones;
+  private final Clock clock;
+  private final ScheduledExecutorService executor;
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+  public VersionValidator(
+      RaftNode raft,
+      Hsm hsm,
+      String nodeId,
+      Set<String> servedZones,
+      Clock clock,
+      ScheduledExecutorService executor,
+      Duration interval) {
+    this.raft = raft;
+    this.hsm = hsm;
+    this.nodeId = nodeId;
+    this.servedZones = Set.copyOf(servedZones);
+    this.clock = clock;
+    this.executor = executor;
+    executor.scheduleWithFixedDelay(
+        this::scanSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Scans at once (called when a rotation applied, so acknowledgements do not wait a tick). */
+  public void scanSoon() {
+    if (!executor.isShutdown()) {
+      executor.execute(this::scanSafely);
+    }
+  }
+
+  private void scanSafely() {
+    try {
+      scan();
+    } catch (RuntimeException e) {
+      LOG.warn("version validation scan failed: {}", e.toString());
+    }
+  }
+
+  void scan() {
+    long now = clock.millis();
+    for (KeyRecord key : raft.state().keys().values()) {
+      if (!servedZones.contains(key.getZone()) || key.getVersionsCount() == 0) {
+        continue;
+      }
+      KeyVersionRecord v = key.getVersions(key.getVersionsCount() - 1);
+      if (v.getStatus() != VersionStatus.VERSION_STATUS_ENABLED
+          || v.getValidationDeadlineUnixMillis() == 0
+          || v.getValidatedTimeUnixMillis() != 0
+          || now > v.getValidationDeadlineUnixMillis()
+          || !v.getRequiredAcknowledgersList().contains(nodeId)
+          || v.getAcknowledgedByList().contains(nodeId)) {
+        continue;
+      }
+      String purpose = key.getName() + ":" + v.getVersion();
+      if (inFlight.add(purpose)) {
+        validate(key.getName(), v, purpose);
+      }
+    }
+  }
+
+  private void validate(String name, KeyVersionRecord version, String purpose) {
+    try {
+      proveUsable(version);
+    } catch (HsmException | GeneralSecurityException | RuntimeException e) {
+      // No acknowledgement: the gate cancels the version at its deadline. Retry on a later scan
+      // (a passing HSM fault should not cancel a rotation).
+      inFlight.remove(purpose);
+      LOG.warn(
+          "node {} cannot validate version {} of key {}: {}",
+          nodeId,
+          version.getVersion(),
+          name,
+          e.getMessage());
+      return;
+    }
+    Command command =
+        Command.newBuilder()
+            .setRequestId("ack:" + name + ":" + version.getVersion() + ":" + nodeId)
+            .setOriginNode(nodeId)
+            .setAcknowledgeVersion(
+                AcknowledgeVersion.newBuilder()
+                    .setName(name)
+                    .setVersion(version.getVersion())
+                    .setNode(nodeId))
+            .build();
+    raft.propose(command)
+        .orTimeout(10, TimeUnit.SECONDS)
+        .whenComplete((result, failure) -> inFlight.remove(purpose));
+  }
+
+  /**
+   * Unwraps the version's KEK through this node's HSM and round-trips a random block through
+   * AES-GCM under it. The KEK is zeroed before this returns.
+   */
+  private void proveUsable(KeyVersionRecord version) throws HsmException, GeneralSecurityException {
+    var kek = version.getKek();
+    WrappedKey wrapped =
+        new WrappedKey(
+            kek.getZone(),
+            kek.getZoneMasterKeyVersion(),
+            WrapMechanism.fromStoredName(kek.getMechanism()),
+            kek.getCiphertext().toByteArray());
+    try (SecretKeyBytes key = hsm.unwrap(wrapped)) {
+      byte[] probe = new byte[32];
+      byte[] nonce = new byte[12];
+      RANDOM.nextBytes(probe);
+      RANDOM.nextBytes(nonce);
+      Cipher seal = Cipher.getInstance("AES/GCM/NoPadding");
+      seal.init(Cipher.ENCRYPT_MODE, key.toAesKey(), new GCMParameterSpec(128, nonce));
+      byte[] sealed = seal.doFinal(probe);
+      Cipher open = Cipher.getInstance("AES/GCM/NoPadding");
+      open.init(Cipher.DECRYPT_MODE, key.toAesKey(), new GCMParameterSpec(128, nonce));
+      if (!MessageDigest.isEqual(probe, open.doFinal(sealed))) {
+        throw new GeneralSecurityException("the test encryption did not round-trip");
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}

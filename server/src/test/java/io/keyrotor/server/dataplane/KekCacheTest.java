@@ -1,0 +1,268 @@
+package io.keyrotor.server.dataplane;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.common.base.Ticker;
+import io.keyrotor.hsm.SecretKeyBytes;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.CommandResult;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.SetVersionStatus;
+import io.keyrotor.proto.internal.v1.VersionStatus;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The KEK cache: bounded, zeroed on every way out, dropped on disable, one unwrap per miss. */
+class KekCacheTest {
+  private static final long ALWAYS = 0;
+
+  @TempDir Path directory;
+  private TestHsm hsm;
+  private TestKeys keys;
+  private final AtomicLong nanos = new AtomicLong();
+  private final Ticker ticker =
+      new Ticker() {
+        @Override
+        public long read() {
+          return nanos.get();
+        }
+      };
+
+  @BeforeEach
+  void setUp() throws Exception {
+    hsm = TestHsm.create(directory, "default");
+    keys = new TestKeys(hsm);
+  }
+
+  @AfterEach
+  void tearDown() {
+    hsm.close();
+  }
+
+  private KekCache cache(long maxEntries) {
+    return new KekCache(hsm, maxEntries, Duration.ofMinutes(10), ticker);
+  }
+
+  private Kek load(KekCache cache, String name, int version) throws DataPlaneException {
+    KeyRecord key = keys.get(name);
+    return cache.get(
+        new KekCache.Id(key.getZone(), name, version),
+        key.getVersions(version - 1).getKek(),
+        id -> true);
+  }
+
+  private SecretKeyBytes lastHandedOut() {
+    return hsm.handedOut.get(hsm.handedOut.size() - 1);
+  }
+
+  @Test
+  void sizeEviction_zeroesTheEvictedKey() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    keys.create("b", "default", ALWAYS);
+    KekCache cache = cache(1);
+
+    Kek a = load(cache, "a", 1);
+    SecretKeyBytes aBytes = lastHandedOut();
+    assertFalse(aBytes.isDestroyed());
+    load(cache, "b", 1);
+    cache.cleanUp();
+
+    assertTrue(aBytes.isDestroyed(), "evicted key zeroed");
+    assertTrue(a.isDestroyed());
+    assertThrows(IllegalStateException.class, a::getEncoded, "no bytes after eviction");
+    assertEquals(1, cache.size());
+  }
+
+  @Test
+  void idleExpiry_zeroesTheKey() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    KekCache cache = cache(10);
+    load(cache, "a", 1);
+    SecretKeyBytes bytes = lastHandedOut();
+
+    nanos.addAndGet(Duration.ofMinutes(11).toNanos());
+    cache.cleanUp();
+
+    assertTrue(bytes.isDestroyed());
+    assertEquals(0, cache.size());
+  }
+
+  @Test
+  void disableApplied_dropsAndZeroesThatVersionOnly() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    keys.rotate("a", ALWAYS);
+    KekCache cache = cache(10);
+    load(cache, "a", 1);
+    SecretKeyBytes v1 = lastHandedOut();
+    load(cache, "a", 2);
+    SecretKeyBytes v2 = lastHandedOut();
+
+    keys.setStatus("a", 1, VersionStatus.VERSION_STATUS_DISABLED);
+    cache
+        .applyListener()
+        .applied(
+            Command.newBuilder()
+                .setSetVersionStatus(
+                    SetVersionStatus.newBuilder()
+                        .setName("a")
+                        .setVersion(1)
+                        .setStatus(VersionStatus.VERSION_STATUS_DISABLED))
+                .build(),
+            CommandResult.newBuilder().setKey(keys.get("a")).build(),
+            7,
+            0);
+
+    assertTrue(v1.isDestroyed(), "disabled version zeroed");
+    assertNull(cache.getIfPresent(new KekCache.Id("default", "a", 1)));
+    assertFalse(v2.isDestroyed());
+    assertNotNull(cache.getIfPresent(new KekCache.Id("default", "a", 2)));
+  }
+
+  @Test
+  void versionsBelowMinDecryption_droppedToo() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    keys.rotate("a", ALWAYS);
+    KekCache cache = cache(10);
+    load(cache, "a", 1);
+    SecretKeyBytes v1 = lastHandedOut();
+
+    keys.update("a", k -> k.toBuilder().setMinDecryptionVersion(2).build());
+    cache
+        .applyListener()
+        .applied(
+            Command.getDefaultInstance(),
+            CommandResult.newBuilder().setKey(keys.get("a")).build(),
+            8,
+            0);
+
+    assertTrue(v1.isDestroyed());
+  }
+
+  @Test
+  void loadThatRacedADisable_dropsItsOwnResult() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    KekCache cache = cache(10);
+    KeyRecord key = keys.get("a");
+
+    Kek kek =
+        cache.get(new KekCache.Id("default", "a", 1), key.getVersions(0).getKek(), id -> false);
+
+    assertTrue(kek.isDestroyed());
+    assertTrue(lastHandedOut().isDestroyed());
+    assertEquals(0, cache.size());
+  }
+
+  @Test
+  void retainUsable_sweepsWhatTheStateNoLongerAllows() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    keys.create("b", "default", ALWAYS);
+    KekCache cache = cache(10);
+    load(cache, "a", 1);
+    SecretKeyBytes a = lastHandedOut();
+    load(cache, "b", 1);
+    SecretKeyBytes b = lastHandedOut();
+
+    cache.retainUsable(id -> id.keyName().equals("b"));
+
+    assertTrue(a.isDestroyed());
+    assertFalse(b.isDestroyed());
+  }
+
+  @Test
+  void close_zeroesEverything() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    keys.create("b", "default", ALWAYS);
+    KekCache cache = cache(10);
+    load(cache, "a", 1);
+    load(cache, "b", 1);
+
+    cache.close();
+
+    assertEquals(2, hsm.handedOut.size());
+    hsm.handedOut.forEach(k -> assertTrue(k.isDestroyed()));
+  }
+
+  @Test
+  void concurrentMisses_oneUnwrap() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    KekCache cache = cache(10);
+    hsm.holdUnwraps = new CountDownLatch(1);
+    ExecutorService threads = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Kek>> results = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        results.add(threads.submit(() -> load(cache, "a", 1)));
+      }
+      // Wait until the first unwrap is under way, then let it finish.
+      LocalWait.until(() -> hsm.unwraps.get() == 1, "the first unwrap to start");
+      hsm.holdUnwraps.countDown();
+      Kek first = results.get(0).get(30, TimeUnit.SECONDS);
+      for (Future<Kek> result : results) {
+        assertSame(first, result.get(30, TimeUnit.SECONDS));
+      }
+      assertEquals(1, hsm.unwraps.get(), "one unwrap for eight concurrent misses");
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void hsmUnavailable_missFailsButCachedKeysStay() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    keys.create("b", "default", ALWAYS);
+    KekCache cache = cache(10);
+    Kek a = load(cache, "a", 1);
+
+    hsm.available = false;
+
+    assertSame(a, load(cache, "a", 1));
+    DataPlaneException e = assertThrows(DataPlaneException.class, () -> load(cache, "b", 1));
+    assertEquals(DataPlaneException.Reason.HSM_UNAVAILABLE, e.reason());
+    assertEquals(1, cache.unwrapFailures());
+  }
+
+  @Test
+  void tamperedStoredKek_unwrapFailed() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    KeyRecord key = keys.get("a");
+    var kek = key.getVersions(0).getKek();
+    byte[] bytes = kek.getCiphertext().toByteArray();
+    bytes[3] ^= 1;
+    var tampered =
+        kek.toBuilder().setCiphertext(com.google.protobuf.ByteString.copyFrom(bytes)).build();
+    KekCache cache = cache(10);
+
+    DataPlaneException e =
+        assertThrows(
+            DataPlaneException.class,
+            () -> cache.get(new KekCache.Id("default", "a", 1), tampered, id -> true));
+
+    assertEquals(DataPlaneException.Reason.UNWRAP_FAILED, e.reason());
+    assertEquals(0, cache.size());
+  }
+
+  @Test
+  void kek_printsNoBytes() throws Exception {
+    keys.create("a", "default", ALWAYS);
+    Kek kek = load(cache(10), "a", 1);
+    assertEquals("Kek[32 bytes]", kek.toString());
+  }
+}
