@@ -77,10 +77,10 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   }
 
   /**
-   * A state machine whose state store goes into the Ratis storage's state machine directory
-   * ({@code <storage>/sm/state}), resolved when Ratis initializes it: for harnesses that create
-   * the state machine before they know the server's storage, such as Ratis's {@code
-   * MiniRaftCluster} in the chaos suite's in-process tier. Nodes use {@link RaftNode#start}.
+   * A state machine whose state store goes into the Ratis storage's state machine directory ({@code
+   * <storage>/sm/state}), resolved when Ratis initializes it: for harnesses that create the state
+   * machine before they know the server's storage, such as Ratis's {@code MiniRaftCluster} in the
+   * chaos suite's in-process tier. Nodes use {@link RaftNode#start}.
    */
   public static KeyrotorStateMachine inRatisStorage(
       Clock clock, FatalErrorHandler fatalErrorHandler, ApplyListener listener) {

@@ -260,7 +260,7 @@ public final class ChaosRunner {
   }
 
   /** Waits until every node answers with one applied index and digest; false on timeout. */
-  static boolean awaitConvergence(List<? extends NodeApi> apis, Duration patience) {
+  public static boolean awaitConvergence(List<? extends NodeApi> apis, Duration patience) {
     long deadline = System.nanoTime() + patience.toNanos();
     while (System.nanoTime() < deadline) {
       Set<String> states = new HashSet<>();
