@@ -153,14 +153,20 @@ public final class KeyrotorNode implements AutoCloseable {
               bothListeners(
                   metrics.applyListener(),
                   bothListeners(kekCache.applyListener(), rotation.applyListener())));
-      ServerContext context = new ServerContext(raft, hsm, config, clock, Duration.ofSeconds(10));
+      // Version states are evaluated at the node's clock, floored at the last applied command's
+      // (replicated) time, so a node whose clock is behind never un-activates a rotation.
+      RaftNode started = raft;
+      Clock servingClock =
+          new AppliedTimeFloorClock(clock, () -> started.state().lastCommandTimeMillis());
+      ServerContext context =
+          new ServerContext(raft, hsm, config, servingClock, Duration.ofSeconds(10));
       DataPlane dataPlane =
           DataPlane.of(
               raft,
               dataPlaneSettings.followerReads(),
               config.zones(),
               kekCache,
-              clock,
+              servingClock,
               dataPlaneExecutor,
               rotation.usage());
       registerKekCacheMetrics(metrics, kekCache);

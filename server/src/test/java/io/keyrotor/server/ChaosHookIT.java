@@ -108,9 +108,46 @@ class ChaosHookIT {
         assertTrue(Math.abs(reset.getClockOffsetMillis()) < 1_000, reset::toString);
         assertEquals(1.0, reset.getClockRate());
         Key after = cluster.keys("n1").getKey(GetKeyRequest.newBuilder().setName("k").build());
-        assertTrue(
-            Math.abs(after.getAsOfTime().getSeconds() * 1000 - System.currentTimeMillis())
-                < 60_000);
+        // Back on real time, states are still evaluated no earlier than the last applied
+        // command's (skewed, replicated) time, so the rotation stays primary.
+        assertTrue(after.getAsOfTime().getSeconds() * 1000 >= activation - 1_000, after::toString);
+        assertEquals(2, after.getPrimaryVersion());
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  /**
+   * Regression (found by the chaos suite, W2 under clock strobes): a rotation stamped by a leader
+   * whose clock ran ahead stayed PENDING on nodes whose clock is behind, so GetKey (and encrypt)
+   * served the previous primary after the rotation was acknowledged.
+   */
+  @Test
+  void nodeClockBehindTheLeadersStamp_rotationIsPrimaryAtOnce() throws Exception {
+    try (LocalTestCluster cluster = cluster(true)) {
+      ManagedChannel channel = channel(cluster);
+      try {
+        cluster.keys("n1").createKey(CreateKeyRequest.newBuilder().setName("skew").build());
+        chaos(channel)
+            .setClockOffset(SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build());
+        RotateKeyResponse rotated =
+            cluster
+                .keys("n1")
+                .rotateKey(
+                    RotateKeyRequest.newBuilder()
+                        .setName("skew")
+                        .setActivationDelay(com.google.protobuf.Duration.getDefaultInstance())
+                        .build());
+        assertEquals(2, rotated.getNewVersion());
+        // The clock falls back an hour (NTP step, a strobe): the rotation stays in effect.
+        chaos(channel)
+            .setClockOffset(SetClockOffsetRequest.newBuilder().setOffsetMillis(0).build());
+        Key read = cluster.keys("n1").getKey(GetKeyRequest.newBuilder().setName("skew").build());
+        assertEquals(2, read.getPrimaryVersion(), read::toString);
+        assertEquals(
+            io.keyrotor.api.v1.KeyVersionState.KEY_VERSION_STATE_PRIMARY,
+            read.getVersions(1).getState());
       } finally {
         channel.shutdownNow();
       }
