@@ -245,6 +245,9 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
           .append(settings.electionTimeoutMax().toMillis())
           .append("ms\n");
       out.append("raft.leader-lease=").append(settings.leaderLease()).append('\n');
+      // Followers serve data-plane reads through ReadIndex instead of redirecting to the leader,
+      // so "encrypt on one node, decrypt on another" really runs on another node.
+      out.append("reads.follower=read-index\n");
       Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
     }
   }
