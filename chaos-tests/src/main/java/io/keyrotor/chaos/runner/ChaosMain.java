@@ -171,7 +171,12 @@ public final class ChaosMain {
   private static String verdicts(List<CheckResult> checks) {
     StringBuilder out = new StringBuilder();
     for (CheckResult c : checks) {
+      // "W2 primary (rev)" -> "W2(rev)", "final convergence" -> "final"
       String name = c.name().split(" ")[0];
+      int open = c.name().indexOf('(');
+      if (open > 0 && c.name().endsWith(")") && !name.equals("availability")) {
+        name += c.name().substring(open);
+      }
       out.append(name).append('=').append(c.verdict()).append(' ');
     }
     return out.toString().strip();
