@@ -173,10 +173,11 @@ public final class ChaosRunner {
       nemesis.stop();
       nemesisThread.join(60_000);
       nemesis.healEverything();
+      workloads.stopScheduledRotations();
       boolean converged = awaitConvergence(apis, Duration.ofSeconds(60));
       workloads.finalReads();
       awaitConvergence(apis, Duration.ofSeconds(30));
-      workloads.finalStatus();
+      workloads.finalStatus(Duration.ofSeconds(30));
       recorder.close();
 
       writeRunJson(

@@ -24,6 +24,7 @@ import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
+import io.keyrotor.api.v1.SetRotationPolicyRequest;
 import io.keyrotor.client.KeyrotorException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -167,6 +168,22 @@ public final class GrpcNodeApi implements NodeApi {
                           .setRequestId(requestId)
                           .build());
       return view(key);
+    } catch (StatusRuntimeException e) {
+      throw classify(e);
+    }
+  }
+
+  @Override
+  public KeyView clearRotationPeriod(String name, String requestId) throws OpError {
+    try {
+      return view(
+          keys(writeTimeout)
+              .setRotationPolicy(
+                  SetRotationPolicyRequest.newBuilder()
+                      .setName(name)
+                      .setRotationPolicy(RotationPolicy.getDefaultInstance())
+                      .setRequestId(requestId)
+                      .build()));
     } catch (StatusRuntimeException e) {
       throw classify(e);
     }

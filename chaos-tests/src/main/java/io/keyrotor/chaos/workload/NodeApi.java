@@ -29,6 +29,9 @@ public interface NodeApi extends AutoCloseable {
   KeyView setVersionEnabled(String name, int version, boolean enabled, String requestId)
       throws OpError;
 
+  /** Removes a key's rotation period, so the scheduler stops rotating it. */
+  KeyView clearRotationPeriod(String name, String requestId) throws OpError;
+
   /** The node's own view: role, leader, applied index, digest. */
   NodeState status() throws OpError;
 

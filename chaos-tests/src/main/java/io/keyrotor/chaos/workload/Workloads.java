@@ -661,20 +661,70 @@ public final class Workloads {
     }
   }
 
-  /** Records one {@code final-status} per node: its applied index and state digest. */
-  public void finalStatus() {
-    for (NodeApi node : nodes) {
-      int process = recorder.newProcess();
-      recorder.invoke(process, node.nodeId(), "final-status", null, null);
-      try {
-        NodeApi.NodeState state = node.status();
-        JsonObject out = new JsonObject();
-        out.addProperty("appliedIndex", state.appliedIndex());
-        out.addProperty("digest", state.digest());
-        recorder.ok(process, out, null);
-      } catch (OpError e) {
-        recorder.fail(process, e.describe(), null);
+  /**
+   * Before the final phase: the scheduler must stop writing, or the nodes never hold still for the
+   * convergence check. Removes the rotation period of every W5 key (recorded as {@code
+   * stop-schedule}; retried on another node until it is applied).
+   */
+  public void stopScheduledRotations() {
+    KeySlot slot = slots.get(Workload.W5);
+    if (slot == null) {
+      return;
+    }
+    for (String key : slot.all) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      for (int attempt = 0; System.nanoTime() < deadline; attempt++) {
+        NodeApi node = nodes.get(attempt % nodes.size());
+        Worker writer = new Worker(node, new SplittableRandom(attempt), Long.MAX_VALUE);
+        String requestId = "chaos-" + config.runId() + "-stop-schedule-" + key;
+        NodeApi.KeyView view =
+            writer.op(
+                "stop-schedule",
+                key,
+                null,
+                true,
+                () -> node.clearRotationPeriod(key, requestId),
+                v -> null,
+                NodeApi.KeyView::revision,
+                null);
+        if (view != null) {
+          break;
+        }
+        sleep(500);
       }
+    }
+  }
+
+  /**
+   * Records one {@code final-status} per node (applied index and state digest), in rounds until
+   * every node reports the same applied index or {@code patience} runs out: background commands
+   * (usage reports, a node registering after its restart) may still be applying. The last round
+   * counts.
+   */
+  public void finalStatus(Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (true) {
+      java.util.Set<Long> indexes = new java.util.HashSet<>();
+      boolean all = true;
+      for (NodeApi node : nodes) {
+        int process = recorder.newProcess();
+        recorder.invoke(process, node.nodeId(), "final-status", null, null);
+        try {
+          NodeApi.NodeState state = node.status();
+          JsonObject out = new JsonObject();
+          out.addProperty("appliedIndex", state.appliedIndex());
+          out.addProperty("digest", state.digest());
+          recorder.ok(process, out, null);
+          indexes.add(state.appliedIndex());
+        } catch (OpError e) {
+          recorder.fail(process, e.describe(), null);
+          all = false;
+        }
+      }
+      if ((all && indexes.size() == 1) || System.nanoTime() > deadline) {
+        return;
+      }
+      sleep(500);
     }
   }
 

@@ -178,7 +178,7 @@ class InProcessChaosIT {
       cluster.awaitLeader(Duration.ofSeconds(30));
       ChaosRunner.awaitConvergence(apis, Duration.ofSeconds(30));
       load.finalReads();
-      load.finalStatus();
+      load.finalStatus(Duration.ofSeconds(30));
     } finally {
       apis.forEach(NodeApi::close);
     }

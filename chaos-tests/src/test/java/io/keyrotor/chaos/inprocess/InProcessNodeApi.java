@@ -13,6 +13,7 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
@@ -176,6 +177,19 @@ final class InProcessNodeApi implements NodeApi {
                             enabled
                                 ? VersionStatus.VERSION_STATUS_ENABLED
                                 : VersionStatus.VERSION_STATUS_DISABLED))
+                .build());
+    return view(result.getKey(), System.currentTimeMillis());
+  }
+
+  @Override
+  public KeyView clearRotationPeriod(String name, String requestId) throws OpError {
+    CommandResult result =
+        propose(
+            command(requestId)
+                .setSetRotationPolicy(
+                    SetRotationPolicy.newBuilder()
+                        .setName(name)
+                        .setPolicy(RotationPolicyRecord.newBuilder().setActivationDelayMillis(-1)))
                 .build());
     return view(result.getKey(), System.currentTimeMillis());
   }
