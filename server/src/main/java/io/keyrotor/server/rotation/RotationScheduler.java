@@ -59,6 +59,7 @@ public final class RotationScheduler implements AutoCloseable {
   private final String nodeId;
   private final ScheduledExecutorService executor;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final com.codahale.metrics.MetricRegistry metrics;
 
   public RotationScheduler(
       RaftNode raft,
@@ -68,7 +69,9 @@ public final class RotationScheduler implements AutoCloseable {
       Clock clock,
       Duration defaultActivationDelay,
       ScheduledExecutorService executor,
-      Duration interval) {
+      Duration interval,
+      com.codahale.metrics.MetricRegistry metrics) {
+    this.metrics = metrics;
     this.raft = raft;
     this.issuer = issuer;
     this.nodeId = nodeId;
@@ -195,6 +198,9 @@ public final class RotationScheduler implements AutoCloseable {
       delay = key.getPolicy().getActivationDelayMillis();
     } else {
       delay = defaultActivationDelay.toMillis();
+    }
+    if (next != 0 && next <= now) {
+      metrics.timer("rotation.due-to-activated").update(now - next + delay, TimeUnit.MILLISECONDS);
     }
     try {
       return java.util.Optional.of(
