@@ -87,8 +87,9 @@ public final class RotationScheduler implements AutoCloseable {
   void tick() {
     long now = clock.millis();
     List<RotateKey> due = new ArrayList<>();
+    java.util.Map<String, Boolean> responsible = new java.util.HashMap<>();
     for (KeyRecord key : raft.state().keys().values()) {
-      if (!responsibility.responsibleFor(key.getZone())) {
+      if (!responsible.computeIfAbsent(key.getZone(), responsibility::responsibleFor)) {
         continue;
       }
       housekeeping(key, now);
