@@ -10,10 +10,8 @@ import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.client.KeyrotorClient;
 import io.keyrotor.client.envelope.EnvelopeCipher;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -87,7 +84,7 @@ class ClientEndToEndIT {
             "--dir",
             clusterDir.toString(),
             "--base-port",
-            String.valueOf(freeBasePort()));
+            String.valueOf(LocalPorts.freeBasePort(3)));
     List<String> servers = List.of(up.substring(up.lastIndexOf("servers=") + 8).strip().split(","));
     try (KeyrotorClient client =
         KeyrotorClient.builder().endpoints(servers).deadline(Duration.ofSeconds(20)).build()) {
@@ -145,28 +142,5 @@ class ClientEndToEndIT {
     }
     fail("no leader in " + status);
     return null;
-  }
-
-  private static int freeBasePort() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      // Below the kernel's ephemeral range (32768+), which outgoing connections draw from.
-      int base = 10_000 + ThreadLocalRandom.current().nextInt(21_800);
-      boolean free = true;
-      for (int i = 1; i <= 3 && free; i++) {
-        free = isFree(base + i) && isFree(base + 100 + i);
-      }
-      if (free) {
-        return base;
-      }
-    }
-    throw new IOException("no free port range");
-  }
-
-  private static boolean isFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port)) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }
