@@ -3,6 +3,7 @@ package io.keyrotor.client.cli;
 import io.keyrotor.client.Durations;
 import io.keyrotor.client.Endpoints;
 import io.keyrotor.client.KeyrotorClient;
+import io.keyrotor.client.Sleeper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,6 +12,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +42,7 @@ import picocli.CommandLine.ScopeType;
       DataCommands.ReEncrypt.class,
       ClusterCommand.class,
       ZoneCommand.class,
+      RotationsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {
@@ -93,6 +96,8 @@ public final class KeyrotorCli implements Runnable {
   private PrintWriter out;
   private InputStream stdin = System.in;
   private OutputStream stdoutBytes = System.out;
+  private Clock clock = Clock.systemUTC();
+  private Sleeper sleeper = Sleeper.SYSTEM;
 
   /**
    * @param workingDirectory what a relative {@code --cluster-dir} is resolved against
@@ -128,6 +133,31 @@ public final class KeyrotorCli implements Runnable {
     this.stdin = stdin;
     this.stdoutBytes = stdoutBytes;
     return this;
+  }
+
+  /**
+   * The clock and sleeper of the CLI's own waiting (polls of {@code --wait}, their timeouts); tests
+   * pass a manual clock and a sleeper that advances it.
+   */
+  KeyrotorCli withTime(Clock clock, Sleeper sleeper) {
+    this.clock = clock;
+    this.sleeper = sleeper;
+    return this;
+  }
+
+  /** The clock that {@code --wait} timeouts are measured on. */
+  Clock clock() {
+    return clock;
+  }
+
+  /** Waits between polls; a Ctrl-C (interrupt) ends the command. */
+  void sleep(Duration duration) {
+    try {
+      sleeper.sleep(duration);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
   }
 
   /** Standard input, for {@code --in -}. */
@@ -204,8 +234,12 @@ public final class KeyrotorCli implements Runnable {
     return client;
   }
 
-  /** Prints a result: the JSON when {@code --json} was given, else the table. */
-  void print(com.google.gson.JsonElement jsonForm, String humanForm) {
+  /**
+   * Prints a result, the JSON (one line) when {@code --json} was given, else the table, and flushes
+   * it. Commands that report progress or stream call it once per line (JSON Lines); safe to call
+   * from another thread.
+   */
+  synchronized void print(com.google.gson.JsonElement jsonForm, String humanForm) {
     out.print(json ? JsonOutput.render(jsonForm) + "\n" : humanForm);
     out.flush();
   }
