@@ -60,7 +60,11 @@ public final class KeyEventSubscription implements AutoCloseable {
     thread.start();
   }
 
-  /** The cursor of the last event delivered (or the request's cursor if none yet). */
+  /**
+   * The cursor of the last event handed to the listener, already while the listener handles it (or
+   * the request's cursor if none yet): pass it as {@code WatchKeyEventsRequest.cursor} to resume
+   * after that event in a new subscription.
+   */
   public String lastCursor() {
     return cursor;
   }
@@ -167,13 +171,15 @@ public final class KeyEventSubscription implements AutoCloseable {
       boolean delivered = false;
       while (events.hasNext()) {
         KeyEvent event = events.next();
+        // Set first, so the listener (and whoever it signals) sees this event's cursor; a listener
+        // that throws ends the subscription, so no event is skipped on a reconnect.
+        if (!event.getCursor().isEmpty()) {
+          cursor = event.getCursor();
+        }
         try {
           listener.onEvent(event);
         } catch (RuntimeException e) {
           throw new ListenerFailure(e);
-        }
-        if (!event.getCursor().isEmpty()) {
-          cursor = event.getCursor();
         }
         delivered = true;
       }

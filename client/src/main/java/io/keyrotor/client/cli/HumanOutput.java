@@ -147,11 +147,12 @@ final class HumanOutput {
         }
       }
     }
-    if (version.hasDemotedTime()) {
-      parts.add("rolled back at " + JsonOutput.timeText(version.getDemotedTime()));
-    }
+    String demoted =
+        version.hasDemotedTime() ? JsonOutput.timeText(version.getDemotedTime()) : null;
     if (!version.getStatusReason().isEmpty()) {
-      parts.add(version.getStatusReason());
+      parts.add(version.getStatusReason() + (demoted == null ? "" : " (from " + demoted + ")"));
+    } else if (demoted != null) {
+      parts.add("rolled back from " + demoted);
     }
     return String.join("; ", parts);
   }

@@ -33,7 +33,7 @@ import picocli.CommandLine.ScopeType;
     name = "keyrotor",
     mixinStandardHelpOptions = true,
     versionProvider = KeyrotorCli.Version.class,
-    description = "Manage keys of a keyrotor cluster and encrypt with them.",
+    description = "Manage and rotate keys of a keyrotor cluster, and encrypt with them.",
     subcommands = {
       KeyCommand.class,
       DataCommands.DataKey.class,
@@ -216,7 +216,7 @@ public final class KeyrotorCli implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "missing command: key, datakey, encrypt, decrypt, reencrypt or cluster");
+        "missing command: key, rotations, datakey, encrypt, decrypt, reencrypt, cluster or zone");
   }
 
   /** The SDK client for this invocation, created on first use. */

@@ -438,6 +438,13 @@ class KeyRotationCliTest {
     assertEquals("DECRYPT_ONLY", v2.get("state").getAsString());
     assertEquals("2025-03-01T12:00:00Z", v2.get("demoted_time").getAsString());
     assertEquals("bad deploy", v2.get("status_reason").getAsString());
+
+    assertEquals(0, run("key", "get", "payments"), stderr);
+    assertTrue(
+        stdout.contains(
+            "v2       DECRYPT_ONLY  2025-03-01T12:00:00Z  -       bad deploy (from"
+                + " 2025-03-01T12:00:00Z)\n"),
+        stdout);
   }
 
   @Test
