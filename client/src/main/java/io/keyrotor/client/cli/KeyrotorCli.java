@@ -31,6 +31,9 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(
     name = "keyrotor",
+    // Inherited by every subcommand, so that "keyrotor key set-policy --help" (which every usage
+    // error points at) works at any depth.
+    scope = ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = KeyrotorCli.Version.class,
     description = "Manage and rotate keys of a keyrotor cluster, and encrypt with them.",

@@ -145,6 +145,16 @@ class KeyRotationCliTest {
     assertTrue(stderr.endsWith("(see: keyrotor " + command + " --help)\n"), stderr);
   }
 
+  @Test
+  void help_onANestedCommand_printsItsUsageWithTheMergeRule() {
+    assertEquals(0, run("key", "set-policy", "--help"), stderr);
+
+    assertTrue(stdout.startsWith("Usage: keyrotor key set-policy "), stdout);
+    assertTrue(stdout.contains("Flags not given keep their current value"), stdout);
+    assertTrue(stdout.contains("--next-rotation=RFC3339"), stdout);
+    assertTrue(keys.received().isEmpty());
+  }
+
   // ---------------------------------------------------------------------------------------------
   // key create / set-policy
 
