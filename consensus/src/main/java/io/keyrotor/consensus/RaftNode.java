@@ -67,6 +67,13 @@ public final class RaftNode implements AutoCloseable {
   private final RaftGroup group;
   private final RaftPeerId selfId;
   private final RaftServer server;
+
+  /**
+   * The group's server division, called directly: the server proxy would hop to its client executor
+   * and wait for that thread, which costs more than a lease-checked read itself.
+   */
+  private final org.apache.ratis.protocol.RaftClientAsynchronousProtocol division;
+
   private final KeyrotorStateMachine stateMachine;
   private final RaftClient forwarder;
   private final ClientId localClientId = ClientId.randomId();
@@ -82,6 +89,7 @@ public final class RaftNode implements AutoCloseable {
     this.group = group;
     this.selfId = RaftPeerId.valueOf(config.nodeId());
     this.server = server;
+    this.division = localDivision(server, group);
     this.stateMachine = stateMachine;
     this.forwarder = forwarder;
   }
@@ -132,6 +140,19 @@ public final class RaftNode implements AutoCloseable {
         group.getGroupId(),
         config.peers());
     return new RaftNode(config, group, server, stateMachine, forwarder);
+  }
+
+  private static org.apache.ratis.protocol.RaftClientAsynchronousProtocol localDivision(
+      RaftServer server, RaftGroup group) {
+    try {
+      if (server.getDivision(group.getGroupId())
+          instanceof org.apache.ratis.protocol.RaftClientAsynchronousProtocol direct) {
+        return direct;
+      }
+    } catch (IOException e) {
+      // fall back to the proxy
+    }
+    return server;
   }
 
   /** The Raft properties this node runs with (printed by benchmarks and the chaos suite). */
@@ -217,7 +238,7 @@ public final class RaftNode implements AutoCloseable {
     RaftClientRequest request = localRequest(message, RaftClientRequest.writeRequestType());
     CompletableFuture<RaftClientReply> local;
     try {
-      local = server.submitClientRequestAsync(request);
+      local = division.submitClientRequestAsync(request);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(translate(e));
     }
@@ -248,7 +269,7 @@ public final class RaftNode implements AutoCloseable {
   public CompletableFuture<Long> readBarrier() {
     RaftClientRequest request = localRequest(Message.EMPTY, RaftClientRequest.readRequestType());
     try {
-      return server
+      return division
           .submitClientRequestAsync(request)
           .thenApply(
               reply -> {
