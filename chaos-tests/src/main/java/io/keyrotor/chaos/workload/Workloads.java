@@ -740,6 +740,9 @@ public final class Workloads {
         JsonObject o = new JsonObject();
         o.addProperty("version", v.version());
         o.addProperty("slot", (v.activationMillis() - created) / config.scheduledPeriodMillis());
+        // Evidence for the reader: when it was stamped and activated (leader time).
+        o.addProperty("createdAt", v.createMillis());
+        o.addProperty("activatedAt", v.activationMillis());
         out.add(o);
       }
     }
