@@ -1,5 +1,6 @@
 package io.keyrotor.bench;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -7,13 +8,19 @@ import io.keyrotor.bench.echo.EchoMessage;
 import io.keyrotor.bench.echo.EchoServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The transport ceiling: a bare gRPC echo server with the server settings keyrotor's node uses
- * (Netty transport, plaintext, the default executor, 4 MiB inbound limit), run in its own process
- * by scripts/bench so it competes for the same cores as a keyrotor node would.
+ * (Netty transport, plaintext, grpc-java's default executor, 4 MiB inbound limit), run in its own
+ * process by scripts/bench with the nodes' JVM options, so it competes for the same cores as a
+ * keyrotor node would. It answers with a payload of the size the request asks for, so each keyrotor
+ * call is compared with an echo of the same request and reply sizes.
  */
 public final class EchoServer {
+  private static final Map<Integer, ByteString> REPLIES = new ConcurrentHashMap<>();
+
   private EchoServer() {}
 
   public static Server start(String host, int port) throws IOException {
@@ -22,7 +29,15 @@ public final class EchoServer {
             new EchoServiceGrpc.EchoServiceImplBase() {
               @Override
               public void echo(EchoMessage request, StreamObserver<EchoMessage> response) {
-                response.onNext(request);
+                int size = request.getReplySize();
+                response.onNext(
+                    size == 0
+                        ? request
+                        : EchoMessage.newBuilder()
+                            .setPayload(
+                                REPLIES.computeIfAbsent(
+                                    size, n -> ByteString.copyFrom(new byte[n])))
+                            .build());
                 response.onCompleted();
               }
             })
