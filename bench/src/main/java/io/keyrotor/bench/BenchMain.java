@@ -215,6 +215,10 @@ public final class BenchMain implements Callable<Integer> {
           index++;
           progress.phase(String.format("[%d/%d] %s", index, scenarios.size(), scenario));
           long begin = System.nanoTime();
+          run.notes.add(
+              String.format(
+                  "%s started with about %,d keys created by this run on the cluster under test",
+                  scenario, keyrotor.createdKeys.get()));
           try {
             run.refreshLeaders();
             if (material == null && (scenario.equals("hsm") || scenario.equals("mixed"))) {

@@ -24,7 +24,26 @@ public final class EchoServer {
   private EchoServer() {}
 
   public static Server start(String host, int port) throws IOException {
-    return NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+    return start(host, port, "default");
+  }
+
+  /**
+   * @param executor the server's executor: "default" (grpc-java's cached pool, as the node uses),
+   *     "direct" (handlers on the transport threads) or "fixed:N" (a pool of N threads); the others
+   *     exist to measure the threading model, not as baselines
+   */
+  public static Server start(String host, int port, String executor) throws IOException {
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port));
+    if (executor.equals("direct")) {
+      builder.directExecutor();
+    } else if (executor.startsWith("fixed:")) {
+      builder.executor(
+          java.util.concurrent.Executors.newFixedThreadPool(
+              Integer.parseInt(executor.substring("fixed:".length()))));
+    } else if (!executor.equals("default")) {
+      throw new IllegalArgumentException("executor: default, direct or fixed:N, not " + executor);
+    }
+    return builder
         .addService(
             new EchoServiceGrpc.EchoServiceImplBase() {
               @Override
@@ -46,10 +65,12 @@ public final class EchoServer {
         .start();
   }
 
-  /** Runs an echo server until killed: {@code EchoServer host port}. */
+  /** Runs an echo server until killed: {@code EchoServer host port [executor]}. */
   public static void main(String[] args) throws Exception {
-    Server server = start(args[0], Integer.parseInt(args[1]));
-    System.out.println("echo server listening on " + args[0] + ":" + server.getPort());
+    String executor = args.length > 2 ? args[2] : "default";
+    Server server = start(args[0], Integer.parseInt(args[1]), executor);
+    System.out.println(
+        "echo server listening on " + args[0] + ":" + server.getPort() + ", executor " + executor);
     server.awaitTermination();
   }
 }

@@ -224,36 +224,60 @@ public final class LoadRunner {
       this.finished = finished;
     }
 
+    /**
+     * Starts the next request, or counts the slot out once {@code keepGoing} fails. A request that
+     * is already complete when started is recorded in this loop, not through a callback, so a
+     * target that fails at once cannot nest calls without bound.
+     */
     void next() {
-      if (!keepGoing.getAsBoolean()) {
-        finished.countDown();
-        return;
+      while (true) {
+        if (!keepGoing.getAsBoolean()) {
+          finished.countDown();
+          return;
+        }
+        started = System.nanoTime();
+        ListenableFuture<?> future;
+        try {
+          future = op.start(sequence.getAndIncrement());
+        } catch (RuntimeException e) {
+          future = Futures.immediateFailedFuture(e);
+        }
+        if (!future.isDone()) {
+          Futures.addCallback(future, this, MoreExecutors.directExecutor());
+          return;
+        }
+        try {
+          Futures.getDone(future);
+          record(null);
+        } catch (java.util.concurrent.ExecutionException e) {
+          record(e.getCause());
+        } catch (RuntimeException e) {
+          record(e);
+        }
       }
-      started = System.nanoTime();
-      ListenableFuture<?> future;
-      try {
-        future = op.start(sequence.getAndIncrement());
-      } catch (RuntimeException e) {
-        future = Futures.immediateFailedFuture(e);
+    }
+
+    private void record(Throwable failure) {
+      if (failure == null) {
+        if (recorder != null) {
+          recorder.recordValue(
+              Math.min(MAX_TRACKABLE_MICROS, (System.nanoTime() - started) / 1_000));
+        }
+      } else if (errors != null) {
+        errors.computeIfAbsent(errorName(failure), k -> new LongAdder()).increment();
       }
-      Futures.addCallback(future, this, MoreExecutors.directExecutor());
+      done.increment();
     }
 
     @Override
     public void onSuccess(Object result) {
-      if (recorder != null) {
-        recorder.recordValue(Math.min(MAX_TRACKABLE_MICROS, (System.nanoTime() - started) / 1_000));
-      }
-      done.increment();
+      record(null);
       next();
     }
 
     @Override
     public void onFailure(Throwable t) {
-      if (errors != null) {
-        errors.computeIfAbsent(errorName(t), k -> new LongAdder()).increment();
-      }
-      done.increment();
+      record(t);
       next();
     }
   }

@@ -40,7 +40,7 @@ final class MixedScenario {
         SteppedSearch.highestPassing(
             start,
             1.25,
-            run.quick ? 5 : 10,
+            run.quick ? 6 : 12,
             rate -> {
               Measurement m =
                   run.runner.openLoop(

@@ -113,6 +113,9 @@ final class Report {
     out.println("BENCHMARKS.md rows (| date | cores | run | target | result | status |):");
     String run = (quick ? "quick" : "full") + ", load avg " + text(root, "load_average_start");
     for (Goal g : goals) {
+      if (Double.isNaN(g.value())) {
+        continue;
+      }
       out.printf(
           "| %s | %d | %s | %s | %s | %s |%n",
           date.length() >= 10 ? date.substring(0, 10) : date,

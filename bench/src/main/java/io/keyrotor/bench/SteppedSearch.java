@@ -2,7 +2,7 @@ package io.keyrotor.bench;
 
 /**
  * Finds the highest offered rate that a step passes: from {@code start} up by {@code factor} until
- * a step fails; if the very first step fails, down by {@code factor} until one passes. At most
+ * a step fails; if the very first step fails, down by {@code factor}² until one passes. At most
  * {@code maxSteps} steps in all.
  */
 final class SteppedSearch {
@@ -35,7 +35,7 @@ final class SteppedSearch {
         return best;
       } else {
         descending = true;
-        long lower = Math.round(rate / factor);
+        long lower = Math.round(rate / (factor * factor)); // coarser on the way down
         if (lower < 1 || lower == rate) {
           return 0;
         }

@@ -71,6 +71,9 @@ final class Targets {
     private volatile Map<String, String> addressesById = Map.of();
     private final AtomicLong batches = new AtomicLong();
 
+    /** Keys this run created on the cluster (the state every periodic server task walks). */
+    final AtomicLong createdKeys = new AtomicLong();
+
     Keyrotor(String name, List<String> servers) {
       this.name = name;
       this.servers = List.copyOf(servers);
@@ -195,6 +198,7 @@ final class Targets {
           progress,
           name + ": creating " + prefix + " keys",
           this::noteFailure);
+      createdKeys.addAndGet(count);
       return names;
     }
 
@@ -237,13 +241,17 @@ final class Targets {
       // Names must stay unique across the warm-up and the measurement, which restart sequences.
       AtomicLong unique = new AtomicLong();
       String prefix = "bench-" + runId + "-" + label + "-";
-      return sequence ->
-          keys()
-              .createKey(
-                  CreateKeyRequest.newBuilder()
-                      .setName(prefix + unique.getAndIncrement())
-                      .setRequestId(UUID.randomUUID().toString())
-                      .build());
+      return sequence -> {
+        ListenableFuture<Key> created =
+            keys()
+                .createKey(
+                    CreateKeyRequest.newBuilder()
+                        .setName(prefix + unique.getAndIncrement())
+                        .setRequestId(UUID.randomUUID().toString())
+                        .build());
+        created.addListener(createdKeys::incrementAndGet, Runnable::run);
+        return created;
+      };
     }
 
     static CreateKeyRequest sampleCreateKeyRequest(String runId) {

@@ -21,10 +21,12 @@ final class WarmUp {
       List<String> keys = cluster.createKeys("warm", "default", 4, run.progress);
       arms.add(new Arm("warm-up", cluster.name, cluster.getKey(keys)));
       arms.add(new Arm("warm-up", cluster.name, cluster.generateDataKey(keys, BenchRun.CONTEXT)));
+      arms.add(new Arm("warm-up", cluster.name, cluster.createKey("warm")));
     }
     if (run.etcd != null) {
       List<ByteString> keys = run.etcd.putReadKeys(4, 100);
       arms.add(new Arm("warm-up", "etcd", run.etcd.get(keys, false)));
+      arms.add(new Arm("warm-up", "etcd", run.etcd.put("warm", 100)));
     }
     for (Arm arm : arms) {
       run.runner.closedLoop(arm.scenario(), arm.target(), 16, 0, arm.op(), Duration.ZERO, each);

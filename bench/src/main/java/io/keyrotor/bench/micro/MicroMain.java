@@ -75,9 +75,9 @@ public final class MicroMain implements Callable<Integer> {
           new OptionsBuilder()
               .include(getClass().getPackageName() + "." + benchmark[0].replace(".", "\\.") + "$")
               .forks(quick ? 1 : 2)
-              .warmupIterations(quick ? 2 : 5)
+              .warmupIterations(quick ? 1 : 5)
               .warmupTime(TimeValue.seconds(quick ? 1 : 2))
-              .measurementIterations(quick ? 3 : 5)
+              .measurementIterations(quick ? 2 : 5)
               .measurementTime(TimeValue.seconds(quick ? 1 : 2))
               .threads(1)
               .jvmArgsAppend(forkJvmArgs())
@@ -120,6 +120,12 @@ public final class MicroMain implements Callable<Integer> {
     root.addProperty("date", Instant.now().toString());
     root.addProperty("cores", Runtime.getRuntime().availableProcessors());
     root.addProperty("quick", quick);
+    try {
+      root.addProperty(
+          "load_average_start", Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (java.io.IOException e) {
+      root.addProperty("load_average_start", "?");
+    }
     return root;
   }
 
