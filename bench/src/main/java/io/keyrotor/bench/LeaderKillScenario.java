@@ -69,6 +69,12 @@ final class LeaderKillScenario {
 
     /** A linearizable read on {@code address} with a short deadline. */
     ListenableFuture<?> read(String address, long sequence);
+
+    /**
+     * Fails unless the member at {@code address} knows of a leader other than {@code killed} (an
+     * election has completed, as far as that member can tell).
+     */
+    ListenableFuture<?> newLeaderKnown(String address, String killed);
   }
 
   static void run(BenchRun run) throws Exception {
@@ -102,6 +108,7 @@ final class LeaderKillScenario {
     String killed;
     long firstWrite;
     long firstRead;
+    long leaderKnown;
     LoadRunner.Background background = LoadRunner.background(load, 16);
     try {
       Thread.sleep(run.quick ? 1_000 : 2_000);
@@ -117,12 +124,18 @@ final class LeaderKillScenario {
               });
       long killedAt = System.nanoTime();
       members.kill(killed);
+      String gone = killed;
+      Probe leader =
+          new Probe(
+              killedAt,
+              s -> members.newLeaderKnown(survivors.get((int) (s % survivors.size())), gone));
       Probe writes =
           new Probe(killedAt, s -> members.write(survivors.get((int) (s % survivors.size())), s));
       Probe reads =
           new Probe(killedAt, s -> members.read(survivors.get((int) (s % survivors.size())), s));
       firstWrite = writes.awaitMillis();
       firstRead = reads.awaitMillis();
+      leaderKnown = leader.awaitMillis();
     } finally {
       background.close();
     }
@@ -133,6 +146,14 @@ final class LeaderKillScenario {
             killed, m.successes(), m.errors());
     run.observe(NAME, members.name(), "first_write_ms", firstWrite, "ms", round, detail);
     run.observe(NAME, members.name(), "first_read_ms", firstRead, "ms", round, detail);
+    run.observe(
+        NAME,
+        members.name(),
+        "new_leader_known_ms",
+        leaderKnown,
+        "ms",
+        round,
+        "a survivor reports a new leader (keyrotor: GetNodeStatus role LEADER; etcd: Status)");
     run.progress.status(members.name() + ": restarting " + killed);
     members.restart(killed);
   }
@@ -325,6 +346,23 @@ final class LeaderKillScenario {
     }
 
     @Override
+    public ListenableFuture<?> newLeaderKnown(String address, String killed) {
+      ListenableFuture<io.keyrotor.api.v1.NodeStatus> status =
+          AdminServiceGrpc.newFutureStub(cluster.channel(address))
+              .withDeadlineAfter(1, TimeUnit.SECONDS)
+              .getNodeStatus(GetNodeStatusRequest.getDefaultInstance());
+      return Futures.transform(
+          status,
+          s -> {
+            if (s.getRole() != io.keyrotor.api.v1.NodeRole.NODE_ROLE_LEADER) {
+              throw new IllegalStateException("not the leader");
+            }
+            return s;
+          },
+          MoreExecutors.directExecutor());
+    }
+
+    @Override
     public ListenableFuture<?> read(String address, long sequence) {
       return cluster
           .keys(address)
@@ -368,6 +406,12 @@ final class LeaderKillScenario {
 
     @Override
     public void kill(String member) throws IOException {
+      killedId =
+          MaintenanceGrpc.newBlockingStub(etcd.channel(addresses().get(member)))
+              .withDeadlineAfter(2, TimeUnit.SECONDS)
+              .status(StatusRequest.getDefaultInstance())
+              .getHeader()
+              .getMemberId();
       killPid(run.etcdDir.resolve(member + ".pid"), "--name " + member + " ");
     }
 
@@ -404,6 +448,27 @@ final class LeaderKillScenario {
                   .setValue(Targets.Etcd.value(150))
                   .build());
     }
+
+    @Override
+    public ListenableFuture<?> newLeaderKnown(String address, String killed) {
+      String killedAddress = addresses().get(killed);
+      ListenableFuture<io.keyrotor.bench.etcd.StatusResponse> status =
+          MaintenanceGrpc.newFutureStub(etcd.channel(address))
+              .withDeadlineAfter(1, TimeUnit.SECONDS)
+              .status(StatusRequest.getDefaultInstance());
+      return Futures.transform(
+          status,
+          s -> {
+            // A member reports the leader's id; the killed member's id was learnt before the kill.
+            if (s.getLeader() == 0 || s.getLeader() == killedId) {
+              throw new IllegalStateException("no new leader yet (" + killedAddress + " was it)");
+            }
+            return s;
+          },
+          MoreExecutors.directExecutor());
+    }
+
+    private volatile long killedId;
 
     @Override
     public ListenableFuture<?> read(String address, long sequence) {

@@ -41,7 +41,7 @@ public record MicroRow(
         o.get("mode").getAsString(),
         o.get("threads").getAsInt(),
         o.get("score").getAsDouble(),
-        o.get("error").isJsonNull() ? Double.NaN : o.get("error").getAsDouble(),
+        !o.has("error") || o.get("error").isJsonNull() ? Double.NaN : o.get("error").getAsDouble(),
         o.get("unit").getAsString());
   }
 }

@@ -40,7 +40,7 @@ public record Observation(
         o.get("scenario").getAsString(),
         o.get("target").getAsString(),
         o.get("name").getAsString(),
-        o.get("value").isJsonNull() ? Double.NaN : o.get("value").getAsDouble(),
+        !o.has("value") || o.get("value").isJsonNull() ? Double.NaN : o.get("value").getAsDouble(),
         o.get("unit").getAsString(),
         o.get("round").getAsInt(),
         o.has("detail") && !o.get("detail").isJsonNull() ? o.get("detail").getAsString() : "");

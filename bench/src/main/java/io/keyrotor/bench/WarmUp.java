@@ -22,6 +22,12 @@ final class WarmUp {
       arms.add(new Arm("warm-up", cluster.name, cluster.getKey(keys)));
       arms.add(new Arm("warm-up", cluster.name, cluster.generateDataKey(keys, BenchRun.CONTEXT)));
       arms.add(new Arm("warm-up", cluster.name, cluster.createKey("warm")));
+      List<ByteString> wrapped = cluster.wrappedDataKeys(keys, BenchRun.CONTEXT, 64, run.progress);
+      arms.add(
+          new Arm(
+              "warm-up",
+              cluster.name,
+              cluster.decrypt(Targets.Keyrotor.decryptRequests(wrapped, BenchRun.CONTEXT))));
     }
     if (run.etcd != null) {
       List<ByteString> keys = run.etcd.putReadKeys(4, 100);
