@@ -3,7 +3,6 @@ package io.keyrotor.bench;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,218 +10,307 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * The load generator behind {@code scripts/bench}: drives keyrotor, a bare gRPC echo server and
- * etcd side by side, in alternating blocks, and reports throughput, latency percentiles and the
- * ratios the targets are stated in.
+ * etcd side by side, in alternating blocks, writes a JSON result file ({@code run}), and prints the
+ * table, the ratios and where each target stands ({@code report}, after the JMH pass has added its
+ * results to the same file).
  */
 @Command(
     name = "keyrotor-bench",
     mixinStandardHelpOptions = true,
+    subcommands = {BenchMain.RunCommand.class, BenchMain.ReportCommand.class},
     description = "Measure keyrotor against its baselines in one run.")
 public final class BenchMain implements Callable<Integer> {
-  @Option(
-      names = "--servers",
-      required = true,
-      split = ",",
-      description = "keyrotor API addresses.")
-  List<String> servers;
-
-  @Option(names = "--echo", required = true, description = "The echo baseline's address.")
-  String echo;
-
-  @Option(
-      names = "--etcd",
-      split = ",",
-      description = "etcd client URLs as host:port (none: skip etcd).")
-  List<String> etcd = List.of();
-
-  @Option(names = "--quick", description = "A 1-2 minute pass over every scenario.")
-  boolean quick;
-
-  @Option(names = "--out", required = true, description = "Where to write the JSON result.")
-  Path out;
-
-  @Option(
-      names = "--settings",
-      description = "A file describing the settings the cluster ran with.")
-  Path settings;
-
-  @Option(names = "--no-progress", description = "No progress line.")
-  boolean noProgress;
-
-  private final List<Measurement> results = new ArrayList<>();
-  private final Map<String, Double> ratios = new LinkedHashMap<>();
+  /** Scenario groups in the order they run (the leader kill last: it disturbs the cluster). */
+  static final List<String> SCENARIOS =
+      List.of("read", "write", "dataplane", "hsm", "mixed", "rewrap", "incident", "kill");
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchMain()).execute(args));
   }
 
   @Override
-  public Integer call() throws Exception {
-    Duration warmup = Duration.ofSeconds(quick ? 2 : 5);
-    Duration measure = Duration.ofSeconds(quick ? 5 : 20);
-    int rounds = quick ? 1 : 3;
-    ProgressLine progress = new ProgressLine(System.err, !noProgress);
-    LoadRunner runner = new LoadRunner(warmup, measure, progress);
-    System.out.printf(
-        "keyrotor bench: %d cores, %s run (warm-up %ds, %ds per measurement, %d A/B round%s)%n",
-        Runtime.getRuntime().availableProcessors(),
-        quick ? "quick" : "full",
-        warmup.toSeconds(),
-        measure.toSeconds(),
-        rounds,
-        rounds == 1 ? "" : "s");
+  public Integer call() {
+    new CommandLine(this).usage(System.err);
+    return 2;
+  }
 
-    try (Targets.Keyrotor keyrotor = new Targets.Keyrotor(servers);
-        Targets.Echo echoTarget = new Targets.Echo(echo)) {
-      Targets.Etcd etcdTarget = etcd.isEmpty() ? null : new Targets.Etcd(etcd);
-      System.out.println(
-          "keyrotor leader "
-              + keyrotor.leaderId
-              + " at "
-              + keyrotor.leaderAddress
-              + (etcdTarget == null
-                  ? "; etcd skipped"
-                  : "; etcd leader at " + etcdTarget.leaderAddress));
-      List<String> readKeys = keyrotor.createReadKeys(100);
-      int valueSize = keyrotor.getKeyResponseSize(readKeys.get(0));
-      int writeSize = keyrotor.createKeyRequestSize();
-      List<ByteString> etcdKeys =
-          etcdTarget == null ? List.of() : etcdTarget.putReadKeys(100, valueSize);
+  @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the load scenarios.")
+  static final class RunCommand implements Callable<Integer> {
+    @Option(
+        names = "--servers",
+        required = true,
+        split = ",",
+        description = "keyrotor API addresses.")
+    List<String> servers;
 
-      // Linearizable metadata reads at 16 in flight (the stated target), and the curve in full
-      // runs.
-      List<Integer> readLoads = quick ? List.of(16) : List.of(1, 16, 64, 256);
-      for (int load : readLoads) {
-        for (int round = 0; round < rounds; round++) {
-          results.add(runner.closedLoop("echo", "echo", load, echoTarget.echo(valueSize)));
-          results.add(runner.closedLoop("GetKey", "keyrotor", load, keyrotor.getKey(readKeys)));
-          if (etcdTarget != null) {
-            results.add(
-                runner.closedLoop(
-                    "get-linearizable", "etcd", load, etcdTarget.get(etcdKeys, false)));
-            results.add(
-                runner.closedLoop(
-                    "get-serializable", "etcd", load, etcdTarget.get(etcdKeys, true)));
-          }
+    @Option(
+        names = "--servers-readindex",
+        split = ",",
+        description = "A second cluster with raft.leader-lease=false (none: skip that arm).")
+    List<String> serversReadIndex = List.of();
+
+    @Option(
+        names = "--servers-softhsm2",
+        split = ",",
+        description = "A third cluster on SoftHSM2 tokens (none: skip that arm).")
+    List<String> serversSoftHsm = List.of();
+
+    @Option(names = "--echo", required = true, description = "The echo baseline's address.")
+    String echo;
+
+    @Option(
+        names = "--etcd",
+        split = ",",
+        description = "etcd client URLs as host:port (none: skip etcd).")
+    List<String> etcd = List.of();
+
+    @Option(
+        names = "--cluster-dir",
+        description = "The keyrotor cluster's directory (leader kill).")
+    Path clusterDir;
+
+    @Option(names = "--cluster-script", description = "scripts/cluster (restarts a killed node).")
+    Path clusterScript;
+
+    @Option(
+        names = "--etcd-dir",
+        description = "Where etcd members' pid and start files are (leader kill).")
+    Path etcdDir;
+
+    @Option(names = "--quick", description = "A 1-2 minute pass over every scenario.")
+    boolean quick;
+
+    @Option(names = "--rounds", description = "A/B rounds (default: 1 quick, 3 full).")
+    Integer rounds;
+
+    @Option(
+        names = "--seconds",
+        description = "Seconds per measured block (default: 1.5 quick, 8 full).")
+    Double seconds;
+
+    @Option(
+        names = "--warmup",
+        description = "Warm-up seconds per block (default: 0.5 quick, 2 full).")
+    Double warmup;
+
+    @Option(
+        names = "--scenarios",
+        split = ",",
+        description =
+            "Only these scenario groups (read, write, dataplane, mixed, rewrap, incident, kill).")
+    List<String> scenarios = SCENARIOS;
+
+    @Option(
+        names = "--arms",
+        split = ",",
+        description = "Only A/B arms whose target contains one of these (development runs).")
+    List<String> arms = List.of();
+
+    @Option(
+        names = "--rewrap-count",
+        description = "Data keys to rewrap (default: 20,000 quick, 1,000,000 full).")
+    Integer rewrapCount;
+
+    @Option(
+        names = "--incident-keys",
+        description = "Keys in the rotated zone (default: 1,000 quick, 10,000 full).")
+    Integer incidentKeys;
+
+    @Option(names = "--out", required = true, description = "Where to write the JSON result.")
+    Path out;
+
+    @Option(
+        names = "--settings",
+        description = "A file describing the settings the clusters ran with.")
+    Path settings;
+
+    @Option(names = "--no-progress", description = "No progress line.")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+      for (String s : scenarios) {
+        if (!SCENARIOS.contains(s)) {
+          throw new CommandLine.ParameterException(
+              new CommandLine(this), "unknown scenario " + s + " (known: " + SCENARIOS + ")");
         }
       }
-      // Durable writes at 64 in flight and a single client.
-      for (int load : List.of(64, 1)) {
-        for (int round = 0; round < rounds; round++) {
-          results.add(
-              runner.closedLoop(
-                  "CreateKey", "keyrotor", load, keyrotor.createKey("w" + load + "r" + round)));
-          if (etcdTarget != null) {
-            results.add(
-                runner.closedLoop(
-                    "put", "etcd", load, etcdTarget.put("w" + load + "r" + round, writeSize)));
-          }
-        }
-      }
-      progress.clear();
-      if (etcdTarget != null) {
-        etcdTarget.close();
-      }
-    }
-    computeRatios();
-    printTable();
-    writeJson();
-    return 0;
-  }
-
-  private Measurement median(String scenario, String target, long load) {
-    List<Measurement> matching =
-        results.stream()
-            .filter(
-                m -> m.scenario().equals(scenario) && m.target().equals(target) && m.load() == load)
-            .sorted(Comparator.comparingDouble(Measurement::throughput))
-            .toList();
-    return matching.isEmpty() ? null : matching.get(matching.size() / 2);
-  }
-
-  private void computeRatios() {
-    Measurement getKey = median("GetKey", "keyrotor", 16);
-    Measurement echo16 = median("echo", "echo", 16);
-    Measurement etcdLinear = median("get-linearizable", "etcd", 16);
-    Measurement etcdSerial = median("get-serializable", "etcd", 16);
-    Measurement write64 = median("CreateKey", "keyrotor", 64);
-    Measurement put64 = median("put", "etcd", 64);
-    Measurement write1 = median("CreateKey", "keyrotor", 1);
-    Measurement put1 = median("put", "etcd", 1);
-    ratio("GetKey_vs_echo_ops@16", getKey, echo16, false);
-    ratio("GetKey_vs_etcd_linearizable_get_ops@16", getKey, etcdLinear, false);
-    if (getKey != null && etcdSerial != null) {
-      ratios.put(
-          "GetKey_p99_vs_etcd_serializable_p99@16",
-          round(getKey.percentileMicros(99) / etcdSerial.percentileMicros(99)));
-    }
-    ratio("CreateKey_vs_etcd_put_ops@64", write64, put64, false);
-    if (write1 != null && put1 != null) {
-      ratios.put(
-          "CreateKey_vs_etcd_put_p50_latency@1",
-          round(write1.percentileMicros(50) / put1.percentileMicros(50)));
-    }
-  }
-
-  private void ratio(String name, Measurement a, Measurement b, boolean latency) {
-    if (a != null && b != null && b.throughput() > 0) {
-      ratios.put(name, round(a.throughput() / b.throughput()));
-    }
-  }
-
-  private static double round(double v) {
-    return Math.round(v * 100) / 100.0;
-  }
-
-  private void printTable() {
-    System.out.printf(
-        "%n%-18s %-9s %6s %6s %12s %10s %10s %10s %8s%n",
-        "scenario", "target", "mode", "load", "ops/s", "p50 us", "p99 us", "p99.9 us", "errors");
-    for (Measurement m : results) {
+      Duration warm =
+          Duration.ofMillis((long) (1000 * (warmup != null ? warmup : quick ? 0.5 : 2)));
+      Duration measure =
+          Duration.ofMillis((long) (1000 * (seconds != null ? seconds : quick ? 1.5 : 8)));
+      int roundCount = rounds != null ? rounds : quick ? 1 : 3;
+      ProgressLine progress = new ProgressLine(System.err, !noProgress);
+      LoadRunner runner = new LoadRunner(warm, measure, progress);
+      String loadStart = loadAverage();
+      Instant started = Instant.now();
       System.out.printf(
-          "%-18s %-9s %6s %6d %,12.0f %,10.0f %,10.0f %,10.0f %8d%n",
-          m.scenario(),
-          m.target(),
-          m.mode(),
-          m.load(),
-          m.throughput(),
-          m.percentileMicros(50),
-          m.percentileMicros(99),
-          m.percentileMicros(99.9),
-          m.errorCount());
+          "keyrotor bench: %d cores, load average %s, %s run (warm-up %.1fs, %.1fs per block, %d A/B"
+              + " round%s)%n",
+          Runtime.getRuntime().availableProcessors(),
+          loadStart,
+          quick ? "quick" : "full",
+          warm.toMillis() / 1000.0,
+          measure.toMillis() / 1000.0,
+          roundCount,
+          roundCount == 1 ? "" : "s");
+      List<String> failures = new ArrayList<>();
+      BenchRun run = null;
+      try (Targets.Keyrotor keyrotor = new Targets.Keyrotor("keyrotor", servers);
+          Targets.Keyrotor noLease =
+              serversReadIndex.isEmpty()
+                  ? null
+                  : new Targets.Keyrotor("keyrotor-readindex", serversReadIndex);
+          Targets.Keyrotor softHsm =
+              serversSoftHsm.isEmpty()
+                  ? null
+                  : new Targets.Keyrotor("keyrotor-softhsm2", serversSoftHsm);
+          Targets.Echo echoTarget = new Targets.Echo(echo);
+          Targets.Etcd etcdTarget = etcd.isEmpty() ? null : new Targets.Etcd(etcd)) {
+        System.out.printf(
+            "keyrotor leader %s at %s%s%s; %s%n",
+            keyrotor.leaderId(),
+            keyrotor.leaderAddress(),
+            noLease == null ? "" : "; lease-off cluster leader at " + noLease.leaderAddress(),
+            softHsm == null ? "" : "; SoftHSM2 cluster leader at " + softHsm.leaderAddress(),
+            etcdTarget == null ? "etcd skipped" : "etcd leader at " + etcdTarget.leaderAddress());
+        run =
+            new BenchRun(
+                quick,
+                roundCount,
+                runner,
+                progress,
+                keyrotor,
+                noLease,
+                softHsm,
+                echoTarget,
+                etcdTarget,
+                clusterDir,
+                clusterScript,
+                etcdDir,
+                rewrapCount != null ? rewrapCount : quick ? 20_000 : 1_000_000,
+                incidentKeys != null ? incidentKeys : quick ? 1_000 : 10_000);
+        run.armFilter = arms;
+        DataPlaneScenario.Material material = null;
+        progress.phase("[0/" + scenarios.size() + "] warm-up");
+        long warmBegin = System.nanoTime();
+        WarmUp.run(run);
+        progress.clear();
+        System.out.printf(
+            "  %-10s done in %5.1f s%n", "warm-up", (System.nanoTime() - warmBegin) / 1e9);
+        int index = 0;
+        for (String scenario : SCENARIOS) {
+          if (!scenarios.contains(scenario)) {
+            continue;
+          }
+          index++;
+          progress.phase(String.format("[%d/%d] %s", index, scenarios.size(), scenario));
+          long begin = System.nanoTime();
+          run.notes.add(
+              String.format(
+                  "%s started with about %,d keys created by this run on the cluster under test",
+                  scenario, keyrotor.createdKeys.get()));
+          try {
+            run.refreshLeaders();
+            if (material == null && (scenario.equals("hsm") || scenario.equals("mixed"))) {
+              material = DataPlaneScenario.material(keyrotor, run, 1000);
+            }
+            switch (scenario) {
+              case "read" -> ReadScenario.run(run);
+              case "write" -> WriteScenario.run(run);
+              case "dataplane" -> material = DataPlaneScenario.run(run);
+              case "hsm" -> HsmScenario.run(run, material);
+              case "mixed" -> MixedScenario.run(run, material);
+              case "rewrap" -> RewrapScenario.run(run);
+              case "incident" -> IncidentRotationScenario.run(run);
+              case "kill" -> LeaderKillScenario.run(run);
+              default -> throw new IllegalStateException(scenario);
+            }
+          } catch (Exception e) {
+            failures.add(scenario + ": " + e);
+            progress.clear();
+            System.out.println("scenario " + scenario + " failed: " + e);
+          }
+          progress.clear();
+          System.out.printf(
+              "  %-10s done in %5.1f s%n", scenario, (System.nanoTime() - begin) / 1e9);
+        }
+      } finally {
+        progress.clear();
+        if (run != null) {
+          write(run, started, loadStart, failures);
+        }
+      }
+      return 0;
     }
-    System.out.println();
-    ratios.forEach((k, v) -> System.out.printf("%-46s %6.2f%n", k, v));
+
+    private void write(BenchRun run, Instant started, String loadStart, List<String> failures)
+        throws IOException {
+      JsonObject root = new JsonObject();
+      root.addProperty("date", started.toString());
+      root.addProperty("cores", Runtime.getRuntime().availableProcessors());
+      root.addProperty("quick", quick);
+      root.addProperty("load_average_start", loadStart);
+      root.addProperty("load_average_end", loadAverage());
+      root.addProperty("seconds", Duration.between(started, Instant.now()).toSeconds());
+      if (settings != null && Files.exists(settings)) {
+        root.addProperty("settings", Files.readString(settings, StandardCharsets.UTF_8));
+      }
+      JsonArray notes = new JsonArray();
+      run.notes.forEach(notes::add);
+      failures.forEach(f -> notes.add("FAILED " + f));
+      root.add("notes", notes);
+      JsonArray measurements = new JsonArray();
+      synchronized (run.measurements) {
+        run.measurements.forEach(m -> measurements.add(m.toJson()));
+      }
+      root.add("measurements", measurements);
+      JsonArray observations = new JsonArray();
+      synchronized (run.observations) {
+        run.observations.forEach(o -> observations.add(o.toJson()));
+      }
+      root.add("observations", observations);
+      Path parent = out.toAbsolutePath().getParent();
+      Files.createDirectories(parent);
+      Files.writeString(
+          out,
+          new GsonBuilder()
+              .setPrettyPrinting()
+              .serializeSpecialFloatingPointValues()
+              .create()
+              .toJson(root),
+          StandardCharsets.UTF_8);
+      System.out.println("results written to " + out);
+    }
   }
 
-  private void writeJson() throws IOException {
-    JsonObject root = new JsonObject();
-    root.addProperty("date", Instant.now().toString());
-    root.addProperty("cores", Runtime.getRuntime().availableProcessors());
-    root.addProperty("quick", quick);
-    if (settings != null && Files.exists(settings)) {
-      root.addProperty("settings", Files.readString(settings, StandardCharsets.UTF_8));
+  @Command(name = "report", mixinStandardHelpOptions = true, description = "Print a result file.")
+  static final class ReportCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "The JSON result file.")
+    Path file;
+
+    @Override
+    public Integer call() throws Exception {
+      Report.print(file, System.out);
+      return 0;
     }
-    JsonArray measurements = new JsonArray();
-    results.forEach(m -> measurements.add(m.toJson()));
-    root.add("measurements", measurements);
-    JsonObject ratioJson = new JsonObject();
-    ratios.forEach(ratioJson::addProperty);
-    root.add("ratios", ratioJson);
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    Files.writeString(
-        out, new GsonBuilder().setPrettyPrinting().create().toJson(root), StandardCharsets.UTF_8);
-    System.out.println("results written to " + out);
+  }
+
+  /** The 1-minute load average, as /proc/loadavg gives it (or "?"). */
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
   }
 }

@@ -10,10 +10,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -24,7 +26,7 @@ import org.HdrHistogram.Recorder;
  * does not hide queueing). A warm-up precedes every measurement and is not recorded.
  */
 public final class LoadRunner {
-  private static final long MAX_TRACKABLE_MICROS = TimeUnit.SECONDS.toMicros(60);
+  static final long MAX_TRACKABLE_MICROS = TimeUnit.SECONDS.toMicros(60);
 
   /** An open loop that has this many requests outstanding is overloaded: further starts fail. */
   private static final int OPEN_LOOP_MAX_OUTSTANDING = 20_000;
@@ -39,68 +41,165 @@ public final class LoadRunner {
     this.progress = progress;
   }
 
+  public Duration measureDuration() {
+    return measure;
+  }
+
   /** {@code concurrency} requests in flight for the warm-up and then the measurement. */
-  public Measurement closedLoop(String scenario, String target, int concurrency, Operation op)
+  public Measurement closedLoop(
+      String scenario, String target, int concurrency, int round, Operation op)
       throws InterruptedException {
-    runClosed(op, concurrency, warmup, null, null, scenario + " warm-up");
+    return closedLoop(scenario, target, concurrency, round, op, warmup, measure);
+  }
+
+  /** As above with explicit warm-up and measurement times. */
+  public Measurement closedLoop(
+      String scenario,
+      String target,
+      int concurrency,
+      int round,
+      Operation op,
+      Duration warmupTime,
+      Duration measureTime)
+      throws InterruptedException {
+    if (!warmupTime.isZero()) {
+      runClosed(op, concurrency, deadline(warmupTime), null, null, scenario + " warm-up");
+    }
     Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
     Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     long start = System.nanoTime();
-    runClosed(op, concurrency, measure, recorder, errors, scenario + "/" + target);
+    runClosed(op, concurrency, deadline(measureTime), recorder, errors, scenario + "/" + target);
     double seconds = (System.nanoTime() - start) / 1e9;
     return new Measurement(
         scenario,
         target,
         "closed",
         concurrency,
+        round,
         seconds,
         recorder.getIntervalHistogram(),
         toMap(errors));
   }
 
   /** Requests started at {@code ratePerSecond}, for the warm-up and then the measurement. */
-  public Measurement openLoop(String scenario, String target, long ratePerSecond, Operation op)
+  public Measurement openLoop(
+      String scenario, String target, long ratePerSecond, int round, Operation op)
       throws InterruptedException {
-    runOpen(op, ratePerSecond, warmup, null, null, scenario + " warm-up");
+    return openLoop(scenario, target, ratePerSecond, round, op, warmup, measure);
+  }
+
+  /** As above with explicit warm-up and measurement times. */
+  public Measurement openLoop(
+      String scenario,
+      String target,
+      long ratePerSecond,
+      int round,
+      Operation op,
+      Duration warmupTime,
+      Duration measureTime)
+      throws InterruptedException {
+    if (!warmupTime.isZero()) {
+      runOpen(op, ratePerSecond, warmupTime, null, null, scenario + " warm-up");
+    }
     Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
     Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     long start = System.nanoTime();
-    runOpen(op, ratePerSecond, measure, recorder, errors, scenario + "/" + target);
+    runOpen(op, ratePerSecond, measureTime, recorder, errors, scenario + "/" + target);
     double seconds = (System.nanoTime() - start) / 1e9;
     return new Measurement(
         scenario,
         target,
         "open",
         ratePerSecond,
+        round,
         seconds,
         recorder.getIntervalHistogram(),
         toMap(errors));
   }
 
+  /**
+   * A closed loop that runs until {@link Background#close()}: load under which something else is
+   * measured (a leader kill, an incident rotation). Its latencies and errors are kept.
+   */
+  public static Background background(Operation op, int concurrency) {
+    return new Background(op, concurrency);
+  }
+
+  /** A closed loop running in the background until closed. */
+  public static final class Background implements AutoCloseable {
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
+    private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private final LongAdder done = new LongAdder();
+    private final CountDownLatch finished;
+    private final long started = System.nanoTime();
+    private Histogram histogram;
+
+    private Background(Operation op, int concurrency) {
+      finished = new CountDownLatch(concurrency);
+      AtomicLong sequence = new AtomicLong();
+      for (int slot = 0; slot < concurrency; slot++) {
+        new Slot(op, () -> !stop.get(), sequence, recorder, errors, done, finished).next();
+      }
+    }
+
+    public long completed() {
+      return done.sum();
+    }
+
+    /** Stops starting requests and waits (up to 30 s) for those in flight. */
+    @Override
+    public void close() throws InterruptedException {
+      if (stop.getAndSet(true)) {
+        return;
+      }
+      finished.await(30, TimeUnit.SECONDS);
+      histogram = recorder.getIntervalHistogram();
+    }
+
+    /** The outcome, once closed. */
+    public Measurement measurement(String scenario, String target, int concurrency, int round) {
+      return new Measurement(
+          scenario,
+          target,
+          "closed",
+          concurrency,
+          round,
+          (System.nanoTime() - started) / 1e9,
+          histogram == null ? LoadRunner.empty() : histogram,
+          toMap(errors));
+    }
+  }
+
+  private static long deadline(Duration duration) {
+    return System.nanoTime() + duration.toNanos();
+  }
+
   private void runClosed(
       Operation op,
       int concurrency,
-      Duration duration,
+      long deadline,
       Recorder recorder,
       Map<String, LongAdder> errors,
       String label)
       throws InterruptedException {
-    long deadline = System.nanoTime() + duration.toNanos();
     AtomicLong sequence = new AtomicLong();
     LongAdder done = new LongAdder();
     CountDownLatch finished = new CountDownLatch(concurrency);
     for (int slot = 0; slot < concurrency; slot++) {
-      new Slot(op, deadline, sequence, recorder, errors, done, finished).next();
+      new Slot(op, () -> System.nanoTime() < deadline, sequence, recorder, errors, done, finished)
+          .next();
     }
     awaitWithProgress(finished, deadline, done, label);
   }
 
   /**
-   * One in-flight slot of a closed loop: completes, records, starts the next until the deadline.
+   * One in-flight slot of a closed loop: completes, records, starts the next while {@code
+   * keepGoing} holds.
    */
   private static final class Slot implements FutureCallback<Object> {
     private final Operation op;
-    private final long deadline;
+    private final BooleanSupplier keepGoing;
     private final AtomicLong sequence;
     private final Recorder recorder;
     private final Map<String, LongAdder> errors;
@@ -110,14 +209,14 @@ public final class LoadRunner {
 
     Slot(
         Operation op,
-        long deadline,
+        BooleanSupplier keepGoing,
         AtomicLong sequence,
         Recorder recorder,
         Map<String, LongAdder> errors,
         LongAdder done,
         CountDownLatch finished) {
       this.op = op;
-      this.deadline = deadline;
+      this.keepGoing = keepGoing;
       this.sequence = sequence;
       this.recorder = recorder;
       this.errors = errors;
@@ -125,41 +224,71 @@ public final class LoadRunner {
       this.finished = finished;
     }
 
+    /**
+     * Starts the next request, or counts the slot out once {@code keepGoing} fails. A request that
+     * is already complete when started is recorded in this loop, not through a callback, so a
+     * target that fails at once cannot nest calls without bound.
+     */
     void next() {
-      if (System.nanoTime() >= deadline) {
-        finished.countDown();
-        return;
+      while (true) {
+        if (!keepGoing.getAsBoolean()) {
+          finished.countDown();
+          return;
+        }
+        started = System.nanoTime();
+        ListenableFuture<?> future;
+        try {
+          future = op.start(sequence.getAndIncrement());
+        } catch (RuntimeException e) {
+          future = Futures.immediateFailedFuture(e);
+        }
+        if (!future.isDone()) {
+          Futures.addCallback(future, this, MoreExecutors.directExecutor());
+          return;
+        }
+        try {
+          Futures.getDone(future);
+          record(null);
+        } catch (java.util.concurrent.ExecutionException e) {
+          record(e.getCause());
+        } catch (RuntimeException e) {
+          record(e);
+        }
       }
-      started = System.nanoTime();
-      ListenableFuture<?> future;
-      try {
-        future = op.start(sequence.getAndIncrement());
-      } catch (RuntimeException e) {
-        onFailure(e);
-        return;
+    }
+
+    private void record(Throwable failure) {
+      if (failure == null) {
+        if (recorder != null) {
+          recorder.recordValue(
+              Math.min(MAX_TRACKABLE_MICROS, (System.nanoTime() - started) / 1_000));
+        }
+      } else if (errors != null) {
+        errors.computeIfAbsent(errorName(failure), k -> new LongAdder()).increment();
       }
-      Futures.addCallback(future, this, MoreExecutors.directExecutor());
+      done.increment();
     }
 
     @Override
     public void onSuccess(Object result) {
-      if (recorder != null) {
-        recorder.recordValue(Math.min(MAX_TRACKABLE_MICROS, (System.nanoTime() - started) / 1_000));
-      }
-      done.increment();
+      record(null);
       next();
     }
 
     @Override
     public void onFailure(Throwable t) {
-      if (errors != null) {
-        errors
-            .computeIfAbsent(Status.fromThrowable(t).getCode().name(), k -> new LongAdder())
-            .increment();
-      }
-      done.increment();
+      record(t);
       next();
     }
+  }
+
+  /** The gRPC status code of a failure, or the exception's class for a failure outside gRPC. */
+  static String errorName(Throwable t) {
+    Status status = Status.fromThrowable(t);
+    if (status.getCode() == Status.Code.UNKNOWN && status.getCause() != null) {
+      return "UNKNOWN:" + status.getCause().getClass().getSimpleName();
+    }
+    return status.getCode().name();
   }
 
   private void runOpen(
@@ -170,7 +299,7 @@ public final class LoadRunner {
       Map<String, LongAdder> errors,
       String label)
       throws InterruptedException {
-    long interval = Math.max(1, 1_000_000_000L / ratePerSecond);
+    long interval = Math.max(1, 1_000_000_000L / Math.max(1, ratePerSecond));
     long begin = System.nanoTime();
     long end = begin + duration.toNanos();
     AtomicInteger outstanding = new AtomicInteger();
@@ -214,9 +343,7 @@ public final class LoadRunner {
             @Override
             public void onFailure(Throwable t) {
               if (errors != null) {
-                errors
-                    .computeIfAbsent(Status.fromThrowable(t).getCode().name(), k -> new LongAdder())
-                    .increment();
+                errors.computeIfAbsent(errorName(t), k -> new LongAdder()).increment();
               }
               outstanding.decrementAndGet();
               done.increment();
@@ -224,7 +351,7 @@ public final class LoadRunner {
           },
           MoreExecutors.directExecutor());
       long now = System.nanoTime();
-      if (now - lastProgress > 1_000_000_000L) {
+      if (now - lastProgress > 500_000_000L) {
         progress.update(label, done.sum(), (now - begin) / 1e9, (end - begin) / 1e9);
         lastProgress = now;
       }
@@ -240,7 +367,7 @@ public final class LoadRunner {
       throws InterruptedException {
     long begin = System.nanoTime();
     double total = (deadline - begin) / 1e9;
-    while (!finished.await(1, TimeUnit.SECONDS)) {
+    while (!finished.await(500, TimeUnit.MILLISECONDS)) {
       progress.update(label, done.sum(), (System.nanoTime() - begin) / 1e9, total);
       if (System.nanoTime() > deadline + TimeUnit.SECONDS.toNanos(60)) {
         break; // requests stuck past a minute: report what completed

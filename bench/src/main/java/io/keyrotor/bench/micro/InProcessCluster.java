@@ -1,0 +1,92 @@
+package io.keyrotor.bench.micro;
+
+import io.keyrotor.server.KeyrotorNode;
+import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.local.LocalClusterLayout;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * Three real keyrotor nodes in this JVM, from the same configuration and software HSM key files as
+ * {@code scripts/cluster up} writes, on free loopback ports, in a temporary directory.
+ */
+final class InProcessCluster implements AutoCloseable {
+  final Path directory;
+  final List<KeyrotorNode> nodes = new ArrayList<>();
+
+  InProcessCluster() throws Exception {
+    directory = Files.createTempDirectory("keyrotor-jmh");
+    LocalClusterLayout layout =
+        new LocalClusterLayout(directory, 3, List.of("local"), freeBasePort(), "127.0.0.1");
+    layout.write();
+    for (int i = 1; i <= 3; i++) {
+      NodeConfig config = NodeConfig.load(directory.resolve("n" + i).resolve("node.properties"));
+      nodes.add(
+          KeyrotorNode.start(
+              config,
+              Clock.systemUTC(),
+              (message, cause) -> System.err.println("FATAL in benchmark node: " + message)));
+    }
+  }
+
+  /** The node that leads and has applied its first entry of the term (waits up to 30 s). */
+  KeyrotorNode leader() throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      for (KeyrotorNode node : nodes) {
+        if (node.raft().isReadyLeader()) {
+          return node;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("no leader in 30 s");
+  }
+
+  KeyrotorNode follower(KeyrotorNode leader) {
+    return nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+  }
+
+  @Override
+  public void close() throws IOException {
+    nodes.forEach(KeyrotorNode::close);
+    try (Stream<Path> paths = Files.walk(directory)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** A base port P with P+1..P+3 and P+101..P+103 free. */
+  private static int freeBasePort() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+      if (free(base + 1)
+          && free(base + 2)
+          && free(base + 3)
+          && free(base + 101)
+          && free(base + 102)
+          && free(base + 103)) {
+        return base;
+      }
+    }
+    throw new IOException("no free ports for an in-process cluster");
+  }
+
+  private static boolean free(int port) {
+    try (ServerSocket socket = new ServerSocket(port)) {
+      socket.setReuseAddress(true);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,168 @@
+package io.keyrotor.bench.micro;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Runs the JMH benchmarks of this package one at a time (a progress line per benchmark, JMH's own
+ * output silenced) and adds their results to a result file under "micro", where the report reads
+ * them next to the load generator's.
+ */
+@Command(
+    name = "keyrotor-bench-micro",
+    mixinStandardHelpOptions = true,
+    description = "JMH micro-benchmarks of the server's Decrypt and the HSMs' unwrap.")
+public final class MicroMain implements Callable<Integer> {
+  /** Benchmark, parameter: each runs in its own JMH invocation (and forks). */
+  static final List<String[]> BENCHMARKS =
+      List.of(
+          new String[] {"DecryptBenchmark.rawJdkAesGcm", null},
+          new String[] {"DecryptBenchmark.dataPlaneWithoutBarrier", null},
+          new String[] {"DecryptBenchmark.leaderReadBarrier", null},
+          new String[] {"DecryptBenchmark.leaderDecrypt", null},
+          new String[] {"KekUnwrapBenchmark.unwrap", "software"},
+          new String[] {"KekUnwrapBenchmark.unwrap", "softhsm2"});
+
+  @Option(names = "--quick", description = "1 fork, short iterations (about 30 s in all).")
+  boolean quick;
+
+  @Option(
+      names = "--out",
+      required = true,
+      description = "The result file to add to (created if missing).")
+  Path out;
+
+  @Option(names = "--only", description = "Only benchmarks whose name contains this.")
+  String only;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new MicroMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    List<String[]> selected =
+        BENCHMARKS.stream().filter(b -> only == null || b[0].contains(only)).toList();
+    JsonArray micro = new JsonArray();
+    int index = 0;
+    for (String[] benchmark : selected) {
+      index++;
+      System.err.printf(
+          "\r[micro %d/%d] %-44s%s   ",
+          index, selected.size(), benchmark[0], benchmark[1] == null ? "" : " hsm=" + benchmark[1]);
+      ChainedOptionsBuilder options =
+          new OptionsBuilder()
+              .include(getClass().getPackageName() + "." + benchmark[0].replace(".", "\\.") + "$")
+              .forks(quick ? 1 : 2)
+              .warmupIterations(quick ? 1 : 5)
+              .warmupTime(TimeValue.seconds(quick ? 1 : 2))
+              .measurementIterations(quick ? 2 : 5)
+              .measurementTime(TimeValue.seconds(quick ? 1 : 2))
+              .threads(1)
+              .jvmArgsAppend(forkJvmArgs())
+              .shouldFailOnError(true)
+              .verbosity(VerboseMode.SILENT);
+      if (benchmark[1] != null) {
+        options.param("hsm", benchmark[1]);
+      }
+      try {
+        Collection<RunResult> results = new Runner(options.build()).run();
+        for (RunResult result : results) {
+          micro.add(toJson(result));
+        }
+      } catch (Exception e) {
+        System.err.printf("%n[micro] %s failed: %s%n", benchmark[0], e.getMessage());
+      }
+    }
+    System.err.print("\r" + " ".repeat(100) + "\r");
+    JsonObject root =
+        Files.exists(out)
+            ? JsonParser.parseString(Files.readString(out, StandardCharsets.UTF_8))
+                .getAsJsonObject()
+            : newRoot();
+    root.add("micro", micro);
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    Files.writeString(
+        out,
+        new GsonBuilder()
+            .setPrettyPrinting()
+            .serializeSpecialFloatingPointValues()
+            .create()
+            .toJson(root),
+        StandardCharsets.UTF_8);
+    System.out.println("micro-benchmark results added to " + out);
+    return 0;
+  }
+
+  private JsonObject newRoot() {
+    JsonObject root = new JsonObject();
+    root.addProperty("date", Instant.now().toString());
+    root.addProperty("cores", Runtime.getRuntime().availableProcessors());
+    root.addProperty("quick", quick);
+    try {
+      root.addProperty(
+          "load_average_start", Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (java.io.IOException e) {
+      root.addProperty("load_average_start", "?");
+    }
+    return root;
+  }
+
+  private static String[] forkJvmArgs() {
+    List<String> args = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC"));
+    String temp = System.getProperty("PKCS11_TEMP_DIR");
+    if (temp != null) {
+      args.add("-DPKCS11_TEMP_DIR=" + temp);
+    }
+    String logback = System.getProperty("logback.configurationFile");
+    if (logback != null) {
+      args.add("-Dlogback.configurationFile=" + logback);
+    }
+    return args.toArray(String[]::new);
+  }
+
+  static JsonObject toJson(RunResult result) {
+    BenchmarkParams params = result.getParams();
+    String name = params.getBenchmark();
+    name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
+    StringBuilder paramText = new StringBuilder();
+    for (String key : params.getParamsKeys()) {
+      if (paramText.length() > 0) {
+        paramText.append(',');
+      }
+      paramText.append(key).append('=').append(params.getParam(key));
+    }
+    Result<?> primary = result.getPrimaryResult();
+    JsonObject out = new JsonObject();
+    out.addProperty("benchmark", name);
+    out.addProperty("params", paramText.toString());
+    out.addProperty("mode", params.getMode().shortLabel());
+    out.addProperty("threads", params.getThreads());
+    out.addProperty("score", primary.getScore());
+    double error = primary.getScoreError();
+    out.addProperty("error", Double.isFinite(error) ? error : null);
+    out.addProperty("unit", primary.getScoreUnit());
+    return out;
+  }
+}
