@@ -1,9 +1,12 @@
 package io.keyrotor.chaos;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.keyrotor.chaos.launcher.HostCapabilities;
+import io.keyrotor.chaos.launcher.NetnsLauncher;
+import io.keyrotor.chaos.launcher.Shell;
 import io.keyrotor.chaos.nemesis.Nemesis;
 import io.keyrotor.chaos.nemesis.NemesisKind;
 import io.keyrotor.chaos.runner.ChaosRunner;
@@ -13,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -72,6 +76,11 @@ class NetnsSmokeIT {
                 + " -Dchaos.seed=0x%X",
             name,
             seed);
+    // A leftover of a crashed run (a namespace with a sleeping process in it): the run must reap
+    // it.
+    Shell.check("ip", "netns", "add", "krc-leak-n9");
+    Process leaked =
+        new ProcessBuilder("ip", "netns", "exec", "krc-leak-n9", "sleep", "600").start();
     ChaosRunner.Outcome outcome =
         ChaosRunner.run(
             new ChaosRunner.Options(
@@ -89,6 +98,12 @@ class NetnsSmokeIT {
                 Nemesis.Timing.standard(),
                 rerun),
             System.out);
+    assertTrue(leaked.waitFor(10, TimeUnit.SECONDS), "the leaked process was reaped");
+    // ... and the run must leave nothing behind itself.
+    String namespaces = Shell.run("ip", "netns", "list").stdout();
+    assertFalse(namespaces.contains(NetnsLauncher.PREFIX + "-"), namespaces);
+    String links = Shell.run("ip", "-o", "link", "show").stdout();
+    assertFalse(links.contains(": " + NetnsLauncher.PREFIX), links);
     assertTrue(
         outcome.passed(),
         () -> "chaos run " + outcome.runId() + " did not pass:\n" + outcome.summary().render());

@@ -46,8 +46,11 @@ public final class ClusterControl {
         .withDeadlineAfter(seconds, TimeUnit.SECONDS);
   }
 
-  /** A node's status, or empty if it did not answer within a second. */
+  /** A node's status, or empty if it did not answer within a second (or has no channel). */
   public Optional<NodeStatus> status(String node) {
+    if (!channels.containsKey(node)) {
+      return Optional.empty();
+    }
     try {
       return Optional.of(
           AdminServiceGrpc.newBlockingStub(channels.get(node))
@@ -103,8 +106,11 @@ public final class ClusterControl {
                 .build());
   }
 
-  /** Resets a node's chaos hook; false if it did not answer. */
+  /** Resets a node's chaos hook; false if it did not answer (true: no channel, no hook). */
   public boolean reset(String node) {
+    if (!channels.containsKey(node)) {
+      return true;
+    }
     try {
       chaos(node).reset(ResetRequest.getDefaultInstance());
       return true;

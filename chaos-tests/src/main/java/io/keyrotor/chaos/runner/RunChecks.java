@@ -87,7 +87,22 @@ public final class RunChecks {
     long okReads = history.operations(Operation::isOk).size() - okWrites;
     result.count("ok-writes", okWrites);
     result.count("ok-reads", okReads);
-    if (okWrites == 0) {
+    boolean anyWriteInvoked =
+        !history
+            .operations(
+                op -> Set.of("rotate", "activate", "disable", "enable", "encrypt").contains(op.f()))
+            .isEmpty();
+    // A read-only mix (W4 or W5 alone) has nothing to acknowledge: then reads must succeed.
+    if (!anyWriteInvoked && okReads == 0) {
+      result.anomaly(
+          io.keyrotor.chaos.checker.Anomaly.of(
+              "unavailable",
+              null,
+              "no read succeeded during the whole run",
+              List.of(),
+              history.nemesisEvents()));
+    }
+    if (anyWriteInvoked && okWrites == 0) {
       result.anomaly(
           io.keyrotor.chaos.checker.Anomaly.of(
               "unavailable",

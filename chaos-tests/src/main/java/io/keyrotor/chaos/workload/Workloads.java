@@ -728,18 +728,44 @@ public final class Workloads {
     }
   }
 
+  /**
+   * W5's reading of a key: its scheduled versions, each with the schedule slot it filled. The
+   * scheduler rotates when {@code activation(previous) + period} is due, so consecutive scheduled
+   * versions are about one period apart: the first one's slot is its distance from the key's
+   * creation in periods, and each next one's slot advances by its distance from the previous one in
+   * periods, rounded. Two rotations for one due time (milliseconds apart) land in the same slot (a
+   * duplicate); a rotation a little early or late (clock steps between the leader's due check and
+   * its stamp, scheduler ticks) does not; a gap of two periods or more counts as missed.
+   */
   private JsonElement scheduled(NodeApi.KeyView view) {
+    JsonArray out = scheduledSlots(view, config.scheduledPeriodMillis());
+    if (out.size() > 0) {
+      scheduledRotationSeen = true;
+    }
+    return out;
+  }
+
+  static JsonArray scheduledSlots(NodeApi.KeyView view, long period) {
     JsonArray out = new JsonArray();
     if (view.versions().isEmpty()) {
       return out;
     }
     long created = view.versions().get(0).createMillis();
+    Long previousActivation = null;
+    long slot = 0;
     for (NodeApi.VersionView v : view.versions()) {
       if ("SCHEDULED".equals(v.reason())) {
-        scheduledRotationSeen = true;
+        slot =
+            previousActivation == null
+                ? Math.round((double) (v.activationMillis() - created) / period)
+                : slot + Math.round((double) (v.activationMillis() - previousActivation) / period);
+        previousActivation = v.activationMillis();
         JsonObject o = new JsonObject();
         o.addProperty("version", v.version());
-        o.addProperty("slot", (v.activationMillis() - created) / config.scheduledPeriodMillis());
+        o.addProperty("slot", slot);
+        // Evidence for the reader: when it was stamped and activated (leader time).
+        o.addProperty("createdAt", v.createMillis());
+        o.addProperty("activatedAt", v.activationMillis());
         out.add(o);
       }
     }

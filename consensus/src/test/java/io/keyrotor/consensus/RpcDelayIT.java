@@ -1,0 +1,60 @@
+package io.keyrotor.consensus;
+
+import static io.keyrotor.consensus.TestCluster.await;
+import static io.keyrotor.consensus.TestCluster.createKey;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The chaos hook's slow link: {@link RaftNode#setRpcDelay} delays the Raft requests this JVM sends
+ * (here all three nodes share the JVM), so a write waits for the delayed append; removing the delay
+ * restores the speed.
+ */
+@Tag("integration")
+class RpcDelayIT {
+  @TempDir Path root;
+  private TestCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.leader().setRpcDelay(Duration.ZERO, Duration.ZERO);
+      cluster.close();
+    }
+  }
+
+  private long medianWriteMillis(RaftNode leader, String prefix) {
+    long[] millis = new long[9];
+    for (int i = 0; i < millis.length; i++) {
+      long start = System.nanoTime();
+      await(leader.propose(createKey(prefix + i)));
+      millis[i] = (System.nanoTime() - start) / 1_000_000;
+    }
+    Arrays.sort(millis);
+    return millis[millis.length / 2];
+  }
+
+  @Test
+  void rpcDelay_slowsReplicatedWrites_andZeroRemovesIt() throws Exception {
+    cluster = new TestCluster(root, 3, Function.identity());
+    cluster.startAll();
+    RaftNode leader = cluster.leader();
+    medianWriteMillis(leader, "warm-");
+
+    leader.setRpcDelay(Duration.ofMillis(150), Duration.ZERO);
+    long delayed = medianWriteMillis(leader, "slow-");
+    leader.setRpcDelay(Duration.ZERO, Duration.ZERO);
+    long normal = medianWriteMillis(leader, "fast-");
+
+    assertTrue(delayed >= 150, "a write waits for a delayed append: " + delayed + " ms");
+    assertTrue(normal < delayed - 100, "without the delay: " + normal + " ms vs " + delayed);
+  }
+}
