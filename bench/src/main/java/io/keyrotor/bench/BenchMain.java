@@ -259,6 +259,26 @@ public final class BenchMain implements Callable<Integer> {
       root.addProperty("date", started.toString());
       root.addProperty("cores", Runtime.getRuntime().availableProcessors());
       root.addProperty("quick", quick);
+      boolean custom =
+          rounds != null
+              || seconds != null
+              || warmup != null
+              || rewrapCount != null
+              || incidentKeys != null
+              || !arms.isEmpty()
+              || !scenarios.equals(SCENARIOS);
+      root.addProperty(
+          "run",
+          (quick ? "quick" : "full")
+              + (custom
+                  ? String.format(
+                      " (custom: %d round%s of %.1f s blocks, rewrap %,d, incident %,d keys)",
+                      run.rounds,
+                      run.rounds == 1 ? "" : "s",
+                      run.runner.measureDuration().toMillis() / 1000.0,
+                      run.rewrapCount,
+                      run.incidentKeys)
+                  : ""));
       root.addProperty("load_average_start", loadStart);
       root.addProperty("load_average_end", loadAverage());
       root.addProperty("seconds", Duration.between(started, Instant.now()).toSeconds());
