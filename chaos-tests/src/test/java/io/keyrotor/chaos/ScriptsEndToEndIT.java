@@ -10,7 +10,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -89,7 +87,7 @@ class ScriptsEndToEndIT {
 
   @Test
   void clusterUp_createRotate_killLeader_keySurvivesWithSameActivationTimes() throws Exception {
-    int basePort = freeBasePort();
+    int basePort = LocalPorts.freeBasePort(3);
     clusterDir = work.resolve("cluster");
 
     Run up =
@@ -189,28 +187,5 @@ class ScriptsEndToEndIT {
     }
     fail("nodes did not converge: " + status);
     return null;
-  }
-
-  private static int freeBasePort() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      // Below the kernel's ephemeral range (32768+), which outgoing connections draw from.
-      int base = 10_000 + ThreadLocalRandom.current().nextInt(21_800);
-      boolean free = true;
-      for (int i = 1; i <= 3 && free; i++) {
-        free = isFree(base + i) && isFree(base + 100 + i);
-      }
-      if (free) {
-        return base;
-      }
-    }
-    throw new IOException("no free port range");
-  }
-
-  private static boolean isFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port)) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }

@@ -15,8 +15,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the cursor of the last delivered event. Created by {@link KeyrotorClient#watchKeyEvents}; close
  * it to stop.
  *
+ * <p>Cursors are opaque to the client; the server's are {@code "logIndex.sequence"} (for example
+ * {@code "1042.0"}), and a stream resumed from one starts with the first event after it, so no
+ * event is delivered twice and none is skipped across a reconnect, whichever node answers. A watch
+ * of some keys only resumes from the last event of those keys; the server skips the others again. A
+ * node that serves too many watchers ({@code RESOURCE_EXHAUSTED}, {@code TOO_MANY_WATCHERS}) is
+ * passed over for another one.
+ *
  * <p>If the subscription started "from now" (no cursor) and fails before the first event, the
- * reconnected stream starts from the new "now": events in between are not seen.
+ * reconnected stream starts from the new "now": events in between are not seen. Pass the cursor "0"
+ * to start from the oldest event the cluster keeps instead.
  */
 public final class KeyEventSubscription implements AutoCloseable {
 
@@ -52,7 +60,11 @@ public final class KeyEventSubscription implements AutoCloseable {
     thread.start();
   }
 
-  /** The cursor of the last event delivered (or the request's cursor if none yet). */
+  /**
+   * The cursor of the last event handed to the listener, already while the listener handles it (or
+   * the request's cursor if none yet): pass it as {@code WatchKeyEventsRequest.cursor} to resume
+   * after that event in a new subscription.
+   */
   public String lastCursor() {
     return cursor;
   }
@@ -109,6 +121,14 @@ public final class KeyEventSubscription implements AutoCloseable {
           return;
         }
         KeyrotorException error = KeyrotorException.fromGrpc(e, target);
+        if (error.hasReason("TOO_MANY_WATCHERS")) {
+          // This node serves as many watchers as it may; another node can serve this one.
+          failedThisRound.add(target);
+          if (!pause(failures++)) {
+            return;
+          }
+          continue;
+        }
         if (error.code() != Status.Code.UNAVAILABLE) {
           listener.onError(error);
           closed = true;
@@ -151,12 +171,16 @@ public final class KeyEventSubscription implements AutoCloseable {
       boolean delivered = false;
       while (events.hasNext()) {
         KeyEvent event = events.next();
+        // Set first, so the listener (and whoever it signals) sees this event's cursor; a listener
+        // that throws ends the subscription, so no event is skipped on a reconnect.
+        if (!event.getCursor().isEmpty()) {
+          cursor = event.getCursor();
+        }
         try {
           listener.onEvent(event);
         } catch (RuntimeException e) {
           throw new ListenerFailure(e);
         }
-        cursor = event.getCursor();
         delivered = true;
       }
       return delivered;

@@ -10,7 +10,9 @@ import io.keyrotor.api.v1.BatchDecryptRequest;
 import io.keyrotor.api.v1.BatchDecryptResponse;
 import io.keyrotor.api.v1.BatchReEncryptRequest;
 import io.keyrotor.api.v1.BatchReEncryptResponse;
+import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.CancelKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.CancelRotationRequest;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
@@ -21,23 +23,32 @@ import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
+import io.keyrotor.api.v1.GetBulkRotationRequest;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.ListKeyEventsRequest;
+import io.keyrotor.api.v1.ListKeyEventsResponse;
 import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.ListKeysResponse;
+import io.keyrotor.api.v1.ListRotationsRequest;
+import io.keyrotor.api.v1.ListRotationsResponse;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
+import io.keyrotor.api.v1.RollbackRotationRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
 import io.keyrotor.api.v1.RotateZoneMasterKeyResponse;
 import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.SetKeyDependentsRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
+import io.keyrotor.api.v1.SetVersionFloorsRequest;
+import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.api.v1.TakeSnapshotRequest;
 import io.keyrotor.api.v1.TakeSnapshotResponse;
 import io.keyrotor.api.v1.TransferLeadershipRequest;
@@ -78,9 +89,10 @@ import java.util.random.RandomGenerator;
  *       one overall deadline per call. Every other status is final and thrown at once as a {@link
  *       KeyrotorException}.
  *   <li><b>Writes apply once.</b> Each write (create, rotate, disable, enable, schedule/cancel
- *       destroy, set policy) gets a fresh request id per logical call, reused on every retry; the
- *       server applies a request id once and answers a repeat with the first outcome. A request
- *       that already carries a {@code request_id} keeps it, so a caller can make a write idempotent
+ *       destroy, set policy, cancel/roll back a rotation, set floors, set dependents, start a bulk
+ *       rotation) gets a fresh request id per logical call, reused on every retry; the server
+ *       applies a request id once and answers a repeat with the first outcome. A request that
+ *       already carries a {@code request_id} keeps it, so a caller can make a write idempotent
  *       across process restarts.
  * </ul>
  *
@@ -277,6 +289,12 @@ public final class KeyrotorClient implements AutoCloseable {
         (e, t) -> e.keys(t).scheduleKeyVersionDestroy(sent));
   }
 
+  /** Schedules the destroy of version {@code version} of {@code name} after the default period. */
+  public Key scheduleKeyVersionDestroy(String name, int version) {
+    return scheduleKeyVersionDestroy(
+        ScheduleKeyVersionDestroyRequest.newBuilder().setName(name).setVersion(version).build());
+  }
+
   /** Cancels a scheduled destroy; the version returns to DISABLED. */
   public Key cancelKeyVersionDestroy(CancelKeyVersionDestroyRequest request) {
     CancelKeyVersionDestroyRequest sent =
@@ -290,7 +308,17 @@ public final class KeyrotorClient implements AutoCloseable {
         (e, t) -> e.keys(t).cancelKeyVersionDestroy(sent));
   }
 
-  /** Replaces a key's rotation policy. */
+  /** Cancels the scheduled destroy of version {@code version} of key {@code name}. */
+  public Key cancelKeyVersionDestroy(String name, int version) {
+    return cancelKeyVersionDestroy(
+        CancelKeyVersionDestroyRequest.newBuilder().setName(name).setVersion(version).build());
+  }
+
+  /**
+   * Replaces a key's rotation policy as a whole: fields left unset in the request are unset
+   * afterwards (or filled from the named template). To change one field, read the key and send its
+   * policy with that field changed.
+   */
   public Key setRotationPolicy(SetRotationPolicyRequest request) {
     SetRotationPolicyRequest sent =
         request.getRequestId().isEmpty()
@@ -298,6 +326,115 @@ public final class KeyrotorClient implements AutoCloseable {
             : request;
     return call(
         "SetRotationPolicy", true, RetryMode.SAFE, (e, t) -> e.keys(t).setRotationPolicy(sent));
+  }
+
+  /**
+   * Aborts a pending rotation: the version becomes CANCELLED and the previous one stays primary.
+   * FAILED_PRECONDITION if the version is no longer pending.
+   */
+  public Key cancelRotation(CancelRotationRequest request) {
+    CancelRotationRequest sent =
+        request.getRequestId().isEmpty()
+            ? request.toBuilder().setRequestId(requestIds.get()).build()
+            : request;
+    return call("CancelRotation", true, RetryMode.SAFE, (e, t) -> e.keys(t).cancelRotation(sent));
+  }
+
+  /** Cancels the pending version {@code version} of key {@code name}. */
+  public Key cancelRotation(String name, int version) {
+    return cancelRotation(
+        CancelRotationRequest.newBuilder().setName(name).setVersion(version).build());
+  }
+
+  /**
+   * Rolls back an activated rotation: the previous eligible version is primary again from the
+   * request's effective time (the leader's time when unset); the rolled-back version keeps
+   * decrypting.
+   */
+  public Key rollbackRotation(RollbackRotationRequest request) {
+    RollbackRotationRequest sent =
+        request.getRequestId().isEmpty()
+            ? request.toBuilder().setRequestId(requestIds.get()).build()
+            : request;
+    return call(
+        "RollbackRotation", true, RetryMode.SAFE, (e, t) -> e.keys(t).rollbackRotation(sent));
+  }
+
+  /** Rolls back the primary version {@code version} of key {@code name}, effective now. */
+  public Key rollbackRotation(String name, int version) {
+    return rollbackRotation(
+        RollbackRotationRequest.newBuilder().setName(name).setVersion(version).build());
+  }
+
+  /**
+   * Sets both version floors of a key at once ({@code 0} means no floor): raising the decryption
+   * floor disables older versions. Both fields are sent as given, so read the key first to keep one
+   * floor while changing the other.
+   */
+  public Key setVersionFloors(SetVersionFloorsRequest request) {
+    SetVersionFloorsRequest sent =
+        request.getRequestId().isEmpty()
+            ? request.toBuilder().setRequestId(requestIds.get()).build()
+            : request;
+    return call(
+        "SetVersionFloors", true, RetryMode.SAFE, (e, t) -> e.keys(t).setVersionFloors(sent));
+  }
+
+  /**
+   * Replaces the list of keys that rotate after this one (an empty list clears it). A declaration
+   * that would make a cycle is refused (FAILED_PRECONDITION, {@code DEPENDENCY_CYCLE}), and so is
+   * an unknown dependent (NOT_FOUND, {@code DEPENDENT_NOT_FOUND}).
+   */
+  public Key setKeyDependents(SetKeyDependentsRequest request) {
+    SetKeyDependentsRequest sent =
+        request.getRequestId().isEmpty()
+            ? request.toBuilder().setRequestId(requestIds.get()).build()
+            : request;
+    return call(
+        "SetKeyDependents", true, RetryMode.SAFE, (e, t) -> e.keys(t).setKeyDependents(sent));
+  }
+
+  /** Declares {@code dependents} as the keys that rotate after key {@code name}. */
+  public Key setKeyDependents(String name, List<String> dependents) {
+    return setKeyDependents(
+        SetKeyDependentsRequest.newBuilder().setName(name).addAllDependents(dependents).build());
+  }
+
+  /**
+   * Starts a bulk rotation of every key of a zone, or of every key carrying the selector's labels,
+   * as one replicated job. The request id is also the job's id ({@link BulkRotation#getId()}), so a
+   * retry, or a second call with the same request id, returns the same job instead of starting
+   * another.
+   */
+  public BulkRotation startBulkRotation(StartBulkRotationRequest request) {
+    StartBulkRotationRequest sent =
+        request.getRequestId().isEmpty()
+            ? request.toBuilder().setRequestId(requestIds.get()).build()
+            : request;
+    return call(
+        "StartBulkRotation", true, RetryMode.SAFE, (e, t) -> e.keys(t).startBulkRotation(sent));
+  }
+
+  /** The progress of a bulk rotation; NOT_FOUND ({@code JOB_NOT_FOUND}) for an unknown id. */
+  public BulkRotation getBulkRotation(String id) {
+    GetBulkRotationRequest request = GetBulkRotationRequest.newBuilder().setId(id).build();
+    return call(
+        "GetBulkRotation", false, RetryMode.SAFE, (e, t) -> e.keys(t).getBulkRotation(request));
+  }
+
+  /** What is pending, due, late, scheduled (within the request's window) or failed. */
+  public ListRotationsResponse listRotations(ListRotationsRequest request) {
+    return call("ListRotations", false, RetryMode.SAFE, (e, t) -> e.keys(t).listRotations(request));
+  }
+
+  /** A key's lifecycle events, oldest first (at most the request's limit, default 1000). */
+  public ListKeyEventsResponse listKeyEvents(ListKeyEventsRequest request) {
+    return call("ListKeyEvents", false, RetryMode.SAFE, (e, t) -> e.keys(t).listKeyEvents(request));
+  }
+
+  /** The lifecycle events of key {@code name}, oldest first (at most 1000). */
+  public ListKeyEventsResponse listKeyEvents(String name) {
+    return listKeyEvents(ListKeyEventsRequest.newBuilder().setName(name).build());
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -7,19 +7,29 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import io.keyrotor.api.v1.BatchDecryptRequest;
 import io.keyrotor.api.v1.BatchReEncryptRequest;
+import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.CancelKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.CancelRotationRequest;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EnableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
+import io.keyrotor.api.v1.GetBulkRotationRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyVersion;
+import io.keyrotor.api.v1.ListKeyEventsRequest;
+import io.keyrotor.api.v1.ListRotationsRequest;
 import io.keyrotor.api.v1.ReEncryptRequest;
+import io.keyrotor.api.v1.RollbackRotationRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
+import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.SetKeyDependentsRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
+import io.keyrotor.api.v1.SetVersionFloorsRequest;
+import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
@@ -80,17 +90,176 @@ class KeyrotorClientRpcTest {
             ScheduleKeyVersionDestroyRequest.class,
             c ->
                 c.scheduleKeyVersionDestroy(
-                    ScheduleKeyVersionDestroyRequest.newBuilder().setName("payments").build())),
+                    ScheduleKeyVersionDestroyRequest.newBuilder()
+                        .setName("payments")
+                        .setVersion(1)
+                        .build())),
         write(
             CancelKeyVersionDestroyRequest.class,
             c ->
                 c.cancelKeyVersionDestroy(
-                    CancelKeyVersionDestroyRequest.newBuilder().setName("payments").build())),
+                    CancelKeyVersionDestroyRequest.newBuilder()
+                        .setName("payments")
+                        .setVersion(1)
+                        .build())),
         write(
             SetRotationPolicyRequest.class,
             c ->
                 c.setRotationPolicy(
-                    SetRotationPolicyRequest.newBuilder().setName("payments").build())));
+                    SetRotationPolicyRequest.newBuilder().setName("payments").build())),
+        write(CancelRotationRequest.class, c -> c.cancelRotation("payments", 1)),
+        write(RollbackRotationRequest.class, c -> c.rollbackRotation("payments", 1)),
+        write(
+            SetVersionFloorsRequest.class,
+            c ->
+                c.setVersionFloors(
+                    SetVersionFloorsRequest.newBuilder()
+                        .setName("payments")
+                        .setMinDecryptionVersion(1)
+                        .build())),
+        write(SetKeyDependentsRequest.class, c -> c.setKeyDependents("payments", List.of())),
+        write(
+            StartBulkRotationRequest.class,
+            c -> c.startBulkRotation(StartBulkRotationRequest.newBuilder().setZone("eu").build())));
+  }
+
+  /** Each convenience method, the request it must send (request id aside), and the RPC's type. */
+  static Stream<Arguments> shapes() {
+    return Stream.of(
+        shape(
+            c -> c.cancelRotation("payments", 2),
+            CancelRotationRequest.newBuilder().setName("payments").setVersion(2).build()),
+        shape(
+            c ->
+                c.cancelRotation(
+                    CancelRotationRequest.newBuilder()
+                        .setName("payments")
+                        .setVersion(2)
+                        .setReason("validation takes too long")
+                        .build()),
+            CancelRotationRequest.newBuilder()
+                .setName("payments")
+                .setVersion(2)
+                .setReason("validation takes too long")
+                .build()),
+        shape(
+            c -> c.rollbackRotation("payments", 2),
+            RollbackRotationRequest.newBuilder().setName("payments").setVersion(2).build()),
+        shape(
+            c ->
+                c.setVersionFloors(
+                    SetVersionFloorsRequest.newBuilder()
+                        .setName("payments")
+                        .setMinDecryptionVersion(2)
+                        .setMinEncryptionVersion(3)
+                        .build()),
+            SetVersionFloorsRequest.newBuilder()
+                .setName("payments")
+                .setMinDecryptionVersion(2)
+                .setMinEncryptionVersion(3)
+                .build()),
+        shape(
+            c -> c.setKeyDependents("payments", List.of("ledger", "invoices")),
+            SetKeyDependentsRequest.newBuilder()
+                .setName("payments")
+                .addDependents("ledger")
+                .addDependents("invoices")
+                .build()),
+        shape(
+            c -> c.scheduleKeyVersionDestroy("payments", 1),
+            ScheduleKeyVersionDestroyRequest.newBuilder()
+                .setName("payments")
+                .setVersion(1)
+                .build()),
+        shape(
+            c -> c.cancelKeyVersionDestroy("payments", 1),
+            CancelKeyVersionDestroyRequest.newBuilder().setName("payments").setVersion(1).build()),
+        shape(
+            c ->
+                c.startBulkRotation(
+                    StartBulkRotationRequest.newBuilder()
+                        .setZone("eu")
+                        .putLabelSelector("team", "pay")
+                        .setReason(RotationReason.ROTATION_REASON_COMPROMISE)
+                        .build()),
+            StartBulkRotationRequest.newBuilder()
+                .setZone("eu")
+                .putLabelSelector("team", "pay")
+                .setReason(RotationReason.ROTATION_REASON_COMPROMISE)
+                .build()),
+        shape(
+            c -> c.getBulkRotation("job-1"),
+            GetBulkRotationRequest.newBuilder().setId("job-1").build()),
+        shape(
+            c ->
+                c.listRotations(
+                    ListRotationsRequest.newBuilder()
+                        .setDueWithin(com.google.protobuf.Duration.newBuilder().setSeconds(3600))
+                        .build()),
+            ListRotationsRequest.newBuilder()
+                .setDueWithin(com.google.protobuf.Duration.newBuilder().setSeconds(3600))
+                .build()),
+        shape(
+            c -> c.listKeyEvents("payments"),
+            ListKeyEventsRequest.newBuilder().setName("payments").build()));
+  }
+
+  private static Arguments shape(Consumer<KeyrotorClient> call, Message expected) {
+    return Arguments.of(expected.getDescriptorForType().getName(), call, expected);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("shapes")
+  void call_sendsExactlyTheExpectedRequest_plusARequestIdForWrites(
+      String name, Consumer<KeyrotorClient> call, Message expected) {
+    keys.put(
+        Key.newBuilder()
+            .setName("payments")
+            .addVersions(KeyVersion.newBuilder().setVersion(1))
+            .addVersions(KeyVersion.newBuilder().setVersion(2))
+            .build());
+    keys.put(Key.newBuilder().setName("ledger").build());
+    keys.put(Key.newBuilder().setName("invoices").build());
+    if (expected instanceof GetBulkRotationRequest) {
+      client.startBulkRotation(
+          StartBulkRotationRequest.newBuilder().setZone("eu").setRequestId("job-1").build());
+    }
+
+    call.accept(client);
+
+    List<? extends Message> sent = keys.received(expected.getClass());
+    assertEquals(1, sent.size());
+    Message request = sent.get(0);
+    FieldDescriptor requestId = request.getDescriptorForType().findFieldByName("request_id");
+    if (requestId != null) {
+      assertFalse(((String) request.getField(requestId)).isEmpty(), "a request id is attached");
+      request = request.toBuilder().clearField(requestId).build();
+    }
+    assertEquals(expected, request);
+  }
+
+  @org.junit.jupiter.api.Test
+  void startBulkRotation_requestIdGivenByCaller_isKeptAndBecomesTheJobId() {
+    BulkRotation job =
+        client.startBulkRotation(
+            StartBulkRotationRequest.newBuilder().setZone("eu").setRequestId("nightly-42").build());
+
+    assertEquals("nightly-42", job.getId());
+    assertEquals("nightly-42", keys.received(StartBulkRotationRequest.class).get(0).getRequestId());
+    assertEquals("nightly-42", client.getBulkRotation("nightly-42").getId());
+  }
+
+  @org.junit.jupiter.api.Test
+  void startBulkRotation_replyLostThenRetried_returnsTheSameJob() {
+    keys.failNext(GrpcErrors.noLeader());
+
+    BulkRotation job =
+        client.startBulkRotation(StartBulkRotationRequest.newBuilder().setZone("eu").build());
+
+    List<StartBulkRotationRequest> attempts = keys.received(StartBulkRotationRequest.class);
+    assertEquals(2, attempts.size());
+    assertEquals(attempts.get(0).getRequestId(), job.getId());
+    assertEquals(attempts.get(1).getRequestId(), job.getId());
   }
 
   private static Arguments write(Class<? extends Message> type, Consumer<KeyrotorClient> call) {
@@ -134,7 +303,11 @@ class KeyrotorClientRpcTest {
             c -> c.batchDecrypt(BatchDecryptRequest.getDefaultInstance())),
         read(
             BatchReEncryptRequest.class,
-            c -> c.batchReEncrypt(BatchReEncryptRequest.getDefaultInstance())));
+            c -> c.batchReEncrypt(BatchReEncryptRequest.getDefaultInstance())),
+        read(
+            ListRotationsRequest.class,
+            c -> c.listRotations(ListRotationsRequest.getDefaultInstance())),
+        read(ListKeyEventsRequest.class, c -> c.listKeyEvents("payments")));
   }
 
   private static Arguments read(Class<? extends Message> type, Consumer<KeyrotorClient> call) {

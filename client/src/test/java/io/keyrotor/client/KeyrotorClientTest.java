@@ -434,8 +434,102 @@ class KeyrotorClientTest {
   }
 
   @Test
+  void watchKeyEvents_serverCursorsAcrossAReconnect_deliversEachEventOnceInOrder()
+      throws Exception {
+    FakeKeyService keys =
+        new FakeKeyService()
+            .events(
+                serverEvent("41.0", "payments", 41),
+                serverEvent("41.1", "payments", 41),
+                serverEvent("41.2", "ledger", 41),
+                serverEvent("57.0", "payments", 57))
+            .watchFailsAfter(2);
+    FakeNode node = node(keys);
+    KeyrotorClient client =
+        build(
+            KeyrotorClient.builder()
+                .endpoints(node.address())
+                .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
+    List<String> cursors = new CopyOnWriteArrayList<>();
+    CountDownLatch three = new CountDownLatch(3);
+
+    try (KeyEventSubscription subscription =
+        client.watchKeyEvents(
+            WatchKeyEventsRequest.newBuilder().addKeyNames("payments").setCursor("40.3").build(),
+            event -> {
+              cursors.add(event.getCursor());
+              three.countDown();
+            })) {
+      assertTrue(three.await(10, TimeUnit.SECONDS), "events: " + cursors);
+      assertEquals("57.0", subscription.lastCursor());
+    }
+
+    assertEquals(List.of("41.0", "41.1", "57.0"), cursors);
+    List<WatchKeyEventsRequest> requests = keys.received(WatchKeyEventsRequest.class);
+    assertEquals("40.3", requests.get(0).getCursor());
+    assertEquals("41.1", requests.get(1).getCursor(), "resumes after the last delivered event");
+    assertEquals(List.of("payments"), requests.get(1).getKeyNamesList());
+  }
+
+  @Test
+  void watchKeyEvents_nodeWithTooManyWatchers_isPassedOverForAnotherNode() throws Exception {
+    FakeKeyService full =
+        new FakeKeyService()
+            .failEvery(
+                request ->
+                    request instanceof WatchKeyEventsRequest
+                        ? GrpcErrors.error(
+                            Status.Code.RESOURCE_EXHAUSTED,
+                            "TOO_MANY_WATCHERS",
+                            "this node serves at most 256 event watchers; use another node",
+                            java.util.Map.of())
+                        : null);
+    FakeKeyService other = new FakeKeyService().events(serverEvent("7.0", "payments", 7));
+    FakeNode first = node(full);
+    FakeNode second = node(other);
+    KeyrotorClient client =
+        build(
+            KeyrotorClient.builder()
+                .endpoints(first.address(), second.address())
+                .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
+    CountDownLatch one = new CountDownLatch(1);
+    List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+
+    try (KeyEventSubscription subscription =
+        client.watchKeyEvents(
+            WatchKeyEventsRequest.getDefaultInstance(),
+            new KeyEventListener() {
+              @Override
+              public void onEvent(KeyEvent event) {
+                one.countDown();
+              }
+
+              @Override
+              public void onError(KeyrotorException error) {
+                errors.add(error);
+              }
+            })) {
+      assertTrue(one.await(10, TimeUnit.SECONDS), "no event from the second node");
+      assertEquals("7.0", subscription.lastCursor());
+    }
+    assertEquals(List.of(), errors);
+    assertEquals(1, full.received(WatchKeyEventsRequest.class).size());
+  }
+
+  @Test
   void watchKeyEvents_finalError_isReportedToListener() throws Exception {
-    FakeNode node = node(new FakeKeyService()); // WatchKeyEvents is UNIMPLEMENTED there
+    FakeNode node =
+        node(
+            new FakeKeyService()
+                .failEvery(
+                    request ->
+                        request instanceof WatchKeyEventsRequest
+                            ? GrpcErrors.error(
+                                Status.Code.PERMISSION_DENIED,
+                                "PERMISSION_DENIED",
+                                "not allowed to watch",
+                                java.util.Map.of())
+                            : null));
     KeyrotorClient client = build(KeyrotorClient.builder().endpoints(node.address()));
     CountDownLatch failed = new CountDownLatch(1);
     List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
@@ -455,7 +549,7 @@ class KeyrotorClientTest {
             });
     try {
       assertTrue(failed.await(10, TimeUnit.SECONDS));
-      assertEquals(Status.Code.UNIMPLEMENTED, errors.get(0).code());
+      assertEquals(Status.Code.PERMISSION_DENIED, errors.get(0).code());
     } finally {
       subscription.close();
     }
@@ -476,6 +570,15 @@ class KeyrotorClientTest {
     assertThrows(IllegalArgumentException.class, () -> KeyrotorClient.builder().build());
     assertThrows(
         IllegalArgumentException.class, () -> KeyrotorClient.builder().endpoints("no-port"));
+  }
+
+  private static KeyEvent serverEvent(String cursor, String key, long index) {
+    return KeyEvent.newBuilder()
+        .setCursor(cursor)
+        .setType(KeyEventType.KEY_EVENT_TYPE_PENDING)
+        .setKeyName(key)
+        .setLogIndex(index)
+        .build();
   }
 
   private static KeyEvent event(String cursor, long index) {

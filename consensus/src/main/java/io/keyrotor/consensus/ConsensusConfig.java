@@ -72,68 +72,106 @@ public record ConsensusConfig(
    * Snapshot every {@code threshold} entries, purge after {@code gap}, segments of {@code
    * segmentBytes}.
    */
+  /**
+   * Snapshot every {@code threshold} entries, purge after {@code gap}, segments of {@code
+   * segmentBytes}.
+   */
   public ConsensusConfig withSnapshots(long threshold, int gap, long segmentBytes) {
-    return new ConsensusConfig(
-        nodeId,
-        peers,
-        clusterName,
-        dataDirectory,
-        electionTimeoutMin,
-        electionTimeoutMax,
-        leaderLeaseEnabled,
-        linearizableReads,
-        threshold,
-        gap,
-        requestTimeout,
-        segmentBytes);
+    return toBuilder()
+        .snapshotThreshold(threshold)
+        .purgeGap(gap)
+        .logSegmentSizeBytes(segmentBytes)
+        .build();
   }
 
   public ConsensusConfig withSnapshots(long threshold, int gap) {
-    return new ConsensusConfig(
-        nodeId,
-        peers,
-        clusterName,
-        dataDirectory,
-        electionTimeoutMin,
-        electionTimeoutMax,
-        leaderLeaseEnabled,
-        linearizableReads,
-        threshold,
-        gap,
-        requestTimeout,
-        logSegmentSizeBytes);
+    return toBuilder().snapshotThreshold(threshold).purgeGap(gap).build();
   }
 
   public ConsensusConfig withElectionTimeout(Duration min, Duration max) {
-    return new ConsensusConfig(
-        nodeId,
-        peers,
-        clusterName,
-        dataDirectory,
-        min,
-        max,
-        leaderLeaseEnabled,
-        linearizableReads,
-        snapshotThreshold,
-        purgeGap,
-        requestTimeout,
-        logSegmentSizeBytes);
+    return toBuilder().electionTimeoutMin(min).electionTimeoutMax(max).build();
   }
 
   public ConsensusConfig withReads(boolean lease, boolean linearizable) {
-    return new ConsensusConfig(
-        nodeId,
-        peers,
-        clusterName,
-        dataDirectory,
-        electionTimeoutMin,
-        electionTimeoutMax,
-        lease,
-        linearizable,
-        snapshotThreshold,
-        purgeGap,
-        requestTimeout,
-        logSegmentSizeBytes);
+    return toBuilder().leaderLeaseEnabled(lease).linearizableReads(linearizable).build();
+  }
+
+  private Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** A copy of a configuration with some settings changed. */
+  private static final class Builder {
+    private final ConsensusConfig from;
+    private Duration electionTimeoutMin;
+    private Duration electionTimeoutMax;
+    private boolean leaderLeaseEnabled;
+    private boolean linearizableReads;
+    private long snapshotThreshold;
+    private int purgeGap;
+    private long logSegmentSizeBytes;
+
+    Builder(ConsensusConfig from) {
+      this.from = from;
+      this.electionTimeoutMin = from.electionTimeoutMin;
+      this.electionTimeoutMax = from.electionTimeoutMax;
+      this.leaderLeaseEnabled = from.leaderLeaseEnabled;
+      this.linearizableReads = from.linearizableReads;
+      this.snapshotThreshold = from.snapshotThreshold;
+      this.purgeGap = from.purgeGap;
+      this.logSegmentSizeBytes = from.logSegmentSizeBytes;
+    }
+
+    Builder electionTimeoutMin(Duration value) {
+      electionTimeoutMin = value;
+      return this;
+    }
+
+    Builder electionTimeoutMax(Duration value) {
+      electionTimeoutMax = value;
+      return this;
+    }
+
+    Builder leaderLeaseEnabled(boolean value) {
+      leaderLeaseEnabled = value;
+      return this;
+    }
+
+    Builder linearizableReads(boolean value) {
+      linearizableReads = value;
+      return this;
+    }
+
+    Builder snapshotThreshold(long value) {
+      snapshotThreshold = value;
+      return this;
+    }
+
+    Builder purgeGap(int value) {
+      purgeGap = value;
+      return this;
+    }
+
+    Builder logSegmentSizeBytes(long value) {
+      logSegmentSizeBytes = value;
+      return this;
+    }
+
+    ConsensusConfig build() {
+      return new ConsensusConfig(
+          from.nodeId,
+          from.peers,
+          from.clusterName,
+          from.dataDirectory,
+          electionTimeoutMin,
+          electionTimeoutMax,
+          leaderLeaseEnabled,
+          linearizableReads,
+          snapshotThreshold,
+          purgeGap,
+          from.requestTimeout,
+          logSegmentSizeBytes);
+    }
   }
 
   Path raftDirectory() {

@@ -131,9 +131,9 @@ public final class KeyrotorNode implements AutoCloseable {
     ExecutorService dataPlaneExecutor =
         Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("keyrotor-dataplane"));
-    RotationEngine rotation = new RotationEngine();
+    NodeMetrics metrics = new NodeMetrics();
+    RotationEngine rotation = new RotationEngine(metrics.registry());
     try {
-      NodeMetrics metrics = new NodeMetrics();
       ConsensusConfig consensus =
           ConsensusConfig.of(
                   config.nodeId(), config.raftPeers(), config.clusterName(), config.dataDirectory())

@@ -14,7 +14,6 @@ import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.ZoneMasterKeyVersion;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -99,7 +97,7 @@ class HsmScriptsIT {
   @Test
   void softHsm2Cluster_ceremoniesRotationAndRefusedStarts() throws Exception {
     Path dir = workingDirectory.resolve("cluster");
-    String basePort = String.valueOf(freeBasePort(3));
+    String basePort = String.valueOf(LocalTestCluster.freeBasePort(3));
     try {
       Result up =
           script(
@@ -228,27 +226,5 @@ class HsmScriptsIT {
       out.put(m.group(1), m.group(2));
     }
     return out;
-  }
-
-  private static int freeBasePort(int size) throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-      boolean free = true;
-      for (int i = 1; i <= size && free; i++) {
-        free = isFree(base + i) && isFree(base + 100 + i);
-      }
-      if (free) {
-        return base;
-      }
-    }
-    throw new IOException("no free port range found");
-  }
-
-  private static boolean isFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port)) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }

@@ -205,7 +205,7 @@ final class LocalTestCluster implements AutoCloseable {
     fail("timed out after " + timeout + " waiting for " + what);
   }
 
-  private static int freeBasePort(int size) throws IOException {
+  static int freeBasePort(int size) throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
       // Below the kernel's ephemeral range (32768+), which outgoing connections draw from.
       int base = 10_000 + ThreadLocalRandom.current().nextInt(21_800);

@@ -167,6 +167,9 @@ class RotationIT {
     assertEquals(List.of("n1", "n2", "n3"), active.getVersions(1).getAcknowledgedByList());
     long activatedAt = active.getVersions(1).getActivationTime().getSeconds();
     assertEquals(rotated.getActivationTime().getSeconds(), activatedAt, "on the agreed time");
+    var registry = cluster.nodes.get(cluster.leaderId()).metrics().registry();
+    assertTrue(registry.counter("rotation.acknowledgements").getCount() >= 3);
+    assertTrue(registry.timer("rotation.acknowledgement-latency").getCount() >= 3);
   }
 
   @Test

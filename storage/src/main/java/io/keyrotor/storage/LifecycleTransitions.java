@@ -459,10 +459,19 @@ final class LifecycleTransitions {
             .setStatusReason(reason)
             .build();
     KeyRecord.Builder changedKey = replace(key, updated, index).toBuilder();
-    if (key.getPolicy().getRotationPeriodMillis() > 0) {
-      // A cancelled scheduled rotation is tried again soon, not a whole period later.
+    long period = key.getPolicy().getRotationPeriodMillis();
+    if (period > 0) {
+      // The schedule follows the version that stays primary again; if that makes the rotation
+      // overdue (a scheduled rotation that failed its gate), it is tried again soon, not at once
+      // and not a whole period later.
+      KeyRecord restored = changedKey.build();
+      int primary = KeyVersions.primaryVersionAt(restored, time);
+      long fromPrimary =
+          primary == 0
+              ? 0
+              : restored.getVersions(primary - 1).getActivationTimeUnixMillis() + period;
       changedKey.setNextRotationTimeUnixMillis(
-          time + Math.min(CANCELLED_RETRY_MILLIS, key.getPolicy().getRotationPeriodMillis()));
+          Math.max(fromPrimary, time + Math.min(CANCELLED_RETRY_MILLIS, period)));
     }
     return changed(
         action,

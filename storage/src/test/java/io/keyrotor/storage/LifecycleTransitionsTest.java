@@ -444,6 +444,45 @@ class LifecycleTransitionsTest {
   }
 
   @Test
+  void cancellingAManualRotation_restoresTheSchedule_aFailedScheduledOneRetriesSoon() {
+    RotationPolicyRecord daily =
+        RotationPolicyRecord.newBuilder().setRotationPeriodMillis(86_400_000L).build();
+    apply(
+        at(
+            T0,
+            Command.newBuilder()
+                .setCreateKey(
+                    CreateKey.newBuilder()
+                        .setName("k")
+                        .setZone("default")
+                        .setKek(Commands.kek("default", "k"))
+                        .setPolicy(daily))));
+    apply(rotate("manual", T0 + 1_000, "k", T0 + 11_000, RotationReason.ROTATION_REASON_MANUAL));
+    Command cancel =
+        at(
+            T0 + 2_000,
+            Command.newBuilder()
+                .setCancelRotation(CancelRotation.newBuilder().setName("k").setVersion(2)));
+    apply(cancel);
+    assertEquals(
+        T0 + 86_400_000L, keys.get("k").getNextRotationTimeUnixMillis(), "the original schedule");
+
+    long due = T0 + 86_400_000L;
+    apply(rotate("sched", due, "k", due + 10_000, RotationReason.ROTATION_REASON_SCHEDULED));
+    apply(
+        at(
+            due + 8_001,
+            Command.newBuilder()
+                .setCancelRotation(
+                    CancelRotation.newBuilder()
+                        .setName("k")
+                        .setVersion(3)
+                        .setOnlyIfUnvalidated(true))));
+    assertEquals(
+        due + 8_001 + 60_000, keys.get("k").getNextRotationTimeUnixMillis(), "retried in a minute");
+  }
+
+  @Test
   void recordActivation_emitsActivatedAndSupersededOnce() {
     apply(create("c", T0, "k"));
     apply(rotate("r", T0, "k", T0 + 10_000, RotationReason.ROTATION_REASON_MANUAL));

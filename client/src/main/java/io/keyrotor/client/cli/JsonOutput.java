@@ -8,9 +8,12 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.google.protobuf.Timestamp;
+import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.KeyEvent;
+import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.NodeRole;
@@ -18,10 +21,12 @@ import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.api.v1.RotationStatus;
 import io.keyrotor.client.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -44,7 +49,10 @@ final class JsonOutput {
 
   /**
    * {@code {"name","zone","primary_version","versions":[{"version","state","activation_time",
-   * "create_time","destroy_time","rotation_reason"}],"labels","revision","create_time","policy"}}.
+   * "create_time","destroy_time","rotation_reason","required_acknowledgers","acknowledged_by",
+   * "validation_deadline","encryptions","status_reason","demoted_time"}],"labels","revision",
+   * "create_time","policy","next_rotation_time","dependents","rotation_requested_by",
+   * "min_decryption_version","min_encryption_version"}}.
    */
   static JsonObject key(Key key) {
     JsonObject json = new JsonObject();
@@ -63,6 +71,13 @@ final class JsonOutput {
     json.add("create_time", time(key.hasCreateTime(), key.getCreateTime()));
     json.add(
         "policy", key.hasRotationPolicy() ? policy(key.getRotationPolicy()) : JsonNull.INSTANCE);
+    json.add("next_rotation_time", time(key.hasNextRotationTime(), key.getNextRotationTime()));
+    json.add("dependents", strings(key.getDependentsList()));
+    json.add("rotation_requested_by", textOrNull(key.getRotationRequestedBy()));
+    json.addProperty(
+        "min_decryption_version", Integer.toUnsignedLong(key.getMinDecryptionVersion()));
+    json.addProperty(
+        "min_encryption_version", Integer.toUnsignedLong(key.getMinEncryptionVersion()));
     return json;
   }
 
@@ -149,7 +164,102 @@ final class JsonOutput {
     json.add("destroy_time", time(version.hasDestroyTime(), version.getDestroyTime()));
     String reason = reasonName(version.getRotationReason());
     json.add("rotation_reason", reason == null ? JsonNull.INSTANCE : new JsonPrimitive(reason));
+    json.add("required_acknowledgers", strings(version.getRequiredAcknowledgersList()));
+    json.add("acknowledged_by", strings(version.getAcknowledgedByList()));
+    json.add(
+        "validation_deadline",
+        time(version.hasValidationDeadline(), version.getValidationDeadline()));
+    json.addProperty("encryptions", version.getEncryptions());
+    json.add("status_reason", textOrNull(version.getStatusReason()));
+    json.add("demoted_time", time(version.hasDemotedTime(), version.getDemotedTime()));
     return json;
+  }
+
+  /**
+   * {@code {"id","zone","label_selector","reason","start_time","total","remaining"}}: a bulk
+   * rotation job; {@code zone} is null when the job selects by labels only.
+   */
+  static JsonObject bulkRotation(BulkRotation job) {
+    JsonObject json = new JsonObject();
+    json.addProperty("id", job.getId());
+    json.add("zone", textOrNull(job.getZone()));
+    JsonObject selector = new JsonObject();
+    new TreeMap<>(job.getLabelSelectorMap()).forEach(selector::addProperty);
+    json.add("label_selector", selector);
+    String reason = reasonName(job.getReason());
+    json.add("reason", reason == null ? JsonNull.INSTANCE : new JsonPrimitive(reason));
+    json.add("start_time", time(job.hasStartTime(), job.getStartTime()));
+    json.addProperty("total", job.getTotal());
+    json.addProperty("remaining", job.getRemaining());
+    return json;
+  }
+
+  /**
+   * {@code {"cursor","time","event","key","version","reason","actor","log_index"}}: one lifecycle
+   * event; {@code version} is null for events about the key as a whole (policy changes).
+   */
+  static JsonObject event(KeyEvent event) {
+    JsonObject json = new JsonObject();
+    json.addProperty("cursor", event.getCursor());
+    json.add("time", time(event.hasTime(), event.getTime()));
+    json.addProperty("event", eventName(event.getType()));
+    json.addProperty("key", event.getKeyName());
+    json.add(
+        "version",
+        event.getVersion() == 0
+            ? JsonNull.INSTANCE
+            : new JsonPrimitive(Integer.toUnsignedLong(event.getVersion())));
+    String reason = reasonName(event.getReason());
+    json.add("reason", reason == null ? JsonNull.INSTANCE : new JsonPrimitive(reason));
+    json.add("actor", textOrNull(event.getActor()));
+    json.addProperty("log_index", event.getLogIndex());
+    return json;
+  }
+
+  /** {@code {"key","events":[<event objects>]}}: a key's history, oldest first. */
+  static JsonObject history(String keyName, List<KeyEvent> events) {
+    JsonObject json = new JsonObject();
+    json.addProperty("key", keyName);
+    JsonArray array = new JsonArray();
+    events.forEach(event -> array.add(event(event)));
+    json.add("events", array);
+    return json;
+  }
+
+  /**
+   * {@code {"rotations":[{"kind","key","zone","version","time","detail"}]}}, {@code kind} one of
+   * {@code PENDING}, {@code DUE}, {@code LATE}, {@code SCHEDULED}, {@code FAILED}; {@code version}
+   * null for due and scheduled rotations.
+   */
+  static JsonObject rotations(List<RotationStatus> rotations) {
+    JsonArray array = new JsonArray();
+    for (RotationStatus rotation : rotations) {
+      JsonObject json = new JsonObject();
+      json.addProperty("kind", kindName(rotation.getKind()));
+      json.addProperty("key", rotation.getKeyName());
+      json.addProperty("zone", rotation.getZone());
+      json.add(
+          "version",
+          rotation.getVersion() == 0
+              ? JsonNull.INSTANCE
+              : new JsonPrimitive(Integer.toUnsignedLong(rotation.getVersion())));
+      json.add("time", time(rotation.hasTime(), rotation.getTime()));
+      json.add("detail", textOrNull(rotation.getDetail()));
+      array.add(json);
+    }
+    JsonObject json = new JsonObject();
+    json.add("rotations", array);
+    return json;
+  }
+
+  private static JsonArray strings(List<String> values) {
+    JsonArray array = new JsonArray();
+    values.forEach(array::add);
+    return array;
+  }
+
+  private static JsonElement textOrNull(String text) {
+    return text.isEmpty() ? JsonNull.INSTANCE : new JsonPrimitive(text);
   }
 
   private static JsonObject policy(RotationPolicy policy) {
@@ -190,6 +300,16 @@ final class JsonOutput {
   /** {@code KEY_VERSION_STATE_PRIMARY} becomes {@code PRIMARY}. */
   static String stateName(KeyVersionState state) {
     return stripPrefix(state.name(), "KEY_VERSION_STATE_");
+  }
+
+  /** {@code KEY_EVENT_TYPE_ACTIVATED} becomes {@code ACTIVATED}. */
+  static String eventName(KeyEventType type) {
+    return stripPrefix(type.name(), "KEY_EVENT_TYPE_");
+  }
+
+  /** {@code KIND_PENDING} becomes {@code PENDING}. */
+  static String kindName(RotationStatus.Kind kind) {
+    return stripPrefix(kind.name(), "KIND_");
   }
 
   /** {@code NODE_ROLE_LEADER} becomes {@code LEADER}. */

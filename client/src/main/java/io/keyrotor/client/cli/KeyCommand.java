@@ -5,6 +5,7 @@ import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
+import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,17 +19,31 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code keyrotor key ...}: create, rotate, read, list, disable and enable keys. */
+/**
+ * {@code keyrotor key ...}: create, rotate, read, list, disable and enable keys; the rotation
+ * engine's commands are in {@link KeyRotationCommands}.
+ */
 @Command(
     name = "key",
     description = "Create, rotate, inspect, disable and enable keys.",
     subcommands = {
       KeyCommand.Create.class,
+      KeyRotationCommands.SetPolicy.class,
       KeyCommand.Rotate.class,
+      KeyRotationCommands.RotateAll.class,
+      KeyRotationCommands.BulkStatus.class,
+      KeyRotationCommands.Rollback.class,
+      KeyRotationCommands.CancelRotation.class,
       KeyCommand.Get.class,
       KeyCommand.ListKeys.class,
+      KeyRotationCommands.History.class,
+      KeyRotationCommands.Watch.class,
       KeyCommand.Disable.class,
-      KeyCommand.Enable.class
+      KeyCommand.Enable.class,
+      KeyRotationCommands.Destroy.class,
+      KeyRotationCommands.CancelDestroy.class,
+      KeyRotationCommands.Floors.class,
+      KeyRotationCommands.Dependents.class
     })
 final class KeyCommand implements Runnable {
 
@@ -37,7 +52,10 @@ final class KeyCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "missing subcommand: create, rotate, get, list, disable or enable");
+        spec.commandLine(),
+        "missing subcommand: create, set-policy, rotate, rotate-all, bulk-status, rollback,"
+            + " cancel-rotation, get, list, history, watch, disable, enable, destroy,"
+            + " cancel-destroy, floors or dependents");
   }
 
   /** The root command of a subcommand's invocation. */
@@ -52,7 +70,13 @@ final class KeyCommand implements Runnable {
         .build();
   }
 
-  @Command(name = "create", description = "Create a key with its first version.")
+  @Command(
+      name = "create",
+      description = {
+        "Create a key with its first version and, optionally, its rotation policy.",
+        "--activation-delay is both the first version's delay and the policy's delay for later"
+            + " rotations."
+      })
   static final class Create implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -62,15 +86,47 @@ final class KeyCommand implements Runnable {
     @Option(names = "--zone", paramLabel = "Z", description = "Zone (default: the cluster's).")
     String zone;
 
+    @Option(names = "--label", paramLabel = "k=v", description = "A label; repeat for several.")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @Option(
+        names = "--rotation-period",
+        paramLabel = "DUR",
+        converter = KeyrotorCli.PositiveDurationConverter.class,
+        description = "Rotate this long after each version activates (default: no schedule).")
+    Duration rotationPeriod;
+
+    @Option(
+        names = "--max-encryptions",
+        paramLabel = "N",
+        description = "Rotate once the primary version has encrypted N times (default: no limit).")
+    Long maxEncryptions;
+
     @Option(
         names = "--activation-delay",
         paramLabel = "DUR",
         converter = KeyrotorCli.DurationConverter.class,
-        description = "Delay before the first version becomes primary (default: at once).")
+        description =
+            "Delay before the first version becomes primary (default: at once), and the delay of"
+                + " every later rotation (default: the cluster's).")
     Duration activationDelay;
 
-    @Option(names = "--label", paramLabel = "k=v", description = "A label; repeat for several.")
-    Map<String, String> labels = new LinkedHashMap<>();
+    @Option(
+        names = "--decrypt-grace",
+        paramLabel = "DUR",
+        converter = KeyrotorCli.DurationConverter.class,
+        description =
+            "How long a superseded version keeps decrypting before it is disabled (default or 0:"
+                + " until the decryption floor is raised).")
+    Duration decryptGrace;
+
+    @Option(
+        names = "--template",
+        paramLabel = "NAME",
+        description =
+            "A policy template (for example pci-dss, high-sensitivity) that fills the policy"
+                + " fields not given here.")
+    String template;
 
     @Override
     public void run() {
@@ -90,6 +146,32 @@ final class KeyCommand implements Runnable {
         }
       }
       request.putAllLabels(labels);
+      if (maxEncryptions != null && maxEncryptions < 0) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "invalid --max-encryptions " + maxEncryptions + ": negative");
+      }
+      if (rotationPeriod != null
+          || maxEncryptions != null
+          || activationDelay != null
+          || decryptGrace != null) {
+        RotationPolicy.Builder policy = RotationPolicy.newBuilder();
+        if (rotationPeriod != null) {
+          policy.setRotationPeriod(toProto(rotationPeriod));
+        }
+        if (maxEncryptions != null) {
+          policy.setMaxEncryptions(maxEncryptions);
+        }
+        if (activationDelay != null) {
+          policy.setActivationDelay(toProto(activationDelay));
+        }
+        if (decryptGrace != null) {
+          policy.setDecryptGrace(toProto(decryptGrace));
+        }
+        request.setRotationPolicy(policy);
+      }
+      if (template != null) {
+        request.setTemplate(template);
+      }
       Key key = root.client().createKey(request.build());
       root.print(JsonOutput.key(key), "created key " + key.getName() + "\n" + HumanOutput.key(key));
     }

@@ -3,6 +3,7 @@ package io.keyrotor.client.cli;
 import io.keyrotor.client.Durations;
 import io.keyrotor.client.Endpoints;
 import io.keyrotor.client.KeyrotorClient;
+import io.keyrotor.client.Sleeper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,6 +12,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,9 +31,12 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(
     name = "keyrotor",
+    // Inherited by every subcommand, so that "keyrotor key set-policy --help" (which every usage
+    // error points at) works at any depth.
+    scope = ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = KeyrotorCli.Version.class,
-    description = "Manage keys of a keyrotor cluster and encrypt with them.",
+    description = "Manage and rotate keys of a keyrotor cluster, and encrypt with them.",
     subcommands = {
       KeyCommand.class,
       DataCommands.DataKey.class,
@@ -40,6 +45,7 @@ import picocli.CommandLine.ScopeType;
       DataCommands.ReEncrypt.class,
       ClusterCommand.class,
       ZoneCommand.class,
+      RotationsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {
@@ -93,6 +99,8 @@ public final class KeyrotorCli implements Runnable {
   private PrintWriter out;
   private InputStream stdin = System.in;
   private OutputStream stdoutBytes = System.out;
+  private Clock clock = Clock.systemUTC();
+  private Sleeper sleeper = Sleeper.SYSTEM;
 
   /**
    * @param workingDirectory what a relative {@code --cluster-dir} is resolved against
@@ -128,6 +136,31 @@ public final class KeyrotorCli implements Runnable {
     this.stdin = stdin;
     this.stdoutBytes = stdoutBytes;
     return this;
+  }
+
+  /**
+   * The clock and sleeper of the CLI's own waiting (polls of {@code --wait}, their timeouts); tests
+   * pass a manual clock and a sleeper that advances it.
+   */
+  KeyrotorCli withTime(Clock clock, Sleeper sleeper) {
+    this.clock = clock;
+    this.sleeper = sleeper;
+    return this;
+  }
+
+  /** The clock that {@code --wait} timeouts are measured on. */
+  Clock clock() {
+    return clock;
+  }
+
+  /** Waits between polls; a Ctrl-C (interrupt) ends the command. */
+  void sleep(Duration duration) {
+    try {
+      sleeper.sleep(duration);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
   }
 
   /** Standard input, for {@code --in -}. */
@@ -186,7 +219,7 @@ public final class KeyrotorCli implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "missing command: key, datakey, encrypt, decrypt, reencrypt or cluster");
+        "missing command: key, rotations, datakey, encrypt, decrypt, reencrypt, cluster or zone");
   }
 
   /** The SDK client for this invocation, created on first use. */
@@ -204,8 +237,12 @@ public final class KeyrotorCli implements Runnable {
     return client;
   }
 
-  /** Prints a result: the JSON when {@code --json} was given, else the table. */
-  void print(com.google.gson.JsonElement jsonForm, String humanForm) {
+  /**
+   * Prints a result, the JSON (one line) when {@code --json} was given, else the table, and flushes
+   * it. Commands that report progress or stream call it once per line (JSON Lines); safe to call
+   * from another thread.
+   */
+  synchronized void print(com.google.gson.JsonElement jsonForm, String humanForm) {
     out.print(json ? JsonOutput.render(jsonForm) + "\n" : humanForm);
     out.flush();
   }

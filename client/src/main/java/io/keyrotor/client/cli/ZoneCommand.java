@@ -45,6 +45,14 @@ final class ZoneCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "ZONE", description = "The zone.")
     String zone;
 
+    // Its --version (the target master key version) displaces the inherited standard options,
+    // so it declares its own --help.
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
+    boolean help;
+
     @Option(
         names = "--version",
         description = "The target master key version (default: the newest the node holds).")

@@ -1,6 +1,6 @@
 /**
- * The {@code keyrotor} command line ({@code scripts/keyrotor}): key, data-key, envelope
- * (encrypt/decrypt/reencrypt) and cluster commands over the SDK, with compact tables for people,
- * {@code --json} for scripts and one-line errors.
+ * The {@code keyrotor} command line ({@code scripts/keyrotor}): key (lifecycle and rotation
+ * engine), rotations, data-key, envelope (encrypt/decrypt/reencrypt), cluster and zone commands
+ * over the SDK, with compact tables for people, {@code --json} for scripts and one-line errors.
  */
 package io.keyrotor.client.cli;

@@ -51,12 +51,16 @@ class JsonOutputTest {
         "{\"name\":\"payments\",\"zone\":\"eu-west\",\"primary_version\":1,\"versions\":["
             + "{\"version\":1,\"state\":\"PRIMARY\",\"activation_time\":\"2025-03-01T12:00:00Z\","
             + "\"create_time\":\"2025-03-01T12:00:00Z\",\"destroy_time\":null,"
-            + "\"rotation_reason\":null},"
+            + "\"rotation_reason\":null,\"required_acknowledgers\":[],\"acknowledged_by\":[],\"validation_deadline\":null,"
+            + "\"encryptions\":0,\"status_reason\":null,\"demoted_time\":null},"
             + "{\"version\":2,\"state\":\"PENDING\",\"activation_time\":\"2025-03-01T13:01:00.500Z\","
             + "\"create_time\":\"2025-03-01T12:01:00Z\",\"destroy_time\":null,"
-            + "\"rotation_reason\":\"COMPLIANCE\"}],"
+            + "\"rotation_reason\":\"COMPLIANCE\",\"required_acknowledgers\":[],\"acknowledged_by\":[],\"validation_deadline\":null,"
+            + "\"encryptions\":0,\"status_reason\":null,\"demoted_time\":null}],"
             + "\"labels\":{\"env\":\"prod\",\"team\":\"pay\"},\"revision\":7,"
-            + "\"create_time\":\"2025-03-01T12:00:00Z\",\"policy\":null}",
+            + "\"create_time\":\"2025-03-01T12:00:00Z\",\"policy\":null,"
+            + "\"next_rotation_time\":null,\"dependents\":[],\"rotation_requested_by\":null,"
+            + "\"min_decryption_version\":0,\"min_encryption_version\":0}",
         JsonOutput.render(JsonOutput.key(PAYMENTS)));
   }
 
@@ -79,7 +83,9 @@ class JsonOutputTest {
         json.endsWith(
             "\"policy\":{\"rotation_period\":\"90d\",\"max_encryptions\":1000000,"
                 + "\"activation_delay\":\"1h30m\",\"decrypt_grace\":null,"
-                + "\"next_rotation_time\":null,\"template\":null}}"),
+                + "\"next_rotation_time\":null,\"template\":null},"
+                + "\"next_rotation_time\":null,\"dependents\":[],\"rotation_requested_by\":null,"
+                + "\"min_decryption_version\":0,\"min_encryption_version\":0}"),
         json);
   }
 
@@ -97,7 +103,10 @@ class JsonOutputTest {
     assertEquals(
         true,
         json.endsWith(
-            "\"policy\":null,\"new_version\":2,\"activation_time\":\"2025-03-01T13:01:00.500Z\"}"),
+            "\"policy\":null,"
+                + "\"next_rotation_time\":null,\"dependents\":[],\"rotation_requested_by\":null,"
+                + "\"min_decryption_version\":0,\"min_encryption_version\":0,"
+                + "\"new_version\":2,\"activation_time\":\"2025-03-01T13:01:00.500Z\"}"),
         json);
   }
 
@@ -107,7 +116,9 @@ class JsonOutputTest {
 
     assertEquals(
         "{\"keys\":[{\"name\":\"b\",\"zone\":\"default\",\"primary_version\":0,\"versions\":[],"
-            + "\"labels\":{},\"revision\":0,\"create_time\":null,\"policy\":null}]}",
+            + "\"labels\":{},\"revision\":0,\"create_time\":null,\"policy\":null,"
+            + "\"next_rotation_time\":null,\"dependents\":[],\"rotation_requested_by\":null,"
+            + "\"min_decryption_version\":0,\"min_encryption_version\":0}]}",
         JsonOutput.render(JsonOutput.keys(List.of(bare))));
     assertEquals("{\"keys\":[]}", JsonOutput.render(JsonOutput.keys(List.of())));
   }
@@ -151,13 +162,15 @@ class JsonOutputTest {
   @Test
   void human_keyTable_listsVersionsWithStates() {
     assertEquals(
-        "name     payments\n"
-            + "zone     eu-west\n"
-            + "primary  v1\n"
-            + "labels   env=prod,team=pay\n"
-            + "VERSION  STATE    ACTIVATION_TIME           REASON\n"
+        "name           payments\n"
+            + "zone           eu-west\n"
+            + "primary        v1\n"
+            + "labels         env=prod,team=pay\n"
+            + "policy         none (rotates only when asked)\n"
+            + "next rotation  none scheduled\n"
+            + "VERSION  STATE    ACTIVATION_TIME           REASON      DETAIL\n"
             + "v1       PRIMARY  2025-03-01T12:00:00Z      -\n"
-            + "v2       PENDING  2025-03-01T13:01:00.500Z  COMPLIANCE\n",
+            + "v2       PENDING  2025-03-01T13:01:00.500Z  COMPLIANCE  not gated\n",
         HumanOutput.key(PAYMENTS));
   }
 }

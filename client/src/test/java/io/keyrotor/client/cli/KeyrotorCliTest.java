@@ -334,7 +334,8 @@ class KeyrotorCliTest {
   void missingCommand_isAUsageError() {
     assertEquals(2, run("--servers", node.address()));
     assertEquals(
-        "error: missing command: key, datakey, encrypt, decrypt, reencrypt or cluster (see: keyrotor --help)\n",
+        "error: missing command: key, rotations, datakey, encrypt, decrypt, reencrypt, cluster or"
+            + " zone (see: keyrotor --help)\n",
         stderr);
     assertEquals(2, run("--servers", node.address(), "key"));
     assertEquals(1, stderr.lines().count(), stderr);

@@ -9,7 +9,9 @@ import io.keyrotor.api.v1.BatchDecryptRequest;
 import io.keyrotor.api.v1.BatchDecryptResponse;
 import io.keyrotor.api.v1.BatchReEncryptRequest;
 import io.keyrotor.api.v1.BatchReEncryptResponse;
+import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.CancelKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.CancelRotationRequest;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
@@ -19,20 +21,33 @@ import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
+import io.keyrotor.api.v1.GetBulkRotationRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
+import io.keyrotor.api.v1.ListKeyEventsRequest;
+import io.keyrotor.api.v1.ListKeyEventsResponse;
 import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.ListKeysResponse;
+import io.keyrotor.api.v1.ListRotationsRequest;
+import io.keyrotor.api.v1.ListRotationsResponse;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.api.v1.RollbackRotationRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
+import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.api.v1.RotationStatus;
 import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.SetKeyDependentsRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
+import io.keyrotor.api.v1.SetVersionFloorsRequest;
+import io.keyrotor.api.v1.StartBulkRotationRequest;
+import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -59,6 +74,16 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
   private final List<Message> received = Collections.synchronizedList(new ArrayList<>());
   private final Queue<StatusRuntimeException> failNext = new ConcurrentLinkedQueue<>();
   private volatile Function<Message, StatusRuntimeException> failEvery = request -> null;
+  private final Map<String, BulkRotation> bulkRotations = new ConcurrentHashMap<>();
+  private final Queue<Long> bulkProgress = new ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicInteger watchCalls =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private volatile List<RotationStatus> rotations = List.of();
+  private volatile List<KeyEvent> events = List.of();
+  private volatile int watchFailsAfter = -1;
+
+  /** The waiting period of a destroy scheduled without one: 30 days, like the server's default. */
+  public static final long DEFAULT_DESTROY_WAITING_SECONDS = 30L * 86_400;
 
   /** The next calls fail with these errors, one each, before normal service resumes. */
   public FakeKeyService failNext(StatusRuntimeException... errors) {
@@ -289,18 +314,376 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void scheduleKeyVersionDestroy(
       ScheduleKeyVersionDestroyRequest request, StreamObserver<Key> observer) {
-    answerDefault(request, Key.newBuilder().setName(request.getName()).build(), observer);
+    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
+      return;
+    }
+    Instant destroyAt =
+        NOW.plusSeconds(
+            request.hasWaitingPeriod()
+                ? request.getWaitingPeriod().getSeconds()
+                : DEFAULT_DESTROY_WAITING_SECONDS);
+    changeVersion(
+        request.getName(),
+        request.getVersion(),
+        request.getRequestId(),
+        observer,
+        (key, version) ->
+            version
+                .setState(KeyVersionState.KEY_VERSION_STATE_DESTROY_SCHEDULED)
+                .setDestroyTime(timestamp(destroyAt)));
   }
 
   @Override
   public void cancelKeyVersionDestroy(
       CancelKeyVersionDestroyRequest request, StreamObserver<Key> observer) {
-    answerDefault(request, Key.newBuilder().setName(request.getName()).build(), observer);
+    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
+      return;
+    }
+    changeVersion(
+        request.getName(),
+        request.getVersion(),
+        request.getRequestId(),
+        observer,
+        (key, version) ->
+            version.setState(KeyVersionState.KEY_VERSION_STATE_DISABLED).clearDestroyTime());
+  }
+
+  /** Replaces the policy as a whole, like the server; the template name is recorded only. */
+  @Override
+  public void setRotationPolicy(SetRotationPolicyRequest request, StreamObserver<Key> observer) {
+    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
+      return;
+    }
+    changeKey(
+        request.getName(),
+        request.getRequestId(),
+        observer,
+        key -> {
+          RotationPolicy.Builder policy = request.getRotationPolicy().toBuilder();
+          if (!request.getTemplate().isEmpty()) {
+            policy.setTemplate(request.getTemplate());
+          }
+          key.setRotationPolicy(policy);
+          if (policy.hasNextRotationTime()) {
+            key.setNextRotationTime(policy.getNextRotationTime());
+          } else if (policy.hasRotationPeriod()) {
+            key.setNextRotationTime(
+                timestamp(NOW.plusSeconds(policy.getRotationPeriod().getSeconds())));
+          } else {
+            key.clearNextRotationTime();
+          }
+        });
   }
 
   @Override
-  public void setRotationPolicy(SetRotationPolicyRequest request, StreamObserver<Key> observer) {
-    answerDefault(request, Key.newBuilder().setName(request.getName()).build(), observer);
+  public void cancelRotation(CancelRotationRequest request, StreamObserver<Key> observer) {
+    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
+      return;
+    }
+    changeVersion(
+        request.getName(),
+        request.getVersion(),
+        request.getRequestId(),
+        observer,
+        (key, version) ->
+            version
+                .setState(KeyVersionState.KEY_VERSION_STATE_CANCELLED)
+                .setStatusReason(
+                    request.getReason().isEmpty()
+                        ? "cancelled by an operator"
+                        : request.getReason()));
+  }
+
+  /** Demotes the version and makes the one before it primary again. */
+  @Override
+  public void rollbackRotation(RollbackRotationRequest request, StreamObserver<Key> observer) {
+    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
+      return;
+    }
+    changeVersion(
+        request.getName(),
+        request.getVersion(),
+        request.getRequestId(),
+        observer,
+        (key, version) -> {
+          version
+              .setState(KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY)
+              .setDemotedTime(timestamp(NOW))
+              .setStatusReason(request.getReason());
+          int previous = request.getVersion() - 1;
+          if (previous >= 1) {
+            key.setVersions(
+                previous - 1,
+                key.getVersions(previous - 1).toBuilder()
+                    .setState(KeyVersionState.KEY_VERSION_STATE_PRIMARY));
+          }
+          key.setPrimaryVersion(Math.max(previous, 0));
+        });
+  }
+
+  @Override
+  public void setVersionFloors(SetVersionFloorsRequest request, StreamObserver<Key> observer) {
+    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
+      return;
+    }
+    changeKey(
+        request.getName(),
+        request.getRequestId(),
+        observer,
+        key ->
+            key.setMinDecryptionVersion(request.getMinDecryptionVersion())
+                .setMinEncryptionVersion(request.getMinEncryptionVersion()));
+  }
+
+  @Override
+  public void setKeyDependents(SetKeyDependentsRequest request, StreamObserver<Key> observer) {
+    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
+      return;
+    }
+    for (String dependent : request.getDependentsList()) {
+      if (!keys.containsKey(dependent)) {
+        observer.onError(
+            GrpcErrors.error(
+                Status.Code.NOT_FOUND,
+                "DEPENDENT_NOT_FOUND",
+                "dependent key \"" + dependent + "\" not found",
+                Map.of("key", request.getName())));
+        return;
+      }
+    }
+    changeKey(
+        request.getName(),
+        request.getRequestId(),
+        observer,
+        key -> key.clearDependents().addAllDependents(request.getDependentsList()));
+  }
+
+  /**
+   * Starts a job over the matching keys; its id is the request id. Its remaining count follows
+   * {@link #bulkProgress} on each GetBulkRotation.
+   */
+  @Override
+  public void startBulkRotation(
+      StartBulkRotationRequest request, StreamObserver<BulkRotation> observer) {
+    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
+      return;
+    }
+    if (request.getZone().isEmpty() && request.getLabelSelectorCount() == 0) {
+      observer.onError(
+          GrpcErrors.error(
+              Status.Code.INVALID_ARGUMENT,
+              "SELECTOR_REQUIRED",
+              "a bulk rotation needs a zone or a label selector",
+              Map.of()));
+      return;
+    }
+    long total;
+    synchronized (keys) {
+      total =
+          keys.values().stream()
+              .filter(k -> request.getZone().isEmpty() || request.getZone().equals(k.getZone()))
+              .filter(
+                  k ->
+                      k.getLabelsMap()
+                          .entrySet()
+                          .containsAll(request.getLabelSelectorMap().entrySet()))
+              .count();
+    }
+    BulkRotation job =
+        BulkRotation.newBuilder()
+            .setId(request.getRequestId())
+            .setZone(request.getZone())
+            .putAllLabelSelector(request.getLabelSelectorMap())
+            .setReason(request.getReason())
+            .setStartTime(timestamp(NOW))
+            .setTotal(total)
+            .setRemaining(total)
+            .build();
+    bulkRotations.put(job.getId(), job);
+    outcomesByRequestId.put(request.getRequestId(), job);
+    observer.onNext(job);
+    observer.onCompleted();
+  }
+
+  /** The remaining counts successive GetBulkRotation calls report (the last one repeats). */
+  public FakeKeyService bulkProgress(long... remaining) {
+    for (long value : remaining) {
+      bulkProgress.add(value);
+    }
+    return this;
+  }
+
+  @Override
+  public void getBulkRotation(
+      GetBulkRotationRequest request, StreamObserver<BulkRotation> observer) {
+    if (failed(request, observer)) {
+      return;
+    }
+    BulkRotation job = bulkRotations.get(request.getId());
+    if (job == null) {
+      observer.onError(
+          GrpcErrors.error(
+              Status.Code.NOT_FOUND,
+              "JOB_NOT_FOUND",
+              "no bulk rotation \"" + request.getId() + "\"",
+              Map.of()));
+      return;
+    }
+    Long remaining = bulkProgress.size() > 1 ? bulkProgress.poll() : bulkProgress.peek();
+    if (remaining != null) {
+      job = job.toBuilder().setRemaining(remaining).build();
+      bulkRotations.put(job.getId(), job);
+    }
+    observer.onNext(job);
+    observer.onCompleted();
+  }
+
+  /** What ListRotations answers. */
+  public FakeKeyService rotations(RotationStatus... rotations) {
+    this.rotations = List.of(rotations);
+    return this;
+  }
+
+  @Override
+  public void listRotations(
+      ListRotationsRequest request, StreamObserver<ListRotationsResponse> observer) {
+    answerDefault(
+        request, ListRotationsResponse.newBuilder().addAllRotations(rotations).build(), observer);
+  }
+
+  /**
+   * The event log, in cursor order ("logIndex.sequence", like the server's): ListKeyEvents answers
+   * a key's events from it, and WatchKeyEvents streams it (all of it for an empty cursor, else the
+   * events after that cursor), then keeps the stream open.
+   */
+  public FakeKeyService events(KeyEvent... events) {
+    this.events = List.of(events);
+    return this;
+  }
+
+  /** The first WatchKeyEvents call fails with UNAVAILABLE after sending this many events. */
+  public FakeKeyService watchFailsAfter(int events) {
+    this.watchFailsAfter = events;
+    return this;
+  }
+
+  @Override
+  public void listKeyEvents(
+      ListKeyEventsRequest request, StreamObserver<ListKeyEventsResponse> observer) {
+    if (failed(request, observer)) {
+      return;
+    }
+    if (!keys.containsKey(request.getName())) {
+      observer.onError(GrpcErrors.keyNotFound(request.getName()));
+      return;
+    }
+    ListKeyEventsResponse.Builder response = ListKeyEventsResponse.newBuilder();
+    for (KeyEvent event : events) {
+      if (event.getKeyName().equals(request.getName())) {
+        response.addEvents(event);
+      }
+    }
+    observer.onNext(response.build());
+    observer.onCompleted();
+  }
+
+  @Override
+  public void watchKeyEvents(WatchKeyEventsRequest request, StreamObserver<KeyEvent> observer) {
+    if (failed(request, observer)) {
+      return;
+    }
+    int start = 0;
+    if (!request.getCursor().isEmpty()) {
+      long after = cursorOrder(request.getCursor());
+      while (start < events.size() && cursorOrder(events.get(start).getCursor()) <= after) {
+        start++;
+      }
+    }
+    int failAfter = watchCalls.getAndIncrement() == 0 ? watchFailsAfter : -1;
+    int sent = 0;
+    for (int i = start; i < events.size(); i++) {
+      if (failAfter >= 0 && sent == failAfter) {
+        break;
+      }
+      KeyEvent event = events.get(i);
+      if (request.getKeyNamesCount() == 0
+          || request.getKeyNamesList().contains(event.getKeyName())) {
+        observer.onNext(event);
+        sent++;
+      }
+    }
+    if (failAfter >= 0) {
+      observer.onError(
+          GrpcErrors.error(
+              Status.Code.UNAVAILABLE,
+              "WATCH_INTERRUPTED",
+              "the event stream stopped; resume from the last cursor",
+              Map.of()));
+    }
+    // Otherwise the stream stays open until the client cancels it, like the server's.
+  }
+
+  /** The server's cursor "logIndex.sequence" as one ordered number. */
+  private static long cursorOrder(String cursor) {
+    int dot = cursor.indexOf('.');
+    long index = Long.parseLong(dot < 0 ? cursor : cursor.substring(0, dot));
+    int sequence = dot < 0 ? 0xffff : Integer.parseInt(cursor.substring(dot + 1));
+    return (index << 16) | sequence;
+  }
+
+  /** Applies a change to a key, bumps its revision and remembers the outcome by request id. */
+  private void changeKey(
+      String name,
+      String requestId,
+      StreamObserver<Key> observer,
+      java.util.function.Consumer<Key.Builder> change) {
+    synchronized (keys) {
+      Key key = keys.get(name);
+      if (key == null) {
+        observer.onError(GrpcErrors.keyNotFound(name));
+        return;
+      }
+      Key.Builder changed = key.toBuilder();
+      change.accept(changed);
+      Key result = changed.setRevision(key.getRevision() + 1).build();
+      keys.put(name, result);
+      if (!requestId.isEmpty()) {
+        outcomesByRequestId.put(requestId, result);
+      }
+      observer.onNext(result);
+      observer.onCompleted();
+    }
+  }
+
+  /** Applies a change to one version of a key; VERSION_NOT_FOUND if it has no such version. */
+  private void changeVersion(
+      String name,
+      int version,
+      String requestId,
+      StreamObserver<Key> observer,
+      java.util.function.BiConsumer<Key.Builder, KeyVersion.Builder> change) {
+    Key key = keys.get(name);
+    if (key != null && (version < 1 || version > key.getVersionsCount())) {
+      observer.onError(versionNotFound(name, version));
+      return;
+    }
+    changeKey(
+        name,
+        requestId,
+        observer,
+        builder -> {
+          KeyVersion.Builder changed = builder.getVersions(version - 1).toBuilder();
+          change.accept(builder, changed);
+          builder.setVersions(version - 1, changed);
+        });
+  }
+
+  private static StatusRuntimeException versionNotFound(String name, int version) {
+    return GrpcErrors.error(
+        Status.Code.NOT_FOUND,
+        "VERSION_NOT_FOUND",
+        "key \"" + name + "\" has no version " + version,
+        Map.of("key", name, "version", Integer.toString(version)));
   }
 
   @Override
@@ -358,12 +741,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
         return;
       }
       if (version < 1 || version > key.getVersionsCount()) {
-        observer.onError(
-            GrpcErrors.error(
-                Status.Code.NOT_FOUND,
-                "VERSION_NOT_FOUND",
-                "key \"" + name + "\" has no version " + version,
-                Map.of("key", name, "version", Integer.toString(version))));
+        observer.onError(versionNotFound(name, version));
         return;
       }
       Key.Builder changed = key.toBuilder();

@@ -106,6 +106,21 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     this.watchers = watchers;
   }
 
+  /**
+   * Builds (validating the request: bad input is answered at once and nothing is proposed) and
+   * proposes a command about one key; answers with the key as the command left it.
+   */
+  private void writeKey(
+      StreamObserver<Key> response,
+      String requestId,
+      java.util.function.UnaryOperator<Command.Builder> body) {
+    try {
+      proposeForKey(body.apply(command(requestId)).build(), response);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
   /** Proposes a command about one key and answers with the key as the command left it. */
   private void proposeForKey(Command command, StreamObserver<Key> response) {
     propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
@@ -350,98 +365,77 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void cancelKeyVersionDestroy(
       CancelKeyVersionDestroyRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      int version = Requests.version(request.getVersion());
-      proposeForKey(
-          command(request.getRequestId())
-              .setCancelVersionDestroy(
-                  CancelVersionDestroy.newBuilder().setName(name).setVersion(version))
-              .build(),
-          response);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(
+        response,
+        request.getRequestId(),
+        c ->
+            c.setCancelVersionDestroy(
+                CancelVersionDestroy.newBuilder()
+                    .setName(Requests.keyName(request.getName()))
+                    .setVersion(Requests.version(request.getVersion()))));
   }
 
   @Override
   public void cancelRotation(CancelRotationRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      int version = Requests.version(request.getVersion());
-      proposeForKey(
-          command(request.getRequestId())
-              .setCancelRotation(
-                  CancelRotation.newBuilder()
-                      .setName(name)
-                      .setVersion(version)
-                      .setReason(
-                          request.getReason().isEmpty()
-                              ? "cancelled by an operator"
-                              : request.getReason()))
-              .build(),
-          response);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(
+        response,
+        request.getRequestId(),
+        c ->
+            c.setCancelRotation(
+                CancelRotation.newBuilder()
+                    .setName(Requests.keyName(request.getName()))
+                    .setVersion(Requests.version(request.getVersion()))
+                    .setReason(
+                        request.getReason().isEmpty()
+                            ? "cancelled by an operator"
+                            : request.getReason())));
   }
 
   @Override
   public void rollbackRotation(RollbackRotationRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      int version = Requests.version(request.getVersion());
-      RollbackRotation.Builder rollback =
-          RollbackRotation.newBuilder()
-              .setName(name)
-              .setVersion(version)
-              .setReason(request.getReason());
-      if (request.hasEffectiveTime()) {
-        rollback.setEffectiveTimeUnixMillis(
-            Requests.millis(request.getEffectiveTime(), "effective_time"));
-      }
-      proposeForKey(
-          command(request.getRequestId()).setRollbackRotation(rollback).build(), response);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(
+        response,
+        request.getRequestId(),
+        c ->
+            c.setRollbackRotation(
+                RollbackRotation.newBuilder()
+                    .setName(Requests.keyName(request.getName()))
+                    .setVersion(Requests.version(request.getVersion()))
+                    .setReason(request.getReason())
+                    .setEffectiveTimeUnixMillis(
+                        request.hasEffectiveTime()
+                            ? Requests.millis(request.getEffectiveTime(), "effective_time")
+                            : 0)));
   }
 
   @Override
   public void setVersionFloors(SetVersionFloorsRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      proposeForKey(
-          command(request.getRequestId())
-              .setSetVersionFloors(
-                  SetVersionFloors.newBuilder()
-                      .setName(name)
-                      .setMinDecryptionVersion(request.getMinDecryptionVersion())
-                      .setMinEncryptionVersion(request.getMinEncryptionVersion()))
-              .build(),
-          response);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(
+        response,
+        request.getRequestId(),
+        c ->
+            c.setSetVersionFloors(
+                SetVersionFloors.newBuilder()
+                    .setName(Requests.keyName(request.getName()))
+                    .setMinDecryptionVersion(request.getMinDecryptionVersion())
+                    .setMinEncryptionVersion(request.getMinEncryptionVersion())));
   }
 
   @Override
   public void setKeyDependents(SetKeyDependentsRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      java.util.TreeSet<String> dependents = new java.util.TreeSet<>();
-      for (String dependent : request.getDependentsList()) {
-        dependents.add(Requests.keyName(dependent));
-      }
-      proposeForKey(
-          command(request.getRequestId())
-              .setSetDependents(
-                  SetDependents.newBuilder().setName(name).addAllDependents(dependents))
-              .build(),
-          response);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(
+        response,
+        request.getRequestId(),
+        c -> {
+          java.util.TreeSet<String> dependents = new java.util.TreeSet<>();
+          for (String dependent : request.getDependentsList()) {
+            dependents.add(Requests.keyName(dependent));
+          }
+          return c.setSetDependents(
+              SetDependents.newBuilder()
+                  .setName(Requests.keyName(request.getName()))
+                  .addAllDependents(dependents));
+        });
   }
 
   @Override

@@ -16,6 +16,20 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class RotationEngine implements AutoCloseable {
   private final UsageCounter usage = new UsageCounter();
+  private final com.codahale.metrics.MetricRegistry metrics;
+  private volatile RaftNode raft;
+
+  /**
+   * @param metrics where rotation counts and latencies go: {@code rotation.rotations}, {@code
+   *     rotation.cancelled}, {@code rotation.gate-failures}, {@code rotation.rollbacks}, {@code
+   *     rotation.acknowledgements}, {@code rotation.acknowledgement-latency} (from a version's
+   *     creation to each acknowledgement), {@code rotation.due-to-activated} (from due to the
+   *     planned activation, for scheduled rotations)
+   */
+  public RotationEngine(com.codahale.metrics.MetricRegistry metrics) {
+    this.metrics = metrics;
+  }
+
   private volatile VersionValidator validator;
   private RotationScheduler scheduler;
   private UsageReporter reporter;
@@ -36,11 +50,59 @@ public final class RotationEngine implements AutoCloseable {
       if (current != null && (command.hasRotateKey() || command.hasRotateKeys())) {
         current.scanSoon();
       }
+      count(command, result);
     };
+  }
+
+  private void count(Command command, io.keyrotor.proto.internal.v1.CommandResult result) {
+    var outcome = result.getOutcome();
+    if (outcome.getCode() != com.google.rpc.Code.OK_VALUE || result.getDeduplicated()) {
+      return;
+    }
+    boolean unchanged = outcome.getMessage().startsWith("unchanged");
+    switch (command.getBodyCase()) {
+      case ROTATE_KEY -> metrics.counter("rotation.rotations").inc();
+      case ROTATE_KEYS -> metrics.counter("rotation.rotations").inc(outcome.getVersion());
+      case CANCEL_ROTATION -> {
+        if (!unchanged) {
+          metrics.counter("rotation.cancelled").inc();
+          if (command.getCancelRotation().getOnlyIfUnvalidated()) {
+            metrics.counter("rotation.gate-failures").inc();
+          }
+        }
+      }
+      case ROLLBACK_ROTATION -> metrics.counter("rotation.rollbacks").inc();
+      case ACKNOWLEDGE_VERSION -> {
+        if (!unchanged) {
+          metrics.counter("rotation.acknowledgements").inc();
+          RaftNode node = raft;
+          if (node != null) {
+            node.state()
+                .key(command.getAcknowledgeVersion().getName())
+                .flatMap(
+                    k ->
+                        io.keyrotor.storage.KeyVersions.find(
+                            k, command.getAcknowledgeVersion().getVersion()))
+                .ifPresent(
+                    v ->
+                        metrics
+                            .timer("rotation.acknowledgement-latency")
+                            .update(
+                                Math.max(
+                                    0,
+                                    command.getProposedTimeUnixMillis()
+                                        - v.getCreateTimeUnixMillis()),
+                                java.util.concurrent.TimeUnit.MILLISECONDS));
+          }
+        }
+      }
+      default -> {}
+    }
   }
 
   /** Starts the validator, the scheduler and the usage reporter. */
   public void start(RaftNode raft, Hsm hsm, NodeConfig config, Clock clock) {
+    this.raft = raft;
     executor =
         Executors.newScheduledThreadPool(
             2,
@@ -68,7 +130,8 @@ public final class RotationEngine implements AutoCloseable {
             clock,
             config.defaultActivationDelay(),
             executor,
-            settings.schedulerInterval());
+            settings.schedulerInterval(),
+            metrics);
     reporter =
         new UsageReporter(raft, usage, config.nodeId(), executor, settings.usageReportInterval());
   }

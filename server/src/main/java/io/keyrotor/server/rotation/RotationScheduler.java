@@ -1,19 +1,11 @@
 package io.keyrotor.server.rotation;
 
-import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.HsmException;
-import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.Command;
-import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.proto.internal.v1.KeyVersionRecord;
-import io.keyrotor.proto.internal.v1.RecordActivation;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotateKeys;
-import io.keyrotor.proto.internal.v1.SetVersionStatus;
-import io.keyrotor.proto.internal.v1.VersionStatus;
-import io.keyrotor.storage.KeyVersions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +51,7 @@ public final class RotationScheduler implements AutoCloseable {
   private final String nodeId;
   private final ScheduledExecutorService executor;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final com.codahale.metrics.MetricRegistry metrics;
 
   public RotationScheduler(
       RaftNode raft,
@@ -68,7 +61,9 @@ public final class RotationScheduler implements AutoCloseable {
       Clock clock,
       Duration defaultActivationDelay,
       ScheduledExecutorService executor,
-      Duration interval) {
+      Duration interval,
+      com.codahale.metrics.MetricRegistry metrics) {
+    this.metrics = metrics;
     this.raft = raft;
     this.issuer = issuer;
     this.nodeId = nodeId;
@@ -92,8 +87,9 @@ public final class RotationScheduler implements AutoCloseable {
   void tick() {
     long now = clock.millis();
     List<RotateKey> due = new ArrayList<>();
+    java.util.Map<String, Boolean> responsible = new java.util.HashMap<>();
     for (KeyRecord key : raft.state().keys().values()) {
-      if (!responsibility.responsibleFor(key.getZone())) {
+      if (!responsible.computeIfAbsent(key.getZone(), responsibility::responsibleFor)) {
         continue;
       }
       housekeeping(key, now);
@@ -109,101 +105,35 @@ public final class RotationScheduler implements AutoCloseable {
   }
 
   private void housekeeping(KeyRecord key, long now) {
-    String name = key.getName();
-    int primary = KeyVersions.primaryVersionAt(key, now);
-    for (KeyVersionRecord v : key.getVersionsList()) {
-      int version = v.getVersion();
-      if (v.getStatus() == VersionStatus.VERSION_STATUS_ENABLED) {
-        if (v.getValidationDeadlineUnixMillis() != 0
-            && !KeyVersions.isEligible(v)
-            && now > v.getValidationDeadlineUnixMillis()) {
-          List<String> missing = KeyVersions.missingAcknowledgements(v);
-          propose(
-              "gate:" + name + ":" + version,
-              Command.newBuilder()
-                  .setCancelRotation(
-                      CancelRotation.newBuilder()
-                          .setName(name)
-                          .setVersion(version)
-                          .setOnlyIfUnvalidated(true)
-                          .setReason(
-                              "validation gate: no acknowledgement from "
-                                  + (missing.isEmpty() ? "every node in time" : missing)
-                                  + " by the deadline")));
-        } else if (version == primary && !v.getActivationRecorded()) {
-          propose(
-              "activation:" + name + ":" + version,
-              Command.newBuilder()
-                  .setRecordActivation(
-                      RecordActivation.newBuilder().setName(name).setVersion(version)));
-        } else if (version < primary
-            && graceExpired(key, primary, now)
-            && KeyVersions.isEligible(v)) {
-          propose(
-              "grace:" + name + ":" + version,
-              Command.newBuilder()
-                  .setSetVersionStatus(
-                      SetVersionStatus.newBuilder()
-                          .setName(name)
-                          .setVersion(version)
-                          .setStatus(VersionStatus.VERSION_STATUS_DISABLED)));
-        }
-      } else if (v.getStatus() == VersionStatus.VERSION_STATUS_DESTROY_SCHEDULED
-          && v.getDestroyTimeUnixMillis() <= now) {
-        propose(
-            "destroy:" + name + ":" + version,
-            Command.newBuilder()
-                .setDestroyVersion(DestroyVersion.newBuilder().setName(name).setVersion(version)));
-      }
+    for (RotationPlanner.Housekeeping work : RotationPlanner.housekeeping(key, now)) {
+      propose(work.purpose(), work.command());
     }
-  }
-
-  private static boolean graceExpired(KeyRecord key, int primary, long now) {
-    long grace = key.getPolicy().getDecryptGraceMillis();
-    if (grace <= 0 || primary == 0) {
-      return false;
-    }
-    return now >= key.getVersions(primary - 1).getActivationTimeUnixMillis() + grace;
   }
 
   /** The rotation this key needs now, if any (and nothing is pending or already proposed). */
   private java.util.Optional<RotateKey> rotationDue(KeyRecord key, long now) {
-    if (KeyVersions.pendingAt(key, now).isPresent()
-        || inFlight.contains("rotate:" + key.getName())) {
+    if (inFlight.contains("rotate:" + key.getName())) {
       return java.util.Optional.empty();
     }
-    int reason;
-    long next = key.getNextRotationTimeUnixMillis();
-    int primary = KeyVersions.primaryVersionAt(key, now);
-    long limit = key.getPolicy().getMaxEncryptions();
-    if (next != 0 && next <= now) {
-      reason =
-          key.getRotationRequestedReason() != 0
-              ? key.getRotationRequestedReason()
-              : RotationReason.ROTATION_REASON_SCHEDULED_VALUE;
-    } else if (limit > 0
-        && primary != 0
-        && key.getVersions(primary - 1).getEncryptions() >= limit) {
-      reason = RotationReason.ROTATION_REASON_USAGE_VALUE;
-    } else {
+    var need = RotationPlanner.rotationNeeded(key, now, defaultActivationDelay.toMillis());
+    if (need.isEmpty()) {
       return java.util.Optional.empty();
     }
-    long delay;
-    if (reason == RotationReason.ROTATION_REASON_COMPROMISE_VALUE) {
-      delay = 0;
-    } else if (key.getPolicy().getActivationDelayMillis() >= 0) {
-      delay = key.getPolicy().getActivationDelayMillis();
-    } else {
-      delay = defaultActivationDelay.toMillis();
+    if (need.get().dueTimeMillis() != 0) {
+      metrics
+          .timer("rotation.due-to-activated")
+          .update(
+              now - need.get().dueTimeMillis() + need.get().activationDelayMillis(),
+              TimeUnit.MILLISECONDS);
     }
     try {
       return java.util.Optional.of(
           RotateKey.newBuilder()
               .setName(key.getName())
               .setKek(issuer.newWrappedKek(key.getZone()))
-              .setActivationDelayMillis(delay)
-              .setReason(reason)
-              .setExpectedLatestVersion(key.getVersionsCount())
+              .setActivationDelayMillis(need.get().activationDelayMillis())
+              .setReason(need.get().reason())
+              .setExpectedLatestVersion(need.get().expectedLatestVersion())
               .build());
     } catch (HsmException e) {
       LOG.warn("cannot rotate key {} now: {}", key.getName(), e.getMessage());

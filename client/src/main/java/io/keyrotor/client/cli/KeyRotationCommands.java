@@ -1,0 +1,723 @@
+package io.keyrotor.client.cli;
+
+import io.keyrotor.api.v1.BulkRotation;
+import io.keyrotor.api.v1.CancelRotationRequest;
+import io.keyrotor.api.v1.Key;
+import io.keyrotor.api.v1.KeyEvent;
+import io.keyrotor.api.v1.ListKeyEventsRequest;
+import io.keyrotor.api.v1.RollbackRotationRequest;
+import io.keyrotor.api.v1.RotationPolicy;
+import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.SetRotationPolicyRequest;
+import io.keyrotor.api.v1.SetVersionFloorsRequest;
+import io.keyrotor.api.v1.StartBulkRotationRequest;
+import io.keyrotor.api.v1.WatchKeyEventsRequest;
+import io.keyrotor.client.Durations;
+import io.keyrotor.client.KeyEventListener;
+import io.keyrotor.client.KeyEventSubscription;
+import io.keyrotor.client.KeyrotorException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The rotation engine's {@code keyrotor key ...} commands: policies, bulk rotation, rollback and
+ * cancellation, destroy, version floors, dependents, history and the live event stream.
+ */
+final class KeyRotationCommands {
+
+  /** How often {@code rotate-all --wait} asks for the job's progress. */
+  static final Duration BULK_POLL_INTERVAL = Duration.ofMillis(500);
+
+  private KeyRotationCommands() {}
+
+  /** Parses an RFC 3339 time ({@code 2025-06-01T00:00:00Z}, or with an offset). */
+  static final class TimeConverter implements CommandLine.ITypeConverter<Instant> {
+    @Override
+    public Instant convert(String value) {
+      try {
+        return OffsetDateTime.parse(value).toInstant();
+      } catch (DateTimeParseException e) {
+        throw new CommandLine.TypeConversionException(
+            "invalid time \"" + value + "\" (expected RFC 3339, such as 2025-06-01T00:00:00Z)");
+      }
+    }
+  }
+
+  /** Parses a count that may be zero but not negative. */
+  static final class CountConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      long count;
+      try {
+        count = Long.parseLong(value);
+      } catch (NumberFormatException e) {
+        throw new CommandLine.TypeConversionException(
+            "invalid number \"" + value + "\" (expected 0 or more)");
+      }
+      if (count < 0) {
+        throw new CommandLine.TypeConversionException(
+            "invalid number \"" + value + "\" (expected 0 or more)");
+      }
+      return count;
+    }
+  }
+
+  private static com.google.protobuf.Timestamp toProto(Instant instant) {
+    return com.google.protobuf.Timestamp.newBuilder()
+        .setSeconds(instant.getEpochSecond())
+        .setNanos(instant.getNano())
+        .build();
+  }
+
+  private static Instant toInstant(com.google.protobuf.Timestamp timestamp) {
+    return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+  }
+
+  @Command(
+      name = "set-policy",
+      description = {
+        "Change a key's rotation policy.",
+        "Flags not given keep their current value: the key is read first and the change is merged"
+            + " into its policy (a change made by someone else in between is overwritten). With"
+            + " --template, the fields not given come from the template instead of the current"
+            + " policy. A next-rotation anchor that has passed is dropped."
+      })
+  static final class SetPolicy implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Option(
+        names = "--rotation-period",
+        paramLabel = "DUR",
+        converter = KeyrotorCli.DurationConverter.class,
+        description =
+            "Rotate this long after each version activates; 0 removes the schedule (a template's"
+                + " period applies again if the policy names one).")
+    Duration rotationPeriod;
+
+    @Option(
+        names = "--max-encryptions",
+        paramLabel = "N",
+        converter = CountConverter.class,
+        description = "Rotate once the primary version has encrypted N times; 0: no limit.")
+    Long maxEncryptions;
+
+    @Option(
+        names = "--activation-delay",
+        paramLabel = "DUR",
+        converter = KeyrotorCli.DurationConverter.class,
+        description = "How long before use each new version is replicated and validated.")
+    Duration activationDelay;
+
+    @Option(
+        names = "--decrypt-grace",
+        paramLabel = "DUR",
+        converter = KeyrotorCli.DurationConverter.class,
+        description =
+            "How long a superseded version keeps decrypting before it is disabled; 0: until the"
+                + " decryption floor is raised.")
+    Duration decryptGrace;
+
+    @Option(
+        names = "--next-rotation",
+        paramLabel = "RFC3339",
+        converter = TimeConverter.class,
+        description = "An explicit time for the next scheduled rotation (in the future).")
+    Instant nextRotation;
+
+    @Option(
+        names = "--template",
+        paramLabel = "NAME",
+        description =
+            "Start from this policy template (for example pci-dss) instead of the current policy.")
+    String template;
+
+    @Override
+    public void run() {
+      if (rotationPeriod == null
+          && maxEncryptions == null
+          && activationDelay == null
+          && decryptGrace == null
+          && nextRotation == null
+          && template == null) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "nothing to change: give --rotation-period, --max-encryptions, --activation-delay,"
+                + " --decrypt-grace, --next-rotation or --template");
+      }
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("key", name);
+      Key current = root.client().getKey(name);
+      Instant now =
+          current.hasAsOfTime() ? toInstant(current.getAsOfTime()) : root.clock().instant();
+      Key key = root.client().setRotationPolicy(merge(current, now));
+      root.print(
+          JsonOutput.key(key), "set the policy of key " + name + "\n" + HumanOutput.key(key));
+    }
+
+    /** The request: the current policy (or the template) with the given flags applied. */
+    SetRotationPolicyRequest merge(Key current, Instant now) {
+      RotationPolicy.Builder policy =
+          template == null
+              ? current.getRotationPolicy().toBuilder()
+              : RotationPolicy.newBuilder().setTemplate(template);
+      if (policy.hasNextRotationTime() && !toInstant(policy.getNextRotationTime()).isAfter(now)) {
+        policy.clearNextRotationTime(); // used already; the server refuses anchors in the past
+      }
+      if (rotationPeriod != null) {
+        if (rotationPeriod.isZero()) {
+          policy.clearRotationPeriod();
+        } else {
+          policy.setRotationPeriod(KeyCommand.toProto(rotationPeriod));
+        }
+      }
+      if (maxEncryptions != null) {
+        policy.setMaxEncryptions(maxEncryptions);
+      }
+      if (activationDelay != null) {
+        policy.setActivationDelay(KeyCommand.toProto(activationDelay));
+      }
+      if (decryptGrace != null) {
+        policy.setDecryptGrace(KeyCommand.toProto(decryptGrace));
+      }
+      if (nextRotation != null) {
+        policy.setNextRotationTime(toProto(nextRotation));
+      }
+      SetRotationPolicyRequest.Builder request =
+          SetRotationPolicyRequest.newBuilder().setName(name).setRotationPolicy(policy);
+      if (template != null) {
+        request.setTemplate(template);
+      }
+      return request.build();
+    }
+  }
+
+  @Command(
+      name = "rotate-all",
+      description = {
+        "Rotate every key of a zone, or every key carrying all the labels, as one replicated job"
+            + " (both narrow the selection).",
+        "Prints the job; its id is for bulk-status. --wait polls it until no key is left,"
+            + " printing each change of progress (one JSON object per line with --json). A"
+            + " rotated key has its new version; with an activation delay it becomes primary at"
+            + " its activation time (see: keyrotor rotations)."
+      })
+  static final class RotateAll implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--zone", paramLabel = "Z", description = "Rotate the keys of this zone.")
+    String zone;
+
+    @Option(
+        names = "--label",
+        paramLabel = "k=v",
+        description = "Rotate the keys carrying this label; repeat for several (all must match).")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @Option(
+        names = "--reason",
+        paramLabel = "REASON",
+        description =
+            "Why: ${COMPLETION-CANDIDATES} (default: manual). compromise activates every new"
+                + " version at once and disables the old ones.")
+    KeyCommand.Reason reason = KeyCommand.Reason.MANUAL;
+
+    @Option(names = "--wait", description = "Wait until every key of the job is rotated.")
+    boolean await;
+
+    @Option(
+        names = "--timeout",
+        paramLabel = "DUR",
+        defaultValue = "10m",
+        converter = KeyrotorCli.PositiveDurationConverter.class,
+        description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public void run() {
+      if (zone == null && labels.isEmpty()) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "give --zone Z or --label k=v (rotating every key is refused)");
+      }
+      for (String label : labels.keySet()) {
+        if (label.isBlank()) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "invalid --label: empty name");
+        }
+      }
+      KeyrotorCli root = KeyCommand.root(spec);
+      StartBulkRotationRequest.Builder request =
+          StartBulkRotationRequest.newBuilder().putAllLabelSelector(labels).setReason(reason.proto);
+      if (zone != null) {
+        root.errorContext("zone", zone);
+        request.setZone(zone);
+      }
+      BulkRotation job = root.client().startBulkRotation(request.build());
+      if (!await) {
+        root.print(
+            JsonOutput.bulkRotation(job),
+            HumanOutput.bulkRotation(job)
+                + (job.getRemaining() == 0
+                    ? ""
+                    : "follow it with: keyrotor key bulk-status " + job.getId() + "\n"));
+        return;
+      }
+      root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+      Instant deadline = root.clock().instant().plus(timeout);
+      long reported = job.getRemaining();
+      while (job.getRemaining() > 0) {
+        if (!root.clock().instant().isBefore(deadline)) {
+          throw new CliException(
+              "bulk rotation "
+                  + job.getId()
+                  + " did not finish within "
+                  + Durations.format(timeout)
+                  + " ("
+                  + job.getRemaining()
+                  + " of "
+                  + job.getTotal()
+                  + " keys left); it continues in the background (see: keyrotor key bulk-status "
+                  + job.getId()
+                  + ")");
+        }
+        root.sleep(BULK_POLL_INTERVAL);
+        job = root.client().getBulkRotation(job.getId());
+        if (job.getRemaining() != reported) {
+          reported = job.getRemaining();
+          root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+        }
+      }
+    }
+  }
+
+  @Command(name = "bulk-status", description = "The progress of a bulk rotation.")
+  static final class BulkStatus implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "ID", description = "The job id rotate-all printed.")
+    String id;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      BulkRotation job = root.client().getBulkRotation(id);
+      root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+    }
+  }
+
+  @Command(
+      name = "rollback",
+      description = {
+        "Roll back an activated rotation: the previous version is primary again from now.",
+        "The rolled-back version keeps decrypting, so nothing encrypted under it is lost."
+      })
+  static final class Rollback implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "VERSION",
+        converter = KeyCommand.VersionConverter.class,
+        description = "The version to roll back (the primary).")
+    int version;
+
+    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit trail.")
+    String reason;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("key", name);
+      root.errorContext("version", Integer.toString(version));
+      RollbackRotationRequest.Builder request =
+          RollbackRotationRequest.newBuilder().setName(name).setVersion(version);
+      if (reason != null) {
+        request.setReason(reason);
+      }
+      Key key = root.client().rollbackRotation(request.build());
+      root.print(
+          JsonOutput.key(key),
+          "rolled back "
+              + name
+              + " v"
+              + version
+              + "; primary is "
+              + primaryText(key)
+              + "\n"
+              + HumanOutput.key(key));
+    }
+  }
+
+  @Command(
+      name = "cancel-rotation",
+      description =
+          "Cancel a pending rotation: the version becomes CANCELLED, the primary stays as it is.")
+  static final class CancelRotation implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "VERSION",
+        converter = KeyCommand.VersionConverter.class,
+        description = "The pending version.")
+    int version;
+
+    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit trail.")
+    String reason;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("key", name);
+      root.errorContext("version", Integer.toString(version));
+      CancelRotationRequest.Builder request =
+          CancelRotationRequest.newBuilder().setName(name).setVersion(version);
+      if (reason != null) {
+        request.setReason(reason);
+      }
+      Key key = root.client().cancelRotation(request.build());
+      root.print(
+          JsonOutput.key(key),
+          "cancelled the rotation to "
+              + name
+              + " v"
+              + version
+              + "; primary is "
+              + primaryText(key)
+              + "\n"
+              + HumanOutput.key(key));
+    }
+  }
+
+  private static String primaryText(Key key) {
+    return key.getPrimaryVersion() == 0 ? "none" : "v" + key.getPrimaryVersion();
+  }
+
+  @Command(
+      name = "destroy",
+      description = {
+        "Schedule the destruction of a disabled or decrypt-only version's key material.",
+        "Until then cancel-destroy restores it to DISABLED; afterwards nothing it encrypted can be"
+            + " decrypted again."
+      })
+  static final class Destroy implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "VERSION",
+        converter = KeyCommand.VersionConverter.class,
+        description = "The version number.")
+    int version;
+
+    @Option(
+        names = "--waiting-period",
+        paramLabel = "DUR",
+        converter = KeyrotorCli.PositiveDurationConverter.class,
+        description = "Time left to change one's mind (default: the cluster's, 30 days).")
+    Duration waitingPeriod;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("key", name);
+      root.errorContext("version", Integer.toString(version));
+      ScheduleKeyVersionDestroyRequest.Builder request =
+          ScheduleKeyVersionDestroyRequest.newBuilder().setName(name).setVersion(version);
+      if (waitingPeriod != null) {
+        request.setWaitingPeriod(KeyCommand.toProto(waitingPeriod));
+      }
+      Key key = root.client().scheduleKeyVersionDestroy(request.build());
+      String when = "its destroy time";
+      for (io.keyrotor.api.v1.KeyVersion v : key.getVersionsList()) {
+        if (v.getVersion() == version && v.hasDestroyTime()) {
+          when = JsonOutput.timeText(v.getDestroyTime());
+        }
+      }
+      root.print(
+          JsonOutput.key(key),
+          name
+              + " v"
+              + version
+              + " is destroyed at "
+              + when
+              + " (until then: keyrotor key cancel-destroy "
+              + name
+              + " "
+              + version
+              + ")\n"
+              + HumanOutput.key(key));
+    }
+  }
+
+  @Command(
+      name = "cancel-destroy",
+      description = "Cancel a scheduled destroy; the version is DISABLED again.")
+  static final class CancelDestroy implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "VERSION",
+        converter = KeyCommand.VersionConverter.class,
+        description = "The version number.")
+    int version;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("key", name);
+      root.errorContext("version", Integer.toString(version));
+      Key key = root.client().cancelKeyVersionDestroy(name, version);
+      root.print(
+          JsonOutput.key(key),
+          "cancelled the destroy of " + name + " v" + version + "\n" + HumanOutput.key(key));
+    }
+  }
+
+  @Command(
+      name = "floors",
+      description = {
+        "Set the lowest version that may decrypt and the lowest that may encrypt.",
+        "A floor not given keeps its current value; 0 removes a floor. Raising the decryption"
+            + " floor disables every older version."
+      })
+  static final class Floors implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Option(
+        names = "--min-decryption",
+        paramLabel = "N",
+        converter = CountConverter.class,
+        description = "Versions below N refuse to decrypt.")
+    Long minDecryption;
+
+    @Option(
+        names = "--min-encryption",
+        paramLabel = "N",
+        converter = CountConverter.class,
+        description = "Versions below N never encrypt.")
+    Long minEncryption;
+
+    @Override
+    public void run() {
+      if (minDecryption == null && minEncryption == null) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "nothing to change: give --min-decryption, --min-encryption or both");
+      }
+      for (Long floor : new Long[] {minDecryption, minEncryption}) {
+        if (floor != null && floor > Integer.MAX_VALUE) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "invalid floor " + floor + ": no key has that many versions");
+        }
+      }
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("key", name);
+      SetVersionFloorsRequest.Builder request = SetVersionFloorsRequest.newBuilder().setName(name);
+      if (minDecryption == null || minEncryption == null) {
+        Key current = root.client().getKey(name);
+        request
+            .setMinDecryptionVersion(current.getMinDecryptionVersion())
+            .setMinEncryptionVersion(current.getMinEncryptionVersion());
+      }
+      if (minDecryption != null) {
+        request.setMinDecryptionVersion(minDecryption.intValue());
+      }
+      if (minEncryption != null) {
+        request.setMinEncryptionVersion(minEncryption.intValue());
+      }
+      Key key = root.client().setVersionFloors(request.build());
+      root.print(
+          JsonOutput.key(key),
+          "key "
+              + name
+              + ": decryption floor "
+              + floorText(key.getMinDecryptionVersion())
+              + ", encryption floor "
+              + floorText(key.getMinEncryptionVersion())
+              + "\n"
+              + HumanOutput.key(key));
+    }
+
+    private static String floorText(int floor) {
+      return floor == 0 ? "none" : "v" + floor;
+    }
+  }
+
+  @Command(
+      name = "dependents",
+      description = {
+        "Declare the keys that rotate after this one (replacing the list; none clears it).",
+        "Rotating the key then schedules rotations of its dependents, in dependency order;"
+            + " a cycle is refused."
+      })
+  static final class Dependents implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Parameters(
+        index = "1..*",
+        paramLabel = "KEY",
+        description = "The dependent keys (none: clear the list).")
+    List<String> dependents = new ArrayList<>();
+
+    @Override
+    public void run() {
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("key", name);
+      Key key = root.client().setKeyDependents(name, dependents);
+      root.print(
+          JsonOutput.key(key),
+          "key "
+              + name
+              + (key.getDependentsCount() == 0
+                  ? ": no dependents"
+                  : ": dependents " + String.join(", ", key.getDependentsList()))
+              + "\n"
+              + HumanOutput.key(key));
+    }
+  }
+
+  @Command(
+      name = "history",
+      description = "Every lifecycle event of a key, oldest first, and who caused it.")
+  static final class History implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+    String name;
+
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        description = "At most N events (default: the server's, 1000).")
+    int limit;
+
+    @Override
+    public void run() {
+      if (limit < 0) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "invalid --limit " + limit + ": negative");
+      }
+      KeyrotorCli root = KeyCommand.root(spec);
+      root.errorContext("key", name);
+      List<KeyEvent> events =
+          root.client()
+              .listKeyEvents(
+                  ListKeyEventsRequest.newBuilder().setName(name).setLimit(limit).build())
+              .getEventsList();
+      root.print(JsonOutput.history(name, events), HumanOutput.history(name, events));
+    }
+  }
+
+  @Command(
+      name = "watch",
+      description = {
+        "Print lifecycle events as they happen, until interrupted (Ctrl-C).",
+        "One line per event (one JSON object per line with --json), ending with its cursor;"
+            + " --from CURSOR resumes after that event. The stream reconnects by itself when a"
+            + " node goes away."
+      })
+  static final class Watch implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(
+        index = "0..*",
+        paramLabel = "NAME",
+        description = "Only events of these keys (default: every key).")
+    List<String> names = new ArrayList<>();
+
+    @Option(
+        names = "--from",
+        paramLabel = "CURSOR",
+        description =
+            "Start after this event's cursor (default: from now; 0: from the oldest event kept).")
+    String from;
+
+    @Option(
+        names = "--max-events",
+        paramLabel = "N",
+        converter = CountConverter.class,
+        description = "Stop after N events (default: run until interrupted).")
+    Long maxEvents;
+
+    @Override
+    public void run() {
+      if (maxEvents != null && maxEvents == 0) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "invalid --max-events 0: give at least 1");
+      }
+      KeyrotorCli root = KeyCommand.root(spec);
+      WatchKeyEventsRequest.Builder request =
+          WatchKeyEventsRequest.newBuilder().addAllKeyNames(names);
+      if (from != null) {
+        request.setCursor(from);
+      }
+      CountDownLatch done = new CountDownLatch(1);
+      AtomicReference<KeyrotorException> failure = new AtomicReference<>();
+      AtomicLong printed = new AtomicLong();
+      KeyEventListener listener =
+          new KeyEventListener() {
+            @Override
+            public void onEvent(KeyEvent event) {
+              if (maxEvents != null && printed.get() >= maxEvents) {
+                return;
+              }
+              root.print(JsonOutput.event(event), HumanOutput.event(event));
+              if (maxEvents != null && printed.incrementAndGet() >= maxEvents) {
+                done.countDown();
+              }
+            }
+
+            @Override
+            public void onError(KeyrotorException error) {
+              failure.set(error);
+              done.countDown();
+            }
+          };
+      try (KeyEventSubscription subscription =
+          root.client().watchKeyEvents(request.build(), listener)) {
+        done.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CliException("interrupted");
+      }
+      if (failure.get() != null) {
+        throw failure.get();
+      }
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package io.keyrotor.server.rotation;
+
+import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.CancelRotation;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.DestroyVersion;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.SetVersionStatus;
+import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.storage.KeyVersions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What time-driven work a key needs at a given time: a pure function of the key record, the time
+ * and the default activation delay, so every policy can be tested with a manual clock. The
+ * scheduler turns the plan into proposals.
+ */
+public final class RotationPlanner {
+  private RotationPlanner() {}
+
+  /** A command the scheduler proposes as is, and the purpose that names it (its request id). */
+  public record Housekeeping(String purpose, Command.Builder command) {}
+
+  /**
+   * A rotation the key needs now.
+   *
+   * @param reason a RotationReason number
+   * @param activationDelayMillis the new version's activation delay
+   * @param expectedLatestVersion the compare-and-set: rotate only if this is still the newest
+   * @param dueTimeMillis when it became due (0 for a usage rotation)
+   */
+  public record RotationNeed(
+      int reason, long activationDelayMillis, int expectedLatestVersion, long dueTimeMillis) {}
+
+  /** The housekeeping commands {@code key} needs at {@code now}. */
+  public static List<Housekeeping> housekeeping(KeyRecord key, long now) {
+    List<Housekeeping> out = new ArrayList<>();
+    String name = key.getName();
+    int primary = KeyVersions.primaryVersionAt(key, now);
+    for (KeyVersionRecord v : key.getVersionsList()) {
+      int version = v.getVersion();
+      if (v.getStatus() == VersionStatus.VERSION_STATUS_ENABLED) {
+        if (v.getValidationDeadlineUnixMillis() != 0
+            && !KeyVersions.isEligible(v)
+            && now > v.getValidationDeadlineUnixMillis()) {
+          List<String> missing = KeyVersions.missingAcknowledgements(v);
+          out.add(
+              new Housekeeping(
+                  "gate:" + name + ":" + version,
+                  Command.newBuilder()
+                      .setCancelRotation(
+                          CancelRotation.newBuilder()
+                              .setName(name)
+                              .setVersion(version)
+                              .setOnlyIfUnvalidated(true)
+                              .setReason(
+                                  "validation gate: no acknowledgement from "
+                                      + (missing.isEmpty() ? "every node in time" : missing)
+                                      + " by the deadline"))));
+        } else if (version == primary && !v.getActivationRecorded()) {
+          out.add(
+              new Housekeeping(
+                  "activation:" + name + ":" + version,
+                  Command.newBuilder()
+                      .setRecordActivation(
+                          RecordActivation.newBuilder().setName(name).setVersion(version))));
+        } else if (version < primary
+            && graceExpired(key, primary, now)
+            && KeyVersions.isEligible(v)
+            && !KeyVersions.isDemotedAt(v, now)) {
+          out.add(
+              new Housekeeping(
+                  "grace:" + name + ":" + version,
+                  Command.newBuilder()
+                      .setSetVersionStatus(
+                          SetVersionStatus.newBuilder()
+                              .setName(name)
+                              .setVersion(version)
+                              .setStatus(VersionStatus.VERSION_STATUS_DISABLED))));
+        }
+      } else if (v.getStatus() == VersionStatus.VERSION_STATUS_DESTROY_SCHEDULED
+          && v.getDestroyTimeUnixMillis() <= now) {
+        out.add(
+            new Housekeeping(
+                "destroy:" + name + ":" + version,
+                Command.newBuilder()
+                    .setDestroyVersion(
+                        DestroyVersion.newBuilder().setName(name).setVersion(version))));
+      }
+    }
+    return out;
+  }
+
+  private static boolean graceExpired(KeyRecord key, int primary, long now) {
+    long grace = key.getPolicy().getDecryptGraceMillis();
+    if (grace <= 0 || primary == 0) {
+      return false;
+    }
+    return now >= key.getVersions(primary - 1).getActivationTimeUnixMillis() + grace;
+  }
+
+  /**
+   * The rotation {@code key} needs at {@code now}, if any: due by its schedule (or a dependency or
+   * bulk job), or over its encryption limit; never while a version is pending.
+   */
+  public static Optional<RotationNeed> rotationNeeded(
+      KeyRecord key, long now, long defaultActivationDelayMillis) {
+    if (KeyVersions.pendingAt(key, now).isPresent()) {
+      return Optional.empty();
+    }
+    long next = key.getNextRotationTimeUnixMillis();
+    int primary = KeyVersions.primaryVersionAt(key, now);
+    long limit = key.getPolicy().getMaxEncryptions();
+    int reason;
+    long due = 0;
+    if (next != 0 && next <= now) {
+      reason =
+          key.getRotationRequestedReason() != 0
+              ? key.getRotationRequestedReason()
+              : RotationReason.ROTATION_REASON_SCHEDULED_VALUE;
+      due = next;
+    } else if (limit > 0
+        && primary != 0
+        && key.getVersions(primary - 1).getEncryptions() >= limit) {
+      reason = RotationReason.ROTATION_REASON_USAGE_VALUE;
+    } else {
+      return Optional.empty();
+    }
+    long delay;
+    if (reason == RotationReason.ROTATION_REASON_COMPROMISE_VALUE) {
+      delay = 0;
+    } else if (key.getPolicy().getActivationDelayMillis() >= 0) {
+      delay = key.getPolicy().getActivationDelayMillis();
+    } else {
+      delay = defaultActivationDelayMillis;
+    }
+    return Optional.of(new RotationNeed(reason, delay, key.getVersionsCount(), due));
+  }
+}

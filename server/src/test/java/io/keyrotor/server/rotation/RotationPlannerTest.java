@@ -1,0 +1,201 @@
+package io.keyrotor.server.rotation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.proto.internal.v1.VersionStatus;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Every policy, planned at chosen times: a manual clock, no threads, no cluster. */
+class RotationPlannerTest {
+  private static final long T0 = 1_700_000_000_000L;
+  private static final long DAY = 86_400_000L;
+
+  private static KeyVersionRecord version(int n, long activation) {
+    return KeyVersionRecord.newBuilder()
+        .setVersion(n)
+        .setStatus(VersionStatus.VERSION_STATUS_ENABLED)
+        .setCreateTimeUnixMillis(activation)
+        .setActivationTimeUnixMillis(activation)
+        .setActivationRecorded(true)
+        .build();
+  }
+
+  private static KeyRecord.Builder key(RotationPolicyRecord policy, KeyVersionRecord... versions) {
+    return KeyRecord.newBuilder()
+        .setName("k")
+        .setZone("default")
+        .setPolicy(policy)
+        .addAllVersions(List.of(versions));
+  }
+
+  private static List<String> purposes(KeyRecord key, long now) {
+    return RotationPlanner.housekeeping(key, now).stream()
+        .map(RotationPlanner.Housekeeping::purpose)
+        .toList();
+  }
+
+  @Test
+  void schedule_notDueBeforeItsTime_dueAtIt_withThePolicyDelay() {
+    RotationPolicyRecord policy =
+        RotationPolicyRecord.newBuilder()
+            .setRotationPeriodMillis(DAY)
+            .setActivationDelayMillis(30_000)
+            .build();
+    KeyRecord key = key(policy, version(1, T0)).setNextRotationTimeUnixMillis(T0 + DAY).build();
+
+    assertTrue(RotationPlanner.rotationNeeded(key, T0 + DAY - 1, 5_000).isEmpty());
+    var need = RotationPlanner.rotationNeeded(key, T0 + DAY, 5_000).orElseThrow();
+
+    assertEquals(RotationReason.ROTATION_REASON_SCHEDULED_VALUE, need.reason());
+    assertEquals(30_000, need.activationDelayMillis());
+    assertEquals(1, need.expectedLatestVersion(), "compare-and-set on the newest version");
+    assertEquals(T0 + DAY, need.dueTimeMillis());
+  }
+
+  @Test
+  void schedule_withoutAPolicyDelay_usesTheClusterDefault() {
+    RotationPolicyRecord policy =
+        RotationPolicyRecord.newBuilder()
+            .setRotationPeriodMillis(DAY)
+            .setActivationDelayMillis(-1)
+            .build();
+    KeyRecord key = key(policy, version(1, T0)).setNextRotationTimeUnixMillis(T0 + DAY).build();
+
+    assertEquals(
+        5_000,
+        RotationPlanner.rotationNeeded(key, T0 + DAY, 5_000).orElseThrow().activationDelayMillis());
+  }
+
+  @Test
+  void dueButAVersionIsPending_waitsForIt() {
+    RotationPolicyRecord policy =
+        RotationPolicyRecord.newBuilder().setRotationPeriodMillis(DAY).build();
+    KeyRecord key =
+        key(policy, version(1, T0), version(2, T0 + 2 * DAY))
+            .setNextRotationTimeUnixMillis(T0 + DAY)
+            .build();
+
+    assertTrue(RotationPlanner.rotationNeeded(key, T0 + DAY + 1, 0).isEmpty());
+  }
+
+  @Test
+  void usageLimit_reachedOnThePrimary_rotatesWithReasonUsage() {
+    RotationPolicyRecord policy =
+        RotationPolicyRecord.newBuilder().setMaxEncryptions(1_000).build();
+    KeyRecord under = key(policy, version(1, T0).toBuilder().setEncryptions(999).build()).build();
+    KeyRecord over = key(policy, version(1, T0).toBuilder().setEncryptions(1_000).build()).build();
+
+    assertTrue(RotationPlanner.rotationNeeded(under, T0 + 1, 0).isEmpty());
+    var need = RotationPlanner.rotationNeeded(over, T0 + 1, 0).orElseThrow();
+    assertEquals(RotationReason.ROTATION_REASON_USAGE_VALUE, need.reason());
+    assertEquals(0, need.dueTimeMillis());
+  }
+
+  @Test
+  void requestedByABulkCompromiseJob_activatesAtOnce() {
+    RotationPolicyRecord policy =
+        RotationPolicyRecord.newBuilder().setActivationDelayMillis(60_000).build();
+    KeyRecord key =
+        key(policy, version(1, T0))
+            .setNextRotationTimeUnixMillis(T0 + 5)
+            .setRotationRequestedBy("bulk:job")
+            .setRotationRequestedReason(RotationReason.ROTATION_REASON_COMPROMISE_VALUE)
+            .build();
+
+    var need = RotationPlanner.rotationNeeded(key, T0 + 5, 1_000).orElseThrow();
+
+    assertEquals(RotationReason.ROTATION_REASON_COMPROMISE_VALUE, need.reason());
+    assertEquals(0, need.activationDelayMillis());
+  }
+
+  @Test
+  void requestedByADependency_rotatesWithReasonDependency() {
+    KeyRecord key =
+        key(RotationPolicyRecord.getDefaultInstance(), version(1, T0))
+            .setNextRotationTimeUnixMillis(T0 + 5)
+            .setRotationRequestedBy("root")
+            .setRotationRequestedReason(RotationReason.ROTATION_REASON_DEPENDENCY_VALUE)
+            .build();
+
+    assertEquals(
+        RotationReason.ROTATION_REASON_DEPENDENCY_VALUE,
+        RotationPlanner.rotationNeeded(key, T0 + 5, 0).orElseThrow().reason());
+  }
+
+  @Test
+  void decryptGrace_disablesSupersededVersionsOnlyAfterTheGrace() {
+    RotationPolicyRecord policy =
+        RotationPolicyRecord.newBuilder().setDecryptGraceMillis(DAY).build();
+    KeyRecord key = key(policy, version(1, T0), version(2, T0 + DAY)).build();
+
+    assertEquals(List.of(), purposes(key, T0 + 2 * DAY - 1));
+    assertEquals(List.of("grace:k:1"), purposes(key, T0 + 2 * DAY));
+  }
+
+  @Test
+  void zeroGrace_neverDisablesAutomatically() {
+    KeyRecord key =
+        key(RotationPolicyRecord.getDefaultInstance(), version(1, T0), version(2, T0 + 1)).build();
+
+    assertEquals(List.of(), purposes(key, T0 + 365 * DAY));
+  }
+
+  @Test
+  void gatedVersionMissingAcknowledgements_cancelledOnlyAfterItsDeadline() {
+    KeyVersionRecord pending =
+        version(2, T0 + 10_000).toBuilder()
+            .setActivationRecorded(false)
+            .addAllRequiredAcknowledgers(List.of("n1", "n2", "n3"))
+            .addAllAcknowledgedBy(List.of("n1", "n2"))
+            .setValidationDeadlineUnixMillis(T0 + 8_000)
+            .build();
+    KeyRecord key = key(RotationPolicyRecord.getDefaultInstance(), version(1, T0), pending).build();
+
+    assertEquals(List.of(), purposes(key, T0 + 8_000));
+    var after = RotationPlanner.housekeeping(key, T0 + 8_001);
+    assertEquals(
+        List.of("gate:k:2"), after.stream().map(RotationPlanner.Housekeeping::purpose).toList());
+    assertTrue(after.get(0).command().getCancelRotation().getReason().contains("[n3]"));
+    assertTrue(after.get(0).command().getCancelRotation().getOnlyIfUnvalidated());
+  }
+
+  @Test
+  void activationPassed_recordedOnce() {
+    KeyVersionRecord validated =
+        version(2, T0 + 10_000).toBuilder()
+            .setActivationRecorded(false)
+            .addRequiredAcknowledgers("n1")
+            .addAcknowledgedBy("n1")
+            .setValidationDeadlineUnixMillis(T0 + 8_000)
+            .setValidatedTimeUnixMillis(T0 + 100)
+            .build();
+    KeyRecord key =
+        key(RotationPolicyRecord.getDefaultInstance(), version(1, T0), validated).build();
+
+    assertEquals(List.of(), purposes(key, T0 + 9_999));
+    assertEquals(List.of("activation:k:2"), purposes(key, T0 + 10_000));
+    KeyRecord recorded =
+        key.toBuilder().setVersions(1, validated.toBuilder().setActivationRecorded(true)).build();
+    assertEquals(List.of(), purposes(recorded, T0 + 10_001));
+  }
+
+  @Test
+  void scheduledDestroy_proposedAtItsTime() {
+    KeyVersionRecord scheduled =
+        version(1, T0).toBuilder()
+            .setStatus(VersionStatus.VERSION_STATUS_DESTROY_SCHEDULED)
+            .setDestroyTimeUnixMillis(T0 + 30 * DAY)
+            .build();
+    KeyRecord key =
+        key(RotationPolicyRecord.getDefaultInstance(), scheduled, version(2, T0 + 1)).build();
+
+    assertEquals(List.of(), purposes(key, T0 + 30 * DAY - 1));
+    assertEquals(List.of("destroy:k:1"), purposes(key, T0 + 30 * DAY));
+  }
+}
