@@ -29,9 +29,12 @@ import picocli.CommandLine.Parameters;
     subcommands = {BenchMain.RunCommand.class, BenchMain.ReportCommand.class},
     description = "Measure keyrotor against its baselines in one run.")
 public final class BenchMain implements Callable<Integer> {
-  /** Scenario groups in the order they run (the leader kill last: it disturbs the cluster). */
+  /**
+   * Scenario groups in the order they run: the SoftHSM2 comparison first, while both of its
+   * clusters have had the same warm-up; the leader kill last, as it disturbs the cluster.
+   */
   static final List<String> SCENARIOS =
-      List.of("read", "write", "dataplane", "hsm", "mixed", "rewrap", "incident", "kill");
+      List.of("hsm", "read", "write", "dataplane", "mixed", "rewrap", "incident", "kill");
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchMain()).execute(args));
@@ -259,6 +262,26 @@ public final class BenchMain implements Callable<Integer> {
       root.addProperty("date", started.toString());
       root.addProperty("cores", Runtime.getRuntime().availableProcessors());
       root.addProperty("quick", quick);
+      boolean custom =
+          rounds != null
+              || seconds != null
+              || warmup != null
+              || rewrapCount != null
+              || incidentKeys != null
+              || !arms.isEmpty()
+              || !scenarios.equals(SCENARIOS);
+      root.addProperty(
+          "run",
+          (quick ? "quick" : "full")
+              + (custom
+                  ? String.format(
+                      " (custom: %d round%s of %.1f s blocks, rewrap %,d, incident %,d keys)",
+                      run.rounds,
+                      run.rounds == 1 ? "" : "s",
+                      run.runner.measureDuration().toMillis() / 1000.0,
+                      run.rewrapCount,
+                      run.incidentKeys)
+                  : ""));
       root.addProperty("load_average_start", loadStart);
       root.addProperty("load_average_end", loadAverage());
       root.addProperty("seconds", Duration.between(started, Instant.now()).toSeconds());

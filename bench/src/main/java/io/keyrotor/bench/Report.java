@@ -41,7 +41,7 @@ final class Report {
     out.printf(
         "%nkeyrotor bench %s, %s run, %d cores, load average %s at start / %s at end%n",
         date,
-        quick ? "quick" : "full",
+        root.has("run") ? root.get("run").getAsString() : quick ? "quick" : "full",
         cores,
         text(root, "load_average_start"),
         text(root, "load_average_end"));
@@ -111,7 +111,10 @@ final class Report {
     }
     out.println();
     out.println("BENCHMARKS.md rows (| date | cores | run | target | result | status |):");
-    String run = (quick ? "quick" : "full") + ", load avg " + text(root, "load_average_start");
+    String run =
+        (root.has("run") ? root.get("run").getAsString() : quick ? "quick" : "full")
+            + ", load avg "
+            + text(root, "load_average_start");
     for (Goal g : goals) {
       if (Double.isNaN(g.value())) {
         continue;

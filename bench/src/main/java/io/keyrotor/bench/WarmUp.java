@@ -14,7 +14,7 @@ final class WarmUp {
   private WarmUp() {}
 
   static void run(BenchRun run) throws InterruptedException {
-    Duration each = run.seconds(1.5, 5);
+    Duration each = run.seconds(1, 5);
     List<Arm> arms = new ArrayList<>();
     arms.add(new Arm("warm-up", "echo", run.echo.echo(100, 100)));
     for (Targets.Keyrotor cluster : run.clusters()) {
