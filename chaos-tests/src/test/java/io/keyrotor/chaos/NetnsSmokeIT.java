@@ -11,9 +11,12 @@ import io.keyrotor.chaos.nemesis.Nemesis;
 import io.keyrotor.chaos.nemesis.NemesisKind;
 import io.keyrotor.chaos.runner.ChaosRunner;
 import io.keyrotor.chaos.workload.Workload;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -72,7 +75,8 @@ class NetnsSmokeIT {
     String rerun =
         String.format(
             Locale.ROOT,
-            "mvn -B -pl chaos-tests -am verify -DskipTests -DskipITs=false -Dit.test='NetnsSmokeIT#%s'"
+            "mvn -B -pl chaos-tests -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false"
+                + " -Dfailsafe.failIfNoSpecifiedTests=false -Dit.test='NetnsSmokeIT#%s'"
                 + " -Dchaos.seed=0x%X",
             name,
             seed);
@@ -106,7 +110,32 @@ class NetnsSmokeIT {
     assertFalse(links.contains(": " + NetnsLauncher.PREFIX), links);
     assertTrue(
         outcome.passed(),
-        () -> "chaos run " + outcome.runId() + " did not pass:\n" + outcome.summary().render());
+        () ->
+            "chaos run "
+                + outcome.runId()
+                + " did not pass:\n"
+                + outcome.summary().render()
+                + nodeLogTails(outcome.directory()));
+  }
+
+  /**
+   * The last lines of every node's log, so a failure on a machine whose artifacts are gone (a CI
+   * clone) still shows what the nodes saw: elections, leader changes, Raft warnings.
+   */
+  private static String nodeLogTails(Path runDirectory) {
+    StringBuilder out = new StringBuilder();
+    try (var logs = Files.list(runDirectory.resolve("nodes"))) {
+      for (Path log : logs.sorted().toList()) {
+        List<String> lines = Files.readAllLines(log);
+        out.append("\n--- last lines of ").append(log.getFileName()).append('\n');
+        lines
+            .subList(Math.max(0, lines.size() - 60), lines.size())
+            .forEach(line -> out.append(line).append('\n'));
+      }
+    } catch (IOException | UncheckedIOException e) {
+      out.append("\n(no node logs: ").append(e.getMessage()).append(")\n");
+    }
+    return out.toString();
   }
 
   @Test

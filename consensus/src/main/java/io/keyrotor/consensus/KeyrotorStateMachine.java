@@ -17,6 +17,8 @@ import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
@@ -190,6 +192,13 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       return;
     }
     advanceLastApplied(term, index);
+  }
+
+  /** One line per leader change: the node's view of elections, for operators and chaos runs. */
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeaderId) {
+    LOG.info(
+        "{}: leader is now {}", member.getPeerId(), newLeaderId == null ? "unknown" : newLeaderId);
   }
 
   private void advanceLastApplied(long term, long index) {

@@ -71,6 +71,7 @@ public final class KeyrotorNode implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final KekCache kekCache;
   private final ExecutorService dataPlaneExecutor;
+  private final ExecutorService apiExecutor;
   private final DataPlane dataPlane;
   private final HsmTasks hsmTasks;
   private final RotationEngine rotation;
@@ -97,6 +98,7 @@ public final class KeyrotorNode implements AutoCloseable {
       ScheduledExecutorService scheduler,
       KekCache kekCache,
       ExecutorService dataPlaneExecutor,
+      ExecutorService apiExecutor,
       DataPlane dataPlane,
       HsmTasks hsmTasks,
       RotationEngine rotation) {
@@ -113,6 +115,7 @@ public final class KeyrotorNode implements AutoCloseable {
     this.scheduler = scheduler;
     this.kekCache = kekCache;
     this.dataPlaneExecutor = dataPlaneExecutor;
+    this.apiExecutor = apiExecutor;
     this.dataPlane = dataPlane;
   }
 
@@ -136,6 +139,13 @@ public final class KeyrotorNode implements AutoCloseable {
     ExecutorService dataPlaneExecutor =
         Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("keyrotor-dataplane"));
+    // Handlers never wait on the network (proposals, read barriers and the data plane complete
+    // asynchronously; watchers and admin calls have their own threads), so a small fixed pool
+    // serves them: grpc-java's default cached pool cost reads and the data plane 2-3x their
+    // throughput on two cores (BENCHMARKS.md, "gRPC server executor").
+    ExecutorService apiExecutor =
+        Executors.newFixedThreadPool(
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), daemon("keyrotor-api"));
     NodeMetrics metrics = new NodeMetrics();
     RotationEngine rotation = new RotationEngine(metrics.registry());
     try {
@@ -185,6 +195,7 @@ public final class KeyrotorNode implements AutoCloseable {
       InetSocketAddress address = socketAddress(config.apiAddress());
       NettyServerBuilder builder =
           NettyServerBuilder.forAddress(address)
+              .executor(apiExecutor)
               .addService(
                   ServerInterceptors.intercept(
                       new KeyServiceImpl(context, dataPlane, watchers), metrics.rpcInterceptor()))
@@ -220,6 +231,7 @@ public final class KeyrotorNode implements AutoCloseable {
               scheduler,
               kekCache,
               dataPlaneExecutor,
+              apiExecutor,
               dataPlane,
               hsmTasks,
               rotation);
@@ -236,12 +248,14 @@ public final class KeyrotorNode implements AutoCloseable {
       closeHsmTasks(hsmTasks);
       closeAll(raft, hsm, blocking, scheduler);
       closeDataPlane(kekCache, dataPlaneExecutor);
+      apiExecutor.shutdownNow();
       throw new StartupException(e.getMessage(), e);
     } catch (RuntimeException | StartupException e) {
       rotation.close();
       closeHsmTasks(hsmTasks);
       closeAll(raft, hsm, blocking, scheduler);
       closeDataPlane(kekCache, dataPlaneExecutor);
+      apiExecutor.shutdownNow();
       throw e;
     }
   }
@@ -378,6 +392,7 @@ public final class KeyrotorNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     grpcServer.shutdownNow();
+    apiExecutor.shutdownNow();
     rotation.close();
     hsmTasks.close();
     admin.close();

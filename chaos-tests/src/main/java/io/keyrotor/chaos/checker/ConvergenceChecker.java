@@ -98,6 +98,21 @@ public final class ConvergenceChecker {
     return result.build();
   }
 
+  /** "n2 (FOLLOWER, leader none)": the node with the role and leader it reported. */
+  private static String node(Operation op) {
+    String role = JsonValues.stringOrNull(op.outputOrNull(), "role");
+    if (role == null) {
+      return op.nodeOrNull();
+    }
+    String leader = JsonValues.stringOrNull(op.outputOrNull(), "leader");
+    return op.nodeOrNull()
+        + " ("
+        + role
+        + ", leader "
+        + (leader == null || leader.isEmpty() ? "none" : leader)
+        + ")";
+  }
+
   private static String describe(Map<Long, List<Operation>> byIndex) {
     StringBuilder text = new StringBuilder();
     byIndex.forEach(
@@ -107,7 +122,7 @@ public final class ConvergenceChecker {
           }
           text.append(index)
               .append(" on ")
-              .append(ops.stream().map(Operation::nodeOrNull).toList());
+              .append(ops.stream().map(ConvergenceChecker::node).toList());
         });
     return text.toString();
   }

@@ -439,14 +439,47 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
         .ok();
   }
 
+  /**
+   * Removes every drop rule and rate limit, then checks that none is left (a heal that silently
+   * failed would leave a node cut off and look like a liveness bug); tries three times.
+   */
   @Override
   public synchronized void heal() {
     for (String id : nodeIds) {
       String ns = namespace(id);
-      Shell.run("ip", "netns", "exec", ns, "nft", "flush", "chain", "inet", "chaos", "input");
-      Shell.run("ip", "netns", "exec", ns, "nft", "flush", "chain", "inet", "chaos", "output");
-      Shell.run("ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", "eth0", "root");
+      String left = "";
+      for (int attempt = 0; attempt < 3; attempt++) {
+        Shell.run("ip", "netns", "exec", ns, "nft", "flush", "chain", "inet", "chaos", "input");
+        Shell.run("ip", "netns", "exec", ns, "nft", "flush", "chain", "inet", "chaos", "output");
+        Shell.run("ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", "eth0", "root");
+        left = faultsLeft(ns);
+        if (left.isEmpty()) {
+          break;
+        }
+      }
+      if (!left.isEmpty()) {
+        throw new IllegalStateException("cannot heal " + id + ": " + left);
+      }
     }
+  }
+
+  /** What is still in place in namespace {@code ns}: drop rules, a tbf qdisc; empty if none. */
+  private static String faultsLeft(String ns) {
+    Shell.Result rules =
+        Shell.run("ip", "netns", "exec", ns, "nft", "list", "table", "inet", "chaos");
+    Shell.Result qdisc = Shell.run("ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", "eth0");
+    StringBuilder left = new StringBuilder();
+    if (!rules.ok()) {
+      left.append("nft list failed: ").append(rules).append("; ");
+    } else if (rules.stdout().contains("drop")) {
+      left.append("drop rules: ").append(rules.stdout().strip()).append("; ");
+    }
+    if (!qdisc.ok()) {
+      left.append("tc show failed: ").append(qdisc).append("; ");
+    } else if (qdisc.stdout().contains("tbf")) {
+      left.append("rate limit: ").append(qdisc.stdout().strip());
+    }
+    return left.toString();
   }
 
   // --- teardown --------------------------------------------------------------------------------

@@ -714,6 +714,9 @@ public final class Workloads {
           JsonObject out = new JsonObject();
           out.addProperty("appliedIndex", state.appliedIndex());
           out.addProperty("digest", state.digest());
+          // Role and known leader: what a node that did not converge was doing.
+          out.addProperty("role", state.role());
+          out.addProperty("leader", state.leaderIdOrEmpty());
           recorder.ok(process, out, null);
           indexes.add(state.appliedIndex());
         } catch (OpError e) {
