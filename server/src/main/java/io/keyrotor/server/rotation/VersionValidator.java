@@ -42,6 +42,7 @@ public final class VersionValidator implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService executor;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final CoalescingRunner scans;
 
   public VersionValidator(
       RaftNode raft,
@@ -57,14 +58,19 @@ public final class VersionValidator implements AutoCloseable {
     this.servedZones = Set.copyOf(servedZones);
     this.clock = clock;
     this.executor = executor;
+    this.scans = new CoalescingRunner(executor, this::scanSafely);
     executor.scheduleWithFixedDelay(
-        this::scanSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        scans::runOrRequest, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Scans at once (called when a rotation applied, so acknowledgements do not wait a tick). */
+  /**
+   * Scans soon (called when a rotation applied, so acknowledgements do not wait a tick). Requests
+   * coalesce: a burst of applied rotations costs one scan, or two if a scan was already running,
+   * and the periodic scan joins them rather than running beside them.
+   */
   public void scanSoon() {
     if (!executor.isShutdown()) {
-      executor.execute(this::scanSafely);
+      scans.request();
     }
   }
 
