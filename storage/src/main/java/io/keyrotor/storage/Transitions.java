@@ -253,7 +253,14 @@ public final class Transitions {
           name,
           index);
     }
-    long activation = compromise ? time : Math.max(time, rotate.getActivationTimeUnixMillis());
+    // The activation delay the proposer asked for (as stamped, measured from the command time).
+    long delay = compromise ? 0 : Math.max(0, rotate.getActivationTimeUnixMillis() - time);
+    // A scheduled rotation takes effect as if applied at its due time when the command's time is
+    // earlier (the leader's clock stepped back after it noticed the due time): it activates at
+    // max(time, due) + delay, never before due + delay. The version is created (and gated, by the
+    // requested delay alone) at the command's time; a compromise rotation never waits.
+    long effectiveTime = compromise ? time : Math.max(time, rotate.getDueTimeUnixMillis());
+    long activation = effectiveTime + delay;
     int newVersion = latest + 1;
     int previousPrimary = KeyVersions.primaryVersionAt(key, time);
     List<KeyEventRecord> events = new ArrayList<>();
@@ -298,7 +305,6 @@ public final class Transitions {
             .setKek(rotate.getKek())
             .setRotationReason(rotate.getReason())
             .setCreatedByRequestId(command.getRequestId());
-    long delay = activation - time;
     List<String> validators = servingNodes(view.nodes(), key.getZone());
     boolean gated = !compromise && delay > 0 && !validators.isEmpty();
     if (gated) {
@@ -311,11 +317,11 @@ public final class Transitions {
     updated.addVersions(version);
     RotationPolicyRecord policy = key.getPolicy();
     if (policy.getNextRotationTimeUnixMillis() != 0
-        && policy.getNextRotationTimeUnixMillis() <= time) {
+        && policy.getNextRotationTimeUnixMillis() <= effectiveTime) {
       policy = policy.toBuilder().clearNextRotationTimeUnixMillis().build(); // the anchor is used
       updated.setPolicy(policy);
     }
-    updated.setNextRotationTimeUnixMillis(nextRotationTime(policy, activation, time));
+    updated.setNextRotationTimeUnixMillis(nextRotationTime(policy, activation, effectiveTime));
     if (activeNow) {
       events.add(
           event(
@@ -379,6 +385,7 @@ public final class Transitions {
                 + newVersion
                 + " activation="
                 + activation
+                + (effectiveTime > time ? " due=" + effectiveTime : "")
                 + " reason="
                 + reasonName(rotate.getReason())
                 + (gated ? " gated" : ""),

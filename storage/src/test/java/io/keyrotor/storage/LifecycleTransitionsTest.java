@@ -18,6 +18,7 @@ import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RecordActivation;
@@ -441,6 +442,122 @@ class LifecycleTransitionsTest {
                         .setName("k")
                         .setPolicy(daily.toBuilder().setNextRotationTimeUnixMillis(T0 + 50_000)))));
     assertEquals(T0 + 50_000, keys.get("k").getNextRotationTimeUnixMillis(), "explicit anchor");
+  }
+
+  private static final long DAY = 86_400_000L;
+
+  private void createDaily(String name, RotationPolicyRecord.Builder policy) {
+    apply(
+        at(
+            T0,
+            Command.newBuilder()
+                .setCreateKey(
+                    CreateKey.newBuilder()
+                        .setName(name)
+                        .setZone("default")
+                        .setKek(Commands.kek("default", name + "/1"))
+                        .setPolicy(policy.setRotationPeriodMillis(DAY)))));
+  }
+
+  /** A scheduled rotation as the scheduler proposes it, stamped at {@code stampedTime}. */
+  private static Command scheduledRotation(
+      String requestId, long stampedTime, long activationDelay, long due, int expectedLatest) {
+    Command rotate =
+        rotate(
+            requestId,
+            stampedTime,
+            "k",
+            stampedTime + activationDelay,
+            RotationReason.ROTATION_REASON_SCHEDULED,
+            expectedLatest);
+    Command.Builder builder = rotate.toBuilder();
+    builder.getRotateKeyBuilder().setDueTimeUnixMillis(due);
+    return builder.build();
+  }
+
+  @Test
+  void scheduledRotation_stampedBeforeItsDueTime_activatesAtTheDueTimeNotEarly() {
+    // Bug 2 of the chaos suite: the leader noticed the rotation due at `due`, then its clock
+    // stepped
+    // back 1.5 s before the command was stamped.
+    createDaily("k", RotationPolicyRecord.newBuilder());
+    long due = keys.get("k").getNextRotationTimeUnixMillis();
+    assertEquals(T0 + DAY, due);
+    long stamped = due - 1_500;
+
+    Effects rotated = apply(scheduledRotation("sched", stamped, 0, due, 1));
+
+    assertEquals(Code.OK_VALUE, rotated.result().getCode());
+    KeyVersionRecord v2 = keys.get("k").getVersions(1);
+    assertEquals(due, v2.getActivationTimeUnixMillis(), "not the stamped time");
+    assertEquals(due, rotated.result().getActivationTimeUnixMillis());
+    assertEquals(stamped, v2.getCreateTimeUnixMillis(), "created when the command applied");
+    assertTrue(v2.getRequiredAcknowledgersList().isEmpty(), "no delay asked: not gated");
+    assertEquals(0, v2.getValidationDeadlineUnixMillis());
+    assertEquals(KeyVersionState.KEY_VERSION_STATE_PENDING, state("k", 2, due - 1));
+    assertEquals(1, KeyVersions.primaryVersionAt(keys.get("k"), due - 1));
+    assertEquals(2, KeyVersions.primaryVersionAt(keys.get("k"), due));
+    assertEquals(List.of(KeyEventType.KEY_EVENT_TYPE_PENDING_VALUE), eventTypes(rotated));
+    assertTrue(rotated.auditDetail().contains("due=" + due), rotated.auditDetail());
+    assertEquals(due + DAY, keys.get("k").getNextRotationTimeUnixMillis(), "no drift");
+  }
+
+  @Test
+  void scheduledRotationWithDelay_stampedBeforeItsDueTime_activatesADelayAfterTheDueTime() {
+    createDaily("k", RotationPolicyRecord.newBuilder().setActivationDelayMillis(10_000));
+    long due = T0 + DAY;
+    long stamped = due - 3_000;
+
+    apply(scheduledRotation("sched", stamped, 10_000, due, 1));
+
+    KeyVersionRecord v2 = keys.get("k").getVersions(1);
+    assertEquals(due + 10_000, v2.getActivationTimeUnixMillis());
+    assertEquals(List.of("n1", "n2", "n3"), v2.getRequiredAcknowledgersList(), "gated as asked");
+    assertEquals(due + 10_000 - 2_000, v2.getValidationDeadlineUnixMillis(), "margin = delay / 5");
+    assertEquals(due + 10_000 + DAY, keys.get("k").getNextRotationTimeUnixMillis());
+  }
+
+  @Test
+  void scheduledRotation_stampedAfterItsDueTime_activatesAtTheStampedTime() {
+    createDaily("k", RotationPolicyRecord.newBuilder());
+    long due = T0 + DAY;
+
+    apply(scheduledRotation("sched", due + 250, 0, due, 1));
+
+    assertEquals(due + 250, keys.get("k").getVersions(1).getActivationTimeUnixMillis());
+    assertEquals(
+        KeyVersionState.KEY_VERSION_STATE_PRIMARY, state("k", 2, due + 250), "active at once");
+  }
+
+  @Test
+  void scheduledRotationForAnAnchor_stampedBeforeTheAnchor_usesItUpAndRotatesOnce() {
+    long anchor = T0 + 50_000;
+    createDaily("k", RotationPolicyRecord.newBuilder().setNextRotationTimeUnixMillis(anchor));
+    assertEquals(anchor, keys.get("k").getNextRotationTimeUnixMillis());
+
+    apply(scheduledRotation("sched", anchor - 1_500, 0, anchor, 1));
+
+    assertEquals(anchor, keys.get("k").getVersions(1).getActivationTimeUnixMillis());
+    assertEquals(0, keys.get("k").getPolicy().getNextRotationTimeUnixMillis(), "anchor used");
+    assertEquals(
+        anchor + DAY,
+        keys.get("k").getNextRotationTimeUnixMillis(),
+        "not due again at the anchor, right after it activates");
+  }
+
+  @Test
+  void compromiseRotationWithADueTime_stillActivatesAtOnce() {
+    createDaily("k", RotationPolicyRecord.newBuilder());
+    long due = T0 + DAY;
+    Command.Builder compromise =
+        rotate("c", due - 1_500, "k", due - 1_500, RotationReason.ROTATION_REASON_COMPROMISE, 1)
+            .toBuilder();
+    compromise.getRotateKeyBuilder().setDueTimeUnixMillis(due);
+
+    apply(compromise.build());
+
+    assertEquals(due - 1_500, keys.get("k").getVersions(1).getActivationTimeUnixMillis());
+    assertEquals(KeyVersionState.KEY_VERSION_STATE_DISABLED, state("k", 1, due - 1_500));
   }
 
   @Test

@@ -7,8 +7,10 @@ import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.storage.KeyVersions;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +37,23 @@ public final class RotationPlanner {
    */
   public record RotationNeed(
       int reason, long activationDelayMillis, int expectedLatestVersion, long dueTimeMillis) {}
+
+  /**
+   * The compare-and-set rotation that fulfils {@code need} with the new wrapped {@code kek}. It
+   * carries the due time: the leader stamps the command later, on a clock that may have stepped
+   * back since it noticed the rotation due, and apply never activates a scheduled version before
+   * its due time plus the activation delay.
+   */
+  public static RotateKey rotation(String name, RotationNeed need, WrappedKeyMaterial kek) {
+    return RotateKey.newBuilder()
+        .setName(name)
+        .setKek(kek)
+        .setActivationDelayMillis(need.activationDelayMillis())
+        .setReason(need.reason())
+        .setExpectedLatestVersion(need.expectedLatestVersion())
+        .setDueTimeUnixMillis(need.dueTimeMillis())
+        .build();
+  }
 
   /** The housekeeping commands {@code key} needs at {@code now}. */
   public static List<Housekeeping> housekeeping(KeyRecord key, long now) {

@@ -128,13 +128,7 @@ public final class RotationScheduler implements AutoCloseable {
     }
     try {
       return java.util.Optional.of(
-          RotateKey.newBuilder()
-              .setName(key.getName())
-              .setKek(issuer.newWrappedKek(key.getZone()))
-              .setActivationDelayMillis(need.get().activationDelayMillis())
-              .setReason(need.get().reason())
-              .setExpectedLatestVersion(need.get().expectedLatestVersion())
-              .build());
+          RotationPlanner.rotation(key.getName(), need.get(), issuer.newWrappedKek(key.getZone())));
     } catch (HsmException e) {
       LOG.warn("cannot rotate key {} now: {}", key.getName(), e.getMessage());
       return java.util.Optional.empty();

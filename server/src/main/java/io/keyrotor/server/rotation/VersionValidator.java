@@ -11,15 +11,21 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.storage.KeyStateStore;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import org.slf4j.Logger;
@@ -35,13 +41,21 @@ public final class VersionValidator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VersionValidator.class);
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final RaftNode raft;
+  private final Supplier<KeyStateStore> state;
+  private final Function<Command, CompletableFuture<?>> proposer;
   private final Hsm hsm;
   private final String nodeId;
   private final Set<String> servedZones;
   private final Clock clock;
   private final ScheduledExecutorService executor;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final CoalescingRunner scans;
+  private final AtomicBoolean fullScanRequested = new AtomicBoolean();
+  private final AtomicLong fullScans = new AtomicLong();
+  // What the last full scan saw; read and written only by scans, which never overlap.
+  private volatile KeyStateStore scannedStore;
+  private volatile long scannedIndex = -1;
+  private volatile boolean lastScanFoundWork = true;
 
   public VersionValidator(
       RaftNode raft,
@@ -51,21 +65,49 @@ public final class VersionValidator implements AutoCloseable {
       Clock clock,
       ScheduledExecutorService executor,
       Duration interval) {
-    this.raft = raft;
+    this(raft::state, raft::propose, hsm, nodeId, servedZones, clock, executor, interval);
+  }
+
+  /**
+   * @param state the node's current state store (replaced when a snapshot is installed)
+   * @param proposer proposes a command through the log
+   */
+  VersionValidator(
+      Supplier<KeyStateStore> state,
+      Function<Command, CompletableFuture<?>> proposer,
+      Hsm hsm,
+      String nodeId,
+      Set<String> servedZones,
+      Clock clock,
+      ScheduledExecutorService executor,
+      Duration interval) {
+    this.state = state;
+    this.proposer = proposer;
     this.hsm = hsm;
     this.nodeId = nodeId;
     this.servedZones = Set.copyOf(servedZones);
     this.clock = clock;
     this.executor = executor;
+    this.scans = new CoalescingRunner(executor, this::scanSafely);
     executor.scheduleWithFixedDelay(
-        this::scanSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        scans::runOrRequest, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Scans at once (called when a rotation applied, so acknowledgements do not wait a tick). */
+  /**
+   * Scans soon (called when a rotation applied, so acknowledgements do not wait a tick). Requests
+   * coalesce: a burst of applied rotations costs one scan, or two if a scan was already running,
+   * and the periodic scan joins them rather than running beside them.
+   */
   public void scanSoon() {
     if (!executor.isShutdown()) {
-      executor.execute(this::scanSafely);
+      fullScanRequested.set(true);
+      scans.request();
     }
+  }
+
+  /** Full scans so far (walks of every key); for tests. */
+  long fullScans() {
+    return fullScans.get();
   }
 
   private void scanSafely() {
@@ -76,9 +118,27 @@ public final class VersionValidator implements AutoCloseable {
     }
   }
 
+  /**
+   * Walks every key and validates each newest version that waits for this node's acknowledgement. A
+   * periodic scan is skipped when it provably has nothing to do: nothing was applied since the last
+   * full scan (same store, same applied index) and that scan found no version waiting for this
+   * node, whatever its deadline (a version it found, validated, failed to validate or whose
+   * acknowledgement is still in flight keeps the periodic scans going, so retries still happen). A
+   * scan asked for by {@link #scanSoon} always walks.
+   */
   void scan() {
+    boolean forced = fullScanRequested.getAndSet(false);
+    KeyStateStore store = state.get();
+    // Read the applied index before the keys: apply publishes it after updating them, so the walk
+    // below sees at least everything up to this index.
+    long index = store.appliedPosition().index();
+    if (!forced && !lastScanFoundWork && store == scannedStore && index == scannedIndex) {
+      return;
+    }
+    fullScans.incrementAndGet();
     long now = clock.millis();
-    for (KeyRecord key : raft.state().keys().values()) {
+    boolean foundWork = false;
+    for (KeyRecord key : store.keys().values()) {
       if (!servedZones.contains(key.getZone()) || key.getVersionsCount() == 0) {
         continue;
       }
@@ -86,9 +146,13 @@ public final class VersionValidator implements AutoCloseable {
       if (v.getStatus() != VersionStatus.VERSION_STATUS_ENABLED
           || v.getValidationDeadlineUnixMillis() == 0
           || v.getValidatedTimeUnixMillis() != 0
-          || now > v.getValidationDeadlineUnixMillis()
           || !v.getRequiredAcknowledgersList().contains(nodeId)
           || v.getAcknowledgedByList().contains(nodeId)) {
+        continue;
+      }
+      // Counted even past its deadline: a clock stepping back makes it due again.
+      foundWork = true;
+      if (now > v.getValidationDeadlineUnixMillis()) {
         continue;
       }
       String purpose = key.getName() + ":" + v.getVersion();
@@ -96,6 +160,9 @@ public final class VersionValidator implements AutoCloseable {
         validate(key.getName(), v, purpose);
       }
     }
+    scannedStore = store;
+    scannedIndex = index;
+    lastScanFoundWork = foundWork;
   }
 
   private void validate(String name, KeyVersionRecord version, String purpose) {
@@ -123,7 +190,8 @@ public final class VersionValidator implements AutoCloseable {
                     .setVersion(version.getVersion())
                     .setNode(nodeId))
             .build();
-    raft.propose(command)
+    proposer
+        .apply(command)
         .orTimeout(10, TimeUnit.SECONDS)
         .whenComplete((result, failure) -> inFlight.remove(purpose));
   }

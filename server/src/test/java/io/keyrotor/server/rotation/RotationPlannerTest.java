@@ -3,12 +3,22 @@ package io.keyrotor.server.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.RotateKey;
+import io.keyrotor.proto.internal.v1.RotateKeys;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.storage.CommandStamping;
+import io.keyrotor.storage.Effects;
+import io.keyrotor.storage.KeyVersions;
+import io.keyrotor.storage.Transitions;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Every policy, planned at chosen times: a manual clock, no threads, no cluster. */
@@ -197,5 +207,53 @@ class RotationPlannerTest {
 
     assertEquals(List.of(), purposes(key, T0 + 30 * DAY - 1));
     assertEquals(List.of("destroy:k:1"), purposes(key, T0 + 30 * DAY));
+  }
+
+  /**
+   * Regression (chaos suite bug 2): the scheduler notices a rotation due on the leader's clock, the
+   * clock steps back 1.5 s (an NTP step, a strobe) before the leader stamps the command, and apply
+   * still activates the new version at its due time, not 1.4 s early. The real pipeline without
+   * threads: planner, the scheduler's command, the leader's stamping, apply.
+   */
+  @Test
+  void scheduledRotation_leaderClockStepsBackBeforeStamping_activatesAtTheDueTime() {
+    RotationPolicyRecord daily =
+        RotationPolicyRecord.newBuilder().setRotationPeriodMillis(DAY).build();
+    KeyRecord key = key(daily, version(1, T0)).setNextRotationTimeUnixMillis(T0 + DAY).build();
+    long due = T0 + DAY;
+    long tick = due + 100;
+    long stampedAfterTheStep = tick - 1_500;
+
+    var need = RotationPlanner.rotationNeeded(key, tick, 0).orElseThrow();
+    RotateKey rotate =
+        RotationPlanner.rotation(
+            "k",
+            need,
+            WrappedKeyMaterial.newBuilder()
+                .setZone("default")
+                .setZoneMasterKeyVersion(1)
+                .setMechanism("AES_KEY_WRAP_PAD")
+                .setCiphertext(ByteString.copyFromUtf8("wrapped"))
+                .build());
+    Command command =
+        CommandStamping.stamp(
+            Command.newBuilder()
+                .setRequestId("scheduled:n1:1")
+                .setOriginNode("n1")
+                .setRotateKeys(RotateKeys.newBuilder().addRotations(rotate))
+                .build(),
+            stampedAfterTheStep);
+    Effects effects =
+        new Transitions(name -> name.equals("k") ? Optional.of(key) : Optional.empty())
+            .apply(command, 2, command.getProposedTimeUnixMillis());
+
+    assertEquals(due, rotate.getDueTimeUnixMillis());
+    assertEquals(
+        stampedAfterTheStep, command.getRotateKeys().getRotations(0).getActivationTimeUnixMillis());
+    KeyRecord rotated = effects.allKeyWrites().get(0);
+    assertEquals(due, rotated.getVersions(1).getActivationTimeUnixMillis());
+    assertEquals(1, KeyVersions.primaryVersionAt(rotated, due - 1), "not early");
+    assertEquals(2, KeyVersions.primaryVersionAt(rotated, due));
+    assertEquals(due + DAY, rotated.getNextRotationTimeUnixMillis());
   }
 }
