@@ -2,6 +2,7 @@ package io.keyrotor.consensus;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -23,6 +24,8 @@ import java.util.TreeMap;
  * @param requestTimeout how long a proposal forwarded to the leader may take
  * @param logSegmentSizeBytes the size at which a Raft log segment is closed; only closed segments
  *     are purged after a snapshot
+ * @param ratisOverrides Ratis properties set last, over keyrotor's choices (tuning experiments; the
+ *     node logs them at start)
  */
 public record ConsensusConfig(
     String nodeId,
@@ -36,11 +39,13 @@ public record ConsensusConfig(
     long snapshotThreshold,
     int purgeGap,
     Duration requestTimeout,
-    long logSegmentSizeBytes) {
+    long logSegmentSizeBytes,
+    Map<String, String> ratisOverrides) {
 
   public ConsensusConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     peers = Map.copyOf(new TreeMap<>(peers));
+    ratisOverrides = Collections.unmodifiableSortedMap(new TreeMap<>(ratisOverrides));
     if (!peers.containsKey(nodeId)) {
       throw new IllegalArgumentException(
           "node " + nodeId + " is not one of the configured peers " + peers.keySet());
@@ -65,13 +70,10 @@ public record ConsensusConfig(
         20_000,
         1_024,
         Duration.ofSeconds(5),
-        8L << 20);
+        8L << 20,
+        Map.of());
   }
 
-  /**
-   * Snapshot every {@code threshold} entries, purge after {@code gap}, segments of {@code
-   * segmentBytes}.
-   */
   /**
    * Snapshot every {@code threshold} entries, purge after {@code gap}, segments of {@code
    * segmentBytes}.
@@ -96,6 +98,11 @@ public record ConsensusConfig(
     return toBuilder().leaderLeaseEnabled(lease).linearizableReads(linearizable).build();
   }
 
+  /** Sets these Ratis properties after keyrotor's own (key as Ratis names it, value as text). */
+  public ConsensusConfig withRatisOverrides(Map<String, String> overrides) {
+    return toBuilder().ratisOverrides(overrides).build();
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -110,6 +117,7 @@ public record ConsensusConfig(
     private long snapshotThreshold;
     private int purgeGap;
     private long logSegmentSizeBytes;
+    private Map<String, String> ratisOverrides;
 
     Builder(ConsensusConfig from) {
       this.from = from;
@@ -120,6 +128,12 @@ public record ConsensusConfig(
       this.snapshotThreshold = from.snapshotThreshold;
       this.purgeGap = from.purgeGap;
       this.logSegmentSizeBytes = from.logSegmentSizeBytes;
+      this.ratisOverrides = from.ratisOverrides;
+    }
+
+    Builder ratisOverrides(Map<String, String> value) {
+      ratisOverrides = value;
+      return this;
     }
 
     Builder electionTimeoutMin(Duration value) {
@@ -170,7 +184,8 @@ public record ConsensusConfig(
           snapshotThreshold,
           purgeGap,
           from.requestTimeout,
-          logSegmentSizeBytes);
+          logSegmentSizeBytes,
+          ratisOverrides);
     }
   }
 

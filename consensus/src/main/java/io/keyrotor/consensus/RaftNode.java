@@ -134,6 +134,9 @@ public final class RaftNode implements AutoCloseable {
                     20, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
             .build();
     LOG.info("Ratis settings: {}", describe(properties));
+    if (!config.ratisOverrides().isEmpty()) {
+      LOG.warn("Ratis settings overridden by the node configuration: {}", config.ratisOverrides());
+    }
     LOG.info(
         "Node {} started in group {} with peers {}",
         config.nodeId(),
@@ -195,6 +198,7 @@ public final class RaftNode implements AutoCloseable {
     GrpcConfigKeys.Server.setLeaderOutstandingAppendsMax(p, 1);
     RaftServerConfigKeys.RetryCache.setExpiryTime(
         p, millis(config.requestTimeout().toMillis() * 12));
+    config.ratisOverrides().forEach(p::set);
     return p;
   }
 

@@ -154,7 +154,8 @@ public final class KeyrotorNode implements AutoCloseable {
                   config.nodeId(), config.raftPeers(), config.clusterName(), config.dataDirectory())
               .withElectionTimeout(config.electionTimeoutMin(), config.electionTimeoutMax())
               .withReads(config.leaderLease(), true)
-              .withSnapshots(config.snapshotThreshold(), 1_024);
+              .withSnapshots(config.snapshotThreshold(), 1_024)
+              .withRatisOverrides(config.ratisOverrides());
       raft =
           RaftNode.start(
               consensus,

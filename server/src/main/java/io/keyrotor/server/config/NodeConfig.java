@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -50,6 +51,7 @@ import java.util.regex.Pattern;
  * reads.follower=redirect             (default; or read-index: followers serve data-plane reads)
  * kek-cache.max-entries=10000         kek-cache.idle-timeout=15m
  * chaos.enabled=false                 (true only in the chaos suite: serves keyrotor.chaos.v1)
+ * ratis.KEY=VALUE                     (sets Ratis property KEY last; for tuning experiments only)
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -70,7 +72,8 @@ public record NodeConfig(
     Duration defaultActivationDelay,
     boolean chaosMode,
     DataPlaneSettings dataPlane,
-    RotationSettings rotation) {
+    RotationSettings rotation,
+    SortedMap<String, String> ratisOverrides) {
 
   /** A voting member: where its Raft server and its gRPC API listen. */
   public record Peer(String id, String raftAddress, String apiAddress) {}
@@ -174,6 +177,9 @@ public record NodeConfig(
     }
   }
 
+  /** Node settings passed to Ratis as they are, after keyrotor's own: {@code ratis.<key>}. */
+  static final String RATIS_PREFIX = "ratis.";
+
   private static final Pattern PEER_KEY = Pattern.compile("peer\\.([A-Za-z0-9_-]+)\\.(raft|api)");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
@@ -206,11 +212,14 @@ public record NodeConfig(
     Fields r = new Fields(p, source);
     String nodeId = r.required("node.id");
     SortedMap<String, String[]> raw = new TreeMap<>();
+    SortedMap<String, String> ratis = new TreeMap<>();
     for (String key : p.stringPropertyNames()) {
       Matcher m = PEER_KEY.matcher(key);
       if (m.matches()) {
         String[] pair = raw.computeIfAbsent(m.group(1), k -> new String[2]);
         pair["raft".equals(m.group(2)) ? 0 : 1] = p.getProperty(key).trim();
+      } else if (key.startsWith(RATIS_PREFIX)) {
+        ratis.put(key.substring(RATIS_PREFIX.length()), p.getProperty(key).trim());
       } else if (key.startsWith("peer.")) {
         throw new ConfigException(
             source + ": unknown key " + key + " (expected peer.<id>.raft or peer.<id>.api)");
@@ -296,7 +305,8 @@ public record NodeConfig(
             r.duration("rotation.minimum-period", "1h"),
             r.duration("rotation.usage-report-interval", "1s"),
             r.duration("keys.destroy-default-wait", "30d"),
-            r.duration("keys.destroy-minimum-wait", "1d")));
+            r.duration("keys.destroy-minimum-wait", "1d")),
+        Collections.unmodifiableSortedMap(ratis));
   }
 
   private static DataPlaneSettings dataPlane(Fields r, String source) throws ConfigException {

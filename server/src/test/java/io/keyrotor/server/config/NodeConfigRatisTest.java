@@ -1,0 +1,42 @@
+package io.keyrotor.server.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+/** {@code ratis.*} settings reach the Raft layer as they are, without the prefix. */
+class NodeConfigRatisTest {
+  private static Properties base() {
+    Properties p = new Properties();
+    p.setProperty("node.id", "n1");
+    p.setProperty("data.dir", "data");
+    p.setProperty("peer.n1.raft", "127.0.0.1:7201");
+    p.setProperty("peer.n1.api", "127.0.0.1:7101");
+    p.setProperty("hsm.software.key-file", "zmk.p12");
+    p.setProperty("hsm.software.passphrase-env", "KEYROTOR_TEST_PASSPHRASE");
+    return p;
+  }
+
+  @Test
+  void none_byDefault() throws Exception {
+    NodeConfig config = NodeConfig.parse(base(), Path.of("/etc/keyrotor"), "test.properties");
+    assertTrue(config.ratisOverrides().isEmpty());
+  }
+
+  @Test
+  void ratisKeys_passedWithoutThePrefix() throws Exception {
+    Properties p = base();
+    p.setProperty("ratis.raft.server.log.appender.wait-time.min", " 0ms ");
+    p.setProperty("ratis.raft.server.log.force.sync.num", "16");
+    NodeConfig config = NodeConfig.parse(p, Path.of("/etc/keyrotor"), "test.properties");
+    assertEquals(
+        Map.of(
+            "raft.server.log.appender.wait-time.min", "0ms",
+            "raft.server.log.force.sync.num", "16"),
+        config.ratisOverrides());
+  }
+}
