@@ -9,8 +9,10 @@ import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
+import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,8 +27,10 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.stream.Stream;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -75,6 +79,9 @@ public final class KeyStateStore implements AutoCloseable {
   private final Map<Schema, ColumnFamilyHandle> families;
   private final WriteOptions writeOptions = new WriteOptions();
   private final ConcurrentSkipListMap<String, KeyRecord> keys = new ConcurrentSkipListMap<>();
+  // Keys whose newest version waits for validation: what the version validators look at, so their
+  // cost follows the rotations in progress, not the number of keys. Derived, in memory only.
+  private final ConcurrentSkipListSet<String> awaitingValidation = new ConcurrentSkipListSet<>();
   private final ConcurrentSkipListMap<String, NodeRecord> nodes = new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListMap<String, ZoneMasterKeyRecord> zoneMasterKeys =
       new ConcurrentSkipListMap<>();
@@ -335,7 +342,7 @@ public final class KeyStateStore implements AutoCloseable {
       putMeta(batch, position, time, nextHead, nextDigest);
       db.write(writeOptions, batch);
 
-      keyWrites.values().forEach(k -> keys.put(k.getName(), k));
+      keyWrites.values().forEach(this::putKey);
       effects.nodeWrite().ifPresent(n -> nodes.put(n.getId(), n));
       effects.bulkRotationWrite().ifPresent(j -> bulkRotations.put(j.getId(), j));
       effects.zoneMasterKeyWrite().ifPresent(z -> zoneMasterKeys.put(z.getZone(), z));
@@ -407,6 +414,35 @@ public final class KeyStateStore implements AutoCloseable {
   /** Every key in name order (a live, read-only view). */
   public NavigableMap<String, KeyRecord> keys() {
     return Collections.unmodifiableNavigableMap(keys);
+  }
+
+  /**
+   * The names of the keys whose newest version is enabled and waits for validation (gated, not yet
+   * validated; past its deadline too, until the gate cancels it), in name order: a live, read-only
+   * view, updated with {@link #keys()} before the applied position is published.
+   */
+  public NavigableSet<String> keysAwaitingValidation() {
+    return Collections.unmodifiableNavigableSet(awaitingValidation);
+  }
+
+  private void putKey(KeyRecord key) {
+    keys.put(key.getName(), key);
+    if (awaitsValidation(key)) {
+      awaitingValidation.add(key.getName());
+    } else {
+      awaitingValidation.remove(key.getName());
+    }
+  }
+
+  /** Whether the newest version of {@code key} is enabled, gated and not yet validated. */
+  static boolean awaitsValidation(KeyRecord key) {
+    if (key.getVersionsCount() == 0) {
+      return false;
+    }
+    KeyVersionRecord newest = key.getVersions(key.getVersionsCount() - 1);
+    return newest.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
+        && newest.getValidationDeadlineUnixMillis() != 0
+        && newest.getValidatedTimeUnixMillis() == 0;
   }
 
   /** Every registered node in id order (a live, read-only view). */
@@ -648,8 +684,7 @@ public final class KeyStateStore implements AutoCloseable {
             byte[] v = it.value();
             recomputed.add(family, k, v);
             if (family == Schema.KEYS) {
-              KeyRecord record = KeyRecord.parseFrom(v);
-              keys.put(record.getName(), record);
+              putKey(KeyRecord.parseFrom(v));
             } else if (family == Schema.NODES) {
               NodeRecord node = NodeRecord.parseFrom(v);
               nodes.put(node.getId(), node);

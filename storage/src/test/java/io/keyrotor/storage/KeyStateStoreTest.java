@@ -99,6 +99,48 @@ class KeyStateStoreTest {
   }
 
   @Test
+  void keysAwaitingValidation_followGatedVersions_andAreRebuiltOnOpen() {
+    Path path = dir.resolve("gates");
+    try (KeyStateStore store = KeyStateStore.open(path)) {
+      store.apply(register("n1", T0), 1, 1);
+      store.apply(register("n2", T0), 1, 2);
+      store.apply(create("c1", T0, "gated"), 1, 3);
+      store.apply(create("c2", T0, "plain"), 1, 4);
+      assertTrue(store.keysAwaitingValidation().isEmpty(), "version 1 is never gated");
+
+      // A rotation with a delay is gated on the nodes serving the zone; one without is not.
+      store.apply(
+          rotate("r1", T0 + 1, "gated", T0 + 60_000, RotationReason.ROTATION_REASON_MANUAL), 1, 5);
+      store.apply(
+          rotate("r2", T0 + 1, "plain", T0 + 1, RotationReason.ROTATION_REASON_MANUAL), 1, 6);
+      assertEquals(java.util.Set.of("gated"), store.keysAwaitingValidation());
+
+      store.apply(acknowledge("a1", T0 + 2, "gated", 2, "n1"), 1, 7);
+      assertEquals(java.util.Set.of("gated"), store.keysAwaitingValidation(), "n2 still missing");
+    }
+    try (KeyStateStore reopened = KeyStateStore.open(path)) {
+      assertEquals(java.util.Set.of("gated"), reopened.keysAwaitingValidation(), "rebuilt");
+      reopened.apply(acknowledge("a2", T0 + 3, "gated", 2, "n2"), 1, 8);
+      assertTrue(
+          reopened.keysAwaitingValidation().isEmpty(),
+          "validated: " + reopened.key("gated").orElseThrow().getVersions(1));
+    }
+  }
+
+  private static Command acknowledge(
+      String requestId, long time, String name, int version, String node) {
+    return Command.newBuilder()
+        .setRequestId(requestId)
+        .setProposedTimeUnixMillis(time)
+        .setAcknowledgeVersion(
+            io.keyrotor.proto.internal.v1.AcknowledgeVersion.newBuilder()
+                .setName(name)
+                .setVersion(version)
+                .setNode(node))
+        .build();
+  }
+
+  @Test
   void apply_differentCommands_differentDigest() {
     try (KeyStateStore a = KeyStateStore.open(dir.resolve("a"));
         KeyStateStore b = KeyStateStore.open(dir.resolve("b"))) {

@@ -159,4 +159,45 @@ public final class RotationPlanner {
     }
     return Optional.of(new RotationNeed(reason, delay, key.getVersionsCount(), due));
   }
+
+  /**
+   * A time before which {@code key}, as recorded, cannot need anything it does not need at {@code
+   * now}: the earliest of its recorded times (activations, deadlines, destroys, demotions, the next
+   * rotation, activation plus decrypt grace), and each of them plus one millisecond for the strict
+   * comparisons, that lies after {@code now}; {@link Long#MAX_VALUE} when none does. Every
+   * time-driven condition of {@link #housekeeping} and {@link #rotationNeeded} compares the time
+   * with one of these, so between two of them their answers stay the same. Anything else (usage
+   * counts, acknowledgements, a requested rotation) arrives as a new record.
+   */
+  public static long quietUntil(KeyRecord key, long now) {
+    long until = Long.MAX_VALUE;
+    until = earliestAfter(until, now, key.getNextRotationTimeUnixMillis());
+    until = earliestAfter(until, now, key.getPolicy().getNextRotationTimeUnixMillis());
+    long grace = key.getPolicy().getDecryptGraceMillis();
+    for (KeyVersionRecord v : key.getVersionsList()) {
+      until = earliestAfter(until, now, v.getActivationTimeUnixMillis());
+      until = earliestAfter(until, now, v.getValidationDeadlineUnixMillis());
+      until = earliestAfter(until, now, v.getDestroyTimeUnixMillis());
+      until = earliestAfter(until, now, v.getDemotedTimeUnixMillis());
+      until = earliestAfter(until, now, v.getCreateTimeUnixMillis());
+      until = earliestAfter(until, now, v.getValidatedTimeUnixMillis());
+      if (grace > 0 && v.getActivationTimeUnixMillis() != 0) {
+        until = earliestAfter(until, now, v.getActivationTimeUnixMillis() + grace);
+      }
+    }
+    return until;
+  }
+
+  private static long earliestAfter(long until, long now, long time) {
+    if (time == 0) {
+      return until;
+    }
+    if (time > now && time < until) {
+      until = time;
+    }
+    if (time + 1 > now && time + 1 < until) {
+      until = time + 1;
+    }
+    return until;
+  }
 }

@@ -51,6 +51,17 @@ public final class RotationScheduler implements AutoCloseable {
   private final String nodeId;
   private final ScheduledExecutorService executor;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A key record that needed nothing at {@code since}, and stays so until {@code until} (see {@link
+   * RotationPlanner#quietUntil}); a tick skips it while the record and the clock allow. The records
+   * are immutable and replaced on every change, so identity says "unchanged".
+   */
+  private record Quiet(KeyRecord record, long since, long until) {}
+
+  // Tick thread only. Without it every tick evaluated every key: under a stream of creates that
+  // walk took a fifth of the leader's CPU (BENCHMARKS.md).
+  private final java.util.Map<String, Quiet> quietKeys = new java.util.HashMap<>();
   private final com.codahale.metrics.MetricRegistry metrics;
 
   public RotationScheduler(
@@ -83,7 +94,10 @@ public final class RotationScheduler implements AutoCloseable {
     }
   }
 
-  /** One pass over every key of the zones this node is responsible for. */
+  /**
+   * One pass over the keys of the zones this node is responsible for, skipping those that provably
+   * need nothing yet.
+   */
   void tick() {
     long now = clock.millis();
     List<RotateKey> due = new ArrayList<>();
@@ -92,8 +106,19 @@ public final class RotationScheduler implements AutoCloseable {
       if (!responsible.computeIfAbsent(key.getZone(), responsibility::responsibleFor)) {
         continue;
       }
-      housekeeping(key, now);
-      rotationDue(key, now).ifPresent(due::add);
+      Quiet quiet = quietKeys.get(key.getName());
+      if (quiet != null && quiet.record() == key && now >= quiet.since() && now < quiet.until()) {
+        continue; // same record, and no recorded time passed since it needed nothing
+      }
+      boolean busy = housekeeping(key, now);
+      var rotation = rotationDue(key, now);
+      rotation.ifPresent(due::add);
+      if (busy || rotation.isPresent() || inFlight.contains("rotate:" + key.getName())) {
+        quietKeys.remove(key.getName());
+      } else if (RotationPlanner.rotationNeeded(key, now, defaultActivationDelay.toMillis())
+          .isEmpty()) {
+        quietKeys.put(key.getName(), new Quiet(key, now, RotationPlanner.quietUntil(key, now)));
+      }
       if (due.size() == BATCH_SIZE) {
         proposeRotations(due);
         due = new ArrayList<>();
@@ -104,10 +129,13 @@ public final class RotationScheduler implements AutoCloseable {
     }
   }
 
-  private void housekeeping(KeyRecord key, long now) {
-    for (RotationPlanner.Housekeeping work : RotationPlanner.housekeeping(key, now)) {
-      propose(work.purpose(), work.command());
+  /** Proposes the housekeeping {@code key} needs; whether it needed any. */
+  private boolean housekeeping(KeyRecord key, long now) {
+    List<RotationPlanner.Housekeeping> work = RotationPlanner.housekeeping(key, now);
+    for (RotationPlanner.Housekeeping item : work) {
+      propose(item.purpose(), item.command());
     }
+    return !work.isEmpty();
   }
 
   /** The rotation this key needs now, if any (and nothing is pending or already proposed). */

@@ -119,12 +119,12 @@ public final class VersionValidator implements AutoCloseable {
   }
 
   /**
-   * Walks every key and validates each newest version that waits for this node's acknowledgement. A
-   * periodic scan is skipped when it provably has nothing to do: nothing was applied since the last
-   * full scan (same store, same applied index) and that scan found no version waiting for this
-   * node, whatever its deadline (a version it found, validated, failed to validate or whose
-   * acknowledgement is still in flight keeps the periodic scans going, so retries still happen). A
-   * scan asked for by {@link #scanSoon} always walks.
+   * Walks the keys whose newest version waits for validation and validates each one that waits for
+   * this node's acknowledgement. A periodic scan is skipped when it provably has nothing to do:
+   * nothing was applied since the last full scan (same store, same applied index) and that scan
+   * found no version waiting for this node, whatever its deadline (a version it found, validated,
+   * failed to validate or whose acknowledgement is still in flight keeps the periodic scans going,
+   * so retries still happen). A scan asked for by {@link #scanSoon} always walks.
    */
   void scan() {
     boolean forced = fullScanRequested.getAndSet(false);
@@ -138,8 +138,11 @@ public final class VersionValidator implements AutoCloseable {
     fullScans.incrementAndGet();
     long now = clock.millis();
     boolean foundWork = false;
-    for (KeyRecord key : store.keys().values()) {
-      if (!servedZones.contains(key.getZone()) || key.getVersionsCount() == 0) {
+    // Only the keys with a version waiting for validation (an index kept by the store), not every
+    // key: under a stream of writes this scan runs after every applied rotation.
+    for (String name : store.keysAwaitingValidation()) {
+      KeyRecord key = store.key(name).orElse(null);
+      if (key == null || !servedZones.contains(key.getZone()) || key.getVersionsCount() == 0) {
         continue;
       }
       KeyVersionRecord v = key.getVersions(key.getVersionsCount() - 1);
