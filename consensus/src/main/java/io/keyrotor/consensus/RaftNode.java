@@ -198,6 +198,12 @@ public final class RaftNode implements AutoCloseable {
     GrpcConfigKeys.Server.setLeaderOutstandingAppendsMax(p, 1);
     RaftServerConfigKeys.RetryCache.setExpiryTime(
         p, millis(config.requestTimeout().toMillis() * 12));
+    // The log appender waits between attempts after errors; Ratis's default policy steps up to
+    // 5 s after 30 errors. A follower cut off for longer than a few seconds accumulates that many
+    // timed-out appends, and after the heal (stale replies, INCONSISTENCY answers that never reset
+    // the count) it then got one heartbeat every 5 s, below its election timeout, and never caught
+    // up (chaos bug 3). Retry every 100 ms instead: a heartbeat's cost.
+    RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,1000000");
     config.ratisOverrides().forEach(p::set);
     return p;
   }
@@ -219,7 +225,8 @@ public final class RaftNode implements AutoCloseable {
             "raft.server.log.purge.gap",
             "raft.server.log.segment.size.max",
             "raft.server.log.log-metadata.enabled",
-            "raft.grpc.server.leader.outstanding.appends.max")) {
+            "raft.grpc.server.leader.outstanding.appends.max",
+            "raft.server.log.appender.retry.policy")) {
       out.append(key).append('=').append(p.get(key)).append(' ');
     }
     return out.toString().trim();
