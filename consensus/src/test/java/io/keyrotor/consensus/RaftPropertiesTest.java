@@ -19,7 +19,9 @@ class RaftPropertiesTest {
     assertEquals("LINEARIZABLE", p.get("raft.server.read.option"));
     assertEquals("true", p.get("raft.server.leaderelection.pre-vote"));
     assertEquals("1", p.get("raft.grpc.server.leader.outstanding.appends.max"));
-    // No 5 s steps between an appender's retries (chaos bug 3).
+    // A follower's appends are not composed (chaos bug 3: AppendEntriesComposeIT).
+    assertEquals("false", p.get("raft.server.log.append-entries.compose.enabled"));
+    // No 5 s steps between an appender's retries.
     assertEquals("1ms,10, 100ms,1000000", p.get("raft.server.log.appender.retry.policy"));
   }
 
