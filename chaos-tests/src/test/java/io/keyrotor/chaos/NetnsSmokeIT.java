@@ -30,7 +30,9 @@ import org.junit.jupiter.api.Test;
  * checked. Runs in {@code mvn verify} when the build runs as root with {@code ip} and {@code nft}
  * (scripts/test installs them); skipped with a loud message otherwise.
  *
- * <p>{@code -Dchaos.seed=0x...} re-runs a seed; {@code -Dchaos.smoke.seconds=N} changes the length.
+ * <p>{@code -Dchaos.seed=0x...} re-runs a seed; {@code -Dchaos.smoke.seconds=N} changes the length;
+ * {@code -Dchaos.node-setting=KEY=VALUE} and {@code -Dchaos.node-jvm-option=...} add a node setting
+ * and a node JVM option (to re-run a seed under another Raft setting, or with Ratis's debug logs).
  */
 @Tag("integration")
 class NetnsSmokeIT {
@@ -64,6 +66,12 @@ class NetnsSmokeIT {
       return t.startsWith("0x") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseLong(t);
     }
     return new SplittableRandom().nextLong() ^ run.hashCode();
+  }
+
+  /** A system property's value as a one-element list, or none (for a diagnostic re-run). */
+  private static List<String> listProperty(String name) {
+    String value = System.getProperty(name, "");
+    return value.isBlank() ? List.of() : List.of(value.strip());
   }
 
   private static Duration length() {
@@ -100,7 +108,9 @@ class NetnsSmokeIT {
                 SERVER_JAR,
                 true,
                 Nemesis.Timing.standard(),
-                rerun),
+                rerun,
+                listProperty("chaos.node-setting"),
+                listProperty("chaos.node-jvm-option")),
             System.out);
     assertTrue(leaked.waitFor(10, TimeUnit.SECONDS), "the leaked process was reaped");
     // ... and the run must leave nothing behind itself.

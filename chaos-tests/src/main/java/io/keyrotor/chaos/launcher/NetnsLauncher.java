@@ -50,13 +50,27 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
    * @param electionTimeoutMax Ratis rpc.timeout.max
    * @param leaderLease the leader lease for reads
    * @param javaOptions the node JVMs' options
+   * @param nodeSettings extra {@code KEY=VALUE} lines for every node's configuration, written last
+   *     (e.g. {@code ratis.raft.server.log.appender.retry.policy=...} to run the suite against
+   *     another Raft setting)
    */
   public record Settings(
       int nodes,
       Duration electionTimeoutMin,
       Duration electionTimeoutMax,
       boolean leaderLease,
-      List<String> javaOptions) {
+      List<String> javaOptions,
+      List<String> nodeSettings) {
+    public Settings {
+      javaOptions = List.copyOf(javaOptions);
+      nodeSettings = List.copyOf(nodeSettings);
+      for (String setting : nodeSettings) {
+        if (setting.indexOf('=') <= 0 || setting.contains("\n")) {
+          throw new IllegalArgumentException("a node setting is one KEY=VALUE line: " + setting);
+        }
+      }
+    }
+
     public static Settings defaults(int nodes) {
       return new Settings(
           nodes,
@@ -67,7 +81,13 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
               "-Xmx192m",
               "-XX:+UseSerialGC",
               "-XX:TieredStopAtLevel=1",
-              "-XX:ActiveProcessorCount=1"));
+              "-XX:ActiveProcessorCount=1"),
+          List.of());
+    }
+
+    public Settings withNodeSettings(List<String> settings) {
+      return new Settings(
+          nodes, electionTimeoutMin, electionTimeoutMax, leaderLease, javaOptions, settings);
     }
   }
 
@@ -248,6 +268,9 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
       // Followers serve data-plane reads through ReadIndex instead of redirecting to the leader,
       // so "encrypt on one node, decrypt on another" really runs on another node.
       out.append("reads.follower=read-index\n");
+      for (String setting : settings.nodeSettings()) {
+        out.append(setting).append('\n');
+      }
       Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
     }
   }

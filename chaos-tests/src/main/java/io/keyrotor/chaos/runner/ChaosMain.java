@@ -1,5 +1,7 @@
 package io.keyrotor.chaos.runner;
 
+import static java.util.stream.Collectors.joining;
+
 import io.keyrotor.chaos.checker.CheckResult;
 import io.keyrotor.chaos.nemesis.Nemesis;
 import io.keyrotor.chaos.nemesis.NemesisKind;
@@ -30,6 +32,10 @@ import java.util.regex.Pattern;
  * --ops-per-key N    default 200
  * --interval FAST|STANDARD   nemesis timing (default STANDARD: 8-12 s healthy, 10-15 s faults)
  * --no-lease         run the nodes without the leader lease
+ * --node-setting K=V an extra line for every node's configuration (repeatable), e.g.
+ *                    ratis.raft.server.log.appender.retry.policy=1ms,10,1s,20,5s,1000
+ * --node-jvm-option O an extra JVM option for every node (repeatable), e.g.
+ *                    -Dlogback.configurationFile=/path/to/logback.xml for Ratis's debug logs
  * --out DIR          where run directories go (default chaos-tests/target/chaos)
  * --server-jar JAR   default server/target/keyrotor-server.jar
  * </pre>
@@ -63,6 +69,8 @@ public final class ChaosMain {
     int opsPerKey = 200;
     boolean lease = true;
     String interval = "STANDARD";
+    List<String> nodeSettings = new ArrayList<>();
+    List<String> nodeJavaOptions = new ArrayList<>();
     Path repo = Path.of(System.getProperty("chaos.repo", ".")).toAbsolutePath().normalize();
     Path out = repo.resolve("chaos-tests/target/chaos");
     Path jar = repo.resolve("server/target/keyrotor-server.jar");
@@ -79,6 +87,8 @@ public final class ChaosMain {
         case "--ops-per-key" -> opsPerKey = Integer.parseInt(value(args, ++i, a));
         case "--interval" -> interval = value(args, ++i, a).toUpperCase(Locale.ROOT);
         case "--no-lease" -> lease = false;
+        case "--node-setting" -> nodeSettings.add(nodeSetting(value(args, ++i, a)));
+        case "--node-jvm-option" -> nodeJavaOptions.add(value(args, ++i, a).strip());
         case "--out" -> out = Path.of(value(args, ++i, a)).toAbsolutePath();
         case "--server-jar" -> jar = Path.of(value(args, ++i, a)).toAbsolutePath();
         default -> throw new IllegalArgumentException("unknown option " + a);
@@ -107,14 +117,18 @@ public final class ChaosMain {
       String rerun =
           String.format(
               Locale.ROOT,
-              "scripts/chaos --nodes %d --time-limit %ds --nemesis %s --workloads %s --seed 0x%X%s%s",
+              "scripts/chaos --nodes %d --time-limit %ds --nemesis %s --workloads %s --seed 0x%X%s%s%s%s",
               nodes,
               timeLimit.toSeconds(),
               nemesis,
               workloads,
               runSeed,
               lease ? "" : " --no-lease",
-              interval.equals("FAST") ? " --interval fast" : "");
+              interval.equals("FAST") ? " --interval fast" : "",
+              nodeSettings.stream().map(s -> " --node-setting '" + s + "'").collect(joining()),
+              nodeJavaOptions.stream()
+                  .map(o -> " --node-jvm-option '" + o + "'")
+                  .collect(joining()));
       ChaosRunner.Options options =
           new ChaosRunner.Options(
               "chaos/" + nemesis,
@@ -129,7 +143,9 @@ public final class ChaosMain {
               jar,
               lease,
               timing,
-              rerun);
+              rerun,
+              nodeSettings,
+              nodeJavaOptions);
       String line;
       try {
         ChaosRunner.Outcome outcome = ChaosRunner.run(options, System.out);
@@ -187,6 +203,15 @@ public final class ChaosMain {
       throw new IllegalArgumentException(option + " needs a value");
     }
     return args[i];
+  }
+
+  /** A {@code KEY=VALUE} node setting, checked for shape (the node checks the rest at start). */
+  static String nodeSetting(String text) {
+    int eq = text.indexOf('=');
+    if (eq <= 0 || text.substring(0, eq).isBlank() || text.contains("\n")) {
+      throw new IllegalArgumentException("--node-setting takes KEY=VALUE, not: " + text);
+    }
+    return text.strip();
   }
 
   static long parseSeed(String text) {

@@ -70,6 +70,8 @@ public final class ChaosRunner {
    * @param leaderLease the nodes' leader lease
    * @param timing nemesis intervals
    * @param rerunCommand the command that re-runs this seed (printed on failure)
+   * @param nodeSettings extra {@code KEY=VALUE} lines for every node's configuration
+   * @param nodeJavaOptions extra JVM options for every node (e.g. a logback configuration)
    */
   public record Options(
       String profile,
@@ -84,7 +86,14 @@ public final class ChaosRunner {
       Path serverJar,
       boolean leaderLease,
       Nemesis.Timing timing,
-      String rerunCommand) {}
+      String rerunCommand,
+      List<String> nodeSettings,
+      List<String> nodeJavaOptions) {
+    public Options {
+      nodeSettings = List.copyOf(nodeSettings);
+      nodeJavaOptions = List.copyOf(nodeJavaOptions);
+    }
+  }
 
   /** What a run produced. */
   public record Outcome(
@@ -122,7 +131,10 @@ public final class ChaosRunner {
             Duration.ofMillis(1000),
             Duration.ofMillis(2000),
             options.leaderLease(),
-            NetnsLauncher.Settings.defaults(options.nodes()).javaOptions());
+            concat(
+                NetnsLauncher.Settings.defaults(options.nodes()).javaOptions(),
+                options.nodeJavaOptions()),
+            options.nodeSettings());
     List<GrpcNodeApi> apis = new ArrayList<>();
     try (NetnsLauncher launcher =
             new NetnsLauncher(directory, options.serverJar(), settings, "r" + tag);
@@ -358,5 +370,11 @@ public final class ChaosRunner {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
   }
 }

@@ -69,6 +69,20 @@ class RunnerPiecesTest {
     assertThrows(IllegalArgumentException.class, () -> ChaosMain.run(new String[] {"--bogus"}));
     assertThrows(
         IllegalArgumentException.class, () -> ChaosMain.run(new String[] {"--nemesis", "x"}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> ChaosMain.run(new String[] {"--node-setting", "no-equals-sign"}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> ChaosMain.run(new String[] {"--node-setting", "=value"}));
+  }
+
+  @Test
+  void mainOptions_nodeSettingsKeepTheirValueWhole() {
+    assertEquals(
+        "ratis.raft.server.log.appender.retry.policy=1ms,10, 1s,20, 5s,1000",
+        ChaosMain.nodeSetting(
+            " ratis.raft.server.log.appender.retry.policy=1ms,10, 1s,20, 5s,1000"));
   }
 
   @Test
