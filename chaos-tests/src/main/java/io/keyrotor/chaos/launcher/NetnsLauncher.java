@@ -488,9 +488,17 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
 
   /** What is still in place in namespace {@code ns}: drop rules, a tbf qdisc; empty if none. */
   private static String faultsLeft(String ns) {
-    Shell.Result rules =
-        Shell.run("ip", "netns", "exec", ns, "nft", "list", "table", "inet", "chaos");
-    Shell.Result qdisc = Shell.run("ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", "eth0");
+    return faultsIn(
+        Shell.run("ip", "netns", "exec", ns, "nft", "list", "table", "inet", "chaos"),
+        Shell.run("ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", "eth0"));
+  }
+
+  /**
+   * What a namespace's listings show still in place: drop rules in {@code nft list table inet
+   * chaos}, a tbf qdisc in {@code tc qdisc show}; a listing that failed counts too (a heal that
+   * cannot be checked is not a heal). Empty if none.
+   */
+  static String faultsIn(Shell.Result rules, Shell.Result qdisc) {
     StringBuilder left = new StringBuilder();
     if (!rules.ok()) {
       left.append("nft list failed: ").append(rules).append("; ");
