@@ -96,7 +96,8 @@ public final class RaftNode implements AutoCloseable {
 
   /**
    * Starts this node's Raft server. Refuses to start, with the cause, when the Raft log or the
-   * state store cannot be read.
+   * state store cannot be read, or when a Ratis override has a value Ratis cannot read ({@link
+   * RatisOverrides.InvalidOverrideException}, before anything is opened).
    */
   public static RaftNode start(
       ConsensusConfig config,
@@ -109,20 +110,33 @@ public final class RaftNode implements AutoCloseable {
     RaftProperties properties = properties(config);
     KeyrotorStateMachine stateMachine =
         new KeyrotorStateMachine(config.stateDirectory(), clock, fatalErrorHandler, listener);
-    RaftServer server =
-        RaftServer.newBuilder()
-            .setServerId(RaftPeerId.valueOf(config.nodeId()))
-            .setGroup(group)
-            .setStateMachine(stateMachine)
-            .setProperties(properties)
-            .setOption(RaftStorage.StartupOption.RECOVER)
-            .build();
+    RaftServer server = null;
     try {
+      // Building reads most settings already, so it fails like the start does.
+      server =
+          RaftServer.newBuilder()
+              .setServerId(RaftPeerId.valueOf(config.nodeId()))
+              .setGroup(group)
+              .setStateMachine(stateMachine)
+              .setProperties(properties)
+              .setOption(RaftStorage.StartupOption.RECOVER)
+              .build();
       server.start();
     } catch (IOException | RuntimeException e) {
-      closeQuietly(server);
+      if (server != null) {
+        closeQuietly(server);
+      }
       throw new IOException(
-          "node " + config.nodeId() + " cannot start its Raft server: " + rootMessage(e), e);
+          "node "
+              + config.nodeId()
+              + " cannot start its Raft server: "
+              + rootMessage(e)
+              + (config.ratisOverrides().isEmpty()
+                  ? ""
+                  : " (Ratis settings overridden by the node configuration: "
+                      + config.ratisOverrides()
+                      + ")"),
+          e);
     }
     RaftClient forwarder =
         RaftClient.newBuilder()
@@ -163,7 +177,12 @@ public final class RaftNode implements AutoCloseable {
     return server;
   }
 
-  /** The Raft properties this node runs with (printed by benchmarks and the chaos suite). */
+  /**
+   * The Raft properties this node runs with (printed by benchmarks and the chaos suite): keyrotor's
+   * choices, then the configured overrides.
+   *
+   * @throws RatisOverrides.InvalidOverrideException when an override has a value Ratis cannot read
+   */
   public static RaftProperties properties(ConsensusConfig config) {
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
@@ -217,6 +236,7 @@ public final class RaftNode implements AutoCloseable {
     // NO_LEADER meanwhile. Retry every 100 ms instead: a heartbeat's cost.
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,1000000");
     config.ratisOverrides().forEach(p::set);
+    RatisOverrides.check(p, config.ratisOverrides());
     return p;
   }
 

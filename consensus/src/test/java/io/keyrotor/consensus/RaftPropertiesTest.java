@@ -1,6 +1,8 @@
 package io.keyrotor.consensus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -37,5 +39,63 @@ class RaftPropertiesTest {
     assertEquals("8", p.get("raft.grpc.server.leader.outstanding.appends.max"));
     assertEquals("0ms", p.get("raft.server.log.appender.wait-time.min"));
     assertEquals("LINEARIZABLE", p.get("raft.server.read.option"));
+  }
+
+  private static String refusal(String key, String value) {
+    return assertThrows(
+            RatisOverrides.InvalidOverrideException.class,
+            () -> RaftNode.properties(config().withRatisOverrides(Map.of(key, value))))
+        .getMessage();
+  }
+
+  @Test
+  void badOverrides_areRefusedWithTheSettingTheValueAndWhy() {
+    assertEquals(
+        "raft.server.rpc.timeout.min=fast: not a duration (such as 500ms, 3s or 2min)",
+        refusal("raft.server.rpc.timeout.min", "fast"));
+    assertEquals(
+        "raft.server.snapshot.auto.trigger.threshold=many: not a whole number",
+        refusal("raft.server.snapshot.auto.trigger.threshold", "many"));
+    assertEquals(
+        "raft.grpc.server.leader.outstanding.appends.max=1.5: not a whole number (up to"
+            + " 2147483647)",
+        refusal("raft.grpc.server.leader.outstanding.appends.max", "1.5"));
+    assertEquals(
+        "raft.server.read.option=linearizable: not one of DEFAULT, LINEARIZABLE (case matters)",
+        refusal("raft.server.read.option", "linearizable"));
+    // Ratis itself would read "maybe" as its default without a word.
+    assertEquals(
+        "raft.server.leaderelection.pre-vote=maybe: neither true nor false (Ratis would silently"
+            + " use its default, true)",
+        refusal("raft.server.leaderelection.pre-vote", "maybe"));
+    String size = refusal("raft.server.log.segment.size.max", "lots");
+    assertTrue(
+        size.startsWith(
+            "raft.server.log.segment.size.max=lots: not a size in bytes (such as 4096, 64KB or"
+                + " 8MB): "),
+        size);
+    // Read only when a leader starts replicating to a follower: the group never kept a leader.
+    String retry = refusal("raft.server.log.appender.retry.policy", "1ms,10,soon,3");
+    assertTrue(
+        retry.startsWith(
+            "raft.server.log.appender.retry.policy=1ms,10,soon,3: not a retry policy (pairs of"
+                + " sleep time and retry count, such as \"1ms,10, 100ms,1000000\"): "),
+        retry);
+    assertTrue(retry.contains("\"soon\""), retry);
+  }
+
+  @Test
+  void goodOverridesOfEachCheckedKind_apply() {
+    Map<String, String> overrides =
+        Map.of(
+            "raft.server.rpc.timeout.min", "250ms",
+            "raft.server.log.segment.size.max", "8MB",
+            "raft.server.snapshot.auto.trigger.threshold", "0x10",
+            "raft.server.leaderelection.pre-vote", "FALSE",
+            "raft.server.read.option", "DEFAULT",
+            "raft.server.log.appender.retry.policy", "ExponentialBackoffRetry,100ms,5s,10",
+            "raft.server.no.such.key", "anything");
+    RaftProperties p = RaftNode.properties(config().withRatisOverrides(overrides));
+    overrides.forEach((key, value) -> assertEquals(value, p.get(key), key));
   }
 }

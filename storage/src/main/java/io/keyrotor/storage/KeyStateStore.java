@@ -434,8 +434,11 @@ public final class KeyStateStore implements AutoCloseable {
     }
   }
 
-  /** Whether the newest version of {@code key} is enabled, gated and not yet validated. */
-  static boolean awaitsValidation(KeyRecord key) {
+  /**
+   * Whether the newest version of {@code key} is enabled, gated and not yet validated: the
+   * condition of {@link #keysAwaitingValidation()}, for a reader that holds a record from it.
+   */
+  public static boolean awaitsValidation(KeyRecord key) {
     if (key.getVersionsCount() == 0) {
       return false;
     }

@@ -25,8 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * The data-plane commands: {@code datakey}, {@code encrypt}, {@code decrypt} and {@code reencrypt}.
@@ -77,8 +77,7 @@ final class DataCommands {
   static final class DataKey implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--context",
@@ -93,11 +92,10 @@ final class DataCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
+      KeyrotorCli root = arguments.root();
       GenerateDataKeyRequest request =
           GenerateDataKeyRequest.newBuilder()
-              .setKeyName(name)
+              .setKeyName(arguments.name)
               .putAllContext(pairs(spec, "--context", context))
               .setSpec(DataKeySpec.DATA_KEY_SPEC_AES_256)
               .build();
@@ -106,7 +104,7 @@ final class DataCommands {
               ? root.client().generateDataKeyWithoutPlaintext(request)
               : root.client().generateDataKey(request);
       String plaintext = noPlaintext ? null : base64(response.getPlaintext());
-      String key = response.getKeyName().isEmpty() ? name : response.getKeyName();
+      String key = response.getKeyName().isEmpty() ? arguments.name : response.getKeyName();
       JsonObject json = new JsonObject();
       json.addProperty("key", key);
       json.addProperty("version", Integer.toUnsignedLong(response.getKeyVersion()));
@@ -131,8 +129,7 @@ final class DataCommands {
   static final class Encrypt implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--in",
@@ -156,8 +153,7 @@ final class DataCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
+      KeyrotorCli root = arguments.root();
       Map<String, String> pairs = pairs(spec, "--context", context);
       EnvelopeCipher cipher = EnvelopeCipher.builder(root.client()).build();
       long[] counts = new long[2];
@@ -168,7 +164,8 @@ final class DataCommands {
             out,
             target -> {
               CountingOutputStream counted = new CountingOutputStream(target);
-              try (EnvelopeOutputStream envelope = cipher.encryptingStream(counted, name, pairs)) {
+              try (EnvelopeOutputStream envelope =
+                  cipher.encryptingStream(counted, arguments.name, pairs)) {
                 keyAndVersion[0] = envelope.keyName();
                 keyAndVersion[1] = Integer.toString(envelope.keyVersion());
                 counts[0] = source.transferTo(envelope);

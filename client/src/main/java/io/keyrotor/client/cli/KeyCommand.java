@@ -16,8 +16,8 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code keyrotor key ...}: create, rotate, read, list, disable and enable keys; the rotation
@@ -80,8 +80,7 @@ final class KeyCommand implements Runnable {
   static final class Create implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Option(names = "--zone", paramLabel = "Z", description = "Zone (default: the cluster's).")
     String zone;
@@ -130,9 +129,8 @@ final class KeyCommand implements Runnable {
 
     @Override
     public void run() {
-      KeyrotorCli root = root(spec);
-      root.errorContext("key", name);
-      CreateKeyRequest.Builder request = CreateKeyRequest.newBuilder().setName(name);
+      KeyrotorCli root = arguments.root();
+      CreateKeyRequest.Builder request = CreateKeyRequest.newBuilder().setName(arguments.name);
       if (zone != null) {
         request.setZone(zone);
       }
@@ -173,7 +171,7 @@ final class KeyCommand implements Runnable {
         request.setTemplate(template);
       }
       Key key = root.client().createKey(request.build());
-      root.print(JsonOutput.key(key), "created key " + key.getName() + "\n" + HumanOutput.key(key));
+      root.printKey(key, "created key " + key.getName());
     }
   }
 
@@ -197,10 +195,7 @@ final class KeyCommand implements Runnable {
 
   @Command(name = "rotate", description = "Add a version that becomes primary after a delay.")
   static final class Rotate implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--activation-delay",
@@ -217,10 +212,9 @@ final class KeyCommand implements Runnable {
 
     @Override
     public void run() {
-      KeyrotorCli root = root(spec);
-      root.errorContext("key", name);
+      KeyrotorCli root = arguments.root();
       RotateKeyRequest.Builder request =
-          RotateKeyRequest.newBuilder().setName(name).setReason(reason.proto);
+          RotateKeyRequest.newBuilder().setName(arguments.name).setReason(reason.proto);
       if (activationDelay != null) {
         request.setActivationDelay(toProto(activationDelay));
       }
@@ -244,16 +238,12 @@ final class KeyCommand implements Runnable {
 
   @Command(name = "get", description = "Show a key and its versions.")
   static final class Get implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Override
     public void run() {
-      KeyrotorCli root = root(spec);
-      root.errorContext("key", name);
-      Key key = root.client().getKey(name);
+      KeyrotorCli root = arguments.root();
+      Key key = root.client().getKey(arguments.name);
       root.print(JsonOutput.key(key), HumanOutput.key(key));
     }
   }
@@ -301,53 +291,25 @@ final class KeyCommand implements Runnable {
 
   @Command(name = "disable", description = "Disable one version (no use after this returns).")
   static final class Disable implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
-
-    @Parameters(
-        index = "1",
-        paramLabel = "VERSION",
-        converter = VersionConverter.class,
-        description = "The version number.")
-    int version;
+    @Mixin CommandArguments.KeyVersion arguments;
 
     @Override
     public void run() {
-      KeyrotorCli root = root(spec);
-      root.errorContext("key", name);
-      root.errorContext("version", Integer.toString(version));
-      Key key = root.client().disableKeyVersion(name, version);
-      root.print(
-          JsonOutput.key(key),
-          "disabled " + key.getName() + " v" + version + "\n" + HumanOutput.key(key));
+      KeyrotorCli root = arguments.root();
+      Key key = root.client().disableKeyVersion(arguments.name, arguments.version);
+      root.printKey(key, "disabled " + key.getName() + " v" + arguments.version);
     }
   }
 
   @Command(name = "enable", description = "Re-enable a disabled version.")
   static final class Enable implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
-
-    @Parameters(
-        index = "1",
-        paramLabel = "VERSION",
-        converter = VersionConverter.class,
-        description = "The version number.")
-    int version;
+    @Mixin CommandArguments.KeyVersion arguments;
 
     @Override
     public void run() {
-      KeyrotorCli root = root(spec);
-      root.errorContext("key", name);
-      root.errorContext("version", Integer.toString(version));
-      Key key = root.client().enableKeyVersion(name, version);
-      root.print(
-          JsonOutput.key(key),
-          "enabled " + key.getName() + " v" + version + "\n" + HumanOutput.key(key));
+      KeyrotorCli root = arguments.root();
+      Key key = root.client().enableKeyVersion(arguments.name, arguments.version);
+      root.printKey(key, "enabled " + key.getName() + " v" + arguments.version);
     }
   }
 }

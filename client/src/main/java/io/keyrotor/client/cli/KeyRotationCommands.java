@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -98,8 +99,7 @@ final class KeyRotationCommands {
   static final class SetPolicy implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--rotation-period",
@@ -160,14 +160,12 @@ final class KeyRotationCommands {
             "nothing to change: give --rotation-period, --max-encryptions, --activation-delay,"
                 + " --decrypt-grace, --next-rotation or --template");
       }
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
-      Key current = root.client().getKey(name);
+      KeyrotorCli root = arguments.root();
+      Key current = root.client().getKey(arguments.name);
       Instant now =
           current.hasAsOfTime() ? toInstant(current.getAsOfTime()) : root.clock().instant();
       Key key = root.client().setRotationPolicy(merge(current, now));
-      root.print(
-          JsonOutput.key(key), "set the policy of key " + name + "\n" + HumanOutput.key(key));
+      root.printKey(key, "set the policy of key " + arguments.name);
     }
 
     /** The request: the current policy (or the template) with the given flags applied. */
@@ -199,7 +197,7 @@ final class KeyRotationCommands {
         policy.setNextRotationTime(toProto(nextRotation));
       }
       SetRotationPolicyRequest.Builder request =
-          SetRotationPolicyRequest.newBuilder().setName(name).setRotationPolicy(policy);
+          SetRotationPolicyRequest.newBuilder().setName(arguments.name).setRotationPolicy(policy);
       if (template != null) {
         request.setTemplate(template);
       }
@@ -327,10 +325,7 @@ final class KeyRotationCommands {
         "The rolled-back version keeps decrypting, so nothing encrypted under it is lost."
       })
   static final class Rollback implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Parameters(
         index = "1",
@@ -344,25 +339,17 @@ final class KeyRotationCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
+      KeyrotorCli root = arguments.root();
       root.errorContext("version", Integer.toString(version));
       RollbackRotationRequest.Builder request =
-          RollbackRotationRequest.newBuilder().setName(name).setVersion(version);
+          RollbackRotationRequest.newBuilder().setName(arguments.name).setVersion(version);
       if (reason != null) {
         request.setReason(reason);
       }
       Key key = root.client().rollbackRotation(request.build());
-      root.print(
-          JsonOutput.key(key),
-          "rolled back "
-              + name
-              + " v"
-              + version
-              + "; primary is "
-              + primaryText(key)
-              + "\n"
-              + HumanOutput.key(key));
+      root.printKey(
+          key,
+          "rolled back " + arguments.name + " v" + version + "; primary is " + primaryText(key));
     }
   }
 
@@ -371,10 +358,7 @@ final class KeyRotationCommands {
       description =
           "Cancel a pending rotation: the version becomes CANCELLED, the primary stays as it is.")
   static final class CancelRotation implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Parameters(
         index = "1",
@@ -388,25 +372,22 @@ final class KeyRotationCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
+      KeyrotorCli root = arguments.root();
       root.errorContext("version", Integer.toString(version));
       CancelRotationRequest.Builder request =
-          CancelRotationRequest.newBuilder().setName(name).setVersion(version);
+          CancelRotationRequest.newBuilder().setName(arguments.name).setVersion(version);
       if (reason != null) {
         request.setReason(reason);
       }
       Key key = root.client().cancelRotation(request.build());
-      root.print(
-          JsonOutput.key(key),
+      root.printKey(
+          key,
           "cancelled the rotation to "
-              + name
+              + arguments.name
               + " v"
               + version
               + "; primary is "
-              + primaryText(key)
-              + "\n"
-              + HumanOutput.key(key));
+              + primaryText(key));
     }
   }
 
@@ -422,17 +403,7 @@ final class KeyRotationCommands {
             + " decrypted again."
       })
   static final class Destroy implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
-
-    @Parameters(
-        index = "1",
-        paramLabel = "VERSION",
-        converter = KeyCommand.VersionConverter.class,
-        description = "The version number.")
-    int version;
+    @Mixin CommandArguments.KeyVersion arguments;
 
     @Option(
         names = "--waiting-period",
@@ -443,9 +414,9 @@ final class KeyRotationCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
-      root.errorContext("version", Integer.toString(version));
+      KeyrotorCli root = arguments.root();
+      String name = arguments.name;
+      int version = arguments.version;
       ScheduleKeyVersionDestroyRequest.Builder request =
           ScheduleKeyVersionDestroyRequest.newBuilder().setName(name).setVersion(version);
       if (waitingPeriod != null) {
@@ -458,8 +429,8 @@ final class KeyRotationCommands {
           when = JsonOutput.timeText(v.getDestroyTime());
         }
       }
-      root.print(
-          JsonOutput.key(key),
+      root.printKey(
+          key,
           name
               + " v"
               + version
@@ -469,8 +440,7 @@ final class KeyRotationCommands {
               + name
               + " "
               + version
-              + ")\n"
-              + HumanOutput.key(key));
+              + ")");
     }
   }
 
@@ -478,27 +448,13 @@ final class KeyRotationCommands {
       name = "cancel-destroy",
       description = "Cancel a scheduled destroy; the version is DISABLED again.")
   static final class CancelDestroy implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
-
-    @Parameters(
-        index = "1",
-        paramLabel = "VERSION",
-        converter = KeyCommand.VersionConverter.class,
-        description = "The version number.")
-    int version;
+    @Mixin CommandArguments.KeyVersion arguments;
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
-      root.errorContext("version", Integer.toString(version));
-      Key key = root.client().cancelKeyVersionDestroy(name, version);
-      root.print(
-          JsonOutput.key(key),
-          "cancelled the destroy of " + name + " v" + version + "\n" + HumanOutput.key(key));
+      KeyrotorCli root = arguments.root();
+      Key key = root.client().cancelKeyVersionDestroy(arguments.name, arguments.version);
+      root.printKey(key, "cancelled the destroy of " + arguments.name + " v" + arguments.version);
     }
   }
 
@@ -512,8 +468,7 @@ final class KeyRotationCommands {
   static final class Floors implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--min-decryption",
@@ -542,11 +497,11 @@ final class KeyRotationCommands {
               spec.commandLine(), "invalid floor " + floor + ": no key has that many versions");
         }
       }
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
-      SetVersionFloorsRequest.Builder request = SetVersionFloorsRequest.newBuilder().setName(name);
+      KeyrotorCli root = arguments.root();
+      SetVersionFloorsRequest.Builder request =
+          SetVersionFloorsRequest.newBuilder().setName(arguments.name);
       if (minDecryption == null || minEncryption == null) {
-        Key current = root.client().getKey(name);
+        Key current = root.client().getKey(arguments.name);
         request
             .setMinDecryptionVersion(current.getMinDecryptionVersion())
             .setMinEncryptionVersion(current.getMinEncryptionVersion());
@@ -558,16 +513,14 @@ final class KeyRotationCommands {
         request.setMinEncryptionVersion(minEncryption.intValue());
       }
       Key key = root.client().setVersionFloors(request.build());
-      root.print(
-          JsonOutput.key(key),
+      root.printKey(
+          key,
           "key "
-              + name
+              + arguments.name
               + ": decryption floor "
               + floorText(key.getMinDecryptionVersion())
               + ", encryption floor "
-              + floorText(key.getMinEncryptionVersion())
-              + "\n"
-              + HumanOutput.key(key));
+              + floorText(key.getMinEncryptionVersion()));
     }
 
     private static String floorText(int floor) {
@@ -583,10 +536,7 @@ final class KeyRotationCommands {
             + " a cycle is refused."
       })
   static final class Dependents implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Parameters(
         index = "1..*",
@@ -596,18 +546,15 @@ final class KeyRotationCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
-      Key key = root.client().setKeyDependents(name, dependents);
-      root.print(
-          JsonOutput.key(key),
+      KeyrotorCli root = arguments.root();
+      Key key = root.client().setKeyDependents(arguments.name, dependents);
+      root.printKey(
+          key,
           "key "
-              + name
+              + arguments.name
               + (key.getDependentsCount() == 0
                   ? ": no dependents"
-                  : ": dependents " + String.join(", ", key.getDependentsList()))
-              + "\n"
-              + HumanOutput.key(key));
+                  : ": dependents " + String.join(", ", key.getDependentsList())));
     }
   }
 
@@ -617,8 +564,7 @@ final class KeyRotationCommands {
   static final class History implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
-    String name;
+    @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--limit",
@@ -632,8 +578,8 @@ final class KeyRotationCommands {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "invalid --limit " + limit + ": negative");
       }
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("key", name);
+      KeyrotorCli root = arguments.root();
+      String name = arguments.name;
       List<KeyEvent> events =
           root.client()
               .listKeyEvents(

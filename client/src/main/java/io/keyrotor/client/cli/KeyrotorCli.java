@@ -1,5 +1,6 @@
 package io.keyrotor.client.cli;
 
+import io.keyrotor.api.v1.Key;
 import io.keyrotor.client.Durations;
 import io.keyrotor.client.Endpoints;
 import io.keyrotor.client.KeyrotorClient;
@@ -245,6 +246,14 @@ public final class KeyrotorCli implements Runnable {
   synchronized void print(com.google.gson.JsonElement jsonForm, String humanForm) {
     out.print(json ? JsonOutput.render(jsonForm) + "\n" : humanForm);
     out.flush();
+  }
+
+  /**
+   * Prints a key: its JSON form with {@code --json}, else {@code headline} on a line of its own
+   * followed by the key's table.
+   */
+  void printKey(Key key, String headline) {
+    print(JsonOutput.key(key), headline + "\n" + HumanOutput.key(key));
   }
 
   /** Records what the command is about, to phrase errors ({@code key}, {@code version}). */

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -40,10 +41,7 @@ final class ZoneCommand implements Runnable {
           "Rewrap every KEK of a zone under a newer master key version (which the zone's HSMs"
               + " must hold already; scripts/hsm rotate-master creates and shares it first).")
   static final class RotateMaster implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "ZONE", description = "The zone.")
-    String zone;
+    @Mixin CommandArguments.ZoneName arguments;
 
     // Its --version (the target master key version) displaces the inherited standard options,
     // so it declares its own --help.
@@ -66,8 +64,8 @@ final class ZoneCommand implements Runnable {
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("zone", zone);
+      KeyrotorCli root = arguments.root();
+      String zone = arguments.zone;
       ZoneMasterKeyRotation rotation =
           root.client()
               .rotateZoneMasterKey(
@@ -103,18 +101,15 @@ final class ZoneCommand implements Runnable {
       name = "retire-version",
       description = "Retire an old master key version once no KEK of the zone uses it.")
   static final class RetireVersion implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "ZONE", description = "The zone.")
-    String zone;
+    @Mixin CommandArguments.ZoneName arguments;
 
     @Parameters(index = "1", paramLabel = "VERSION", description = "The master key version.")
     int version;
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      root.errorContext("zone", zone);
+      KeyrotorCli root = arguments.root();
+      String zone = arguments.zone;
       ZoneMasterKeyRotation rotation =
           root.client()
               .retireZoneMasterKeyVersion(

@@ -1,5 +1,6 @@
 package io.keyrotor.server.config;
 
+import io.keyrotor.consensus.RatisOverrides;
 import io.keyrotor.hsm.HsmConfig;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretSources;
@@ -51,7 +52,8 @@ import java.util.regex.Pattern;
  * reads.follower=redirect             (default; or read-index: followers serve data-plane reads)
  * kek-cache.max-entries=10000         kek-cache.idle-timeout=15m
  * chaos.enabled=false                 (true only in the chaos suite: serves keyrotor.chaos.v1)
- * ratis.KEY=VALUE                     (sets Ratis property KEY last; for tuning experiments only)
+ * ratis.KEY=VALUE                     (sets Ratis property KEY last; for tuning experiments only;
+ *                                      a value Ratis cannot read is refused)
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -177,7 +179,10 @@ public record NodeConfig(
     }
   }
 
-  /** Node settings passed to Ratis as they are, after keyrotor's own: {@code ratis.<key>}. */
+  /**
+   * Node settings passed to Ratis after keyrotor's own: {@code ratis.<key>}; a value Ratis cannot
+   * read is refused here.
+   */
   static final String RATIS_PREFIX = "ratis.";
 
   private static final Pattern PEER_KEY = Pattern.compile("peer\\.([A-Za-z0-9_-]+)\\.(raft|api)");
@@ -224,6 +229,12 @@ public record NodeConfig(
         throw new ConfigException(
             source + ": unknown key " + key + " (expected peer.<id>.raft or peer.<id>.api)");
       }
+    }
+    try {
+      RatisOverrides.check(ratis);
+    } catch (RatisOverrides.InvalidOverrideException e) {
+      throw new ConfigException(
+          source + ": " + RATIS_PREFIX + e.key() + "=" + e.value() + ": " + e.reason(), e);
     }
     SortedMap<String, Peer> peers = new TreeMap<>();
     for (Map.Entry<String, String[]> e : raw.entrySet()) {

@@ -111,12 +111,13 @@ public final class RotationScheduler implements AutoCloseable {
         continue; // same record, and no recorded time passed since it needed nothing
       }
       boolean busy = housekeeping(key, now);
-      var rotation = rotationDue(key, now);
+      var need = RotationPlanner.rotationNeeded(key, now, defaultActivationDelay.toMillis());
+      var rotation = rotationDue(key, need, now);
       rotation.ifPresent(due::add);
       if (busy || rotation.isPresent() || inFlight.contains("rotate:" + key.getName())) {
         quietKeys.remove(key.getName());
-      } else if (RotationPlanner.rotationNeeded(key, now, defaultActivationDelay.toMillis())
-          .isEmpty()) {
+      } else if (need.isEmpty()) {
+        // Not "due, but the KEK wrap failed": that key is evaluated again on the next tick.
         quietKeys.put(key.getName(), new Quiet(key, now, RotationPlanner.quietUntil(key, now)));
       }
       if (due.size() == BATCH_SIZE) {
@@ -138,12 +139,16 @@ public final class RotationScheduler implements AutoCloseable {
     return !work.isEmpty();
   }
 
-  /** The rotation this key needs now, if any (and nothing is pending or already proposed). */
-  private java.util.Optional<RotateKey> rotationDue(KeyRecord key, long now) {
+  /**
+   * The rotation to propose for {@code key}, whose {@link RotationPlanner#rotationNeeded need} at
+   * {@code now} is {@code need}: none if nothing is due, one is already proposed, or no KEK could
+   * be wrapped for it.
+   */
+  private java.util.Optional<RotateKey> rotationDue(
+      KeyRecord key, java.util.Optional<RotationPlanner.RotationNeed> need, long now) {
     if (inFlight.contains("rotate:" + key.getName())) {
       return java.util.Optional.empty();
     }
-    var need = RotationPlanner.rotationNeeded(key, now, defaultActivationDelay.toMillis());
     if (need.isEmpty()) {
       return java.util.Optional.empty();
     }

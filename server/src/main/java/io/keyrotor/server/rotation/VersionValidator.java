@@ -10,7 +10,6 @@ import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
-import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.KeyStateStore;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -142,14 +141,15 @@ public final class VersionValidator implements AutoCloseable {
     // key: under a stream of writes this scan runs after every applied rotation.
     for (String name : store.keysAwaitingValidation()) {
       KeyRecord key = store.key(name).orElse(null);
-      if (key == null || !servedZones.contains(key.getZone()) || key.getVersionsCount() == 0) {
+      // The record is read after the name, so it may have moved on: check the index's condition
+      // again on it, then what is particular to this node.
+      if (key == null
+          || !servedZones.contains(key.getZone())
+          || !KeyStateStore.awaitsValidation(key)) {
         continue;
       }
       KeyVersionRecord v = key.getVersions(key.getVersionsCount() - 1);
-      if (v.getStatus() != VersionStatus.VERSION_STATUS_ENABLED
-          || v.getValidationDeadlineUnixMillis() == 0
-          || v.getValidatedTimeUnixMillis() != 0
-          || !v.getRequiredAcknowledgersList().contains(nodeId)
+      if (!v.getRequiredAcknowledgersList().contains(nodeId)
           || v.getAcknowledgedByList().contains(nodeId)) {
         continue;
       }

@@ -1,6 +1,7 @@
 package io.keyrotor.server.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -38,5 +39,33 @@ class NodeConfigRatisTest {
             "raft.server.log.appender.wait-time.min", "0ms",
             "raft.server.log.force.sync.num", "16"),
         config.ratisOverrides());
+  }
+
+  private static String refusal(String setting, String value) {
+    Properties p = base();
+    p.setProperty(setting, value);
+    return assertThrows(
+            ConfigException.class,
+            () -> NodeConfig.parse(p, Path.of("/etc/keyrotor"), "test.properties"))
+        .getMessage();
+  }
+
+  @Test
+  void aValueRatisCannotRead_isAConfigErrorNamingTheSettingTheValueAndWhy() {
+    assertEquals(
+        "test.properties: ratis.raft.server.rpc.timeout.min=fast: not a duration (such as 500ms,"
+            + " 3s or 2min)",
+        refusal("ratis.raft.server.rpc.timeout.min", " fast "));
+    assertEquals(
+        "test.properties: ratis.raft.server.log.force.sync.num=sixteen: not a whole number (up to"
+            + " 2147483647)",
+        refusal("ratis.raft.server.log.force.sync.num", "sixteen"));
+    String retry = refusal("ratis.raft.server.log.appender.retry.policy", "garbage");
+    assertTrue(
+        retry.startsWith(
+            "test.properties: ratis.raft.server.log.appender.retry.policy=garbage: not a retry"
+                + " policy (pairs of sleep time and retry count, such as \"1ms,10,"
+                + " 100ms,1000000\"): "),
+        retry);
   }
 }
