@@ -150,6 +150,11 @@ public final class RaftNode implements AutoCloseable {
     LOG.info("Ratis settings: {}", describe(properties));
     if (!config.ratisOverrides().isEmpty()) {
       LOG.warn("Ratis settings overridden by the node configuration: {}", config.ratisOverrides());
+      List<String> undeclared = RatisOverrides.undeclared(config.ratisOverrides());
+      if (!undeclared.isEmpty()) {
+        LOG.warn(
+            "Ratis declares no such setting, so it has no effect (misspelled?): {}", undeclared);
+      }
     }
     LOG.info(
         "Node {} started in group {} with peers {}",

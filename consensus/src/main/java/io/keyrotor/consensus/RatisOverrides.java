@@ -51,7 +51,7 @@ public final class RatisOverrides {
   /** A key's declared default: its type says how Ratis reads the key. */
   private record Declared(Class<?> type, Object defaultOrNull) {}
 
-  /** Every key Ratis declares with a default. */
+  /** Every key Ratis declares, with its default's type (String when it declares none). */
   private static final Map<String, Declared> DECLARED = declaredDefaults();
 
   private RatisOverrides() {}
@@ -115,6 +115,14 @@ public final class RatisOverrides {
         throw new InvalidOverrideException(key, overrides.get(key), reason, null);
       }
     }
+  }
+
+  /**
+   * The overrides whose key Ratis does not declare (a misspelling, or a key of another Ratis
+   * version): Ratis ignores them without a word, so the node warns at start.
+   */
+  public static List<String> undeclared(Map<String, String> overrides) {
+    return overrides.keySet().stream().filter(k -> !DECLARED.containsKey(k)).sorted().toList();
   }
 
   /** Reads {@code key} as Ratis does; what is wrong with it, if Ratis would not say. */
@@ -196,13 +204,19 @@ public final class RatisOverrides {
           || !Modifier.isStatic(field.getModifiers())) {
         continue;
       }
+      String key;
+      try {
+        key = (String) field.get(null);
+      } catch (IllegalAccessException e) {
+        continue;
+      }
       try {
         Field defaultField =
             keys.getDeclaredField(name.substring(0, name.length() - "_KEY".length()) + "_DEFAULT");
-        defaults.put(
-            (String) field.get(null), new Declared(defaultField.getType(), defaultField.get(null)));
+        defaults.put(key, new Declared(defaultField.getType(), defaultField.get(null)));
       } catch (NoSuchFieldException | IllegalAccessException e) {
         // No declared default: the key is passed as it is.
+        defaults.put(key, new Declared(String.class, null));
       }
     }
     for (Class<?> nested : keys.getDeclaredClasses()) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.apache.ratis.conf.RaftProperties;
 import org.junit.jupiter.api.Test;
@@ -97,5 +98,18 @@ class RaftPropertiesTest {
             "raft.server.no.such.key", "anything");
     RaftProperties p = RaftNode.properties(config().withRatisOverrides(overrides));
     overrides.forEach((key, value) -> assertEquals(value, p.get(key), key));
+  }
+
+  @Test
+  void undeclaredKeys_areNamed_declaredOnesAreNot() {
+    assertEquals(
+        List.of("raft.server.rpc.timeout.minn"),
+        RatisOverrides.undeclared(
+            Map.of(
+                "raft.server.rpc.timeout.minn", "500ms",
+                "raft.server.rpc.timeout.min", "500ms",
+                // declared without a default
+                "raft.server.storage.dir", "/tmp/x",
+                "raft.server.log.append-entries.compose.enabled", "true")));
   }
 }
