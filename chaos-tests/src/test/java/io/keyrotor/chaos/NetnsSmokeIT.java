@@ -31,8 +31,9 @@ import org.junit.jupiter.api.Test;
  * (scripts/test installs them); skipped with a loud message otherwise.
  *
  * <p>{@code -Dchaos.seed=0x...} re-runs a seed; {@code -Dchaos.smoke.seconds=N} changes the length;
- * {@code -Dchaos.node-setting=KEY=VALUE} and {@code -Dchaos.node-jvm-option=...} add a node setting
- * and a node JVM option (to re-run a seed under another Raft setting, or with Ratis's debug logs).
+ * {@code -Dchaos.node-setting=KEY=VALUE;...} and {@code -Dchaos.node-jvm-option=...;...} add node
+ * settings and node JVM options (to re-run a seed under other Raft settings, or with Ratis's debug
+ * logs).
  */
 @Tag("integration")
 class NetnsSmokeIT {
@@ -68,10 +69,12 @@ class NetnsSmokeIT {
     return new SplittableRandom().nextLong() ^ run.hashCode();
   }
 
-  /** A system property's value as a one-element list, or none (for a diagnostic re-run). */
+  /** A system property's values, separated by ';' (for a diagnostic re-run). */
   private static List<String> listProperty(String name) {
-    String value = System.getProperty(name, "");
-    return value.isBlank() ? List.of() : List.of(value.strip());
+    return java.util.Arrays.stream(System.getProperty(name, "").split(";"))
+        .map(String::strip)
+        .filter(v -> !v.isEmpty())
+        .toList();
   }
 
   private static Duration length() {
