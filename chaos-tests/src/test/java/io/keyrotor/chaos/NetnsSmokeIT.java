@@ -77,6 +77,12 @@ class NetnsSmokeIT {
         .toList();
   }
 
+  /** {@code -Dname='value'} if the property was given, for the re-run command. */
+  private static String passedOn(String name) {
+    String value = System.getProperty(name, "");
+    return value.isBlank() ? "" : " -D" + name + "='" + value + "'";
+  }
+
   private static Duration length() {
     return Duration.ofSeconds(Long.getLong("chaos.smoke.seconds", 120));
   }
@@ -88,9 +94,10 @@ class NetnsSmokeIT {
             Locale.ROOT,
             "mvn -B -pl chaos-tests -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false"
                 + " -Dfailsafe.failIfNoSpecifiedTests=false -Dit.test='NetnsSmokeIT#%s'"
-                + " -Dchaos.seed=0x%X",
+                + " -Dchaos.seed=0x%X%s",
             name,
-            seed);
+            seed,
+            passedOn("chaos.node-setting") + passedOn("chaos.node-jvm-option"));
     // A leftover of a crashed run (a namespace with a sleeping process in it): the run must reap
     // it.
     Shell.check("ip", "netns", "add", "krc-leak-n9");
