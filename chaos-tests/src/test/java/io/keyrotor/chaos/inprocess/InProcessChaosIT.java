@@ -87,9 +87,11 @@ class InProcessChaosIT {
               seed,
               EnumSet.of(Workload.W2),
               60,
-              Duration.ofSeconds(24),
+              Duration.ofSeconds(34),
               (recorder, stop) -> {
-                for (int round = 0; round < 2 && !stop.get(); round++) {
+                // Three rounds: a round shows a stale read only if the isolated old leader serves
+                // a read after the new one commits a write, which 2 rounds missed in 1 of 5 runs.
+                for (int round = 0; round < 3 && !stop.get(); round++) {
                   sleep(2_000);
                   String leader = cluster.leader().orElse("s0");
                   JsonObject value = new JsonObject();
