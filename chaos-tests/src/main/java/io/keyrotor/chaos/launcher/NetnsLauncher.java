@@ -63,12 +63,18 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
       List<String> nodeSettings) {
     public Settings {
       javaOptions = List.copyOf(javaOptions);
-      nodeSettings = List.copyOf(nodeSettings);
-      for (String setting : nodeSettings) {
-        if (setting.indexOf('=') <= 0 || setting.contains("\n")) {
-          throw new IllegalArgumentException("a node setting is one KEY=VALUE line: " + setting);
-        }
+      nodeSettings = nodeSettings.stream().map(Settings::nodeSetting).toList();
+    }
+
+    /**
+     * A node setting as written: one {@code KEY=VALUE} line, stripped (the node checks the rest).
+     */
+    public static String nodeSetting(String text) {
+      int eq = text.indexOf('=');
+      if (eq <= 0 || text.substring(0, eq).isBlank() || text.contains("\n")) {
+        throw new IllegalArgumentException("a node setting is one KEY=VALUE line, not: " + text);
       }
+      return text.strip();
     }
 
     public static Settings defaults(int nodes) {

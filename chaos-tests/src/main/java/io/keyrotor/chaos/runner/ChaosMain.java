@@ -3,6 +3,7 @@ package io.keyrotor.chaos.runner;
 import static java.util.stream.Collectors.joining;
 
 import io.keyrotor.chaos.checker.CheckResult;
+import io.keyrotor.chaos.launcher.NetnsLauncher;
 import io.keyrotor.chaos.nemesis.Nemesis;
 import io.keyrotor.chaos.nemesis.NemesisKind;
 import io.keyrotor.chaos.workload.Workload;
@@ -87,7 +88,8 @@ public final class ChaosMain {
         case "--ops-per-key" -> opsPerKey = Integer.parseInt(value(args, ++i, a));
         case "--interval" -> interval = value(args, ++i, a).toUpperCase(Locale.ROOT);
         case "--no-lease" -> lease = false;
-        case "--node-setting" -> nodeSettings.add(nodeSetting(value(args, ++i, a)));
+        case "--node-setting" ->
+            nodeSettings.add(NetnsLauncher.Settings.nodeSetting(value(args, ++i, a)));
         case "--node-jvm-option" -> nodeJavaOptions.add(value(args, ++i, a).strip());
         case "--out" -> out = Path.of(value(args, ++i, a)).toAbsolutePath();
         case "--server-jar" -> jar = Path.of(value(args, ++i, a)).toAbsolutePath();
@@ -203,15 +205,6 @@ public final class ChaosMain {
       throw new IllegalArgumentException(option + " needs a value");
     }
     return args[i];
-  }
-
-  /** A {@code KEY=VALUE} node setting, checked for shape (the node checks the rest at start). */
-  static String nodeSetting(String text) {
-    int eq = text.indexOf('=');
-    if (eq <= 0 || text.substring(0, eq).isBlank() || text.contains("\n")) {
-      throw new IllegalArgumentException("--node-setting takes KEY=VALUE, not: " + text);
-    }
-    return text.strip();
   }
 
   static long parseSeed(String text) {

@@ -12,6 +12,7 @@ import io.keyrotor.chaos.checker.CheckResult;
 import io.keyrotor.chaos.history.EventType;
 import io.keyrotor.chaos.history.History;
 import io.keyrotor.chaos.history.HistoryRecorder;
+import io.keyrotor.chaos.launcher.NetnsLauncher;
 import io.keyrotor.chaos.nemesis.NemesisKind;
 import io.keyrotor.chaos.workload.GrpcNodeApiAccess;
 import io.keyrotor.chaos.workload.OpError;
@@ -20,6 +21,7 @@ import java.io.StringWriter;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -78,10 +80,20 @@ class RunnerPiecesTest {
   }
 
   @Test
+  void launcherSettings_refuseANodeSettingThatIsNotOneLine() {
+    NetnsLauncher.Settings defaults = NetnsLauncher.Settings.defaults(3);
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> defaults.withNodeSettings(List.of("raft.x=1\nchaos.enabled=false")));
+    assertEquals(
+        List.of("raft.x=1"), defaults.withNodeSettings(List.of(" raft.x=1 ")).nodeSettings());
+  }
+
+  @Test
   void mainOptions_nodeSettingsKeepTheirValueWhole() {
     assertEquals(
         "ratis.raft.server.log.appender.retry.policy=1ms,10, 1s,20, 5s,1000",
-        ChaosMain.nodeSetting(
+        NetnsLauncher.Settings.nodeSetting(
             " ratis.raft.server.log.appender.retry.policy=1ms,10, 1s,20, 5s,1000"));
   }
 
