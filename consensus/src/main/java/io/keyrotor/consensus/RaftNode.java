@@ -3,7 +3,7 @@ package io.keyrotor.consensus;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
-import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.StateView;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -335,9 +335,10 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * The replicated state as applied on this node (reads must pass {@link #readBarrier()} first).
+   * The replicated state as applied on this node, read-only (reads must pass {@link #readBarrier()}
+   * first). Only the state machine writes it, by applying log entries.
    */
-  public KeyStateStore state() {
+  public StateView state() {
     return stateMachine.store();
   }
 

@@ -9,10 +9,8 @@ import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
-import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,7 +58,7 @@ import org.rocksdb.WriteOptions;
  * recovers a consistent prefix whose applied position tells the consensus layer where to resume.
  * {@link #checkpoint} flushes before it returns, so a snapshot never claims more than is durable.
  */
-public final class KeyStateStore implements AutoCloseable {
+public final class KeyStateStore implements StateView, AutoCloseable {
   /** How long a request id is remembered after its command, for retried writes. */
   public static final Duration REQUEST_RETENTION = Duration.ofHours(24);
 
@@ -349,7 +347,7 @@ public final class KeyStateStore implements AutoCloseable {
       publish(position, time, nextHead, nextDigest);
       if (!events.isEmpty()) {
         KeyEventRecord last = events.get(events.size() - 1);
-        lastEventCursor = cursorOf(last.getLogIndex(), last.getSequence());
+        lastEventCursor = StateView.cursorOf(last.getLogIndex(), last.getSequence());
         synchronized (eventSignal) {
           eventSignal.notifyAll();
         }
@@ -387,31 +385,37 @@ public final class KeyStateStore implements AutoCloseable {
   }
 
   /** The position of the last applied entry. */
+  @Override
   public AppliedPosition appliedPosition() {
     return applied;
   }
 
   /** The effective time of the last applied command (leader time, clamped to be monotonic). */
+  @Override
   public long lastCommandTimeMillis() {
     return lastCommandTimeMillis;
   }
 
   /** The state digest at {@link #appliedPosition()}, hex; equal on every replica at that index. */
+  @Override
   public String digest() {
     return reportedDigest;
   }
 
   /** The head of the audit chain (SHA-256 of the last audit record), hex. */
+  @Override
   public String auditHead() {
     return java.util.HexFormat.of().formatHex(auditHead);
   }
 
   /** The current record of a key. */
+  @Override
   public Optional<KeyRecord> key(String name) {
     return Optional.ofNullable(keys.get(name));
   }
 
   /** Every key in name order (a live, read-only view). */
+  @Override
   public NavigableMap<String, KeyRecord> keys() {
     return Collections.unmodifiableNavigableMap(keys);
   }
@@ -421,44 +425,34 @@ public final class KeyStateStore implements AutoCloseable {
    * validated; past its deadline too, until the gate cancels it), in name order: a live, read-only
    * view, updated with {@link #keys()} before the applied position is published.
    */
+  @Override
   public NavigableSet<String> keysAwaitingValidation() {
     return Collections.unmodifiableNavigableSet(awaitingValidation);
   }
 
   private void putKey(KeyRecord key) {
     keys.put(key.getName(), key);
-    if (awaitsValidation(key)) {
+    if (StateView.awaitsValidation(key)) {
       awaitingValidation.add(key.getName());
     } else {
       awaitingValidation.remove(key.getName());
     }
   }
 
-  /**
-   * Whether the newest version of {@code key} is enabled, gated and not yet validated: the
-   * condition of {@link #keysAwaitingValidation()}, for a reader that holds a record from it.
-   */
-  public static boolean awaitsValidation(KeyRecord key) {
-    if (key.getVersionsCount() == 0) {
-      return false;
-    }
-    KeyVersionRecord newest = key.getVersions(key.getVersionsCount() - 1);
-    return newest.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
-        && newest.getValidationDeadlineUnixMillis() != 0
-        && newest.getValidatedTimeUnixMillis() == 0;
-  }
-
   /** Every registered node in id order (a live, read-only view). */
+  @Override
   public NavigableMap<String, NodeRecord> nodes() {
     return Collections.unmodifiableNavigableMap(nodes);
   }
 
   /** The zone master key record of every zone ever rotated, by zone (a live, read-only view). */
+  @Override
   public NavigableMap<String, ZoneMasterKeyRecord> zoneMasterKeys() {
     return Collections.unmodifiableNavigableMap(zoneMasterKeys);
   }
 
   /** Audit records from {@code fromIndex} on, at most {@code limit}. */
+  @Override
   public List<AuditRecord> audit(long fromIndex, int limit) {
     List<AuditRecord> out = new ArrayList<>();
     dbLock.readLock().lock();
@@ -478,24 +472,19 @@ public final class KeyStateStore implements AutoCloseable {
   }
 
   /** The bulk rotations started so far, by id (a live, read-only view). */
+  @Override
   public NavigableMap<String, BulkRotationRecord> bulkRotations() {
     return Collections.unmodifiableNavigableMap(bulkRotations);
   }
 
-  /**
-   * An event cursor: (log index, sequence) packed into one long, ordered like the event stream. The
-   * sequence of an event within its log entry is below 2^16.
-   */
-  public static long cursorOf(long logIndex, int sequence) {
-    return (logIndex << 16) | (sequence & 0xffff);
-  }
-
   /** The cursor of the newest event, or -1 if there is none yet. */
+  @Override
   public long lastEventCursor() {
     return lastEventCursor;
   }
 
   /** Up to {@code limit} events after {@code cursor} (exclusive), in log order. */
+  @Override
   public List<KeyEventRecord> eventsAfter(long cursor, int limit) {
     List<KeyEventRecord> out = new ArrayList<>();
     long next = cursor + 1;
@@ -519,6 +508,7 @@ public final class KeyStateStore implements AutoCloseable {
   }
 
   /** The events of one key, oldest first, at most {@code limit}. */
+  @Override
   public List<KeyEventRecord> keyEvents(String name, int limit) {
     List<KeyEventRecord> out = new ArrayList<>();
     byte[] prefix = keyEventPrefix(name);
@@ -553,6 +543,7 @@ public final class KeyStateStore implements AutoCloseable {
    * Waits until an event after {@code cursor} exists or {@code timeoutMillis} passed; returns
    * whether one does.
    */
+  @Override
   public boolean awaitEventsAfter(long cursor, long timeoutMillis) throws InterruptedException {
     long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
     synchronized (eventSignal) {
@@ -717,7 +708,7 @@ public final class KeyStateStore implements AutoCloseable {
         it.seekToLast();
         if (it.isValid()) {
           KeyEventRecord last = KeyEventRecord.parseFrom(it.value());
-          lastEventCursor = cursorOf(last.getLogIndex(), last.getSequence());
+          lastEventCursor = StateView.cursorOf(last.getLogIndex(), last.getSequence());
         }
         it.status();
       }

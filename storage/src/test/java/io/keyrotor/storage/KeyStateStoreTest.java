@@ -277,7 +277,7 @@ class KeyStateStoreTest {
       assertEquals(1, all.get(0).getLogIndex());
       assertEquals(0, all.get(0).getSequence());
       assertEquals(1, all.get(1).getSequence());
-      long afterFirstEntry = KeyStateStore.cursorOf(1, 1);
+      long afterFirstEntry = StateView.cursorOf(1, 1);
       assertEquals(4, store.eventsAfter(afterFirstEntry, 100).size());
       assertEquals(4, store.keyEvents("a", 100).size());
       assertEquals(2, store.keyEvents("b", 100).size());
@@ -285,7 +285,7 @@ class KeyStateStoreTest {
       assertFalse(store.awaitEventsAfter(store.lastEventCursor(), 10), "nothing newer yet");
     }
     try (KeyStateStore reopened = KeyStateStore.open(dir)) {
-      assertEquals(KeyStateStore.cursorOf(3, 1), reopened.lastEventCursor());
+      assertEquals(StateView.cursorOf(3, 1), reopened.lastEventCursor());
     }
   }
 

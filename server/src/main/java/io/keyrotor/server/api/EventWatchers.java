@@ -6,7 +6,7 @@ import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
-import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.StateView;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -63,10 +63,10 @@ public final class EventWatchers implements AutoCloseable {
     long cursor = start;
     try {
       while (!call.isCancelled()) {
-        KeyStateStore store = context.raft().state();
+        StateView store = context.raft().state();
         List<KeyEventRecord> events = store.eventsAfter(cursor, BATCH);
         for (KeyEventRecord event : events) {
-          cursor = KeyStateStore.cursorOf(event.getLogIndex(), event.getSequence());
+          cursor = StateView.cursorOf(event.getLogIndex(), event.getSequence());
           if (names.isEmpty() || names.contains(event.getKeyName())) {
             call.onNext(RotationViews.event(event));
           }

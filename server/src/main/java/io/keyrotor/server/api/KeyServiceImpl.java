@@ -68,7 +68,7 @@ import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.DataPlaneException;
 import io.keyrotor.server.rotation.KekIssuer;
-import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.StateView;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -489,7 +489,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
                             "no bulk rotation \"" + request.getId() + "\"")));
   }
 
-  private static java.util.Optional<BulkRotation> bulkRotation(KeyStateStore store, String id) {
+  private static java.util.Optional<BulkRotation> bulkRotation(StateView store, String id) {
     BulkRotationRecord job = store.bulkRotations().get(id);
     if (job == null) {
       return java.util.Optional.empty();
@@ -743,7 +743,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     }
   }
 
-  private <T> void afterReadBarrier(StreamObserver<T> response, Function<KeyStateStore, T> read) {
+  private <T> void afterReadBarrier(StreamObserver<T> response, Function<StateView, T> read) {
     CompletableFuture<Long> barrier = context.bounded(context.raft().readBarrier());
     barrier.whenComplete(
         (index, failure) -> {
@@ -760,7 +760,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
         });
   }
 
-  private static KeyRecord existing(KeyStateStore store, String name) {
+  private static KeyRecord existing(StateView store, String name) {
     Optional<KeyRecord> key = store.key(name);
     if (key.isEmpty()) {
       throw ApiErrors.error(

@@ -9,8 +9,8 @@ import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
-import io.keyrotor.storage.KeyStateStore;
 import io.keyrotor.storage.KeyVersions;
+import io.keyrotor.storage.StateView;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -26,7 +26,7 @@ final class RotationViews {
 
   private RotationViews() {}
 
-  static ListRotationsResponse list(KeyStateStore store, long now, long dueWithinMillis) {
+  static ListRotationsResponse list(StateView store, long now, long dueWithinMillis) {
     ListRotationsResponse.Builder out = ListRotationsResponse.newBuilder();
     for (KeyRecord key : store.keys().values()) {
       for (KeyVersionRecord v : key.getVersionsList()) {
@@ -101,9 +101,9 @@ final class RotationViews {
     try {
       if (dot < 0) {
         long index = Long.parseLong(cursor);
-        return index <= 0 ? -1 : KeyStateStore.cursorOf(index, 0xffff);
+        return index <= 0 ? -1 : StateView.cursorOf(index, 0xffff);
       }
-      return KeyStateStore.cursorOf(
+      return StateView.cursorOf(
           Long.parseLong(cursor.substring(0, dot)), Integer.parseInt(cursor.substring(dot + 1)));
     } catch (NumberFormatException e) {
       throw ApiErrors.invalid(

@@ -20,7 +20,7 @@ import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
 import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.server.config.NodeConfig;
-import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.StateView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -161,7 +161,7 @@ final class ZoneMasterKeyAdmin {
    * value, and builds the command. Runs on the blocking executor (it asks peers).
    */
   private Command startCommand(String zone, int requestedVersion, String requestId) {
-    KeyStateStore state = context.raft().state();
+    StateView state = context.raft().state();
     List<NodeRecord> holders = new ArrayList<>();
     for (NodeRecord node : state.nodes().values()) {
       if (node.getZonesList().contains(zone)) {

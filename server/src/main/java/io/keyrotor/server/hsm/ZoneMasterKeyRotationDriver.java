@@ -15,7 +15,7 @@ import io.keyrotor.proto.internal.v1.RewrapKeks;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
-import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.StateView;
 import io.keyrotor.storage.ZoneMasterKeyTransitions;
 import io.keyrotor.storage.ZoneMasterKeyTransitions.PendingRewrap;
 import java.time.Duration;
@@ -138,7 +138,7 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
     if (inFlight.get()) {
       return;
     }
-    KeyStateStore state = raft.state();
+    StateView state = raft.state();
     for (ZoneMasterKeyRecord job : state.zoneMasterKeys().values()) {
       if (job.getRotationState()
           != ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_RUNNING) {
@@ -167,7 +167,7 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
                 : new Observation(job.getBatches(), System.nanoTime()));
   }
 
-  private boolean shouldDrive(KeyStateStore state, ZoneMasterKeyRecord job, Observation seen) {
+  private boolean shouldDrive(StateView state, ZoneMasterKeyRecord job, Observation seen) {
     String zone = job.getZone();
     if (!configuredZones.contains(zone) || !holdsVersion(zone, job.getTargetVersion())) {
       return false;
@@ -207,7 +207,7 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
     }
   }
 
-  private void proposeBatch(KeyStateStore state, ZoneMasterKeyRecord job) {
+  private void proposeBatch(StateView state, ZoneMasterKeyRecord job) {
     String zone = job.getZone();
     int target = job.getTargetVersion();
     List<PendingRewrap> pending =

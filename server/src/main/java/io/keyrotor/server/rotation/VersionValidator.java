@@ -10,7 +10,7 @@ import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
-import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.StateView;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -40,7 +40,7 @@ public final class VersionValidator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VersionValidator.class);
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final Supplier<KeyStateStore> state;
+  private final Supplier<StateView> state;
   private final Function<Command, CompletableFuture<?>> proposer;
   private final Hsm hsm;
   private final String nodeId;
@@ -52,7 +52,7 @@ public final class VersionValidator implements AutoCloseable {
   private final AtomicBoolean fullScanRequested = new AtomicBoolean();
   private final AtomicLong fullScans = new AtomicLong();
   // What the last full scan saw; read and written only by scans, which never overlap.
-  private volatile KeyStateStore scannedStore;
+  private volatile StateView scannedStore;
   private volatile long scannedIndex = -1;
   private volatile boolean lastScanFoundWork = true;
 
@@ -72,7 +72,7 @@ public final class VersionValidator implements AutoCloseable {
    * @param proposer proposes a command through the log
    */
   VersionValidator(
-      Supplier<KeyStateStore> state,
+      Supplier<StateView> state,
       Function<Command, CompletableFuture<?>> proposer,
       Hsm hsm,
       String nodeId,
@@ -127,7 +127,7 @@ public final class VersionValidator implements AutoCloseable {
    */
   void scan() {
     boolean forced = fullScanRequested.getAndSet(false);
-    KeyStateStore store = state.get();
+    StateView store = state.get();
     // Read the applied index before the keys: apply publishes it after updating them, so the walk
     // below sees at least everything up to this index.
     long index = store.appliedPosition().index();
@@ -143,9 +143,7 @@ public final class VersionValidator implements AutoCloseable {
       KeyRecord key = store.key(name).orElse(null);
       // The record is read after the name, so it may have moved on: check the index's condition
       // again on it, then what is particular to this node.
-      if (key == null
-          || !servedZones.contains(key.getZone())
-          || !KeyStateStore.awaitsValidation(key)) {
+      if (key == null || !servedZones.contains(key.getZone()) || !StateView.awaitsValidation(key)) {
         continue;
       }
       KeyVersionRecord v = key.getVersions(key.getVersionsCount() - 1);
