@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -40,7 +41,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #applyTransaction} applies synchronously, in log order, one WriteBatch per entry
  *       with the applied position in it. Business rule violations are results in the reply; a
  *       storage failure stops the node (see {@link FatalErrorHandler}) so the entry is replayed,
- *       never skipped on one replica.
+ *       never skipped on one replica. Then it tells the {@link ApplyListener}s, each on its own: a
+ *       listener's failure is logged and counted ({@link #listenerFailures()}), never fatal, and
+ *       never keeps the other listeners from being called.
  *   <li>After a restart, the store's durable position D may be ahead of the snapshot Ratis resumes
  *       from; entries up to D are skipped. If the store is missing or behind the newest snapshot,
  *       it is rebuilt from that snapshot first.
@@ -56,14 +59,24 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private final Clock clock;
   private final FatalErrorHandler fatalErrorHandler;
   private final SnapshotDirectory snapshots = new SnapshotDirectory();
-  private final ApplyListener listener;
+  private final ApplyListeners listeners;
   private volatile KeyStateStore store;
   private final java.util.concurrent.atomic.AtomicLong snapshotsInstalled =
       new java.util.concurrent.atomic.AtomicLong();
 
-  /** Told about every applied command, after the state reflects it (for metrics and watchers). */
+  /**
+   * Told about every applied command, after the state reflects it (for metrics, caches and
+   * watchers), on the state machine's updater thread: it must be quick and must not block. Entries
+   * replayed after a restart (at or below the store's durable index) are told too, with the
+   * remembered result, marked deduplicated. An exception it throws is logged and counted; the node
+   * and the other listeners go on.
+   */
   @FunctionalInterface
   public interface ApplyListener {
+    /**
+     * @param index the entry's log index
+     * @param nanos how long parsing and applying the entry took
+     */
     void applied(Command command, CommandResult result, long index, long nanos);
   }
 
@@ -71,11 +84,11 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       Path stateDirectory,
       Clock clock,
       FatalErrorHandler fatalErrorHandler,
-      ApplyListener listener) {
+      List<ApplyListener> listeners) {
     this.stateDirectory = stateDirectory;
     this.clock = clock;
     this.fatalErrorHandler = fatalErrorHandler;
-    this.listener = listener;
+    this.listeners = new ApplyListeners(listeners);
   }
 
   /**
@@ -85,13 +98,18 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
    * chaos suite's in-process tier. Nodes use {@link RaftNode#start}.
    */
   public static KeyrotorStateMachine inRatisStorage(
-      Clock clock, FatalErrorHandler fatalErrorHandler, ApplyListener listener) {
-    return new KeyrotorStateMachine(null, clock, fatalErrorHandler, listener);
+      Clock clock, FatalErrorHandler fatalErrorHandler, List<ApplyListener> listeners) {
+    return new KeyrotorStateMachine(null, clock, fatalErrorHandler, listeners);
   }
 
   /** The current state store; replaced when a snapshot is installed, so do not cache it. */
   public KeyStateStore store() {
     return store;
+  }
+
+  /** How many times an apply listener threw (each failure was logged, throttled, and skipped). */
+  public long listenerFailures() {
+    return listeners.failures();
   }
 
   long snapshotsInstalled() {
@@ -164,21 +182,26 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
     long term = entry.getTerm();
+    Command command;
+    CommandResult result;
+    long nanos;
     try {
       long start = System.nanoTime();
-      Command command =
-          Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
-      CommandResult result = store.apply(command, term, index);
+      command = Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+      // Replays at or below the store's durable index change nothing and answer the remembered
+      // result; the listeners are told about them like about any entry.
+      result = store.apply(command, term, index);
       advanceLastApplied(term, index);
-      listener.applied(command, result, index, System.nanoTime() - start);
-      return CompletableFuture.completedFuture(
-          Message.valueOf(ByteString.copyFrom(result.toByteArray())));
+      nanos = System.nanoTime() - start;
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       String message = "cannot apply log entry " + index + " (term " + term + ")";
       LOG.error(message, e);
       fatalErrorHandler.onFatalError(message, e);
       return CompletableFuture.failedFuture(e);
     }
+    listeners.applied(command, result, index, nanos);
+    return CompletableFuture.completedFuture(
+        Message.valueOf(ByteString.copyFrom(result.toByteArray())));
   }
 
   @Override

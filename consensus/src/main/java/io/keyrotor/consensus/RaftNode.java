@@ -98,18 +98,21 @@ public final class RaftNode implements AutoCloseable {
    * Starts this node's Raft server. Refuses to start, with the cause, when the Raft log or the
    * state store cannot be read, or when a Ratis override has a value Ratis cannot read ({@link
    * RatisOverrides.InvalidOverrideException}, before anything is opened).
+   *
+   * @param listeners told about every applied entry, in this order, each on its own (see {@link
+   *     KeyrotorStateMachine.ApplyListener})
    */
   public static RaftNode start(
       ConsensusConfig config,
       Clock clock,
       FatalErrorHandler fatalErrorHandler,
-      KeyrotorStateMachine.ApplyListener listener)
+      List<KeyrotorStateMachine.ApplyListener> listeners)
       throws IOException {
     checkPortFree(config.peers().get(config.nodeId()));
     RaftGroup group = group(config);
     RaftProperties properties = properties(config);
     KeyrotorStateMachine stateMachine =
-        new KeyrotorStateMachine(config.stateDirectory(), clock, fatalErrorHandler, listener);
+        new KeyrotorStateMachine(config.stateDirectory(), clock, fatalErrorHandler, listeners);
     RaftServer server = null;
     try {
       // Building reads most settings already, so it fails like the start does.
@@ -340,6 +343,14 @@ public final class RaftNode implements AutoCloseable {
    */
   public StateView state() {
     return stateMachine.store();
+  }
+
+  /**
+   * How many times an apply listener threw on this node since it started (for metrics): each
+   * failure was logged and skipped, and the node went on.
+   */
+  public long applyListenerFailures() {
+    return stateMachine.listenerFailures();
   }
 
   /** This node's id. */

@@ -71,7 +71,7 @@ class AppendEntriesComposeIT {
             (message, cause) -> {
               throw new AssertionError(message, cause);
             },
-            (command, result, index, nanos) -> {});
+            List.of());
     RaftServer.Division division = follower.raftDivision();
     RaftGroupMemberId leader =
         RaftGroupMemberId.valueOf(RaftPeerId.valueOf("n1"), division.getGroup().getGroupId());

@@ -36,6 +36,10 @@ final class TestCluster implements AutoCloseable {
   final Map<String, String> peers = new TreeMap<>();
   final Map<String, RaftNode> nodes = new TreeMap<>();
   final List<Throwable> fatalErrors = new CopyOnWriteArrayList<>();
+
+  /** The apply listeners a node starts with, by node id (none unless a test sets them). */
+  Function<String, List<KeyrotorStateMachine.ApplyListener>> listeners = id -> List.of();
+
   private final Path root;
   private final Function<ConsensusConfig, ConsensusConfig> tuning;
 
@@ -61,7 +65,7 @@ final class TestCluster implements AutoCloseable {
             config,
             Clock.systemUTC(),
             (message, cause) -> fatalErrors.add(new AssertionError(message, cause)),
-            (command, result, index, nanos) -> {});
+            listeners.apply(id));
     nodes.put(id, node);
     return node;
   }

@@ -7,7 +7,6 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
-import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
@@ -33,6 +32,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -161,9 +161,7 @@ public final class KeyrotorNode implements AutoCloseable {
               consensus,
               clock,
               fatal,
-              bothListeners(
-                  metrics.applyListener(),
-                  bothListeners(kekCache.applyListener(), rotation.applyListener())));
+              List.of(metrics.applyListener(), kekCache.applyListener(), rotation.applyListener()));
       // Version states are evaluated at the node's clock, floored at the last applied command's
       // (replicated) time, so a node whose clock is behind never un-activates a rotation.
       RaftNode started = raft;
@@ -181,6 +179,7 @@ public final class KeyrotorNode implements AutoCloseable {
               dataPlaneExecutor,
               rotation.usage());
       registerKekCacheMetrics(metrics, kekCache);
+      metrics.registry().gauge("apply.listener-failures", () -> started::applyListenerFailures);
       rotation.start(raft, hsm, config, clock);
       scheduler.scheduleWithFixedDelay(
           dataPlane::dropUnusableKeks,
@@ -414,23 +413,6 @@ public final class KeyrotorNode implements AutoCloseable {
   private static void closeDataPlane(KekCache kekCache, ExecutorService dataPlaneExecutor) {
     dataPlaneExecutor.shutdownNow();
     kekCache.close(); // zeroes every cached key
-  }
-
-  /**
-   * Both listeners, metrics first. A failure of the cache's listener is logged, never thrown: an
-   * exception under apply would stop the node.
-   */
-  /** Runs {@code first}, then {@code second}; a failure of the second is logged, never thrown. */
-  private static KeyrotorStateMachine.ApplyListener bothListeners(
-      KeyrotorStateMachine.ApplyListener first, KeyrotorStateMachine.ApplyListener second) {
-    return (command, result, index, nanos) -> {
-      first.applied(command, result, index, nanos);
-      try {
-        second.applied(command, result, index, nanos);
-      } catch (RuntimeException e) {
-        LOG.warn("apply listener failed at index {}", index, e);
-      }
-    };
   }
 
   private static void registerKekCacheMetrics(NodeMetrics metrics, KekCache cache) {

@@ -1,5 +1,6 @@
 package io.keyrotor.storage;
 
+import io.keyrotor.storage.schema.Schema;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -11,6 +12,9 @@ import java.util.HexFormat;
  * SHA-256(family, key, value) over every entry of the digested column families. Adding and removing
  * an entry costs one hash, so every command keeps it current in O(1), and any replica can report
  * it. The reported digest also covers the audit chain head.
+ *
+ * <p>Its mutators are public for the store's pieces in sub-packages (the write batch, the meta
+ * values, the audit chain); nothing outside the storage module holds an instance.
  */
 public final class StateDigest {
   private static final BigInteger MODULUS = BigInteger.ONE.shiftLeft(256);
@@ -22,27 +26,33 @@ public final class StateDigest {
     this.sum = sum;
   }
 
-  static StateDigest empty() {
+  /** The digest of an empty state. */
+  public static StateDigest empty() {
     return new StateDigest(BigInteger.ZERO);
   }
 
-  static StateDigest fromBytes(byte[] bytes) {
+  /** The digest stored as {@link #toBytes()}; null (nothing stored yet) is the empty digest. */
+  public static StateDigest fromBytes(byte[] bytes) {
     return new StateDigest(bytes == null ? BigInteger.ZERO : new BigInteger(1, bytes));
   }
 
-  void add(Schema family, byte[] key, byte[] value) {
+  /** Adds the entry ({@code family}, {@code key}, {@code value}). */
+  public void add(Schema family, byte[] key, byte[] value) {
     sum = sum.add(entryHash(family, key, value)).mod(MODULUS);
   }
 
-  void remove(Schema family, byte[] key, byte[] value) {
+  /** Removes the entry ({@code family}, {@code key}, {@code value}), which must have been added. */
+  public void remove(Schema family, byte[] key, byte[] value) {
     sum = sum.subtract(entryHash(family, key, value)).mod(MODULUS);
   }
 
+  /** An independent copy. */
   StateDigest copy() {
     return new StateDigest(sum);
   }
 
-  byte[] toBytes() {
+  /** The sum, 32 bytes big-endian: how it is stored. */
+  public byte[] toBytes() {
     byte[] raw = sum.toByteArray();
     byte[] out = new byte[32];
     int copy = Math.min(raw.length, 32);
@@ -83,7 +93,8 @@ public final class StateDigest {
     return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
   }
 
-  static MessageDigest sha256() {
+  /** A new SHA-256 digest (required by every Java platform). */
+  public static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

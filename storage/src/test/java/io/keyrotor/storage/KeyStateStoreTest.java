@@ -17,6 +17,7 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.storage.schema.Schema;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -73,7 +73,7 @@ final class InProcessCluster implements AutoCloseable {
             KeyrotorStateMachine.inRatisStorage(
                 Clock.systemUTC(),
                 (message, cause) -> fatalErrors.add(new AssertionError(message, cause)),
-                (command, result, index, nanos) -> {}));
+                List.of()));
     cluster.start();
     awaitLeader(Duration.ofSeconds(30));
   }

@@ -1,11 +1,11 @@
-package io.keyrotor.storage;
+package io.keyrotor.storage.schema;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * Every RocksDB column family, declared once with a stable name. Renaming one is a storage format
- * change.
+ * change. {@link StateDatabase} opens them all, in declaration order.
  */
 public enum Schema {
   /** Applied position, last command time, audit chain head, state digest accumulator. */
@@ -40,10 +40,12 @@ public enum Schema {
     this.inDigest = inDigest;
   }
 
+  /** The column family's name as RocksDB stores it (UTF-8). */
   public byte[] columnFamilyNameBytes() {
     return columnFamilyName.getBytes(StandardCharsets.UTF_8);
   }
 
+  /** The column family's name. */
   public String columnFamilyName() {
     return columnFamilyName;
   }
@@ -56,11 +58,12 @@ public enum Schema {
     return inDigest;
   }
 
-  static List<Schema> all() {
+  /** Every column family, in declaration order. */
+  public static List<Schema> all() {
     return List.of(values());
   }
 
-  /** Keys of the META family. */
+  /** Keys of the META family (their values: {@link StoredMeta}). */
   static final class MetaKey {
     static final byte[] APPLIED_POSITION = bytes("applied_position");
     static final byte[] LAST_COMMAND_TIME = bytes("last_command_time_unix_millis");

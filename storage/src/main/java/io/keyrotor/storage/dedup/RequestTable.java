@@ -1,0 +1,128 @@
+package io.keyrotor.storage.dedup;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.Code;
+import io.keyrotor.proto.internal.v1.CommandResultRecord;
+import io.keyrotor.proto.internal.v1.RequestRecord;
+import io.keyrotor.storage.StorageException;
+import io.keyrotor.storage.codec.StoreKeys;
+import io.keyrotor.storage.schema.Schema;
+import io.keyrotor.storage.schema.StateBatch;
+import io.keyrotor.storage.schema.StateDatabase;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+
+/**
+ * The remembered outcome of every request id applied in the last {@link #RETENTION}, so a retried
+ * write applies once: {@code REQUESTS} maps the id to its {@link RequestRecord}, and {@code
+ * REQUEST_EXPIRY} orders the ids by command time for eviction.
+ *
+ * <p>Eviction is driven by command time, never a clock, so every replica evicts the same ids at the
+ * same entry; each command evicts at most {@link #MAX_EVICTIONS_PER_COMMAND}, so a command after a
+ * long quiet period stays cheap and the backlog drains over the following commands.
+ */
+public final class RequestTable {
+  /** How long a request id is remembered after its command, for retried writes. */
+  public static final Duration RETENTION = Duration.ofHours(24);
+
+  /** Most request ids one command evicts. */
+  public static final int MAX_EVICTIONS_PER_COMMAND = 16;
+
+  private final StateDatabase database;
+
+  /** Where eviction resumes: the last expiry key deleted, in memory (a restart rescans). */
+  private byte[] evictionCursor;
+
+  public RequestTable(StateDatabase database) {
+    this.database = database;
+  }
+
+  /** The remembered outcome of {@code requestId}, if it is still retained. Any thread. */
+  public Optional<RequestRecord> lookup(String requestId) {
+    return database.read(
+        "request record",
+        db -> {
+          byte[] value = db.get(Schema.REQUESTS, StoreKeys.utf8(requestId));
+          return value == null ? Optional.empty() : Optional.of(RequestRecord.parseFrom(value));
+        });
+  }
+
+  /**
+   * The outcome to answer for an entry at {@code index} that was applied before (a replay after a
+   * restart): the remembered outcome of its request id if there is one, else OK, "already applied".
+   */
+  public CommandResultRecord replayedOutcome(String requestId, long index) {
+    Optional<RequestRecord> remembered = requestId.isEmpty() ? Optional.empty() : lookup(requestId);
+    if (remembered.isPresent()) {
+      return remembered.get().getResult();
+    }
+    return CommandResultRecord.newBuilder()
+        .setCode(Code.OK_VALUE)
+        .setAppliedIndex(index)
+        .setMessage("already applied")
+        .build();
+  }
+
+  /** Remembers the outcome of {@code requestId}, applied at command time {@code timeMillis}. */
+  public void record(
+      StateBatch batch, String requestId, CommandResultRecord result, long timeMillis)
+      throws RocksDBException {
+    RequestRecord record =
+        RequestRecord.newBuilder().setResult(result).setTimeUnixMillis(timeMillis).build();
+    batch.put(Schema.REQUESTS, StoreKeys.utf8(requestId), record.toByteArray());
+    batch.put(
+        Schema.REQUEST_EXPIRY, StoreKeys.requestExpiryKey(timeMillis, requestId), new byte[0]);
+  }
+
+  /**
+   * Forgets up to {@link #MAX_EVICTIONS_PER_COMMAND} request ids whose command time is more than
+   * {@link #RETENTION} before {@code timeMillis}, oldest first, except {@code currentRequestId}. An
+   * id used again later keeps its newer record.
+   */
+  public void evictExpired(StateBatch batch, long timeMillis, String currentRequestId)
+      throws RocksDBException {
+    long cutoff = timeMillis - RETENTION.toMillis();
+    if (cutoff <= 0) {
+      return;
+    }
+    try (Slice upperBound = new Slice(StoreKeys.longBytes(cutoff));
+        ReadOptions options = new ReadOptions().setIterateUpperBound(upperBound);
+        RocksIterator it = database.newIterator(Schema.REQUEST_EXPIRY, options)) {
+      if (evictionCursor != null) {
+        it.seek(evictionCursor);
+      } else {
+        it.seekToFirst();
+      }
+      int evicted = 0;
+      for (; it.isValid() && evicted < MAX_EVICTIONS_PER_COMMAND; it.next()) {
+        byte[] expiryKey = it.key();
+        long recordTime = StoreKeys.requestExpiryTime(expiryKey);
+        byte[] id = StoreKeys.requestExpiryId(expiryKey);
+        batch.delete(Schema.REQUEST_EXPIRY, expiryKey, null);
+        evictionCursor = expiryKey;
+        evicted++;
+        if (new String(id, StandardCharsets.UTF_8).equals(currentRequestId)) {
+          continue;
+        }
+        byte[] stored = database.get(Schema.REQUESTS, id);
+        if (stored == null) {
+          continue;
+        }
+        try {
+          if (RequestRecord.parseFrom(stored).getTimeUnixMillis() != recordTime) {
+            continue; // the id was used again later; that record stays
+          }
+        } catch (InvalidProtocolBufferException e) {
+          throw new StorageException("cannot decode a request record", e);
+        }
+        batch.delete(Schema.REQUESTS, id, stored);
+      }
+      it.status();
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package io.keyrotor.storage.schema;
+
+import io.keyrotor.storage.AppliedPosition;
+import io.keyrotor.storage.StateDigest;
+import io.keyrotor.storage.StorageException;
+import io.keyrotor.storage.codec.StoreKeys;
+import java.nio.file.Path;
+import org.rocksdb.RocksDBException;
+
+/**
+ * The values of the META family, written in every command's batch: the applied position, the
+ * effective time of the last command, the audit chain head and the digest accumulator.
+ *
+ * @param position the applied position ({@link AppliedPosition#INITIAL} in a new store)
+ * @param lastCommandTimeMillis the effective time of the last applied command (0 in a new store)
+ * @param auditHeadOrNull the audit chain head, or null before the first command
+ * @param digest the stored digest accumulator (empty in a new store)
+ */
+public record StoredMeta(
+    AppliedPosition position,
+    long lastCommandTimeMillis,
+    byte[] auditHeadOrNull,
+    StateDigest digest) {
+
+  /** Reads the META values of {@code database}. */
+  public static StoredMeta read(StateDatabase database) throws RocksDBException {
+    byte[] position = database.get(Schema.META, Schema.MetaKey.APPLIED_POSITION);
+    byte[] time = database.get(Schema.META, Schema.MetaKey.LAST_COMMAND_TIME);
+    return new StoredMeta(
+        position == null
+            ? AppliedPosition.INITIAL
+            : new AppliedPosition(StoreKeys.readLong(position), StoreKeys.readSecondLong(position)),
+        time == null ? 0 : StoreKeys.readLong(time),
+        database.get(Schema.META, Schema.MetaKey.AUDIT_HEAD),
+        StateDigest.fromBytes(database.get(Schema.META, Schema.MetaKey.DIGEST_SUM)));
+  }
+
+  /**
+   * Refuses to go on when {@code recomputed}, the digest of the data as read, is not the stored
+   * digest: the data changed behind the store (a bad disk, a bad hand), so no replica should serve
+   * from it.
+   */
+  public void requireDigest(StateDigest recomputed, Path directory) {
+    if (!recomputed.equals(digest)) {
+      throw new StorageException(
+          "state store in "
+              + directory
+              + " is corrupt: its data does not match its stored digest at applied index "
+              + position.index()
+              + "; refusing to serve from it (remove the node's data directory to rebuild it"
+              + " from its peers)");
+    }
+  }
+
+  /** Puts the META values into {@code batch}; the digest is the batch's own. */
+  public static void put(
+      StateBatch batch, AppliedPosition position, long lastCommandTimeMillis, byte[] auditHead)
+      throws RocksDBException {
+    batch.put(
+        Schema.META,
+        Schema.MetaKey.APPLIED_POSITION,
+        StoreKeys.twoLongs(position.term(), position.index()));
+    batch.put(
+        Schema.META, Schema.MetaKey.LAST_COMMAND_TIME, StoreKeys.longBytes(lastCommandTimeMillis));
+    batch.put(Schema.META, Schema.MetaKey.AUDIT_HEAD, auditHead);
+    batch.put(Schema.META, Schema.MetaKey.DIGEST_SUM, batch.digest().toBytes());
+  }
+}

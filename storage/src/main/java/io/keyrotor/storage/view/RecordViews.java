@@ -1,0 +1,193 @@
+package io.keyrotor.storage.view;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import io.keyrotor.proto.internal.v1.BulkRotationRecord;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
+import io.keyrotor.storage.StateDigest;
+import io.keyrotor.storage.StateReader;
+import io.keyrotor.storage.StateView;
+import io.keyrotor.storage.codec.StoreKeys;
+import io.keyrotor.storage.schema.Schema;
+import io.keyrotor.storage.schema.StateBatch;
+import io.keyrotor.storage.schema.StateDatabase;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.NavigableMap;
+import java.util.NavigableSet;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+
+/**
+ * The records of the replicated state held in memory, for reads on any thread and for the
+ * transitions: keys, the keys whose newest version awaits validation (derived), nodes, zone master
+ * key records and bulk rotations.
+ *
+ * <p>Written by the apply thread only, in two steps: {@link #stage} puts a command's records into
+ * its batch (and moves the digest by the values they replace), then, once the batch is written,
+ * {@link #apply} shows them to readers. Readers see each record replaced atomically.
+ */
+public final class RecordViews {
+  private final ConcurrentSkipListMap<String, KeyRecord> keys = new ConcurrentSkipListMap<>();
+  // Keys whose newest version waits for validation: what the version validators look at, so their
+  // cost follows the rotations in progress, not the number of keys. Derived, in memory only.
+  private final ConcurrentSkipListSet<String> awaitingValidation = new ConcurrentSkipListSet<>();
+  private final ConcurrentSkipListMap<String, NodeRecord> nodes = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<String, ZoneMasterKeyRecord> zoneMasterKeys =
+      new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<String, BulkRotationRecord> bulkRotations =
+      new ConcurrentSkipListMap<>();
+
+  /**
+   * Loads every digested column family of {@code database}: the records into the views, and every
+   * entry into a digest recomputed from the data, which this returns (for comparison with the
+   * stored one).
+   */
+  public StateDigest load(StateDatabase database)
+      throws RocksDBException, InvalidProtocolBufferException {
+    StateDigest recomputed = StateDigest.empty();
+    for (Schema family : Schema.all()) {
+      if (!family.inDigest()) {
+        continue;
+      }
+      try (RocksIterator it = database.newIterator(family)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          byte[] value = it.value();
+          recomputed.add(family, it.key(), value);
+          switch (family) {
+            case KEYS -> putKey(KeyRecord.parseFrom(value));
+            case NODES -> putNode(NodeRecord.parseFrom(value));
+            case BULK_ROTATIONS -> putBulkRotation(BulkRotationRecord.parseFrom(value));
+            case ZONE_MASTER_KEYS -> putZoneMasterKey(ZoneMasterKeyRecord.parseFrom(value));
+            default -> {} // REQUESTS: in the digest, not in memory
+          }
+        }
+        it.status();
+      }
+    }
+    return recomputed;
+  }
+
+  /** Puts {@code writes} into {@code batch}, each record replacing its current value. */
+  public void stage(StateBatch batch, RecordWrites writes) throws RocksDBException {
+    for (KeyRecord key : writes.keys()) {
+      put(batch, Schema.KEYS, key.getName(), key, keys.get(key.getName()));
+    }
+    if (writes.node().isPresent()) {
+      NodeRecord node = writes.node().get();
+      put(batch, Schema.NODES, node.getId(), node, nodes.get(node.getId()));
+    }
+    if (writes.bulkRotation().isPresent()) {
+      BulkRotationRecord job = writes.bulkRotation().get();
+      put(batch, Schema.BULK_ROTATIONS, job.getId(), job, bulkRotations.get(job.getId()));
+    }
+    if (writes.zoneMasterKey().isPresent()) {
+      ZoneMasterKeyRecord zone = writes.zoneMasterKey().get();
+      put(batch, Schema.ZONE_MASTER_KEYS, zone.getZone(), zone, zoneMasterKeys.get(zone.getZone()));
+    }
+  }
+
+  private static void put(
+      StateBatch batch, Schema family, String id, MessageLite record, MessageLite previousOrNull)
+      throws RocksDBException {
+    batch.put(
+        family,
+        StoreKeys.utf8(id),
+        record.toByteArray(),
+        previousOrNull == null ? null : previousOrNull.toByteArray());
+  }
+
+  /** Shows {@code writes}, staged by {@link #stage}, to readers once their batch is written. */
+  public void apply(RecordWrites writes) {
+    writes.keys().forEach(this::putKey);
+    writes.node().ifPresent(this::putNode);
+    writes.bulkRotation().ifPresent(this::putBulkRotation);
+    writes.zoneMasterKey().ifPresent(this::putZoneMasterKey);
+  }
+
+  private void putKey(KeyRecord key) {
+    keys.put(key.getName(), key);
+    if (StateView.awaitsValidation(key)) {
+      awaitingValidation.add(key.getName());
+    } else {
+      awaitingValidation.remove(key.getName());
+    }
+  }
+
+  private void putNode(NodeRecord node) {
+    nodes.put(node.getId(), node);
+  }
+
+  private void putBulkRotation(BulkRotationRecord job) {
+    bulkRotations.put(job.getId(), job);
+  }
+
+  private void putZoneMasterKey(ZoneMasterKeyRecord zone) {
+    zoneMasterKeys.put(zone.getZone(), zone);
+  }
+
+  /** The current record of a key. */
+  public Optional<KeyRecord> key(String name) {
+    return Optional.ofNullable(keys.get(name));
+  }
+
+  /** Every key in name order (a live, read-only view). */
+  public NavigableMap<String, KeyRecord> keys() {
+    return Collections.unmodifiableNavigableMap(keys);
+  }
+
+  /** The names of the keys whose newest version awaits validation (a live, read-only view). */
+  public NavigableSet<String> keysAwaitingValidation() {
+    return Collections.unmodifiableNavigableSet(awaitingValidation);
+  }
+
+  /** Every registered node in id order (a live, read-only view). */
+  public NavigableMap<String, NodeRecord> nodes() {
+    return Collections.unmodifiableNavigableMap(nodes);
+  }
+
+  /** The zone master key record of a zone. */
+  public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
+    return Optional.ofNullable(zoneMasterKeys.get(zone));
+  }
+
+  /** The zone master key record of every zone ever rotated (a live, read-only view). */
+  public NavigableMap<String, ZoneMasterKeyRecord> zoneMasterKeys() {
+    return Collections.unmodifiableNavigableMap(zoneMasterKeys);
+  }
+
+  /** The bulk rotations started so far, by id (a live, read-only view). */
+  public NavigableMap<String, BulkRotationRecord> bulkRotations() {
+    return Collections.unmodifiableNavigableMap(bulkRotations);
+  }
+
+  /** These views as the transitions read them: the state before the command. */
+  public StateReader reader() {
+    return new StateReader() {
+      @Override
+      public Optional<KeyRecord> key(String name) {
+        return RecordViews.this.key(name);
+      }
+
+      @Override
+      public Collection<KeyRecord> keys() {
+        return keys.values();
+      }
+
+      @Override
+      public Collection<NodeRecord> nodes() {
+        return nodes.values();
+      }
+
+      @Override
+      public Optional<BulkRotationRecord> bulkRotation(String id) {
+        return Optional.ofNullable(bulkRotations.get(id));
+      }
+    };
+  }
+}
