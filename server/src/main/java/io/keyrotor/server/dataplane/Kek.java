@@ -35,7 +35,7 @@ final class Kek implements SecretKey {
   /** A copy of the key bytes for the JCE; throws {@link IllegalStateException} once destroyed. */
   @Override
   public byte[] getEncoded() {
-    return bytes.copyBytes();
+    return bytes.revealCopy();
   }
 
   /** Zeroes the key bytes. Idempotent. */
