@@ -1,23 +1,27 @@
 package io.keyrotor.hsm;
 
-import java.security.MessageDigest;
+import io.keyrotor.crypto.SecretBytes;
 import java.util.Arrays;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Plaintext key bytes in memory: no {@code toString} content, constant-time equality, and zeroed by
- * {@link #destroy()}. Owners destroy it as soon as they are done.
+ * Plaintext key bytes that cross the HSM boundary (a key-encryption key to wrap, one just
+ * unwrapped, a zone master key of the software HSM): a {@link SecretBytes}, with all of its
+ * guarantees. The bytes are read only through {@link #revealCopy()}; {@code toString} prints a
+ * fixed redacted text; {@code equals} is constant-time; {@link #close()} (or {@link #destroy()})
+ * zeroes them. Owners close it as soon as they are done.
+ *
+ * <p>It adds one thing: {@link #toAesKey()}, the bridge to JCE providers that take a {@link
+ * SecretKey}.
  */
-public final class SecretKeyBytes implements AutoCloseable {
-  private final byte[] bytes;
-  private volatile boolean destroyed;
+public final class SecretKeyBytes extends SecretBytes {
 
   private SecretKeyBytes(byte[] bytes) {
-    this.bytes = bytes;
+    super(bytes);
   }
 
-  /** Takes ownership of {@code bytes} (the caller must not keep or zero them). */
+  /** Takes ownership of {@code bytes} (the caller must neither keep, change nor zero them). */
   public static SecretKeyBytes takeOwnership(byte[] bytes) {
     return new SecretKeyBytes(bytes);
   }
@@ -27,51 +31,18 @@ public final class SecretKeyBytes implements AutoCloseable {
     return new SecretKeyBytes(bytes.clone());
   }
 
-  public int length() {
-    return bytes.length;
-  }
-
-  /** A copy of the bytes; the caller must zero it when done. */
-  public byte[] copyBytes() {
-    checkNotDestroyed();
-    return bytes.clone();
-  }
-
-  /** The bytes as a JCE AES key (the JCE copies them). */
+  /**
+   * The bytes as a JCE AES key. The {@link SecretKeySpec} keeps its own copy, which cannot be
+   * zeroed: use it for one operation and let it go.
+   *
+   * @throws IllegalStateException if this was closed
+   */
   public SecretKey toAesKey() {
-    checkNotDestroyed();
-    return new SecretKeySpec(bytes, "AES");
-  }
-
-  /** Zeroes the bytes. Idempotent. */
-  public void destroy() {
-    Arrays.fill(bytes, (byte) 0);
-    destroyed = true;
-  }
-
-  public boolean isDestroyed() {
-    return destroyed;
-  }
-
-  @Override
-  public void close() {
-    destroy();
-  }
-
-  /** Constant-time comparison. */
-  public boolean equalsSecret(SecretKeyBytes other) {
-    checkNotDestroyed();
-    return MessageDigest.isEqual(bytes, other.bytes);
-  }
-
-  @Override
-  public String toString() {
-    return "SecretKeyBytes[" + bytes.length + " bytes]";
-  }
-
-  private void checkNotDestroyed() {
-    if (destroyed) {
-      throw new IllegalStateException("key bytes were destroyed");
+    byte[] bytes = revealCopy();
+    try {
+      return new SecretKeySpec(bytes, "AES");
+    } finally {
+      Arrays.fill(bytes, (byte) 0);
     }
   }
 }

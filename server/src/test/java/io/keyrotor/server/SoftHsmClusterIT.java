@@ -146,7 +146,7 @@ class SoftHsmClusterIT {
   /** The plaintext of a wrapped KEK, unwrapped by a node's HSM (and remembered for the scan). */
   private byte[] unwrapOn(String nodeId, WrappedKeyMaterial kek) throws HsmException {
     try (SecretKeyBytes plain = cluster.nodes.get(nodeId).hsm().unwrap(wrapped(kek))) {
-      byte[] bytes = plain.copyBytes();
+      byte[] bytes = plain.revealCopy();
       plaintextKeks.add(bytes.clone());
       return bytes;
     }

@@ -1,6 +1,9 @@
 package io.keyrotor.client.envelope;
 
-import javax.crypto.AEADBadTagException;
+import io.keyrotor.crypto.AesGcm;
+import io.keyrotor.crypto.AuthenticationFailedException;
+import io.keyrotor.crypto.SecretBytes;
+import java.util.Arrays;
 
 /**
  * The one-shot envelope, format byte {@code 0x01} (docs/envelope-format.md):
@@ -16,7 +19,7 @@ import javax.crypto.AEADBadTagException;
  * </pre>
  *
  * <p>Associated data: the header (bytes {@code [0, 15+L)}) followed by the canonical encoding of
- * the encryption context.
+ * the encryption context. The cryptography is {@link AesGcm}.
  */
 final class BlobFormat {
 
@@ -40,13 +43,13 @@ final class BlobFormat {
 
   /** The blob for {@code plaintext} under {@code key}. */
   static byte[] seal(
-      byte[] key, byte[] wrapped, byte[] nonce, byte[] contextEncoding, byte[] plaintext) {
+      SecretBytes key, byte[] wrapped, byte[] nonce, byte[] contextEncoding, byte[] plaintext) {
     checkWrapped(wrapped);
-    if (nonce.length != Gcm.NONCE_BYTES) {
+    if (nonce.length != AesGcm.NONCE_BYTES) {
       throw new IllegalArgumentException("nonce must be 12 bytes");
     }
-    int headerLength = 3 + wrapped.length + Gcm.NONCE_BYTES;
-    long total = (long) headerLength + plaintext.length + Gcm.TAG_BYTES;
+    int headerLength = 3 + wrapped.length + AesGcm.NONCE_BYTES;
+    long total = (long) headerLength + plaintext.length + AesGcm.TAG_BYTES;
     if (total > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException(
           "plaintext too large for a one-shot envelope; use encryptingStream");
@@ -56,17 +59,10 @@ final class BlobFormat {
     blob[1] = (byte) (wrapped.length >>> 8);
     blob[2] = (byte) wrapped.length;
     System.arraycopy(wrapped, 0, blob, 3, wrapped.length);
-    System.arraycopy(nonce, 0, blob, 3 + wrapped.length, Gcm.NONCE_BYTES);
-    byte[] header = java.util.Arrays.copyOf(blob, headerLength);
-    Gcm.seal(
-        key,
-        nonce,
-        new byte[][] {header, contextEncoding},
-        plaintext,
-        0,
-        plaintext.length,
-        blob,
-        headerLength);
+    System.arraycopy(nonce, 0, blob, 3 + wrapped.length, AesGcm.NONCE_BYTES);
+    byte[] header = Arrays.copyOf(blob, headerLength);
+    AesGcm.seal(
+        key, nonce, plaintext, 0, plaintext.length, blob, headerLength, header, contextEncoding);
     return blob;
   }
 
@@ -87,33 +83,34 @@ final class BlobFormat {
       throw new EnvelopeException(
           EnvelopeException.Reason.MALFORMED_ENVELOPE, "envelope has an empty wrapped data key");
     }
-    int headerLength = 3 + wrappedLength + Gcm.NONCE_BYTES;
-    if (blob.length < headerLength + Gcm.TAG_BYTES) {
+    int headerLength = 3 + wrappedLength + AesGcm.NONCE_BYTES;
+    if (blob.length < headerLength + AesGcm.TAG_BYTES) {
       throw new EnvelopeException(
           EnvelopeException.Reason.MALFORMED_ENVELOPE,
           "envelope of "
               + blob.length
               + " bytes is shorter than its header and tag ("
-              + (headerLength + Gcm.TAG_BYTES)
+              + (headerLength + AesGcm.TAG_BYTES)
               + " bytes)");
     }
-    byte[] wrapped = java.util.Arrays.copyOfRange(blob, 3, 3 + wrappedLength);
-    byte[] nonce = java.util.Arrays.copyOfRange(blob, 3 + wrappedLength, headerLength);
+    byte[] wrapped = Arrays.copyOfRange(blob, 3, 3 + wrappedLength);
+    byte[] nonce = Arrays.copyOfRange(blob, 3 + wrappedLength, headerLength);
     return new Header(wrapped, nonce, headerLength);
   }
 
   /** Authenticates and decrypts; plaintext is returned only if everything verified. */
-  static byte[] open(byte[] key, byte[] blob, Header header, byte[] contextEncoding) {
-    byte[] headerBytes = java.util.Arrays.copyOf(blob, header.length);
+  static byte[] open(SecretBytes key, byte[] blob, Header header, byte[] contextEncoding) {
+    byte[] headerBytes = Arrays.copyOf(blob, header.length);
     try {
-      return Gcm.open(
+      return AesGcm.open(
           key,
           header.nonce,
-          new byte[][] {headerBytes, contextEncoding},
           blob,
           header.length,
-          blob.length - header.length);
-    } catch (AEADBadTagException e) {
+          blob.length - header.length,
+          headerBytes,
+          contextEncoding);
+    } catch (AuthenticationFailedException e) {
       throw new EnvelopeException(
           EnvelopeException.Reason.AUTHENTICATION_FAILED,
           "envelope failed authentication: it was changed, or the encryption context differs"

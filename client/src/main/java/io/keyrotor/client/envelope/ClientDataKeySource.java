@@ -7,6 +7,7 @@ import io.keyrotor.api.v1.DecryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.client.KeyrotorClient;
+import io.keyrotor.crypto.SecretBytes;
 import java.util.Map;
 import java.util.Objects;
 
@@ -34,7 +35,7 @@ final class ClientDataKeySource implements DataKeySource {
                 .build());
     byte[] wrapped = response.getWrappedDataKey().toByteArray();
     BlobFormat.checkWrapped(wrapped);
-    byte[] key = plaintextKey(response.getPlaintext(), "GenerateDataKey");
+    SecretBytes key = plaintextKey(response.getPlaintext(), "GenerateDataKey");
     String name = response.getKeyName().isEmpty() ? keyName : response.getKeyName();
     return new DataKey(key, wrapped, name, response.getKeyVersion());
   }
@@ -47,11 +48,11 @@ final class ClientDataKeySource implements DataKeySource {
                 .setCiphertext(ByteString.copyFrom(wrapped))
                 .putAllContext(context)
                 .build());
-    byte[] key = plaintextKey(response.getPlaintext(), "Decrypt");
+    SecretBytes key = plaintextKey(response.getPlaintext(), "Decrypt");
     return new DataKey(key, wrapped, response.getKeyName(), response.getKeyVersion());
   }
 
-  private static byte[] plaintextKey(ByteString plaintext, String rpc) {
+  private static SecretBytes plaintextKey(ByteString plaintext, String rpc) {
     if (plaintext.size() != DataKey.KEY_BYTES) {
       throw new EnvelopeException(
           EnvelopeException.Reason.INVALID_DATA_KEY,
@@ -60,6 +61,6 @@ final class ClientDataKeySource implements DataKeySource {
               + plaintext.size()
               + " bytes; envelopes need a 256-bit (32-byte) key");
     }
-    return plaintext.toByteArray();
+    return SecretBytes.takeOwnership(plaintext.toByteArray());
   }
 }

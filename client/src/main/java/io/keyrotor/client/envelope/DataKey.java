@@ -1,33 +1,34 @@
 package io.keyrotor.client.envelope;
 
-import java.util.Arrays;
+import io.keyrotor.crypto.SecretBytes;
 import java.util.Objects;
 
 /**
- * A data key as the SDK holds it: the 256-bit plaintext key (zeroed by {@link #destroy()}), its
- * wrapped form (an opaque server ciphertext) and the key name and version the server reported. No
- * {@code toString} that could print key bytes; not shared between threads once handed out.
+ * A data key as the SDK holds it: the 256-bit plaintext key in {@link SecretBytes} (read only
+ * through {@code revealCopy}, zeroed by {@link #destroy()}), its wrapped form (an opaque server
+ * ciphertext) and the key name and version the server reported. No {@code toString} that could
+ * print key bytes; not shared between threads once handed out.
  */
 final class DataKey {
 
   /** AES-256. */
   static final int KEY_BYTES = 32;
 
-  private final byte[] key;
+  private final SecretBytes key;
   private final byte[] wrapped;
   private final String keyName;
   private final int keyVersion;
 
-  /** Takes ownership of {@code key} (zeroed on destroy); {@code wrapped} is copied. */
-  DataKey(byte[] key, byte[] wrapped, String keyName, int keyVersion) {
+  /** Takes ownership of {@code key} (closed by {@link #destroy()}); {@code wrapped} is copied. */
+  DataKey(SecretBytes key, byte[] wrapped, String keyName, int keyVersion) {
     this.key = Objects.requireNonNull(key, "key");
     this.wrapped = wrapped.clone();
     this.keyName = Objects.requireNonNull(keyName, "keyName");
     this.keyVersion = keyVersion;
   }
 
-  /** The plaintext key bytes themselves (not a copy); valid until {@link #destroy()}. */
-  byte[] keyBytes() {
+  /** The plaintext key, still owned by this data key (the caller never closes it). */
+  SecretBytes key() {
     return key;
   }
 
@@ -46,12 +47,17 @@ final class DataKey {
 
   /** An independent copy, to be destroyed separately. */
   DataKey copy() {
-    return new DataKey(key.clone(), wrapped, keyName, keyVersion);
+    return new DataKey(key.copy(), wrapped, keyName, keyVersion);
   }
 
-  /** Overwrites the key bytes with zeros. */
+  /** Overwrites the key bytes with zeros. Idempotent. */
   void destroy() {
-    Arrays.fill(key, (byte) 0);
+    key.close();
+  }
+
+  /** Whether {@link #destroy()} was called. */
+  boolean isDestroyed() {
+    return key.isDestroyed();
   }
 
   @Override

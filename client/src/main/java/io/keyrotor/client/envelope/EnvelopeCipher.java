@@ -1,6 +1,9 @@
 package io.keyrotor.client.envelope;
 
 import io.keyrotor.client.KeyrotorClient;
+import io.keyrotor.crypto.AesGcm;
+import io.keyrotor.crypto.EncryptionContext;
+import io.keyrotor.crypto.SecretBytes;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,8 +34,11 @@ import java.util.Objects;
  *
  * <p>Errors: server failures (unknown key, disabled version, wrong context for the wrapped DEK,
  * cluster unreachable) are {@link io.keyrotor.client.KeyrotorException}s; bad envelopes are {@link
- * EnvelopeException}s ({@link EnvelopeStreamException}s from streams); a context that is not valid
- * Unicode is an {@link IllegalArgumentException}.
+ * EnvelopeException}s ({@link EnvelopeStreamException}s from streams); a context that breaks the
+ * rules of {@link EncryptionContext} (an empty key, a string that is not valid Unicode, more than 8
+ * KiB encoded: contexts the server refuses too) is an {@link
+ * io.keyrotor.crypto.InvalidEncryptionContextException}, an {@link IllegalArgumentException},
+ * thrown before the server is asked.
  *
  * <p>Thread-safe; it does not own the client or the caches (close those yourself).
  */
@@ -72,7 +78,7 @@ public final class EnvelopeCipher {
   public byte[] encrypt(String keyName, byte[] plaintext, Map<String, String> context) {
     Objects.requireNonNull(keyName, "keyName");
     Objects.requireNonNull(plaintext, "plaintext");
-    byte[] contextEncoding = ContextEncoding.encode(context);
+    byte[] contextEncoding = EncryptionContext.of(context).encoding();
     DataKey dataKey =
         dataKeyCache == null
             ? null
@@ -82,10 +88,9 @@ public final class EnvelopeCipher {
       dataKey = dataKeys.generate(keyName, context);
     }
     try {
-      byte[] nonce = new byte[Gcm.NONCE_BYTES];
-      random.nextBytes(nonce);
+      byte[] nonce = AesGcm.randomNonce(random);
       byte[] envelope =
-          BlobFormat.seal(dataKey.keyBytes(), dataKey.wrapped(), nonce, contextEncoding, plaintext);
+          BlobFormat.seal(dataKey.key(), dataKey.wrapped(), nonce, contextEncoding, plaintext);
       if (generated && dataKeyCache != null) {
         dataKeyCache.offer(keyName, contextEncoding, dataKey.copy(), plaintext.length);
       }
@@ -105,7 +110,7 @@ public final class EnvelopeCipher {
    */
   public byte[] decrypt(byte[] envelope, Map<String, String> context) {
     Objects.requireNonNull(envelope, "envelope");
-    byte[] contextEncoding = ContextEncoding.encode(context);
+    byte[] contextEncoding = EncryptionContext.of(context).encoding();
     if (envelope.length > 0 && envelope[0] == StreamFormat.FORMAT) {
       try (EnvelopeInputStream in = decryptingStream(new ByteArrayInputStream(envelope), context)) {
         return in.readAllBytes();
@@ -118,7 +123,7 @@ public final class EnvelopeCipher {
     BlobFormat.Header header = BlobFormat.parse(envelope);
     DataKey dataKey = unwrap(header.wrapped, context, contextEncoding);
     try {
-      return BlobFormat.open(dataKey.keyBytes(), envelope, header, contextEncoding);
+      return BlobFormat.open(dataKey.key(), envelope, header, contextEncoding);
     } finally {
       dataKey.destroy();
     }
@@ -134,7 +139,7 @@ public final class EnvelopeCipher {
       OutputStream ciphertext, String keyName, Map<String, String> context) throws IOException {
     Objects.requireNonNull(ciphertext, "ciphertext");
     Objects.requireNonNull(keyName, "keyName");
-    byte[] contextEncoding = ContextEncoding.encode(context);
+    byte[] contextEncoding = EncryptionContext.of(context).encoding();
     DataKey dataKey = dataKeys.generate(keyName, context);
     byte[] salt = new byte[StreamFormat.SALT_BYTES];
     byte[] noncePrefix = new byte[StreamFormat.NONCE_PREFIX_BYTES];
@@ -156,7 +161,7 @@ public final class EnvelopeCipher {
   public EnvelopeInputStream decryptingStream(InputStream envelope, Map<String, String> context)
       throws IOException {
     Objects.requireNonNull(envelope, "envelope");
-    byte[] contextEncoding = ContextEncoding.encode(context);
+    byte[] contextEncoding = EncryptionContext.of(context).encoding();
     try {
       int format = envelope.read();
       if (format == -1) {
@@ -165,9 +170,9 @@ public final class EnvelopeCipher {
       if (format == StreamFormat.FORMAT) {
         StreamFormat.Header header = StreamFormat.readHeaderAfterFormat(envelope);
         DataKey dataKey = unwrap(header.wrapped, context, contextEncoding);
-        byte[] segmentKey;
+        SecretBytes segmentKey;
         try {
-          segmentKey = StreamFormat.segmentKey(dataKey.keyBytes(), header.salt);
+          segmentKey = StreamFormat.segmentKey(dataKey.key(), header.salt);
         } finally {
           dataKey.destroy();
         }
@@ -182,7 +187,7 @@ public final class EnvelopeCipher {
         BlobFormat.Header header = BlobFormat.parse(blob);
         DataKey dataKey = unwrap(header.wrapped, context, contextEncoding);
         try {
-          byte[] plaintext = BlobFormat.open(dataKey.keyBytes(), blob, header, contextEncoding);
+          byte[] plaintext = BlobFormat.open(dataKey.key(), blob, header, contextEncoding);
           return new EnvelopeInputStream(
               envelope, plaintext, dataKey.keyName(), dataKey.keyVersion());
         } finally {

@@ -1,9 +1,11 @@
 package io.keyrotor.client.envelope;
 
+import io.keyrotor.crypto.AesGcm;
+import io.keyrotor.crypto.AuthenticationFailedException;
+import io.keyrotor.crypto.SecretBytes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
-import javax.crypto.AEADBadTagException;
 
 /**
  * Decrypts an envelope read from the underlying stream. A streaming envelope (format {@code 0x02})
@@ -27,7 +29,7 @@ public final class EnvelopeInputStream extends InputStream {
   private final byte[] contextEncoding;
   private final String keyName;
   private final int keyVersion;
-  private byte[] segmentKey;
+  private SecretBytes segmentKey;
   private byte[] sealed;
   private byte[] plaintext;
   private int position;
@@ -38,11 +40,14 @@ public final class EnvelopeInputStream extends InputStream {
   private boolean closed;
   private EnvelopeStreamException failure;
 
-  /** A segmented envelope whose header was read; takes ownership of {@code segmentKey}. */
+  /**
+   * A segmented envelope whose header was read; takes ownership of {@code segmentKey} (closed at
+   * the end, on failure and on close).
+   */
   EnvelopeInputStream(
       InputStream in,
       StreamFormat.Header header,
-      byte[] segmentKey,
+      SecretBytes segmentKey,
       byte[] contextEncoding,
       String keyName,
       int keyVersion) {
@@ -52,7 +57,7 @@ public final class EnvelopeInputStream extends InputStream {
     this.contextEncoding = contextEncoding.clone();
     this.keyName = keyName;
     this.keyVersion = keyVersion;
-    this.sealed = new byte[header.segmentSize + Gcm.TAG_BYTES];
+    this.sealed = new byte[header.segmentSize + AesGcm.TAG_BYTES];
     this.plaintext = new byte[0];
   }
 
@@ -129,8 +134,10 @@ public final class EnvelopeInputStream extends InputStream {
   }
 
   private void zeroKeys() {
-    StreamFormat.zero(segmentKey);
-    segmentKey = null;
+    if (segmentKey != null) {
+      segmentKey.close();
+      segmentKey = null;
+    }
   }
 
   /** Reads, authenticates and decrypts the next segment into the plaintext buffer. */
@@ -156,12 +163,11 @@ public final class EnvelopeInputStream extends InputStream {
           "stream ends after its header, before its first segment");
     }
     byte[] nonce = StreamFormat.segmentNonce(header.noncePrefix, segmentIndex, last);
-    byte[][] associatedData = {header.bytes, contextEncoding};
     byte[] opened;
     try {
-      opened = Gcm.open(segmentKey, nonce, associatedData, sealed, 0, n);
-    } catch (AEADBadTagException e) {
-      if (last && n == capacity && sealsAsNonFinal(associatedData, n)) {
+      opened = AesGcm.open(segmentKey, nonce, sealed, 0, n, header.bytes, contextEncoding);
+    } catch (AuthenticationFailedException e) {
+      if (last && n == capacity && sealsAsNonFinal(n)) {
         throw fail(
             EnvelopeException.Reason.TRUNCATED,
             "stream ends after segment "
@@ -188,12 +194,13 @@ public final class EnvelopeInputStream extends InputStream {
   }
 
   /** Whether a full segment that arrived last verifies as a non-final one (a cut stream). */
-  private boolean sealsAsNonFinal(byte[][] associatedData, int n) {
+  private boolean sealsAsNonFinal(int n) {
     byte[] nonce = StreamFormat.segmentNonce(header.noncePrefix, segmentIndex, false);
     try {
-      StreamFormat.zero(Gcm.open(segmentKey, nonce, associatedData, sealed, 0, n));
+      StreamFormat.zero(
+          AesGcm.open(segmentKey, nonce, sealed, 0, n, header.bytes, contextEncoding));
       return true;
-    } catch (AEADBadTagException e) {
+    } catch (AuthenticationFailedException e) {
       return false;
     }
   }

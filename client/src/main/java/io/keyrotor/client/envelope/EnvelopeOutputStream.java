@@ -1,5 +1,7 @@
 package io.keyrotor.client.envelope;
 
+import io.keyrotor.crypto.AesGcm;
+import io.keyrotor.crypto.SecretBytes;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Objects;
@@ -20,7 +22,7 @@ public final class EnvelopeOutputStream extends OutputStream {
   private final byte[] contextEncoding;
   private final String keyName;
   private final int keyVersion;
-  private byte[] segmentKey;
+  private final SecretBytes segmentKey;
   private final byte[] plaintext;
   private final byte[] sealed;
   private int buffered;
@@ -40,7 +42,7 @@ public final class EnvelopeOutputStream extends OutputStream {
     this.out = Objects.requireNonNull(out, "out");
     try {
       this.header = new StreamFormat.Header(segmentSize, dataKey.wrapped(), salt, noncePrefix);
-      this.segmentKey = StreamFormat.segmentKey(dataKey.keyBytes(), salt);
+      this.segmentKey = StreamFormat.segmentKey(dataKey.key(), salt);
       this.keyName = dataKey.keyName();
       this.keyVersion = dataKey.keyVersion();
     } finally {
@@ -48,11 +50,11 @@ public final class EnvelopeOutputStream extends OutputStream {
     }
     this.contextEncoding = contextEncoding.clone();
     this.plaintext = new byte[segmentSize];
-    this.sealed = new byte[segmentSize + Gcm.TAG_BYTES];
+    this.sealed = new byte[segmentSize + AesGcm.TAG_BYTES];
     try {
       out.write(header.bytes);
     } catch (IOException e) {
-      StreamFormat.zero(segmentKey);
+      segmentKey.close();
       throw e;
     }
   }
@@ -111,7 +113,7 @@ public final class EnvelopeOutputStream extends OutputStream {
         out.flush();
       }
     } finally {
-      StreamFormat.zero(segmentKey);
+      segmentKey.close();
       StreamFormat.zero(plaintext);
       StreamFormat.zero(sealed);
       out.close();
@@ -139,15 +141,8 @@ public final class EnvelopeOutputStream extends OutputStream {
     }
     byte[] nonce = StreamFormat.segmentNonce(header.noncePrefix, segmentIndex, last);
     int n =
-        Gcm.seal(
-            segmentKey,
-            nonce,
-            new byte[][] {header.bytes, contextEncoding},
-            plaintext,
-            0,
-            buffered,
-            sealed,
-            0);
+        AesGcm.seal(
+            segmentKey, nonce, plaintext, 0, buffered, sealed, 0, header.bytes, contextEncoding);
     try {
       out.write(sealed, 0, n);
     } catch (IOException e) {

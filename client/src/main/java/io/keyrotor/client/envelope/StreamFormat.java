@@ -1,5 +1,7 @@
 package io.keyrotor.client.envelope;
 
+import io.keyrotor.crypto.AesGcm;
+import io.keyrotor.crypto.SecretBytes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +29,7 @@ import java.util.Arrays;
  * segment but the last holds exactly {@code S} plaintext bytes, the last 0..S. Dropping, reordering
  * or swapping segments changes a nonce; cutting the stream at a segment boundary leaves a final
  * segment sealed with {@code last = 0}; changing the header or context changes the associated data:
- * each fails authentication.
+ * each fails authentication. The cryptography is {@link AesGcm} and {@link Hkdf}.
  */
 final class StreamFormat {
 
@@ -112,14 +114,19 @@ final class StreamFormat {
     return new Header(segmentSize, wrapped, salt, prefix);
   }
 
-  /** The per-stream segment key; the caller zeroes it. */
-  static byte[] segmentKey(byte[] dataKey, byte[] salt) {
-    return Hkdf.sha256(dataKey, salt, KEY_INFO, DataKey.KEY_BYTES);
+  /** The per-stream segment key; the caller closes it. */
+  static SecretBytes segmentKey(SecretBytes dataKey, byte[] salt) {
+    byte[] inputKey = dataKey.revealCopy();
+    try {
+      return SecretBytes.takeOwnership(Hkdf.sha256(inputKey, salt, KEY_INFO, DataKey.KEY_BYTES));
+    } finally {
+      zero(inputKey);
+    }
   }
 
   /** {@code prefix || u32 index || last}. */
   static byte[] segmentNonce(byte[] prefix, long index, boolean last) {
-    byte[] nonce = new byte[Gcm.NONCE_BYTES];
+    byte[] nonce = new byte[AesGcm.NONCE_BYTES];
     System.arraycopy(prefix, 0, nonce, 0, NONCE_PREFIX_BYTES);
     writeU32(nonce, NONCE_PREFIX_BYTES, (int) index);
     nonce[11] = (byte) (last ? 1 : 0);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keyrotor.client.testing.ManualClock;
+import io.keyrotor.crypto.SecretBytes;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,16 +48,11 @@ class DataKeyCacheTest {
   private static DataKey key(byte fill) {
     byte[] bytes = new byte[32];
     Arrays.fill(bytes, fill);
-    return new DataKey(bytes, new byte[] {fill}, "payments", 1);
+    return new DataKey(SecretBytes.takeOwnership(bytes), new byte[] {fill}, "payments", 1);
   }
 
   private static boolean zeroed(DataKey dataKey) {
-    for (byte b : dataKey.keyBytes()) {
-      if (b != 0) {
-        return false;
-      }
-    }
-    return true;
+    return dataKey.isDestroyed();
   }
 
   @Test
@@ -180,7 +176,7 @@ class DataKeyCacheTest {
     cache.invalidateAll();
 
     assertTrue(zeroed(cached));
-    assertEquals(9, leased.keyBytes()[0], "the lease is the caller's own copy");
+    assertEquals(9, leased.key().revealCopy()[0], "the lease is the caller's own copy");
   }
 
   @Test
@@ -188,7 +184,11 @@ class DataKeyCacheTest {
     DataKeyCache cache = cache().build();
     DataKey payments = key((byte) 1);
     cache.offer("payments", new byte[0], payments, 0);
-    cache.offer("refunds", new byte[0], new DataKey(new byte[32], new byte[1], "refunds", 1), 0);
+    cache.offer(
+        "refunds",
+        new byte[0],
+        new DataKey(SecretBytes.copyOf(new byte[32]), new byte[1], "refunds", 1),
+        0);
 
     assertEquals(1, cache.invalidate("payments"));
 

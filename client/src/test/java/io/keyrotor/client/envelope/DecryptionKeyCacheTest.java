@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.keyrotor.client.KeyrotorException;
 import io.keyrotor.client.testing.ManualClock;
+import io.keyrotor.crypto.SecretBytes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -97,9 +98,11 @@ class DecryptionKeyCacheTest {
     byte[] second = new byte[32];
     java.util.Arrays.fill(first, (byte) 1);
     java.util.Arrays.fill(second, (byte) 2);
-    cache.offer(new byte[0], new DataKey(first, new byte[] {1}, "payments", 1));
+    cache.offer(
+        new byte[0], new DataKey(SecretBytes.takeOwnership(first), new byte[] {1}, "payments", 1));
     clock.advance(Duration.ofSeconds(30));
-    cache.offer(new byte[0], new DataKey(second, new byte[] {2}, "payments", 1));
+    cache.offer(
+        new byte[0], new DataKey(SecretBytes.takeOwnership(second), new byte[] {2}, "payments", 1));
 
     clock.advance(Duration.ofSeconds(30));
     assertEquals(1, cache.evictExpired());

@@ -7,11 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keyrotor.client.KeyrotorException;
+import io.keyrotor.crypto.EncryptionContext;
+import io.keyrotor.crypto.InvalidEncryptionContextException;
+import io.keyrotor.crypto.InvalidEncryptionContextException.Rule;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /** One-shot envelopes against an in-process data-key source: round trips and every bad input. */
 class EnvelopeCipherTest {
@@ -202,6 +209,69 @@ class EnvelopeCipherTest {
         IllegalArgumentException.class,
         () -> cipher.encrypt("payments", bytes(1), Map.of("k", "\uD800")));
     assertEquals(0, dataKeys.generated.get(), "refused before asking for a data key");
+  }
+
+  /**
+   * The SDK applies the server's context rules itself (a deliberate change: it used to allow empty
+   * keys and any size, which the server then refused when it generated or unwrapped the data key).
+   */
+  @Test
+  void everyOperation_contextWithAnEmptyKey_isRefusedBeforeAnyServerCall() throws Exception {
+    assertEveryOperationRefuses(Map.of("", "a value", "tenant", "acme"), Rule.KEYS_NOT_EMPTY);
+  }
+
+  @Test
+  void everyOperation_contextOverTheSizeLimit_isRefusedBeforeAnyServerCall() throws Exception {
+    // 4 (count) + 4 + 1 ("k") + 4 + 8180 = 8193 bytes, one more than allowed.
+    assertEveryOperationRefuses(Map.of("k", "v".repeat(8180)), Rule.AT_MOST_MAX_ENCODED_BYTES);
+  }
+
+  @Test
+  void contextOfExactlyTheSizeLimit_roundTrips() {
+    Map<String, String> largest = Map.of("k", "v".repeat(8179));
+    assertEquals(
+        EncryptionContext.MAX_ENCODED_BYTES, EncryptionContext.of(largest).encodedLength());
+
+    byte[] envelope = cipher.encrypt("payments", bytes(5), largest);
+
+    assertArrayEquals(bytes(5), cipher.decrypt(envelope, largest));
+  }
+
+  @Test
+  void contextWithAnEmptyValue_isStillAllowed() {
+    Map<String, String> emptyValue = Map.of("tenant", "acme", "note", "");
+
+    byte[] envelope = cipher.encrypt("payments", bytes(5), emptyValue);
+
+    assertArrayEquals(bytes(5), cipher.decrypt(envelope, emptyValue));
+  }
+
+  private void assertEveryOperationRefuses(Map<String, String> context, Rule rule)
+      throws Exception {
+    byte[] oneShot = cipher.encrypt("payments", bytes(10), CONTEXT);
+    ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+    try (EnvelopeOutputStream out = cipher.encryptingStream(streamed, "payments", CONTEXT)) {
+      out.write(bytes(10));
+    }
+    int generated = dataKeys.generated.get();
+    int unwrapped = dataKeys.unwrapped.get();
+
+    for (Executable operation :
+        List.<Executable>of(
+            () -> cipher.encrypt("payments", bytes(10), context),
+            () -> cipher.decrypt(oneShot, context),
+            () -> cipher.decrypt(streamed.toByteArray(), context),
+            () -> cipher.encryptingStream(new ByteArrayOutputStream(), "payments", context),
+            () ->
+                cipher.decryptingStream(
+                    new ByteArrayInputStream(streamed.toByteArray()), context))) {
+      InvalidEncryptionContextException refused =
+          assertThrows(InvalidEncryptionContextException.class, operation);
+      assertEquals(rule, refused.rule());
+      assertFalse(refused.getMessage().contains("a value"), refused.getMessage());
+    }
+    assertEquals(generated, dataKeys.generated.get(), "no GenerateDataKey for a refused context");
+    assertEquals(unwrapped, dataKeys.unwrapped.get(), "no Decrypt for a refused context");
   }
 
   @Test

@@ -2,9 +2,13 @@ package io.keyrotor.client.envelope;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.keyrotor.crypto.EncryptionContext;
+import io.keyrotor.crypto.InvalidEncryptionContextException;
+import io.keyrotor.crypto.SecretBytes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -51,6 +55,10 @@ class EnvelopeKnownAnswerTest {
     return vectors("context_encoding");
   }
 
+  static Stream<Arguments> refusedContextVectors() {
+    return vectors("context_refused");
+  }
+
   static Stream<Arguments> oneShotVectors() {
     return vectors("one_shot");
   }
@@ -80,14 +88,14 @@ class EnvelopeKnownAnswerTest {
     return new DataKeySource() {
       @Override
       public DataKey generate(String keyName, Map<String, String> context) {
-        return new DataKey(dek.clone(), wrapped, keyName, 3);
+        return new DataKey(SecretBytes.copyOf(dek), wrapped, keyName, 3);
       }
 
       @Override
       public DataKey unwrap(byte[] candidate, Map<String, String> context) {
         assertArrayEquals(wrapped, candidate, "wrapped data key read from the header");
         assertEquals(expectedContext, context);
-        return new DataKey(dek.clone(), candidate, "payments", 3);
+        return new DataKey(SecretBytes.copyOf(dek), candidate, "payments", 3);
       }
     };
   }
@@ -97,7 +105,23 @@ class EnvelopeKnownAnswerTest {
   void contextEncoding_vector_matchesByteForByte(String name, JsonObject vector) {
     assertEquals(
         vector.get("encoding_hex").getAsString(),
-        HEX.formatHex(ContextEncoding.encode(context(vector))));
+        HEX.formatHex(EncryptionContext.of(context(vector)).encoding()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refusedContextVectors")
+  void refusedContext_vector_isRefusedForTheSameRuleBeforeAnyServerCall(
+      String name, JsonObject vector) {
+    LocalDataKeys dataKeys = new LocalDataKeys();
+    EnvelopeCipher cipher = EnvelopeCipher.builder(dataKeys).build();
+
+    InvalidEncryptionContextException refused =
+        assertThrows(
+            InvalidEncryptionContextException.class,
+            () -> cipher.encrypt("payments", new byte[1], context(vector)));
+
+    assertEquals(vector.get("rule").getAsString(), refused.rule().name());
+    assertEquals(0, dataKeys.generated.get(), "refused before asking for a data key");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -105,10 +129,10 @@ class EnvelopeKnownAnswerTest {
   void oneShotSeal_vectorInputs_produceExpectedEnvelope(String name, JsonObject vector) {
     byte[] envelope =
         BlobFormat.seal(
-            hex(vector, "dek_hex"),
+            SecretBytes.copyOf(hex(vector, "dek_hex")),
             hex(vector, "wrapped_dek_hex"),
             hex(vector, "nonce_hex"),
-            ContextEncoding.encode(context(vector)),
+            EncryptionContext.of(context(vector)).encoding(),
             hex(vector, "plaintext_hex"));
 
     assertEquals(vector.get("envelope_hex").getAsString(), HEX.formatHex(envelope));
@@ -129,12 +153,17 @@ class EnvelopeKnownAnswerTest {
   void streamWrite_vectorInputs_produceExpectedEnvelope(String name, JsonObject vector)
       throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    DataKey dataKey = new DataKey(hex(vector, "dek_hex"), hex(vector, "wrapped_dek_hex"), "k", 3);
+    DataKey dataKey =
+        new DataKey(
+            SecretBytes.takeOwnership(hex(vector, "dek_hex")),
+            hex(vector, "wrapped_dek_hex"),
+            "k",
+            3);
     try (EnvelopeOutputStream stream =
         new EnvelopeOutputStream(
             out,
             dataKey,
-            ContextEncoding.encode(context(vector)),
+            EncryptionContext.of(context(vector)).encoding(),
             vector.get("segment_size").getAsInt(),
             hex(vector, "salt_hex"),
             hex(vector, "nonce_prefix_hex"))) {
@@ -167,7 +196,10 @@ class EnvelopeKnownAnswerTest {
   void segmentKey_vectorInputs_matchesHkdfSha256(String name, JsonObject vector) {
     assertEquals(
         vector.get("segment_key_hex").getAsString(),
-        HEX.formatHex(StreamFormat.segmentKey(hex(vector, "dek_hex"), hex(vector, "salt_hex"))));
+        HEX.formatHex(
+            StreamFormat.segmentKey(
+                    SecretBytes.copyOf(hex(vector, "dek_hex")), hex(vector, "salt_hex"))
+                .revealCopy()));
   }
 
   @Test

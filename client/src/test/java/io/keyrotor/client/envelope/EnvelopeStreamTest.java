@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keyrotor.client.KeyrotorException;
+import io.keyrotor.crypto.EncryptionContext;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -202,7 +203,7 @@ class EnvelopeStreamTest {
       throws IOException {
     // Two streams under one data key (as a cache would allow): distinct salts give distinct keys.
     DataKey shared = dataKeys.generate("payments", CONTEXT);
-    byte[] contextEncoding = ContextEncoding.encode(CONTEXT);
+    byte[] contextEncoding = EncryptionContext.of(CONTEXT).encoding();
     byte[][] envelopes = new byte[2][];
     for (int i = 0; i < 2; i++) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -2,6 +2,8 @@ package io.keyrotor.client.envelope;
 
 import io.grpc.Status;
 import io.keyrotor.client.KeyrotorException;
+import io.keyrotor.crypto.EncryptionContext;
+import io.keyrotor.crypto.SecretBytes;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -44,7 +46,8 @@ final class LocalDataKeys implements DataKeySource {
     byte[] sealed = gcm(Cipher.ENCRYPT_MODE, nonce, keyName, context, dek);
     ByteBuffer wrapped = ByteBuffer.allocate(1 + name.length + 12 + sealed.length);
     wrapped.put((byte) name.length).put(name).put(nonce).put(sealed);
-    DataKey dataKey = new DataKey(dek, wrapped.array(), keyName, 1);
+    DataKey dataKey = new DataKey(SecretBytes.copyOf(dek), wrapped.array(), keyName, 1);
+    java.util.Arrays.fill(dek, (byte) 0);
     handedOut.add(dataKey);
     return dataKey;
   }
@@ -65,7 +68,7 @@ final class LocalDataKeys implements DataKeySource {
       if (dek == null) {
         throw refused();
       }
-      DataKey dataKey = new DataKey(dek, wrapped, keyName, 1);
+      DataKey dataKey = new DataKey(SecretBytes.takeOwnership(dek), wrapped, keyName, 1);
       handedOut.add(dataKey);
       return dataKey;
     } catch (RuntimeException e) {
@@ -91,7 +94,7 @@ final class LocalDataKeys implements DataKeySource {
       cipher.init(mode, new SecretKeySpec(kek, "AES"), new GCMParameterSpec(128, nonce));
       cipher.updateAAD(keyName.getBytes(StandardCharsets.UTF_8));
       if (!ignoreContext) {
-        cipher.updateAAD(ContextEncoding.encode(context));
+        cipher.updateAAD(EncryptionContext.of(context).encoding());
       }
       return cipher.doFinal(input);
     } catch (AEADBadTagException e) {
@@ -103,13 +106,6 @@ final class LocalDataKeys implements DataKeySource {
 
   /** True if every data key handed out so far has been zeroed. */
   boolean allHandedOutZeroed() {
-    for (DataKey dataKey : handedOut) {
-      for (byte b : dataKey.keyBytes()) {
-        if (b != 0) {
-          return false;
-        }
-      }
-    }
-    return true;
+    return handedOut.stream().allMatch(DataKey::isDestroyed);
   }
 }

@@ -461,7 +461,7 @@ public final class Pkcs11Ceremonies {
           if (ZoneKeyObjects.scan(session).containsKey(id)) {
             throw new HsmException(Reason.REFUSED, token + " already holds zone master key " + id);
           }
-          byte[] bytes = key.copyBytes();
+          byte[] bytes = key.revealCopy();
           try {
             return session.createObject(
                 ZoneKeyObjects.template(id, ZoneMasterKeyExport.TRUSTED_WRAP_ONLY).value(bytes));

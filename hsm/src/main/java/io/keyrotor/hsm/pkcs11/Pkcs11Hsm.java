@@ -301,7 +301,7 @@ public final class Pkcs11Hsm implements Hsm {
               + " self-test at open); wrap a key of 8-byte multiples, or prefer another mechanism");
     }
     ZoneMasterKeyId id = new ZoneMasterKeyId(zone, version);
-    byte[] plaintext = key.copyBytes();
+    byte[] plaintext = key.revealCopy();
     try {
       byte[] wrapped =
           withSession(

@@ -117,7 +117,7 @@ public final class SoftwareHsm implements Hsm {
     ZoneMasterKeyId id = idOf(zone, version);
     SecretKeyBytes zoneMasterKey = keyOf(id);
     WrapMechanism mechanism = mechanisms.get(0);
-    byte[] plaintext = key.copyBytes();
+    byte[] plaintext = key.revealCopy();
     try {
       byte[] wrapped = JceWrapping.wrap(mechanism, zoneMasterKey.toAesKey(), id, plaintext, random);
       return new WrappedKey(zone, version, mechanism, wrapped);

@@ -130,7 +130,7 @@ public final class SoftwareKeyStoreFile {
           if (existing == null) {
             to.put(id, SecretKeyBytes.copyOf(keyBytesOf(entry.getValue())));
             copied.add(id.version());
-          } else if (!existing.equalsSecret(entry.getValue())) {
+          } else if (!existing.equals(entry.getValue())) {
             throw new HsmException(
                 Reason.REFUSED,
                 "key file "
@@ -397,7 +397,7 @@ public final class SoftwareKeyStoreFile {
   }
 
   private static byte[] keyBytesOf(SecretKeyBytes key) {
-    return key.copyBytes();
+    return key.revealCopy();
   }
 
   private static String checkValue(SecretKeyBytes key) throws HsmException {

@@ -66,8 +66,8 @@ class Pkcs11CeremoniesTest {
       assertEquals(
           Pkcs11Ceremonies.keyCheckValue(token(SHARE_TO), USER_PIN, "eu", version), shared);
       try (Hsm receiver = Hsms.open(config(SHARE_TO))) {
-        assertTrue(receiver.unwrap(wrapped).equalsSecret(kek));
-        assertTrue(sender.unwrap(receiver.wrap("eu", kek)).equalsSecret(kek));
+        assertEquals(kek, receiver.unwrap(wrapped));
+        assertEquals(kek, sender.unwrap(receiver.wrap("eu", kek)));
         assertEquals(shared, receiver.keyCheckValue("eu", version));
       }
     }

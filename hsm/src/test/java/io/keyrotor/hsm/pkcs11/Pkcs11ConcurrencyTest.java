@@ -111,7 +111,7 @@ class Pkcs11ConcurrencyTest {
                     SecretKeyBytes kek = randomKey(32);
                     WrappedKey wrapped = hsm.wrap(zone, kek);
                     SecretKeyBytes back = hsm.unwrap(wrapped);
-                    assertTrue(back.equalsSecret(kek));
+                    assertEquals(kek, back);
                     assertEquals(32, hsm.randomBytes(32).length);
                     back.destroy();
                     kek.destroy();

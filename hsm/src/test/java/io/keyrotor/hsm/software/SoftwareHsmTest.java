@@ -54,7 +54,7 @@ class SoftwareHsmTest {
       WrappedKey wrapped = hsm.wrap("eu", key);
 
       assertEquals(mechanism, wrapped.mechanism());
-      assertTrue(hsm.unwrap(wrapped).equalsSecret(key));
+      assertEquals(key, hsm.unwrap(wrapped));
     }
   }
 
@@ -67,7 +67,7 @@ class SoftwareHsmTest {
       SecretKeyBytes key = randomKey(32);
 
       assertEquals(WrapMechanism.AES_KEY_WRAP_PAD, defaults.wrap("eu", key).mechanism());
-      assertTrue(defaults.unwrap(gcm.wrap("eu", key)).equalsSecret(key));
+      assertEquals(key, defaults.unwrap(gcm.wrap("eu", key)));
       assertEquals("software", defaults.describe().kind());
       assertEquals(Set.of("eu", "us"), defaults.zones());
     }
@@ -119,7 +119,7 @@ class SoftwareHsmTest {
 
       assertEquals(2, hsm.currentZoneMasterKeyVersion("eu"));
       assertEquals(2, hsm.wrap("eu", key).zoneMasterKeyVersion());
-      assertTrue(hsm.unwrap(underVersion1).equalsSecret(key), "older versions keep unwrapping");
+      assertEquals(key, hsm.unwrap(underVersion1), "older versions keep unwrapping");
       assertEquals(Set.of("apac", "eu", "us"), hsm.zones());
     }
   }
@@ -187,7 +187,7 @@ class SoftwareHsmTest {
     try (Hsm node1 = Hsms.open(HsmConfig.software(keyFile, PASSPHRASE));
         Hsm node2 = Hsms.open(HsmConfig.software(other, otherPassphrase))) {
       SecretKeyBytes key = randomKey(32);
-      assertTrue(node2.unwrap(node1.wrap("eu", key)).equalsSecret(key));
+      assertEquals(key, node2.unwrap(node1.wrap("eu", key)));
     }
   }
 

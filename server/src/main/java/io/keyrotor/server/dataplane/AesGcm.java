@@ -1,33 +1,45 @@
 package io.keyrotor.server.dataplane;
 
-import java.security.GeneralSecurityException;
-import java.security.InvalidAlgorithmParameterException;
+import io.keyrotor.crypto.AuthenticationFailedException;
+import io.keyrotor.crypto.SecretBytes;
+import java.util.Arrays;
 import java.util.Map;
-import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-GCM with a 96-bit nonce and a 128-bit tag over the {@link CiphertextFormat} envelope, through
- * the JDK's provider (AES-NI and GHASH intrinsics on x86_64 and aarch64). One {@link Cipher} per
- * thread, initialised per message: no lock is shared between threads.
+ * AES-256-GCM over the {@link CiphertextFormat} envelope: this class lays the envelope out around
+ * {@link io.keyrotor.crypto.AesGcm}, which does the cryptography (a 96-bit nonce, a 128-bit tag,
+ * one JDK {@code Cipher} per thread and no lock shared between threads). The associated data is the
+ * header, nonce included, followed by the canonical encoding of the encryption context.
  *
- * <p>Decryption never releases plaintext before the tag has been verified (the JDK buffers a GCM
- * decryption until {@code doFinal}).
+ * <p>Decryption never releases plaintext before the tag has been verified; a tag that does not
+ * verify is {@link DataPlaneException.Reason#INVALID_CIPHERTEXT} with problem {@code
+ * AUTHENTICATION_FAILED}. A {@link Kek} destroyed under a call fails it with {@link
+ * IllegalStateException}.
  */
 public final class AesGcm {
-  /** Tag length in bits. */
-  private static final int TAG_BITS = CiphertextFormat.TAG_LENGTH * 8;
-
-  private static final ThreadLocal<Cipher> CIPHER = ThreadLocal.withInitial(AesGcm::newCipher);
 
   private AesGcm() {}
 
   /**
-   * Seals {@code plaintext} into a new envelope for ({@code keyName}, {@code keyVersion}) with the
-   * given nonce and canonical context encoding.
+   * Seals {@code plaintext[offset, offset + length)} into a new envelope for ({@code keyName},
+   * {@code keyVersion}) with the given nonce and canonical context encoding.
+   */
+  static byte[] seal(
+      Kek key,
+      String keyName,
+      long keyVersion,
+      byte[] nonce,
+      byte[] context,
+      byte[] plaintext,
+      int offset,
+      int length) {
+    return seal(key.secretBytes(), keyName, keyVersion, nonce, context, plaintext, offset, length);
+  }
+
+  /**
+   * {@link #seal(Kek, String, long, byte[], byte[], byte[], int, int)} under a key given as a JCE
+   * key (tests and benchmarks, which seal under known keys).
    */
   public static byte[] seal(
       SecretKey key,
@@ -38,31 +50,34 @@ public final class AesGcm {
       byte[] plaintext,
       int offset,
       int length) {
+    try (SecretBytes bytes = SecretBytes.takeOwnership(key.getEncoded())) {
+      return seal(bytes, keyName, keyVersion, nonce, context, plaintext, offset, length);
+    }
+  }
+
+  private static byte[] seal(
+      SecretBytes key,
+      String keyName,
+      long keyVersion,
+      byte[] nonce,
+      byte[] context,
+      byte[] plaintext,
+      int offset,
+      int length) {
     byte[] name = CiphertextFormat.keyNameBytes(keyName);
     byte[] out = new byte[CiphertextFormat.ciphertextLength(name.length, length)];
     int headerLength = CiphertextFormat.writeHeader(out, name, keyVersion, nonce);
-    GCMParameterSpec spec =
-        new GCMParameterSpec(TAG_BITS, out, headerLength - CiphertextFormat.NONCE_LENGTH, 12);
-    Cipher cipher = CIPHER.get();
-    try {
-      try {
-        cipher.init(Cipher.ENCRYPT_MODE, key, spec);
-      } catch (InvalidAlgorithmParameterException reuse) {
-        // The JDK refuses the same key and nonce twice in a row on one Cipher. Random nonces never
-        // repeat in practice; fixed test vectors do. A fresh Cipher has no memory of the last one.
-        cipher = newCipher();
-        cipher.init(Cipher.ENCRYPT_MODE, key, spec);
-      }
-      cipher.updateAAD(out, 0, headerLength);
-      cipher.updateAAD(context);
-      int written = cipher.doFinal(plaintext, offset, length, out, headerLength);
-      if (written != length + CiphertextFormat.TAG_LENGTH) {
-        throw new IllegalStateException("AES-GCM wrote " + written + " bytes");
-      }
-      return out;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM encryption failed: " + e.getClass().getName(), e);
-    }
+    io.keyrotor.crypto.AesGcm.seal(
+        key,
+        nonce,
+        plaintext,
+        offset,
+        length,
+        out,
+        headerLength,
+        Arrays.copyOf(out, headerLength),
+        context);
+    return out;
   }
 
   /**
@@ -71,26 +86,32 @@ public final class AesGcm {
    * DataPlaneException.Reason#INVALID_CIPHERTEXT} (problem AUTHENTICATION_FAILED), and no plaintext
    * is returned.
    */
+  static byte[] open(Kek key, CiphertextFormat.Parsed parsed, byte[] context)
+      throws DataPlaneException {
+    return open(key.secretBytes(), parsed, context);
+  }
+
+  /** {@link #open(Kek, CiphertextFormat.Parsed, byte[])} under a key given as a JCE key. */
   public static byte[] open(SecretKey key, CiphertextFormat.Parsed parsed, byte[] context)
       throws DataPlaneException {
+    try (SecretBytes bytes = SecretBytes.takeOwnership(key.getEncoded())) {
+      return open(bytes, parsed, context);
+    }
+  }
+
+  private static byte[] open(SecretBytes key, CiphertextFormat.Parsed parsed, byte[] context)
+      throws DataPlaneException {
     byte[] blob = parsed.blob();
-    Cipher cipher = CIPHER.get();
     try {
-      cipher.init(
-          Cipher.DECRYPT_MODE,
+      return io.keyrotor.crypto.AesGcm.open(
           key,
-          new GCMParameterSpec(
-              TAG_BITS, blob, parsed.nonceOffset(), CiphertextFormat.NONCE_LENGTH));
-      cipher.updateAAD(blob, 0, parsed.headerLength());
-      cipher.updateAAD(context);
-      byte[] plaintext = new byte[parsed.plaintextLength()];
-      int written =
-          cipher.doFinal(blob, parsed.headerLength(), parsed.sealedLength(), plaintext, 0);
-      if (written != plaintext.length) {
-        throw new IllegalStateException("AES-GCM wrote " + written + " bytes");
-      }
-      return plaintext;
-    } catch (AEADBadTagException e) {
+          Arrays.copyOfRange(blob, parsed.nonceOffset(), parsed.headerLength()),
+          blob,
+          parsed.headerLength(),
+          parsed.sealedLength(),
+          Arrays.copyOf(blob, parsed.headerLength()),
+          context);
+    } catch (AuthenticationFailedException e) {
       throw new DataPlaneException(
           DataPlaneException.Reason.INVALID_CIPHERTEXT,
           "the ciphertext failed authentication: it was altered, or the encryption context differs"
@@ -102,23 +123,6 @@ public final class AesGcm {
               parsed.keyName(),
               "version",
               Long.toString(parsed.keyVersion())));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM decryption failed: " + e.getClass().getName(), e);
-    }
-  }
-
-  private static Cipher newCipher() {
-    try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      // Fix the provider now, with a throwaway key: the JCE picks the provider on the first init,
-      // and a key that fails there (destroyed under us) would leave the Cipher unusable.
-      cipher.init(
-          Cipher.ENCRYPT_MODE,
-          new SecretKeySpec(new byte[16], "AES"),
-          new GCMParameterSpec(TAG_BITS, new byte[CiphertextFormat.NONCE_LENGTH]));
-      return cipher;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("this JVM has no AES/GCM/NoPadding", e);
     }
   }
 }

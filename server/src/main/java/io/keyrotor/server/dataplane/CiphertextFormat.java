@@ -1,10 +1,8 @@
 package io.keyrotor.server.dataplane;
 
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetEncoder;
-import java.nio.charset.CodingErrorAction;
+import io.keyrotor.crypto.EncryptionContext;
+import io.keyrotor.crypto.InvalidEncryptionContextException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -25,7 +23,8 @@ import java.util.Map;
  * The associated data is the header (bytes 0 to 21+N, nonce included) followed by the {@link
  * #encodeContext canonical encoding} of the encryption context, so a changed header, another
  * context, a truncated blob or a blob under another key fails authentication. This class parses and
- * lays out bytes only; {@link AesGcm} does the cryptography.
+ * lays out bytes only; {@link AesGcm} does the cryptography (through {@link
+ * io.keyrotor.crypto.AesGcm}).
  */
 public final class CiphertextFormat {
   /** The two magic bytes "KR". */
@@ -49,21 +48,10 @@ public final class CiphertextFormat {
   public static final long MAX_KEY_VERSION = 0xFFFF_FFFFL;
 
   /** The largest canonical context encoding accepted, in bytes. */
-  public static final int MAX_CONTEXT_BYTES = 8 * 1024;
+  public static final int MAX_CONTEXT_BYTES = EncryptionContext.MAX_ENCODED_BYTES;
 
   /** Header bytes besides the key name: magic, version, name length, key version, nonce. */
   static final int FIXED_HEADER_LENGTH = 2 + 1 + 2 + 4 + NONCE_LENGTH;
-
-  /** The 4-byte encoding of an empty context. */
-  private static final byte[] EMPTY_CONTEXT = new byte[4];
-
-  private static final ThreadLocal<CharsetEncoder> UTF8 =
-      ThreadLocal.withInitial(
-          () ->
-              StandardCharsets.UTF_8
-                  .newEncoder()
-                  .onMalformedInput(CodingErrorAction.REPORT)
-                  .onUnmappableCharacter(CodingErrorAction.REPORT));
 
   private CiphertextFormat() {}
 
@@ -183,54 +171,19 @@ public final class CiphertextFormat {
   }
 
   /**
-   * The canonical encoding of an encryption context: a uint32 big-endian count of pairs, then for
-   * each pair in ascending unsigned byte order of the UTF-8 key: uint32 big-endian key length, key
-   * UTF-8 bytes, uint32 big-endian value length, value UTF-8 bytes. The empty context encodes as
-   * four zero bytes. Keys must be non-empty; strings must be valid Unicode (no lone surrogates),
-   * and the encoding at most {@link #MAX_CONTEXT_BYTES}.
+   * The canonical encoding of an encryption context, by {@link EncryptionContext} (its rules and
+   * layout are defined once, in docs/ciphertext-format.md): a uint32 count, then the pairs in
+   * ascending unsigned byte order of the UTF-8 keys, each key and value prefixed by its uint32
+   * length; the empty context is four zero bytes. A context with an empty key, a string that is not
+   * valid Unicode, or an encoding over {@link #MAX_CONTEXT_BYTES} is {@link
+   * DataPlaneException.Reason#INVALID_CONTEXT}.
    */
   public static byte[] encodeContext(Map<String, String> context) throws DataPlaneException {
-    if (context.isEmpty()) {
-      return EMPTY_CONTEXT.clone();
+    try {
+      return EncryptionContext.of(context).encoding();
+    } catch (InvalidEncryptionContextException e) {
+      throw new DataPlaneException(DataPlaneException.Reason.INVALID_CONTEXT, e.getMessage());
     }
-    int n = context.size();
-    byte[][] keys = new byte[n][];
-    byte[][] values = new byte[n][];
-    int total = 4;
-    int i = 0;
-    for (Map.Entry<String, String> e : context.entrySet()) {
-      if (e.getKey().isEmpty()) {
-        throw new DataPlaneException(
-            DataPlaneException.Reason.INVALID_CONTEXT, "encryption context keys must not be empty");
-      }
-      keys[i] = utf8(e.getKey());
-      values[i] = utf8(e.getValue());
-      total += 8 + keys[i].length + values[i].length;
-      if (total > MAX_CONTEXT_BYTES) {
-        throw new DataPlaneException(
-            DataPlaneException.Reason.INVALID_CONTEXT,
-            "the encryption context encodes to more than " + MAX_CONTEXT_BYTES + " bytes");
-      }
-      i++;
-    }
-    Integer[] order = new Integer[n];
-    for (int j = 0; j < n; j++) {
-      order[j] = j;
-    }
-    Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(keys[a], keys[b]));
-    byte[] out = new byte[total];
-    int p = putInt(out, 0, n);
-    for (int j = 0; j < n; j++) {
-      byte[] k = keys[order[j]];
-      byte[] v = values[order[j]];
-      p = putInt(out, p, k.length);
-      System.arraycopy(k, 0, out, p, k.length);
-      p += k.length;
-      p = putInt(out, p, v.length);
-      System.arraycopy(v, 0, out, p, v.length);
-      p += v.length;
-    }
-    return out;
   }
 
   /** The key name's bytes, checked against keyrotor's naming rules. */
@@ -251,27 +204,6 @@ public final class CiphertextFormat {
     boolean alphanumeric =
         (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
     return alphanumeric || (!first && (b == '.' || b == '_' || b == '-'));
-  }
-
-  private static byte[] utf8(String s) throws DataPlaneException {
-    try {
-      var buffer = UTF8.get().reset().encode(java.nio.CharBuffer.wrap(s));
-      byte[] out = new byte[buffer.remaining()];
-      buffer.get(out);
-      return out;
-    } catch (CharacterCodingException e) {
-      throw new DataPlaneException(
-          DataPlaneException.Reason.INVALID_CONTEXT,
-          "the encryption context holds a string that is not valid Unicode");
-    }
-  }
-
-  private static int putInt(byte[] out, int p, int value) {
-    out[p] = (byte) (value >>> 24);
-    out[p + 1] = (byte) (value >>> 16);
-    out[p + 2] = (byte) (value >>> 8);
-    out[p + 3] = (byte) value;
-    return p + 4;
   }
 
   private static DataPlaneException invalid(String why) {
