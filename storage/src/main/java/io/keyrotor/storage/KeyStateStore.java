@@ -12,6 +12,9 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
+import io.keyrotor.storage.apply.AuditAction;
+import io.keyrotor.storage.apply.CommandDispatcher;
+import io.keyrotor.storage.apply.Effects;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -85,8 +88,8 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListMap<String, BulkRotationRecord> bulkRotations =
       new ConcurrentSkipListMap<>();
-  private final Transitions transitions =
-      new Transitions(
+  private final CommandDispatcher dispatcher =
+      new CommandDispatcher(
           new StateReader() {
             @Override
             public Optional<KeyRecord> key(String name) {
@@ -107,11 +110,12 @@ public final class KeyStateStore implements StateView, AutoCloseable {
             public Optional<BulkRotationRecord> bulkRotation(String id) {
               return Optional.ofNullable(bulkRotations.get(id));
             }
-          },
-          new ZoneMasterKeyTransitions(
-              name -> Optional.ofNullable(keys.get(name)),
-              keys::values,
-              zone -> Optional.ofNullable(zoneMasterKeys.get(zone))));
+
+            @Override
+            public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
+              return Optional.ofNullable(zoneMasterKeys.get(zone));
+            }
+          });
 
   /** The cursor of the newest event: (log index << 16) | sequence; -1 when there is none. */
   private volatile long lastEventCursor = -1;
@@ -257,14 +261,13 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       boolean deduplicated = remembered.isPresent();
       if (deduplicated) {
         effects =
-            new Effects(
-                remembered.get().getResult(),
-                Optional.empty(),
-                Optional.empty(),
-                "DEDUPLICATED",
-                "request id seen at index " + remembered.get().getResult().getAppliedIndex());
+            Effects.builder(AuditAction.DEDUPLICATED)
+                .result(remembered.get().getResult())
+                .detail(
+                    "request id seen at index " + remembered.get().getResult().getAppliedIndex())
+                .build();
       } else {
-        effects = transitions.apply(command, index, time);
+        effects = dispatcher.apply(command, index, time);
       }
       // One record per key (a later write of the same key in these effects wins), so the digest
       // removes exactly the stored value once.
@@ -814,7 +817,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
             .setTimeUnixMillis(time)
             .setRequestId(command.getRequestId())
             .setProposerNode(command.getOriginNode())
-            .setAction(effects.action())
+            .setAction(effects.action().name())
             .setKeyName(result.getKeyName())
             .setVersion(result.getVersion())
             .setResultCode(result.getCode())
