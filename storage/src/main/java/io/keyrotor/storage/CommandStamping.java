@@ -5,8 +5,9 @@ import io.keyrotor.proto.internal.v1.Command;
 /**
  * Stamps a command with the leader's time when the leader accepts it: the proposed time, and for
  * commands that create a version, its activation time (proposed time + activation delay). This is
- * the only place where a clock reading enters the replicated state; {@link Transitions} then only
- * reads what the command carries, so every replica holds the same timestamps.
+ * the only place where a clock reading enters the replicated state; apply ({@link
+ * io.keyrotor.storage.apply.CommandDispatcher}) then only reads what the command carries, so every
+ * replica holds the same timestamps.
  */
 public final class CommandStamping {
   private CommandStamping() {}

@@ -11,6 +11,9 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
+import io.keyrotor.storage.apply.AuditAction;
+import io.keyrotor.storage.apply.CommandDispatcher;
+import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.audit.AuditChain;
 import io.keyrotor.storage.checkpoint.Checkpoints;
 import io.keyrotor.storage.dedup.RequestTable;
@@ -50,7 +53,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private final StateDatabase database;
   private final RecordViews views = new RecordViews();
   private final RequestTable requests;
-  private final Transitions transitions;
+  private final CommandDispatcher dispatcher;
   private AuditChain auditChain;
   private EventStream events;
 
@@ -62,10 +65,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private KeyStateStore(StateDatabase database) {
     this.database = database;
     this.requests = new RequestTable(database);
-    this.transitions =
-        new Transitions(
-            views.reader(),
-            new ZoneMasterKeyTransitions(views::key, views.keys()::values, views::zoneMasterKey));
+    this.dispatcher = new CommandDispatcher(views.reader());
   }
 
   /**
@@ -130,13 +130,12 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     boolean deduplicated = remembered.isPresent();
     Effects effects =
         deduplicated
-            ? new Effects(
-                remembered.get().getResult(),
-                Optional.empty(),
-                Optional.empty(),
-                "DEDUPLICATED",
-                "request id seen at index " + remembered.get().getResult().getAppliedIndex())
-            : transitions.apply(command, index, time);
+            ? Effects.builder(AuditAction.DEDUPLICATED)
+                .result(remembered.get().getResult())
+                .detail(
+                    "request id seen at index " + remembered.get().getResult().getAppliedIndex())
+                .build()
+            : dispatcher.apply(command, index, time);
     RecordWrites writes =
         RecordWrites.of(
             effects.allKeyWrites(),
@@ -156,7 +155,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
               command,
               index,
               time,
-              effects.action(),
+              effects.action().name(),
               effects.result(),
               effects.auditDetail());
       AppliedPosition position = new AppliedPosition(term, index);

@@ -3,12 +3,13 @@ package io.keyrotor.storage;
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Read access to the replicated state, for transitions (which must not see RocksDB). */
+/** Read access to the replicated state, for the command handlers (which must not see RocksDB). */
 public interface StateReader {
   Optional<KeyRecord> key(String name);
 
@@ -19,6 +20,9 @@ public interface StateReader {
   Collection<NodeRecord> nodes();
 
   Optional<BulkRotationRecord> bulkRotation(String id);
+
+  /** The zone master key record of {@code zone}, if the zone was ever rotated. */
+  Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone);
 
   /** A reader over plain maps (tests). */
   static StateReader of(Map<String, KeyRecord> keys, Map<String, NodeRecord> nodes) {
@@ -40,6 +44,11 @@ public interface StateReader {
 
       @Override
       public Optional<BulkRotationRecord> bulkRotation(String id) {
+        return Optional.empty();
+      }
+
+      @Override
+      public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
         return Optional.empty();
       }
     };
@@ -65,6 +74,11 @@ public interface StateReader {
 
       @Override
       public Optional<BulkRotationRecord> bulkRotation(String id) {
+        return Optional.empty();
+      }
+
+      @Override
+      public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
         return Optional.empty();
       }
     };

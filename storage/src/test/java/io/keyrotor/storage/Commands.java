@@ -13,10 +13,10 @@ import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import java.nio.charset.StandardCharsets;
 
 /** Builders of log commands for tests. Wrapped key material is opaque bytes here. */
-final class Commands {
+public final class Commands {
   private Commands() {}
 
-  static WrappedKeyMaterial kek(String zone, String tag) {
+  public static WrappedKeyMaterial kek(String zone, String tag) {
     return WrappedKeyMaterial.newBuilder()
         .setZone(zone)
         .setZoneMasterKeyVersion(1)
@@ -25,7 +25,7 @@ final class Commands {
         .build();
   }
 
-  static Command create(String requestId, long time, String name, long activationTime) {
+  public static Command create(String requestId, long time, String name, long activationTime) {
     return Command.newBuilder()
         .setRequestId(requestId)
         .setProposedTimeUnixMillis(time)
@@ -39,16 +39,16 @@ final class Commands {
         .build();
   }
 
-  static Command create(String requestId, long time, String name) {
+  public static Command create(String requestId, long time, String name) {
     return create(requestId, time, name, time);
   }
 
-  static Command rotate(
+  public static Command rotate(
       String requestId, long time, String name, long activationTime, RotationReason reason) {
     return rotate(requestId, time, name, activationTime, reason, 0);
   }
 
-  static Command rotate(
+  public static Command rotate(
       String requestId,
       long time,
       String name,
@@ -69,7 +69,7 @@ final class Commands {
         .build();
   }
 
-  static Command setStatus(
+  public static Command setStatus(
       String requestId, long time, String name, int version, VersionStatus status) {
     return Command.newBuilder()
         .setRequestId(requestId)
@@ -80,7 +80,7 @@ final class Commands {
         .build();
   }
 
-  static Command register(String node, long time) {
+  public static Command register(String node, long time) {
     return Command.newBuilder()
         .setProposedTimeUnixMillis(time)
         .setOriginNode(node)

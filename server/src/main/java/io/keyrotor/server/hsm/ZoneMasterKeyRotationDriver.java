@@ -16,8 +16,8 @@ import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.storage.StateView;
-import io.keyrotor.storage.ZoneMasterKeyTransitions;
-import io.keyrotor.storage.ZoneMasterKeyTransitions.PendingRewrap;
+import io.keyrotor.storage.apply.zone.ZoneMasterKeyRewraps;
+import io.keyrotor.storage.apply.zone.ZoneMasterKeyRewraps.PendingRewrap;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,10 +95,10 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
       Set<String> configuredZones,
       int batchSize,
       Duration interval) {
-    if (batchSize < 1 || batchSize > ZoneMasterKeyTransitions.MAX_REWRAPS_PER_BATCH) {
+    if (batchSize < 1 || batchSize > ZoneMasterKeyRewraps.MAX_REWRAPS_PER_BATCH) {
       throw new IllegalArgumentException(
           "the rewrap batch size must be 1 to "
-              + ZoneMasterKeyTransitions.MAX_REWRAPS_PER_BATCH
+              + ZoneMasterKeyRewraps.MAX_REWRAPS_PER_BATCH
               + ", not "
               + batchSize);
     }
@@ -211,7 +211,7 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
     String zone = job.getZone();
     int target = job.getTargetVersion();
     List<PendingRewrap> pending =
-        ZoneMasterKeyTransitions.pending(state.keys().values(), zone, target, batchSize);
+        ZoneMasterKeyRewraps.pending(state.keys().values(), zone, target, batchSize);
     RewrapKeks.Builder batch = RewrapKeks.newBuilder().setZone(zone).setTargetVersion(target);
     int failed = 0;
     for (PendingRewrap entry : pending) {

@@ -14,9 +14,10 @@ import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.storage.CommandStamping;
-import io.keyrotor.storage.Effects;
 import io.keyrotor.storage.KeyVersions;
-import io.keyrotor.storage.Transitions;
+import io.keyrotor.storage.StateReader;
+import io.keyrotor.storage.apply.CommandDispatcher;
+import io.keyrotor.storage.apply.Effects;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -244,7 +245,8 @@ class RotationPlannerTest {
                 .build(),
             stampedAfterTheStep);
     Effects effects =
-        new Transitions(name -> name.equals("k") ? Optional.of(key) : Optional.empty())
+        new CommandDispatcher(
+                StateReader.ofKeys(name -> name.equals("k") ? Optional.of(key) : Optional.empty()))
             .apply(command, 2, command.getProposedTimeUnixMillis());
 
     assertEquals(due, rotate.getDueTimeUnixMillis());

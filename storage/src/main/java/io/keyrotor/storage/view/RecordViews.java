@@ -188,6 +188,11 @@ public final class RecordViews {
       public Optional<BulkRotationRecord> bulkRotation(String id) {
         return Optional.ofNullable(bulkRotations.get(id));
       }
+
+      @Override
+      public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
+        return RecordViews.this.zoneMasterKey(zone);
+      }
     };
   }
 }

@@ -1,4 +1,4 @@
-package io.keyrotor.storage;
+package io.keyrotor.storage.apply.zone;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +18,7 @@ import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
+import io.keyrotor.storage.KeyStateStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Zone master key rotation as a replicated job, on a real RocksDB store. */
-class ZoneMasterKeyTransitionsTest {
+class ZoneMasterKeyHandlersTest {
   private static final long T0 = 1_700_000_000_000L;
 
   @TempDir Path dir;

@@ -1,0 +1,61 @@
+package io.keyrotor.storage.apply;
+
+import io.keyrotor.proto.internal.v1.Command;
+
+/**
+ * The action an audit record names: the command kind that was applied, named as its {@link
+ * Command.BodyCase} is, or what the store did instead of applying one.
+ */
+public enum AuditAction {
+  CREATE_KEY,
+  ROTATE_KEY,
+  SET_VERSION_STATUS,
+  REGISTER_NODE,
+  SET_ROTATION_POLICY,
+  START_ZONE_MASTER_KEY_ROTATION,
+  REWRAP_KEKS,
+  RETIRE_ZONE_MASTER_KEY_VERSION,
+  SCHEDULE_VERSION_DESTROY,
+  CANCEL_VERSION_DESTROY,
+  DESTROY_VERSION,
+  SET_VERSION_FLOORS,
+  ACKNOWLEDGE_VERSION,
+  CANCEL_ROTATION,
+  ROLLBACK_ROTATION,
+  REPORT_USAGE,
+  SET_DEPENDENTS,
+  RECORD_ACTIVATION,
+  ROTATE_KEYS,
+  START_BULK_ROTATION,
+  /** A command without a body this node knows (a newer node proposed it); it was refused. */
+  UNKNOWN_COMMAND,
+  /** A retried request id: the remembered result was returned and nothing was applied. */
+  DEDUPLICATED;
+
+  /** The action of a command of kind {@code kind}. */
+  public static AuditAction of(Command.BodyCase kind) {
+    return switch (kind) {
+      case CREATE_KEY -> CREATE_KEY;
+      case ROTATE_KEY -> ROTATE_KEY;
+      case SET_VERSION_STATUS -> SET_VERSION_STATUS;
+      case REGISTER_NODE -> REGISTER_NODE;
+      case SET_ROTATION_POLICY -> SET_ROTATION_POLICY;
+      case START_ZONE_MASTER_KEY_ROTATION -> START_ZONE_MASTER_KEY_ROTATION;
+      case REWRAP_KEKS -> REWRAP_KEKS;
+      case RETIRE_ZONE_MASTER_KEY_VERSION -> RETIRE_ZONE_MASTER_KEY_VERSION;
+      case SCHEDULE_VERSION_DESTROY -> SCHEDULE_VERSION_DESTROY;
+      case CANCEL_VERSION_DESTROY -> CANCEL_VERSION_DESTROY;
+      case DESTROY_VERSION -> DESTROY_VERSION;
+      case SET_VERSION_FLOORS -> SET_VERSION_FLOORS;
+      case ACKNOWLEDGE_VERSION -> ACKNOWLEDGE_VERSION;
+      case CANCEL_ROTATION -> CANCEL_ROTATION;
+      case ROLLBACK_ROTATION -> ROLLBACK_ROTATION;
+      case REPORT_USAGE -> REPORT_USAGE;
+      case SET_DEPENDENTS -> SET_DEPENDENTS;
+      case RECORD_ACTIVATION -> RECORD_ACTIVATION;
+      case ROTATE_KEYS -> ROTATE_KEYS;
+      case START_BULK_ROTATION -> START_BULK_ROTATION;
+      case BODY_NOT_SET -> UNKNOWN_COMMAND;
+    };
+  }
+}

@@ -1,0 +1,144 @@
+package io.keyrotor.storage.apply;
+
+import com.google.rpc.Code;
+import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.api.v1.KeyEventType;
+import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.KeyEventRecord;
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.storage.KeyVersions;
+import io.keyrotor.storage.StateReader;
+import java.util.Optional;
+
+/**
+ * One command being applied: the command, its audit action, its log index, its effective time and
+ * the state it reads, with the steps every handler shares (find a key or a version or refuse,
+ * replace a version, build a result or an event). Holds no clock: the time is the command's.
+ */
+public final class CommandContext {
+  private final Command command;
+  private final AuditAction action;
+  private final long index;
+  private final long timeMillis;
+  private final StateReader state;
+
+  /**
+   * {@code command} applied at log {@code index} and effective {@code timeMillis} on {@code state}.
+   */
+  public CommandContext(Command command, long index, long timeMillis, StateReader state) {
+    this.command = command;
+    this.action = AuditAction.of(command.getBodyCase());
+    this.index = index;
+    this.timeMillis = timeMillis;
+    this.state = state;
+  }
+
+  public Command command() {
+    return command;
+  }
+
+  public AuditAction action() {
+    return action;
+  }
+
+  /** The log index of the command. */
+  public long index() {
+    return index;
+  }
+
+  /** The effective time of the command (leader time, clamped to be monotonic by the store). */
+  public long time() {
+    return timeMillis;
+  }
+
+  /** The state as it is before the command (or as a batch left it). */
+  public StateReader state() {
+    return state;
+  }
+
+  /** The same command reading {@code view} instead (the overlay of a batch). */
+  public CommandContext over(StateReader view) {
+    return new CommandContext(command, index, timeMillis, view);
+  }
+
+  /** Effects with a successful result for {@code key} and {@code version} at this index. */
+  public Effects.Builder ok(String key, int version, long activationTimeMillis, String message) {
+    return Effects.builder(action).ok(key, version, index, activationTimeMillis, message);
+  }
+
+  /** Successful effects that change nothing, saying {@code why}. */
+  public Effects unchanged(String key, int version, String why) {
+    return ok(key, version, 0, "unchanged: " + why).detail("unchanged: " + why).build();
+  }
+
+  /** The command refused with {@code code} and {@code reason}; nothing changes. */
+  public Effects reject(ErrorReason reason, Code code, String message, String key) {
+    return Effects.rejected(action, reason, code, message, key, index);
+  }
+
+  /** The command refused because key {@code name} does not exist. */
+  public Effects keyNotFound(String name) {
+    return reject(
+        ErrorReason.KEY_NOT_FOUND, Code.NOT_FOUND, "key \"" + name + "\" not found", name);
+  }
+
+  /** Key {@code name}, or the refusal that says it does not exist. */
+  public Found findKey(String name) {
+    Optional<KeyRecord> key = state.key(name);
+    return key.isPresent() ? Found.key(key.get()) : Found.missing(keyNotFound(name));
+  }
+
+  /** Version {@code version} of key {@code name}, or the refusal that says which is missing. */
+  public Found findVersion(String name, long version) {
+    Optional<KeyRecord> key = state.key(name);
+    if (key.isEmpty()) {
+      return Found.missing(keyNotFound(name));
+    }
+    Optional<KeyVersionRecord> found = KeyVersions.find(key.get(), version);
+    if (found.isEmpty()) {
+      return Found.missing(
+          reject(
+              ErrorReason.VERSION_NOT_FOUND,
+              Code.NOT_FOUND,
+              "key \""
+                  + name
+                  + "\" has no version "
+                  + version
+                  + " (versions 1-"
+                  + key.get().getVersionsCount()
+                  + ")",
+              name));
+    }
+    return Found.version(key.get(), found.get());
+  }
+
+  /** {@code key} with {@code version} in its place, changed at this index. */
+  public KeyRecord replaceVersion(KeyRecord key, KeyVersionRecord version) {
+    return key.toBuilder()
+        .setVersions(version.getVersion() - 1, version)
+        .setRevision(index)
+        .build();
+  }
+
+  /** An event of this command about {@code version} of {@code key} (0: the key as a whole). */
+  public KeyEventRecord event(KeyEventType type, String key, int version, String detail) {
+    return event(type, key, version, RotationReason.ROTATION_REASON_UNSPECIFIED_VALUE, detail);
+  }
+
+  /** An event of this command that carries the {@link RotationReason} number {@code reason}. */
+  public KeyEventRecord event(
+      KeyEventType type, String key, int version, int reason, String detail) {
+    return KeyEventRecord.newBuilder()
+        .setType(type.getNumber())
+        .setKeyName(key)
+        .setVersion(version)
+        .setTimeUnixMillis(timeMillis)
+        .setRequestId(command.getRequestId())
+        .setOriginNode(command.getOriginNode())
+        .setReason(reason)
+        .setDetail(detail)
+        .build();
+  }
+}

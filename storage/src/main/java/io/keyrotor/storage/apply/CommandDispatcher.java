@@ -1,0 +1,106 @@
+package io.keyrotor.storage.apply;
+
+import com.google.rpc.Code;
+import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.storage.StateReader;
+import io.keyrotor.storage.apply.key.CreateKeyHandler;
+import io.keyrotor.storage.apply.key.ReportUsageHandler;
+import io.keyrotor.storage.apply.key.RotateKeyHandler;
+import io.keyrotor.storage.apply.key.RotateKeysHandler;
+import io.keyrotor.storage.apply.key.SetDependentsHandler;
+import io.keyrotor.storage.apply.key.SetRotationPolicyHandler;
+import io.keyrotor.storage.apply.key.StartBulkRotationHandler;
+import io.keyrotor.storage.apply.node.RegisterNodeHandler;
+import io.keyrotor.storage.apply.version.AcknowledgeVersionHandler;
+import io.keyrotor.storage.apply.version.CancelRotationHandler;
+import io.keyrotor.storage.apply.version.CancelVersionDestroyHandler;
+import io.keyrotor.storage.apply.version.DestroyVersionHandler;
+import io.keyrotor.storage.apply.version.RecordActivationHandler;
+import io.keyrotor.storage.apply.version.RollbackRotationHandler;
+import io.keyrotor.storage.apply.version.ScheduleVersionDestroyHandler;
+import io.keyrotor.storage.apply.version.SetVersionFloorsHandler;
+import io.keyrotor.storage.apply.version.SetVersionStatusHandler;
+import io.keyrotor.storage.apply.zone.RetireZoneMasterKeyVersionHandler;
+import io.keyrotor.storage.apply.zone.RewrapKeksHandler;
+import io.keyrotor.storage.apply.zone.StartZoneMasterKeyRotationHandler;
+
+/**
+ * The deterministic transition of the replicated state: command + current records + log index +
+ * effective time -> {@link Effects}, by one handler per command kind. It reads no clock and no
+ * random source; every input arrives in the command or the arguments. Rule violations are results
+ * (never exceptions), so every replica records the same outcome; a command kind this node does not
+ * know (a newer node proposed it) is refused with UNKNOWN_COMMAND.
+ */
+public final class CommandDispatcher {
+  private final StateReader state;
+  private final CreateKeyHandler createKey = new CreateKeyHandler();
+  private final RotateKeyHandler rotateKey = new RotateKeyHandler();
+  private final RotateKeysHandler rotateKeys = new RotateKeysHandler(rotateKey);
+  private final SetRotationPolicyHandler setRotationPolicy = new SetRotationPolicyHandler();
+  private final SetDependentsHandler setDependents = new SetDependentsHandler();
+  private final StartBulkRotationHandler startBulkRotation = new StartBulkRotationHandler();
+  private final ReportUsageHandler reportUsage = new ReportUsageHandler();
+  private final SetVersionStatusHandler setVersionStatus = new SetVersionStatusHandler();
+  private final ScheduleVersionDestroyHandler scheduleDestroy = new ScheduleVersionDestroyHandler();
+  private final CancelVersionDestroyHandler cancelDestroy = new CancelVersionDestroyHandler();
+  private final DestroyVersionHandler destroyVersion = new DestroyVersionHandler();
+  private final SetVersionFloorsHandler setVersionFloors = new SetVersionFloorsHandler();
+  private final AcknowledgeVersionHandler acknowledgeVersion = new AcknowledgeVersionHandler();
+  private final CancelRotationHandler cancelRotation = new CancelRotationHandler();
+  private final RollbackRotationHandler rollbackRotation = new RollbackRotationHandler();
+  private final RecordActivationHandler recordActivation = new RecordActivationHandler();
+  private final RegisterNodeHandler registerNode = new RegisterNodeHandler();
+  private final StartZoneMasterKeyRotationHandler startZoneMasterKeyRotation =
+      new StartZoneMasterKeyRotationHandler();
+  private final RewrapKeksHandler rewrapKeks = new RewrapKeksHandler();
+  private final RetireZoneMasterKeyVersionHandler retireZoneMasterKeyVersion =
+      new RetireZoneMasterKeyVersionHandler();
+
+  /**
+   * @param state reads keys, nodes, jobs and zone master keys as they are before each command
+   */
+  public CommandDispatcher(StateReader state) {
+    this.state = state;
+  }
+
+  /**
+   * The effects of {@code command} applied at log {@code index} and effective {@code timeMillis}.
+   */
+  public Effects apply(Command command, long index, long timeMillis) {
+    CommandContext context = new CommandContext(command, index, timeMillis, state);
+    return switch (command.getBodyCase()) {
+      case CREATE_KEY -> createKey.apply(command.getCreateKey(), context);
+      case ROTATE_KEY -> rotateKey.apply(command.getRotateKey(), context);
+      case ROTATE_KEYS -> rotateKeys.apply(command.getRotateKeys(), context);
+      case SET_ROTATION_POLICY -> setRotationPolicy.apply(command.getSetRotationPolicy(), context);
+      case SET_DEPENDENTS -> setDependents.apply(command.getSetDependents(), context);
+      case START_BULK_ROTATION -> startBulkRotation.apply(command.getStartBulkRotation(), context);
+      case REPORT_USAGE -> reportUsage.apply(command.getReportUsage(), context);
+      case SET_VERSION_STATUS -> setVersionStatus.apply(command.getSetVersionStatus(), context);
+      case SCHEDULE_VERSION_DESTROY ->
+          scheduleDestroy.apply(command.getScheduleVersionDestroy(), context);
+      case CANCEL_VERSION_DESTROY ->
+          cancelDestroy.apply(command.getCancelVersionDestroy(), context);
+      case DESTROY_VERSION -> destroyVersion.apply(command.getDestroyVersion(), context);
+      case SET_VERSION_FLOORS -> setVersionFloors.apply(command.getSetVersionFloors(), context);
+      case ACKNOWLEDGE_VERSION ->
+          acknowledgeVersion.apply(command.getAcknowledgeVersion(), context);
+      case CANCEL_ROTATION -> cancelRotation.apply(command.getCancelRotation(), context);
+      case ROLLBACK_ROTATION -> rollbackRotation.apply(command.getRollbackRotation(), context);
+      case RECORD_ACTIVATION -> recordActivation.apply(command.getRecordActivation(), context);
+      case REGISTER_NODE -> registerNode.apply(command.getRegisterNode(), context);
+      case START_ZONE_MASTER_KEY_ROTATION ->
+          startZoneMasterKeyRotation.apply(command.getStartZoneMasterKeyRotation(), context);
+      case REWRAP_KEKS -> rewrapKeks.apply(command.getRewrapKeks(), context);
+      case RETIRE_ZONE_MASTER_KEY_VERSION ->
+          retireZoneMasterKeyVersion.apply(command.getRetireZoneMasterKeyVersion(), context);
+      case BODY_NOT_SET ->
+          context.reject(
+              ErrorReason.UNKNOWN_COMMAND,
+              Code.INVALID_ARGUMENT,
+              "this node does not know the command kind " + command.getBodyCase(),
+              "");
+    };
+  }
+}

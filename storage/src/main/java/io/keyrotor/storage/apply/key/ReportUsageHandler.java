@@ -1,0 +1,50 @@
+package io.keyrotor.storage.apply.key;
+
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.ReportUsage;
+import io.keyrotor.proto.internal.v1.UsageCount;
+import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.Effects;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * ReportUsage: a node's data-plane encryptions per key version, added to the versions' counts.
+ * Counts of keys or versions that no longer exist are dropped.
+ */
+public final class ReportUsageHandler {
+  public Effects apply(ReportUsage report, CommandContext context) {
+    Map<String, KeyRecord.Builder> touched = new LinkedHashMap<>();
+    long counted = 0;
+    for (UsageCount count : report.getCountsList()) {
+      KeyRecord.Builder key = touched.get(count.getName());
+      if (key == null) {
+        Optional<KeyRecord> found = context.state().key(count.getName());
+        if (found.isEmpty()) {
+          continue; // deleted meanwhile: nothing to count
+        }
+        key = found.get().toBuilder();
+        touched.put(count.getName(), key);
+      }
+      int position = count.getVersion() - 1;
+      if (position < 0 || position >= key.getVersionsCount()) {
+        continue;
+      }
+      KeyVersionRecord v = key.getVersions(position);
+      key.setVersions(
+          position, v.toBuilder().setEncryptions(v.getEncryptions() + count.getEncryptions()));
+      counted += count.getEncryptions();
+    }
+    List<KeyRecord> writes = new ArrayList<>();
+    touched.values().forEach(b -> writes.add(b.build()));
+    return context
+        .ok("", 0, 0, "counted " + counted)
+        .writeKeys(writes)
+        .detail("node=" + report.getNode() + " keys=" + writes.size() + " encryptions=" + counted)
+        .build();
+  }
+}

@@ -1,0 +1,33 @@
+package io.keyrotor.storage.apply.node;
+
+import com.google.rpc.Code;
+import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.RegisterNode;
+import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.Effects;
+
+/**
+ * RegisterNode: a node's record (region, zones, address, HSM), stamped with the command's time; the
+ * nodes serving a zone validate its rotations.
+ */
+public final class RegisterNodeHandler {
+  public Effects apply(RegisterNode register, CommandContext context) {
+    NodeRecord node = register.getNode();
+    if (node.getId().isEmpty()) {
+      return context.reject(
+          ErrorReason.INVALID_ARGUMENT, Code.INVALID_ARGUMENT, "a node id is required", "");
+    }
+    return context
+        .ok("", 0, 0, "registered")
+        .writeNode(node.toBuilder().setRegisteredTimeUnixMillis(context.time()).build())
+        .detail(
+            "node="
+                + node.getId()
+                + " region="
+                + node.getRegion()
+                + " zones="
+                + node.getZonesList())
+        .build();
+  }
+}

@@ -1,0 +1,27 @@
+package io.keyrotor.storage.apply;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.keyrotor.proto.internal.v1.Command;
+import org.junit.jupiter.api.Test;
+
+class AuditActionTest {
+  @Test
+  void everyCommandKind_isAuditedUnderItsOwnName() {
+    for (Command.BodyCase kind : Command.BodyCase.values()) {
+      if (kind != Command.BodyCase.BODY_NOT_SET) {
+        assertEquals(kind.name(), AuditAction.of(kind).name());
+      }
+    }
+    assertEquals(AuditAction.UNKNOWN_COMMAND, AuditAction.of(Command.BodyCase.BODY_NOT_SET));
+  }
+
+  @Test
+  void everyActionButTheStoresOwn_isACommandKind() {
+    for (AuditAction action : AuditAction.values()) {
+      if (action != AuditAction.UNKNOWN_COMMAND && action != AuditAction.DEDUPLICATED) {
+        assertEquals(action, AuditAction.of(Command.BodyCase.valueOf(action.name())));
+      }
+    }
+  }
+}
