@@ -29,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,7 +43,6 @@ import org.junit.jupiter.api.Test;
  * -Dchaos.catchup.node-jvm-option=...} a JVM option (for example {@code
  * -Dlogback.configurationFile=...} to see Ratis's appender at work).
  */
-@Tag("integration")
 class CatchUpAfterCutIT {
   private static final Path REPO = Path.of("").toAbsolutePath().getParent();
   private static final Path SERVER_JAR = REPO.resolve("server/target/keyrotor-server.jar");

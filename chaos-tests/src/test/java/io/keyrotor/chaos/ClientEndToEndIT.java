@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  * SIGKILLed leader with no failed decrypt of data written before, and the streaming format for a
  * payload far larger than one message.
  */
-@Tag("integration")
 class ClientEndToEndIT {
   private static final Path REPO = Path.of("").toAbsolutePath().getParent();
 

@@ -21,7 +21,6 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,7 +34,6 @@ import org.junit.jupiter.api.Test;
  * settings and node JVM options (to re-run a seed under other Raft settings, or with Ratis's debug
  * logs).
  */
-@Tag("integration")
 class NetnsSmokeIT {
   private static final Path REPO = Path.of("").toAbsolutePath().getParent();
   private static final Path SERVER_JAR = REPO.resolve("server/target/keyrotor-server.jar");

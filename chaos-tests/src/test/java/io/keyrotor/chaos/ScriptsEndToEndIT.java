@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  * The interface SREs script against, end to end: scripts/cluster starts real node processes,
  * scripts/keyrotor drives them, the leader is killed with SIGKILL and the key survives.
  */
-@Tag("integration")
 class ScriptsEndToEndIT {
   private static final Path REPO = Path.of("").toAbsolutePath().getParent();
 

@@ -24,7 +24,6 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,7 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The test plays leader "n1" (term 1) against a real node "n2" (whose peers are not running)
  * over the Raft server protocol, each round racing a short and a long append from the same index.
  */
-@Tag("integration")
 class AppendEntriesComposeIT {
   private static final long TERM = 1;
   private static final int ROUNDS = 20;

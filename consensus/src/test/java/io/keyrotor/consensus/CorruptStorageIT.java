@@ -15,12 +15,10 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A node whose Raft log or state store was damaged refuses to start instead of serving. */
-@Tag("integration")
 class CorruptStorageIT {
   @TempDir Path root;
   private TestCluster cluster;

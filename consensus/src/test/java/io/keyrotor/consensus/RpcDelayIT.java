@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  * (here all three nodes share the JVM), so a write waits for the delayed append; removing the delay
  * restores the speed.
  */
-@Tag("integration")
 class RpcDelayIT {
   @TempDir Path root;
   private TestCluster cluster;

@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  * The chaos hook: absent (UNIMPLEMENTED) unless the node config says chaos.enabled=true; with it,
  * clock offsets reach the leader's command stamps and the version states a node serves.
  */
-@Tag("integration")
 class ChaosHookIT {
   private static final long HOUR = 3_600_000;
 

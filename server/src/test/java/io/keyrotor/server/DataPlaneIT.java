@@ -40,7 +40,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.function.Executable;
@@ -51,7 +50,6 @@ import org.junit.jupiter.api.io.TempDir;
  * default and eu, n2 holds default and us), with followers serving reads through ReadIndex ({@code
  * reads.follower=read-index}).
  */
-@Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DataPlaneIT {
   private static final Map<String, String> CONTEXT = Map.of("tenant", "acme", "table", "cards");

@@ -26,7 +26,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  * shared by the RSA-OAEP ceremony), {@code scripts/hsm rotate-master} against the running node
  * processes, and the real server refusing to start when its HSM cannot be used.
  */
-@Tag("integration")
 class HsmScriptsIT {
   private static final Path SCRIPTS = Path.of("..", "scripts").toAbsolutePath().normalize();
   private static final Path SERVER_JAR = Path.of("target", "keyrotor-server.jar").toAbsolutePath();

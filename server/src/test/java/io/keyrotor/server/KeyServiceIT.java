@@ -36,13 +36,11 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The key API over real gRPC against a real 3-node cluster in two regions. */
-@Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KeyServiceIT {
   private LocalTestCluster cluster;

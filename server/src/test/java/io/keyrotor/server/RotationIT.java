@@ -52,7 +52,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,7 +61,6 @@ import org.junit.jupiter.api.io.TempDir;
  * validation gates with a misprovisioned node, rollback, destroy, events. Periods are seconds (the
  * local cluster's minimum is 1 s); every wait is for a condition, bounded.
  */
-@Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RotationIT {
   private LocalTestCluster cluster;

@@ -27,7 +27,6 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,7 +40,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>{@code -Dchaos.inprocess.seconds=N} changes the length of a seed's run.
  */
-@Tag("integration")
 class InProcessChaosIT {
   private static final Path OUT = Path.of("target/chaos");
 

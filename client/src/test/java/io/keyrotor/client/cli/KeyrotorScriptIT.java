@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * META-INF/services merge shows up as a failure to resolve {@code dns:///}), started from a
  * directory other than the repository, against a scripted server on a loopback port.
  */
-@Tag("integration")
 class KeyrotorScriptIT {
 
   private static final Path SCRIPT = Path.of("..", "scripts", "keyrotor").toAbsolutePath();
