@@ -110,7 +110,8 @@ final class Report {
       out.printf("%-34s %-8s %-44s %s; %s%n", g.id(), g.status(), g.shown(), g.target(), g.note());
     }
     out.println();
-    out.println("BENCHMARKS.md rows (| date | cores | run | target | result | status |):");
+    out.println(
+        "docs/benchmarks-history.md rows (| date | cores | run | target | result | status |):");
     String run =
         (root.has("run") ? root.get("run").getAsString() : quick ? "quick" : "full")
             + ", load avg "

@@ -142,7 +142,7 @@ public final class KeyrotorNode implements AutoCloseable {
     // Handlers never wait on the network (proposals, read barriers and the data plane complete
     // asynchronously; watchers and admin calls have their own threads), so a small fixed pool
     // serves them: grpc-java's default cached pool cost reads and the data plane 2-3x their
-    // throughput on two cores (BENCHMARKS.md, "gRPC server executor").
+    // throughput on two cores (docs/benchmarks-history.md, "gRPC server executor").
     ExecutorService apiExecutor =
         Executors.newFixedThreadPool(
             Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), daemon("keyrotor-api"));
