@@ -1,9 +1,7 @@
 package io.keyrotor.chaos;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.keyrotor.chaos.launcher.HostCapabilities;
 import io.keyrotor.chaos.launcher.NetnsLauncher;
 import io.keyrotor.chaos.workload.GrpcNodeApi;
 import io.keyrotor.chaos.workload.NodeApi;
@@ -37,8 +35,9 @@ import org.junit.jupiter.api.Test;
  * leader (which then also holds writes it appended alone and could never commit).
  *
  * <p>Three real node processes in network namespaces, as in the namespace smoke; runs as root with
- * {@code ip} and {@code nft}, skipped otherwise. {@code -Dchaos.catchup.node-setting=KEY=VALUE}
- * adds a node setting (for example Ratis's own appender retry policy, {@code
+ * {@code ip} and {@code nft}; otherwise skipped, or failed under CI ({@link
+ * EnvironmentRequirement}). {@code -Dchaos.catchup.node-setting=KEY=VALUE} adds a node setting (for
+ * example Ratis's own appender retry policy, {@code
  * ratis.raft.server.log.appender.retry.policy=1ms,10, 1s,20, 5s,1000}), and {@code
  * -Dchaos.catchup.node-jvm-option=...} a JVM option (for example {@code
  * -Dlogback.configurationFile=...} to see Ratis's appender at work).
@@ -59,13 +58,8 @@ class CatchUpAfterCutIT {
 
   @BeforeAll
   static void requireNamespaces() {
-    HostCapabilities capabilities = HostCapabilities.probe();
-    if (!capabilities.namespacesUsable()) {
-      System.err.println(
-          "SKIPPED CatchUpAfterCutIT: namespaces unavailable, missing " + capabilities.missing());
-    }
-    assumeTrue(capabilities.namespacesUsable(), "namespace tier unavailable");
-    assumeTrue(Files.exists(SERVER_JAR), "no server jar at " + SERVER_JAR);
+    EnvironmentRequirement.ofThisProcess()
+        .requireNamespaceTier("CatchUpAfterCutIT (tier T2)", SERVER_JAR);
   }
 
   @Test

@@ -2,9 +2,7 @@ package io.keyrotor.chaos;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.keyrotor.chaos.launcher.HostCapabilities;
 import io.keyrotor.chaos.launcher.NetnsLauncher;
 import io.keyrotor.chaos.launcher.Shell;
 import io.keyrotor.chaos.nemesis.Nemesis;
@@ -27,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * Tier T2, the namespace smoke: three real node processes, each in its own network namespace, two
  * runs of about two minutes (A: network faults; B: process and clock faults), every workload
  * checked. Runs in {@code mvn verify} when the build runs as root with {@code ip} and {@code nft}
- * (scripts/test installs them); skipped with a loud message otherwise.
+ * (scripts/test installs them); otherwise skipped with a message naming what is missing, or failed
+ * with it under CI ({@link EnvironmentRequirement}).
  *
  * <p>{@code -Dchaos.seed=0x...} re-runs a seed; {@code -Dchaos.smoke.seconds=N} changes the length;
  * {@code -Dchaos.node-setting=KEY=VALUE;...} and {@code -Dchaos.node-jvm-option=...;...} add node
@@ -40,22 +39,8 @@ class NetnsSmokeIT {
 
   @BeforeAll
   static void requireNamespaces() {
-    HostCapabilities capabilities = HostCapabilities.probe();
-    if (!capabilities.namespacesUsable()) {
-      String banner =
-          "\n"
-              + "#".repeat(78)
-              + "\n# SKIPPED: the chaos namespace smoke (tier T2) cannot run on this host.\n"
-              + "# Missing: "
-              + capabilities.missing()
-              + "\n# Run the build as root with iproute2 and nftables (scripts/test installs them).\n"
-              + "#".repeat(78)
-              + "\n";
-      System.err.println(banner);
-      System.out.println(banner);
-    }
-    assumeTrue(capabilities.namespacesUsable(), "namespace tier unavailable: see the banner");
-    assumeTrue(Files.exists(SERVER_JAR), "no server jar at " + SERVER_JAR);
+    EnvironmentRequirement.ofThisProcess()
+        .requireNamespaceTier("the chaos namespace smoke (tier T2)", SERVER_JAR);
   }
 
   private static long seed(String run) {
