@@ -13,6 +13,8 @@ import io.keyrotor.server.dataplane.AesGcm;
 import io.keyrotor.server.dataplane.CiphertextFormat;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.DataPlaneException;
+import io.keyrotor.server.dataplane.ReadGate;
+import io.keyrotor.server.rotation.UsageCounter;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +39,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * floor: raw JDK AES-GCM of the same bytes. The cluster is three real nodes in this JVM (Ratis,
  * RocksDB, software HSM); the call is {@code DataPlane.decrypt} on the leader, which passes the
  * read barrier (leader lease), evaluates the version, hits the KEK cache and opens the envelope.
- * Two parts on their own: the data plane without the barrier, and the barrier alone.
+ * Two parts on their own: the data plane without the barrier, and the barrier alone. And the same
+ * on a follower that serves reads through ReadIndex ({@code reads.follower=read-index}): its
+ * barrier asks the leader for the read index, one round trip more per read.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -50,6 +54,8 @@ public class DecryptBenchmark {
     InProcessCluster cluster;
     KeyrotorNode leader;
     DataPlane withoutBarrier;
+    KeyrotorNode follower;
+    DataPlane followerReadIndex;
     DecryptRequest request;
     ExecutorService executor;
 
@@ -86,6 +92,17 @@ public class DecryptBenchmark {
               Clock.systemUTC(),
               executor);
       leader.dataPlane().decrypt(request); // the KEK is in the cache from here on
+      follower = cluster.follower(leader);
+      followerReadIndex =
+          DataPlane.of(
+              follower.raft(),
+              ReadGate.FollowerReads.READ_INDEX,
+              follower.config().zones(),
+              follower.kekCache(),
+              Clock.systemUTC(),
+              executor,
+              UsageCounter.NONE);
+      followerReadIndex.decrypt(request); // the follower has applied the key and cached its KEK
     }
 
     @TearDown(Level.Trial)
@@ -148,5 +165,17 @@ public class DecryptBenchmark {
   @Benchmark
   public Long leaderReadBarrier(Cluster cluster) {
     return cluster.leader.raft().readBarrier().join();
+  }
+
+  /** The whole server-side Decrypt on a follower that reads through ReadIndex. */
+  @Benchmark
+  public DecryptResponse followerReadIndexDecrypt(Cluster cluster) throws DataPlaneException {
+    return cluster.followerReadIndex.decrypt(cluster.request);
+  }
+
+  /** A follower's read barrier alone: ReadIndex, the read index fetched from the leader. */
+  @Benchmark
+  public Long followerReadBarrier(Cluster cluster) {
+    return cluster.follower.raft().readBarrier().join();
   }
 }

@@ -7,10 +7,12 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
@@ -23,12 +25,24 @@ final class InProcessCluster implements AutoCloseable {
   final List<KeyrotorNode> nodes = new ArrayList<>();
 
   InProcessCluster() throws Exception {
+    this(Map.of());
+  }
+
+  /**
+   * @param settings extra {@code node.properties} lines by node id ("n1".."n3"), for example {@code
+   *     reads.follower=read-index}
+   */
+  InProcessCluster(Map<String, List<String>> settings) throws Exception {
     directory = Files.createTempDirectory("keyrotor-jmh");
     LocalClusterLayout layout =
         new LocalClusterLayout(directory, 3, List.of("local"), freeBasePort(), "127.0.0.1");
     layout.write();
     for (int i = 1; i <= 3; i++) {
-      NodeConfig config = NodeConfig.load(directory.resolve("n" + i).resolve("node.properties"));
+      Path properties = directory.resolve("n" + i).resolve("node.properties");
+      for (String line : settings.getOrDefault("n" + i, List.of())) {
+        Files.writeString(properties, line + "\n", StandardOpenOption.APPEND);
+      }
+      NodeConfig config = NodeConfig.load(properties);
       nodes.add(
           KeyrotorNode.start(
               config,
@@ -53,6 +67,41 @@ final class InProcessCluster implements AutoCloseable {
 
   KeyrotorNode follower(KeyrotorNode leader) {
     return nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+  }
+
+  /** Waits until every node has applied what the leader had applied when called (up to 30 s). */
+  void awaitConvergence() throws InterruptedException {
+    long target = leader().raft().state().appliedPosition().index();
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (nodes.stream().anyMatch(n -> n.raft().state().appliedPosition().index() < target)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the nodes did not reach index " + target + " in 30 s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** Node "n1".."n3". */
+  KeyrotorNode node(String id) {
+    return nodes.get(Integer.parseInt(id.substring(1)) - 1);
+  }
+
+  /**
+   * Makes {@code id} the leader (transferring leadership if needed) and waits until it is ready.
+   */
+  KeyrotorNode lead(String id) throws InterruptedException {
+    KeyrotorNode target = node(id);
+    if (leader() != target) {
+      target.raft().transferLeadership(id, 10_000);
+    }
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!target.raft().isReadyLeader()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(id + " did not become a ready leader in 30 s");
+      }
+      Thread.sleep(50);
+    }
+    return target;
   }
 
   @Override

@@ -32,24 +32,58 @@ import picocli.CommandLine.Option;
 @Command(
     name = "keyrotor-bench-micro",
     mixinStandardHelpOptions = true,
-    description = "JMH micro-benchmarks of the server's Decrypt and the HSMs' unwrap.")
+    description =
+        "JMH micro-benchmarks of the server's Decrypt (leader and follower), Decrypt through gRPC"
+            + " under the follower policies, and the HSMs.")
 public final class MicroMain implements Callable<Integer> {
-  /** Benchmark, parameter: each runs in its own JMH invocation (and forks). */
-  static final List<String[]> BENCHMARKS =
-      List.of(
-          new String[] {"DecryptBenchmark.rawJdkAesGcm", null},
-          new String[] {"DecryptBenchmark.dataPlaneWithoutBarrier", null},
-          new String[] {"DecryptBenchmark.leaderReadBarrier", null},
-          new String[] {"DecryptBenchmark.leaderDecrypt", null},
-          new String[] {"KekUnwrapBenchmark.unwrap", "software"},
-          new String[] {"KekUnwrapBenchmark.unwrap", "softhsm2"});
+  /**
+   * One JMH invocation.
+   *
+   * @param benchmark class and method, e.g. {@code KekUnwrapBenchmark.unwrap}
+   * @param hsmOrNull the value of the benchmark's {@code hsm} parameter, or null for all values
+   * @param threads benchmark threads
+   * @param forks forks in a full run (quick runs take one)
+   * @param quick whether quick runs include it: the targets' benchmarks do, informative ones not
+   */
+  record Entry(String benchmark, String hsmOrNull, int threads, int forks, boolean quick) {
+    /** A benchmark a target is evaluated on: every run, two forks in a full run. */
+    static Entry target(String benchmark, String hsmOrNull) {
+      return new Entry(benchmark, hsmOrNull, 1, 2, true);
+    }
 
-  static final List<String> QUICK_SKIPS =
-      List.of("DecryptBenchmark.dataPlaneWithoutBarrier", "DecryptBenchmark.leaderReadBarrier");
+    /** A part of a target's figure: full runs only, two forks. */
+    static Entry part(String benchmark) {
+      return new Entry(benchmark, null, 1, 2, false);
+    }
+
+    /**
+     * A figure recorded for a decision (the follower policy, the mechanism order): full runs only,
+     * one fork, so that the full run stays short.
+     */
+    static Entry recorded(String benchmark, int threads) {
+      return new Entry(benchmark, null, threads, 1, false);
+    }
+  }
+
+  static final List<Entry> BENCHMARKS =
+      List.of(
+          Entry.target("DecryptBenchmark.rawJdkAesGcm", null),
+          Entry.part("DecryptBenchmark.dataPlaneWithoutBarrier"),
+          Entry.part("DecryptBenchmark.leaderReadBarrier"),
+          Entry.target("DecryptBenchmark.leaderDecrypt", null),
+          Entry.recorded("DecryptBenchmark.followerReadBarrier", 1),
+          Entry.recorded("DecryptBenchmark.followerReadIndexDecrypt", 1),
+          Entry.recorded("FollowerReadsBenchmark.decryptOneClient", 1),
+          Entry.recorded("FollowerReadsBenchmark.decryptConcurrentClients", 8),
+          Entry.target("KekUnwrapBenchmark.unwrap", "software"),
+          Entry.target("KekUnwrapBenchmark.unwrap", "softhsm2"),
+          Entry.recorded("HsmBenchmark.unwrapByMechanism", 1),
+          Entry.recorded("HsmBenchmark.wrapUnwrapRandom", 8));
 
   @Option(
       names = "--quick",
-      description = "1 fork, short iterations, without the parts of the Decrypt (about 30 s).")
+      description =
+          "1 fork, short iterations, only the benchmarks targets are evaluated on (about 30 s).")
   boolean quick;
 
   @Option(
@@ -67,33 +101,40 @@ public final class MicroMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    // Quick runs skip the two parts of the server-side Decrypt (informative, not targets).
-    List<String[]> selected =
+    // Quick runs skip the benchmarks that are informative, not targets.
+    List<Entry> selected =
         BENCHMARKS.stream()
-            .filter(b -> only == null || b[0].contains(only))
-            .filter(b -> !quick || only != null || !QUICK_SKIPS.contains(b[0]))
+            .filter(b -> only == null || b.benchmark().contains(only))
+            .filter(b -> !quick || only != null || b.quick())
             .toList();
     JsonArray micro = new JsonArray();
     int index = 0;
-    for (String[] benchmark : selected) {
+    for (Entry benchmark : selected) {
       index++;
       System.err.printf(
           "\r[micro %d/%d] %-44s%s   ",
-          index, selected.size(), benchmark[0], benchmark[1] == null ? "" : " hsm=" + benchmark[1]);
+          index,
+          selected.size(),
+          benchmark.benchmark(),
+          benchmark.hsmOrNull() == null ? "" : " hsm=" + benchmark.hsmOrNull());
       ChainedOptionsBuilder options =
           new OptionsBuilder()
-              .include(getClass().getPackageName() + "." + benchmark[0].replace(".", "\\.") + "$")
-              .forks(quick ? 1 : 2)
+              .include(
+                  getClass().getPackageName()
+                      + "."
+                      + benchmark.benchmark().replace(".", "\\.")
+                      + "$")
+              .forks(quick ? 1 : benchmark.forks())
               .warmupIterations(quick ? 1 : 5)
               .warmupTime(TimeValue.seconds(quick ? 1 : 2))
               .measurementIterations(quick ? 2 : 5)
               .measurementTime(TimeValue.seconds(quick ? 1 : 2))
-              .threads(1)
+              .threads(benchmark.threads())
               .jvmArgsAppend(forkJvmArgs())
               .shouldFailOnError(true)
               .verbosity(VerboseMode.SILENT);
-      if (benchmark[1] != null) {
-        options.param("hsm", benchmark[1]);
+      if (benchmark.hsmOrNull() != null) {
+        options.param("hsm", benchmark.hsmOrNull());
       }
       try {
         Collection<RunResult> results = new Runner(options.build()).run();
@@ -101,7 +142,7 @@ public final class MicroMain implements Callable<Integer> {
           micro.add(toJson(result));
         }
       } catch (Exception e) {
-        System.err.printf("%n[micro] %s failed: %s%n", benchmark[0], e.getMessage());
+        System.err.printf("%n[micro] %s failed: %s%n", benchmark.benchmark(), e.getMessage());
       }
     }
     System.err.print("\r" + " ".repeat(100) + "\r");

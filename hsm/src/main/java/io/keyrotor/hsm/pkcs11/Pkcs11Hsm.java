@@ -432,6 +432,11 @@ public final class Pkcs11Hsm implements Hsm {
     return "Pkcs11Hsm[" + locator + "]";
   }
 
+  /** The session pool's accounting, for this package's tests. */
+  SessionPool.Counts sessionCounts() {
+    return pool.counts();
+  }
+
   /**
    * Runs {@code call} on a pooled session. A lost login, session or handle is recovered once (log
    * in again, find the handles again); what still fails is {@code HSM_UNAVAILABLE}.

@@ -75,6 +75,19 @@ final class SessionPool implements AutoCloseable {
     permits.release();
   }
 
+  /**
+   * The pool's accounting.
+   *
+   * @param borrowed sessions lent out and not given back yet: zero whenever no operation is under
+   *     way
+   * @param idle sessions open and waiting in the pool: never more than {@code maxSessions}
+   */
+  record Counts(int borrowed, int idle) {}
+
+  Counts counts() {
+    return new Counts(maxSessions - permits.availablePermits(), idle.size());
+  }
+
   /** Closes the idle sessions now and borrowed ones when they come back. Never logs out. */
   @Override
   public void close() {
