@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What a run prints at the end (chaos-notes.md): a header with the seed, the environment lines the
- * runner supplies, operation and nemesis counts, one line per check (PASS / FAIL / UNKNOWN with its
- * counts), the positive control, the overall result; and for each failed or inconclusive check its
- * anomalies (key, kind, the relevant operations with node, process, t and rev, the nemesis events
- * around them) and the command that re-runs the seed.
+ * What a run prints at the end (chaos-tests/README.md, "Verdicts"): a header with the seed, the
+ * environment lines the runner supplies, operation and nemesis counts, one line per check (PASS /
+ * FAIL / UNKNOWN with its counts), the positive control, the overall result; and for each failed or
+ * inconclusive check its anomalies (key, kind, the relevant operations with node, process, t and
+ * rev, the nemesis events around them) and the command that re-runs the seed.
  *
  * <p>The overall result is PASS only if every check passed and the positive control (if any) was
  * detected; FAIL if any check failed or the control was not detected; otherwise INCONCLUSIVE, which

@@ -38,7 +38,7 @@ public final class Nemesis implements Runnable {
    */
   public record Timing(
       Duration healthyMin, Duration healthyMax, Duration faultMin, Duration faultMax) {
-    /** chaos-notes.md: 8-12 s healthy, faults held 10-15 s. */
+    /** 8-12 s healthy, faults held 10-15 s (chaos-tests/README.md, "Nemeses"). */
     public static Timing standard() {
       return new Timing(
           Duration.ofSeconds(8),

@@ -1,9 +1,9 @@
 package io.keyrotor.chaos.workload;
 
 /**
- * A request that did not succeed, classified as the chaos notes require: {@link #definite()} only
- * when the server guarantees nothing was applied (validation and rule rejections, a request that
- * never reached the node); everything else (timeouts, UNAVAILABLE after the server may have
+ * A request that did not succeed, classified by what the server guarantees: {@link #definite()}
+ * only when the server guarantees nothing was applied (validation and rule rejections, a request
+ * that never reached the node); everything else (timeouts, UNAVAILABLE after the server may have
  * proposed, resets, unknown errors) may have taken effect.
  */
 public final class OpError extends Exception {

@@ -4,7 +4,10 @@ import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
 
-/** The workloads of chaos-notes.md, each on its own keys (prefix = the key name prefix). */
+/**
+ * The workloads of chaos-tests/README.md ("Workloads"), each on its own keys (prefix = the key name
+ * prefix).
+ */
 public enum Workload {
   /** Rotations as an append-only list: rotate, list-versions. */
   W1("w1", 30),

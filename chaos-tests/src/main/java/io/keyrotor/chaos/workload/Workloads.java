@@ -29,9 +29,9 @@ import java.util.function.Function;
  * {@code opsPerKey} operations, so every key's history stays small enough for the linearizability
  * checker; all workers share a workload's current key (at most {@code workers} processes per key).
  *
- * <p>Error classification (chaos-notes.md): a write is {@code fail} only when the server guarantees
- * it was not applied ({@link OpError#definite()}), otherwise {@code info} and the worker continues
- * under a new process id; a failed read had no effect and is a {@code fail}.
+ * <p>Error classification ({@link OpError}): a write is {@code fail} only when the server
+ * guarantees it was not applied ({@link OpError#definite()}), otherwise {@code info} and the worker
+ * continues under a new process id; a failed read had no effect and is a {@code fail}.
  */
 public final class Workloads {
   /**

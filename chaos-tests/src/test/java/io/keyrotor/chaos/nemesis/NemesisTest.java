@@ -23,8 +23,8 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
- * The nemesis against a fake launcher: the partition shapes cut what chaos-notes.md says, every
- * fault is healed, and every action is journaled into the history.
+ * The nemesis against a fake launcher: the partition shapes cut what chaos-tests/README.md says,
+ * every fault is healed, and every action is journaled into the history.
  */
 class NemesisTest {
   /** Records what the nemesis asked for; the cluster has no leader (no node answers). */

@@ -21,7 +21,7 @@ import java.util.concurrent.Future;
 
 /**
  * Decides whether a history is linearizable with respect to a {@link Model}: the Wing-Gong search
- * with Lowe's memoization, as Porcupine implements it (see chaos-notes.md).
+ * with Lowe's memoization, as Porcupine implements it (chaos-tests/README.md, "The checkers").
  *
  * <ol>
  *   <li><b>Per-key partitioning.</b> A history is linearizable iff each key's sub-history is (the
@@ -57,7 +57,7 @@ public final class LinearizabilityChecker<S, I, O> {
    * hundred operations) and the time spent shrinking a counterexample.
    */
   public record Budget(Duration perKeyTime, int perKeyCacheEntries, Duration perKeyShrinkTime) {
-    /** 20 s, 500,000 entries, 5 s: what the chaos-notes pipeline asks for, on a 1 GB heap. */
+    /** 20 s, 500,000 entries, 5 s: enough for keys of up to ~200 operations on a 1 GB heap. */
     public static final Budget DEFAULT =
         new Budget(Duration.ofSeconds(20), 500_000, Duration.ofSeconds(5));
 
