@@ -6,6 +6,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.ClusterStatus;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.HsmStatus;
@@ -105,7 +106,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     if (!target.isEmpty() && !context.config().peers().containsKey(target)) {
       response.onError(
           ApiErrors.invalid(
-              "UNKNOWN_NODE",
+              ErrorReason.UNKNOWN_NODE,
               "node \""
                   + target
                   + "\" is not a member; members: "
@@ -117,7 +118,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         .whenComplete(
             (ignored, failure) -> {
               if (failure != null) {
-                response.onError(context.toStatus(failure));
+                response.onError(context.errors().toStatus(failure));
                 return;
               }
               String leader = context.raft().status().leaderIdOrNull();
@@ -136,7 +137,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         .whenComplete(
             (index, failure) -> {
               if (failure != null) {
-                response.onError(context.toStatus(failure));
+                response.onError(context.errors().toStatus(failure));
                 return;
               }
               response.onNext(TakeSnapshotResponse.newBuilder().setSnapshotIndex(index).build());

@@ -17,6 +17,7 @@ import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EnableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
@@ -53,7 +54,6 @@ import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.Label;
-import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RollbackRotation;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
@@ -66,18 +66,14 @@ import io.keyrotor.proto.internal.v1.StartBulkRotation;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.server.dataplane.DataPlane;
-import io.keyrotor.server.dataplane.DataPlaneException;
 import io.keyrotor.server.rotation.KekIssuer;
 import io.keyrotor.storage.StateView;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 
 /**
@@ -142,7 +138,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
           Requests.activationDelay(request.hasActivationDelay(), request.getActivationDelay());
       if (context.raft().state().key(name).isPresent()) {
         throw ApiErrors.error(
-            Code.ALREADY_EXISTS, "KEY_EXISTS", "key \"" + name + "\" already exists");
+            Code.ALREADY_EXISTS, ErrorReason.KEY_EXISTS, "key \"" + name + "\" already exists");
       }
       WrappedKeyMaterial kek = newWrappedKek(zone);
       Command command =
@@ -178,7 +174,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
       if (pageSize > MAX_PAGE_SIZE) {
         throw ApiErrors.invalid(
-            "INVALID_PAGE_SIZE",
+            ErrorReason.INVALID_PAGE_SIZE,
             "page_size must be at most " + MAX_PAGE_SIZE + ", got " + pageSize);
       }
       String after = decodePageToken(request.getPageToken());
@@ -223,7 +219,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
               ? RotationReason.ROTATION_REASON_MANUAL
               : request.getReason();
       if (reason == RotationReason.UNRECOGNIZED) {
-        throw ApiErrors.invalid("INVALID_REASON", "unknown rotation reason");
+        throw ApiErrors.invalid(ErrorReason.INVALID_REASON, "unknown rotation reason");
       }
       String requestId = request.getRequestId();
       context
@@ -341,7 +337,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
               : settings.destroyDefaultWait().toMillis();
       if (waiting < settings.destroyMinimumWait().toMillis()) {
         throw ApiErrors.invalid(
-            "WAITING_PERIOD_TOO_SHORT",
+            ErrorReason.WAITING_PERIOD_TOO_SHORT,
             "waiting_period "
                 + java.time.Duration.ofMillis(waiting)
                 + " is below this cluster's minimum of "
@@ -446,7 +442,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       List<Label> selector = Requests.labels(request.getLabelSelectorMap());
       if (zone.isEmpty() && selector.isEmpty()) {
         throw ApiErrors.invalid(
-            "SELECTOR_REQUIRED",
+            ErrorReason.SELECTOR_REQUIRED,
             "a bulk rotation needs a zone or a label selector (rotating every key of the cluster"
                 + " at once is refused)");
       }
@@ -485,7 +481,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
                     () ->
                         ApiErrors.error(
                             Code.NOT_FOUND,
-                            "JOB_NOT_FOUND",
+                            ErrorReason.JOB_NOT_FOUND,
                             "no bulk rotation \"" + request.getId() + "\"")));
   }
 
@@ -639,18 +635,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   /** The status of a data-plane failure: refusals, HSM failures, or the read barrier's. */
   private StatusRuntimeException dataPlaneStatus(Throwable failure) {
-    Throwable t = failure;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof DataPlaneException refused) {
-      if (refused.reason() == DataPlaneException.Reason.ZONE_NOT_HELD) {
-        return zoneNotHeld(refused.zone());
-      }
-      return ApiErrors.fromDataPlane(refused);
-    }
-    return context.toStatus(t);
+    return context.errors().toStatus(failure);
   }
 
   @Override
@@ -682,31 +667,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   /** FAILED_PRECONDITION naming the nodes that hold the zone, or NOT_FOUND if none does. */
   private StatusRuntimeException zoneNotHeld(String zone) {
-    List<String> holders = new ArrayList<>();
-    List<String> addresses = new ArrayList<>();
-    for (NodeRecord node : context.raft().state().nodes().values()) {
-      if (node.getZonesList().contains(zone)) {
-        holders.add(node.getId() + " (" + node.getApiAddress() + ")");
-        addresses.add(node.getApiAddress());
-      }
-    }
-    if (holders.isEmpty()) {
-      return ApiErrors.error(
-          Code.NOT_FOUND,
-          "ZONE_NOT_FOUND",
-          "no node of this cluster holds zone \"" + zone + "\"; create its master key first",
-          Map.of("zone", zone));
-    }
-    return ApiErrors.error(
-        Code.FAILED_PRECONDITION,
-        "ZONE_NOT_HELD",
-        "node "
-            + context.config().nodeId()
-            + " does not hold zone \""
-            + zone
-            + "\"; nodes that do: "
-            + String.join(", ", holders),
-        Map.of("zone", zone, "nodes", String.join(",", addresses)));
+    return context.errors().zoneNotHeld(zone);
   }
 
   private Command.Builder command(String requestId) {
@@ -728,7 +689,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       Throwable failure,
       Function<CommandResult, T> toResponse) {
     if (failure != null) {
-      response.onError(context.toStatus(failure));
+      response.onError(context.errors().toStatus(failure));
       return;
     }
     if (result.getOutcome().getCode() != Code.OK_VALUE) {
@@ -748,7 +709,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     barrier.whenComplete(
         (index, failure) -> {
           if (failure != null) {
-            response.onError(context.toStatus(failure));
+            response.onError(context.errors().toStatus(failure));
             return;
           }
           try {
@@ -763,8 +724,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private static KeyRecord existing(StateView store, String name) {
     Optional<KeyRecord> key = store.key(name);
     if (key.isEmpty()) {
-      throw ApiErrors.error(
-          Code.NOT_FOUND, "KEY_NOT_FOUND", "key \"" + name + "\" not found", Map.of("key", name));
+      throw ApiErrors.keyNotFound(name);
     }
     return key.get();
   }
@@ -803,7 +763,8 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     } catch (IllegalArgumentException e) {
       // fall through
     }
-    throw ApiErrors.invalid("INVALID_PAGE_TOKEN", "page_token is not one this server returned");
+    throw ApiErrors.invalid(
+        ErrorReason.INVALID_PAGE_TOKEN, "page_token is not one this server returned");
   }
 
   private long now() {

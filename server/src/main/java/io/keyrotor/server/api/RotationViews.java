@@ -1,5 +1,6 @@
 package io.keyrotor.server.api;
 
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.ListRotationsResponse;
@@ -107,7 +108,7 @@ final class RotationViews {
           Long.parseLong(cursor.substring(0, dot)), Integer.parseInt(cursor.substring(dot + 1)));
     } catch (NumberFormatException e) {
       throw ApiErrors.invalid(
-          "INVALID_CURSOR", "cursor \"" + cursor + "\" is not one this server returned");
+          ErrorReason.INVALID_CURSOR, "cursor \"" + cursor + "\" is not one this server returned");
     }
   }
 

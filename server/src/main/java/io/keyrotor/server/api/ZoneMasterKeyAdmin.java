@@ -3,6 +3,7 @@ package io.keyrotor.server.api;
 import com.google.rpc.Code;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
@@ -77,7 +78,7 @@ final class ZoneMasterKeyAdmin {
         .whenComplete(
             (rotation, failure) -> {
               if (failure != null) {
-                response.onError(context.toStatus(failure));
+                response.onError(context.errors().toStatus(failure));
                 return;
               }
               response.onNext(
@@ -111,7 +112,7 @@ final class ZoneMasterKeyAdmin {
         .whenComplete(
             (rotation, failure) -> {
               if (failure != null) {
-                response.onError(context.toStatus(failure));
+                response.onError(context.errors().toStatus(failure));
                 return;
               }
               response.onNext(
@@ -171,7 +172,7 @@ final class ZoneMasterKeyAdmin {
     if (holders.isEmpty()) {
       throw ApiErrors.error(
           Code.NOT_FOUND,
-          "ZONE_NOT_FOUND",
+          ErrorReason.ZONE_NOT_FOUND,
           "no node of this cluster holds zone \"" + zone + "\"",
           Map.of("zone", zone));
     }
@@ -185,7 +186,7 @@ final class ZoneMasterKeyAdmin {
       if (own == null) {
         throw ApiErrors.error(
             Code.FAILED_PRECONDITION,
-            "ZONE_NOT_HELD",
+            ErrorReason.ZONE_NOT_HELD,
             "node "
                 + context.config().nodeId()
                 + " does not hold zone \""
@@ -203,7 +204,7 @@ final class ZoneMasterKeyAdmin {
       if (value == null) {
         throw ApiErrors.error(
             Code.FAILED_PRECONDITION,
-            "ZMK_VERSION_NOT_HELD",
+            ErrorReason.ZMK_VERSION_NOT_HELD,
             "node "
                 + holder.getKey()
                 + " holds master key versions "
@@ -219,7 +220,7 @@ final class ZoneMasterKeyAdmin {
       if (!value.isEmpty() && checkValue != null && !checkValue.equals(value)) {
         throw ApiErrors.error(
             Code.FAILED_PRECONDITION,
-            "ZMK_MISMATCH",
+            ErrorReason.ZMK_MISMATCH,
             "nodes hold different keys as "
                 + zone
                 + "/"
@@ -257,7 +258,7 @@ final class ZoneMasterKeyAdmin {
       if (status.getRole() == NodeRole.NODE_ROLE_UNREACHABLE) {
         throw ApiErrors.error(
             Code.UNAVAILABLE,
-            "HOLDER_UNREACHABLE",
+            ErrorReason.HOLDER_UNREACHABLE,
             "node "
                 + holder.getId()
                 + " holds zone \""

@@ -1,5 +1,6 @@
 package io.keyrotor.server.dataplane;
 
+import io.keyrotor.api.v1.ErrorReason;
 import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.util.Map;
@@ -68,8 +69,7 @@ public final class AesGcm {
   /**
    * Authenticates and decrypts a parsed envelope under {@code key} with the canonical context
    * encoding {@code context}. A wrong key, another context or any changed byte is {@link
-   * DataPlaneException.Reason#INVALID_CIPHERTEXT} (problem AUTHENTICATION_FAILED), and no plaintext
-   * is returned.
+   * ErrorReason#INVALID_CIPHERTEXT} (problem AUTHENTICATION_FAILED), and no plaintext is returned.
    */
   public static byte[] open(SecretKey key, CiphertextFormat.Parsed parsed, byte[] context)
       throws DataPlaneException {
@@ -92,7 +92,7 @@ public final class AesGcm {
       return plaintext;
     } catch (AEADBadTagException e) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.INVALID_CIPHERTEXT,
+          ErrorReason.INVALID_CIPHERTEXT,
           "the ciphertext failed authentication: it was altered, or the encryption context differs"
               + " from the one it was encrypted with",
           Map.of(

@@ -1,5 +1,6 @@
 package io.keyrotor.server.dataplane;
 
+import io.keyrotor.api.v1.ErrorReason;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CodingErrorAction;
@@ -135,8 +136,8 @@ public final class CiphertextFormat {
 
   /**
    * Parses the header of {@code blob}. Structural problems (too short, wrong magic, unknown format
-   * version, a bad name or version field) are {@link DataPlaneException.Reason#INVALID_CIPHERTEXT};
-   * nothing is authenticated yet.
+   * version, a bad name or version field) are {@link ErrorReason#INVALID_CIPHERTEXT}; nothing is
+   * authenticated yet.
    */
   public static Parsed parse(byte[] blob) throws DataPlaneException {
     if (blob.length < 3) {
@@ -201,14 +202,14 @@ public final class CiphertextFormat {
     for (Map.Entry<String, String> e : context.entrySet()) {
       if (e.getKey().isEmpty()) {
         throw new DataPlaneException(
-            DataPlaneException.Reason.INVALID_CONTEXT, "encryption context keys must not be empty");
+            ErrorReason.INVALID_CONTEXT, "encryption context keys must not be empty");
       }
       keys[i] = utf8(e.getKey());
       values[i] = utf8(e.getValue());
       total += 8 + keys[i].length + values[i].length;
       if (total > MAX_CONTEXT_BYTES) {
         throw new DataPlaneException(
-            DataPlaneException.Reason.INVALID_CONTEXT,
+            ErrorReason.INVALID_CONTEXT,
             "the encryption context encodes to more than " + MAX_CONTEXT_BYTES + " bytes");
       }
       i++;
@@ -261,7 +262,7 @@ public final class CiphertextFormat {
       return out;
     } catch (CharacterCodingException e) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.INVALID_CONTEXT,
+          ErrorReason.INVALID_CONTEXT,
           "the encryption context holds a string that is not valid Unicode");
     }
   }
@@ -280,7 +281,7 @@ public final class CiphertextFormat {
 
   private static DataPlaneException invalid(String why, String problem) {
     return new DataPlaneException(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT,
+        ErrorReason.INVALID_CIPHERTEXT,
         "the ciphertext is not a valid keyrotor ciphertext: " + why,
         Map.of("problem", problem));
   }

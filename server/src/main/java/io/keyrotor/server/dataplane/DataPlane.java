@@ -9,6 +9,7 @@ import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.KeyVersionState;
@@ -341,7 +342,7 @@ public final class DataPlane {
       } catch (KekEvicted evicted) {
         if (attempt == MAX_EVICTION_RETRIES) {
           throw new DataPlaneException(
-              DataPlaneException.Reason.HSM_UNAVAILABLE,
+              ErrorReason.HSM_UNAVAILABLE,
               "the key-encryption key was evicted from the cache while in use, repeatedly; retry");
         }
       }
@@ -354,7 +355,7 @@ public final class DataPlane {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DataPlaneException(
-          DataPlaneException.Reason.HSM_UNAVAILABLE, "interrupted while waiting for the barrier");
+          ErrorReason.HSM_UNAVAILABLE, "interrupted while waiting for the barrier");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException runtime) {
@@ -471,7 +472,7 @@ public final class DataPlane {
     Optional<KeyRecord> found = keys.apply(parsed.keyName());
     if (found.isEmpty()) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.INVALID_CIPHERTEXT,
+          ErrorReason.INVALID_CIPHERTEXT,
           "the ciphertext names key \"" + parsed.keyName() + "\", which does not exist",
           Map.of("problem", "UNKNOWN_KEY", "key", parsed.keyName()));
     }
@@ -510,9 +511,7 @@ public final class DataPlane {
     Optional<KeyRecord> found = keys.apply(name);
     if (found.isEmpty()) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.KEY_NOT_FOUND,
-          "key \"" + name + "\" not found",
-          Map.of("key", name));
+          ErrorReason.KEY_NOT_FOUND, "key \"" + name + "\" not found", Map.of("key", name));
     }
     checkZone(found.get());
     return found.get();
@@ -526,7 +525,7 @@ public final class DataPlane {
 
   private static DataPlaneException zoneNotHeld(String zone, String keyName) {
     return new DataPlaneException(
-        DataPlaneException.Reason.ZONE_NOT_HELD,
+        ErrorReason.ZONE_NOT_HELD,
         "this node does not hold zone \"" + zone + "\" of key \"" + keyName + "\"",
         Map.of("zone", zone, "key", keyName));
   }
@@ -537,13 +536,13 @@ public final class DataPlane {
     int primary = KeyVersions.primaryVersionAt(key, now);
     if (primary == 0) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.NO_PRIMARY_VERSION,
+          ErrorReason.NO_PRIMARY_VERSION,
           "key \"" + key.getName() + "\" has no primary version yet (its first is still pending)",
           Map.of("key", key.getName()));
     }
     if (primary < key.getMinEncryptionVersion()) {
       throw versionRefused(
-          DataPlaneException.Reason.BELOW_MIN_ENCRYPTION_VERSION,
+          ErrorReason.BELOW_MIN_ENCRYPTION_VERSION,
           key,
           primary,
           "is below the key's minimum encryption version " + key.getMinEncryptionVersion());
@@ -561,7 +560,7 @@ public final class DataPlane {
     Optional<KeyVersionRecord> found = KeyVersions.find(key, number);
     if (found.isEmpty()) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.INVALID_CIPHERTEXT,
+          ErrorReason.INVALID_CIPHERTEXT,
           "the ciphertext names version "
               + number
               + " of key \""
@@ -573,7 +572,7 @@ public final class DataPlane {
     KeyVersionRecord version = found.get();
     if (version.getVersion() < key.getMinDecryptionVersion()) {
       throw versionRefused(
-          DataPlaneException.Reason.BELOW_MIN_DECRYPTION_VERSION,
+          ErrorReason.BELOW_MIN_DECRYPTION_VERSION,
           key,
           version.getVersion(),
           "is below the key's minimum decryption version " + key.getMinDecryptionVersion());
@@ -590,35 +589,26 @@ public final class DataPlane {
     return switch (state) {
       case KEY_VERSION_STATE_PENDING ->
           versionRefused(
-              DataPlaneException.Reason.VERSION_PENDING,
+              ErrorReason.VERSION_PENDING,
               key,
               version,
               "is pending: its activation time has not come");
       case KEY_VERSION_STATE_DISABLED ->
-          versionRefused(DataPlaneException.Reason.VERSION_DISABLED, key, version, "is disabled");
+          versionRefused(ErrorReason.VERSION_DISABLED, key, version, "is disabled");
       case KEY_VERSION_STATE_DESTROY_SCHEDULED ->
           versionRefused(
-              DataPlaneException.Reason.VERSION_DESTROY_SCHEDULED,
-              key,
-              version,
-              "is scheduled for destruction");
+              ErrorReason.VERSION_DESTROY_SCHEDULED, key, version, "is scheduled for destruction");
       case KEY_VERSION_STATE_DESTROYED ->
-          versionRefused(
-              DataPlaneException.Reason.VERSION_DESTROYED, key, version, "has been destroyed");
+          versionRefused(ErrorReason.VERSION_DESTROYED, key, version, "has been destroyed");
       case KEY_VERSION_STATE_CANCELLED ->
           versionRefused(
-              DataPlaneException.Reason.VERSION_CANCELLED,
-              key,
-              version,
-              "was cancelled before it activated");
-      default ->
-          versionRefused(
-              DataPlaneException.Reason.VERSION_DISABLED, key, version, "cannot be used now");
+              ErrorReason.VERSION_CANCELLED, key, version, "was cancelled before it activated");
+      default -> versionRefused(ErrorReason.VERSION_DISABLED, key, version, "cannot be used now");
     };
   }
 
   private static DataPlaneException versionRefused(
-      DataPlaneException.Reason reason, KeyRecord key, int version, String what) {
+      ErrorReason reason, KeyRecord key, int version, String what) {
     return new DataPlaneException(
         reason,
         "version " + version + " of key \"" + key.getName() + "\" " + what,
@@ -637,8 +627,7 @@ public final class DataPlane {
       throw NeedsUnwrap.INSTANCE;
     }
     if (!version.hasKek()) {
-      throw versionRefused(
-          DataPlaneException.Reason.VERSION_DESTROYED, key, version.getVersion(), "has no key");
+      throw versionRefused(ErrorReason.VERSION_DESTROYED, key, version.getVersion(), "has no key");
     }
     return keks.get(id, version.getKek(), this::stillUsable);
   }
@@ -654,7 +643,7 @@ public final class DataPlane {
   private static String keyName(String name) throws DataPlaneException {
     Optional<String> invalid = Validation.checkKeyName(name);
     if (invalid.isPresent()) {
-      throw new DataPlaneException(DataPlaneException.Reason.INVALID_KEY_NAME, invalid.get());
+      throw new DataPlaneException(ErrorReason.INVALID_KEY_NAME, invalid.get());
     }
     return name;
   }
@@ -673,14 +662,14 @@ public final class DataPlane {
       case DATA_KEY_SPEC_AES_128 -> 16;
       default ->
           throw new DataPlaneException(
-              DataPlaneException.Reason.INVALID_DATA_KEY_SPEC,
+              ErrorReason.INVALID_DATA_KEY_SPEC,
               "unknown data key spec " + spec + "; use DATA_KEY_SPEC_AES_256 or _AES_128");
     };
   }
 
   private static DataPlaneException payloadTooLarge(String what, int size) {
     return new DataPlaneException(
-        DataPlaneException.Reason.PAYLOAD_TOO_LARGE,
+        ErrorReason.PAYLOAD_TOO_LARGE,
         what
             + " is "
             + size
@@ -693,7 +682,7 @@ public final class DataPlane {
 
   private static DataPlaneException batchTooLarge(int items) {
     return new DataPlaneException(
-        DataPlaneException.Reason.BATCH_TOO_LARGE,
+        ErrorReason.BATCH_TOO_LARGE,
         "the batch has " + items + " items; the limit is " + MAX_BATCH_ITEMS + " per call",
         Map.of("limit", Integer.toString(MAX_BATCH_ITEMS)));
   }

@@ -18,6 +18,7 @@ import io.keyrotor.api.v1.DecryptResponse;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.EncryptionContext;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.ReEncryptRequest;
@@ -177,7 +178,7 @@ class DataPlaneTest {
     DecryptResponse unwrapped = get(decrypt(generated.getWrappedDataKey(), CONTEXT));
     assertEquals(generated.getPlaintext(), unwrapped.getPlaintext());
     assertEquals(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT,
+        ErrorReason.INVALID_CIPHERTEXT,
         refused(decrypt(generated.getWrappedDataKey(), Map.of())).reason());
   }
 
@@ -270,11 +271,10 @@ class DataPlaneTest {
         "archived",
         get(decrypt(moved.getCiphertext(), destinationContext)).getPlaintext().toStringUtf8());
     assertEquals(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT,
-        refused(decrypt(moved.getCiphertext(), CONTEXT)).reason());
+        ErrorReason.INVALID_CIPHERTEXT, refused(decrypt(moved.getCiphertext(), CONTEXT)).reason());
     // The source context is checked too.
     assertEquals(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT,
+        ErrorReason.INVALID_CIPHERTEXT,
         refused(
                 dataPlane.reEncryptAsync(
                     ReEncryptRequest.newBuilder()
@@ -325,8 +325,7 @@ class DataPlaneTest {
     assertEquals("a", outcomes.get(0).resultOrNull().getPlaintext().toStringUtf8());
     assertEquals("b", outcomes.get(1).resultOrNull().getPlaintext().toStringUtf8());
     assertNull(outcomes.get(2).resultOrNull());
-    assertEquals(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT, outcomes.get(2).errorOrNull().reason());
+    assertEquals(ErrorReason.INVALID_CIPHERTEXT, outcomes.get(2).errorOrNull().reason());
     assertEquals("AUTHENTICATION_FAILED", outcomes.get(3).errorOrNull().metadata().get("problem"));
   }
 
@@ -352,7 +351,7 @@ class DataPlaneTest {
                     .build()));
 
     assertEquals(2, outcomes.get(0).resultOrNull().getKeyVersion());
-    assertEquals(DataPlaneException.Reason.KEY_NOT_FOUND, outcomes.get(1).errorOrNull().reason());
+    assertEquals(ErrorReason.KEY_NOT_FOUND, outcomes.get(1).errorOrNull().reason());
   }
 
   @Test
@@ -363,8 +362,7 @@ class DataPlaneTest {
       batch.addItems(item);
     }
     assertEquals(
-        DataPlaneException.Reason.BATCH_TOO_LARGE,
-        refused(dataPlane.batchDecryptAsync(batch.build())).reason());
+        ErrorReason.BATCH_TOO_LARGE, refused(dataPlane.batchDecryptAsync(batch.build())).reason());
   }
 
   // ------------------------------------------------------------------ version states
@@ -385,7 +383,7 @@ class DataPlaneTest {
               rotateNow();
               keys.setStatus("orders", 1, VersionStatus.VERSION_STATUS_DISABLED);
             });
-    assertEquals(DataPlaneException.Reason.VERSION_DISABLED, e.reason());
+    assertEquals(ErrorReason.VERSION_DISABLED, e.reason());
     assertEquals("orders", e.metadata().get("key"));
     assertEquals("1", e.metadata().get("version"));
   }
@@ -393,7 +391,7 @@ class DataPlaneTest {
   @Test
   void destroyScheduledDestroyedAndCancelled_refuse() throws Exception {
     assertEquals(
-        DataPlaneException.Reason.VERSION_DESTROY_SCHEDULED,
+        ErrorReason.VERSION_DESTROY_SCHEDULED,
         decryptRefusedAfter(
                 "x",
                 () -> {
@@ -402,7 +400,7 @@ class DataPlaneTest {
                 })
             .reason());
     assertEquals(
-        DataPlaneException.Reason.VERSION_DESTROYED,
+        ErrorReason.VERSION_DESTROYED,
         decryptRefusedAfter(
                 "y",
                 () -> {
@@ -420,7 +418,7 @@ class DataPlaneTest {
                 })
             .reason());
     assertEquals(
-        DataPlaneException.Reason.VERSION_CANCELLED,
+        ErrorReason.VERSION_CANCELLED,
         decryptRefusedAfter(
                 "z",
                 () -> {
@@ -447,7 +445,7 @@ class DataPlaneTest {
               rotateNow();
               keys.update("orders", k -> k.toBuilder().setMinDecryptionVersion(2).build());
             });
-    assertEquals(DataPlaneException.Reason.BELOW_MIN_DECRYPTION_VERSION, e.reason());
+    assertEquals(ErrorReason.BELOW_MIN_DECRYPTION_VERSION, e.reason());
   }
 
   @Test
@@ -457,15 +455,14 @@ class DataPlaneTest {
         refused(
             dataPlane.encryptAsync(
                 EncryptRequest.newBuilder().setKeyName("later").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.NO_PRIMARY_VERSION, noPrimary.reason());
+    assertEquals(ErrorReason.NO_PRIMARY_VERSION, noPrimary.reason());
 
     // A ciphertext naming a pending version (made while the clock was past its activation).
     clock.millis = T0 + 60_000;
     EncryptResponse sealed = encrypt("later", "early", Map.of());
     clock.millis = T0;
     assertEquals(
-        DataPlaneException.Reason.VERSION_PENDING,
-        refused(decrypt(sealed.getCiphertext(), Map.of())).reason());
+        ErrorReason.VERSION_PENDING, refused(decrypt(sealed.getCiphertext(), Map.of())).reason());
   }
 
   @Test
@@ -475,7 +472,7 @@ class DataPlaneTest {
         refused(
             dataPlane.encryptAsync(
                 EncryptRequest.newBuilder().setKeyName("orders").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.BELOW_MIN_ENCRYPTION_VERSION, e.reason());
+    assertEquals(ErrorReason.BELOW_MIN_ENCRYPTION_VERSION, e.reason());
   }
 
   // ------------------------------------------------------------------ bad input
@@ -504,7 +501,7 @@ class DataPlaneTest {
             "not a ciphertext", "hello".getBytes(StandardCharsets.UTF_8));
     for (Map.Entry<String, byte[]> c : cases.entrySet()) {
       DataPlaneException e = refused(decrypt(ByteString.copyFrom(c.getValue()), CONTEXT));
-      assertEquals(DataPlaneException.Reason.INVALID_CIPHERTEXT, e.reason(), c.getKey());
+      assertEquals(ErrorReason.INVALID_CIPHERTEXT, e.reason(), c.getKey());
       assertFalse(e.getMessage().contains("secret"), c.getKey());
     }
     assertEquals(
@@ -539,10 +536,10 @@ class DataPlaneTest {
                     .setKeyName("orders")
                     .setPlaintext(ByteString.copyFrom(new byte[DataPlane.MAX_PAYLOAD_BYTES + 1]))
                     .build()));
-    assertEquals(DataPlaneException.Reason.PAYLOAD_TOO_LARGE, tooBig.reason());
+    assertEquals(ErrorReason.PAYLOAD_TOO_LARGE, tooBig.reason());
     assertTrue(tooBig.getMessage().contains("GenerateDataKey"));
     assertEquals(
-        DataPlaneException.Reason.PAYLOAD_TOO_LARGE,
+        ErrorReason.PAYLOAD_TOO_LARGE,
         refused(decrypt(ByteString.copyFrom(new byte[DataPlane.MAX_CIPHERTEXT_BYTES + 1]), CONTEXT))
             .reason());
   }
@@ -566,17 +563,17 @@ class DataPlaneTest {
   void badRequests_invalidArgumentReasons() throws Exception {
     ByteString valid = encrypt("orders", "x", Map.of()).getCiphertext();
     assertEquals(
-        DataPlaneException.Reason.INVALID_KEY_NAME,
+        ErrorReason.INVALID_KEY_NAME,
         refused(dataPlane.encryptAsync(EncryptRequest.newBuilder().setKeyName("").build()))
             .reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_KEY_NAME,
+        ErrorReason.INVALID_KEY_NAME,
         refused(
                 dataPlane.generateDataKeyAsync(
                     GenerateDataKeyRequest.newBuilder().setKeyName("bad name").build(), true))
             .reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_DATA_KEY_SPEC,
+        ErrorReason.INVALID_DATA_KEY_SPEC,
         refused(
                 dataPlane.generateDataKeyAsync(
                     GenerateDataKeyRequest.newBuilder()
@@ -586,7 +583,7 @@ class DataPlaneTest {
                     true))
             .reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_CONTEXT,
+        ErrorReason.INVALID_CONTEXT,
         refused(
                 dataPlane.encryptAsync(
                     EncryptRequest.newBuilder()
@@ -595,7 +592,7 @@ class DataPlaneTest {
                         .build()))
             .reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_KEY_NAME,
+        ErrorReason.INVALID_KEY_NAME,
         refused(
                 dataPlane.reEncryptAsync(
                     ReEncryptRequest.newBuilder()
@@ -608,7 +605,7 @@ class DataPlaneTest {
   @Test
   void unknownKey_notFound() {
     assertEquals(
-        DataPlaneException.Reason.KEY_NOT_FOUND,
+        ErrorReason.KEY_NOT_FOUND,
         refused(
                 dataPlane.encryptAsync(
                     EncryptRequest.newBuilder()
@@ -625,7 +622,7 @@ class DataPlaneTest {
         refused(
             dataPlane.encryptAsync(
                 EncryptRequest.newBuilder().setKeyName("eu-key").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.ZONE_NOT_HELD, e.reason());
+    assertEquals(ErrorReason.ZONE_NOT_HELD, e.reason());
     assertEquals("eu", e.zone());
     assertEquals(0, hsm.unwraps.get(), "never asked the HSM");
   }
@@ -645,7 +642,7 @@ class DataPlaneTest {
         refused(
             dataPlane.encryptAsync(
                 EncryptRequest.newBuilder().setKeyName("cold").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.HSM_UNAVAILABLE, e.reason());
+    assertEquals(ErrorReason.HSM_UNAVAILABLE, e.reason());
   }
 
   @Test
@@ -667,7 +664,7 @@ class DataPlaneTest {
         refused(
             dataPlane.encryptAsync(
                 EncryptRequest.newBuilder().setKeyName("orders").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.UNWRAP_FAILED, e.reason());
+    assertEquals(ErrorReason.UNWRAP_FAILED, e.reason());
   }
 
   @Test
@@ -734,7 +731,7 @@ class DataPlaneTest {
     keys.setStatus("orders", 1, VersionStatus.VERSION_STATUS_DISABLED);
     pending.complete(null);
 
-    assertEquals(DataPlaneException.Reason.VERSION_DISABLED, refused(call).reason());
+    assertEquals(ErrorReason.VERSION_DISABLED, refused(call).reason());
   }
 
   @Test
