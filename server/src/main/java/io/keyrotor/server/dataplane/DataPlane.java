@@ -12,7 +12,6 @@ import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
-import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
 import io.keyrotor.consensus.RaftNode;
@@ -21,6 +20,7 @@ import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.server.rotation.UsageCounter;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.Validation;
+import io.keyrotor.storage.VersionUse;
 import java.security.DrbgParameters;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -47,9 +47,9 @@ import java.util.function.Function;
  *   <li>validates what it can without state (sizes, key names, contexts, ciphertext structure);
  *   <li>passes the {@link ReadGate} (leader lease on the leader; ReadIndex on a follower), so it
  *       sees every write that completed before it started;
- *   <li>reads the key from the applied state and evaluates the version's state at this node's clock
- *       with {@link KeyVersions}: the primary encrypts; primary and decrypt-only versions decrypt;
- *       every other state refuses with FAILED_PRECONDITION;
+ *   <li>reads the key from the applied state and asks {@link VersionUse} whether the version may be
+ *       used so at this node's clock: the primary encrypts; primary and decrypt-only versions
+ *       decrypt; every other state refuses with FAILED_PRECONDITION;
  *   <li>refuses keys of zones this node does not hold;
  *   <li>takes the key-encryption key from the {@link KekCache} (an HSM unwrap on a miss, on the
  *       slow-path executor) and runs AES-256-GCM over the {@link CiphertextFormat} envelope.
@@ -530,35 +530,15 @@ public final class DataPlane {
         Map.of("zone", zone, "key", keyName));
   }
 
-  /** The version new encryptions use now. */
+  /** The version new encryptions of {@code key} use now: its primary, if it may encrypt. */
   private KeyVersionRecord primaryVersion(KeyRecord key) throws DataPlaneException {
-    long now = clock.millis();
-    int primary = KeyVersions.primaryVersionAt(key, now);
-    if (primary == 0) {
-      throw new DataPlaneException(
-          ErrorReason.NO_PRIMARY_VERSION,
-          "key \"" + key.getName() + "\" has no primary version yet (its first is still pending)",
-          Map.of("key", key.getName()));
-    }
-    if (primary < key.getMinEncryptionVersion()) {
-      throw versionRefused(
-          ErrorReason.BELOW_MIN_ENCRYPTION_VERSION,
-          key,
-          primary,
-          "is below the key's minimum encryption version " + key.getMinEncryptionVersion());
-    }
-    KeyVersionRecord version = KeyVersions.find(key, primary).orElseThrow();
-    KeyVersionState state = KeyVersions.stateAt(key, version, now);
-    if (state != KeyVersionState.KEY_VERSION_STATE_PRIMARY) {
-      throw refused(key, version.getVersion(), state);
-    }
-    return version;
+    return allowed(VersionUse.encryption(key, clock.millis()));
   }
 
   /** The version a ciphertext names, if it may decrypt now. */
   private KeyVersionRecord decryptingVersion(KeyRecord key, long number) throws DataPlaneException {
-    Optional<KeyVersionRecord> found = KeyVersions.find(key, number);
-    if (found.isEmpty()) {
+    VersionUse.Verdict verdict = VersionUse.decryption(key, number, clock.millis());
+    if (verdict.refusalOrNull() == ErrorReason.VERSION_NOT_FOUND) {
       throw new DataPlaneException(
           ErrorReason.INVALID_CIPHERTEXT,
           "the ciphertext names version "
@@ -569,50 +549,20 @@ public final class DataPlane {
               + " does not exist",
           Map.of("problem", "UNKNOWN_VERSION", "key", key.getName(), "version", "" + number));
     }
-    KeyVersionRecord version = found.get();
-    if (version.getVersion() < key.getMinDecryptionVersion()) {
-      throw versionRefused(
-          ErrorReason.BELOW_MIN_DECRYPTION_VERSION,
-          key,
-          version.getVersion(),
-          "is below the key's minimum decryption version " + key.getMinDecryptionVersion());
-    }
-    KeyVersionState state = KeyVersions.stateAt(key, version, clock.millis());
-    if (state != KeyVersionState.KEY_VERSION_STATE_PRIMARY
-        && state != KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY) {
-      throw refused(key, version.getVersion(), state);
-    }
-    return version;
+    return allowed(verdict);
   }
 
-  private static DataPlaneException refused(KeyRecord key, int version, KeyVersionState state) {
-    return switch (state) {
-      case KEY_VERSION_STATE_PENDING ->
-          versionRefused(
-              ErrorReason.VERSION_PENDING,
-              key,
-              version,
-              "is pending: its activation time has not come");
-      case KEY_VERSION_STATE_DISABLED ->
-          versionRefused(ErrorReason.VERSION_DISABLED, key, version, "is disabled");
-      case KEY_VERSION_STATE_DESTROY_SCHEDULED ->
-          versionRefused(
-              ErrorReason.VERSION_DESTROY_SCHEDULED, key, version, "is scheduled for destruction");
-      case KEY_VERSION_STATE_DESTROYED ->
-          versionRefused(ErrorReason.VERSION_DESTROYED, key, version, "has been destroyed");
-      case KEY_VERSION_STATE_CANCELLED ->
-          versionRefused(
-              ErrorReason.VERSION_CANCELLED, key, version, "was cancelled before it activated");
-      default -> versionRefused(ErrorReason.VERSION_DISABLED, key, version, "cannot be used now");
-    };
-  }
-
-  private static DataPlaneException versionRefused(
-      ErrorReason reason, KeyRecord key, int version, String what) {
-    return new DataPlaneException(
-        reason,
-        "version " + version + " of key \"" + key.getName() + "\" " + what,
-        Map.of("key", key.getName(), "version", Integer.toString(version)));
+  /** The version {@code verdict} allows, or the refusal it gives (metadata: key and version). */
+  private static KeyVersionRecord allowed(VersionUse.Verdict verdict) throws DataPlaneException {
+    if (verdict.isAllowed()) {
+      return verdict.recordOrNull();
+    }
+    throw new DataPlaneException(
+        verdict.refusalOrNull(),
+        verdict.explanation(),
+        verdict.version() == 0
+            ? Map.of("key", verdict.keyName())
+            : Map.of("key", verdict.keyName(), "version", Long.toString(verdict.version())));
   }
 
   /** The unwrapped key of a usable version: cached, or unwrapped if {@code mayUnwrap}. */
@@ -626,15 +576,13 @@ public final class DataPlane {
     if (!mayUnwrap) {
       throw NeedsUnwrap.INSTANCE;
     }
-    if (!version.hasKek()) {
-      throw versionRefused(ErrorReason.VERSION_DESTROYED, key, version.getVersion(), "has no key");
-    }
     return keks.get(id, version.getKek(), this::stillUsable);
   }
 
   private boolean stillUsable(KekCache.Id id) {
     return keys.apply(id.keyName())
-        .flatMap(key -> KeyVersions.find(key, id.version()).map(v -> KekCache.isUsable(key, v)))
+        .flatMap(
+            key -> KeyVersions.find(key, id.version()).map(v -> VersionUse.mayStillBeUsed(key, v)))
         .orElse(false);
   }
 

@@ -15,8 +15,8 @@ import io.keyrotor.hsm.WrapMechanism;
 import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
-import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.storage.VersionUse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -203,17 +203,11 @@ public final class KekCache implements AutoCloseable {
       }
       KeyRecord key = result.getKey();
       for (KeyVersionRecord version : key.getVersionsList()) {
-        if (!isUsable(key, version)) {
+        if (!VersionUse.mayStillBeUsed(key, version)) {
           cache.invalidate(new Id(key.getZone(), key.getName(), version.getVersion()));
         }
       }
     };
-  }
-
-  /** Whether a version may still be used at all (its state at a given time aside). */
-  static boolean isUsable(KeyRecord key, KeyVersionRecord version) {
-    return version.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
-        && version.getVersion() >= key.getMinDecryptionVersion();
   }
 
   /** Entries now cached. */
