@@ -22,7 +22,6 @@ import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
-import io.keyrotor.api.v1.ItemStatus;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyServiceGrpc;
@@ -88,16 +87,14 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private static final int DEFAULT_PAGE_SIZE = 100;
   private static final int MAX_PAGE_SIZE = 1000;
 
-  private static final ItemStatus OK_ITEM = ItemStatus.newBuilder().setCode(Code.OK_VALUE).build();
-
   private final ServerContext context;
-  private final DataPlane dataPlane;
+  private final DataPlaneCalls dataPlaneCalls;
   private final KekIssuer kekIssuer;
   private final EventWatchers watchers;
 
   public KeyServiceImpl(ServerContext context, DataPlane dataPlane, EventWatchers watchers) {
     this.context = context;
-    this.dataPlane = dataPlane;
+    this.dataPlaneCalls = new DataPlaneCalls(dataPlane, context.errors());
     this.kekIssuer = new KekIssuer(context.hsm());
     this.watchers = watchers;
   }
@@ -550,72 +547,40 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void generateDataKey(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    replyFromDataPlane(response, dataPlane.generateDataKeyAsync(request, true));
+    replyFromDataPlane(response, dataPlaneCalls.generateDataKey(request, true));
   }
 
   @Override
   public void generateDataKeyWithoutPlaintext(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    replyFromDataPlane(response, dataPlane.generateDataKeyAsync(request, false));
+    replyFromDataPlane(response, dataPlaneCalls.generateDataKey(request, false));
   }
 
   @Override
   public void encrypt(EncryptRequest request, StreamObserver<EncryptResponse> response) {
-    replyFromDataPlane(response, dataPlane.encryptAsync(request));
+    replyFromDataPlane(response, dataPlaneCalls.encrypt(request));
   }
 
   @Override
   public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> response) {
-    replyFromDataPlane(response, dataPlane.decryptAsync(request));
+    replyFromDataPlane(response, dataPlaneCalls.decrypt(request));
   }
 
   @Override
   public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> response) {
-    replyFromDataPlane(response, dataPlane.reEncryptAsync(request));
+    replyFromDataPlane(response, dataPlaneCalls.reEncrypt(request));
   }
 
   @Override
   public void batchDecrypt(
       BatchDecryptRequest request, StreamObserver<BatchDecryptResponse> response) {
-    replyFromDataPlane(
-        response,
-        dataPlane
-            .batchDecryptAsync(request)
-            .thenApply(
-                outcomes -> {
-                  BatchDecryptResponse.Builder out = BatchDecryptResponse.newBuilder();
-                  for (DataPlane.ItemOutcome<DecryptResponse> outcome : outcomes) {
-                    BatchDecryptResponse.Item.Builder item = out.addItemsBuilder();
-                    if (outcome.errorOrNull() == null) {
-                      item.setStatus(OK_ITEM).setResult(outcome.resultOrNull());
-                    } else {
-                      item.setStatus(ApiErrors.itemStatus(dataPlaneStatus(outcome.errorOrNull())));
-                    }
-                  }
-                  return out.build();
-                }));
+    replyFromDataPlane(response, dataPlaneCalls.batchDecrypt(request));
   }
 
   @Override
   public void batchReEncrypt(
       BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> response) {
-    replyFromDataPlane(
-        response,
-        dataPlane
-            .batchReEncryptAsync(request)
-            .thenApply(
-                outcomes -> {
-                  BatchReEncryptResponse.Builder out = BatchReEncryptResponse.newBuilder();
-                  for (DataPlane.ItemOutcome<ReEncryptResponse> outcome : outcomes) {
-                    BatchReEncryptResponse.Item.Builder item = out.addItemsBuilder();
-                    if (outcome.errorOrNull() == null) {
-                      item.setStatus(OK_ITEM).setResult(outcome.resultOrNull());
-                    } else {
-                      item.setStatus(ApiErrors.itemStatus(dataPlaneStatus(outcome.errorOrNull())));
-                    }
-                  }
-                  return out.build();
-                }));
+    replyFromDataPlane(response, dataPlaneCalls.batchReEncrypt(request));
   }
 
   /** Replies with the data plane's result, or with the status its failure maps to. */

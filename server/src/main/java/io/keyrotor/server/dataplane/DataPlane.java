@@ -1,19 +1,9 @@
 package io.keyrotor.server.dataplane;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import io.keyrotor.api.v1.BatchDecryptRequest;
-import io.keyrotor.api.v1.BatchReEncryptRequest;
-import io.keyrotor.api.v1.DataKeySpec;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
-import io.keyrotor.api.v1.EncryptRequest;
-import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.ErrorReason;
-import io.keyrotor.api.v1.GenerateDataKeyRequest;
-import io.keyrotor.api.v1.GenerateDataKeyResponse;
-import io.keyrotor.api.v1.ReEncryptRequest;
-import io.keyrotor.api.v1.ReEncryptResponse;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
@@ -59,8 +49,10 @@ import java.util.function.Function;
  * all requests. Failures are {@link DataPlaneException}s (or, from the barrier, the consensus
  * layer's exceptions), never plaintext.
  *
- * <p>For benchmarks and tools, {@link #decrypt(DecryptRequest)} is the same work as the gRPC
- * Decrypt without gRPC: barrier, cache, AES-GCM, on the calling thread.
+ * <p>Its inputs and results are its own (key names, versions, context maps, bytes, {@link
+ * DataKeySpec}); the gRPC adapter ({@code io.keyrotor.server.api.DataPlaneCalls}) converts. For
+ * benchmarks and tools, {@link #decrypt(byte[], Map)} is the same work as the gRPC Decrypt without
+ * gRPC: barrier, cache, AES-GCM, on the calling thread.
  */
 public final class DataPlane {
   /** Largest plaintext of Encrypt (and of the ciphertext of Decrypt): 64 KiB. */
@@ -159,6 +151,44 @@ public final class DataPlane {
   /** The outcome of one item of a batch call: a result or the reason it failed. */
   public record ItemOutcome<T>(T resultOrNull, DataPlaneException errorOrNull) {}
 
+  // ---------------------------------------------------------------- inputs and results
+
+  /**
+   * One decryption: a keyrotor ciphertext (the key and version come from its header) and the
+   * encryption context it was sealed with.
+   */
+  public record Decryption(byte[] ciphertext, Map<String, String> context) {}
+
+  /**
+   * One re-encryption: open {@code ciphertext} under {@code context}, seal the plaintext under the
+   * primary of {@code destinationKeyName} (empty: the ciphertext's own key) with {@code
+   * destinationContextOrNull} (null: the same context; empty: no context).
+   */
+  public record ReEncryption(
+      byte[] ciphertext,
+      Map<String, String> context,
+      String destinationKeyName,
+      Map<String, String> destinationContextOrNull) {}
+
+  /**
+   * A fresh data key: its plaintext (null when not asked for; the caller owns the array and zeroes
+   * it when done) and the data key sealed under version {@code keyVersion} of the key.
+   */
+  public record DataKey(
+      String keyName, int keyVersion, byte[] plaintextOrNull, byte[] wrappedDataKey) {}
+
+  /** A payload sealed under version {@code keyVersion} of the key. */
+  public record Encrypted(String keyName, int keyVersion, byte[] ciphertext) {}
+
+  /** An opened ciphertext; the caller owns {@code plaintext} and zeroes it when done. */
+  public record Decrypted(String keyName, int keyVersion, byte[] plaintext) {}
+
+  /**
+   * A ciphertext opened under {@code sourceKeyVersion} and sealed again under {@code keyVersion}.
+   */
+  public record ReEncrypted(
+      String keyName, int sourceKeyVersion, int keyVersion, byte[] ciphertext) {}
+
   /** One unit of work after the barrier; {@code mayUnwrap} false means "cache hits only". */
   @FunctionalInterface
   private interface Work<T> {
@@ -187,48 +217,47 @@ public final class DataPlane {
 
   // ---------------------------------------------------------------- the operations
 
-  /** GenerateDataKey (with {@code withPlaintext}) or GenerateDataKeyWithoutPlaintext. */
-  public CompletableFuture<GenerateDataKeyResponse> generateDataKeyAsync(
-      GenerateDataKeyRequest request, boolean withPlaintext) {
+  /**
+   * GenerateDataKey: a fresh data key of {@code spec}, sealed under the key's primary with {@code
+   * context}; its plaintext too when {@code withPlaintext}.
+   */
+  public CompletableFuture<DataKey> generateDataKeyAsync(
+      String keyName, Map<String, String> context, DataKeySpec spec, boolean withPlaintext) {
     try {
-      String name = keyName(request.getKeyName());
-      byte[] context = CiphertextFormat.encodeContext(request.getContextMap());
-      int length = dataKeyLength(request.getSpec());
-      return serve(name, mayUnwrap -> generate(name, context, length, withPlaintext, mayUnwrap));
+      String name = keyName(keyName);
+      byte[] encodedContext = CiphertextFormat.encodeContext(context);
+      int length = spec.lengthBytes();
+      return serve(
+          name, mayUnwrap -> generate(name, encodedContext, length, withPlaintext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
-  /** Encrypt: a small payload under the key's primary version. */
-  public CompletableFuture<EncryptResponse> encryptAsync(EncryptRequest request) {
+  /**
+   * Encrypt: a small payload (at most {@link #MAX_PAYLOAD_BYTES}) under the key's primary version.
+   * {@code plaintext} is read, never kept or changed: the caller zeroes it once this completes.
+   */
+  public CompletableFuture<Encrypted> encryptAsync(
+      String keyName, byte[] plaintext, Map<String, String> context) {
     try {
-      String name = keyName(request.getKeyName());
-      if (request.getPlaintext().size() > MAX_PAYLOAD_BYTES) {
-        throw payloadTooLarge("plaintext", request.getPlaintext().size());
+      String name = keyName(keyName);
+      if (plaintext.length > MAX_PAYLOAD_BYTES) {
+        throw payloadTooLarge("plaintext", plaintext.length);
       }
-      byte[] context = CiphertextFormat.encodeContext(request.getContextMap());
-      return serve(
-          name,
-          mayUnwrap -> {
-            Sealed sealed = seal(name, context, request.getPlaintext(), mayUnwrap);
-            return EncryptResponse.newBuilder()
-                .setKeyName(name)
-                .setKeyVersion(sealed.version)
-                .setCiphertext(UnsafeByteOperations.unsafeWrap(sealed.ciphertext))
-                .build();
-          });
+      byte[] encodedContext = CiphertextFormat.encodeContext(context);
+      return serve(name, mayUnwrap -> encrypted(name, encodedContext, plaintext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
   /** Decrypt: the key and version come from the ciphertext's header. */
-  public CompletableFuture<DecryptResponse> decryptAsync(DecryptRequest request) {
+  public CompletableFuture<Decrypted> decryptAsync(byte[] ciphertext, Map<String, String> context) {
     try {
-      CiphertextFormat.Parsed parsed = parseCiphertext(request.getCiphertext());
-      byte[] context = CiphertextFormat.encodeContext(request.getContextMap());
-      return serve(parsed.keyName(), mayUnwrap -> decrypted(parsed, context, mayUnwrap));
+      CiphertextFormat.Parsed parsed = parseCiphertext(ciphertext);
+      byte[] encodedContext = CiphertextFormat.encodeContext(context);
+      return serve(parsed.keyName(), mayUnwrap -> decrypted(parsed, encodedContext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -239,17 +268,35 @@ public final class DataPlane {
    * valid lease: at once), then cache lookup (an HSM unwrap on a miss) and AES-GCM. The in-process
    * entry point of the "server-side Decrypt work" benchmark.
    */
-  public DecryptResponse decrypt(DecryptRequest request) throws DataPlaneException {
-    CiphertextFormat.Parsed parsed = parseCiphertext(request.getCiphertext());
-    byte[] context = CiphertextFormat.encodeContext(request.getContextMap());
+  public Decrypted decrypt(byte[] ciphertext, Map<String, String> context)
+      throws DataPlaneException {
+    CiphertextFormat.Parsed parsed = parseCiphertext(ciphertext);
+    byte[] encodedContext = CiphertextFormat.encodeContext(context);
     awaitGate(parsed.keyName());
-    return attempt(mayUnwrap -> decrypted(parsed, context, mayUnwrap), true);
+    return attempt(mayUnwrap -> decrypted(parsed, encodedContext, mayUnwrap), true);
+  }
+
+  /**
+   * {@link #decrypt(byte[], Map)} for callers that still hold a gRPC request: the benchmarks
+   * ({@code bench} DecryptBenchmark, the server's DataPlaneMeasurement), which measure it as they
+   * always did. New code calls {@link #decrypt(byte[], Map)}.
+   *
+   * @deprecated the data plane takes domain inputs; convert at the caller
+   */
+  @Deprecated
+  public DecryptResponse decrypt(DecryptRequest request) throws DataPlaneException {
+    Decrypted opened = decrypt(request.getCiphertext().toByteArray(), request.getContextMap());
+    return DecryptResponse.newBuilder()
+        .setKeyName(opened.keyName())
+        .setKeyVersion(opened.keyVersion())
+        .setPlaintext(UnsafeByteOperations.unsafeWrap(opened.plaintext()))
+        .build();
   }
 
   /** ReEncrypt: decrypt and seal again under the destination's primary, inside this node. */
-  public CompletableFuture<ReEncryptResponse> reEncryptAsync(ReEncryptRequest request) {
+  public CompletableFuture<ReEncrypted> reEncryptAsync(ReEncryption request) {
     try {
-      ReEncryption prepared = prepare(request);
+      PreparedReEncryption prepared = prepare(request);
       return serve(prepared.source.keyName(), mayUnwrap -> reEncrypted(prepared, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
@@ -257,19 +304,18 @@ public final class DataPlane {
   }
 
   /** Many decrypts after one barrier, each with its own outcome. */
-  public CompletableFuture<List<ItemOutcome<DecryptResponse>>> batchDecryptAsync(
-      BatchDecryptRequest request) {
-    if (request.getItemsCount() > MAX_BATCH_ITEMS) {
-      return CompletableFuture.failedFuture(batchTooLarge(request.getItemsCount()));
+  public CompletableFuture<List<ItemOutcome<Decrypted>>> batchDecryptAsync(List<Decryption> items) {
+    if (items.size() > MAX_BATCH_ITEMS) {
+      return CompletableFuture.failedFuture(batchTooLarge(items.size()));
     }
     return gate.await(null)
         .thenApplyAsync(
             ignored -> {
-              List<ItemOutcome<DecryptResponse>> out = new ArrayList<>(request.getItemsCount());
-              for (DecryptRequest item : request.getItemsList()) {
+              List<ItemOutcome<Decrypted>> out = new ArrayList<>(items.size());
+              for (Decryption item : items) {
                 try {
-                  CiphertextFormat.Parsed parsed = parseCiphertext(item.getCiphertext());
-                  byte[] context = CiphertextFormat.encodeContext(item.getContextMap());
+                  CiphertextFormat.Parsed parsed = parseCiphertext(item.ciphertext());
+                  byte[] context = CiphertextFormat.encodeContext(item.context());
                   out.add(
                       new ItemOutcome<>(
                           attempt(mayUnwrap -> decrypted(parsed, context, mayUnwrap), true), null));
@@ -283,18 +329,18 @@ public final class DataPlane {
   }
 
   /** Many re-encrypts after one barrier, each with its own outcome. */
-  public CompletableFuture<List<ItemOutcome<ReEncryptResponse>>> batchReEncryptAsync(
-      BatchReEncryptRequest request) {
-    if (request.getItemsCount() > MAX_BATCH_ITEMS) {
-      return CompletableFuture.failedFuture(batchTooLarge(request.getItemsCount()));
+  public CompletableFuture<List<ItemOutcome<ReEncrypted>>> batchReEncryptAsync(
+      List<ReEncryption> items) {
+    if (items.size() > MAX_BATCH_ITEMS) {
+      return CompletableFuture.failedFuture(batchTooLarge(items.size()));
     }
     return gate.await(null)
         .thenApplyAsync(
             ignored -> {
-              List<ItemOutcome<ReEncryptResponse>> out = new ArrayList<>(request.getItemsCount());
-              for (ReEncryptRequest item : request.getItemsList()) {
+              List<ItemOutcome<ReEncrypted>> out = new ArrayList<>(items.size());
+              for (ReEncryption item : items) {
                 try {
-                  ReEncryption prepared = prepare(item);
+                  PreparedReEncryption prepared = prepare(item);
                   out.add(
                       new ItemOutcome<>(
                           attempt(mayUnwrap -> reEncrypted(prepared, mayUnwrap), true), null));
@@ -367,7 +413,7 @@ public final class DataPlane {
 
   // ---------------------------------------------------------------- the work itself
 
-  private GenerateDataKeyResponse generate(
+  private DataKey generate(
       String name, byte[] context, int length, boolean withPlaintext, boolean mayUnwrap)
       throws DataPlaneException {
     KeyRecord key = servedKey(name);
@@ -377,69 +423,53 @@ public final class DataPlane {
     RANDOM.get().nextBytes(dataKey);
     try {
       byte[] wrapped = seal(kek, name, primary.getVersion(), context, dataKey, 0, dataKey.length);
-      GenerateDataKeyResponse.Builder out =
-          GenerateDataKeyResponse.newBuilder()
-              .setKeyName(name)
-              .setKeyVersion(primary.getVersion())
-              .setWrappedDataKey(UnsafeByteOperations.unsafeWrap(wrapped));
-      if (withPlaintext) {
-        out.setPlaintext(ByteString.copyFrom(dataKey));
-      }
-      return out.build();
+      return new DataKey(name, primary.getVersion(), withPlaintext ? dataKey : null, wrapped);
     } finally {
-      Arrays.fill(dataKey, (byte) 0);
+      if (!withPlaintext) {
+        Arrays.fill(dataKey, (byte) 0);
+      }
     }
   }
 
-  private record Sealed(int version, byte[] ciphertext) {}
-
-  private Sealed seal(String name, byte[] context, ByteString plaintext, boolean mayUnwrap)
+  private Encrypted encrypted(String name, byte[] context, byte[] plaintext, boolean mayUnwrap)
       throws DataPlaneException {
     KeyRecord key = servedKey(name);
     KeyVersionRecord primary = primaryVersion(key);
     Kek kek = kek(key, primary, mayUnwrap);
-    byte[] bytes = plaintext.toByteArray();
-    try {
-      return new Sealed(
-          primary.getVersion(),
-          seal(kek, name, primary.getVersion(), context, bytes, 0, bytes.length));
-    } finally {
-      Arrays.fill(bytes, (byte) 0);
-    }
+    return new Encrypted(
+        name,
+        primary.getVersion(),
+        seal(kek, name, primary.getVersion(), context, plaintext, 0, plaintext.length));
   }
 
-  private DecryptResponse decrypted(
-      CiphertextFormat.Parsed parsed, byte[] context, boolean mayUnwrap) throws DataPlaneException {
+  private Decrypted decrypted(CiphertextFormat.Parsed parsed, byte[] context, boolean mayUnwrap)
+      throws DataPlaneException {
     byte[] plaintext = open(parsed, context, mayUnwrap);
-    return DecryptResponse.newBuilder()
-        .setKeyName(parsed.keyName())
-        .setKeyVersion((int) parsed.keyVersion())
-        .setPlaintext(UnsafeByteOperations.unsafeWrap(plaintext))
-        .build();
+    return new Decrypted(parsed.keyName(), (int) parsed.keyVersion(), plaintext);
   }
 
-  /** The source half of a ReEncrypt, validated before the barrier. */
-  private record ReEncryption(
+  /** A re-encryption, validated before the barrier. */
+  private record PreparedReEncryption(
       CiphertextFormat.Parsed source,
       byte[] sourceContext,
       String destinationKeyName,
       byte[] destinationContext) {}
 
-  private static ReEncryption prepare(ReEncryptRequest request) throws DataPlaneException {
-    CiphertextFormat.Parsed source = parseCiphertext(request.getCiphertext());
-    byte[] sourceContext = CiphertextFormat.encodeContext(request.getContextMap());
+  private static PreparedReEncryption prepare(ReEncryption request) throws DataPlaneException {
+    CiphertextFormat.Parsed source = parseCiphertext(request.ciphertext());
+    byte[] sourceContext = CiphertextFormat.encodeContext(request.context());
     String destination =
-        request.getDestinationKeyName().isEmpty()
+        request.destinationKeyName().isEmpty()
             ? source.keyName()
-            : keyName(request.getDestinationKeyName());
+            : keyName(request.destinationKeyName());
     byte[] destinationContext =
-        request.hasDestinationContext()
-            ? CiphertextFormat.encodeContext(request.getDestinationContext().getPairsMap())
+        request.destinationContextOrNull() != null
+            ? CiphertextFormat.encodeContext(request.destinationContextOrNull())
             : sourceContext;
-    return new ReEncryption(source, sourceContext, destination, destinationContext);
+    return new PreparedReEncryption(source, sourceContext, destination, destinationContext);
   }
 
-  private ReEncryptResponse reEncrypted(ReEncryption r, boolean mayUnwrap)
+  private ReEncrypted reEncrypted(PreparedReEncryption r, boolean mayUnwrap)
       throws DataPlaneException {
     byte[] plaintext = open(r.source, r.sourceContext, mayUnwrap);
     try {
@@ -455,12 +485,8 @@ public final class DataPlane {
               plaintext,
               0,
               plaintext.length);
-      return ReEncryptResponse.newBuilder()
-          .setKeyName(r.destinationKeyName)
-          .setSourceKeyVersion((int) r.source.keyVersion())
-          .setKeyVersion(primary.getVersion())
-          .setCiphertext(UnsafeByteOperations.unsafeWrap(ciphertext))
-          .build();
+      return new ReEncrypted(
+          r.destinationKeyName, (int) r.source.keyVersion(), primary.getVersion(), ciphertext);
     } finally {
       Arrays.fill(plaintext, (byte) 0);
     }
@@ -596,23 +622,12 @@ public final class DataPlane {
     return name;
   }
 
-  private static CiphertextFormat.Parsed parseCiphertext(ByteString ciphertext)
+  private static CiphertextFormat.Parsed parseCiphertext(byte[] ciphertext)
       throws DataPlaneException {
-    if (ciphertext.size() > MAX_CIPHERTEXT_BYTES) {
-      throw payloadTooLarge("ciphertext", ciphertext.size());
+    if (ciphertext.length > MAX_CIPHERTEXT_BYTES) {
+      throw payloadTooLarge("ciphertext", ciphertext.length);
     }
-    return CiphertextFormat.parse(ciphertext.toByteArray());
-  }
-
-  private static int dataKeyLength(DataKeySpec spec) throws DataPlaneException {
-    return switch (spec) {
-      case DATA_KEY_SPEC_UNSPECIFIED, DATA_KEY_SPEC_AES_256 -> 32;
-      case DATA_KEY_SPEC_AES_128 -> 16;
-      default ->
-          throw new DataPlaneException(
-              ErrorReason.INVALID_DATA_KEY_SPEC,
-              "unknown data key spec " + spec + "; use DATA_KEY_SPEC_AES_256 or _AES_128");
-    };
+    return CiphertextFormat.parse(ciphertext);
   }
 
   private static DataPlaneException payloadTooLarge(String what, int size) {
