@@ -11,8 +11,11 @@ import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
 import io.keyrotor.server.dataplane.DataPlaneException;
 import io.keyrotor.server.dataplane.HsmFailures;
+import io.keyrotor.server.hsm.HsmExecutor;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -235,6 +238,32 @@ public final class ApiErrors {
         ErrorReason.KEY_NOT_FOUND,
         "key \"" + name + "\" not found",
         Map.of("key", name));
+  }
+
+  /**
+   * PERMISSION_DENIED: the authorisation step refused {@code operation} on {@code target}, for
+   * {@code why}; nothing was proposed.
+   */
+  public static StatusRuntimeException permissionDenied(
+      Operation operation, Target target, String why) {
+    return error(
+        Code.PERMISSION_DENIED,
+        ErrorReason.PERMISSION_DENIED,
+        operation.fullMethodName()
+            + " on "
+            + target
+            + " is not permitted"
+            + (why.isEmpty() ? "" : ": " + why),
+        Map.of(
+            "operation",
+            operation.fullMethodName(),
+            "target",
+            target.kind() == Target.Kind.CLUSTER ? "cluster" : target.name()));
+  }
+
+  /** UNAVAILABLE HSM_UNAVAILABLE: the HSM executor's queue is full; retry shortly. */
+  public static StatusRuntimeException hsmSaturated(HsmExecutor.Saturated e) {
+    return error(Code.UNAVAILABLE, ErrorReason.HSM_UNAVAILABLE, e.getMessage());
   }
 
   /** INTERNAL: a failure nothing above explains, a bug. */

@@ -3,8 +3,10 @@ package io.keyrotor.server.api;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.server.dataplane.DataPlaneException;
+import io.keyrotor.server.hsm.HsmExecutor;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -37,6 +39,12 @@ public final class ErrorMapper {
       return ApiErrors.fromConsensus(
           new ConsensusException(ConsensusException.Kind.TIMEOUT, "timed out", null, t),
           context::apiAddressOf);
+    }
+    if (t instanceof HsmExecutor.Saturated saturated) {
+      return ApiErrors.hsmSaturated(saturated);
+    }
+    if (t instanceof RejectedExecutionException) {
+      return ApiErrors.shuttingDown(); // an executor of this node was closed under the call
     }
     if (t instanceof DataPlaneException refused) {
       return switch (refused.reason()) {

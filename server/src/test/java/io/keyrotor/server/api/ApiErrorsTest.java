@@ -12,7 +12,10 @@ import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
 import io.keyrotor.server.dataplane.DataPlaneException;
+import io.keyrotor.server.hsm.HsmExecutor;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,6 +137,50 @@ class ApiErrorsTest {
     StatusRuntimeException e = ApiErrors.zoneNotHeld("mars", "n1", Set.of());
     assertEquals(ErrorReason.ZONE_NOT_FOUND, catalogueReason(e));
     assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+  }
+
+  @Test
+  void permissionDenied_namesTheOperationAndTarget() {
+    StatusRuntimeException e =
+        ApiErrors.permissionDenied(Operation.ROTATE_KEY, Target.key("orders"), "no role");
+
+    assertEquals(ErrorReason.PERMISSION_DENIED, catalogueReason(e));
+    assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("key \"orders\""));
+    assertTrue(e.getStatus().getDescription().contains("no role"));
+  }
+
+  @Test
+  void hsmSaturated_retryableHsmUnavailable() {
+    StatusRuntimeException e = ApiErrors.hsmSaturated(new HsmExecutorSaturation().refusal());
+
+    assertEquals(ErrorReason.HSM_UNAVAILABLE, catalogueReason(e));
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+  }
+
+  /** A real Saturated refusal, from an executor whose one thread and one queue slot are busy. */
+  private static final class HsmExecutorSaturation {
+    HsmExecutor.Saturated refusal() {
+      try (HsmExecutor executor = new HsmExecutor(1, 1)) {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        executor.execute(
+            () -> {
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+        while (true) {
+          try {
+            executor.execute(() -> {});
+          } catch (HsmExecutor.Saturated saturated) {
+            release.countDown();
+            return saturated;
+          }
+        }
+      }
+    }
   }
 
   @Test
