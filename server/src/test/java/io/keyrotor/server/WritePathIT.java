@@ -166,6 +166,40 @@ class WritePathIT {
   }
 
   @Test
+  void createKey_retriedWithItsRequestIdAfterItApplied_theFirstOutcome() throws Exception {
+    CreateKeyRequest request =
+        CreateKeyRequest.newBuilder()
+            .setName(unique("retried"))
+            .setRequestId(UUID.randomUUID().toString())
+            .build();
+    Key first = call(r -> keys.createKey(request, r));
+    cluster.awaitConvergence(); // this node has applied the create
+
+    Key retried = call(r -> keys.createKey(request, r));
+
+    assertEquals(first.getName(), retried.getName());
+    assertEquals(first.getVersions(0).getCreateTime(), retried.getVersions(0).getCreateTime());
+  }
+
+  @Test
+  void createKey_existingNameWithoutRequestId_alreadyExistsBeforeTheHsmOrTheLog() throws Exception {
+    String name = unique("twice");
+    createKey(name);
+    cluster.awaitConvergence();
+    hsm.wrapThreads.clear();
+    long appliedBefore = follower.raft().state().appliedPosition().index();
+
+    StatusRuntimeException duplicate =
+        assertThrows(StatusRuntimeException.class, () -> createKey(name));
+
+    assertEquals(Status.Code.ALREADY_EXISTS, duplicate.getStatus().getCode());
+    assertEquals(ErrorReason.KEY_EXISTS.name(), GrpcErrors.reason(duplicate));
+    assertTrue(hsm.wrapThreads.isEmpty(), "no KEK minted");
+    cluster.awaitConvergence();
+    assertEquals(appliedBefore, follower.raft().state().appliedPosition().index(), "no log entry");
+  }
+
+  @Test
   void authorizer_askedWithTheOperationAndTargetOfEachWrite() throws Exception {
     String name = unique("asked");
     createKey(name);

@@ -31,14 +31,20 @@ import java.util.TreeSet;
 final class KeyWriteInputs {
   private KeyWriteInputs() {}
 
-  /** CreateKey: a key with its first version, active after {@code activationDelayMillis}. */
+  /**
+   * CreateKey: a key with its first version, active after {@code activationDelayMillis}.
+   *
+   * @param requestIdFromCaller whether the caller named the request id (it may then be a retry of a
+   *     create that was applied, which the log answers with its first outcome)
+   */
   record NewKey(
       String name,
       String zone,
       List<Label> labels,
       RotationPolicyRecord policy,
       long activationDelayMillis,
-      String requestId) {
+      String requestId,
+      boolean requestIdFromCaller) {
     static NewKey of(CreateKeyRequest request, Duration minimumRotationPeriod) {
       String name = Requests.keyName(request.getName());
       String zone = Requests.zone(request.getZone());
@@ -57,7 +63,8 @@ final class KeyWriteInputs {
           labels,
           policy,
           Math.max(0, delay),
-          Requests.requestId(request.getRequestId()));
+          Requests.requestId(request.getRequestId()),
+          !request.getRequestId().isEmpty());
     }
   }
 

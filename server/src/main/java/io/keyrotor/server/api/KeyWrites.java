@@ -1,5 +1,7 @@
 package io.keyrotor.server.api;
 
+import com.google.rpc.Code;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
 import io.keyrotor.proto.internal.v1.CreateKey;
@@ -31,7 +33,8 @@ import java.time.Duration;
  * The commands of KeyService's writes: for each checked input, the {@link Write} the {@link
  * WritePath} carries out (its operation and target, and how its command is built). Creating and
  * rotating a key mint a new key-encryption key; a rotation reads the key first (after the read
- * barrier) for its zone and its policy's activation delay.
+ * barrier) for its zone and its policy's activation delay, and so does a create that cannot be a
+ * retry, to refuse an existing name without a log entry.
  */
 final class KeyWrites {
   private final Duration defaultActivationDelay;
@@ -43,21 +46,34 @@ final class KeyWrites {
     this.defaultActivationDelay = defaultActivationDelay;
   }
 
+  /**
+   * CreateKey. A create without a caller's request id cannot be a retry, so it is refused at once
+   * (ALREADY_EXISTS KEY_EXISTS, as the state machine would) when the key exists after the read
+   * barrier, before a KEK is minted or a log entry taken; a create with one goes to the log, whose
+   * deduplication answers a retry with the first outcome.
+   */
   Write create(NewKey in) {
     return new Write(
         Operation.CREATE_KEY,
         Target.key(in.name()),
         in.requestId(),
-        Write.Needs.NEW_KEK,
-        (command, sources) ->
-            command.setCreateKey(
-                CreateKey.newBuilder()
-                    .setName(in.name())
-                    .setZone(in.zone())
-                    .addAllLabels(in.labels())
-                    .setPolicy(in.policy())
-                    .setKek(sources.newWrappedKek(in.zone()))
-                    .setActivationDelayMillis(in.activationDelayMillis())));
+        in.requestIdFromCaller() ? Write.Needs.NEW_KEK : Write.Needs.STATE_AND_NEW_KEK,
+        (command, sources) -> {
+          if (!in.requestIdFromCaller() && sources.state().key(in.name()).isPresent()) {
+            throw ApiErrors.error(
+                Code.ALREADY_EXISTS,
+                ErrorReason.KEY_EXISTS,
+                "key \"" + in.name() + "\" already exists");
+          }
+          command.setCreateKey(
+              CreateKey.newBuilder()
+                  .setName(in.name())
+                  .setZone(in.zone())
+                  .addAllLabels(in.labels())
+                  .setPolicy(in.policy())
+                  .setKek(sources.newWrappedKek(in.zone()))
+                  .setActivationDelayMillis(in.activationDelayMillis()));
+        });
   }
 
   Write rotate(Rotation in) {
