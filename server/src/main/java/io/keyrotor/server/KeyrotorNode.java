@@ -14,16 +14,19 @@ import io.keyrotor.hsm.Hsms;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RegisterNode;
+import io.keyrotor.server.access.PermitAllAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
+import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.chaos.ChaosClock;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
 import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
+import io.keyrotor.server.hsm.HsmExecutor;
 import io.keyrotor.server.hsm.HsmHealthProbe;
 import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.metrics.NodeMetrics;
@@ -76,13 +79,20 @@ public final class KeyrotorNode implements AutoCloseable {
   private final HsmTasks hsmTasks;
   private final RotationEngine rotation;
 
-  /** The node's HSM background work: the zone master key rotation driver and the health probe. */
+  /**
+   * The node's HSM work: the zone master key rotation driver and the health probe (background), and
+   * the executor where calls mint new key-encryption keys.
+   */
   private record HsmTasks(
-      ScheduledExecutorService executor, ZoneMasterKeyRotationDriver driver, HsmHealthProbe probe) {
+      ScheduledExecutorService executor,
+      ZoneMasterKeyRotationDriver driver,
+      HsmHealthProbe probe,
+      HsmExecutor calls) {
     void close() {
       driver.close();
       probe.close();
       executor.shutdownNow();
+      calls.close();
     }
   }
 
@@ -190,15 +200,20 @@ public final class KeyrotorNode implements AutoCloseable {
       EventWatchers watchers = new EventWatchers(context);
       hsmTasks = startHsmTasks(raft, hsm, config, health);
       ZoneMasterKeyRotationDriver driver = hsmTasks.driver();
+      // Every write RPC: validate, authorise, build (KEKs on the HSM executor), propose, answer.
+      WritePath writes =
+          new WritePath(context, new PermitAllAuthorizer(), hsmTasks.calls(), blocking);
       AdminServiceImpl admin =
-          new AdminServiceImpl(context, blocking, zone -> driver.lastError(zone).orElse(null));
+          new AdminServiceImpl(
+              context, blocking, zone -> driver.lastError(zone).orElse(null), writes);
       InetSocketAddress address = socketAddress(config.apiAddress());
       NettyServerBuilder builder =
           NettyServerBuilder.forAddress(address)
               .executor(apiExecutor)
               .addService(
                   ServerInterceptors.intercept(
-                      new KeyServiceImpl(context, dataPlane, watchers), metrics.rpcInterceptor()))
+                      new KeyServiceImpl(context, dataPlane, watchers, writes),
+                      metrics.rpcInterceptor()))
               .addService(ServerInterceptors.intercept(admin, metrics.rpcInterceptor()))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
@@ -280,7 +295,7 @@ public final class KeyrotorNode implements AutoCloseable {
         HSM_HEALTH_SERVICE, io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
     driver.start(executor);
     probe.start(executor);
-    return new HsmTasks(executor, driver, probe);
+    return new HsmTasks(executor, driver, probe, new HsmExecutor());
   }
 
   private static void closeHsmTasks(HsmTasks tasks) {

@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
-import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
@@ -461,20 +459,8 @@ class KeyServiceIT {
   }
 
   static String reason(StatusRuntimeException e) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    if (status == null) {
-      return null;
-    }
-    for (var detail : status.getDetailsList()) {
-      if (detail.is(ErrorInfo.class)) {
-        try {
-          return detail.unpack(ErrorInfo.class).getReason();
-        } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
-          throw new AssertionError(ex);
-        }
-      }
-    }
-    return null;
+    String reason = GrpcErrors.reason(e);
+    return reason.isEmpty() ? null : reason;
   }
 
   /** A call that may throw anything. */

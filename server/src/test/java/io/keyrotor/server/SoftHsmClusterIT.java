@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.NodeStatus;
@@ -150,9 +148,8 @@ class SoftHsmClusterIT {
     }
   }
 
-  private static String reason(StatusRuntimeException e) throws Exception {
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    return status.getDetails(0).unpack(ErrorInfo.class).getReason();
+  private static String reason(StatusRuntimeException e) {
+    return GrpcErrors.reason(e);
   }
 
   private ZoneMasterKeyRotation rotationOn(String nodeId, String zone) {

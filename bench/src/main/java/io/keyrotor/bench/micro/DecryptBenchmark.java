@@ -4,8 +4,6 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.keyrotor.api.v1.CreateKeyRequest;
-import io.keyrotor.api.v1.DecryptRequest;
-import io.keyrotor.api.v1.DecryptResponse;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.server.KeyrotorNode;
@@ -56,7 +54,7 @@ public class DecryptBenchmark {
     DataPlane withoutBarrier;
     KeyrotorNode follower;
     DataPlane followerReadIndex;
-    DecryptRequest request;
+    byte[] ciphertext;
     ExecutorService executor;
 
     @Setup(Level.Trial)
@@ -69,16 +67,15 @@ public class DecryptBenchmark {
         KeyServiceGrpc.KeyServiceBlockingStub keys =
             KeyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
         keys.createKey(CreateKeyRequest.newBuilder().setName("measured").build());
-        ByteString ciphertext =
+        ciphertext =
             keys.encrypt(
                     EncryptRequest.newBuilder()
                         .setKeyName("measured")
                         .setPlaintext(ByteString.copyFrom(new byte[32]))
                         .putAllContext(CONTEXT)
                         .build())
-                .getCiphertext();
-        request =
-            DecryptRequest.newBuilder().setCiphertext(ciphertext).putAllContext(CONTEXT).build();
+                .getCiphertext()
+                .toByteArray();
       } finally {
         channel.shutdownNow();
       }
@@ -91,7 +88,7 @@ public class DecryptBenchmark {
               leader.kekCache(),
               Clock.systemUTC(),
               executor);
-      leader.dataPlane().decrypt(request); // the KEK is in the cache from here on
+      leader.dataPlane().decrypt(ciphertext, CONTEXT); // the KEK is in the cache from here on
       follower = cluster.follower(leader);
       followerReadIndex =
           DataPlane.of(
@@ -102,7 +99,8 @@ public class DecryptBenchmark {
               Clock.systemUTC(),
               executor,
               UsageCounter.NONE);
-      followerReadIndex.decrypt(request); // the follower has applied the key and cached its KEK
+      followerReadIndex.decrypt(
+          ciphertext, CONTEXT); // the follower has applied the key and cached its KEK
     }
 
     @TearDown(Level.Trial)
@@ -151,14 +149,14 @@ public class DecryptBenchmark {
 
   /** Parsing, version checks, KEK cache hit and AES-GCM: everything but the read barrier. */
   @Benchmark
-  public DecryptResponse dataPlaneWithoutBarrier(Cluster cluster) throws DataPlaneException {
-    return cluster.withoutBarrier.decrypt(cluster.request);
+  public DataPlane.Decrypted dataPlaneWithoutBarrier(Cluster cluster) throws DataPlaneException {
+    return cluster.withoutBarrier.decrypt(cluster.ciphertext, CONTEXT);
   }
 
   /** The whole server-side Decrypt on the leader (issue 4's target). */
   @Benchmark
-  public DecryptResponse leaderDecrypt(Cluster cluster) throws DataPlaneException {
-    return cluster.leader.dataPlane().decrypt(cluster.request);
+  public DataPlane.Decrypted leaderDecrypt(Cluster cluster) throws DataPlaneException {
+    return cluster.leader.dataPlane().decrypt(cluster.ciphertext, CONTEXT);
   }
 
   /** The linearizable read barrier alone (leader lease through Ratis's read path). */
@@ -169,8 +167,8 @@ public class DecryptBenchmark {
 
   /** The whole server-side Decrypt on a follower that reads through ReadIndex. */
   @Benchmark
-  public DecryptResponse followerReadIndexDecrypt(Cluster cluster) throws DataPlaneException {
-    return cluster.followerReadIndex.decrypt(cluster.request);
+  public DataPlane.Decrypted followerReadIndexDecrypt(Cluster cluster) throws DataPlaneException {
+    return cluster.followerReadIndex.decrypt(cluster.ciphertext, CONTEXT);
   }
 
   /** A follower's read barrier alone: ReadIndex, the read index fetched from the leader. */

@@ -6,6 +6,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.ClusterStatus;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.HsmStatus;
@@ -21,6 +22,8 @@ import io.keyrotor.api.v1.TransferLeadershipRequest;
 import io.keyrotor.api.v1.TransferLeadershipResponse;
 import io.keyrotor.consensus.RaftStatus;
 import io.keyrotor.hsm.HsmDescription;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
 import io.keyrotor.server.config.NodeConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,22 +46,24 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final ExecutorService blockingExecutor;
   private final Map<String, ManagedChannel> peerChannels = new ConcurrentHashMap<>();
   private final ZoneMasterKeyAdmin zoneMasterKeys;
-
-  public AdminServiceImpl(ServerContext context, ExecutorService blockingExecutor) {
-    this(context, blockingExecutor, zone -> null);
-  }
+  private final WritePath writes;
+  private final Calls calls;
 
   /**
+   * @param blockingExecutor where peers are asked and leadership and snapshots wait
    * @param rotationErrors this node's last error driving a zone's master key rotation, or null
+   * @param writes the write path of the calls that change state
    */
   public AdminServiceImpl(
       ServerContext context,
       ExecutorService blockingExecutor,
-      Function<String, String> rotationErrors) {
+      Function<String, String> rotationErrors,
+      WritePath writes) {
     this.context = context;
     this.blockingExecutor = blockingExecutor;
-    this.zoneMasterKeys =
-        new ZoneMasterKeyAdmin(context, blockingExecutor, this::peerStatus, rotationErrors);
+    this.writes = writes;
+    this.calls = new Calls(context);
+    this.zoneMasterKeys = new ZoneMasterKeyAdmin(context, writes, this::peerStatus, rotationErrors);
   }
 
   @Override
@@ -98,50 +103,51 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             });
   }
 
+  /**
+   * TransferLeadership and TakeSnapshot change no replicated state and take no log entry, but they
+   * change the cluster: they pass the write path's authorisation step, then wait on the blocking
+   * executor, and fail through the one error mapper.
+   */
   @Override
   public void transferLeadership(
       TransferLeadershipRequest request, StreamObserver<TransferLeadershipResponse> response) {
     String target = request.getTargetNodeId();
-    if (!target.isEmpty() && !context.config().peers().containsKey(target)) {
-      response.onError(
-          ApiErrors.invalid(
-              "UNKNOWN_NODE",
-              "node \""
-                  + target
-                  + "\" is not a member; members: "
-                  + context.config().peers().keySet()));
-      return;
-    }
-    CompletableFuture.runAsync(
-            () -> context.raft().transferLeadership(target, 10_000), blockingExecutor)
-        .whenComplete(
-            (ignored, failure) -> {
-              if (failure != null) {
-                response.onError(context.toStatus(failure));
-                return;
-              }
-              String leader = context.raft().status().leaderIdOrNull();
-              response.onNext(
-                  TransferLeadershipResponse.newBuilder()
-                      .setLeaderId(leader == null ? "" : leader)
-                      .build());
-              response.onCompleted();
-            });
+    calls.answer(
+        response,
+        () -> {
+          if (!target.isEmpty() && !context.config().peers().containsKey(target)) {
+            throw ApiErrors.invalid(
+                ErrorReason.UNKNOWN_NODE,
+                "node \""
+                    + target
+                    + "\" is not a member; members: "
+                    + context.config().peers().keySet());
+          }
+          writes.authorize(Operation.TRANSFER_LEADERSHIP, Target.cluster());
+          return CompletableFuture.runAsync(
+                  () -> context.raft().transferLeadership(target, 10_000), blockingExecutor)
+              .thenApply(
+                  ignored -> {
+                    String leader = context.raft().status().leaderIdOrNull();
+                    return TransferLeadershipResponse.newBuilder()
+                        .setLeaderId(leader == null ? "" : leader)
+                        .build();
+                  });
+        });
   }
 
   @Override
   public void takeSnapshot(
       TakeSnapshotRequest request, StreamObserver<TakeSnapshotResponse> response) {
-    CompletableFuture.supplyAsync(() -> context.raft().takeSnapshot(30_000), blockingExecutor)
-        .whenComplete(
-            (index, failure) -> {
-              if (failure != null) {
-                response.onError(context.toStatus(failure));
-                return;
-              }
-              response.onNext(TakeSnapshotResponse.newBuilder().setSnapshotIndex(index).build());
-              response.onCompleted();
-            });
+    calls.answer(
+        response,
+        () -> {
+          writes.authorize(Operation.TAKE_SNAPSHOT, Target.cluster());
+          return CompletableFuture.supplyAsync(
+                  () -> context.raft().takeSnapshot(30_000), blockingExecutor)
+              .thenApply(
+                  index -> TakeSnapshotResponse.newBuilder().setSnapshotIndex(index).build());
+        });
   }
 
   @Override

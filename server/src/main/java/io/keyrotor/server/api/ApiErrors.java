@@ -5,18 +5,31 @@ import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.ItemStatus;
 import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
+import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
 import io.keyrotor.server.dataplane.DataPlaneException;
+import io.keyrotor.server.dataplane.HsmFailures;
+import io.keyrotor.server.hsm.HsmExecutor;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
  * The one place where failures become gRPC statuses: a canonical code, a message a person
- * understands, and a google.rpc.ErrorInfo with a reason word and (for NOT_LEADER) where to go.
- * Messages never carry key material.
+ * understands, and a google.rpc.ErrorInfo (domain {@value #DOMAIN}) whose reason is the name of a
+ * value of the public catalogue {@link ErrorReason}, and (for NOT_LEADER) where to go. Reasons are
+ * typed: no method here takes a reason as a string, so a status built here can only carry a
+ * catalogue name. Messages never carry key material.
+ *
+ * <p>{@link ErrorMapper} applies these to the failures of a call (consensus, HSM, data plane).
  */
 public final class ApiErrors {
   /** The ErrorInfo domain of every keyrotor error. */
@@ -24,14 +37,18 @@ public final class ApiErrors {
 
   private ApiErrors() {}
 
-  public static StatusRuntimeException error(Code code, String reason, String message) {
+  public static StatusRuntimeException error(Code code, ErrorReason reason, String message) {
     return error(code, reason, message, Map.of());
   }
 
   public static StatusRuntimeException error(
-      Code code, String reason, String message, Map<String, String> metadata) {
+      Code code, ErrorReason reason, String message, Map<String, String> metadata) {
     ErrorInfo info =
-        ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(reason).putAllMetadata(metadata).build();
+        ErrorInfo.newBuilder()
+            .setDomain(DOMAIN)
+            .setReason(reason.name())
+            .putAllMetadata(metadata)
+            .build();
     com.google.rpc.Status status =
         com.google.rpc.Status.newBuilder()
             .setCode(code.getNumber())
@@ -41,17 +58,33 @@ public final class ApiErrors {
     return StatusProto.toStatusRuntimeException(status);
   }
 
-  public static StatusRuntimeException invalid(String reason, String message) {
+  /** INVALID_ARGUMENT: malformed input, refused before anything was proposed. */
+  public static StatusRuntimeException invalid(ErrorReason reason, String message) {
     return error(Code.INVALID_ARGUMENT, reason, message);
   }
 
-  /** The status of a command that the state machine rejected (never OK). */
+  /**
+   * The status of a command that the state machine rejected (never OK). The state machine records
+   * its reason as a string ({@code CommandResultRecord.reason}); a name the catalogue does not hold
+   * (an older or newer node's word, or none) becomes {@link ErrorReason#REJECTED}.
+   */
   public static StatusRuntimeException fromOutcome(CommandResultRecord outcome) {
     Code code = Code.forNumber(outcome.getCode());
     return error(
-        code == null ? Code.INTERNAL : code,
-        outcome.getReason().isEmpty() ? "REJECTED" : outcome.getReason(),
-        outcome.getMessage());
+        code == null ? Code.INTERNAL : code, catalogued(outcome.getReason()), outcome.getMessage());
+  }
+
+  /** The catalogue value named {@code reason}, or {@link ErrorReason#REJECTED}. */
+  static ErrorReason catalogued(String reason) {
+    ErrorReason value;
+    try {
+      value = ErrorReason.valueOf(reason);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return ErrorReason.REJECTED;
+    }
+    return value == ErrorReason.UNRECOGNIZED || value == ErrorReason.ERROR_REASON_UNSPECIFIED
+        ? ErrorReason.REJECTED
+        : value;
   }
 
   /**
@@ -66,7 +99,7 @@ public final class ApiErrors {
         String address = leader.isEmpty() ? null : apiAddressOfNode.apply(leader);
         return error(
             Code.UNAVAILABLE,
-            "NOT_LEADER",
+            ErrorReason.NOT_LEADER,
             "this node is not the leader"
                 + (address == null ? "" : "; the leader is " + leader + " at " + address),
             address == null ? Map.of() : Map.of("leader", address, "leader_id", leader));
@@ -74,89 +107,168 @@ public final class ApiErrors {
       case NO_LEADER -> {
         return error(
             Code.UNAVAILABLE,
-            "NO_LEADER",
+            ErrorReason.NO_LEADER,
             "no leader is available right now (an election may be under way); retry shortly");
       }
       case TIMEOUT -> {
         return error(
             Code.UNAVAILABLE,
-            "NO_QUORUM",
+            ErrorReason.NO_QUORUM,
             "the cluster did not answer in time: no leader or no quorum is reachable; a write"
                 + " may or may not have been applied, so retry it with the same request id");
       }
       case NOT_RUNNING -> {
-        return error(Code.UNAVAILABLE, "SHUTTING_DOWN", "this node is shutting down");
+        return shuttingDown();
       }
       default -> {
-        return error(Code.UNAVAILABLE, "CONSENSUS_FAILED", "the cluster failed: " + e.getMessage());
+        return error(
+            Code.UNAVAILABLE,
+            ErrorReason.CONSENSUS_FAILED,
+            "the cluster failed: " + e.getMessage());
       }
     }
   }
 
-  /** The status of an HSM failure. */
+  /** UNAVAILABLE: this node is shutting down. */
+  public static StatusRuntimeException shuttingDown() {
+    return error(Code.UNAVAILABLE, ErrorReason.SHUTTING_DOWN, "this node is shutting down");
+  }
+
+  /**
+   * The status of an HSM failure about {@code zone}: HSM_UNAVAILABLE (UNAVAILABLE), ZONE_NOT_HELD
+   * (FAILED_PRECONDITION), UNWRAP_FAILED (DATA_LOSS), or HSM_FAILED (INTERNAL) for anything else.
+   */
   public static StatusRuntimeException fromHsm(HsmException e, String zone) {
-    return switch (e.reason()) {
+    ErrorReason reason = HsmFailures.reasonOf(e.reason());
+    return switch (reason) {
       case HSM_UNAVAILABLE ->
           error(
               Code.UNAVAILABLE,
-              "HSM_UNAVAILABLE",
+              reason,
               "this node's HSM is not available: " + e.getMessage(),
               Map.of("zone", zone));
       case ZONE_NOT_HELD ->
           error(
               Code.FAILED_PRECONDITION,
-              "ZONE_NOT_HELD",
+              reason,
               "this node's HSM holds no master key for zone \"" + zone + "\"",
               Map.of("zone", zone));
       case UNWRAP_FAILED ->
           error(
               Code.DATA_LOSS,
-              "UNWRAP_FAILED",
+              reason,
               "wrapped key material failed its integrity check: " + e.getMessage(),
               Map.of("zone", zone));
-      default -> error(Code.INTERNAL, e.reason().name(), "HSM error: " + e.getMessage());
+      default -> error(Code.INTERNAL, reason, "HSM error: " + e.getMessage());
     };
   }
 
   /**
-   * The status of a refused data-plane request. ZONE_NOT_HELD is not mapped here: the caller adds
-   * the nodes that hold the zone (see {@code KeyServiceImpl.zoneNotHeld}).
+   * The status of a refused data-plane request. ZONE_NOT_HELD is better answered by {@link
+   * #zoneNotHeld}, which names the nodes that hold the zone ({@link ErrorMapper} does).
    */
   public static StatusRuntimeException fromDataPlane(DataPlaneException e) {
-    if (e.getCause() instanceof HsmException hsm
-        && e.reason() != DataPlaneException.Reason.ZONE_NOT_HELD) {
-      StatusRuntimeException base = fromHsm(hsm, e.zone());
-      return error(
-          Code.forNumber(base.getStatus().getCode().value()),
-          reasonOf(base),
-          e.getMessage(),
-          e.metadata());
+    return error(codeOfDataPlane(e.reason()), e.reason(), e.getMessage(), e.metadata());
+  }
+
+  private static Code codeOfDataPlane(ErrorReason reason) {
+    return switch (reason) {
+      case INVALID_CIPHERTEXT,
+          PAYLOAD_TOO_LARGE,
+          INVALID_CONTEXT,
+          INVALID_KEY_NAME,
+          INVALID_DATA_KEY_SPEC,
+          BATCH_TOO_LARGE ->
+          Code.INVALID_ARGUMENT;
+      case KEY_NOT_FOUND -> Code.NOT_FOUND;
+      case NO_PRIMARY_VERSION,
+          VERSION_PENDING,
+          VERSION_DISABLED,
+          VERSION_DESTROY_SCHEDULED,
+          VERSION_DESTROYED,
+          VERSION_CANCELLED,
+          BELOW_MIN_DECRYPTION_VERSION,
+          BELOW_MIN_ENCRYPTION_VERSION,
+          ZONE_NOT_HELD ->
+          Code.FAILED_PRECONDITION;
+      case HSM_UNAVAILABLE -> Code.UNAVAILABLE;
+      case UNWRAP_FAILED -> Code.DATA_LOSS;
+      default -> Code.INTERNAL;
+    };
+  }
+
+  /**
+   * A key of {@code zone} cannot be served by node {@code nodeId}: FAILED_PRECONDITION
+   * ZONE_NOT_HELD naming the registered nodes that hold it (metadata {@code nodes}: their API
+   * addresses), or NOT_FOUND ZONE_NOT_FOUND if none does.
+   */
+  public static StatusRuntimeException zoneNotHeld(
+      String zone, String nodeId, Collection<NodeRecord> registeredNodes) {
+    List<String> holders = new ArrayList<>();
+    List<String> addresses = new ArrayList<>();
+    for (NodeRecord node : registeredNodes) {
+      if (node.getZonesList().contains(zone)) {
+        holders.add(node.getId() + " (" + node.getApiAddress() + ")");
+        addresses.add(node.getApiAddress());
+      }
     }
-    Code code =
-        switch (e.reason()) {
-          case INVALID_CIPHERTEXT,
-              PAYLOAD_TOO_LARGE,
-              INVALID_CONTEXT,
-              INVALID_KEY_NAME,
-              INVALID_DATA_KEY_SPEC,
-              BATCH_TOO_LARGE ->
-              Code.INVALID_ARGUMENT;
-          case KEY_NOT_FOUND -> Code.NOT_FOUND;
-          case NO_PRIMARY_VERSION,
-              VERSION_PENDING,
-              VERSION_DISABLED,
-              VERSION_DESTROY_SCHEDULED,
-              VERSION_DESTROYED,
-              VERSION_CANCELLED,
-              BELOW_MIN_DECRYPTION_VERSION,
-              BELOW_MIN_ENCRYPTION_VERSION,
-              ZONE_NOT_HELD ->
-              Code.FAILED_PRECONDITION;
-          case HSM_UNAVAILABLE -> Code.UNAVAILABLE;
-          case UNWRAP_FAILED -> Code.DATA_LOSS;
-          case HSM_FAILED -> Code.INTERNAL;
-        };
-    return error(code, e.reason().name(), e.getMessage(), e.metadata());
+    if (holders.isEmpty()) {
+      return error(
+          Code.NOT_FOUND,
+          ErrorReason.ZONE_NOT_FOUND,
+          "no node of this cluster holds zone \"" + zone + "\"; create its master key first",
+          Map.of("zone", zone));
+    }
+    return error(
+        Code.FAILED_PRECONDITION,
+        ErrorReason.ZONE_NOT_HELD,
+        "node "
+            + nodeId
+            + " does not hold zone \""
+            + zone
+            + "\"; nodes that do: "
+            + String.join(", ", holders),
+        Map.of("zone", zone, "nodes", String.join(",", addresses)));
+  }
+
+  /** NOT_FOUND KEY_NOT_FOUND. */
+  public static StatusRuntimeException keyNotFound(String name) {
+    return error(
+        Code.NOT_FOUND,
+        ErrorReason.KEY_NOT_FOUND,
+        "key \"" + name + "\" not found",
+        Map.of("key", name));
+  }
+
+  /**
+   * PERMISSION_DENIED: the authorisation step refused {@code operation} on {@code target}, for
+   * {@code why}; nothing was proposed.
+   */
+  public static StatusRuntimeException permissionDenied(
+      Operation operation, Target target, String why) {
+    return error(
+        Code.PERMISSION_DENIED,
+        ErrorReason.PERMISSION_DENIED,
+        operation.fullMethodName()
+            + " on "
+            + target
+            + " is not permitted"
+            + (why.isEmpty() ? "" : ": " + why),
+        Map.of(
+            "operation",
+            operation.fullMethodName(),
+            "target",
+            target.kind() == Target.Kind.CLUSTER ? "cluster" : target.name()));
+  }
+
+  /** UNAVAILABLE HSM_UNAVAILABLE: the HSM executor's queue is full; retry shortly. */
+  public static StatusRuntimeException hsmSaturated(HsmExecutor.Saturated e) {
+    return error(Code.UNAVAILABLE, ErrorReason.HSM_UNAVAILABLE, e.getMessage());
+  }
+
+  /** INTERNAL: a failure nothing above explains, a bug. */
+  public static StatusRuntimeException internal(Throwable failure) {
+    return error(Code.INTERNAL, ErrorReason.INTERNAL, "unexpected server error: " + failure);
   }
 
   /** The per-item status of a batch call for a failure status (code, message, reason word). */
@@ -189,7 +301,7 @@ public final class ApiErrors {
   public static StatusRuntimeException unimplemented(String method) {
     return error(
         Code.UNIMPLEMENTED,
-        "NOT_IMPLEMENTED",
+        ErrorReason.NOT_IMPLEMENTED,
         method + " is part of the keyrotor API but is not implemented by this server yet");
   }
 }

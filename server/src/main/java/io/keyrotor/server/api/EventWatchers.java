@@ -3,6 +3,7 @@ package io.keyrotor.server.api;
 import com.google.rpc.Code;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
@@ -52,7 +53,7 @@ public final class EventWatchers implements AutoCloseable {
     if (!slots.tryAcquire()) {
       throw ApiErrors.error(
           Code.RESOURCE_EXHAUSTED,
-          "TOO_MANY_WATCHERS",
+          ErrorReason.TOO_MANY_WATCHERS,
           "this node serves at most " + MAX_WATCHERS + " event watchers; use another node");
     }
     ServerCallStreamObserver<KeyEvent> call = (ServerCallStreamObserver<KeyEvent>) response;
@@ -78,13 +79,14 @@ public final class EventWatchers implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       call.onError(
-          ApiErrors.error(Code.UNAVAILABLE, "SHUTTING_DOWN", "this node is shutting down"));
+          ApiErrors.error(
+              Code.UNAVAILABLE, ErrorReason.SHUTTING_DOWN, "this node is shutting down"));
     } catch (RuntimeException e) {
       if (!call.isCancelled()) {
         call.onError(
             ApiErrors.error(
                 Code.UNAVAILABLE,
-                "WATCH_INTERRUPTED",
+                ErrorReason.WATCH_INTERRUPTED,
                 "the event stream stopped (" + e.getMessage() + "); resume from the last cursor"));
       }
     } finally {

@@ -1,7 +1,5 @@
 package io.keyrotor.server.api;
 
-import com.google.rpc.Code;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.BatchDecryptRequest;
 import io.keyrotor.api.v1.BatchDecryptResponse;
@@ -21,7 +19,6 @@ import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
-import io.keyrotor.api.v1.ItemStatus;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyServiceGrpc;
@@ -36,774 +33,231 @@ import io.keyrotor.api.v1.ReEncryptResponse;
 import io.keyrotor.api.v1.RollbackRotationRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
-import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
 import io.keyrotor.api.v1.SetKeyDependentsRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
 import io.keyrotor.api.v1.SetVersionFloorsRequest;
 import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
-import io.keyrotor.hsm.HsmException;
-import io.keyrotor.proto.internal.v1.BulkRotationRecord;
-import io.keyrotor.proto.internal.v1.CancelRotation;
-import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
-import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
-import io.keyrotor.proto.internal.v1.CreateKey;
-import io.keyrotor.proto.internal.v1.KeyEventRecord;
-import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.proto.internal.v1.Label;
-import io.keyrotor.proto.internal.v1.NodeRecord;
-import io.keyrotor.proto.internal.v1.RollbackRotation;
-import io.keyrotor.proto.internal.v1.RotateKey;
-import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
-import io.keyrotor.proto.internal.v1.ScheduleVersionDestroy;
-import io.keyrotor.proto.internal.v1.SetDependents;
-import io.keyrotor.proto.internal.v1.SetRotationPolicy;
-import io.keyrotor.proto.internal.v1.SetVersionFloors;
-import io.keyrotor.proto.internal.v1.SetVersionStatus;
-import io.keyrotor.proto.internal.v1.StartBulkRotation;
-import io.keyrotor.proto.internal.v1.VersionStatus;
-import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.api.KeyWriteInputs.BulkRotationJob;
+import io.keyrotor.server.api.KeyWriteInputs.Dependents;
+import io.keyrotor.server.api.KeyWriteInputs.DestroyCancellation;
+import io.keyrotor.server.api.KeyWriteInputs.DestroySchedule;
+import io.keyrotor.server.api.KeyWriteInputs.NewKey;
+import io.keyrotor.server.api.KeyWriteInputs.PolicyChange;
+import io.keyrotor.server.api.KeyWriteInputs.Rollback;
+import io.keyrotor.server.api.KeyWriteInputs.Rotation;
+import io.keyrotor.server.api.KeyWriteInputs.RotationCancellation;
+import io.keyrotor.server.api.KeyWriteInputs.VersionFloors;
+import io.keyrotor.server.api.KeyWriteInputs.VersionStatusChange;
+import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
-import io.keyrotor.server.dataplane.DataPlaneException;
-import io.keyrotor.server.rotation.KekIssuer;
-import io.keyrotor.storage.StateView;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * The key API. Writes are validated, given fresh key material wrapped by this node's HSM (plaintext
- * never leaves this method), and proposed through the Raft log; reads pass the linearizable read
- * barrier and then read the local applied state. Data-plane calls (data keys, encrypt, decrypt,
- * re-encrypt) are served by the {@link DataPlane}, never through the log; this class only turns
- * their outcomes into replies and statuses.
+ * The key API, an adapter from gRPC to the node: writes become checked inputs ({@link
+ * KeyWriteInputs}) and commands ({@link KeyWrites}) that the {@link WritePath} authorises, builds,
+ * proposes and answers; reads ({@link KeyReads}) pass the linearizable read barrier and render the
+ * applied state ({@link KeyViews}, {@link KeyListing}, {@link RotationViews}, {@link
+ * BulkRotationViews}); data-plane calls go to the {@link DataPlane} through {@link DataPlaneCalls},
+ * never through the log. Every answer and failure goes through {@link Calls} and the one {@link
+ * ErrorMapper}.
  */
 public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
-
-  private static final int DEFAULT_PAGE_SIZE = 100;
-  private static final int MAX_PAGE_SIZE = 1000;
-
-  private static final ItemStatus OK_ITEM = ItemStatus.newBuilder().setCode(Code.OK_VALUE).build();
-
   private final ServerContext context;
-  private final DataPlane dataPlane;
-  private final KekIssuer kekIssuer;
+  private final NodeConfig.RotationSettings settings;
+  private final Calls calls;
+  private final KeyReads reads;
+  private final WritePath writes;
+  private final KeyWrites commands;
+  private final DataPlaneCalls dataPlane;
   private final EventWatchers watchers;
 
-  public KeyServiceImpl(ServerContext context, DataPlane dataPlane, EventWatchers watchers) {
+  public KeyServiceImpl(
+      ServerContext context, DataPlane dataPlane, EventWatchers watchers, WritePath writes) {
     this.context = context;
-    this.dataPlane = dataPlane;
-    this.kekIssuer = new KekIssuer(context.hsm());
+    this.settings = context.config().rotation();
+    this.calls = new Calls(context);
+    this.reads = new KeyReads(calls, context.clock());
+    this.writes = writes;
+    this.commands = new KeyWrites(context.config().defaultActivationDelay());
+    this.dataPlane = new DataPlaneCalls(dataPlane, context.errors());
     this.watchers = watchers;
   }
 
-  /**
-   * Builds (validating the request: bad input is answered at once and nothing is proposed) and
-   * proposes a command about one key; answers with the key as the command left it.
-   */
-  private void writeKey(
-      StreamObserver<Key> response,
-      String requestId,
-      java.util.function.UnaryOperator<Command.Builder> body) {
-    try {
-      proposeForKey(body.apply(command(requestId)).build(), response);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
-  }
-
-  /** Proposes a command about one key and answers with the key as the command left it. */
-  private void proposeForKey(Command command, StreamObserver<Key> response) {
-    propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
-  }
+  // ---------------------------------------------------------------- writes (through the log)
 
   @Override
   public void createKey(CreateKeyRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      String zone = Requests.zone(request.getZone());
-      List<Label> labels = Requests.labels(request.getLabelsMap());
-      RotationPolicyRecord policy =
-          Requests.policy(
-              request.getRotationPolicy(),
-              request.hasRotationPolicy(),
-              request.getTemplate(),
-              context.config().rotation().minimumPeriod());
-      long delay =
-          Requests.activationDelay(request.hasActivationDelay(), request.getActivationDelay());
-      if (context.raft().state().key(name).isPresent()) {
-        throw ApiErrors.error(
-            Code.ALREADY_EXISTS, "KEY_EXISTS", "key \"" + name + "\" already exists");
-      }
-      WrappedKeyMaterial kek = newWrappedKek(zone);
-      Command command =
-          command(request.getRequestId())
-              .setCreateKey(
-                  CreateKey.newBuilder()
-                      .setName(name)
-                      .setZone(zone)
-                      .addAllLabels(labels)
-                      .setPolicy(policy)
-                      .setKek(kek)
-                      .setActivationDelayMillis(Math.max(0, delay)))
-              .build();
-      propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
-  }
-
-  @Override
-  public void getKey(GetKeyRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      afterReadBarrier(response, store -> KeyViews.toApi(existing(store, name), now()));
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
-  }
-
-  @Override
-  public void listKeys(ListKeysRequest request, StreamObserver<ListKeysResponse> response) {
-    try {
-      int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
-      if (pageSize > MAX_PAGE_SIZE) {
-        throw ApiErrors.invalid(
-            "INVALID_PAGE_SIZE",
-            "page_size must be at most " + MAX_PAGE_SIZE + ", got " + pageSize);
-      }
-      String after = decodePageToken(request.getPageToken());
-      String zone = request.getZone();
-      Map<String, String> selector = request.getLabelSelectorMap();
-      afterReadBarrier(
-          response,
-          store -> {
-            long now = now();
-            ListKeysResponse.Builder out = ListKeysResponse.newBuilder();
-            var tail = after.isEmpty() ? store.keys() : store.keys().tailMap(after, false);
-            String last = null;
-            for (KeyRecord key : tail.values()) {
-              if (out.getKeysCount() == pageSize) {
-                out.setNextPageToken(encodePageToken(last));
-                break;
-              }
-              last = key.getName();
-              if (!zone.isEmpty() && !zone.equals(key.getZone())) {
-                continue;
-              }
-              if (!matches(key, selector)) {
-                continue;
-              }
-              out.addKeys(KeyViews.toApi(key, now));
-            }
-            return out.build();
-          });
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(response, () -> commands.create(NewKey.of(request, settings.minimumPeriod())));
   }
 
   @Override
   public void rotateKey(RotateKeyRequest request, StreamObserver<RotateKeyResponse> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      long requestedDelay =
-          Requests.activationDelay(request.hasActivationDelay(), request.getActivationDelay());
-      RotationReason reason =
-          request.getReason() == RotationReason.ROTATION_REASON_UNSPECIFIED
-              ? RotationReason.ROTATION_REASON_MANUAL
-              : request.getReason();
-      if (reason == RotationReason.UNRECOGNIZED) {
-        throw ApiErrors.invalid("INVALID_REASON", "unknown rotation reason");
-      }
-      String requestId = request.getRequestId();
-      context
-          .bounded(context.raft().readBarrier())
-          .thenApply(
-              index -> {
-                KeyRecord key = existing(context.raft().state(), name);
-                long delay = requestedDelay;
-                if (delay < 0) {
-                  long policyDelay = key.getPolicy().getActivationDelayMillis();
-                  delay =
-                      policyDelay >= 0
-                          ? policyDelay
-                          : context.config().defaultActivationDelay().toMillis();
-                }
-                return command(requestId)
-                    .setRotateKey(
-                        RotateKey.newBuilder()
-                            .setName(name)
-                            .setKek(newWrappedKek(key.getZone()))
-                            .setActivationDelayMillis(delay)
-                            .setReason(reason.getNumber())
-                            .setExpectedLatestVersion(request.getExpectedLatestVersion()))
-                    .build();
-              })
-          .thenCompose(command -> context.bounded(context.raft().propose(command)))
-          .whenComplete(
-              (result, failure) ->
-                  reply(
-                      response,
-                      result,
-                      failure,
-                      r ->
-                          RotateKeyResponse.newBuilder()
-                              .setKey(KeyViews.toApi(r.getKey(), now()))
-                              .setNewVersion(r.getOutcome().getVersion())
-                              .setActivationTime(
-                                  KeyViews.timestamp(r.getOutcome().getActivationTimeUnixMillis()))
-                              .build()));
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    write(response, () -> commands.rotate(Rotation.of(request)), r -> KeyViews.rotated(r, now()));
   }
 
   @Override
   public void disableKeyVersion(DisableKeyVersionRequest request, StreamObserver<Key> response) {
-    setStatus(
-        request.getName(),
-        request.getVersion(),
-        VersionStatus.VERSION_STATUS_DISABLED,
-        request.getRequestId(),
-        response);
+    writeKey(response, () -> commands.setVersionStatus(VersionStatusChange.disable(request)));
   }
 
   @Override
   public void enableKeyVersion(EnableKeyVersionRequest request, StreamObserver<Key> response) {
-    setStatus(
-        request.getName(),
-        request.getVersion(),
-        VersionStatus.VERSION_STATUS_ENABLED,
-        request.getRequestId(),
-        response);
-  }
-
-  private void setStatus(
-      String rawName,
-      long rawVersion,
-      VersionStatus status,
-      String requestId,
-      StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(rawName);
-      int version = Requests.version(rawVersion);
-      Command command =
-          command(requestId)
-              .setSetVersionStatus(
-                  SetVersionStatus.newBuilder().setName(name).setVersion(version).setStatus(status))
-              .build();
-      propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(response, () -> commands.setVersionStatus(VersionStatusChange.enable(request)));
   }
 
   @Override
   public void setRotationPolicy(SetRotationPolicyRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      RotationPolicyRecord policy =
-          Requests.policy(
-              request.getRotationPolicy(),
-              request.hasRotationPolicy(),
-              request.getTemplate(),
-              context.config().rotation().minimumPeriod());
-      Command command =
-          command(request.getRequestId())
-              .setSetRotationPolicy(SetRotationPolicy.newBuilder().setName(name).setPolicy(policy))
-              .build();
-      propose(command, response, result -> KeyViews.toApi(result.getKey(), now()));
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(
+        response,
+        () -> commands.setRotationPolicy(PolicyChange.of(request, settings.minimumPeriod())));
   }
 
   @Override
   public void scheduleKeyVersionDestroy(
       ScheduleKeyVersionDestroyRequest request, StreamObserver<Key> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      int version = Requests.version(request.getVersion());
-      var settings = context.config().rotation();
-      long waiting =
-          request.hasWaitingPeriod()
-              ? Requests.millis(request.getWaitingPeriod(), "waiting_period")
-              : settings.destroyDefaultWait().toMillis();
-      if (waiting < settings.destroyMinimumWait().toMillis()) {
-        throw ApiErrors.invalid(
-            "WAITING_PERIOD_TOO_SHORT",
-            "waiting_period "
-                + java.time.Duration.ofMillis(waiting)
-                + " is below this cluster's minimum of "
-                + settings.destroyMinimumWait()
-                + " (keys.destroy-minimum-wait)");
-      }
-      proposeForKey(
-          command(request.getRequestId())
-              .setScheduleVersionDestroy(
-                  ScheduleVersionDestroy.newBuilder()
-                      .setName(name)
-                      .setVersion(version)
-                      .setWaitingPeriodMillis(waiting))
-              .build(),
-          response);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    writeKey(
+        response, () -> commands.scheduleVersionDestroy(DestroySchedule.of(request, settings)));
   }
 
   @Override
   public void cancelKeyVersionDestroy(
       CancelKeyVersionDestroyRequest request, StreamObserver<Key> response) {
-    writeKey(
-        response,
-        request.getRequestId(),
-        c ->
-            c.setCancelVersionDestroy(
-                CancelVersionDestroy.newBuilder()
-                    .setName(Requests.keyName(request.getName()))
-                    .setVersion(Requests.version(request.getVersion()))));
+    writeKey(response, () -> commands.cancelVersionDestroy(DestroyCancellation.of(request)));
   }
 
   @Override
   public void cancelRotation(CancelRotationRequest request, StreamObserver<Key> response) {
-    writeKey(
-        response,
-        request.getRequestId(),
-        c ->
-            c.setCancelRotation(
-                CancelRotation.newBuilder()
-                    .setName(Requests.keyName(request.getName()))
-                    .setVersion(Requests.version(request.getVersion()))
-                    .setReason(
-                        request.getReason().isEmpty()
-                            ? "cancelled by an operator"
-                            : request.getReason())));
+    writeKey(response, () -> commands.cancelRotation(RotationCancellation.of(request)));
   }
 
   @Override
   public void rollbackRotation(RollbackRotationRequest request, StreamObserver<Key> response) {
-    writeKey(
-        response,
-        request.getRequestId(),
-        c ->
-            c.setRollbackRotation(
-                RollbackRotation.newBuilder()
-                    .setName(Requests.keyName(request.getName()))
-                    .setVersion(Requests.version(request.getVersion()))
-                    .setReason(request.getReason())
-                    .setEffectiveTimeUnixMillis(
-                        request.hasEffectiveTime()
-                            ? Requests.millis(request.getEffectiveTime(), "effective_time")
-                            : 0)));
+    writeKey(response, () -> commands.rollbackRotation(Rollback.of(request)));
   }
 
   @Override
   public void setVersionFloors(SetVersionFloorsRequest request, StreamObserver<Key> response) {
-    writeKey(
-        response,
-        request.getRequestId(),
-        c ->
-            c.setSetVersionFloors(
-                SetVersionFloors.newBuilder()
-                    .setName(Requests.keyName(request.getName()))
-                    .setMinDecryptionVersion(request.getMinDecryptionVersion())
-                    .setMinEncryptionVersion(request.getMinEncryptionVersion())));
+    writeKey(response, () -> commands.setVersionFloors(VersionFloors.of(request)));
   }
 
   @Override
   public void setKeyDependents(SetKeyDependentsRequest request, StreamObserver<Key> response) {
-    writeKey(
-        response,
-        request.getRequestId(),
-        c -> {
-          java.util.TreeSet<String> dependents = new java.util.TreeSet<>();
-          for (String dependent : request.getDependentsList()) {
-            dependents.add(Requests.keyName(dependent));
-          }
-          return c.setSetDependents(
-              SetDependents.newBuilder()
-                  .setName(Requests.keyName(request.getName()))
-                  .addAllDependents(dependents));
-        });
+    writeKey(response, () -> commands.setDependents(Dependents.of(request)));
   }
 
   @Override
   public void startBulkRotation(
       StartBulkRotationRequest request, StreamObserver<BulkRotation> response) {
-    try {
-      String zone = request.getZone().isEmpty() ? "" : Requests.zone(request.getZone());
-      List<Label> selector = Requests.labels(request.getLabelSelectorMap());
-      if (zone.isEmpty() && selector.isEmpty()) {
-        throw ApiErrors.invalid(
-            "SELECTOR_REQUIRED",
-            "a bulk rotation needs a zone or a label selector (rotating every key of the cluster"
-                + " at once is refused)");
-      }
-      String id = Requests.requestId(request.getRequestId());
-      Command command =
-          command(id)
-              .setStartBulkRotation(
-                  StartBulkRotation.newBuilder()
-                      .setJobId(id)
-                      .setZone(zone)
-                      .addAllLabelSelector(selector)
-                      .setReason(request.getReason().getNumber()))
-              .build();
-      context
-          .bounded(context.raft().propose(command))
-          .whenComplete(
-              (result, failure) ->
-                  reply(
-                      response,
-                      result,
-                      failure,
-                      r -> bulkRotation(context.raft().state(), id).orElseThrow()));
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    calls.answer(
+        response,
+        () -> {
+          BulkRotationJob job = BulkRotationJob.of(request);
+          return writes // then the job as this node shows it once it applied the command
+              .submit(commands.startBulkRotation(job))
+              .thenCompose(
+                  result ->
+                      calls.afterReadBarrier(state -> BulkRotationViews.get(state, job.jobId())));
+        });
+  }
+
+  /** Runs the write {@code write} makes and answers with the key as its command left it. */
+  private void writeKey(StreamObserver<Key> response, Supplier<Write> write) {
+    write(response, write, result -> KeyViews.toApi(result.getKey(), now()));
+  }
+
+  /** Runs the write {@code write} makes (validating first) and answers with {@code reply}. */
+  private <T> void write(
+      StreamObserver<T> response, Supplier<Write> write, Function<CommandResult, T> reply) {
+    calls.answer(response, () -> writes.submit(write.get()).thenApply(reply));
+  }
+
+  // ---------------------------------------------------------------- reads (after the barrier)
+
+  @Override
+  public void getKey(GetKeyRequest request, StreamObserver<Key> response) {
+    calls.answer(response, () -> reads.getKey(request));
+  }
+
+  @Override
+  public void listKeys(ListKeysRequest request, StreamObserver<ListKeysResponse> response) {
+    calls.answer(response, () -> reads.listKeys(request));
   }
 
   @Override
   public void getBulkRotation(
       GetBulkRotationRequest request, StreamObserver<BulkRotation> response) {
-    afterReadBarrier(
-        response,
-        store ->
-            bulkRotation(store, request.getId())
-                .orElseThrow(
-                    () ->
-                        ApiErrors.error(
-                            Code.NOT_FOUND,
-                            "JOB_NOT_FOUND",
-                            "no bulk rotation \"" + request.getId() + "\"")));
-  }
-
-  private static java.util.Optional<BulkRotation> bulkRotation(StateView store, String id) {
-    BulkRotationRecord job = store.bulkRotations().get(id);
-    if (job == null) {
-      return java.util.Optional.empty();
-    }
-    String marker = "bulk:" + id;
-    long remaining =
-        store.keys().values().stream()
-            .filter(k -> marker.equals(k.getRotationRequestedBy()))
-            .count();
-    BulkRotation.Builder out =
-        BulkRotation.newBuilder()
-            .setId(id)
-            .setZone(job.getZone())
-            .setReason(
-                java.util.Objects.requireNonNullElse(
-                    RotationReason.forNumber(job.getReason()),
-                    RotationReason.ROTATION_REASON_UNSPECIFIED))
-            .setStartTime(KeyViews.timestamp(job.getStartTimeUnixMillis()))
-            .setTotal(job.getTotal())
-            .setRemaining(remaining);
-    for (Label label : job.getLabelSelectorList()) {
-      out.putLabelSelector(label.getKey(), label.getValue());
-    }
-    return java.util.Optional.of(out.build());
+    calls.answer(response, () -> reads.getBulkRotation(request));
   }
 
   @Override
   public void listRotations(
       ListRotationsRequest request, StreamObserver<ListRotationsResponse> response) {
-    try {
-      long window =
-          request.hasDueWithin()
-              ? Requests.millis(request.getDueWithin(), "due_within")
-              : Long.MAX_VALUE;
-      afterReadBarrier(response, store -> RotationViews.list(store, now(), window));
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+    calls.answer(response, () -> reads.listRotations(request));
   }
 
   @Override
   public void listKeyEvents(
       ListKeyEventsRequest request, StreamObserver<ListKeyEventsResponse> response) {
-    try {
-      String name = Requests.keyName(request.getName());
-      int limit = request.getLimit() == 0 ? 1000 : Math.min(request.getLimit(), 10_000);
-      afterReadBarrier(
-          response,
-          store -> {
-            existing(store, name);
-            ListKeyEventsResponse.Builder out = ListKeyEventsResponse.newBuilder();
-            for (KeyEventRecord event : store.keyEvents(name, limit)) {
-              out.addEvents(RotationViews.event(event));
-            }
-            return out.build();
-          });
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
-  }
-
-  @Override
-  public void generateDataKey(
-      GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    replyFromDataPlane(response, dataPlane.generateDataKeyAsync(request, true));
-  }
-
-  @Override
-  public void generateDataKeyWithoutPlaintext(
-      GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    replyFromDataPlane(response, dataPlane.generateDataKeyAsync(request, false));
-  }
-
-  @Override
-  public void encrypt(EncryptRequest request, StreamObserver<EncryptResponse> response) {
-    replyFromDataPlane(response, dataPlane.encryptAsync(request));
-  }
-
-  @Override
-  public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> response) {
-    replyFromDataPlane(response, dataPlane.decryptAsync(request));
-  }
-
-  @Override
-  public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> response) {
-    replyFromDataPlane(response, dataPlane.reEncryptAsync(request));
-  }
-
-  @Override
-  public void batchDecrypt(
-      BatchDecryptRequest request, StreamObserver<BatchDecryptResponse> response) {
-    replyFromDataPlane(
-        response,
-        dataPlane
-            .batchDecryptAsync(request)
-            .thenApply(
-                outcomes -> {
-                  BatchDecryptResponse.Builder out = BatchDecryptResponse.newBuilder();
-                  for (DataPlane.ItemOutcome<DecryptResponse> outcome : outcomes) {
-                    BatchDecryptResponse.Item.Builder item = out.addItemsBuilder();
-                    if (outcome.errorOrNull() == null) {
-                      item.setStatus(OK_ITEM).setResult(outcome.resultOrNull());
-                    } else {
-                      item.setStatus(ApiErrors.itemStatus(dataPlaneStatus(outcome.errorOrNull())));
-                    }
-                  }
-                  return out.build();
-                }));
-  }
-
-  @Override
-  public void batchReEncrypt(
-      BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> response) {
-    replyFromDataPlane(
-        response,
-        dataPlane
-            .batchReEncryptAsync(request)
-            .thenApply(
-                outcomes -> {
-                  BatchReEncryptResponse.Builder out = BatchReEncryptResponse.newBuilder();
-                  for (DataPlane.ItemOutcome<ReEncryptResponse> outcome : outcomes) {
-                    BatchReEncryptResponse.Item.Builder item = out.addItemsBuilder();
-                    if (outcome.errorOrNull() == null) {
-                      item.setStatus(OK_ITEM).setResult(outcome.resultOrNull());
-                    } else {
-                      item.setStatus(ApiErrors.itemStatus(dataPlaneStatus(outcome.errorOrNull())));
-                    }
-                  }
-                  return out.build();
-                }));
-  }
-
-  /** Replies with the data plane's result, or with the status its failure maps to. */
-  private <T> void replyFromDataPlane(StreamObserver<T> response, CompletableFuture<T> result) {
-    context
-        .bounded(result)
-        .whenComplete(
-            (value, failure) -> {
-              if (failure != null) {
-                response.onError(dataPlaneStatus(failure));
-                return;
-              }
-              response.onNext(value);
-              response.onCompleted();
-            });
-  }
-
-  /** The status of a data-plane failure: refusals, HSM failures, or the read barrier's. */
-  private StatusRuntimeException dataPlaneStatus(Throwable failure) {
-    Throwable t = failure;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof DataPlaneException refused) {
-      if (refused.reason() == DataPlaneException.Reason.ZONE_NOT_HELD) {
-        return zoneNotHeld(refused.zone());
-      }
-      return ApiErrors.fromDataPlane(refused);
-    }
-    return context.toStatus(t);
+    calls.answer(response, () -> reads.listKeyEvents(request));
   }
 
   @Override
   public void watchKeyEvents(WatchKeyEventsRequest request, StreamObserver<KeyEvent> response) {
     try {
       watchers.watch(request, response);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
+    } catch (RuntimeException e) {
+      response.onError(calls.toStatus(e));
     }
   }
 
-  /**
-   * A fresh key-encryption key, wrapped by this node's HSM under the zone's master key. The
-   * plaintext exists only inside this method and is zeroed before it returns.
-   */
-  private WrappedKeyMaterial newWrappedKek(String zone) {
-    if (!context.config().zones().contains(zone) || !context.hsm().zones().contains(zone)) {
-      throw zoneNotHeld(zone);
-    }
-    try {
-      return kekIssuer.newWrappedKek(zone);
-    } catch (HsmException e) {
-      if (e.reason() == HsmException.Reason.ZONE_NOT_HELD) {
-        throw zoneNotHeld(zone);
-      }
-      throw ApiErrors.fromHsm(e, zone);
-    }
+  // ---------------------------------------------------------------- the data plane (no log)
+
+  @Override
+  public void generateDataKey(
+      GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
+    serve(response, dataPlane.generateDataKey(request, true));
   }
 
-  /** FAILED_PRECONDITION naming the nodes that hold the zone, or NOT_FOUND if none does. */
-  private StatusRuntimeException zoneNotHeld(String zone) {
-    List<String> holders = new ArrayList<>();
-    List<String> addresses = new ArrayList<>();
-    for (NodeRecord node : context.raft().state().nodes().values()) {
-      if (node.getZonesList().contains(zone)) {
-        holders.add(node.getId() + " (" + node.getApiAddress() + ")");
-        addresses.add(node.getApiAddress());
-      }
-    }
-    if (holders.isEmpty()) {
-      return ApiErrors.error(
-          Code.NOT_FOUND,
-          "ZONE_NOT_FOUND",
-          "no node of this cluster holds zone \"" + zone + "\"; create its master key first",
-          Map.of("zone", zone));
-    }
-    return ApiErrors.error(
-        Code.FAILED_PRECONDITION,
-        "ZONE_NOT_HELD",
-        "node "
-            + context.config().nodeId()
-            + " does not hold zone \""
-            + zone
-            + "\"; nodes that do: "
-            + String.join(", ", holders),
-        Map.of("zone", zone, "nodes", String.join(",", addresses)));
+  @Override
+  public void generateDataKeyWithoutPlaintext(
+      GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
+    serve(response, dataPlane.generateDataKey(request, false));
   }
 
-  private Command.Builder command(String requestId) {
-    return Command.newBuilder()
-        .setRequestId(Requests.requestId(requestId))
-        .setOriginNode(context.config().nodeId());
+  @Override
+  public void encrypt(EncryptRequest request, StreamObserver<EncryptResponse> response) {
+    serve(response, dataPlane.encrypt(request));
   }
 
-  private <T> void propose(
-      Command command, StreamObserver<T> response, Function<CommandResult, T> toResponse) {
-    context
-        .bounded(context.raft().propose(command))
-        .whenComplete((result, failure) -> reply(response, result, failure, toResponse));
+  @Override
+  public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> response) {
+    serve(response, dataPlane.decrypt(request));
   }
 
-  private <T> void reply(
-      StreamObserver<T> response,
-      CommandResult result,
-      Throwable failure,
-      Function<CommandResult, T> toResponse) {
-    if (failure != null) {
-      response.onError(context.toStatus(failure));
-      return;
-    }
-    if (result.getOutcome().getCode() != Code.OK_VALUE) {
-      response.onError(ApiErrors.fromOutcome(result.getOutcome()));
-      return;
-    }
-    try {
-      response.onNext(toResponse.apply(result));
-      response.onCompleted();
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-    }
+  @Override
+  public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> response) {
+    serve(response, dataPlane.reEncrypt(request));
   }
 
-  private <T> void afterReadBarrier(StreamObserver<T> response, Function<StateView, T> read) {
-    CompletableFuture<Long> barrier = context.bounded(context.raft().readBarrier());
-    barrier.whenComplete(
-        (index, failure) -> {
-          if (failure != null) {
-            response.onError(context.toStatus(failure));
-            return;
-          }
-          try {
-            response.onNext(read.apply(context.raft().state()));
-            response.onCompleted();
-          } catch (StatusRuntimeException e) {
-            response.onError(e);
-          }
-        });
+  @Override
+  public void batchDecrypt(
+      BatchDecryptRequest request, StreamObserver<BatchDecryptResponse> response) {
+    serve(response, dataPlane.batchDecrypt(request));
   }
 
-  private static KeyRecord existing(StateView store, String name) {
-    Optional<KeyRecord> key = store.key(name);
-    if (key.isEmpty()) {
-      throw ApiErrors.error(
-          Code.NOT_FOUND, "KEY_NOT_FOUND", "key \"" + name + "\" not found", Map.of("key", name));
-    }
-    return key.get();
+  @Override
+  public void batchReEncrypt(
+      BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> response) {
+    serve(response, dataPlane.batchReEncrypt(request));
   }
 
-  private static boolean matches(KeyRecord key, Map<String, String> selector) {
-    for (Map.Entry<String, String> wanted : selector.entrySet()) {
-      boolean found = false;
-      for (Label label : key.getLabelsList()) {
-        if (label.getKey().equals(wanted.getKey()) && label.getValue().equals(wanted.getValue())) {
-          found = true;
-          break;
-        }
-      }
-      if (!found) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static String encodePageToken(String lastName) {
-    return Base64.getUrlEncoder()
-        .withoutPadding()
-        .encodeToString(("after:" + lastName).getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String decodePageToken(String token) {
-    if (token.isEmpty()) {
-      return "";
-    }
-    try {
-      String decoded = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
-      if (decoded.startsWith("after:")) {
-        return decoded.substring("after:".length());
-      }
-    } catch (IllegalArgumentException e) {
-      // fall through
-    }
-    throw ApiErrors.invalid("INVALID_PAGE_TOKEN", "page_token is not one this server returned");
+  private <T> void serve(StreamObserver<T> response, CompletableFuture<T> result) {
+    calls.answer(response, () -> calls.bounded(result));
   }
 
   private long now() {

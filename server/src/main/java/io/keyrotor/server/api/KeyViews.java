@@ -4,17 +4,36 @@ import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyVersion;
+import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
 import io.keyrotor.storage.KeyVersions;
+import io.keyrotor.storage.StateView;
 
 /** Turns stored key records into what the API shows, evaluated at a point in time. */
 public final class KeyViews {
   private KeyViews() {}
+
+  /** The key named {@code name} in {@code state}, or NOT_FOUND KEY_NOT_FOUND. */
+  static KeyRecord existing(StateView state, String name) {
+    return state.key(name).orElseThrow(() -> ApiErrors.keyNotFound(name));
+  }
+
+  /**
+   * The reply of RotateKey: the key as the rotation left it, its new version and when it activates.
+   */
+  static RotateKeyResponse rotated(CommandResult result, long timeMillis) {
+    return RotateKeyResponse.newBuilder()
+        .setKey(toApi(result.getKey(), timeMillis))
+        .setNewVersion(result.getOutcome().getVersion())
+        .setActivationTime(timestamp(result.getOutcome().getActivationTimeUnixMillis()))
+        .build();
+  }
 
   /** The API view of {@code key} at {@code timeMillis}; never includes key material. */
   public static Key toApi(KeyRecord key, long timeMillis) {

@@ -3,6 +3,7 @@ package io.keyrotor.server.api;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import io.grpc.StatusRuntimeException;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
@@ -29,7 +30,7 @@ final class Requests {
   static String keyName(String name) {
     Optional<String> invalid = Validation.checkKeyName(name);
     if (invalid.isPresent()) {
-      throw ApiErrors.invalid("INVALID_KEY_NAME", invalid.get());
+      throw ApiErrors.invalid(ErrorReason.INVALID_KEY_NAME, invalid.get());
     }
     return name;
   }
@@ -38,7 +39,7 @@ final class Requests {
     String value = zone.isEmpty() ? "default" : zone;
     Optional<String> invalid = Validation.checkZoneName(value);
     if (invalid.isPresent()) {
-      throw ApiErrors.invalid("INVALID_ZONE", invalid.get());
+      throw ApiErrors.invalid(ErrorReason.INVALID_ZONE, invalid.get());
     }
     return value;
   }
@@ -46,7 +47,7 @@ final class Requests {
   static int version(long version) {
     if (version < 1) {
       throw ApiErrors.invalid(
-          "INVALID_VERSION", "a key version is required (versions count from 1)");
+          ErrorReason.INVALID_VERSION, "a key version is required (versions count from 1)");
     }
     return (int) version;
   }
@@ -57,7 +58,7 @@ final class Requests {
     }
     if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
       throw ApiErrors.invalid(
-          "INVALID_REQUEST_ID",
+          ErrorReason.INVALID_REQUEST_ID,
           "request_id is longer than " + MAX_REQUEST_ID_LENGTH + " characters");
     }
     return requestId;
@@ -69,7 +70,7 @@ final class Requests {
         .forEach((k, v) -> out.add(Label.newBuilder().setKey(k).setValue(v).build()));
     Optional<String> invalid = Validation.checkLabels(out);
     if (invalid.isPresent()) {
-      throw ApiErrors.invalid("INVALID_LABEL", invalid.get());
+      throw ApiErrors.invalid(ErrorReason.INVALID_LABEL, invalid.get());
     }
     return out;
   }
@@ -81,7 +82,8 @@ final class Requests {
     }
     long millis = millis(delay, "activation_delay");
     if (millis > MAX_ACTIVATION_DELAY_MILLIS) {
-      throw ApiErrors.invalid("INVALID_DURATION", "activation_delay must be at most 366 days");
+      throw ApiErrors.invalid(
+          ErrorReason.INVALID_DURATION, "activation_delay must be at most 366 days");
     }
     return millis;
   }
@@ -95,13 +97,13 @@ final class Requests {
     long anchor = record.getNextRotationTimeUnixMillis();
     if (anchor != 0 && anchor < System.currentTimeMillis()) {
       throw ApiErrors.invalid(
-          "INVALID_TIME",
+          ErrorReason.INVALID_TIME,
           "next_rotation_time " + java.time.Instant.ofEpochMilli(anchor) + " is in the past");
     }
     long period = record.getRotationPeriodMillis();
     if (period > 0 && period < minimumPeriod.toMillis()) {
       throw ApiErrors.invalid(
-          "ROTATION_PERIOD_TOO_SHORT",
+          ErrorReason.ROTATION_PERIOD_TOO_SHORT,
           "rotation_period "
               + java.time.Duration.ofMillis(period)
               + " is below this cluster's minimum of "
@@ -119,7 +121,7 @@ final class Requests {
         long period = millis(policy.getRotationPeriod(), "rotation_period");
         if (period == 0) {
           throw ApiErrors.invalid(
-              "INVALID_POLICY",
+              ErrorReason.INVALID_POLICY,
               "rotation_period must be positive (leave it unset for no schedule)");
         }
         out.setRotationPeriodMillis(period);
@@ -144,7 +146,7 @@ final class Requests {
               .orElseThrow(
                   () ->
                       ApiErrors.invalid(
-                          "UNKNOWN_TEMPLATE",
+                          ErrorReason.UNKNOWN_TEMPLATE,
                           "unknown policy template \""
                               + templateName
                               + "\"; known templates: "
@@ -153,30 +155,30 @@ final class Requests {
     }
     Optional<String> invalid = Validation.checkPolicy(record);
     if (invalid.isPresent()) {
-      throw ApiErrors.invalid("INVALID_POLICY", invalid.get());
+      throw ApiErrors.invalid(ErrorReason.INVALID_POLICY, invalid.get());
     }
     return record;
   }
 
   static long millis(Duration d, String field) {
     if (d.getSeconds() < 0 || d.getNanos() < 0) {
-      throw ApiErrors.invalid("INVALID_DURATION", field + " must not be negative");
+      throw ApiErrors.invalid(ErrorReason.INVALID_DURATION, field + " must not be negative");
     }
     if (d.getSeconds() > 100L * 365 * 86_400) {
-      throw ApiErrors.invalid("INVALID_DURATION", field + " is too long");
+      throw ApiErrors.invalid(ErrorReason.INVALID_DURATION, field + " is too long");
     }
     return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
   }
 
   static long millis(Timestamp t, String field) {
     if (t.getSeconds() < 0) {
-      throw ApiErrors.invalid("INVALID_TIME", field + " must not be before 1970");
+      throw ApiErrors.invalid(ErrorReason.INVALID_TIME, field + " must not be before 1970");
     }
     return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
   }
 
   static StatusRuntimeException tooLarge(String field, int size, int limit) {
     return ApiErrors.invalid(
-        "REQUEST_TOO_LARGE", field + " is " + size + " bytes; the limit is " + limit);
+        ErrorReason.REQUEST_TOO_LARGE, field + " is " + size + " bytes; the limit is " + limit);
   }
 }

@@ -1,7 +1,9 @@
 package io.keyrotor.server.api;
 
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyEventType;
+import io.keyrotor.api.v1.ListKeyEventsResponse;
 import io.keyrotor.api.v1.ListRotationsResponse;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.api.v1.RotationStatus;
@@ -107,8 +109,20 @@ final class RotationViews {
           Long.parseLong(cursor.substring(0, dot)), Integer.parseInt(cursor.substring(dot + 1)));
     } catch (NumberFormatException e) {
       throw ApiErrors.invalid(
-          "INVALID_CURSOR", "cursor \"" + cursor + "\" is not one this server returned");
+          ErrorReason.INVALID_CURSOR, "cursor \"" + cursor + "\" is not one this server returned");
     }
+  }
+
+  /**
+   * ListKeyEvents: the events of the key named {@code name}, oldest first, at most {@code limit}.
+   */
+  static ListKeyEventsResponse keyEvents(StateView store, String name, int limit) {
+    KeyViews.existing(store, name);
+    ListKeyEventsResponse.Builder out = ListKeyEventsResponse.newBuilder();
+    for (KeyEventRecord event : store.keyEvents(name, limit)) {
+      out.addEvents(event(event));
+    }
+    return out.build();
   }
 
   static KeyEvent event(KeyEventRecord record) {

@@ -1,17 +1,12 @@
 package io.keyrotor.server.api;
 
-import io.grpc.StatusRuntimeException;
-import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.server.config.NodeConfig;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * What the services of one node share: its Raft member, its HSM, its configuration and its clock.
@@ -32,25 +27,8 @@ public record ServerContext(
     return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** The gRPC status for a failure of a proposal or read barrier. */
-  StatusRuntimeException toStatus(Throwable failure) {
-    Throwable t = failure;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof StatusRuntimeException status) {
-      return status;
-    }
-    if (t instanceof ConsensusException consensus) {
-      return ApiErrors.fromConsensus(consensus, this::apiAddressOf);
-    }
-    if (t instanceof TimeoutException) {
-      return ApiErrors.fromConsensus(
-          new ConsensusException(ConsensusException.Kind.TIMEOUT, "timed out", null, t),
-          this::apiAddressOf);
-    }
-    return ApiErrors.error(
-        com.google.rpc.Code.INTERNAL, "INTERNAL", "unexpected server error: " + t);
+  /** The one mapper from a call's failure to its gRPC status. */
+  ErrorMapper errors() {
+    return new ErrorMapper(this);
   }
 }

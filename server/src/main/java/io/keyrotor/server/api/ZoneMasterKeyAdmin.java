@@ -1,8 +1,8 @@
 package io.keyrotor.server.api;
 
 import com.google.rpc.Code;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
@@ -13,12 +13,12 @@ import io.keyrotor.api.v1.ZoneMasterKeyRotation;
 import io.keyrotor.api.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.api.v1.ZoneMasterKeyVersion;
 import io.keyrotor.hsm.HsmException;
-import io.keyrotor.proto.internal.v1.Command;
-import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
 import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.storage.StateView;
 import java.util.ArrayList;
@@ -28,7 +28,6 @@ import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
 
 /**
@@ -38,86 +37,80 @@ import java.util.function.Function;
  */
 final class ZoneMasterKeyAdmin {
   private final ServerContext context;
-  private final ExecutorService blockingExecutor;
+  private final Calls calls;
+  private final WritePath writes;
   private final Function<NodeConfig.Peer, NodeStatus> peerStatus;
   private final Function<String, String> localErrors;
 
   /**
+   * @param writes the write path both calls go through
    * @param peerStatus asks another node for its status (with a short deadline)
    * @param localErrors this node's last error driving a zone's rotation, or null
    */
   ZoneMasterKeyAdmin(
       ServerContext context,
-      ExecutorService blockingExecutor,
+      WritePath writes,
       Function<NodeConfig.Peer, NodeStatus> peerStatus,
       Function<String, String> localErrors) {
     this.context = context;
-    this.blockingExecutor = blockingExecutor;
+    this.calls = new Calls(context);
+    this.writes = writes;
     this.peerStatus = peerStatus;
     this.localErrors = localErrors;
   }
 
+  /**
+   * RotateZoneMasterKey: after the read barrier, on the blocking executor (it asks every holder of
+   * the zone for its master key versions), the target version is checked and the rotation proposed;
+   * the answer is the zone's rotation once this node applied it.
+   */
   void rotate(
       RotateZoneMasterKeyRequest request, StreamObserver<RotateZoneMasterKeyResponse> response) {
-    String zone;
-    String requestId;
-    try {
-      zone = Requests.zone(request.getZone());
-      requestId = Requests.requestId(request.getRequestId());
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-      return;
-    }
-    context
-        .bounded(context.raft().readBarrier())
-        .thenApplyAsync(
-            index -> startCommand(zone, request.getTargetVersion(), requestId), blockingExecutor)
-        .thenCompose(command -> context.bounded(context.raft().propose(command)))
-        .thenCompose(result -> afterApplied(result, zone))
-        .whenComplete(
-            (rotation, failure) -> {
-              if (failure != null) {
-                response.onError(context.toStatus(failure));
-                return;
-              }
-              response.onNext(
-                  RotateZoneMasterKeyResponse.newBuilder().setRotation(rotation).build());
-              response.onCompleted();
-            });
+    calls.answer(
+        response,
+        () -> {
+          String zone = Requests.zone(request.getZone());
+          Write write =
+              new Write(
+                  Operation.ROTATE_ZONE_MASTER_KEY,
+                  Target.zone(zone),
+                  Requests.requestId(request.getRequestId()),
+                  Write.Needs.STATE_AND_PEERS,
+                  (command, sources) ->
+                      command.setStartZoneMasterKeyRotation(
+                          startRotation(sources.state(), zone, request.getTargetVersion())));
+          return writes
+              .submit(write)
+              .thenCompose(result -> rotationOnceApplied(zone))
+              .thenApply(r -> RotateZoneMasterKeyResponse.newBuilder().setRotation(r).build());
+        });
   }
 
+  /** RetireZoneMasterKeyVersion: proposed as it is; the state machine checks it. */
   void retire(
       RetireZoneMasterKeyVersionRequest request,
       StreamObserver<RetireZoneMasterKeyVersionResponse> response) {
-    Command command;
-    String zone;
-    try {
-      zone = Requests.zone(request.getZone());
-      int version = Requests.version(request.getVersion());
-      command =
-          Command.newBuilder()
-              .setRequestId(Requests.requestId(request.getRequestId()))
-              .setOriginNode(context.config().nodeId())
-              .setRetireZoneMasterKeyVersion(
-                  RetireZoneMasterKeyVersion.newBuilder().setZone(zone).setVersion(version))
-              .build();
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-      return;
-    }
-    context
-        .bounded(context.raft().propose(command))
-        .thenCompose(result -> afterApplied(result, zone))
-        .whenComplete(
-            (rotation, failure) -> {
-              if (failure != null) {
-                response.onError(context.toStatus(failure));
-                return;
-              }
-              response.onNext(
-                  RetireZoneMasterKeyVersionResponse.newBuilder().setRotation(rotation).build());
-              response.onCompleted();
-            });
+    calls.answer(
+        response,
+        () -> {
+          String zone = Requests.zone(request.getZone());
+          int version = Requests.version(request.getVersion());
+          Write write =
+              Write.fromRequest(
+                  Operation.RETIRE_ZONE_MASTER_KEY_VERSION,
+                  Target.zone(zone),
+                  Requests.requestId(request.getRequestId()),
+                  (command, sources) ->
+                      command.setRetireZoneMasterKeyVersion(
+                          RetireZoneMasterKeyVersion.newBuilder()
+                              .setZone(zone)
+                              .setVersion(version)));
+          return writes
+              .submit(write)
+              .thenCompose(result -> rotationOnceApplied(zone))
+              .thenApply(
+                  r -> RetireZoneMasterKeyVersionResponse.newBuilder().setRotation(r).build());
+        });
   }
 
   /** The rotation of every zone ever rotated, as the replicated state holds it. */
@@ -158,10 +151,10 @@ final class ZoneMasterKeyAdmin {
 
   /**
    * Checks that every registered holder of the zone holds the target version with the same check
-   * value, and builds the command. Runs on the blocking executor (it asks peers).
+   * value, and builds the command's body. Runs on the blocking executor (it asks peers).
    */
-  private Command startCommand(String zone, int requestedVersion, String requestId) {
-    StateView state = context.raft().state();
+  private StartZoneMasterKeyRotation.Builder startRotation(
+      StateView state, String zone, int requestedVersion) {
     List<NodeRecord> holders = new ArrayList<>();
     for (NodeRecord node : state.nodes().values()) {
       if (node.getZonesList().contains(zone)) {
@@ -171,7 +164,7 @@ final class ZoneMasterKeyAdmin {
     if (holders.isEmpty()) {
       throw ApiErrors.error(
           Code.NOT_FOUND,
-          "ZONE_NOT_FOUND",
+          ErrorReason.ZONE_NOT_FOUND,
           "no node of this cluster holds zone \"" + zone + "\"",
           Map.of("zone", zone));
     }
@@ -185,7 +178,7 @@ final class ZoneMasterKeyAdmin {
       if (own == null) {
         throw ApiErrors.error(
             Code.FAILED_PRECONDITION,
-            "ZONE_NOT_HELD",
+            ErrorReason.ZONE_NOT_HELD,
             "node "
                 + context.config().nodeId()
                 + " does not hold zone \""
@@ -203,7 +196,7 @@ final class ZoneMasterKeyAdmin {
       if (value == null) {
         throw ApiErrors.error(
             Code.FAILED_PRECONDITION,
-            "ZMK_VERSION_NOT_HELD",
+            ErrorReason.ZMK_VERSION_NOT_HELD,
             "node "
                 + holder.getKey()
                 + " holds master key versions "
@@ -219,7 +212,7 @@ final class ZoneMasterKeyAdmin {
       if (!value.isEmpty() && checkValue != null && !checkValue.equals(value)) {
         throw ApiErrors.error(
             Code.FAILED_PRECONDITION,
-            "ZMK_MISMATCH",
+            ErrorReason.ZMK_MISMATCH,
             "nodes hold different keys as "
                 + zone
                 + "/"
@@ -235,12 +228,7 @@ final class ZoneMasterKeyAdmin {
         checkValue = value;
       }
     }
-    return Command.newBuilder()
-        .setRequestId(requestId)
-        .setOriginNode(context.config().nodeId())
-        .setStartZoneMasterKeyRotation(
-            StartZoneMasterKeyRotation.newBuilder().setZone(zone).setTargetVersion(target))
-        .build();
+    return StartZoneMasterKeyRotation.newBuilder().setZone(zone).setTargetVersion(target);
   }
 
   /** Version -> check value of one holder: this node's HSM, or the holder's NodeStatus. */
@@ -257,7 +245,7 @@ final class ZoneMasterKeyAdmin {
       if (status.getRole() == NodeRole.NODE_ROLE_UNREACHABLE) {
         throw ApiErrors.error(
             Code.UNAVAILABLE,
-            "HOLDER_UNREACHABLE",
+            ErrorReason.HOLDER_UNREACHABLE,
             "node "
                 + holder.getId()
                 + " holds zone \""
@@ -278,20 +266,15 @@ final class ZoneMasterKeyAdmin {
     return out;
   }
 
-  /** The zone's rotation after {@code result}, once this node's state reflects it. */
-  private CompletableFuture<ZoneMasterKeyRotation> afterApplied(CommandResult result, String zone) {
-    if (result.getOutcome().getCode() != Code.OK_VALUE) {
-      return CompletableFuture.failedFuture(ApiErrors.fromOutcome(result.getOutcome()));
-    }
-    return context
-        .bounded(context.raft().readBarrier())
-        .thenApply(
-            index -> {
-              ZoneMasterKeyRecord record = context.raft().state().zoneMasterKeys().get(zone);
-              return record == null
-                  ? ZoneMasterKeyRotation.newBuilder().setZone(zone).build()
-                  : toApi(record);
-            });
+  /** The zone's rotation as this node's state shows it after the read barrier. */
+  private CompletableFuture<ZoneMasterKeyRotation> rotationOnceApplied(String zone) {
+    return calls.afterReadBarrier(
+        state -> {
+          ZoneMasterKeyRecord record = state.zoneMasterKeys().get(zone);
+          return record == null
+              ? ZoneMasterKeyRotation.newBuilder().setZone(zone).build()
+              : toApi(record);
+        });
   }
 
   private ZoneMasterKeyRotation toApi(ZoneMasterKeyRecord record) {

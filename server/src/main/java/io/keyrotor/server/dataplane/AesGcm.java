@@ -1,5 +1,6 @@
 package io.keyrotor.server.dataplane;
 
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.crypto.AuthenticationFailedException;
 import io.keyrotor.crypto.SecretBytes;
 import java.util.Arrays;
@@ -13,9 +14,8 @@ import javax.crypto.SecretKey;
  * header, nonce included, followed by the canonical encoding of the encryption context.
  *
  * <p>Decryption never releases plaintext before the tag has been verified; a tag that does not
- * verify is {@link DataPlaneException.Reason#INVALID_CIPHERTEXT} with problem {@code
- * AUTHENTICATION_FAILED}. A {@link Kek} destroyed under a call fails it with {@link
- * IllegalStateException}.
+ * verify is {@link ErrorReason#INVALID_CIPHERTEXT} with problem {@code AUTHENTICATION_FAILED}. A
+ * {@link Kek} destroyed under a call fails it with {@link IllegalStateException}.
  */
 public final class AesGcm {
 
@@ -83,8 +83,7 @@ public final class AesGcm {
   /**
    * Authenticates and decrypts a parsed envelope under {@code key} with the canonical context
    * encoding {@code context}. A wrong key, another context or any changed byte is {@link
-   * DataPlaneException.Reason#INVALID_CIPHERTEXT} (problem AUTHENTICATION_FAILED), and no plaintext
-   * is returned.
+   * ErrorReason#INVALID_CIPHERTEXT} (problem AUTHENTICATION_FAILED), and no plaintext is returned.
    */
   static byte[] open(Kek key, CiphertextFormat.Parsed parsed, byte[] context)
       throws DataPlaneException {
@@ -113,7 +112,7 @@ public final class AesGcm {
           context);
     } catch (AuthenticationFailedException e) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.INVALID_CIPHERTEXT,
+          ErrorReason.INVALID_CIPHERTEXT,
           "the ciphertext failed authentication: it was altered, or the encryption context differs"
               + " from the one it was encrypted with",
           Map.of(

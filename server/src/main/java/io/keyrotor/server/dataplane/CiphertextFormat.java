@@ -1,5 +1,6 @@
 package io.keyrotor.server.dataplane;
 
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.crypto.EncryptionContext;
 import io.keyrotor.crypto.InvalidEncryptionContextException;
 import java.nio.charset.StandardCharsets;
@@ -123,8 +124,8 @@ public final class CiphertextFormat {
 
   /**
    * Parses the header of {@code blob}. Structural problems (too short, wrong magic, unknown format
-   * version, a bad name or version field) are {@link DataPlaneException.Reason#INVALID_CIPHERTEXT};
-   * nothing is authenticated yet.
+   * version, a bad name or version field) are {@link ErrorReason#INVALID_CIPHERTEXT}; nothing is
+   * authenticated yet.
    */
   public static Parsed parse(byte[] blob) throws DataPlaneException {
     if (blob.length < 3) {
@@ -176,13 +177,13 @@ public final class CiphertextFormat {
    * ascending unsigned byte order of the UTF-8 keys, each key and value prefixed by its uint32
    * length; the empty context is four zero bytes. A context with an empty key, a string that is not
    * valid Unicode, or an encoding over {@link #MAX_CONTEXT_BYTES} is {@link
-   * DataPlaneException.Reason#INVALID_CONTEXT}.
+   * ErrorReason#INVALID_CONTEXT}.
    */
   public static byte[] encodeContext(Map<String, String> context) throws DataPlaneException {
     try {
       return EncryptionContext.of(context).encoding();
     } catch (InvalidEncryptionContextException e) {
-      throw new DataPlaneException(DataPlaneException.Reason.INVALID_CONTEXT, e.getMessage());
+      throw new DataPlaneException(ErrorReason.INVALID_CONTEXT, e.getMessage());
     }
   }
 
@@ -212,7 +213,7 @@ public final class CiphertextFormat {
 
   private static DataPlaneException invalid(String why, String problem) {
     return new DataPlaneException(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT,
+        ErrorReason.INVALID_CIPHERTEXT,
         "the ciphertext is not a valid keyrotor ciphertext: " + why,
         Map.of("problem", problem));
   }

@@ -1,25 +1,13 @@
 package io.keyrotor.server.dataplane;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
-import io.keyrotor.api.v1.BatchDecryptRequest;
-import io.keyrotor.api.v1.BatchReEncryptRequest;
-import io.keyrotor.api.v1.DataKeySpec;
-import io.keyrotor.api.v1.DecryptRequest;
-import io.keyrotor.api.v1.DecryptResponse;
-import io.keyrotor.api.v1.EncryptRequest;
-import io.keyrotor.api.v1.EncryptResponse;
-import io.keyrotor.api.v1.GenerateDataKeyRequest;
-import io.keyrotor.api.v1.GenerateDataKeyResponse;
-import io.keyrotor.api.v1.KeyVersionState;
-import io.keyrotor.api.v1.ReEncryptRequest;
-import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.server.rotation.UsageCounter;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.Validation;
+import io.keyrotor.storage.VersionUse;
 import java.security.DrbgParameters;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -46,9 +34,9 @@ import java.util.function.Function;
  *   <li>validates what it can without state (sizes, key names, contexts, ciphertext structure);
  *   <li>passes the {@link ReadGate} (leader lease on the leader; ReadIndex on a follower), so it
  *       sees every write that completed before it started;
- *   <li>reads the key from the applied state and evaluates the version's state at this node's clock
- *       with {@link KeyVersions}: the primary encrypts; primary and decrypt-only versions decrypt;
- *       every other state refuses with FAILED_PRECONDITION;
+ *   <li>reads the key from the applied state and asks {@link VersionUse} whether the version may be
+ *       used so at this node's clock: the primary encrypts; primary and decrypt-only versions
+ *       decrypt; every other state refuses with FAILED_PRECONDITION;
  *   <li>refuses keys of zones this node does not hold;
  *   <li>takes the key-encryption key from the {@link KekCache} (an HSM unwrap on a miss, on the
  *       slow-path executor) and runs AES-256-GCM over the {@link CiphertextFormat} envelope.
@@ -58,8 +46,10 @@ import java.util.function.Function;
  * all requests. Failures are {@link DataPlaneException}s (or, from the barrier, the consensus
  * layer's exceptions), never plaintext.
  *
- * <p>For benchmarks and tools, {@link #decrypt(DecryptRequest)} is the same work as the gRPC
- * Decrypt without gRPC: barrier, cache, AES-GCM, on the calling thread.
+ * <p>Its inputs and results are its own (key names, versions, context maps, bytes, {@link
+ * DataKeySpec}); the gRPC adapter ({@code io.keyrotor.server.api.DataPlaneCalls}) converts. For
+ * benchmarks and tools, {@link #decrypt(byte[], Map)} is the same work as the gRPC Decrypt without
+ * gRPC: barrier, cache, AES-GCM, on the calling thread.
  */
 public final class DataPlane {
   /** Largest plaintext of Encrypt (and of the ciphertext of Decrypt): 64 KiB. */
@@ -158,6 +148,44 @@ public final class DataPlane {
   /** The outcome of one item of a batch call: a result or the reason it failed. */
   public record ItemOutcome<T>(T resultOrNull, DataPlaneException errorOrNull) {}
 
+  // ---------------------------------------------------------------- inputs and results
+
+  /**
+   * One decryption: a keyrotor ciphertext (the key and version come from its header) and the
+   * encryption context it was sealed with.
+   */
+  public record Decryption(byte[] ciphertext, Map<String, String> context) {}
+
+  /**
+   * One re-encryption: open {@code ciphertext} under {@code context}, seal the plaintext under the
+   * primary of {@code destinationKeyName} (empty: the ciphertext's own key) with {@code
+   * destinationContextOrNull} (null: the same context; empty: no context).
+   */
+  public record ReEncryption(
+      byte[] ciphertext,
+      Map<String, String> context,
+      String destinationKeyName,
+      Map<String, String> destinationContextOrNull) {}
+
+  /**
+   * A fresh data key: its plaintext (null when not asked for; the caller owns the array and zeroes
+   * it when done) and the data key sealed under version {@code keyVersion} of the key.
+   */
+  public record DataKey(
+      String keyName, int keyVersion, byte[] plaintextOrNull, byte[] wrappedDataKey) {}
+
+  /** A payload sealed under version {@code keyVersion} of the key. */
+  public record Encrypted(String keyName, int keyVersion, byte[] ciphertext) {}
+
+  /** An opened ciphertext; the caller owns {@code plaintext} and zeroes it when done. */
+  public record Decrypted(String keyName, int keyVersion, byte[] plaintext) {}
+
+  /**
+   * A ciphertext opened under {@code sourceKeyVersion} and sealed again under {@code keyVersion}.
+   */
+  public record ReEncrypted(
+      String keyName, int sourceKeyVersion, int keyVersion, byte[] ciphertext) {}
+
   /** One unit of work after the barrier; {@code mayUnwrap} false means "cache hits only". */
   @FunctionalInterface
   private interface Work<T> {
@@ -186,48 +214,47 @@ public final class DataPlane {
 
   // ---------------------------------------------------------------- the operations
 
-  /** GenerateDataKey (with {@code withPlaintext}) or GenerateDataKeyWithoutPlaintext. */
-  public CompletableFuture<GenerateDataKeyResponse> generateDataKeyAsync(
-      GenerateDataKeyRequest request, boolean withPlaintext) {
+  /**
+   * GenerateDataKey: a fresh data key of {@code spec}, sealed under the key's primary with {@code
+   * context}; its plaintext too when {@code withPlaintext}.
+   */
+  public CompletableFuture<DataKey> generateDataKeyAsync(
+      String keyName, Map<String, String> context, DataKeySpec spec, boolean withPlaintext) {
     try {
-      String name = keyName(request.getKeyName());
-      byte[] context = CiphertextFormat.encodeContext(request.getContextMap());
-      int length = dataKeyLength(request.getSpec());
-      return serve(name, mayUnwrap -> generate(name, context, length, withPlaintext, mayUnwrap));
+      String name = keyName(keyName);
+      byte[] encodedContext = CiphertextFormat.encodeContext(context);
+      int length = spec.lengthBytes();
+      return serve(
+          name, mayUnwrap -> generate(name, encodedContext, length, withPlaintext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
-  /** Encrypt: a small payload under the key's primary version. */
-  public CompletableFuture<EncryptResponse> encryptAsync(EncryptRequest request) {
+  /**
+   * Encrypt: a small payload (at most {@link #MAX_PAYLOAD_BYTES}) under the key's primary version.
+   * {@code plaintext} is read, never kept or changed: the caller zeroes it once this completes.
+   */
+  public CompletableFuture<Encrypted> encryptAsync(
+      String keyName, byte[] plaintext, Map<String, String> context) {
     try {
-      String name = keyName(request.getKeyName());
-      if (request.getPlaintext().size() > MAX_PAYLOAD_BYTES) {
-        throw payloadTooLarge("plaintext", request.getPlaintext().size());
+      String name = keyName(keyName);
+      if (plaintext.length > MAX_PAYLOAD_BYTES) {
+        throw payloadTooLarge("plaintext", plaintext.length);
       }
-      byte[] context = CiphertextFormat.encodeContext(request.getContextMap());
-      return serve(
-          name,
-          mayUnwrap -> {
-            Sealed sealed = seal(name, context, request.getPlaintext(), mayUnwrap);
-            return EncryptResponse.newBuilder()
-                .setKeyName(name)
-                .setKeyVersion(sealed.version)
-                .setCiphertext(UnsafeByteOperations.unsafeWrap(sealed.ciphertext))
-                .build();
-          });
+      byte[] encodedContext = CiphertextFormat.encodeContext(context);
+      return serve(name, mayUnwrap -> encrypted(name, encodedContext, plaintext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
   /** Decrypt: the key and version come from the ciphertext's header. */
-  public CompletableFuture<DecryptResponse> decryptAsync(DecryptRequest request) {
+  public CompletableFuture<Decrypted> decryptAsync(byte[] ciphertext, Map<String, String> context) {
     try {
-      CiphertextFormat.Parsed parsed = parseCiphertext(request.getCiphertext());
-      byte[] context = CiphertextFormat.encodeContext(request.getContextMap());
-      return serve(parsed.keyName(), mayUnwrap -> decrypted(parsed, context, mayUnwrap));
+      CiphertextFormat.Parsed parsed = parseCiphertext(ciphertext);
+      byte[] encodedContext = CiphertextFormat.encodeContext(context);
+      return serve(parsed.keyName(), mayUnwrap -> decrypted(parsed, encodedContext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -238,17 +265,18 @@ public final class DataPlane {
    * valid lease: at once), then cache lookup (an HSM unwrap on a miss) and AES-GCM. The in-process
    * entry point of the "server-side Decrypt work" benchmark.
    */
-  public DecryptResponse decrypt(DecryptRequest request) throws DataPlaneException {
-    CiphertextFormat.Parsed parsed = parseCiphertext(request.getCiphertext());
-    byte[] context = CiphertextFormat.encodeContext(request.getContextMap());
+  public Decrypted decrypt(byte[] ciphertext, Map<String, String> context)
+      throws DataPlaneException {
+    CiphertextFormat.Parsed parsed = parseCiphertext(ciphertext);
+    byte[] encodedContext = CiphertextFormat.encodeContext(context);
     awaitGate(parsed.keyName());
-    return attempt(mayUnwrap -> decrypted(parsed, context, mayUnwrap), true);
+    return attempt(mayUnwrap -> decrypted(parsed, encodedContext, mayUnwrap), true);
   }
 
   /** ReEncrypt: decrypt and seal again under the destination's primary, inside this node. */
-  public CompletableFuture<ReEncryptResponse> reEncryptAsync(ReEncryptRequest request) {
+  public CompletableFuture<ReEncrypted> reEncryptAsync(ReEncryption request) {
     try {
-      ReEncryption prepared = prepare(request);
+      PreparedReEncryption prepared = prepare(request);
       return serve(prepared.source.keyName(), mayUnwrap -> reEncrypted(prepared, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
@@ -256,19 +284,18 @@ public final class DataPlane {
   }
 
   /** Many decrypts after one barrier, each with its own outcome. */
-  public CompletableFuture<List<ItemOutcome<DecryptResponse>>> batchDecryptAsync(
-      BatchDecryptRequest request) {
-    if (request.getItemsCount() > MAX_BATCH_ITEMS) {
-      return CompletableFuture.failedFuture(batchTooLarge(request.getItemsCount()));
+  public CompletableFuture<List<ItemOutcome<Decrypted>>> batchDecryptAsync(List<Decryption> items) {
+    if (items.size() > MAX_BATCH_ITEMS) {
+      return CompletableFuture.failedFuture(batchTooLarge(items.size()));
     }
     return gate.await(null)
         .thenApplyAsync(
             ignored -> {
-              List<ItemOutcome<DecryptResponse>> out = new ArrayList<>(request.getItemsCount());
-              for (DecryptRequest item : request.getItemsList()) {
+              List<ItemOutcome<Decrypted>> out = new ArrayList<>(items.size());
+              for (Decryption item : items) {
                 try {
-                  CiphertextFormat.Parsed parsed = parseCiphertext(item.getCiphertext());
-                  byte[] context = CiphertextFormat.encodeContext(item.getContextMap());
+                  CiphertextFormat.Parsed parsed = parseCiphertext(item.ciphertext());
+                  byte[] context = CiphertextFormat.encodeContext(item.context());
                   out.add(
                       new ItemOutcome<>(
                           attempt(mayUnwrap -> decrypted(parsed, context, mayUnwrap), true), null));
@@ -282,18 +309,18 @@ public final class DataPlane {
   }
 
   /** Many re-encrypts after one barrier, each with its own outcome. */
-  public CompletableFuture<List<ItemOutcome<ReEncryptResponse>>> batchReEncryptAsync(
-      BatchReEncryptRequest request) {
-    if (request.getItemsCount() > MAX_BATCH_ITEMS) {
-      return CompletableFuture.failedFuture(batchTooLarge(request.getItemsCount()));
+  public CompletableFuture<List<ItemOutcome<ReEncrypted>>> batchReEncryptAsync(
+      List<ReEncryption> items) {
+    if (items.size() > MAX_BATCH_ITEMS) {
+      return CompletableFuture.failedFuture(batchTooLarge(items.size()));
     }
     return gate.await(null)
         .thenApplyAsync(
             ignored -> {
-              List<ItemOutcome<ReEncryptResponse>> out = new ArrayList<>(request.getItemsCount());
-              for (ReEncryptRequest item : request.getItemsList()) {
+              List<ItemOutcome<ReEncrypted>> out = new ArrayList<>(items.size());
+              for (ReEncryption item : items) {
                 try {
-                  ReEncryption prepared = prepare(item);
+                  PreparedReEncryption prepared = prepare(item);
                   out.add(
                       new ItemOutcome<>(
                           attempt(mayUnwrap -> reEncrypted(prepared, mayUnwrap), true), null));
@@ -341,7 +368,7 @@ public final class DataPlane {
       } catch (KekEvicted evicted) {
         if (attempt == MAX_EVICTION_RETRIES) {
           throw new DataPlaneException(
-              DataPlaneException.Reason.HSM_UNAVAILABLE,
+              ErrorReason.HSM_UNAVAILABLE,
               "the key-encryption key was evicted from the cache while in use, repeatedly; retry");
         }
       }
@@ -354,7 +381,7 @@ public final class DataPlane {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DataPlaneException(
-          DataPlaneException.Reason.HSM_UNAVAILABLE, "interrupted while waiting for the barrier");
+          ErrorReason.HSM_UNAVAILABLE, "interrupted while waiting for the barrier");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException runtime) {
@@ -366,7 +393,7 @@ public final class DataPlane {
 
   // ---------------------------------------------------------------- the work itself
 
-  private GenerateDataKeyResponse generate(
+  private DataKey generate(
       String name, byte[] context, int length, boolean withPlaintext, boolean mayUnwrap)
       throws DataPlaneException {
     KeyRecord key = servedKey(name);
@@ -376,69 +403,53 @@ public final class DataPlane {
     RANDOM.get().nextBytes(dataKey);
     try {
       byte[] wrapped = seal(kek, name, primary.getVersion(), context, dataKey, 0, dataKey.length);
-      GenerateDataKeyResponse.Builder out =
-          GenerateDataKeyResponse.newBuilder()
-              .setKeyName(name)
-              .setKeyVersion(primary.getVersion())
-              .setWrappedDataKey(UnsafeByteOperations.unsafeWrap(wrapped));
-      if (withPlaintext) {
-        out.setPlaintext(ByteString.copyFrom(dataKey));
-      }
-      return out.build();
+      return new DataKey(name, primary.getVersion(), withPlaintext ? dataKey : null, wrapped);
     } finally {
-      Arrays.fill(dataKey, (byte) 0);
+      if (!withPlaintext) {
+        Arrays.fill(dataKey, (byte) 0);
+      }
     }
   }
 
-  private record Sealed(int version, byte[] ciphertext) {}
-
-  private Sealed seal(String name, byte[] context, ByteString plaintext, boolean mayUnwrap)
+  private Encrypted encrypted(String name, byte[] context, byte[] plaintext, boolean mayUnwrap)
       throws DataPlaneException {
     KeyRecord key = servedKey(name);
     KeyVersionRecord primary = primaryVersion(key);
     Kek kek = kek(key, primary, mayUnwrap);
-    byte[] bytes = plaintext.toByteArray();
-    try {
-      return new Sealed(
-          primary.getVersion(),
-          seal(kek, name, primary.getVersion(), context, bytes, 0, bytes.length));
-    } finally {
-      Arrays.fill(bytes, (byte) 0);
-    }
+    return new Encrypted(
+        name,
+        primary.getVersion(),
+        seal(kek, name, primary.getVersion(), context, plaintext, 0, plaintext.length));
   }
 
-  private DecryptResponse decrypted(
-      CiphertextFormat.Parsed parsed, byte[] context, boolean mayUnwrap) throws DataPlaneException {
+  private Decrypted decrypted(CiphertextFormat.Parsed parsed, byte[] context, boolean mayUnwrap)
+      throws DataPlaneException {
     byte[] plaintext = open(parsed, context, mayUnwrap);
-    return DecryptResponse.newBuilder()
-        .setKeyName(parsed.keyName())
-        .setKeyVersion((int) parsed.keyVersion())
-        .setPlaintext(UnsafeByteOperations.unsafeWrap(plaintext))
-        .build();
+    return new Decrypted(parsed.keyName(), (int) parsed.keyVersion(), plaintext);
   }
 
-  /** The source half of a ReEncrypt, validated before the barrier. */
-  private record ReEncryption(
+  /** A re-encryption, validated before the barrier. */
+  private record PreparedReEncryption(
       CiphertextFormat.Parsed source,
       byte[] sourceContext,
       String destinationKeyName,
       byte[] destinationContext) {}
 
-  private static ReEncryption prepare(ReEncryptRequest request) throws DataPlaneException {
-    CiphertextFormat.Parsed source = parseCiphertext(request.getCiphertext());
-    byte[] sourceContext = CiphertextFormat.encodeContext(request.getContextMap());
+  private static PreparedReEncryption prepare(ReEncryption request) throws DataPlaneException {
+    CiphertextFormat.Parsed source = parseCiphertext(request.ciphertext());
+    byte[] sourceContext = CiphertextFormat.encodeContext(request.context());
     String destination =
-        request.getDestinationKeyName().isEmpty()
+        request.destinationKeyName().isEmpty()
             ? source.keyName()
-            : keyName(request.getDestinationKeyName());
+            : keyName(request.destinationKeyName());
     byte[] destinationContext =
-        request.hasDestinationContext()
-            ? CiphertextFormat.encodeContext(request.getDestinationContext().getPairsMap())
+        request.destinationContextOrNull() != null
+            ? CiphertextFormat.encodeContext(request.destinationContextOrNull())
             : sourceContext;
-    return new ReEncryption(source, sourceContext, destination, destinationContext);
+    return new PreparedReEncryption(source, sourceContext, destination, destinationContext);
   }
 
-  private ReEncryptResponse reEncrypted(ReEncryption r, boolean mayUnwrap)
+  private ReEncrypted reEncrypted(PreparedReEncryption r, boolean mayUnwrap)
       throws DataPlaneException {
     byte[] plaintext = open(r.source, r.sourceContext, mayUnwrap);
     try {
@@ -454,12 +465,8 @@ public final class DataPlane {
               plaintext,
               0,
               plaintext.length);
-      return ReEncryptResponse.newBuilder()
-          .setKeyName(r.destinationKeyName)
-          .setSourceKeyVersion((int) r.source.keyVersion())
-          .setKeyVersion(primary.getVersion())
-          .setCiphertext(UnsafeByteOperations.unsafeWrap(ciphertext))
-          .build();
+      return new ReEncrypted(
+          r.destinationKeyName, (int) r.source.keyVersion(), primary.getVersion(), ciphertext);
     } finally {
       Arrays.fill(plaintext, (byte) 0);
     }
@@ -471,7 +478,7 @@ public final class DataPlane {
     Optional<KeyRecord> found = keys.apply(parsed.keyName());
     if (found.isEmpty()) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.INVALID_CIPHERTEXT,
+          ErrorReason.INVALID_CIPHERTEXT,
           "the ciphertext names key \"" + parsed.keyName() + "\", which does not exist",
           Map.of("problem", "UNKNOWN_KEY", "key", parsed.keyName()));
     }
@@ -510,9 +517,7 @@ public final class DataPlane {
     Optional<KeyRecord> found = keys.apply(name);
     if (found.isEmpty()) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.KEY_NOT_FOUND,
-          "key \"" + name + "\" not found",
-          Map.of("key", name));
+          ErrorReason.KEY_NOT_FOUND, "key \"" + name + "\" not found", Map.of("key", name));
     }
     checkZone(found.get());
     return found.get();
@@ -526,42 +531,22 @@ public final class DataPlane {
 
   private static DataPlaneException zoneNotHeld(String zone, String keyName) {
     return new DataPlaneException(
-        DataPlaneException.Reason.ZONE_NOT_HELD,
+        ErrorReason.ZONE_NOT_HELD,
         "this node does not hold zone \"" + zone + "\" of key \"" + keyName + "\"",
         Map.of("zone", zone, "key", keyName));
   }
 
-  /** The version new encryptions use now. */
+  /** The version new encryptions of {@code key} use now: its primary, if it may encrypt. */
   private KeyVersionRecord primaryVersion(KeyRecord key) throws DataPlaneException {
-    long now = clock.millis();
-    int primary = KeyVersions.primaryVersionAt(key, now);
-    if (primary == 0) {
-      throw new DataPlaneException(
-          DataPlaneException.Reason.NO_PRIMARY_VERSION,
-          "key \"" + key.getName() + "\" has no primary version yet (its first is still pending)",
-          Map.of("key", key.getName()));
-    }
-    if (primary < key.getMinEncryptionVersion()) {
-      throw versionRefused(
-          DataPlaneException.Reason.BELOW_MIN_ENCRYPTION_VERSION,
-          key,
-          primary,
-          "is below the key's minimum encryption version " + key.getMinEncryptionVersion());
-    }
-    KeyVersionRecord version = KeyVersions.find(key, primary).orElseThrow();
-    KeyVersionState state = KeyVersions.stateAt(key, version, now);
-    if (state != KeyVersionState.KEY_VERSION_STATE_PRIMARY) {
-      throw refused(key, version.getVersion(), state);
-    }
-    return version;
+    return allowed(VersionUse.encryption(key, clock.millis()));
   }
 
   /** The version a ciphertext names, if it may decrypt now. */
   private KeyVersionRecord decryptingVersion(KeyRecord key, long number) throws DataPlaneException {
-    Optional<KeyVersionRecord> found = KeyVersions.find(key, number);
-    if (found.isEmpty()) {
+    VersionUse.Verdict verdict = VersionUse.decryption(key, number, clock.millis());
+    if (verdict.refusalOrNull() == ErrorReason.VERSION_NOT_FOUND) {
       throw new DataPlaneException(
-          DataPlaneException.Reason.INVALID_CIPHERTEXT,
+          ErrorReason.INVALID_CIPHERTEXT,
           "the ciphertext names version "
               + number
               + " of key \""
@@ -570,59 +555,20 @@ public final class DataPlane {
               + " does not exist",
           Map.of("problem", "UNKNOWN_VERSION", "key", key.getName(), "version", "" + number));
     }
-    KeyVersionRecord version = found.get();
-    if (version.getVersion() < key.getMinDecryptionVersion()) {
-      throw versionRefused(
-          DataPlaneException.Reason.BELOW_MIN_DECRYPTION_VERSION,
-          key,
-          version.getVersion(),
-          "is below the key's minimum decryption version " + key.getMinDecryptionVersion());
-    }
-    KeyVersionState state = KeyVersions.stateAt(key, version, clock.millis());
-    if (state != KeyVersionState.KEY_VERSION_STATE_PRIMARY
-        && state != KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY) {
-      throw refused(key, version.getVersion(), state);
-    }
-    return version;
+    return allowed(verdict);
   }
 
-  private static DataPlaneException refused(KeyRecord key, int version, KeyVersionState state) {
-    return switch (state) {
-      case KEY_VERSION_STATE_PENDING ->
-          versionRefused(
-              DataPlaneException.Reason.VERSION_PENDING,
-              key,
-              version,
-              "is pending: its activation time has not come");
-      case KEY_VERSION_STATE_DISABLED ->
-          versionRefused(DataPlaneException.Reason.VERSION_DISABLED, key, version, "is disabled");
-      case KEY_VERSION_STATE_DESTROY_SCHEDULED ->
-          versionRefused(
-              DataPlaneException.Reason.VERSION_DESTROY_SCHEDULED,
-              key,
-              version,
-              "is scheduled for destruction");
-      case KEY_VERSION_STATE_DESTROYED ->
-          versionRefused(
-              DataPlaneException.Reason.VERSION_DESTROYED, key, version, "has been destroyed");
-      case KEY_VERSION_STATE_CANCELLED ->
-          versionRefused(
-              DataPlaneException.Reason.VERSION_CANCELLED,
-              key,
-              version,
-              "was cancelled before it activated");
-      default ->
-          versionRefused(
-              DataPlaneException.Reason.VERSION_DISABLED, key, version, "cannot be used now");
-    };
-  }
-
-  private static DataPlaneException versionRefused(
-      DataPlaneException.Reason reason, KeyRecord key, int version, String what) {
-    return new DataPlaneException(
-        reason,
-        "version " + version + " of key \"" + key.getName() + "\" " + what,
-        Map.of("key", key.getName(), "version", Integer.toString(version)));
+  /** The version {@code verdict} allows, or the refusal it gives (metadata: key and version). */
+  private static KeyVersionRecord allowed(VersionUse.Verdict verdict) throws DataPlaneException {
+    if (verdict.isAllowed()) {
+      return verdict.recordOrNull();
+    }
+    throw new DataPlaneException(
+        verdict.refusalOrNull(),
+        verdict.explanation(),
+        verdict.version() == 0
+            ? Map.of("key", verdict.keyName())
+            : Map.of("key", verdict.keyName(), "version", Long.toString(verdict.version())));
   }
 
   /** The unwrapped key of a usable version: cached, or unwrapped if {@code mayUnwrap}. */
@@ -636,16 +582,13 @@ public final class DataPlane {
     if (!mayUnwrap) {
       throw NeedsUnwrap.INSTANCE;
     }
-    if (!version.hasKek()) {
-      throw versionRefused(
-          DataPlaneException.Reason.VERSION_DESTROYED, key, version.getVersion(), "has no key");
-    }
     return keks.get(id, version.getKek(), this::stillUsable);
   }
 
   private boolean stillUsable(KekCache.Id id) {
     return keys.apply(id.keyName())
-        .flatMap(key -> KeyVersions.find(key, id.version()).map(v -> KekCache.isUsable(key, v)))
+        .flatMap(
+            key -> KeyVersions.find(key, id.version()).map(v -> VersionUse.mayStillBeUsed(key, v)))
         .orElse(false);
   }
 
@@ -654,33 +597,22 @@ public final class DataPlane {
   private static String keyName(String name) throws DataPlaneException {
     Optional<String> invalid = Validation.checkKeyName(name);
     if (invalid.isPresent()) {
-      throw new DataPlaneException(DataPlaneException.Reason.INVALID_KEY_NAME, invalid.get());
+      throw new DataPlaneException(ErrorReason.INVALID_KEY_NAME, invalid.get());
     }
     return name;
   }
 
-  private static CiphertextFormat.Parsed parseCiphertext(ByteString ciphertext)
+  private static CiphertextFormat.Parsed parseCiphertext(byte[] ciphertext)
       throws DataPlaneException {
-    if (ciphertext.size() > MAX_CIPHERTEXT_BYTES) {
-      throw payloadTooLarge("ciphertext", ciphertext.size());
+    if (ciphertext.length > MAX_CIPHERTEXT_BYTES) {
+      throw payloadTooLarge("ciphertext", ciphertext.length);
     }
-    return CiphertextFormat.parse(ciphertext.toByteArray());
-  }
-
-  private static int dataKeyLength(DataKeySpec spec) throws DataPlaneException {
-    return switch (spec) {
-      case DATA_KEY_SPEC_UNSPECIFIED, DATA_KEY_SPEC_AES_256 -> 32;
-      case DATA_KEY_SPEC_AES_128 -> 16;
-      default ->
-          throw new DataPlaneException(
-              DataPlaneException.Reason.INVALID_DATA_KEY_SPEC,
-              "unknown data key spec " + spec + "; use DATA_KEY_SPEC_AES_256 or _AES_128");
-    };
+    return CiphertextFormat.parse(ciphertext);
   }
 
   private static DataPlaneException payloadTooLarge(String what, int size) {
     return new DataPlaneException(
-        DataPlaneException.Reason.PAYLOAD_TOO_LARGE,
+        ErrorReason.PAYLOAD_TOO_LARGE,
         what
             + " is "
             + size
@@ -693,7 +625,7 @@ public final class DataPlane {
 
   private static DataPlaneException batchTooLarge(int items) {
     return new DataPlaneException(
-        DataPlaneException.Reason.BATCH_TOO_LARGE,
+        ErrorReason.BATCH_TOO_LARGE,
         "the batch has " + items + " items; the limit is " + MAX_BATCH_ITEMS + " per call",
         Map.of("limit", Integer.toString(MAX_BATCH_ITEMS)));
   }

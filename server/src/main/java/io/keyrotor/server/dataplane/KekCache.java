@@ -7,6 +7,7 @@ import com.google.common.cache.CacheStats;
 import com.google.common.cache.RemovalListener;
 import com.google.common.util.concurrent.ExecutionError;
 import com.google.common.util.concurrent.UncheckedExecutionException;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
@@ -14,8 +15,8 @@ import io.keyrotor.hsm.WrapMechanism;
 import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
-import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.storage.VersionUse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -138,7 +139,7 @@ public final class KekCache implements AutoCloseable {
 
   private DataPlaneException failure(Id id, Throwable cause) {
     DataPlaneException failure = describe(id, cause);
-    if (failure.reason() != DataPlaneException.Reason.HSM_UNAVAILABLE) {
+    if (failure.reason() != ErrorReason.HSM_UNAVAILABLE) {
       // Integrity or configuration trouble: always worth an operator's attention.
       LOG.warn("KEK unwrap failed ({}): {}", failure.reason(), failure.getMessage());
     } else {
@@ -158,15 +159,8 @@ public final class KekCache implements AutoCloseable {
     Map<String, String> where =
         Map.of("zone", id.zone(), "key", id.keyName(), "version", Integer.toString(id.version()));
     if (cause instanceof HsmException hsm) {
-      DataPlaneException.Reason reason =
-          switch (hsm.reason()) {
-            case HSM_UNAVAILABLE -> DataPlaneException.Reason.HSM_UNAVAILABLE;
-            case ZONE_NOT_HELD -> DataPlaneException.Reason.ZONE_NOT_HELD;
-            case UNWRAP_FAILED -> DataPlaneException.Reason.UNWRAP_FAILED;
-            default -> DataPlaneException.Reason.HSM_FAILED;
-          };
       return new DataPlaneException(
-          reason,
+          HsmFailures.reasonOf(hsm.reason()),
           "cannot unwrap the key-encryption key of "
               + id.keyName()
               + " version "
@@ -177,7 +171,7 @@ public final class KekCache implements AutoCloseable {
           hsm);
     }
     return new DataPlaneException(
-        DataPlaneException.Reason.HSM_FAILED,
+        ErrorReason.HSM_FAILED,
         "cannot unwrap the key-encryption key of "
             + id.keyName()
             + " version "
@@ -209,17 +203,11 @@ public final class KekCache implements AutoCloseable {
       }
       KeyRecord key = result.getKey();
       for (KeyVersionRecord version : key.getVersionsList()) {
-        if (!isUsable(key, version)) {
+        if (!VersionUse.mayStillBeUsed(key, version)) {
           cache.invalidate(new Id(key.getZone(), key.getName(), version.getVersion()));
         }
       }
     };
-  }
-
-  /** Whether a version may still be used at all (its state at a given time aside). */
-  static boolean isUsable(KeyRecord key, KeyVersionRecord version) {
-    return version.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
-        && version.getVersion() >= key.getMinDecryptionVersion();
   }
 
   /** Entries now cached. */

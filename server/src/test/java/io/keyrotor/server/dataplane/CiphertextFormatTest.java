@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.keyrotor.api.v1.ErrorReason;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -57,7 +58,7 @@ class CiphertextFormatTest {
       byte[] flipped = good.clone();
       flipped[i / 8] ^= (byte) (1 << (i % 8));
       DataPlaneException e = refused(flipped, CONTEXT);
-      assertEquals(DataPlaneException.Reason.INVALID_CIPHERTEXT, e.reason(), "bit " + i);
+      assertEquals(ErrorReason.INVALID_CIPHERTEXT, e.reason(), "bit " + i);
       assertFalse(e.getMessage().contains("secret"), "no plaintext in the message");
     }
   }
@@ -67,7 +68,7 @@ class CiphertextFormatTest {
     byte[] good = sealed("truncate me");
     for (int length = 0; length < good.length; length++) {
       DataPlaneException e = refused(Arrays.copyOf(good, length), CONTEXT);
-      assertEquals(DataPlaneException.Reason.INVALID_CIPHERTEXT, e.reason(), "length " + length);
+      assertEquals(ErrorReason.INVALID_CIPHERTEXT, e.reason(), "length " + length);
     }
   }
 
@@ -141,18 +142,18 @@ class CiphertextFormatTest {
   @Test
   void contextEncoding_refusesEmptyKeysLoneSurrogatesAndHugeContexts() {
     assertEquals(
-        DataPlaneException.Reason.INVALID_CONTEXT,
+        ErrorReason.INVALID_CONTEXT,
         assertThrows(
                 DataPlaneException.class, () -> CiphertextFormat.encodeContext(Map.of("", "v")))
             .reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_CONTEXT,
+        ErrorReason.INVALID_CONTEXT,
         assertThrows(
                 DataPlaneException.class,
                 () -> CiphertextFormat.encodeContext(Map.of("k", "\uD800")))
             .reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_CONTEXT,
+        ErrorReason.INVALID_CONTEXT,
         assertThrows(
                 DataPlaneException.class,
                 () -> CiphertextFormat.encodeContext(Map.of("k", "v".repeat(9000))))

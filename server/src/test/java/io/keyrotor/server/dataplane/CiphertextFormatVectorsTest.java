@@ -9,6 +9,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.keyrotor.api.v1.ErrorReason;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +114,7 @@ class CiphertextFormatVectorsTest {
               () -> AesGcm.open(kek, CiphertextFormat.parse(blob), context),
               description);
 
-      assertEquals(DataPlaneException.Reason.INVALID_CIPHERTEXT, refused.reason(), description);
+      assertEquals(ErrorReason.INVALID_CIPHERTEXT, refused.reason(), description);
       assertEquals(v.get("problem").getAsString(), refused.metadata().get("problem"), description);
     }
   }

@@ -10,18 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.keyrotor.api.v1.BatchDecryptRequest;
-import io.keyrotor.api.v1.BatchReEncryptRequest;
-import io.keyrotor.api.v1.DataKeySpec;
-import io.keyrotor.api.v1.DecryptRequest;
-import io.keyrotor.api.v1.DecryptResponse;
-import io.keyrotor.api.v1.EncryptRequest;
-import io.keyrotor.api.v1.EncryptResponse;
-import io.keyrotor.api.v1.EncryptionContext;
-import io.keyrotor.api.v1.GenerateDataKeyRequest;
-import io.keyrotor.api.v1.GenerateDataKeyResponse;
-import io.keyrotor.api.v1.ReEncryptRequest;
-import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
@@ -125,255 +114,208 @@ class DataPlaneTest {
     return assertThrows(DataPlaneException.class, () -> get(future));
   }
 
-  private static ByteString bytes(String s) {
-    return ByteString.copyFromUtf8(s);
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private EncryptResponse encrypt(String key, String plaintext, Map<String, String> context)
+  private static String text(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  private DataPlane.Encrypted encrypt(String key, String plaintext, Map<String, String> context)
       throws Exception {
-    return get(
-        dataPlane.encryptAsync(
-            EncryptRequest.newBuilder()
-                .setKeyName(key)
-                .setPlaintext(bytes(plaintext))
-                .putAllContext(context)
-                .build()));
+    return get(dataPlane.encryptAsync(key, bytes(plaintext), context));
   }
 
-  private CompletableFuture<DecryptResponse> decrypt(
-      ByteString ciphertext, Map<String, String> context) {
-    return dataPlane.decryptAsync(
-        DecryptRequest.newBuilder().setCiphertext(ciphertext).putAllContext(context).build());
+  private CompletableFuture<DataPlane.Decrypted> decrypt(
+      byte[] ciphertext, Map<String, String> context) {
+    return dataPlane.decryptAsync(ciphertext, context);
+  }
+
+  private CompletableFuture<DataPlane.DataKey> generate(
+      String key, Map<String, String> context, DataKeySpec spec, boolean withPlaintext) {
+    return dataPlane.generateDataKeyAsync(key, context, spec, withPlaintext);
+  }
+
+  private static DataPlane.ReEncryption reEncryption(
+      byte[] ciphertext,
+      Map<String, String> context,
+      String destination,
+      Map<String, String> destinationContextOrNull) {
+    return new DataPlane.ReEncryption(ciphertext, context, destination, destinationContextOrNull);
   }
 
   // ------------------------------------------------------------------ round trips
 
   @Test
   void encryptDecrypt_roundTripUnderThePrimary() throws Exception {
-    EncryptResponse sealed = encrypt("orders", "card 4111", CONTEXT);
+    DataPlane.Encrypted sealed = encrypt("orders", "card 4111", CONTEXT);
 
-    assertEquals("orders", sealed.getKeyName());
-    assertEquals(1, sealed.getKeyVersion());
-    assertFalse(sealed.getCiphertext().toStringUtf8().contains("card 4111"));
-    DecryptResponse opened = get(decrypt(sealed.getCiphertext(), CONTEXT));
-    assertEquals("card 4111", opened.getPlaintext().toStringUtf8());
-    assertEquals("orders", opened.getKeyName());
-    assertEquals(1, opened.getKeyVersion());
+    assertEquals("orders", sealed.keyName());
+    assertEquals(1, sealed.keyVersion());
+    assertFalse(text(sealed.ciphertext()).contains("card 4111"));
+    DataPlane.Decrypted opened = get(decrypt(sealed.ciphertext(), CONTEXT));
+    assertEquals("card 4111", text(opened.plaintext()));
+    assertEquals("orders", opened.keyName());
+    assertEquals(1, opened.keyVersion());
+  }
+
+  @Test
+  void encrypt_leavesTheCallersPlaintextAsItWas() throws Exception {
+    byte[] plaintext = bytes("mine");
+
+    get(dataPlane.encryptAsync("orders", plaintext, CONTEXT));
+
+    assertEquals("mine", text(plaintext), "the caller owns (and zeroes) its array");
   }
 
   @Test
   void generateDataKey_plaintextOnceAndWrappedDecryptsToIt() throws Exception {
-    GenerateDataKeyResponse generated =
-        get(
-            dataPlane.generateDataKeyAsync(
-                GenerateDataKeyRequest.newBuilder()
-                    .setKeyName("orders")
-                    .putAllContext(CONTEXT)
-                    .build(),
-                true));
+    DataPlane.DataKey generated = get(generate("orders", CONTEXT, DataKeySpec.AES_256, true));
 
-    assertEquals(32, generated.getPlaintext().size());
-    assertEquals(1, generated.getKeyVersion());
-    DecryptResponse unwrapped = get(decrypt(generated.getWrappedDataKey(), CONTEXT));
-    assertEquals(generated.getPlaintext(), unwrapped.getPlaintext());
+    assertEquals(32, generated.plaintextOrNull().length);
+    assertEquals(1, generated.keyVersion());
+    DataPlane.Decrypted unwrapped = get(decrypt(generated.wrappedDataKey(), CONTEXT));
+    assertArrayEquals(generated.plaintextOrNull(), unwrapped.plaintext());
     assertEquals(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT,
-        refused(decrypt(generated.getWrappedDataKey(), Map.of())).reason());
+        ErrorReason.INVALID_CIPHERTEXT,
+        refused(decrypt(generated.wrappedDataKey(), Map.of())).reason());
   }
 
   @Test
   void generateDataKey_aes128AndWithoutPlaintext() throws Exception {
-    GenerateDataKeyResponse aes128 =
-        get(
-            dataPlane.generateDataKeyAsync(
-                GenerateDataKeyRequest.newBuilder()
-                    .setKeyName("orders")
-                    .setSpec(DataKeySpec.DATA_KEY_SPEC_AES_128)
-                    .build(),
-                true));
-    assertEquals(16, aes128.getPlaintext().size());
+    DataPlane.DataKey aes128 = get(generate("orders", Map.of(), DataKeySpec.AES_128, true));
+    assertEquals(16, aes128.plaintextOrNull().length);
 
-    GenerateDataKeyResponse wrappedOnly =
-        get(
-            dataPlane.generateDataKeyAsync(
-                GenerateDataKeyRequest.newBuilder().setKeyName("orders").build(), false));
-    assertTrue(wrappedOnly.getPlaintext().isEmpty());
-    assertEquals(32, get(decrypt(wrappedOnly.getWrappedDataKey(), Map.of())).getPlaintext().size());
+    DataPlane.DataKey wrappedOnly = get(generate("orders", Map.of(), DataKeySpec.AES_256, false));
+    assertNull(wrappedOnly.plaintextOrNull());
+    assertEquals(32, get(decrypt(wrappedOnly.wrappedDataKey(), Map.of())).plaintext().length);
   }
 
   @Test
   void generateDataKey_freshKeyEveryCall() throws Exception {
-    GenerateDataKeyRequest request =
-        GenerateDataKeyRequest.newBuilder().setKeyName("orders").build();
-    ByteString first = get(dataPlane.generateDataKeyAsync(request, true)).getPlaintext();
-    ByteString second = get(dataPlane.generateDataKeyAsync(request, true)).getPlaintext();
-    assertFalse(first.equals(second));
+    byte[] first = get(generate("orders", Map.of(), DataKeySpec.AES_256, true)).plaintextOrNull();
+    byte[] second = get(generate("orders", Map.of(), DataKeySpec.AES_256, true)).plaintextOrNull();
+    assertFalse(java.util.Arrays.equals(first, second));
   }
 
   @Test
   void rotation_oldVersionKeepsDecryptingAndNewEncryptionsUseTheNewPrimary() throws Exception {
-    EncryptResponse underV1 = encrypt("orders", "old", CONTEXT);
+    DataPlane.Encrypted underV1 = encrypt("orders", "old", CONTEXT);
     keys.rotate("orders", T0 + 60_000);
 
     // v2 is pending: v1 still encrypts.
-    assertEquals(1, encrypt("orders", "still v1", CONTEXT).getKeyVersion());
+    assertEquals(1, encrypt("orders", "still v1", CONTEXT).keyVersion());
     clock.millis = T0 + 60_000;
-    EncryptResponse underV2 = encrypt("orders", "new", CONTEXT);
+    DataPlane.Encrypted underV2 = encrypt("orders", "new", CONTEXT);
 
-    assertEquals(2, underV2.getKeyVersion());
-    assertEquals(
-        "old", get(decrypt(underV1.getCiphertext(), CONTEXT)).getPlaintext().toStringUtf8());
-    assertEquals(
-        "new", get(decrypt(underV2.getCiphertext(), CONTEXT)).getPlaintext().toStringUtf8());
+    assertEquals(2, underV2.keyVersion());
+    assertEquals("old", text(get(decrypt(underV1.ciphertext(), CONTEXT)).plaintext()));
+    assertEquals("new", text(get(decrypt(underV2.ciphertext(), CONTEXT)).plaintext()));
   }
 
   @Test
   void reEncrypt_movesToThePrimaryWithoutReturningPlaintext() throws Exception {
-    EncryptResponse underV1 = encrypt("orders", "move me", CONTEXT);
+    DataPlane.Encrypted underV1 = encrypt("orders", "move me", CONTEXT);
     keys.rotate("orders", T0);
 
-    ReEncryptResponse moved =
-        get(
-            dataPlane.reEncryptAsync(
-                ReEncryptRequest.newBuilder()
-                    .setCiphertext(underV1.getCiphertext())
-                    .putAllContext(CONTEXT)
-                    .build()));
+    DataPlane.ReEncrypted moved =
+        get(dataPlane.reEncryptAsync(reEncryption(underV1.ciphertext(), CONTEXT, "", null)));
 
-    assertEquals("orders", moved.getKeyName());
-    assertEquals(1, moved.getSourceKeyVersion());
-    assertEquals(2, moved.getKeyVersion());
-    assertFalse(moved.getCiphertext().toStringUtf8().contains("move me"));
-    assertEquals(
-        "move me", get(decrypt(moved.getCiphertext(), CONTEXT)).getPlaintext().toStringUtf8());
+    assertEquals("orders", moved.keyName());
+    assertEquals(1, moved.sourceKeyVersion());
+    assertEquals(2, moved.keyVersion());
+    assertFalse(text(moved.ciphertext()).contains("move me"));
+    assertEquals("move me", text(get(decrypt(moved.ciphertext(), CONTEXT)).plaintext()));
   }
 
   @Test
   void reEncrypt_toAnotherKeyAndContext_honoursBothContexts() throws Exception {
     keys.create("archive", "default", T0 - 1);
-    EncryptResponse source = encrypt("orders", "archived", CONTEXT);
+    DataPlane.Encrypted source = encrypt("orders", "archived", CONTEXT);
     Map<String, String> destinationContext = Map.of("archive", "2024");
 
-    ReEncryptResponse moved =
+    DataPlane.ReEncrypted moved =
         get(
             dataPlane.reEncryptAsync(
-                ReEncryptRequest.newBuilder()
-                    .setCiphertext(source.getCiphertext())
-                    .putAllContext(CONTEXT)
-                    .setDestinationKeyName("archive")
-                    .setDestinationContext(
-                        EncryptionContext.newBuilder().putAllPairs(destinationContext))
-                    .build()));
+                reEncryption(source.ciphertext(), CONTEXT, "archive", destinationContext)));
 
-    assertEquals("archive", moved.getKeyName());
+    assertEquals("archive", moved.keyName());
     assertEquals(
-        "archived",
-        get(decrypt(moved.getCiphertext(), destinationContext)).getPlaintext().toStringUtf8());
+        "archived", text(get(decrypt(moved.ciphertext(), destinationContext)).plaintext()));
     assertEquals(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT,
-        refused(decrypt(moved.getCiphertext(), CONTEXT)).reason());
+        ErrorReason.INVALID_CIPHERTEXT, refused(decrypt(moved.ciphertext(), CONTEXT)).reason());
     // The source context is checked too.
     assertEquals(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT,
+        ErrorReason.INVALID_CIPHERTEXT,
         refused(
                 dataPlane.reEncryptAsync(
-                    ReEncryptRequest.newBuilder()
-                        .setCiphertext(source.getCiphertext())
-                        .putContext("tenant", "other")
-                        .setDestinationKeyName("archive")
-                        .build()))
+                    reEncryption(source.ciphertext(), Map.of("tenant", "other"), "archive", null)))
             .reason());
   }
 
   @Test
   void reEncrypt_emptyDestinationContextIsNotTheSameAsUnset() throws Exception {
-    EncryptResponse source = encrypt("orders", "x", CONTEXT);
-    ReEncryptResponse cleared =
-        get(
-            dataPlane.reEncryptAsync(
-                ReEncryptRequest.newBuilder()
-                    .setCiphertext(source.getCiphertext())
-                    .putAllContext(CONTEXT)
-                    .setDestinationContext(EncryptionContext.getDefaultInstance())
-                    .build()));
-    assertEquals(
-        "x", get(decrypt(cleared.getCiphertext(), Map.of())).getPlaintext().toStringUtf8());
+    DataPlane.Encrypted source = encrypt("orders", "x", CONTEXT);
+    DataPlane.ReEncrypted cleared =
+        get(dataPlane.reEncryptAsync(reEncryption(source.ciphertext(), CONTEXT, "", Map.of())));
+    assertEquals("x", text(get(decrypt(cleared.ciphertext(), Map.of())).plaintext()));
   }
 
   @Test
   void batchDecrypt_perItemOutcomes() throws Exception {
-    EncryptResponse a = encrypt("orders", "a", CONTEXT);
-    EncryptResponse b = encrypt("orders", "b", Map.of());
+    DataPlane.Encrypted a = encrypt("orders", "a", CONTEXT);
+    DataPlane.Encrypted b = encrypt("orders", "b", Map.of());
 
-    List<DataPlane.ItemOutcome<DecryptResponse>> outcomes =
+    List<DataPlane.ItemOutcome<DataPlane.Decrypted>> outcomes =
         get(
             dataPlane.batchDecryptAsync(
-                BatchDecryptRequest.newBuilder()
-                    .addItems(
-                        DecryptRequest.newBuilder()
-                            .setCiphertext(a.getCiphertext())
-                            .putAllContext(CONTEXT))
-                    .addItems(DecryptRequest.newBuilder().setCiphertext(b.getCiphertext()))
-                    .addItems(DecryptRequest.newBuilder().setCiphertext(bytes("garbage")))
-                    .addItems(
-                        DecryptRequest.newBuilder()
-                            .setCiphertext(a.getCiphertext())
-                            .putContext("tenant", "wrong"))
-                    .build()));
+                List.of(
+                    new DataPlane.Decryption(a.ciphertext(), CONTEXT),
+                    new DataPlane.Decryption(b.ciphertext(), Map.of()),
+                    new DataPlane.Decryption(bytes("garbage"), Map.of()),
+                    new DataPlane.Decryption(a.ciphertext(), Map.of("tenant", "wrong")))));
 
     assertEquals(4, outcomes.size());
-    assertEquals("a", outcomes.get(0).resultOrNull().getPlaintext().toStringUtf8());
-    assertEquals("b", outcomes.get(1).resultOrNull().getPlaintext().toStringUtf8());
+    assertEquals("a", text(outcomes.get(0).resultOrNull().plaintext()));
+    assertEquals("b", text(outcomes.get(1).resultOrNull().plaintext()));
     assertNull(outcomes.get(2).resultOrNull());
-    assertEquals(
-        DataPlaneException.Reason.INVALID_CIPHERTEXT, outcomes.get(2).errorOrNull().reason());
+    assertEquals(ErrorReason.INVALID_CIPHERTEXT, outcomes.get(2).errorOrNull().reason());
     assertEquals("AUTHENTICATION_FAILED", outcomes.get(3).errorOrNull().metadata().get("problem"));
   }
 
   @Test
   void batchReEncrypt_perItemOutcomes() throws Exception {
-    EncryptResponse a = encrypt("orders", "a", CONTEXT);
+    DataPlane.Encrypted a = encrypt("orders", "a", CONTEXT);
     keys.rotate("orders", T0);
     keys.setStatus("orders", 1, VersionStatus.VERSION_STATUS_ENABLED);
 
-    List<DataPlane.ItemOutcome<ReEncryptResponse>> outcomes =
+    List<DataPlane.ItemOutcome<DataPlane.ReEncrypted>> outcomes =
         get(
             dataPlane.batchReEncryptAsync(
-                BatchReEncryptRequest.newBuilder()
-                    .addItems(
-                        ReEncryptRequest.newBuilder()
-                            .setCiphertext(a.getCiphertext())
-                            .putAllContext(CONTEXT))
-                    .addItems(
-                        ReEncryptRequest.newBuilder()
-                            .setCiphertext(a.getCiphertext())
-                            .putAllContext(CONTEXT)
-                            .setDestinationKeyName("missing"))
-                    .build()));
+                List.of(
+                    reEncryption(a.ciphertext(), CONTEXT, "", null),
+                    reEncryption(a.ciphertext(), CONTEXT, "missing", null))));
 
-    assertEquals(2, outcomes.get(0).resultOrNull().getKeyVersion());
-    assertEquals(DataPlaneException.Reason.KEY_NOT_FOUND, outcomes.get(1).errorOrNull().reason());
+    assertEquals(2, outcomes.get(0).resultOrNull().keyVersion());
+    assertEquals(ErrorReason.KEY_NOT_FOUND, outcomes.get(1).errorOrNull().reason());
   }
 
   @Test
   void batch_tooManyItemsRefusedAsAWhole() {
-    BatchDecryptRequest.Builder batch = BatchDecryptRequest.newBuilder();
-    DecryptRequest item = DecryptRequest.newBuilder().setCiphertext(bytes("x")).build();
-    for (int i = 0; i <= DataPlane.MAX_BATCH_ITEMS; i++) {
-      batch.addItems(item);
-    }
-    assertEquals(
-        DataPlaneException.Reason.BATCH_TOO_LARGE,
-        refused(dataPlane.batchDecryptAsync(batch.build())).reason());
+    DataPlane.Decryption item = new DataPlane.Decryption(bytes("x"), Map.of());
+    List<DataPlane.Decryption> batch =
+        java.util.Collections.nCopies(DataPlane.MAX_BATCH_ITEMS + 1, item);
+    assertEquals(ErrorReason.BATCH_TOO_LARGE, refused(dataPlane.batchDecryptAsync(batch)).reason());
   }
 
   // ------------------------------------------------------------------ version states
 
   private DataPlaneException decryptRefusedAfter(String plaintext, Runnable change)
       throws Exception {
-    EncryptResponse sealed = encrypt("orders", plaintext, CONTEXT);
+    DataPlane.Encrypted sealed = encrypt("orders", plaintext, CONTEXT);
     change.run();
-    return refused(decrypt(sealed.getCiphertext(), CONTEXT));
+    return refused(decrypt(sealed.ciphertext(), CONTEXT));
   }
 
   @Test
@@ -385,7 +327,7 @@ class DataPlaneTest {
               rotateNow();
               keys.setStatus("orders", 1, VersionStatus.VERSION_STATUS_DISABLED);
             });
-    assertEquals(DataPlaneException.Reason.VERSION_DISABLED, e.reason());
+    assertEquals(ErrorReason.VERSION_DISABLED, e.reason());
     assertEquals("orders", e.metadata().get("key"));
     assertEquals("1", e.metadata().get("version"));
   }
@@ -393,7 +335,7 @@ class DataPlaneTest {
   @Test
   void destroyScheduledDestroyedAndCancelled_refuse() throws Exception {
     assertEquals(
-        DataPlaneException.Reason.VERSION_DESTROY_SCHEDULED,
+        ErrorReason.VERSION_DESTROY_SCHEDULED,
         decryptRefusedAfter(
                 "x",
                 () -> {
@@ -402,7 +344,7 @@ class DataPlaneTest {
                 })
             .reason());
     assertEquals(
-        DataPlaneException.Reason.VERSION_DESTROYED,
+        ErrorReason.VERSION_DESTROYED,
         decryptRefusedAfter(
                 "y",
                 () -> {
@@ -420,7 +362,7 @@ class DataPlaneTest {
                 })
             .reason());
     assertEquals(
-        DataPlaneException.Reason.VERSION_CANCELLED,
+        ErrorReason.VERSION_CANCELLED,
         decryptRefusedAfter(
                 "z",
                 () -> {
@@ -447,43 +389,36 @@ class DataPlaneTest {
               rotateNow();
               keys.update("orders", k -> k.toBuilder().setMinDecryptionVersion(2).build());
             });
-    assertEquals(DataPlaneException.Reason.BELOW_MIN_DECRYPTION_VERSION, e.reason());
+    assertEquals(ErrorReason.BELOW_MIN_DECRYPTION_VERSION, e.reason());
   }
 
   @Test
   void pendingVersion_neitherEncryptsNorDecrypts() throws Exception {
     keys.create("later", "default", T0 + 60_000);
-    DataPlaneException noPrimary =
-        refused(
-            dataPlane.encryptAsync(
-                EncryptRequest.newBuilder().setKeyName("later").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.NO_PRIMARY_VERSION, noPrimary.reason());
+    DataPlaneException noPrimary = refused(dataPlane.encryptAsync("later", bytes("x"), Map.of()));
+    assertEquals(ErrorReason.NO_PRIMARY_VERSION, noPrimary.reason());
 
     // A ciphertext naming a pending version (made while the clock was past its activation).
     clock.millis = T0 + 60_000;
-    EncryptResponse sealed = encrypt("later", "early", Map.of());
+    DataPlane.Encrypted sealed = encrypt("later", "early", Map.of());
     clock.millis = T0;
     assertEquals(
-        DataPlaneException.Reason.VERSION_PENDING,
-        refused(decrypt(sealed.getCiphertext(), Map.of())).reason());
+        ErrorReason.VERSION_PENDING, refused(decrypt(sealed.ciphertext(), Map.of())).reason());
   }
 
   @Test
   void belowMinEncryptionVersion_refusesEncrypt() throws Exception {
     keys.update("orders", k -> k.toBuilder().setMinEncryptionVersion(2).build());
-    DataPlaneException e =
-        refused(
-            dataPlane.encryptAsync(
-                EncryptRequest.newBuilder().setKeyName("orders").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.BELOW_MIN_ENCRYPTION_VERSION, e.reason());
+    DataPlaneException e = refused(dataPlane.encryptAsync("orders", bytes("x"), Map.of()));
+    assertEquals(ErrorReason.BELOW_MIN_ENCRYPTION_VERSION, e.reason());
   }
 
   // ------------------------------------------------------------------ bad input
 
   @Test
   void badCiphertexts_invalidCiphertextNeverPlaintext() throws Exception {
-    EncryptResponse sealed = encrypt("orders", "secret", CONTEXT);
-    byte[] good = sealed.getCiphertext().toByteArray();
+    DataPlane.Encrypted sealed = encrypt("orders", "secret", CONTEXT);
+    byte[] good = sealed.ciphertext();
     byte[] tampered = good.clone();
     tampered[tampered.length - 20] ^= 1;
     byte[] otherKey = good.clone();
@@ -503,19 +438,16 @@ class DataPlaneTest {
             "unknown format version", futureFormat,
             "not a ciphertext", "hello".getBytes(StandardCharsets.UTF_8));
     for (Map.Entry<String, byte[]> c : cases.entrySet()) {
-      DataPlaneException e = refused(decrypt(ByteString.copyFrom(c.getValue()), CONTEXT));
-      assertEquals(DataPlaneException.Reason.INVALID_CIPHERTEXT, e.reason(), c.getKey());
+      DataPlaneException e = refused(decrypt(c.getValue(), CONTEXT));
+      assertEquals(ErrorReason.INVALID_CIPHERTEXT, e.reason(), c.getKey());
       assertFalse(e.getMessage().contains("secret"), c.getKey());
     }
+    assertEquals("UNKNOWN_KEY", refused(decrypt(otherKey, CONTEXT)).metadata().get("problem"));
     assertEquals(
-        "UNKNOWN_KEY",
-        refused(decrypt(ByteString.copyFrom(otherKey), CONTEXT)).metadata().get("problem"));
-    assertEquals(
-        "UNKNOWN_VERSION",
-        refused(decrypt(ByteString.copyFrom(otherVersion), CONTEXT)).metadata().get("problem"));
+        "UNKNOWN_VERSION", refused(decrypt(otherVersion, CONTEXT)).metadata().get("problem"));
     assertEquals(
         "AUTHENTICATION_FAILED",
-        refused(decrypt(sealed.getCiphertext(), Map.of("tenant", "acme", "x", "y")))
+        refused(decrypt(sealed.ciphertext(), Map.of("tenant", "acme", "x", "y")))
             .metadata()
             .get("problem"));
   }
@@ -523,109 +455,62 @@ class DataPlaneTest {
   @Test
   void anotherKeysCiphertextWithThisKeysName_failsAuthentication() throws Exception {
     keys.create("ordert", "default", T0 - 1);
-    byte[] blob = encrypt("ordert", "theirs", Map.of()).getCiphertext().toByteArray();
+    byte[] blob = encrypt("ordert", "theirs", Map.of()).ciphertext();
     blob[10] = 's'; // now names "orders" version 1, sealed under "ordert"'s KEK
     assertEquals(
-        "AUTHENTICATION_FAILED",
-        refused(decrypt(ByteString.copyFrom(blob), Map.of())).metadata().get("problem"));
+        "AUTHENTICATION_FAILED", refused(decrypt(blob, Map.of())).metadata().get("problem"));
   }
 
   @Test
   void oversizedPayloads_pointToDataKeys() {
     DataPlaneException tooBig =
         refused(
-            dataPlane.encryptAsync(
-                EncryptRequest.newBuilder()
-                    .setKeyName("orders")
-                    .setPlaintext(ByteString.copyFrom(new byte[DataPlane.MAX_PAYLOAD_BYTES + 1]))
-                    .build()));
-    assertEquals(DataPlaneException.Reason.PAYLOAD_TOO_LARGE, tooBig.reason());
+            dataPlane.encryptAsync("orders", new byte[DataPlane.MAX_PAYLOAD_BYTES + 1], Map.of()));
+    assertEquals(ErrorReason.PAYLOAD_TOO_LARGE, tooBig.reason());
     assertTrue(tooBig.getMessage().contains("GenerateDataKey"));
     assertEquals(
-        DataPlaneException.Reason.PAYLOAD_TOO_LARGE,
-        refused(decrypt(ByteString.copyFrom(new byte[DataPlane.MAX_CIPHERTEXT_BYTES + 1]), CONTEXT))
-            .reason());
+        ErrorReason.PAYLOAD_TOO_LARGE,
+        refused(decrypt(new byte[DataPlane.MAX_CIPHERTEXT_BYTES + 1], CONTEXT)).reason());
   }
 
   @Test
   void exactlyTheLimit_roundTrips() throws Exception {
     byte[] plaintext = new byte[DataPlane.MAX_PAYLOAD_BYTES];
     plaintext[0] = 7;
-    EncryptResponse sealed =
-        get(
-            dataPlane.encryptAsync(
-                EncryptRequest.newBuilder()
-                    .setKeyName("orders")
-                    .setPlaintext(ByteString.copyFrom(plaintext))
-                    .build()));
-    assertArrayEquals(
-        plaintext, get(decrypt(sealed.getCiphertext(), Map.of())).getPlaintext().toByteArray());
+    DataPlane.Encrypted sealed = get(dataPlane.encryptAsync("orders", plaintext, Map.of()));
+    assertArrayEquals(plaintext, get(decrypt(sealed.ciphertext(), Map.of())).plaintext());
   }
 
   @Test
   void badRequests_invalidArgumentReasons() throws Exception {
-    ByteString valid = encrypt("orders", "x", Map.of()).getCiphertext();
+    byte[] valid = encrypt("orders", "x", Map.of()).ciphertext();
     assertEquals(
-        DataPlaneException.Reason.INVALID_KEY_NAME,
-        refused(dataPlane.encryptAsync(EncryptRequest.newBuilder().setKeyName("").build()))
-            .reason());
+        ErrorReason.INVALID_KEY_NAME,
+        refused(dataPlane.encryptAsync("", new byte[0], Map.of())).reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_KEY_NAME,
-        refused(
-                dataPlane.generateDataKeyAsync(
-                    GenerateDataKeyRequest.newBuilder().setKeyName("bad name").build(), true))
-            .reason());
+        ErrorReason.INVALID_KEY_NAME,
+        refused(generate("bad name", Map.of(), DataKeySpec.AES_256, true)).reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_DATA_KEY_SPEC,
-        refused(
-                dataPlane.generateDataKeyAsync(
-                    GenerateDataKeyRequest.newBuilder()
-                        .setKeyName("orders")
-                        .setSpecValue(99)
-                        .build(),
-                    true))
-            .reason());
+        ErrorReason.INVALID_CONTEXT,
+        refused(dataPlane.encryptAsync("orders", new byte[0], Map.of("", "empty key"))).reason());
     assertEquals(
-        DataPlaneException.Reason.INVALID_CONTEXT,
-        refused(
-                dataPlane.encryptAsync(
-                    EncryptRequest.newBuilder()
-                        .setKeyName("orders")
-                        .putContext("", "empty key")
-                        .build()))
-            .reason());
-    assertEquals(
-        DataPlaneException.Reason.INVALID_KEY_NAME,
-        refused(
-                dataPlane.reEncryptAsync(
-                    ReEncryptRequest.newBuilder()
-                        .setCiphertext(valid)
-                        .setDestinationKeyName("no spaces allowed")
-                        .build()))
+        ErrorReason.INVALID_KEY_NAME,
+        refused(dataPlane.reEncryptAsync(reEncryption(valid, Map.of(), "no spaces allowed", null)))
             .reason());
   }
 
   @Test
   void unknownKey_notFound() {
     assertEquals(
-        DataPlaneException.Reason.KEY_NOT_FOUND,
-        refused(
-                dataPlane.encryptAsync(
-                    EncryptRequest.newBuilder()
-                        .setKeyName("missing")
-                        .setPlaintext(bytes("x"))
-                        .build()))
-            .reason());
+        ErrorReason.KEY_NOT_FOUND,
+        refused(dataPlane.encryptAsync("missing", bytes("x"), Map.of())).reason());
   }
 
   @Test
   void zoneNotHeld_refusedWithTheZone() throws Exception {
     keys.create("eu-key", "eu", T0 - 1);
-    DataPlaneException e =
-        refused(
-            dataPlane.encryptAsync(
-                EncryptRequest.newBuilder().setKeyName("eu-key").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.ZONE_NOT_HELD, e.reason());
+    DataPlaneException e = refused(dataPlane.encryptAsync("eu-key", bytes("x"), Map.of()));
+    assertEquals(ErrorReason.ZONE_NOT_HELD, e.reason());
     assertEquals("eu", e.zone());
     assertEquals(0, hsm.unwraps.get(), "never asked the HSM");
   }
@@ -634,18 +519,14 @@ class DataPlaneTest {
 
   @Test
   void hsmDown_cachedKeysKeepWorkingMissesAreUnavailable() throws Exception {
-    EncryptResponse sealed = encrypt("orders", "cached", CONTEXT);
+    DataPlane.Encrypted sealed = encrypt("orders", "cached", CONTEXT);
     keys.create("cold", "default", T0 - 1);
 
     hsm.available = false;
 
-    assertEquals(
-        "cached", get(decrypt(sealed.getCiphertext(), CONTEXT)).getPlaintext().toStringUtf8());
-    DataPlaneException e =
-        refused(
-            dataPlane.encryptAsync(
-                EncryptRequest.newBuilder().setKeyName("cold").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.HSM_UNAVAILABLE, e.reason());
+    assertEquals("cached", text(get(decrypt(sealed.ciphertext(), CONTEXT)).plaintext()));
+    DataPlaneException e = refused(dataPlane.encryptAsync("cold", bytes("x"), Map.of()));
+    assertEquals(ErrorReason.HSM_UNAVAILABLE, e.reason());
   }
 
   @Test
@@ -663,11 +544,8 @@ class DataPlaneTest {
                       .setKek(v.getKek().toBuilder().setCiphertext(ByteString.copyFrom(wrapped))))
               .build();
         });
-    DataPlaneException e =
-        refused(
-            dataPlane.encryptAsync(
-                EncryptRequest.newBuilder().setKeyName("orders").setPlaintext(bytes("x")).build()));
-    assertEquals(DataPlaneException.Reason.UNWRAP_FAILED, e.reason());
+    DataPlaneException e = refused(dataPlane.encryptAsync("orders", bytes("x"), Map.of()));
+    assertEquals(ErrorReason.UNWRAP_FAILED, e.reason());
   }
 
   @Test
@@ -680,12 +558,11 @@ class DataPlaneTest {
 
   @Test
   void kekEvictedWhileCached_nextCallUnwrapsAgain() throws Exception {
-    EncryptResponse sealed = encrypt("orders", "again", CONTEXT);
+    DataPlane.Encrypted sealed = encrypt("orders", "again", CONTEXT);
     cache.invalidate("orders", 1);
     assertTrue(hsm.handedOut.get(0).isDestroyed());
 
-    assertEquals(
-        "again", get(decrypt(sealed.getCiphertext(), CONTEXT)).getPlaintext().toStringUtf8());
+    assertEquals("again", text(get(decrypt(sealed.ciphertext(), CONTEXT)).plaintext()));
     assertEquals(2, hsm.unwraps.get());
   }
 
@@ -711,42 +588,30 @@ class DataPlaneTest {
     ExecutionException e =
         assertThrows(
             ExecutionException.class,
-            () ->
-                dataPlane
-                    .encryptAsync(
-                        EncryptRequest.newBuilder()
-                            .setKeyName("orders")
-                            .setPlaintext(bytes("x"))
-                            .build())
-                    .get(30, TimeUnit.SECONDS));
+            () -> dataPlane.encryptAsync("orders", bytes("x"), Map.of()).get(30, TimeUnit.SECONDS));
     assertInstanceOf(ConsensusException.class, e.getCause());
     assertEquals(0, hsm.unwraps.get());
   }
 
   @Test
   void stateIsReadAfterTheGate() throws Exception {
-    EncryptResponse sealed = encrypt("orders", "x", CONTEXT);
+    DataPlane.Encrypted sealed = encrypt("orders", "x", CONTEXT);
     rotateNow();
     CompletableFuture<Object> pending = new CompletableFuture<>();
     gateResult = pending;
-    CompletableFuture<DecryptResponse> call = decrypt(sealed.getCiphertext(), CONTEXT);
+    CompletableFuture<DataPlane.Decrypted> call = decrypt(sealed.ciphertext(), CONTEXT);
     // A disable that completes before the barrier does must be seen by the call.
     keys.setStatus("orders", 1, VersionStatus.VERSION_STATUS_DISABLED);
     pending.complete(null);
 
-    assertEquals(DataPlaneException.Reason.VERSION_DISABLED, refused(call).reason());
+    assertEquals(ErrorReason.VERSION_DISABLED, refused(call).reason());
   }
 
   @Test
   void blockingDecrypt_forBenchmarks() throws Exception {
-    EncryptResponse sealed = encrypt("orders", "bench", CONTEXT);
-    DecryptResponse opened =
-        dataPlane.decrypt(
-            DecryptRequest.newBuilder()
-                .setCiphertext(sealed.getCiphertext())
-                .putAllContext(CONTEXT)
-                .build());
-    assertEquals("bench", opened.getPlaintext().toStringUtf8());
+    DataPlane.Encrypted sealed = encrypt("orders", "bench", CONTEXT);
+    DataPlane.Decrypted opened = dataPlane.decrypt(sealed.ciphertext(), CONTEXT);
+    assertEquals("bench", text(opened.plaintext()));
     assertNotNull(keys.get("orders"));
     KeyRecord unchanged = keys.get("orders");
     assertEquals(1, unchanged.getVersionsCount());

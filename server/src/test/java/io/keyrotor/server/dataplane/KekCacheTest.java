@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.base.Ticker;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
@@ -238,7 +239,7 @@ class KekCacheTest {
 
     assertSame(a, load(cache, "a", 1));
     DataPlaneException e = assertThrows(DataPlaneException.class, () -> load(cache, "b", 1));
-    assertEquals(DataPlaneException.Reason.HSM_UNAVAILABLE, e.reason());
+    assertEquals(ErrorReason.HSM_UNAVAILABLE, e.reason());
     assertEquals(1, cache.unwrapFailures());
   }
 
@@ -258,7 +259,7 @@ class KekCacheTest {
             DataPlaneException.class,
             () -> cache.get(new KekCache.Id("default", "a", 1), tampered, id -> true));
 
-    assertEquals(DataPlaneException.Reason.UNWRAP_FAILED, e.reason());
+    assertEquals(ErrorReason.UNWRAP_FAILED, e.reason());
     assertEquals(0, cache.size());
   }
 

@@ -1,0 +1,175 @@
+package io.keyrotor.server.api;
+
+import com.google.protobuf.UnsafeByteOperations;
+import com.google.rpc.Code;
+import io.keyrotor.api.v1.BatchDecryptRequest;
+import io.keyrotor.api.v1.BatchDecryptResponse;
+import io.keyrotor.api.v1.BatchReEncryptRequest;
+import io.keyrotor.api.v1.BatchReEncryptResponse;
+import io.keyrotor.api.v1.DecryptRequest;
+import io.keyrotor.api.v1.DecryptResponse;
+import io.keyrotor.api.v1.EncryptRequest;
+import io.keyrotor.api.v1.EncryptResponse;
+import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.api.v1.GenerateDataKeyRequest;
+import io.keyrotor.api.v1.GenerateDataKeyResponse;
+import io.keyrotor.api.v1.ItemStatus;
+import io.keyrotor.api.v1.ReEncryptRequest;
+import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.server.dataplane.DataKeySpec;
+import io.keyrotor.server.dataplane.DataPlane;
+import io.keyrotor.server.dataplane.DataPlaneException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The gRPC side of the data plane: turns KeyService's data-plane requests into the {@link
+ * DataPlane}'s inputs (bytes, maps, {@link DataKeySpec}) and its results into replies, with a
+ * status per item for batches (through the one {@link ErrorMapper}). The plaintext of an Encrypt is
+ * copied out of the request once and zeroed when the call completes; a reply's plaintext is
+ * wrapped, not copied.
+ */
+final class DataPlaneCalls {
+  private static final ItemStatus OK_ITEM = ItemStatus.newBuilder().setCode(Code.OK_VALUE).build();
+
+  private final DataPlane dataPlane;
+  private final ErrorMapper errors;
+
+  DataPlaneCalls(DataPlane dataPlane, ErrorMapper errors) {
+    this.dataPlane = dataPlane;
+    this.errors = errors;
+  }
+
+  /** GenerateDataKey, or GenerateDataKeyWithoutPlaintext when not {@code withPlaintext}. */
+  CompletableFuture<GenerateDataKeyResponse> generateDataKey(
+      GenerateDataKeyRequest request, boolean withPlaintext) {
+    DataKeySpec spec;
+    try {
+      spec = spec(request.getSpec());
+    } catch (DataPlaneException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return dataPlane
+        .generateDataKeyAsync(request.getKeyName(), request.getContextMap(), spec, withPlaintext)
+        .thenApply(
+            key -> {
+              GenerateDataKeyResponse.Builder out =
+                  GenerateDataKeyResponse.newBuilder()
+                      .setKeyName(key.keyName())
+                      .setKeyVersion(key.keyVersion())
+                      .setWrappedDataKey(UnsafeByteOperations.unsafeWrap(key.wrappedDataKey()));
+              if (key.plaintextOrNull() != null) {
+                out.setPlaintext(UnsafeByteOperations.unsafeWrap(key.plaintextOrNull()));
+              }
+              return out.build();
+            });
+  }
+
+  CompletableFuture<EncryptResponse> encrypt(EncryptRequest request) {
+    byte[] plaintext = request.getPlaintext().toByteArray();
+    return dataPlane
+        .encryptAsync(request.getKeyName(), plaintext, request.getContextMap())
+        .whenComplete((result, failure) -> Arrays.fill(plaintext, (byte) 0))
+        .thenApply(
+            encrypted ->
+                EncryptResponse.newBuilder()
+                    .setKeyName(encrypted.keyName())
+                    .setKeyVersion(encrypted.keyVersion())
+                    .setCiphertext(UnsafeByteOperations.unsafeWrap(encrypted.ciphertext()))
+                    .build());
+  }
+
+  CompletableFuture<DecryptResponse> decrypt(DecryptRequest request) {
+    return dataPlane
+        .decryptAsync(request.getCiphertext().toByteArray(), request.getContextMap())
+        .thenApply(DataPlaneCalls::reply);
+  }
+
+  CompletableFuture<ReEncryptResponse> reEncrypt(ReEncryptRequest request) {
+    return dataPlane.reEncryptAsync(reEncryption(request)).thenApply(DataPlaneCalls::reply);
+  }
+
+  CompletableFuture<BatchDecryptResponse> batchDecrypt(BatchDecryptRequest request) {
+    List<DataPlane.Decryption> items =
+        request.getItemsList().stream()
+            .map(i -> new DataPlane.Decryption(i.getCiphertext().toByteArray(), i.getContextMap()))
+            .toList();
+    return dataPlane
+        .batchDecryptAsync(items)
+        .thenApply(
+            outcomes -> {
+              BatchDecryptResponse.Builder out = BatchDecryptResponse.newBuilder();
+              for (DataPlane.ItemOutcome<DataPlane.Decrypted> outcome : outcomes) {
+                BatchDecryptResponse.Item.Builder item = out.addItemsBuilder();
+                if (outcome.errorOrNull() == null) {
+                  item.setStatus(OK_ITEM).setResult(reply(outcome.resultOrNull()));
+                } else {
+                  item.setStatus(itemStatus(outcome.errorOrNull()));
+                }
+              }
+              return out.build();
+            });
+  }
+
+  CompletableFuture<BatchReEncryptResponse> batchReEncrypt(BatchReEncryptRequest request) {
+    List<DataPlane.ReEncryption> items =
+        request.getItemsList().stream().map(DataPlaneCalls::reEncryption).toList();
+    return dataPlane
+        .batchReEncryptAsync(items)
+        .thenApply(
+            outcomes -> {
+              BatchReEncryptResponse.Builder out = BatchReEncryptResponse.newBuilder();
+              for (DataPlane.ItemOutcome<DataPlane.ReEncrypted> outcome : outcomes) {
+                BatchReEncryptResponse.Item.Builder item = out.addItemsBuilder();
+                if (outcome.errorOrNull() == null) {
+                  item.setStatus(OK_ITEM).setResult(reply(outcome.resultOrNull()));
+                } else {
+                  item.setStatus(itemStatus(outcome.errorOrNull()));
+                }
+              }
+              return out.build();
+            });
+  }
+
+  private ItemStatus itemStatus(DataPlaneException refused) {
+    return ApiErrors.itemStatus(errors.toStatus(refused));
+  }
+
+  /** The data plane's spec for the API's; UNSPECIFIED is AES-256. */
+  static DataKeySpec spec(io.keyrotor.api.v1.DataKeySpec spec) throws DataPlaneException {
+    return switch (spec) {
+      case DATA_KEY_SPEC_UNSPECIFIED, DATA_KEY_SPEC_AES_256 -> DataKeySpec.AES_256;
+      case DATA_KEY_SPEC_AES_128 -> DataKeySpec.AES_128;
+      default ->
+          throw new DataPlaneException(
+              ErrorReason.INVALID_DATA_KEY_SPEC,
+              "unknown data key spec " + spec + "; use DATA_KEY_SPEC_AES_256 or _AES_128");
+    };
+  }
+
+  private static DataPlane.ReEncryption reEncryption(ReEncryptRequest request) {
+    return new DataPlane.ReEncryption(
+        request.getCiphertext().toByteArray(),
+        request.getContextMap(),
+        request.getDestinationKeyName(),
+        request.hasDestinationContext() ? request.getDestinationContext().getPairsMap() : null);
+  }
+
+  private static DecryptResponse reply(DataPlane.Decrypted opened) {
+    return DecryptResponse.newBuilder()
+        .setKeyName(opened.keyName())
+        .setKeyVersion(opened.keyVersion())
+        .setPlaintext(UnsafeByteOperations.unsafeWrap(opened.plaintext()))
+        .build();
+  }
+
+  private static ReEncryptResponse reply(DataPlane.ReEncrypted moved) {
+    return ReEncryptResponse.newBuilder()
+        .setKeyName(moved.keyName())
+        .setSourceKeyVersion(moved.sourceKeyVersion())
+        .setKeyVersion(moved.keyVersion())
+        .setCiphertext(UnsafeByteOperations.unsafeWrap(moved.ciphertext()))
+        .build();
+  }
+}

@@ -1,0 +1,152 @@
+package io.keyrotor.server.api;
+
+import com.google.rpc.Code;
+import io.grpc.StatusRuntimeException;
+import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.CommandResult;
+import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.access.Authorizer;
+import io.keyrotor.server.access.Decision;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
+import io.keyrotor.server.hsm.HsmExecutor;
+import io.keyrotor.storage.StateView;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The one path of every write RPC of KeyService and AdminService:
+ *
+ * <ol>
+ *   <li><b>validate</b>: the adapter turns the request into checked input before it gets here
+ *       ({@code KeyWriteInputs}, {@code Requests}); bad input is INVALID_ARGUMENT and nothing
+ *       happens;
+ *   <li><b>authorise</b>: the {@link Authorizer} decides on the operation and its target, on the
+ *       calling thread; a denial is PERMISSION_DENIED and nothing happens;
+ *   <li><b>build</b> the command: at once from the request, or, when it reads the replicated state,
+ *       after the linearizable read barrier; a new key-encryption key is minted and wrapped on the
+ *       {@link HsmExecutor}, never on a Raft thread (which may complete the barrier: a slow PKCS#11
+ *       call there would stall apply) nor on a gRPC thread;
+ *   <li><b>propose</b> it through the Raft log (bounded by the request timeout);
+ *   <li><b>answer</b>: the apply result, if the state machine accepted the command; its rejection
+ *       otherwise, as a status through {@link ApiErrors#fromOutcome}. Every failure on the way
+ *       reaches the caller through the one {@link ErrorMapper} ({@link Calls}).
+ * </ol>
+ */
+public final class WritePath {
+  private final ServerContext context;
+  private final Authorizer authorizer;
+  private final HsmExecutor hsmExecutor;
+  private final Executor blockingExecutor;
+  private final KekMinter keks;
+
+  /**
+   * @param hsmExecutor where new key-encryption keys are minted
+   * @param blockingExecutor where commands that ask other nodes are built
+   */
+  public WritePath(
+      ServerContext context,
+      Authorizer authorizer,
+      HsmExecutor hsmExecutor,
+      Executor blockingExecutor) {
+    this.context = context;
+    this.authorizer = authorizer;
+    this.hsmExecutor = hsmExecutor;
+    this.blockingExecutor = blockingExecutor;
+    this.keks = new KekMinter(context, hsmExecutor);
+  }
+
+  /**
+   * Runs {@code write} from authorisation to its apply result. Completes with the result of a
+   * command the state machine accepted, or exceptionally (a status, or a failure the {@link
+   * ErrorMapper} turns into one).
+   */
+  CompletableFuture<CommandResult> submit(Write write) {
+    try {
+      authorize(write.operation(), write.target());
+    } catch (StatusRuntimeException denied) {
+      return CompletableFuture.failedFuture(denied);
+    }
+    CompletableFuture<Command> command;
+    try {
+      command =
+          switch (write.needs()) {
+            case REQUEST -> buildNow(write);
+            case NEW_KEK -> CompletableFuture.supplyAsync(() -> build(write), hsmExecutor);
+            case STATE_AND_NEW_KEK -> readBarrier().thenApplyAsync(i -> build(write), hsmExecutor);
+            case STATE_AND_PEERS ->
+                readBarrier().thenApplyAsync(i -> build(write), blockingExecutor);
+          };
+    } catch (RejectedExecutionException full) {
+      return CompletableFuture.failedFuture(full);
+    }
+    return command
+        .thenCompose(c -> context.bounded(context.raft().propose(c)))
+        .thenApply(WritePath::accepted);
+  }
+
+  /**
+   * The authorisation step alone, for state-changing calls that are not commands (leadership
+   * transfer, snapshots): throws PERMISSION_DENIED when the {@link Authorizer} refuses.
+   */
+  void authorize(Operation operation, Target target) {
+    Decision decision = authorizer.authorize(operation, target);
+    if (!decision.allowed()) {
+      throw ApiErrors.permissionDenied(operation, target, decision.denialReason());
+    }
+  }
+
+  private CompletableFuture<Command> buildNow(Write write) {
+    try {
+      return CompletableFuture.completedFuture(build(write));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletableFuture<Long> readBarrier() {
+    return context.bounded(context.raft().readBarrier());
+  }
+
+  private Command build(Write write) {
+    Command.Builder command =
+        Command.newBuilder()
+            .setRequestId(write.requestId())
+            .setOriginNode(context.config().nodeId());
+    write.body().fill(command, new Sources(write.needs()));
+    return command.build();
+  }
+
+  private static CommandResult accepted(CommandResult result) {
+    if (result.getOutcome().getCode() != Code.OK_VALUE) {
+      throw ApiErrors.fromOutcome(result.getOutcome());
+    }
+    return result;
+  }
+
+  /** What a command body may draw on, as far as its write's {@link Write.Needs} allow. */
+  final class Sources {
+    private final Write.Needs needs;
+
+    private Sources(Write.Needs needs) {
+      this.needs = needs;
+    }
+
+    /** The applied state, read after the linearizable read barrier. */
+    StateView state() {
+      if (!needs.readsState()) {
+        throw new IllegalStateException("a write that did not pass the read barrier read state");
+      }
+      return context.raft().state();
+    }
+
+    /** A new key-encryption key for {@code zone}, minted and wrapped by this node's HSM. */
+    WrappedKeyMaterial newWrappedKek(String zone) {
+      if (!needs.mintsKek()) {
+        throw new IllegalStateException("a write that does not mint a KEK asked for one");
+      }
+      return keks.newWrappedKek(zone);
+    }
+  }
+}
