@@ -8,10 +8,9 @@ import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.storage.CommandStamping;
 import io.keyrotor.storage.StateReader;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -19,12 +18,13 @@ import java.util.TreeMap;
  * CommandDispatcher} at consecutive log indexes: the in-memory view handler tests run against. The
  * maps are live; a test may add nodes or keys directly to set a scene.
  */
-public final class InMemoryState implements StateReader {
-  private final Map<String, KeyRecord> keys = new TreeMap<>();
-  private final Map<String, NodeRecord> nodes = new TreeMap<>();
+public final class InMemoryState {
+  private final SortedMap<String, KeyRecord> keys = new TreeMap<>();
+  private final SortedMap<String, NodeRecord> nodes = new TreeMap<>();
   private final Map<String, ZoneMasterKeyRecord> zones = new TreeMap<>();
   private final Map<String, BulkRotationRecord> bulkRotations = new TreeMap<>();
-  private final CommandDispatcher dispatcher = new CommandDispatcher(this);
+  private final CommandDispatcher dispatcher =
+      new CommandDispatcher(StateReader.of(keys, nodes, bulkRotations, zones));
   private long index = 1;
 
   /**
@@ -71,30 +71,5 @@ public final class InMemoryState implements StateReader {
   /** Every zone master key record by zone (live). */
   public Map<String, ZoneMasterKeyRecord> zoneMap() {
     return zones;
-  }
-
-  @Override
-  public Optional<KeyRecord> key(String name) {
-    return Optional.ofNullable(keys.get(name));
-  }
-
-  @Override
-  public Collection<KeyRecord> keys() {
-    return keys.values();
-  }
-
-  @Override
-  public Collection<NodeRecord> nodes() {
-    return nodes.values();
-  }
-
-  @Override
-  public Optional<BulkRotationRecord> bulkRotation(String id) {
-    return Optional.ofNullable(bulkRotations.get(id));
-  }
-
-  @Override
-  public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
-    return Optional.ofNullable(zones.get(zone));
   }
 }
