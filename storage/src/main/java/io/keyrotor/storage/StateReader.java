@@ -5,9 +5,11 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import java.util.Collection;
-import java.util.List;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.function.Function;
 
 /** Read access to the replicated state, for the command handlers (which must not see RocksDB). */
 public interface StateReader {
@@ -24,63 +26,30 @@ public interface StateReader {
   /** The zone master key record of {@code zone}, if the zone was ever rotated. */
   Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone);
 
-  /** A reader over plain maps (tests). */
-  static StateReader of(Map<String, KeyRecord> keys, Map<String, NodeRecord> nodes) {
-    return new StateReader() {
-      @Override
-      public Optional<KeyRecord> key(String name) {
-        return Optional.ofNullable(keys.get(name));
-      }
-
-      @Override
-      public Collection<KeyRecord> keys() {
-        return new java.util.TreeMap<>(keys).values();
-      }
-
-      @Override
-      public Collection<NodeRecord> nodes() {
-        return new java.util.TreeMap<>(nodes).values();
-      }
-
-      @Override
-      public Optional<BulkRotationRecord> bulkRotation(String id) {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
-        return Optional.empty();
-      }
-    };
+  /**
+   * The state held in these maps, read as they are at each call: keys by name, nodes by id, bulk
+   * rotations by job id, zone master key records by zone.
+   */
+  static StateReader of(
+      SortedMap<String, KeyRecord> keys,
+      SortedMap<String, NodeRecord> nodes,
+      Map<String, BulkRotationRecord> bulkRotations,
+      Map<String, ZoneMasterKeyRecord> zoneMasterKeys) {
+    return new MapStateReader(keys, nodes, bulkRotations, zoneMasterKeys);
   }
 
   /** A reader that knows keys only (tests of key transitions without nodes). */
-  static StateReader ofKeys(java.util.function.Function<String, Optional<KeyRecord>> keys) {
-    return new StateReader() {
-      @Override
-      public Optional<KeyRecord> key(String name) {
-        return keys.apply(name);
-      }
+  static StateReader ofKeys(Function<String, Optional<KeyRecord>> keys) {
+    return of(Collections.emptySortedMap(), Collections.emptySortedMap(), Map.of(), Map.of())
+        .withKeys(keys);
+  }
 
-      @Override
-      public Collection<KeyRecord> keys() {
-        return List.of();
-      }
-
-      @Override
-      public Collection<NodeRecord> nodes() {
-        return List.of();
-      }
-
-      @Override
-      public Optional<BulkRotationRecord> bulkRotation(String id) {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
-        return Optional.empty();
-      }
-    };
+  /**
+   * This state with {@link #key} answered by {@code changed} first, and by this state where it
+   * finds nothing: the overlay of what a batch changed so far. Everything else, {@link #keys}
+   * included, is read from this state.
+   */
+  default StateReader withKeys(Function<String, Optional<KeyRecord>> changed) {
+    return new KeyOverlay(this, changed);
   }
 }

@@ -8,14 +8,12 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
-import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.StateReader;
-import java.util.Optional;
 
 /**
  * One command being applied: the command, its audit action, its log index, its effective time and
- * the state it reads, with the steps every handler shares (find a key or a version or refuse,
- * replace a version, build a result or an event). Holds no clock: the time is the command's.
+ * the state it reads, with the steps every handler shares (refuse, replace a version, build a
+ * result or an event). Holds no clock: the time is the command's.
  */
 public final class CommandContext {
   private final Command command;
@@ -68,14 +66,53 @@ public final class CommandContext {
     return Effects.builder(action).ok(key, version, index, activationTimeMillis, message);
   }
 
-  /** Successful effects that change nothing, saying {@code why}. */
-  public Effects unchanged(String key, int version, String why) {
-    return ok(key, version, 0, "unchanged: " + why).detail("unchanged: " + why).build();
+  /** Effects with a successful result for {@code target}, the version the command names. */
+  public Effects.Builder ok(VersionTarget target, String message) {
+    return ok(target.name(), target.number(), 0, message);
+  }
+
+  /** Successful effects on {@code target} that change nothing, saying {@code why}. */
+  public Effects unchanged(VersionTarget target, String why) {
+    return ok(target, "unchanged: " + why).detail("unchanged: " + why).build();
+  }
+
+  /**
+   * Successful effects of a lifecycle move of {@code target}: {@code moved}, the version after the
+   * move, stored in its place, the audit detail {@code version=N} and the move's {@code event}.
+   */
+  public Effects versionMoved(
+      VersionTarget target, KeyVersionRecord moved, KeyEventType event, String message) {
+    return ok(target, message)
+        .writeKey(replaceVersion(target.key(), moved))
+        .detail("version=" + target.number())
+        .event(event(event, target.name(), target.number(), ""))
+        .build();
+  }
+
+  /**
+   * Successful effects that store {@code updated}, a key whose settings (policy, dependents)
+   * changed: the audit detail and the key's POLICY_CHANGED event both say {@code detail}.
+   */
+  public Effects policyChanged(KeyRecord updated, String message, String detail) {
+    String name = updated.getName();
+    return ok(name, 0, 0, message)
+        .writeKey(updated)
+        .detail(detail)
+        .event(event(KeyEventType.KEY_EVENT_TYPE_POLICY_CHANGED, name, 0, detail))
+        .build();
   }
 
   /** The command refused with {@code code} and {@code reason}; nothing changes. */
   public Effects reject(ErrorReason reason, Code code, String message, String key) {
     return Effects.rejected(action, reason, code, message, key, index);
+  }
+
+  /**
+   * The command refused because the state does not allow it (FAILED_PRECONDITION: a state or
+   * version conflict) with {@code reason}; nothing changes.
+   */
+  public Effects refuse(ErrorReason reason, String message, String key) {
+    return reject(reason, Code.FAILED_PRECONDITION, message, key);
   }
 
   /** The command refused because key {@code name} does not exist. */
@@ -84,34 +121,19 @@ public final class CommandContext {
         ErrorReason.KEY_NOT_FOUND, Code.NOT_FOUND, "key \"" + name + "\" not found", name);
   }
 
-  /** Key {@code name}, or the refusal that says it does not exist. */
-  public Found findKey(String name) {
-    Optional<KeyRecord> key = state.key(name);
-    return key.isPresent() ? Found.key(key.get()) : Found.missing(keyNotFound(name));
-  }
-
-  /** Version {@code version} of key {@code name}, or the refusal that says which is missing. */
-  public Found findVersion(String name, long version) {
-    Optional<KeyRecord> key = state.key(name);
-    if (key.isEmpty()) {
-      return Found.missing(keyNotFound(name));
-    }
-    Optional<KeyVersionRecord> found = KeyVersions.find(key.get(), version);
-    if (found.isEmpty()) {
-      return Found.missing(
-          reject(
-              ErrorReason.VERSION_NOT_FOUND,
-              Code.NOT_FOUND,
-              "key \""
-                  + name
-                  + "\" has no version "
-                  + version
-                  + " (versions 1-"
-                  + key.get().getVersionsCount()
-                  + ")",
-              name));
-    }
-    return Found.version(key.get(), found.get());
+  /** The command refused because {@code key} has no version {@code version}. */
+  public Effects versionNotFound(KeyRecord key, long version) {
+    return reject(
+        ErrorReason.VERSION_NOT_FOUND,
+        Code.NOT_FOUND,
+        "key \""
+            + key.getName()
+            + "\" has no version "
+            + version
+            + " (versions 1-"
+            + key.getVersionsCount()
+            + ")",
+        key.getName());
   }
 
   /** {@code key} with {@code version} in its place, changed at this index. */

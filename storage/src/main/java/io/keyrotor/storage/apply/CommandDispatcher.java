@@ -1,8 +1,31 @@
 package io.keyrotor.storage.apply;
 
+import static io.keyrotor.storage.apply.KeyHandler.findingKey;
+import static io.keyrotor.storage.apply.VersionHandler.findingVersion;
+
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
+import io.keyrotor.proto.internal.v1.CancelRotation;
+import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
 import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.CreateKey;
+import io.keyrotor.proto.internal.v1.DestroyVersion;
+import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RegisterNode;
+import io.keyrotor.proto.internal.v1.ReportUsage;
+import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
+import io.keyrotor.proto.internal.v1.RewrapKeks;
+import io.keyrotor.proto.internal.v1.RollbackRotation;
+import io.keyrotor.proto.internal.v1.RotateKey;
+import io.keyrotor.proto.internal.v1.RotateKeys;
+import io.keyrotor.proto.internal.v1.ScheduleVersionDestroy;
+import io.keyrotor.proto.internal.v1.SetDependents;
+import io.keyrotor.proto.internal.v1.SetRotationPolicy;
+import io.keyrotor.proto.internal.v1.SetVersionFloors;
+import io.keyrotor.proto.internal.v1.SetVersionStatus;
+import io.keyrotor.proto.internal.v1.StartBulkRotation;
+import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
 import io.keyrotor.storage.StateReader;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
@@ -31,30 +54,60 @@ import io.keyrotor.storage.apply.zone.StartZoneMasterKeyRotationHandler;
  * random source; every input arrives in the command or the arguments. Rule violations are results
  * (never exceptions), so every replica records the same outcome; a command kind this node does not
  * know (a newer node proposed it) is refused with UNKNOWN_COMMAND.
+ *
+ * <p>A command about an existing key or one of its versions reaches its handler with the key or
+ * version found ({@link KeyHandler#findingKey}, {@link VersionHandler#findingVersion}): a missing
+ * one is refused with KEY_NOT_FOUND or VERSION_NOT_FOUND before any rule of the command.
  */
 public final class CommandDispatcher {
   private final StateReader state;
-  private final CreateKeyHandler createKey = new CreateKeyHandler();
-  private final RotateKeyHandler rotateKey = new RotateKeyHandler();
-  private final RotateKeysHandler rotateKeys = new RotateKeysHandler(rotateKey);
-  private final SetRotationPolicyHandler setRotationPolicy = new SetRotationPolicyHandler();
-  private final SetDependentsHandler setDependents = new SetDependentsHandler();
-  private final StartBulkRotationHandler startBulkRotation = new StartBulkRotationHandler();
-  private final ReportUsageHandler reportUsage = new ReportUsageHandler();
-  private final SetVersionStatusHandler setVersionStatus = new SetVersionStatusHandler();
-  private final ScheduleVersionDestroyHandler scheduleDestroy = new ScheduleVersionDestroyHandler();
-  private final CancelVersionDestroyHandler cancelDestroy = new CancelVersionDestroyHandler();
-  private final DestroyVersionHandler destroyVersion = new DestroyVersionHandler();
-  private final SetVersionFloorsHandler setVersionFloors = new SetVersionFloorsHandler();
-  private final AcknowledgeVersionHandler acknowledgeVersion = new AcknowledgeVersionHandler();
-  private final CancelRotationHandler cancelRotation = new CancelRotationHandler();
-  private final RollbackRotationHandler rollbackRotation = new RollbackRotationHandler();
-  private final RecordActivationHandler recordActivation = new RecordActivationHandler();
-  private final RegisterNodeHandler registerNode = new RegisterNodeHandler();
-  private final StartZoneMasterKeyRotationHandler startZoneMasterKeyRotation =
+  private final CommandHandler<CreateKey> createKey = new CreateKeyHandler();
+  private final CommandHandler<RotateKey> rotateKey =
+      findingKey(RotateKey::getName, new RotateKeyHandler());
+  private final CommandHandler<RotateKeys> rotateKeys = new RotateKeysHandler(rotateKey);
+  private final CommandHandler<SetRotationPolicy> setRotationPolicy =
+      findingKey(SetRotationPolicy::getName, new SetRotationPolicyHandler());
+  private final CommandHandler<SetDependents> setDependents =
+      findingKey(SetDependents::getName, new SetDependentsHandler());
+  private final CommandHandler<StartBulkRotation> startBulkRotation =
+      new StartBulkRotationHandler();
+  private final CommandHandler<ReportUsage> reportUsage = new ReportUsageHandler();
+  // Finds its version itself: its audit detail names the verb even when the version is missing.
+  private final CommandHandler<SetVersionStatus> setVersionStatus = new SetVersionStatusHandler();
+  private final CommandHandler<ScheduleVersionDestroy> scheduleDestroy =
+      findingVersion(
+          ScheduleVersionDestroy::getName,
+          ScheduleVersionDestroy::getVersion,
+          new ScheduleVersionDestroyHandler());
+  private final CommandHandler<CancelVersionDestroy> cancelDestroy =
+      findingVersion(
+          CancelVersionDestroy::getName,
+          CancelVersionDestroy::getVersion,
+          new CancelVersionDestroyHandler());
+  private final CommandHandler<DestroyVersion> destroyVersion =
+      findingVersion(
+          DestroyVersion::getName, DestroyVersion::getVersion, new DestroyVersionHandler());
+  private final CommandHandler<SetVersionFloors> setVersionFloors =
+      findingKey(SetVersionFloors::getName, new SetVersionFloorsHandler());
+  private final CommandHandler<AcknowledgeVersion> acknowledgeVersion =
+      findingVersion(
+          AcknowledgeVersion::getName,
+          AcknowledgeVersion::getVersion,
+          new AcknowledgeVersionHandler());
+  private final CommandHandler<CancelRotation> cancelRotation =
+      findingVersion(
+          CancelRotation::getName, CancelRotation::getVersion, new CancelRotationHandler());
+  private final CommandHandler<RollbackRotation> rollbackRotation =
+      findingVersion(
+          RollbackRotation::getName, RollbackRotation::getVersion, new RollbackRotationHandler());
+  private final CommandHandler<RecordActivation> recordActivation =
+      findingVersion(
+          RecordActivation::getName, RecordActivation::getVersion, new RecordActivationHandler());
+  private final CommandHandler<RegisterNode> registerNode = new RegisterNodeHandler();
+  private final CommandHandler<StartZoneMasterKeyRotation> startZoneMasterKeyRotation =
       new StartZoneMasterKeyRotationHandler();
-  private final RewrapKeksHandler rewrapKeks = new RewrapKeksHandler();
-  private final RetireZoneMasterKeyVersionHandler retireZoneMasterKeyVersion =
+  private final CommandHandler<RewrapKeks> rewrapKeks = new RewrapKeksHandler();
+  private final CommandHandler<RetireZoneMasterKeyVersion> retireZoneMasterKeyVersion =
       new RetireZoneMasterKeyVersionHandler();
 
   /**

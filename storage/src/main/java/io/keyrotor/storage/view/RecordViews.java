@@ -13,7 +13,6 @@ import io.keyrotor.storage.codec.StoreKeys;
 import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
@@ -168,31 +167,6 @@ public final class RecordViews {
 
   /** These views as the transitions read them: the state before the command. */
   public StateReader reader() {
-    return new StateReader() {
-      @Override
-      public Optional<KeyRecord> key(String name) {
-        return RecordViews.this.key(name);
-      }
-
-      @Override
-      public Collection<KeyRecord> keys() {
-        return keys.values();
-      }
-
-      @Override
-      public Collection<NodeRecord> nodes() {
-        return nodes.values();
-      }
-
-      @Override
-      public Optional<BulkRotationRecord> bulkRotation(String id) {
-        return Optional.ofNullable(bulkRotations.get(id));
-      }
-
-      @Override
-      public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
-        return RecordViews.this.zoneMasterKey(zone);
-      }
-    };
+    return StateReader.of(keys, nodes, bulkRotations, zoneMasterKeys);
   }
 }

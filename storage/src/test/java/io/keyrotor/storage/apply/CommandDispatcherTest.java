@@ -1,7 +1,5 @@
 package io.keyrotor.storage.apply;
 
-import static io.keyrotor.storage.Commands.create;
-import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.Commands.setStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -10,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
-import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import org.junit.jupiter.api.Test;
@@ -48,8 +45,7 @@ class CommandDispatcherTest {
 
   @Test
   void setVersionStatus_auditDetailSaysEnableOrDisableWhateverTheOutcome() {
-    view.apply(create("c", T0, "k"));
-    view.apply(rotate("r", T0 + 1, "k", T0 + 1, RotationReason.ROTATION_REASON_MANUAL));
+    view.createAndRotateOnce("k");
 
     Effects disabled =
         view.apply(setStatus("d", T0 + 2, "k", 1, VersionStatus.VERSION_STATUS_DISABLED));

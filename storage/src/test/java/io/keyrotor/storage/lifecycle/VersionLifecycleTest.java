@@ -67,26 +67,41 @@ class VersionLifecycleTest {
     }
   }
 
+  /** A move refused from a status, and the reason the refusal names. */
+  private record Refusal(Move move, VersionStatus from, ErrorReason reason) {}
+
   @Test
   void refusal_namesWhatTheVersionIsOrIsNot() {
-    assertEquals(
-        ErrorReason.VERSION_DESTROY_SCHEDULED,
-        VersionLifecycle.refusal(Move.DISABLE, VersionStatus.VERSION_STATUS_DESTROY_SCHEDULED));
-    assertEquals(
-        ErrorReason.VERSION_CANCELLED,
-        VersionLifecycle.refusal(Move.SCHEDULE_DESTROY, VersionStatus.VERSION_STATUS_CANCELLED));
-    assertEquals(
-        ErrorReason.VERSION_DESTROYED,
-        VersionLifecycle.refusal(Move.CANCEL_DESTROY, VersionStatus.VERSION_STATUS_DESTROYED));
-    assertEquals(
-        ErrorReason.DESTROY_NOT_SCHEDULED,
-        VersionLifecycle.refusal(Move.CANCEL_DESTROY, VersionStatus.VERSION_STATUS_DISABLED));
-    assertEquals(
-        ErrorReason.DESTROY_NOT_DUE,
-        VersionLifecycle.refusal(Move.DESTROY, VersionStatus.VERSION_STATUS_ENABLED));
-    assertEquals(
-        ErrorReason.VERSION_NOT_PENDING,
-        VersionLifecycle.refusal(Move.CANCEL_PENDING, VersionStatus.VERSION_STATUS_DISABLED));
+    List<Refusal> refusals =
+        List.of(
+            new Refusal(
+                Move.DISABLE,
+                VersionStatus.VERSION_STATUS_DESTROY_SCHEDULED,
+                ErrorReason.VERSION_DESTROY_SCHEDULED),
+            new Refusal(
+                Move.SCHEDULE_DESTROY,
+                VersionStatus.VERSION_STATUS_CANCELLED,
+                ErrorReason.VERSION_CANCELLED),
+            new Refusal(
+                Move.CANCEL_DESTROY,
+                VersionStatus.VERSION_STATUS_DESTROYED,
+                ErrorReason.VERSION_DESTROYED),
+            new Refusal(
+                Move.CANCEL_DESTROY,
+                VersionStatus.VERSION_STATUS_DISABLED,
+                ErrorReason.DESTROY_NOT_SCHEDULED),
+            new Refusal(
+                Move.DESTROY, VersionStatus.VERSION_STATUS_ENABLED, ErrorReason.DESTROY_NOT_DUE),
+            new Refusal(
+                Move.CANCEL_PENDING,
+                VersionStatus.VERSION_STATUS_DISABLED,
+                ErrorReason.VERSION_NOT_PENDING));
+    for (Refusal refusal : refusals) {
+      assertEquals(
+          refusal.reason(),
+          VersionLifecycle.refusal(refusal.move(), refusal.from()),
+          refusal.move() + " from " + refusal.from());
+    }
   }
 
   @Test

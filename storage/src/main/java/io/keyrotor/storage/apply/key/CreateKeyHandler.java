@@ -9,12 +9,14 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.storage.Validation;
 import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.lifecycle.VersionLifecycle;
 import java.util.Optional;
 
 /** CreateKey: a new key whose version 1 enters the lifecycle, active now or at its activation. */
-public final class CreateKeyHandler {
+public final class CreateKeyHandler implements CommandHandler<CreateKey> {
+  @Override
   public Effects apply(CreateKey create, CommandContext context) {
     String name = create.getName();
     Optional<String> invalid =

@@ -5,6 +5,7 @@ import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.ReportUsage;
 import io.keyrotor.proto.internal.v1.UsageCount;
 import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +17,8 @@ import java.util.Optional;
  * ReportUsage: a node's data-plane encryptions per key version, added to the versions' counts.
  * Counts of keys or versions that no longer exist are dropped.
  */
-public final class ReportUsageHandler {
+public final class ReportUsageHandler implements CommandHandler<ReportUsage> {
+  @Override
   public Effects apply(ReportUsage report, CommandContext context) {
     Map<String, KeyRecord.Builder> touched = new LinkedHashMap<>();
     long counted = 0;

@@ -10,7 +10,7 @@ import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
-import io.keyrotor.storage.apply.Found;
+import io.keyrotor.storage.apply.KeyHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -21,23 +21,18 @@ import java.util.Optional;
  * with an activation delay is gated on the nodes serving the key's zone ({@link NewVersion}). Keys
  * that depend on the rotated one are asked to rotate next.
  */
-public final class RotateKeyHandler {
+public final class RotateKeyHandler implements KeyHandler<RotateKey> {
   /** Upper bound on versions per key, to keep one record well below RocksDB's value sweet spot. */
   public static final int MAX_VERSIONS_PER_KEY = 10_000;
 
   /** A rotation against the state {@code context} reads (the store, or a batch's overlay). */
-  public Effects apply(RotateKey rotate, CommandContext context) {
+  @Override
+  public Effects apply(RotateKey rotate, KeyRecord key, CommandContext context) {
     String name = rotate.getName();
-    Found found = context.findKey(name);
-    if (found.isMissing()) {
-      return found.rejection();
-    }
-    KeyRecord key = found.key();
     long time = context.time();
     int latest = KeyVersions.latestVersion(key);
     if (rotate.getExpectedLatestVersion() != 0 && rotate.getExpectedLatestVersion() != latest) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.VERSION_CONFLICT,
           "key \""
               + name
@@ -56,8 +51,7 @@ public final class RotateKeyHandler {
     boolean compromise = rotate.getReason() == RotationReason.ROTATION_REASON_COMPROMISE_VALUE;
     Optional<KeyVersionRecord> pending = KeyVersions.pendingAt(key, time);
     if (pending.isPresent() && !compromise) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.ROTATION_PENDING,
           "key \""
               + name
@@ -67,8 +61,7 @@ public final class RotateKeyHandler {
           name);
     }
     if (latest >= MAX_VERSIONS_PER_KEY) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.TOO_MANY_VERSIONS,
           "key \"" + name + "\" has reached " + MAX_VERSIONS_PER_KEY + " versions",
           name);
@@ -94,10 +87,5 @@ public final class RotateKeyHandler {
         .detail(version.auditDetail(time))
         .events(events)
         .build();
-  }
-
-  private static Effects refuse(
-      CommandContext context, ErrorReason reason, String message, String name) {
-    return context.reject(reason, Code.FAILED_PRECONDITION, message, name);
   }
 }

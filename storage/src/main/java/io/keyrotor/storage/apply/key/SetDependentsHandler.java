@@ -2,13 +2,12 @@ package io.keyrotor.storage.apply.key;
 
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
-import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.SetDependents;
 import io.keyrotor.storage.StateReader;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
-import io.keyrotor.storage.apply.Found;
+import io.keyrotor.storage.apply.KeyHandler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -20,16 +19,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /** SetDependents: the keys rotated after this one when it rotates; cycles are refused. */
-public final class SetDependentsHandler {
+public final class SetDependentsHandler implements KeyHandler<SetDependents> {
   /** Most dependents a key may declare. */
   public static final int MAX_DEPENDENTS = 256;
 
-  public Effects apply(SetDependents change, CommandContext context) {
+  @Override
+  public Effects apply(SetDependents change, KeyRecord key, CommandContext context) {
     String name = change.getName();
-    Found found = context.findKey(name);
-    if (found.isMissing()) {
-      return found.rejection();
-    }
     List<String> dependents = change.getDependentsList();
     if (dependents.size() > MAX_DEPENDENTS) {
       return context.reject(
@@ -49,11 +45,8 @@ public final class SetDependentsHandler {
       }
       previous = dependent;
       if (dependent.equals(name)) {
-        return context.reject(
-            ErrorReason.DEPENDENCY_CYCLE,
-            Code.FAILED_PRECONDITION,
-            "key \"" + name + "\" cannot depend on itself",
-            name);
+        return context.refuse(
+            ErrorReason.DEPENDENCY_CYCLE, "key \"" + name + "\" cannot depend on itself", name);
       }
       if (context.state().key(dependent).isEmpty()) {
         return context.reject(
@@ -65,25 +58,19 @@ public final class SetDependentsHandler {
     }
     Optional<List<String>> cycle = cycleThrough(context.state(), name, dependents);
     if (cycle.isPresent()) {
-      return context.reject(
+      return context.refuse(
           ErrorReason.DEPENDENCY_CYCLE,
-          Code.FAILED_PRECONDITION,
           "declaring these dependents would make a cycle: " + String.join(" -> ", cycle.get()),
           name);
     }
     KeyRecord updated =
-        found.key().toBuilder()
+        key.toBuilder()
             .clearDependents()
             .addAllDependents(dependents)
             .setRevision(context.index())
             .build();
     String detail = "dependents=" + dependents;
-    return context
-        .ok(name, 0, 0, "dependents set")
-        .writeKey(updated)
-        .detail(detail)
-        .event(context.event(KeyEventType.KEY_EVENT_TYPE_POLICY_CHANGED, name, 0, detail))
-        .build();
+    return context.policyChanged(updated, "dependents set", detail);
   }
 
   /** A path from {@code name} back to itself if it declared {@code dependents}, if one exists. */

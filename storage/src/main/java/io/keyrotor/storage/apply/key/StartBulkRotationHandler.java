@@ -8,6 +8,7 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.StartBulkRotation;
 import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.List;
  * StartBulkRotation: records the job and marks every key of the zone, or carrying all the labels,
  * due now; the scheduler then rotates them.
  */
-public final class StartBulkRotationHandler {
+public final class StartBulkRotationHandler implements CommandHandler<StartBulkRotation> {
+  @Override
   public Effects apply(StartBulkRotation start, CommandContext context) {
     String id = start.getJobId();
     if (id.isEmpty()) {

@@ -5,13 +5,15 @@ import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
 
 /**
  * RegisterNode: a node's record (region, zones, address, HSM), stamped with the command's time; the
  * nodes serving a zone validate its rotations.
  */
-public final class RegisterNodeHandler {
+public final class RegisterNodeHandler implements CommandHandler<RegisterNode> {
+  @Override
   public Effects apply(RegisterNode register, CommandContext context) {
     NodeRecord node = register.getNode();
     if (node.getId().isEmpty()) {

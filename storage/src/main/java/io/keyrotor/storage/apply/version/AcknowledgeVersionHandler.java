@@ -1,6 +1,5 @@
 package io.keyrotor.storage.apply.version;
 
-import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
@@ -8,7 +7,8 @@ import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
-import io.keyrotor.storage.apply.Found;
+import io.keyrotor.storage.apply.VersionHandler;
+import io.keyrotor.storage.apply.VersionTarget;
 import java.util.TreeSet;
 
 /**
@@ -16,31 +16,26 @@ import java.util.TreeSet;
  * required acknowledgement validates the version. Changes no status: a validated version becomes
  * primary when its activation time passes.
  */
-public final class AcknowledgeVersionHandler {
-  public Effects apply(AcknowledgeVersion ack, CommandContext context) {
-    Found found = context.findVersion(ack.getName(), ack.getVersion());
-    if (found.isMissing()) {
-      return found.rejection();
-    }
-    KeyVersionRecord v = found.version();
-    String name = found.name();
+public final class AcknowledgeVersionHandler implements VersionHandler<AcknowledgeVersion> {
+  @Override
+  public Effects apply(AcknowledgeVersion ack, VersionTarget target, CommandContext context) {
+    KeyVersionRecord v = target.version();
     if (v.getValidationDeadlineUnixMillis() == 0
         || v.getStatus() != VersionStatus.VERSION_STATUS_ENABLED
         || v.getAcknowledgedByList().contains(ack.getNode())) {
-      return context.unchanged(name, v.getVersion(), "no acknowledgement needed");
+      return context.unchanged(target, "no acknowledgement needed");
     }
     if (!v.getRequiredAcknowledgersList().contains(ack.getNode())) {
-      return context.reject(
+      return context.refuse(
           ErrorReason.NOT_A_VALIDATOR,
-          Code.FAILED_PRECONDITION,
           "node "
               + ack.getNode()
               + " does not validate version "
               + v.getVersion()
               + " of \""
-              + name
+              + target.name()
               + "\"",
-          name);
+          target.name());
     }
     TreeSet<String> acknowledged = new TreeSet<>(v.getAcknowledgedByList());
     acknowledged.add(ack.getNode());
@@ -51,14 +46,14 @@ public final class AcknowledgeVersionHandler {
       updated.setValidatedTimeUnixMillis(context.time());
     }
     return context
-        .ok(name, v.getVersion(), 0, complete ? "validated" : "acknowledged")
-        .writeKey(context.replaceVersion(found.key(), updated.build()))
+        .ok(target, complete ? "validated" : "acknowledged")
+        .writeKey(context.replaceVersion(target.key(), updated.build()))
         .detail(
             "version=" + v.getVersion() + " node=" + ack.getNode() + (complete ? " validated" : ""))
         .event(
             context.event(
                 KeyEventType.KEY_EVENT_TYPE_ACKNOWLEDGED,
-                name,
+                target.name(),
                 v.getVersion(),
                 "node=" + ack.getNode() + (complete ? " (all validators)" : "")))
         .build();

@@ -1,6 +1,5 @@
 package io.keyrotor.storage.apply.version;
 
-import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.KeyRecord;
@@ -9,7 +8,8 @@ import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
-import io.keyrotor.storage.apply.Found;
+import io.keyrotor.storage.apply.VersionHandler;
+import io.keyrotor.storage.apply.VersionTarget;
 import io.keyrotor.storage.lifecycle.VersionLifecycle;
 import io.keyrotor.storage.lifecycle.VersionLifecycle.Move;
 import java.util.Optional;
@@ -19,51 +19,37 @@ import java.util.Optional;
  * cancelled, by the gate once its deadline passed or by an operator; the primary stays, and the
  * key's schedule follows it again.
  */
-public final class CancelRotationHandler {
+public final class CancelRotationHandler implements VersionHandler<CancelRotation> {
   /** How soon a key whose scheduled rotation was cancelled is tried again (at most its period). */
   public static final long CANCELLED_RETRY_MILLIS = 60_000;
 
-  public Effects apply(CancelRotation cancel, CommandContext context) {
-    Found found = context.findVersion(cancel.getName(), cancel.getVersion());
-    if (found.isMissing()) {
-      return found.rejection();
-    }
-    KeyVersionRecord v = found.version();
-    String name = found.name();
+  @Override
+  public Effects apply(CancelRotation cancel, VersionTarget target, CommandContext context) {
+    KeyVersionRecord v = target.version();
+    String name = target.name();
     long time = context.time();
     if (v.getStatus() == VersionStatus.VERSION_STATUS_CANCELLED) {
-      return context.unchanged(name, v.getVersion(), "cancelled already");
+      return context.unchanged(target, "cancelled already");
     }
     String reason = cancel.getReason().isEmpty() ? "cancelled" : cancel.getReason();
     Optional<VersionLifecycle.Moved> moved = VersionLifecycle.move(Move.CANCEL_PENDING, v, reason);
     String notPending =
-        "version "
-            + v.getVersion()
-            + " of key \""
-            + name
-            + "\" is not pending; roll an activated version back instead";
+        target.subject() + " is not pending; roll an activated version back instead";
     if (moved.isEmpty()) {
-      return context.reject(
-          VersionLifecycle.refusal(Move.CANCEL_PENDING, v.getStatus()),
-          Code.FAILED_PRECONDITION,
-          notPending,
-          name);
+      return context.refuse(
+          VersionLifecycle.refusal(Move.CANCEL_PENDING, v.getStatus()), notPending, name);
     }
     boolean eligible = KeyVersions.isEligible(v);
     if (v.getActivationTimeUnixMillis() <= time && eligible) {
-      return context.reject(
-          ErrorReason.VERSION_NOT_PENDING, Code.FAILED_PRECONDITION, notPending, name);
+      return context.refuse(ErrorReason.VERSION_NOT_PENDING, notPending, name);
     }
     if (cancel.getOnlyIfUnvalidated() && eligible && v.getValidationDeadlineUnixMillis() != 0) {
-      return context.reject(
-          ErrorReason.VERSION_VALIDATED,
-          Code.FAILED_PRECONDITION,
-          "version " + v.getVersion() + " of key \"" + name + "\" passed its validation gate",
-          name);
+      return context.refuse(
+          ErrorReason.VERSION_VALIDATED, target.subject() + " passed its validation gate", name);
     }
     KeyRecord.Builder changed =
-        context.replaceVersion(found.key(), moved.get().version()).toBuilder();
-    long period = found.key().getPolicy().getRotationPeriodMillis();
+        context.replaceVersion(target.key(), moved.get().version()).toBuilder();
+    long period = target.key().getPolicy().getRotationPeriodMillis();
     if (period > 0) {
       // The schedule follows the version that stays primary again; if that makes the rotation
       // overdue (a scheduled rotation that failed its gate), it is tried again soon, not at once
@@ -78,7 +64,7 @@ public final class CancelRotationHandler {
           Math.max(fromPrimary, time + Math.min(CANCELLED_RETRY_MILLIS, period)));
     }
     return context
-        .ok(name, v.getVersion(), 0, "cancelled")
+        .ok(target, "cancelled")
         .writeKey(changed.build())
         .detail("version=" + v.getVersion() + " reason=" + reason)
         .event(context.event(moved.get().event(), name, v.getVersion(), reason))

@@ -1,6 +1,5 @@
 package io.keyrotor.storage.apply.version;
 
-import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.proto.internal.v1.KeyRecord;
@@ -10,34 +9,29 @@ import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
-import io.keyrotor.storage.apply.Found;
+import io.keyrotor.storage.apply.VersionHandler;
+import io.keyrotor.storage.apply.VersionTarget;
 
 /**
  * RecordActivation: the leader noticed that a pending version became primary (its activation time
  * passed): ACTIVATED for it and SUPERSEDED for the version it replaced, once. Changes no status.
  */
-public final class RecordActivationHandler {
-  public Effects apply(RecordActivation record, CommandContext context) {
-    Found found = context.findVersion(record.getName(), record.getVersion());
-    if (found.isMissing()) {
-      return found.rejection();
-    }
-    KeyVersionRecord v = found.version();
-    KeyRecord key = found.key();
-    String name = found.name();
+public final class RecordActivationHandler implements VersionHandler<RecordActivation> {
+  @Override
+  public Effects apply(RecordActivation record, VersionTarget target, CommandContext context) {
+    KeyVersionRecord v = target.version();
+    KeyRecord key = target.key();
+    String name = target.name();
     if (v.getActivationRecorded()) {
-      return context.unchanged(name, v.getVersion(), "recorded already");
+      return context.unchanged(target, "recorded already");
     }
     if (KeyVersions.primaryVersionAt(key, context.time()) != v.getVersion()) {
-      return context.reject(
-          ErrorReason.VERSION_NOT_PRIMARY,
-          Code.FAILED_PRECONDITION,
-          "version " + v.getVersion() + " of key \"" + name + "\" is not primary",
-          name);
+      return context.refuse(
+          ErrorReason.VERSION_NOT_PRIMARY, target.subject() + " is not primary", name);
     }
     Effects.Builder effects =
         context
-            .ok(name, v.getVersion(), 0, "activation recorded")
+            .ok(target, "activation recorded")
             .writeKey(
                 context.replaceVersion(key, v.toBuilder().setActivationRecorded(true).build()))
             .detail("version=" + v.getVersion())

@@ -10,7 +10,7 @@ import io.keyrotor.proto.internal.v1.SetVersionFloors;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
-import io.keyrotor.storage.apply.Found;
+import io.keyrotor.storage.apply.KeyHandler;
 import io.keyrotor.storage.lifecycle.VersionLifecycle;
 import io.keyrotor.storage.lifecycle.VersionLifecycle.Move;
 import java.util.ArrayList;
@@ -20,14 +20,10 @@ import java.util.List;
  * SetVersionFloors: a key's minimum decryption and encryption versions. Raising the decryption
  * floor disables the enabled versions below it; a floor above the primary is refused.
  */
-public final class SetVersionFloorsHandler {
-  public Effects apply(SetVersionFloors floors, CommandContext context) {
+public final class SetVersionFloorsHandler implements KeyHandler<SetVersionFloors> {
+  @Override
+  public Effects apply(SetVersionFloors floors, KeyRecord key, CommandContext context) {
     String name = floors.getName();
-    Found found = context.findKey(name);
-    if (found.isMissing()) {
-      return found.rejection();
-    }
-    KeyRecord key = found.key();
     int latest = key.getVersionsCount();
     int minDecrypt = floors.getMinDecryptionVersion();
     int minEncrypt = floors.getMinEncryptionVersion();
@@ -40,9 +36,8 @@ public final class SetVersionFloorsHandler {
     }
     int primary = KeyVersions.primaryVersionAt(key, context.time());
     if (primary != 0 && (primary < minDecrypt || primary < minEncrypt)) {
-      return context.reject(
+      return context.refuse(
           ErrorReason.VERSION_IS_PRIMARY,
-          Code.FAILED_PRECONDITION,
           "the primary of key \""
               + name
               + "\" is version "

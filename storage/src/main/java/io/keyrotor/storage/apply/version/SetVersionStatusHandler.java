@@ -7,8 +7,10 @@ import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
-import io.keyrotor.storage.apply.Found;
+import io.keyrotor.storage.apply.VersionHandler;
+import io.keyrotor.storage.apply.VersionTarget;
 import io.keyrotor.storage.lifecycle.VersionLifecycle;
 import io.keyrotor.storage.lifecycle.VersionLifecycle.Move;
 import java.util.Locale;
@@ -19,9 +21,15 @@ import java.util.Optional;
  * Asking for the status a version has already changes nothing. The audit detail starts with
  * "enable" or "disable", whatever the outcome.
  */
-public final class SetVersionStatusHandler {
+public final class SetVersionStatusHandler implements CommandHandler<SetVersionStatus> {
+  private static final CommandHandler<SetVersionStatus> CHANGE =
+      VersionHandler.findingVersion(
+          SetVersionStatus::getName, SetVersionStatus::getVersion, SetVersionStatusHandler::change);
+
+  /** The change, or the refusal of a missing key or version, audited with its verb. */
+  @Override
   public Effects apply(SetVersionStatus change, CommandContext context) {
-    Effects effects = change(change, context);
+    Effects effects = CHANGE.apply(change, context);
     return effects.withAuditDetail(verb(change.getStatus()) + " " + effects.auditDetail());
   }
 
@@ -33,36 +41,29 @@ public final class SetVersionStatusHandler {
     };
   }
 
-  private static Effects change(SetVersionStatus change, CommandContext context) {
-    Found found = context.findVersion(change.getName(), change.getVersion());
-    if (found.isMissing()) {
-      return found.rejection();
-    }
-    String name = found.name();
-    KeyVersionRecord version = found.version();
-    VersionStatus target = change.getStatus();
-    if (target != VersionStatus.VERSION_STATUS_ENABLED
-        && target != VersionStatus.VERSION_STATUS_DISABLED) {
+  private static Effects change(
+      SetVersionStatus change, VersionTarget target, CommandContext context) {
+    String name = target.name();
+    KeyVersionRecord version = target.version();
+    VersionStatus wanted = change.getStatus();
+    if (wanted != VersionStatus.VERSION_STATUS_ENABLED
+        && wanted != VersionStatus.VERSION_STATUS_DISABLED) {
       return context.reject(
           ErrorReason.INVALID_ARGUMENT,
           Code.INVALID_ARGUMENT,
-          "a version can be enabled or disabled this way, not set to " + target,
+          "a version can be enabled or disabled this way, not set to " + wanted,
           name);
     }
-    boolean disable = target == VersionStatus.VERSION_STATUS_DISABLED;
+    boolean disable = wanted == VersionStatus.VERSION_STATUS_DISABLED;
     Move move = disable ? Move.DISABLE : Move.ENABLE;
     VersionStatus current = version.getStatus();
     Optional<VersionLifecycle.Moved> moved =
         VersionLifecycle.move(move, version, disable ? "disabled" : "");
-    if (moved.isEmpty() && current != target) {
-      return context.reject(
+    if (moved.isEmpty() && current != wanted) {
+      return context.refuse(
           VersionLifecycle.refusal(move, current),
-          Code.FAILED_PRECONDITION,
-          "version "
-              + version.getVersion()
-              + " of key \""
-              + name
-              + "\" is "
+          target.subject()
+              + " is "
               + words(current)
               + " and cannot be "
               + (disable ? "disabled" : "enabled")
@@ -72,10 +73,9 @@ public final class SetVersionStatusHandler {
           name);
     }
     if (disable
-        && KeyVersions.primaryVersionAt(found.key(), context.time()) == version.getVersion()) {
-      return context.reject(
+        && KeyVersions.primaryVersionAt(target.key(), context.time()) == version.getVersion()) {
+      return context.refuse(
           ErrorReason.VERSION_IS_PRIMARY,
-          Code.FAILED_PRECONDITION,
           "version "
               + version.getVersion()
               + " is the primary of key \""
@@ -86,16 +86,11 @@ public final class SetVersionStatusHandler {
     if (moved.isEmpty()) {
       // Idempotent: nothing changes, and the revision stays.
       return context
-          .ok(name, version.getVersion(), 0, "unchanged")
+          .ok(target, "unchanged")
           .detail("version=" + version.getVersion() + " unchanged")
           .build();
     }
-    return context
-        .ok(name, version.getVersion(), 0, "changed")
-        .writeKey(context.replaceVersion(found.key(), moved.get().version()))
-        .detail("version=" + version.getVersion())
-        .event(context.event(moved.get().event(), name, version.getVersion(), ""))
-        .build();
+    return context.versionMoved(target, moved.get().version(), moved.get().event(), "changed");
   }
 
   /** "destroy scheduled" for VERSION_STATUS_DESTROY_SCHEDULED. */

@@ -9,6 +9,7 @@ import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.storage.Validation;
 import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -17,7 +18,9 @@ import java.util.TreeSet;
  * RetireZoneMasterKeyVersion(zone, v): records that an operator retired v, refused while a rotation
  * of the zone runs or any KEK of the zone is wrapped under v; retiring it again changes nothing.
  */
-public final class RetireZoneMasterKeyVersionHandler {
+public final class RetireZoneMasterKeyVersionHandler
+    implements CommandHandler<RetireZoneMasterKeyVersion> {
+  @Override
   public Effects apply(RetireZoneMasterKeyVersion retire, CommandContext context) {
     String zone = retire.getZone();
     int version = retire.getVersion();
@@ -27,21 +30,20 @@ public final class RetireZoneMasterKeyVersionHandler {
     }
     Optional<ZoneMasterKeyRecord> existing = context.state().zoneMasterKey(zone);
     if (existing.isEmpty() || version < 1 || version >= existing.get().getTargetVersion()) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.ZMK_VERSION_CURRENT,
           "master key version "
               + version
               + " of zone \""
               + zone
               + "\" is not older than the version its KEKs were rotated to"
-              + existing.map(r -> " (" + r.getTargetVersion() + ")").orElse(" (never rotated)"));
+              + existing.map(r -> " (" + r.getTargetVersion() + ")").orElse(" (never rotated)"),
+          "");
     }
     ZoneMasterKeyRecord record = existing.get();
     if (record.getRotationState()
         == ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_RUNNING) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.ZMK_ROTATION_RUNNING,
           "the rotation of zone \""
               + zone
@@ -49,7 +51,8 @@ public final class RetireZoneMasterKeyVersionHandler {
               + record.getTargetVersion()
               + " is still running ("
               + record.getRemaining()
-              + " KEKs to go)");
+              + " KEKs to go)",
+          "");
     }
     long inUse = 0;
     for (KeyRecord key : context.state().keys()) {
@@ -62,15 +65,15 @@ public final class RetireZoneMasterKeyVersionHandler {
       }
     }
     if (inUse > 0) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.ZMK_VERSION_IN_USE,
           inUse
               + " KEK version(s) of zone \""
               + zone
               + "\" are still wrapped under master key version "
               + version
-              + "; rotate the zone again to move them first");
+              + "; rotate the zone again to move them first",
+          "");
     }
     if (record.getRetiredVersionsList().contains(version)) {
       return context
@@ -86,9 +89,5 @@ public final class RetireZoneMasterKeyVersionHandler {
             record.toBuilder().clearRetiredVersions().addAllRetiredVersions(retired).build())
         .detail("zone=" + zone + " version=" + version)
         .build();
-  }
-
-  private static Effects refuse(CommandContext context, ErrorReason reason, String message) {
-    return context.reject(reason, Code.FAILED_PRECONDITION, message, "");
   }
 }

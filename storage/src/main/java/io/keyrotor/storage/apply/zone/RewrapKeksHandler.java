@@ -10,6 +10,7 @@ import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +24,8 @@ import java.util.Optional;
  * version, so a duplicate batch (a deposed leader's) changes nothing; when no KEK of the zone is
  * left under an older version the job is COMPLETED.
  */
-public final class RewrapKeksHandler {
+public final class RewrapKeksHandler implements CommandHandler<RewrapKeks> {
+  @Override
   public Effects apply(RewrapKeks batch, CommandContext context) {
     String zone = batch.getZone();
     int target = batch.getTargetVersion();

@@ -9,6 +9,7 @@ import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.storage.Validation;
 import io.keyrotor.storage.apply.CommandContext;
+import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
 import java.util.Optional;
 
@@ -17,7 +18,9 @@ import java.util.Optional;
  * zone are still under an older ZMK version; a zone with none completes at once. Restarting the
  * current target picks up KEKs created under an older version since; a lower target is refused.
  */
-public final class StartZoneMasterKeyRotationHandler {
+public final class StartZoneMasterKeyRotationHandler
+    implements CommandHandler<StartZoneMasterKeyRotation> {
+  @Override
   public Effects apply(StartZoneMasterKeyRotation start, CommandContext context) {
     String zone = start.getZone();
     Optional<String> invalid = Validation.checkZoneName(zone);
@@ -34,21 +37,21 @@ public final class StartZoneMasterKeyRotationHandler {
     }
     Optional<ZoneMasterKeyRecord> existing = context.state().zoneMasterKey(zone);
     if (existing.isPresent() && existing.get().getRetiredVersionsList().contains(target)) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.ZMK_VERSION_RETIRED,
-          "master key version " + target + " of zone \"" + zone + "\" is retired");
+          "master key version " + target + " of zone \"" + zone + "\" is retired",
+          "");
     }
     if (existing.isPresent() && target < existing.get().getTargetVersion()) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.ZMK_VERSION_NOT_NEWER,
           "zone \""
               + zone
               + "\" was already rotated to master key version "
               + existing.get().getTargetVersion()
               + "; a rotation cannot go back to "
-              + target);
+              + target,
+          "");
     }
     int newestInUse = 0;
     for (KeyRecord key : context.state().keys()) {
@@ -61,15 +64,15 @@ public final class StartZoneMasterKeyRotationHandler {
       }
     }
     if (newestInUse > target) {
-      return refuse(
-          context,
+      return context.refuse(
           ErrorReason.ZMK_VERSION_NOT_NEWER,
           "KEKs of zone \""
               + zone
               + "\" are already wrapped under master key version "
               + newestInUse
               + ", newer than "
-              + target);
+              + target,
+          "");
     }
     long total = ZoneMasterKeyRewraps.countBelow(context.state().keys(), zone, target);
     ZoneMasterKeyRecord.Builder record =
@@ -98,9 +101,5 @@ public final class StartZoneMasterKeyRotationHandler {
         .writeZoneMasterKey(record.build())
         .detail("zone=" + zone + " target=" + target + " kek_versions=" + total)
         .build();
-  }
-
-  private static Effects refuse(CommandContext context, ErrorReason reason, String message) {
-    return context.reject(reason, Code.FAILED_PRECONDITION, message, "");
   }
 }

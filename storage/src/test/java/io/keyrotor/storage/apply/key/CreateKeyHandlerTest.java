@@ -1,6 +1,7 @@
 package io.keyrotor.storage.apply.key;
 
 import static io.keyrotor.storage.Commands.create;
+import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,55 +16,43 @@ import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** CreateKey through the dispatcher, on an in-memory view without nodes. */
 class CreateKeyHandlerTest {
-  private static final long T0 = 1_700_000_000_000L;
   private final InMemoryState view = new InMemoryState();
-  private final Map<String, KeyRecord> keys = view.keyMap();
-
-  private Effects apply(Command command) {
-    return view.apply(command);
-  }
-
-  private KeyVersionState state(String name, int version, long time) {
-    KeyRecord key = keys.get(name);
-    return KeyVersions.stateAt(key, key.getVersions(version - 1), time);
-  }
 
   @Test
   void createKey_newName_firstVersionPrimaryAtProposedTime() {
-    Effects effects = apply(create("r1", T0, "payments"));
+    Effects effects = view.apply(create("r1", T0, "payments"));
 
     assertEquals(Code.OK_VALUE, effects.result().getCode());
     assertEquals(1, effects.result().getVersion());
-    KeyRecord key = keys.get("payments");
+    KeyRecord key = view.key("payments");
     assertEquals("default", key.getZone());
     assertEquals(T0, key.getVersions(0).getActivationTimeUnixMillis());
     assertEquals(1, KeyVersions.primaryVersionAt(key, T0));
-    assertEquals(KeyVersionState.KEY_VERSION_STATE_PRIMARY, state("payments", 1, T0));
+    assertEquals(KeyVersionState.KEY_VERSION_STATE_PRIMARY, view.stateAt("payments", 1, T0));
     assertEquals(1, key.getRevision());
   }
 
   @Test
   void createKey_existingName_alreadyExistsAndNothingChanges() {
-    apply(create("r1", T0, "payments"));
-    KeyRecord before = keys.get("payments");
+    view.apply(create("r1", T0, "payments"));
+    KeyRecord before = view.key("payments");
 
-    Effects effects = apply(create("r2", T0 + 5, "payments"));
+    Effects effects = view.apply(create("r2", T0 + 5, "payments"));
 
     assertEquals(Code.ALREADY_EXISTS_VALUE, effects.result().getCode());
     assertEquals("KEY_EXISTS", effects.result().getReason());
     assertTrue(effects.allKeyWrites().isEmpty());
-    assertEquals(before, keys.get("payments"));
+    assertEquals(before, view.key("payments"));
   }
 
   @Test
   void createKey_invalidNameZoneOrLabels_invalidArgument() {
     for (String bad : new String[] {"", "-lead", "has space", "x".repeat(129), "ümlaut"}) {
-      Effects effects = apply(create("r-" + bad, T0, bad));
+      Effects effects = view.apply(create("r-" + bad, T0, bad));
       assertEquals(Code.INVALID_ARGUMENT_VALUE, effects.result().getCode(), bad);
       assertFalse(effects.result().getMessage().isEmpty());
       assertTrue(effects.allKeyWrites().isEmpty());
@@ -73,7 +62,7 @@ class CreateKeyHandlerTest {
             .setCreateKey(
                 create("z", T0, "ok").getCreateKey().toBuilder().setZone("Bad Zone").build())
             .build();
-    assertEquals(Code.INVALID_ARGUMENT_VALUE, apply(badZone).result().getCode());
+    assertEquals(Code.INVALID_ARGUMENT_VALUE, view.apply(badZone).result().getCode());
     CreateKey unsorted =
         create("l", T0, "ok").getCreateKey().toBuilder()
             .addLabels(Label.newBuilder().setKey("team").setValue("a"))
@@ -81,8 +70,10 @@ class CreateKeyHandlerTest {
             .build();
     assertEquals(
         Code.INVALID_ARGUMENT_VALUE,
-        apply(create("l", T0, "ok").toBuilder().setCreateKey(unsorted).build()).result().getCode());
-    assertTrue(keys.isEmpty());
+        view.apply(create("l", T0, "ok").toBuilder().setCreateKey(unsorted).build())
+            .result()
+            .getCode());
+    assertTrue(view.keyMap().isEmpty());
   }
 
   @Test
@@ -94,7 +85,7 @@ class CreateKeyHandlerTest {
                 command.getCreateKey().toBuilder().setKek(Commands.kek("eu", "x")).build())
             .build();
 
-    Effects effects = apply(wrongZone);
+    Effects effects = view.apply(wrongZone);
 
     assertEquals(Code.INVALID_ARGUMENT_VALUE, effects.result().getCode());
     assertTrue(effects.result().getMessage().contains("zone"));
@@ -102,10 +93,10 @@ class CreateKeyHandlerTest {
 
   @Test
   void createKey_withActivationDelay_pendingUntilActivation() {
-    apply(create("r1", T0, "k", T0 + 1_000));
+    view.apply(create("r1", T0, "k", T0 + 1_000));
 
-    assertEquals(KeyVersionState.KEY_VERSION_STATE_PENDING, state("k", 1, T0 + 999));
-    assertEquals(0, KeyVersions.primaryVersionAt(keys.get("k"), T0 + 999));
-    assertEquals(KeyVersionState.KEY_VERSION_STATE_PRIMARY, state("k", 1, T0 + 1_000));
+    assertEquals(KeyVersionState.KEY_VERSION_STATE_PENDING, view.stateAt("k", 1, T0 + 999));
+    assertEquals(0, view.primaryAt("k", T0 + 999));
+    assertEquals(KeyVersionState.KEY_VERSION_STATE_PRIMARY, view.stateAt("k", 1, T0 + 1_000));
   }
 }

@@ -2,59 +2,40 @@ package io.keyrotor.storage.apply.key;
 
 import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
-import static io.keyrotor.storage.apply.InMemoryState.at;
+import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.keyrotor.api.v1.RotationReason;
-import io.keyrotor.proto.internal.v1.Command;
-import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotateKeys;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
-import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** RotateKeys: a batch of rotations, each with its own compare-and-set. */
 class RotateKeysHandlerTest {
-  private static final long T0 = 1_700_000_000_000L;
-  private final InMemoryState view = new InMemoryState();
-  private final Map<String, KeyRecord> keys = view.keyMap();
+  private final InMemoryState view = new InMemoryState().threeNodesServeTheDefaultZone();
 
-  @BeforeEach
-  void threeNodesServeTheDefaultZone() {
-    for (String id : List.of("n1", "n2", "n3")) {
-      view.nodeMap().put(id, NodeRecord.newBuilder().setId(id).addZones("default").build());
-    }
-  }
-
-  private Effects apply(Command command) {
-    return view.apply(command);
+  /** A scheduled rotation of {@code name} expecting version 1 to be its newest. */
+  private static RotateKey scheduledFromVersion1(String requestId, String name) {
+    return rotate(requestId, T0 + 1, name, 0, RotationReason.ROTATION_REASON_SCHEDULED, 1)
+        .getRotateKey();
   }
 
   @Test
   void rotateKeysBatch_eachWithItsOwnCompareAndSet() {
-    apply(create("a", T0, "a"));
-    apply(create("b", T0, "b"));
-    RotateKeys batch =
+    view.apply(create("a", T0, "a"));
+    view.apply(create("b", T0, "b"));
+    RotateKeys.Builder batch =
         RotateKeys.newBuilder()
-            .addRotations(
-                rotate("x", T0 + 1, "a", 0, RotationReason.ROTATION_REASON_SCHEDULED, 1)
-                    .getRotateKey())
-            .addRotations(
-                rotate("y", T0 + 1, "a", 0, RotationReason.ROTATION_REASON_SCHEDULED, 1)
-                    .getRotateKey())
-            .addRotations(
-                rotate("z", T0 + 1, "b", 0, RotationReason.ROTATION_REASON_SCHEDULED, 1)
-                    .getRotateKey())
-            .build();
+            .addRotations(scheduledFromVersion1("x", "a"))
+            .addRotations(scheduledFromVersion1("y", "a"))
+            .addRotations(scheduledFromVersion1("z", "b"));
 
-    Effects effects = apply(at(T0 + 1, Command.newBuilder().setRotateKeys(batch)));
+    Effects effects = view.apply(T0 + 1, batch);
 
     assertEquals(2, effects.result().getVersion(), "two rotated");
-    assertEquals(2, keys.get("a").getVersionsCount(), "the duplicate lost its compare-and-set");
-    assertEquals(2, keys.get("b").getVersionsCount());
+    assertEquals(2, view.key("a").getVersionsCount(), "the duplicate lost its compare-and-set");
+    assertEquals(2, view.key("b").getVersionsCount());
   }
 }

@@ -1,87 +1,50 @@
 package io.keyrotor.storage.apply.key;
 
+import static io.keyrotor.storage.CommandBodies.setDependents;
 import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
-import static io.keyrotor.storage.apply.InMemoryState.at;
+import static io.keyrotor.storage.apply.InMemoryState.T0;
+import static io.keyrotor.storage.apply.InMemoryState.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.RotationReason;
-import io.keyrotor.proto.internal.v1.Command;
-import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.proto.internal.v1.NodeRecord;
-import io.keyrotor.proto.internal.v1.SetDependents;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** SetDependents, and what a rotation asks of the dependents. */
 class SetDependentsHandlerTest {
-  private static final long T0 = 1_700_000_000_000L;
-  private final InMemoryState view = new InMemoryState();
-  private final Map<String, KeyRecord> keys = view.keyMap();
-
-  @BeforeEach
-  void threeNodesServeTheDefaultZone() {
-    for (String id : List.of("n1", "n2", "n3")) {
-      view.nodeMap().put(id, NodeRecord.newBuilder().setId(id).addZones("default").build());
-    }
-  }
-
-  private Effects apply(Command command) {
-    return view.apply(command);
-  }
+  private final InMemoryState view = new InMemoryState().threeNodesServeTheDefaultZone();
 
   @Test
   void dependents_cycleRefusedAndRotationAsksDependentsToRotate() {
     for (String name : List.of("root", "mid", "leaf")) {
-      apply(create("c-" + name, T0, name));
+      view.apply(create("c-" + name, T0, name));
     }
-    Command rootDeps =
-        at(
-            T0 + 1,
-            Command.newBuilder()
-                .setSetDependents(SetDependents.newBuilder().setName("root").addDependents("mid")));
-    Command midDeps =
-        at(
-            T0 + 2,
-            Command.newBuilder()
-                .setSetDependents(SetDependents.newBuilder().setName("mid").addDependents("leaf")));
-    assertEquals(Code.OK_VALUE, apply(rootDeps).result().getCode());
-    assertEquals(Code.OK_VALUE, apply(midDeps).result().getCode());
-    Command cycle =
-        at(
-            T0 + 3,
-            Command.newBuilder()
-                .setSetDependents(
-                    SetDependents.newBuilder().setName("leaf").addDependents("root")));
-    Effects refused = apply(cycle);
+    assertEquals(
+        Code.OK_VALUE, view.apply(T0 + 1, setDependents("root", "mid")).result().getCode());
+    assertEquals(
+        Code.OK_VALUE, view.apply(T0 + 2, setDependents("mid", "leaf")).result().getCode());
+    Effects refused = view.apply(T0 + 3, setDependents("leaf", "root"));
     assertEquals("DEPENDENCY_CYCLE", refused.result().getReason());
     assertTrue(
         refused.result().getMessage().contains("leaf -> root -> mid -> leaf"),
         refused.result().getMessage());
-    Command unknown =
-        at(
-            T0 + 4,
-            Command.newBuilder()
-                .setSetDependents(
-                    SetDependents.newBuilder().setName("leaf").addDependents("nope")));
-    assertEquals("DEPENDENT_NOT_FOUND", apply(unknown).result().getReason());
+    assertEquals("DEPENDENT_NOT_FOUND", reason(view.apply(T0 + 4, setDependents("leaf", "nope"))));
 
-    apply(rotate("r", T0 + 10, "root", T0 + 10, RotationReason.ROTATION_REASON_MANUAL));
+    view.apply(rotate("r", T0 + 10, "root", T0 + 10, RotationReason.ROTATION_REASON_MANUAL));
 
-    assertEquals("root", keys.get("mid").getRotationRequestedBy());
+    assertEquals("root", view.key("mid").getRotationRequestedBy());
     assertEquals(
         RotationReason.ROTATION_REASON_DEPENDENCY_VALUE,
-        keys.get("mid").getRotationRequestedReason());
-    assertEquals(T0 + 10, keys.get("mid").getNextRotationTimeUnixMillis(), "due now");
-    assertEquals("", keys.get("leaf").getRotationRequestedBy(), "after mid rotates, not before");
-    apply(rotate("r-mid", T0 + 20, "mid", T0 + 20, RotationReason.ROTATION_REASON_DEPENDENCY));
-    assertEquals("", keys.get("mid").getRotationRequestedBy(), "cleared when it rotated");
-    assertEquals("mid", keys.get("leaf").getRotationRequestedBy());
+        view.key("mid").getRotationRequestedReason());
+    assertEquals(T0 + 10, view.key("mid").getNextRotationTimeUnixMillis(), "due now");
+    assertEquals("", view.key("leaf").getRotationRequestedBy(), "after mid rotates, not before");
+    view.apply(rotate("r-mid", T0 + 20, "mid", T0 + 20, RotationReason.ROTATION_REASON_DEPENDENCY));
+    assertEquals("", view.key("mid").getRotationRequestedBy(), "cleared when it rotated");
+    assertEquals("mid", view.key("leaf").getRotationRequestedBy());
   }
 }

@@ -1,5 +1,10 @@
 package io.keyrotor.storage.apply.zone;
 
+import static io.keyrotor.storage.CommandBodies.inCommand;
+import static io.keyrotor.storage.CommandBodies.retireZoneMasterKeyVersion;
+import static io.keyrotor.storage.CommandBodies.rewrap;
+import static io.keyrotor.storage.CommandBodies.rewrapKeks;
+import static io.keyrotor.storage.CommandBodies.startZoneMasterKeyRotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,10 +16,7 @@ import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.KekRewrap;
 import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
-import io.keyrotor.proto.internal.v1.RewrapKeks;
 import io.keyrotor.proto.internal.v1.RotateKey;
-import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
@@ -57,34 +59,22 @@ class ZoneMasterKeyHandlersTest {
   }
 
   private static Command start(String zone, int target) {
-    return Command.newBuilder()
+    return inCommand(startZoneMasterKeyRotation(zone, target))
         .setRequestId("start-" + zone + "-" + target + "-" + System.nanoTime())
-        .setStartZoneMasterKeyRotation(
-            StartZoneMasterKeyRotation.newBuilder().setZone(zone).setTargetVersion(target))
         .build();
   }
 
   private static KekRewrap entry(String zone, String name, int version, int from, int to) {
-    return KekRewrap.newBuilder()
-        .setKeyName(name)
-        .setVersion(version)
-        .setExpectedZoneMasterKeyVersion(from)
-        .setKek(kek(zone, to, name + "/" + version + "@" + to))
-        .build();
+    return rewrap(name, version, from, kek(zone, to, name + "/" + version + "@" + to));
   }
 
   private static Command batch(String zone, int target, List<KekRewrap> entries) {
-    return Command.newBuilder()
-        .setRewrapKeks(
-            RewrapKeks.newBuilder().setZone(zone).setTargetVersion(target).addAllRewraps(entries))
-        .build();
+    return inCommand(rewrapKeks(zone, target, entries.toArray(KekRewrap[]::new))).build();
   }
 
   private static Command retire(String zone, int version) {
-    return Command.newBuilder()
+    return inCommand(retireZoneMasterKeyVersion(zone, version))
         .setRequestId("retire-" + zone + "-" + version + "-" + System.nanoTime())
-        .setRetireZoneMasterKeyVersion(
-            RetireZoneMasterKeyVersion.newBuilder().setZone(zone).setVersion(version))
         .build();
   }
 
