@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;

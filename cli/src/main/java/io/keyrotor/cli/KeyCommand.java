@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.Key;

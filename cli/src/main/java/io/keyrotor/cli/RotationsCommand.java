@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import io.keyrotor.api.v1.ListRotationsRequest;
 import io.keyrotor.api.v1.RotationStatus;

@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
