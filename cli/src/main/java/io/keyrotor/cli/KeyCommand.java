@@ -7,6 +7,7 @@ import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.client.KeyrotorClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -14,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,29 +45,42 @@ import picocli.CommandLine.Option;
       KeyRotationCommands.Floors.class,
       KeyRotationCommands.Dependents.class
     })
-final class KeyCommand implements Runnable {
-
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(
-        spec.commandLine(),
-        "missing subcommand: create, set-policy, rotate, rotate-all, bulk-status, rollback,"
-            + " cancel-rotation, get, list, history, watch, disable, enable, destroy,"
-            + " cancel-destroy, floors or dependents");
-  }
-
-  /** The root command of a subcommand's invocation. */
-  static KeyrotorCli root(CommandLine.Model.CommandSpec spec) {
-    return (KeyrotorCli) spec.root().userObject();
-  }
+final class KeyCommand extends CommandArguments.Group {
 
   static com.google.protobuf.Duration toProto(Duration duration) {
     return com.google.protobuf.Duration.newBuilder()
         .setSeconds(duration.getSeconds())
         .setNanos(duration.getNano())
         .build();
+  }
+
+  /**
+   * Applies the policy flags that were given (null: not given) to {@code policy}; a zero rotation
+   * period removes the schedule. Returns {@code policy}.
+   */
+  static RotationPolicy.Builder applyPolicy(
+      RotationPolicy.Builder policy,
+      Duration rotationPeriod,
+      Long maxEncryptions,
+      Duration activationDelay,
+      Duration decryptGrace) {
+    if (rotationPeriod != null) {
+      if (rotationPeriod.isZero()) {
+        policy.clearRotationPeriod();
+      } else {
+        policy.setRotationPeriod(toProto(rotationPeriod));
+      }
+    }
+    if (maxEncryptions != null) {
+      policy.setMaxEncryptions(maxEncryptions);
+    }
+    if (activationDelay != null) {
+      policy.setActivationDelay(toProto(activationDelay));
+    }
+    if (decryptGrace != null) {
+      policy.setDecryptGrace(toProto(decryptGrace));
+    }
+    return policy;
   }
 
   @Command(
@@ -78,8 +91,6 @@ final class KeyCommand implements Runnable {
             + " rotations."
       })
   static final class Create implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
     @Option(names = "--zone", paramLabel = "Z", description = "Zone (default: the cluster's).")
@@ -91,7 +102,7 @@ final class KeyCommand implements Runnable {
     @Option(
         names = "--rotation-period",
         paramLabel = "DUR",
-        converter = KeyrotorCli.PositiveDurationConverter.class,
+        converter = Converters.PositiveDuration.class,
         description = "Rotate this long after each version activates (default: no schedule).")
     Duration rotationPeriod;
 
@@ -104,7 +115,7 @@ final class KeyCommand implements Runnable {
     @Option(
         names = "--activation-delay",
         paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
+        converter = Converters.AnyDuration.class,
         description =
             "Delay before the first version becomes primary (default: at once), and the delay of"
                 + " every later rotation (default: the cluster's).")
@@ -113,7 +124,7 @@ final class KeyCommand implements Runnable {
     @Option(
         names = "--decrypt-grace",
         paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
+        converter = Converters.AnyDuration.class,
         description =
             "How long a superseded version keeps decrypting before it is disabled (default or 0:"
                 + " until the decryption floor is raised).")
@@ -139,33 +150,24 @@ final class KeyCommand implements Runnable {
       }
       for (Map.Entry<String, String> label : labels.entrySet()) {
         if (label.getKey().isBlank()) {
-          throw new CommandLine.ParameterException(
-              spec.commandLine(), "invalid --label \"=" + label.getValue() + "\": empty name");
+          throw arguments.usageError("invalid --label \"=" + label.getValue() + "\": empty name");
         }
       }
       request.putAllLabels(labels);
       if (maxEncryptions != null && maxEncryptions < 0) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "invalid --max-encryptions " + maxEncryptions + ": negative");
+        throw arguments.usageError("invalid --max-encryptions " + maxEncryptions + ": negative");
       }
       if (rotationPeriod != null
           || maxEncryptions != null
           || activationDelay != null
           || decryptGrace != null) {
-        RotationPolicy.Builder policy = RotationPolicy.newBuilder();
-        if (rotationPeriod != null) {
-          policy.setRotationPeriod(toProto(rotationPeriod));
-        }
-        if (maxEncryptions != null) {
-          policy.setMaxEncryptions(maxEncryptions);
-        }
-        if (activationDelay != null) {
-          policy.setActivationDelay(toProto(activationDelay));
-        }
-        if (decryptGrace != null) {
-          policy.setDecryptGrace(toProto(decryptGrace));
-        }
-        request.setRotationPolicy(policy);
+        request.setRotationPolicy(
+            applyPolicy(
+                RotationPolicy.newBuilder(),
+                rotationPeriod,
+                maxEncryptions,
+                activationDelay,
+                decryptGrace));
       }
       if (template != null) {
         request.setTemplate(template);
@@ -200,7 +202,7 @@ final class KeyCommand implements Runnable {
     @Option(
         names = "--activation-delay",
         paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
+        converter = Converters.AnyDuration.class,
         description = "Delay before the new version becomes primary (default: the key's policy).")
     Duration activationDelay;
 
@@ -250,14 +252,14 @@ final class KeyCommand implements Runnable {
 
   @Command(name = "list", description = "List keys in name order.")
   static final class ListKeys implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Option(names = "--zone", paramLabel = "Z", description = "Only keys of this zone.")
     String zone;
 
     @Override
     public void run() {
-      KeyrotorCli root = root(spec);
+      KeyrotorCli root = invocation.root();
       ListKeysRequest.Builder request = ListKeysRequest.newBuilder();
       if (zone != null) {
         request.setZone(zone);
@@ -269,35 +271,13 @@ final class KeyCommand implements Runnable {
     }
   }
 
-  /** Parses {@code 3} or {@code v3} into a positive version number. */
-  static final class VersionConverter implements CommandLine.ITypeConverter<Integer> {
-    @Override
-    public Integer convert(String value) {
-      String digits = value.startsWith("v") || value.startsWith("V") ? value.substring(1) : value;
-      int version;
-      try {
-        version = Integer.parseInt(digits);
-      } catch (NumberFormatException e) {
-        throw new CommandLine.TypeConversionException(
-            "invalid version \"" + value + "\" (expected a number such as 2)");
-      }
-      if (version < 1) {
-        throw new CommandLine.TypeConversionException(
-            "invalid version \"" + value + "\" (versions count from 1)");
-      }
-      return version;
-    }
-  }
-
   @Command(name = "disable", description = "Disable one version (no use after this returns).")
   static final class Disable implements Runnable {
     @Mixin CommandArguments.KeyVersion arguments;
 
     @Override
     public void run() {
-      KeyrotorCli root = arguments.root();
-      Key key = root.client().disableKeyVersion(arguments.name, arguments.version);
-      root.printKey(key, "disabled " + key.getName() + " v" + arguments.version);
+      arguments.change(KeyrotorClient::disableKeyVersion, "disabled");
     }
   }
 
@@ -307,9 +287,7 @@ final class KeyCommand implements Runnable {
 
     @Override
     public void run() {
-      KeyrotorCli root = arguments.root();
-      Key key = root.client().enableKeyVersion(arguments.name, arguments.version);
-      root.printKey(key, "enabled " + key.getName() + " v" + arguments.version);
+      arguments.change(KeyrotorClient::enableKeyVersion, "enabled");
     }
   }
 }

@@ -15,11 +15,10 @@ import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.client.Durations;
 import io.keyrotor.client.KeyEventListener;
 import io.keyrotor.client.KeyEventSubscription;
+import io.keyrotor.client.KeyrotorClient;
 import io.keyrotor.client.KeyrotorException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +26,6 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,38 +41,6 @@ final class KeyRotationCommands {
   static final Duration BULK_POLL_INTERVAL = Duration.ofMillis(500);
 
   private KeyRotationCommands() {}
-
-  /** Parses an RFC 3339 time ({@code 2025-06-01T00:00:00Z}, or with an offset). */
-  static final class TimeConverter implements CommandLine.ITypeConverter<Instant> {
-    @Override
-    public Instant convert(String value) {
-      try {
-        return OffsetDateTime.parse(value).toInstant();
-      } catch (DateTimeParseException e) {
-        throw new CommandLine.TypeConversionException(
-            "invalid time \"" + value + "\" (expected RFC 3339, such as 2025-06-01T00:00:00Z)");
-      }
-    }
-  }
-
-  /** Parses a count that may be zero but not negative. */
-  static final class CountConverter implements CommandLine.ITypeConverter<Long> {
-    @Override
-    public Long convert(String value) {
-      long count;
-      try {
-        count = Long.parseLong(value);
-      } catch (NumberFormatException e) {
-        throw new CommandLine.TypeConversionException(
-            "invalid number \"" + value + "\" (expected 0 or more)");
-      }
-      if (count < 0) {
-        throw new CommandLine.TypeConversionException(
-            "invalid number \"" + value + "\" (expected 0 or more)");
-      }
-      return count;
-    }
-  }
 
   private static com.google.protobuf.Timestamp toProto(Instant instant) {
     return com.google.protobuf.Timestamp.newBuilder()
@@ -97,14 +63,12 @@ final class KeyRotationCommands {
             + " policy. A next-rotation anchor that has passed is dropped."
       })
   static final class SetPolicy implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--rotation-period",
         paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
+        converter = Converters.AnyDuration.class,
         description =
             "Rotate this long after each version activates; 0 removes the schedule (a template's"
                 + " period applies again if the policy names one).")
@@ -113,21 +77,21 @@ final class KeyRotationCommands {
     @Option(
         names = "--max-encryptions",
         paramLabel = "N",
-        converter = CountConverter.class,
+        converter = Converters.Count.class,
         description = "Rotate once the primary version has encrypted N times; 0: no limit.")
     Long maxEncryptions;
 
     @Option(
         names = "--activation-delay",
         paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
+        converter = Converters.AnyDuration.class,
         description = "How long before use each new version is replicated and validated.")
     Duration activationDelay;
 
     @Option(
         names = "--decrypt-grace",
         paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
+        converter = Converters.AnyDuration.class,
         description =
             "How long a superseded version keeps decrypting before it is disabled; 0: until the"
                 + " decryption floor is raised.")
@@ -136,7 +100,7 @@ final class KeyRotationCommands {
     @Option(
         names = "--next-rotation",
         paramLabel = "RFC3339",
-        converter = TimeConverter.class,
+        converter = Converters.Time.class,
         description = "An explicit time for the next scheduled rotation (in the future).")
     Instant nextRotation;
 
@@ -155,8 +119,7 @@ final class KeyRotationCommands {
           && decryptGrace == null
           && nextRotation == null
           && template == null) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(),
+        throw arguments.usageError(
             "nothing to change: give --rotation-period, --max-encryptions, --activation-delay,"
                 + " --decrypt-grace, --next-rotation or --template");
       }
@@ -177,22 +140,7 @@ final class KeyRotationCommands {
       if (policy.hasNextRotationTime() && !toInstant(policy.getNextRotationTime()).isAfter(now)) {
         policy.clearNextRotationTime(); // used already; the server refuses anchors in the past
       }
-      if (rotationPeriod != null) {
-        if (rotationPeriod.isZero()) {
-          policy.clearRotationPeriod();
-        } else {
-          policy.setRotationPeriod(KeyCommand.toProto(rotationPeriod));
-        }
-      }
-      if (maxEncryptions != null) {
-        policy.setMaxEncryptions(maxEncryptions);
-      }
-      if (activationDelay != null) {
-        policy.setActivationDelay(KeyCommand.toProto(activationDelay));
-      }
-      if (decryptGrace != null) {
-        policy.setDecryptGrace(KeyCommand.toProto(decryptGrace));
-      }
+      KeyCommand.applyPolicy(policy, rotationPeriod, maxEncryptions, activationDelay, decryptGrace);
       if (nextRotation != null) {
         policy.setNextRotationTime(toProto(nextRotation));
       }
@@ -216,7 +164,7 @@ final class KeyRotationCommands {
             + " its activation time (see: keyrotor rotations)."
       })
   static final class RotateAll implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Option(names = "--zone", paramLabel = "Z", description = "Rotate the keys of this zone.")
     String zone;
@@ -242,23 +190,21 @@ final class KeyRotationCommands {
         names = "--timeout",
         paramLabel = "DUR",
         defaultValue = "10m",
-        converter = KeyrotorCli.PositiveDurationConverter.class,
+        converter = Converters.PositiveDuration.class,
         description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override
     public void run() {
       if (zone == null && labels.isEmpty()) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "give --zone Z or --label k=v (rotating every key is refused)");
+        throw invocation.usageError("give --zone Z or --label k=v (rotating every key is refused)");
       }
       for (String label : labels.keySet()) {
         if (label.isBlank()) {
-          throw new CommandLine.ParameterException(
-              spec.commandLine(), "invalid --label: empty name");
+          throw invocation.usageError("invalid --label: empty name");
         }
       }
-      KeyrotorCli root = KeyCommand.root(spec);
+      KeyrotorCli root = invocation.root();
       StartBulkRotationRequest.Builder request =
           StartBulkRotationRequest.newBuilder().putAllLabelSelector(labels).setReason(reason.proto);
       if (zone != null) {
@@ -267,15 +213,15 @@ final class KeyRotationCommands {
       }
       BulkRotation job = root.client().startBulkRotation(request.build());
       if (!await) {
-        root.print(
-            JsonOutput.bulkRotation(job),
-            HumanOutput.bulkRotation(job)
-                + (job.getRemaining() == 0
-                    ? ""
-                    : "follow it with: keyrotor key bulk-status " + job.getId() + "\n"));
+        printJob(
+            root,
+            job,
+            job.getRemaining() == 0
+                ? ""
+                : "follow it with: keyrotor key bulk-status " + job.getId() + "\n");
         return;
       }
-      root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+      printJob(root, job, "");
       Instant deadline = root.clock().instant().plus(timeout);
       long reported = job.getRemaining();
       while (job.getRemaining() > 0) {
@@ -297,7 +243,7 @@ final class KeyRotationCommands {
         job = root.client().getBulkRotation(job.getId());
         if (job.getRemaining() != reported) {
           reported = job.getRemaining();
-          root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+          printJob(root, job, "");
         }
       }
     }
@@ -305,16 +251,48 @@ final class KeyRotationCommands {
 
   @Command(name = "bulk-status", description = "The progress of a bulk rotation.")
   static final class BulkStatus implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Parameters(index = "0", paramLabel = "ID", description = "The job id rotate-all printed.")
     String id;
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      BulkRotation job = root.client().getBulkRotation(id);
-      root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+      KeyrotorCli root = invocation.root();
+      printJob(root, root.client().getBulkRotation(id), "");
+    }
+  }
+
+  /** Prints a bulk rotation job, its table followed by {@code trailer}. */
+  private static void printJob(KeyrotorCli root, BulkRotation job, String trailer) {
+    root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job) + trailer);
+  }
+
+  /**
+   * {@code NAME VERSION [--reason TEXT]}: undoes a rotation of one version, then prints the key
+   * under a headline that names the primary. Subclasses declare {@code VERSION} with their own help
+   * text.
+   */
+  abstract static class RotationUndo implements Runnable {
+    @Mixin CommandArguments.KeyName arguments;
+
+    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit trail.")
+    String reason;
+
+    /** The version the command is about. */
+    abstract int version();
+
+    /** Sends the request (the reason is empty when not given) and returns the key. */
+    abstract Key undo(KeyrotorClient client, String name, int version, String reason);
+
+    /** The headline before {@code "; primary is vN"}. */
+    abstract String headline(String name, int version);
+
+    @Override
+    public void run() {
+      KeyrotorCli root = CommandArguments.withVersion(arguments.root(), version());
+      Key key = undo(root.client(), arguments.name, version(), reason == null ? "" : reason);
+      root.printKey(key, headline(arguments.name, version()) + "; primary is " + primaryText(key));
     }
   }
 
@@ -324,32 +302,32 @@ final class KeyRotationCommands {
         "Roll back an activated rotation: the previous version is primary again from now.",
         "The rolled-back version keeps decrypting, so nothing encrypted under it is lost."
       })
-  static final class Rollback implements Runnable {
-    @Mixin CommandArguments.KeyName arguments;
-
+  static final class Rollback extends RotationUndo {
     @Parameters(
         index = "1",
         paramLabel = "VERSION",
-        converter = KeyCommand.VersionConverter.class,
+        converter = Converters.Version.class,
         description = "The version to roll back (the primary).")
     int version;
 
-    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit trail.")
-    String reason;
+    @Override
+    int version() {
+      return version;
+    }
 
     @Override
-    public void run() {
-      KeyrotorCli root = arguments.root();
-      root.errorContext("version", Integer.toString(version));
-      RollbackRotationRequest.Builder request =
-          RollbackRotationRequest.newBuilder().setName(arguments.name).setVersion(version);
-      if (reason != null) {
-        request.setReason(reason);
-      }
-      Key key = root.client().rollbackRotation(request.build());
-      root.printKey(
-          key,
-          "rolled back " + arguments.name + " v" + version + "; primary is " + primaryText(key));
+    Key undo(KeyrotorClient client, String name, int version, String reason) {
+      return client.rollbackRotation(
+          RollbackRotationRequest.newBuilder()
+              .setName(name)
+              .setVersion(version)
+              .setReason(reason)
+              .build());
+    }
+
+    @Override
+    String headline(String name, int version) {
+      return "rolled back " + name + " v" + version;
     }
   }
 
@@ -357,37 +335,32 @@ final class KeyRotationCommands {
       name = "cancel-rotation",
       description =
           "Cancel a pending rotation: the version becomes CANCELLED, the primary stays as it is.")
-  static final class CancelRotation implements Runnable {
-    @Mixin CommandArguments.KeyName arguments;
-
+  static final class CancelRotation extends RotationUndo {
     @Parameters(
         index = "1",
         paramLabel = "VERSION",
-        converter = KeyCommand.VersionConverter.class,
+        converter = Converters.Version.class,
         description = "The pending version.")
     int version;
 
-    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit trail.")
-    String reason;
+    @Override
+    int version() {
+      return version;
+    }
 
     @Override
-    public void run() {
-      KeyrotorCli root = arguments.root();
-      root.errorContext("version", Integer.toString(version));
-      CancelRotationRequest.Builder request =
-          CancelRotationRequest.newBuilder().setName(arguments.name).setVersion(version);
-      if (reason != null) {
-        request.setReason(reason);
-      }
-      Key key = root.client().cancelRotation(request.build());
-      root.printKey(
-          key,
-          "cancelled the rotation to "
-              + arguments.name
-              + " v"
-              + version
-              + "; primary is "
-              + primaryText(key));
+    Key undo(KeyrotorClient client, String name, int version, String reason) {
+      return client.cancelRotation(
+          CancelRotationRequest.newBuilder()
+              .setName(name)
+              .setVersion(version)
+              .setReason(reason)
+              .build());
+    }
+
+    @Override
+    String headline(String name, int version) {
+      return "cancelled the rotation to " + name + " v" + version;
     }
   }
 
@@ -408,7 +381,7 @@ final class KeyRotationCommands {
     @Option(
         names = "--waiting-period",
         paramLabel = "DUR",
-        converter = KeyrotorCli.PositiveDurationConverter.class,
+        converter = Converters.PositiveDuration.class,
         description = "Time left to change one's mind (default: the cluster's, 30 days).")
     Duration waitingPeriod;
 
@@ -452,9 +425,7 @@ final class KeyRotationCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = arguments.root();
-      Key key = root.client().cancelKeyVersionDestroy(arguments.name, arguments.version);
-      root.printKey(key, "cancelled the destroy of " + arguments.name + " v" + arguments.version);
+      arguments.change(KeyrotorClient::cancelKeyVersionDestroy, "cancelled the destroy of");
     }
   }
 
@@ -466,35 +437,31 @@ final class KeyRotationCommands {
             + " floor disables every older version."
       })
   static final class Floors implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--min-decryption",
         paramLabel = "N",
-        converter = CountConverter.class,
+        converter = Converters.Count.class,
         description = "Versions below N refuse to decrypt.")
     Long minDecryption;
 
     @Option(
         names = "--min-encryption",
         paramLabel = "N",
-        converter = CountConverter.class,
+        converter = Converters.Count.class,
         description = "Versions below N never encrypt.")
     Long minEncryption;
 
     @Override
     public void run() {
       if (minDecryption == null && minEncryption == null) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(),
+        throw arguments.usageError(
             "nothing to change: give --min-decryption, --min-encryption or both");
       }
       for (Long floor : new Long[] {minDecryption, minEncryption}) {
         if (floor != null && floor > Integer.MAX_VALUE) {
-          throw new CommandLine.ParameterException(
-              spec.commandLine(), "invalid floor " + floor + ": no key has that many versions");
+          throw arguments.usageError("invalid floor " + floor + ": no key has that many versions");
         }
       }
       KeyrotorCli root = arguments.root();
@@ -562,8 +529,6 @@ final class KeyRotationCommands {
       name = "history",
       description = "Every lifecycle event of a key, oldest first, and who caused it.")
   static final class History implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
     @Option(
@@ -575,8 +540,7 @@ final class KeyRotationCommands {
     @Override
     public void run() {
       if (limit < 0) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "invalid --limit " + limit + ": negative");
+        throw arguments.usageError("invalid --limit " + limit + ": negative");
       }
       KeyrotorCli root = arguments.root();
       String name = arguments.name;
@@ -598,7 +562,7 @@ final class KeyRotationCommands {
             + " node goes away."
       })
   static final class Watch implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Parameters(
         index = "0..*",
@@ -616,17 +580,16 @@ final class KeyRotationCommands {
     @Option(
         names = "--max-events",
         paramLabel = "N",
-        converter = CountConverter.class,
+        converter = Converters.Count.class,
         description = "Stop after N events (default: run until interrupted).")
     Long maxEvents;
 
     @Override
     public void run() {
       if (maxEvents != null && maxEvents == 0) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "invalid --max-events 0: give at least 1");
+        throw invocation.usageError("invalid --max-events 0: give at least 1");
       }
-      KeyrotorCli root = KeyCommand.root(spec);
+      KeyrotorCli root = invocation.root();
       WatchKeyEventsRequest.Builder request =
           WatchKeyEventsRequest.newBuilder().addAllKeyNames(names);
       if (from != null) {

@@ -11,7 +11,6 @@ import io.keyrotor.client.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,14 +25,7 @@ import picocli.CommandLine.Parameters;
       ZoneCommand.RetireVersion.class,
       ZoneCommand.Status.class
     })
-final class ZoneCommand implements Runnable {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(
-        spec.commandLine(), "missing subcommand: rotate-master, retire-version or status");
-  }
+final class ZoneCommand extends CommandArguments.Group {
 
   @Command(
       name = "rotate-master",
@@ -124,11 +116,11 @@ final class ZoneCommand implements Runnable {
 
   @Command(name = "status", description = "Zone master key rotations, as the leader sees them.")
   static final class Status implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
+      KeyrotorCli root = invocation.root();
       List<ZoneMasterKeyRotation> rotations =
           root.client().nodeStatus().getZoneMasterKeyRotationsList();
       JsonArray array = new JsonArray();
