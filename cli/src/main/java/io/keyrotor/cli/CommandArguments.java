@@ -3,6 +3,7 @@ package io.keyrotor.cli;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.client.KeyrotorClient;
 import java.util.List;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,13 +60,21 @@ final class CommandArguments {
         index = "1",
         paramLabel = "VERSION",
         converter = Converters.Version.class,
+        descriptionKey = "version-number",
         description = "The version number.")
     int version;
 
     /** The root command of the invocation, with the key and version recorded for error messages. */
     @Override
     KeyrotorCli root() {
-      return withVersion(super.root(), version);
+      KeyrotorCli root = super.root();
+      root.errorContext("version", Integer.toString(version));
+      return root;
+    }
+
+    /** {@code NAME vVERSION}, as headlines name the version. */
+    String subject() {
+      return name + " v" + version;
     }
 
     /**
@@ -74,9 +83,14 @@ final class CommandArguments {
      * @param verb what happened, in the past tense ({@code disabled})
      */
     void change(VersionChange change, String verb) {
+      change(change, key -> verb + " " + key.getName() + " v" + version);
+    }
+
+    /** Runs a change of this version and prints the key under {@code headline(key)}. */
+    void change(VersionChange change, Function<Key, String> headline) {
       KeyrotorCli root = root();
       Key key = change.apply(root.client(), name, version);
-      root.printKey(key, verb + " " + key.getName() + " v" + version);
+      root.printKey(key, headline.apply(key));
     }
   }
 
@@ -84,12 +98,6 @@ final class CommandArguments {
   @FunctionalInterface
   interface VersionChange {
     Key apply(KeyrotorClient client, String name, int version);
-  }
-
-  /** Records the version a command is about, for error messages; returns {@code root}. */
-  static KeyrotorCli withVersion(KeyrotorCli root, int version) {
-    root.errorContext("version", Integer.toString(version));
-    return root;
   }
 
   /** {@code ZONE}: the zone a command is about. */

@@ -74,11 +74,7 @@ final class DataCommands {
   static final class DataKey implements Runnable {
     @Mixin CommandArguments.KeyName arguments;
 
-    @Option(
-        names = "--context",
-        paramLabel = "k=v",
-        description = "Encryption context pair bound to the wrapped key; repeat for several.")
-    Map<String, String> context = new LinkedHashMap<>();
+    @Mixin SharedOptions.Context context;
 
     @Option(
         names = "--no-plaintext",
@@ -91,7 +87,7 @@ final class DataCommands {
       GenerateDataKeyRequest request =
           GenerateDataKeyRequest.newBuilder()
               .setKeyName(arguments.name)
-              .putAllContext(pairs(arguments, "--context", context))
+              .putAllContext(context.pairs())
               .setSpec(DataKeySpec.DATA_KEY_SPEC_AES_256)
               .build();
       GenerateDataKeyResponse response =
@@ -138,16 +134,12 @@ final class DataCommands {
         description = "The envelope to write ('-': standard output), replaced atomically.")
     String out;
 
-    @Option(
-        names = "--context",
-        paramLabel = "k=v",
-        description = "Encryption context pair; decrypting needs the same. Repeat for several.")
-    Map<String, String> context = new LinkedHashMap<>();
+    @Mixin SharedOptions.Context context;
 
     @Override
     public void run() {
       KeyrotorCli root = arguments.root();
-      Map<String, String> pairs = pairs(arguments, "--context", context);
+      Map<String, String> pairs = context.pairs();
       EnvelopeCipher cipher = EnvelopeCipher.builder(root.client()).build();
       Transfer done =
           transfer(
@@ -210,16 +202,12 @@ final class DataCommands {
         description = "A wrapped data key (base64) for the server to decrypt.")
     String wrapped;
 
-    @Option(
-        names = "--context",
-        paramLabel = "k=v",
-        description = "The encryption context it was sealed with; repeat for several.")
-    Map<String, String> context = new LinkedHashMap<>();
+    @Mixin SharedOptions.Context context;
 
     @Override
     public void run() {
       KeyrotorCli root = invocation.root();
-      Map<String, String> pairs = pairs(invocation, "--context", context);
+      Map<String, String> pairs = context.pairs();
       if (wrapped != null) {
         if (in != null || out != null) {
           throw invocation.usageError("give either --wrapped or --in/--out, not both");
@@ -296,11 +284,7 @@ final class DataCommands {
         description = "The wrapped data key (base64).")
     String wrapped;
 
-    @Option(
-        names = "--context",
-        paramLabel = "k=v",
-        description = "The encryption context it is bound to; repeat for several.")
-    Map<String, String> context = new LinkedHashMap<>();
+    @Mixin SharedOptions.Context context;
 
     @Option(
         names = "--to-key",
@@ -324,7 +308,7 @@ final class DataCommands {
       ReEncryptRequest.Builder request =
           ReEncryptRequest.newBuilder()
               .setCiphertext(ByteString.copyFrom(ciphertext))
-              .putAllContext(pairs(invocation, "--context", context));
+              .putAllContext(context.pairs());
       if (toKey != null) {
         request.setDestinationKeyName(toKey);
       }

@@ -6,14 +6,11 @@ import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
-import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.client.KeyrotorClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -93,11 +90,9 @@ final class KeyCommand extends CommandArguments.Group {
   static final class Create implements Runnable {
     @Mixin CommandArguments.KeyName arguments;
 
-    @Option(names = "--zone", paramLabel = "Z", description = "Zone (default: the cluster's).")
-    String zone;
+    @Mixin SharedOptions.Zone zone;
 
-    @Option(names = "--label", paramLabel = "k=v", description = "A label; repeat for several.")
-    Map<String, String> labels = new LinkedHashMap<>();
+    @Mixin SharedOptions.Labels labels;
 
     @Option(
         names = "--rotation-period",
@@ -112,86 +107,49 @@ final class KeyCommand extends CommandArguments.Group {
         description = "Rotate once the primary version has encrypted N times (default: no limit).")
     Long maxEncryptions;
 
-    @Option(
-        names = "--activation-delay",
-        paramLabel = "DUR",
-        converter = Converters.AnyDuration.class,
-        description =
-            "Delay before the first version becomes primary (default: at once), and the delay of"
-                + " every later rotation (default: the cluster's).")
-    Duration activationDelay;
+    @Mixin SharedOptions.ActivationDelay activationDelay;
 
-    @Option(
-        names = "--decrypt-grace",
-        paramLabel = "DUR",
-        converter = Converters.AnyDuration.class,
-        description =
-            "How long a superseded version keeps decrypting before it is disabled (default or 0:"
-                + " until the decryption floor is raised).")
-    Duration decryptGrace;
+    @Mixin SharedOptions.DecryptGrace decryptGrace;
 
-    @Option(
-        names = "--template",
-        paramLabel = "NAME",
-        description =
-            "A policy template (for example pci-dss, high-sensitivity) that fills the policy"
-                + " fields not given here.")
-    String template;
+    @Mixin SharedOptions.Template template;
 
     @Override
     public void run() {
       KeyrotorCli root = arguments.root();
       CreateKeyRequest.Builder request = CreateKeyRequest.newBuilder().setName(arguments.name);
-      if (zone != null) {
-        request.setZone(zone);
+      if (zone.zone != null) {
+        request.setZone(zone.zone);
       }
-      if (activationDelay != null) {
-        request.setActivationDelay(toProto(activationDelay));
+      Duration delay = activationDelay.activationDelay;
+      if (delay != null) {
+        request.setActivationDelay(toProto(delay));
       }
-      for (Map.Entry<String, String> label : labels.entrySet()) {
+      for (Map.Entry<String, String> label : labels.labels.entrySet()) {
         if (label.getKey().isBlank()) {
           throw arguments.usageError("invalid --label \"=" + label.getValue() + "\": empty name");
         }
       }
-      request.putAllLabels(labels);
+      request.putAllLabels(labels.labels);
       if (maxEncryptions != null && maxEncryptions < 0) {
         throw arguments.usageError("invalid --max-encryptions " + maxEncryptions + ": negative");
       }
       if (rotationPeriod != null
           || maxEncryptions != null
-          || activationDelay != null
-          || decryptGrace != null) {
+          || delay != null
+          || decryptGrace.decryptGrace != null) {
         request.setRotationPolicy(
             applyPolicy(
                 RotationPolicy.newBuilder(),
                 rotationPeriod,
                 maxEncryptions,
-                activationDelay,
-                decryptGrace));
+                delay,
+                decryptGrace.decryptGrace));
       }
-      if (template != null) {
-        request.setTemplate(template);
+      if (template.template != null) {
+        request.setTemplate(template.template);
       }
       Key key = root.client().createKey(request.build());
       root.printKey(key, "created key " + key.getName());
-    }
-  }
-
-  /** The rotation reasons an operator may give on the command line. */
-  enum Reason {
-    MANUAL(RotationReason.ROTATION_REASON_MANUAL),
-    COMPLIANCE(RotationReason.ROTATION_REASON_COMPLIANCE),
-    COMPROMISE(RotationReason.ROTATION_REASON_COMPROMISE);
-
-    final RotationReason proto;
-
-    Reason(RotationReason proto) {
-      this.proto = proto;
-    }
-
-    @Override
-    public String toString() {
-      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -199,26 +157,17 @@ final class KeyCommand extends CommandArguments.Group {
   static final class Rotate implements Runnable {
     @Mixin CommandArguments.KeyName arguments;
 
-    @Option(
-        names = "--activation-delay",
-        paramLabel = "DUR",
-        converter = Converters.AnyDuration.class,
-        description = "Delay before the new version becomes primary (default: the key's policy).")
-    Duration activationDelay;
+    @Mixin SharedOptions.ActivationDelay activationDelay;
 
-    @Option(
-        names = "--reason",
-        paramLabel = "REASON",
-        description = "Why: ${COMPLETION-CANDIDATES} (default: manual).")
-    Reason reason = Reason.MANUAL;
+    @Mixin SharedOptions.RotationReasonOption reason;
 
     @Override
     public void run() {
       KeyrotorCli root = arguments.root();
       RotateKeyRequest.Builder request =
-          RotateKeyRequest.newBuilder().setName(arguments.name).setReason(reason.proto);
-      if (activationDelay != null) {
-        request.setActivationDelay(toProto(activationDelay));
+          RotateKeyRequest.newBuilder().setName(arguments.name).setReason(reason.reason.proto);
+      if (activationDelay.activationDelay != null) {
+        request.setActivationDelay(toProto(activationDelay.activationDelay));
       }
       RotateKeyResponse response = root.client().rotateKey(request.build());
       String when =
@@ -254,15 +203,14 @@ final class KeyCommand extends CommandArguments.Group {
   static final class ListKeys implements Runnable {
     @Mixin CommandArguments.Invocation invocation;
 
-    @Option(names = "--zone", paramLabel = "Z", description = "Only keys of this zone.")
-    String zone;
+    @Mixin SharedOptions.Zone zone;
 
     @Override
     public void run() {
       KeyrotorCli root = invocation.root();
       ListKeysRequest.Builder request = ListKeysRequest.newBuilder();
-      if (zone != null) {
-        request.setZone(zone);
+      if (zone.zone != null) {
+        request.setZone(zone.zone);
       }
       List<Key> keys = new ArrayList<>();
       Iterator<Key> all = root.client().listAllKeys(request.build());

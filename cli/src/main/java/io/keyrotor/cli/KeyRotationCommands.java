@@ -20,9 +20,7 @@ import io.keyrotor.client.KeyrotorException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -81,21 +79,9 @@ final class KeyRotationCommands {
         description = "Rotate once the primary version has encrypted N times; 0: no limit.")
     Long maxEncryptions;
 
-    @Option(
-        names = "--activation-delay",
-        paramLabel = "DUR",
-        converter = Converters.AnyDuration.class,
-        description = "How long before use each new version is replicated and validated.")
-    Duration activationDelay;
+    @Mixin SharedOptions.ActivationDelay activationDelay;
 
-    @Option(
-        names = "--decrypt-grace",
-        paramLabel = "DUR",
-        converter = Converters.AnyDuration.class,
-        description =
-            "How long a superseded version keeps decrypting before it is disabled; 0: until the"
-                + " decryption floor is raised.")
-    Duration decryptGrace;
+    @Mixin SharedOptions.DecryptGrace decryptGrace;
 
     @Option(
         names = "--next-rotation",
@@ -104,21 +90,16 @@ final class KeyRotationCommands {
         description = "An explicit time for the next scheduled rotation (in the future).")
     Instant nextRotation;
 
-    @Option(
-        names = "--template",
-        paramLabel = "NAME",
-        description =
-            "Start from this policy template (for example pci-dss) instead of the current policy.")
-    String template;
+    @Mixin SharedOptions.Template template;
 
     @Override
     public void run() {
       if (rotationPeriod == null
           && maxEncryptions == null
-          && activationDelay == null
-          && decryptGrace == null
+          && activationDelay.activationDelay == null
+          && decryptGrace.decryptGrace == null
           && nextRotation == null
-          && template == null) {
+          && template.template == null) {
         throw arguments.usageError(
             "nothing to change: give --rotation-period, --max-encryptions, --activation-delay,"
                 + " --decrypt-grace, --next-rotation or --template");
@@ -134,20 +115,25 @@ final class KeyRotationCommands {
     /** The request: the current policy (or the template) with the given flags applied. */
     SetRotationPolicyRequest merge(Key current, Instant now) {
       RotationPolicy.Builder policy =
-          template == null
+          template.template == null
               ? current.getRotationPolicy().toBuilder()
-              : RotationPolicy.newBuilder().setTemplate(template);
+              : RotationPolicy.newBuilder().setTemplate(template.template);
       if (policy.hasNextRotationTime() && !toInstant(policy.getNextRotationTime()).isAfter(now)) {
         policy.clearNextRotationTime(); // used already; the server refuses anchors in the past
       }
-      KeyCommand.applyPolicy(policy, rotationPeriod, maxEncryptions, activationDelay, decryptGrace);
+      KeyCommand.applyPolicy(
+          policy,
+          rotationPeriod,
+          maxEncryptions,
+          activationDelay.activationDelay,
+          decryptGrace.decryptGrace);
       if (nextRotation != null) {
         policy.setNextRotationTime(toProto(nextRotation));
       }
       SetRotationPolicyRequest.Builder request =
           SetRotationPolicyRequest.newBuilder().setName(arguments.name).setRotationPolicy(policy);
-      if (template != null) {
-        request.setTemplate(template);
+      if (template.template != null) {
+        request.setTemplate(template.template);
       }
       return request.build();
     }
@@ -166,22 +152,11 @@ final class KeyRotationCommands {
   static final class RotateAll implements Runnable {
     @Mixin CommandArguments.Invocation invocation;
 
-    @Option(names = "--zone", paramLabel = "Z", description = "Rotate the keys of this zone.")
-    String zone;
+    @Mixin SharedOptions.Zone zone;
 
-    @Option(
-        names = "--label",
-        paramLabel = "k=v",
-        description = "Rotate the keys carrying this label; repeat for several (all must match).")
-    Map<String, String> labels = new LinkedHashMap<>();
+    @Mixin SharedOptions.Labels labels;
 
-    @Option(
-        names = "--reason",
-        paramLabel = "REASON",
-        description =
-            "Why: ${COMPLETION-CANDIDATES} (default: manual). compromise activates every new"
-                + " version at once and disables the old ones.")
-    KeyCommand.Reason reason = KeyCommand.Reason.MANUAL;
+    @Mixin SharedOptions.RotationReasonOption reason;
 
     @Option(names = "--wait", description = "Wait until every key of the job is rotated.")
     boolean await;
@@ -196,20 +171,22 @@ final class KeyRotationCommands {
 
     @Override
     public void run() {
-      if (zone == null && labels.isEmpty()) {
+      if (zone.zone == null && labels.labels.isEmpty()) {
         throw invocation.usageError("give --zone Z or --label k=v (rotating every key is refused)");
       }
-      for (String label : labels.keySet()) {
+      for (String label : labels.labels.keySet()) {
         if (label.isBlank()) {
           throw invocation.usageError("invalid --label: empty name");
         }
       }
       KeyrotorCli root = invocation.root();
       StartBulkRotationRequest.Builder request =
-          StartBulkRotationRequest.newBuilder().putAllLabelSelector(labels).setReason(reason.proto);
-      if (zone != null) {
-        root.errorContext("zone", zone);
-        request.setZone(zone);
+          StartBulkRotationRequest.newBuilder()
+              .putAllLabelSelector(labels.labels)
+              .setReason(reason.reason.proto);
+      if (zone.zone != null) {
+        root.errorContext("zone", zone.zone);
+        request.setZone(zone.zone);
       }
       BulkRotation job = root.client().startBulkRotation(request.build());
       if (!await) {
@@ -268,66 +245,28 @@ final class KeyRotationCommands {
     root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job) + trailer);
   }
 
-  /**
-   * {@code NAME VERSION [--reason TEXT]}: undoes a rotation of one version, then prints the key
-   * under a headline that names the primary. Subclasses declare {@code VERSION} with their own help
-   * text.
-   */
-  abstract static class RotationUndo implements Runnable {
-    @Mixin CommandArguments.KeyName arguments;
-
-    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit trail.")
-    String reason;
-
-    /** The version the command is about. */
-    abstract int version();
-
-    /** Sends the request (the reason is empty when not given) and returns the key. */
-    abstract Key undo(KeyrotorClient client, String name, int version, String reason);
-
-    /** The headline before {@code "; primary is vN"}. */
-    abstract String headline(String name, int version);
-
-    @Override
-    public void run() {
-      KeyrotorCli root = CommandArguments.withVersion(arguments.root(), version());
-      Key key = undo(root.client(), arguments.name, version(), reason == null ? "" : reason);
-      root.printKey(key, headline(arguments.name, version()) + "; primary is " + primaryText(key));
-    }
-  }
-
   @Command(
       name = "rollback",
       description = {
         "Roll back an activated rotation: the previous version is primary again from now.",
         "The rolled-back version keeps decrypting, so nothing encrypted under it is lost."
       })
-  static final class Rollback extends RotationUndo {
-    @Parameters(
-        index = "1",
-        paramLabel = "VERSION",
-        converter = Converters.Version.class,
-        description = "The version to roll back (the primary).")
-    int version;
+  static final class Rollback implements Runnable {
+    @Mixin CommandArguments.KeyVersion arguments;
+
+    @Mixin SharedOptions.AuditReason reason;
 
     @Override
-    int version() {
-      return version;
-    }
-
-    @Override
-    Key undo(KeyrotorClient client, String name, int version, String reason) {
-      return client.rollbackRotation(
-          RollbackRotationRequest.newBuilder()
-              .setName(name)
-              .setVersion(version)
-              .setReason(reason)
-              .build());
-    }
-
-    @Override
-    String headline(String name, int version) {
-      return "rolled back " + name + " v" + version;
+    public void run() {
+      arguments.change(
+          (client, name, version) ->
+              client.rollbackRotation(
+                  RollbackRotationRequest.newBuilder()
+                      .setName(name)
+                      .setVersion(version)
+                      .setReason(reason.reason)
+                      .build()),
+          key -> "rolled back " + arguments.subject() + "; primary is " + primaryText(key));
     }
   }
 
@@ -335,32 +274,26 @@ final class KeyRotationCommands {
       name = "cancel-rotation",
       description =
           "Cancel a pending rotation: the version becomes CANCELLED, the primary stays as it is.")
-  static final class CancelRotation extends RotationUndo {
-    @Parameters(
-        index = "1",
-        paramLabel = "VERSION",
-        converter = Converters.Version.class,
-        description = "The pending version.")
-    int version;
+  static final class CancelRotation implements Runnable {
+    @Mixin CommandArguments.KeyVersion arguments;
+
+    @Mixin SharedOptions.AuditReason reason;
 
     @Override
-    int version() {
-      return version;
-    }
-
-    @Override
-    Key undo(KeyrotorClient client, String name, int version, String reason) {
-      return client.cancelRotation(
+    public void run() {
+      CancelRotationRequest request =
           CancelRotationRequest.newBuilder()
-              .setName(name)
-              .setVersion(version)
-              .setReason(reason)
-              .build());
-    }
-
-    @Override
-    String headline(String name, int version) {
-      return "cancelled the rotation to " + name + " v" + version;
+              .setName(arguments.name)
+              .setVersion(arguments.version)
+              .setReason(reason.reason)
+              .build();
+      arguments.change(
+          (client, name, version) -> client.cancelRotation(request),
+          key ->
+              "cancelled the rotation to "
+                  + arguments.subject()
+                  + "; primary is "
+                  + primaryText(key));
     }
   }
 

@@ -36,6 +36,8 @@ import picocli.CommandLine.ScopeType;
     scope = ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = KeyrotorCli.Version.class,
+    // The help of shared options where a command's text differs (SharedOptions).
+    resourceBundle = "io.keyrotor.cli.OptionHelp",
     description = "Manage and rotate keys of a keyrotor cluster, and encrypt with them.",
     subcommands = {
       KeyCommand.class,

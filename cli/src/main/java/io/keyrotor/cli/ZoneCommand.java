@@ -27,6 +27,9 @@ import picocli.CommandLine.Parameters;
     })
 final class ZoneCommand extends CommandArguments.Group {
 
+  /** How often {@code rotate-master --wait} asks for the rotation's progress. */
+  static final Duration POLL_INTERVAL = Duration.ofMillis(500);
+
   @Command(
       name = "rotate-master",
       description =
@@ -58,20 +61,15 @@ final class ZoneCommand extends CommandArguments.Group {
     public void run() {
       KeyrotorCli root = arguments.root();
       String zone = arguments.zone;
-      ZoneMasterKeyRotation rotation =
-          root.client()
-              .rotateZoneMasterKey(
-                  RotateZoneMasterKeyRequest.newBuilder()
-                      .setZone(zone)
-                      .setTargetVersion(version)
-                      .build())
-              .getRotation();
+      RotateZoneMasterKeyRequest request =
+          RotateZoneMasterKeyRequest.newBuilder().setZone(zone).setTargetVersion(version).build();
+      ZoneMasterKeyRotation rotation = root.client().rotateZoneMasterKey(request).getRotation();
       if (await) {
         Duration limit = Durations.parsePositive(timeout);
-        Instant deadline = Instant.now().plus(limit);
+        Instant deadline = root.clock().instant().plus(limit);
         while (rotation.getState()
             != ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_COMPLETED) {
-          if (Instant.now().isAfter(deadline)) {
+          if (root.clock().instant().isAfter(deadline)) {
             throw new CliException(
                 "zone "
                     + zone
@@ -81,11 +79,11 @@ final class ZoneCommand extends CommandArguments.Group {
                     + rotation.getRemaining()
                     + " KEKs left); it continues in the background");
           }
-          sleep();
+          root.sleep(POLL_INTERVAL);
           rotation = find(root.client().nodeStatus(), zone, rotation);
         }
       }
-      root.print(json(rotation), human(rotation));
+      print(root, rotation);
     }
   }
 
@@ -101,16 +99,12 @@ final class ZoneCommand extends CommandArguments.Group {
     @Override
     public void run() {
       KeyrotorCli root = arguments.root();
-      String zone = arguments.zone;
-      ZoneMasterKeyRotation rotation =
-          root.client()
-              .retireZoneMasterKeyVersion(
-                  RetireZoneMasterKeyVersionRequest.newBuilder()
-                      .setZone(zone)
-                      .setVersion(version)
-                      .build())
-              .getRotation();
-      root.print(json(rotation), human(rotation));
+      RetireZoneMasterKeyVersionRequest request =
+          RetireZoneMasterKeyVersionRequest.newBuilder()
+              .setZone(arguments.zone)
+              .setVersion(version)
+              .build();
+      print(root, root.client().retireZoneMasterKeyVersion(request).getRotation());
     }
   }
 
@@ -179,12 +173,8 @@ final class ZoneCommand extends CommandArguments.Group {
     return name.startsWith(prefix) ? name.substring(prefix.length()) : name;
   }
 
-  private static void sleep() {
-    try {
-      Thread.sleep(500);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliException("interrupted");
-    }
+  /** Prints one zone master key rotation. */
+  private static void print(KeyrotorCli root, ZoneMasterKeyRotation rotation) {
+    root.print(json(rotation), human(rotation));
   }
 }
