@@ -258,14 +258,14 @@ final class KeyRotationCommands {
 
     @Override
     public void run() {
+      RollbackRotationRequest request =
+          RollbackRotationRequest.newBuilder()
+              .setName(arguments.name)
+              .setVersion(arguments.version)
+              .setReason(reason.reason)
+              .build();
       arguments.change(
-          (client, name, version) ->
-              client.rollbackRotation(
-                  RollbackRotationRequest.newBuilder()
-                      .setName(name)
-                      .setVersion(version)
-                      .setReason(reason.reason)
-                      .build()),
+          (client, name, version) -> client.rollbackRotation(request),
           key -> "rolled back " + arguments.subject() + "; primary is " + primaryText(key));
     }
   }
