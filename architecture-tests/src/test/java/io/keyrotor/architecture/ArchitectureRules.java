@@ -113,11 +113,14 @@ final class ArchitectureRules {
           .resideInAPackage("org.apache.ratis..")
           .because("consensus is the only Ratis user; the rest sees RaftNode");
 
-  /** The SDK depends on the public API alone: no internal records, no server, storage or HSM. */
+  /**
+   * The SDK and the CLI built on it depend on the public API alone: no internal records, no server,
+   * storage or HSM.
+   */
   static final ArchRule SDK_USES_THE_PUBLIC_API_ONLY =
       noClasses()
           .that()
-          .resideInAPackage("io.keyrotor.client..")
+          .resideInAnyPackage("io.keyrotor.client..", "io.keyrotor.cli..")
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage(

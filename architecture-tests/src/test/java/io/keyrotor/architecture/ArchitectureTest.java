@@ -44,7 +44,8 @@ class ArchitectureTest {
           "io.keyrotor.consensus.RaftNode",
           "io.keyrotor.hsm.Hsm",
           "io.keyrotor.server.KeyrotorNode",
-          "io.keyrotor.client.KeyrotorClient"
+          "io.keyrotor.client.KeyrotorClient",
+          "io.keyrotor.cli.KeyrotorCli"
         }) {
       assertTrue(
           production.contain(module), module + " is imported: every module is on the classpath");

@@ -3,6 +3,7 @@ package io.keyrotor.client;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import java.util.HashSet;
@@ -121,7 +122,7 @@ public final class KeyEventSubscription implements AutoCloseable {
           return;
         }
         KeyrotorException error = KeyrotorException.fromGrpc(e, target);
-        if (error.hasReason("TOO_MANY_WATCHERS")) {
+        if (error.hasReason(ErrorReason.TOO_MANY_WATCHERS)) {
           // This node serves as many watchers as it may; another node can serve this one.
           failedThisRound.add(target);
           if (!pause(failures++)) {
@@ -135,7 +136,9 @@ public final class KeyEventSubscription implements AutoCloseable {
           return;
         }
         String hint =
-            error.hasReason("NOT_LEADER") ? validOrNull(error.metadata().get("leader")) : null;
+            error.hasReason(ErrorReason.NOT_LEADER)
+                ? validOrNull(error.metadata().get("leader"))
+                : null;
         if (hint != null && !hint.equals(target)) {
           pool.leaderIs(hint);
         } else {
@@ -150,7 +153,7 @@ public final class KeyEventSubscription implements AutoCloseable {
         listener.onError(
             KeyrotorException.clientSide(
                 Status.Code.CANCELLED,
-                "LISTENER_FAILED",
+                ErrorReason.LISTENER_FAILED,
                 "the key event listener threw " + e.getCause(),
                 e.getCause()));
         return;

@@ -21,6 +21,7 @@ import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EnableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
@@ -204,7 +205,7 @@ public final class KeyrotorClient implements AutoCloseable {
           if (!nextToken.isEmpty() && response.getNextPageToken().equals(nextToken)) {
             throw KeyrotorException.clientSide(
                 Status.Code.INTERNAL,
-                "PAGE_TOKEN_REPEATED",
+                ErrorReason.PAGE_TOKEN_REPEATED,
                 "ListKeys returned the page token it was given; stopping to avoid a loop",
                 null);
           }
@@ -683,7 +684,7 @@ public final class KeyrotorClient implements AutoCloseable {
         }
         continue;
       }
-      if (last.hasReason("NOT_LEADER")) {
+      if (last.hasReason(ErrorReason.NOT_LEADER)) {
         String hint = validHintOrNull(last.metadata().get("leader"));
         if (hint != null) {
           pool.leaderIs(hint);
@@ -695,7 +696,7 @@ public final class KeyrotorClient implements AutoCloseable {
         } else {
           pool.forgetLeader(target);
         }
-      } else if (last.hasReason("NO_LEADER")) {
+      } else if (last.hasReason(ErrorReason.NO_LEADER)) {
         // An election is under way; any node will know the new leader (or forward) after it.
         pool.forgetLeader(pool.leaderOrNull());
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
@@ -739,15 +740,18 @@ public final class KeyrotorClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw KeyrotorException.clientSide(
-          Status.Code.CANCELLED, "INTERRUPTED", "interrupted while waiting to retry", e);
+          Status.Code.CANCELLED,
+          KeyrotorException.INTERRUPTED,
+          "interrupted while waiting to retry",
+          e);
     }
   }
 
   /**
    * The error for a call that ran out of time or endpoints. A server's last retryable answer
    * (NO_LEADER, NOT_LEADER, ...) is kept with its code and reason; failures that never reached a
-   * server become {@link KeyrotorException#NO_SERVER_REACHABLE} (some connection was refused) or
-   * {@link KeyrotorException#DEADLINE_EXHAUSTED} (every attempt timed out).
+   * server become {@link ErrorReason#NO_SERVER_REACHABLE} (some connection was refused) or {@link
+   * ErrorReason#DEADLINE_EXHAUSTED} (every attempt timed out).
    */
   private KeyrotorException giveUp(
       String rpc,
@@ -765,10 +769,8 @@ public final class KeyrotorClient implements AutoCloseable {
     if (!last.reason().isEmpty()) {
       return last.withMessage(last.getMessage() + "; " + spent);
     }
-    String reason =
-        connectionFailed
-            ? KeyrotorException.NO_SERVER_REACHABLE
-            : KeyrotorException.DEADLINE_EXHAUSTED;
+    ErrorReason reason =
+        connectionFailed ? ErrorReason.NO_SERVER_REACHABLE : ErrorReason.DEADLINE_EXHAUSTED;
     Status.Code code = connectionFailed ? Status.Code.UNAVAILABLE : Status.Code.DEADLINE_EXCEEDED;
     if (lastServerError == null) {
       Set<String> addresses = new LinkedHashSet<>(pool.configured());

@@ -3,6 +3,7 @@ package io.keyrotor.client;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
+import io.keyrotor.api.v1.ErrorReason;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -11,10 +12,13 @@ import java.util.TreeMap;
  * A keyrotor call that failed: the gRPC status code, the server's {@code google.rpc.ErrorInfo}
  * reason and metadata when it sent one, and a message meant for a person.
  *
- * <p>Reasons that the server sends are UPPER_SNAKE words in the domain {@value #DOMAIN} ({@code
- * KEY_NOT_FOUND}, {@code KEY_EXISTS}, {@code NOT_LEADER}, ...). The SDK adds its own reasons for
- * failures that never reached a server: {@link #NO_SERVER_REACHABLE} and {@link
- * #DEADLINE_EXHAUSTED}.
+ * <p>Reasons are the names of {@link ErrorReason} values, the public catalogue in {@code
+ * keyrotor.v1}: the server sends them in the domain {@value #DOMAIN} ({@code KEY_NOT_FOUND}, {@code
+ * KEY_EXISTS}, {@code NOT_LEADER}, ...), and the SDK raises its own for failures that never reached
+ * a server or happened in the caller's process ({@link ErrorReason#NO_SERVER_REACHABLE}, {@link
+ * ErrorReason#DEADLINE_EXHAUSTED}, {@link ErrorReason#PAGE_TOKEN_REPEATED}, {@link
+ * ErrorReason#LISTENER_FAILED}). Switch on {@link #errorReason()}; {@link #reason()} keeps the name
+ * exactly as received, including names a newer server sends that this SDK does not know.
  */
 public final class KeyrotorException extends RuntimeException {
 
@@ -23,17 +27,16 @@ public final class KeyrotorException extends RuntimeException {
   /** The ErrorInfo domain of errors that keyrotor servers send. */
   public static final String DOMAIN = "keyrotor.io";
 
-  /** Client-side reason: no endpoint accepted a connection before the deadline. */
-  public static final String NO_SERVER_REACHABLE = "NO_SERVER_REACHABLE";
-
   /**
-   * Client-side reason: the overall deadline of the call ran out while servers kept answering with
-   * retryable errors (no leader, timeouts).
+   * The reason of a wait for a retry that the caller's thread interrupted. Not in the {@link
+   * ErrorReason} catalogue: {@link #errorReason()} is {@link ErrorReason#ERROR_REASON_UNSPECIFIED},
+   * and the code is {@code CANCELLED}.
    */
-  public static final String DEADLINE_EXHAUSTED = "DEADLINE_EXHAUSTED";
+  static final String INTERRUPTED = "INTERRUPTED";
 
   private final Status.Code code;
   private final String reason;
+  private final ErrorReason errorReason;
   private final String domain;
   private final Map<String, String> metadata;
   private final String serverMessage;
@@ -52,6 +55,7 @@ public final class KeyrotorException extends RuntimeException {
     this.code = Objects.requireNonNull(code, "code");
     this.reason = reason == null ? "" : reason;
     this.domain = domain == null ? "" : domain;
+    this.errorReason = errorReasonOf(this.reason, this.domain);
     this.metadata = Map.copyOf(metadata);
     this.serverMessage = serverMessage == null ? "" : serverMessage;
     this.endpoint = endpoint == null ? "" : endpoint;
@@ -81,8 +85,32 @@ public final class KeyrotorException extends RuntimeException {
 
   /** Builds an exception for a failure decided by the client itself (never sent by a server). */
   public static KeyrotorException clientSide(
+      Status.Code code, ErrorReason reason, String message, Throwable cause) {
+    return clientSide(code, reason.name(), message, cause);
+  }
+
+  /** A client-side failure whose reason is not in the catalogue ({@link #INTERRUPTED}). */
+  static KeyrotorException clientSide(
       Status.Code code, String reason, String message, Throwable cause) {
     return new KeyrotorException(code, reason, "", Map.of(), "", "", message, cause);
+  }
+
+  /**
+   * The catalogue value named {@code reason}: {@link ErrorReason#ERROR_REASON_UNSPECIFIED} when the
+   * name is empty or unknown to this SDK (a newer server), or when the ErrorInfo came from another
+   * domain than {@value #DOMAIN} (a proxy's, whose names mean something else). Client-side reasons
+   * have no domain.
+   */
+  static ErrorReason errorReasonOf(String reason, String domain) {
+    if (reason.isEmpty() || !(domain.isEmpty() || domain.equals(DOMAIN))) {
+      return ErrorReason.ERROR_REASON_UNSPECIFIED;
+    }
+    try {
+      ErrorReason value = ErrorReason.valueOf(reason);
+      return value == ErrorReason.UNRECOGNIZED ? ErrorReason.ERROR_REASON_UNSPECIFIED : value;
+    } catch (IllegalArgumentException unknown) {
+      return ErrorReason.ERROR_REASON_UNSPECIFIED;
+    }
   }
 
   /**
@@ -167,9 +195,21 @@ public final class KeyrotorException extends RuntimeException {
     return code;
   }
 
-  /** The ErrorInfo reason ({@code KEY_NOT_FOUND}, ...), or empty if there was none. */
+  /**
+   * The reason exactly as received ({@code KEY_NOT_FOUND}, ...), or empty if there was none; a name
+   * this SDK does not know is kept here. Prefer {@link #errorReason()}.
+   */
   public String reason() {
     return reason;
+  }
+
+  /**
+   * The reason as a catalogue value; {@link ErrorReason#ERROR_REASON_UNSPECIFIED} when there was
+   * none, when the name is not one this SDK knows, or when the ErrorInfo was not keyrotor's. Act on
+   * {@link #code()} then.
+   */
+  public ErrorReason errorReason() {
+    return errorReason;
   }
 
   /** The ErrorInfo domain ({@value #DOMAIN} for keyrotor servers), or empty. */
@@ -192,9 +232,12 @@ public final class KeyrotorException extends RuntimeException {
     return endpoint;
   }
 
-  /** True if this error has the given ErrorInfo reason. */
-  public boolean hasReason(String expected) {
-    return reason.equals(expected);
+  /**
+   * True if this error has the given reason. Never true for {@link
+   * ErrorReason#ERROR_REASON_UNSPECIFIED}, which stands for no reason or an unknown one.
+   */
+  public boolean hasReason(ErrorReason expected) {
+    return expected != ErrorReason.ERROR_REASON_UNSPECIFIED && errorReason == expected;
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
@@ -207,6 +208,7 @@ class KeyrotorClientTest {
 
     assertEquals(Status.Code.NOT_FOUND, error.code());
     assertEquals("KEY_NOT_FOUND", error.reason());
+    assertEquals(ErrorReason.KEY_NOT_FOUND, error.errorReason());
     assertEquals(KeyrotorException.DOMAIN, error.domain());
     assertEquals("payments", error.metadata().get("key"));
     assertEquals("key \"payments\" not found (KEY_NOT_FOUND)", error.getMessage());
@@ -240,7 +242,8 @@ class KeyrotorClientTest {
         assertThrows(KeyrotorException.class, () -> client.getKey("payments"));
 
     assertEquals(Status.Code.UNAVAILABLE, error.code());
-    assertEquals(KeyrotorException.NO_SERVER_REACHABLE, error.reason());
+    assertEquals(ErrorReason.NO_SERVER_REACHABLE, error.errorReason());
+    assertEquals("NO_SERVER_REACHABLE", error.reason());
     assertEquals("no server reachable at " + down1 + "," + down2, error.getMessage());
     Duration slept = clock.sleeps().stream().reduce(Duration.ZERO, Duration::plus);
     assertTrue(slept.compareTo(Duration.ofSeconds(3)) < 0, "slept " + slept);
@@ -260,7 +263,8 @@ class KeyrotorClientTest {
         assertThrows(KeyrotorException.class, () -> client.createKey(create("payments")));
 
     assertEquals(Status.Code.UNAVAILABLE, error.code());
-    assertEquals(KeyrotorException.NO_SERVER_REACHABLE, error.reason());
+    assertEquals(ErrorReason.NO_SERVER_REACHABLE, error.errorReason());
+    assertEquals("NO_SERVER_REACHABLE", error.reason());
     assertTrue(error.getMessage().startsWith("cannot reach " + deadLeader), error.getMessage());
     assertTrue(error.getMessage().contains("(last server answer: "), error.getMessage());
     assertTrue(error.getMessage().endsWith("(NOT_LEADER))"), error.getMessage());
@@ -279,6 +283,7 @@ class KeyrotorClientTest {
 
     assertEquals(Status.Code.UNAVAILABLE, error.code());
     assertEquals("NO_LEADER", error.reason());
+    assertTrue(error.hasReason(ErrorReason.NO_LEADER));
     assertTrue(error.getMessage().contains("gave up after"), error.getMessage());
     Duration slept = clock.sleeps().stream().reduce(Duration.ZERO, Duration::plus);
     assertTrue(slept.compareTo(Duration.ofSeconds(2)) < 0, "slept " + slept + " past deadline");

@@ -1,6 +1,7 @@
 package io.keyrotor.client.envelope;
 
 import io.grpc.Status;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.client.KeyrotorException;
 import io.keyrotor.crypto.EncryptionContext;
 import io.keyrotor.crypto.SecretBytes;
@@ -82,7 +83,7 @@ final class LocalDataKeys implements DataKeySource {
   private static KeyrotorException refused() {
     return KeyrotorException.clientSide(
         Status.Code.INVALID_ARGUMENT,
-        "INVALID_CIPHERTEXT",
+        ErrorReason.INVALID_CIPHERTEXT,
         "ciphertext does not decrypt (INVALID_CIPHERTEXT)",
         null);
   }

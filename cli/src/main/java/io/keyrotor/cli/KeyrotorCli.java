@@ -1,7 +1,6 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import io.keyrotor.api.v1.Key;
-import io.keyrotor.client.Durations;
 import io.keyrotor.client.Endpoints;
 import io.keyrotor.client.KeyrotorClient;
 import io.keyrotor.client.Sleeper;
@@ -37,6 +36,8 @@ import picocli.CommandLine.ScopeType;
     scope = ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = KeyrotorCli.Version.class,
+    // The help of shared options where a command's text differs (SharedOptions).
+    resourceBundle = "io.keyrotor.cli.OptionHelp",
     description = "Manage and rotate keys of a keyrotor cluster, and encrypt with them.",
     subcommands = {
       KeyCommand.class,
@@ -83,7 +84,7 @@ public final class KeyrotorCli implements Runnable {
       names = "--deadline",
       paramLabel = "DUR",
       scope = ScopeType.INHERIT,
-      converter = PositiveDurationConverter.class,
+      converter = Converters.PositiveDuration.class,
       description = "Overall deadline of each call, retries included (default: 10s).")
   Duration deadline;
 
@@ -300,30 +301,6 @@ public final class KeyrotorCli implements Runnable {
       return Endpoints.parseList(String.join(",", parts));
     } catch (IllegalArgumentException e) {
       throw new CliException("bad servers file " + file + ": " + e.getMessage());
-    }
-  }
-
-  /** Converts {@code 30s}, {@code 1h30m}, ... refusing zero. */
-  static final class PositiveDurationConverter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      try {
-        return Durations.parsePositive(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
-    }
-  }
-
-  /** Converts {@code 0s}, {@code 30s}, {@code 1h30m}, ... allowing zero. */
-  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      try {
-        return Durations.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
     }
   }
 

@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.ClusterStatus;

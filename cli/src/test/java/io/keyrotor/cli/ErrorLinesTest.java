@@ -1,8 +1,9 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.grpc.Status;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.client.KeyrotorException;
 import io.keyrotor.client.testing.GrpcErrors;
 import java.util.Map;
@@ -69,7 +70,7 @@ class ErrorLinesTest {
     KeyrotorException error =
         KeyrotorException.clientSide(
             Status.Code.UNAVAILABLE,
-            KeyrotorException.NO_SERVER_REACHABLE,
+            ErrorReason.NO_SERVER_REACHABLE,
             "no server reachable at 127.0.0.1:7101,127.0.0.1:7102",
             null);
 

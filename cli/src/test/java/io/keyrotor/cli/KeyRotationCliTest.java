@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,10 +34,7 @@ import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
 import io.keyrotor.client.testing.ManualClock;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,26 +72,18 @@ class KeyRotationCliTest {
       all.addAll(List.of("--servers", node.address()));
     }
     all.addAll(List.of(args));
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    KeyrotorCli cli =
-        new KeyrotorCli(
-                workingDirectory,
-                builder ->
-                    builder
-                        .attemptTimeout(Duration.ofSeconds(1))
-                        .backoff(Duration.ofMillis(5), Duration.ofMillis(20)))
-            .withTime(clock, clock.sleeper());
-    int status =
-        cli.execute(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-    stdout = out.toString();
-    stderr = err.toString();
-    return status;
+    CliRun run =
+        CliRun.execute(
+            CliRun.cli(workingDirectory).withTime(clock, clock.sleeper()),
+            new byte[0],
+            all.toArray(String[]::new));
+    stdout = run.stdout();
+    stderr = run.stderr();
+    return run.status();
   }
 
   private JsonObject stdoutJson() {
-    assertEquals(1, stdout.lines().count(), "one JSON document on one line: " + stdout);
-    return JsonParser.parseString(stdout).getAsJsonObject();
+    return CliRun.oneJsonLine(stdout);
   }
 
   private List<JsonObject> stdoutJsonLines() {

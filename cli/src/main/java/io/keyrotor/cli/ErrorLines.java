@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import io.keyrotor.client.KeyrotorException;
 import java.util.Map;
@@ -42,20 +42,19 @@ final class ErrorLines {
   }
 
   private static String describe(KeyrotorException error, Map<String, String> context) {
-    String reason = error.reason();
     String key =
         first(error.metadata().get("key"), error.metadata().get("name"), context.get("key"));
     String version = first(error.metadata().get("version"), context.get("version"));
     String phrase = null;
     if (key != null) {
-      switch (reason) {
-        case "KEY_NOT_FOUND":
+      switch (error.errorReason()) {
+        case KEY_NOT_FOUND:
           phrase = "key \"" + key + "\" not found";
           break;
-        case "KEY_EXISTS":
+        case KEY_EXISTS:
           phrase = "key \"" + key + "\" already exists";
           break;
-        case "VERSION_NOT_FOUND":
+        case VERSION_NOT_FOUND:
           phrase =
               version == null
                   ? "key \"" + key + "\" has no such version"
@@ -68,7 +67,7 @@ final class ErrorLines {
     if (phrase == null || error.getMessage().contains("; gave up after")) {
       return error.getMessage();
     }
-    return phrase + " (" + reason + ")";
+    return phrase + " (" + error.reason() + ")";
   }
 
   private static String first(String... candidates) {

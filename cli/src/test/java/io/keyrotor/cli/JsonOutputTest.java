@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
@@ -17,15 +16,10 @@ import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeDataPlaneService;
 import io.keyrotor.client.testing.FakeNode;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -65,32 +59,18 @@ class DataCommandsCliTest {
   }
 
   private int run(String... args) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    PrintWriter out =
-        new PrintWriter(new java.io.OutputStreamWriter(bytes, StandardCharsets.UTF_8));
-    KeyrotorCli cli =
-        new KeyrotorCli(
-                workingDirectory,
-                builder ->
-                    builder
-                        .attemptTimeout(Duration.ofSeconds(1))
-                        .backoff(Duration.ofMillis(5), Duration.ofMillis(20)))
-            .withStdio(new ByteArrayInputStream(stdin), bytes);
     String[] full =
         Stream.concat(Stream.of("--servers", node.address()), Stream.of(args))
             .toArray(String[]::new);
-    int status = cli.execute(full, out, new PrintWriter(err));
-    out.flush();
-    stdoutBytes = bytes.toByteArray();
-    stdout = new String(stdoutBytes, StandardCharsets.UTF_8);
-    stderr = err.toString();
-    return status;
+    CliRun run = CliRun.execute(CliRun.cli(workingDirectory), stdin, full);
+    stdoutBytes = run.stdoutBytes();
+    stdout = run.stdout();
+    stderr = run.stderr();
+    return run.status();
   }
 
   private JsonObject stdoutJson() {
-    assertEquals(1, stdout.lines().count(), "one JSON document on one line: " + stdout);
-    return JsonParser.parseString(stdout).getAsJsonObject();
+    return CliRun.oneJsonLine(stdout);
   }
 
   private Path file(String name, byte[] content) throws IOException {

@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import io.keyrotor.client.envelope.EnvelopeStreamException;
 import java.io.IOException;

@@ -1,11 +1,10 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.NodeRole;
@@ -16,11 +15,8 @@ import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,24 +44,14 @@ class KeyrotorCliTest {
   }
 
   private int run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    KeyrotorCli cli =
-        new KeyrotorCli(
-            workingDirectory,
-            builder ->
-                builder
-                    .attemptTimeout(Duration.ofSeconds(1))
-                    .backoff(Duration.ofMillis(5), Duration.ofMillis(20)));
-    int status = cli.execute(args, new PrintWriter(out), new PrintWriter(err));
-    stdout = out.toString();
-    stderr = err.toString();
-    return status;
+    CliRun run = CliRun.execute(CliRun.cli(workingDirectory), new byte[0], args);
+    stdout = run.stdout();
+    stderr = run.stderr();
+    return run.status();
   }
 
   private JsonObject stdoutJson() {
-    assertEquals(1, stdout.lines().count(), "one JSON document on one line: " + stdout);
-    return JsonParser.parseString(stdout).getAsJsonObject();
+    return CliRun.oneJsonLine(stdout);
   }
 
   @Test

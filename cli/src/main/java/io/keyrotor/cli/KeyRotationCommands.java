@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.CancelRotationRequest;
@@ -15,19 +15,15 @@ import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.client.Durations;
 import io.keyrotor.client.KeyEventListener;
 import io.keyrotor.client.KeyEventSubscription;
+import io.keyrotor.client.KeyrotorClient;
 import io.keyrotor.client.KeyrotorException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,38 +39,6 @@ final class KeyRotationCommands {
   static final Duration BULK_POLL_INTERVAL = Duration.ofMillis(500);
 
   private KeyRotationCommands() {}
-
-  /** Parses an RFC 3339 time ({@code 2025-06-01T00:00:00Z}, or with an offset). */
-  static final class TimeConverter implements CommandLine.ITypeConverter<Instant> {
-    @Override
-    public Instant convert(String value) {
-      try {
-        return OffsetDateTime.parse(value).toInstant();
-      } catch (DateTimeParseException e) {
-        throw new CommandLine.TypeConversionException(
-            "invalid time \"" + value + "\" (expected RFC 3339, such as 2025-06-01T00:00:00Z)");
-      }
-    }
-  }
-
-  /** Parses a count that may be zero but not negative. */
-  static final class CountConverter implements CommandLine.ITypeConverter<Long> {
-    @Override
-    public Long convert(String value) {
-      long count;
-      try {
-        count = Long.parseLong(value);
-      } catch (NumberFormatException e) {
-        throw new CommandLine.TypeConversionException(
-            "invalid number \"" + value + "\" (expected 0 or more)");
-      }
-      if (count < 0) {
-        throw new CommandLine.TypeConversionException(
-            "invalid number \"" + value + "\" (expected 0 or more)");
-      }
-      return count;
-    }
-  }
 
   private static com.google.protobuf.Timestamp toProto(Instant instant) {
     return com.google.protobuf.Timestamp.newBuilder()
@@ -97,14 +61,12 @@ final class KeyRotationCommands {
             + " policy. A next-rotation anchor that has passed is dropped."
       })
   static final class SetPolicy implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--rotation-period",
         paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
+        converter = Converters.AnyDuration.class,
         description =
             "Rotate this long after each version activates; 0 removes the schedule (a template's"
                 + " period applies again if the policy names one).")
@@ -113,50 +75,32 @@ final class KeyRotationCommands {
     @Option(
         names = "--max-encryptions",
         paramLabel = "N",
-        converter = CountConverter.class,
+        converter = Converters.Count.class,
         description = "Rotate once the primary version has encrypted N times; 0: no limit.")
     Long maxEncryptions;
 
-    @Option(
-        names = "--activation-delay",
-        paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
-        description = "How long before use each new version is replicated and validated.")
-    Duration activationDelay;
+    @Mixin SharedOptions.ActivationDelay activationDelay;
 
-    @Option(
-        names = "--decrypt-grace",
-        paramLabel = "DUR",
-        converter = KeyrotorCli.DurationConverter.class,
-        description =
-            "How long a superseded version keeps decrypting before it is disabled; 0: until the"
-                + " decryption floor is raised.")
-    Duration decryptGrace;
+    @Mixin SharedOptions.DecryptGrace decryptGrace;
 
     @Option(
         names = "--next-rotation",
         paramLabel = "RFC3339",
-        converter = TimeConverter.class,
+        converter = Converters.Time.class,
         description = "An explicit time for the next scheduled rotation (in the future).")
     Instant nextRotation;
 
-    @Option(
-        names = "--template",
-        paramLabel = "NAME",
-        description =
-            "Start from this policy template (for example pci-dss) instead of the current policy.")
-    String template;
+    @Mixin SharedOptions.Template template;
 
     @Override
     public void run() {
       if (rotationPeriod == null
           && maxEncryptions == null
-          && activationDelay == null
-          && decryptGrace == null
+          && activationDelay.activationDelay == null
+          && decryptGrace.decryptGrace == null
           && nextRotation == null
-          && template == null) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(),
+          && template.template == null) {
+        throw arguments.usageError(
             "nothing to change: give --rotation-period, --max-encryptions, --activation-delay,"
                 + " --decrypt-grace, --next-rotation or --template");
       }
@@ -171,35 +115,25 @@ final class KeyRotationCommands {
     /** The request: the current policy (or the template) with the given flags applied. */
     SetRotationPolicyRequest merge(Key current, Instant now) {
       RotationPolicy.Builder policy =
-          template == null
+          template.template == null
               ? current.getRotationPolicy().toBuilder()
-              : RotationPolicy.newBuilder().setTemplate(template);
+              : RotationPolicy.newBuilder().setTemplate(template.template);
       if (policy.hasNextRotationTime() && !toInstant(policy.getNextRotationTime()).isAfter(now)) {
         policy.clearNextRotationTime(); // used already; the server refuses anchors in the past
       }
-      if (rotationPeriod != null) {
-        if (rotationPeriod.isZero()) {
-          policy.clearRotationPeriod();
-        } else {
-          policy.setRotationPeriod(KeyCommand.toProto(rotationPeriod));
-        }
-      }
-      if (maxEncryptions != null) {
-        policy.setMaxEncryptions(maxEncryptions);
-      }
-      if (activationDelay != null) {
-        policy.setActivationDelay(KeyCommand.toProto(activationDelay));
-      }
-      if (decryptGrace != null) {
-        policy.setDecryptGrace(KeyCommand.toProto(decryptGrace));
-      }
+      KeyCommand.applyPolicy(
+          policy,
+          rotationPeriod,
+          maxEncryptions,
+          activationDelay.activationDelay,
+          decryptGrace.decryptGrace);
       if (nextRotation != null) {
         policy.setNextRotationTime(toProto(nextRotation));
       }
       SetRotationPolicyRequest.Builder request =
           SetRotationPolicyRequest.newBuilder().setName(arguments.name).setRotationPolicy(policy);
-      if (template != null) {
-        request.setTemplate(template);
+      if (template.template != null) {
+        request.setTemplate(template.template);
       }
       return request.build();
     }
@@ -216,24 +150,13 @@ final class KeyRotationCommands {
             + " its activation time (see: keyrotor rotations)."
       })
   static final class RotateAll implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
-    @Option(names = "--zone", paramLabel = "Z", description = "Rotate the keys of this zone.")
-    String zone;
+    @Mixin SharedOptions.Zone zone;
 
-    @Option(
-        names = "--label",
-        paramLabel = "k=v",
-        description = "Rotate the keys carrying this label; repeat for several (all must match).")
-    Map<String, String> labels = new LinkedHashMap<>();
+    @Mixin SharedOptions.Labels labels;
 
-    @Option(
-        names = "--reason",
-        paramLabel = "REASON",
-        description =
-            "Why: ${COMPLETION-CANDIDATES} (default: manual). compromise activates every new"
-                + " version at once and disables the old ones.")
-    KeyCommand.Reason reason = KeyCommand.Reason.MANUAL;
+    @Mixin SharedOptions.RotationReasonOption reason;
 
     @Option(names = "--wait", description = "Wait until every key of the job is rotated.")
     boolean await;
@@ -242,40 +165,40 @@ final class KeyRotationCommands {
         names = "--timeout",
         paramLabel = "DUR",
         defaultValue = "10m",
-        converter = KeyrotorCli.PositiveDurationConverter.class,
+        converter = Converters.PositiveDuration.class,
         description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override
     public void run() {
-      if (zone == null && labels.isEmpty()) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "give --zone Z or --label k=v (rotating every key is refused)");
+      if (zone.zone == null && labels.labels.isEmpty()) {
+        throw invocation.usageError("give --zone Z or --label k=v (rotating every key is refused)");
       }
-      for (String label : labels.keySet()) {
+      for (String label : labels.labels.keySet()) {
         if (label.isBlank()) {
-          throw new CommandLine.ParameterException(
-              spec.commandLine(), "invalid --label: empty name");
+          throw invocation.usageError("invalid --label: empty name");
         }
       }
-      KeyrotorCli root = KeyCommand.root(spec);
+      KeyrotorCli root = invocation.root();
       StartBulkRotationRequest.Builder request =
-          StartBulkRotationRequest.newBuilder().putAllLabelSelector(labels).setReason(reason.proto);
-      if (zone != null) {
-        root.errorContext("zone", zone);
-        request.setZone(zone);
+          StartBulkRotationRequest.newBuilder()
+              .putAllLabelSelector(labels.labels)
+              .setReason(reason.reason.proto);
+      if (zone.zone != null) {
+        root.errorContext("zone", zone.zone);
+        request.setZone(zone.zone);
       }
       BulkRotation job = root.client().startBulkRotation(request.build());
       if (!await) {
-        root.print(
-            JsonOutput.bulkRotation(job),
-            HumanOutput.bulkRotation(job)
-                + (job.getRemaining() == 0
-                    ? ""
-                    : "follow it with: keyrotor key bulk-status " + job.getId() + "\n"));
+        printJob(
+            root,
+            job,
+            job.getRemaining() == 0
+                ? ""
+                : "follow it with: keyrotor key bulk-status " + job.getId() + "\n");
         return;
       }
-      root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+      printJob(root, job, "");
       Instant deadline = root.clock().instant().plus(timeout);
       long reported = job.getRemaining();
       while (job.getRemaining() > 0) {
@@ -297,7 +220,7 @@ final class KeyRotationCommands {
         job = root.client().getBulkRotation(job.getId());
         if (job.getRemaining() != reported) {
           reported = job.getRemaining();
-          root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+          printJob(root, job, "");
         }
       }
     }
@@ -305,17 +228,21 @@ final class KeyRotationCommands {
 
   @Command(name = "bulk-status", description = "The progress of a bulk rotation.")
   static final class BulkStatus implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Parameters(index = "0", paramLabel = "ID", description = "The job id rotate-all printed.")
     String id;
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      BulkRotation job = root.client().getBulkRotation(id);
-      root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job));
+      KeyrotorCli root = invocation.root();
+      printJob(root, root.client().getBulkRotation(id), "");
     }
+  }
+
+  /** Prints a bulk rotation job, its table followed by {@code trailer}. */
+  private static void printJob(KeyrotorCli root, BulkRotation job, String trailer) {
+    root.print(JsonOutput.bulkRotation(job), HumanOutput.bulkRotation(job) + trailer);
   }
 
   @Command(
@@ -325,31 +252,21 @@ final class KeyRotationCommands {
         "The rolled-back version keeps decrypting, so nothing encrypted under it is lost."
       })
   static final class Rollback implements Runnable {
-    @Mixin CommandArguments.KeyName arguments;
+    @Mixin CommandArguments.KeyVersion arguments;
 
-    @Parameters(
-        index = "1",
-        paramLabel = "VERSION",
-        converter = KeyCommand.VersionConverter.class,
-        description = "The version to roll back (the primary).")
-    int version;
-
-    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit trail.")
-    String reason;
+    @Mixin SharedOptions.AuditReason reason;
 
     @Override
     public void run() {
-      KeyrotorCli root = arguments.root();
-      root.errorContext("version", Integer.toString(version));
-      RollbackRotationRequest.Builder request =
-          RollbackRotationRequest.newBuilder().setName(arguments.name).setVersion(version);
-      if (reason != null) {
-        request.setReason(reason);
-      }
-      Key key = root.client().rollbackRotation(request.build());
-      root.printKey(
-          key,
-          "rolled back " + arguments.name + " v" + version + "; primary is " + primaryText(key));
+      RollbackRotationRequest request =
+          RollbackRotationRequest.newBuilder()
+              .setName(arguments.name)
+              .setVersion(arguments.version)
+              .setReason(reason.reason)
+              .build();
+      arguments.change(
+          (client, name, version) -> client.rollbackRotation(request),
+          key -> "rolled back " + arguments.subject() + "; primary is " + primaryText(key));
     }
   }
 
@@ -358,36 +275,25 @@ final class KeyRotationCommands {
       description =
           "Cancel a pending rotation: the version becomes CANCELLED, the primary stays as it is.")
   static final class CancelRotation implements Runnable {
-    @Mixin CommandArguments.KeyName arguments;
+    @Mixin CommandArguments.KeyVersion arguments;
 
-    @Parameters(
-        index = "1",
-        paramLabel = "VERSION",
-        converter = KeyCommand.VersionConverter.class,
-        description = "The pending version.")
-    int version;
-
-    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit trail.")
-    String reason;
+    @Mixin SharedOptions.AuditReason reason;
 
     @Override
     public void run() {
-      KeyrotorCli root = arguments.root();
-      root.errorContext("version", Integer.toString(version));
-      CancelRotationRequest.Builder request =
-          CancelRotationRequest.newBuilder().setName(arguments.name).setVersion(version);
-      if (reason != null) {
-        request.setReason(reason);
-      }
-      Key key = root.client().cancelRotation(request.build());
-      root.printKey(
-          key,
-          "cancelled the rotation to "
-              + arguments.name
-              + " v"
-              + version
-              + "; primary is "
-              + primaryText(key));
+      CancelRotationRequest request =
+          CancelRotationRequest.newBuilder()
+              .setName(arguments.name)
+              .setVersion(arguments.version)
+              .setReason(reason.reason)
+              .build();
+      arguments.change(
+          (client, name, version) -> client.cancelRotation(request),
+          key ->
+              "cancelled the rotation to "
+                  + arguments.subject()
+                  + "; primary is "
+                  + primaryText(key));
     }
   }
 
@@ -408,7 +314,7 @@ final class KeyRotationCommands {
     @Option(
         names = "--waiting-period",
         paramLabel = "DUR",
-        converter = KeyrotorCli.PositiveDurationConverter.class,
+        converter = Converters.PositiveDuration.class,
         description = "Time left to change one's mind (default: the cluster's, 30 days).")
     Duration waitingPeriod;
 
@@ -452,9 +358,7 @@ final class KeyRotationCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = arguments.root();
-      Key key = root.client().cancelKeyVersionDestroy(arguments.name, arguments.version);
-      root.printKey(key, "cancelled the destroy of " + arguments.name + " v" + arguments.version);
+      arguments.change(KeyrotorClient::cancelKeyVersionDestroy, "cancelled the destroy of");
     }
   }
 
@@ -466,35 +370,31 @@ final class KeyRotationCommands {
             + " floor disables every older version."
       })
   static final class Floors implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
     @Option(
         names = "--min-decryption",
         paramLabel = "N",
-        converter = CountConverter.class,
+        converter = Converters.Count.class,
         description = "Versions below N refuse to decrypt.")
     Long minDecryption;
 
     @Option(
         names = "--min-encryption",
         paramLabel = "N",
-        converter = CountConverter.class,
+        converter = Converters.Count.class,
         description = "Versions below N never encrypt.")
     Long minEncryption;
 
     @Override
     public void run() {
       if (minDecryption == null && minEncryption == null) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(),
+        throw arguments.usageError(
             "nothing to change: give --min-decryption, --min-encryption or both");
       }
       for (Long floor : new Long[] {minDecryption, minEncryption}) {
         if (floor != null && floor > Integer.MAX_VALUE) {
-          throw new CommandLine.ParameterException(
-              spec.commandLine(), "invalid floor " + floor + ": no key has that many versions");
+          throw arguments.usageError("invalid floor " + floor + ": no key has that many versions");
         }
       }
       KeyrotorCli root = arguments.root();
@@ -562,8 +462,6 @@ final class KeyRotationCommands {
       name = "history",
       description = "Every lifecycle event of a key, oldest first, and who caused it.")
   static final class History implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
     @Option(
@@ -575,8 +473,7 @@ final class KeyRotationCommands {
     @Override
     public void run() {
       if (limit < 0) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "invalid --limit " + limit + ": negative");
+        throw arguments.usageError("invalid --limit " + limit + ": negative");
       }
       KeyrotorCli root = arguments.root();
       String name = arguments.name;
@@ -598,7 +495,7 @@ final class KeyRotationCommands {
             + " node goes away."
       })
   static final class Watch implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Parameters(
         index = "0..*",
@@ -616,17 +513,16 @@ final class KeyRotationCommands {
     @Option(
         names = "--max-events",
         paramLabel = "N",
-        converter = CountConverter.class,
+        converter = Converters.Count.class,
         description = "Stop after N events (default: run until interrupted).")
     Long maxEvents;
 
     @Override
     public void run() {
       if (maxEvents != null && maxEvents == 0) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "invalid --max-events 0: give at least 1");
+        throw invocation.usageError("invalid --max-events 0: give at least 1");
       }
-      KeyrotorCli root = KeyCommand.root(spec);
+      KeyrotorCli root = invocation.root();
       WatchKeyEventsRequest.Builder request =
           WatchKeyEventsRequest.newBuilder().addAllKeyNames(names);
       if (from != null) {

@@ -1,11 +1,11 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import io.keyrotor.api.v1.ListRotationsRequest;
 import io.keyrotor.api.v1.RotationStatus;
 import java.time.Duration;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code keyrotor rotations}: what the rotation engine has pending, due, late or failed. */
@@ -18,18 +18,18 @@ import picocli.CommandLine.Option;
           + " (default: all)."
     })
 final class RotationsCommand implements Runnable {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @Mixin CommandArguments.Invocation invocation;
 
   @Option(
       names = "--due-within",
       paramLabel = "DUR",
-      converter = KeyrotorCli.DurationConverter.class,
+      converter = Converters.AnyDuration.class,
       description = "Only scheduled rotations due within this long (for example 7d).")
   Duration dueWithin;
 
   @Override
   public void run() {
-    KeyrotorCli root = KeyCommand.root(spec);
+    KeyrotorCli root = invocation.root();
     ListRotationsRequest.Builder request = ListRotationsRequest.newBuilder();
     if (dueWithin != null) {
       request.setDueWithin(KeyCommand.toProto(dueWithin));

@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 /**
  * A failure the CLI detected itself (no cluster found, conflicting flags); its message is final.

@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
@@ -23,7 +23,6 @@ import java.io.OutputStream;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,18 +38,17 @@ final class DataCommands {
 
   /** Checks {@code --context}-style pairs: a key must not be empty. */
   static Map<String, String> pairs(
-      CommandLine.Model.CommandSpec spec, String option, Map<String, String> pairs) {
+      CommandArguments.Invocation command, String option, Map<String, String> pairs) {
     for (Map.Entry<String, String> pair : pairs.entrySet()) {
       if (pair.getKey().isBlank()) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "invalid " + option + " \"=" + pair.getValue() + "\": empty key");
+        throw command.usageError("invalid " + option + " \"=" + pair.getValue() + "\": empty key");
       }
     }
     return pairs;
   }
 
   /** Decodes standard or URL-safe base64 (whitespace ignored), or fails as a usage error. */
-  static byte[] base64(CommandLine.Model.CommandSpec spec, String option, String text) {
+  static byte[] base64(CommandArguments.Invocation command, String option, String text) {
     String compact = text.replaceAll("\\s+", "");
     try {
       byte[] decoded =
@@ -62,8 +60,7 @@ final class DataCommands {
       }
       return decoded;
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(
-          spec.commandLine(), "invalid " + option + ": not base64 or empty");
+      throw command.usageError("invalid " + option + ": not base64 or empty");
     }
   }
 
@@ -75,15 +72,9 @@ final class DataCommands {
       name = "datakey",
       description = "Generate a data key: plaintext (once) and wrapped under the key's primary.")
   static final class DataKey implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
-    @Option(
-        names = "--context",
-        paramLabel = "k=v",
-        description = "Encryption context pair bound to the wrapped key; repeat for several.")
-    Map<String, String> context = new LinkedHashMap<>();
+    @Mixin SharedOptions.Context context;
 
     @Option(
         names = "--no-plaintext",
@@ -96,7 +87,7 @@ final class DataCommands {
       GenerateDataKeyRequest request =
           GenerateDataKeyRequest.newBuilder()
               .setKeyName(arguments.name)
-              .putAllContext(pairs(spec, "--context", context))
+              .putAllContext(context.pairs())
               .setSpec(DataKeySpec.DATA_KEY_SPEC_AES_256)
               .build();
       GenerateDataKeyResponse response =
@@ -127,8 +118,6 @@ final class DataCommands {
       description =
           "Encrypt a file into an envelope under a new data key of NAME (streamed; any size).")
   static final class Encrypt implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
     @Mixin CommandArguments.KeyName arguments;
 
     @Option(
@@ -145,60 +134,42 @@ final class DataCommands {
         description = "The envelope to write ('-': standard output), replaced atomically.")
     String out;
 
-    @Option(
-        names = "--context",
-        paramLabel = "k=v",
-        description = "Encryption context pair; decrypting needs the same. Repeat for several.")
-    Map<String, String> context = new LinkedHashMap<>();
+    @Mixin SharedOptions.Context context;
 
     @Override
     public void run() {
       KeyrotorCli root = arguments.root();
-      Map<String, String> pairs = pairs(spec, "--context", context);
+      Map<String, String> pairs = context.pairs();
       EnvelopeCipher cipher = EnvelopeCipher.builder(root.client()).build();
-      long[] counts = new long[2];
-      String[] keyAndVersion = new String[2];
-      try (InputStream source = CliFiles.open(root, in)) {
-        CliFiles.write(
-            root,
-            out,
-            target -> {
-              CountingOutputStream counted = new CountingOutputStream(target);
-              try (EnvelopeOutputStream envelope =
-                  cipher.encryptingStream(counted, arguments.name, pairs)) {
-                keyAndVersion[0] = envelope.keyName();
-                keyAndVersion[1] = Integer.toString(envelope.keyVersion());
-                counts[0] = source.transferTo(envelope);
-              }
-              counts[1] = counted.count;
-            });
-      } catch (IOException e) {
-        throw CliFiles.failure(e);
-      }
+      Transfer done =
+          transfer(
+              root,
+              in,
+              out,
+              (source, target) -> {
+                try (EnvelopeOutputStream envelope =
+                    cipher.encryptingStream(target, arguments.name, pairs)) {
+                  source.transferTo(envelope);
+                  return new KeyVersionUsed(envelope.keyName(), envelope.keyVersion());
+                }
+              });
       if (CliFiles.isStdio(out)) {
         return; // stdout carries the envelope
       }
-      JsonObject json = new JsonObject();
-      json.addProperty("key", keyAndVersion[0]);
-      json.addProperty("version", Long.parseLong(keyAndVersion[1]));
-      json.addProperty("in", in);
-      json.addProperty("out", out);
-      json.addProperty("plaintext_bytes", counts[0]);
-      json.addProperty("envelope_bytes", counts[1]);
       root.print(
-          json,
+          done.json(in, out, "plaintext_bytes", "envelope_bytes"),
           "encrypted "
               + in
               + " ("
-              + counts[0]
+              + done.bytesRead()
               + " bytes) into "
               + out
               + " ("
-              + counts[1]
+              + done.bytesWritten()
               + " bytes) under "
-              + keyAndVersion[0]
+              + done.key().name()
               + " v"
-              + keyAndVersion[1]
+              + done.key().version()
               + "\n");
     }
   }
@@ -211,7 +182,7 @@ final class DataCommands {
         "The output file appears only once the whole envelope has authenticated."
       })
   static final class Decrypt implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Option(
         names = "--in",
@@ -231,73 +202,54 @@ final class DataCommands {
         description = "A wrapped data key (base64) for the server to decrypt.")
     String wrapped;
 
-    @Option(
-        names = "--context",
-        paramLabel = "k=v",
-        description = "The encryption context it was sealed with; repeat for several.")
-    Map<String, String> context = new LinkedHashMap<>();
+    @Mixin SharedOptions.Context context;
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
-      Map<String, String> pairs = pairs(spec, "--context", context);
+      KeyrotorCli root = invocation.root();
+      Map<String, String> pairs = context.pairs();
       if (wrapped != null) {
         if (in != null || out != null) {
-          throw new CommandLine.ParameterException(
-              spec.commandLine(), "give either --wrapped or --in/--out, not both");
+          throw invocation.usageError("give either --wrapped or --in/--out, not both");
         }
         unwrap(root, pairs);
         return;
       }
       if (in == null || out == null) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "give --in FILE and --out FILE, or --wrapped B64");
+        throw invocation.usageError("give --in FILE and --out FILE, or --wrapped B64");
       }
       EnvelopeCipher cipher = EnvelopeCipher.builder(root.client()).build();
-      long[] counts = new long[2];
-      String[] keyAndVersion = new String[2];
-      try (CountingInputStream source = new CountingInputStream(CliFiles.open(root, in))) {
-        CliFiles.write(
-            root,
-            out,
-            target -> {
-              try (EnvelopeInputStream plaintext = cipher.decryptingStream(source, pairs)) {
-                keyAndVersion[0] = plaintext.keyName();
-                keyAndVersion[1] = Integer.toString(plaintext.keyVersion());
-                counts[1] = plaintext.transferTo(target);
-              }
-              counts[0] = source.count;
-            });
-      } catch (IOException e) {
-        throw CliFiles.failure(e);
-      }
+      Transfer done =
+          transfer(
+              root,
+              in,
+              out,
+              (source, target) -> {
+                try (EnvelopeInputStream plaintext = cipher.decryptingStream(source, pairs)) {
+                  plaintext.transferTo(target);
+                  return new KeyVersionUsed(plaintext.keyName(), plaintext.keyVersion());
+                }
+              });
       if (CliFiles.isStdio(out)) {
         return;
       }
-      JsonObject json = new JsonObject();
-      json.addProperty("key", keyAndVersion[0]);
-      json.addProperty("version", Long.parseLong(keyAndVersion[1]));
-      json.addProperty("in", in);
-      json.addProperty("out", out);
-      json.addProperty("envelope_bytes", counts[0]);
-      json.addProperty("plaintext_bytes", counts[1]);
       root.print(
-          json,
+          done.json(in, out, "envelope_bytes", "plaintext_bytes"),
           "decrypted "
               + in
               + " into "
               + out
               + " ("
-              + counts[1]
+              + done.bytesWritten()
               + " bytes; "
-              + keyAndVersion[0]
+              + done.key().name()
               + " v"
-              + keyAndVersion[1]
+              + done.key().version()
               + ")\n");
     }
 
     private void unwrap(KeyrotorCli root, Map<String, String> pairs) {
-      byte[] ciphertext = base64(spec, "--wrapped", wrapped);
+      byte[] ciphertext = base64(invocation, "--wrapped", wrapped);
       DecryptResponse response =
           root.client()
               .decrypt(
@@ -323,7 +275,7 @@ final class DataCommands {
           "Re-wrap a wrapped data key under the key's current primary version (or another key),"
               + " without the plaintext leaving the server.")
   static final class ReEncrypt implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Option(
         names = "--wrapped",
@@ -332,11 +284,7 @@ final class DataCommands {
         description = "The wrapped data key (base64).")
     String wrapped;
 
-    @Option(
-        names = "--context",
-        paramLabel = "k=v",
-        description = "The encryption context it is bound to; repeat for several.")
-    Map<String, String> context = new LinkedHashMap<>();
+    @Mixin SharedOptions.Context context;
 
     @Option(
         names = "--to-key",
@@ -352,21 +300,22 @@ final class DataCommands {
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
+      KeyrotorCli root = invocation.root();
       if (toKey != null) {
         root.errorContext("key", toKey);
       }
-      byte[] ciphertext = base64(spec, "--wrapped", wrapped);
+      byte[] ciphertext = base64(invocation, "--wrapped", wrapped);
       ReEncryptRequest.Builder request =
           ReEncryptRequest.newBuilder()
               .setCiphertext(ByteString.copyFrom(ciphertext))
-              .putAllContext(pairs(spec, "--context", context));
+              .putAllContext(context.pairs());
       if (toKey != null) {
         request.setDestinationKeyName(toKey);
       }
       if (!toContext.isEmpty()) {
         request.setDestinationContext(
-            EncryptionContext.newBuilder().putAllPairs(pairs(spec, "--to-context", toContext)));
+            EncryptionContext.newBuilder()
+                .putAllPairs(pairs(invocation, "--to-context", toContext)));
       }
       ReEncryptResponse response = root.client().reEncrypt(request.build());
       JsonObject json = new JsonObject();
@@ -381,6 +330,53 @@ final class DataCommands {
           "v" + response.getKeyVersion() + " (was v" + response.getSourceKeyVersion() + ")");
       table.row("wrapped_b64", base64(response.getCiphertext()));
       root.print(json, table.render());
+    }
+  }
+
+  /** The key version an envelope was sealed under. */
+  record KeyVersionUsed(String name, int version) {}
+
+  /** Streams all of {@code source} through an envelope stream into {@code target}. */
+  @FunctionalInterface
+  interface EnvelopePipe {
+    KeyVersionUsed pipe(InputStream source, OutputStream target) throws IOException;
+  }
+
+  /** What one {@code encrypt} or {@code decrypt} did: its key version, bytes read and written. */
+  record Transfer(KeyVersionUsed key, long bytesRead, long bytesWritten) {
+
+    /** {@code {"key","version","in","out",<readName>,<writtenName>}}. */
+    JsonObject json(String in, String out, String readName, String writtenName) {
+      JsonObject json = new JsonObject();
+      json.addProperty("key", key.name());
+      json.addProperty("version", (long) key.version());
+      json.addProperty("in", in);
+      json.addProperty("out", out);
+      json.addProperty(readName, bytesRead);
+      json.addProperty(writtenName, bytesWritten);
+      return json;
+    }
+  }
+
+  /**
+   * Runs {@code pipe} from the file (or standard input) {@code in} to the file (or standard output)
+   * {@code out}, counting the bytes; the output file appears only if the pipe completes.
+   */
+  static Transfer transfer(KeyrotorCli root, String in, String out, EnvelopePipe pipe) {
+    KeyVersionUsed[] key = new KeyVersionUsed[1];
+    long[] written = new long[1];
+    try (CountingInputStream source = new CountingInputStream(CliFiles.open(root, in))) {
+      CliFiles.write(
+          root,
+          out,
+          target -> {
+            CountingOutputStream counted = new CountingOutputStream(target);
+            key[0] = pipe.pipe(source, counted);
+            written[0] = counted.count;
+          });
+      return new Transfer(key[0], source.count, written[0]);
+    } catch (IOException e) {
+      throw CliFiles.failure(e);
     }
   }
 

@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -11,7 +11,6 @@ import io.keyrotor.client.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,14 +25,10 @@ import picocli.CommandLine.Parameters;
       ZoneCommand.RetireVersion.class,
       ZoneCommand.Status.class
     })
-final class ZoneCommand implements Runnable {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+final class ZoneCommand extends CommandArguments.Group {
 
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(
-        spec.commandLine(), "missing subcommand: rotate-master, retire-version or status");
-  }
+  /** How often {@code rotate-master --wait} asks for the rotation's progress. */
+  static final Duration POLL_INTERVAL = Duration.ofMillis(500);
 
   @Command(
       name = "rotate-master",
@@ -66,20 +61,15 @@ final class ZoneCommand implements Runnable {
     public void run() {
       KeyrotorCli root = arguments.root();
       String zone = arguments.zone;
-      ZoneMasterKeyRotation rotation =
-          root.client()
-              .rotateZoneMasterKey(
-                  RotateZoneMasterKeyRequest.newBuilder()
-                      .setZone(zone)
-                      .setTargetVersion(version)
-                      .build())
-              .getRotation();
+      RotateZoneMasterKeyRequest request =
+          RotateZoneMasterKeyRequest.newBuilder().setZone(zone).setTargetVersion(version).build();
+      ZoneMasterKeyRotation rotation = root.client().rotateZoneMasterKey(request).getRotation();
       if (await) {
         Duration limit = Durations.parsePositive(timeout);
-        Instant deadline = Instant.now().plus(limit);
+        Instant deadline = root.clock().instant().plus(limit);
         while (rotation.getState()
             != ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_COMPLETED) {
-          if (Instant.now().isAfter(deadline)) {
+          if (root.clock().instant().isAfter(deadline)) {
             throw new CliException(
                 "zone "
                     + zone
@@ -89,11 +79,11 @@ final class ZoneCommand implements Runnable {
                     + rotation.getRemaining()
                     + " KEKs left); it continues in the background");
           }
-          sleep();
+          root.sleep(POLL_INTERVAL);
           rotation = find(root.client().nodeStatus(), zone, rotation);
         }
       }
-      root.print(json(rotation), human(rotation));
+      print(root, rotation);
     }
   }
 
@@ -109,26 +99,22 @@ final class ZoneCommand implements Runnable {
     @Override
     public void run() {
       KeyrotorCli root = arguments.root();
-      String zone = arguments.zone;
-      ZoneMasterKeyRotation rotation =
-          root.client()
-              .retireZoneMasterKeyVersion(
-                  RetireZoneMasterKeyVersionRequest.newBuilder()
-                      .setZone(zone)
-                      .setVersion(version)
-                      .build())
-              .getRotation();
-      root.print(json(rotation), human(rotation));
+      RetireZoneMasterKeyVersionRequest request =
+          RetireZoneMasterKeyVersionRequest.newBuilder()
+              .setZone(arguments.zone)
+              .setVersion(version)
+              .build();
+      print(root, root.client().retireZoneMasterKeyVersion(request).getRotation());
     }
   }
 
   @Command(name = "status", description = "Zone master key rotations, as the leader sees them.")
   static final class Status implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin CommandArguments.Invocation invocation;
 
     @Override
     public void run() {
-      KeyrotorCli root = KeyCommand.root(spec);
+      KeyrotorCli root = invocation.root();
       List<ZoneMasterKeyRotation> rotations =
           root.client().nodeStatus().getZoneMasterKeyRotationsList();
       JsonArray array = new JsonArray();
@@ -187,12 +173,8 @@ final class ZoneCommand implements Runnable {
     return name.startsWith(prefix) ? name.substring(prefix.length()) : name;
   }
 
-  private static void sleep() {
-    try {
-      Thread.sleep(500);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliException("interrupted");
-    }
+  /** Prints one zone master key rotation. */
+  private static void print(KeyrotorCli root, ZoneMasterKeyRotation rotation) {
+    root.print(json(rotation), human(rotation));
   }
 }

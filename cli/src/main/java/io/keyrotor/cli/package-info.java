@@ -3,4 +3,4 @@
  * engine), rotations, data-key, envelope (encrypt/decrypt/reencrypt), cluster and zone commands
  * over the SDK, with compact tables for people, {@code --json} for scripts and one-line errors.
  */
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;

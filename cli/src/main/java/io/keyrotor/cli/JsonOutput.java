@@ -1,4 +1,4 @@
-package io.keyrotor.client.cli;
+package io.keyrotor.cli;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
