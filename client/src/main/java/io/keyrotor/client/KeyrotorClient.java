@@ -740,10 +740,7 @@ public final class KeyrotorClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw KeyrotorException.clientSide(
-          Status.Code.CANCELLED,
-          KeyrotorException.INTERRUPTED,
-          "interrupted while waiting to retry",
-          e);
+          Status.Code.CANCELLED, ErrorReason.INTERRUPTED, "interrupted while waiting to retry", e);
     }
   }
 

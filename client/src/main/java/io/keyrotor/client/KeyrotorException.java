@@ -27,13 +27,6 @@ public final class KeyrotorException extends RuntimeException {
   /** The ErrorInfo domain of errors that keyrotor servers send. */
   public static final String DOMAIN = "keyrotor.io";
 
-  /**
-   * The reason of a wait for a retry that the caller's thread interrupted. Not in the {@link
-   * ErrorReason} catalogue: {@link #errorReason()} is {@link ErrorReason#ERROR_REASON_UNSPECIFIED},
-   * and the code is {@code CANCELLED}.
-   */
-  static final String INTERRUPTED = "INTERRUPTED";
-
   private final Status.Code code;
   private final String reason;
   private final ErrorReason errorReason;
@@ -86,13 +79,7 @@ public final class KeyrotorException extends RuntimeException {
   /** Builds an exception for a failure decided by the client itself (never sent by a server). */
   public static KeyrotorException clientSide(
       Status.Code code, ErrorReason reason, String message, Throwable cause) {
-    return clientSide(code, reason.name(), message, cause);
-  }
-
-  /** A client-side failure whose reason is not in the catalogue ({@link #INTERRUPTED}). */
-  static KeyrotorException clientSide(
-      Status.Code code, String reason, String message, Throwable cause) {
-    return new KeyrotorException(code, reason, "", Map.of(), "", "", message, cause);
+    return new KeyrotorException(code, reason.name(), "", Map.of(), "", "", message, cause);
   }
 
   /**

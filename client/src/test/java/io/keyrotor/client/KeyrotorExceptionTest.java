@@ -105,16 +105,16 @@ class KeyrotorExceptionTest {
   }
 
   @Test
-  void interruptedWait_keepsItsReasonOutsideTheCatalogue() {
+  void interruptedWait_isACatalogueReason() {
     KeyrotorException error =
         KeyrotorException.clientSide(
             Status.Code.CANCELLED,
-            KeyrotorException.INTERRUPTED,
+            ErrorReason.INTERRUPTED,
             "interrupted while waiting to retry",
             null);
 
     assertEquals("INTERRUPTED", error.reason());
-    assertEquals(ErrorReason.ERROR_REASON_UNSPECIFIED, error.errorReason());
+    assertEquals(ErrorReason.INTERRUPTED, error.errorReason());
   }
 
   @Test
