@@ -75,30 +75,26 @@ public final class KeyVersions {
 
   /** The lifecycle state of {@code version} at {@code timeMillis}. */
   public static KeyVersionState stateAt(KeyRecord key, KeyVersionRecord version, long timeMillis) {
-    switch (version.getStatus()) {
-      case VERSION_STATUS_DISABLED:
-        return KeyVersionState.KEY_VERSION_STATE_DISABLED;
-      case VERSION_STATUS_DESTROY_SCHEDULED:
-        return KeyVersionState.KEY_VERSION_STATE_DESTROY_SCHEDULED;
-      case VERSION_STATUS_DESTROYED:
-        return KeyVersionState.KEY_VERSION_STATE_DESTROYED;
-      case VERSION_STATUS_CANCELLED:
-        return KeyVersionState.KEY_VERSION_STATE_CANCELLED;
-      case VERSION_STATUS_ENABLED:
+    return switch (version.getStatus()) {
+      case VERSION_STATUS_DISABLED -> KeyVersionState.KEY_VERSION_STATE_DISABLED;
+      case VERSION_STATUS_DESTROY_SCHEDULED -> KeyVersionState.KEY_VERSION_STATE_DESTROY_SCHEDULED;
+      case VERSION_STATUS_DESTROYED -> KeyVersionState.KEY_VERSION_STATE_DESTROYED;
+      case VERSION_STATUS_CANCELLED -> KeyVersionState.KEY_VERSION_STATE_CANCELLED;
+      case VERSION_STATUS_ENABLED -> {
         if (version.getVersion() < key.getMinDecryptionVersion()) {
-          return KeyVersionState.KEY_VERSION_STATE_DISABLED;
+          yield KeyVersionState.KEY_VERSION_STATE_DISABLED;
         }
         if (version.getActivationTimeUnixMillis() > timeMillis || !isEligible(version)) {
           // Not active yet, or still waiting for its validation gate (the leader cancels it once
           // the deadline has passed; until then it never becomes primary).
-          return KeyVersionState.KEY_VERSION_STATE_PENDING;
+          yield KeyVersionState.KEY_VERSION_STATE_PENDING;
         }
-        return primaryVersionAt(key, timeMillis) == version.getVersion()
+        yield primaryVersionAt(key, timeMillis) == version.getVersion()
             ? KeyVersionState.KEY_VERSION_STATE_PRIMARY
             : KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY;
-      default:
-        return KeyVersionState.KEY_VERSION_STATE_UNSPECIFIED;
-    }
+      }
+      default -> KeyVersionState.KEY_VERSION_STATE_UNSPECIFIED;
+    };
   }
 
   /** Whether {@code version} may decrypt at {@code timeMillis}: primary or decrypt-only. */

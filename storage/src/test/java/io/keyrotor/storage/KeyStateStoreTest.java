@@ -1,6 +1,5 @@
 package io.keyrotor.storage;
 
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.register;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.Commands.setStatus;
@@ -47,7 +46,7 @@ class KeyStateStoreTest {
       String key = "k" + random.nextInt(6);
       String id = "req-" + i;
       switch (random.nextInt(5)) {
-        case 0 -> commands.add(create(id, time, key));
+        case 0 -> commands.add(Commands.create(id, time, key));
         case 1 ->
             commands.add(
                 rotate(
@@ -105,8 +104,8 @@ class KeyStateStoreTest {
     try (KeyStateStore store = KeyStateStore.open(path)) {
       store.apply(register("n1", T0), 1, 1);
       store.apply(register("n2", T0), 1, 2);
-      store.apply(create("c1", T0, "gated"), 1, 3);
-      store.apply(create("c2", T0, "plain"), 1, 4);
+      store.apply(Commands.create("c1", T0, "gated"), 1, 3);
+      store.apply(Commands.create("c2", T0, "plain"), 1, 4);
       assertTrue(store.keysAwaitingValidation().isEmpty(), "version 1 is never gated");
 
       // A rotation with a delay is gated on the nodes serving the zone; one without is not.
@@ -145,8 +144,8 @@ class KeyStateStoreTest {
   void apply_differentCommands_differentDigest() {
     try (KeyStateStore a = KeyStateStore.open(dir.resolve("a"));
         KeyStateStore b = KeyStateStore.open(dir.resolve("b"))) {
-      a.apply(create("r1", T0, "alpha"), 1, 1);
-      b.apply(create("r1", T0, "beta"), 1, 1);
+      a.apply(Commands.create("r1", T0, "alpha"), 1, 1);
+      b.apply(Commands.create("r1", T0, "beta"), 1, 1);
 
       assertNotEquals(a.digest(), b.digest());
     }
@@ -155,7 +154,7 @@ class KeyStateStoreTest {
   @Test
   void apply_retriedRequestId_appliesOnceAndReturnsTheFirstOutcome() {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      store.apply(create("c", T0, "k"), 1, 1);
+      store.apply(Commands.create("c", T0, "k"), 1, 1);
       Command rotation =
           rotate("rot-1", T0 + 1, "k", T0 + 1, RotationReason.ROTATION_REASON_MANUAL);
 
@@ -173,10 +172,10 @@ class KeyStateStoreTest {
   @Test
   void apply_entryAtOrBelowAppliedIndex_changesNothing() {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      store.apply(create("c", T0, "k"), 1, 5);
+      store.apply(Commands.create("c", T0, "k"), 1, 5);
       String digest = store.digest();
 
-      CommandResult replay = store.apply(create("other", T0, "k2"), 1, 5);
+      CommandResult replay = store.apply(Commands.create("other", T0, "k2"), 1, 5);
 
       assertTrue(replay.getDeduplicated());
       assertTrue(store.key("k2").isEmpty());
@@ -206,9 +205,9 @@ class KeyStateStoreTest {
   @Test
   void apply_commandTimeGoingBackwards_clampedMonotonic() {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      store.apply(create("c1", T0 + 10_000, "a"), 1, 1);
+      store.apply(Commands.create("c1", T0 + 10_000, "a"), 1, 1);
       // A new leader whose clock is behind proposes next.
-      store.apply(create("c2", T0, "b"), 2, 2);
+      store.apply(Commands.create("c2", T0, "b"), 2, 2);
 
       assertEquals(T0 + 10_000, store.lastCommandTimeMillis());
       assertEquals(
@@ -221,10 +220,10 @@ class KeyStateStoreTest {
     long day = KeyStateStore.REQUEST_RETENTION.toMillis();
     try (KeyStateStore store = KeyStateStore.open(dir)) {
       for (int i = 0; i < 20; i++) {
-        store.apply(create("old-" + i, T0 + i, "k" + i), 1, i + 1);
+        store.apply(Commands.create("old-" + i, T0 + i, "k" + i), 1, i + 1);
       }
       for (int i = 0; i < 3; i++) {
-        store.apply(create("new-" + i, T0 + day + 100 + i, "n" + i), 1, 21 + i);
+        store.apply(Commands.create("new-" + i, T0 + day + 100 + i, "n" + i), 1, 21 + i);
       }
       assertTrue(store.request("old-0").isEmpty(), "evicted after the retention period");
       assertTrue(store.request("new-0").isPresent());
@@ -238,8 +237,8 @@ class KeyStateStoreTest {
   @Test
   void audit_everyCommandChainedByHash() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      store.apply(create("c", T0, "k"), 1, 1);
-      store.apply(create("c2", T0 + 1, "k"), 1, 2); // rejected, and still audited
+      store.apply(Commands.create("c", T0, "k"), 1, 1);
+      store.apply(Commands.create("c2", T0 + 1, "k"), 1, 2); // rejected, and still audited
       store.apply(setStatus("d", T0 + 2, "k", 1, VersionStatus.VERSION_STATUS_DISABLED), 1, 3);
 
       List<AuditRecord> audit = store.audit(0, 10);
@@ -269,8 +268,8 @@ class KeyStateStoreTest {
   void events_storedInLogOrderReadableAfterACursorAndPerKeyAcrossRestart() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
       assertEquals(-1, store.lastEventCursor());
-      store.apply(create("c1", T0, "a"), 1, 1);
-      store.apply(create("c2", T0 + 1, "b"), 1, 2);
+      store.apply(Commands.create("c1", T0, "a"), 1, 1);
+      store.apply(Commands.create("c2", T0 + 1, "b"), 1, 2);
       store.apply(rotate("r1", T0 + 2, "a", T0 + 2, RotationReason.ROTATION_REASON_MANUAL), 1, 3);
 
       var all = store.eventsAfter(-1, 100);
@@ -301,7 +300,7 @@ class KeyStateStoreTest {
       AppliedPosition position = store.checkpoint(checkpoint);
       assertEquals(80, position.index());
       digest = store.digest();
-      store.apply(create("after", T0 + 999_999, "later"), 1, 81); // not in the checkpoint
+      store.apply(Commands.create("after", T0 + 999_999, "later"), 1, 81); // not in the checkpoint
     }
 
     KeyStateStore.restoreFromCheckpoint(checkpoint, restored);
@@ -316,18 +315,19 @@ class KeyStateStoreTest {
   @Test
   void open_dataChangedBehindTheStore_refusesToStart() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      store.apply(create("c", T0, "k"), 1, 1);
+      store.apply(Commands.create("c", T0, "k"), 1, 1);
     }
     // Flip a stored record without going through apply, as a bad disk or a bad hand would.
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY));
-    for (Schema family : Schema.values()) {
+    for (Schema family : Schema.all()) {
       descriptors.add(new ColumnFamilyDescriptor(family.columnFamilyNameBytes()));
     }
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try (DBOptions options = new DBOptions();
         RocksDB raw = RocksDB.open(options, dir.toString(), descriptors, handles)) {
-      ColumnFamilyHandle keys = handles.get(1 + Schema.KEYS.ordinal());
+      // Handles come back in the descriptors' order: the default family, then Schema.all().
+      ColumnFamilyHandle keys = handles.get(1 + Schema.all().indexOf(Schema.KEYS));
       byte[] name = "k".getBytes(StandardCharsets.UTF_8);
       KeyRecord tampered =
           KeyRecord.parseFrom(raw.get(keys, name)).toBuilder().setZone("elsewhere").build();

@@ -95,7 +95,11 @@ public final class VersionLifecycle {
         VERSION_STATUS_DESTROYED,
         KeyEventType.KEY_EVENT_TYPE_DESTROYED);
 
+    // An unmodifiable view of a set built for this constant alone (or the empty NEW_VERSION),
+    // which nothing mutates; Error Prone cannot see that through the Set type.
+    @SuppressWarnings("ImmutableEnumChecker")
     private final Set<VersionStatus> from;
+
     private final VersionStatus to;
     private final KeyEventType event;
 

@@ -19,7 +19,9 @@ import org.rocksdb.RocksDBException;
 public record StoredMeta(
     AppliedPosition position,
     long lastCommandTimeMillis,
-    byte[] auditHeadOrNull,
+    // The fresh array RocksDB returned, read once at open and handed to AuditChain: never
+    // compared, hashed, printed or shared.
+    @SuppressWarnings("ArrayRecordComponent") byte[] auditHeadOrNull,
     StateDigest digest) {
 
   /** Reads the META values of {@code database}. */

@@ -94,7 +94,7 @@ final class GoldenLog {
     List<Expectation> expectations = new ArrayList<>();
     String label = "";
     String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    for (String line : text.split("\n")) {
+    for (String line : text.split("\n", -1)) {
       String trimmed = line.trim();
       if (trimmed.isEmpty()) {
         continue;
@@ -103,7 +103,7 @@ final class GoldenLog {
         label = trimmed.substring(1).trim();
         continue;
       }
-      String[] fields = trimmed.split("\\s+");
+      String[] fields = trimmed.split("\\s+", -1);
       if (fields.length != 3) {
         throw new UncheckedIOException(
             new IOException("not an 'index digest audit_head' line: " + trimmed));

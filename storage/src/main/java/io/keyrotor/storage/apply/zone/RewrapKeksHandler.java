@@ -78,7 +78,7 @@ public final class RewrapKeksHandler implements CommandHandler<RewrapKeks> {
         }
         key = found.get().toBuilder();
       }
-      int position = (int) entry.getVersion() - 1;
+      int position = entry.getVersion() - 1;
       if (position < 0 || position >= key.getVersionsCount()) {
         skipped++;
         continue;

@@ -1,6 +1,5 @@
 package io.keyrotor.storage.apply.key;
 
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +23,7 @@ class CreateKeyHandlerTest {
 
   @Test
   void createKey_newName_firstVersionPrimaryAtProposedTime() {
-    Effects effects = view.apply(create("r1", T0, "payments"));
+    Effects effects = view.apply(Commands.create("r1", T0, "payments"));
 
     assertEquals(Code.OK_VALUE, effects.result().getCode());
     assertEquals(1, effects.result().getVersion());
@@ -38,10 +37,10 @@ class CreateKeyHandlerTest {
 
   @Test
   void createKey_existingName_alreadyExistsAndNothingChanges() {
-    view.apply(create("r1", T0, "payments"));
+    view.apply(Commands.create("r1", T0, "payments"));
     KeyRecord before = view.key("payments");
 
-    Effects effects = view.apply(create("r2", T0 + 5, "payments"));
+    Effects effects = view.apply(Commands.create("r2", T0 + 5, "payments"));
 
     assertEquals(Code.ALREADY_EXISTS_VALUE, effects.result().getCode());
     assertEquals("KEY_EXISTS", effects.result().getReason());
@@ -52,25 +51,27 @@ class CreateKeyHandlerTest {
   @Test
   void createKey_invalidNameZoneOrLabels_invalidArgument() {
     for (String bad : new String[] {"", "-lead", "has space", "x".repeat(129), "ümlaut"}) {
-      Effects effects = view.apply(create("r-" + bad, T0, bad));
+      Effects effects = view.apply(Commands.create("r-" + bad, T0, bad));
       assertEquals(Code.INVALID_ARGUMENT_VALUE, effects.result().getCode(), bad);
       assertFalse(effects.result().getMessage().isEmpty());
       assertTrue(effects.allKeyWrites().isEmpty());
     }
     Command badZone =
-        create("z", T0, "ok").toBuilder()
+        Commands.create("z", T0, "ok").toBuilder()
             .setCreateKey(
-                create("z", T0, "ok").getCreateKey().toBuilder().setZone("Bad Zone").build())
+                Commands.create("z", T0, "ok").getCreateKey().toBuilder()
+                    .setZone("Bad Zone")
+                    .build())
             .build();
     assertEquals(Code.INVALID_ARGUMENT_VALUE, view.apply(badZone).result().getCode());
     CreateKey unsorted =
-        create("l", T0, "ok").getCreateKey().toBuilder()
+        Commands.create("l", T0, "ok").getCreateKey().toBuilder()
             .addLabels(Label.newBuilder().setKey("team").setValue("a"))
             .addLabels(Label.newBuilder().setKey("env").setValue("b"))
             .build();
     assertEquals(
         Code.INVALID_ARGUMENT_VALUE,
-        view.apply(create("l", T0, "ok").toBuilder().setCreateKey(unsorted).build())
+        view.apply(Commands.create("l", T0, "ok").toBuilder().setCreateKey(unsorted).build())
             .result()
             .getCode());
     assertTrue(view.keyMap().isEmpty());
@@ -78,7 +79,7 @@ class CreateKeyHandlerTest {
 
   @Test
   void createKey_materialForAnotherZone_invalidArgument() {
-    Command command = create("r1", T0, "k");
+    Command command = Commands.create("r1", T0, "k");
     Command wrongZone =
         command.toBuilder()
             .setCreateKey(
@@ -93,7 +94,7 @@ class CreateKeyHandlerTest {
 
   @Test
   void createKey_withActivationDelay_pendingUntilActivation() {
-    view.apply(create("r1", T0, "k", T0 + 1_000));
+    view.apply(Commands.create("r1", T0, "k", T0 + 1_000));
 
     assertEquals(KeyVersionState.KEY_VERSION_STATE_PENDING, view.stateAt("k", 1, T0 + 999));
     assertEquals(0, view.primaryAt("k", T0 + 999));

@@ -2,11 +2,11 @@ package io.keyrotor.storage.apply.key;
 
 import static io.keyrotor.storage.CommandBodies.reportUsage;
 import static io.keyrotor.storage.CommandBodies.usage;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.keyrotor.proto.internal.v1.ReportUsage;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.InMemoryState;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +16,7 @@ class ReportUsageHandlerTest {
 
   @Test
   void usageReports_addUpPerVersionAndSkipUnknownKeys() {
-    view.apply(create("c", T0, "k"));
+    view.apply(Commands.create("c", T0, "k"));
     ReportUsage.Builder report = reportUsage("n1", usage("k", 1, 40), usage("gone", 1, 9));
 
     view.apply(T0 + 1, report);

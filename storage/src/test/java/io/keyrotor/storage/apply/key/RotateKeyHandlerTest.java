@@ -2,7 +2,6 @@ package io.keyrotor.storage.apply.key;
 
 import static io.keyrotor.storage.CommandBodies.createKey;
 import static io.keyrotor.storage.CommandBodies.setRotationPolicy;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static io.keyrotor.storage.apply.InMemoryState.eventTypes;
@@ -16,6 +15,7 @@ import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import java.util.List;
@@ -31,7 +31,7 @@ class RotateKeyHandlerTest {
 
   @Test
   void rotateKey_withDelay_newVersionPendingThenPrimaryAndOldDecryptOnly() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
 
     Effects effects =
         view.apply(rotate("r2", T0 + 10, "k", T0 + 5_000, RotationReason.ROTATION_REASON_MANUAL));
@@ -47,7 +47,7 @@ class RotateKeyHandlerTest {
 
   @Test
   void rotateKey_activationInThePast_clampedToCommandTime() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
 
     view.apply(rotate("r2", T0 + 10, "k", T0 - 1_000, RotationReason.ROTATION_REASON_MANUAL));
 
@@ -65,7 +65,7 @@ class RotateKeyHandlerTest {
 
   @Test
   void rotateKey_staleExpectedVersion_versionConflict() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
     view.apply(rotate("r2", T0 + 1, "k", T0 + 1, RotationReason.ROTATION_REASON_MANUAL, 1));
 
     Effects duplicate =
@@ -78,7 +78,7 @@ class RotateKeyHandlerTest {
 
   @Test
   void rotateKey_whileAVersionIsPending_rotationPending() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
     view.apply(rotate("r2", T0 + 1, "k", T0 + 60_000, RotationReason.ROTATION_REASON_MANUAL));
 
     Effects second =
@@ -102,7 +102,7 @@ class RotateKeyHandlerTest {
   @Test
   void compromiseAndImmediateRotations_notGated() {
     view.threeNodesServeTheDefaultZone();
-    view.apply(create("c", T0, "k"));
+    view.apply(Commands.create("c", T0, "k"));
     view.apply(rotate("r1", T0 + 1, "k", T0 + 1, RotationReason.ROTATION_REASON_MANUAL));
     view.apply(rotate("r2", T0 + 2, "k", T0 + 9_999, RotationReason.ROTATION_REASON_COMPROMISE));
 

@@ -1,6 +1,5 @@
 package io.keyrotor.storage.apply.key;
 
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotateKeys;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import org.junit.jupiter.api.Test;
@@ -24,8 +24,8 @@ class RotateKeysHandlerTest {
 
   @Test
   void rotateKeysBatch_eachWithItsOwnCompareAndSet() {
-    view.apply(create("a", T0, "a"));
-    view.apply(create("b", T0, "b"));
+    view.apply(Commands.create("a", T0, "a"));
+    view.apply(Commands.create("b", T0, "b"));
     RotateKeys.Builder batch =
         RotateKeys.newBuilder()
             .addRotations(scheduledFromVersion1("x", "a"))

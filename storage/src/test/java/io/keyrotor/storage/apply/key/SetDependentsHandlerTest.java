@@ -1,7 +1,6 @@
 package io.keyrotor.storage.apply.key;
 
 import static io.keyrotor.storage.CommandBodies.setDependents;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static io.keyrotor.storage.apply.InMemoryState.reason;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import java.util.List;
@@ -22,7 +22,7 @@ class SetDependentsHandlerTest {
   @Test
   void dependents_cycleRefusedAndRotationAsksDependentsToRotate() {
     for (String name : List.of("root", "mid", "leaf")) {
-      view.apply(create("c-" + name, T0, name));
+      view.apply(Commands.create("c-" + name, T0, name));
     }
     assertEquals(
         Code.OK_VALUE, view.apply(T0 + 1, setDependents("root", "mid")).result().getCode());

@@ -1,13 +1,13 @@
 package io.keyrotor.storage.apply.key;
 
 import static io.keyrotor.storage.CommandBodies.setRotationPolicy;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static io.keyrotor.storage.apply.InMemoryState.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.rpc.Code;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.InMemoryState;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +17,7 @@ class SetRotationPolicyHandlerTest {
 
   @Test
   void setRotationPolicy_negativePeriod_invalidPolicy() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
     RotationPolicyRecord.Builder negative =
         RotationPolicyRecord.newBuilder().setRotationPeriodMillis(-5);
 
@@ -26,7 +26,7 @@ class SetRotationPolicyHandlerTest {
 
   @Test
   void setRotationPolicy_valid_storedWithNewRevision() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
     RotationPolicyRecord.Builder policy =
         RotationPolicyRecord.newBuilder().setRotationPeriodMillis(86_400_000L);
 

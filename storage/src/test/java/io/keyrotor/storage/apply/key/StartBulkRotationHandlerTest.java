@@ -3,11 +3,11 @@ package io.keyrotor.storage.apply.key;
 import static io.keyrotor.storage.CommandBodies.createKey;
 import static io.keyrotor.storage.CommandBodies.label;
 import static io.keyrotor.storage.CommandBodies.startBulkRotation;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import org.junit.jupiter.api.Test;
@@ -18,7 +18,7 @@ class StartBulkRotationHandlerTest {
 
   @Test
   void bulkRotation_marksMatchingKeysDueAndRecordsTheJob() {
-    view.apply(create("a", T0, "a"));
+    view.apply(Commands.create("a", T0, "a"));
     view.apply(T0, createKey("b").addLabels(label("team", "pay")));
 
     Effects started =

@@ -1,7 +1,6 @@
 package io.keyrotor.storage.apply.version;
 
 import static io.keyrotor.storage.CommandBodies.acknowledge;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static io.keyrotor.storage.apply.InMemoryState.eventTypes;
@@ -12,6 +11,7 @@ import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import java.util.List;
@@ -23,7 +23,7 @@ class AcknowledgeVersionHandlerTest {
 
   @Test
   void delayedRotation_gatedUntilEveryServingNodeAcknowledges_thenPrimaryAtActivation() {
-    view.apply(create("c", T0, "k"));
+    view.apply(Commands.create("c", T0, "k"));
     Effects rotated =
         view.apply(rotate("r", T0 + 1, "k", T0 + 10_001, RotationReason.ROTATION_REASON_MANUAL));
 
@@ -50,7 +50,7 @@ class AcknowledgeVersionHandlerTest {
   @Test
   void acknowledgement_fromANodeThatDoesNotServeTheZone_refused() {
     view.nodesServe("us", "us1");
-    view.apply(create("c", T0, "k"));
+    view.apply(Commands.create("c", T0, "k"));
     view.apply(rotate("r", T0, "k", T0 + 5_000, RotationReason.ROTATION_REASON_MANUAL));
 
     Effects refused = view.apply(T0 + 1, acknowledge("k", 2, "us1"));

@@ -3,7 +3,6 @@ package io.keyrotor.storage.apply.version;
 import static io.keyrotor.storage.CommandBodies.acknowledge;
 import static io.keyrotor.storage.CommandBodies.cancelRotation;
 import static io.keyrotor.storage.CommandBodies.createKey;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static io.keyrotor.storage.apply.InMemoryState.eventTypes;
@@ -14,6 +13,7 @@ import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import java.util.List;
@@ -26,7 +26,7 @@ class CancelRotationHandlerTest {
 
   @Test
   void missedValidationDeadline_versionNeverPrimaryAndCancelKeepsPreviousPrimary() {
-    view.apply(create("c", T0, "k"));
+    view.apply(Commands.create("c", T0, "k"));
     view.apply(rotate("r", T0, "k", T0 + 10_000, RotationReason.ROTATION_REASON_MANUAL));
     view.apply(T0 + 100, acknowledge("k", 2, "n1"));
     view.apply(T0 + 100, acknowledge("k", 2, "n2"));
@@ -49,7 +49,7 @@ class CancelRotationHandlerTest {
 
   @Test
   void cancelOnlyIfUnvalidated_validatedVersion_refusedAndUnchanged() {
-    view.apply(create("c", T0, "k"));
+    view.apply(Commands.create("c", T0, "k"));
     view.apply(rotate("r", T0, "k", T0 + 10_000, RotationReason.ROTATION_REASON_MANUAL));
     view.allNodesAcknowledge(T0 + 10, "k", 2);
 

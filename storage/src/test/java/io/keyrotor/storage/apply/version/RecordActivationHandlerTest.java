@@ -1,7 +1,6 @@
 package io.keyrotor.storage.apply.version;
 
 import static io.keyrotor.storage.CommandBodies.recordActivation;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static io.keyrotor.storage.apply.InMemoryState.eventTypes;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import java.util.List;
@@ -21,7 +21,7 @@ class RecordActivationHandlerTest {
 
   @Test
   void recordActivation_emitsActivatedAndSupersededOnce() {
-    view.apply(create("c", T0, "k"));
+    view.apply(Commands.create("c", T0, "k"));
     view.apply(rotate("r", T0, "k", T0 + 10_000, RotationReason.ROTATION_REASON_MANUAL));
     view.allNodesAcknowledge(T0 + 10, "k", 2);
 

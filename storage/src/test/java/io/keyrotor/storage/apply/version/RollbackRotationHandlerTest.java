@@ -1,7 +1,6 @@
 package io.keyrotor.storage.apply.version;
 
 import static io.keyrotor.storage.CommandBodies.rollbackRotation;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
 import static io.keyrotor.storage.apply.InMemoryState.eventTypes;
@@ -12,6 +11,7 @@ import com.google.rpc.Code;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
 import java.util.List;
@@ -42,7 +42,7 @@ class RollbackRotationHandlerTest {
 
   @Test
   void rollback_ofANonPrimaryOrWithoutAFallback_refused() {
-    view.apply(create("c", T0, "k"));
+    view.apply(Commands.create("c", T0, "k"));
     assertEquals("NO_PREVIOUS_VERSION", reason(view.apply(T0 + 1, rollbackRotation("k", 1, ""))));
     view.apply(rotate("r", T0 + 2, "k", T0 + 2, RotationReason.ROTATION_REASON_MANUAL));
     assertEquals("VERSION_NOT_PRIMARY", reason(view.apply(T0 + 3, rollbackRotation("k", 1, ""))));

@@ -2,7 +2,6 @@ package io.keyrotor.storage.apply.version;
 
 import static io.keyrotor.storage.CommandBodies.cancelRotation;
 import static io.keyrotor.storage.CommandBodies.scheduleDestroy;
-import static io.keyrotor.storage.Commands.create;
 import static io.keyrotor.storage.Commands.rotate;
 import static io.keyrotor.storage.Commands.setStatus;
 import static io.keyrotor.storage.apply.InMemoryState.T0;
@@ -16,6 +15,7 @@ import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.InMemoryState;
@@ -41,7 +41,7 @@ class SetVersionStatusHandlerTest {
 
   @Test
   void disableVersion_primary_refusedWithAdvice() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
 
     Effects effects =
         view.apply(setStatus("r2", T0 + 1, "k", 1, VersionStatus.VERSION_STATUS_DISABLED));
@@ -54,7 +54,7 @@ class SetVersionStatusHandlerTest {
 
   @Test
   void disableVersion_pending_disabledAndNeverBecomesPrimary() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
     view.apply(rotate("r2", T0 + 1, "k", T0 + 1_000, RotationReason.ROTATION_REASON_MANUAL));
 
     view.apply(setStatus("r3", T0 + 2, "k", 2, VersionStatus.VERSION_STATUS_DISABLED));
@@ -64,7 +64,7 @@ class SetVersionStatusHandlerTest {
 
   @Test
   void disableVersion_unknownVersionOrKey_notFound() {
-    view.apply(create("r1", T0, "k"));
+    view.apply(Commands.create("r1", T0, "k"));
 
     assertEquals(
         "VERSION_NOT_FOUND",
