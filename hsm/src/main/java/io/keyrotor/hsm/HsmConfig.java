@@ -46,7 +46,12 @@ public sealed interface HsmConfig permits HsmConfig.Software, HsmConfig.Pkcs11 {
    * @param passphrase the key file's passphrase
    * @param mechanismPreference wrapping mechanisms in order of preference
    */
-  record Software(Path keyFile, char[] passphrase, List<WrapMechanism> mechanismPreference)
+  record Software(
+      Path keyFile,
+      // The caller's array, deliberately not copied, so that whoever zeroes it after Hsms.open
+      // zeroes the only copy; toString hides it and configurations are never compared.
+      @SuppressWarnings("ArrayRecordComponent") char[] passphrase,
+      List<WrapMechanism> mechanismPreference)
       implements HsmConfig {
     public Software {
       Objects.requireNonNull(keyFile, "keyFile");
@@ -80,7 +85,8 @@ public sealed interface HsmConfig permits HsmConfig.Software, HsmConfig.Pkcs11 {
   record Pkcs11(
       Path modulePath,
       String tokenLabel,
-      char[] userPin,
+      // The caller's array, deliberately not copied, as Software's passphrase.
+      @SuppressWarnings("ArrayRecordComponent") char[] userPin,
       List<WrapMechanism> mechanismPreference,
       int maxSessions,
       Duration sessionWait)

@@ -12,6 +12,8 @@ public final class KnownValueImport {
   private KnownValueImport() {}
 
   /**
+   * Refuses a known-value import unless tests have allowed it.
+   *
    * @throws HsmException with {@code REFUSED} unless the system property {@value #ALLOW_PROPERTY}
    *     is {@code true}
    */

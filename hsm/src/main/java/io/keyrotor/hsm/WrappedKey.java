@@ -12,7 +12,11 @@ import java.util.Objects;
  * @param ciphertext the wrapped bytes (copied in and out)
  */
 public record WrappedKey(
-    String zone, int zoneMasterKeyVersion, WrapMechanism mechanism, byte[] ciphertext) {
+    String zone,
+    int zoneMasterKeyVersion,
+    WrapMechanism mechanism,
+    // Copied in and out; equals, hashCode and toString below treat it by content.
+    @SuppressWarnings("ArrayRecordComponent") byte[] ciphertext) {
 
   public WrappedKey {
     Objects.requireNonNull(zone, "zone");

@@ -111,7 +111,7 @@ public final class Pkcs11Ceremonies {
       throws HsmException {
     String util = System.getProperty(SOFTHSM2_UTIL_PROPERTY, "softhsm2-util");
     String slots = run(List.of(util, "--show-slots"), "listing SoftHSM2 slots");
-    for (String line : slots.split("\n")) {
+    for (String line : slots.split("\n", -1)) {
       String trimmed = line.strip();
       if (trimmed.startsWith("Label:")
           && trimmed.substring("Label:".length()).strip().equals(token.tokenLabel())) {
@@ -505,16 +505,15 @@ public final class Pkcs11Ceremonies {
   }
 
   private static Mechanism oaep(String hash) throws HsmException {
-    switch (hash) {
-      case "SHA-256":
-        return new Mechanism(
-            CKM_RSA_PKCS_OAEP, new RSA_PKCS_OAEP_PARAMS(CKM_SHA256, CKG_MGF1_SHA256));
-      case "SHA-1":
-        return new Mechanism(CKM_RSA_PKCS_OAEP, new RSA_PKCS_OAEP_PARAMS(CKM_SHA_1, CKG_MGF1_SHA1));
-      default:
-        throw new HsmException(
-            Reason.UNSUPPORTED_MECHANISM, "unknown RSA-OAEP hash '" + hash + "' in share bundle");
-    }
+    return switch (hash) {
+      case "SHA-256" ->
+          new Mechanism(CKM_RSA_PKCS_OAEP, new RSA_PKCS_OAEP_PARAMS(CKM_SHA256, CKG_MGF1_SHA256));
+      case "SHA-1" ->
+          new Mechanism(CKM_RSA_PKCS_OAEP, new RSA_PKCS_OAEP_PARAMS(CKM_SHA_1, CKG_MGF1_SHA1));
+      default ->
+          throw new HsmException(
+              Reason.UNSUPPORTED_MECHANISM, "unknown RSA-OAEP hash '" + hash + "' in share bundle");
+    };
   }
 
   private static ZoneMasterKeyId idOf(String zone, int version) throws HsmException {

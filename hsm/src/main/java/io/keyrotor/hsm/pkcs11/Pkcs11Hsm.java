@@ -659,18 +659,14 @@ public final class Pkcs11Hsm implements Hsm {
           outcome = MechanismSelfTest.Outcome.MULTIPLES_OF_8_ONLY;
         }
         switch (outcome) {
-          case EXACT:
-            kept.put(mechanism, capability);
-            break;
-          case MULTIPLES_OF_8_ONLY:
-            kept.put(mechanism, capability.withAnyLength(false));
-            break;
-          default:
-            LOG.warn(
-                "{}: {} does not produce the standard format for {}; not using it",
-                token.locator(),
-                capability.name(),
-                mechanism);
+          case EXACT -> kept.put(mechanism, capability);
+          case MULTIPLES_OF_8_ONLY -> kept.put(mechanism, capability.withAnyLength(false));
+          default ->
+              LOG.warn(
+                  "{}: {} does not produce the standard format for {}; not using it",
+                  token.locator(),
+                  capability.name(),
+                  mechanism);
         }
       }
     } finally {

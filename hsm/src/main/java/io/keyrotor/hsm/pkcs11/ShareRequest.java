@@ -3,6 +3,7 @@ package io.keyrotor.hsm.pkcs11;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.ZoneMasterKeyId;
 import java.math.BigInteger;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -19,7 +20,8 @@ import java.util.Objects;
 public record ShareRequest(
     ZoneMasterKeyId zoneMasterKey,
     String receiverTokenLabel,
-    byte[] keyId,
+    // Copied in and out; equals and hashCode below compare by content, toString leaves it out.
+    @SuppressWarnings("ArrayRecordComponent") byte[] keyId,
     BigInteger modulus,
     BigInteger publicExponent) {
   private static final String KIND = "keyrotor-share-request-v1";
@@ -62,6 +64,23 @@ public record ShareRequest(
         fields.getBytes("key-id"),
         new BigInteger(1, fields.getBytes("modulus")),
         new BigInteger(1, fields.getBytes("public-exponent")));
+  }
+
+  /** Equal when every field is, the key id by content. */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof ShareRequest that
+        && zoneMasterKey.equals(that.zoneMasterKey)
+        && receiverTokenLabel.equals(that.receiverTokenLabel)
+        && Arrays.equals(keyId, that.keyId)
+        && modulus.equals(that.modulus)
+        && publicExponent.equals(that.publicExponent);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        zoneMasterKey, receiverTokenLabel, Arrays.hashCode(keyId), modulus, publicExponent);
   }
 
   @Override

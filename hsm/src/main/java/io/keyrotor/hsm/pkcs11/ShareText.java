@@ -33,7 +33,7 @@ final class ShareText {
   }
 
   static ShareText decode(String kind, String text) throws HsmException {
-    String[] lines = text.strip().split("\r?\n");
+    String[] lines = text.strip().split("\r?\n", -1);
     if (lines.length == 0 || !lines[0].strip().equals(kind)) {
       throw invalid(kind, "it does not start with '" + kind + "'");
     }

@@ -32,12 +32,11 @@ final class JceWrapping {
       throws HsmException {
     ZoneMasterKeys.requireWrappableLength(mechanism, key.length);
     try {
-      switch (mechanism) {
-        case AES_KEY_WRAP_PAD:
-          return crypt("AES/KWP/NoPadding", Cipher.ENCRYPT_MODE, zoneMasterKey, key);
-        case AES_KEY_WRAP:
-          return crypt("AES/KW/NoPadding", Cipher.ENCRYPT_MODE, zoneMasterKey, key);
-        case AES_GCM:
+      return switch (mechanism) {
+        case AES_KEY_WRAP_PAD ->
+            crypt("AES/KWP/NoPadding", Cipher.ENCRYPT_MODE, zoneMasterKey, key);
+        case AES_KEY_WRAP -> crypt("AES/KW/NoPadding", Cipher.ENCRYPT_MODE, zoneMasterKey, key);
+        case AES_GCM -> {
           byte[] nonce = new byte[GCM_NONCE_BYTES];
           random.nextBytes(nonce);
           Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
@@ -47,10 +46,11 @@ final class JceWrapping {
           byte[] out = new byte[nonce.length + sealed.length];
           System.arraycopy(nonce, 0, out, 0, nonce.length);
           System.arraycopy(sealed, 0, out, nonce.length, sealed.length);
-          return out;
-        default:
-          throw new HsmException(Reason.UNSUPPORTED_MECHANISM, "unknown mechanism " + mechanism);
-      }
+          yield out;
+        }
+        default ->
+            throw new HsmException(Reason.UNSUPPORTED_MECHANISM, "unknown mechanism " + mechanism);
+      };
     } catch (GeneralSecurityException e) {
       // No key bytes in the message: the JDK's messages name algorithms and lengths only.
       throw new HsmException(
@@ -67,12 +67,11 @@ final class JceWrapping {
       throw unwrapFailed(id, mechanism);
     }
     try {
-      switch (mechanism) {
-        case AES_KEY_WRAP_PAD:
-          return crypt("AES/KWP/NoPadding", Cipher.DECRYPT_MODE, zoneMasterKey, wrapped);
-        case AES_KEY_WRAP:
-          return crypt("AES/KW/NoPadding", Cipher.DECRYPT_MODE, zoneMasterKey, wrapped);
-        case AES_GCM:
+      return switch (mechanism) {
+        case AES_KEY_WRAP_PAD ->
+            crypt("AES/KWP/NoPadding", Cipher.DECRYPT_MODE, zoneMasterKey, wrapped);
+        case AES_KEY_WRAP -> crypt("AES/KW/NoPadding", Cipher.DECRYPT_MODE, zoneMasterKey, wrapped);
+        case AES_GCM -> {
           if (wrapped.length < GCM_NONCE_BYTES + GCM_TAG_BITS / 8 + 1) {
             throw unwrapFailed(id, mechanism);
           }
@@ -82,10 +81,11 @@ final class JceWrapping {
               zoneMasterKey,
               new GCMParameterSpec(GCM_TAG_BITS, wrapped, 0, GCM_NONCE_BYTES));
           gcm.updateAAD(ZoneMasterKeys.gcmAssociatedData(id.zone(), id.version()));
-          return gcm.doFinal(wrapped, GCM_NONCE_BYTES, wrapped.length - GCM_NONCE_BYTES);
-        default:
-          throw new HsmException(Reason.UNSUPPORTED_MECHANISM, "unknown mechanism " + mechanism);
-      }
+          yield gcm.doFinal(wrapped, GCM_NONCE_BYTES, wrapped.length - GCM_NONCE_BYTES);
+        }
+        default ->
+            throw new HsmException(Reason.UNSUPPORTED_MECHANISM, "unknown mechanism " + mechanism);
+      };
     } catch (GeneralSecurityException | RuntimeException e) {
       // Malformed input must never escape as anything but UNWRAP_FAILED.
       throw unwrapFailed(id, mechanism);

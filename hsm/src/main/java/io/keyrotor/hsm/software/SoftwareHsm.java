@@ -212,6 +212,8 @@ public final class SoftwareHsm implements Hsm {
   }
 
   /** The keys as on disk now: reloads if the file was replaced since the last read. */
+  // Identity on purpose: has another thread replaced the snapshot while this one waited?
+  @SuppressWarnings("ReferenceEquality")
   private Snapshot current() throws HsmException {
     if (closed) {
       throw new HsmException(Reason.HSM_UNAVAILABLE, "the software HSM is closed");

@@ -89,8 +89,8 @@ class Pkcs11CeremoniesTest {
     assertEquals(bundle.senderCheckValue(), receiverCheckValue);
     assertTrue(Set.of("SHA-256", "SHA-1").contains(bundle.oaepHash()), bundle.oaepHash());
     AttributeVector copy = zoneMasterKeyAttributes(SHARE_TO, new ZoneMasterKeyId("us", version));
-    assertEquals(Boolean.FALSE, copy.extractable());
-    assertEquals(Boolean.TRUE, copy.sensitive());
+    assertEquals(false, copy.extractable());
+    assertEquals(true, copy.sensitive());
     // A second import of the same bundle changes nothing.
     assertEquals(
         receiverCheckValue, Pkcs11Ceremonies.importShare(token(SHARE_TO), USER_PIN, bundle));
@@ -164,8 +164,8 @@ class Pkcs11CeremoniesTest {
 
     assertNull(attributes.value(), "CKA_VALUE of a zone master key must be unreadable");
     assertTrue(attributes.getAttribute(CKA_VALUE).isSensitive(), "CKR_ATTRIBUTE_SENSITIVE");
-    assertEquals(Boolean.TRUE, attributes.sensitive());
-    assertEquals(Boolean.TRUE, attributes.wrapWithTrusted());
+    assertEquals(true, attributes.sensitive());
+    assertEquals(true, attributes.wrapWithTrusted());
   }
 
   @Test

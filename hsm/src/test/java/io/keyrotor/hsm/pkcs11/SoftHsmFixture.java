@@ -110,7 +110,7 @@ public final class SoftHsmFixture {
     if (path == null) {
       return false;
     }
-    for (String directory : path.split(File.pathSeparator)) {
+    for (String directory : path.split(File.pathSeparator, -1)) {
       if (Files.isExecutable(Path.of(directory, program))) {
         return true;
       }
