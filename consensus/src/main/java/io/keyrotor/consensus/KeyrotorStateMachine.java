@@ -74,6 +74,8 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   @FunctionalInterface
   public interface ApplyListener {
     /**
+     * Told that {@code command} was applied (or replayed) with {@code result}.
+     *
      * @param index the entry's log index
      * @param nanos how long parsing and applying the entry took
      */

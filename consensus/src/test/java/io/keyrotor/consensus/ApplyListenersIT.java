@@ -121,12 +121,12 @@ class ApplyListenersIT {
     assertTrue(!replayed.isEmpty(), "entries between the snapshot and the store: " + stopped);
     for (long index : replayed) {
       assertEquals(
-          Boolean.TRUE,
+          true,
           indexes.get(index),
           "entry " + index + " replayed to the listener, answered as already applied: " + indexes);
     }
     for (long index : union(whileDown, after)) {
-      assertEquals(Boolean.FALSE, indexes.get(index), "entry " + index + " applied: " + indexes);
+      assertEquals(false, indexes.get(index), "entry " + index + " applied: " + indexes);
     }
     assertEquals(indexes.size(), restarted.applyListenerFailures());
     assertEquals(45, restarted.state().keys().size());

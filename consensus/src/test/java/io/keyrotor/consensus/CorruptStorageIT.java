@@ -11,6 +11,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -55,7 +56,8 @@ class CorruptStorageIT {
     IOException refused = assertThrows(IOException.class, () -> cluster.start(id));
 
     assertTrue(refused.getMessage().contains("cannot start"), refused.getMessage());
-    assertTrue(refused.getMessage().toLowerCase().contains("checksum"), refused.getMessage());
+    assertTrue(
+        refused.getMessage().toLowerCase(Locale.ROOT).contains("checksum"), refused.getMessage());
   }
 
   @Test

@@ -196,7 +196,7 @@ final class TestCluster implements AutoCloseable {
     for (int attempt = 0; attempt < 100; attempt++) {
       int port = 10_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(22_000);
       try (ServerSocket socket = new ServerSocket(port)) {
-        return port;
+        return socket.getLocalPort();
       } catch (IOException e) {
         // taken: try another
       }
