@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,7 +93,8 @@ class CatchUpAfterCutIT {
   private static void cutAndHeal(boolean cutLeader) throws Exception {
     String runId =
         (cutLeader ? "catchup-leader-" : "catchup-follower-")
-            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            + LocalDateTime.now(ZoneId.systemDefault())
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path directory = REPO.resolve("chaos-tests/target/chaos").resolve(runId).toAbsolutePath();
     Files.createDirectories(directory);
     Map<String, GrpcNodeApi> apis = new TreeMap<>();

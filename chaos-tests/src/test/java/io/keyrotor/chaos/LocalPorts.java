@@ -29,7 +29,7 @@ final class LocalPorts {
 
   private static boolean isFree(int port) {
     try (ServerSocket socket = new ServerSocket(port)) {
-      return true;
+      return socket.isBound();
     } catch (IOException e) {
       return false;
     }

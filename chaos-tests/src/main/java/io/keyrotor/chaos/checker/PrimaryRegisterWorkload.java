@@ -62,9 +62,9 @@ public final class PrimaryRegisterWorkload {
           }
           CasRegisterModel.Input input = new CasRegisterModel.CompareAndSet(expected, version);
           if (op.isOk()) {
-            converted = completed(op, input, Boolean.TRUE);
+            converted = completed(op, input, true);
           } else if (isConflict(op)) {
-            converted = completed(op, input, Boolean.FALSE);
+            converted = completed(op, input, false);
           } else if (op.isIndeterminate()) {
             converted = indeterminate(op, input);
           }

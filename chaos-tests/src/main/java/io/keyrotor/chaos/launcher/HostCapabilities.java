@@ -56,7 +56,7 @@ public record HostCapabilities(
     boolean forwardDrop = false;
     if (root && nft) {
       String ruleset = Shell.run("nft", "list", "ruleset").stdout();
-      for (String line : ruleset.split("\n")) {
+      for (String line : ruleset.split("\n", -1)) {
         String l = line.toLowerCase(Locale.ROOT);
         if (l.contains("hook forward") && l.contains("policy drop")) {
           forwardDrop = true;

@@ -80,8 +80,8 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
     public static Settings defaults(int nodes) {
       return new Settings(
           nodes,
-          Duration.ofMillis(1000),
-          Duration.ofMillis(2000),
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(2),
           true,
           List.of(
               "-Xmx192m",
@@ -189,12 +189,12 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
   /** Kills and deletes whatever an earlier run with this launcher's prefix left behind. */
   static List<String> reapLeftovers() {
     List<String> reaped = new ArrayList<>();
-    for (String line : Shell.run("ip", "netns", "list").stdout().split("\n")) {
-      String ns = line.strip().split("\\s+")[0];
+    for (String line : Shell.run("ip", "netns", "list").stdout().split("\n", -1)) {
+      String ns = line.strip().split("\\s+", -1)[0];
       if (!ns.startsWith(PREFIX + "-")) {
         continue;
       }
-      for (String pid : Shell.run("ip", "netns", "pids", ns).stdout().split("\\s+")) {
+      for (String pid : Shell.run("ip", "netns", "pids", ns).stdout().split("\\s+", -1)) {
         if (!pid.isBlank()) {
           Shell.run("kill", "-9", pid.strip());
         }
@@ -203,7 +203,7 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
       reaped.add(ns);
     }
     Pattern link = Pattern.compile("^\\d+:\\s+([^:@\\s]+)");
-    for (String line : Shell.run("ip", "-o", "link", "show").stdout().split("\n")) {
+    for (String line : Shell.run("ip", "-o", "link", "show").stdout().split("\n", -1)) {
       Matcher m = link.matcher(line);
       if (m.find() && m.group(1).startsWith(PREFIX)) {
         Shell.run("ip", "link", "del", m.group(1));
@@ -299,10 +299,12 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
       Shell.check("ip", "-n", ns, "link", "set", "eth0", "up");
       Shell.run(
               List.of("ip", "netns", "exec", ns, "nft", "-f", "-"),
-              "table inet chaos {\n"
-                  + "  chain input  { type filter hook input  priority -10; policy accept; }\n"
-                  + "  chain output { type filter hook output priority -10; policy accept; }\n"
-                  + "}\n",
+              """
+              table inet chaos {
+                chain input  { type filter hook input  priority -10; policy accept; }
+                chain output { type filter hook output priority -10; policy accept; }
+              }
+              """,
               Duration.ofSeconds(10))
           .orThrow();
     }
@@ -545,7 +547,7 @@ public final class NetnsLauncher implements NodeLauncher, NetworkFaults {
     }
     for (String id : nodeIds) {
       String ns = namespace(id);
-      for (String pid : Shell.run("ip", "netns", "pids", ns).stdout().split("\\s+")) {
+      for (String pid : Shell.run("ip", "netns", "pids", ns).stdout().split("\\s+", -1)) {
         if (!pid.isBlank()) {
           Shell.run("kill", "-9", pid.strip());
         }

@@ -90,7 +90,7 @@ public final class Shell {
   /** Whether {@code program} is on the PATH. */
   public static boolean onPath(String program) {
     String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-    for (String dir : path.split(":")) {
+    for (String dir : path.split(":", -1)) {
       if (java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, program))) {
         return true;
       }

@@ -269,7 +269,7 @@ public final class Nemesis implements Runnable {
 
   private void pauseNode(NemesisKind kind, String target) {
     JsonObject value = kindValue(kind);
-    long millis = 3000 + random.nextInt(3001);
+    long millis = 3000L + random.nextInt(3001);
     value.addProperty("millis", millis);
     journal(EventType.INVOKE, kind.id(), target, value);
     paused.add(target);

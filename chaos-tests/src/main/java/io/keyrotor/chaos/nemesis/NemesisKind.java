@@ -61,7 +61,7 @@ public enum NemesisKind {
     if (list == null || list.isBlank() || list.equals("none")) {
       return out;
     }
-    for (String raw : list.split(",")) {
+    for (String raw : list.split(",", -1)) {
       String item = raw.strip().toLowerCase(Locale.ROOT);
       boolean matched = false;
       for (NemesisKind kind : values()) {

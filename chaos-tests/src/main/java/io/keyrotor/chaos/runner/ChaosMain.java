@@ -190,7 +190,7 @@ public final class ChaosMain {
     StringBuilder out = new StringBuilder();
     for (CheckResult c : checks) {
       // "W2 primary (rev)" -> "W2(rev)", "final convergence" -> "final"
-      String name = c.name().split(" ")[0];
+      String name = c.name().split(" ", -1)[0];
       int open = c.name().indexOf('(');
       if (open > 0 && c.name().endsWith(")") && !name.equals("availability")) {
         name += c.name().substring(open);

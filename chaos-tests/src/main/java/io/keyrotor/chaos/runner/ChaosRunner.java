@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -122,14 +123,17 @@ public final class ChaosRunner {
     }
     String tag = String.format(Locale.ROOT, "%04x", (int) (options.seed() & 0xffff));
     String runId =
-        LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + tag;
+        LocalDateTime.now(ZoneId.systemDefault())
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+            + "-"
+            + tag;
     Path directory = options.outputRoot().resolve(runId).toAbsolutePath();
     Files.createDirectories(directory);
     NetnsLauncher.Settings settings =
         new NetnsLauncher.Settings(
             options.nodes(),
-            Duration.ofMillis(1000),
-            Duration.ofMillis(2000),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(2),
             options.leaderLease(),
             concat(
                 NetnsLauncher.Settings.defaults(options.nodes()).javaOptions(),
@@ -152,7 +156,7 @@ public final class ChaosRunner {
         channels.put(id, api.channel());
       }
       ClusterControl control = new ClusterControl(channels);
-      awaitAllAnswering(apis, Duration.ofSeconds(120));
+      awaitAllAnswering(apis, Duration.ofMinutes(2));
 
       HistoryRecorder recorder = HistoryRecorder.toFile(directory.resolve("history.jsonl"));
       Workloads workloads =

@@ -125,7 +125,7 @@ public final class GrpcNodeApi implements NodeApi {
                       .setKeyName(name)
                       .setPlaintext(ByteString.copyFrom(plaintext))
                       .build());
-      return new Encrypted(response.getKeyVersion(), response.getCiphertext().toByteArray());
+      return new Encrypted(response.getKeyVersion(), response.getCiphertext());
     } catch (StatusRuntimeException e) {
       throw classify(e);
     }
@@ -141,7 +141,7 @@ public final class GrpcNodeApi implements NodeApi {
                       .setCiphertext(ByteString.copyFrom(ciphertext))
                       .build());
       return new Decrypted(
-          response.getKeyName(), response.getKeyVersion(), response.getPlaintext().toByteArray());
+          response.getKeyName(), response.getKeyVersion(), response.getPlaintext());
     } catch (StatusRuntimeException e) {
       throw classify(e);
     }

@@ -1,5 +1,6 @@
 package io.keyrotor.chaos.workload;
 
+import com.google.protobuf.ByteString;
 import java.util.List;
 
 /**
@@ -52,9 +53,9 @@ public interface NodeApi extends AutoCloseable {
   /** The result of a rotation. */
   record Rotated(int version, long revision, long activationMillis) {}
 
-  record Encrypted(int version, byte[] ciphertext) {}
+  record Encrypted(int version, ByteString ciphertext) {}
 
-  record Decrypted(String keyName, int version, byte[] plaintext) {}
+  record Decrypted(String keyName, int version, ByteString plaintext) {}
 
   record NodeState(
       String nodeId, String role, String leaderIdOrEmpty, long appliedIndex, String digest) {}

@@ -45,7 +45,7 @@ public enum Workload {
       return EnumSet.allOf(Workload.class);
     }
     Set<Workload> out = EnumSet.noneOf(Workload.class);
-    for (String item : list.split(",")) {
+    for (String item : list.split(",", -1)) {
       out.add(Workload.valueOf(item.strip().toUpperCase(Locale.ROOT)));
     }
     return out;

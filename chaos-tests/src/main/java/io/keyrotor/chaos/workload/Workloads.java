@@ -431,7 +431,7 @@ public final class Workloads {
       } else if (dice < 55 || sealed.getOrDefault(key, List.of()).isEmpty()) {
         encrypt(key);
       } else {
-        decrypt(key, Workload.W3);
+        decrypt(key);
       }
     }
 
@@ -448,7 +448,8 @@ public final class Workloads {
               () -> node.encrypt(key, plaintext.getBytes(StandardCharsets.UTF_8)),
               e -> {
                 JsonObject out = new JsonObject();
-                out.addProperty("ciphertext", Base64.getEncoder().encodeToString(e.ciphertext()));
+                out.addProperty(
+                    "ciphertext", Base64.getEncoder().encodeToString(e.ciphertext().toByteArray()));
                 out.addProperty("version", e.version());
                 return out;
               },
@@ -460,14 +461,14 @@ public final class Workloads {
             .add(
                 new Sealed(
                     key,
-                    Base64.getEncoder().encodeToString(encrypted.ciphertext()),
+                    Base64.getEncoder().encodeToString(encrypted.ciphertext().toByteArray()),
                     plaintext,
                     encrypted.version(),
                     node.nodeId()));
       }
     }
 
-    void decrypt(String key, Workload workload) {
+    void decrypt(String key) {
       List<Sealed> candidates = sealed.getOrDefault(key, List.of());
       if (candidates.isEmpty()) {
         return;
@@ -488,7 +489,7 @@ public final class Workloads {
           () -> node.decrypt(Base64.getDecoder().decode(target.ciphertext())),
           d -> {
             JsonObject out = new JsonObject();
-            out.addProperty("plaintext", new String(d.plaintext(), StandardCharsets.UTF_8));
+            out.addProperty("plaintext", d.plaintext().toStringUtf8());
             out.addProperty("version", d.version());
             out.addProperty("key", d.keyName());
             return out;
@@ -552,7 +553,7 @@ public final class Workloads {
       } else if (dice < 66 || sealed.getOrDefault(key, List.of()).isEmpty()) {
         encrypt(key);
       } else {
-        decrypt(key, Workload.W6);
+        decrypt(key);
       }
     }
 
@@ -651,7 +652,7 @@ public final class Workloads {
               () -> node.decrypt(Base64.getDecoder().decode(s.ciphertext())),
               d -> {
                 JsonObject out = new JsonObject();
-                out.addProperty("plaintext", new String(d.plaintext(), StandardCharsets.UTF_8));
+                out.addProperty("plaintext", d.plaintext().toStringUtf8());
                 return out;
               },
               null,

@@ -22,7 +22,7 @@ class RunSummaryTest {
           0x5EED7F3AL,
           "netns-smoke/A",
           3,
-          Duration.ofSeconds(120),
+          Duration.ofMinutes(2),
           "target/chaos/20260114-1532-7f3a/",
           RERUN,
           List.of("ratis: read=LINEARIZABLE lease=off"));

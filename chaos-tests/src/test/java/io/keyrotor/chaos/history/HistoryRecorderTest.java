@@ -35,7 +35,7 @@ class HistoryRecorderTest {
         "start-partition",
         null,
         SyntheticHistory.json("{\"kind\":\"isolate-leader\",\"grudge\":{\"n2\":[\"n1\",\"n3\"]}}"));
-    String[] lines = out.toString().split("\n");
+    String[] lines = out.toString().split("\n", -1);
     assertEquals(
         "{\"index\":0,\"type\":\"invoke\",\"process\":3,\"node\":\"n1\",\"f\":\"rotate\","
             + "\"key\":\"kr-7\",\"t\":1203344511}",

@@ -80,9 +80,11 @@ class HistoryTest {
   @Test
   void malformedLine_isReportedWithItsLineNumber() {
     String text =
-        "{\"index\":0,\"type\":\"invoke\",\"process\":1,\"f\":\"read\",\"t\":0}\n"
-            + "\n"
-            + "{\"index\":1,\"type\":\"done\",\"process\":1,\"f\":\"read\",\"t\":1}\n";
+        """
+        {"index":0,"type":"invoke","process":1,"f":"read","t":0}
+
+        {"index":1,"type":"done","process":1,"f":"read","t":1}
+        """;
     HistoryException error =
         assertThrows(
             HistoryException.class, () -> HistoryReader.read(new StringReader(text), "h.jsonl"));

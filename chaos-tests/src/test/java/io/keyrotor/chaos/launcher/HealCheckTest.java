@@ -12,25 +12,32 @@ import org.junit.jupiter.api.Test;
  * that failed is not taken for a clean one.
  */
 class HealCheckTest {
+  // nft indents with tabs, written as \t: a text block would strip literal ones as indentation.
   private static final String HEALED_TABLE =
-      "table inet chaos {\n"
-          + "\tchain input {\n"
-          + "\t\ttype filter hook input priority filter - 10; policy accept;\n"
-          + "\t}\n\n"
-          + "\tchain output {\n"
-          + "\t\ttype filter hook output priority filter - 10; policy accept;\n"
-          + "\t}\n"
-          + "}\n";
+      """
+      table inet chaos {
+      \tchain input {
+      \t\ttype filter hook input priority filter - 10; policy accept;
+      \t}
+
+      \tchain output {
+      \t\ttype filter hook output priority filter - 10; policy accept;
+      \t}
+      }
+      """;
   private static final String CUT_TABLE =
-      "table inet chaos {\n"
-          + "\tchain input {\n"
-          + "\t\ttype filter hook input priority filter - 10; policy accept;\n"
-          + "\t\tip saddr 10.77.0.2 drop\n"
-          + "\t}\n\n"
-          + "\tchain output {\n"
-          + "\t\ttype filter hook output priority filter - 10; policy accept;\n"
-          + "\t}\n"
-          + "}\n";
+      """
+      table inet chaos {
+      \tchain input {
+      \t\ttype filter hook input priority filter - 10; policy accept;
+      \t\tip saddr 10.77.0.2 drop
+      \t}
+
+      \tchain output {
+      \t\ttype filter hook output priority filter - 10; policy accept;
+      \t}
+      }
+      """;
   private static final String LOSSY_TABLE =
       HEALED_TABLE.replace(
           "policy accept;\n\t}\n\n\tchain output",
