@@ -331,7 +331,7 @@ public final class BenchMain implements Callable<Integer> {
   /** The 1-minute load average, as /proc/loadavg gives it (or "?"). */
   static String loadAverage() {
     try {
-      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+      return Files.readString(Path.of("/proc/loadavg")).split(" ", -1)[0];
     } catch (IOException | RuntimeException e) {
       return "?";
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -96,10 +97,12 @@ final class Bulk {
             boolean retryable =
                 code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
             if (retryable && attempt < ATTEMPTS) {
-              RETRY.schedule(
-                  () -> attempt(call, index, attempt + 1, results, permits, failure, onFailure),
-                  50L * attempt,
-                  TimeUnit.MILLISECONDS);
+              // Nothing to wait for: the attempt records its own failure and releases its permit.
+              ScheduledFuture<?> unused =
+                  RETRY.schedule(
+                      () -> attempt(call, index, attempt + 1, results, permits, failure, onFailure),
+                      50L * attempt,
+                      TimeUnit.MILLISECONDS);
             } else {
               failure.compareAndSet(null, e.getCause());
               permits.release();

@@ -28,6 +28,8 @@ public final class EchoServer {
   }
 
   /**
+   * Starts the echo server on {@code host:port} with the given executor.
+   *
    * @param executor the server's executor: "default" (grpc-java's cached pool, as the node uses),
    *     "direct" (handlers on the transport threads) or "fixed:N" (a pool of N threads); the others
    *     exist to measure the threading model, not as baselines

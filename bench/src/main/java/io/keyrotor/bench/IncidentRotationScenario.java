@@ -53,7 +53,8 @@ final class IncidentRotationScenario {
     double remainingZeroSeconds;
     double seconds;
     String jobId;
-    try (LoadRunner.Background background = LoadRunner.background(client, CLIENT_IN_FLIGHT)) {
+    LoadRunner.Background background = LoadRunner.background(client, CLIENT_IN_FLIGHT);
+    try {
       Thread.sleep(1_000);
       long begin = System.nanoTime();
       BulkRotation job =
@@ -99,6 +100,8 @@ final class IncidentRotationScenario {
       }
       seconds = (System.nanoTime() - begin) / 1e9;
       Thread.sleep(1_000);
+    } finally {
+      background.stop();
     }
     String detail =
         String.format(
@@ -116,9 +119,10 @@ final class IncidentRotationScenario {
             outcomes.failures());
     run.observe(NAME, "keyrotor", "seconds", seconds, "s", 0, detail);
     run.observe(NAME, "keyrotor", "keys", count, "keys", 0, "");
-    run.observe(NAME, "keyrotor", "failed_calls", outcomes.failedCount(), "calls", 0, detail);
-    run.observe(NAME, "keyrotor", "ok_calls", outcomes.ok(), "calls", 0, "");
-    run.observe(NAME, "keyrotor", "refused_by_design", outcomes.refused(), "calls", 0, "");
+    run.observe(
+        NAME, "keyrotor", "failed_calls", (double) outcomes.failedCount(), "calls", 0, detail);
+    run.observe(NAME, "keyrotor", "ok_calls", (double) outcomes.ok(), "calls", 0, "");
+    run.observe(NAME, "keyrotor", "refused_by_design", (double) outcomes.refused(), "calls", 0, "");
     run.observe(
         NAME,
         "keyrotor",

@@ -137,20 +137,20 @@ final class LeaderKillScenario {
       firstRead = reads.awaitMillis();
       leaderKnown = leader.awaitMillis();
     } finally {
-      background.close();
+      background.stop();
     }
     Measurement m = background.measurement(NAME + "-load", members.name(), 16, round);
     String detail =
         String.format(
             "killed %s (SIGKILL) under 16 reads+writes in flight; background: %,d ok, errors %s",
             killed, m.successes(), m.errors());
-    run.observe(NAME, members.name(), "first_write_ms", firstWrite, "ms", round, detail);
-    run.observe(NAME, members.name(), "first_read_ms", firstRead, "ms", round, detail);
+    run.observe(NAME, members.name(), "first_write_ms", (double) firstWrite, "ms", round, detail);
+    run.observe(NAME, members.name(), "first_read_ms", (double) firstRead, "ms", round, detail);
     run.observe(
         NAME,
         members.name(),
         "new_leader_known_ms",
-        leaderKnown,
+        (double) leaderKnown,
         "ms",
         round,
         "a survivor reports a new leader (keyrotor: GetNodeStatus role LEADER; etcd: Status)");
@@ -178,7 +178,9 @@ final class LeaderKillScenario {
 
             @Override
             public void onFailure(Throwable t) {
-              TIMER.schedule(() -> out.setException(t), millis, TimeUnit.MILLISECONDS);
+              // Nothing to wait for: the task only completes out, which cannot fail.
+              ScheduledFuture<?> unused =
+                  TIMER.schedule(() -> out.setException(t), millis, TimeUnit.MILLISECONDS);
             }
           },
           MoreExecutors.directExecutor());

@@ -118,15 +118,15 @@ public final class LoadRunner {
   }
 
   /**
-   * A closed loop that runs until {@link Background#close()}: load under which something else is
+   * A closed loop that runs until {@link Background#stop()}: load under which something else is
    * measured (a leader kill, an incident rotation). Its latencies and errors are kept.
    */
   public static Background background(Operation op, int concurrency) {
     return new Background(op, concurrency);
   }
 
-  /** A closed loop running in the background until closed. */
-  public static final class Background implements AutoCloseable {
+  /** A closed loop running in the background until stopped. */
+  public static final class Background {
     private final AtomicBoolean stop = new AtomicBoolean();
     private final Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
@@ -148,8 +148,7 @@ public final class LoadRunner {
     }
 
     /** Stops starting requests and waits (up to 30 s) for those in flight. */
-    @Override
-    public void close() throws InterruptedException {
+    public void stop() throws InterruptedException {
       if (stop.getAndSet(true)) {
         return;
       }
@@ -157,7 +156,7 @@ public final class LoadRunner {
       histogram = recorder.getIntervalHistogram();
     }
 
-    /** The outcome, once closed. */
+    /** The outcome, once stopped. */
     public Measurement measurement(String scenario, String target, int concurrency, int round) {
       return new Measurement(
           scenario,

@@ -93,7 +93,7 @@ final class MixedScenario {
         NAME,
         "keyrotor",
         "max_rate_p99_5ms",
-        best,
+        (double) best,
         "ops/s",
         0,
         "open loop 90/9/1 Decrypt/GenerateDataKey/RotateKey, steps x1.25 from " + start + "/s");

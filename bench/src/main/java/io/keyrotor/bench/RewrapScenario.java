@@ -133,7 +133,7 @@ final class RewrapScenario {
         NAME,
         "keyrotor",
         "failed_items",
-        failed + wrongVersion.get() + (count - ok.get() - failed - wrongVersion.get()),
+        (double) (failed + wrongVersion.get() + (count - ok.get() - failed - wrongVersion.get())),
         "items",
         0,
         detail);

@@ -61,7 +61,7 @@ class LoadGeneratorPartsTest {
   void measurement_roundTripsThroughJson() {
     Histogram h = LoadRunner.empty();
     for (int i = 1; i <= 100; i++) {
-      h.recordValue(i * 10);
+      h.recordValue(i * 10L);
     }
     Measurement m =
         new Measurement("read", "etcd", "closed", 16, 2, 2.0, h, Map.of("UNAVAILABLE", 3L));
@@ -99,6 +99,6 @@ class LoadGeneratorPartsTest {
     LoadRunner runner =
         new LoadRunner(Duration.ZERO, Duration.ofMillis(500), new ProgressLine(System.err, false));
     Measurement m = runner.openLoop("t", "t", 2_000, 0, sequence -> Futures.immediateFuture("ok"));
-    assertEquals(1_000, m.successes(), 5);
+    assertEquals(1_000, (double) m.successes(), 5);
   }
 }

@@ -155,25 +155,25 @@ public class FollowerReadsBenchmark {
   @BenchmarkMode(Mode.AverageTime)
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
   public Object decryptOneClient(Route route) {
-    switch (route.route) {
-      case "leader":
-        return route.leader.decrypt(route.request);
-      case "read-index-follower":
-        return route.follower.decrypt(route.request);
-      case "redirect-answer":
+    return switch (route.route) {
+      case "leader" -> route.leader.decrypt(route.request);
+      case "read-index-follower" -> route.follower.decrypt(route.request);
+      case "redirect-answer" -> {
         try {
           route.follower.decrypt(route.request);
         } catch (StatusRuntimeException redirected) {
-          return redirected;
+          yield redirected;
         }
         throw new IllegalStateException("the redirect follower served the call itself");
-      default:
+      }
+      default -> {
         try {
-          return route.follower.decrypt(route.request);
+          yield route.follower.decrypt(route.request);
         } catch (StatusRuntimeException redirected) {
-          return route.leader.decrypt(route.request);
+          yield route.leader.decrypt(route.request);
         }
-    }
+      }
+    };
   }
 
   /** Decrypt calls per second from concurrent clients. */

@@ -172,7 +172,7 @@ public final class MicroMain implements Callable<Integer> {
     root.addProperty("quick", quick);
     try {
       root.addProperty(
-          "load_average_start", Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+          "load_average_start", Files.readString(Path.of("/proc/loadavg")).split(" ", -1)[0]);
     } catch (java.io.IOException e) {
       root.addProperty("load_average_start", "?");
     }
