@@ -7,6 +7,6 @@ public final class ServerInternalsUser {
   private ServerInternalsUser() {}
 
   public static String describe(NodeMetrics metrics) {
-    return metrics.toString();
+    return metrics.getClass().getName();
   }
 }
