@@ -29,8 +29,8 @@ final class ErrorLines {
   }
 
   private static String describe(Throwable error, Map<String, String> context) {
-    if (error instanceof KeyrotorException) {
-      return describe((KeyrotorException) error, context);
+    if (error instanceof KeyrotorException keyrotorError) {
+      return describe(keyrotorError, context);
     }
     if (error instanceof CliException
         || error instanceof IllegalArgumentException
@@ -45,25 +45,18 @@ final class ErrorLines {
     String key =
         first(error.metadata().get("key"), error.metadata().get("name"), context.get("key"));
     String version = first(error.metadata().get("version"), context.get("version"));
-    String phrase = null;
-    if (key != null) {
-      switch (error.errorReason()) {
-        case KEY_NOT_FOUND:
-          phrase = "key \"" + key + "\" not found";
-          break;
-        case KEY_EXISTS:
-          phrase = "key \"" + key + "\" already exists";
-          break;
-        case VERSION_NOT_FOUND:
-          phrase =
-              version == null
-                  ? "key \"" + key + "\" has no such version"
-                  : "key \"" + key + "\" has no version " + version;
-          break;
-        default:
-          break;
-      }
-    }
+    String phrase =
+        key == null
+            ? null
+            : switch (error.errorReason()) {
+              case KEY_NOT_FOUND -> "key \"" + key + "\" not found";
+              case KEY_EXISTS -> "key \"" + key + "\" already exists";
+              case VERSION_NOT_FOUND ->
+                  version == null
+                      ? "key \"" + key + "\" has no such version"
+                      : "key \"" + key + "\" has no version " + version;
+              default -> null;
+            };
     if (phrase == null || error.getMessage().contains("; gave up after")) {
       return error.getMessage();
     }

@@ -550,12 +550,14 @@ final class KeyRotationCommands {
               done.countDown();
             }
           };
-      try (KeyEventSubscription subscription =
-          root.client().watchKeyEvents(request.build(), listener)) {
+      KeyEventSubscription subscription = root.client().watchKeyEvents(request.build(), listener);
+      try {
         done.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CliException("interrupted");
+      } finally {
+        subscription.close();
       }
       if (failure.get() != null) {
         throw failure.get();

@@ -287,7 +287,7 @@ public final class KeyrotorCli implements Runnable {
       throw new CliException("cannot read " + file + ": " + e.getMessage());
     }
     List<String> parts = new ArrayList<>();
-    for (String line : content.split("\\R")) {
+    for (String line : content.lines().toList()) {
       String trimmed = line.strip();
       if (trimmed.isEmpty() || trimmed.startsWith("#")) {
         continue;

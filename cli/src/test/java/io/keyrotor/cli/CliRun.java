@@ -21,6 +21,8 @@ import java.time.Duration;
  * @param stdoutBytes everything written to standard output, text and bytes ({@code --out -})
  * @param stderr everything written to standard error
  */
+// A captured run, read by its accessors and never compared as a whole.
+@SuppressWarnings("ArrayRecordComponent")
 record CliRun(int status, byte[] stdoutBytes, String stderr) {
 
   /**

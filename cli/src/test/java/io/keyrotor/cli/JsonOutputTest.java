@@ -162,15 +162,17 @@ class JsonOutputTest {
   @Test
   void human_keyTable_listsVersionsWithStates() {
     assertEquals(
-        "name           payments\n"
-            + "zone           eu-west\n"
-            + "primary        v1\n"
-            + "labels         env=prod,team=pay\n"
-            + "policy         none (rotates only when asked)\n"
-            + "next rotation  none scheduled\n"
-            + "VERSION  STATE    ACTIVATION_TIME           REASON      DETAIL\n"
-            + "v1       PRIMARY  2025-03-01T12:00:00Z      -\n"
-            + "v2       PENDING  2025-03-01T13:01:00.500Z  COMPLIANCE  not gated\n",
+        """
+        name           payments
+        zone           eu-west
+        primary        v1
+        labels         env=prod,team=pay
+        policy         none (rotates only when asked)
+        next rotation  none scheduled
+        VERSION  STATE    ACTIVATION_TIME           REASON      DETAIL
+        v1       PRIMARY  2025-03-01T12:00:00Z      -
+        v2       PENDING  2025-03-01T13:01:00.500Z  COMPLIANCE  not gated
+        """,
         HumanOutput.key(PAYMENTS));
   }
 }

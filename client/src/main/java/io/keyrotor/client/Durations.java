@@ -54,7 +54,7 @@ public final class Durations {
     }
     Duration total = Duration.ZERO;
     int position = 0;
-    int previousUnit = -1;
+    Unit previousUnit = null;
     while (position < input.length()) {
       int digitsStart = position;
       while (position < input.length() && Character.isDigit(input.charAt(position))) {
@@ -80,10 +80,11 @@ public final class Durations {
       if (unit == null) {
         throw invalid(text, "unknown unit \"" + symbol + "\" (use ms, s, m, h or d)");
       }
-      if (unit.ordinal() <= previousUnit) {
+      // Units are declared from largest to smallest, so a later unit compares greater.
+      if (previousUnit != null && unit.compareTo(previousUnit) <= 0) {
         throw invalid(text, "units must go from largest to smallest, each at most once");
       }
-      previousUnit = unit.ordinal();
+      previousUnit = unit;
       try {
         long amount = Long.parseLong(digits);
         total = total.plus(unit.length.multipliedBy(amount));

@@ -155,20 +155,14 @@ public final class KeyrotorException extends RuntimeException {
 
   private static String defaultText(Status.Code code, String endpoint) {
     String where = endpoint == null || endpoint.isEmpty() ? "" : " at " + endpoint;
-    switch (code) {
-      case UNAVAILABLE:
-        return "server unavailable" + where;
-      case DEADLINE_EXCEEDED:
-        return "no answer in time" + where;
-      case UNIMPLEMENTED:
-        return "not implemented by the server" + where;
-      case UNAUTHENTICATED:
-        return "not authenticated" + where;
-      case PERMISSION_DENIED:
-        return "permission denied" + where;
-      default:
-        return code.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + where;
-    }
+    return switch (code) {
+      case UNAVAILABLE -> "server unavailable" + where;
+      case DEADLINE_EXCEEDED -> "no answer in time" + where;
+      case UNIMPLEMENTED -> "not implemented by the server" + where;
+      case UNAUTHENTICATED -> "not authenticated" + where;
+      case PERMISSION_DENIED -> "permission denied" + where;
+      default -> code.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + where;
+    };
   }
 
   /** Returns a copy that states the call's outcome in a new message, keeping every other field. */
@@ -227,6 +221,9 @@ public final class KeyrotorException extends RuntimeException {
     return expected != ErrorReason.ERROR_REASON_UNSPECIFIED && errorReason == expected;
   }
 
+  // The structured form (code, reason, metadata, endpoint) is what logs want; getMessage() stays
+  // the one human sentence the CLI prints.
+  @SuppressWarnings("OverrideThrowableToString")
   @Override
   public String toString() {
     return "KeyrotorException{code="

@@ -19,11 +19,8 @@ final class CacheKey {
 
   @Override
   public boolean equals(Object other) {
-    if (!(other instanceof CacheKey)) {
-      return false;
-    }
-    CacheKey that = (CacheKey) other;
-    return hash == that.hash
+    return other instanceof CacheKey that
+        && hash == that.hash
         && name.equals(that.name)
         && Arrays.equals(first, that.first)
         && Arrays.equals(second, that.second);
