@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.pkcs11.Pkcs11Ceremonies;
 import io.keyrotor.hsm.pkcs11.TokenLocator;
+import io.keyrotor.server.hsm.SecretFiles;
 import io.keyrotor.server.hsm.SoftHsmNodeFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -89,7 +90,7 @@ final class SoftHsmTestTokens {
     SoftHsmNodeFiles files = new SoftHsmNodeFiles(nodeDirectory);
     files.useToken(TokenLocator.SOFTHSM2_MODULE, label);
     Files.deleteIfExists(files.userPin());
-    SoftHsmNodeFiles.writeSecret(files.userPin(), USER_PIN);
+    SecretFiles.write(files.userPin(), USER_PIN);
   }
 
   /** The directory of the token with this label inside the shared token directory. */
