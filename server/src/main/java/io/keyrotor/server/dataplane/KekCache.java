@@ -11,11 +11,10 @@ import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
-import io.keyrotor.hsm.WrapMechanism;
-import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.hsm.WrappedKeyRecords;
 import io.keyrotor.storage.VersionUse;
 import java.time.Duration;
 import java.util.Map;
@@ -124,13 +123,7 @@ public final class KekCache implements AutoCloseable {
     }
     unwraps.incrementAndGet();
     try {
-      return new Kek(
-          hsm.unwrap(
-              new WrappedKey(
-                  wrapped.getZone(),
-                  wrapped.getZoneMasterKeyVersion(),
-                  WrapMechanism.fromStoredName(wrapped.getMechanism()),
-                  wrapped.getCiphertext().toByteArray())));
+      return new Kek(hsm.unwrap(WrappedKeyRecords.fromRecord(wrapped)));
     } catch (HsmException | RuntimeException e) {
       unwrapFailures.incrementAndGet();
       throw e;
