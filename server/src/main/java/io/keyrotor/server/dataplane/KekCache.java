@@ -1,5 +1,6 @@
 package io.keyrotor.server.dataplane;
 
+import com.codahale.metrics.MetricRegistry;
 import com.google.common.base.Ticker;
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
@@ -220,6 +221,19 @@ public final class KekCache implements AutoCloseable {
 
   public long unwrapFailures() {
     return unwrapFailures.get();
+  }
+
+  /**
+   * Reports this cache as gauges: {@code dataplane.kek-cache.size|hits|misses|evictions} and {@code
+   * dataplane.hsm.unwraps|unwrap-failures}.
+   */
+  public void registerMetrics(MetricRegistry registry) {
+    registry.gauge("dataplane.kek-cache.size", () -> this::size);
+    registry.gauge("dataplane.kek-cache.hits", () -> () -> stats().hitCount());
+    registry.gauge("dataplane.kek-cache.misses", () -> () -> stats().missCount());
+    registry.gauge("dataplane.kek-cache.evictions", () -> () -> stats().evictionCount());
+    registry.gauge("dataplane.hsm.unwraps", () -> this::unwraps);
+    registry.gauge("dataplane.hsm.unwrap-failures", () -> this::unwrapFailures);
   }
 
   /** Runs pending expiry and eviction now (Guava otherwise does it on later accesses). */

@@ -1,5 +1,6 @@
 package io.keyrotor.server.rotation;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
@@ -106,11 +107,7 @@ public final class RotationEngine implements AutoCloseable {
     executor =
         Executors.newScheduledThreadPool(
             2,
-            runnable -> {
-              Thread thread = new Thread(runnable, "keyrotor-rotation");
-              thread.setDaemon(true);
-              return thread;
-            });
+            new ThreadFactoryBuilder().setNameFormat("keyrotor-rotation").setDaemon(true).build());
     NodeConfig.RotationSettings settings = config.rotation();
     validator =
         new VersionValidator(
