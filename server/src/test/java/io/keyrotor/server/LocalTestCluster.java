@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.local.LocalClusterLayout;
@@ -122,6 +123,18 @@ final class LocalTestCluster implements AutoCloseable {
   AdminServiceGrpc.AdminServiceBlockingStub admin(String id) {
     return AdminServiceGrpc.newBlockingStub(channel(id))
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /**
+   * Creates key {@code name} of {@code zone} through the first node (n1, n2, ...) that holds it.
+   */
+  void createKey(String name, String zone) {
+    String holder =
+        layout.regionsByNode().keySet().stream()
+            .filter(id -> layout.zonesOf(id).contains(zone))
+            .findFirst()
+            .orElseThrow();
+    keys(holder).createKey(CreateKeyRequest.newBuilder().setName(name).setZone(zone).build());
   }
 
   private synchronized ManagedChannel channel(String id) {

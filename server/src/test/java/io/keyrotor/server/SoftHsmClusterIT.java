@@ -1,5 +1,7 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.KeyRequests.rotation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -176,20 +178,13 @@ class SoftHsmClusterIT {
   @Test
   @Order(1)
   void residency_usNodeNeverServesZoneEu() throws Exception {
-    var key =
-        cluster
-            .keys("n1")
-            .createKey(CreateKeyRequest.newBuilder().setName("eu-orders").setZone("eu").build());
+    var key = cluster.keys("n1").createKey(newKey("eu-orders", "eu"));
     assertEquals("eu", key.getZone());
 
     StatusRuntimeException create =
         assertThrows(
             StatusRuntimeException.class,
-            () ->
-                cluster
-                    .keys("n2")
-                    .createKey(
-                        CreateKeyRequest.newBuilder().setName("eu-from-us").setZone("eu").build()));
+            () -> cluster.keys("n2").createKey(newKey("eu-from-us", "eu")));
     assertEquals(Status.Code.FAILED_PRECONDITION, create.getStatus().getCode());
     assertEquals("ZONE_NOT_HELD", reason(create));
     assertTrue(
@@ -199,10 +194,7 @@ class SoftHsmClusterIT {
     StatusRuntimeException rotate =
         assertThrows(
             StatusRuntimeException.class,
-            () ->
-                cluster
-                    .keys("n2")
-                    .rotateKey(RotateKeyRequest.newBuilder().setName("eu-orders").build()));
+            () -> cluster.keys("n2").rotateKey(rotation("eu-orders")));
     assertEquals("ZONE_NOT_HELD", reason(rotate));
 
     // Every node replicates the wrapped KEK; only the eu node's HSM can unwrap it.
@@ -367,7 +359,7 @@ class SoftHsmClusterIT {
         ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_COMPLETED,
         rotationOn(leader, "default").getState());
     // New keys are wrapped under the new version.
-    cluster.keys(survivor).createKey(CreateKeyRequest.newBuilder().setName("after").build());
+    cluster.keys(survivor).createKey(newKey("after"));
     cluster.awaitConvergence();
     assertEquals(
         2,
