@@ -55,21 +55,11 @@ public final class KeyrotorNode implements AutoCloseable {
   /** How often cached KEKs of versions that became unusable by a snapshot install are dropped. */
   private static final Duration KEK_SWEEP_INTERVAL = Duration.ofSeconds(5);
 
-  private final NodeConfig config;
-  private final Hsm hsm;
-  private final NodeExecutors executors;
-  private final NodeMetrics metrics;
-  private final RotationEngine rotation;
-  private final KekCache kekCache;
-  private final RaftNode raft;
-  private final DataPlane dataPlane;
-  private final HsmTasks hsmTasks;
-  private final Api api;
-
   /** The gRPC server and what its shutdown takes care of beside it. */
   private record Api(Server server, AdminServiceImpl admin, HealthStatusManager health) {}
 
-  private KeyrotorNode(
+  /** What a running node is made of: what {@link #start} started and {@link #close} stops. */
+  private record Parts(
       NodeConfig config,
       Hsm hsm,
       NodeExecutors executors,
@@ -79,17 +69,12 @@ public final class KeyrotorNode implements AutoCloseable {
       RaftNode raft,
       DataPlane dataPlane,
       HsmTasks hsmTasks,
-      Api api) {
-    this.config = config;
-    this.hsm = hsm;
-    this.executors = executors;
-    this.metrics = metrics;
-    this.rotation = rotation;
-    this.kekCache = kekCache;
-    this.raft = raft;
-    this.dataPlane = dataPlane;
-    this.hsmTasks = hsmTasks;
-    this.api = api;
+      Api api) {}
+
+  private final Parts parts;
+
+  private KeyrotorNode(Parts parts) {
+    this.parts = parts;
   }
 
   /** Starts a node. {@code fatal} decides what a storage failure under an applied entry does. */
@@ -151,7 +136,9 @@ public final class KeyrotorNode implements AutoCloseable {
           startApi(config, context, dataPlane, hsmTasks, executors, metrics, health, chaosClock);
       KeyrotorNode node =
           new KeyrotorNode(
-              config, hsm, executors, metrics, rotation, kekCache, raft, dataPlane, hsmTasks, api);
+              new Parts(
+                  config, hsm, executors, metrics, rotation, kekCache, raft, dataPlane, hsmTasks,
+                  api));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       LOG.info(
           "Node {} (region {}, zones {}) serves the API on {}",
@@ -278,44 +265,45 @@ public final class KeyrotorNode implements AutoCloseable {
   }
 
   public RaftNode raft() {
-    return raft;
+    return parts.raft();
   }
 
   public NodeMetrics metrics() {
-    return metrics;
+    return parts.metrics();
   }
 
   public NodeConfig config() {
-    return config;
+    return parts.config();
   }
 
   /** This node's HSM (tests unwrap through it to check what the log holds). */
   Hsm hsm() {
-    return hsm;
+    return parts.hsm();
   }
 
   /** The port the gRPC API listens on. */
   public int apiPort() {
-    return api.server().getPort();
+    return parts.api().server().getPort();
   }
 
   /** Blocks until the gRPC server terminates. */
   public void awaitTermination() throws InterruptedException {
-    api.server().awaitTermination();
+    parts.api().server().awaitTermination();
   }
 
   /** The node's data plane, for in-process callers (benchmarks, tools). */
   public DataPlane dataPlane() {
-    return dataPlane;
+    return parts.dataPlane();
   }
 
   /** The node's cache of unwrapped key-encryption keys. */
   public KekCache kekCache() {
-    return kekCache;
+    return parts.kekCache();
   }
 
   @Override
   public void close() {
+    Api api = parts.api();
     api.health().enterTerminalState();
     api.server().shutdown();
     try {
@@ -324,11 +312,11 @@ public final class KeyrotorNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     api.server().shutdownNow();
-    executors.api().shutdownNow();
-    rotation.close();
-    hsmTasks.close();
+    parts.executors().api().shutdownNow();
+    parts.rotation().close();
+    parts.hsmTasks().close();
     api.admin().close();
-    closeAll(raft, hsm, executors, kekCache);
+    closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
   }
 
   /** Stops the node's own pools and its Raft member, closes the HSM, zeroes every cached KEK. */

@@ -108,29 +108,9 @@ public final class RotationEngine implements AutoCloseable {
         Executors.newScheduledThreadPool(
             2,
             new ThreadFactoryBuilder().setNameFormat("keyrotor-rotation").setDaemon(true).build());
-    NodeConfig.RotationSettings settings = config.rotation();
-    validator =
-        new VersionValidator(
-            raft,
-            hsm,
-            config.nodeId(),
-            config.zones(),
-            clock,
-            executor,
-            settings.schedulerInterval());
-    scheduler =
-        new RotationScheduler(
-            raft,
-            new KekIssuer(hsm),
-            config.nodeId(),
-            config.zones(),
-            clock,
-            config.defaultActivationDelay(),
-            executor,
-            settings.schedulerInterval(),
-            metrics);
-    reporter =
-        new UsageReporter(raft, usage, config.nodeId(), executor, settings.usageReportInterval());
+    validator = new VersionValidator(raft, hsm, config, clock, executor);
+    scheduler = new RotationScheduler(raft, new KekIssuer(hsm), config, clock, executor, metrics);
+    reporter = new UsageReporter(raft, usage, config, executor);
   }
 
   @Override

@@ -8,6 +8,7 @@ import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.hsm.WrappedKeyRecords;
 import io.keyrotor.storage.StateView;
 import java.security.GeneralSecurityException;
@@ -55,15 +56,18 @@ public final class VersionValidator implements AutoCloseable {
   private volatile long scannedIndex = -1;
   private volatile boolean lastScanFoundWork = true;
 
+  /** The validator of the node of {@code config}, scanning every {@code rotation} interval. */
   public VersionValidator(
-      RaftNode raft,
-      Hsm hsm,
-      String nodeId,
-      Set<String> servedZones,
-      Clock clock,
-      ScheduledExecutorService executor,
-      Duration interval) {
-    this(raft::state, raft::propose, hsm, nodeId, servedZones, clock, executor, interval);
+      RaftNode raft, Hsm hsm, NodeConfig config, Clock clock, ScheduledExecutorService executor) {
+    this(
+        raft::state,
+        raft::propose,
+        hsm,
+        config.nodeId(),
+        config.zones(),
+        clock,
+        executor,
+        config.rotation().schedulerInterval());
   }
 
   /**
