@@ -13,6 +13,7 @@ import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
+import io.keyrotor.consensus.testing.Replicas;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,13 +121,13 @@ class DataPlaneFailoverIT extends ClusterTestBase {
             "failover-client");
     client.start();
     try {
-      LocalTestCluster.waitUntil(
+      Replicas.waitUntil(
           () -> decrypted.get() >= 50, Duration.ofSeconds(60), "calls before the kill");
       String leader = cluster.leaderId();
       int writtenBeforeKill = written.size();
       stop(leader);
       int decryptedAtKill = decrypted.get();
-      LocalTestCluster.waitUntil(
+      Replicas.waitUntil(
           () -> decrypted.get() >= decryptedAtKill + 100,
           Duration.ofSeconds(90),
           "calls after the kill (through the new leader)");
@@ -191,7 +192,7 @@ class DataPlaneFailoverIT extends ClusterTestBase {
    */
   private List<String> untilDefinitive(String node, DecryptRequest request) {
     List<String> outcomes = new ArrayList<>();
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> {
           try {
             cluster.keys(node, Duration.ofSeconds(5)).decrypt(request);
@@ -225,7 +226,7 @@ class DataPlaneFailoverIT extends ClusterTestBase {
 
     // It may serve until its lease (90 % of the minimum election timeout) runs out; after that,
     // it cannot confirm that no other leader exists, and must refuse.
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> {
           try {
             cluster.keys(leader, Duration.ofSeconds(15)).decrypt(decryptRequest(sealed));

@@ -28,6 +28,7 @@ import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.consensus.testing.Replicas;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -261,7 +262,7 @@ class DataPlaneIT extends ClusterTestBase {
       threads.add(thread);
     }
     try {
-      LocalTestCluster.waitUntil(
+      Replicas.waitUntil(
           () ->
               cluster.nodes.keySet().stream()
                   .allMatch(node -> startedAfter(calls, node, Long.MIN_VALUE) >= 10),
@@ -270,7 +271,7 @@ class DataPlaneIT extends ClusterTestBase {
       long disableStarted = System.nanoTime();
       cluster.keys(cluster.followerIds().get(0)).disableKeyVersion(disable(key, 1));
       long disableReturned = System.nanoTime();
-      LocalTestCluster.waitUntil(
+      Replicas.waitUntil(
           () ->
               cluster.nodes.keySet().stream()
                   .allMatch(node -> startedAfter(calls, node, disableReturned) >= 20),

@@ -42,6 +42,7 @@ import io.keyrotor.api.v1.SetKeyDependentsRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
 import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
+import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,7 +89,7 @@ class RotationIT extends ClusterTestBase {
 
   private Key awaitKey(String name, Predicate<Key> condition, long seconds, String what) {
     Key[] last = new Key[1];
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> condition.test(last[0] = get(cluster.leaderId(), name)),
         java.time.Duration.ofSeconds(seconds),
         what + " (last seen: " + name + ")");
@@ -252,7 +253,7 @@ class RotationIT extends ClusterTestBase {
                     .build());
 
     assertEquals(40, job.getTotal());
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () ->
             keys()
                     .getBulkRotation(GetBulkRotationRequest.newBuilder().setId(job.getId()).build())

@@ -19,6 +19,7 @@ import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
 import io.keyrotor.api.v1.ZoneMasterKeyRotation;
 import io.keyrotor.api.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.api.v1.ZoneMasterKeyVersion;
+import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.WrapMechanism;
@@ -164,7 +165,7 @@ class SoftHsmClusterIT {
   }
 
   private void awaitCompleted(String nodeId, String zone, int target) {
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> {
           ZoneMasterKeyRotation r = rotationOn(nodeId, zone);
           return r.getTargetVersion() == target
@@ -318,7 +319,7 @@ class SoftHsmClusterIT {
         ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_RUNNING, started.getState());
 
     // Stop the leader once some batches are in, well before the end.
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> rotationOn(leader, "default").getBatches() >= 2,
         Duration.ofSeconds(30),
         "two rewrap batches");
