@@ -1,8 +1,7 @@
 package io.keyrotor.consensus;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import com.google.protobuf.ByteString;
+import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CreateKey;
@@ -18,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -116,20 +116,8 @@ final class TestCluster implements AutoCloseable {
   void awaitConvergence() {
     waitUntil(
         () -> {
-          long index = -2;
-          String digest = null;
-          for (RaftNode node : nodes.values()) {
-            long applied = node.state().appliedPosition().index();
-            String d = node.state().digest();
-            if (index == -2) {
-              index = applied;
-              digest = d;
-            } else if (index != applied || !digest.equals(d)) {
-              return false;
-            }
-          }
-          long commit = leader().status().commitIndex();
-          return index >= commit;
+          OptionalLong index = Replicas.sameAppliedState(nodes.values());
+          return index.isPresent() && index.getAsLong() >= leader().status().commitIndex();
         },
         Duration.ofSeconds(30),
         "all nodes at the same applied index and digest");
@@ -169,23 +157,7 @@ final class TestCluster implements AutoCloseable {
   }
 
   static void waitUntil(BooleanSupplier condition, Duration timeout, String what) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (condition.getAsBoolean()) {
-          return;
-        }
-      } catch (RuntimeException e) {
-        // not yet: a node may be between roles
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail("interrupted while waiting for " + what);
-      }
-    }
-    fail("timed out after " + timeout + " waiting for " + what);
+    Replicas.waitUntil(condition, timeout, what);
   }
 
   /**

@@ -1,5 +1,8 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.key;
+import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.KeyRequests.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,10 +18,8 @@ import io.keyrotor.api.chaos.v1.ResetRequest;
 import io.keyrotor.api.chaos.v1.SetClockOffsetRequest;
 import io.keyrotor.api.chaos.v1.SetClockRateRequest;
 import io.keyrotor.api.chaos.v1.SetRpcDelayRequest;
-import io.keyrotor.api.v1.CreateKeyRequest;
-import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
-import io.keyrotor.api.v1.RotateKeyRequest;
+import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,25 @@ class ChaosHookIT {
 
   @TempDir Path directory;
 
-  private LocalTestCluster cluster(boolean chaos) throws Exception {
+  /** A one-node cluster and a channel to its API; closing closes both. */
+  private record OneNode(LocalTestCluster cluster, ManagedChannel channel)
+      implements AutoCloseable {
+    KeyServiceGrpc.KeyServiceBlockingStub keys() {
+      return cluster.keys("n1");
+    }
+
+    ChaosServiceGrpc.ChaosServiceBlockingStub chaos() {
+      return ChaosServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+      channel.shutdownNow();
+      cluster.close();
+    }
+  }
+
+  private OneNode node(boolean chaos) throws Exception {
     LocalTestCluster cluster = new LocalTestCluster(directory.resolve("c"), 1, List.of("local"));
     if (chaos) {
       Files.writeString(
@@ -46,73 +65,55 @@ class ChaosHookIT {
           StandardOpenOption.APPEND);
     }
     cluster.startAll();
-    return cluster;
-  }
-
-  private static ManagedChannel channel(LocalTestCluster cluster) {
-    return ManagedChannelBuilder.forTarget(cluster.apiAddress("n1")).usePlaintext().build();
-  }
-
-  private static ChaosServiceGrpc.ChaosServiceBlockingStub chaos(ManagedChannel channel) {
-    return ChaosServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    return new OneNode(
+        cluster, ManagedChannelBuilder.forTarget(cluster.apiAddress("n1")).usePlaintext().build());
   }
 
   @Test
   void chaosModeOff_serviceNotRegistered_unimplemented() throws Exception {
-    try (LocalTestCluster cluster = cluster(false)) {
-      ManagedChannel channel = channel(cluster);
-      try {
-        StatusRuntimeException e =
-            assertThrows(
-                StatusRuntimeException.class,
-                () ->
-                    chaos(channel)
-                        .setClockOffset(
-                            SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build()));
-        assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
-        assertThrows(
-            StatusRuntimeException.class,
-            () -> chaos(channel).reset(ResetRequest.getDefaultInstance()));
-      } finally {
-        channel.shutdownNow();
-      }
+    try (OneNode node = node(false)) {
+      StatusRuntimeException e =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  node.chaos()
+                      .setClockOffset(
+                          SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build()));
+      assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
+      assertThrows(
+          StatusRuntimeException.class,
+          () -> node.chaos().reset(ResetRequest.getDefaultInstance()));
     }
   }
 
   @Test
   void clockOffset_stampsActivationTimesAndEvaluatesStates_resetRestoresRealTime()
       throws Exception {
-    try (LocalTestCluster cluster = cluster(true)) {
-      ManagedChannel channel = channel(cluster);
-      try {
-        cluster.keys("n1").createKey(CreateKeyRequest.newBuilder().setName("k").build());
-        ChaosState bumped =
-            chaos(channel)
-                .setClockOffset(SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build());
-        assertTrue(Math.abs(bumped.getClockOffsetMillis() - HOUR) < 1_000, bumped::toString);
+    try (OneNode node = node(true)) {
+      node.keys().createKey(newKey("k"));
+      ChaosState bumped =
+          node.chaos()
+              .setClockOffset(SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build());
+      assertTrue(Math.abs(bumped.getClockOffsetMillis() - HOUR) < 1_000, bumped::toString);
 
-        RotateKeyResponse rotated =
-            cluster.keys("n1").rotateKey(RotateKeyRequest.newBuilder().setName("k").build());
-        long now = System.currentTimeMillis();
-        long activation = rotated.getActivationTime().getSeconds() * 1000;
-        assertTrue(
-            Math.abs(activation - (now + HOUR)) < 60_000,
-            "the leader stamps with its skewed clock: " + rotated.getActivationTime());
-        Key read = cluster.keys("n1").getKey(GetKeyRequest.newBuilder().setName("k").build());
-        assertTrue(Math.abs(read.getAsOfTime().getSeconds() * 1000 - (now + HOUR)) < 60_000);
-        assertEquals(2, read.getPrimaryVersion(), "evaluated at the node's (skewed) time");
+      RotateKeyResponse rotated = node.keys().rotateKey(rotation("k"));
+      long now = System.currentTimeMillis();
+      long activation = rotated.getActivationTime().getSeconds() * 1000;
+      assertTrue(
+          Math.abs(activation - (now + HOUR)) < 60_000,
+          "the leader stamps with its skewed clock: " + rotated.getActivationTime());
+      Key read = node.keys().getKey(key("k"));
+      assertTrue(Math.abs(read.getAsOfTime().getSeconds() * 1000 - (now + HOUR)) < 60_000);
+      assertEquals(2, read.getPrimaryVersion(), "evaluated at the node's (skewed) time");
 
-        ChaosState reset = chaos(channel).reset(ResetRequest.getDefaultInstance());
-        assertTrue(Math.abs(reset.getClockOffsetMillis()) < 1_000, reset::toString);
-        assertEquals(1.0, reset.getClockRate());
-        Key after = cluster.keys("n1").getKey(GetKeyRequest.newBuilder().setName("k").build());
-        // Back on real time, states are still evaluated no earlier than the last applied
-        // command's (skewed, replicated) time, so the rotation stays primary.
-        assertTrue(after.getAsOfTime().getSeconds() * 1000 >= activation - 1_000, after::toString);
-        assertEquals(2, after.getPrimaryVersion());
-      } finally {
-        channel.shutdownNow();
-      }
+      ChaosState reset = node.chaos().reset(ResetRequest.getDefaultInstance());
+      assertTrue(Math.abs(reset.getClockOffsetMillis()) < 1_000, reset::toString);
+      assertEquals(1.0, reset.getClockRate());
+      Key after = node.keys().getKey(key("k"));
+      // Back on real time, states are still evaluated no earlier than the last applied
+      // command's (skewed, replicated) time, so the rotation stays primary.
+      assertTrue(after.getAsOfTime().getSeconds() * 1000 >= activation - 1_000, after::toString);
+      assertEquals(2, after.getPrimaryVersion());
     }
   }
 
@@ -123,77 +124,58 @@ class ChaosHookIT {
    */
   @Test
   void nodeClockBehindTheLeadersStamp_rotationIsPrimaryAtOnce() throws Exception {
-    try (LocalTestCluster cluster = cluster(true)) {
-      ManagedChannel channel = channel(cluster);
-      try {
-        cluster.keys("n1").createKey(CreateKeyRequest.newBuilder().setName("skew").build());
-        chaos(channel)
-            .setClockOffset(SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build());
-        RotateKeyResponse rotated =
-            cluster
-                .keys("n1")
-                .rotateKey(
-                    RotateKeyRequest.newBuilder()
-                        .setName("skew")
-                        .setActivationDelay(com.google.protobuf.Duration.getDefaultInstance())
-                        .build());
-        assertEquals(2, rotated.getNewVersion());
-        // The clock falls back an hour (NTP step, a strobe): the rotation stays in effect.
-        chaos(channel)
-            .setClockOffset(SetClockOffsetRequest.newBuilder().setOffsetMillis(0).build());
-        Key read = cluster.keys("n1").getKey(GetKeyRequest.newBuilder().setName("skew").build());
-        assertEquals(2, read.getPrimaryVersion(), read::toString);
-        assertEquals(
-            io.keyrotor.api.v1.KeyVersionState.KEY_VERSION_STATE_PRIMARY,
-            read.getVersions(1).getState());
-      } finally {
-        channel.shutdownNow();
-      }
+    try (OneNode node = node(true)) {
+      node.keys().createKey(newKey("skew"));
+      node.chaos().setClockOffset(SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build());
+      RotateKeyResponse rotated = node.keys().rotateKey(rotation("skew", 0));
+      assertEquals(2, rotated.getNewVersion());
+      // The clock falls back an hour (NTP step, a strobe): the rotation stays in effect.
+      node.chaos().setClockOffset(SetClockOffsetRequest.newBuilder().setOffsetMillis(0).build());
+      Key read = node.keys().getKey(key("skew"));
+      assertEquals(2, read.getPrimaryVersion(), read::toString);
+      assertEquals(
+          io.keyrotor.api.v1.KeyVersionState.KEY_VERSION_STATE_PRIMARY,
+          read.getVersions(1).getState());
     }
   }
 
   @Test
   void clockRateAndRpcDelay_reportedInState_invalidValuesRejected() throws Exception {
-    try (LocalTestCluster cluster = cluster(true)) {
-      ManagedChannel channel = channel(cluster);
-      try {
-        StatusRuntimeException invalid =
-            assertThrows(
-                StatusRuntimeException.class,
-                () -> chaos(channel).setClockRate(SetClockRateRequest.newBuilder().build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, invalid.getStatus().getCode());
+    try (OneNode node = node(true)) {
+      StatusRuntimeException invalid =
+          assertThrows(
+              StatusRuntimeException.class,
+              () -> node.chaos().setClockRate(SetClockRateRequest.newBuilder().build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, invalid.getStatus().getCode());
 
-        chaos(channel).setClockRate(SetClockRateRequest.newBuilder().setRate(3.0).build());
-        Thread.sleep(600);
-        ChaosState fast = chaos(channel).getChaosState(GetChaosStateRequest.getDefaultInstance());
-        assertEquals(3.0, fast.getClockRate());
-        assertTrue(fast.getClockOffsetMillis() >= 600, fast::toString);
+      node.chaos().setClockRate(SetClockRateRequest.newBuilder().setRate(3.0).build());
+      Thread.sleep(600);
+      ChaosState fast = node.chaos().getChaosState(GetChaosStateRequest.getDefaultInstance());
+      assertEquals(3.0, fast.getClockRate());
+      assertTrue(fast.getClockOffsetMillis() >= 600, fast::toString);
 
-        ChaosState delayed =
-            chaos(channel)
-                .setRpcDelay(
-                    SetRpcDelayRequest.newBuilder().setDelayMillis(20).setJitterMillis(5).build());
-        assertEquals(20, delayed.getRpcDelayMillis());
-        assertEquals(5, delayed.getRpcJitterMillis());
-        assertEquals(
-            Status.Code.INVALID_ARGUMENT,
-            assertThrows(
-                    StatusRuntimeException.class,
-                    () ->
-                        chaos(channel)
-                            .setRpcDelay(
-                                SetRpcDelayRequest.newBuilder().setDelayMillis(600_000).build()))
-                .getStatus()
-                .getCode());
-        // The node keeps serving writes with the delay in place.
-        cluster.keys("n1").createKey(CreateKeyRequest.newBuilder().setName("d").build());
+      ChaosState delayed =
+          node.chaos()
+              .setRpcDelay(
+                  SetRpcDelayRequest.newBuilder().setDelayMillis(20).setJitterMillis(5).build());
+      assertEquals(20, delayed.getRpcDelayMillis());
+      assertEquals(5, delayed.getRpcJitterMillis());
+      assertEquals(
+          Status.Code.INVALID_ARGUMENT,
+          assertThrows(
+                  StatusRuntimeException.class,
+                  () ->
+                      node.chaos()
+                          .setRpcDelay(
+                              SetRpcDelayRequest.newBuilder().setDelayMillis(600_000).build()))
+              .getStatus()
+              .getCode());
+      // The node keeps serving writes with the delay in place.
+      node.keys().createKey(newKey("d"));
 
-        ChaosState reset = chaos(channel).reset(ResetRequest.getDefaultInstance());
-        assertEquals(0, reset.getRpcDelayMillis());
-        assertEquals(1.0, reset.getClockRate());
-      } finally {
-        channel.shutdownNow();
-      }
+      ChaosState reset = node.chaos().reset(ResetRequest.getDefaultInstance());
+      assertEquals(0, reset.getRpcDelayMillis());
+      assertEquals(1.0, reset.getClockRate());
     }
   }
 }

@@ -1,55 +1,41 @@
 package io.keyrotor.server;
 
 import static io.keyrotor.server.GrpcErrors.reason;
+import static io.keyrotor.server.KeyRequests.disable;
+import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.KeyRequests.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
-import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
-import io.keyrotor.api.v1.RotateKeyRequest;
-import java.nio.file.Path;
+import io.keyrotor.consensus.testing.Replicas;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The data plane through leader failures on a real 3-node cluster: a client keeps working through a
  * leader kill, and a deposed or isolated leader never serves a version that was disabled.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DataPlaneFailoverIT {
+class DataPlaneFailoverIT extends ClusterTestBase {
   private static final Map<String, String> CONTEXT = Map.of("purpose", "failover");
 
-  private LocalTestCluster cluster;
   private final List<String> stopped = new ArrayList<>();
 
-  @BeforeAll
-  void startCluster(@TempDir Path directory) throws Exception {
-    cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("eu"));
-    // Followers serve data-plane reads themselves (ReadIndex), so every node's state is under
-    // test; the default (redirect) is covered by FollowerReadsIT.
-    for (int i = 1; i <= 3; i++) {
-      cluster.configure("n" + i, "reads.follower", "read-index");
-    }
-    cluster.startAll();
+  DataPlaneFailoverIT() {
+    super(List.of("eu"), FOLLOWERS_READ_INDEX);
   }
 
   @AfterEach
@@ -59,12 +45,6 @@ class DataPlaneFailoverIT {
     }
     stopped.clear();
     cluster.awaitConvergence();
-  }
-
-  @AfterAll
-  void stopCluster() {
-    cluster.close();
-    assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
   }
 
   private void stop(String id) {
@@ -78,8 +58,8 @@ class DataPlaneFailoverIT {
   }
 
   private String createKey(RetryingCaller client) {
-    String name = "fo-" + UUID.randomUUID().toString().substring(0, 8);
-    client.call(k -> k.createKey(CreateKeyRequest.newBuilder().setName(name).build()));
+    String name = unique("fo");
+    client.call(k -> k.createKey(newKey(name)));
     return name;
   }
 
@@ -89,6 +69,11 @@ class DataPlaneFailoverIT {
         .setPlaintext(ByteString.copyFromUtf8(plaintext))
         .putAllContext(CONTEXT)
         .build();
+  }
+
+  /** Encrypts {@code plaintext} under {@code key} through {@code client}; the ciphertext. */
+  private static ByteString encrypt(RetryingCaller client, String key, String plaintext) {
+    return client.call(k -> k.encrypt(encryptRequest(key, plaintext))).getCiphertext();
   }
 
   private static DecryptRequest decryptRequest(ByteString ciphertext) {
@@ -136,13 +121,13 @@ class DataPlaneFailoverIT {
             "failover-client");
     client.start();
     try {
-      LocalTestCluster.waitUntil(
+      Replicas.waitUntil(
           () -> decrypted.get() >= 50, Duration.ofSeconds(60), "calls before the kill");
       String leader = cluster.leaderId();
       int writtenBeforeKill = written.size();
       stop(leader);
       int decryptedAtKill = decrypted.get();
-      LocalTestCluster.waitUntil(
+      Replicas.waitUntil(
           () -> decrypted.get() >= decryptedAtKill + 100,
           Duration.ofSeconds(90),
           "calls after the kill (through the new leader)");
@@ -169,9 +154,8 @@ class DataPlaneFailoverIT {
   void restartedOldLeader_neverUsesAVersionDisabledWhileItWasDown() throws Exception {
     RetryingCaller client = new RetryingCaller(cluster);
     String key = createKey(client);
-    ByteString underV1 =
-        client.call(k -> k.encrypt(encryptRequest(key, "v1 secret"))).getCiphertext();
-    client.call(k -> k.rotateKey(RotateKeyRequest.newBuilder().setName(key).build()));
+    ByteString underV1 = encrypt(client, key, "v1 secret");
+    client.call(k -> k.rotateKey(rotation(key)));
     cluster.awaitConvergence();
     for (String node : cluster.nodes.keySet()) {
       // Every node has used v1 (its KEK is cached everywhere). A node may answer UNAVAILABLE for
@@ -182,10 +166,7 @@ class DataPlaneFailoverIT {
     String oldLeader = cluster.leaderId();
     stop(oldLeader);
     cluster.leaderId(); // the others elected a leader
-    client.call(
-        k ->
-            k.disableKeyVersion(
-                DisableKeyVersionRequest.newBuilder().setName(key).setVersion(1).build()));
+    client.call(k -> k.disableKeyVersion(disable(key, 1)));
 
     // The old leader comes back with state from before the disable, and is asked at once; then
     // every node. Each may answer UNAVAILABLE while it catches up, never with the plaintext.
@@ -211,7 +192,7 @@ class DataPlaneFailoverIT {
    */
   private List<String> untilDefinitive(String node, DecryptRequest request) {
     List<String> outcomes = new ArrayList<>();
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> {
           try {
             cluster.keys(node, Duration.ofSeconds(5)).decrypt(request);
@@ -232,8 +213,7 @@ class DataPlaneFailoverIT {
   void isolatedLeader_stopsServingOnceItsLeaseRanOut() throws Exception {
     RetryingCaller client = new RetryingCaller(cluster);
     String key = createKey(client);
-    ByteString sealed =
-        client.call(k -> k.encrypt(encryptRequest(key, "isolated"))).getCiphertext();
+    ByteString sealed = encrypt(client, key, "isolated");
     cluster.awaitConvergence();
     String leader = cluster.leaderId();
     assertEquals(
@@ -246,7 +226,7 @@ class DataPlaneFailoverIT {
 
     // It may serve until its lease (90 % of the minimum election timeout) runs out; after that,
     // it cannot confirm that no other leader exists, and must refuse.
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> {
           try {
             cluster.keys(leader, Duration.ofSeconds(15)).decrypt(decryptRequest(sealed));

@@ -2,6 +2,9 @@ package io.keyrotor.server;
 
 import static io.keyrotor.server.GrpcErrors.metadata;
 import static io.keyrotor.server.GrpcErrors.reason;
+import static io.keyrotor.server.KeyRequests.disable;
+import static io.keyrotor.server.KeyRequests.enable;
+import static io.keyrotor.server.KeyRequests.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,11 +18,8 @@ import io.keyrotor.api.v1.BatchDecryptRequest;
 import io.keyrotor.api.v1.BatchDecryptResponse;
 import io.keyrotor.api.v1.BatchReEncryptRequest;
 import io.keyrotor.api.v1.BatchReEncryptResponse;
-import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
-import io.keyrotor.api.v1.DisableKeyVersionRequest;
-import io.keyrotor.api.v1.EnableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.EncryptionContext;
@@ -28,61 +28,32 @@ import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
-import io.keyrotor.api.v1.RotateKeyRequest;
-import java.nio.file.Path;
+import io.keyrotor.consensus.testing.Replicas;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The data plane over real gRPC on a real 3-node cluster (regions eu and us: n1 and n3 hold zones
  * default and eu, n2 holds default and us), with followers serving reads through ReadIndex ({@code
  * reads.follower=read-index}).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DataPlaneIT {
+class DataPlaneIT extends ClusterTestBase {
   private static final Map<String, String> CONTEXT = Map.of("tenant", "acme", "table", "cards");
 
-  private LocalTestCluster cluster;
-
-  @BeforeAll
-  void startCluster(@TempDir Path directory) throws Exception {
-    cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("eu", "us"));
-    // Followers serve data-plane reads themselves (ReadIndex), so every node's state is under
-    // test; the default (redirect) is covered by FollowerReadsIT.
-    for (int i = 1; i <= 3; i++) {
-      cluster.configure("n" + i, "reads.follower", "read-index");
-    }
-    cluster.startAll();
-  }
-
-  @AfterAll
-  void stopCluster() {
-    cluster.close();
-    assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-  }
-
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  DataPlaneIT() {
+    super(List.of("eu", "us"), FOLLOWERS_READ_INDEX);
   }
 
   private String createKey(String zone) {
     String name = unique("dp");
-    String creator = zone.equals("us") ? "n2" : "n1";
-    cluster
-        .keys(creator)
-        .createKey(CreateKeyRequest.newBuilder().setName(name).setZone(zone).build());
+    cluster.createKey(name, zone);
     return name;
   }
 
@@ -211,9 +182,7 @@ class DataPlaneIT {
     String leader = cluster.leaderId();
     EncryptResponse underV1 = encrypt(leader, key, "written under v1");
 
-    cluster
-        .keys(cluster.followerIds().get(0))
-        .rotateKey(RotateKeyRequest.newBuilder().setName(key).build());
+    cluster.keys(cluster.followerIds().get(0)).rotateKey(rotation(key));
 
     for (String node : cluster.nodes.keySet()) {
       EncryptResponse underV2 = encrypt(node, key, "written under v2");
@@ -239,7 +208,7 @@ class DataPlaneIT {
     String key = createKey("default");
     String leader = cluster.leaderId();
     ByteString underV1 = encrypt(leader, key, "v1 data").getCiphertext();
-    cluster.keys(leader).rotateKey(RotateKeyRequest.newBuilder().setName(key).build());
+    cluster.keys(leader).rotateKey(rotation(key));
 
     // Disable through each node in turn (followers forward it), re-enabling in between; every
     // node warms its cache with v1 first, so a stale cache entry would show.
@@ -247,10 +216,7 @@ class DataPlaneIT {
       for (String node : cluster.nodes.keySet()) {
         assertEquals("v1 data", decrypt(node, underV1).getPlaintext().toStringUtf8());
       }
-      cluster
-          .keys(via)
-          .disableKeyVersion(
-              DisableKeyVersionRequest.newBuilder().setName(key).setVersion(1).build());
+      cluster.keys(via).disableKeyVersion(disable(key, 1));
       for (String node : cluster.nodes.keySet()) {
         StatusRuntimeException refused =
             expect(
@@ -258,10 +224,7 @@ class DataPlaneIT {
         assertEquals("1", metadata(refused).get("version"));
         assertFalse(refused.getMessage().contains("v1 data"));
       }
-      cluster
-          .keys(via)
-          .enableKeyVersion(
-              EnableKeyVersionRequest.newBuilder().setName(key).setVersion(1).build());
+      cluster.keys(via).enableKeyVersion(enable(key, 1));
     }
   }
 
@@ -273,7 +236,7 @@ class DataPlaneIT {
     String key = createKey("default");
     String leader = cluster.leaderId();
     ByteString underV1 = encrypt(leader, key, "hammered").getCiphertext();
-    cluster.keys(leader).rotateKey(RotateKeyRequest.newBuilder().setName(key).build());
+    cluster.keys(leader).rotateKey(rotation(key));
 
     ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
     AtomicBoolean stop = new AtomicBoolean();
@@ -299,19 +262,16 @@ class DataPlaneIT {
       threads.add(thread);
     }
     try {
-      LocalTestCluster.waitUntil(
+      Replicas.waitUntil(
           () ->
               cluster.nodes.keySet().stream()
                   .allMatch(node -> startedAfter(calls, node, Long.MIN_VALUE) >= 10),
           Duration.ofSeconds(60),
           "10 calls on every node before the disable");
       long disableStarted = System.nanoTime();
-      cluster
-          .keys(cluster.followerIds().get(0))
-          .disableKeyVersion(
-              DisableKeyVersionRequest.newBuilder().setName(key).setVersion(1).build());
+      cluster.keys(cluster.followerIds().get(0)).disableKeyVersion(disable(key, 1));
       long disableReturned = System.nanoTime();
-      LocalTestCluster.waitUntil(
+      Replicas.waitUntil(
           () ->
               cluster.nodes.keySet().stream()
                   .allMatch(node -> startedAfter(calls, node, disableReturned) >= 20),

@@ -2,57 +2,34 @@ package io.keyrotor.server;
 
 import static io.keyrotor.server.GrpcErrors.metadata;
 import static io.keyrotor.server.GrpcErrors.reason;
+import static io.keyrotor.server.KeyRequests.key;
+import static io.keyrotor.server.KeyRequests.newKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.EncryptRequest;
-import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.proto.internal.v1.NodeRecord;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code reads.follower=redirect} (the default, also set explicitly here): followers send
  * data-plane calls to the leader with a NOT_LEADER hint, except for keys of zones the leader does
  * not hold, which they serve through ReadIndex.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class FollowerReadsIT {
-  private LocalTestCluster cluster;
-
-  @BeforeAll
-  void startCluster(@TempDir Path directory) throws Exception {
-    cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("eu", "us"));
-    for (int i = 1; i <= 3; i++) {
-      cluster.configure("n" + i, "reads.follower", "redirect");
-    }
-    cluster.startAll();
-  }
-
-  @AfterAll
-  void stopCluster() {
-    cluster.close();
-    assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
+class FollowerReadsIT extends ClusterTestBase {
+  FollowerReadsIT() {
+    super(List.of("eu", "us"), Map.of("reads.follower", "redirect"));
   }
 
   private String createKey(String zone) {
-    String name = "fr-" + UUID.randomUUID().toString().substring(0, 8);
-    String creator = zone.equals("us") ? "n2" : "n1";
-    cluster
-        .keys(creator)
-        .createKey(CreateKeyRequest.newBuilder().setName(name).setZone(zone).build());
+    String name = unique("fr");
+    cluster.createKey(name, zone);
     return name;
   }
 
@@ -86,9 +63,7 @@ class FollowerReadsIT {
             .getPlaintext()
             .toStringUtf8());
     // Other reads are not data-plane calls: followers still serve them.
-    assertEquals(
-        key,
-        cluster.keys(follower).getKey(GetKeyRequest.newBuilder().setName(key).build()).getName());
+    assertEquals(key, cluster.keys(follower).getKey(key(key)).getName());
   }
 
   @Test
@@ -97,8 +72,8 @@ class FollowerReadsIT {
     // applied the creation, the answer is never a bounce to a leader that cannot serve it.
     String leader = cluster.leaderId();
     for (String follower : cluster.followerIds()) {
-      String name = "fr-" + UUID.randomUUID().toString().substring(0, 8);
-      cluster.keys(leader).createKey(CreateKeyRequest.newBuilder().setName(name).build());
+      String name = unique("fr");
+      cluster.keys(leader).createKey(newKey(name));
       try {
         cluster.keys(follower).encrypt(encrypt(name));
       } catch (StatusRuntimeException e) {

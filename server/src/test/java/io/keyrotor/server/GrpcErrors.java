@@ -3,12 +3,10 @@ package io.keyrotor.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.server.api.ApiErrors;
 import java.util.Map;
 
 /**
@@ -21,19 +19,9 @@ final class GrpcErrors {
   private GrpcErrors() {}
 
   static ErrorInfo info(StatusRuntimeException e) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    if (status != null) {
-      for (Any detail : status.getDetailsList()) {
-        if (detail.is(ErrorInfo.class)) {
-          try {
-            return catalogued(detail.unpack(ErrorInfo.class));
-          } catch (InvalidProtocolBufferException ignored) {
-            break;
-          }
-        }
-      }
-    }
-    return ErrorInfo.getDefaultInstance();
+    return ApiErrors.errorInfo(e)
+        .map(GrpcErrors::catalogued)
+        .orElse(ErrorInfo.getDefaultInstance());
   }
 
   /** {@code info}, after checking its domain and that its reason is a catalogue name. */

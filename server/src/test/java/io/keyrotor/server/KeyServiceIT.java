@@ -1,5 +1,10 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.disable;
+import static io.keyrotor.server.KeyRequests.enable;
+import static io.keyrotor.server.KeyRequests.key;
+import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.KeyRequests.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,9 +18,7 @@ import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DisableKeyVersionRequest;
-import io.keyrotor.api.v1.EnableKeyVersionRequest;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
-import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.KeyVersionState;
@@ -28,35 +31,16 @@ import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The key API over real gRPC against a real 3-node cluster in two regions. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class KeyServiceIT {
-  private LocalTestCluster cluster;
-
-  @BeforeAll
-  void startCluster(@TempDir Path directory) throws Exception {
-    cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("eu", "us"));
-    cluster.startAll();
-  }
-
-  @AfterAll
-  void stopCluster() {
-    cluster.close();
-    assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-  }
-
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+class KeyServiceIT extends ClusterTestBase {
+  KeyServiceIT() {
+    super(List.of("eu", "us"), Map.of());
   }
 
   @Test
@@ -73,33 +57,24 @@ class KeyServiceIT {
     assertEquals("default", created.getZone());
     assertEquals("AES_KEY_WRAP_PAD", created.getVersions(0).getWrapMechanism());
 
-    RotateKeyResponse rotated =
-        cluster.keys(leader).rotateKey(RotateKeyRequest.newBuilder().setName(name).build());
+    RotateKeyResponse rotated = cluster.keys(leader).rotateKey(rotation(name));
     assertEquals(2, rotated.getNewVersion());
     assertEquals(2, rotated.getKey().getPrimaryVersion());
     assertEquals(
         KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY, rotated.getKey().getVersions(0).getState());
 
-    Key disabled =
-        cluster
-            .keys(leader)
-            .disableKeyVersion(
-                DisableKeyVersionRequest.newBuilder().setName(name).setVersion(1).build());
+    Key disabled = cluster.keys(leader).disableKeyVersion(disable(name, 1));
     assertEquals(KeyVersionState.KEY_VERSION_STATE_DISABLED, disabled.getVersions(0).getState());
 
     for (String node : cluster.nodes.keySet()) {
-      Key seen = cluster.keys(node).getKey(GetKeyRequest.newBuilder().setName(name).build());
+      Key seen = cluster.keys(node).getKey(key(name));
       assertEquals(2, seen.getPrimaryVersion(), node);
       assertEquals(KeyVersionState.KEY_VERSION_STATE_DISABLED, seen.getVersions(0).getState());
       assertEquals(
           rotated.getActivationTime(), seen.getVersions(1).getActivationTime(), "same on " + node);
     }
 
-    Key enabled =
-        cluster
-            .keys(leader)
-            .enableKeyVersion(
-                EnableKeyVersionRequest.newBuilder().setName(name).setVersion(1).build());
+    Key enabled = cluster.keys(leader).enableKeyVersion(enable(name, 1));
     assertEquals(KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY, enabled.getVersions(0).getState());
   }
 
@@ -107,16 +82,9 @@ class KeyServiceIT {
   void rotate_withActivationDelay_pendingUntilTheLeaderChosenTime() {
     String name = unique("delayed");
     String follower = cluster.followerIds().get(0);
-    cluster.keys(follower).createKey(CreateKeyRequest.newBuilder().setName(name).build());
+    cluster.keys(follower).createKey(newKey(name));
 
-    RotateKeyResponse rotated =
-        cluster
-            .keys(follower)
-            .rotateKey(
-                RotateKeyRequest.newBuilder()
-                    .setName(name)
-                    .setActivationDelay(Duration.newBuilder().setSeconds(3600))
-                    .build());
+    RotateKeyResponse rotated = cluster.keys(follower).rotateKey(rotation(name, 3600));
 
     assertEquals(1, rotated.getKey().getPrimaryVersion());
     assertEquals(
@@ -133,13 +101,11 @@ class KeyServiceIT {
     List<String> names = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       String name = unique("fwd");
-      cluster.keys(follower).createKey(CreateKeyRequest.newBuilder().setName(name).build());
+      cluster.keys(follower).createKey(newKey(name));
       names.add(name);
       for (String node : cluster.nodes.keySet()) {
         // Linearizable: a read that starts after the write returned sees it, on any node.
-        assertEquals(
-            name,
-            cluster.keys(node).getKey(GetKeyRequest.newBuilder().setName(name).build()).getName());
+        assertEquals(name, cluster.keys(node).getKey(key(name)).getName());
       }
     }
   }
@@ -161,10 +127,7 @@ class KeyServiceIT {
     StatusRuntimeException duplicate =
         assertThrows(
             StatusRuntimeException.class,
-            () ->
-                cluster
-                    .keys(cluster.leaderId())
-                    .createKey(CreateKeyRequest.newBuilder().setName(name).build()));
+            () -> cluster.keys(cluster.leaderId()).createKey(newKey(name)));
     assertEquals(Status.Code.ALREADY_EXISTS, duplicate.getStatus().getCode());
     assertEquals("KEY_EXISTS", reason(duplicate));
   }
@@ -216,11 +179,7 @@ class KeyServiceIT {
     StatusRuntimeException refused =
         assertThrows(
             StatusRuntimeException.class,
-            () ->
-                cluster
-                    .keys("n2")
-                    .createKey(
-                        CreateKeyRequest.newBuilder().setName(unique("eu")).setZone("eu").build()));
+            () -> cluster.keys("n2").createKey(newKey(unique("eu"), "eu")));
 
     assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
     assertEquals("ZONE_NOT_HELD", reason(refused));
@@ -228,10 +187,7 @@ class KeyServiceIT {
     assertTrue(refused.getStatus().getDescription().contains("n3"), refused.getMessage());
     assertFalse(refused.getStatus().getDescription().contains("n2 ("), refused.getMessage());
 
-    Key created =
-        cluster
-            .keys("n1")
-            .createKey(CreateKeyRequest.newBuilder().setName(unique("eu")).setZone("eu").build());
+    Key created = cluster.keys("n1").createKey(newKey(unique("eu"), "eu"));
     assertEquals("eu", created.getZone());
   }
 
@@ -239,7 +195,7 @@ class KeyServiceIT {
   void badInput_clearStatusAndNothingChanges() {
     String existing = unique("exists");
     String leader = cluster.leaderId();
-    cluster.keys(leader).createKey(CreateKeyRequest.newBuilder().setName(existing).build());
+    cluster.keys(leader).createKey(newKey(existing));
     cluster.awaitConvergence();
     NodeStatus before =
         cluster
@@ -250,11 +206,8 @@ class KeyServiceIT {
     expect(
         Status.Code.INVALID_ARGUMENT,
         "INVALID_KEY_NAME",
-        () -> keys.createKey(CreateKeyRequest.newBuilder().setName("has space").build()));
-    expect(
-        Status.Code.INVALID_ARGUMENT,
-        "INVALID_KEY_NAME",
-        () -> keys.createKey(CreateKeyRequest.newBuilder().setName("").build()));
+        () -> keys.createKey(newKey("has space")));
+    expect(Status.Code.INVALID_ARGUMENT, "INVALID_KEY_NAME", () -> keys.createKey(newKey("")));
     expect(
         Status.Code.INVALID_ARGUMENT,
         "INVALID_KEY_NAME",
@@ -262,13 +215,8 @@ class KeyServiceIT {
     expect(
         Status.Code.INVALID_ARGUMENT,
         "INVALID_ZONE",
-        () ->
-            keys.createKey(
-                CreateKeyRequest.newBuilder().setName("ok").setZone("Bad Zone").build()));
-    expect(
-        Status.Code.NOT_FOUND,
-        "ZONE_NOT_FOUND",
-        () -> keys.createKey(CreateKeyRequest.newBuilder().setName("ok").setZone("mars").build()));
+        () -> keys.createKey(newKey("ok", "Bad Zone")));
+    expect(Status.Code.NOT_FOUND, "ZONE_NOT_FOUND", () -> keys.createKey(newKey("ok", "mars")));
     expect(
         Status.Code.INVALID_ARGUMENT,
         "INVALID_LABEL",
@@ -310,18 +258,9 @@ class KeyServiceIT {
         () ->
             keys.createKey(
                 CreateKeyRequest.newBuilder().setName("ok").setTemplate("nope").build()));
-    expect(
-        Status.Code.ALREADY_EXISTS,
-        "KEY_EXISTS",
-        () -> keys.createKey(CreateKeyRequest.newBuilder().setName(existing).build()));
-    expect(
-        Status.Code.NOT_FOUND,
-        "KEY_NOT_FOUND",
-        () -> keys.getKey(GetKeyRequest.newBuilder().setName("missing-key").build()));
-    expect(
-        Status.Code.NOT_FOUND,
-        "KEY_NOT_FOUND",
-        () -> keys.rotateKey(RotateKeyRequest.newBuilder().setName("missing-key").build()));
+    expect(Status.Code.ALREADY_EXISTS, "KEY_EXISTS", () -> keys.createKey(newKey(existing)));
+    expect(Status.Code.NOT_FOUND, "KEY_NOT_FOUND", () -> keys.getKey(key("missing-key")));
+    expect(Status.Code.NOT_FOUND, "KEY_NOT_FOUND", () -> keys.rotateKey(rotation("missing-key")));
     expect(
         Status.Code.INVALID_ARGUMENT,
         "INVALID_VERSION",
@@ -331,15 +270,11 @@ class KeyServiceIT {
     expect(
         Status.Code.NOT_FOUND,
         "VERSION_NOT_FOUND",
-        () ->
-            keys.disableKeyVersion(
-                DisableKeyVersionRequest.newBuilder().setName(existing).setVersion(99).build()));
+        () -> keys.disableKeyVersion(disable(existing, 99)));
     expect(
         Status.Code.FAILED_PRECONDITION,
         "VERSION_IS_PRIMARY",
-        () ->
-            keys.disableKeyVersion(
-                DisableKeyVersionRequest.newBuilder().setName(existing).setVersion(1).build()));
+        () -> keys.disableKeyVersion(disable(existing, 1)));
     expect(
         Status.Code.INVALID_ARGUMENT,
         "INVALID_PAGE_SIZE",
@@ -394,7 +329,7 @@ class KeyServiceIT {
     assertEquals(before.getKeyCount(), after.getKeyCount());
     assertTrue(
         after.getAppliedIndex() - before.getAppliedIndex() <= 5, "validation before proposal");
-    Key unchanged = keys.getKey(GetKeyRequest.newBuilder().setName(existing).build());
+    Key unchanged = keys.getKey(key(existing));
     assertEquals(1, unchanged.getVersionsCount());
     assertEquals(1, unchanged.getPrimaryVersion());
   }
@@ -403,7 +338,7 @@ class KeyServiceIT {
   void compromiseRotation_newVersionPrimaryAtOnceAndOldDisabled() {
     String name = unique("breach");
     String leader = cluster.leaderId();
-    cluster.keys(leader).createKey(CreateKeyRequest.newBuilder().setName(name).build());
+    cluster.keys(leader).createKey(newKey(name));
 
     RotateKeyResponse rotated =
         cluster
@@ -422,9 +357,7 @@ class KeyServiceIT {
 
   @Test
   void clusterStatus_everyNodeWithRoleRegionZonesAndTheSameDigest() {
-    cluster
-        .keys(cluster.leaderId())
-        .createKey(CreateKeyRequest.newBuilder().setName(unique("s")).build());
+    cluster.keys(cluster.leaderId()).createKey(newKey(unique("s")));
     cluster.awaitConvergence();
 
     ClusterStatus status =

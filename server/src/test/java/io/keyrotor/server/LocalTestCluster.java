@@ -1,11 +1,13 @@
 package io.keyrotor.server;
 
-import static org.junit.jupiter.api.Assertions.fail;
+import static io.keyrotor.consensus.testing.Replicas.waitUntil;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
+import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.local.LocalClusterLayout;
 import java.io.IOException;
@@ -19,7 +21,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.BooleanSupplier;
 
 /**
  * A real keyrotor cluster in this JVM: nodes started from the same configuration files and software
@@ -124,6 +125,18 @@ final class LocalTestCluster implements AutoCloseable {
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  /**
+   * Creates key {@code name} of {@code zone} through the first node (n1, n2, ...) that holds it.
+   */
+  void createKey(String name, String zone) {
+    String holder =
+        layout.regionsByNode().keySet().stream()
+            .filter(id -> layout.zonesOf(id).contains(zone))
+            .findFirst()
+            .orElseThrow();
+    keys(holder).createKey(CreateKeyRequest.newBuilder().setName(name).setZone(zone).build());
+  }
+
   private synchronized ManagedChannel channel(String id) {
     return channels.computeIfAbsent(
         id, n -> ManagedChannelBuilder.forTarget(apiAddress(n)).usePlaintext().build());
@@ -167,42 +180,11 @@ final class LocalTestCluster implements AutoCloseable {
   /** Waits until every running node applied the same index with the same digest. */
   void awaitConvergence() {
     waitUntil(
-        () -> {
-          long index = -2;
-          String digest = null;
-          for (KeyrotorNode node : nodes.values()) {
-            var state = node.raft().state();
-            if (index == -2) {
-              index = state.appliedPosition().index();
-              digest = state.digest();
-            } else if (index != state.appliedPosition().index() || !digest.equals(state.digest())) {
-              return false;
-            }
-          }
-          return true;
-        },
+        () ->
+            Replicas.sameAppliedState(nodes.values().stream().map(KeyrotorNode::raft).toList())
+                .isPresent(),
         Duration.ofSeconds(30),
         "all nodes at the same applied index and digest");
-  }
-
-  static void waitUntil(BooleanSupplier condition, Duration timeout, String what) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (condition.getAsBoolean()) {
-          return;
-        }
-      } catch (RuntimeException e) {
-        // not yet
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail("interrupted waiting for " + what);
-      }
-    }
-    fail("timed out after " + timeout + " waiting for " + what);
   }
 
   static int freeBasePort(int size) throws IOException {

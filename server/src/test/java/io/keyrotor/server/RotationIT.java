@@ -1,5 +1,10 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.disable;
+import static io.keyrotor.server.KeyRequests.key;
+import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.KeyRequests.rotation;
+import static io.keyrotor.server.KeyRequests.seconds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,13 +19,11 @@ import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
-import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
-import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyEventType;
@@ -30,7 +33,6 @@ import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.ListKeyEventsRequest;
 import io.keyrotor.api.v1.ListRotationsRequest;
 import io.keyrotor.api.v1.RollbackRotationRequest;
-import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
@@ -40,47 +42,28 @@ import io.keyrotor.api.v1.SetKeyDependentsRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
 import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
+import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The rotation engine on a real 3-node cluster: scheduled, usage, dependency and bulk rotations,
  * validation gates with a misprovisioned node, rollback, destroy, events. Periods are seconds (the
  * local cluster's minimum is 1 s); every wait is for a condition, bounded.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RotationIT {
-  private LocalTestCluster cluster;
-
-  @BeforeAll
-  void startCluster(@TempDir Path directory) throws Exception {
-    cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("local"));
-    cluster.startAll();
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
-  }
-
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+class RotationIT extends ClusterTestBase {
+  RotationIT() {
+    super(List.of("local"), Map.of());
   }
 
   private KeyServiceGrpc.KeyServiceBlockingStub keys() {
@@ -88,32 +71,36 @@ class RotationIT {
   }
 
   private Key get(String node, String name) {
-    return cluster.keys(node).getKey(GetKeyRequest.newBuilder().setName(name).build());
+    return cluster.keys(node).getKey(key(name));
+  }
+
+  private EncryptResponse encrypt(String name, String plaintext) {
+    return keys()
+        .encrypt(
+            EncryptRequest.newBuilder()
+                .setKeyName(name)
+                .setPlaintext(ByteString.copyFromUtf8(plaintext))
+                .build());
+  }
+
+  private static SetKeyDependentsRequest dependents(String name, String dependent) {
+    return SetKeyDependentsRequest.newBuilder().setName(name).addDependents(dependent).build();
   }
 
   private Key awaitKey(String name, Predicate<Key> condition, long seconds, String what) {
     Key[] last = new Key[1];
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> condition.test(last[0] = get(cluster.leaderId(), name)),
         java.time.Duration.ofSeconds(seconds),
         what + " (last seen: " + name + ")");
     return last[0];
   }
 
-  private static Duration seconds(long s) {
-    return Duration.newBuilder().setSeconds(s).build();
-  }
-
   @Test
   void scheduledRotation_oncePerPeriodAcrossALeaderChange_sameTimestampsOnEveryNode()
       throws Exception {
     String name = unique("scheduled");
-    keys()
-        .createKey(
-            CreateKeyRequest.newBuilder()
-                .setName(name)
-                .setRotationPolicy(RotationPolicy.newBuilder().setRotationPeriod(seconds(2)))
-                .build());
+    keys().createKey(newKey(name, RotationPolicy.newBuilder().setRotationPeriod(seconds(2))));
     awaitKey(name, k -> k.getVersionsCount() >= 3, 30, "two scheduled rotations");
 
     String oldLeader = cluster.leaderId();
@@ -151,12 +138,9 @@ class RotationIT {
   @Test
   void gatedRotation_everyNodeAcknowledges_thenActivatesOnTime() {
     String name = unique("gated");
-    keys().createKey(CreateKeyRequest.newBuilder().setName(name).build());
+    keys().createKey(newKey(name));
 
-    RotateKeyResponse rotated =
-        keys()
-            .rotateKey(
-                RotateKeyRequest.newBuilder().setName(name).setActivationDelay(seconds(3)).build());
+    RotateKeyResponse rotated = keys().rotateKey(rotation(name, 3));
 
     assertEquals(
         List.of("n1", "n2", "n3"), rotated.getKey().getVersions(1).getRequiredAcknowledgersList());
@@ -173,12 +157,7 @@ class RotationIT {
   @Test
   void dataKeysFromBeforeARotation_stillDecryptAfterIt() {
     String name = unique("dek");
-    keys()
-        .createKey(
-            CreateKeyRequest.newBuilder()
-                .setName(name)
-                .setRotationPolicy(RotationPolicy.newBuilder().setRotationPeriod(seconds(1)))
-                .build());
+    keys().createKey(newKey(name, RotationPolicy.newBuilder().setRotationPeriod(seconds(1))));
     List<GenerateDataKeyResponse> before = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       before.add(
@@ -211,19 +190,9 @@ class RotationIT {
   @Test
   void usageLimit_rotatesOnceTheCountIsReported() {
     String name = unique("usage");
-    keys()
-        .createKey(
-            CreateKeyRequest.newBuilder()
-                .setName(name)
-                .setRotationPolicy(RotationPolicy.newBuilder().setMaxEncryptions(5))
-                .build());
+    keys().createKey(newKey(name, RotationPolicy.newBuilder().setMaxEncryptions(5)));
     for (int i = 0; i < 6; i++) {
-      keys()
-          .encrypt(
-              EncryptRequest.newBuilder()
-                  .setKeyName(name)
-                  .setPlaintext(ByteString.copyFromUtf8("payload " + i))
-                  .build());
+      encrypt(name, "payload " + i);
     }
 
     Key rotated = awaitKey(name, k -> k.getVersionsCount() == 2, 30, "a usage rotation");
@@ -236,37 +205,22 @@ class RotationIT {
   void dependencies_rotatingAKeyRotatesItsDependentsAfterIt_cyclesRefused() {
     String root = unique("root");
     String child = unique("child");
-    keys().createKey(CreateKeyRequest.newBuilder().setName(root).build());
-    keys().createKey(CreateKeyRequest.newBuilder().setName(child).build());
-    keys()
-        .setKeyDependents(
-            SetKeyDependentsRequest.newBuilder().setName(root).addDependents(child).build());
+    keys().createKey(newKey(root));
+    keys().createKey(newKey(child));
+    keys().setKeyDependents(dependents(root, child));
 
     StatusRuntimeException cycle =
         assertThrows(
-            StatusRuntimeException.class,
-            () ->
-                keys()
-                    .setKeyDependents(
-                        SetKeyDependentsRequest.newBuilder()
-                            .setName(child)
-                            .addDependents(root)
-                            .build()));
+            StatusRuntimeException.class, () -> keys().setKeyDependents(dependents(child, root)));
     assertEquals(Status.Code.FAILED_PRECONDITION, cycle.getStatus().getCode());
     assertEquals("DEPENDENCY_CYCLE", GrpcErrors.reason(cycle));
     StatusRuntimeException unknown =
         assertThrows(
             StatusRuntimeException.class,
-            () ->
-                keys()
-                    .setKeyDependents(
-                        SetKeyDependentsRequest.newBuilder()
-                            .setName(child)
-                            .addDependents("no-such-key")
-                            .build()));
+            () -> keys().setKeyDependents(dependents(child, "no-such-key")));
     assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode());
 
-    keys().rotateKey(RotateKeyRequest.newBuilder().setName(root).build());
+    keys().rotateKey(rotation(root));
 
     Key dependent = awaitKey(child, k -> k.getVersionsCount() == 2, 20, "the dependent's rotation");
     assertEquals(
@@ -288,7 +242,7 @@ class RotationIT {
       names.add(name);
     }
     String outsider = unique("outsider");
-    keys().createKey(CreateKeyRequest.newBuilder().setName(outsider).build());
+    keys().createKey(newKey(outsider));
 
     BulkRotation job =
         keys()
@@ -299,7 +253,7 @@ class RotationIT {
                     .build());
 
     assertEquals(40, job.getTotal());
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () ->
             keys()
                     .getBulkRotation(GetBulkRotationRequest.newBuilder().setId(job.getId()).build())
@@ -324,15 +278,9 @@ class RotationIT {
   @Test
   void rollback_previousVersionPrimaryAgain_rolledBackDataStillDecrypts() {
     String name = unique("rollback");
-    keys().createKey(CreateKeyRequest.newBuilder().setName(name).build());
-    keys().rotateKey(RotateKeyRequest.newBuilder().setName(name).build());
-    EncryptResponse underV2 =
-        keys()
-            .encrypt(
-                EncryptRequest.newBuilder()
-                    .setKeyName(name)
-                    .setPlaintext(ByteString.copyFromUtf8("v2 data"))
-                    .build());
+    keys().createKey(newKey(name));
+    keys().rotateKey(rotation(name));
+    EncryptResponse underV2 = encrypt(name, "v2 data");
     assertEquals(2, underV2.getKeyVersion());
 
     Key rolledBack =
@@ -347,15 +295,7 @@ class RotationIT {
     assertEquals(1, rolledBack.getPrimaryVersion());
     assertEquals(
         KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY, rolledBack.getVersions(1).getState());
-    assertEquals(
-        1,
-        keys()
-            .encrypt(
-                EncryptRequest.newBuilder()
-                    .setKeyName(name)
-                    .setPlaintext(ByteString.copyFromUtf8("x"))
-                    .build())
-            .getKeyVersion());
+    assertEquals(1, encrypt(name, "x").getKeyVersion());
     for (String node : List.of(cluster.leaderId())) {
       assertEquals(
           "v2 data",
@@ -370,18 +310,10 @@ class RotationIT {
   @Test
   void destroy_afterTheWaitingPeriodTheMaterialIsGoneAndUseRefused() {
     String name = unique("destroy");
-    keys().createKey(CreateKeyRequest.newBuilder().setName(name).build());
-    EncryptResponse underV1 =
-        keys()
-            .encrypt(
-                EncryptRequest.newBuilder()
-                    .setKeyName(name)
-                    .setPlaintext(ByteString.copyFromUtf8("old"))
-                    .build());
-    keys().rotateKey(RotateKeyRequest.newBuilder().setName(name).build());
-    keys()
-        .disableKeyVersion(
-            DisableKeyVersionRequest.newBuilder().setName(name).setVersion(1).build());
+    keys().createKey(newKey(name));
+    EncryptResponse underV1 = encrypt(name, "old");
+    keys().rotateKey(rotation(name));
+    keys().disableKeyVersion(disable(name, 1));
 
     StatusRuntimeException tooShort =
         assertThrows(
@@ -439,11 +371,9 @@ class RotationIT {
                 .watchKeyEvents(
                     WatchKeyEventsRequest.newBuilder().addKeyNames(name).build(),
                     collect(received)));
-    keys().createKey(CreateKeyRequest.newBuilder().setName(name).build());
-    keys().rotateKey(RotateKeyRequest.newBuilder().setName(name).build());
-    keys()
-        .disableKeyVersion(
-            DisableKeyVersionRequest.newBuilder().setName(name).setVersion(1).build());
+    keys().createKey(newKey(name));
+    keys().rotateKey(rotation(name));
+    keys().disableKeyVersion(disable(name, 1));
 
     List<KeyEvent> events = new ArrayList<>();
     while (events.size() < 5) {
@@ -488,7 +418,7 @@ class RotationIT {
   @Test
   void badPolicies_clearErrorsAndNothingChanges() {
     String name = unique("policy");
-    keys().createKey(CreateKeyRequest.newBuilder().setName(name).build());
+    keys().createKey(newKey(name));
 
     expect(
         "INVALID_POLICY",
@@ -547,16 +477,9 @@ class RotationIT {
     try {
       cluster.start("n3");
       String proposer = cluster.leaderId().equals("n3") ? "n1" : cluster.leaderId();
-      cluster.keys(proposer).createKey(CreateKeyRequest.newBuilder().setName(name).build());
+      cluster.keys(proposer).createKey(newKey(name));
 
-      RotateKeyResponse rotated =
-          cluster
-              .keys(proposer)
-              .rotateKey(
-                  RotateKeyRequest.newBuilder()
-                      .setName(name)
-                      .setActivationDelay(seconds(2))
-                      .build());
+      RotateKeyResponse rotated = cluster.keys(proposer).rotateKey(rotation(name, 2));
       assertEquals(2, rotated.getNewVersion());
 
       Key after =

@@ -1,5 +1,7 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.KeyRequests.rotation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,6 +19,7 @@ import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
 import io.keyrotor.api.v1.ZoneMasterKeyRotation;
 import io.keyrotor.api.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.api.v1.ZoneMasterKeyVersion;
+import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.WrapMechanism;
@@ -162,7 +165,7 @@ class SoftHsmClusterIT {
   }
 
   private void awaitCompleted(String nodeId, String zone, int target) {
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> {
           ZoneMasterKeyRotation r = rotationOn(nodeId, zone);
           return r.getTargetVersion() == target
@@ -176,20 +179,13 @@ class SoftHsmClusterIT {
   @Test
   @Order(1)
   void residency_usNodeNeverServesZoneEu() throws Exception {
-    var key =
-        cluster
-            .keys("n1")
-            .createKey(CreateKeyRequest.newBuilder().setName("eu-orders").setZone("eu").build());
+    var key = cluster.keys("n1").createKey(newKey("eu-orders", "eu"));
     assertEquals("eu", key.getZone());
 
     StatusRuntimeException create =
         assertThrows(
             StatusRuntimeException.class,
-            () ->
-                cluster
-                    .keys("n2")
-                    .createKey(
-                        CreateKeyRequest.newBuilder().setName("eu-from-us").setZone("eu").build()));
+            () -> cluster.keys("n2").createKey(newKey("eu-from-us", "eu")));
     assertEquals(Status.Code.FAILED_PRECONDITION, create.getStatus().getCode());
     assertEquals("ZONE_NOT_HELD", reason(create));
     assertTrue(
@@ -199,10 +195,7 @@ class SoftHsmClusterIT {
     StatusRuntimeException rotate =
         assertThrows(
             StatusRuntimeException.class,
-            () ->
-                cluster
-                    .keys("n2")
-                    .rotateKey(RotateKeyRequest.newBuilder().setName("eu-orders").build()));
+            () -> cluster.keys("n2").rotateKey(rotation("eu-orders")));
     assertEquals("ZONE_NOT_HELD", reason(rotate));
 
     // Every node replicates the wrapped KEK; only the eu node's HSM can unwrap it.
@@ -326,7 +319,7 @@ class SoftHsmClusterIT {
         ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_RUNNING, started.getState());
 
     // Stop the leader once some batches are in, well before the end.
-    LocalTestCluster.waitUntil(
+    Replicas.waitUntil(
         () -> rotationOn(leader, "default").getBatches() >= 2,
         Duration.ofSeconds(30),
         "two rewrap batches");
@@ -367,7 +360,7 @@ class SoftHsmClusterIT {
         ZoneMasterKeyRotationState.ZONE_MASTER_KEY_ROTATION_STATE_COMPLETED,
         rotationOn(leader, "default").getState());
     // New keys are wrapped under the new version.
-    cluster.keys(survivor).createKey(CreateKeyRequest.newBuilder().setName("after").build());
+    cluster.keys(survivor).createKey(newKey("after"));
     cluster.awaitConvergence();
     assertEquals(
         2,

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.pkcs11.Pkcs11Ceremonies;
 import io.keyrotor.hsm.pkcs11.TokenLocator;
+import io.keyrotor.hsm.testing.SoftHsmTokenDirectory;
+import io.keyrotor.server.hsm.SecretFiles;
 import io.keyrotor.server.hsm.SoftHsmNodeFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -50,32 +50,16 @@ final class SoftHsmTestTokens {
               + TokenLocator.SOFTHSM2_MODULE
               + "): run scripts/test, which installs it, or apt-get install softhsm2");
     }
-    String conf = System.getenv("SOFTHSM2_CONF");
-    String dir = System.getProperty("keyrotor.softhsm.dir");
-    if (conf == null || dir == null || !Path.of(conf).equals(Path.of(dir, "softhsm2.conf"))) {
-      fail(
-          "run these tests through Maven: failsafe sets SOFTHSM2_CONF to"
-              + " ${keyrotor.softhsm.dir}/softhsm2.conf (see server/pom.xml); got "
-              + conf);
+    if (!configured) {
+      SoftHsmTokenDirectory.fresh("failsafe", "server/pom.xml");
+      configured = true;
     }
     try {
-      if (!configured) {
-        deleteRecursively(tokenDirectory());
-        Files.createDirectories(tokenDirectory());
-        Files.writeString(
-            Path.of(conf),
-            "directories.tokendir = "
-                + tokenDirectory().toAbsolutePath()
-                + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n");
-        configured = true;
-      }
       for (String label : labels) {
         if (initialised.add(label)) {
           Pkcs11Ceremonies.initToken(TokenLocator.softHsm2(label), SO_PIN, USER_PIN);
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     } catch (HsmException e) {
       fail("could not initialise SoftHSM2 tokens " + labels + ": " + e.getMessage(), e);
     }
@@ -89,7 +73,7 @@ final class SoftHsmTestTokens {
     SoftHsmNodeFiles files = new SoftHsmNodeFiles(nodeDirectory);
     files.useToken(TokenLocator.SOFTHSM2_MODULE, label);
     Files.deleteIfExists(files.userPin());
-    SoftHsmNodeFiles.writeSecret(files.userPin(), USER_PIN);
+    SecretFiles.write(files.userPin(), USER_PIN);
   }
 
   /** The directory of the token with this label inside the shared token directory. */
@@ -117,16 +101,5 @@ final class SoftHsmTestTokens {
       return i;
     }
     return -1;
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
-    }
   }
 }

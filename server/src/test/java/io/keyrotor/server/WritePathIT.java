@@ -1,5 +1,7 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.KeyRequests.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,15 +13,9 @@ import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.Key;
-import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
-import io.keyrotor.hsm.Hsm;
-import io.keyrotor.hsm.HsmDescription;
-import io.keyrotor.hsm.HsmException;
-import io.keyrotor.hsm.SecretKeyBytes;
-import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.server.access.Authorizer;
 import io.keyrotor.server.access.Decision;
 import io.keyrotor.server.access.Operation;
@@ -29,11 +25,11 @@ import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.hsm.HsmExecutor;
-import java.nio.file.Path;
+import io.keyrotor.server.testing.TestHsm;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -46,8 +42,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The write path on a real 3-node cluster: KeyService writes served through a follower's Raft
@@ -56,22 +50,22 @@ import org.junit.jupiter.api.io.TempDir;
  * can hold calls, and an authoriser that records what it is asked.
  */
 @Tag("integration")
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class WritePathIT {
-  private LocalTestCluster cluster;
+class WritePathIT extends ClusterTestBase {
   private KeyrotorNode follower;
-  private RecordingHsm hsm;
+  private TestHsm hsm;
   private RecordingAuthorizer authorizer;
   private HsmExecutor hsmExecutor;
   private ExecutorService blocking;
   private KeyServiceImpl keys;
 
+  WritePathIT() {
+    super(List.of("eu"), Map.of());
+  }
+
   @BeforeAll
-  void startCluster(@TempDir Path directory) throws Exception {
-    cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("eu"));
-    cluster.startAll();
+  void serveThroughAFollower() {
     follower = cluster.nodes.get(cluster.followerIds().get(0));
-    hsm = new RecordingHsm(follower.hsm());
+    hsm = TestHsm.around(follower.hsm());
     authorizer = new RecordingAuthorizer();
     hsmExecutor = new HsmExecutor(2, 16);
     blocking = Executors.newCachedThreadPool();
@@ -87,11 +81,9 @@ class WritePathIT {
   }
 
   @AfterAll
-  void stopCluster() {
+  void closeExecutors() {
     hsmExecutor.close();
     blocking.shutdownNow();
-    cluster.close();
-    assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
   }
 
   @BeforeEach
@@ -100,10 +92,6 @@ class WritePathIT {
     hsm.holdWraps = null;
     authorizer.asked.clear();
     authorizer.denyAll = false;
-  }
-
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
   @Test
@@ -144,7 +132,7 @@ class WritePathIT {
     hsm.wrapEntered = new CountDownLatch(1);
 
     CompletableFuture<RotateKeyResponse> rotation =
-        callAsync(r -> keys.rotateKey(RotateKeyRequest.newBuilder().setName(name).build(), r));
+        callAsync(r -> keys.rotateKey(rotation(name), r));
     assertTrue(hsm.wrapEntered.await(30, TimeUnit.SECONDS), "the rotation reached the HSM");
     try {
       Key changed =
@@ -244,11 +232,11 @@ class WritePathIT {
   // ------------------------------------------------------------------ helpers
 
   private Key createKey(String name) throws Exception {
-    return call(r -> keys.createKey(CreateKeyRequest.newBuilder().setName(name).build(), r));
+    return call(r -> keys.createKey(newKey(name), r));
   }
 
   private RotateKeyResponse rotateKey(String name) throws Exception {
-    return call(r -> keys.rotateKey(RotateKeyRequest.newBuilder().setName(name).build(), r));
+    return call(r -> keys.rotateKey(rotation(name), r));
   }
 
   /** A call of the service, in-process: what it answered, or the status it failed with. */
@@ -295,64 +283,6 @@ class WritePathIT {
     public Decision authorize(Operation operation, Target target) {
       asked.add(new Asked(operation, target));
       return denyAll ? Decision.deny("this test denies everything") : Decision.allow();
-    }
-  }
-
-  /** The node's real HSM, recording the thread of every wrap and able to hold wraps. */
-  private static final class RecordingHsm implements Hsm {
-    private final Hsm delegate;
-    final List<String> wrapThreads = new CopyOnWriteArrayList<>();
-    volatile CountDownLatch holdWraps;
-    volatile CountDownLatch wrapEntered = new CountDownLatch(1);
-
-    RecordingHsm(Hsm delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public WrappedKey wrap(String zone, SecretKeyBytes key) throws HsmException {
-      wrapThreads.add(Thread.currentThread().getName());
-      wrapEntered.countDown();
-      CountDownLatch hold = holdWraps;
-      if (hold != null) {
-        try {
-          hold.await(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new HsmException(HsmException.Reason.HSM_UNAVAILABLE, "interrupted");
-        }
-      }
-      return delegate.wrap(zone, key);
-    }
-
-    @Override
-    public HsmDescription describe() {
-      return delegate.describe();
-    }
-
-    @Override
-    public Set<String> zones() {
-      return delegate.zones();
-    }
-
-    @Override
-    public int currentZoneMasterKeyVersion(String zone) throws HsmException {
-      return delegate.currentZoneMasterKeyVersion(zone);
-    }
-
-    @Override
-    public SecretKeyBytes unwrap(WrappedKey wrapped) throws HsmException {
-      return delegate.unwrap(wrapped);
-    }
-
-    @Override
-    public byte[] randomBytes(int count) throws HsmException {
-      return delegate.randomBytes(count);
-    }
-
-    @Override
-    public void close() {
-      // the node closes its own HSM
     }
   }
 }

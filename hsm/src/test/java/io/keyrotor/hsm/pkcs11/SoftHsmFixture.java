@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.keyrotor.hsm.HsmConfig;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.KnownValueImport;
+import io.keyrotor.hsm.testing.SoftHsmTokenDirectory;
 import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Real SoftHSM2 tokens for this test run: a fresh token directory and {@code softhsm2.conf} under
@@ -52,26 +49,7 @@ public final class SoftHsmFixture {
               + " and softhsm2-util on the PATH): run scripts/test, which installs it (Debian"
               + " package softhsm2), or apt-get install softhsm2");
     }
-    String conf = System.getenv("SOFTHSM2_CONF");
-    String dir = System.getProperty("keyrotor.softhsm.dir");
-    if (conf == null || dir == null || !Path.of(conf).equals(Path.of(dir, "softhsm2.conf"))) {
-      fail(
-          "run these tests through Maven: surefire sets SOFTHSM2_CONF to"
-              + " ${keyrotor.softhsm.dir}/softhsm2.conf (see hsm/pom.xml); got SOFTHSM2_CONF="
-              + conf);
-    }
-    try {
-      Path tokens = Path.of(dir, "tokens");
-      deleteRecursively(tokens);
-      Files.createDirectories(tokens);
-      Files.writeString(
-          Path.of(conf),
-          "directories.tokendir = "
-              + tokens.toAbsolutePath()
-              + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    SoftHsmTokenDirectory.fresh("surefire", "hsm/pom.xml");
     for (String label : TOKENS) {
       try {
         Pkcs11Ceremonies.initToken(token(label), SO_PIN, USER_PIN);
@@ -116,16 +94,5 @@ public final class SoftHsmFixture {
       }
     }
     return false;
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
-    }
   }
 }

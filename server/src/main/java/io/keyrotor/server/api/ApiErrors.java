@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -282,19 +283,24 @@ public final class ApiErrors {
 
   /** The ErrorInfo reason of a status built here, or empty. */
   static String reasonOf(StatusRuntimeException e) {
+    return errorInfo(e).map(ErrorInfo::getReason).orElse("");
+  }
+
+  /** The ErrorInfo detail of a status (its first, as built here), if it has one that parses. */
+  public static Optional<ErrorInfo> errorInfo(StatusRuntimeException e) {
     com.google.rpc.Status status = StatusProto.fromThrowable(e);
     if (status != null) {
       for (Any detail : status.getDetailsList()) {
         if (detail.is(ErrorInfo.class)) {
           try {
-            return detail.unpack(ErrorInfo.class).getReason();
+            return Optional.of(detail.unpack(ErrorInfo.class));
           } catch (com.google.protobuf.InvalidProtocolBufferException ignored) {
-            return "";
+            return Optional.empty();
           }
         }
       }
     }
-    return "";
+    return Optional.empty();
   }
 
   /** A part of the API that this release does not implement yet. */

@@ -101,11 +101,9 @@ final class DataPlaneCalls {
             outcomes -> {
               BatchDecryptResponse.Builder out = BatchDecryptResponse.newBuilder();
               for (DataPlane.ItemOutcome<DataPlane.Decrypted> outcome : outcomes) {
-                BatchDecryptResponse.Item.Builder item = out.addItemsBuilder();
+                var item = out.addItemsBuilder().setStatus(itemStatus(outcome));
                 if (outcome.errorOrNull() == null) {
-                  item.setStatus(OK_ITEM).setResult(reply(outcome.resultOrNull()));
-                } else {
-                  item.setStatus(itemStatus(outcome.errorOrNull()));
+                  item.setResult(reply(outcome.resultOrNull()));
                 }
               }
               return out.build();
@@ -121,19 +119,20 @@ final class DataPlaneCalls {
             outcomes -> {
               BatchReEncryptResponse.Builder out = BatchReEncryptResponse.newBuilder();
               for (DataPlane.ItemOutcome<DataPlane.ReEncrypted> outcome : outcomes) {
-                BatchReEncryptResponse.Item.Builder item = out.addItemsBuilder();
+                var item = out.addItemsBuilder().setStatus(itemStatus(outcome));
                 if (outcome.errorOrNull() == null) {
-                  item.setStatus(OK_ITEM).setResult(reply(outcome.resultOrNull()));
-                } else {
-                  item.setStatus(itemStatus(outcome.errorOrNull()));
+                  item.setResult(reply(outcome.resultOrNull()));
                 }
               }
               return out.build();
             });
   }
 
-  private ItemStatus itemStatus(DataPlaneException refused) {
-    return ApiErrors.itemStatus(errors.toStatus(refused));
+  /** OK for a result, else the status of the item's refusal (through the one error mapper). */
+  private ItemStatus itemStatus(DataPlane.ItemOutcome<?> outcome) {
+    return outcome.errorOrNull() == null
+        ? OK_ITEM
+        : ApiErrors.itemStatus(errors.toStatus(outcome.errorOrNull()));
   }
 
   /** The data plane's spec for the API's; UNSPECIFIED is AES-256. */

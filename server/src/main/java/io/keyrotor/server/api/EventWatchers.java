@@ -1,5 +1,6 @@
 package io.keyrotor.server.api;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.rpc.Code;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -31,11 +32,7 @@ public final class EventWatchers implements AutoCloseable {
   private final Semaphore slots = new Semaphore(MAX_WATCHERS);
   private final ExecutorService threads =
       Executors.newCachedThreadPool(
-          runnable -> {
-            Thread thread = new Thread(runnable, "keyrotor-watch");
-            thread.setDaemon(true);
-            return thread;
-          });
+          new ThreadFactoryBuilder().setNameFormat("keyrotor-watch").setDaemon(true).build());
 
   public EventWatchers(ServerContext context) {
     this.context = context;

@@ -3,24 +3,15 @@ package io.keyrotor.server.dataplane;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.server.rotation.UsageCounter;
-import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.Validation;
 import io.keyrotor.storage.VersionUse;
-import java.security.DrbgParameters;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 
@@ -42,9 +33,11 @@ import java.util.function.Function;
  *       slow-path executor) and runs AES-256-GCM over the {@link CiphertextFormat} envelope.
  * </ol>
  *
- * On a cache hit the work runs on the thread that completed the barrier and takes no lock shared by
- * all requests. Failures are {@link DataPlaneException}s (or, from the barrier, the consensus
- * layer's exceptions), never plaintext.
+ * This class takes the inputs and does step 1. {@link GatedRunner} passes the gate and decides
+ * where the rest runs: on a cache hit, on the thread that completed the barrier, taking no lock
+ * shared by all requests; on a miss, again on the slow-path executor. Steps 3 and 4 and the cache
+ * lookup are {@link KeyResolver}'s, the sealing and opening {@link Envelopes}'. Failures are {@link
+ * DataPlaneException}s (or, from the barrier, the consensus layer's exceptions), never plaintext.
  *
  * <p>Its inputs and results are its own (key names, versions, context maps, bytes, {@link
  * DataKeySpec}); the gRPC adapter ({@code io.keyrotor.server.api.DataPlaneCalls}) converts. For
@@ -62,21 +55,13 @@ public final class DataPlane {
   public static final int MAX_CIPHERTEXT_BYTES =
       CiphertextFormat.ciphertextLength(CiphertextFormat.MAX_KEY_NAME_LENGTH, MAX_PAYLOAD_BYTES);
 
-  /** How often one call retries after its key-encryption key was evicted under it. */
-  private static final int MAX_EVICTION_RETRIES = 3;
-
-  private static final ThreadLocal<SecureRandom> RANDOM =
-      ThreadLocal.withInitial(DataPlane::newRandom);
-
-  private final ReadGate gate;
-  private final Function<String, Optional<KeyRecord>> keys;
-  private final Set<String> zones;
-  private final KekCache keks;
-  private final Clock clock;
-  private final Executor slowPath;
-  private final UsageCounter usage;
+  private final KeyResolver resolver;
+  private final Envelopes envelopes;
+  private final GatedRunner runner;
 
   /**
+   * A data plane that counts no usage (benchmarks and tools).
+   *
    * @param gate the read barrier every call passes first
    * @param keys a key by name from the applied state (read after the barrier)
    * @param zones the zones this node serves: its configured zones (all held by its HSM)
@@ -91,32 +76,19 @@ public final class DataPlane {
       KekCache keks,
       Clock clock,
       Executor slowPath) {
-    this(gate, keys, zones, keks, clock, slowPath, UsageCounter.NONE);
+    this(gate, new KeyResolver(keys, zones, keks, clock), slowPath, UsageCounter.NONE);
   }
 
-  /**
-   * @param usage counts every encryption and data key per version (usage-based rotation)
-   */
-  public DataPlane(
-      ReadGate gate,
-      Function<String, Optional<KeyRecord>> keys,
-      Set<String> zones,
-      KekCache keks,
-      Clock clock,
-      Executor slowPath,
-      UsageCounter usage) {
-    this.gate = gate;
-    this.keys = keys;
-    this.zones = Set.copyOf(zones);
-    this.keks = keks;
-    this.clock = clock;
-    this.slowPath = slowPath;
-    this.usage = usage;
+  private DataPlane(ReadGate gate, KeyResolver resolver, Executor slowPath, UsageCounter usage) {
+    this.resolver = resolver;
+    this.envelopes = new Envelopes(resolver, usage);
+    this.runner = new GatedRunner(gate, slowPath);
   }
 
   /**
    * The data plane of a Raft member: its read barrier (with {@code followerReads} deciding what a
-   * follower does), its applied state, and HSM unwraps and batches on {@code slowPath}.
+   * follower does), its applied state, HSM unwraps and batches on {@code slowPath}, and every
+   * encryption and data key counted in {@code usage} (usage-based rotation).
    */
   public static DataPlane of(
       RaftNode raft,
@@ -128,10 +100,7 @@ public final class DataPlane {
       UsageCounter usage) {
     return new DataPlane(
         ReadGate.of(raft, followerReads),
-        name -> raft.state().key(name),
-        zones,
-        keks,
-        clock,
+        new KeyResolver(name -> raft.state().key(name), zones, keks, clock),
         slowPath,
         usage);
   }
@@ -142,7 +111,7 @@ public final class DataPlane {
    * snapshot installation. Cheap: run it every few seconds.
    */
   public void dropUnusableKeks() {
-    keks.retainUsable(this::stillUsable);
+    resolver.dropUnusableKeks();
   }
 
   /** The outcome of one item of a batch call: a result or the reason it failed. */
@@ -186,32 +155,6 @@ public final class DataPlane {
   public record ReEncrypted(
       String keyName, int sourceKeyVersion, int keyVersion, byte[] ciphertext) {}
 
-  /** One unit of work after the barrier; {@code mayUnwrap} false means "cache hits only". */
-  @FunctionalInterface
-  private interface Work<T> {
-    T run(boolean mayUnwrap) throws DataPlaneException;
-  }
-
-  /** Thrown (preallocated) when work needs an HSM unwrap but may not do it on this thread. */
-  private static final class NeedsUnwrap extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    static final NeedsUnwrap INSTANCE = new NeedsUnwrap();
-
-    private NeedsUnwrap() {
-      super("needs an HSM unwrap", null, false, false);
-    }
-  }
-
-  /** Thrown (preallocated) when the key-encryption key was zeroed by an eviction while in use. */
-  private static final class KekEvicted extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    static final KekEvicted INSTANCE = new KekEvicted();
-
-    private KekEvicted() {
-      super("key-encryption key evicted while in use", null, false, false);
-    }
-  }
-
   // ---------------------------------------------------------------- the operations
 
   /**
@@ -224,8 +167,9 @@ public final class DataPlane {
       String name = keyName(keyName);
       byte[] encodedContext = CiphertextFormat.encodeContext(context);
       int length = spec.lengthBytes();
-      return serve(
-          name, mayUnwrap -> generate(name, encodedContext, length, withPlaintext, mayUnwrap));
+      return runner.serve(
+          name,
+          mayUnwrap -> envelopes.dataKey(name, encodedContext, length, withPlaintext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -243,7 +187,8 @@ public final class DataPlane {
         throw payloadTooLarge("plaintext", plaintext.length);
       }
       byte[] encodedContext = CiphertextFormat.encodeContext(context);
-      return serve(name, mayUnwrap -> encrypted(name, encodedContext, plaintext, mayUnwrap));
+      return runner.serve(
+          name, mayUnwrap -> envelopes.encrypt(name, encodedContext, plaintext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -254,7 +199,8 @@ public final class DataPlane {
     try {
       CiphertextFormat.Parsed parsed = parseCiphertext(ciphertext);
       byte[] encodedContext = CiphertextFormat.encodeContext(context);
-      return serve(parsed.keyName(), mayUnwrap -> decrypted(parsed, encodedContext, mayUnwrap));
+      return runner.serve(
+          parsed.keyName(), mayUnwrap -> envelopes.decrypt(parsed, encodedContext, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -269,15 +215,16 @@ public final class DataPlane {
       throws DataPlaneException {
     CiphertextFormat.Parsed parsed = parseCiphertext(ciphertext);
     byte[] encodedContext = CiphertextFormat.encodeContext(context);
-    awaitGate(parsed.keyName());
-    return attempt(mayUnwrap -> decrypted(parsed, encodedContext, mayUnwrap), true);
+    return runner.runHere(
+        parsed.keyName(), mayUnwrap -> envelopes.decrypt(parsed, encodedContext, mayUnwrap));
   }
 
   /** ReEncrypt: decrypt and seal again under the destination's primary, inside this node. */
   public CompletableFuture<ReEncrypted> reEncryptAsync(ReEncryption request) {
     try {
-      PreparedReEncryption prepared = prepare(request);
-      return serve(prepared.source.keyName(), mayUnwrap -> reEncrypted(prepared, mayUnwrap));
+      Envelopes.ValidReEncryption valid = validate(request);
+      return runner.serve(
+          valid.source().keyName(), mayUnwrap -> envelopes.reEncrypt(valid, mayUnwrap));
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -285,157 +232,39 @@ public final class DataPlane {
 
   /** Many decrypts after one barrier, each with its own outcome. */
   public CompletableFuture<List<ItemOutcome<Decrypted>>> batchDecryptAsync(List<Decryption> items) {
-    if (items.size() > MAX_BATCH_ITEMS) {
-      return CompletableFuture.failedFuture(batchTooLarge(items.size()));
-    }
-    return gate.await(null)
-        .thenApplyAsync(
-            ignored -> {
-              List<ItemOutcome<Decrypted>> out = new ArrayList<>(items.size());
-              for (Decryption item : items) {
-                try {
-                  CiphertextFormat.Parsed parsed = parseCiphertext(item.ciphertext());
-                  byte[] context = CiphertextFormat.encodeContext(item.context());
-                  out.add(
-                      new ItemOutcome<>(
-                          attempt(mayUnwrap -> decrypted(parsed, context, mayUnwrap), true), null));
-                } catch (DataPlaneException e) {
-                  out.add(new ItemOutcome<>(null, e));
-                }
-              }
-              return out;
-            },
-            slowPath);
+    return batch(
+        items,
+        item -> {
+          CiphertextFormat.Parsed parsed = parseCiphertext(item.ciphertext());
+          byte[] context = CiphertextFormat.encodeContext(item.context());
+          return mayUnwrap -> envelopes.decrypt(parsed, context, mayUnwrap);
+        });
   }
 
   /** Many re-encrypts after one barrier, each with its own outcome. */
   public CompletableFuture<List<ItemOutcome<ReEncrypted>>> batchReEncryptAsync(
       List<ReEncryption> items) {
+    return batch(
+        items,
+        item -> {
+          Envelopes.ValidReEncryption valid = validate(item);
+          return mayUnwrap -> envelopes.reEncrypt(valid, mayUnwrap);
+        });
+  }
+
+  /** A batch above {@link #MAX_BATCH_ITEMS} is refused as a whole, before the barrier. */
+  private <I, T> CompletableFuture<List<ItemOutcome<T>>> batch(
+      List<I> items, GatedRunner.ItemWork<I, T> itemWork) {
     if (items.size() > MAX_BATCH_ITEMS) {
       return CompletableFuture.failedFuture(batchTooLarge(items.size()));
     }
-    return gate.await(null)
-        .thenApplyAsync(
-            ignored -> {
-              List<ItemOutcome<ReEncrypted>> out = new ArrayList<>(items.size());
-              for (ReEncryption item : items) {
-                try {
-                  PreparedReEncryption prepared = prepare(item);
-                  out.add(
-                      new ItemOutcome<>(
-                          attempt(mayUnwrap -> reEncrypted(prepared, mayUnwrap), true), null));
-                } catch (DataPlaneException e) {
-                  out.add(new ItemOutcome<>(null, e));
-                }
-              }
-              return out;
-            },
-            slowPath);
+    return runner.batch(items, itemWork);
   }
 
-  // ---------------------------------------------------------------- running work after the gate
+  // ---------------------------------------------------------------- validation before the barrier
 
-  /**
-   * Passes the gate, then runs {@code work} on the thread that completed it if every key it needs
-   * is cached; otherwise again on the slow-path executor, where it may ask the HSM.
-   */
-  private <T> CompletableFuture<T> serve(String keyName, Work<T> work) {
-    return gate.await(keyName)
-        .thenCompose(
-            ignored -> {
-              try {
-                return CompletableFuture.completedFuture(attempt(work, false));
-              } catch (NeedsUnwrap slow) {
-                return CompletableFuture.supplyAsync(
-                    () -> {
-                      try {
-                        return attempt(work, true);
-                      } catch (DataPlaneException e) {
-                        throw new CompletionException(e);
-                      }
-                    },
-                    slowPath);
-              } catch (DataPlaneException e) {
-                return CompletableFuture.failedFuture(e);
-              }
-            });
-  }
-
-  private <T> T attempt(Work<T> work, boolean mayUnwrap) throws DataPlaneException {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return work.run(mayUnwrap);
-      } catch (KekEvicted evicted) {
-        if (attempt == MAX_EVICTION_RETRIES) {
-          throw new DataPlaneException(
-              ErrorReason.HSM_UNAVAILABLE,
-              "the key-encryption key was evicted from the cache while in use, repeatedly; retry");
-        }
-      }
-    }
-  }
-
-  private void awaitGate(String keyName) throws DataPlaneException {
-    try {
-      gate.await(keyName).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new DataPlaneException(
-          ErrorReason.HSM_UNAVAILABLE, "interrupted while waiting for the barrier");
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw new CompletionException(cause);
-    }
-  }
-
-  // ---------------------------------------------------------------- the work itself
-
-  private DataKey generate(
-      String name, byte[] context, int length, boolean withPlaintext, boolean mayUnwrap)
+  private static Envelopes.ValidReEncryption validate(ReEncryption request)
       throws DataPlaneException {
-    KeyRecord key = servedKey(name);
-    KeyVersionRecord primary = primaryVersion(key);
-    Kek kek = kek(key, primary, mayUnwrap);
-    byte[] dataKey = new byte[length];
-    RANDOM.get().nextBytes(dataKey);
-    try {
-      byte[] wrapped = seal(kek, name, primary.getVersion(), context, dataKey, 0, dataKey.length);
-      return new DataKey(name, primary.getVersion(), withPlaintext ? dataKey : null, wrapped);
-    } finally {
-      if (!withPlaintext) {
-        Arrays.fill(dataKey, (byte) 0);
-      }
-    }
-  }
-
-  private Encrypted encrypted(String name, byte[] context, byte[] plaintext, boolean mayUnwrap)
-      throws DataPlaneException {
-    KeyRecord key = servedKey(name);
-    KeyVersionRecord primary = primaryVersion(key);
-    Kek kek = kek(key, primary, mayUnwrap);
-    return new Encrypted(
-        name,
-        primary.getVersion(),
-        seal(kek, name, primary.getVersion(), context, plaintext, 0, plaintext.length));
-  }
-
-  private Decrypted decrypted(CiphertextFormat.Parsed parsed, byte[] context, boolean mayUnwrap)
-      throws DataPlaneException {
-    byte[] plaintext = open(parsed, context, mayUnwrap);
-    return new Decrypted(parsed.keyName(), (int) parsed.keyVersion(), plaintext);
-  }
-
-  /** A re-encryption, validated before the barrier. */
-  private record PreparedReEncryption(
-      CiphertextFormat.Parsed source,
-      byte[] sourceContext,
-      String destinationKeyName,
-      byte[] destinationContext) {}
-
-  private static PreparedReEncryption prepare(ReEncryption request) throws DataPlaneException {
     CiphertextFormat.Parsed source = parseCiphertext(request.ciphertext());
     byte[] sourceContext = CiphertextFormat.encodeContext(request.context());
     String destination =
@@ -446,153 +275,8 @@ public final class DataPlane {
         request.destinationContextOrNull() != null
             ? CiphertextFormat.encodeContext(request.destinationContextOrNull())
             : sourceContext;
-    return new PreparedReEncryption(source, sourceContext, destination, destinationContext);
+    return new Envelopes.ValidReEncryption(source, sourceContext, destination, destinationContext);
   }
-
-  private ReEncrypted reEncrypted(PreparedReEncryption r, boolean mayUnwrap)
-      throws DataPlaneException {
-    byte[] plaintext = open(r.source, r.sourceContext, mayUnwrap);
-    try {
-      KeyRecord destination = servedKey(r.destinationKeyName);
-      KeyVersionRecord primary = primaryVersion(destination);
-      Kek destinationKek = kek(destination, primary, mayUnwrap);
-      byte[] ciphertext =
-          seal(
-              destinationKek,
-              r.destinationKeyName,
-              primary.getVersion(),
-              r.destinationContext,
-              plaintext,
-              0,
-              plaintext.length);
-      return new ReEncrypted(
-          r.destinationKeyName, (int) r.source.keyVersion(), primary.getVersion(), ciphertext);
-    } finally {
-      Arrays.fill(plaintext, (byte) 0);
-    }
-  }
-
-  /** Authenticates and decrypts {@code parsed} if its key and version may decrypt here, now. */
-  private byte[] open(CiphertextFormat.Parsed parsed, byte[] context, boolean mayUnwrap)
-      throws DataPlaneException {
-    Optional<KeyRecord> found = keys.apply(parsed.keyName());
-    if (found.isEmpty()) {
-      throw new DataPlaneException(
-          ErrorReason.INVALID_CIPHERTEXT,
-          "the ciphertext names key \"" + parsed.keyName() + "\", which does not exist",
-          Map.of("problem", "UNKNOWN_KEY", "key", parsed.keyName()));
-    }
-    KeyRecord key = found.get();
-    checkZone(key);
-    KeyVersionRecord version = decryptingVersion(key, parsed.keyVersion());
-    Kek kek = kek(key, version, mayUnwrap);
-    try {
-      return AesGcm.open(kek, parsed, context);
-    } catch (IllegalStateException e) {
-      throw evictedOr(kek, e);
-    }
-  }
-
-  private byte[] seal(
-      Kek kek, String name, int version, byte[] context, byte[] plaintext, int offset, int length) {
-    byte[] nonce = new byte[CiphertextFormat.NONCE_LENGTH];
-    RANDOM.get().nextBytes(nonce);
-    try {
-      byte[] sealed = AesGcm.seal(kek, name, version, nonce, context, plaintext, offset, length);
-      usage.record(name, version);
-      return sealed;
-    } catch (IllegalStateException e) {
-      throw evictedOr(kek, e);
-    }
-  }
-
-  private static RuntimeException evictedOr(Kek kek, IllegalStateException e) {
-    return kek.isDestroyed() ? KekEvicted.INSTANCE : e;
-  }
-
-  // ---------------------------------------------------------------- state checks
-
-  /** The key, if it exists and this node holds its zone. */
-  private KeyRecord servedKey(String name) throws DataPlaneException {
-    Optional<KeyRecord> found = keys.apply(name);
-    if (found.isEmpty()) {
-      throw new DataPlaneException(
-          ErrorReason.KEY_NOT_FOUND, "key \"" + name + "\" not found", Map.of("key", name));
-    }
-    checkZone(found.get());
-    return found.get();
-  }
-
-  private void checkZone(KeyRecord key) throws DataPlaneException {
-    if (!zones.contains(key.getZone())) {
-      throw zoneNotHeld(key.getZone(), key.getName());
-    }
-  }
-
-  private static DataPlaneException zoneNotHeld(String zone, String keyName) {
-    return new DataPlaneException(
-        ErrorReason.ZONE_NOT_HELD,
-        "this node does not hold zone \"" + zone + "\" of key \"" + keyName + "\"",
-        Map.of("zone", zone, "key", keyName));
-  }
-
-  /** The version new encryptions of {@code key} use now: its primary, if it may encrypt. */
-  private KeyVersionRecord primaryVersion(KeyRecord key) throws DataPlaneException {
-    return allowed(VersionUse.encryption(key, clock.millis()));
-  }
-
-  /** The version a ciphertext names, if it may decrypt now. */
-  private KeyVersionRecord decryptingVersion(KeyRecord key, long number) throws DataPlaneException {
-    VersionUse.Verdict verdict = VersionUse.decryption(key, number, clock.millis());
-    if (verdict.refusalOrNull() == ErrorReason.VERSION_NOT_FOUND) {
-      throw new DataPlaneException(
-          ErrorReason.INVALID_CIPHERTEXT,
-          "the ciphertext names version "
-              + number
-              + " of key \""
-              + key.getName()
-              + "\", which"
-              + " does not exist",
-          Map.of("problem", "UNKNOWN_VERSION", "key", key.getName(), "version", "" + number));
-    }
-    return allowed(verdict);
-  }
-
-  /** The version {@code verdict} allows, or the refusal it gives (metadata: key and version). */
-  private static KeyVersionRecord allowed(VersionUse.Verdict verdict) throws DataPlaneException {
-    if (verdict.isAllowed()) {
-      return verdict.recordOrNull();
-    }
-    throw new DataPlaneException(
-        verdict.refusalOrNull(),
-        verdict.explanation(),
-        verdict.version() == 0
-            ? Map.of("key", verdict.keyName())
-            : Map.of("key", verdict.keyName(), "version", Long.toString(verdict.version())));
-  }
-
-  /** The unwrapped key of a usable version: cached, or unwrapped if {@code mayUnwrap}. */
-  private Kek kek(KeyRecord key, KeyVersionRecord version, boolean mayUnwrap)
-      throws DataPlaneException {
-    KekCache.Id id = new KekCache.Id(key.getZone(), key.getName(), version.getVersion());
-    Kek cached = keks.getIfPresent(id);
-    if (cached != null) {
-      return cached;
-    }
-    if (!mayUnwrap) {
-      throw NeedsUnwrap.INSTANCE;
-    }
-    return keks.get(id, version.getKek(), this::stillUsable);
-  }
-
-  private boolean stillUsable(KekCache.Id id) {
-    return keys.apply(id.keyName())
-        .flatMap(
-            key -> KeyVersions.find(key, id.version()).map(v -> VersionUse.mayStillBeUsed(key, v)))
-        .orElse(false);
-  }
-
-  // ---------------------------------------------------------------- validation before the barrier
 
   private static String keyName(String name) throws DataPlaneException {
     Optional<String> invalid = Validation.checkKeyName(name);
@@ -628,14 +312,5 @@ public final class DataPlane {
         ErrorReason.BATCH_TOO_LARGE,
         "the batch has " + items + " items; the limit is " + MAX_BATCH_ITEMS + " per call",
         Map.of("limit", Integer.toString(MAX_BATCH_ITEMS)));
-  }
-
-  private static SecureRandom newRandom() {
-    try {
-      return SecureRandom.getInstance(
-          "DRBG", DrbgParameters.instantiation(256, DrbgParameters.Capability.RESEED_ONLY, null));
-    } catch (NoSuchAlgorithmException e) {
-      return new SecureRandom();
-    }
   }
 }

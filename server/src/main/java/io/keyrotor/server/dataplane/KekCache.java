@@ -1,5 +1,6 @@
 package io.keyrotor.server.dataplane;
 
+import com.codahale.metrics.MetricRegistry;
 import com.google.common.base.Ticker;
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
@@ -11,11 +12,10 @@ import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
-import io.keyrotor.hsm.WrapMechanism;
-import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.hsm.WrappedKeyRecords;
 import io.keyrotor.storage.VersionUse;
 import java.time.Duration;
 import java.util.Map;
@@ -124,13 +124,7 @@ public final class KekCache implements AutoCloseable {
     }
     unwraps.incrementAndGet();
     try {
-      return new Kek(
-          hsm.unwrap(
-              new WrappedKey(
-                  wrapped.getZone(),
-                  wrapped.getZoneMasterKeyVersion(),
-                  WrapMechanism.fromStoredName(wrapped.getMechanism()),
-                  wrapped.getCiphertext().toByteArray())));
+      return new Kek(hsm.unwrap(WrappedKeyRecords.fromRecord(wrapped)));
     } catch (HsmException | RuntimeException e) {
       unwrapFailures.incrementAndGet();
       throw e;
@@ -227,6 +221,19 @@ public final class KekCache implements AutoCloseable {
 
   public long unwrapFailures() {
     return unwrapFailures.get();
+  }
+
+  /**
+   * Reports this cache as gauges: {@code dataplane.kek-cache.size|hits|misses|evictions} and {@code
+   * dataplane.hsm.unwraps|unwrap-failures}.
+   */
+  public void registerMetrics(MetricRegistry registry) {
+    registry.gauge("dataplane.kek-cache.size", () -> this::size);
+    registry.gauge("dataplane.kek-cache.hits", () -> () -> stats().hitCount());
+    registry.gauge("dataplane.kek-cache.misses", () -> () -> stats().missCount());
+    registry.gauge("dataplane.kek-cache.evictions", () -> () -> stats().evictionCount());
+    registry.gauge("dataplane.hsm.unwraps", () -> this::unwraps);
+    registry.gauge("dataplane.hsm.unwrap-failures", () -> this::unwrapFailures);
   }
 
   /** Runs pending expiry and eviction now (Guava otherwise does it on later accesses). */

@@ -5,11 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -78,26 +74,7 @@ public record SoftHsmNodeFiles(Path nodeDirectory) {
 
   /** A new random PIN (32 hex characters). */
   public static char[] newPin() {
-    byte[] random = new byte[16];
-    new SecureRandom().nextBytes(random);
-    char[] out = HexFormat.of().formatHex(random).toCharArray();
-    Arrays.fill(random, (byte) 0);
-    return out;
-  }
-
-  /**
-   * Creates {@code file} with mode 0600 and writes {@code secret} into it; refuses to overwrite.
-   */
-  public static void writeSecret(Path file, char[] secret) throws IOException {
-    Files.createDirectories(file.getParent());
-    Files.createFile(
-        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    byte[] bytes = new String(secret).getBytes(StandardCharsets.UTF_8);
-    try {
-      Files.write(file, bytes);
-    } finally {
-      Arrays.fill(bytes, (byte) 0);
-    }
+    return SecretFiles.newHexSecret(16);
   }
 
   /**

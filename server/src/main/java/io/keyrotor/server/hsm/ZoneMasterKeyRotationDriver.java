@@ -1,6 +1,5 @@
 package io.keyrotor.server.hsm;
 
-import com.google.protobuf.ByteString;
 import com.google.rpc.Code;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
@@ -295,13 +294,7 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
             WrapMechanism.valueOf(old.getMechanism()),
             old.getCiphertext().toByteArray());
     try (SecretKeyBytes kek = hsm.unwrap(wrapped)) {
-      WrappedKey fresh = hsm.wrap(old.getZone(), target, kek);
-      return WrappedKeyMaterial.newBuilder()
-          .setZone(fresh.zone())
-          .setZoneMasterKeyVersion(fresh.zoneMasterKeyVersion())
-          .setMechanism(fresh.mechanism().name())
-          .setCiphertext(ByteString.copyFrom(fresh.ciphertext()))
-          .build();
+      return WrappedKeyRecords.toRecord(hsm.wrap(old.getZone(), target, kek));
     }
   }
 

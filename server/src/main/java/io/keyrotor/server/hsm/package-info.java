@@ -1,5 +1,6 @@
 /**
  * The node's side of its HSM: the zone master key rotation driver, the HSM health probe and the
- * ceremony commands ({@code keyrotor-server hsm ...}, run by {@code scripts/hsm}).
+ * KEK-minting executor ({@code HsmTasks}), and the ceremony commands ({@code keyrotor-server hsm
+ * ...}, run by {@code scripts/hsm}).
  */
 package io.keyrotor.server.hsm;

@@ -2,16 +2,14 @@ package io.keyrotor.server.local;
 
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
+import io.keyrotor.server.hsm.SecretFiles;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,7 +122,7 @@ public final class LocalClusterLayout {
       return;
     }
     Path ceremony = directory.resolve("zones.p12");
-    char[] ceremonyPassphrase = newPassphrase();
+    char[] ceremonyPassphrase = SecretFiles.newHexSecret(24);
     try {
       Set<String> allZones = new TreeSet<>();
       regionsByNode().keySet().forEach(id -> allZones.addAll(zonesOf(id)));
@@ -139,9 +137,9 @@ public final class LocalClusterLayout {
         Path hsmDir = nodeDir.resolve("hsm");
         Files.createDirectories(hsmDir);
         Files.createDirectories(nodeDir.resolve("data"));
-        char[] passphrase = newPassphrase();
+        char[] passphrase = SecretFiles.newHexSecret(24);
         try {
-          writeSecret(hsmDir.resolve("passphrase"), passphrase);
+          SecretFiles.write(hsmDir.resolve("passphrase"), passphrase);
           Path keyFile = hsmDir.resolve("zmk.p12");
           SoftwareKeyStoreFile.create(keyFile, passphrase);
           for (String zone : zonesOf(id)) {
@@ -204,25 +202,6 @@ public final class LocalClusterLayout {
       // Development clusters: rotation periods and destroy waits short enough to watch live.
       w.write("rotation.minimum-period=1s\n");
       w.write("keys.destroy-minimum-wait=1s\n");
-    }
-  }
-
-  private static char[] newPassphrase() {
-    byte[] random = new byte[24];
-    new SecureRandom().nextBytes(random);
-    char[] out = HexFormat.of().formatHex(random).toCharArray();
-    Arrays.fill(random, (byte) 0);
-    return out;
-  }
-
-  private static void writeSecret(Path file, char[] secret) throws IOException {
-    Files.createFile(
-        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    byte[] bytes = new String(secret).getBytes(StandardCharsets.UTF_8);
-    try {
-      Files.write(file, bytes);
-    } finally {
-      Arrays.fill(bytes, (byte) 0);
     }
   }
 }

@@ -1,11 +1,10 @@
 package io.keyrotor.server.rotation;
 
-import com.google.protobuf.ByteString;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
-import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.hsm.WrappedKeyRecords;
 
 /**
  * Issues new key-encryption keys: 32 random bytes from the HSM, wrapped by the HSM under the zone's
@@ -25,13 +24,7 @@ public final class KekIssuer {
   /** A fresh KEK for {@code zone}, wrapped. */
   public WrappedKeyMaterial newWrappedKek(String zone) throws HsmException {
     try (SecretKeyBytes kek = SecretKeyBytes.takeOwnership(hsm.randomBytes(KEK_LENGTH))) {
-      WrappedKey wrapped = hsm.wrap(zone, kek);
-      return WrappedKeyMaterial.newBuilder()
-          .setZone(wrapped.zone())
-          .setZoneMasterKeyVersion(wrapped.zoneMasterKeyVersion())
-          .setMechanism(wrapped.mechanism().name())
-          .setCiphertext(ByteString.copyFrom(wrapped.ciphertext()))
-          .build();
+      return WrappedKeyRecords.toRecord(hsm.wrap(zone, kek));
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.keyrotor.server.rotation;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
@@ -106,34 +107,10 @@ public final class RotationEngine implements AutoCloseable {
     executor =
         Executors.newScheduledThreadPool(
             2,
-            runnable -> {
-              Thread thread = new Thread(runnable, "keyrotor-rotation");
-              thread.setDaemon(true);
-              return thread;
-            });
-    NodeConfig.RotationSettings settings = config.rotation();
-    validator =
-        new VersionValidator(
-            raft,
-            hsm,
-            config.nodeId(),
-            config.zones(),
-            clock,
-            executor,
-            settings.schedulerInterval());
-    scheduler =
-        new RotationScheduler(
-            raft,
-            new KekIssuer(hsm),
-            config.nodeId(),
-            config.zones(),
-            clock,
-            config.defaultActivationDelay(),
-            executor,
-            settings.schedulerInterval(),
-            metrics);
-    reporter =
-        new UsageReporter(raft, usage, config.nodeId(), executor, settings.usageReportInterval());
+            new ThreadFactoryBuilder().setNameFormat("keyrotor-rotation").setDaemon(true).build());
+    validator = new VersionValidator(raft, hsm, config, clock, executor);
+    scheduler = new RotationScheduler(raft, new KekIssuer(hsm), config, clock, executor, metrics);
+    reporter = new UsageReporter(raft, usage, config, executor);
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotateKeys;
+import io.keyrotor.server.config.NodeConfig;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,26 +65,24 @@ public final class RotationScheduler implements AutoCloseable {
   private final java.util.Map<String, Quiet> quietKeys = new java.util.HashMap<>();
   private final com.codahale.metrics.MetricRegistry metrics;
 
+  /** The scheduler of the node of {@code config}, ticking every {@code rotation} interval. */
   public RotationScheduler(
       RaftNode raft,
       KekIssuer issuer,
-      String nodeId,
-      Set<String> servedZones,
+      NodeConfig config,
       Clock clock,
-      Duration defaultActivationDelay,
       ScheduledExecutorService executor,
-      Duration interval,
       com.codahale.metrics.MetricRegistry metrics) {
     this.metrics = metrics;
     this.raft = raft;
     this.issuer = issuer;
-    this.nodeId = nodeId;
-    this.responsibility = new ZoneResponsibility(raft, nodeId, servedZones);
+    this.nodeId = config.nodeId();
+    this.responsibility = new ZoneResponsibility(raft, nodeId, config.zones());
     this.clock = clock;
-    this.defaultActivationDelay = defaultActivationDelay;
+    this.defaultActivationDelay = config.defaultActivationDelay();
     this.executor = executor;
-    executor.scheduleWithFixedDelay(
-        this::tickSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    long interval = config.rotation().schedulerInterval().toMillis();
+    executor.scheduleWithFixedDelay(this::tickSafely, interval, interval, TimeUnit.MILLISECONDS);
   }
 
   private void tickSafely() {

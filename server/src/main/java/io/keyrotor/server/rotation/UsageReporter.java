@@ -4,7 +4,7 @@ import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.ReportUsage;
 import io.keyrotor.proto.internal.v1.UsageCount;
-import java.time.Duration;
+import io.keyrotor.server.config.NodeConfig;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,18 +27,15 @@ public final class UsageReporter implements AutoCloseable {
   private final ScheduledExecutorService executor;
   private Command pending;
 
+  /** Reports as the node of {@code config}, every {@code rotation.usage-report-interval}. */
   public UsageReporter(
-      RaftNode raft,
-      UsageCounter counter,
-      String nodeId,
-      ScheduledExecutorService executor,
-      Duration interval) {
+      RaftNode raft, UsageCounter counter, NodeConfig config, ScheduledExecutorService executor) {
     this.raft = raft;
     this.counter = counter;
-    this.nodeId = nodeId;
+    this.nodeId = config.nodeId();
     this.executor = executor;
-    executor.scheduleWithFixedDelay(
-        this::report, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    long interval = config.rotation().usageReportInterval().toMillis();
+    executor.scheduleWithFixedDelay(this::report, interval, interval, TimeUnit.MILLISECONDS);
   }
 
   private synchronized void report() {

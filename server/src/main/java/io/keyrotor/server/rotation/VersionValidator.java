@@ -4,12 +4,12 @@ import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
-import io.keyrotor.hsm.WrapMechanism;
-import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.hsm.WrappedKeyRecords;
 import io.keyrotor.storage.StateView;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -56,15 +56,18 @@ public final class VersionValidator implements AutoCloseable {
   private volatile long scannedIndex = -1;
   private volatile boolean lastScanFoundWork = true;
 
+  /** The validator of the node of {@code config}, scanning every {@code rotation} interval. */
   public VersionValidator(
-      RaftNode raft,
-      Hsm hsm,
-      String nodeId,
-      Set<String> servedZones,
-      Clock clock,
-      ScheduledExecutorService executor,
-      Duration interval) {
-    this(raft::state, raft::propose, hsm, nodeId, servedZones, clock, executor, interval);
+      RaftNode raft, Hsm hsm, NodeConfig config, Clock clock, ScheduledExecutorService executor) {
+    this(
+        raft::state,
+        raft::propose,
+        hsm,
+        config.nodeId(),
+        config.zones(),
+        clock,
+        executor,
+        config.rotation().schedulerInterval());
   }
 
   /**
@@ -202,14 +205,7 @@ public final class VersionValidator implements AutoCloseable {
    * AES-GCM under it. The KEK is zeroed before this returns.
    */
   private void proveUsable(KeyVersionRecord version) throws HsmException, GeneralSecurityException {
-    var kek = version.getKek();
-    WrappedKey wrapped =
-        new WrappedKey(
-            kek.getZone(),
-            kek.getZoneMasterKeyVersion(),
-            WrapMechanism.fromStoredName(kek.getMechanism()),
-            kek.getCiphertext().toByteArray());
-    try (SecretKeyBytes key = hsm.unwrap(wrapped)) {
+    try (SecretKeyBytes key = hsm.unwrap(WrappedKeyRecords.fromRecord(version.getKek()))) {
       byte[] probe = new byte[32];
       byte[] nonce = new byte[12];
       RANDOM.nextBytes(probe);

@@ -3,53 +3,33 @@ package io.keyrotor.server.chaos;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.keyrotor.server.testing.ManualClock;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class ChaosClockTest {
-  /** A real clock the test moves by hand. */
-  private static final class ManualClock extends Clock {
-    long millis = 1_700_000_000_000L;
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-  }
-
-  private final ManualClock real = new ManualClock();
+  private final ManualClock real = new ManualClock(1_700_000_000_000L);
   private final ChaosClock clock = new ChaosClock(real);
 
   @Test
   void untouched_readsTheRealClock() {
-    assertEquals(real.millis, clock.millis());
-    real.millis += 1234;
-    assertEquals(real.millis, clock.millis());
+    assertEquals(real.millis(), clock.millis());
+    real.advance(1234);
+    assertEquals(real.millis(), clock.millis());
     assertEquals(0, clock.offsetMillis());
-    assertEquals(Instant.ofEpochMilli(real.millis), clock.instant());
+    assertEquals(Instant.ofEpochMilli(real.millis()), clock.instant());
   }
 
   @Test
   void offset_bumpsTheReadingAndKeepsAdvancingWithRealTime() {
     clock.setOffsetMillis(-60_000);
-    assertEquals(real.millis - 60_000, clock.millis());
-    real.millis += 500;
-    assertEquals(real.millis - 60_000, clock.millis());
+    assertEquals(real.millis() - 60_000, clock.millis());
+    real.advance(500);
+    assertEquals(real.millis() - 60_000, clock.millis());
     clock.setOffsetMillis(5_000);
-    assertEquals(real.millis + 5_000, clock.millis());
+    assertEquals(real.millis() + 5_000, clock.millis());
     assertEquals(5_000, clock.offsetMillis());
   }
 
@@ -58,11 +38,11 @@ class ChaosClockTest {
     clock.setOffsetMillis(1_000);
     clock.setRate(0.5);
     long before = clock.millis();
-    assertEquals(real.millis + 1_000, before, "changing the rate does not jump");
-    real.millis += 10_000;
+    assertEquals(real.millis() + 1_000, before, "changing the rate does not jump");
+    real.advance(10_000);
     assertEquals(before + 5_000, clock.millis());
     clock.setRate(2.0);
-    real.millis += 1_000;
+    real.advance(1_000);
     assertEquals(before + 7_000, clock.millis());
     assertEquals(2.0, clock.rate());
   }
@@ -71,11 +51,11 @@ class ChaosClockTest {
   void reset_returnsToRealTimeAtRateOne() {
     clock.setRate(3.0);
     clock.setOffsetMillis(-999);
-    real.millis += 100;
+    real.advance(100);
     clock.reset();
-    assertEquals(real.millis, clock.millis());
-    real.millis += 100;
-    assertEquals(real.millis, clock.millis());
+    assertEquals(real.millis(), clock.millis());
+    real.advance(100);
+    assertEquals(real.millis(), clock.millis());
     assertEquals(1.0, clock.rate());
   }
 

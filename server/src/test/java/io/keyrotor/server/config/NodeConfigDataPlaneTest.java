@@ -1,32 +1,18 @@
 package io.keyrotor.server.config;
 
+import static io.keyrotor.server.config.MinimalNodeConfig.base;
+import static io.keyrotor.server.config.MinimalNodeConfig.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keyrotor.server.dataplane.ReadGate;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
 /** The data-plane options of a node's configuration. */
 class NodeConfigDataPlaneTest {
-  private static Properties base() {
-    Properties p = new Properties();
-    p.setProperty("node.id", "n1");
-    p.setProperty("data.dir", "data");
-    p.setProperty("peer.n1.raft", "127.0.0.1:7201");
-    p.setProperty("peer.n1.api", "127.0.0.1:7101");
-    p.setProperty("hsm.software.key-file", "zmk.p12");
-    p.setProperty("hsm.software.passphrase-env", "KEYROTOR_TEST_PASSPHRASE");
-    return p;
-  }
-
-  private static NodeConfig parse(Properties p) throws ConfigException {
-    return NodeConfig.parse(p, Path.of("/etc/keyrotor"), "test.properties");
-  }
-
   @Test
   void defaults_redirectAndABoundedCache() throws Exception {
     NodeConfig.DataPlaneSettings settings = parse(base()).dataPlane();

@@ -1,30 +1,20 @@
 package io.keyrotor.server.config;
 
+import static io.keyrotor.server.config.MinimalNodeConfig.base;
+import static io.keyrotor.server.config.MinimalNodeConfig.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
 /** {@code ratis.*} settings reach the Raft layer as they are, without the prefix. */
 class NodeConfigRatisTest {
-  private static Properties base() {
-    Properties p = new Properties();
-    p.setProperty("node.id", "n1");
-    p.setProperty("data.dir", "data");
-    p.setProperty("peer.n1.raft", "127.0.0.1:7201");
-    p.setProperty("peer.n1.api", "127.0.0.1:7101");
-    p.setProperty("hsm.software.key-file", "zmk.p12");
-    p.setProperty("hsm.software.passphrase-env", "KEYROTOR_TEST_PASSPHRASE");
-    return p;
-  }
-
   @Test
   void none_byDefault() throws Exception {
-    NodeConfig config = NodeConfig.parse(base(), Path.of("/etc/keyrotor"), "test.properties");
+    NodeConfig config = parse(base());
     assertTrue(config.ratisOverrides().isEmpty());
   }
 
@@ -33,7 +23,7 @@ class NodeConfigRatisTest {
     Properties p = base();
     p.setProperty("ratis.raft.server.log.appender.wait-time.min", " 0ms ");
     p.setProperty("ratis.raft.server.log.force.sync.num", "16");
-    NodeConfig config = NodeConfig.parse(p, Path.of("/etc/keyrotor"), "test.properties");
+    NodeConfig config = parse(p);
     assertEquals(
         Map.of(
             "raft.server.log.appender.wait-time.min", "0ms",
@@ -44,10 +34,7 @@ class NodeConfigRatisTest {
   private static String refusal(String setting, String value) {
     Properties p = base();
     p.setProperty(setting, value);
-    return assertThrows(
-            ConfigException.class,
-            () -> NodeConfig.parse(p, Path.of("/etc/keyrotor"), "test.properties"))
-        .getMessage();
+    return assertThrows(ConfigException.class, () -> parse(p)).getMessage();
   }
 
   @Test

@@ -13,8 +13,10 @@ import io.keyrotor.api.v1.ErrorReason;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
@@ -28,94 +30,107 @@ import org.junit.jupiter.api.Test;
 class CiphertextFormatVectorsTest {
   private static final HexFormat HEX = HexFormat.of();
 
-  private static JsonObject vectors() throws Exception {
+  /** One vector of the file. */
+  private record Vector(JsonObject json) {
+    String description() {
+      return text("description");
+    }
+
+    String text(String field) {
+      return json.get(field).getAsString();
+    }
+
+    long keyVersion() {
+      return json.get("key_version").getAsLong();
+    }
+
+    byte[] hex(String field) {
+      return HEX.parseHex(text(field));
+    }
+
+    SecretKeySpec kek() {
+      return new SecretKeySpec(hex("kek_hex"), "AES");
+    }
+
+    /** The canonical encoding of the vector's encryption context. */
+    byte[] context() throws DataPlaneException {
+      Map<String, String> context = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonElement> e : json.getAsJsonObject("context").entrySet()) {
+        context.put(e.getKey(), e.getValue().getAsString());
+      }
+      return CiphertextFormat.encodeContext(context);
+    }
+  }
+
+  /** The {@code valid} or the {@code invalid} vectors; fails unless there are {@code atLeast}. */
+  private static List<Vector> vectors(String kind, int atLeast) throws Exception {
     try (InputStream in =
         CiphertextFormatVectorsTest.class.getResourceAsStream(
             "/ciphertext-format-v1-vectors.json")) {
-      return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
-          .getAsJsonObject();
+      JsonArray vectors =
+          JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
+              .getAsJsonObject()
+              .getAsJsonArray(kind);
+      List<Vector> out = new ArrayList<>();
+      vectors.forEach(element -> out.add(new Vector(element.getAsJsonObject())));
+      assertTrue(out.size() >= atLeast, kind + " vectors: " + out.size());
+      return out;
     }
-  }
-
-  private static Map<String, String> context(JsonObject vector) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (Map.Entry<String, JsonElement> e : vector.getAsJsonObject("context").entrySet()) {
-      out.put(e.getKey(), e.getValue().getAsString());
-    }
-    return out;
-  }
-
-  private static byte[] hex(JsonObject vector, String field) {
-    return HEX.parseHex(vector.get(field).getAsString());
   }
 
   @Test
   void validVectors_sealToTheExpectedBytes() throws Exception {
-    JsonArray valid = vectors().getAsJsonArray("valid");
-    assertTrue(valid.size() >= 5);
-    for (JsonElement element : valid) {
-      JsonObject v = element.getAsJsonObject();
-      String description = v.get("description").getAsString();
-      byte[] plaintext = hex(v, "plaintext_hex");
-      byte[] context = CiphertextFormat.encodeContext(context(v));
-      assertArrayEquals(hex(v, "context_encoding_hex"), context, description);
+    for (Vector v : vectors("valid", 5)) {
+      byte[] plaintext = v.hex("plaintext_hex");
+      byte[] context = v.context();
+      assertArrayEquals(v.hex("context_encoding_hex"), context, v.description());
 
       byte[] sealed =
           AesGcm.seal(
-              new SecretKeySpec(hex(v, "kek_hex"), "AES"),
-              v.get("key_name").getAsString(),
-              v.get("key_version").getAsLong(),
-              hex(v, "nonce_hex"),
+              v.kek(),
+              v.text("key_name"),
+              v.keyVersion(),
+              v.hex("nonce_hex"),
               context,
               plaintext,
               0,
               plaintext.length);
 
-      assertEquals(v.get("ciphertext_hex").getAsString(), HEX.formatHex(sealed), description);
-      byte[] header = hex(v, "header_hex");
+      assertEquals(v.text("ciphertext_hex"), HEX.formatHex(sealed), v.description());
+      byte[] header = v.hex("header_hex");
       assertEquals(
-          HEX.formatHex(header), HEX.formatHex(sealed, 0, header.length), "header " + description);
+          HEX.formatHex(header),
+          HEX.formatHex(sealed, 0, header.length),
+          "header " + v.description());
     }
   }
 
   @Test
   void validVectors_openToThePlaintext() throws Exception {
-    for (JsonElement element : vectors().getAsJsonArray("valid")) {
-      JsonObject v = element.getAsJsonObject();
-      String description = v.get("description").getAsString();
-      CiphertextFormat.Parsed parsed = CiphertextFormat.parse(hex(v, "ciphertext_hex"));
+    for (Vector v : vectors("valid", 5)) {
+      CiphertextFormat.Parsed parsed = CiphertextFormat.parse(v.hex("ciphertext_hex"));
 
-      assertEquals(v.get("key_name").getAsString(), parsed.keyName(), description);
-      assertEquals(v.get("key_version").getAsLong(), parsed.keyVersion(), description);
-      assertEquals(hex(v, "header_hex").length, parsed.headerLength(), description);
-      byte[] plaintext =
-          AesGcm.open(
-              new SecretKeySpec(hex(v, "kek_hex"), "AES"),
-              parsed,
-              CiphertextFormat.encodeContext(context(v)));
-      assertArrayEquals(hex(v, "plaintext_hex"), plaintext, description);
+      assertEquals(v.text("key_name"), parsed.keyName(), v.description());
+      assertEquals(v.keyVersion(), parsed.keyVersion(), v.description());
+      assertEquals(v.hex("header_hex").length, parsed.headerLength(), v.description());
+      byte[] plaintext = AesGcm.open(v.kek(), parsed, v.context());
+      assertArrayEquals(v.hex("plaintext_hex"), plaintext, v.description());
     }
   }
 
   @Test
   void invalidVectors_refusedWithTheExpectedProblem() throws Exception {
-    JsonArray invalid = vectors().getAsJsonArray("invalid");
-    assertTrue(invalid.size() >= 10);
-    for (JsonElement element : invalid) {
-      JsonObject v = element.getAsJsonObject();
-      String description = v.get("description").getAsString();
-      byte[] blob = hex(v, "ciphertext_hex");
-      byte[] context = CiphertextFormat.encodeContext(context(v));
-      SecretKeySpec kek = new SecretKeySpec(hex(v, "kek_hex"), "AES");
+    for (Vector v : vectors("invalid", 10)) {
+      byte[] context = v.context();
 
       DataPlaneException refused =
           assertThrows(
               DataPlaneException.class,
-              () -> AesGcm.open(kek, CiphertextFormat.parse(blob), context),
-              description);
+              () -> AesGcm.open(v.kek(), CiphertextFormat.parse(v.hex("ciphertext_hex")), context),
+              v.description());
 
-      assertEquals(ErrorReason.INVALID_CIPHERTEXT, refused.reason(), description);
-      assertEquals(v.get("problem").getAsString(), refused.metadata().get("problem"), description);
+      assertEquals(ErrorReason.INVALID_CIPHERTEXT, refused.reason(), v.description());
+      assertEquals(v.text("problem"), refused.metadata().get("problem"), v.description());
     }
   }
 }

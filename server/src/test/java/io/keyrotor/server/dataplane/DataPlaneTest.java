@@ -14,12 +14,11 @@ import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.server.testing.ManualClock;
+import io.keyrotor.server.testing.TestHsm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,46 +44,17 @@ class DataPlaneTest {
   private TestHsm hsm;
   private TestKeys keys;
   private KekCache cache;
-  private MutableClock clock;
+  private ManualClock clock;
   private ExecutorService slowPath;
   private volatile CompletableFuture<Object> gateResult;
   private DataPlane dataPlane;
-
-  /** A clock the test moves. */
-  static final class MutableClock extends Clock {
-    volatile long millis;
-
-    MutableClock(long millis) {
-      this.millis = millis;
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-
-    @Override
-    public long millis() {
-      return millis;
-    }
-  }
 
   @BeforeEach
   void setUp() throws Exception {
     hsm = TestHsm.create(directory, "default", "eu");
     keys = new TestKeys(hsm);
     cache = new KekCache(hsm, 100, Duration.ofMinutes(5));
-    clock = new MutableClock(T0);
+    clock = new ManualClock(T0);
     slowPath = Executors.newSingleThreadExecutor();
     gateResult = CompletableFuture.completedFuture(null);
     // This node holds zone "default" only; "eu" is held elsewhere.
@@ -206,7 +176,7 @@ class DataPlaneTest {
 
     // v2 is pending: v1 still encrypts.
     assertEquals(1, encrypt("orders", "still v1", CONTEXT).keyVersion());
-    clock.millis = T0 + 60_000;
+    clock.set(T0 + 60_000);
     DataPlane.Encrypted underV2 = encrypt("orders", "new", CONTEXT);
 
     assertEquals(2, underV2.keyVersion());
@@ -374,7 +344,7 @@ class DataPlaneTest {
 
   private void rotateNow() {
     try {
-      keys.rotate("orders", clock.millis);
+      keys.rotate("orders", clock.millis());
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -399,9 +369,9 @@ class DataPlaneTest {
     assertEquals(ErrorReason.NO_PRIMARY_VERSION, noPrimary.reason());
 
     // A ciphertext naming a pending version (made while the clock was past its activation).
-    clock.millis = T0 + 60_000;
+    clock.set(T0 + 60_000);
     DataPlane.Encrypted sealed = encrypt("later", "early", Map.of());
-    clock.millis = T0;
+    clock.set(T0);
     assertEquals(
         ErrorReason.VERSION_PENDING, refused(decrypt(sealed.ciphertext(), Map.of())).reason());
   }

@@ -16,6 +16,7 @@ import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.server.testing.TestHsm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,14 +71,33 @@ class KekCacheTest {
         id -> true);
   }
 
+  private void createKeys(String... names) throws Exception {
+    for (String name : names) {
+      keys.create(name, "default", ALWAYS);
+    }
+  }
+
+  /** Loads a version into {@code cache}; the key bytes the HSM handed out for it. */
+  private SecretKeyBytes loaded(KekCache cache, String name, int version) throws Exception {
+    load(cache, name, version);
+    return lastHandedOut();
+  }
+
+  /**
+   * Tells the cache's apply listener that {@code command} applied at {@code index}, leaving "a".
+   */
+  private void applied(KekCache cache, Command command, long index) {
+    CommandResult result = CommandResult.newBuilder().setKey(keys.get("a")).build();
+    cache.applyListener().applied(command, result, index, 0);
+  }
+
   private SecretKeyBytes lastHandedOut() {
     return hsm.handedOut.get(hsm.handedOut.size() - 1);
   }
 
   @Test
   void sizeEviction_zeroesTheEvictedKey() throws Exception {
-    keys.create("a", "default", ALWAYS);
-    keys.create("b", "default", ALWAYS);
+    createKeys("a", "b");
     KekCache cache = cache(1);
 
     Kek a = load(cache, "a", 1);
@@ -97,10 +117,9 @@ class KekCacheTest {
 
   @Test
   void idleExpiry_zeroesTheKey() throws Exception {
-    keys.create("a", "default", ALWAYS);
+    createKeys("a");
     KekCache cache = cache(10);
-    load(cache, "a", 1);
-    SecretKeyBytes bytes = lastHandedOut();
+    SecretKeyBytes bytes = loaded(cache, "a", 1);
 
     nanos.addAndGet(Duration.ofMinutes(11).toNanos());
     cache.cleanUp();
@@ -111,28 +130,23 @@ class KekCacheTest {
 
   @Test
   void disableApplied_dropsAndZeroesThatVersionOnly() throws Exception {
-    keys.create("a", "default", ALWAYS);
+    createKeys("a");
     keys.rotate("a", ALWAYS);
     KekCache cache = cache(10);
-    load(cache, "a", 1);
-    SecretKeyBytes v1 = lastHandedOut();
-    load(cache, "a", 2);
-    SecretKeyBytes v2 = lastHandedOut();
+    SecretKeyBytes v1 = loaded(cache, "a", 1);
+    SecretKeyBytes v2 = loaded(cache, "a", 2);
 
     keys.setStatus("a", 1, VersionStatus.VERSION_STATUS_DISABLED);
-    cache
-        .applyListener()
-        .applied(
-            Command.newBuilder()
-                .setSetVersionStatus(
-                    SetVersionStatus.newBuilder()
-                        .setName("a")
-                        .setVersion(1)
-                        .setStatus(VersionStatus.VERSION_STATUS_DISABLED))
-                .build(),
-            CommandResult.newBuilder().setKey(keys.get("a")).build(),
-            7,
-            0);
+    applied(
+        cache,
+        Command.newBuilder()
+            .setSetVersionStatus(
+                SetVersionStatus.newBuilder()
+                    .setName("a")
+                    .setVersion(1)
+                    .setStatus(VersionStatus.VERSION_STATUS_DISABLED))
+            .build(),
+        7);
 
     assertTrue(v1.isDestroyed(), "disabled version zeroed");
     assertNull(cache.getIfPresent(new KekCache.Id("default", "a", 1)));
@@ -142,27 +156,20 @@ class KekCacheTest {
 
   @Test
   void versionsBelowMinDecryption_droppedToo() throws Exception {
-    keys.create("a", "default", ALWAYS);
+    createKeys("a");
     keys.rotate("a", ALWAYS);
     KekCache cache = cache(10);
-    load(cache, "a", 1);
-    SecretKeyBytes v1 = lastHandedOut();
+    SecretKeyBytes v1 = loaded(cache, "a", 1);
 
     keys.update("a", k -> k.toBuilder().setMinDecryptionVersion(2).build());
-    cache
-        .applyListener()
-        .applied(
-            Command.getDefaultInstance(),
-            CommandResult.newBuilder().setKey(keys.get("a")).build(),
-            8,
-            0);
+    applied(cache, Command.getDefaultInstance(), 8);
 
     assertTrue(v1.isDestroyed());
   }
 
   @Test
   void loadThatRacedADisable_dropsItsOwnResult() throws Exception {
-    keys.create("a", "default", ALWAYS);
+    createKeys("a");
     KekCache cache = cache(10);
     KeyRecord key = keys.get("a");
 
@@ -176,13 +183,10 @@ class KekCacheTest {
 
   @Test
   void retainUsable_sweepsWhatTheStateNoLongerAllows() throws Exception {
-    keys.create("a", "default", ALWAYS);
-    keys.create("b", "default", ALWAYS);
+    createKeys("a", "b");
     KekCache cache = cache(10);
-    load(cache, "a", 1);
-    SecretKeyBytes a = lastHandedOut();
-    load(cache, "b", 1);
-    SecretKeyBytes b = lastHandedOut();
+    SecretKeyBytes a = loaded(cache, "a", 1);
+    SecretKeyBytes b = loaded(cache, "b", 1);
 
     cache.retainUsable(id -> id.keyName().equals("b"));
 
@@ -192,8 +196,7 @@ class KekCacheTest {
 
   @Test
   void close_zeroesEverything() throws Exception {
-    keys.create("a", "default", ALWAYS);
-    keys.create("b", "default", ALWAYS);
+    createKeys("a", "b");
     KekCache cache = cache(10);
     load(cache, "a", 1);
     load(cache, "b", 1);
@@ -206,7 +209,7 @@ class KekCacheTest {
 
   @Test
   void concurrentMisses_oneUnwrap() throws Exception {
-    keys.create("a", "default", ALWAYS);
+    createKeys("a");
     KekCache cache = cache(10);
     hsm.holdUnwraps = new CountDownLatch(1);
     ExecutorService threads = Executors.newFixedThreadPool(8);
@@ -230,8 +233,7 @@ class KekCacheTest {
 
   @Test
   void hsmUnavailable_missFailsButCachedKeysStay() throws Exception {
-    keys.create("a", "default", ALWAYS);
-    keys.create("b", "default", ALWAYS);
+    createKeys("a", "b");
     KekCache cache = cache(10);
     Kek a = load(cache, "a", 1);
 
@@ -245,7 +247,7 @@ class KekCacheTest {
 
   @Test
   void tamperedStoredKek_unwrapFailed() throws Exception {
-    keys.create("a", "default", ALWAYS);
+    createKeys("a");
     KeyRecord key = keys.get("a");
     var kek = key.getVersions(0).getKek();
     byte[] bytes = kek.getCiphertext().toByteArray();
@@ -265,7 +267,7 @@ class KekCacheTest {
 
   @Test
   void kek_printsNoBytes() throws Exception {
-    keys.create("a", "default", ALWAYS);
+    createKeys("a");
     Kek kek = load(cache(10), "a", 1);
     assertEquals("Kek[32 bytes]", kek.toString());
   }

@@ -1,6 +1,5 @@
 package io.keyrotor.server.dataplane;
 
-import com.google.protobuf.ByteString;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
@@ -8,7 +7,7 @@ import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
-import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.hsm.WrappedKeyRecords;
 import java.security.SecureRandom;
 import java.util.Map;
 import java.util.Optional;
@@ -87,12 +86,7 @@ final class TestKeys implements Function<String, Optional<KeyRecord>> {
         .setStatus(VersionStatus.VERSION_STATUS_ENABLED)
         .setCreateTimeUnixMillis(activationMillis)
         .setActivationTimeUnixMillis(activationMillis)
-        .setKek(
-            WrappedKeyMaterial.newBuilder()
-                .setZone(wrapped.zone())
-                .setZoneMasterKeyVersion(wrapped.zoneMasterKeyVersion())
-                .setMechanism(wrapped.mechanism().name())
-                .setCiphertext(ByteString.copyFrom(wrapped.ciphertext())))
+        .setKek(WrappedKeyRecords.toRecord(wrapped))
         .build();
   }
 }

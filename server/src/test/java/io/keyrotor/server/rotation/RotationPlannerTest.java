@@ -45,6 +45,16 @@ class RotationPlannerTest {
         .addAllVersions(List.of(versions));
   }
 
+  /** A key of one version whose rotation {@code requester} asked for, due at T0 + 5. */
+  private static KeyRecord requested(
+      RotationPolicyRecord policy, String requester, RotationReason reason) {
+    return key(policy, version(1, T0))
+        .setNextRotationTimeUnixMillis(T0 + 5)
+        .setRotationRequestedBy(requester)
+        .setRotationRequestedReason(reason.getNumber())
+        .build();
+  }
+
   private static List<String> purposes(KeyRecord key, long now) {
     return RotationPlanner.housekeeping(key, now).stream()
         .map(RotationPlanner.Housekeeping::purpose)
@@ -112,12 +122,7 @@ class RotationPlannerTest {
   void requestedByABulkCompromiseJob_activatesAtOnce() {
     RotationPolicyRecord policy =
         RotationPolicyRecord.newBuilder().setActivationDelayMillis(60_000).build();
-    KeyRecord key =
-        key(policy, version(1, T0))
-            .setNextRotationTimeUnixMillis(T0 + 5)
-            .setRotationRequestedBy("bulk:job")
-            .setRotationRequestedReason(RotationReason.ROTATION_REASON_COMPROMISE_VALUE)
-            .build();
+    KeyRecord key = requested(policy, "bulk:job", RotationReason.ROTATION_REASON_COMPROMISE);
 
     var need = RotationPlanner.rotationNeeded(key, T0 + 5, 1_000).orElseThrow();
 
@@ -128,11 +133,10 @@ class RotationPlannerTest {
   @Test
   void requestedByADependency_rotatesWithReasonDependency() {
     KeyRecord key =
-        key(RotationPolicyRecord.getDefaultInstance(), version(1, T0))
-            .setNextRotationTimeUnixMillis(T0 + 5)
-            .setRotationRequestedBy("root")
-            .setRotationRequestedReason(RotationReason.ROTATION_REASON_DEPENDENCY_VALUE)
-            .build();
+        requested(
+            RotationPolicyRecord.getDefaultInstance(),
+            "root",
+            RotationReason.ROTATION_REASON_DEPENDENCY);
 
     assertEquals(
         RotationReason.ROTATION_REASON_DEPENDENCY_VALUE,

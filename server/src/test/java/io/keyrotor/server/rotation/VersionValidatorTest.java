@@ -3,33 +3,24 @@ package io.keyrotor.server.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.keyrotor.hsm.Hsm;
-import io.keyrotor.hsm.HsmConfig;
 import io.keyrotor.hsm.HsmException;
-import io.keyrotor.hsm.software.SoftwareHsm;
-import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.RotateKey;
+import io.keyrotor.server.testing.ManualClock;
+import io.keyrotor.server.testing.TestHsm;
 import io.keyrotor.storage.CommandStamping;
 import io.keyrotor.storage.KeyStateStore;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,12 +35,10 @@ class VersionValidatorTest {
   private static final long T0 = 1_700_000_000_000L;
 
   @TempDir Path directory;
-  private final AtomicLong now = new AtomicLong(T0);
-  private final AtomicBoolean hsmAvailable = new AtomicBoolean(true);
+  private final ManualClock clock = new ManualClock(T0);
   private final List<Command> proposed = new CopyOnWriteArrayList<>();
   private KeyStateStore store;
-  private SoftwareHsm softwareHsm;
-  private Hsm hsm;
+  private TestHsm hsm;
   private ScheduledExecutorService executor;
   private VersionValidator validator;
   private long index;
@@ -57,43 +46,7 @@ class VersionValidatorTest {
   @BeforeEach
   void setUp() throws Exception {
     store = KeyStateStore.open(directory.resolve("state"));
-    Path keyFile = directory.resolve("zmk.p12");
-    char[] passphrase = "test passphrase".toCharArray();
-    SoftwareKeyStoreFile.create(keyFile, passphrase);
-    SoftwareKeyStoreFile.createZone(keyFile, passphrase, "default");
-    softwareHsm = SoftwareHsm.open(HsmConfig.software(keyFile, passphrase.clone()));
-    hsm =
-        (Hsm)
-            Proxy.newProxyInstance(
-                Hsm.class.getClassLoader(),
-                new Class<?>[] {Hsm.class},
-                (proxy, method, args) -> {
-                  if (method.getName().equals("unwrap") && !hsmAvailable.get()) {
-                    throw new HsmException(HsmException.Reason.HSM_UNAVAILABLE, "switched off");
-                  }
-                  try {
-                    return method.invoke(softwareHsm, args);
-                  } catch (InvocationTargetException e) {
-                    throw e.getCause();
-                  }
-                });
-    Clock clock =
-        new Clock() {
-          @Override
-          public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-          }
-
-          @Override
-          public Clock withZone(java.time.ZoneId zone) {
-            return this;
-          }
-
-          @Override
-          public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-          }
-        };
+    hsm = TestHsm.create(directory, "default");
     executor = Executors.newSingleThreadScheduledExecutor();
     validator =
         new VersionValidator(
@@ -122,7 +75,7 @@ class VersionValidatorTest {
   void tearDown() {
     executor.shutdownNow();
     store.close();
-    softwareHsm.close();
+    hsm.close();
   }
 
   private synchronized void apply(Command.Builder command) {
@@ -130,7 +83,7 @@ class VersionValidatorTest {
   }
 
   private synchronized void apply(Command command) {
-    store.apply(CommandStamping.stamp(command, now.get()), 1, ++index);
+    store.apply(CommandStamping.stamp(command, clock.millis()), 1, ++index);
   }
 
   private void create(String name) throws HsmException {
@@ -190,14 +143,14 @@ class VersionValidatorTest {
   void hsmFailure_retriedByLaterScansWithNothingApplied() throws Exception {
     create("k");
     rotateGated("k");
-    hsmAvailable.set(false);
+    hsm.available = false;
 
     validator.scan();
     validator.scan();
     assertEquals(0, acknowledgements("k"));
     assertEquals(2, validator.fullScans(), "a version still waits: the scan is not skipped");
 
-    hsmAvailable.set(true);
+    hsm.available = true;
     validator.scan();
     assertEquals(1, acknowledgements("k"));
   }
@@ -206,13 +159,13 @@ class VersionValidatorTest {
   void pastItsDeadline_stillWatched_soAClockSteppingBackGetsItValidated() throws Exception {
     create("k");
     rotateGated("k");
-    now.addAndGet(50_000); // past the deadline (48 s): no acknowledgement
+    clock.advance(50_000); // past the deadline (48 s): no acknowledgement
     validator.scan();
     validator.scan();
     assertEquals(0, acknowledgements("k"));
     assertEquals(2, validator.fullScans());
 
-    now.addAndGet(-5_000); // the clock steps back before the deadline, nothing applied
+    clock.advance(-5_000); // the clock steps back before the deadline, nothing applied
     validator.scan();
     assertEquals(1, acknowledgements("k"));
   }

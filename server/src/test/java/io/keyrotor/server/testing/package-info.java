@@ -1,0 +1,2 @@
+/** Test fixtures shared by the server's tests across packages: a manual clock, a test HSM. */
+package io.keyrotor.server.testing;
