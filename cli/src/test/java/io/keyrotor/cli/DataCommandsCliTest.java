@@ -13,9 +13,7 @@ import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.ReEncryptRequest;
-import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeDataPlaneService;
-import io.keyrotor.client.testing.FakeNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,51 +24,22 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code datakey}, {@code encrypt}, {@code decrypt}, {@code reencrypt} and the HSM columns of
  * {@code cluster status}, run in-process against a scripted data plane on a loopback port.
  */
-class DataCommandsCliTest {
+class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
 
-  @TempDir Path workingDirectory;
-
-  private final FakeDataPlaneService keys = new FakeDataPlaneService();
-  private final FakeAdminService admin = new FakeAdminService();
-  private FakeNode node;
-  private String stdout;
-  private byte[] stdoutBytes;
-  private String stderr;
-  private byte[] stdin = new byte[0];
+  DataCommandsCliTest() {
+    super(new FakeDataPlaneService());
+  }
 
   @BeforeEach
-  void startServer() {
+  void addKeys() {
     keys.addKey("payments").addKey("archive");
-    node = FakeNode.start(keys, admin);
-  }
-
-  @AfterEach
-  void stopServer() {
-    node.close();
-  }
-
-  private int run(String... args) {
-    String[] full =
-        Stream.concat(Stream.of("--servers", node.address()), Stream.of(args))
-            .toArray(String[]::new);
-    CliRun run = CliRun.execute(CliRun.cli(workingDirectory), stdin, full);
-    stdoutBytes = run.stdoutBytes();
-    stdout = run.stdout();
-    stderr = run.stderr();
-    return run.status();
-  }
-
-  private JsonObject stdoutJson() {
-    return CliRun.oneJsonLine(stdout);
   }
 
   private Path file(String name, byte[] content) throws IOException {
