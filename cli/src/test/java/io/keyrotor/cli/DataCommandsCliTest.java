@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.HsmStatus;
@@ -363,34 +362,26 @@ class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
   @Test
   void clusterStatus_showsEachNodesHsmAndZones() {
     admin.clusterStatus(
-        ClusterStatus.newBuilder()
-            .setLeaderId("n1")
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n1")
-                    .setRegion("eu")
-                    .setRole(NodeRole.NODE_ROLE_LEADER)
-                    .addZones("eu-west")
-                    .addZones("eu-central")
-                    .setHsm(
-                        HsmStatus.newBuilder()
-                            .setKind("pkcs11")
-                            .setModule("/usr/lib/softhsm/libsofthsm2.so")
-                            .setTokenLabel("keyrotor-n1")
-                            .addMechanisms("CKM_AES_KEY_WRAP_KWP")
-                            .addMechanisms("CKM_AES_KEY_WRAP")
-                            .setHealthy(true)))
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n2")
-                    .setRole(NodeRole.NODE_ROLE_FOLLOWER)
-                    .setHsm(HsmStatus.newBuilder().setKind("software").setHealthy(false)))
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n3")
-                    .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
-                    .setError("no answer"))
-            .build());
+        TestClusters.clusterOf(
+            TestClusters.leader("n1", "eu")
+                .addZones("eu-west")
+                .addZones("eu-central")
+                .setHsm(
+                    HsmStatus.newBuilder()
+                        .setKind("pkcs11")
+                        .setModule("/usr/lib/softhsm/libsofthsm2.so")
+                        .setTokenLabel("keyrotor-n1")
+                        .addMechanisms("CKM_AES_KEY_WRAP_KWP")
+                        .addMechanisms("CKM_AES_KEY_WRAP")
+                        .setHealthy(true)),
+            NodeStatus.newBuilder()
+                .setId("n2")
+                .setRole(NodeRole.NODE_ROLE_FOLLOWER)
+                .setHsm(HsmStatus.newBuilder().setKind("software").setHealthy(false)),
+            NodeStatus.newBuilder()
+                .setId("n3")
+                .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
+                .setError("no answer")));
 
     assertEquals(0, run("cluster", "status", "--json"), stderr);
     JsonObject n1 = stdoutJson().getAsJsonArray("nodes").get(0).getAsJsonObject();

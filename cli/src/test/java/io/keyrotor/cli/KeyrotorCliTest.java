@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
-import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotationReason;
@@ -214,18 +212,12 @@ class KeyrotorCliTest extends CliHarness<FakeKeyService> {
   @Test
   void clusterStatus_fromDefaultClusterDir_printsNodes() throws IOException {
     admin.clusterStatus(
-        ClusterStatus.newBuilder()
-            .setLeaderId("n1")
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n1")
-                    .setRegion("eu")
-                    .setRole(NodeRole.NODE_ROLE_LEADER)
-                    .setTerm(2)
-                    .setAppliedIndex(17)
-                    .setStateDigest("9f86d081884c7d65")
-                    .setApiAddress(node.address()))
-            .build());
+        TestClusters.clusterOf(
+            TestClusters.leader("n1", "eu")
+                .setTerm(2)
+                .setAppliedIndex(17)
+                .setStateDigest("9f86d081884c7d65")
+                .setApiAddress(node.address())));
     Path clusterDir = workingDirectory.resolve(".keyrotor/cluster");
     Files.createDirectories(clusterDir);
     Files.writeString(clusterDir.resolve("servers"), node.address() + "\n");

@@ -289,32 +289,28 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void disableKeyVersion(DisableKeyVersionRequest request, StreamObserver<Key> observer) {
-    if (failed(request, observer)) {
-      return;
-    }
-    setState(
-        request.getName(),
-        request.getVersion(),
-        KeyVersionState.KEY_VERSION_STATE_DISABLED,
-        observer);
+    setState(request, KeyVersionState.KEY_VERSION_STATE_DISABLED, observer);
   }
 
   @Override
   public void enableKeyVersion(EnableKeyVersionRequest request, StreamObserver<Key> observer) {
+    setState(request, KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY, observer);
+  }
+
+  /**
+   * Records the request and sets the state of the version it names ({@code name}, {@code version});
+   * a disable or enable is not remembered by request id.
+   */
+  private void setState(Message request, KeyVersionState state, StreamObserver<Key> observer) {
     if (failed(request, observer)) {
       return;
     }
-    setState(
-        request.getName(),
-        request.getVersion(),
-        KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY,
-        observer);
-  }
-
-  /** Sets a version's state; a disable or enable is not remembered by request id. */
-  private void setState(
-      String name, int version, KeyVersionState state, StreamObserver<Key> observer) {
-    changeVersion(name, version, "", observer, (key, changed) -> changed.setState(state));
+    changeVersion(
+        (String) field(request, "name"),
+        (Integer) field(request, "version"),
+        "",
+        observer,
+        (key, changed) -> changed.setState(state));
   }
 
   /** Records the request and answers with a default response (or a scripted failure). */
