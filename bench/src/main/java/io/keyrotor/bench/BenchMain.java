@@ -1,6 +1,5 @@
 package io.keyrotor.bench;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -154,7 +153,7 @@ public final class BenchMain implements Callable<Integer> {
       int roundCount = rounds != null ? rounds : quick ? 1 : 3;
       ProgressLine progress = new ProgressLine(System.err, !noProgress);
       LoadRunner runner = new LoadRunner(warm, measure, progress);
-      String loadStart = loadAverage();
+      String loadStart = ResultFile.loadAverage();
       Instant started = Instant.now();
       System.out.printf(
           "keyrotor bench: %d cores, load average %s, %s run (warm-up %.1fs, %.1fs per block, %d A/B"
@@ -168,17 +167,17 @@ public final class BenchMain implements Callable<Integer> {
           roundCount == 1 ? "" : "s");
       List<String> failures = new ArrayList<>();
       BenchRun run = null;
-      try (Targets.Keyrotor keyrotor = new Targets.Keyrotor("keyrotor", servers);
-          Targets.Keyrotor noLease =
+      try (KeyrotorTarget keyrotor = new KeyrotorTarget("keyrotor", servers);
+          KeyrotorTarget noLease =
               serversReadIndex.isEmpty()
                   ? null
-                  : new Targets.Keyrotor("keyrotor-readindex", serversReadIndex);
-          Targets.Keyrotor softHsm =
+                  : new KeyrotorTarget("keyrotor-readindex", serversReadIndex);
+          KeyrotorTarget softHsm =
               serversSoftHsm.isEmpty()
                   ? null
-                  : new Targets.Keyrotor("keyrotor-softhsm2", serversSoftHsm);
-          Targets.Echo echoTarget = new Targets.Echo(echo);
-          Targets.Etcd etcdTarget = etcd.isEmpty() ? null : new Targets.Etcd(etcd)) {
+                  : new KeyrotorTarget("keyrotor-softhsm2", serversSoftHsm);
+          EchoTarget echoTarget = new EchoTarget(echo);
+          EtcdTarget etcdTarget = etcd.isEmpty() ? null : new EtcdTarget(etcd)) {
         System.out.printf(
             "keyrotor leader %s at %s%s%s; %s%n",
             keyrotor.leaderId(),
@@ -283,7 +282,7 @@ public final class BenchMain implements Callable<Integer> {
                       run.incidentKeys)
                   : ""));
       root.addProperty("load_average_start", loadStart);
-      root.addProperty("load_average_end", loadAverage());
+      root.addProperty("load_average_end", ResultFile.loadAverage());
       root.addProperty("seconds", Duration.between(started, Instant.now()).toSeconds());
       if (settings != null && Files.exists(settings)) {
         root.addProperty("settings", Files.readString(settings, StandardCharsets.UTF_8));
@@ -302,16 +301,7 @@ public final class BenchMain implements Callable<Integer> {
         run.observations.forEach(o -> observations.add(o.toJson()));
       }
       root.add("observations", observations);
-      Path parent = out.toAbsolutePath().getParent();
-      Files.createDirectories(parent);
-      Files.writeString(
-          out,
-          new GsonBuilder()
-              .setPrettyPrinting()
-              .serializeSpecialFloatingPointValues()
-              .create()
-              .toJson(root),
-          StandardCharsets.UTF_8);
+      ResultFile.write(out, root);
       System.out.println("results written to " + out);
     }
   }
@@ -325,15 +315,6 @@ public final class BenchMain implements Callable<Integer> {
     public Integer call() throws Exception {
       Report.print(file, System.out);
       return 0;
-    }
-  }
-
-  /** The 1-minute load average, as /proc/loadavg gives it (or "?"). */
-  static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).split(" ", -1)[0];
-    } catch (IOException | RuntimeException e) {
-      return "?";
     }
   }
 }

@@ -17,11 +17,11 @@ final class BenchRun {
   final int rounds;
   final LoadRunner runner;
   final ProgressLine progress;
-  final Targets.Keyrotor keyrotor;
-  final Targets.Keyrotor keyrotorNoLease;
-  final Targets.Keyrotor keyrotorSoftHsm;
-  final Targets.Echo echo;
-  final Targets.Etcd etcd;
+  final KeyrotorTarget keyrotor;
+  final KeyrotorTarget keyrotorNoLease;
+  final KeyrotorTarget keyrotorSoftHsm;
+  final EchoTarget echo;
+  final EtcdTarget etcd;
   final Path clusterDir;
   final Path clusterScript;
   final Path etcdDir;
@@ -42,11 +42,11 @@ final class BenchRun {
       int rounds,
       LoadRunner runner,
       ProgressLine progress,
-      Targets.Keyrotor keyrotor,
-      Targets.Keyrotor keyrotorNoLease,
-      Targets.Keyrotor keyrotorSoftHsm,
-      Targets.Echo echo,
-      Targets.Etcd etcd,
+      KeyrotorTarget keyrotor,
+      KeyrotorTarget keyrotorNoLease,
+      KeyrotorTarget keyrotorSoftHsm,
+      EchoTarget echo,
+      EtcdTarget etcd,
       Path clusterDir,
       Path clusterScript,
       Path etcdDir,
@@ -69,8 +69,8 @@ final class BenchRun {
   }
 
   /** Every keyrotor cluster of the run. */
-  List<Targets.Keyrotor> clusters() {
-    List<Targets.Keyrotor> out = new ArrayList<>();
+  List<KeyrotorTarget> clusters() {
+    List<KeyrotorTarget> out = new ArrayList<>();
     out.add(keyrotor);
     if (keyrotorNoLease != null) {
       out.add(keyrotorNoLease);
@@ -83,7 +83,7 @@ final class BenchRun {
 
   /** Asks every cluster and etcd who leads now (before a scenario: elections happen under load). */
   void refreshLeaders() {
-    for (Targets.Keyrotor cluster : clusters()) {
+    for (KeyrotorTarget cluster : clusters()) {
       String before = cluster.leaderAddress();
       cluster.refreshLeader(30_000);
       if (!before.equals(cluster.leaderAddress())) {

@@ -20,12 +20,12 @@ final class DataPlaneScenario {
 
   private DataPlaneScenario() {}
 
-  static Material material(Targets.Keyrotor cluster, BenchRun run, int dataKeys)
+  static Material material(KeyrotorTarget cluster, BenchRun run, int dataKeys)
       throws InterruptedException {
     List<String> keys = cluster.createKeys("dp", "default", 16, run.progress);
     List<ByteString> wrapped =
         cluster.wrappedDataKeys(keys, BenchRun.CONTEXT, dataKeys, run.progress);
-    return new Material(keys, Targets.Keyrotor.decryptRequests(wrapped, BenchRun.CONTEXT));
+    return new Material(keys, KeyrotorTarget.decryptRequests(wrapped, BenchRun.CONTEXT));
   }
 
   static Material run(BenchRun run) throws InterruptedException {
@@ -50,18 +50,8 @@ final class DataPlaneScenario {
             decrypt.getSerializedSize(), decryptReply, gdk.getSerializedSize(), gdkReply));
     Operation decryptOp = run.keyrotor.decrypt(material.decrypts());
     Operation gdkOp = run.keyrotor.generateDataKey(material.keys(), BenchRun.CONTEXT);
-    run.closedAb(
-        List.of(
-            new Arm("decrypt", "echo", run.echo.echo(decrypt.getSerializedSize(), decryptReply)),
-            new Arm("decrypt", "keyrotor", decryptOp)),
-        LOAD,
-        run.rounds);
-    run.closedAb(
-        List.of(
-            new Arm("gdk", "echo", run.echo.echo(gdk.getSerializedSize(), gdkReply)),
-            new Arm("gdk", "keyrotor", gdkOp)),
-        LOAD,
-        run.rounds);
+    againstEcho(run, "decrypt", decryptOp, decrypt.getSerializedSize(), decryptReply);
+    againstEcho(run, "gdk", gdkOp, gdk.getSerializedSize(), gdkReply);
     // p99 at half the throughput each reached.
     for (int round = 0; round < run.rounds; round++) {
       for (String scenario : BenchRun.order(List.of("decrypt", "gdk"), round)) {
@@ -77,5 +67,19 @@ final class DataPlaneScenario {
       }
     }
     return material;
+  }
+
+  /**
+   * keyrotor's {@code op} against an echo of the same request and reply sizes, at {@link #LOAD}.
+   */
+  private static void againstEcho(
+      BenchRun run, String scenario, Operation op, int requestBytes, int replyBytes)
+      throws InterruptedException {
+    run.closedAb(
+        List.of(
+            new Arm(scenario, "echo", run.echo.echo(requestBytes, replyBytes)),
+            new Arm(scenario, "keyrotor", op)),
+        LOAD,
+        run.rounds);
   }
 }

@@ -224,25 +224,24 @@ final class Goals {
 
   private static Goal atLeast(
       String id, String what, String target, double value, double threshold, String unit) {
-    return new Goal(
-        id,
-        what,
-        target,
-        value,
-        String.format("%.2f%s", value, unit),
-        Double.isNaN(value) ? null : value >= threshold,
-        "median of per-round ratios");
+    return ratioGoal(id, what, target, value, unit, value >= threshold);
   }
 
   private static Goal atMost(
       String id, String what, String target, double value, double threshold, String unit) {
+    return ratioGoal(id, what, target, value, unit, value <= threshold);
+  }
+
+  /** A goal on a median of per-round ratios; not evaluated ({@code met} null) when it is NaN. */
+  private static Goal ratioGoal(
+      String id, String what, String target, double value, String unit, boolean met) {
     return new Goal(
         id,
         what,
         target,
         value,
         String.format("%.2f%s", value, unit),
-        Double.isNaN(value) ? null : value <= threshold,
+        Double.isNaN(value) ? null : met,
         "median of per-round ratios");
   }
 

@@ -42,7 +42,7 @@ final class IncidentRotationScenario {
   private IncidentRotationScenario() {}
 
   static void run(BenchRun run) throws Exception {
-    Targets.Keyrotor cluster = run.keyrotor;
+    KeyrotorTarget cluster = run.keyrotor;
     int count = run.incidentKeys;
     List<String> keys = cluster.createKeys("incident", ZONE, count, run.progress);
     Set<String> expected = new HashSet<>(keys);
@@ -134,8 +134,7 @@ final class IncidentRotationScenario {
   }
 
   /** Whether the node at {@code address} lists every expected key with primary version >= 2. */
-  private static boolean allRotated(
-      Targets.Keyrotor cluster, String address, Set<String> expected) {
+  private static boolean allRotated(KeyrotorTarget cluster, String address, Set<String> expected) {
     Set<String> rotated = new HashSet<>();
     String token = "";
     do {
@@ -159,7 +158,7 @@ final class IncidentRotationScenario {
   }
 
   private static ListenableFuture<Object> generateThenDecrypt(
-      Targets.Keyrotor cluster, List<String> keys, long sequence, CallOutcomes outcomes) {
+      KeyrotorTarget cluster, List<String> keys, long sequence, CallOutcomes outcomes) {
     SettableFuture<Object> done = SettableFuture.create();
     ListenableFuture<GenerateDataKeyResponse> generated =
         cluster

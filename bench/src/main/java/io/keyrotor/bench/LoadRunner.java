@@ -62,23 +62,16 @@ public final class LoadRunner {
       Duration warmupTime,
       Duration measureTime)
       throws InterruptedException {
-    if (!warmupTime.isZero()) {
-      runClosed(op, concurrency, deadline(warmupTime), null, null, scenario + " warm-up");
-    }
-    Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
-    Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-    long start = System.nanoTime();
-    runClosed(op, concurrency, deadline(measureTime), recorder, errors, scenario + "/" + target);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    return new Measurement(
+    return measure(
         scenario,
         target,
         "closed",
         concurrency,
         round,
-        seconds,
-        recorder.getIntervalHistogram(),
-        toMap(errors));
+        warmupTime,
+        measureTime,
+        (time, recorder, errors, label) ->
+            runClosed(op, concurrency, deadline(time), recorder, errors, label));
   }
 
   /** Requests started at {@code ratePerSecond}, for the warm-up and then the measurement. */
@@ -98,19 +91,52 @@ public final class LoadRunner {
       Duration warmupTime,
       Duration measureTime)
       throws InterruptedException {
-    if (!warmupTime.isZero()) {
-      runOpen(op, ratePerSecond, warmupTime, null, null, scenario + " warm-up");
-    }
-    Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
-    Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-    long start = System.nanoTime();
-    runOpen(op, ratePerSecond, measureTime, recorder, errors, scenario + "/" + target);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    return new Measurement(
+    return measure(
         scenario,
         target,
         "open",
         ratePerSecond,
+        round,
+        warmupTime,
+        measureTime,
+        (time, recorder, errors, label) ->
+            runOpen(op, ratePerSecond, time, recorder, errors, label));
+  }
+
+  /**
+   * One run of a loop for {@code time}, recorded unless {@code recorder} and {@code errors} are
+   * null.
+   */
+  @FunctionalInterface
+  private interface Loop {
+    void run(Duration time, Recorder recorder, Map<String, LongAdder> errors, String label)
+        throws InterruptedException;
+  }
+
+  /** Runs {@code loop} unrecorded for the warm-up, then recorded for the measurement. */
+  private static Measurement measure(
+      String scenario,
+      String target,
+      String mode,
+      long load,
+      int round,
+      Duration warmupTime,
+      Duration measureTime,
+      Loop loop)
+      throws InterruptedException {
+    if (!warmupTime.isZero()) {
+      loop.run(warmupTime, null, null, scenario + " warm-up");
+    }
+    Recorder recorder = new Recorder(MAX_TRACKABLE_MICROS, 3);
+    Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    long start = System.nanoTime();
+    loop.run(measureTime, recorder, errors, scenario + "/" + target);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Measurement(
+        scenario,
+        target,
+        mode,
+        load,
         round,
         seconds,
         recorder.getIntervalHistogram(),

@@ -1,14 +1,10 @@
 package io.keyrotor.bench;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +17,7 @@ final class Report {
   private Report() {}
 
   static void print(Path file, PrintStream out) throws IOException {
-    JsonObject root =
-        JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
+    JsonObject root = ResultFile.read(file);
     List<Row> rows = new ArrayList<>();
     array(root, "measurements").forEach(e -> rows.add(Row.fromJson(e.getAsJsonObject())));
     List<Observation> observations = new ArrayList<>();
@@ -132,14 +127,7 @@ final class Report {
     JsonArray goalsJson = new JsonArray();
     goals.forEach(g -> goalsJson.add(g.toJson()));
     root.add("targets", goalsJson);
-    Files.writeString(
-        file,
-        new GsonBuilder()
-            .setPrettyPrinting()
-            .serializeSpecialFloatingPointValues()
-            .create()
-            .toJson(root),
-        StandardCharsets.UTF_8);
+    ResultFile.write(file, root);
   }
 
   private static JsonArray array(JsonObject root, String name) {

@@ -31,7 +31,7 @@ final class RewrapScenario {
 
   static void run(BenchRun run) throws Exception {
     int count = run.rewrapCount;
-    Targets.Keyrotor cluster = run.keyrotor;
+    KeyrotorTarget cluster = run.keyrotor;
     String key = cluster.createKeys("rewrap", "default", 1, run.progress).get(0);
     long setupBegin = System.nanoTime();
     List<ByteString> stored =
@@ -50,7 +50,7 @@ final class RewrapScenario {
             () ->
                 cluster
                     .blocking(cluster.leaderAddress())
-                    .rotateKey(Targets.Keyrotor.rotateRequest(List.of(key), 0)),
+                    .rotateKey(KeyrotorTarget.rotateRequest(List.of(key), 0)),
             5);
     int newVersion = rotated.getNewVersion();
     List<String> nodes = new ArrayList<>(cluster.addressesById().values());

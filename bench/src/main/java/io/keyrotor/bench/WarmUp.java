@@ -17,7 +17,7 @@ final class WarmUp {
     Duration each = run.seconds(1, 5);
     List<Arm> arms = new ArrayList<>();
     arms.add(new Arm("warm-up", "echo", run.echo.echo(100, 100)));
-    for (Targets.Keyrotor cluster : run.clusters()) {
+    for (KeyrotorTarget cluster : run.clusters()) {
       List<String> keys = cluster.createKeys("warm", "default", 4, run.progress);
       arms.add(new Arm("warm-up", cluster.name, cluster.getKey(keys)));
       arms.add(new Arm("warm-up", cluster.name, cluster.generateDataKey(keys, BenchRun.CONTEXT)));
@@ -27,7 +27,7 @@ final class WarmUp {
           new Arm(
               "warm-up",
               cluster.name,
-              cluster.decrypt(Targets.Keyrotor.decryptRequests(wrapped, BenchRun.CONTEXT))));
+              cluster.decrypt(KeyrotorTarget.decryptRequests(wrapped, BenchRun.CONTEXT))));
     }
     if (run.etcd != null) {
       List<ByteString> keys = run.etcd.putReadKeys(4, 100);

@@ -20,7 +20,7 @@ final class WriteScenario {
         run.keyrotor.createKeys("rotate", "default", run.quick ? 500 : 2000, run.progress);
     int recordSize =
         run.keyrotor.getKey(run.keyrotor.leaderAddress(), rotated.get(0)).getSerializedSize();
-    CreateKeyRequest sample = Targets.Keyrotor.sampleCreateKeyRequest(run.keyrotor.runId);
+    CreateKeyRequest sample = KeyrotorTarget.sampleCreateKeyRequest(run.keyrotor.runId);
     run.notes.add(
         String.format(
             "write: CreateKey request %d B, stored key record ~%d B (GetKey reply of a fresh key);"

@@ -17,7 +17,7 @@ class LoadGeneratorPartsTest {
   @Test
   void echoMessage_hasTheRequestedSerializedSizes() {
     for (int[] sizes : new int[][] {{23, 117}, {107, 57}, {38, 147}, {300, 2000}, {5, 5}}) {
-      EchoMessage request = Targets.Echo.message(sizes[0], sizes[1]);
+      EchoMessage request = EchoTarget.message(sizes[0], sizes[1]);
       EchoMessage reply =
           EchoMessage.newBuilder()
               .setPayload(com.google.protobuf.ByteString.copyFrom(new byte[request.getReplySize()]))

@@ -11,15 +11,7 @@ class SteppedSearchTest {
   @Test
   void ascending_stopsAtFirstFailure_returnsLastPassingRate() throws Exception {
     List<Long> tried = new ArrayList<>();
-    long best =
-        SteppedSearch.highestPassing(
-            1000,
-            1.25,
-            10,
-            rate -> {
-              tried.add(rate);
-              return rate <= 2000;
-            });
+    long best = searchFrom1000(2000, tried);
     assertEquals(1954, best);
     assertEquals(List.of(1000L, 1250L, 1563L, 1954L, 2443L), tried);
   }
@@ -27,15 +19,7 @@ class SteppedSearchTest {
   @Test
   void firstStepFails_descendsUntilOnePasses() throws Exception {
     List<Long> tried = new ArrayList<>();
-    long best =
-        SteppedSearch.highestPassing(
-            1000,
-            1.25,
-            10,
-            rate -> {
-              tried.add(rate);
-              return rate <= 500;
-            });
+    long best = searchFrom1000(500, tried);
     assertEquals(410, best);
     assertEquals(List.of(1000L, 640L, 410L), tried);
   }
@@ -48,6 +32,21 @@ class SteppedSearchTest {
   @Test
   void everythingPasses_returnsTheLastStep() throws Exception {
     assertEquals(1563, SteppedSearch.highestPassing(1000, 1.25, 3, rate -> true));
+  }
+
+  /**
+   * A search from 1000 in steps of 1.25 (at most 10) where rates up to {@code limit} pass; every
+   * rate tried is added to {@code tried}.
+   */
+  private static long searchFrom1000(long limit, List<Long> tried) throws Exception {
+    return SteppedSearch.highestPassing(
+        1000,
+        1.25,
+        10,
+        rate -> {
+          tried.add(rate);
+          return rate <= limit;
+        });
   }
 
   @Test

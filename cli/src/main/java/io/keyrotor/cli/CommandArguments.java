@@ -48,9 +48,7 @@ final class CommandArguments {
     /** The root command of the invocation, with the key recorded for error messages. */
     @Override
     KeyrotorCli root() {
-      KeyrotorCli root = super.root();
-      root.errorContext("key", name);
-      return root;
+      return super.root().errorContext("key", name);
     }
   }
 
@@ -67,9 +65,7 @@ final class CommandArguments {
     /** The root command of the invocation, with the key and version recorded for error messages. */
     @Override
     KeyrotorCli root() {
-      KeyrotorCli root = super.root();
-      root.errorContext("version", Integer.toString(version));
-      return root;
+      return super.root().errorContext("version", Integer.toString(version));
     }
 
     /** {@code NAME vVERSION}, as headlines name the version. */
@@ -108,9 +104,7 @@ final class CommandArguments {
     /** The root command of the invocation, with the zone recorded for error messages. */
     @Override
     KeyrotorCli root() {
-      KeyrotorCli root = super.root();
-      root.errorContext("zone", zone);
-      return root;
+      return super.root().errorContext("zone", zone);
     }
   }
 

@@ -140,13 +140,12 @@ final class DataCommands {
     public void run() {
       KeyrotorCli root = arguments.root();
       Map<String, String> pairs = context.pairs();
-      EnvelopeCipher cipher = EnvelopeCipher.builder(root.client()).build();
       Transfer done =
           transfer(
               root,
               in,
               out,
-              (source, target) -> {
+              (cipher, source, target) -> {
                 try (EnvelopeOutputStream envelope =
                     cipher.encryptingStream(target, arguments.name, pairs)) {
                   source.transferTo(envelope);
@@ -218,13 +217,12 @@ final class DataCommands {
       if (in == null || out == null) {
         throw invocation.usageError("give --in FILE and --out FILE, or --wrapped B64");
       }
-      EnvelopeCipher cipher = EnvelopeCipher.builder(root.client()).build();
       Transfer done =
           transfer(
               root,
               in,
               out,
-              (source, target) -> {
+              (cipher, source, target) -> {
                 try (EnvelopeInputStream plaintext = cipher.decryptingStream(source, pairs)) {
                   plaintext.transferTo(target);
                   return new KeyVersionUsed(plaintext.keyName(), plaintext.keyVersion());
@@ -336,10 +334,13 @@ final class DataCommands {
   /** The key version an envelope was sealed under. */
   record KeyVersionUsed(String name, int version) {}
 
-  /** Streams all of {@code source} through an envelope stream into {@code target}. */
+  /**
+   * Streams all of {@code source} through an envelope stream of {@code cipher} into {@code target}.
+   */
   @FunctionalInterface
   interface EnvelopePipe {
-    KeyVersionUsed pipe(InputStream source, OutputStream target) throws IOException;
+    KeyVersionUsed pipe(EnvelopeCipher cipher, InputStream source, OutputStream target)
+        throws IOException;
   }
 
   /** What one {@code encrypt} or {@code decrypt} did: its key version, bytes read and written. */
@@ -359,10 +360,12 @@ final class DataCommands {
   }
 
   /**
-   * Runs {@code pipe} from the file (or standard input) {@code in} to the file (or standard output)
-   * {@code out}, counting the bytes; the output file appears only if the pipe completes.
+   * Runs {@code pipe} with an envelope cipher over the SDK client from the file (or standard input)
+   * {@code in} to the file (or standard output) {@code out}, counting the bytes; the output file
+   * appears only if the pipe completes.
    */
   static Transfer transfer(KeyrotorCli root, String in, String out, EnvelopePipe pipe) {
+    EnvelopeCipher cipher = EnvelopeCipher.builder(root.client()).build();
     KeyVersionUsed[] key = new KeyVersionUsed[1];
     long[] written = new long[1];
     try (CountingInputStream source = new CountingInputStream(CliFiles.open(root, in))) {
@@ -371,7 +374,7 @@ final class DataCommands {
           out,
           target -> {
             CountingOutputStream counted = new CountingOutputStream(target);
-            key[0] = pipe.pipe(source, counted);
+            key[0] = pipe.pipe(cipher, source, counted);
             written[0] = counted.count;
           });
       return new Transfer(key[0], source.count, written[0]);

@@ -6,6 +6,8 @@ import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
+import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.api.v1.SetVersionFloorsRequest;
 import io.keyrotor.client.KeyrotorClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,8 +19,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code keyrotor key ...}: create, rotate, read, list, disable and enable keys; the rotation
- * engine's commands are in {@link KeyRotationCommands}.
+ * {@code keyrotor key ...}: create, rotate, read and list keys, and the life of a version (disable,
+ * enable, destroy, floors); the rotation engine's commands are in {@link KeyRotationCommands}, the
+ * event history and stream in {@link KeyEventCommands}.
  */
 @Command(
     name = "key",
@@ -33,13 +36,13 @@ import picocli.CommandLine.Option;
       KeyRotationCommands.CancelRotation.class,
       KeyCommand.Get.class,
       KeyCommand.ListKeys.class,
-      KeyRotationCommands.History.class,
-      KeyRotationCommands.Watch.class,
+      KeyEventCommands.History.class,
+      KeyEventCommands.Watch.class,
       KeyCommand.Disable.class,
       KeyCommand.Enable.class,
-      KeyRotationCommands.Destroy.class,
-      KeyRotationCommands.CancelDestroy.class,
-      KeyRotationCommands.Floors.class,
+      KeyCommand.Destroy.class,
+      KeyCommand.CancelDestroy.class,
+      KeyCommand.Floors.class,
       KeyRotationCommands.Dependents.class
     })
 final class KeyCommand extends CommandArguments.Group {
@@ -236,6 +239,133 @@ final class KeyCommand extends CommandArguments.Group {
     @Override
     public void run() {
       arguments.change(KeyrotorClient::enableKeyVersion, "enabled");
+    }
+  }
+
+  @Command(
+      name = "destroy",
+      description = {
+        "Schedule the destruction of a disabled or decrypt-only version's key material.",
+        "Until then cancel-destroy restores it to DISABLED; afterwards nothing it encrypted can be"
+            + " decrypted again."
+      })
+  static final class Destroy implements Runnable {
+    @Mixin CommandArguments.KeyVersion arguments;
+
+    @Option(
+        names = "--waiting-period",
+        paramLabel = "DUR",
+        converter = Converters.PositiveDuration.class,
+        description = "Time left to change one's mind (default: the cluster's, 30 days).")
+    Duration waitingPeriod;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = arguments.root();
+      String name = arguments.name;
+      int version = arguments.version;
+      ScheduleKeyVersionDestroyRequest.Builder request =
+          ScheduleKeyVersionDestroyRequest.newBuilder().setName(name).setVersion(version);
+      if (waitingPeriod != null) {
+        request.setWaitingPeriod(KeyCommand.toProto(waitingPeriod));
+      }
+      Key key = root.client().scheduleKeyVersionDestroy(request.build());
+      String when = "its destroy time";
+      for (io.keyrotor.api.v1.KeyVersion v : key.getVersionsList()) {
+        if (v.getVersion() == version && v.hasDestroyTime()) {
+          when = JsonOutput.timeText(v.getDestroyTime());
+        }
+      }
+      root.printKey(
+          key,
+          name
+              + " v"
+              + version
+              + " is destroyed at "
+              + when
+              + " (until then: keyrotor key cancel-destroy "
+              + name
+              + " "
+              + version
+              + ")");
+    }
+  }
+
+  @Command(
+      name = "cancel-destroy",
+      description = "Cancel a scheduled destroy; the version is DISABLED again.")
+  static final class CancelDestroy implements Runnable {
+    @Mixin CommandArguments.KeyVersion arguments;
+
+    @Override
+    public void run() {
+      arguments.change(KeyrotorClient::cancelKeyVersionDestroy, "cancelled the destroy of");
+    }
+  }
+
+  @Command(
+      name = "floors",
+      description = {
+        "Set the lowest version that may decrypt and the lowest that may encrypt.",
+        "A floor not given keeps its current value; 0 removes a floor. Raising the decryption"
+            + " floor disables every older version."
+      })
+  static final class Floors implements Runnable {
+    @Mixin CommandArguments.KeyName arguments;
+
+    @Option(
+        names = "--min-decryption",
+        paramLabel = "N",
+        converter = Converters.Count.class,
+        description = "Versions below N refuse to decrypt.")
+    Long minDecryption;
+
+    @Option(
+        names = "--min-encryption",
+        paramLabel = "N",
+        converter = Converters.Count.class,
+        description = "Versions below N never encrypt.")
+    Long minEncryption;
+
+    @Override
+    public void run() {
+      if (minDecryption == null && minEncryption == null) {
+        throw arguments.usageError(
+            "nothing to change: give --min-decryption, --min-encryption or both");
+      }
+      for (Long floor : new Long[] {minDecryption, minEncryption}) {
+        if (floor != null && floor > Integer.MAX_VALUE) {
+          throw arguments.usageError("invalid floor " + floor + ": no key has that many versions");
+        }
+      }
+      KeyrotorCli root = arguments.root();
+      SetVersionFloorsRequest.Builder request =
+          SetVersionFloorsRequest.newBuilder().setName(arguments.name);
+      if (minDecryption == null || minEncryption == null) {
+        Key current = root.client().getKey(arguments.name);
+        request
+            .setMinDecryptionVersion(current.getMinDecryptionVersion())
+            .setMinEncryptionVersion(current.getMinEncryptionVersion());
+      }
+      if (minDecryption != null) {
+        request.setMinDecryptionVersion(minDecryption.intValue());
+      }
+      if (minEncryption != null) {
+        request.setMinEncryptionVersion(minEncryption.intValue());
+      }
+      Key key = root.client().setVersionFloors(request.build());
+      root.printKey(
+          key,
+          "key "
+              + arguments.name
+              + ": decryption floor "
+              + floorText(key.getMinDecryptionVersion())
+              + ", encryption floor "
+              + floorText(key.getMinEncryptionVersion()));
+    }
+
+    private static String floorText(int floor) {
+      return floor == 0 ? "none" : "v" + floor;
     }
   }
 }

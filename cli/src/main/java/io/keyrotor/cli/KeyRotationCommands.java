@@ -3,35 +3,24 @@ package io.keyrotor.cli;
 import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.CancelRotationRequest;
 import io.keyrotor.api.v1.Key;
-import io.keyrotor.api.v1.KeyEvent;
-import io.keyrotor.api.v1.ListKeyEventsRequest;
 import io.keyrotor.api.v1.RollbackRotationRequest;
 import io.keyrotor.api.v1.RotationPolicy;
-import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
 import io.keyrotor.api.v1.SetRotationPolicyRequest;
-import io.keyrotor.api.v1.SetVersionFloorsRequest;
 import io.keyrotor.api.v1.StartBulkRotationRequest;
-import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.client.Durations;
-import io.keyrotor.client.KeyEventListener;
-import io.keyrotor.client.KeyEventSubscription;
-import io.keyrotor.client.KeyrotorClient;
-import io.keyrotor.client.KeyrotorException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * The rotation engine's {@code keyrotor key ...} commands: policies, bulk rotation, rollback and
- * cancellation, destroy, version floors, dependents, history and the live event stream.
+ * The rotation engine's {@code keyrotor key ...} commands that decide when keys rotate: policies,
+ * bulk rotation, rollback and cancellation, dependents. Destroy and floors are in {@link
+ * KeyCommand}, history and the live event stream in {@link KeyEventCommands}.
  */
 final class KeyRotationCommands {
 
@@ -302,133 +291,6 @@ final class KeyRotationCommands {
   }
 
   @Command(
-      name = "destroy",
-      description = {
-        "Schedule the destruction of a disabled or decrypt-only version's key material.",
-        "Until then cancel-destroy restores it to DISABLED; afterwards nothing it encrypted can be"
-            + " decrypted again."
-      })
-  static final class Destroy implements Runnable {
-    @Mixin CommandArguments.KeyVersion arguments;
-
-    @Option(
-        names = "--waiting-period",
-        paramLabel = "DUR",
-        converter = Converters.PositiveDuration.class,
-        description = "Time left to change one's mind (default: the cluster's, 30 days).")
-    Duration waitingPeriod;
-
-    @Override
-    public void run() {
-      KeyrotorCli root = arguments.root();
-      String name = arguments.name;
-      int version = arguments.version;
-      ScheduleKeyVersionDestroyRequest.Builder request =
-          ScheduleKeyVersionDestroyRequest.newBuilder().setName(name).setVersion(version);
-      if (waitingPeriod != null) {
-        request.setWaitingPeriod(KeyCommand.toProto(waitingPeriod));
-      }
-      Key key = root.client().scheduleKeyVersionDestroy(request.build());
-      String when = "its destroy time";
-      for (io.keyrotor.api.v1.KeyVersion v : key.getVersionsList()) {
-        if (v.getVersion() == version && v.hasDestroyTime()) {
-          when = JsonOutput.timeText(v.getDestroyTime());
-        }
-      }
-      root.printKey(
-          key,
-          name
-              + " v"
-              + version
-              + " is destroyed at "
-              + when
-              + " (until then: keyrotor key cancel-destroy "
-              + name
-              + " "
-              + version
-              + ")");
-    }
-  }
-
-  @Command(
-      name = "cancel-destroy",
-      description = "Cancel a scheduled destroy; the version is DISABLED again.")
-  static final class CancelDestroy implements Runnable {
-    @Mixin CommandArguments.KeyVersion arguments;
-
-    @Override
-    public void run() {
-      arguments.change(KeyrotorClient::cancelKeyVersionDestroy, "cancelled the destroy of");
-    }
-  }
-
-  @Command(
-      name = "floors",
-      description = {
-        "Set the lowest version that may decrypt and the lowest that may encrypt.",
-        "A floor not given keeps its current value; 0 removes a floor. Raising the decryption"
-            + " floor disables every older version."
-      })
-  static final class Floors implements Runnable {
-    @Mixin CommandArguments.KeyName arguments;
-
-    @Option(
-        names = "--min-decryption",
-        paramLabel = "N",
-        converter = Converters.Count.class,
-        description = "Versions below N refuse to decrypt.")
-    Long minDecryption;
-
-    @Option(
-        names = "--min-encryption",
-        paramLabel = "N",
-        converter = Converters.Count.class,
-        description = "Versions below N never encrypt.")
-    Long minEncryption;
-
-    @Override
-    public void run() {
-      if (minDecryption == null && minEncryption == null) {
-        throw arguments.usageError(
-            "nothing to change: give --min-decryption, --min-encryption or both");
-      }
-      for (Long floor : new Long[] {minDecryption, minEncryption}) {
-        if (floor != null && floor > Integer.MAX_VALUE) {
-          throw arguments.usageError("invalid floor " + floor + ": no key has that many versions");
-        }
-      }
-      KeyrotorCli root = arguments.root();
-      SetVersionFloorsRequest.Builder request =
-          SetVersionFloorsRequest.newBuilder().setName(arguments.name);
-      if (minDecryption == null || minEncryption == null) {
-        Key current = root.client().getKey(arguments.name);
-        request
-            .setMinDecryptionVersion(current.getMinDecryptionVersion())
-            .setMinEncryptionVersion(current.getMinEncryptionVersion());
-      }
-      if (minDecryption != null) {
-        request.setMinDecryptionVersion(minDecryption.intValue());
-      }
-      if (minEncryption != null) {
-        request.setMinEncryptionVersion(minEncryption.intValue());
-      }
-      Key key = root.client().setVersionFloors(request.build());
-      root.printKey(
-          key,
-          "key "
-              + arguments.name
-              + ": decryption floor "
-              + floorText(key.getMinDecryptionVersion())
-              + ", encryption floor "
-              + floorText(key.getMinEncryptionVersion()));
-    }
-
-    private static String floorText(int floor) {
-      return floor == 0 ? "none" : "v" + floor;
-    }
-  }
-
-  @Command(
       name = "dependents",
       description = {
         "Declare the keys that rotate after this one (replacing the list; none clears it).",
@@ -455,113 +317,6 @@ final class KeyRotationCommands {
               + (key.getDependentsCount() == 0
                   ? ": no dependents"
                   : ": dependents " + String.join(", ", key.getDependentsList())));
-    }
-  }
-
-  @Command(
-      name = "history",
-      description = "Every lifecycle event of a key, oldest first, and who caused it.")
-  static final class History implements Runnable {
-    @Mixin CommandArguments.KeyName arguments;
-
-    @Option(
-        names = "--limit",
-        paramLabel = "N",
-        description = "At most N events (default: the server's, 1000).")
-    int limit;
-
-    @Override
-    public void run() {
-      if (limit < 0) {
-        throw arguments.usageError("invalid --limit " + limit + ": negative");
-      }
-      KeyrotorCli root = arguments.root();
-      String name = arguments.name;
-      List<KeyEvent> events =
-          root.client()
-              .listKeyEvents(
-                  ListKeyEventsRequest.newBuilder().setName(name).setLimit(limit).build())
-              .getEventsList();
-      root.print(JsonOutput.history(name, events), HumanOutput.history(name, events));
-    }
-  }
-
-  @Command(
-      name = "watch",
-      description = {
-        "Print lifecycle events as they happen, until interrupted (Ctrl-C).",
-        "One line per event (one JSON object per line with --json), ending with its cursor;"
-            + " --from CURSOR resumes after that event. The stream reconnects by itself when a"
-            + " node goes away."
-      })
-  static final class Watch implements Runnable {
-    @Mixin CommandArguments.Invocation invocation;
-
-    @Parameters(
-        index = "0..*",
-        paramLabel = "NAME",
-        description = "Only events of these keys (default: every key).")
-    List<String> names = new ArrayList<>();
-
-    @Option(
-        names = "--from",
-        paramLabel = "CURSOR",
-        description =
-            "Start after this event's cursor (default: from now; 0: from the oldest event kept).")
-    String from;
-
-    @Option(
-        names = "--max-events",
-        paramLabel = "N",
-        converter = Converters.Count.class,
-        description = "Stop after N events (default: run until interrupted).")
-    Long maxEvents;
-
-    @Override
-    public void run() {
-      if (maxEvents != null && maxEvents == 0) {
-        throw invocation.usageError("invalid --max-events 0: give at least 1");
-      }
-      KeyrotorCli root = invocation.root();
-      WatchKeyEventsRequest.Builder request =
-          WatchKeyEventsRequest.newBuilder().addAllKeyNames(names);
-      if (from != null) {
-        request.setCursor(from);
-      }
-      CountDownLatch done = new CountDownLatch(1);
-      AtomicReference<KeyrotorException> failure = new AtomicReference<>();
-      AtomicLong printed = new AtomicLong();
-      KeyEventListener listener =
-          new KeyEventListener() {
-            @Override
-            public void onEvent(KeyEvent event) {
-              if (maxEvents != null && printed.get() >= maxEvents) {
-                return;
-              }
-              root.print(JsonOutput.event(event), HumanOutput.event(event));
-              if (maxEvents != null && printed.incrementAndGet() >= maxEvents) {
-                done.countDown();
-              }
-            }
-
-            @Override
-            public void onError(KeyrotorException error) {
-              failure.set(error);
-              done.countDown();
-            }
-          };
-      KeyEventSubscription subscription = root.client().watchKeyEvents(request.build(), listener);
-      try {
-        done.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new CliException("interrupted");
-      } finally {
-        subscription.close();
-      }
-      if (failure.get() != null) {
-        throw failure.get();
-      }
     }
   }
 }

@@ -257,9 +257,13 @@ public final class KeyrotorCli implements Runnable {
     print(JsonOutput.key(key), headline + "\n" + HumanOutput.key(key));
   }
 
-  /** Records what the command is about, to phrase errors ({@code key}, {@code version}). */
-  void errorContext(String name, String value) {
+  /**
+   * Records what the command is about, to phrase errors ({@code key}, {@code version}); returns
+   * this root.
+   */
+  KeyrotorCli errorContext(String name, String value) {
     errorContext.put(name, value);
+    return this;
   }
 
   /** The server addresses from {@code --servers}, or from the cluster directory's servers file. */

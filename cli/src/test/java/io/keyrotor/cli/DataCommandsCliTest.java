@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.ReEncryptRequest;
-import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeDataPlaneService;
-import io.keyrotor.client.testing.FakeNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,51 +23,22 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code datakey}, {@code encrypt}, {@code decrypt}, {@code reencrypt} and the HSM columns of
  * {@code cluster status}, run in-process against a scripted data plane on a loopback port.
  */
-class DataCommandsCliTest {
+class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
 
-  @TempDir Path workingDirectory;
-
-  private final FakeDataPlaneService keys = new FakeDataPlaneService();
-  private final FakeAdminService admin = new FakeAdminService();
-  private FakeNode node;
-  private String stdout;
-  private byte[] stdoutBytes;
-  private String stderr;
-  private byte[] stdin = new byte[0];
+  DataCommandsCliTest() {
+    super(new FakeDataPlaneService());
+  }
 
   @BeforeEach
-  void startServer() {
+  void addKeys() {
     keys.addKey("payments").addKey("archive");
-    node = FakeNode.start(keys, admin);
-  }
-
-  @AfterEach
-  void stopServer() {
-    node.close();
-  }
-
-  private int run(String... args) {
-    String[] full =
-        Stream.concat(Stream.of("--servers", node.address()), Stream.of(args))
-            .toArray(String[]::new);
-    CliRun run = CliRun.execute(CliRun.cli(workingDirectory), stdin, full);
-    stdoutBytes = run.stdoutBytes();
-    stdout = run.stdout();
-    stderr = run.stderr();
-    return run.status();
-  }
-
-  private JsonObject stdoutJson() {
-    return CliRun.oneJsonLine(stdout);
   }
 
   private Path file(String name, byte[] content) throws IOException {
@@ -394,34 +362,26 @@ class DataCommandsCliTest {
   @Test
   void clusterStatus_showsEachNodesHsmAndZones() {
     admin.clusterStatus(
-        ClusterStatus.newBuilder()
-            .setLeaderId("n1")
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n1")
-                    .setRegion("eu")
-                    .setRole(NodeRole.NODE_ROLE_LEADER)
-                    .addZones("eu-west")
-                    .addZones("eu-central")
-                    .setHsm(
-                        HsmStatus.newBuilder()
-                            .setKind("pkcs11")
-                            .setModule("/usr/lib/softhsm/libsofthsm2.so")
-                            .setTokenLabel("keyrotor-n1")
-                            .addMechanisms("CKM_AES_KEY_WRAP_KWP")
-                            .addMechanisms("CKM_AES_KEY_WRAP")
-                            .setHealthy(true)))
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n2")
-                    .setRole(NodeRole.NODE_ROLE_FOLLOWER)
-                    .setHsm(HsmStatus.newBuilder().setKind("software").setHealthy(false)))
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n3")
-                    .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
-                    .setError("no answer"))
-            .build());
+        TestClusters.clusterOf(
+            TestClusters.leader("n1", "eu")
+                .addZones("eu-west")
+                .addZones("eu-central")
+                .setHsm(
+                    HsmStatus.newBuilder()
+                        .setKind("pkcs11")
+                        .setModule("/usr/lib/softhsm/libsofthsm2.so")
+                        .setTokenLabel("keyrotor-n1")
+                        .addMechanisms("CKM_AES_KEY_WRAP_KWP")
+                        .addMechanisms("CKM_AES_KEY_WRAP")
+                        .setHealthy(true)),
+            NodeStatus.newBuilder()
+                .setId("n2")
+                .setRole(NodeRole.NODE_ROLE_FOLLOWER)
+                .setHsm(HsmStatus.newBuilder().setKind("software").setHealthy(false)),
+            NodeStatus.newBuilder()
+                .setId("n3")
+                .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
+                .setError("no answer")));
 
     assertEquals(0, run("cluster", "status", "--json"), stderr);
     JsonObject n1 = stdoutJson().getAsJsonArray("nodes").get(0).getAsJsonObject();

@@ -126,26 +126,19 @@ class JsonOutputTest {
   @Test
   void cluster_printsNodesWithBareRolesAndLeaderFlag() {
     ClusterStatus status =
-        ClusterStatus.newBuilder()
-            .setLeaderId("n1")
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n1")
-                    .setRegion("eu")
-                    .setRole(NodeRole.NODE_ROLE_LEADER)
-                    .setTerm(3)
-                    .setAppliedIndex(42)
-                    .setStateDigest("ab12")
-                    .addZones("default")
-                    .setApiAddress("127.0.0.1:7101"))
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n2")
-                    .setRegion("us")
-                    .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
-                    .setApiAddress("127.0.0.1:7102")
-                    .setError("deadline exceeded"))
-            .build();
+        TestClusters.clusterOf(
+            TestClusters.leader("n1", "eu")
+                .setTerm(3)
+                .setAppliedIndex(42)
+                .setStateDigest("ab12")
+                .addZones("default")
+                .setApiAddress("127.0.0.1:7101"),
+            NodeStatus.newBuilder()
+                .setId("n2")
+                .setRegion("us")
+                .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
+                .setApiAddress("127.0.0.1:7102")
+                .setError("deadline exceeded"));
 
     assertEquals(
         "{\"nodes\":["

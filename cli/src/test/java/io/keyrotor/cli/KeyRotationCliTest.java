@@ -29,61 +29,27 @@ import io.keyrotor.api.v1.SetRotationPolicyRequest;
 import io.keyrotor.api.v1.SetVersionFloorsRequest;
 import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
-import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
 import io.keyrotor.client.testing.ManualClock;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The rotation engine's commands, in-process, against a scripted server on a loopback port. */
-class KeyRotationCliTest {
-
-  @TempDir Path workingDirectory;
-
-  private final FakeKeyService keys = new FakeKeyService();
+class KeyRotationCliTest extends CliHarness<FakeKeyService> {
   private final ManualClock clock = new ManualClock(FakeKeyService.NOW);
-  private FakeNode node;
-  private String stdout;
-  private String stderr;
 
-  @BeforeEach
-  void startServer() {
-    node = FakeNode.start(keys, new FakeAdminService());
+  KeyRotationCliTest() {
+    super(new FakeKeyService());
   }
 
-  @AfterEach
-  void stopServer() {
-    node.close();
-  }
-
-  /** Runs the CLI against the scripted node, unless the arguments name other servers. */
-  private int run(String... args) {
-    List<String> all = new ArrayList<>();
-    if (!List.of(args).contains("--servers")) {
-      all.addAll(List.of("--servers", node.address()));
-    }
-    all.addAll(List.of(args));
-    CliRun run =
-        CliRun.execute(
-            CliRun.cli(workingDirectory).withTime(clock, clock.sleeper()),
-            new byte[0],
-            all.toArray(String[]::new));
-    stdout = run.stdout();
-    stderr = run.stderr();
-    return run.status();
-  }
-
-  private JsonObject stdoutJson() {
-    return CliRun.oneJsonLine(stdout);
+  @Override
+  KeyrotorCli cli() {
+    return super.cli().withTime(clock, clock.sleeper());
   }
 
   private List<JsonObject> stdoutJsonLines() {

@@ -5,53 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
-import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotationReason;
-import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The picocli command run in-process against a scripted server on a loopback port. */
-class KeyrotorCliTest {
+class KeyrotorCliTest extends CliHarness<FakeKeyService> {
 
-  @TempDir Path workingDirectory;
-
-  private final FakeKeyService keys = new FakeKeyService();
-  private final FakeAdminService admin = new FakeAdminService();
-  private FakeNode node;
-  private String stdout;
-  private String stderr;
-
-  @BeforeEach
-  void startServer() {
-    node = FakeNode.start(keys, admin);
-  }
-
-  @AfterEach
-  void stopServer() {
-    node.close();
-  }
-
-  private int run(String... args) {
-    CliRun run = CliRun.execute(CliRun.cli(workingDirectory), new byte[0], args);
-    stdout = run.stdout();
-    stderr = run.stderr();
-    return run.status();
-  }
-
-  private JsonObject stdoutJson() {
-    return CliRun.oneJsonLine(stdout);
+  KeyrotorCliTest() {
+    super(new FakeKeyService());
   }
 
   @Test
@@ -243,29 +212,23 @@ class KeyrotorCliTest {
   @Test
   void clusterStatus_fromDefaultClusterDir_printsNodes() throws IOException {
     admin.clusterStatus(
-        ClusterStatus.newBuilder()
-            .setLeaderId("n1")
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n1")
-                    .setRegion("eu")
-                    .setRole(NodeRole.NODE_ROLE_LEADER)
-                    .setTerm(2)
-                    .setAppliedIndex(17)
-                    .setStateDigest("9f86d081884c7d65")
-                    .setApiAddress(node.address()))
-            .build());
+        TestClusters.clusterOf(
+            TestClusters.leader("n1", "eu")
+                .setTerm(2)
+                .setAppliedIndex(17)
+                .setStateDigest("9f86d081884c7d65")
+                .setApiAddress(node.address())));
     Path clusterDir = workingDirectory.resolve(".keyrotor/cluster");
     Files.createDirectories(clusterDir);
     Files.writeString(clusterDir.resolve("servers"), node.address() + "\n");
 
-    assertEquals(0, run("cluster", "status", "--json"), stderr);
+    assertEquals(0, runAsGiven("cluster", "status", "--json"), stderr);
     JsonObject nodeJson = stdoutJson().getAsJsonArray("nodes").get(0).getAsJsonObject();
     assertEquals("LEADER", nodeJson.get("role").getAsString());
     assertEquals(17, nodeJson.get("applied_index").getAsLong());
     assertEquals("9f86d081884c7d65", nodeJson.get("state_digest").getAsString());
 
-    assertEquals(0, run("cluster", "status"));
+    assertEquals(0, runAsGiven("cluster", "status"));
     assertTrue(stdout.startsWith("ID   REGION  ROLE    TERM  APPLIED  DIGEST"), stdout);
     assertTrue(stdout.contains("n1*  eu      LEADER  2     17       9f86d081884c"), stdout);
   }
@@ -282,7 +245,7 @@ class KeyrotorCliTest {
 
   @Test
   void missingClusterDir_explainsHowToPointAtACluster() {
-    assertEquals(1, run("key", "list"));
+    assertEquals(1, runAsGiven("key", "list"));
     assertEquals(
         "error: no cluster at "
             + workingDirectory.toAbsolutePath().resolve(".keyrotor/cluster")

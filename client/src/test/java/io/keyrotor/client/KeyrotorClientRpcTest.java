@@ -80,13 +80,13 @@ class KeyrotorClientRpcTest {
 
   static Stream<Arguments> writes() {
     return Stream.of(
-        write(
+        rpc(
             CreateKeyRequest.class,
             c -> c.createKey(CreateKeyRequest.newBuilder().setName("n").build())),
-        write(RotateKeyRequest.class, c -> c.rotateKey("payments")),
-        write(DisableKeyVersionRequest.class, c -> c.disableKeyVersion("payments", 1)),
-        write(EnableKeyVersionRequest.class, c -> c.enableKeyVersion("payments", 1)),
-        write(
+        rpc(RotateKeyRequest.class, c -> c.rotateKey("payments")),
+        rpc(DisableKeyVersionRequest.class, c -> c.disableKeyVersion("payments", 1)),
+        rpc(EnableKeyVersionRequest.class, c -> c.enableKeyVersion("payments", 1)),
+        rpc(
             ScheduleKeyVersionDestroyRequest.class,
             c ->
                 c.scheduleKeyVersionDestroy(
@@ -94,7 +94,7 @@ class KeyrotorClientRpcTest {
                         .setName("payments")
                         .setVersion(1)
                         .build())),
-        write(
+        rpc(
             CancelKeyVersionDestroyRequest.class,
             c ->
                 c.cancelKeyVersionDestroy(
@@ -102,14 +102,14 @@ class KeyrotorClientRpcTest {
                         .setName("payments")
                         .setVersion(1)
                         .build())),
-        write(
+        rpc(
             SetRotationPolicyRequest.class,
             c ->
                 c.setRotationPolicy(
                     SetRotationPolicyRequest.newBuilder().setName("payments").build())),
-        write(CancelRotationRequest.class, c -> c.cancelRotation("payments", 1)),
-        write(RollbackRotationRequest.class, c -> c.rollbackRotation("payments", 1)),
-        write(
+        rpc(CancelRotationRequest.class, c -> c.cancelRotation("payments", 1)),
+        rpc(RollbackRotationRequest.class, c -> c.rollbackRotation("payments", 1)),
+        rpc(
             SetVersionFloorsRequest.class,
             c ->
                 c.setVersionFloors(
@@ -117,8 +117,8 @@ class KeyrotorClientRpcTest {
                         .setName("payments")
                         .setMinDecryptionVersion(1)
                         .build())),
-        write(SetKeyDependentsRequest.class, c -> c.setKeyDependents("payments", List.of())),
-        write(
+        rpc(SetKeyDependentsRequest.class, c -> c.setKeyDependents("payments", List.of())),
+        rpc(
             StartBulkRotationRequest.class,
             c -> c.startBulkRotation(StartBulkRotationRequest.newBuilder().setZone("eu").build())));
   }
@@ -262,7 +262,8 @@ class KeyrotorClientRpcTest {
     assertEquals(attempts.get(1).getRequestId(), job.getId());
   }
 
-  private static Arguments write(Class<? extends Message> type, Consumer<KeyrotorClient> call) {
+  /** A case named after the request type: {@code call} sends requests of {@code type}. */
+  private static Arguments rpc(Class<? extends Message> type, Consumer<KeyrotorClient> call) {
     return Arguments.of(type.getSimpleName(), type, call);
   }
 
@@ -287,31 +288,27 @@ class KeyrotorClientRpcTest {
 
   static Stream<Arguments> dataPlane() {
     return Stream.of(
-        read(
+        rpc(
             GenerateDataKeyRequest.class,
             c -> c.generateDataKey(GenerateDataKeyRequest.newBuilder().setKeyName("k").build())),
-        read(
+        rpc(
             GenerateDataKeyRequest.class,
             c ->
                 c.generateDataKeyWithoutPlaintext(
                     GenerateDataKeyRequest.newBuilder().setKeyName("k").build())),
-        read(EncryptRequest.class, c -> c.encrypt(EncryptRequest.getDefaultInstance())),
-        read(DecryptRequest.class, c -> c.decrypt(DecryptRequest.getDefaultInstance())),
-        read(ReEncryptRequest.class, c -> c.reEncrypt(ReEncryptRequest.getDefaultInstance())),
-        read(
+        rpc(EncryptRequest.class, c -> c.encrypt(EncryptRequest.getDefaultInstance())),
+        rpc(DecryptRequest.class, c -> c.decrypt(DecryptRequest.getDefaultInstance())),
+        rpc(ReEncryptRequest.class, c -> c.reEncrypt(ReEncryptRequest.getDefaultInstance())),
+        rpc(
             BatchDecryptRequest.class,
             c -> c.batchDecrypt(BatchDecryptRequest.getDefaultInstance())),
-        read(
+        rpc(
             BatchReEncryptRequest.class,
             c -> c.batchReEncrypt(BatchReEncryptRequest.getDefaultInstance())),
-        read(
+        rpc(
             ListRotationsRequest.class,
             c -> c.listRotations(ListRotationsRequest.getDefaultInstance())),
-        read(ListKeyEventsRequest.class, c -> c.listKeyEvents("payments")));
-  }
-
-  private static Arguments read(Class<? extends Message> type, Consumer<KeyrotorClient> call) {
-    return Arguments.of(type.getSimpleName(), type, call);
+        rpc(ListKeyEventsRequest.class, c -> c.listKeyEvents("payments")));
   }
 
   @ParameterizedTest(name = "{0}")

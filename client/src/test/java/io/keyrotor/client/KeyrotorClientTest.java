@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
@@ -28,6 +29,7 @@ import io.keyrotor.client.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -412,12 +414,7 @@ class KeyrotorClientTest {
             }
           }
         };
-    FakeNode node = node(keys);
-    KeyrotorClient client =
-        build(
-            KeyrotorClient.builder()
-                .endpoints(node.address())
-                .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
+    KeyrotorClient client = watchClient(node(keys));
     List<KeyEvent> events = new CopyOnWriteArrayList<>();
     CountDownLatch three = new CountDownLatch(3);
 
@@ -449,12 +446,7 @@ class KeyrotorClientTest {
                 serverEvent("41.2", "ledger", 41),
                 serverEvent("57.0", "payments", 57))
             .watchFailsAfter(2);
-    FakeNode node = node(keys);
-    KeyrotorClient client =
-        build(
-            KeyrotorClient.builder()
-                .endpoints(node.address())
-                .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
+    KeyrotorClient client = watchClient(node(keys));
     List<String> cursors = new CopyOnWriteArrayList<>();
     CountDownLatch three = new CountDownLatch(3);
 
@@ -479,24 +471,14 @@ class KeyrotorClientTest {
   @Test
   void watchKeyEvents_nodeWithTooManyWatchers_isPassedOverForAnotherNode() throws Exception {
     FakeKeyService full =
-        new FakeKeyService()
-            .failEvery(
-                request ->
-                    request instanceof WatchKeyEventsRequest
-                        ? GrpcErrors.error(
-                            Status.Code.RESOURCE_EXHAUSTED,
-                            "TOO_MANY_WATCHERS",
-                            "this node serves at most 256 event watchers; use another node",
-                            java.util.Map.of())
-                        : null);
+        refusingWatches(
+            GrpcErrors.error(
+                Status.Code.RESOURCE_EXHAUSTED,
+                "TOO_MANY_WATCHERS",
+                "this node serves at most 256 event watchers; use another node",
+                java.util.Map.of()));
     FakeKeyService other = new FakeKeyService().events(serverEvent("7.0", "payments", 7));
-    FakeNode first = node(full);
-    FakeNode second = node(other);
-    KeyrotorClient client =
-        build(
-            KeyrotorClient.builder()
-                .endpoints(first.address(), second.address())
-                .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
+    KeyrotorClient client = watchClient(node(full), node(other));
     CountDownLatch one = new CountDownLatch(1);
     List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
 
@@ -525,16 +507,12 @@ class KeyrotorClientTest {
   void watchKeyEvents_finalError_isReportedToListener() throws Exception {
     FakeNode node =
         node(
-            new FakeKeyService()
-                .failEvery(
-                    request ->
-                        request instanceof WatchKeyEventsRequest
-                            ? GrpcErrors.error(
-                                Status.Code.PERMISSION_DENIED,
-                                "PERMISSION_DENIED",
-                                "not allowed to watch",
-                                java.util.Map.of())
-                            : null));
+            refusingWatches(
+                GrpcErrors.error(
+                    Status.Code.PERMISSION_DENIED,
+                    "PERMISSION_DENIED",
+                    "not allowed to watch",
+                    java.util.Map.of())));
     KeyrotorClient client = build(KeyrotorClient.builder().endpoints(node.address()));
     CountDownLatch failed = new CountDownLatch(1);
     List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
@@ -575,6 +553,20 @@ class KeyrotorClientTest {
     assertThrows(IllegalArgumentException.class, () -> KeyrotorClient.builder().build());
     assertThrows(
         IllegalArgumentException.class, () -> KeyrotorClient.builder().endpoints("no-port"));
+  }
+
+  /** A client of {@code nodes} with short backoff, so that a watch reconnects at once. */
+  private KeyrotorClient watchClient(FakeNode... nodes) {
+    return build(
+        KeyrotorClient.builder()
+            .endpoints(Arrays.stream(nodes).map(FakeNode::address).toList())
+            .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
+  }
+
+  /** A key service that answers every WatchKeyEvents with {@code error}. */
+  private static FakeKeyService refusingWatches(StatusRuntimeException error) {
+    return new FakeKeyService()
+        .failEvery(request -> request instanceof WatchKeyEventsRequest ? error : null);
   }
 
   private static KeyEvent serverEvent(String cursor, String key, long index) {

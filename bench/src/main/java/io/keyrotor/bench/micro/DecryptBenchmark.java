@@ -1,11 +1,5 @@
 package io.keyrotor.bench.micro;
 
-import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.keyrotor.api.v1.CreateKeyRequest;
-import io.keyrotor.api.v1.EncryptRequest;
-import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.server.KeyrotorNode;
 import io.keyrotor.server.dataplane.AesGcm;
 import io.keyrotor.server.dataplane.CiphertextFormat;
@@ -61,24 +55,10 @@ public class DecryptBenchmark {
     public void start() throws Exception {
       cluster = new InProcessCluster();
       leader = cluster.leader();
-      ManagedChannel channel =
-          ManagedChannelBuilder.forTarget("127.0.0.1:" + leader.apiPort()).usePlaintext().build();
-      try {
-        KeyServiceGrpc.KeyServiceBlockingStub keys =
-            KeyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
-        keys.createKey(CreateKeyRequest.newBuilder().setName("measured").build());
-        ciphertext =
-            keys.encrypt(
-                    EncryptRequest.newBuilder()
-                        .setKeyName("measured")
-                        .setPlaintext(ByteString.copyFrom(new byte[32]))
-                        .putAllContext(CONTEXT)
-                        .build())
-                .getCiphertext()
-                .toByteArray();
-      } finally {
-        channel.shutdownNow();
-      }
+      ciphertext =
+          InProcessCluster.encryptedUnderNewKey(
+                  "127.0.0.1:" + leader.apiPort(), "measured", CONTEXT)
+              .toByteArray();
       executor = Executors.newSingleThreadExecutor();
       withoutBarrier =
           new DataPlane(

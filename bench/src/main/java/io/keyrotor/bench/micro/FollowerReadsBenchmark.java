@@ -4,10 +4,8 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
-import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
-import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.KeyServiceGrpc.KeyServiceBlockingStub;
 import java.util.List;
@@ -61,24 +59,10 @@ public class FollowerReadsBenchmark {
                   "n2", List.of("reads.follower=read-index"),
                   "n3", List.of("reads.follower=redirect")));
       cluster.lead("n1");
-      ManagedChannel channel = channel(address("n1"));
-      try {
-        KeyServiceBlockingStub keys =
-            KeyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
-        keys.createKey(CreateKeyRequest.newBuilder().setName("measured").build());
-        ByteString ciphertext =
-            keys.encrypt(
-                    EncryptRequest.newBuilder()
-                        .setKeyName("measured")
-                        .setPlaintext(ByteString.copyFrom(new byte[32]))
-                        .putAllContext(CONTEXT)
-                        .build())
-                .getCiphertext();
-        request =
-            DecryptRequest.newBuilder().setCiphertext(ciphertext).putAllContext(CONTEXT).build();
-      } finally {
-        channel.shutdownNow();
-      }
+      ByteString ciphertext =
+          InProcessCluster.encryptedUnderNewKey(address("n1"), "measured", CONTEXT);
+      request =
+          DecryptRequest.newBuilder().setCiphertext(ciphertext).putAllContext(CONTEXT).build();
       // A follower that has not applied the key yet serves it itself instead of redirecting.
       cluster.awaitConvergence();
     }

@@ -1,5 +1,11 @@
 package io.keyrotor.bench.micro;
 
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.keyrotor.api.v1.CreateKeyRequest;
+import io.keyrotor.api.v1.EncryptRequest;
+import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.server.KeyrotorNode;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.local.LocalClusterLayout;
@@ -14,6 +20,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -102,6 +109,29 @@ final class InProcessCluster implements AutoCloseable {
       Thread.sleep(50);
     }
     return target;
+  }
+
+  /**
+   * Creates the key {@code keyName} through the API at {@code address} and returns 32 zero bytes
+   * encrypted under it with {@code context}: the data key that the Decrypt benchmarks decrypt.
+   */
+  static ByteString encryptedUnderNewKey(
+      String address, String keyName, Map<String, String> context) {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+    try {
+      KeyServiceGrpc.KeyServiceBlockingStub keys =
+          KeyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+      keys.createKey(CreateKeyRequest.newBuilder().setName(keyName).build());
+      return keys.encrypt(
+              EncryptRequest.newBuilder()
+                  .setKeyName(keyName)
+                  .setPlaintext(ByteString.copyFrom(new byte[32]))
+                  .putAllContext(context)
+                  .build())
+          .getCiphertext();
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   @Override

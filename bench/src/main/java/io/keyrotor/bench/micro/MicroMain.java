@@ -1,10 +1,8 @@
 package io.keyrotor.bench.micro;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.nio.charset.StandardCharsets;
+import io.keyrotor.bench.ResultFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -146,21 +144,9 @@ public final class MicroMain implements Callable<Integer> {
       }
     }
     System.err.print("\r" + " ".repeat(100) + "\r");
-    JsonObject root =
-        Files.exists(out)
-            ? JsonParser.parseString(Files.readString(out, StandardCharsets.UTF_8))
-                .getAsJsonObject()
-            : newRoot();
+    JsonObject root = Files.exists(out) ? ResultFile.read(out) : newRoot();
     root.add("micro", micro);
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    Files.writeString(
-        out,
-        new GsonBuilder()
-            .setPrettyPrinting()
-            .serializeSpecialFloatingPointValues()
-            .create()
-            .toJson(root),
-        StandardCharsets.UTF_8);
+    ResultFile.write(out, root);
     System.out.println("micro-benchmark results added to " + out);
     return 0;
   }
@@ -170,12 +156,7 @@ public final class MicroMain implements Callable<Integer> {
     root.addProperty("date", Instant.now().toString());
     root.addProperty("cores", Runtime.getRuntime().availableProcessors());
     root.addProperty("quick", quick);
-    try {
-      root.addProperty(
-          "load_average_start", Files.readString(Path.of("/proc/loadavg")).split(" ", -1)[0]);
-    } catch (java.io.IOException e) {
-      root.addProperty("load_average_start", "?");
-    }
+    root.addProperty("load_average_start", ResultFile.loadAverage());
     return root;
   }
 

@@ -94,31 +94,23 @@ public final class DataKeyCache implements AutoCloseable {
 
   /** The number of data keys held. */
   public int size() {
-    synchronized (core) {
-      return core.size();
-    }
+    return core.size();
   }
 
   /** Zeroes and drops every data key of {@code keyName} (for example after a rotation). */
   public int invalidate(String keyName) {
     Objects.requireNonNull(keyName, "keyName");
-    synchronized (core) {
-      return core.removeIf(dataKey -> dataKey.keyName().equals(keyName));
-    }
+    return core.removeIf(dataKey -> dataKey.keyName().equals(keyName));
   }
 
   /** Zeroes and drops every data key. */
   public void invalidateAll() {
-    synchronized (core) {
-      core.removeIf(dataKey -> true);
-    }
+    core.removeIf(dataKey -> true);
   }
 
   /** Zeroes and drops expired data keys now; returns how many. */
   public int evictExpired() {
-    synchronized (core) {
-      return core.sweepExpired();
-    }
+    return core.sweepExpired();
   }
 
   /** Same as {@link #invalidateAll()}. */
@@ -139,11 +131,7 @@ public final class DataKeyCache implements AutoCloseable {
 
     /** How long a data key may be used after it was generated. Required. */
     public Builder maxAge(Duration maxAge) {
-      Objects.requireNonNull(maxAge, "maxAge");
-      if (maxAge.isNegative() || maxAge.isZero()) {
-        throw new IllegalArgumentException("maxAge must be greater than zero: " + maxAge);
-      }
-      this.maxAge = maxAge;
+      this.maxAge = KeyCacheCore.checkMaxAge(maxAge);
       return this;
     }
 
@@ -168,10 +156,7 @@ public final class DataKeyCache implements AutoCloseable {
 
     /** Data keys held at once, at least 1 (default 100); the oldest goes first. */
     public Builder maxEntries(int maxEntries) {
-      if (maxEntries < 1) {
-        throw new IllegalArgumentException("maxEntries must be at least 1: " + maxEntries);
-      }
-      this.maxEntries = maxEntries;
+      this.maxEntries = KeyCacheCore.checkMaxEntries(maxEntries);
       return this;
     }
 
@@ -183,9 +168,7 @@ public final class DataKeyCache implements AutoCloseable {
 
     /** Builds the cache. */
     public DataKeyCache build() {
-      if (maxAge == null) {
-        throw new IllegalArgumentException("maxAge is required");
-      }
+      KeyCacheCore.requireMaxAge(maxAge);
       return new DataKeyCache(this);
     }
   }

@@ -46,47 +46,35 @@ public final class DecryptionKeyCache implements AutoCloseable {
   /** Caches an unwrapped data key; takes ownership of {@code dataKey}. */
   void offer(byte[] contextEncoding, DataKey dataKey) {
     CacheKey key = new CacheKey("", dataKey.wrapped(), contextEncoding);
-    synchronized (core) {
-      core.put(key, dataKey);
-    }
+    core.put(key, dataKey);
   }
 
   /** The number of data keys held. */
   public int size() {
-    synchronized (core) {
-      return core.size();
-    }
+    return core.size();
   }
 
   /** Zeroes and drops every data key wrapped under any version of {@code keyName}. */
   public int invalidate(String keyName) {
     Objects.requireNonNull(keyName, "keyName");
-    synchronized (core) {
-      return core.removeIf(dataKey -> dataKey.keyName().equals(keyName));
-    }
+    return core.removeIf(dataKey -> dataKey.keyName().equals(keyName));
   }
 
   /** Zeroes and drops every data key wrapped under version {@code version} of {@code keyName}. */
   public int invalidate(String keyName, int version) {
     Objects.requireNonNull(keyName, "keyName");
-    synchronized (core) {
-      return core.removeIf(
-          dataKey -> dataKey.keyName().equals(keyName) && dataKey.keyVersion() == version);
-    }
+    return core.removeIf(
+        dataKey -> dataKey.keyName().equals(keyName) && dataKey.keyVersion() == version);
   }
 
   /** Zeroes and drops every data key. */
   public void invalidateAll() {
-    synchronized (core) {
-      core.removeIf(dataKey -> true);
-    }
+    core.removeIf(dataKey -> true);
   }
 
   /** Zeroes and drops expired data keys now; returns how many. */
   public int evictExpired() {
-    synchronized (core) {
-      return core.sweepExpired();
-    }
+    return core.sweepExpired();
   }
 
   /** Same as {@link #invalidateAll()}. */
@@ -105,20 +93,13 @@ public final class DecryptionKeyCache implements AutoCloseable {
 
     /** How long an unwrapped data key is remembered. Required. */
     public Builder maxAge(Duration maxAge) {
-      Objects.requireNonNull(maxAge, "maxAge");
-      if (maxAge.isNegative() || maxAge.isZero()) {
-        throw new IllegalArgumentException("maxAge must be greater than zero: " + maxAge);
-      }
-      this.maxAge = maxAge;
+      this.maxAge = KeyCacheCore.checkMaxAge(maxAge);
       return this;
     }
 
     /** Data keys held at once, at least 1 (default 1000); the oldest goes first. */
     public Builder maxEntries(int maxEntries) {
-      if (maxEntries < 1) {
-        throw new IllegalArgumentException("maxEntries must be at least 1: " + maxEntries);
-      }
-      this.maxEntries = maxEntries;
+      this.maxEntries = KeyCacheCore.checkMaxEntries(maxEntries);
       return this;
     }
 
@@ -130,9 +111,7 @@ public final class DecryptionKeyCache implements AutoCloseable {
 
     /** Builds the cache. */
     public DecryptionKeyCache build() {
-      if (maxAge == null) {
-        throw new IllegalArgumentException("maxAge is required");
-      }
+      KeyCacheCore.requireMaxAge(maxAge);
       return new DecryptionKeyCache(this);
     }
   }

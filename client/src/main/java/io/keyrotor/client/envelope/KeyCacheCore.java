@@ -6,13 +6,15 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Predicate;
 
 /**
  * The bounded store behind both caches: entries in insertion order, which is also expiry order
  * because every entry lives for the same {@code maxAge}; expired entries are swept from the head on
  * every access, the oldest entry is evicted when the store is full, and every entry's key bytes are
- * zeroed when it leaves. Callers hold the lock ({@code synchronized (core)}).
+ * zeroed when it leaves. Its methods lock the store; a caller that combines several holds the lock
+ * ({@code synchronized (core)}) around them.
  */
 final class KeyCacheCore {
 
@@ -40,12 +42,37 @@ final class KeyCacheCore {
     this.clock = clock;
   }
 
+  /** {@code maxAge} if it is greater than zero. */
+  static Duration checkMaxAge(Duration maxAge) {
+    Objects.requireNonNull(maxAge, "maxAge");
+    if (maxAge.isNegative() || maxAge.isZero()) {
+      throw new IllegalArgumentException("maxAge must be greater than zero: " + maxAge);
+    }
+    return maxAge;
+  }
+
+  /** {@code maxEntries} if it is at least 1. */
+  static int checkMaxEntries(int maxEntries) {
+    if (maxEntries < 1) {
+      throw new IllegalArgumentException("maxEntries must be at least 1: " + maxEntries);
+    }
+    return maxEntries;
+  }
+
+  /** {@code maxAge} as the builder has it, required for {@code build()}. */
+  static Duration requireMaxAge(Duration maxAge) {
+    if (maxAge == null) {
+      throw new IllegalArgumentException("maxAge is required");
+    }
+    return maxAge;
+  }
+
   Instant now() {
     return clock.instant();
   }
 
   /** The live entry for {@code key}, or null; sweeps expired entries first. */
-  Entry getOrNull(CacheKey key) {
+  synchronized Entry getOrNull(CacheKey key) {
     sweepExpired();
     Entry entry = entries.get(key);
     if (entry != null && isExpired(entry, now())) {
@@ -57,7 +84,7 @@ final class KeyCacheCore {
   }
 
   /** Inserts a new entry (replacing and zeroing any old one), evicting the oldest when full. */
-  Entry put(CacheKey key, DataKey dataKey) {
+  synchronized Entry put(CacheKey key, DataKey dataKey) {
     sweepExpired();
     remove(key);
     Entry added = new Entry(dataKey, now());
@@ -72,7 +99,7 @@ final class KeyCacheCore {
   }
 
   /** Removes and zeroes the entry for {@code key}, if any. */
-  void remove(CacheKey key) {
+  synchronized void remove(CacheKey key) {
     Entry old = entries.remove(key);
     if (old != null) {
       old.dataKey.destroy();
@@ -80,7 +107,7 @@ final class KeyCacheCore {
   }
 
   /** Removes and zeroes expired entries; returns how many. */
-  int sweepExpired() {
+  synchronized int sweepExpired() {
     Instant now = now();
     int removed = 0;
     Iterator<Entry> oldestFirst = entries.values().iterator();
@@ -101,7 +128,7 @@ final class KeyCacheCore {
   }
 
   /** Removes and zeroes every entry whose data key matches; returns how many. */
-  int removeIf(Predicate<DataKey> matches) {
+  synchronized int removeIf(Predicate<DataKey> matches) {
     int removed = 0;
     Iterator<Map.Entry<CacheKey, Entry>> all = entries.entrySet().iterator();
     while (all.hasNext()) {
@@ -115,7 +142,7 @@ final class KeyCacheCore {
     return removed;
   }
 
-  int size() {
+  synchronized int size() {
     return entries.size();
   }
 }

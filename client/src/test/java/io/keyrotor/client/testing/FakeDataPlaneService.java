@@ -1,6 +1,7 @@
 package io.keyrotor.client.testing;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.DataKeySpec;
@@ -105,37 +106,30 @@ public class FakeDataPlaneService extends FakeKeyService {
     if (withPlaintext) {
       response.setPlaintext(ByteString.copyFrom(dataKey));
     }
-    observer.onNext(response.build());
-    observer.onCompleted();
+    reply(observer, response.build());
   }
 
   @Override
   public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> observer) {
-    if (failed(request, observer)) {
-      return;
-    }
-    Unwrapped unwrapped = unwrap(request.getCiphertext().toByteArray(), request.getContextMap());
+    Unwrapped unwrapped =
+        unwrapOrAnswer(request, request.getCiphertext(), request.getContextMap(), observer);
     if (unwrapped == null) {
-      observer.onError(invalidCiphertext());
       return;
     }
-    observer.onNext(
+    reply(
+        observer,
         DecryptResponse.newBuilder()
             .setKeyName(unwrapped.name)
             .setKeyVersion(unwrapped.version)
             .setPlaintext(ByteString.copyFrom(unwrapped.plaintext))
             .build());
-    observer.onCompleted();
   }
 
   @Override
   public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> observer) {
-    if (failed(request, observer)) {
-      return;
-    }
-    Unwrapped unwrapped = unwrap(request.getCiphertext().toByteArray(), request.getContextMap());
+    Unwrapped unwrapped =
+        unwrapOrAnswer(request, request.getCiphertext(), request.getContextMap(), observer);
     if (unwrapped == null) {
-      observer.onError(invalidCiphertext());
       return;
     }
     String target =
@@ -151,7 +145,8 @@ public class FakeDataPlaneService extends FakeKeyService {
         request.hasDestinationContext()
             ? request.getDestinationContext().getPairsMap()
             : request.getContextMap();
-    observer.onNext(
+    reply(
+        observer,
         ReEncryptResponse.newBuilder()
             .setKeyName(target)
             .setSourceKeyVersion(unwrapped.version)
@@ -159,7 +154,25 @@ public class FakeDataPlaneService extends FakeKeyService {
             .setCiphertext(
                 ByteString.copyFrom(wrap(target, versions.size(), unwrapped.plaintext, context)))
             .build());
-    observer.onCompleted();
+  }
+
+  /**
+   * Records the request and unwraps its ciphertext under {@code context}; null once the call was
+   * answered with an error instead (a scripted failure, or INVALID_CIPHERTEXT).
+   */
+  private Unwrapped unwrapOrAnswer(
+      Message request,
+      ByteString ciphertext,
+      Map<String, String> context,
+      StreamObserver<?> observer) {
+    if (failed(request, observer)) {
+      return null;
+    }
+    Unwrapped unwrapped = unwrap(ciphertext.toByteArray(), context);
+    if (unwrapped == null) {
+      observer.onError(invalidCiphertext());
+    }
+    return unwrapped;
   }
 
   private static io.grpc.StatusRuntimeException invalidCiphertext() {

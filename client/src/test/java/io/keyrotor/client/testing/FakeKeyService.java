@@ -57,6 +57,8 @@ import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -148,9 +150,23 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
     if (earlier == null) {
       return false;
     }
-    observer.onNext((T) earlier);
-    observer.onCompleted();
+    reply(observer, (T) earlier);
     return true;
+  }
+
+  /** Answers a call with one message and ends it. */
+  protected static <T> void reply(StreamObserver<T> observer, T response) {
+    observer.onNext(response);
+    observer.onCompleted();
+  }
+
+  /** Remembers a write's outcome under its request id (if any), for retries, and answers it. */
+  private <T extends Message> void replyOnce(
+      String requestId, T outcome, StreamObserver<T> observer) {
+    if (!requestId.isEmpty()) {
+      outcomesByRequestId.put(requestId, outcome);
+    }
+    reply(observer, outcome);
   }
 
   @Override
@@ -189,9 +205,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
               .setRevision(keys.size() + 1)
               .build();
       keys.put(key.getName(), key);
-      outcomesByRequestId.put(request.getRequestId(), key);
-      observer.onNext(key);
-      observer.onCompleted();
+      replyOnce(request.getRequestId(), key, observer);
     }
   }
 
@@ -205,8 +219,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
       observer.onError(GrpcErrors.keyNotFound(request.getName()));
       return;
     }
-    observer.onNext(key);
-    observer.onCompleted();
+    reply(observer, key);
   }
 
   @Override
@@ -233,8 +246,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
       }
       page.addKeys(key);
     }
-    observer.onNext(page.build());
-    observer.onCompleted();
+    reply(observer, page.build());
   }
 
   @Override
@@ -271,34 +283,34 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
               .setNewVersion(newVersion)
               .setActivationTime(timestamp(activation))
               .build();
-      outcomesByRequestId.put(request.getRequestId(), response);
-      observer.onNext(response);
-      observer.onCompleted();
+      replyOnce(request.getRequestId(), response, observer);
     }
   }
 
   @Override
   public void disableKeyVersion(DisableKeyVersionRequest request, StreamObserver<Key> observer) {
-    if (failed(request, observer)) {
-      return;
-    }
-    setState(
-        request.getName(),
-        request.getVersion(),
-        KeyVersionState.KEY_VERSION_STATE_DISABLED,
-        observer);
+    setState(request, KeyVersionState.KEY_VERSION_STATE_DISABLED, observer);
   }
 
   @Override
   public void enableKeyVersion(EnableKeyVersionRequest request, StreamObserver<Key> observer) {
+    setState(request, KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY, observer);
+  }
+
+  /**
+   * Records the request and sets the state of the version it names ({@code name}, {@code version});
+   * a disable or enable is not remembered by request id.
+   */
+  private void setState(Message request, KeyVersionState state, StreamObserver<Key> observer) {
     if (failed(request, observer)) {
       return;
     }
-    setState(
-        request.getName(),
-        request.getVersion(),
-        KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY,
-        observer);
+    changeVersion(
+        (String) field(request, "name"),
+        (Integer) field(request, "version"),
+        "",
+        observer,
+        (key, changed) -> changed.setState(state));
   }
 
   /** Records the request and answers with a default response (or a scripted failure). */
@@ -307,25 +319,19 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
     if (failed(request, observer)) {
       return;
     }
-    observer.onNext(response);
-    observer.onCompleted();
+    reply(observer, response);
   }
 
   @Override
   public void scheduleKeyVersionDestroy(
       ScheduleKeyVersionDestroyRequest request, StreamObserver<Key> observer) {
-    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
-      return;
-    }
     Instant destroyAt =
         NOW.plusSeconds(
             request.hasWaitingPeriod()
                 ? request.getWaitingPeriod().getSeconds()
                 : DEFAULT_DESTROY_WAITING_SECONDS);
-    changeVersion(
-        request.getName(),
-        request.getVersion(),
-        request.getRequestId(),
+    writeVersion(
+        request,
         observer,
         (key, version) ->
             version
@@ -336,13 +342,8 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void cancelKeyVersionDestroy(
       CancelKeyVersionDestroyRequest request, StreamObserver<Key> observer) {
-    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
-      return;
-    }
-    changeVersion(
-        request.getName(),
-        request.getVersion(),
-        request.getRequestId(),
+    writeVersion(
+        request,
         observer,
         (key, version) ->
             version.setState(KeyVersionState.KEY_VERSION_STATE_DISABLED).clearDestroyTime());
@@ -351,12 +352,8 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
   /** Replaces the policy as a whole, like the server; the template name is recorded only. */
   @Override
   public void setRotationPolicy(SetRotationPolicyRequest request, StreamObserver<Key> observer) {
-    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
-      return;
-    }
-    changeKey(
-        request.getName(),
-        request.getRequestId(),
+    writeKey(
+        request,
         observer,
         key -> {
           RotationPolicy.Builder policy = request.getRotationPolicy().toBuilder();
@@ -377,13 +374,8 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void cancelRotation(CancelRotationRequest request, StreamObserver<Key> observer) {
-    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
-      return;
-    }
-    changeVersion(
-        request.getName(),
-        request.getVersion(),
-        request.getRequestId(),
+    writeVersion(
+        request,
         observer,
         (key, version) ->
             version
@@ -397,13 +389,8 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
   /** Demotes the version and makes the one before it primary again. */
   @Override
   public void rollbackRotation(RollbackRotationRequest request, StreamObserver<Key> observer) {
-    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
-      return;
-    }
-    changeVersion(
-        request.getName(),
-        request.getVersion(),
-        request.getRequestId(),
+    writeVersion(
+        request,
         observer,
         (key, version) -> {
           version
@@ -423,12 +410,8 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void setVersionFloors(SetVersionFloorsRequest request, StreamObserver<Key> observer) {
-    if (failed(request, observer) || replayed(request.getRequestId(), observer)) {
-      return;
-    }
-    changeKey(
-        request.getName(),
-        request.getRequestId(),
+    writeKey(
+        request,
         observer,
         key ->
             key.setMinDecryptionVersion(request.getMinDecryptionVersion())
@@ -500,9 +483,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
             .setRemaining(total)
             .build();
     bulkRotations.put(job.getId(), job);
-    outcomesByRequestId.put(request.getRequestId(), job);
-    observer.onNext(job);
-    observer.onCompleted();
+    replyOnce(request.getRequestId(), job, observer);
   }
 
   /** The remaining counts successive GetBulkRotation calls report (the last one repeats). */
@@ -534,8 +515,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
       job = job.toBuilder().setRemaining(remaining).build();
       bulkRotations.put(job.getId(), job);
     }
-    observer.onNext(job);
-    observer.onCompleted();
+    reply(observer, job);
   }
 
   /** What ListRotations answers. */
@@ -583,8 +563,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
         response.addEvents(event);
       }
     }
-    observer.onNext(response.build());
-    observer.onCompleted();
+    reply(observer, response.build());
   }
 
   @Override
@@ -631,12 +610,48 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
     return (index << 16) | sequence;
   }
 
+  /**
+   * A write to the key the request names ({@code name}): recorded, answered with a scripted failure
+   * or the first outcome of its {@code request_id} if either applies, else applied by {@link
+   * #changeKey}.
+   */
+  private void writeKey(
+      Message request, StreamObserver<Key> observer, Consumer<Key.Builder> change) {
+    String requestId = (String) field(request, "request_id");
+    if (failed(request, observer) || replayed(requestId, observer)) {
+      return;
+    }
+    changeKey((String) field(request, "name"), requestId, observer, change);
+  }
+
+  /**
+   * A write to the key version the request names ({@code name}, {@code version}), as {@link
+   * #writeKey}, applied by {@link #changeVersion}.
+   */
+  private void writeVersion(
+      Message request,
+      StreamObserver<Key> observer,
+      BiConsumer<Key.Builder, KeyVersion.Builder> change) {
+    String requestId = (String) field(request, "request_id");
+    if (failed(request, observer) || replayed(requestId, observer)) {
+      return;
+    }
+    changeVersion(
+        (String) field(request, "name"),
+        (Integer) field(request, "version"),
+        requestId,
+        observer,
+        change);
+  }
+
+  /** The value of a request's field, by its name in the proto. */
+  private static Object field(Message request, String name) {
+    return request.getField(request.getDescriptorForType().findFieldByName(name));
+  }
+
   /** Applies a change to a key, bumps its revision and remembers the outcome by request id. */
   private void changeKey(
-      String name,
-      String requestId,
-      StreamObserver<Key> observer,
-      java.util.function.Consumer<Key.Builder> change) {
+      String name, String requestId, StreamObserver<Key> observer, Consumer<Key.Builder> change) {
     synchronized (keys) {
       Key key = keys.get(name);
       if (key == null) {
@@ -647,11 +662,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
       change.accept(changed);
       Key result = changed.setRevision(key.getRevision() + 1).build();
       keys.put(name, result);
-      if (!requestId.isEmpty()) {
-        outcomesByRequestId.put(requestId, result);
-      }
-      observer.onNext(result);
-      observer.onCompleted();
+      replyOnce(requestId, result, observer);
     }
   }
 
@@ -661,7 +672,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
       int version,
       String requestId,
       StreamObserver<Key> observer,
-      java.util.function.BiConsumer<Key.Builder, KeyVersion.Builder> change) {
+      BiConsumer<Key.Builder, KeyVersion.Builder> change) {
     Key key = keys.get(name);
     if (key != null && (version < 1 || version > key.getVersionsCount())) {
       observer.onError(versionNotFound(name, version));
@@ -698,10 +709,7 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void generateDataKeyWithoutPlaintext(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> observer) {
-    answerDefault(
-        request,
-        GenerateDataKeyResponse.newBuilder().setKeyName(request.getKeyName()).build(),
-        observer);
+    generateDataKey(request, observer);
   }
 
   @Override
@@ -730,27 +738,5 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
   public void batchReEncrypt(
       BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> observer) {
     answerDefault(request, BatchReEncryptResponse.getDefaultInstance(), observer);
-  }
-
-  private void setState(
-      String name, int version, KeyVersionState state, StreamObserver<Key> observer) {
-    synchronized (keys) {
-      Key key = keys.get(name);
-      if (key == null) {
-        observer.onError(GrpcErrors.keyNotFound(name));
-        return;
-      }
-      if (version < 1 || version > key.getVersionsCount()) {
-        observer.onError(versionNotFound(name, version));
-        return;
-      }
-      Key.Builder changed = key.toBuilder();
-      changed.setVersions(version - 1, key.getVersions(version - 1).toBuilder().setState(state));
-      changed.setRevision(key.getRevision() + 1);
-      Key result = changed.build();
-      keys.put(name, result);
-      observer.onNext(result);
-      observer.onCompleted();
-    }
   }
 }

@@ -1,0 +1,81 @@
+package io.keyrotor.cli;
+
+import com.google.gson.JsonObject;
+import io.keyrotor.client.testing.FakeAdminService;
+import io.keyrotor.client.testing.FakeKeyService;
+import io.keyrotor.client.testing.FakeNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the in-process CLI tests share: a scripted node on a loopback port ({@link #keys} and {@link
+ * #admin}), started before each test and stopped after it, and runs of the CLI whose output stays
+ * in fields for the assertions.
+ *
+ * @param <K> the kind of key service the tests script
+ */
+abstract class CliHarness<K extends FakeKeyService> {
+
+  @TempDir Path workingDirectory;
+
+  final K keys;
+  final FakeAdminService admin = new FakeAdminService();
+  FakeNode node;
+
+  /** Standard input of the runs that follow (default: empty). */
+  byte[] stdin = new byte[0];
+
+  /** The last run's standard output, as text and as bytes, and its standard error. */
+  String stdout;
+
+  byte[] stdoutBytes;
+  String stderr;
+
+  CliHarness(K keys) {
+    this.keys = keys;
+  }
+
+  /** The CLI of one run (a test that measures time gives it its clock). */
+  KeyrotorCli cli() {
+    return CliRun.cli(workingDirectory);
+  }
+
+  @BeforeEach
+  final void startNode() {
+    node = FakeNode.start(keys, admin);
+  }
+
+  @AfterEach
+  final void stopNode() {
+    node.close();
+  }
+
+  /** Runs the CLI against the scripted node, unless the arguments choose the servers. */
+  int run(String... args) {
+    List<String> given = List.of(args);
+    if (given.contains("--servers") || given.contains("--cluster-dir")) {
+      return runAsGiven(args);
+    }
+    List<String> all = new ArrayList<>(List.of("--servers", node.address()));
+    all.addAll(given);
+    return runAsGiven(all.toArray(String[]::new));
+  }
+
+  /** Runs exactly this command line; returns its exit status. */
+  int runAsGiven(String... args) {
+    CliRun run = CliRun.execute(cli(), stdin, args);
+    stdoutBytes = run.stdoutBytes();
+    stdout = run.stdout();
+    stderr = run.stderr();
+    return run.status();
+  }
+
+  /** The last run's standard output as one JSON document on one line. */
+  JsonObject stdoutJson() {
+    return CliRun.oneJsonLine(stdout);
+  }
+}

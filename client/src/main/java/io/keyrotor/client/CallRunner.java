@@ -1,0 +1,278 @@
+package io.keyrotor.client;
+
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Message;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.keyrotor.api.v1.ErrorReason;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Runs one logical call of {@link KeyrotorClient} as attempts against the cluster's endpoints: the
+ * leader first when known, {@code NOT_LEADER} hints followed at once, a failed endpoint followed by
+ * the next one, jittered backoff once every endpoint failed in a round, all under the call's
+ * overall deadline; and a fresh request id for each logical write, reused on every attempt.
+ * Thread-safe.
+ */
+final class CallRunner {
+
+  /** How a call may be retried. */
+  enum RetryMode {
+    /** Reads, and writes that carry a request id: any UNAVAILABLE or timed-out attempt. */
+    SAFE,
+    /** Calls without a request id that change something: only UNAVAILABLE. */
+    UNAVAILABLE_ONLY
+  }
+
+  /** One attempt of a call against one endpoint, with the attempt's own timeout. */
+  @FunctionalInterface
+  interface Attempt<T> {
+    T run(EndpointPool.Endpoint endpoint, long timeoutNanos);
+  }
+
+  /** One attempt of a write, given the request as sent (with its request id). */
+  @FunctionalInterface
+  interface WriteAttempt<M, T> {
+    T run(EndpointPool.Endpoint endpoint, long timeoutNanos, M sent);
+  }
+
+  private final EndpointPool pool;
+  private final LeaderDiscovery discovery;
+  private final Duration deadline;
+  private final Duration attemptTimeout;
+  private final Backoff backoff;
+  private final Clock clock;
+  private final Sleeper sleeper;
+  private final Supplier<String> requestIds;
+
+  /**
+   * @param attemptTimeout the longest one attempt may take; at most {@code deadline}
+   */
+  CallRunner(
+      EndpointPool pool,
+      LeaderDiscovery discovery,
+      Duration deadline,
+      Duration attemptTimeout,
+      Backoff backoff,
+      Clock clock,
+      Sleeper sleeper,
+      Supplier<String> requestIds) {
+    this.pool = pool;
+    this.discovery = discovery;
+    this.deadline = deadline;
+    this.attemptTimeout = attemptTimeout;
+    this.backoff = backoff;
+    this.clock = clock;
+    this.sleeper = sleeper;
+    this.requestIds = requestIds;
+  }
+
+  /** The overall deadline of each call. */
+  Duration deadline() {
+    return deadline;
+  }
+
+  /** A call that changes nothing (or carries no log entry): retried on any retryable failure. */
+  <T> T read(String rpc, Attempt<T> attempt) {
+    return execute(rpc, RetryMode.SAFE, attempt, null);
+  }
+
+  /**
+   * A write with a request id: {@code request} keeps its own {@code request_id} or gets a fresh
+   * one, and that request is sent on every attempt, so the server applies it once.
+   */
+  <M extends Message, T> T write(String rpc, M request, WriteAttempt<M, T> attempt) {
+    M sent = withRequestId(request);
+    discovery.discoverIfUnknown();
+    return execute(rpc, RetryMode.SAFE, (e, t) -> attempt.run(e, t, sent), null);
+  }
+
+  /** A change that carries no request id: retried on UNAVAILABLE only. */
+  <T> T writeWithoutRequestId(String rpc, Attempt<T> attempt) {
+    discovery.discoverIfUnknown();
+    return execute(rpc, RetryMode.UNAVAILABLE_ONLY, attempt, null);
+  }
+
+  /** A call to the node at {@code address} only, retried there. */
+  <T> T on(String address, String rpc, RetryMode mode, Attempt<T> attempt) {
+    return execute(rpc, mode, attempt, address);
+  }
+
+  /** {@code request} as it is if it has a request id, else with a fresh one. */
+  private <M extends Message> M withRequestId(M request) {
+    FieldDescriptor field = request.getDescriptorForType().findFieldByName("request_id");
+    if (field == null) {
+      throw new IllegalArgumentException(
+          request.getDescriptorForType().getFullName() + " has no request_id");
+    }
+    String id = (String) request.getField(field);
+    if (!id.isEmpty()) {
+      return request;
+    }
+    @SuppressWarnings("unchecked") // a message's builder builds a message of the same type
+    M stamped = (M) request.toBuilder().setField(field, requestIds.get()).build();
+    return stamped;
+  }
+
+  /**
+   * Runs attempts until one succeeds, a final error arrives, or the deadline is spent.
+   *
+   * @param pinned the only endpoint to use, or null to choose (leader first) and fail over
+   */
+  private <T> T execute(String rpc, RetryMode mode, Attempt<T> attempt, String pinned) {
+    Instant start = clock.instant();
+    Instant deadlineAt = start.plus(deadline);
+    Set<String> triedThisRound = new HashSet<>();
+    Set<String> tried = new LinkedHashSet<>();
+    int backoffs = 0;
+    int attempts = 0;
+    boolean connectionFailed = false;
+    KeyrotorException last = null;
+    KeyrotorException lastServerError = null;
+    String target = pinned != null ? pinned : pool.pick(triedThisRound);
+    while (true) {
+      Duration remaining = Duration.between(clock.instant(), deadlineAt);
+      if (attempts > 0 && (remaining.isNegative() || remaining.isZero())) {
+        throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
+      }
+      long timeoutNanos = Math.max(1, Math.min(remaining.toNanos(), attemptTimeout.toNanos()));
+      attempts++;
+      tried.add(target);
+      try {
+        T result = attempt.run(pool.endpoint(target), timeoutNanos);
+        pool.answered(target);
+        return result;
+      } catch (StatusRuntimeException e) {
+        last = KeyrotorException.fromGrpc(e, target);
+      }
+      boolean fromServer = !last.reason().isEmpty();
+      if (fromServer) {
+        lastServerError = last;
+      }
+      Status.Code code = last.code();
+      connectionFailed |= !fromServer && code == Status.Code.UNAVAILABLE;
+      boolean retryable =
+          code == Status.Code.UNAVAILABLE
+              || (code == Status.Code.DEADLINE_EXCEEDED && mode == RetryMode.SAFE);
+      if (!retryable) {
+        throw last;
+      }
+      if (pinned != null) {
+        if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
+          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
+        }
+        continue;
+      }
+      if (last.hasReason(ErrorReason.NOT_LEADER)) {
+        String hint = LeaderDiscovery.validAddressOrNull(last.metadata().get("leader"));
+        if (hint != null) {
+          pool.leaderIs(hint);
+          triedThisRound.add(target);
+          if (!triedThisRound.contains(hint)) {
+            target = hint;
+            continue; // follow the hint at once
+          }
+        } else {
+          pool.forgetLeader(target);
+        }
+      } else if (last.hasReason(ErrorReason.NO_LEADER)) {
+        // An election is under way; any node will know the new leader (or forward) after it.
+        pool.forgetLeader(pool.leaderOrNull());
+        if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
+          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
+        }
+        triedThisRound.clear();
+        target = pool.pick(triedThisRound);
+        continue;
+      } else {
+        // Unreachable, timed out, or cannot serve: the next endpoint is worth a try right away.
+        pool.failed(target);
+      }
+      triedThisRound.add(target);
+      String next = pool.pick(triedThisRound);
+      if (next == null) {
+        if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
+          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
+        }
+        triedThisRound.clear();
+        next = pool.pick(triedThisRound);
+      }
+      target = next;
+    }
+  }
+
+  /**
+   * Sleeps the next backoff delay unless that would reach the deadline.
+   *
+   * @return false if there is no time left for another attempt
+   */
+  private boolean sleepBeforeRetry(int backoffIndex, Instant deadlineAt) {
+    Duration delay = backoff.delay(backoffIndex);
+    Instant wakeUp = clock.instant().plus(delay);
+    if (!wakeUp.isBefore(deadlineAt)) {
+      return false;
+    }
+    try {
+      sleeper.sleep(delay);
+      pool.resetConnectBackoff();
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw KeyrotorException.clientSide(
+          Status.Code.CANCELLED, ErrorReason.INTERRUPTED, "interrupted while waiting to retry", e);
+    }
+  }
+
+  /**
+   * The error for a call that ran out of time or endpoints. A server's last retryable answer
+   * (NO_LEADER, NOT_LEADER, ...) is kept with its code and reason; failures that never reached a
+   * server become {@link ErrorReason#NO_SERVER_REACHABLE} (some connection was refused) or {@link
+   * ErrorReason#DEADLINE_EXHAUSTED} (every attempt timed out).
+   */
+  private KeyrotorException giveUp(
+      String rpc,
+      KeyrotorException last,
+      KeyrotorException lastServerError,
+      boolean connectionFailed,
+      int attempts,
+      Set<String> tried,
+      Instant start) {
+    String spent =
+        "gave up after "
+            + attempts
+            + (attempts == 1 ? " attempt in " : " attempts in ")
+            + Durations.format(Duration.between(start, clock.instant()));
+    if (!last.reason().isEmpty()) {
+      return last.withMessage(last.getMessage() + "; " + spent);
+    }
+    ErrorReason reason =
+        connectionFailed ? ErrorReason.NO_SERVER_REACHABLE : ErrorReason.DEADLINE_EXHAUSTED;
+    Status.Code code = connectionFailed ? Status.Code.UNAVAILABLE : Status.Code.DEADLINE_EXCEEDED;
+    if (lastServerError == null) {
+      Set<String> addresses = new LinkedHashSet<>(pool.configured());
+      addresses.addAll(tried);
+      String where = String.join(",", addresses);
+      String message =
+          connectionFailed
+              ? "no server reachable at " + where
+              : "no answer to " + rpc + " from " + where + " within " + Durations.format(deadline);
+      return KeyrotorException.clientSide(code, reason, message, last);
+    }
+    return KeyrotorException.clientSide(
+        code,
+        reason,
+        last.getMessage()
+            + "; "
+            + spent
+            + " (last server answer: "
+            + lastServerError.getMessage()
+            + ")",
+        last);
+  }
+}
