@@ -114,13 +114,15 @@ public final class KeyrotorNode implements AutoCloseable {
       kekCache.registerMetrics(metrics.registry());
       metrics.registry().gauge("apply.listener-failures", () -> started::applyListenerFailures);
       rotation.start(raft, hsm, config, clock);
-      executors
-          .scheduler()
-          .scheduleWithFixedDelay(
-              dataPlane::dropUnusableKeks,
-              KEK_SWEEP_INTERVAL.toMillis(),
-              KEK_SWEEP_INTERVAL.toMillis(),
-              TimeUnit.MILLISECONDS);
+      // Runs until the scheduler shuts down with the node; its failures are the sweep's own.
+      var unusedSweep =
+          executors
+              .scheduler()
+              .scheduleWithFixedDelay(
+                  dataPlane::dropUnusableKeks,
+                  KEK_SWEEP_INTERVAL.toMillis(),
+                  KEK_SWEEP_INTERVAL.toMillis(),
+                  TimeUnit.MILLISECONDS);
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HSM_HEALTH_SERVICE, ServingStatus.SERVING);
       hsmTasks =

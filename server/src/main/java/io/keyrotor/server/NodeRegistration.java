@@ -52,22 +52,25 @@ final class NodeRegistration {
       RaftNode raft,
       ScheduledExecutorService retries,
       int attempt) {
-    raft.propose(command)
-        .orTimeout(10, TimeUnit.SECONDS)
-        .whenComplete(
-            (result, failure) -> {
-              if (failure == null) {
-                LOG.info("Node {} registered with the cluster", nodeId);
-                return;
-              }
-              LOG.debug("Node {} not registered yet: {}", nodeId, failure.toString());
-              if (!retries.isShutdown()) {
-                long delay = Math.min(5_000, 250L << Math.min(attempt, 4));
-                retries.schedule(
-                    () -> propose(nodeId, command, raft, retries, attempt + 1),
-                    delay,
-                    TimeUnit.MILLISECONDS);
-              }
-            });
+    // The outcome is handled in the callback: logged, and a failure retried.
+    var unusedOutcome =
+        raft.propose(command)
+            .orTimeout(10, TimeUnit.SECONDS)
+            .whenComplete(
+                (result, failure) -> {
+                  if (failure == null) {
+                    LOG.info("Node {} registered with the cluster", nodeId);
+                    return;
+                  }
+                  LOG.debug("Node {} not registered yet: {}", nodeId, failure.toString());
+                  if (!retries.isShutdown()) {
+                    long delay = Math.min(5_000, 250L << Math.min(attempt, 4));
+                    var unusedRetry =
+                        retries.schedule(
+                            () -> propose(nodeId, command, raft, retries, attempt + 1),
+                            delay,
+                            TimeUnit.MILLISECONDS);
+                  }
+                });
   }
 }

@@ -98,11 +98,9 @@ class KeyServiceIT extends ClusterTestBase {
   @Test
   void writeOnFollower_forwardedAndReadableEverywhereAtOnce() {
     String follower = cluster.followerIds().get(0);
-    List<String> names = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       String name = unique("fwd");
       cluster.keys(follower).createKey(newKey(name));
-      names.add(name);
       for (String node : cluster.nodes.keySet()) {
         // Linearizable: a read that starts after the write returned sees it, on any node.
         assertEquals(name, cluster.keys(node).getKey(key(name)).getName());

@@ -204,7 +204,7 @@ final class LocalTestCluster implements AutoCloseable {
 
   private static boolean isFree(int port) {
     try (ServerSocket socket = new ServerSocket(port)) {
-      return true;
+      return socket.getLocalPort() == port;
     } catch (IOException e) {
       return false;
     }

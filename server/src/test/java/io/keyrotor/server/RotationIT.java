@@ -90,7 +90,10 @@ class RotationIT extends ClusterTestBase {
   private Key awaitKey(String name, Predicate<Key> condition, long seconds, String what) {
     Key[] last = new Key[1];
     Replicas.waitUntil(
-        () -> condition.test(last[0] = get(cluster.leaderId(), name)),
+        () -> {
+          last[0] = get(cluster.leaderId(), name);
+          return condition.test(last[0]);
+        },
         java.time.Duration.ofSeconds(seconds),
         what + " (last seen: " + name + ")");
     return last[0];

@@ -83,24 +83,26 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         futures.add(CompletableFuture.supplyAsync(() -> peerStatus(peer), blockingExecutor));
       }
     }
-    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-        .whenComplete(
-            (ignored, failure) -> {
-              ClusterStatus.Builder out = ClusterStatus.newBuilder();
-              for (CompletableFuture<NodeStatus> future : futures) {
-                NodeStatus status = future.join();
-                out.addNodes(status);
-                if (status.getRole() == NodeRole.NODE_ROLE_LEADER) {
-                  out.setLeaderId(status.getId());
-                }
-              }
-              if (out.getLeaderId().isEmpty()) {
-                String leader = context.raft().status().leaderIdOrNull();
-                out.setLeaderId(leader == null ? "" : leader);
-              }
-              response.onNext(out.build());
-              response.onCompleted();
-            });
+    // Every outcome, failures included, is answered from the callback.
+    var unusedAnswer =
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+            .whenComplete(
+                (ignored, failure) -> {
+                  ClusterStatus.Builder out = ClusterStatus.newBuilder();
+                  for (CompletableFuture<NodeStatus> future : futures) {
+                    NodeStatus status = future.join();
+                    out.addNodes(status);
+                    if (status.getRole() == NodeRole.NODE_ROLE_LEADER) {
+                      out.setLeaderId(status.getId());
+                    }
+                  }
+                  if (out.getLeaderId().isEmpty()) {
+                    String leader = context.raft().status().leaderIdOrNull();
+                    out.setLeaderId(leader == null ? "" : leader);
+                  }
+                  response.onNext(out.build());
+                  response.onCompleted();
+                });
   }
 
   /**

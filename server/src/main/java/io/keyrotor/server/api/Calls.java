@@ -34,15 +34,17 @@ final class Calls {
       response.onError(errors.toStatus(e));
       return;
     }
-    future.whenComplete(
-        (value, failure) -> {
-          if (failure != null) {
-            response.onError(errors.toStatus(failure));
-            return;
-          }
-          response.onNext(value);
-          response.onCompleted();
-        });
+    // Every outcome, failures included, is answered from the callback.
+    var unusedAnswer =
+        future.whenComplete(
+            (value, failure) -> {
+              if (failure != null) {
+                response.onError(errors.toStatus(failure));
+                return;
+              }
+              response.onNext(value);
+              response.onCompleted();
+            });
   }
 
   /** {@code read} of this node's state once the read barrier passed (bounded by the timeout). */

@@ -46,6 +46,8 @@ record Write(Operation operation, Target target, String requestId, Needs needs, 
   @FunctionalInterface
   interface CommandBody {
     /**
+     * Completes {@code command} from the request and the sources.
+     *
      * @param command the command to complete
      * @param sources the applied state and new key material, as far as {@link Needs} allows
      * @throws io.grpc.StatusRuntimeException to refuse the write before it is proposed

@@ -106,7 +106,7 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
   private static Timestamp timestamp(long millis) {
     return Timestamp.newBuilder()
         .setSeconds(Math.floorDiv(millis, 1000))
-        .setNanos((int) Math.floorMod(millis, 1000) * 1_000_000)
+        .setNanos(Math.floorMod(millis, 1000) * 1_000_000)
         .build();
   }
 }

@@ -1,5 +1,6 @@
 package io.keyrotor.server.config;
 
+import com.google.common.base.Splitter;
 import io.keyrotor.consensus.RatisOverrides;
 import io.keyrotor.hsm.HsmConfig;
 import io.keyrotor.hsm.HsmException;
@@ -403,13 +404,8 @@ public record NodeConfig(
     }
 
     List<String> list(String key, String fallback) {
-      List<String> out = new ArrayList<>();
-      for (String item : optional(key, fallback).split(",")) {
-        if (!item.isBlank()) {
-          out.add(item.trim());
-        }
-      }
-      return out;
+      return new ArrayList<>(
+          Splitter.on(',').trimResults().omitEmptyStrings().splitToList(optional(key, fallback)));
     }
 
     Duration duration(String key, String fallback) throws ConfigException {

@@ -65,6 +65,8 @@ public final class CiphertextFormat {
    * @param keyVersion the key version the header names (at least 1)
    * @param headerLength bytes of the header (the associated data prefix), nonce included
    */
+  // Carries bytes from a call to its answer; never compared, hashed or kept.
+  @SuppressWarnings("ArrayRecordComponent")
   public record Parsed(byte[] blob, String keyName, long keyVersion, int headerLength) {
     /** Offset of the nonce in {@link #blob}. */
     public int nonceOffset() {

@@ -123,6 +123,8 @@ public final class DataPlane {
    * One decryption: a keyrotor ciphertext (the key and version come from its header) and the
    * encryption context it was sealed with.
    */
+  // Carries bytes from a call to its answer; never compared, hashed or kept.
+  @SuppressWarnings("ArrayRecordComponent")
   public record Decryption(byte[] ciphertext, Map<String, String> context) {}
 
   /**
@@ -130,6 +132,8 @@ public final class DataPlane {
    * primary of {@code destinationKeyName} (empty: the ciphertext's own key) with {@code
    * destinationContextOrNull} (null: the same context; empty: no context).
    */
+  // Carries bytes from a call to its answer; never compared, hashed or kept.
+  @SuppressWarnings("ArrayRecordComponent")
   public record ReEncryption(
       byte[] ciphertext,
       Map<String, String> context,
@@ -140,18 +144,26 @@ public final class DataPlane {
    * A fresh data key: its plaintext (null when not asked for; the caller owns the array and zeroes
    * it when done) and the data key sealed under version {@code keyVersion} of the key.
    */
+  // Carries bytes from a call to its answer; never compared, hashed or kept.
+  @SuppressWarnings("ArrayRecordComponent")
   public record DataKey(
       String keyName, int keyVersion, byte[] plaintextOrNull, byte[] wrappedDataKey) {}
 
   /** A payload sealed under version {@code keyVersion} of the key. */
+  // Carries bytes from a call to its answer; never compared, hashed or kept.
+  @SuppressWarnings("ArrayRecordComponent")
   public record Encrypted(String keyName, int keyVersion, byte[] ciphertext) {}
 
   /** An opened ciphertext; the caller owns {@code plaintext} and zeroes it when done. */
+  // Carries bytes from a call to its answer; never compared, hashed or kept.
+  @SuppressWarnings("ArrayRecordComponent")
   public record Decrypted(String keyName, int keyVersion, byte[] plaintext) {}
 
   /**
    * A ciphertext opened under {@code sourceKeyVersion} and sealed again under {@code keyVersion}.
    */
+  // Carries bytes from a call to its answer; never compared, hashed or kept.
+  @SuppressWarnings("ArrayRecordComponent")
   public record ReEncrypted(
       String keyName, int sourceKeyVersion, int keyVersion, byte[] ciphertext) {}
 

@@ -26,6 +26,8 @@ final class Envelopes {
   }
 
   /** A re-encryption, validated before the barrier. */
+  // Carries bytes from a call to its answer; never compared, hashed or kept.
+  @SuppressWarnings("ArrayRecordComponent")
   record ValidReEncryption(
       CiphertextFormat.Parsed source,
       byte[] sourceContext,
@@ -122,6 +124,9 @@ final class Envelopes {
   /** Thrown (preallocated) when the key-encryption key was zeroed by an eviction while in use. */
   static final class KekEvicted extends RuntimeException {
     private static final long serialVersionUID = 1L;
+
+    // A preallocated signal without a stack trace: thrown on the hot path, caught by the retry.
+    @SuppressWarnings("StaticAssignmentOfThrowable")
     static final KekEvicted INSTANCE = new KekEvicted();
 
     private KekEvicted() {

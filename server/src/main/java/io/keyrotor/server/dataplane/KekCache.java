@@ -77,7 +77,7 @@ public final class KekCache implements AutoCloseable {
     this.cache =
         CacheBuilder.newBuilder()
             .maximumSize(maxEntries)
-            .expireAfterAccess(idleTimeout.toNanos(), TimeUnit.NANOSECONDS)
+            .expireAfterAccess(idleTimeout)
             .concurrencyLevel(16)
             .ticker(ticker)
             .removalListener(zeroOnRemoval)

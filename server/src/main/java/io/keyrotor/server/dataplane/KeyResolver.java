@@ -152,6 +152,9 @@ final class KeyResolver {
   /** Thrown (preallocated) when work needs an HSM unwrap but may not do it on this thread. */
   static final class NeedsUnwrap extends RuntimeException {
     private static final long serialVersionUID = 1L;
+
+    // A preallocated signal without a stack trace: thrown on the hot path, caught by the runner.
+    @SuppressWarnings("StaticAssignmentOfThrowable")
     static final NeedsUnwrap INSTANCE = new NeedsUnwrap();
 
     private NeedsUnwrap() {

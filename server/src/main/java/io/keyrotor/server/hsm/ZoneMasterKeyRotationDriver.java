@@ -254,35 +254,37 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
             .setOriginNode(nodeId)
             .setRewrapKeks(batch)
             .build();
-    raft.propose(command)
-        .orTimeout(30, TimeUnit.SECONDS)
-        .whenComplete(
-            (result, failure) -> {
-              inFlight.set(false);
-              if (failure != null) {
-                LOG.info(
-                    "zone master key rotation of {}: batch not committed ({}); retrying",
-                    zone,
-                    failure.toString());
-                return;
-              }
-              if (result.getOutcome().getCode() != Code.OK_VALUE) {
-                LOG.info(
-                    "zone master key rotation of {}: batch refused: {} {}",
-                    zone,
-                    result.getOutcome().getReason(),
-                    result.getOutcome().getMessage());
-                return;
-              }
-              if (allRewrapped) {
-                lastErrors.remove(zone);
-              }
-              LOG.info(
-                  "zone master key rotation of {} to version {}: {}",
-                  zone,
-                  target,
-                  result.getOutcome().getMessage());
-            });
+    // The outcome is handled in the callback; the next tick proposes the next batch.
+    var unusedOutcome =
+        raft.propose(command)
+            .orTimeout(30, TimeUnit.SECONDS)
+            .whenComplete(
+                (result, failure) -> {
+                  inFlight.set(false);
+                  if (failure != null) {
+                    LOG.info(
+                        "zone master key rotation of {}: batch not committed ({}); retrying",
+                        zone,
+                        failure.toString());
+                    return;
+                  }
+                  if (result.getOutcome().getCode() != Code.OK_VALUE) {
+                    LOG.info(
+                        "zone master key rotation of {}: batch refused: {} {}",
+                        zone,
+                        result.getOutcome().getReason(),
+                        result.getOutcome().getMessage());
+                    return;
+                  }
+                  if (allRewrapped) {
+                    lastErrors.remove(zone);
+                  }
+                  LOG.info(
+                      "zone master key rotation of {} to version {}: {}",
+                      zone,
+                      target,
+                      result.getOutcome().getMessage());
+                });
   }
 
   /** The same KEK wrapped under {@code zone/target}. The plaintext never leaves this method. */

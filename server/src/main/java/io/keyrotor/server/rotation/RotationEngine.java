@@ -32,8 +32,6 @@ public final class RotationEngine implements AutoCloseable {
   }
 
   private volatile VersionValidator validator;
-  private RotationScheduler scheduler;
-  private UsageReporter reporter;
   private ScheduledExecutorService executor;
 
   /** Counts the data plane's encryptions for usage-based rotation. */
@@ -109,8 +107,9 @@ public final class RotationEngine implements AutoCloseable {
             2,
             new ThreadFactoryBuilder().setNameFormat("keyrotor-rotation").setDaemon(true).build());
     validator = new VersionValidator(raft, hsm, config, clock, executor);
-    scheduler = new RotationScheduler(raft, new KekIssuer(hsm), config, clock, executor, metrics);
-    reporter = new UsageReporter(raft, usage, config, executor);
+    // Both schedule themselves on the executor, which keeps them running until stop().
+    new RotationScheduler(raft, new KekIssuer(hsm), config, clock, executor, metrics);
+    new UsageReporter(raft, usage, config, executor);
   }
 
   @Override

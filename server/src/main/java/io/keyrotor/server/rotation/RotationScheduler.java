@@ -58,7 +58,16 @@ public final class RotationScheduler implements AutoCloseable {
    * RotationPlanner#quietUntil}); a tick skips it while the record and the clock allow. The records
    * are immutable and replaced on every change, so identity says "unchanged".
    */
-  private record Quiet(KeyRecord record, long since, long until) {}
+  private record Quiet(KeyRecord record, long since, long until) {
+    /**
+     * Whether {@code key} is the very record this was noted for: a key's record is replaced on
+     * every change, so identity (not a field-by-field comparison) is the cheap and exact test.
+     */
+    @SuppressWarnings("ReferenceEquality")
+    boolean isOf(KeyRecord key) {
+      return record == key;
+    }
+  }
 
   // Tick thread only. Without it every tick evaluated every key: under a stream of creates that
   // walk took a fifth of the leader's CPU (BENCHMARKS.md).
@@ -82,7 +91,10 @@ public final class RotationScheduler implements AutoCloseable {
     this.defaultActivationDelay = config.defaultActivationDelay();
     this.executor = executor;
     long interval = config.rotation().schedulerInterval().toMillis();
-    executor.scheduleWithFixedDelay(this::tickSafely, interval, interval, TimeUnit.MILLISECONDS);
+    // Runs until the engine's executor shuts down; tickSafely catches and logs its own failures.
+    var unusedTicks =
+        executor.scheduleWithFixedDelay(
+            this::tickSafely, interval, interval, TimeUnit.MILLISECONDS);
   }
 
   private void tickSafely() {
@@ -106,7 +118,7 @@ public final class RotationScheduler implements AutoCloseable {
         continue;
       }
       Quiet quiet = quietKeys.get(key.getName());
-      if (quiet != null && quiet.record() == key && now >= quiet.since() && now < quiet.until()) {
+      if (quiet != null && quiet.isOf(key) && now >= quiet.since() && now < quiet.until()) {
         continue; // same record, and no recorded time passed since it needed nothing
       }
       boolean busy = housekeeping(key, now);
@@ -176,20 +188,22 @@ public final class RotationScheduler implements AutoCloseable {
             .setOriginNode(nodeId)
             .setRotateKeys(RotateKeys.newBuilder().addAllRotations(rotations))
             .build();
-    raft.propose(command)
-        .orTimeout(10, TimeUnit.SECONDS)
-        .whenComplete(
-            (result, failure) -> {
-              names.forEach(inFlight::remove);
-              if (failure != null) {
-                LOG.debug("scheduled rotations not proposed: {}", failure.toString());
-              } else {
-                LOG.info(
-                    "scheduled rotations: {} ({} keys)",
-                    result.getOutcome().getMessage(),
-                    rotations.size());
-              }
-            });
+    // The outcome is handled in the callback; a rotation that failed is tried again next tick.
+    var unusedOutcome =
+        raft.propose(command)
+            .orTimeout(10, TimeUnit.SECONDS)
+            .whenComplete(
+                (result, failure) -> {
+                  names.forEach(inFlight::remove);
+                  if (failure != null) {
+                    LOG.debug("scheduled rotations not proposed: {}", failure.toString());
+                  } else {
+                    LOG.info(
+                        "scheduled rotations: {} ({} keys)",
+                        result.getOutcome().getMessage(),
+                        rotations.size());
+                  }
+                });
   }
 
   private void propose(String purpose, Command.Builder command) {
@@ -203,7 +217,7 @@ public final class RotationScheduler implements AutoCloseable {
                     .setOriginNode(nodeId)
                     .build())
             .orTimeout(10, TimeUnit.SECONDS);
-    future.whenComplete((result, failure) -> inFlight.remove(purpose));
+    var unusedDone = future.whenComplete((result, failure) -> inFlight.remove(purpose));
   }
 
   @Override

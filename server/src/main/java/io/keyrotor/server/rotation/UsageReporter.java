@@ -35,7 +35,9 @@ public final class UsageReporter implements AutoCloseable {
     this.nodeId = config.nodeId();
     this.executor = executor;
     long interval = config.rotation().usageReportInterval().toMillis();
-    executor.scheduleWithFixedDelay(this::report, interval, interval, TimeUnit.MILLISECONDS);
+    // Runs until the engine's executor shuts down; report catches and logs its own failures.
+    var unusedReports =
+        executor.scheduleWithFixedDelay(this::report, interval, interval, TimeUnit.MILLISECONDS);
   }
 
   private synchronized void report() {

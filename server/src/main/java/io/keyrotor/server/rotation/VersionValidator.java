@@ -91,8 +91,10 @@ public final class VersionValidator implements AutoCloseable {
     this.clock = clock;
     this.executor = executor;
     this.scans = new CoalescingRunner(executor, this::scanSafely);
-    executor.scheduleWithFixedDelay(
-        scans::runOrRequest, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    // Runs until the engine's executor shuts down; a scan catches and logs its own failures.
+    var unusedScans =
+        executor.scheduleWithFixedDelay(
+            scans::runOrRequest, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -194,10 +196,12 @@ public final class VersionValidator implements AutoCloseable {
                     .setVersion(version.getVersion())
                     .setNode(nodeId))
             .build();
-    proposer
-        .apply(command)
-        .orTimeout(10, TimeUnit.SECONDS)
-        .whenComplete((result, failure) -> inFlight.remove(purpose));
+    // A failed acknowledgement is tried again by the next scan.
+    var unusedDone =
+        proposer
+            .apply(command)
+            .orTimeout(10, TimeUnit.SECONDS)
+            .whenComplete((result, failure) -> inFlight.remove(purpose));
   }
 
   /**
