@@ -20,7 +20,7 @@ class ScheduledSlotsTest {
           new NodeApi.VersionView(
               i + 2, "DECRYPT_ONLY", activations[i], activations[i], "SCHEDULED"));
     }
-    JsonArray out = Workloads.scheduledSlots(new NodeApi.KeyView("k", 0, 1, versions), P);
+    JsonArray out = OperationValues.scheduledSlots(new NodeApi.KeyView("k", 0, 1, versions), P);
     List<Long> slots = new ArrayList<>();
     for (JsonElement e : out) {
       slots.add(e.getAsJsonObject().get("slot").getAsLong());
