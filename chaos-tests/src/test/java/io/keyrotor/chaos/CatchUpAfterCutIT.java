@@ -3,6 +3,7 @@ package io.keyrotor.chaos;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keyrotor.chaos.launcher.NetnsLauncher;
+import io.keyrotor.chaos.launcher.NetworkFaults;
 import io.keyrotor.chaos.workload.GrpcNodeApi;
 import io.keyrotor.chaos.workload.NodeApi;
 import io.keyrotor.chaos.workload.OpError;
@@ -102,6 +103,7 @@ class CatchUpAfterCutIT {
     AtomicBoolean writing = new AtomicBoolean(true);
     try (NetnsLauncher launcher = new NetnsLauncher(directory, SERVER_JAR, settings(), "cu")) {
       launcher.startAll();
+      NetworkFaults network = launcher.network().orElseThrow();
       for (String id : launcher.nodeIds()) {
         apis.put(
             id,
@@ -120,7 +122,7 @@ class CatchUpAfterCutIT {
       majority.remove(cut);
 
       long cutAt = System.nanoTime();
-      launcher.partition(Map.of(cut, majority));
+      network.partition(Map.of(cut, majority));
       // The majority keeps writing through the cut (a node forwards writes to its leader).
       AtomicInteger majorityWrites = new AtomicInteger();
       NodeApi writer = apis.get(cutLeader ? majority.iterator().next() : leader);
@@ -167,7 +169,7 @@ class CatchUpAfterCutIT {
       for (String id : majority) {
         target = Math.max(target, statusOrNull(apis.get(id)).appliedIndex());
       }
-      launcher.heal();
+      network.heal();
       long healedAt = System.nanoTime();
 
       Optional<Duration> caughtUp = Optional.empty();

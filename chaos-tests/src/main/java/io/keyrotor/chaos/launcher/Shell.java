@@ -72,7 +72,12 @@ public final class Shell {
   }
 
   public static Result run(String... command) {
-    return run(List.of(command), null, DEFAULT_TIMEOUT);
+    return run(List.of(command));
+  }
+
+  /** Runs {@code command} with no input and the default timeout (20 s). */
+  public static Result run(List<String> command) {
+    return run(command, null, DEFAULT_TIMEOUT);
   }
 
   /** Runs {@code command} and fails if it exits non-zero. */

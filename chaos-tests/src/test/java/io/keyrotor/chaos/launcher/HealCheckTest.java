@@ -56,26 +56,26 @@ class HealCheckTest {
 
   @Test
   void healedNamespace_hasNothingLeft() {
-    assertEquals("", NetnsLauncher.faultsIn(ok(HEALED_TABLE), ok(NO_QDISC)));
+    assertEquals("", NamespaceFaults.faultsIn(ok(HEALED_TABLE), ok(NO_QDISC)));
   }
 
   @Test
   void dropRulesAndRateLimits_areLeft() {
     assertTrue(
-        NetnsLauncher.faultsIn(ok(CUT_TABLE), ok(NO_QDISC))
+        NamespaceFaults.faultsIn(ok(CUT_TABLE), ok(NO_QDISC))
             .startsWith("drop rules: table inet chaos"));
-    assertTrue(NetnsLauncher.faultsIn(ok(LOSSY_TABLE), ok(NO_QDISC)).contains("numgen random"));
-    String both = NetnsLauncher.faultsIn(ok(CUT_TABLE), ok(TBF));
+    assertTrue(NamespaceFaults.faultsIn(ok(LOSSY_TABLE), ok(NO_QDISC)).contains("numgen random"));
+    String both = NamespaceFaults.faultsIn(ok(CUT_TABLE), ok(TBF));
     assertTrue(both.contains("drop rules") && both.contains("rate limit: qdisc tbf"), both);
   }
 
   @Test
   void aListingThatFailed_isNotAHeal() {
     assertTrue(
-        NetnsLauncher.faultsIn(failed("Error: No such file or directory"), ok(NO_QDISC))
+        NamespaceFaults.faultsIn(failed("Error: No such file or directory"), ok(NO_QDISC))
             .startsWith("nft list failed"));
     assertTrue(
-        NetnsLauncher.faultsIn(ok(HEALED_TABLE), failed("Cannot find device \"eth0\""))
+        NamespaceFaults.faultsIn(ok(HEALED_TABLE), failed("Cannot find device \"eth0\""))
             .startsWith("tc show failed"));
   }
 }

@@ -1,0 +1,215 @@
+package io.keyrotor.chaos.launcher;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The node JVMs of a namespace run: their configurations ({@code cluster/n<i>/node.properties}),
+ * and each node as {@code ip netns exec <namespace> java ... -jar keyrotor-server.jar run}, its
+ * output appended to {@code nodes/n<i>.log}; SIGKILL, SIGSTOP and SIGCONT, and every pid each node
+ * ran under.
+ */
+final class NodeProcesses {
+  static final int API_PORT_BASE = 7100;
+
+  private final Path runDirectory;
+  private final Path serverJar;
+  private final NetnsLauncher.Settings settings;
+  private final NamespaceNetwork network;
+  private final List<String> nodeIds;
+  private final Map<String, Process> processes = new TreeMap<>();
+  private final Map<String, List<Long>> allPids = new TreeMap<>();
+
+  NodeProcesses(
+      Path runDirectory,
+      Path serverJar,
+      NetnsLauncher.Settings settings,
+      NamespaceNetwork network,
+      List<String> nodeIds) {
+    this.runDirectory = runDirectory;
+    this.serverJar = serverJar;
+    this.settings = settings;
+    this.network = network;
+    this.nodeIds = List.copyOf(nodeIds);
+  }
+
+  private Path nodeDirectory(String nodeId) {
+    return runDirectory.resolve("cluster").resolve(nodeId);
+  }
+
+  private Path logFile(String nodeId) {
+    return runDirectory.resolve("nodes").resolve(nodeId + ".log");
+  }
+
+  /**
+   * The same layout {@code scripts/cluster up} writes ({@code keyrotor-server local-cluster}:
+   * software HSM key files with shared zone master keys), with each node's addresses moved to its
+   * namespace, chaos mode on and the run's Raft settings.
+   */
+  void writeConfigurations() throws IOException {
+    Files.createDirectories(runDirectory.resolve("nodes"));
+    Path clusterDir = runDirectory.resolve("cluster");
+    Shell.Result written =
+        Shell.run(
+            List.of(
+                javaBinary(),
+                "-jar",
+                serverJar.toString(),
+                "local-cluster",
+                "--dir",
+                clusterDir.toString(),
+                "--nodes",
+                String.valueOf(settings.nodes()),
+                "--base-port",
+                String.valueOf(API_PORT_BASE)),
+            null,
+            Duration.ofSeconds(60));
+    written.orThrow();
+    Pattern peer = Pattern.compile("^peer\\.n(\\d+)\\.(raft|api)=127\\.0\\.0\\.1:(\\d+)$");
+    for (String id : nodeIds) {
+      Path file = nodeDirectory(id).resolve("node.properties");
+      StringBuilder out = new StringBuilder();
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        Matcher m = peer.matcher(line);
+        if (m.matches()) {
+          line =
+              "peer.n"
+                  + m.group(1)
+                  + "."
+                  + m.group(2)
+                  + "="
+                  + NamespaceNetwork.SUBNET
+                  + "."
+                  + m.group(1)
+                  + ":"
+                  + m.group(3);
+        } else if (line.startsWith("raft.")) {
+          continue;
+        }
+        out.append(line).append('\n');
+      }
+      out.append("# chaos run settings\n");
+      out.append("chaos.enabled=true\n");
+      out.append("raft.election-timeout-min=")
+          .append(settings.electionTimeoutMin().toMillis())
+          .append("ms\n");
+      out.append("raft.election-timeout-max=")
+          .append(settings.electionTimeoutMax().toMillis())
+          .append("ms\n");
+      out.append("raft.leader-lease=").append(settings.leaderLease()).append('\n');
+      // Followers serve data-plane reads through ReadIndex instead of redirecting to the leader,
+      // so "encrypt on one node, decrypt on another" really runs on another node.
+      out.append("reads.follower=read-index\n");
+      for (String setting : settings.nodeSettings()) {
+        out.append(setting).append('\n');
+      }
+      Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Starts the node if it is not running; its data is kept. */
+  synchronized void start(String nodeId) throws IOException {
+    Process running = processes.get(nodeId);
+    if (running != null && running.isAlive()) {
+      return;
+    }
+    List<String> command = new ArrayList<>();
+    command.add(javaBinary());
+    command.addAll(settings.javaOptions());
+    command.addAll(
+        List.of(
+            "-jar",
+            serverJar.toString(),
+            "run",
+            "--config",
+            nodeDirectory(nodeId).resolve("node.properties").toString()));
+    Path log = logFile(nodeId);
+    Files.writeString(
+        log,
+        "=== chaos: starting " + nodeId + " at " + Instant.now() + "\n",
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+    // ip netns exec execs in place: the pid of this process is the node JVM's pid.
+    Process process =
+        new ProcessBuilder(network.inNamespace(nodeId, command.toArray(String[]::new)))
+            .directory(nodeDirectory(nodeId).toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    processes.put(nodeId, process);
+    allPids.computeIfAbsent(nodeId, k -> new ArrayList<>()).add(process.pid());
+  }
+
+  synchronized void kill(String nodeId) {
+    Process process = processes.get(nodeId);
+    if (process == null) {
+      return;
+    }
+    Shell.run("kill", "-9", String.valueOf(process.pid()));
+    awaitExit(process);
+  }
+
+  /** Sends {@code signal} ({@code -STOP}, {@code -CONT}) to the node if it is alive. */
+  synchronized void signal(String nodeId, String signal) {
+    Process process = processes.get(nodeId);
+    if (process != null && process.isAlive()) {
+      Shell.run("kill", signal, String.valueOf(process.pid()));
+    }
+  }
+
+  synchronized boolean isAlive(String nodeId) {
+    Process process = processes.get(nodeId);
+    return process != null && process.isAlive();
+  }
+
+  synchronized Map<String, Long> pids() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    processes.forEach(
+        (id, p) -> {
+          if (p.isAlive()) {
+            out.put(id, p.pid());
+          }
+        });
+    return out;
+  }
+
+  synchronized Map<String, List<Long>> pidHistory() {
+    Map<String, List<Long>> out = new TreeMap<>();
+    allPids.forEach((id, pids) -> out.put(id, List.copyOf(pids)));
+    return out;
+  }
+
+  /** SIGCONT and SIGKILL to every node (a paused one too), then waits for each to exit. */
+  synchronized void killAll() {
+    for (Process process : processes.values()) {
+      Shell.run("kill", "-CONT", String.valueOf(process.pid()));
+      Shell.run("kill", "-9", String.valueOf(process.pid()));
+    }
+    processes.values().forEach(NodeProcesses::awaitExit);
+  }
+
+  private static void awaitExit(Process process) {
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static String javaBinary() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+}
