@@ -2,12 +2,8 @@ package io.keyrotor.chaos.checker.linearizability;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -45,6 +41,9 @@ import java.util.concurrent.Future;
  * stays ILLEGAL, removing only operations whose removal preserves linearizability (pure observers;
  * writes of unique values nothing left observes or expects, when no inequality observer is left).
  * So the shrunk set is itself a non-linearizable sub-history, and a proof of the anomaly.
+ *
+ * <p>The steps live in {@link IndeterminatePruning}, {@link WglSearch} and {@link
+ * CounterexampleShrinker}; this class partitions by key, runs them within the budgets and reports.
  *
  * @param <S> the model state
  * @param <I> the model input
@@ -189,338 +188,35 @@ public final class LinearizabilityChecker<S, I, O> {
   /** Checks the operations of one key. */
   public KeyResult<I, O> checkKey(String key, List<LinearizableOperation<I, O>> operations) {
     long start = System.nanoTime();
-    Preprocessed<I, O> prepared = preprocess(operations);
-    List<LinearizableOperation<I, O>> ops = prepared.operations();
+    IndeterminatePruning.Pruned<I, O> pruned = new IndeterminatePruning<>(model).prune(operations);
+    List<LinearizableOperation<I, O>> ops = pruned.operations();
     long deadline = start + budget.perKeyTime().toNanos();
-    Search<I, O> search;
+    WglSearch<S, I, O> wgl = new WglSearch<>(model);
+    WglSearch.Result<I, O> search;
     try {
-      search = search(ops, deadline, budget.perKeyCacheEntries());
+      search = wgl.run(ops, deadline, budget.perKeyCacheEntries());
     } catch (OutOfMemoryError e) {
-      search = Search.unknown("out of memory", 0);
+      search = WglSearch.Result.unknown("out of memory", 0);
     }
     List<LinearizableOperation<I, O>> counterexample = List.of();
     if (search.verdict() == KeyVerdict.ILLEGAL) {
-      counterexample = shrink(ops, System.nanoTime() + budget.perKeyShrinkTime().toNanos());
+      counterexample =
+          new CounterexampleShrinker<>(model, wgl, budget.perKeyCacheEntries())
+              .shrink(ops, System.nanoTime() + budget.perKeyShrinkTime().toNanos());
     }
     return new KeyResult<>(
         key,
         search.verdict(),
         operations.size(),
         ops.size(),
-        prepared.droppedReads(),
-        prepared.droppedWrites(),
-        prepared.tightened(),
+        pruned.droppedReads(),
+        pruned.droppedWrites(),
+        pruned.tightened(),
         search.cacheEntries(),
         Duration.ofNanos(System.nanoTime() - start),
         search.longestPrefix(),
         search.stuckOrNull(),
         counterexample,
         search.reasonOrNull());
-  }
-
-  record Preprocessed<I, O>(
-      List<LinearizableOperation<I, O>> operations,
-      int droppedReads,
-      int droppedWrites,
-      int tightened) {}
-
-  /** The per-key pre-processing described in the class comment. */
-  Preprocessed<I, O> preprocess(List<LinearizableOperation<I, O>> operations) {
-    int droppedReads = 0;
-    List<LinearizableOperation<I, O>> kept = new ArrayList<>();
-    for (LinearizableOperation<I, O> op : operations) {
-      if (!op.outputKnown() && model.isReadOnly(op.input())) {
-        droppedReads++;
-      } else {
-        kept.add(op);
-      }
-    }
-    Map<Object, Integer> writers = new HashMap<>();
-    Map<Object, Long> firstObserverCompletion = new HashMap<>();
-    Set<Object> expected = new HashSet<>();
-    boolean inequalityObserved = false;
-    for (LinearizableOperation<I, O> op : kept) {
-      model
-          .writtenValue(op.input(), op.output(), op.outputKnown())
-          .ifPresent(v -> writers.merge(v, 1, Integer::sum));
-      model.expectedValue(op.input()).ifPresent(expected::add);
-      if (op.outputKnown()) {
-        model
-            .observedValue(op.input(), op.output())
-            .ifPresent(v -> firstObserverCompletion.merge(v, op.completeNanos(), Math::min));
-        inequalityObserved |= model.observesInequality(op.input(), op.output());
-      }
-    }
-    Object initial = model.init();
-    int droppedWrites = 0;
-    int tightened = 0;
-    List<LinearizableOperation<I, O>> result = new ArrayList<>(kept.size());
-    for (LinearizableOperation<I, O> op : kept) {
-      Optional<Object> written =
-          op.outputKnown()
-              ? Optional.empty()
-              : model.writtenValue(op.input(), op.output(), op.outputKnown());
-      if (written.isEmpty()) {
-        result.add(op);
-        continue;
-      }
-      Object value = written.get();
-      Long observed = firstObserverCompletion.get(value);
-      boolean unique = writers.get(value) == 1 && !value.equals(initial);
-      if (observed != null && unique && op.neverCompletes() && observed >= op.invokeNanos()) {
-        result.add(op.withCompleteNanos(observed));
-        tightened++;
-      } else if (observed == null && !expected.contains(value) && !inequalityObserved) {
-        droppedWrites++;
-      } else {
-        result.add(op);
-      }
-    }
-    return new Preprocessed<>(List.copyOf(result), droppedReads, droppedWrites, tightened);
-  }
-
-  /** One node of the event list: the call or the return of an operation. */
-  private static final class Entry {
-    final int op;
-    final boolean call;
-    final long time;
-    Entry match;
-    Entry prev;
-    Entry next;
-
-    Entry(int op, boolean call, long time) {
-      this.op = op;
-      this.call = call;
-      this.time = time;
-    }
-  }
-
-  private record CacheKey(BitSet linearized, Object state) {}
-
-  record Search<I, O>(
-      KeyVerdict verdict,
-      List<LinearizableOperation<I, O>> longestPrefix,
-      LinearizableOperation<I, O> stuckOrNull,
-      long cacheEntries,
-      String reasonOrNull) {
-    static <I, O> Search<I, O> unknown(String reason, long cacheEntries) {
-      return new Search<>(KeyVerdict.UNKNOWN, List.of(), null, cacheEntries, reason);
-    }
-  }
-
-  /** The WGL search with Lowe's memoization over one key's (pre-processed) operations. */
-  Search<I, O> search(List<LinearizableOperation<I, O>> ops, long deadlineNanos, int cacheLimit) {
-    int n = ops.size();
-    List<Entry> entries = new ArrayList<>(2 * n);
-    for (int i = 0; i < n; i++) {
-      LinearizableOperation<I, O> op = ops.get(i);
-      Entry call = new Entry(i, true, op.invokeNanos());
-      Entry ret = new Entry(i, false, op.completeNanos());
-      call.match = ret;
-      entries.add(call);
-      entries.add(ret);
-    }
-    // By time; on ties calls before returns (more overlap, fewer false alarms); then by position.
-    entries.sort(
-        Comparator.comparingLong((Entry e) -> e.time)
-            .thenComparing(e -> !e.call)
-            .thenComparingInt(e -> e.op));
-    Entry head = new Entry(-1, false, Long.MIN_VALUE);
-    Entry last = head;
-    for (Entry entry : entries) {
-      last.next = entry;
-      entry.prev = last;
-      last = entry;
-    }
-
-    Object state = model.init();
-    BitSet linearized = new BitSet(n);
-    Set<CacheKey> cache = new HashSet<>();
-    Entry[] stackEntries = new Entry[n];
-    Object[] stackStates = new Object[n];
-    int depth = 0;
-    int bestDepth = 0;
-    int[] bestPrefix = new int[0];
-    int stuck = -1;
-    long steps = 0;
-    Entry entry = head.next;
-    while (head.next != null) {
-      if ((++steps & 0x3FF) == 0 && System.nanoTime() > deadlineNanos) {
-        return Search.unknown("time budget exceeded", cache.size());
-      }
-      if (entry.call) {
-        LinearizableOperation<I, O> op = ops.get(entry.op);
-        @SuppressWarnings("unchecked")
-        S current = (S) state;
-        S next = model.stepOrNull(current, op.input(), op.output(), op.outputKnown());
-        if (next != null) {
-          linearized.set(entry.op);
-          if (!cache.contains(new CacheKey(linearized, next))) {
-            cache.add(new CacheKey((BitSet) linearized.clone(), next));
-            if (cache.size() > cacheLimit) {
-              return Search.unknown("cache budget exceeded", cache.size());
-            }
-            stackEntries[depth] = entry;
-            stackStates[depth] = state;
-            depth++;
-            state = next;
-            lift(entry);
-            if (depth > bestDepth) {
-              bestDepth = depth;
-              bestPrefix = new int[depth];
-              for (int i = 0; i < depth; i++) {
-                bestPrefix[i] = stackEntries[i].op;
-              }
-              stuck = -1;
-            }
-            entry = head.next;
-            continue;
-          }
-          linearized.clear(entry.op);
-        }
-        entry = entry.next;
-      } else {
-        if (depth == bestDepth && stuck < 0) {
-          stuck = entry.op;
-        }
-        if (depth == 0) {
-          List<LinearizableOperation<I, O>> prefix = new ArrayList<>();
-          for (int i : bestPrefix) {
-            prefix.add(ops.get(i));
-          }
-          return new Search<>(
-              KeyVerdict.ILLEGAL,
-              List.copyOf(prefix),
-              stuck < 0 ? null : ops.get(stuck),
-              cache.size(),
-              null);
-        }
-        depth--;
-        Entry popped = stackEntries[depth];
-        state = stackStates[depth];
-        stackEntries[depth] = null;
-        stackStates[depth] = null;
-        linearized.clear(popped.op);
-        unlift(popped);
-        entry = popped.next;
-      }
-    }
-    return new Search<>(KeyVerdict.OK, List.of(), null, cache.size(), null);
-  }
-
-  /** Unlinks a call and its return. */
-  private static void lift(Entry call) {
-    call.prev.next = call.next;
-    if (call.next != null) {
-      call.next.prev = call.prev;
-    }
-    Entry ret = call.match;
-    ret.prev.next = ret.next;
-    if (ret.next != null) {
-      ret.next.prev = ret.prev;
-    }
-  }
-
-  /** The exact inverse of {@link #lift}: the return goes back first, then the call. */
-  private static void unlift(Entry call) {
-    Entry ret = call.match;
-    ret.prev.next = ret;
-    if (ret.next != null) {
-      ret.next.prev = ret;
-    }
-    call.prev.next = call;
-    if (call.next != null) {
-      call.next.prev = call;
-    }
-  }
-
-  /**
-   * Greedily removes chunks of operations (halving the chunk size when nothing can go) while the
-   * rest stays ILLEGAL, within the deadline. Only removals that preserve linearizability are tried.
-   */
-  List<LinearizableOperation<I, O>> shrink(
-      List<LinearizableOperation<I, O>> illegal, long deadlineNanos) {
-    List<LinearizableOperation<I, O>> current = new ArrayList<>(illegal);
-    int chunk = Math.max(1, current.size() / 2);
-    while (System.nanoTime() < deadlineNanos) {
-      boolean removedAny = false;
-      for (int end = current.size(); end > 0 && System.nanoTime() < deadlineNanos; end -= chunk) {
-        int start = Math.max(0, end - chunk);
-        Set<LinearizableOperation<I, O>> removal =
-            removable(current, new LinkedHashSet<>(current.subList(start, end)));
-        if (removal.isEmpty()) {
-          continue;
-        }
-        List<LinearizableOperation<I, O>> candidate = new ArrayList<>(current);
-        candidate.removeAll(removal);
-        long subDeadline = Math.min(deadlineNanos, System.nanoTime() + 500_000_000L);
-        Search<I, O> search = search(candidate, subDeadline, budget.perKeyCacheEntries());
-        if (search.verdict() == KeyVerdict.ILLEGAL) {
-          current = candidate;
-          removedAny = true;
-        }
-      }
-      if (!removedAny) {
-        if (chunk == 1) {
-          break;
-        }
-        chunk = Math.max(1, chunk / 2);
-      }
-    }
-    current.sort(
-        Comparator.comparingLong((LinearizableOperation<I, O> o) -> o.invokeNanos())
-            .thenComparingInt(LinearizableOperation::id));
-    return List.copyOf(current);
-  }
-
-  /**
-   * The subset of {@code candidates} that can be removed from {@code all} without turning a
-   * linearizable history into a non-linearizable one: operations that never change the state, and
-   * writes of a value written only once that no remaining operation observes or expects, if no
-   * remaining operation observes an inequality.
-   */
-  private Set<LinearizableOperation<I, O>> removable(
-      List<LinearizableOperation<I, O>> all, Set<LinearizableOperation<I, O>> candidates) {
-    Map<Object, Integer> writers = new HashMap<>();
-    for (LinearizableOperation<I, O> op : all) {
-      model
-          .writtenValue(op.input(), op.output(), op.outputKnown())
-          .ifPresent(v -> writers.merge(v, 1, Integer::sum));
-    }
-    Set<LinearizableOperation<I, O>> removal = new LinkedHashSet<>(candidates);
-    boolean changed = true;
-    while (changed) {
-      changed = false;
-      Set<Object> referenced = new HashSet<>();
-      boolean inequality = false;
-      for (LinearizableOperation<I, O> op : all) {
-        if (removal.contains(op)) {
-          continue;
-        }
-        model.expectedValue(op.input()).ifPresent(referenced::add);
-        if (op.outputKnown()) {
-          model.observedValue(op.input(), op.output()).ifPresent(referenced::add);
-          inequality |= model.observesInequality(op.input(), op.output());
-        }
-      }
-      for (var iterator = removal.iterator(); iterator.hasNext(); ) {
-        LinearizableOperation<I, O> op = iterator.next();
-        if (!model.mayChangeState(op.input(), op.output(), op.outputKnown())) {
-          continue;
-        }
-        Optional<Object> written = model.writtenValue(op.input(), op.output(), op.outputKnown());
-        boolean removableWrite =
-            written.isPresent()
-                && writers.get(written.get()) == 1
-                && !written.get().equals(model.init())
-                && !referenced.contains(written.get())
-                && !inequality;
-        if (!removableWrite) {
-          iterator.remove();
-          changed = true;
-        }
-      }
-    }
-    return removal;
   }
 }
