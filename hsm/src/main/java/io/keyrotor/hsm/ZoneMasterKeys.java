@@ -1,8 +1,15 @@
 package io.keyrotor.hsm;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -63,6 +70,38 @@ public final class ZoneMasterKeys {
               + " or digit");
     }
     return zone;
+  }
+
+  /**
+   * Checks a zone name and a master key version.
+   *
+   * @throws HsmException with {@code INVALID_REQUEST} if the zone is not valid or the version is
+   *     below 1
+   */
+  public static ZoneMasterKeyId requireValidId(String zone, int version) throws HsmException {
+    requireValidZone(zone);
+    if (version < 1) {
+      throw new HsmException(
+          HsmException.Reason.INVALID_REQUEST, "zone master key versions start at 1");
+    }
+    return new ZoneMasterKeyId(zone, version);
+  }
+
+  /** The newest version of {@code zone} among {@code ids}; empty if there is none. */
+  public static OptionalInt newestVersion(Collection<ZoneMasterKeyId> ids, String zone) {
+    return ids.stream()
+        .filter(id -> id.zone().equals(zone))
+        .mapToInt(ZoneMasterKeyId::version)
+        .max();
+  }
+
+  /** The versions among {@code ids}, by zone: unmodifiable and sorted. */
+  public static SortedMap<String, SortedSet<Integer>> versionsByZone(
+      Collection<ZoneMasterKeyId> ids) {
+    SortedMap<String, SortedSet<Integer>> out = new TreeMap<>();
+    ids.forEach(id -> out.computeIfAbsent(id.zone(), z -> new TreeSet<>()).add(id.version()));
+    out.replaceAll((zone, versions) -> Collections.unmodifiableSortedSet(versions));
+    return Collections.unmodifiableSortedMap(out);
   }
 
   /** The PKCS#11 label of a ZMK version. */

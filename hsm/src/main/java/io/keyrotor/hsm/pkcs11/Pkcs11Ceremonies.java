@@ -1,19 +1,6 @@
 package io.keyrotor.hsm.pkcs11;
 
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKA_MODULUS;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKA_PUBLIC_EXPONENT;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKG_MGF1_SHA1;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKG_MGF1_SHA256;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKK_RSA;
 import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_AES_KEY_GEN;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_RSA_PKCS_KEY_PAIR_GEN;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_RSA_PKCS_OAEP;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_SHA256;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_SHA_1;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKR_ARGUMENTS_BAD;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKR_KEY_NOT_WRAPPABLE;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKR_KEY_UNEXTRACTABLE;
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.CKR_MECHANISM_PARAM_INVALID;
 
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.HsmException.Reason;
@@ -21,29 +8,13 @@ import io.keyrotor.hsm.KnownValueImport;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.ZoneMasterKeyId;
 import io.keyrotor.hsm.ZoneMasterKeys;
-import java.io.IOException;
-import java.io.InputStream;
-import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.SortedSet;
-import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xipki.pkcs11.wrapper.AttributeVector;
-import org.xipki.pkcs11.wrapper.KeyPairTemplate;
 import org.xipki.pkcs11.wrapper.Mechanism;
-import org.xipki.pkcs11.wrapper.PKCS11Exception;
-import org.xipki.pkcs11.wrapper.PKCS11KeyPair;
-import org.xipki.pkcs11.wrapper.Session;
-import org.xipki.pkcs11.wrapper.params.RSA_PKCS_OAEP_PARAMS;
 
 /**
  * Key ceremonies on PKCS#11 tokens, as a Java API for the {@code scripts/hsm} commands an SRE runs:
@@ -72,6 +43,9 @@ import org.xipki.pkcs11.wrapper.params.RSA_PKCS_OAEP_PARAMS;
  * <p>Logging in the security officer logs out the user for every session of this process on that
  * token (PKCS#11 has one login state per token and application); a {@link Pkcs11Hsm} open on the
  * same token logs in again on its next call.
+ *
+ * <p>The share steps are carried out by {@link ZoneShare}, token initialisation by {@link
+ * SoftHsm2Util}.
  */
 public final class Pkcs11Ceremonies {
   private static final Logger LOG = LoggerFactory.getLogger(Pkcs11Ceremonies.class);
@@ -85,14 +59,7 @@ public final class Pkcs11Ceremonies {
   /** System property naming the softhsm2-util executable (default: found on the PATH). */
   public static final String SOFTHSM2_UTIL_PROPERTY = "keyrotor.hsm.softhsm2Util";
 
-  private static final BigInteger RSA_PUBLIC_EXPONENT = BigInteger.valueOf(65537);
-
   private Pkcs11Ceremonies() {}
-
-  /** A PKCS#11 call in a session where the user is logged in. */
-  private interface UserCall<T> {
-    T call(Session session) throws PKCS11Exception, HsmException;
-  }
 
   /**
    * Initialises a new SoftHSM2 token in the first free slot with {@code softhsm2-util --init-token
@@ -109,30 +76,7 @@ public final class Pkcs11Ceremonies {
    */
   public static void initToken(TokenLocator token, char[] soPin, char[] userPin)
       throws HsmException {
-    String util = System.getProperty(SOFTHSM2_UTIL_PROPERTY, "softhsm2-util");
-    String slots = run(List.of(util, "--show-slots"), "listing SoftHSM2 slots");
-    for (String line : slots.split("\n", -1)) {
-      String trimmed = line.strip();
-      if (trimmed.startsWith("Label:")
-          && trimmed.substring("Label:".length()).strip().equals(token.tokenLabel())) {
-        throw new HsmException(
-            Reason.REFUSED,
-            "a SoftHSM2 token labelled '" + token.tokenLabel() + "' already exists; unchanged");
-      }
-    }
-    run(
-        List.of(
-            util,
-            "--init-token",
-            "--free",
-            "--label",
-            token.tokenLabel(),
-            "--so-pin",
-            new String(soPin),
-            "--pin",
-            new String(userPin)),
-        "initialising SoftHSM2 token '" + token.tokenLabel() + "'");
-    LOG.info("initialised SoftHSM2 token '{}'", token.tokenLabel());
+    SoftHsm2Util.initToken(token, soPin, userPin);
   }
 
   /**
@@ -158,12 +102,15 @@ public final class Pkcs11Ceremonies {
       throws HsmException {
     ZoneMasterKeys.requireValidZone(zone);
     int version =
-        asUser(
+        Pkcs11Token.asUser(
             token,
             userPin,
             "creating a master key for zone " + zone,
             session -> {
-              int next = newestVersion(ZoneKeyObjects.scan(session), zone) + 1;
+              int next =
+                  ZoneMasterKeys.newestVersion(ZoneKeyObjects.scan(session).keySet(), zone)
+                          .orElse(0)
+                      + 1;
               ZoneMasterKeyId id = new ZoneMasterKeyId(zone, next);
               session.generateKey(
                   new Mechanism(CKM_AES_KEY_GEN),
@@ -178,19 +125,15 @@ public final class Pkcs11Ceremonies {
   public static SortedMap<String, SortedSet<Integer>> listZones(TokenLocator token, char[] userPin)
       throws HsmException {
     Map<ZoneMasterKeyId, Long> keys =
-        asUser(token, userPin, "listing zone master keys", ZoneKeyObjects::scan);
-    SortedMap<String, SortedSet<Integer>> zones = new TreeMap<>();
-    keys.keySet()
-        .forEach(id -> zones.computeIfAbsent(id.zone(), z -> new TreeSet<>()).add(id.version()));
-    zones.replaceAll((zone, versions) -> Collections.unmodifiableSortedSet(versions));
-    return Collections.unmodifiableSortedMap(zones);
+        Pkcs11Token.asUser(token, userPin, "listing zone master keys", ZoneKeyObjects::scan);
+    return ZoneMasterKeys.versionsByZone(keys.keySet());
   }
 
   /** The key check value of one master key version, computed inside the token. */
   public static String keyCheckValue(TokenLocator token, char[] userPin, String zone, int version)
       throws HsmException {
-    ZoneMasterKeyId id = idOf(zone, version);
-    return asUser(
+    ZoneMasterKeyId id = ZoneMasterKeys.requireValidId(zone, version);
+    return Pkcs11Token.asUser(
         token,
         userPin,
         "computing the check value of " + id,
@@ -205,49 +148,7 @@ public final class Pkcs11Ceremonies {
    */
   public static ShareRequest prepareShare(
       TokenLocator receiver, char[] receiverUserPin, String zone, int version) throws HsmException {
-    ZoneMasterKeyId id = idOf(zone, version);
-    return asUser(
-        receiver,
-        receiverUserPin,
-        "preparing to receive " + id,
-        session -> {
-          if (ZoneKeyObjects.scan(session).containsKey(id)) {
-            throw new HsmException(
-                Reason.REFUSED, receiver + " already holds zone master key " + id);
-          }
-          for (long stale : findTransferKeys(session, id, null)) {
-            session.destroyObject(stale);
-          }
-          byte[] keyId = session.generateRandom(16);
-          KeyPairTemplate template = new KeyPairTemplate(CKK_RSA);
-          template
-              .publicKey()
-              .token(false)
-              .modulusBits(SHARE_RSA_BITS)
-              .publicExponent(RSA_PUBLIC_EXPONENT)
-              .wrap(true)
-              .encrypt(false)
-              .verify(false);
-          template
-              .privateKey()
-              .token(true)
-              .private_(true)
-              .sensitive(true)
-              .extractable(false)
-              .unwrap(true)
-              .decrypt(false)
-              .sign(false)
-              .label(shareKeyLabel(id))
-              .id(keyId);
-          PKCS11KeyPair pair =
-              session.generateKeyPair(new Mechanism(CKM_RSA_PKCS_KEY_PAIR_GEN), template);
-          AttributeVector publicKey =
-              session.getAttrValues(pair.getPublicKey(), CKA_MODULUS, CKA_PUBLIC_EXPONENT);
-          session.destroyObject(pair.getPublicKey());
-          LOG.info("{} is ready to receive zone master key {}", receiver, id);
-          return new ShareRequest(
-              id, receiver.tokenLabel(), keyId, publicKey.modulus(), publicKey.publicExponent());
-        });
+    return ZoneShare.prepareShare(receiver, receiverUserPin, zone, version);
   }
 
   /**
@@ -261,73 +162,7 @@ public final class Pkcs11Ceremonies {
   public static ShareBundle exportShare(
       TokenLocator sender, char[] senderSoPin, char[] senderUserPin, ShareRequest request)
       throws HsmException {
-    ZoneMasterKeyId id = request.zoneMasterKey();
-    Pkcs11Token token = Pkcs11Token.find(sender);
-    Session session = token.openSession();
-    Long trusted = null;
-    try {
-      token.loginSecurityOfficer(session, senderSoPin);
-      trusted =
-          session.createObject(
-              AttributeVector.newPublicKey(CKK_RSA)
-                  .token(false)
-                  .private_(false)
-                  .modulus(request.modulus())
-                  .publicExponent(request.publicExponent())
-                  .wrap(true)
-                  .encrypt(false)
-                  .verify(false)
-                  .trusted(true)
-                  .label("keyrotor-share-to/" + request.receiverTokenLabel()));
-      session.logout();
-      token.loginUser(session, senderUserPin);
-      long zoneMasterKey = ZoneKeyObjects.find(session, sender, id);
-      String checkValue = ZoneKeyObjects.checkValue(session, zoneMasterKey);
-      String hash = "SHA-256";
-      byte[] wrapped;
-      try {
-        wrapped = session.wrapKey(oaep(hash), trusted, zoneMasterKey);
-      } catch (PKCS11Exception e) {
-        if (!Pkcs11Errors.is(e, CKR_MECHANISM_PARAM_INVALID)
-            && !Pkcs11Errors.is(e, CKR_ARGUMENTS_BAD)) {
-          throw e;
-        }
-        LOG.info(
-            "{} refuses RSA-OAEP with SHA-256 ({}); using SHA-1", sender, Pkcs11Errors.name(e));
-        hash = "SHA-1";
-        wrapped = session.wrapKey(oaep(hash), trusted, zoneMasterKey);
-      }
-      LOG.info(
-          "wrapped zone master key {} (check value {}) for token '{}' with RSA-OAEP {}",
-          id,
-          checkValue,
-          request.receiverTokenLabel(),
-          hash);
-      return new ShareBundle(id, request.keyId(), hash, wrapped, checkValue);
-    } catch (PKCS11Exception e) {
-      if (Pkcs11Errors.is(e, CKR_KEY_UNEXTRACTABLE) || Pkcs11Errors.is(e, CKR_KEY_NOT_WRAPPABLE)) {
-        throw new HsmException(
-            Reason.REFUSED,
-            "zone master key "
-                + id
-                + " in "
-                + sender
-                + " may not leave its token ["
-                + Pkcs11Errors.name(e)
-                + "]; it was created with ZoneMasterKeyExport.NEVER",
-            e);
-      }
-      throw Pkcs11Errors.unavailable("exporting " + id + " from " + sender, e);
-    } finally {
-      if (trusted != null) {
-        try {
-          session.destroyObject(trusted);
-        } catch (PKCS11Exception e) {
-          LOG.debug("the trusted transfer key goes with its session: {}", Pkcs11Errors.name(e));
-        }
-      }
-      Pkcs11Token.closeQuietly(session);
-    }
+    return ZoneShare.exportShare(sender, senderSoPin, senderUserPin, request);
   }
 
   /**
@@ -354,73 +189,7 @@ public final class Pkcs11Ceremonies {
   public static String importShare(
       TokenLocator receiver, char[] receiverUserPin, ShareBundle bundle, ZoneMasterKeyExport export)
       throws HsmException {
-    ZoneMasterKeyId id = bundle.zoneMasterKey();
-    return asUser(
-        receiver,
-        receiverUserPin,
-        "importing " + id,
-        session -> {
-          Long existing = ZoneKeyObjects.scan(session).get(id);
-          if (existing != null) {
-            String held = ZoneKeyObjects.checkValue(session, existing);
-            if (held.equals(bundle.senderCheckValue())) {
-              return held;
-            }
-            throw new HsmException(
-                Reason.REFUSED,
-                receiver
-                    + " already holds a different zone master key "
-                    + id
-                    + " (check value "
-                    + held
-                    + ", sender's "
-                    + bundle.senderCheckValue()
-                    + ")");
-          }
-          List<Long> transferKeys = findTransferKeys(session, id, bundle.keyId());
-          if (transferKeys.isEmpty()) {
-            throw new HsmException(
-                Reason.REFUSED,
-                receiver
-                    + " has no transfer key waiting for "
-                    + id
-                    + " (run prepareShare on it first, and use that request's bundle)");
-          }
-          long privateKey = transferKeys.get(0);
-          long imported;
-          try {
-            imported =
-                session.unwrapKey(
-                    oaep(bundle.oaepHash()),
-                    privateKey,
-                    bundle.wrappedKey(),
-                    ZoneKeyObjects.template(id, export));
-          } catch (PKCS11Exception e) {
-            if (Pkcs11Errors.isUnavailable(e)) {
-              throw e;
-            }
-            throw new HsmException(
-                Reason.UNWRAP_FAILED,
-                "the share bundle for " + id + " did not unwrap [" + Pkcs11Errors.name(e) + "]",
-                e);
-          }
-          String checkValue = ZoneKeyObjects.checkValue(session, imported);
-          if (!checkValue.equals(bundle.senderCheckValue())) {
-            session.destroyObject(imported);
-            throw new HsmException(
-                Reason.UNWRAP_FAILED,
-                "received zone master key "
-                    + id
-                    + " has check value "
-                    + checkValue
-                    + " but the sender's is "
-                    + bundle.senderCheckValue()
-                    + "; it was not kept");
-          }
-          session.destroyObject(privateKey);
-          LOG.info("{} now holds zone master key {} (check value {})", receiver, id, checkValue);
-          return checkValue;
-        });
+    return ZoneShare.importShare(receiver, receiverUserPin, bundle, export);
   }
 
   /** The whole share ceremony in one process; returns the check value both tokens now show. */
@@ -449,11 +218,11 @@ public final class Pkcs11Ceremonies {
       TokenLocator token, char[] userPin, String zone, int version, SecretKeyBytes key)
       throws HsmException {
     KnownValueImport.requireAllowed();
-    ZoneMasterKeyId id = idOf(zone, version);
+    ZoneMasterKeyId id = ZoneMasterKeys.requireValidId(zone, version);
     if (key.length() != ZoneMasterKeys.KEY_LENGTH_BYTES) {
       throw new HsmException(Reason.INVALID_REQUEST, "zone master keys are AES-256 (32 bytes)");
     }
-    asUser(
+    Pkcs11Token.asUser(
         token,
         userPin,
         "importing a known-value key",
@@ -470,109 +239,5 @@ public final class Pkcs11Ceremonies {
           }
         });
     LOG.warn("imported a zone master key of known value as {} into {} (tests only)", id, token);
-  }
-
-  private static <T> T asUser(TokenLocator locator, char[] pin, String what, UserCall<T> call)
-      throws HsmException {
-    Pkcs11Token token = Pkcs11Token.find(locator);
-    Session session = token.openSession();
-    try {
-      token.loginUser(session, pin);
-      return call.call(session);
-    } catch (PKCS11Exception e) {
-      throw Pkcs11Errors.unavailable(what + " in " + locator, e);
-    } finally {
-      Pkcs11Token.closeQuietly(session);
-    }
-  }
-
-  private static List<Long> findTransferKeys(Session session, ZoneMasterKeyId id, byte[] keyId)
-      throws PKCS11Exception {
-    AttributeVector template =
-        AttributeVector.newPrivateKey(CKK_RSA).token(true).label(shareKeyLabel(id));
-    if (keyId != null) {
-      template.id(keyId);
-    }
-    List<Long> found = new ArrayList<>();
-    for (long handle : session.findAllObjectsSingle(template)) {
-      found.add(handle);
-    }
-    return found;
-  }
-
-  private static String shareKeyLabel(ZoneMasterKeyId id) {
-    return SHARE_KEY_LABEL_PREFIX + id.zone() + "/" + id.version();
-  }
-
-  private static Mechanism oaep(String hash) throws HsmException {
-    return switch (hash) {
-      case "SHA-256" ->
-          new Mechanism(CKM_RSA_PKCS_OAEP, new RSA_PKCS_OAEP_PARAMS(CKM_SHA256, CKG_MGF1_SHA256));
-      case "SHA-1" ->
-          new Mechanism(CKM_RSA_PKCS_OAEP, new RSA_PKCS_OAEP_PARAMS(CKM_SHA_1, CKG_MGF1_SHA1));
-      default ->
-          throw new HsmException(
-              Reason.UNSUPPORTED_MECHANISM, "unknown RSA-OAEP hash '" + hash + "' in share bundle");
-    };
-  }
-
-  private static ZoneMasterKeyId idOf(String zone, int version) throws HsmException {
-    ZoneMasterKeys.requireValidZone(zone);
-    if (version < 1) {
-      throw new HsmException(Reason.INVALID_REQUEST, "zone master key versions start at 1");
-    }
-    return new ZoneMasterKeyId(zone, version);
-  }
-
-  private static int newestVersion(Map<ZoneMasterKeyId, Long> keys, String zone) {
-    return keys.keySet().stream()
-        .filter(id -> id.zone().equals(zone))
-        .mapToInt(ZoneMasterKeyId::version)
-        .max()
-        .orElse(0);
-  }
-
-  /** Runs a tool with its output captured through a pipe (never inherited); returns stdout. */
-  private static String run(List<String> command, String what) throws HsmException {
-    Process process;
-    try {
-      process =
-          new ProcessBuilder(command)
-              .redirectInput(ProcessBuilder.Redirect.PIPE)
-              .redirectErrorStream(true)
-              .start();
-    } catch (IOException e) {
-      throw new HsmException(
-          Reason.HSM_UNAVAILABLE,
-          what
-              + ": cannot run "
-              + command.get(0)
-              + " ("
-              + e.getMessage()
-              + "); install the Debian package softhsm2 (scripts/test installs it)",
-          e);
-    }
-    try (InputStream out = process.getInputStream()) {
-      process.getOutputStream().close();
-      byte[] output = out.readNBytes(1 << 20);
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new HsmException(Reason.HSM_UNAVAILABLE, what + ": " + command.get(0) + " hung");
-      }
-      String text = new String(output, StandardCharsets.UTF_8);
-      if (process.exitValue() != 0) {
-        // softhsm2-util's messages name slots and labels, never PINs.
-        throw new HsmException(
-            Reason.HSM_UNAVAILABLE,
-            what + " failed (exit " + process.exitValue() + "): " + text.strip());
-      }
-      return text;
-    } catch (IOException e) {
-      throw new HsmException(Reason.HSM_UNAVAILABLE, what + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-      throw new HsmException(Reason.HSM_UNAVAILABLE, what + ": interrupted");
-    }
   }
 }

@@ -118,6 +118,25 @@ final class Pkcs11Token {
     login(session, PKCS11Constants.CKU_SO, pin, "security officer");
   }
 
+  /**
+   * Runs {@code call} in a session of its own on the token {@code locator} names, with the user
+   * logged in; the session is closed afterwards. A PKCS#11 failure is {@code HSM_UNAVAILABLE}
+   * naming {@code what}.
+   */
+  static <T> T asUser(TokenLocator locator, char[] pin, String what, SessionCall<T> call)
+      throws HsmException {
+    Pkcs11Token token = find(locator);
+    Session session = token.openSession();
+    try {
+      token.loginUser(session, pin);
+      return call.call(session);
+    } catch (PKCS11Exception e) {
+      throw Pkcs11Errors.unavailable(what + " in " + locator, e);
+    } finally {
+      closeQuietly(session);
+    }
+  }
+
   static void logoutQuietly(Session session) {
     try {
       session.logout();

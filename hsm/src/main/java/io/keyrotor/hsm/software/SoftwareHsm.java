@@ -13,15 +13,12 @@ import io.keyrotor.hsm.ZoneMasterKeys;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,18 +89,13 @@ public final class SoftwareHsm implements Hsm {
     } catch (HsmException e) {
       return Set.of();
     }
-    Set<String> zones = new TreeSet<>();
-    current.keys().keySet().forEach(id -> zones.add(id.zone()));
-    return Collections.unmodifiableSet(zones);
+    return ZoneMasterKeys.versionsByZone(current.keys().keySet()).keySet();
   }
 
   @Override
   public int currentZoneMasterKeyVersion(String zone) throws HsmException {
     ZoneMasterKeys.requireValidZone(zone);
-    return current().keys().keySet().stream()
-        .filter(id -> id.zone().equals(zone))
-        .mapToInt(ZoneMasterKeyId::version)
-        .max()
+    return ZoneMasterKeys.newestVersion(current().keys().keySet(), zone)
         .orElseThrow(() -> zoneNotHeld(zone));
   }
 
@@ -114,7 +106,7 @@ public final class SoftwareHsm implements Hsm {
 
   @Override
   public WrappedKey wrap(String zone, int version, SecretKeyBytes key) throws HsmException {
-    ZoneMasterKeyId id = idOf(zone, version);
+    ZoneMasterKeyId id = ZoneMasterKeys.requireValidId(zone, version);
     SecretKeyBytes zoneMasterKey = keyOf(id);
     WrapMechanism mechanism = mechanisms.get(0);
     byte[] plaintext = key.revealCopy();
@@ -128,13 +120,7 @@ public final class SoftwareHsm implements Hsm {
 
   @Override
   public SortedMap<String, SortedSet<Integer>> zoneMasterKeyVersions() throws HsmException {
-    SortedMap<String, SortedSet<Integer>> out = new TreeMap<>();
-    current()
-        .keys()
-        .keySet()
-        .forEach(id -> out.computeIfAbsent(id.zone(), z -> new TreeSet<>()).add(id.version()));
-    out.replaceAll((zone, versions) -> Collections.unmodifiableSortedSet(versions));
-    return Collections.unmodifiableSortedMap(out);
+    return ZoneMasterKeys.versionsByZone(current().keys().keySet());
   }
 
   @Override
@@ -149,7 +135,8 @@ public final class SoftwareHsm implements Hsm {
 
   @Override
   public SecretKeyBytes unwrap(WrappedKey wrapped) throws HsmException {
-    ZoneMasterKeyId id = idOf(wrapped.zone(), wrapped.zoneMasterKeyVersion());
+    ZoneMasterKeyId id =
+        ZoneMasterKeys.requireValidId(wrapped.zone(), wrapped.zoneMasterKeyVersion());
     SecretKeyBytes zoneMasterKey = keyOf(id);
     return SecretKeyBytes.takeOwnership(
         JceWrapping.unwrap(
@@ -158,7 +145,7 @@ public final class SoftwareHsm implements Hsm {
 
   @Override
   public String keyCheckValue(String zone, int version) throws HsmException {
-    return JceWrapping.checkValue(keyOf(idOf(zone, version)).toAesKey());
+    return JceWrapping.checkValue(keyOf(ZoneMasterKeys.requireValidId(zone, version)).toAesKey());
   }
 
   @Override
@@ -201,14 +188,6 @@ public final class SoftwareHsm implements Hsm {
               + id.version());
     }
     return key;
-  }
-
-  private static ZoneMasterKeyId idOf(String zone, int version) throws HsmException {
-    ZoneMasterKeys.requireValidZone(zone);
-    if (version < 1) {
-      throw new HsmException(Reason.INVALID_REQUEST, "zone master key versions start at 1");
-    }
-    return new ZoneMasterKeyId(zone, version);
   }
 
   /** The keys as on disk now: reloads if the file was replaced since the last read. */

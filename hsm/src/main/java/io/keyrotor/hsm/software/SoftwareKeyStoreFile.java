@@ -92,7 +92,7 @@ public final class SoftwareKeyStoreFile {
     try (WriteLock lock = lock(file)) {
       Map<ZoneMasterKeyId, SecretKeyBytes> keys = load(file, passphrase);
       try {
-        int version = newestVersion(keys, zone) + 1;
+        int version = ZoneMasterKeys.newestVersion(keys.keySet(), zone).orElse(0) + 1;
         byte[] bytes = new byte[ZoneMasterKeys.KEY_LENGTH_BYTES];
         RANDOM.nextBytes(bytes);
         keys.put(new ZoneMasterKeyId(zone, version), SecretKeyBytes.takeOwnership(bytes));
@@ -386,14 +386,6 @@ public final class SoftwareKeyStoreFile {
     } catch (IOException ignored) {
       // some platforms cannot open a directory; the rename itself is still atomic
     }
-  }
-
-  private static int newestVersion(Map<ZoneMasterKeyId, SecretKeyBytes> keys, String zone) {
-    return keys.keySet().stream()
-        .filter(id -> id.zone().equals(zone))
-        .mapToInt(ZoneMasterKeyId::version)
-        .max()
-        .orElse(0);
   }
 
   private static byte[] keyBytesOf(SecretKeyBytes key) {
