@@ -260,10 +260,15 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
 
   @Override
   public void pause() {
+    moveFrom(LifeCycle.State.RUNNING, LifeCycle.State.PAUSING, LifeCycle.State.PAUSED);
+  }
+
+  /** Moves the life cycle through {@code via} to {@code to}, if it is in {@code from}. */
+  private void moveFrom(LifeCycle.State from, LifeCycle.State via, LifeCycle.State to) {
     LifeCycle lifeCycle = getLifeCycle();
-    if (lifeCycle.getCurrentState() == LifeCycle.State.RUNNING) {
-      lifeCycle.transition(LifeCycle.State.PAUSING);
-      lifeCycle.transition(LifeCycle.State.PAUSED);
+    if (lifeCycle.getCurrentState() == from) {
+      lifeCycle.transition(via);
+      lifeCycle.transition(to);
     }
   }
 
@@ -295,11 +300,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     setLastAppliedTermIndex(termIndex);
     snapshotsInstalled.incrementAndGet();
     LOG.info("Installed snapshot at index {} (digest {})", termIndex.getIndex(), replaced.digest());
-    LifeCycle lifeCycle = getLifeCycle();
-    if (lifeCycle.getCurrentState() == LifeCycle.State.PAUSED) {
-      lifeCycle.transition(LifeCycle.State.STARTING);
-      lifeCycle.transition(LifeCycle.State.RUNNING);
-    }
+    moveFrom(LifeCycle.State.PAUSED, LifeCycle.State.STARTING, LifeCycle.State.RUNNING);
   }
 
   @Override

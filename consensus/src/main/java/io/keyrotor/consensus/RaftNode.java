@@ -1,50 +1,29 @@
 package io.keyrotor.consensus;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.storage.StateView;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
-import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
-import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
-import org.apache.ratis.protocol.exceptions.NotLeaderException;
-import org.apache.ratis.protocol.exceptions.RaftException;
-import org.apache.ratis.protocol.exceptions.ReadException;
-import org.apache.ratis.protocol.exceptions.ReadIndexException;
-import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
 import org.apache.ratis.retry.RetryPolicies;
-import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * a heartbeat round confirms leadership); on a follower, Ratis fetches the read index from the
  * leader and waits until this node has applied that far. After the barrier the caller reads the
  * local state.
+ *
+ * <p>The parts: {@link RaftSettings} (the group and the Ratis properties), {@link RaftRequests}
+ * (proposals, read barriers and the translation of Ratis's failures); this class starts the node
+ * and reports its status.
  */
 public final class RaftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
@@ -67,17 +50,9 @@ public final class RaftNode implements AutoCloseable {
   private final RaftGroup group;
   private final RaftPeerId selfId;
   private final RaftServer server;
-
-  /**
-   * The group's server division, called directly: the server proxy would hop to its client executor
-   * and wait for that thread, which costs more than a lease-checked read itself.
-   */
-  private final org.apache.ratis.protocol.RaftClientAsynchronousProtocol division;
-
   private final KeyrotorStateMachine stateMachine;
   private final RaftClient forwarder;
-  private final ClientId localClientId = ClientId.randomId();
-  private final AtomicLong callIds = new AtomicLong();
+  private final RaftRequests requests;
 
   private RaftNode(
       ConsensusConfig config,
@@ -89,9 +64,16 @@ public final class RaftNode implements AutoCloseable {
     this.group = group;
     this.selfId = RaftPeerId.valueOf(config.nodeId());
     this.server = server;
-    this.division = localDivision(server, group);
     this.stateMachine = stateMachine;
     this.forwarder = forwarder;
+    this.requests =
+        new RaftRequests(
+            config,
+            group.getGroupId(),
+            localDivision(server, group),
+            forwarder,
+            stateMachine,
+            this::leaderId);
   }
 
   /**
@@ -109,8 +91,8 @@ public final class RaftNode implements AutoCloseable {
       List<KeyrotorStateMachine.ApplyListener> listeners)
       throws IOException {
     checkPortFree(config.peers().get(config.nodeId()));
-    RaftGroup group = group(config);
-    RaftProperties properties = properties(config);
+    RaftGroup group = RaftSettings.group(config);
+    RaftProperties properties = RaftSettings.server(config);
     KeyrotorStateMachine stateMachine =
         new KeyrotorStateMachine(config.stateDirectory(), clock, fatalErrorHandler, listeners);
     RaftServer server = null;
@@ -133,7 +115,7 @@ public final class RaftNode implements AutoCloseable {
           "node "
               + config.nodeId()
               + " cannot start its Raft server: "
-              + rootMessage(e)
+              + RaftRequests.rootMessage(e)
               + (config.ratisOverrides().isEmpty()
                   ? ""
                   : " (Ratis settings overridden by the node configuration: "
@@ -143,7 +125,7 @@ public final class RaftNode implements AutoCloseable {
     }
     RaftClient forwarder =
         RaftClient.newBuilder()
-            .setProperties(clientProperties(config))
+            .setProperties(RaftSettings.client(config))
             .setRaftGroup(group)
             .setClientId(ClientId.randomId())
             .setRetryPolicy(
@@ -172,11 +154,9 @@ public final class RaftNode implements AutoCloseable {
     return server.getDivision(group.getGroupId());
   }
 
-  private static org.apache.ratis.protocol.RaftClientAsynchronousProtocol localDivision(
-      RaftServer server, RaftGroup group) {
+  private static RaftClientAsynchronousProtocol localDivision(RaftServer server, RaftGroup group) {
     try {
-      if (server.getDivision(group.getGroupId())
-          instanceof org.apache.ratis.protocol.RaftClientAsynchronousProtocol direct) {
+      if (server.getDivision(group.getGroupId()) instanceof RaftClientAsynchronousProtocol direct) {
         return direct;
       }
     } catch (IOException e) {
@@ -192,92 +172,14 @@ public final class RaftNode implements AutoCloseable {
    * @throws RatisOverrides.InvalidOverrideException when an override has a value Ratis cannot read
    */
   public static RaftProperties properties(ConsensusConfig config) {
-    RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    RaftServerConfigKeys.setStorageDir(p, List.of(config.raftDirectory().toFile()));
-    String address = config.peers().get(config.nodeId());
-    GrpcConfigKeys.Server.setHost(p, host(address));
-    GrpcConfigKeys.Server.setPort(p, port(address));
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(config.electionTimeoutMin().toMillis()));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(config.electionTimeoutMax().toMillis()));
-    RaftServerConfigKeys.Read.setOption(
-        p,
-        config.linearizableReads()
-            ? RaftServerConfigKeys.Read.Option.LINEARIZABLE
-            : RaftServerConfigKeys.Read.Option.DEFAULT);
-    // Ratis documents the lease as on by default; in code it is off. Say what we mean.
-    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, config.leaderLeaseEnabled());
-    RaftServerConfigKeys.Read.setLeaderLeaseTimeoutRatio(p, 0.9);
-    // The lease relies on followers refusing votes while they hear from a leader: keep pre-vote.
-    RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThreshold());
-    // Keep two: a snapshot being streamed to a follower must not be deleted under it.
-    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-    RaftServerConfigKeys.Log.setPurgeGap(p, config.purgeGap());
-    RaftServerConfigKeys.Log.setSegmentSizeMax(
-        p, org.apache.ratis.util.SizeInBytes.valueOf(config.logSegmentSizeBytes()));
-    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
-    // A snapshot stream to a follower that went away stalls the appender for
-    // timeout x element-limit (24 s by default) before it retries: keep that short.
-    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(
-        p, org.apache.ratis.util.SizeInBytes.valueOf(4L << 20));
-    GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, millis(1_500));
-    GrpcConfigKeys.Server.setInstallSnapshotRequestElementLimit(p, 4);
-    // Measured on 2 cores: fewer, larger append batches roughly double write throughput.
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
-    GrpcConfigKeys.Server.setLeaderOutstandingAppendsMax(p, 1);
-    RaftServerConfigKeys.RetryCache.setExpiryTime(
-        p, millis(config.requestTimeout().toMillis() * 12));
-    // Ratis 3.3.0's "compose" of a follower's appends skips an append whose first index equals
-    // that of an append still being written, yet answers SUCCESS with the longer request's last
-    // index. After a partition heals, retransmitted stale appends race the leader's new one: the
-    // leader then believes entries are replicated that the follower never wrote, never lowers
-    // its next index below that false match index, and the follower never catches up (chaos bug
-    // 3; AppendEntriesComposeIT). Compose only pipelines appends, which one outstanding append
-    // per follower (below) does not do: turn it off.
-    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
-    // The log appender waits between attempts after errors; Ratis's default policy steps up to
-    // 5 s after 30 errors, which a follower cut off for a few seconds accumulates. After the heal
-    // it then hears from the leader only every 5 s, above its election timeout, and answers
-    // NO_LEADER meanwhile. Retry every 100 ms instead: a heartbeat's cost.
-    RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,1000000");
-    config.ratisOverrides().forEach(p::set);
-    RatisOverrides.check(p, config.ratisOverrides());
-    return p;
+    return RaftSettings.server(config);
   }
 
   /**
    * The Raft settings that decide safety and speed, as "key=value" pairs (for logs and benchmarks).
    */
   public static String describe(RaftProperties p) {
-    StringBuilder out = new StringBuilder();
-    for (String key :
-        List.of(
-            "raft.server.read.option",
-            "raft.server.read.leader.lease.enabled",
-            "raft.server.read.leader.lease.timeout.ratio",
-            "raft.server.leaderelection.pre-vote",
-            "raft.server.rpc.timeout.min",
-            "raft.server.rpc.timeout.max",
-            "raft.server.snapshot.auto.trigger.threshold",
-            "raft.server.log.purge.gap",
-            "raft.server.log.segment.size.max",
-            "raft.server.log.log-metadata.enabled",
-            "raft.grpc.server.leader.outstanding.appends.max",
-            "raft.server.log.append-entries.compose.enabled",
-            "raft.server.log.appender.retry.policy")) {
-      out.append(key).append('=').append(p.get(key)).append(' ');
-    }
-    return out.toString().trim();
-  }
-
-  private static RaftProperties clientProperties(ConsensusConfig config) {
-    RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(config.requestTimeout().toMillis()));
-    return p;
+    return RaftSettings.describe(p);
   }
 
   /**
@@ -286,32 +188,7 @@ public final class RaftNode implements AutoCloseable {
    * command rejected by the rules completes normally with that outcome.
    */
   public CompletableFuture<CommandResult> propose(Command command) {
-    Message message = Message.valueOf(ByteString.copyFrom(command.toByteArray()));
-    RaftClientRequest request = localRequest(message, RaftClientRequest.writeRequestType());
-    CompletableFuture<RaftClientReply> local;
-    try {
-      local = division.submitClientRequestAsync(request);
-    } catch (IOException e) {
-      return CompletableFuture.failedFuture(translate(e));
-    }
-    return local
-        .thenCompose(
-            reply -> {
-              if (reply.getNotLeaderException() != null) {
-                // Not the leader: forward through the Ratis client, which follows the leader.
-                // Bounded: the caller retries with the same request id if this times out.
-                return forwarder
-                    .async()
-                    .send(message)
-                    .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-              }
-              return CompletableFuture.completedFuture(reply);
-            })
-        .thenApply(this::commandResult)
-        .exceptionally(
-            e -> {
-              throw translate(e);
-            });
+    return requests.propose(command);
   }
 
   /**
@@ -319,22 +196,7 @@ public final class RaftNode implements AutoCloseable {
    * completed before the call started. Read the state (through {@link #state()}) afterwards.
    */
   public CompletableFuture<Long> readBarrier() {
-    RaftClientRequest request = localRequest(Message.EMPTY, RaftClientRequest.readRequestType());
-    try {
-      return division
-          .submitClientRequestAsync(request)
-          .thenApply(
-              reply -> {
-                checkReply(reply);
-                return stateMachine.store().appliedPosition().index();
-              })
-          .exceptionally(
-              e -> {
-                throw translate(e);
-              });
-    } catch (IOException e) {
-      return CompletableFuture.failedFuture(translate(e));
-    }
+    return requests.readBarrier();
   }
 
   /**
@@ -410,9 +272,9 @@ public final class RaftNode implements AutoCloseable {
                       ? null
                       : RaftPeerId.valueOf(targetNodeId),
                   timeoutMillis);
-      checkReply(reply);
+      requests.checkReply(reply);
     } catch (IOException e) {
-      throw translate(e);
+      throw requests.translate(e);
     }
   }
 
@@ -421,7 +283,7 @@ public final class RaftNode implements AutoCloseable {
    * random {@code jitter} (both zero: no delay). Uses Ratis's code injection point in the gRPC
    * transport, which is global to the JVM (one node per process).
    */
-  public void setRpcDelay(java.time.Duration delay, java.time.Duration jitter) {
+  public void setRpcDelay(Duration delay, Duration jitter) {
     RpcDelayInjection.install(delay, jitter);
     LOG.warn("Node {}: Raft RPC delay set to {} + up to {} (chaos mode)", nodeId(), delay, jitter);
   }
@@ -431,10 +293,10 @@ public final class RaftNode implements AutoCloseable {
     try {
       RaftClientReply reply =
           forwarder.getSnapshotManagementApi(selfId).create(true, timeoutMillis);
-      checkReply(reply);
+      requests.checkReply(reply);
       return reply.getLogIndex();
     } catch (IOException e) {
-      throw translate(e);
+      throw requests.translate(e);
     }
   }
 
@@ -444,133 +306,15 @@ public final class RaftNode implements AutoCloseable {
     closeQuietly(server);
   }
 
-  private RaftClientRequest localRequest(Message message, RaftClientRequest.Type type) {
-    return RaftClientRequest.newBuilder()
-        .setClientId(localClientId)
-        .setServerId(selfId)
-        .setGroupId(group.getGroupId())
-        .setCallId(callIds.incrementAndGet())
-        .setMessage(message)
-        .setType(type)
-        .build();
-  }
-
-  private CommandResult commandResult(RaftClientReply reply) {
-    checkReply(reply);
-    try {
-      return CommandResult.parseFrom(reply.getMessage().getContent().toByteArray());
-    } catch (InvalidProtocolBufferException e) {
-      throw new ConsensusException(
-          ConsensusException.Kind.FAILED, "unreadable reply from the state machine", null, e);
-    }
-  }
-
-  private void checkReply(RaftClientReply reply) {
-    if (reply.isSuccess()) {
-      return;
-    }
-    RaftException exception = reply.getException();
-    throw translate(exception == null ? new IOException("request failed: " + reply) : exception);
-  }
-
-  private ConsensusException translate(Throwable e) {
-    Throwable cause = unwrap(e);
-    if (cause instanceof ConsensusException c) {
-      return c;
-    }
-    if (cause instanceof NotLeaderException notLeader) {
-      RaftPeer suggested = notLeader.getSuggestedLeader();
-      String leader = suggested == null ? null : suggested.getId().toString();
-      return new ConsensusException(
-          leader == null ? ConsensusException.Kind.NO_LEADER : ConsensusException.Kind.NOT_LEADER,
-          "node " + config.nodeId() + " is not the leader",
-          leader,
-          cause);
-    }
-    if (cause instanceof LeaderNotReadyException
-        || cause instanceof LeaderSteppingDownException
-        || cause instanceof ReadIndexException
-        || cause instanceof ReadException
-        || cause instanceof ServerNotReadyException) {
-      return new ConsensusException(
-          ConsensusException.Kind.NO_LEADER,
-          "no leader can serve right now (" + cause.getClass().getSimpleName() + ")",
-          leaderId().orElse(null),
-          cause);
-    }
-    if (cause instanceof TimeoutException
-        || cause instanceof org.apache.ratis.protocol.exceptions.TimeoutIOException
-        || cause instanceof org.apache.ratis.protocol.exceptions.RaftRetryFailureException) {
-      return new ConsensusException(
-          ConsensusException.Kind.TIMEOUT,
-          "the cluster did not answer in time (no leader or no quorum)",
-          leaderId().orElse(null),
-          cause);
-    }
-    if (cause instanceof AlreadyClosedException) {
-      return new ConsensusException(
-          ConsensusException.Kind.NOT_RUNNING, "this node is shutting down", null, cause);
-    }
-    return new ConsensusException(
-        ConsensusException.Kind.FAILED, rootMessage(cause), leaderId().orElse(null), cause);
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
-  private static RaftGroup group(ConsensusConfig config) {
-    RaftGroupId groupId =
-        RaftGroupId.valueOf(
-            UUID.nameUUIDFromBytes(
-                ("keyrotor:" + config.clusterName()).getBytes(StandardCharsets.UTF_8)));
-    List<RaftPeer> peers =
-        config.peers().entrySet().stream()
-            .map(
-                e ->
-                    RaftPeer.newBuilder()
-                        .setId(RaftPeerId.valueOf(e.getKey()))
-                        .setAddress(e.getValue())
-                        .build())
-            .toList();
-    return RaftGroup.valueOf(groupId, peers);
-  }
-
   /** Ratis exits the process when it cannot bind; say which port is taken first. */
   private static void checkPortFree(String address) throws IOException {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+    try (ServerSocket socket = new ServerSocket()) {
       socket.setReuseAddress(true);
-      socket.bind(new java.net.InetSocketAddress(host(address), port(address)));
+      socket.bind(new InetSocketAddress(RaftSettings.host(address), RaftSettings.port(address)));
     } catch (IOException e) {
       throw new IOException(
           "the Raft address " + address + " is not available (" + e.getMessage() + ")", e);
     }
-  }
-
-  private static String host(String address) {
-    int colon = address.lastIndexOf(':');
-    return address.substring(0, colon);
-  }
-
-  private static int port(String address) {
-    return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
-  }
-
-  private static TimeDuration millis(long ms) {
-    return TimeDuration.valueOf(ms, TimeUnit.MILLISECONDS);
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (cause: " + t + ")";
   }
 
   private static void closeQuietly(AutoCloseable closeable) {
