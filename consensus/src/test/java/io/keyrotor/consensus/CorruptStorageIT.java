@@ -43,36 +43,43 @@ class CorruptStorageIT {
     return follower;
   }
 
-  @Test
-  void corruptRaftLogSegment_nodeRefusesToStart() throws Exception {
+  /**
+   * Damages the files {@code filter} picks under a stopped follower's {@code subdirectory}, then
+   * asserts that the follower refuses to start; returns why.
+   */
+  private IOException damagedFollowerRefusesToStart(
+      String subdirectory, Predicate<Path> filter, String what) throws Exception {
     String id = stoppedFollowerAfterWrites();
-    List<Path> segments =
-        files(root.resolve(id).resolve("raft"), p -> p.getFileName().toString().startsWith("log_"));
-    assertFalse(segments.isEmpty(), "the node has log segments");
-    for (Path segment : segments) {
-      flipBytesInTheMiddle(segment);
+    List<Path> damaged = files(root.resolve(id).resolve(subdirectory), filter);
+    assertFalse(damaged.isEmpty(), what);
+    for (Path file : damaged) {
+      flipBytesInTheMiddle(file);
     }
 
     IOException refused = assertThrows(IOException.class, () -> cluster.start(id));
 
     assertTrue(refused.getMessage().contains("cannot start"), refused.getMessage());
+    return refused;
+  }
+
+  @Test
+  void corruptRaftLogSegment_nodeRefusesToStart() throws Exception {
+    IOException refused =
+        damagedFollowerRefusesToStart(
+            "raft",
+            p -> p.getFileName().toString().startsWith("log_"),
+            "the node has log segments");
+
     assertTrue(
         refused.getMessage().toLowerCase(Locale.ROOT).contains("checksum"), refused.getMessage());
   }
 
   @Test
   void corruptStateStore_nodeRefusesToStart() throws Exception {
-    String id = stoppedFollowerAfterWrites();
-    List<Path> tables =
-        files(root.resolve(id).resolve("state"), p -> p.getFileName().toString().endsWith(".sst"));
-    assertFalse(tables.isEmpty(), "the store has table files");
-    for (Path table : tables) {
-      flipBytesInTheMiddle(table);
-    }
+    IOException refused =
+        damagedFollowerRefusesToStart(
+            "state", p -> p.getFileName().toString().endsWith(".sst"), "the store has table files");
 
-    IOException refused = assertThrows(IOException.class, () -> cluster.start(id));
-
-    assertTrue(refused.getMessage().contains("cannot start"), refused.getMessage());
     assertTrue(refused.getMessage().contains("state store"), refused.getMessage());
   }
 

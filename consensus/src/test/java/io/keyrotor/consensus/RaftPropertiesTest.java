@@ -49,26 +49,29 @@ class RaftPropertiesTest {
         .getMessage();
   }
 
+  /** Asserts that overriding {@code key} with {@code value} is refused as "key=value: why". */
+  private static void assertRefused(String key, String value, String why) {
+    assertEquals(key + "=" + value + ": " + why, refusal(key, value));
+  }
+
   @Test
   void badOverrides_areRefusedWithTheSettingTheValueAndWhy() {
-    assertEquals(
-        "raft.server.rpc.timeout.min=fast: not a duration (such as 500ms, 3s or 2min)",
-        refusal("raft.server.rpc.timeout.min", "fast"));
-    assertEquals(
-        "raft.server.snapshot.auto.trigger.threshold=many: not a whole number",
-        refusal("raft.server.snapshot.auto.trigger.threshold", "many"));
-    assertEquals(
-        "raft.grpc.server.leader.outstanding.appends.max=1.5: not a whole number (up to"
-            + " 2147483647)",
-        refusal("raft.grpc.server.leader.outstanding.appends.max", "1.5"));
-    assertEquals(
-        "raft.server.read.option=linearizable: not one of DEFAULT, LINEARIZABLE (case matters)",
-        refusal("raft.server.read.option", "linearizable"));
+    assertRefused(
+        "raft.server.rpc.timeout.min", "fast", "not a duration (such as 500ms, 3s or 2min)");
+    assertRefused("raft.server.snapshot.auto.trigger.threshold", "many", "not a whole number");
+    assertRefused(
+        "raft.grpc.server.leader.outstanding.appends.max",
+        "1.5",
+        "not a whole number (up to 2147483647)");
+    assertRefused(
+        "raft.server.read.option",
+        "linearizable",
+        "not one of DEFAULT, LINEARIZABLE (case matters)");
     // Ratis itself would read "maybe" as its default without a word.
-    assertEquals(
-        "raft.server.leaderelection.pre-vote=maybe: neither true nor false (Ratis would silently"
-            + " use its default, true)",
-        refusal("raft.server.leaderelection.pre-vote", "maybe"));
+    assertRefused(
+        "raft.server.leaderelection.pre-vote",
+        "maybe",
+        "neither true nor false (Ratis would silently use its default, true)");
     String size = refusal("raft.server.log.segment.size.max", "lots");
     assertTrue(
         size.startsWith(
