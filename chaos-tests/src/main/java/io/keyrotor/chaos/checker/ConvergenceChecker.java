@@ -54,15 +54,12 @@ public final class ConvergenceChecker {
       byIndex.computeIfAbsent(index, i -> new ArrayList<>()).add(op);
     }
     if (byIndex.size() > 1) {
-      List<Operation> shown = new ArrayList<>();
-      byIndex.values().forEach(ops -> shown.add(ops.get(0)));
-      result.anomaly(
-          Anomaly.of(
-              "applied-index-differs",
-              null,
-              "nodes ended at different applied indexes: " + describe(byIndex),
-              shown,
-              history.nemesisEvents()));
+      reportGroups(
+          result,
+          history,
+          "applied-index-differs",
+          "nodes ended at different applied indexes: " + describe(byIndex),
+          byIndex);
     }
     long digestMismatches = 0;
     for (Map.Entry<Long, List<Operation>> index : byIndex.entrySet()) {
@@ -73,15 +70,12 @@ public final class ConvergenceChecker {
       }
       if (byDigest.size() > 1) {
         digestMismatches++;
-        List<Operation> shown = new ArrayList<>();
-        byDigest.values().forEach(ops -> shown.add(ops.get(0)));
-        result.anomaly(
-            Anomaly.of(
-                "digest-differs",
-                null,
-                "nodes at applied index " + index.getKey() + " hold different state digests",
-                shown,
-                history.nemesisEvents()));
+        reportGroups(
+            result,
+            history,
+            "digest-differs",
+            "nodes at applied index " + index.getKey() + " hold different state digests",
+            byDigest);
       }
     }
     result.count("nodes", lastStatus.size());
@@ -96,6 +90,18 @@ public final class ConvergenceChecker {
               + "; digests equal");
     }
     return result.build();
+  }
+
+  /** An anomaly showing the first operation of each group of statuses that disagree. */
+  private static void reportGroups(
+      CheckResult.Builder result,
+      History history,
+      String kind,
+      String explanation,
+      Map<?, List<Operation>> groups) {
+    List<Operation> shown = new ArrayList<>();
+    groups.values().forEach(ops -> shown.add(ops.get(0)));
+    result.anomaly(Anomaly.of(kind, null, explanation, shown, history.nemesisEvents()));
   }
 
   /** "n2 (FOLLOWER, leader none)": the node with the role and leader it reported. */

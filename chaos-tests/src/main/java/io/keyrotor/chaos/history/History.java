@@ -1,5 +1,6 @@
 package io.keyrotor.chaos.history;
 
+import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -128,21 +129,8 @@ public final class History {
 
   private static Operation pair(int id, Event invoke, Event completionOrNull) {
     if (completionOrNull == null) {
-      return new Operation(
-          id,
-          invoke.process(),
-          invoke.nodeOrNull(),
-          invoke.f(),
-          invoke.keyOrNull(),
-          invoke.valueOrNull(),
-          Operation.Outcome.PENDING,
-          null,
-          null,
-          null,
-          invoke.timeNanos(),
-          Operation.NEVER,
-          invoke.index(),
-          -1);
+      return operation(
+          id, invoke, Operation.Outcome.PENDING, null, null, null, Operation.NEVER, -1);
     }
     Operation.Outcome outcome =
         switch (completionOrNull.type()) {
@@ -152,6 +140,27 @@ public final class History {
           case INVOKE -> throw new IllegalStateException("not a completion");
         };
     boolean indeterminate = outcome == Operation.Outcome.INFO;
+    return operation(
+        id,
+        invoke,
+        outcome,
+        completionOrNull.valueOrNull(),
+        completionOrNull.revOrNull(),
+        completionOrNull.errorOrNull(),
+        indeterminate ? Operation.NEVER : completionOrNull.timeNanos(),
+        completionOrNull.index());
+  }
+
+  /** The operation {@code invoke} started, completed as given. */
+  private static Operation operation(
+      int id,
+      Event invoke,
+      Operation.Outcome outcome,
+      JsonElement outputOrNull,
+      Long revOrNull,
+      String errorOrNull,
+      long completeNanos,
+      long completionIndex) {
     return new Operation(
         id,
         invoke.process(),
@@ -160,13 +169,13 @@ public final class History {
         invoke.keyOrNull(),
         invoke.valueOrNull(),
         outcome,
-        completionOrNull.valueOrNull(),
-        completionOrNull.revOrNull(),
-        completionOrNull.errorOrNull(),
+        outputOrNull,
+        revOrNull,
+        errorOrNull,
         invoke.timeNanos(),
-        indeterminate ? Operation.NEVER : completionOrNull.timeNanos(),
+        completeNanos,
         invoke.index(),
-        completionOrNull.index());
+        completionIndex);
   }
 
   /** Every event, in index order. */

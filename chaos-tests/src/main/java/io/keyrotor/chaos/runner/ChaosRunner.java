@@ -2,7 +2,9 @@ package io.keyrotor.chaos.runner;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import io.grpc.ManagedChannel;
 import io.keyrotor.chaos.checker.AnomaliesJson;
 import io.keyrotor.chaos.checker.CheckResult;
@@ -38,6 +40,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * One chaos run against real node processes in network namespaces: start the cluster, run the
@@ -298,6 +301,19 @@ public final class ChaosRunner {
     return false;
   }
 
+  /** A JSON object with one array per entry of {@code lists}, named by {@code name}. */
+  private static <K, V> JsonObject arrays(
+      Map<K, List<V>> lists, Function<K, String> name, Function<V, JsonElement> element) {
+    JsonObject out = new JsonObject();
+    lists.forEach(
+        (key, list) -> {
+          JsonArray array = new JsonArray();
+          list.forEach(v -> array.add(element.apply(v)));
+          out.add(name.apply(key), array);
+        });
+    return out;
+  }
+
   private static void writeRunJson(
       Path directory,
       Options options,
@@ -330,32 +346,14 @@ public final class ChaosRunner {
     load.addProperty("workers", 2 * options.nodes());
     run.add("load", load);
     run.add("capabilities", capabilities.toJson());
-    JsonObject pids = new JsonObject();
-    launcher
-        .pidHistory()
-        .forEach(
-            (id, list) -> {
-              JsonArray array = new JsonArray();
-              list.forEach(array::add);
-              pids.add(id, array);
-            });
-    run.add("nodePids", pids);
+    run.add("nodePids", arrays(launcher.pidHistory(), id -> id, JsonPrimitive::new));
     JsonArray active = new JsonArray();
     workloads.active().forEach(w -> active.add(w.name()));
     run.add("workloads", active);
     JsonObject skipped = new JsonObject();
     workloads.skipped().forEach((w, why) -> skipped.addProperty(w.name(), why));
     run.add("workloadsNotChecked", skipped);
-    JsonObject keys = new JsonObject();
-    workloads
-        .keys()
-        .forEach(
-            (w, list) -> {
-              JsonArray array = new JsonArray();
-              list.forEach(array::add);
-              keys.add(w.name(), array);
-            });
-    run.add("keys", keys);
+    run.add("keys", arrays(workloads.keys(), Workload::name, JsonPrimitive::new));
     JsonArray kinds = new JsonArray();
     nemesis.kinds().forEach(k -> kinds.add(k.id()));
     run.add("nemesisKinds", kinds);

@@ -22,6 +22,10 @@ import java.util.Set;
 
 /** The checks of a run, chosen by which workloads ran (one list for every tier). */
 public final class RunChecks {
+  /** The operations that write, for the availability check. */
+  private static final Set<String> WRITES =
+      Set.of("rotate", "activate", "disable", "enable", "encrypt");
+
   private RunChecks() {}
 
   /**
@@ -76,38 +80,20 @@ public final class RunChecks {
    */
   static CheckResult availability(History history) {
     CheckResult.Builder result = CheckResult.builder("availability (loose)");
-    long okWrites =
-        history
-            .operations(
-                op ->
-                    op.isOk()
-                        && Set.of("rotate", "activate", "disable", "enable", "encrypt")
-                            .contains(op.f()))
-            .size();
+    long okWrites = history.operations(op -> op.isOk() && WRITES.contains(op.f())).size();
     long okReads = history.operations(Operation::isOk).size() - okWrites;
     result.count("ok-writes", okWrites);
     result.count("ok-reads", okReads);
-    boolean anyWriteInvoked =
-        !history
-            .operations(
-                op -> Set.of("rotate", "activate", "disable", "enable", "encrypt").contains(op.f()))
-            .isEmpty();
+    boolean anyWriteInvoked = !history.operations(op -> WRITES.contains(op.f())).isEmpty();
     // A read-only mix (W4 or W5 alone) has nothing to acknowledge: then reads must succeed.
-    if (!anyWriteInvoked && okReads == 0) {
+    if (anyWriteInvoked ? okWrites == 0 : okReads == 0) {
       result.anomaly(
           io.keyrotor.chaos.checker.Anomaly.of(
               "unavailable",
               null,
-              "no read succeeded during the whole run",
-              List.of(),
-              history.nemesisEvents()));
-    }
-    if (anyWriteInvoked && okWrites == 0) {
-      result.anomaly(
-          io.keyrotor.chaos.checker.Anomaly.of(
-              "unavailable",
-              null,
-              "no write was acknowledged during the whole run",
+              anyWriteInvoked
+                  ? "no write was acknowledged during the whole run"
+                  : "no read succeeded during the whole run",
               List.of(),
               history.nemesisEvents()));
     }

@@ -1,10 +1,9 @@
 package io.keyrotor.chaos.checker;
 
+import static io.keyrotor.chaos.checker.CheckResults.assertOneAnomaly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.keyrotor.chaos.history.Operation;
 import io.keyrotor.chaos.history.SyntheticHistory;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** W1's list checker on hand-written histories: each anomaly names its operations. */
@@ -21,10 +20,6 @@ class AppendOnlyListCheckerTest {
 
   private CheckResult check() {
     return AppendOnlyListChecker.rotations().check(history.build());
-  }
-
-  private static List<Long> invokes(Anomaly anomaly) {
-    return anomaly.operations().stream().map(Operation::invokeNanos).toList();
   }
 
   @Test
@@ -45,8 +40,7 @@ class AppendOnlyListCheckerTest {
     rotate(1, 2, 0, 10);
     list(2, 20, 30, "[1]");
     CheckResult result = check();
-    assertEquals(1, result.count("lost-write"), result.toString());
-    assertEquals(List.of(0L, 20L), invokes(result.anomalies("lost-write").get(0)));
+    assertOneAnomaly(result, "lost-write", 0L, 20L);
   }
 
   @Test
@@ -55,8 +49,7 @@ class AppendOnlyListCheckerTest {
     list(2, 10, 20, "[1,2]");
     list(3, 30, 40, "[1]");
     CheckResult result = check();
-    assertEquals(1, result.count("stale-read"), result.toString());
-    assertEquals(List.of(10L, 30L), invokes(result.anomalies("stale-read").get(0)));
+    assertOneAnomaly(result, "stale-read", 10L, 30L);
   }
 
   @Test
@@ -93,8 +86,7 @@ class AppendOnlyListCheckerTest {
     rotate(2, 2, 5, 15);
     list(3, 20, 30, "[1,2]");
     CheckResult result = check();
-    assertEquals(1, result.count("duplicate"), result.toString());
-    assertEquals(List.of(0L, 5L), invokes(result.anomalies("duplicate").get(0)));
+    assertOneAnomaly(result, "duplicate", 0L, 5L);
   }
 
   @Test

@@ -56,6 +56,22 @@ public final class RegisterSimulation {
       return new SimOp(
           process, node, key, f, input, invoke, complete, outcome, newOutput, rev, error);
     }
+
+    /** This operation as one whose client gave up: info, no output, DEADLINE_EXCEEDED. */
+    SimOp timedOut() {
+      return new SimOp(
+          process,
+          node,
+          key,
+          f,
+          input,
+          invoke,
+          complete,
+          EventType.INFO,
+          null,
+          null,
+          "DEADLINE_EXCEEDED");
+    }
   }
 
   private RegisterSimulation() {}
@@ -195,34 +211,21 @@ public final class RegisterSimulation {
         }
         default -> throw new IllegalStateException(d.f);
       }
+      d.result =
+          new SimOp(
+              d.process,
+              d.node,
+              d.key,
+              d.f,
+              d.input,
+              d.invoke,
+              d.complete,
+              outcome,
+              output,
+              outputRev,
+              error);
       if (d.timesOut) {
-        d.result =
-            new SimOp(
-                d.process,
-                d.node,
-                d.key,
-                d.f,
-                d.input,
-                d.invoke,
-                d.complete,
-                EventType.INFO,
-                null,
-                null,
-                "DEADLINE_EXCEEDED");
-      } else {
-        d.result =
-            new SimOp(
-                d.process,
-                d.node,
-                d.key,
-                d.f,
-                d.input,
-                d.invoke,
-                d.complete,
-                outcome,
-                output,
-                outputRev,
-                error);
+        d.result = d.result.timedOut();
       }
     }
     List<SimOp> result = new ArrayList<>();
@@ -326,8 +329,11 @@ public final class RegisterSimulation {
     return null;
   }
 
-  /** Drops an acknowledged write whose value a completed read returned. Null if none. */
-  public static Mutation dropWrite(List<SimOp> ops) {
+  /** An acknowledged write and a completed read that returned its value. */
+  private record ObservedWrite(SimOp write, SimOp read) {}
+
+  /** The first acknowledged write whose value a completed read returned, and that read; or null. */
+  private static ObservedWrite firstObservedWrite(List<SimOp> ops) {
     for (SimOp write : ops) {
       if (!isWrite(write) || write.outcome() != EventType.OK) {
         continue;
@@ -337,13 +343,22 @@ public final class RegisterSimulation {
             && read.outcome() == EventType.OK
             && read.key().equals(write.key())
             && writtenValue(write).equals(readValue(read))) {
-          List<SimOp> mutated = new ArrayList<>(ops);
-          mutated.remove(write);
-          return new Mutation(mutated, List.of(), writtenValue(write), "dropped write");
+          return new ObservedWrite(write, read);
         }
       }
     }
     return null;
+  }
+
+  /** Drops an acknowledged write whose value a completed read returned. Null if none. */
+  public static Mutation dropWrite(List<SimOp> ops) {
+    ObservedWrite observed = firstObservedWrite(ops);
+    if (observed == null) {
+      return null;
+    }
+    List<SimOp> mutated = new ArrayList<>(ops);
+    mutated.remove(observed.write());
+    return new Mutation(mutated, List.of(), writtenValue(observed.write()), "dropped write");
   }
 
   /**
@@ -352,40 +367,21 @@ public final class RegisterSimulation {
    * if no write was read.
    */
   public static Mutation writeAfterObserver(List<SimOp> ops, boolean asInfo) {
-    int fresh = ops.stream().mapToInt(SimOp::process).max().orElse(0) + 1;
-    for (SimOp write : ops) {
-      if (!isWrite(write) || write.outcome() != EventType.OK) {
-        continue;
-      }
-      for (SimOp read : ops) {
-        if (isRead(read)
-            && read.outcome() == EventType.OK
-            && read.key().equals(write.key())
-            && writtenValue(write).equals(readValue(read))) {
-          List<SimOp> mutated = new ArrayList<>(ops);
-          SimOp moved = write.moved(fresh, read.complete() + 1, read.complete() + 2);
-          if (asInfo) {
-            moved =
-                new SimOp(
-                    moved.process(),
-                    moved.node(),
-                    moved.key(),
-                    moved.f(),
-                    moved.input(),
-                    moved.invoke(),
-                    moved.complete(),
-                    EventType.INFO,
-                    null,
-                    null,
-                    "DEADLINE_EXCEEDED");
-          }
-          mutated.set(ops.indexOf(write), moved);
-          return new Mutation(
-              mutated, List.of(moved), writtenValue(write), "write invoked after its observer");
-        }
-      }
+    ObservedWrite observed = firstObservedWrite(ops);
+    if (observed == null) {
+      return null;
     }
-    return null;
+    SimOp write = observed.write();
+    SimOp read = observed.read();
+    int fresh = ops.stream().mapToInt(SimOp::process).max().orElse(0) + 1;
+    SimOp moved = write.moved(fresh, read.complete() + 1, read.complete() + 2);
+    if (asInfo) {
+      moved = moved.timedOut();
+    }
+    List<SimOp> mutated = new ArrayList<>(ops);
+    mutated.set(ops.indexOf(write), moved);
+    return new Mutation(
+        mutated, List.of(moved), writtenValue(write), "write invoked after its observer");
   }
 
   /**

@@ -36,6 +36,13 @@ class RunSummaryTest {
           .nemesis(EventType.INFO, "isolate-leader", 45, null)
           .build();
 
+  /** Asserts that the summary's {@code text} contains each of {@code parts}. */
+  private static void assertContains(String text, String... parts) {
+    for (String part : parts) {
+      assertTrue(text.contains(part), text);
+    }
+  }
+
   private CheckResult passing(String name) {
     return CheckResult.builder(name).count("ops", 3).build();
   }
@@ -51,13 +58,13 @@ class RunSummaryTest {
             "=== chaos run 20260114-1532-7f3a  seed=0x5EED7F3A  profile=netns-smoke/A  nodes=3"
                 + "  120s ===\nratis: read=LINEARIZABLE lease=off\n"),
         text);
-    assertTrue(
-        text.contains("ops: invoked 3 | ok 2 | fail 0 | info 1 (33.3%) | keys 1 (max 3 ops/key)"),
-        text);
-    assertTrue(text.contains("nemesis: isolate-leader\u00d71"), text);
-    assertTrue(text.contains("check W1 rotations (list)         PASS    ops=3"), text);
-    assertTrue(text.contains("positive control                  n/a"), text);
-    assertTrue(text.contains("RESULT: PASS   artifacts: target/chaos/20260114-1532-7f3a/"), text);
+    assertContains(
+        text,
+        "ops: invoked 3 | ok 2 | fail 0 | info 1 (33.3%) | keys 1 (max 3 ops/key)",
+        "nemesis: isolate-leader\u00d71",
+        "check W1 rotations (list)         PASS    ops=3",
+        "positive control                  n/a",
+        "RESULT: PASS   artifacts: target/chaos/20260114-1532-7f3a/");
     assertFalse(text.contains("re-run"), text);
   }
 
@@ -69,10 +76,12 @@ class RunSummaryTest {
     RunSummary summary = new RunSummary(RUN, history, List.of(stale), null);
     String text = summary.render();
     assertEquals(RunSummary.Result.FAIL, summary.result());
-    assertTrue(text.contains("check W2 primary (rev)            FAIL"), text);
-    assertTrue(text.contains("stale-read=1"), text);
-    assertTrue(text.contains("stale-read on k: a read invoked after"), text);
-    assertTrue(text.contains("#1 p2 n1 get-primary k -> ok {\"version\":1} rev=5"), text);
+    assertContains(
+        text,
+        "check W2 primary (rev)            FAIL",
+        "stale-read=1",
+        "stale-read on k: a read invoked after",
+        "#1 p2 n1 get-primary k -> ok {\"version\":1} rev=5");
     assertTrue(text.contains("\"f\":\"isolate-leader\""), "overlapping nemesis events:\n" + text);
     assertTrue(text.endsWith("re-run: " + RERUN + "\n"), text);
   }
@@ -85,9 +94,11 @@ class RunSummaryTest {
     assertEquals(RunSummary.Result.INCONCLUSIVE, summary.result());
     assertFalse(summary.passed());
     String text = summary.render();
-    assertTrue(text.contains("RESULT: INCONCLUSIVE (not a pass"), text);
-    assertTrue(text.contains("unknown: key k: time budget exceeded"), text);
-    assertTrue(text.contains("re-run: "), text);
+    assertContains(
+        text,
+        "RESULT: INCONCLUSIVE (not a pass",
+        "unknown: key k: time budget exceeded",
+        "re-run: ");
   }
 
   @Test

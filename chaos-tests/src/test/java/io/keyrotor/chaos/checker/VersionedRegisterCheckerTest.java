@@ -1,10 +1,11 @@
 package io.keyrotor.chaos.checker;
 
+import static io.keyrotor.chaos.checker.CheckResults.assertOneAnomaly;
+import static io.keyrotor.chaos.checker.CheckResults.firstInvokes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.keyrotor.chaos.history.History;
-import io.keyrotor.chaos.history.Operation;
 import io.keyrotor.chaos.history.SyntheticHistory;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -35,10 +36,6 @@ class VersionedRegisterCheckerTest {
         .check(history.build());
   }
 
-  private static List<Long> invokes(Anomaly anomaly) {
-    return anomaly.operations().stream().map(Operation::invokeNanos).toList();
-  }
-
   @Test
   void consistentHistory_passes() {
     read(1, 1, 0, 10, 5);
@@ -58,7 +55,7 @@ class VersionedRegisterCheckerTest {
     CheckResult result = check();
     assertEquals(CheckResult.Verdict.FAIL, result.verdict());
     assertEquals(2, result.count("split-brain"), "two values, and two writes, at revision 6");
-    assertEquals(List.of(0L, 5L), invokes(result.anomalies("split-brain").get(0)));
+    assertEquals(List.of(0L, 5L), firstInvokes(result, "split-brain"));
   }
 
   @Test
@@ -66,8 +63,7 @@ class VersionedRegisterCheckerTest {
     activate(1, 1, 2, 0, 10, 6);
     activate(2, 1, 3, 5, 15, 7);
     CheckResult result = check();
-    assertEquals(1, result.count("lost-update"), result.toString());
-    assertEquals(List.of(0L, 5L), invokes(result.anomalies("lost-update").get(0)));
+    assertOneAnomaly(result, "lost-update", 0L, 5L);
   }
 
   @Test
@@ -84,8 +80,7 @@ class VersionedRegisterCheckerTest {
     activate(1, 1, 2, 0, 10, 6);
     read(2, 1, 20, 30, 5);
     CheckResult result = check();
-    assertEquals(1, result.count("stale-read"), result.toString());
-    assertEquals(List.of(0L, 20L), invokes(result.anomalies("stale-read").get(0)));
+    assertOneAnomaly(result, "stale-read", 0L, 20L);
   }
 
   @Test
@@ -94,8 +89,7 @@ class VersionedRegisterCheckerTest {
     activate(1, 2, 3, 20, 30, 7);
     read(2, 2, 40, 50, 9);
     CheckResult result = check();
-    assertEquals(1, result.count("lost-write"), result.toString());
-    assertEquals(List.of(0L, 20L, 40L), invokes(result.anomalies("lost-write").get(0)));
+    assertOneAnomaly(result, "lost-write", 0L, 20L, 40L);
   }
 
   @Test

@@ -1,10 +1,10 @@
 package io.keyrotor.chaos.checker;
 
+import static io.keyrotor.chaos.checker.CheckResults.firstInvokes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.keyrotor.chaos.history.EventType;
-import io.keyrotor.chaos.history.Operation;
 import io.keyrotor.chaos.history.SyntheticHistory;
 import java.util.List;
 import java.util.Set;
@@ -14,10 +14,6 @@ import org.junit.jupiter.api.Test;
 class WorkloadPredicateCheckersTest {
   private static final Set<String> NODES = Set.of("n1", "n2");
   private final SyntheticHistory history = new SyntheticHistory();
-
-  private static List<Long> invokes(Anomaly anomaly) {
-    return anomaly.operations().stream().map(Operation::invokeNanos).toList();
-  }
 
   private void op(
       int p,
@@ -30,18 +26,12 @@ class WorkloadPredicateCheckersTest {
       long t1,
       String out,
       String error) {
-    history.op(
-        p,
-        node,
-        f,
-        key,
-        in == null ? null : SyntheticHistory.json(in),
-        t0,
-        type,
-        t1,
-        out == null ? null : SyntheticHistory.json(out),
-        null,
-        error);
+    history.jsonOp(p, node, f, key, in, t0, type, t1, out, null, error);
+  }
+
+  /** An operation that succeeded, returning {@code out}. */
+  private void ok(int p, String node, String f, String key, long t0, long t1, String out) {
+    op(p, node, f, key, null, t0, EventType.OK, t1, out, null);
   }
 
   private void encrypt(int p, String plaintext, String ciphertext, long t0, long t1) {
@@ -112,7 +102,7 @@ class WorkloadPredicateCheckersTest {
     finalDecrypts("c1", "p1", 100);
     CheckResult result = encryptDecrypt();
     assertEquals(1, result.anomalies("decrypt-failed").size(), result.toString());
-    assertEquals(List.of(0L, 20L), invokes(result.anomalies("decrypt-failed").get(0)));
+    assertEquals(List.of(0L, 20L), firstInvokes(result, "decrypt-failed"));
   }
 
   @Test
@@ -133,18 +123,7 @@ class WorkloadPredicateCheckersTest {
     assertEquals(1, failed.anomalies("final-decrypt-failed").size(), failed.toString());
 
     SyntheticHistory missing = new SyntheticHistory();
-    missing.op(
-        1,
-        "n1",
-        "encrypt",
-        "k",
-        SyntheticHistory.json("{\"plaintext\":\"p1\"}"),
-        0,
-        EventType.OK,
-        10,
-        SyntheticHistory.json("{\"ciphertext\":\"c1\"}"),
-        null,
-        null);
+    missing.ok(1, "encrypt", "k", "{\"plaintext\":\"p1\"}", 0, 10, "{\"ciphertext\":\"c1\"}");
     CheckResult unknown =
         new EncryptDecryptChecker(NODES, EncryptDecryptChecker.DEFAULT_RETRIABLE)
             .check(missing.build());
@@ -153,17 +132,8 @@ class WorkloadPredicateCheckersTest {
   }
 
   private void getVersion(int p, String node, long version, String activatedAt, long t0) {
-    op(
-        p,
-        node,
-        "get-version",
-        "k",
-        null,
-        t0,
-        EventType.OK,
-        t0 + 5,
-        "{\"version\":" + version + ",\"activatedAt\":" + activatedAt + "}",
-        null);
+    String read = "{\"version\":" + version + ",\"activatedAt\":" + activatedAt + "}";
+    ok(p, node, "get-version", "k", t0, t0 + 5, read);
   }
 
   @Test
@@ -172,17 +142,14 @@ class WorkloadPredicateCheckersTest {
     getVersion(2, "n2", 1, "\"1970-01-01T00:00:01Z\"", 10);
     getVersion(1, "n1", 2, "2000", 20);
     getVersion(2, "n2", 3, "null", 30); // pending: no activation time yet
-    op(
+    ok(
         3,
         "n3",
         "final-get-version",
         "k",
-        null,
         40,
-        EventType.OK,
         45,
-        "[{\"version\":1,\"activatedAt\":1000},{\"version\":2,\"activatedAt\":2000}]",
-        null);
+        "[{\"version\":1,\"activatedAt\":1000},{\"version\":2,\"activatedAt\":2000}]");
     CheckResult result = new ActivationTimestampChecker().check(history.build());
     assertEquals(CheckResult.Verdict.PASS, result.verdict(), result.toString());
     assertEquals(2, result.count("versions"));
@@ -194,7 +161,7 @@ class WorkloadPredicateCheckersTest {
     getVersion(2, "n2", 1, "1001", 10);
     CheckResult result = new ActivationTimestampChecker().check(history.build());
     assertEquals(1, result.count("disagreements"), result.toString());
-    assertEquals(List.of(0L, 10L), invokes(result.anomalies("disagreement").get(0)));
+    assertEquals(List.of(0L, 10L), firstInvokes(result, "disagreement"));
   }
 
   @Test
@@ -206,7 +173,7 @@ class WorkloadPredicateCheckersTest {
   }
 
   private void listScheduled(int p, long t0, String rotations) {
-    op(p, "n1", "list-scheduled", "k", null, t0, EventType.OK, t0 + 5, rotations, null);
+    ok(p, "n1", "list-scheduled", "k", t0, t0 + 5, rotations);
   }
 
   @Test
@@ -225,7 +192,7 @@ class WorkloadPredicateCheckersTest {
     listScheduled(2, 10, "[{\"version\":2,\"slot\":7},{\"version\":3,\"slot\":7}]");
     CheckResult result = new ScheduledRotationChecker().check(history.build());
     assertEquals(1, result.count("duplicates"), result.toString());
-    assertEquals(List.of(0L, 10L), invokes(result.anomalies("duplicate-rotation").get(0)));
+    assertEquals(List.of(0L, 10L), firstInvokes(result, "duplicate-rotation"));
   }
 
   private void disable(int p, long version, long t0, long t1) {
@@ -233,7 +200,7 @@ class WorkloadPredicateCheckersTest {
   }
 
   private void use(int p, String f, long version, long t0, long t1) {
-    op(p, "n2", f, "k", null, t0, EventType.OK, t1, "{\"version\":" + version + "}", null);
+    ok(p, "n2", f, "k", t0, t1, "{\"version\":" + version + "}");
   }
 
   @Test
@@ -247,7 +214,7 @@ class WorkloadPredicateCheckersTest {
     use(3, "decrypt", 1, 40, 50);
     CheckResult failed = new DisableThenUseChecker().check(history.build());
     assertEquals(1, failed.count("violations"), failed.toString());
-    assertEquals(List.of(0L, 40L), invokes(failed.anomalies("use-after-disable").get(0)));
+    assertEquals(List.of(0L, 40L), firstInvokes(failed, "use-after-disable"));
   }
 
   @Test
@@ -260,17 +227,8 @@ class WorkloadPredicateCheckersTest {
   }
 
   private void status(int p, String node, long index, String digest, long t0) {
-    op(
-        p,
-        node,
-        "final-status",
-        null,
-        null,
-        t0,
-        EventType.OK,
-        t0 + 1,
-        "{\"appliedIndex\":" + index + ",\"digest\":\"" + digest + "\"}",
-        null);
+    String reported = "{\"appliedIndex\":" + index + ",\"digest\":\"" + digest + "\"}";
+    ok(p, node, "final-status", null, t0, t0 + 1, reported);
   }
 
   @Test

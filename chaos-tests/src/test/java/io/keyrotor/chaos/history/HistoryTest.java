@@ -14,6 +14,17 @@ class HistoryTest {
     return new Event(index, type, ProcessId.of(process), "n1", f, "k", null, null, null, t);
   }
 
+  /** Asserts that {@link History#of} rejects these events; returns why. */
+  private static HistoryException rejection(Event... events) {
+    return assertThrows(HistoryException.class, () -> History.of(List.of(events)));
+  }
+
+  /** Asserts that {@link History#of} rejects these events, saying {@code why}. */
+  private static void assertRejected(String why, Event... events) {
+    HistoryException error = rejection(events);
+    assertTrue(error.getMessage().contains(why), error.getMessage());
+  }
+
   @Test
   void invocationsPairWithCompletions_andMissingCompletionsArePending() {
     History history =
@@ -37,44 +48,35 @@ class HistoryTest {
 
   @Test
   void overlappingOperationsOfOneProcess_areRejected() {
-    List<Event> events =
-        List.of(
-            event(0, EventType.INVOKE, 1, "read", 0),
-            event(1, EventType.INVOKE, 1, "read", 5),
-            event(2, EventType.OK, 1, "read", 10));
-    HistoryException error = assertThrows(HistoryException.class, () -> History.of(events));
-    assertTrue(error.getMessage().contains("not sequential"), error.getMessage());
+    assertRejected(
+        "not sequential",
+        event(0, EventType.INVOKE, 1, "read", 0),
+        event(1, EventType.INVOKE, 1, "read", 5),
+        event(2, EventType.OK, 1, "read", 10));
   }
 
   @Test
   void processUsedAfterItsInfo_isRejected() {
-    List<Event> events =
-        List.of(
-            event(0, EventType.INVOKE, 1, "write", 0),
-            event(1, EventType.INFO, 1, "write", 5),
-            event(2, EventType.INVOKE, 1, "read", 10));
-    HistoryException error = assertThrows(HistoryException.class, () -> History.of(events));
-    assertTrue(error.getMessage().contains("retired"), error.getMessage());
+    assertRejected(
+        "retired",
+        event(0, EventType.INVOKE, 1, "write", 0),
+        event(1, EventType.INFO, 1, "write", 5),
+        event(2, EventType.INVOKE, 1, "read", 10));
   }
 
   @Test
   void timeGoingBackwards_isRejected() {
-    List<Event> events =
-        List.of(event(0, EventType.INVOKE, 1, "read", 10), event(1, EventType.OK, 1, "read", 5));
-    assertThrows(HistoryException.class, () -> History.of(events));
+    rejection(event(0, EventType.INVOKE, 1, "read", 10), event(1, EventType.OK, 1, "read", 5));
   }
 
   @Test
   void completionOfAnotherFunction_isRejected() {
-    List<Event> events =
-        List.of(event(0, EventType.INVOKE, 1, "read", 0), event(1, EventType.OK, 1, "write", 5));
-    assertThrows(HistoryException.class, () -> History.of(events));
+    rejection(event(0, EventType.INVOKE, 1, "read", 0), event(1, EventType.OK, 1, "write", 5));
   }
 
   @Test
   void completionWithoutInvocation_isRejected() {
-    assertThrows(
-        HistoryException.class, () -> History.of(List.of(event(0, EventType.OK, 1, "read", 0))));
+    rejection(event(0, EventType.OK, 1, "read", 0));
   }
 
   @Test

@@ -55,21 +55,37 @@ public final class SyntheticHistory {
     return this;
   }
 
-  /** An ok operation. */
-  public SyntheticHistory ok(
-      int process, String f, String key, String input, long invoke, long complete, String output) {
+  /** Adds an operation whose input and output are JSON text (null: none), as {@link #op} does. */
+  public SyntheticHistory jsonOp(
+      int process,
+      String node,
+      String f,
+      String key,
+      String input,
+      long invokeNanos,
+      EventType type,
+      long completeNanos,
+      String output,
+      Long rev,
+      String error) {
     return op(
         process,
-        "n1",
+        node,
         f,
         key,
         input == null ? null : json(input),
-        invoke,
-        EventType.OK,
-        complete,
+        invokeNanos,
+        type,
+        completeNanos,
         output == null ? null : json(output),
-        null,
-        null);
+        rev,
+        error);
+  }
+
+  /** An ok operation. */
+  public SyntheticHistory ok(
+      int process, String f, String key, String input, long invoke, long complete, String output) {
+    return jsonOp(process, "n1", f, key, input, invoke, EventType.OK, complete, output, null, null);
   }
 
   /** An ok operation with a revision. */
@@ -82,46 +98,25 @@ public final class SyntheticHistory {
       long complete,
       String output,
       long rev) {
-    return op(
-        process,
-        "n1",
-        f,
-        key,
-        input == null ? null : json(input),
-        invoke,
-        EventType.OK,
-        complete,
-        output == null ? null : json(output),
-        rev,
-        null);
+    return jsonOp(process, "n1", f, key, input, invoke, EventType.OK, complete, output, rev, null);
   }
 
   /** A failed operation. */
   public SyntheticHistory fail(
       int process, String f, String key, String input, long invoke, long complete, String error) {
-    return op(
-        process,
-        "n1",
-        f,
-        key,
-        input == null ? null : json(input),
-        invoke,
-        EventType.FAIL,
-        complete,
-        null,
-        null,
-        error);
+    return jsonOp(
+        process, "n1", f, key, input, invoke, EventType.FAIL, complete, null, null, error);
   }
 
   /** An info operation (timed out at {@code gaveUp}); the process is retired. */
   public SyntheticHistory info(
       int process, String f, String key, String input, long invoke, long gaveUp) {
-    return op(
+    return jsonOp(
         process,
         "n1",
         f,
         key,
-        input == null ? null : json(input),
+        input,
         invoke,
         EventType.INFO,
         gaveUp,

@@ -142,6 +142,21 @@ class NemesisTest {
     return recorder.events();
   }
 
+  /**
+   * Runs {@code kind} alone on {@code nodes} fake nodes for 200 ms; returns, for each partition it
+   * made, who could reach whom.
+   */
+  private static List<Map<String, Set<String>>> partitionViews(
+      int nodes, NemesisKind kind, long seed) throws Exception {
+    FakeLauncher launcher = new FakeLauncher(nodes);
+    runFor(launcher, Set.of(kind), seed, 200);
+    List<Map<String, Set<String>>> views = new ArrayList<>();
+    for (Map<String, Set<String>> grudge : launcher.partitions) {
+      views.add(reachable(launcher.nodes, grudge));
+    }
+    return views;
+  }
+
   /** Who can reach whom under a grudge (symmetric cuts). */
   private static Map<String, Set<String>> reachable(
       List<String> nodes, Map<String, Set<String>> g) {
@@ -161,11 +176,9 @@ class NemesisTest {
 
   @Test
   void majoritiesRing_everyNodeSeesAMajority_noTwoTheSame() throws Exception {
-    FakeLauncher launcher = new FakeLauncher(5);
-    runFor(launcher, Set.of(NemesisKind.MAJORITIES_RING), 11, 200);
-    assertFalse(launcher.partitions.isEmpty());
-    for (Map<String, Set<String>> grudge : launcher.partitions) {
-      Map<String, Set<String>> sees = reachable(launcher.nodes, grudge);
+    List<Map<String, Set<String>>> views = partitionViews(5, NemesisKind.MAJORITIES_RING, 11);
+    assertFalse(views.isEmpty());
+    for (Map<String, Set<String>> sees : views) {
       Set<Set<String>> distinct = new java.util.HashSet<>();
       for (Set<String> view : sees.values()) {
         assertEquals(3, view.size(), () -> "each node sees itself and two neighbours: " + sees);
@@ -177,11 +190,9 @@ class NemesisTest {
 
   @Test
   void bridge_oneNodeSeesEveryone_theTwoSidesNotEachOther() throws Exception {
-    FakeLauncher launcher = new FakeLauncher(5);
-    runFor(launcher, Set.of(NemesisKind.BRIDGE), 12, 200);
-    assertFalse(launcher.partitions.isEmpty());
-    for (Map<String, Set<String>> grudge : launcher.partitions) {
-      Map<String, Set<String>> sees = reachable(launcher.nodes, grudge);
+    List<Map<String, Set<String>>> views = partitionViews(5, NemesisKind.BRIDGE, 12);
+    assertFalse(views.isEmpty());
+    for (Map<String, Set<String>> sees : views) {
       long bridges = sees.values().stream().filter(v -> v.size() == 5).count();
       long sides = sees.values().stream().filter(v -> v.size() == 3).count();
       assertEquals(1, bridges, sees::toString);
@@ -191,10 +202,7 @@ class NemesisTest {
 
   @Test
   void majorityMinority_threeNodes_cutsOneFromTwo() throws Exception {
-    FakeLauncher launcher = new FakeLauncher(3);
-    runFor(launcher, Set.of(NemesisKind.MAJORITY_MINORITY), 13, 200);
-    for (Map<String, Set<String>> grudge : launcher.partitions) {
-      Map<String, Set<String>> sees = reachable(launcher.nodes, grudge);
+    for (Map<String, Set<String>> sees : partitionViews(3, NemesisKind.MAJORITY_MINORITY, 13)) {
       assertEquals(1, sees.values().stream().filter(v -> v.size() == 1).count(), sees::toString);
     }
   }

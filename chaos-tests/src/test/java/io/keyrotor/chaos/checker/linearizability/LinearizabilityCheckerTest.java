@@ -55,7 +55,20 @@ class LinearizabilityCheckerTest {
   }
 
   private KeyResult<RegisterModel.Input, Object> checkRegister() {
-    return new LinearizabilityChecker<>(new RegisterModel(null), BUDGET, 1).checkKey("k", ops);
+    return checkRegister(BUDGET);
+  }
+
+  private KeyResult<RegisterModel.Input, Object> checkRegister(Budget budget) {
+    return new LinearizabilityChecker<>(new RegisterModel(null), budget, 1).checkKey("k", ops);
+  }
+
+  /**
+   * {@code count} writes of unique values, all concurrent, completing from {@code completeFrom}.
+   */
+  private void concurrentWrites(int count, long completeFrom) {
+    for (int i = 0; i < count; i++) {
+      write(i, i, completeFrom + i, 100 + i);
+    }
   }
 
   private KeyResult<CasRegisterModel.Input, Object> checkCas(long initial) {
@@ -247,14 +260,10 @@ class LinearizabilityCheckerTest {
   void exceedingTheCacheBudget_isUnknown_notOk() {
     // Many concurrent writes and a contradiction at the end: the search must explore before
     // failing.
-    for (int i = 0; i < 14; i++) {
-      write(i, i, 1_000 + i, 100 + i);
-    }
+    concurrentWrites(14, 1_000);
     read(50, 2_000, 2_010, 999L);
-    LinearizabilityChecker<Object, RegisterModel.Input, Object> tiny =
-        new LinearizabilityChecker<>(
-            new RegisterModel(null), new Budget(Duration.ofSeconds(10), 50, Duration.ZERO), 1);
-    KeyResult<RegisterModel.Input, Object> result = tiny.checkKey("k", ops);
+    KeyResult<RegisterModel.Input, Object> result =
+        checkRegister(new Budget(Duration.ofSeconds(10), 50, Duration.ZERO));
     assertEquals(KeyVerdict.UNKNOWN, result.verdict());
     assertEquals("cache budget exceeded", result.reasonOrNull());
   }
@@ -262,17 +271,11 @@ class LinearizabilityCheckerTest {
   @Test
   void exceedingTheTimeBudget_isUnknown() {
     // 60 concurrent writes with unique values and an impossible read: a huge search space.
-    for (int i = 0; i < 60; i++) {
-      write(i, i, 10_000 + i, 100 + i);
-    }
+    concurrentWrites(60, 10_000);
     read(100, 20_000, 20_010, 1L);
-    LinearizabilityChecker<Object, RegisterModel.Input, Object> quick =
-        new LinearizabilityChecker<>(
-            new RegisterModel(null),
-            new Budget(Duration.ofMillis(200), Integer.MAX_VALUE, Duration.ZERO),
-            1);
     long start = System.nanoTime();
-    KeyResult<RegisterModel.Input, Object> result = quick.checkKey("k", ops);
+    KeyResult<RegisterModel.Input, Object> result =
+        checkRegister(new Budget(Duration.ofMillis(200), Integer.MAX_VALUE, Duration.ZERO));
     assertEquals(KeyVerdict.UNKNOWN, result.verdict());
     assertEquals("time budget exceeded", result.reasonOrNull());
     assertTrue(System.nanoTime() - start < 5_000_000_000L, "the budget bounds the search");
