@@ -1,7 +1,7 @@
 package io.keyrotor.hsm.pkcs11;
 
-import static io.keyrotor.hsm.pkcs11.Pkcs11HsmTest.randomKey;
-import static io.keyrotor.hsm.pkcs11.Pkcs11HsmTest.reasonOf;
+import static io.keyrotor.hsm.HsmTesting.randomKey;
+import static io.keyrotor.hsm.HsmTesting.reasonOf;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.EXTRACT;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.SHARE_FROM;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.SHARE_TO;
@@ -96,12 +96,16 @@ class Pkcs11CeremoniesTest {
         receiverCheckValue, Pkcs11Ceremonies.importShare(token(SHARE_TO), USER_PIN, bundle));
   }
 
+  /** A new zone on SHARE_FROM, shared as far as its bundle for SHARE_TO. */
+  private static ShareBundle exportedNewZone(String zone) throws HsmException {
+    int version = Pkcs11Ceremonies.createZone(token(SHARE_FROM), USER_PIN, zone);
+    ShareRequest request = Pkcs11Ceremonies.prepareShare(token(SHARE_TO), USER_PIN, zone, version);
+    return Pkcs11Ceremonies.exportShare(token(SHARE_FROM), SO_PIN, USER_PIN, request);
+  }
+
   @Test
   void importShare_tamperedBundle_failsWithUnwrapFailedAndKeepsNothing() throws Exception {
-    int version = Pkcs11Ceremonies.createZone(token(SHARE_FROM), USER_PIN, "tamper");
-    ShareRequest request =
-        Pkcs11Ceremonies.prepareShare(token(SHARE_TO), USER_PIN, "tamper", version);
-    ShareBundle bundle = Pkcs11Ceremonies.exportShare(token(SHARE_FROM), SO_PIN, USER_PIN, request);
+    ShareBundle bundle = exportedNewZone("tamper");
     byte[] wrapped = bundle.wrappedKey();
     wrapped[10] ^= 0x01;
     ShareBundle tampered =
@@ -121,10 +125,7 @@ class Pkcs11CeremoniesTest {
 
   @Test
   void importShare_withoutPrepare_isRefused() throws Exception {
-    int version = Pkcs11Ceremonies.createZone(token(SHARE_FROM), USER_PIN, "unasked");
-    ShareRequest request =
-        Pkcs11Ceremonies.prepareShare(token(SHARE_TO), USER_PIN, "unasked", version);
-    ShareBundle bundle = Pkcs11Ceremonies.exportShare(token(SHARE_FROM), SO_PIN, USER_PIN, request);
+    ShareBundle bundle = exportedNewZone("unasked");
     ShareBundle otherKeyId =
         new ShareBundle(
             bundle.zoneMasterKey(),

@@ -1,6 +1,6 @@
 package io.keyrotor.hsm.pkcs11;
 
-import static io.keyrotor.hsm.pkcs11.Pkcs11HsmTest.randomKey;
+import static io.keyrotor.hsm.HsmTesting.randomKey;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.CONCURRENCY;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.USER_PIN;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.token;

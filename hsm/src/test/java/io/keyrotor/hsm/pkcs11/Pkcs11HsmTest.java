@@ -1,5 +1,8 @@
 package io.keyrotor.hsm.pkcs11;
 
+import static io.keyrotor.hsm.HsmTesting.randomKey;
+import static io.keyrotor.hsm.HsmTesting.reasonOf;
+import static io.keyrotor.hsm.HsmTesting.unwrapReasonAs;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.FAILURES;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.MATRIX;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.RELOGIN;
@@ -167,17 +170,8 @@ class Pkcs11HsmTest {
       WrappedKey wrapped = hsm.wrap("eu", randomKey(32));
 
       assertEquals(Reason.ZONE_NOT_HELD, reasonOf(() -> hsm.wrap("apac", randomKey(32))));
-      assertEquals(
-          Reason.ZONE_NOT_HELD,
-          reasonOf(
-              () ->
-                  hsm.unwrap(
-                      new WrappedKey("apac", 1, wrapped.mechanism(), wrapped.ciphertext()))));
-      assertEquals(
-          Reason.ZONE_NOT_HELD,
-          reasonOf(
-              () ->
-                  hsm.unwrap(new WrappedKey("eu", 9, wrapped.mechanism(), wrapped.ciphertext()))));
+      assertEquals(Reason.ZONE_NOT_HELD, unwrapReasonAs(hsm, wrapped, "apac", 1));
+      assertEquals(Reason.ZONE_NOT_HELD, unwrapReasonAs(hsm, wrapped, "eu", 9));
       assertEquals(Reason.ZONE_NOT_HELD, reasonOf(() -> hsm.currentZoneMasterKeyVersion("apac")));
     }
   }
@@ -309,19 +303,5 @@ class Pkcs11HsmTest {
       assertFalse(Arrays.equals(first, hsm.randomBytes(32)));
       assertArrayEquals(new byte[0], hsm.randomBytes(0));
     }
-  }
-
-  static SecretKeyBytes randomKey(int length) {
-    byte[] bytes = new byte[length];
-    RANDOM.nextBytes(bytes);
-    return SecretKeyBytes.takeOwnership(bytes);
-  }
-
-  interface HsmCall {
-    void call() throws HsmException;
-  }
-
-  static Reason reasonOf(HsmCall call) {
-    return assertThrows(HsmException.class, call::call).reason();
   }
 }

@@ -1,6 +1,6 @@
 package io.keyrotor.hsm.pkcs11;
 
-import static io.keyrotor.hsm.pkcs11.Pkcs11HsmTest.randomKey;
+import static io.keyrotor.hsm.HsmTesting.randomKey;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.COMPAT;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.USER_PIN;
 import static io.keyrotor.hsm.pkcs11.SoftHsmFixture.config;
@@ -52,12 +52,21 @@ class SoftwarePkcs11CompatibilityTest {
     zoneMasterKey.destroy();
   }
 
+  /** The software HSM over the shared key file, wrapping with {@code mechanism} only. */
+  private Hsm software(WrapMechanism mechanism) throws HsmException {
+    return Hsms.open(new HsmConfig.Software(keyFile, PASSPHRASE, List.of(mechanism)));
+  }
+
+  /** The SoftHSM2 token holding the same key, wrapping with {@code mechanism} only. */
+  private static Hsm pkcs11(WrapMechanism mechanism) throws HsmException {
+    return Hsms.open(config(COMPAT).withMechanismPreference(List.of(mechanism)));
+  }
+
   @ParameterizedTest
   @EnumSource(WrapMechanism.class)
   void softwareWrapped_unwrapsOnPkcs11AndBack(WrapMechanism mechanism) throws Exception {
-    List<WrapMechanism> only = List.of(mechanism);
-    try (Hsm software = Hsms.open(new HsmConfig.Software(keyFile, PASSPHRASE, only));
-        Hsm pkcs11 = Hsms.open(config(COMPAT).withMechanismPreference(only))) {
+    try (Hsm software = software(mechanism);
+        Hsm pkcs11 = pkcs11(mechanism)) {
       assertEquals(software.keyCheckValue("eu", 1), pkcs11.keyCheckValue("eu", 1));
       for (int length : new int[] {16, 24, 32, 64}) {
         SecretKeyBytes kek = randomKey(length);
@@ -89,9 +98,8 @@ class SoftwarePkcs11CompatibilityTest {
   @ParameterizedTest
   @EnumSource(WrapMechanism.class)
   void keyWrap_isDeterministicAcrossImplementations(WrapMechanism mechanism) throws Exception {
-    List<WrapMechanism> only = List.of(mechanism);
-    try (Hsm software = Hsms.open(new HsmConfig.Software(keyFile, PASSPHRASE, only));
-        Hsm pkcs11 = Hsms.open(config(COMPAT).withMechanismPreference(only))) {
+    try (Hsm software = software(mechanism);
+        Hsm pkcs11 = pkcs11(mechanism)) {
       SecretKeyBytes kek = randomKey(32);
       WrappedKey fromSoftware = software.wrap("eu", kek);
       WrappedKey fromPkcs11 = pkcs11.wrap("eu", kek);

@@ -1,5 +1,8 @@
 package io.keyrotor.hsm.software;
 
+import static io.keyrotor.hsm.HsmTesting.randomKey;
+import static io.keyrotor.hsm.HsmTesting.reasonOf;
+import static io.keyrotor.hsm.HsmTesting.unwrapReasonAs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -100,11 +103,7 @@ class SoftwareHsmTest {
       WrappedKey wrapped = hsm.wrap("eu", randomKey(32));
 
       assertEquals(Reason.ZONE_NOT_HELD, reasonOf(() -> hsm.wrap("apac", randomKey(32))));
-      assertEquals(
-          Reason.ZONE_NOT_HELD,
-          reasonOf(
-              () ->
-                  hsm.unwrap(new WrappedKey("eu", 2, wrapped.mechanism(), wrapped.ciphertext()))));
+      assertEquals(Reason.ZONE_NOT_HELD, unwrapReasonAs(hsm, wrapped, "eu", 2));
     }
   }
 
@@ -233,19 +232,5 @@ class SoftwareHsmTest {
 
     assertEquals(Reason.HSM_UNAVAILABLE, reasonOf(() -> hsm.unwrap(wrapped)));
     assertFalse(hsm.describe().healthy());
-  }
-
-  private static SecretKeyBytes randomKey(int length) {
-    byte[] bytes = new byte[length];
-    RANDOM.nextBytes(bytes);
-    return SecretKeyBytes.takeOwnership(bytes);
-  }
-
-  private interface HsmCall {
-    void call() throws HsmException;
-  }
-
-  private static Reason reasonOf(HsmCall call) {
-    return assertThrows(HsmException.class, call::call).reason();
   }
 }
