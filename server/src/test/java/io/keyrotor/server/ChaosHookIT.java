@@ -61,7 +61,7 @@ class ChaosHookIT {
     if (chaos) {
       Files.writeString(
           directory.resolve("c/n1/node.properties"),
-          "chaos.enabled=true\n",
+          "chaos.enabled=true\nchaos.test-cluster=true\n",
           StandardOpenOption.APPEND);
     }
     cluster.startAll();

@@ -17,8 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * One version of the authorisation policy, compiled for evaluation: who may do what to which keys.
  * Default deny: a call is allowed only when a binding matches the principal, grants the permission
- * through its role, matches the key's name, zone and labels, and, if it has context conditions,
- * the call's encryption context.
+ * through its role, matches the key's name, zone and labels, and, if it has context conditions, the
+ * call's encryption context.
  *
  * <p>Deterministic (no clock, no random source) and immutable but for a bounded cache of the
  * bindings that apply to each principal, so apply (storage) and the server decide alike. An allowed
@@ -30,7 +30,8 @@ public final class AccessPolicy {
   static final int PRINCIPAL_CACHE_LIMIT = 4_096;
 
   /** The policy of a cluster that has none yet: everything is denied. */
-  public static final AccessPolicy NONE = new AccessPolicy(AuthorizationPolicy.getDefaultInstance());
+  public static final AccessPolicy NONE =
+      new AccessPolicy(AuthorizationPolicy.getDefaultInstance());
 
   private static final String PRINCIPAL_PLACEHOLDER = "${principal}";
 
@@ -78,7 +79,8 @@ public final class AccessPolicy {
 
   /** Whether {@code principal} may use {@code permission} on {@code key} (no context). */
   public AccessDecision check(String principal, Permission permission, KeyRecord key) {
-    return check(principal, permission, key.getName(), key.getZone(), key.getLabelsList(), Map.of());
+    return check(
+        principal, permission, key.getName(), key.getZone(), key.getLabelsList(), Map.of());
   }
 
   /**

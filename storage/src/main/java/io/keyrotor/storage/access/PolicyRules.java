@@ -80,7 +80,8 @@ public final class PolicyRules {
       }
       Role role = roles.get(binding.getRole());
       if (role == null) {
-        return Optional.of(what + " names the role \"" + binding.getRole() + "\", which is not defined");
+        return Optional.of(
+            what + " names the role \"" + binding.getRole() + "\", which is not defined");
       }
       if (binding.getPrincipal().isEmpty()) {
         return Optional.of(what + " names no principal (use \"*\" for every principal)");
@@ -107,8 +108,7 @@ public final class PolicyRules {
           }
         }
       }
-      boolean unscoped =
-          binding.getKeyPattern().isEmpty() || binding.getKeyPattern().equals("*");
+      boolean unscoped = binding.getKeyPattern().isEmpty() || binding.getKeyPattern().equals("*");
       if (unscoped
           && binding.getZone().isEmpty()
           && binding.getLabelSelectorCount() == 0
@@ -136,14 +136,12 @@ public final class PolicyRules {
 
   /**
    * The bootstrap policy: one role {@value #ADMIN_ROLE} with every permission, bound to each of
-   * {@code admins}; version 1.
+   * {@code admins} (bindings named {@code bootstrap-admin-<principal>}).
    */
   public static AuthorizationPolicy bootstrap(List<String> admins) {
     AuthorizationPolicy.Builder policy =
         AuthorizationPolicy.newBuilder()
-            .addRoles(Role.newBuilder().setName(ADMIN_ROLE).addAllPermissions(allPermissions()))
-            .setVersion(1)
-            .setSetBy(BOOTSTRAP_SETTER);
+            .addRoles(Role.newBuilder().setName(ADMIN_ROLE).addAllPermissions(allPermissions()));
     for (String admin : admins) {
       policy.addBindings(
           Binding.newBuilder()

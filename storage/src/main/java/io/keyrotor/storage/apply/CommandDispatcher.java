@@ -7,14 +7,13 @@ import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
 import io.keyrotor.proto.internal.v1.BootstrapAuthorizationPolicy;
-import io.keyrotor.proto.internal.v1.RecordDenials;
-import io.keyrotor.proto.internal.v1.SetAuthorizationPolicy;
 import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RecordDenials;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.ReportUsage;
 import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
@@ -23,6 +22,7 @@ import io.keyrotor.proto.internal.v1.RollbackRotation;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotateKeys;
 import io.keyrotor.proto.internal.v1.ScheduleVersionDestroy;
+import io.keyrotor.proto.internal.v1.SetAuthorizationPolicy;
 import io.keyrotor.proto.internal.v1.SetDependents;
 import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionFloors;
@@ -182,7 +182,8 @@ public final class CommandDispatcher {
       case REWRAP_KEKS -> rewrapKeks.apply(command.getRewrapKeks(), context);
       case RETIRE_ZONE_MASTER_KEY_VERSION ->
           retireZoneMasterKeyVersion.apply(command.getRetireZoneMasterKeyVersion(), context);
-      case SET_AUTHORIZATION_POLICY -> setPolicy.apply(command.getSetAuthorizationPolicy(), context);
+      case SET_AUTHORIZATION_POLICY ->
+          setPolicy.apply(command.getSetAuthorizationPolicy(), context);
       case BOOTSTRAP_AUTHORIZATION_POLICY ->
           bootstrapPolicy.apply(command.getBootstrapAuthorizationPolicy(), context);
       case RECORD_DENIALS -> recordDenials.apply(command.getRecordDenials(), context);

@@ -36,9 +36,10 @@ public final class ApplyAuthorization {
       case ROTATE_KEY, CANCEL_ROTATION, ROLLBACK_ROTATION, START_BULK_ROTATION ->
           Permission.PERMISSION_ROTATE_KEYS;
       case SET_VERSION_STATUS -> Permission.PERMISSION_ENABLE_DISABLE_VERSIONS;
-      case SCHEDULE_VERSION_DESTROY, CANCEL_VERSION_DESTROY -> Permission.PERMISSION_DESTROY_VERSIONS;
-        // Cluster administration, and every command the nodes propose themselves: should one ever
-        // carry a principal, only an administrator may have caused it.
+      case SCHEDULE_VERSION_DESTROY, CANCEL_VERSION_DESTROY ->
+          Permission.PERMISSION_DESTROY_VERSIONS;
+      // Cluster administration, and every command the nodes propose themselves: should one ever
+      // carry a principal, only an administrator may have caused it.
       case START_ZONE_MASTER_KEY_ROTATION,
           RETIRE_ZONE_MASTER_KEY_VERSION,
           SET_AUTHORIZATION_POLICY,

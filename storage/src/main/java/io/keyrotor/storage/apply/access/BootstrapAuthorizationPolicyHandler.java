@@ -10,6 +10,7 @@ import io.keyrotor.storage.access.PolicyRules;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -34,14 +35,23 @@ public final class BootstrapAuthorizationPolicyHandler
           .detail("unchanged: policy version " + version + " exists")
           .build();
     }
-    if (command.getAdminsCount() == 0 || command.getAdminsList().contains("")) {
+    Optional<String> problem = PolicyRules.problem(command.getPolicy());
+    if (problem.isPresent()) {
       return context.reject(
           ErrorReason.INVALID_ACCESS_POLICY,
           Code.INVALID_ARGUMENT,
-          "a bootstrap policy names at least one administrator, none empty",
+          "the bootstrap policy of node "
+              + context.command().getOriginNode()
+              + ": "
+              + problem.get(),
           "");
     }
-    AuthorizationPolicy policy = PolicyRules.bootstrap(command.getAdminsList());
+    AuthorizationPolicy policy =
+        command.getPolicy().toBuilder()
+            .setVersion(1)
+            .setSetBy(
+                PolicyRules.BOOTSTRAP_SETTER + " of node " + context.command().getOriginNode())
+            .build();
     return context
         .ok("", 0, 0, "policy version 1")
         .writePolicy(
