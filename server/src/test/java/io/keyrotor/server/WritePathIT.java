@@ -196,7 +196,8 @@ class WritePathIT extends ClusterTestBase {
 
     assertEquals(
         List.of(
-            new Asked(Operation.CREATE_KEY, Target.key(name)),
+            // A key being created carries its zone and labels: there is no record to look up.
+            new Asked(Operation.CREATE_KEY, Target.newKey(name, "default", List.of())),
             new Asked(Operation.ROTATE_KEY, Target.key(name))),
         authorizer.asked);
   }
