@@ -132,6 +132,17 @@ final class Goals {
                 raw == null ? Double.NaN : leaderMicros / raw.score(),
                 format(bare),
                 format(barrier))));
+    MicroRow authz = micro("AuthorizationBenchmark.decryptCheck", "");
+    double authzNanos = authz == null ? Double.NaN : authz.score();
+    out.add(
+        new Goal(
+            "authz-check-jmh",
+            "the authorisation check of one data-plane call (JMH: principal, key, compiled policy)",
+            "< 1 us/op",
+            authzNanos,
+            String.format("%.0f ns", authzNanos),
+            Double.isNaN(authzNanos) ? null : authzNanos < 1_000,
+            "PolicyAuthorizer on the leader, development policy, Decrypt by service"));
     double mixed = observation("mixed", "keyrotor", "max_rate_p99_5ms");
     out.add(
         new Goal(

@@ -48,6 +48,7 @@ import picocli.CommandLine.ScopeType;
       ClusterCommand.class,
       ZoneCommand.class,
       RotationsCommand.class,
+      PolicyCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {

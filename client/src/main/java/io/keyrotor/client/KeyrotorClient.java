@@ -4,16 +4,21 @@ import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannelBuilder;
+import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
+import io.keyrotor.api.v1.GetPolicyRequest;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
 import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
 import io.keyrotor.api.v1.RotateZoneMasterKeyResponse;
+import io.keyrotor.api.v1.SetPolicyRequest;
 import io.keyrotor.api.v1.TakeSnapshotRequest;
 import io.keyrotor.api.v1.TakeSnapshotResponse;
+import io.keyrotor.api.v1.TestPolicyRequest;
+import io.keyrotor.api.v1.TestPolicyResponse;
 import io.keyrotor.api.v1.TransferLeadershipRequest;
 import io.keyrotor.api.v1.TransferLeadershipResponse;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
@@ -197,6 +202,25 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
         "RetireZoneMasterKeyVersion",
         request,
         (e, t, sent) -> e.admin(t).retireZoneMasterKeyVersion(sent));
+  }
+
+  /** The authorisation policy in force (needs ADMINISTER). */
+  public AuthorizationPolicy getPolicy() {
+    return calls.read(
+        "GetPolicy", (e, t) -> e.admin(t).getPolicy(GetPolicyRequest.getDefaultInstance()));
+  }
+
+  /**
+   * Replaces the authorisation policy (needs ADMINISTER); {@code request.expected_version} makes it
+   * a compare-and-set. Returns the new policy with its version.
+   */
+  public AuthorizationPolicy setPolicy(SetPolicyRequest request) {
+    return calls.write("SetPolicy", request, (e, t, sent) -> e.admin(t).setPolicy(sent));
+  }
+
+  /** Would a principal be allowed a permission on a key with a context, and by which binding. */
+  public TestPolicyResponse testPolicy(TestPolicyRequest request) {
+    return calls.read("TestPolicy", (e, t) -> e.admin(t).testPolicy(request));
   }
 
   /** Asks the node at {@code endpoint} to take a snapshot of its state now. */

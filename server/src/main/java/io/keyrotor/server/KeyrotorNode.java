@@ -1,6 +1,7 @@
 package io.keyrotor.server;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -12,7 +13,9 @@ import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.Hsms;
-import io.keyrotor.server.access.PermitAllAuthorizer;
+import io.keyrotor.server.access.Authorizer;
+import io.keyrotor.server.access.DenialRecorder;
+import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.KeyServiceImpl;
@@ -31,6 +34,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -44,6 +48,9 @@ import org.slf4j.LoggerFactory;
  * one clear message, when any part cannot be used.
  */
 public final class KeyrotorNode implements AutoCloseable {
+  /** How often refused calls are proposed into the audit chain. */
+  private static final Duration DENIAL_FLUSH_INTERVAL = Duration.ofSeconds(1);
+
   private static final Logger LOG = LoggerFactory.getLogger(KeyrotorNode.class);
 
   /**
@@ -80,6 +87,25 @@ public final class KeyrotorNode implements AutoCloseable {
   /** Starts a node. {@code fatal} decides what a storage failure under an applied entry does. */
   public static KeyrotorNode start(NodeConfig config, Clock realClock, FatalErrorHandler fatal)
       throws StartupException {
+    return start(config, realClock, fatal, List.of());
+  }
+
+  /**
+   * Starts a node whose KeyService, AdminService and chaos service calls pass {@code
+   * callInterceptors} first: the authentication interceptor, which puts the caller's {@code
+   * access.Principal} into the call's context. Without one every call is refused UNAUTHENTICATED.
+   */
+  public static KeyrotorNode start(
+      NodeConfig config,
+      Clock realClock,
+      FatalErrorHandler fatal,
+      List<ServerInterceptor> callInterceptors)
+      throws StartupException {
+    if (config.chaosMode() && !config.chaosTestCluster()) {
+      throw new StartupException(
+          "chaos.enabled=true lets a caller skew this node's clock and delay its Raft traffic; a node"
+              + " starts with it only when chaos.test-cluster=true says this is a test cluster");
+    }
     // In chaos mode the one clock the node reads is one the chaos service can skew.
     ChaosClock chaosClock = config.chaosMode() ? new ChaosClock(realClock) : null;
     Clock clock = chaosClock != null ? chaosClock : realClock;
@@ -135,13 +161,23 @@ public final class KeyrotorNode implements AutoCloseable {
                       HSM_HEALTH_SERVICE,
                       healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
       Api api =
-          startApi(config, context, dataPlane, hsmTasks, executors, metrics, health, chaosClock);
+          startApi(
+              config,
+              context,
+              dataPlane,
+              hsmTasks,
+              executors,
+              metrics,
+              health,
+              chaosClock,
+              callInterceptors);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
                   config, hsm, executors, metrics, rotation, kekCache, raft, dataPlane, hsmTasks,
                   api));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
+      PolicyBootstrap.start(config, raft, executors.scheduler());
       LOG.info(
           "Node {} (region {}, zones {}) serves the API on {}",
           config.nodeId(),
@@ -200,11 +236,25 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeExecutors executors,
       NodeMetrics metrics,
       HealthStatusManager health,
-      ChaosClock chaosClockOrNull)
+      ChaosClock chaosClockOrNull,
+      List<ServerInterceptor> callInterceptors)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
-    WritePath writes =
-        new WritePath(context, new PermitAllAuthorizer(), hsmTasks.calls(), executors.blocking());
+    RaftNode raft = context.raft();
+    DenialRecorder denials = new DenialRecorder(config.nodeId(), raft::propose);
+    var unusedDenialFlush =
+        executors
+            .scheduler()
+            .scheduleWithFixedDelay(
+                denials::flush,
+                DENIAL_FLUSH_INTERVAL.toMillis(),
+                DENIAL_FLUSH_INTERVAL.toMillis(),
+                TimeUnit.MILLISECONDS);
+    Authorizer authorizer = new PolicyAuthorizer(raft::state, denials);
+    WritePath writes = new WritePath(context, authorizer, hsmTasks.calls(), executors.blocking());
+    List<ServerInterceptor> interceptors = new ArrayList<>(callInterceptors);
+    // The last interceptor listed runs first: metrics see every call, refused ones included.
+    interceptors.add(metrics.rpcInterceptor());
     AdminServiceImpl admin =
         new AdminServiceImpl(
             context,
@@ -216,18 +266,21 @@ public final class KeyrotorNode implements AutoCloseable {
             .executor(executors.api())
             .addService(
                 ServerInterceptors.intercept(
-                    new KeyServiceImpl(context, dataPlane, watchers, writes),
-                    metrics.rpcInterceptor()))
-            .addService(ServerInterceptors.intercept(admin, metrics.rpcInterceptor()))
+                    new KeyServiceImpl(context, dataPlane, watchers, writes), interceptors))
+            .addService(ServerInterceptors.intercept(admin, interceptors))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .maxInboundMessageSize(4 << 20);
     if (chaosClockOrNull != null) {
       LOG.warn(
-          "Node {} runs in CHAOS MODE (chaos.enabled=true): any caller may skew its clock and"
-              + " delay its Raft traffic; never use this outside a test cluster",
+          "Node {} runs in CHAOS MODE (chaos.enabled=true, chaos.test-cluster=true): a cluster"
+              + " administrator may skew its clock and delay its Raft traffic; never use this"
+              + " outside a test cluster",
           config.nodeId());
-      builder.addService(new ChaosServiceImpl(config.nodeId(), chaosClockOrNull, context.raft()));
+      builder.addService(
+          ServerInterceptors.intercept(
+              new ChaosServiceImpl(config.nodeId(), chaosClockOrNull, context.raft(), authorizer),
+              callInterceptors));
     }
     Server server = builder.build();
     try {

@@ -21,6 +21,8 @@ import io.keyrotor.api.chaos.v1.SetRpcDelayRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.RotateKeyResponse;
+import io.keyrotor.server.chaos.ChaosServiceImpl;
+import io.keyrotor.server.testing.TestPrincipals;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -61,12 +63,58 @@ class ChaosHookIT {
     if (chaos) {
       Files.writeString(
           directory.resolve("c/n1/node.properties"),
-          "chaos.enabled=true\n",
+          "chaos.enabled=true\nchaos.test-cluster=true\n",
           StandardOpenOption.APPEND);
     }
     cluster.startAll();
     return new OneNode(
         cluster, ManagedChannelBuilder.forTarget(cluster.apiAddress("n1")).usePlaintext().build());
+  }
+
+  @Test
+  void chaosMode_onlyForAdministrators_offsetsBounded() throws Exception {
+    try (OneNode node = node(true)) {
+      StatusRuntimeException notAdmin =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  TestPrincipals.as(node.chaos(), "service")
+                      .setClockOffset(
+                          SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build()));
+      assertEquals(Status.Code.PERMISSION_DENIED, notAdmin.getStatus().getCode());
+      StatusRuntimeException nobody =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  TestPrincipals.as(node.chaos(), TestPrincipals.NONE)
+                      .getChaosState(GetChaosStateRequest.getDefaultInstance()));
+      assertEquals(Status.Code.UNAUTHENTICATED, nobody.getStatus().getCode());
+      StatusRuntimeException tooFar =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  node.chaos()
+                      .setClockOffset(
+                          SetClockOffsetRequest.newBuilder()
+                              .setOffsetMillis(ChaosServiceImpl.MAX_CLOCK_OFFSET_MILLIS + 1)
+                              .build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, tooFar.getStatus().getCode());
+      ChaosState state = node.chaos().getChaosState(GetChaosStateRequest.getDefaultInstance());
+      assertTrue(Math.abs(state.getClockOffsetMillis()) < 1_000, "nothing was skewed");
+    }
+  }
+
+  @Test
+  void chaosModeWithoutTestClusterFlag_nodeRefusesToStart() throws Exception {
+    LocalTestCluster cluster = new LocalTestCluster(directory.resolve("p"), 1, List.of("local"));
+    try {
+      cluster.configure("n1", "chaos.enabled", "true");
+      KeyrotorNode.StartupException refused =
+          assertThrows(KeyrotorNode.StartupException.class, () -> cluster.start("n1"));
+      assertTrue(refused.getMessage().contains("chaos.test-cluster=true"), refused.getMessage());
+    } finally {
+      cluster.close();
+    }
   }
 
   @Test

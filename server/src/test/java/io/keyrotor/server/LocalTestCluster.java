@@ -10,6 +10,7 @@ import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.local.LocalClusterLayout;
+import io.keyrotor.server.testing.TestPrincipals;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -86,7 +87,8 @@ final class LocalTestCluster implements AutoCloseable {
         KeyrotorNode.start(
             config,
             Clock.systemUTC(),
-            (message, cause) -> fatalErrors.add(new AssertionError(message, cause)));
+            (message, cause) -> fatalErrors.add(new AssertionError(message, cause)),
+            List.of(TestPrincipals.interceptor()));
     nodes.put(id, node);
     ManagedChannel previous;
     synchronized (this) {
@@ -171,9 +173,12 @@ final class LocalTestCluster implements AutoCloseable {
     waitUntil(
         () ->
             nodes.values().stream()
-                .allMatch(n -> n.raft().state().nodes().keySet().containsAll(nodes.keySet())),
+                .allMatch(
+                    n ->
+                        n.raft().state().nodes().keySet().containsAll(nodes.keySet())
+                            && n.raft().state().accessPolicy().version() > 0),
         Duration.ofSeconds(60),
-        "every node registered");
+        "every node registered and the bootstrap authorisation policy applied");
     awaitConvergence();
   }
 

@@ -26,6 +26,7 @@ import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.hsm.HsmExecutor;
 import io.keyrotor.server.testing.TestHsm;
+import io.keyrotor.server.testing.TestPrincipals;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -195,7 +196,8 @@ class WritePathIT extends ClusterTestBase {
 
     assertEquals(
         List.of(
-            new Asked(Operation.CREATE_KEY, Target.key(name)),
+            // A key being created carries its zone and labels: there is no record to look up.
+            new Asked(Operation.CREATE_KEY, Target.newKey(name, "default", List.of())),
             new Asked(Operation.ROTATE_KEY, Target.key(name))),
         authorizer.asked);
   }
@@ -254,21 +256,25 @@ class WritePathIT extends ClusterTestBase {
   private static <T> CompletableFuture<T> callAsync(
       java.util.function.Consumer<StreamObserver<T>> rpc) {
     CompletableFuture<T> answer = new CompletableFuture<>();
-    rpc.accept(
-        new StreamObserver<>() {
-          @Override
-          public void onNext(T value) {
-            answer.complete(value);
-          }
+    // In-process: the call's context carries the principal, as the authentication interceptor's.
+    TestPrincipals.runAs(
+        TestPrincipals.DEFAULT,
+        () ->
+            rpc.accept(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(T value) {
+                    answer.complete(value);
+                  }
 
-          @Override
-          public void onError(Throwable t) {
-            answer.completeExceptionally(t);
-          }
+                  @Override
+                  public void onError(Throwable t) {
+                    answer.completeExceptionally(t);
+                  }
 
-          @Override
-          public void onCompleted() {}
-        });
+                  @Override
+                  public void onCompleted() {}
+                }));
     return answer;
   }
 
@@ -280,7 +286,8 @@ class WritePathIT extends ClusterTestBase {
     volatile boolean denyAll;
 
     @Override
-    public Decision authorize(Operation operation, Target target) {
+    public Decision authorize(
+        Operation operation, Target target, java.util.Map<String, String> context) {
       asked.add(new Asked(operation, target));
       return denyAll ? Decision.deny("this test denies everything") : Decision.allow();
     }

@@ -11,6 +11,7 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
+import io.keyrotor.storage.access.AccessPolicy;
 import io.keyrotor.storage.apply.AuditAction;
 import io.keyrotor.storage.apply.CommandDispatcher;
 import io.keyrotor.storage.apply.Effects;
@@ -65,7 +66,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private KeyStateStore(StateDatabase database) {
     this.database = database;
     this.requests = new RequestTable(database);
-    this.dispatcher = new CommandDispatcher(views.reader());
+    this.dispatcher = new CommandDispatcher(views.reader(), views::accessPolicy);
   }
 
   /**
@@ -141,7 +142,8 @@ public final class KeyStateStore implements StateView, AutoCloseable {
             effects.allKeyWrites(),
             effects.nodeWrite(),
             effects.bulkRotationWrite(),
-            effects.zoneMasterKeyWrite());
+            effects.zoneMasterKeyWrite(),
+            effects.policyWrite());
     try (StateBatch batch = new StateBatch(database, digest.copy())) {
       views.stage(batch, writes);
       List<KeyEventRecord> storedEvents = events.append(batch, index, effects.events());
@@ -256,6 +258,11 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   @Override
   public NavigableMap<String, BulkRotationRecord> bulkRotations() {
     return views.bulkRotations();
+  }
+
+  @Override
+  public AccessPolicy accessPolicy() {
+    return views.accessPolicy();
   }
 
   @Override

@@ -8,6 +8,7 @@ import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
+import io.keyrotor.storage.access.AccessPolicy;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
@@ -56,6 +57,12 @@ public interface StateView {
 
   /** The bulk rotations started so far, by id. */
   NavigableMap<String, BulkRotationRecord> bulkRotations();
+
+  /**
+   * The authorisation policy in force, compiled (its version is the policy's); {@link
+   * AccessPolicy#NONE}, which denies everything, before the first one is applied.
+   */
+  AccessPolicy accessPolicy();
 
   /** Audit records from {@code fromIndex} on, at most {@code limit}. */
   List<AuditRecord> audit(long fromIndex, int limit);

@@ -1,12 +1,20 @@
 package io.keyrotor.bench.micro;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.server.KeyrotorNode;
+import io.keyrotor.server.access.Caller;
+import io.keyrotor.server.access.Principal;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.local.LocalClusterLayout;
 import java.io.IOException;
@@ -54,16 +62,38 @@ final class InProcessCluster implements AutoCloseable {
           KeyrotorNode.start(
               config,
               Clock.systemUTC(),
-              (message, cause) -> System.err.println("FATAL in benchmark node: " + message)));
+              (message, cause) -> System.err.println("FATAL in benchmark node: " + message),
+              List.of(benchmarkCaller())));
     }
   }
+
+  /**
+   * BENCHMARKS ONLY: every call is {@value #BENCHMARK_PRINCIPAL}, the development cluster's
+   * administrator, as if its client certificate said so (these nodes serve loopback only).
+   */
+  static ServerInterceptor benchmarkCaller() {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        return Contexts.interceptCall(
+            Context.current().withValue(Caller.PRINCIPAL, new Principal(BENCHMARK_PRINCIPAL)),
+            call,
+            headers,
+            next);
+      }
+    };
+  }
+
+  /** The principal of every call to a benchmark cluster. */
+  static final String BENCHMARK_PRINCIPAL = "admin";
 
   /** The node that leads and has applied its first entry of the term (waits up to 30 s). */
   KeyrotorNode leader() throws InterruptedException {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (System.nanoTime() < deadline) {
       for (KeyrotorNode node : nodes) {
-        if (node.raft().isReadyLeader()) {
+        if (node.raft().isReadyLeader() && node.raft().state().accessPolicy().version() > 0) {
           return node;
         }
       }

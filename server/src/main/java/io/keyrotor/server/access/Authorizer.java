@@ -1,21 +1,32 @@
 package io.keyrotor.server.access;
 
+import java.util.Map;
+
 /**
- * Decides whether a call may perform an operation on its target. The write path asks it for every
- * write RPC of KeyService and AdminService, once the request is validated and before anything is
- * built, sent to the HSM or proposed; a denial is answered PERMISSION_DENIED (reason
- * PERMISSION_DENIED) and changes nothing.
+ * Decides whether a call may perform an operation on its target. Every RPC of KeyService and
+ * AdminService asks it once its request is validated and before anything is read, built, sent to
+ * the HSM or proposed: writes through the write path, reads before the read barrier, the data plane
+ * before the key is resolved (with the call's encryption context). A denial is answered
+ * PERMISSION_DENIED (reason PERMISSION_DENIED) and changes nothing; a call without a principal is
+ * UNAUTHENTICATED.
  *
  * <p>It is called on the thread that handles the call, before any asynchronous step, so the call's
- * gRPC {@code Context} is current: authentication and authorisation of every call is one more
- * implementation of this interface, reading the caller's identity that an authentication
- * interceptor put in the context and deciding per {@link Operation} and {@link Target}. Today's
- * only implementation is {@link PermitAllAuthorizer}.
+ * gRPC {@code Context} is current: the caller's identity is the {@link Principal} the
+ * authentication interceptor put there ({@link Caller}). The implementation is {@link
+ * PolicyAuthorizer}; {@link PermitAllAuthorizer} remains for tests that are not about access.
  *
  * <p>Implementations must be thread-safe and must not block (no network calls on this thread).
  */
 @FunctionalInterface
 public interface Authorizer {
-  /** Whether the current call may perform {@code operation} on {@code target}. */
-  Decision authorize(Operation operation, Target target);
+  /**
+   * Whether the current call may perform {@code operation} on {@code target}, with the encryption
+   * context {@code context} (empty for calls without one).
+   */
+  Decision authorize(Operation operation, Target target, Map<String, String> context);
+
+  /** {@link #authorize(Operation, Target, Map)} of a call without an encryption context. */
+  default Decision authorize(Operation operation, Target target) {
+    return authorize(operation, target, Map.of());
+  }
 }

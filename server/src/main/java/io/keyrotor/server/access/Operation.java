@@ -1,36 +1,82 @@
 package io.keyrotor.server.access;
 
+import io.keyrotor.api.v1.Permission;
+
 /**
- * What a call asks to do, one value per RPC that changes state: KeyService's writes, which go
- * through the Raft log, and AdminService's (zone master key rotation through the log; leadership
- * transfer and snapshots, which act on this node or the group directly).
+ * What a call asks to do: one value per RPC of KeyService and AdminService, each with the one
+ * {@link Permission} the authorisation policy must grant for it (docs/architecture.md,
+ * "Authorisation"). GetNodeStatus and GetClusterStatus need an authenticated caller and no
+ * permission: nodes ask each other, and the SDK discovers the leader through them.
  */
 public enum Operation {
-  CREATE_KEY("keyrotor.v1.KeyService/CreateKey"),
-  ROTATE_KEY("keyrotor.v1.KeyService/RotateKey"),
-  DISABLE_KEY_VERSION("keyrotor.v1.KeyService/DisableKeyVersion"),
-  ENABLE_KEY_VERSION("keyrotor.v1.KeyService/EnableKeyVersion"),
-  SCHEDULE_KEY_VERSION_DESTROY("keyrotor.v1.KeyService/ScheduleKeyVersionDestroy"),
-  CANCEL_KEY_VERSION_DESTROY("keyrotor.v1.KeyService/CancelKeyVersionDestroy"),
-  SET_ROTATION_POLICY("keyrotor.v1.KeyService/SetRotationPolicy"),
-  CANCEL_ROTATION("keyrotor.v1.KeyService/CancelRotation"),
-  ROLLBACK_ROTATION("keyrotor.v1.KeyService/RollbackRotation"),
-  SET_VERSION_FLOORS("keyrotor.v1.KeyService/SetVersionFloors"),
-  SET_KEY_DEPENDENTS("keyrotor.v1.KeyService/SetKeyDependents"),
-  START_BULK_ROTATION("keyrotor.v1.KeyService/StartBulkRotation"),
-  TRANSFER_LEADERSHIP("keyrotor.v1.AdminService/TransferLeadership"),
-  TAKE_SNAPSHOT("keyrotor.v1.AdminService/TakeSnapshot"),
-  ROTATE_ZONE_MASTER_KEY("keyrotor.v1.AdminService/RotateZoneMasterKey"),
-  RETIRE_ZONE_MASTER_KEY_VERSION("keyrotor.v1.AdminService/RetireZoneMasterKeyVersion");
+  CREATE_KEY("keyrotor.v1.KeyService/CreateKey", Permission.PERMISSION_CONFIGURE_KEYS),
+  GET_KEY("keyrotor.v1.KeyService/GetKey", Permission.PERMISSION_READ_KEYS),
+  LIST_KEYS("keyrotor.v1.KeyService/ListKeys", Permission.PERMISSION_READ_KEYS),
+  ROTATE_KEY("keyrotor.v1.KeyService/RotateKey", Permission.PERMISSION_ROTATE_KEYS),
+  DISABLE_KEY_VERSION(
+      "keyrotor.v1.KeyService/DisableKeyVersion", Permission.PERMISSION_ENABLE_DISABLE_VERSIONS),
+  ENABLE_KEY_VERSION(
+      "keyrotor.v1.KeyService/EnableKeyVersion", Permission.PERMISSION_ENABLE_DISABLE_VERSIONS),
+  SCHEDULE_KEY_VERSION_DESTROY(
+      "keyrotor.v1.KeyService/ScheduleKeyVersionDestroy", Permission.PERMISSION_DESTROY_VERSIONS),
+  CANCEL_KEY_VERSION_DESTROY(
+      "keyrotor.v1.KeyService/CancelKeyVersionDestroy", Permission.PERMISSION_DESTROY_VERSIONS),
+  SET_ROTATION_POLICY(
+      "keyrotor.v1.KeyService/SetRotationPolicy", Permission.PERMISSION_CONFIGURE_KEYS),
+  GENERATE_DATA_KEY("keyrotor.v1.KeyService/GenerateDataKey", Permission.PERMISSION_ENCRYPT),
+  GENERATE_DATA_KEY_WITHOUT_PLAINTEXT(
+      "keyrotor.v1.KeyService/GenerateDataKeyWithoutPlaintext", Permission.PERMISSION_ENCRYPT),
+  ENCRYPT("keyrotor.v1.KeyService/Encrypt", Permission.PERMISSION_ENCRYPT),
+  DECRYPT("keyrotor.v1.KeyService/Decrypt", Permission.PERMISSION_DECRYPT),
+  /** The source key; the destination key is checked as {@link #RE_ENCRYPT_DESTINATION}. */
+  RE_ENCRYPT("keyrotor.v1.KeyService/ReEncrypt", Permission.PERMISSION_DECRYPT),
+  RE_ENCRYPT_DESTINATION("keyrotor.v1.KeyService/ReEncrypt", Permission.PERMISSION_ENCRYPT),
+  BATCH_DECRYPT("keyrotor.v1.KeyService/BatchDecrypt", Permission.PERMISSION_DECRYPT),
+  BATCH_RE_ENCRYPT("keyrotor.v1.KeyService/BatchReEncrypt", Permission.PERMISSION_DECRYPT),
+  BATCH_RE_ENCRYPT_DESTINATION(
+      "keyrotor.v1.KeyService/BatchReEncrypt", Permission.PERMISSION_ENCRYPT),
+  WATCH_KEY_EVENTS("keyrotor.v1.KeyService/WatchKeyEvents", Permission.PERMISSION_READ_KEYS),
+  CANCEL_ROTATION("keyrotor.v1.KeyService/CancelRotation", Permission.PERMISSION_ROTATE_KEYS),
+  ROLLBACK_ROTATION("keyrotor.v1.KeyService/RollbackRotation", Permission.PERMISSION_ROTATE_KEYS),
+  SET_VERSION_FLOORS(
+      "keyrotor.v1.KeyService/SetVersionFloors", Permission.PERMISSION_CONFIGURE_KEYS),
+  SET_KEY_DEPENDENTS(
+      "keyrotor.v1.KeyService/SetKeyDependents", Permission.PERMISSION_CONFIGURE_KEYS),
+  START_BULK_ROTATION(
+      "keyrotor.v1.KeyService/StartBulkRotation", Permission.PERMISSION_ROTATE_KEYS),
+  GET_BULK_ROTATION("keyrotor.v1.KeyService/GetBulkRotation", Permission.PERMISSION_READ_KEYS),
+  LIST_ROTATIONS("keyrotor.v1.KeyService/ListRotations", Permission.PERMISSION_READ_KEYS),
+  LIST_KEY_EVENTS("keyrotor.v1.KeyService/ListKeyEvents", Permission.PERMISSION_READ_KEYS),
+  GET_CLUSTER_STATUS("keyrotor.v1.AdminService/GetClusterStatus", null),
+  GET_NODE_STATUS("keyrotor.v1.AdminService/GetNodeStatus", null),
+  TRANSFER_LEADERSHIP(
+      "keyrotor.v1.AdminService/TransferLeadership", Permission.PERMISSION_ADMINISTER),
+  TAKE_SNAPSHOT("keyrotor.v1.AdminService/TakeSnapshot", Permission.PERMISSION_ADMINISTER),
+  ROTATE_ZONE_MASTER_KEY(
+      "keyrotor.v1.AdminService/RotateZoneMasterKey", Permission.PERMISSION_ADMINISTER),
+  RETIRE_ZONE_MASTER_KEY_VERSION(
+      "keyrotor.v1.AdminService/RetireZoneMasterKeyVersion", Permission.PERMISSION_ADMINISTER),
+  GET_POLICY("keyrotor.v1.AdminService/GetPolicy", Permission.PERMISSION_ADMINISTER),
+  SET_POLICY("keyrotor.v1.AdminService/SetPolicy", Permission.PERMISSION_ADMINISTER),
+  TEST_POLICY("keyrotor.v1.AdminService/TestPolicy", Permission.PERMISSION_ADMINISTER),
+  /** Every RPC of the chaos service (test clusters only). */
+  CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER);
 
   private final String fullMethodName;
+  private final Permission permissionOrNull;
 
-  Operation(String fullMethodName) {
+  Operation(String fullMethodName, Permission permissionOrNull) {
     this.fullMethodName = fullMethodName;
+    this.permissionOrNull = permissionOrNull;
   }
 
   /** The gRPC method, as {@code package.Service/Method}. */
   public String fullMethodName() {
     return fullMethodName;
+  }
+
+  /** The permission it needs; null when an authenticated caller is enough. */
+  public Permission permissionOrNull() {
+    return permissionOrNull;
   }
 }

@@ -1,13 +1,14 @@
 package io.keyrotor.server.access;
 
+import java.util.Map;
+
 /**
- * Allows every operation on every target: keyrotor does not authenticate callers yet, so any client
- * that reaches the API may change any key. Replaced by a real {@link Authorizer} when calls carry
- * an identity.
+ * Allows every operation on every target, to every caller, authenticated or not. Never used by a
+ * node ({@link PolicyAuthorizer} is); kept for tests of components that are not about access.
  */
 public final class PermitAllAuthorizer implements Authorizer {
   @Override
-  public Decision authorize(Operation operation, Target target) {
+  public Decision authorize(Operation operation, Target target, Map<String, String> context) {
     return Decision.allow();
   }
 }

@@ -5,26 +5,36 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
+import io.keyrotor.api.v1.GetPolicyRequest;
 import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.Permission;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
 import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
 import io.keyrotor.api.v1.RotateZoneMasterKeyResponse;
+import io.keyrotor.api.v1.SetPolicyRequest;
 import io.keyrotor.api.v1.TakeSnapshotRequest;
 import io.keyrotor.api.v1.TakeSnapshotResponse;
+import io.keyrotor.api.v1.TestPolicyRequest;
+import io.keyrotor.api.v1.TestPolicyResponse;
 import io.keyrotor.api.v1.TransferLeadershipRequest;
 import io.keyrotor.api.v1.TransferLeadershipResponse;
 import io.keyrotor.consensus.RaftStatus;
 import io.keyrotor.hsm.HsmDescription;
+import io.keyrotor.proto.internal.v1.SetAuthorizationPolicy;
 import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.access.Target;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.storage.access.AccessDecision;
+import io.keyrotor.storage.access.PolicyRules;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,13 +78,23 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void getNodeStatus(GetNodeStatusRequest request, StreamObserver<NodeStatus> response) {
-    response.onNext(localStatus());
-    response.onCompleted();
+    calls.answer(
+        response,
+        () -> {
+          writes.authorize(Operation.GET_NODE_STATUS, Target.cluster());
+          return CompletableFuture.completedFuture(localStatus());
+        });
   }
 
   @Override
   public void getClusterStatus(
       GetClusterStatusRequest request, StreamObserver<ClusterStatus> response) {
+    try {
+      writes.authorize(Operation.GET_CLUSTER_STATUS, Target.cluster());
+    } catch (StatusRuntimeException refused) {
+      response.onError(refused);
+      return;
+    }
     List<CompletableFuture<NodeStatus>> futures = new ArrayList<>();
     for (NodeConfig.Peer peer : context.config().peers().values()) {
       if (peer.id().equals(context.config().nodeId())) {
@@ -163,6 +183,85 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       RetireZoneMasterKeyVersionRequest request,
       StreamObserver<RetireZoneMasterKeyVersionResponse> response) {
     zoneMasterKeys.retire(request, response);
+  }
+
+  // ---------------------------------------------------------------- the authorisation policy
+
+  @Override
+  public void getPolicy(GetPolicyRequest request, StreamObserver<AuthorizationPolicy> response) {
+    calls.answer(
+        response,
+        () -> {
+          writes.authorize(Operation.GET_POLICY, Target.cluster());
+          return calls.afterReadBarrier(state -> state.accessPolicy().policy());
+        });
+  }
+
+  /**
+   * SetPolicy: checked here (INVALID_ARGUMENT INVALID_ACCESS_POLICY) and again at apply, where the
+   * compare-and-set on the version and the caller's ADMINISTER permission are decided at the
+   * command's log index. Answers the policy as this node shows it once it applied the command.
+   */
+  @Override
+  public void setPolicy(SetPolicyRequest request, StreamObserver<AuthorizationPolicy> response) {
+    calls.answer(
+        response,
+        () -> {
+          PolicyRules.problem(request.getPolicy())
+              .ifPresent(
+                  problem -> {
+                    throw ApiErrors.invalid(ErrorReason.INVALID_ACCESS_POLICY, problem);
+                  });
+          Write write =
+              Write.fromRequest(
+                  Operation.SET_POLICY,
+                  Target.cluster(),
+                  Requests.requestId(request.getRequestId()),
+                  (command, sources) ->
+                      command.setSetAuthorizationPolicy(
+                          SetAuthorizationPolicy.newBuilder()
+                              .setPolicy(
+                                  request.getPolicy().toBuilder().clearVersion().clearSetBy())
+                              .setExpectedVersion(request.getExpectedVersion())));
+          return writes
+              .submit(write)
+              .thenCompose(
+                  result -> calls.afterReadBarrier(state -> state.accessPolicy().policy()));
+        });
+  }
+
+  /** TestPolicy: the decision this node's applied policy makes, after the read barrier. */
+  @Override
+  public void testPolicy(TestPolicyRequest request, StreamObserver<TestPolicyResponse> response) {
+    calls.answer(
+        response,
+        () -> {
+          writes.authorize(Operation.TEST_POLICY, Target.cluster());
+          if (request.getPrincipal().isEmpty()
+              || request.getPermission() == Permission.PERMISSION_UNSPECIFIED
+              || request.getPermission() == Permission.UNRECOGNIZED) {
+            throw ApiErrors.invalid(
+                ErrorReason.INVALID_ACCESS_POLICY, "TestPolicy needs a principal and a permission");
+          }
+          Target target =
+              request.getKeyName().isEmpty() ? Target.cluster() : Target.key(request.getKeyName());
+          return calls.afterReadBarrier(
+              state -> {
+                AccessDecision decision =
+                    PolicyAuthorizer.decide(
+                        state,
+                        request.getPrincipal(),
+                        request.getPermission(),
+                        target,
+                        request.getContextMap());
+                return TestPolicyResponse.newBuilder()
+                    .setAllowed(decision.allowed())
+                    .setBinding(decision.binding())
+                    .setExplanation(decision.explanation())
+                    .setPolicyVersion(state.accessPolicy().version())
+                    .build();
+              });
+        });
   }
 
   /** This node's own status. */

@@ -262,6 +262,11 @@ public final class ApiErrors {
             target.kind() == Target.Kind.CLUSTER ? "cluster" : target.name()));
   }
 
+  /** UNAUTHENTICATED: the call carries no authenticated principal. */
+  public static StatusRuntimeException unauthenticated(String why) {
+    return error(Code.UNAUTHENTICATED, ErrorReason.UNAUTHENTICATED, why);
+  }
+
   /** UNAVAILABLE HSM_UNAVAILABLE: the HSM executor's queue is full; retry shortly. */
   public static StatusRuntimeException hsmSaturated(HsmExecutor.Saturated e) {
     return error(Code.UNAVAILABLE, ErrorReason.HSM_UNAVAILABLE, e.getMessage());

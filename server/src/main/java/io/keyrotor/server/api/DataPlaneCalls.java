@@ -2,6 +2,7 @@ package io.keyrotor.server.api;
 
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.rpc.Code;
+import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.BatchDecryptRequest;
 import io.keyrotor.api.v1.BatchDecryptResponse;
 import io.keyrotor.api.v1.BatchReEncryptRequest;
@@ -16,12 +17,18 @@ import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.ItemStatus;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.server.access.Authorizer;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
+import io.keyrotor.server.dataplane.CiphertextFormat;
 import io.keyrotor.server.dataplane.DataKeySpec;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.DataPlaneException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * The gRPC side of the data plane: turns KeyService's data-plane requests into the {@link
@@ -35,10 +42,48 @@ final class DataPlaneCalls {
 
   private final DataPlane dataPlane;
   private final ErrorMapper errors;
+  private final Authorizer authorizer;
 
-  DataPlaneCalls(DataPlane dataPlane, ErrorMapper errors) {
+  /**
+   * @param authorizer decides every call on the calling thread, before the key is resolved: the key
+   *     the request names (or the ciphertext's header names) with the call's encryption context
+   */
+  DataPlaneCalls(DataPlane dataPlane, ErrorMapper errors, Authorizer authorizer) {
     this.dataPlane = dataPlane;
     this.errors = errors;
+    this.authorizer = authorizer;
+  }
+
+  /** Authorises {@code operation} on the key named {@code keyName} with {@code context}. */
+  private void authorize(Operation operation, String keyName, Map<String, String> context) {
+    WritePath.authorize(authorizer, operation, Target.key(keyName), context);
+  }
+
+  /**
+   * Authorises {@code operation} on the key a ciphertext's header names. A ciphertext that does not
+   * parse names no key: the caller must still be authenticated, and the data plane then refuses it
+   * as malformed (INVALID_ARGUMENT) without touching a key.
+   */
+  private void authorizeCiphertext(
+      Operation operation, byte[] ciphertext, Map<String, String> context) {
+    String keyName;
+    try {
+      keyName = CiphertextFormat.parse(ciphertext).keyName();
+    } catch (DataPlaneException malformed) {
+      // GetNodeStatus needs an authenticated caller and no permission: exactly this check.
+      WritePath.authorize(authorizer, Operation.GET_NODE_STATUS, Target.cluster(), context);
+      return;
+    }
+    authorize(operation, keyName, context);
+  }
+
+  /** Fails {@code work}'s future with the status of an authorisation it throws. */
+  private static <T> CompletableFuture<T> guarded(Supplier<CompletableFuture<T>> work) {
+    try {
+      return work.get();
+    } catch (StatusRuntimeException refused) {
+      return CompletableFuture.failedFuture(refused);
+    }
   }
 
   /** GenerateDataKey, or GenerateDataKeyWithoutPlaintext when not {@code withPlaintext}. */
@@ -46,7 +91,15 @@ final class DataPlaneCalls {
       GenerateDataKeyRequest request, boolean withPlaintext) {
     DataKeySpec spec;
     try {
+      authorize(
+          withPlaintext
+              ? Operation.GENERATE_DATA_KEY
+              : Operation.GENERATE_DATA_KEY_WITHOUT_PLAINTEXT,
+          request.getKeyName(),
+          request.getContextMap());
       spec = spec(request.getSpec());
+    } catch (StatusRuntimeException refused) {
+      return CompletableFuture.failedFuture(refused);
     } catch (DataPlaneException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -67,6 +120,11 @@ final class DataPlaneCalls {
   }
 
   CompletableFuture<EncryptResponse> encrypt(EncryptRequest request) {
+    try {
+      authorize(Operation.ENCRYPT, request.getKeyName(), request.getContextMap());
+    } catch (StatusRuntimeException refused) {
+      return CompletableFuture.failedFuture(refused);
+    }
     byte[] plaintext = request.getPlaintext().toByteArray();
     return dataPlane
         .encryptAsync(request.getKeyName(), plaintext, request.getContextMap())
@@ -81,13 +139,33 @@ final class DataPlaneCalls {
   }
 
   CompletableFuture<DecryptResponse> decrypt(DecryptRequest request) {
-    return dataPlane
-        .decryptAsync(request.getCiphertext().toByteArray(), request.getContextMap())
-        .thenApply(DataPlaneCalls::reply);
+    byte[] ciphertext = request.getCiphertext().toByteArray();
+    return guarded(
+        () -> {
+          authorizeCiphertext(Operation.DECRYPT, ciphertext, request.getContextMap());
+          return dataPlane
+              .decryptAsync(ciphertext, request.getContextMap())
+              .thenApply(DataPlaneCalls::reply);
+        });
   }
 
   CompletableFuture<ReEncryptResponse> reEncrypt(ReEncryptRequest request) {
-    return dataPlane.reEncryptAsync(reEncryption(request)).thenApply(DataPlaneCalls::reply);
+    DataPlane.ReEncryption item = reEncryption(request);
+    return guarded(
+        () -> {
+          authorizeReEncryption(Operation.RE_ENCRYPT, Operation.RE_ENCRYPT_DESTINATION, item);
+          return dataPlane.reEncryptAsync(item).thenApply(DataPlaneCalls::reply);
+        });
+  }
+
+  /** The source key's DECRYPT and the destination key's ENCRYPT, each with its context. */
+  private void authorizeReEncryption(
+      Operation source, Operation destination, DataPlane.ReEncryption item) {
+    authorizeCiphertext(source, item.ciphertext(), item.context());
+    authorize(
+        destination,
+        item.destinationKeyName(),
+        item.destinationContextOrNull() == null ? item.context() : item.destinationContextOrNull());
   }
 
   CompletableFuture<BatchDecryptResponse> batchDecrypt(BatchDecryptRequest request) {
@@ -95,6 +173,14 @@ final class DataPlaneCalls {
         request.getItemsList().stream()
             .map(i -> new DataPlane.Decryption(i.getCiphertext().toByteArray(), i.getContextMap()))
             .toList();
+    try {
+      // A batch is one call: refused whole when any item's key is not permitted.
+      for (DataPlane.Decryption item : items) {
+        authorizeCiphertext(Operation.BATCH_DECRYPT, item.ciphertext(), item.context());
+      }
+    } catch (StatusRuntimeException refused) {
+      return CompletableFuture.failedFuture(refused);
+    }
     return dataPlane
         .batchDecryptAsync(items)
         .thenApply(
@@ -113,6 +199,14 @@ final class DataPlaneCalls {
   CompletableFuture<BatchReEncryptResponse> batchReEncrypt(BatchReEncryptRequest request) {
     List<DataPlane.ReEncryption> items =
         request.getItemsList().stream().map(DataPlaneCalls::reEncryption).toList();
+    try {
+      for (DataPlane.ReEncryption item : items) {
+        authorizeReEncryption(
+            Operation.BATCH_RE_ENCRYPT, Operation.BATCH_RE_ENCRYPT_DESTINATION, item);
+      }
+    } catch (StatusRuntimeException refused) {
+      return CompletableFuture.failedFuture(refused);
+    }
     return dataPlane
         .batchReEncryptAsync(items)
         .thenApply(

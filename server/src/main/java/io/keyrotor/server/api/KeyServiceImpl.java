@@ -40,6 +40,8 @@ import io.keyrotor.api.v1.SetVersionFloorsRequest;
 import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.proto.internal.v1.CommandResult;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
 import io.keyrotor.server.api.KeyWriteInputs.BulkRotationJob;
 import io.keyrotor.server.api.KeyWriteInputs.Dependents;
 import io.keyrotor.server.api.KeyWriteInputs.DestroyCancellation;
@@ -84,7 +86,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     this.reads = new KeyReads(calls, context.clock());
     this.writes = writes;
     this.commands = new KeyWrites(context.config().defaultActivationDelay());
-    this.dataPlane = new DataPlaneCalls(dataPlane, context.errors());
+    this.dataPlane = new DataPlaneCalls(dataPlane, context.errors(), writes.authorizer());
     this.watchers = watchers;
   }
 
@@ -180,39 +182,67 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void getKey(GetKeyRequest request, StreamObserver<Key> response) {
-    calls.answer(response, () -> reads.getKey(request));
+    read(response, Operation.GET_KEY, Target.key(request.getName()), () -> reads.getKey(request));
   }
 
   @Override
   public void listKeys(ListKeysRequest request, StreamObserver<ListKeysResponse> response) {
-    calls.answer(response, () -> reads.listKeys(request));
+    read(response, Operation.LIST_KEYS, Target.cluster(), () -> reads.listKeys(request));
   }
 
   @Override
   public void getBulkRotation(
       GetBulkRotationRequest request, StreamObserver<BulkRotation> response) {
-    calls.answer(response, () -> reads.getBulkRotation(request));
+    read(
+        response,
+        Operation.GET_BULK_ROTATION,
+        Target.cluster(),
+        () -> reads.getBulkRotation(request));
   }
 
   @Override
   public void listRotations(
       ListRotationsRequest request, StreamObserver<ListRotationsResponse> response) {
-    calls.answer(response, () -> reads.listRotations(request));
+    read(response, Operation.LIST_ROTATIONS, Target.cluster(), () -> reads.listRotations(request));
   }
 
   @Override
   public void listKeyEvents(
       ListKeyEventsRequest request, StreamObserver<ListKeyEventsResponse> response) {
-    calls.answer(response, () -> reads.listKeyEvents(request));
+    read(
+        response,
+        Operation.LIST_KEY_EVENTS,
+        Target.key(request.getName()),
+        () -> reads.listKeyEvents(request));
   }
 
   @Override
   public void watchKeyEvents(WatchKeyEventsRequest request, StreamObserver<KeyEvent> response) {
     try {
+      if (request.getKeyNamesCount() == 0) {
+        writes.authorize(Operation.WATCH_KEY_EVENTS, Target.cluster());
+      }
+      for (String name : request.getKeyNamesList()) {
+        writes.authorize(Operation.WATCH_KEY_EVENTS, Target.key(name));
+      }
       watchers.watch(request, response);
     } catch (RuntimeException e) {
       response.onError(calls.toStatus(e));
     }
+  }
+
+  /** Answers a read once the caller is authorised for {@code operation} on {@code target}. */
+  private <T> void read(
+      StreamObserver<T> response,
+      Operation operation,
+      Target target,
+      Supplier<CompletableFuture<T>> read) {
+    calls.answer(
+        response,
+        () -> {
+          writes.authorize(operation, target);
+          return read.get();
+        });
   }
 
   // ---------------------------------------------------------------- the data plane (no log)

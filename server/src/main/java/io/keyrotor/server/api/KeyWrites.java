@@ -55,7 +55,7 @@ final class KeyWrites {
   Write create(NewKey in) {
     return new Write(
         Operation.CREATE_KEY,
-        Target.key(in.name()),
+        Target.newKey(in.name(), in.zone(), in.labels()),
         in.requestId(),
         in.requestIdFromCaller() ? Write.Needs.NEW_KEK : Write.Needs.STATE_AND_NEW_KEK,
         (command, sources) -> {
@@ -204,7 +204,7 @@ final class KeyWrites {
   Write startBulkRotation(BulkRotationJob in) {
     return Write.fromRequest(
         Operation.START_BULK_ROTATION,
-        in.zoneOrEmpty().isEmpty() ? Target.cluster() : Target.zone(in.zoneOrEmpty()),
+        Target.selection(in.zoneOrEmpty(), in.labelSelector()),
         in.jobId(),
         (command, sources) ->
             command.setStartBulkRotation(

@@ -6,11 +6,14 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.server.access.Authorizer;
+import io.keyrotor.server.access.Caller;
 import io.keyrotor.server.access.Decision;
 import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Principal;
 import io.keyrotor.server.access.Target;
 import io.keyrotor.server.hsm.HsmExecutor;
 import io.keyrotor.storage.StateView;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -23,7 +26,9 @@ import java.util.concurrent.RejectedExecutionException;
  *       ({@code KeyWriteInputs}, {@code Requests}); bad input is INVALID_ARGUMENT and nothing
  *       happens;
  *   <li><b>authorise</b>: the {@link Authorizer} decides on the operation and its target, on the
- *       calling thread; a denial is PERMISSION_DENIED and nothing happens;
+ *       calling thread; a denial is PERMISSION_DENIED, a call without a principal UNAUTHENTICATED,
+ *       and nothing happens. The command carries the caller's principal, and apply checks it again
+ *       against the policy at the command's log index;
  *   <li><b>build</b> the command: at once from the request, or, when it reads the replicated state,
  *       after the linearizable read barrier; a new key-encryption key is minted and wrapped on the
  *       {@link HsmExecutor}, never on a Raft thread (which may complete the barrier: a slow PKCS#11
@@ -63,8 +68,11 @@ public final class WritePath {
    * ErrorMapper} turns into one).
    */
   CompletableFuture<CommandResult> submit(Write write) {
+    String principal;
     try {
       authorize(write.operation(), write.target());
+      // Read on the calling thread, where the call's context is current; apply checks it again.
+      principal = Caller.current().map(Principal::name).orElseThrow();
     } catch (StatusRuntimeException denied) {
       return CompletableFuture.failedFuture(denied);
     }
@@ -72,11 +80,13 @@ public final class WritePath {
     try {
       command =
           switch (write.needs()) {
-            case REQUEST -> buildNow(write);
-            case NEW_KEK -> CompletableFuture.supplyAsync(() -> build(write), hsmExecutor);
-            case STATE_AND_NEW_KEK -> readBarrier().thenApplyAsync(i -> build(write), hsmExecutor);
+            case REQUEST -> buildNow(write, principal);
+            case NEW_KEK ->
+                CompletableFuture.supplyAsync(() -> build(write, principal), hsmExecutor);
+            case STATE_AND_NEW_KEK ->
+                readBarrier().thenApplyAsync(i -> build(write, principal), hsmExecutor);
             case STATE_AND_PEERS ->
-                readBarrier().thenApplyAsync(i -> build(write), blockingExecutor);
+                readBarrier().thenApplyAsync(i -> build(write, principal), blockingExecutor);
           };
     } catch (RejectedExecutionException full) {
       return CompletableFuture.failedFuture(full);
@@ -87,19 +97,33 @@ public final class WritePath {
   }
 
   /**
-   * The authorisation step alone, for state-changing calls that are not commands (leadership
-   * transfer, snapshots): throws PERMISSION_DENIED when the {@link Authorizer} refuses.
+   * The authorisation step alone, for every call that is not a command (reads, the data plane,
+   * leadership transfer, snapshots): throws UNAUTHENTICATED when the call has no principal and
+   * PERMISSION_DENIED when the {@link Authorizer} refuses.
    */
   void authorize(Operation operation, Target target) {
-    Decision decision = authorizer.authorize(operation, target);
+    authorize(authorizer, operation, target, Map.of());
+  }
+
+  /** The authoriser every call of this node asks. */
+  Authorizer authorizer() {
+    return authorizer;
+  }
+
+  /** {@code authorizer}'s decision on the current call, as a status when it refuses. */
+  static void authorize(
+      Authorizer authorizer, Operation operation, Target target, Map<String, String> context) {
+    Decision decision = authorizer.authorize(operation, target, context);
     if (!decision.allowed()) {
-      throw ApiErrors.permissionDenied(operation, target, decision.denialReason());
+      throw decision.authenticated()
+          ? ApiErrors.permissionDenied(operation, target, decision.denialReason())
+          : ApiErrors.unauthenticated(decision.denialReason());
     }
   }
 
-  private CompletableFuture<Command> buildNow(Write write) {
+  private CompletableFuture<Command> buildNow(Write write, String principal) {
     try {
-      return CompletableFuture.completedFuture(build(write));
+      return CompletableFuture.completedFuture(build(write, principal));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -109,11 +133,12 @@ public final class WritePath {
     return context.bounded(context.raft().readBarrier());
   }
 
-  private Command build(Write write) {
+  private Command build(Write write, String principal) {
     Command.Builder command =
         Command.newBuilder()
             .setRequestId(write.requestId())
-            .setOriginNode(context.config().nodeId());
+            .setOriginNode(context.config().nodeId())
+            .setPrincipal(principal);
     write.body().fill(command, new Sources(write.needs()));
     return command.build();
   }

@@ -11,33 +11,73 @@ import io.keyrotor.api.chaos.v1.SetClockOffsetRequest;
 import io.keyrotor.api.chaos.v1.SetClockRateRequest;
 import io.keyrotor.api.chaos.v1.SetRpcDelayRequest;
 import io.keyrotor.consensus.RaftNode;
+import io.keyrotor.server.access.Authorizer;
+import io.keyrotor.server.access.Decision;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The chaos gRPC service (keyrotor.chaos.v1): clock offset and rate on the node's {@link
- * ChaosClock}, and an in-process delay of outgoing Raft requests. Registered only in chaos mode.
+ * ChaosClock}, and an in-process delay of outgoing Raft requests. Registered only in chaos mode,
+ * which a node accepts only with {@code chaos.test-cluster=true}; every call needs the ADMINISTER
+ * permission, and clock offsets are bounded ({@value #MAX_CLOCK_OFFSET_MILLIS} ms either way).
  * Every change is logged at WARN, so a node log shows the faults it ran under.
  */
 public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosServiceImpl.class);
   private static final long MAX_RPC_DELAY_MILLIS = 60_000;
 
+  /** The largest clock offset the service sets, either way: one day. */
+  public static final long MAX_CLOCK_OFFSET_MILLIS = 86_400_000L;
+
   private final String nodeId;
   private final ChaosClock clock;
   private final RaftNode raft;
+  private final Authorizer authorizer;
   private volatile int rpcDelayMillis;
   private volatile int rpcJitterMillis;
 
-  public ChaosServiceImpl(String nodeId, ChaosClock clock, RaftNode raft) {
+  public ChaosServiceImpl(String nodeId, ChaosClock clock, RaftNode raft, Authorizer authorizer) {
     this.nodeId = nodeId;
     this.clock = clock;
     this.raft = raft;
+    this.authorizer = authorizer;
+  }
+
+  /** Whether the caller administers the cluster; answers the refusal when not. */
+  private boolean permitted(StreamObserver<ChaosState> response) {
+    Decision decision = authorizer.authorize(Operation.CHAOS, Target.cluster());
+    if (decision.allowed()) {
+      return true;
+    }
+    Status status =
+        decision.authenticated()
+            ? Status.PERMISSION_DENIED.withDescription(
+                "the chaos service is for cluster administrators: " + decision.denialReason())
+            : Status.UNAUTHENTICATED.withDescription(decision.denialReason());
+    response.onError(status.asException());
+    return false;
   }
 
   @Override
   public void setClockOffset(SetClockOffsetRequest request, StreamObserver<ChaosState> response) {
+    if (!permitted(response)) {
+      return;
+    }
+    if (Math.abs(request.getOffsetMillis()) > MAX_CLOCK_OFFSET_MILLIS) {
+      response.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "a clock offset must be within "
+                      + MAX_CLOCK_OFFSET_MILLIS
+                      + " ms either way, not "
+                      + request.getOffsetMillis())
+              .asException());
+      return;
+    }
     clock.setOffsetMillis(request.getOffsetMillis());
     LOG.warn("Chaos: node {} clock offset set to {} ms", nodeId, request.getOffsetMillis());
     answer(response);
@@ -45,6 +85,9 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
 
   @Override
   public void setClockRate(SetClockRateRequest request, StreamObserver<ChaosState> response) {
+    if (!permitted(response)) {
+      return;
+    }
     try {
       clock.setRate(request.getRate());
     } catch (IllegalArgumentException e) {
@@ -57,6 +100,9 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
 
   @Override
   public void setRpcDelay(SetRpcDelayRequest request, StreamObserver<ChaosState> response) {
+    if (!permitted(response)) {
+      return;
+    }
     long delay = Integer.toUnsignedLong(request.getDelayMillis());
     long jitter = Integer.toUnsignedLong(request.getJitterMillis());
     if (delay > MAX_RPC_DELAY_MILLIS || jitter > MAX_RPC_DELAY_MILLIS) {
@@ -74,6 +120,9 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
 
   @Override
   public void reset(ResetRequest request, StreamObserver<ChaosState> response) {
+    if (!permitted(response)) {
+      return;
+    }
     clock.reset();
     raft.setRpcDelay(Duration.ZERO, Duration.ZERO);
     rpcDelayMillis = 0;
@@ -84,6 +133,9 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
 
   @Override
   public void getChaosState(GetChaosStateRequest request, StreamObserver<ChaosState> response) {
+    if (!permitted(response)) {
+      return;
+    }
     answer(response);
   }
 

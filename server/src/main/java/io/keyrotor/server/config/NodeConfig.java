@@ -1,6 +1,10 @@
 package io.keyrotor.server.config;
 
 import com.google.common.base.Splitter;
+import io.keyrotor.api.v1.AuthorizationPolicy;
+import io.keyrotor.api.v1.Binding;
+import io.keyrotor.api.v1.Permission;
+import io.keyrotor.api.v1.Role;
 import io.keyrotor.consensus.RatisOverrides;
 import io.keyrotor.hsm.HsmConfig;
 import io.keyrotor.hsm.HsmException;
@@ -8,6 +12,7 @@ import io.keyrotor.hsm.SecretSources;
 import io.keyrotor.hsm.WrapMechanism;
 import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.dataplane.ReadGate;
+import io.keyrotor.storage.access.PolicyRules;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,7 +22,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.SortedMap;
@@ -53,6 +60,11 @@ import java.util.regex.Pattern;
  * reads.follower=redirect             (default; or read-index: followers serve data-plane reads)
  * kek-cache.max-entries=10000         kek-cache.idle-timeout=15m
  * chaos.enabled=false                 (true only in the chaos suite: serves keyrotor.chaos.v1)
+ * chaos.test-cluster=false            (must also be true for chaos.enabled: this is a test cluster)
+ * access.bootstrap-admins=admin       (principals made administrators when the cluster has no
+ *                                      authorisation policy yet; the first bootstrap applied wins)
+ * access.bootstrap-role.NAME=READ_KEYS,ENCRYPT,DECRYPT   (more roles of the bootstrap policy)
+ * access.bootstrap-binding.PRINCIPAL=NAME                (binds a bootstrap role to a principal)
  * ratis.KEY=VALUE                     (sets Ratis property KEY last; for tuning experiments only;
  *                                      a value Ratis cannot read is refused)
  * </pre>
@@ -74,6 +86,8 @@ public record NodeConfig(
     long snapshotThreshold,
     Duration defaultActivationDelay,
     boolean chaosMode,
+    boolean chaosTestCluster,
+    AuthorizationPolicy bootstrapPolicy,
     DataPlaneSettings dataPlane,
     RotationSettings rotation,
     SortedMap<String, String> ratisOverrides) {
@@ -311,6 +325,8 @@ public record NodeConfig(
         // Long enough for every serving node to validate a new version before it activates.
         r.duration("keys.default-activation-delay", "30s"),
         Boolean.parseBoolean(r.optional("chaos.enabled", "false")),
+        Boolean.parseBoolean(r.optional("chaos.test-cluster", "false")),
+        bootstrapPolicy(p, r, source),
         dataPlane(r, source),
         new RotationSettings(
             r.duration("rotation.scheduler-interval", "250ms"),
@@ -319,6 +335,69 @@ public record NodeConfig(
             r.duration("keys.destroy-default-wait", "30d"),
             r.duration("keys.destroy-minimum-wait", "1d")),
         Collections.unmodifiableSortedMap(ratis));
+  }
+
+  static final String BOOTSTRAP_ROLE_PREFIX = "access.bootstrap-role.";
+  static final String BOOTSTRAP_BINDING_PREFIX = "access.bootstrap-binding.";
+
+  /**
+   * The policy this node proposes when the cluster has none: {@code access.bootstrap-admins} as
+   * administrators, plus the configured roles and bindings; the empty policy when no administrator
+   * is configured (the node then proposes none).
+   */
+  private static AuthorizationPolicy bootstrapPolicy(Properties p, Fields r, String source)
+      throws ConfigException {
+    List<String> admins = r.list("access.bootstrap-admins", "");
+    SortedMap<String, String> roles = new TreeMap<>();
+    SortedMap<String, String> bindings = new TreeMap<>();
+    for (String key : p.stringPropertyNames()) {
+      if (key.startsWith(BOOTSTRAP_ROLE_PREFIX)) {
+        roles.put(key.substring(BOOTSTRAP_ROLE_PREFIX.length()), p.getProperty(key).trim());
+      } else if (key.startsWith(BOOTSTRAP_BINDING_PREFIX)) {
+        bindings.put(key.substring(BOOTSTRAP_BINDING_PREFIX.length()), p.getProperty(key).trim());
+      } else if (key.startsWith("access.") && !key.equals("access.bootstrap-admins")) {
+        throw new ConfigException(source + ": unknown key " + key);
+      }
+    }
+    if (admins.isEmpty()) {
+      if (!roles.isEmpty() || !bindings.isEmpty()) {
+        throw new ConfigException(
+            source + ": access.bootstrap-role and -binding need access.bootstrap-admins");
+      }
+      return AuthorizationPolicy.getDefaultInstance();
+    }
+    AuthorizationPolicy.Builder policy = PolicyRules.bootstrap(admins).toBuilder();
+    for (Map.Entry<String, String> role : roles.entrySet()) {
+      Role.Builder built = Role.newBuilder().setName(role.getKey());
+      for (String name : Splitter.on(',').trimResults().omitEmptyStrings().split(role.getValue())) {
+        String permission = "PERMISSION_" + name.trim().toUpperCase(Locale.ROOT);
+        var value = Permission.getDescriptor().findValueByName(permission);
+        if (value == null || value.getNumber() == 0) {
+          throw new ConfigException(
+              source
+                  + ": "
+                  + BOOTSTRAP_ROLE_PREFIX
+                  + role.getKey()
+                  + ": unknown permission "
+                  + name);
+        }
+        built.addPermissions(Permission.forNumber(value.getNumber()));
+      }
+      policy.addRoles(built);
+    }
+    for (Map.Entry<String, String> binding : bindings.entrySet()) {
+      policy.addBindings(
+          Binding.newBuilder()
+              .setName("bootstrap-" + binding.getKey())
+              .setRole(binding.getValue())
+              .setPrincipal(binding.getKey()));
+    }
+    AuthorizationPolicy built = policy.build();
+    Optional<String> problem = PolicyRules.problem(built);
+    if (problem.isPresent()) {
+      throw new ConfigException(source + ": the bootstrap policy: " + problem.get());
+    }
+    return built;
   }
 
   private static DataPlaneSettings dataPlane(Fields r, String source) throws ConfigException {

@@ -202,6 +202,11 @@ public final class LocalClusterLayout {
       // Development clusters: rotation periods and destroy waits short enough to watch live.
       w.write("rotation.minimum-period=1s\n");
       w.write("keys.destroy-minimum-wait=1s\n");
+      // The development cluster's first authorisation policy: "admin" may do everything;
+      // "service" may read keys, generate data keys, encrypt, decrypt and re-encrypt.
+      w.write("access.bootstrap-admins=admin\n");
+      w.write("access.bootstrap-role.data-plane=READ_KEYS,ENCRYPT,DECRYPT\n");
+      w.write("access.bootstrap-binding.service=data-plane\n");
     }
   }
 }

@@ -27,6 +27,9 @@ public enum AuditAction {
   RECORD_ACTIVATION,
   ROTATE_KEYS,
   START_BULK_ROTATION,
+  SET_AUTHORIZATION_POLICY,
+  BOOTSTRAP_AUTHORIZATION_POLICY,
+  RECORD_DENIALS,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -55,6 +58,9 @@ public enum AuditAction {
       case RECORD_ACTIVATION -> RECORD_ACTIVATION;
       case ROTATE_KEYS -> ROTATE_KEYS;
       case START_BULK_ROTATION -> START_BULK_ROTATION;
+      case SET_AUTHORIZATION_POLICY -> SET_AUTHORIZATION_POLICY;
+      case BOOTSTRAP_AUTHORIZATION_POLICY -> BOOTSTRAP_AUTHORIZATION_POLICY;
+      case RECORD_DENIALS -> RECORD_DENIALS;
       case BODY_NOT_SET -> UNKNOWN_COMMAND;
     };
   }

@@ -6,12 +6,14 @@ import static io.keyrotor.storage.apply.VersionHandler.findingVersion;
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
+import io.keyrotor.proto.internal.v1.BootstrapAuthorizationPolicy;
 import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RecordDenials;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.ReportUsage;
 import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
@@ -20,6 +22,7 @@ import io.keyrotor.proto.internal.v1.RollbackRotation;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotateKeys;
 import io.keyrotor.proto.internal.v1.ScheduleVersionDestroy;
+import io.keyrotor.proto.internal.v1.SetAuthorizationPolicy;
 import io.keyrotor.proto.internal.v1.SetDependents;
 import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionFloors;
@@ -27,6 +30,11 @@ import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.StartBulkRotation;
 import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
 import io.keyrotor.storage.StateReader;
+import io.keyrotor.storage.access.AccessPolicy;
+import io.keyrotor.storage.apply.access.ApplyAuthorization;
+import io.keyrotor.storage.apply.access.BootstrapAuthorizationPolicyHandler;
+import io.keyrotor.storage.apply.access.RecordDenialsHandler;
+import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
 import io.keyrotor.storage.apply.key.RotateKeyHandler;
@@ -47,6 +55,8 @@ import io.keyrotor.storage.apply.version.SetVersionStatusHandler;
 import io.keyrotor.storage.apply.zone.RetireZoneMasterKeyVersionHandler;
 import io.keyrotor.storage.apply.zone.RewrapKeksHandler;
 import io.keyrotor.storage.apply.zone.StartZoneMasterKeyRotationHandler;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The deterministic transition of the replicated state: command + current records + log index +
@@ -58,9 +68,14 @@ import io.keyrotor.storage.apply.zone.StartZoneMasterKeyRotationHandler;
  * <p>A command about an existing key or one of its versions reaches its handler with the key or
  * version found ({@link KeyHandler#findingKey}, {@link VersionHandler#findingVersion}): a missing
  * one is refused with KEY_NOT_FOUND or VERSION_NOT_FOUND before any rule of the command.
+ *
+ * <p>Before any of that, a command that carries a principal is checked against the authorisation
+ * policy at its index ({@link ApplyAuthorization}): refused with PERMISSION_DENIED, it changes
+ * nothing.
  */
 public final class CommandDispatcher {
   private final StateReader state;
+  private final Supplier<AccessPolicy> policy;
   private final CommandHandler<CreateKey> createKey = new CreateKeyHandler();
   private final CommandHandler<RotateKey> rotateKey =
       findingKey(RotateKey::getName, new RotateKeyHandler());
@@ -109,12 +124,27 @@ public final class CommandDispatcher {
   private final CommandHandler<RewrapKeks> rewrapKeks = new RewrapKeksHandler();
   private final CommandHandler<RetireZoneMasterKeyVersion> retireZoneMasterKeyVersion =
       new RetireZoneMasterKeyVersionHandler();
+  private final CommandHandler<SetAuthorizationPolicy> setPolicy;
+  private final CommandHandler<BootstrapAuthorizationPolicy> bootstrapPolicy;
+  private final CommandHandler<RecordDenials> recordDenials = new RecordDenialsHandler();
+
+  /**
+   * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
+   * principal are refused.
+   */
+  public CommandDispatcher(StateReader state) {
+    this(state, () -> AccessPolicy.NONE);
+  }
 
   /**
    * @param state reads keys, nodes, jobs and zone master keys as they are before each command
+   * @param policy the authorisation policy as it is before each command
    */
-  public CommandDispatcher(StateReader state) {
+  public CommandDispatcher(StateReader state, Supplier<AccessPolicy> policy) {
     this.state = state;
+    this.policy = policy;
+    this.setPolicy = new SetAuthorizationPolicyHandler(policy);
+    this.bootstrapPolicy = new BootstrapAuthorizationPolicyHandler(policy);
   }
 
   /**
@@ -122,6 +152,10 @@ public final class CommandDispatcher {
    */
   public Effects apply(Command command, long index, long timeMillis) {
     CommandContext context = new CommandContext(command, index, timeMillis, state);
+    Optional<Effects> denied = ApplyAuthorization.denial(context, policy.get());
+    if (denied.isPresent()) {
+      return denied.get();
+    }
     return switch (command.getBodyCase()) {
       case CREATE_KEY -> createKey.apply(command.getCreateKey(), context);
       case ROTATE_KEY -> rotateKey.apply(command.getRotateKey(), context);
@@ -148,6 +182,11 @@ public final class CommandDispatcher {
       case REWRAP_KEKS -> rewrapKeks.apply(command.getRewrapKeks(), context);
       case RETIRE_ZONE_MASTER_KEY_VERSION ->
           retireZoneMasterKeyVersion.apply(command.getRetireZoneMasterKeyVersion(), context);
+      case SET_AUTHORIZATION_POLICY ->
+          setPolicy.apply(command.getSetAuthorizationPolicy(), context);
+      case BOOTSTRAP_AUTHORIZATION_POLICY ->
+          bootstrapPolicy.apply(command.getBootstrapAuthorizationPolicy(), context);
+      case RECORD_DENIALS -> recordDenials.apply(command.getRecordDenials(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

@@ -2,6 +2,7 @@ package io.keyrotor.storage.apply;
 
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.proto.internal.v1.AuthorizationPolicyRecord;
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
@@ -27,6 +28,7 @@ public final class Effects {
   private final Optional<NodeRecord> nodeWrite;
   private final Optional<ZoneMasterKeyRecord> zoneMasterKeyWrite;
   private final Optional<BulkRotationRecord> bulkRotationWrite;
+  private final Optional<AuthorizationPolicyRecord> policyWrite;
   private final List<KeyEventRecord> events;
 
   private Effects(Builder builder) {
@@ -37,6 +39,7 @@ public final class Effects {
     this.nodeWrite = Optional.ofNullable(builder.nodeWrite);
     this.zoneMasterKeyWrite = Optional.ofNullable(builder.zoneMasterKeyWrite);
     this.bulkRotationWrite = Optional.ofNullable(builder.bulkRotationWrite);
+    this.policyWrite = Optional.ofNullable(builder.policyWrite);
     this.events = List.copyOf(builder.events);
   }
 
@@ -69,6 +72,7 @@ public final class Effects {
     nodeWrite.ifPresent(copy::writeNode);
     zoneMasterKeyWrite.ifPresent(copy::writeZoneMasterKey);
     bulkRotationWrite.ifPresent(copy::writeBulkRotation);
+    policyWrite.ifPresent(copy::writePolicy);
     return copy.build();
   }
 
@@ -107,6 +111,11 @@ public final class Effects {
     return bulkRotationWrite;
   }
 
+  /** The authorisation policy to store, if the command set one. */
+  public Optional<AuthorizationPolicyRecord> policyWrite() {
+    return policyWrite;
+  }
+
   /**
    * The lifecycle events the command caused, in order (the store fills in log index and sequence).
    */
@@ -123,6 +132,7 @@ public final class Effects {
     private NodeRecord nodeWrite;
     private ZoneMasterKeyRecord zoneMasterKeyWrite;
     private BulkRotationRecord bulkRotationWrite;
+    private AuthorizationPolicyRecord policyWrite;
     private final List<KeyEventRecord> events = new ArrayList<>();
 
     private Builder(AuditAction action) {
@@ -179,6 +189,11 @@ public final class Effects {
 
     public Builder writeBulkRotation(BulkRotationRecord job) {
       this.bulkRotationWrite = job;
+      return this;
+    }
+
+    public Builder writePolicy(AuthorizationPolicyRecord policy) {
+      this.policyWrite = policy;
       return this;
     }
 

@@ -69,6 +69,7 @@ public final class AuditChain {
             .setResultReason(result.getReason())
             .setPreviousHash(ByteString.copyFrom(previous))
             .setDetail(detail)
+            .setPrincipal(command.getPrincipal())
             .build();
     MessageDigest sha = StateDigest.sha256();
     sha.update(previous);

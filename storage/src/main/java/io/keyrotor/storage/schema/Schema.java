@@ -30,7 +30,9 @@ public enum Schema {
    */
   EVENTS("events", false),
   /** (key name, 0, log index, sequence) -> empty: the events of one key, for its history. */
-  KEY_EVENTS("key_events", false);
+  KEY_EVENTS("key_events", false),
+  /** "policy" -> AuthorizationPolicyRecord: the authorisation policy in force (one record). */
+  ACCESS_POLICY("access_policy", true);
 
   private final String columnFamilyName;
   private final boolean inDigest;

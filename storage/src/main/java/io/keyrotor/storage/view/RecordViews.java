@@ -2,6 +2,7 @@ package io.keyrotor.storage.view;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
+import io.keyrotor.proto.internal.v1.AuthorizationPolicyRecord;
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
@@ -9,6 +10,7 @@ import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.storage.StateDigest;
 import io.keyrotor.storage.StateReader;
 import io.keyrotor.storage.StateView;
+import io.keyrotor.storage.access.AccessPolicy;
 import io.keyrotor.storage.codec.StoreKeys;
 import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
@@ -25,7 +27,7 @@ import org.rocksdb.RocksIterator;
 /**
  * The records of the replicated state held in memory, for reads on any thread and for the
  * transitions: keys, the keys whose newest version awaits validation (derived), nodes, zone master
- * key records and bulk rotations.
+ * key records, bulk rotations and the authorisation policy (kept compiled, {@link AccessPolicy}).
  *
  * <p>Written by the apply thread only, in two steps: {@link #stage} puts a command's records into
  * its batch (and moves the digest by the values they replace), then, once the batch is written,
@@ -41,6 +43,11 @@ public final class RecordViews {
       new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListMap<String, BulkRotationRecord> bulkRotations =
       new ConcurrentSkipListMap<>();
+  private volatile AuthorizationPolicyRecord policyRecord;
+  private volatile AccessPolicy policy = AccessPolicy.NONE;
+
+  /** The key of the one record of the ACCESS_POLICY family. */
+  private static final String POLICY_KEY = "policy";
 
   /**
    * Loads every digested column family of {@code database}: the records into the views, and every
@@ -63,6 +70,7 @@ public final class RecordViews {
             case NODES -> putNode(NodeRecord.parseFrom(value));
             case BULK_ROTATIONS -> putBulkRotation(BulkRotationRecord.parseFrom(value));
             case ZONE_MASTER_KEYS -> putZoneMasterKey(ZoneMasterKeyRecord.parseFrom(value));
+            case ACCESS_POLICY -> putPolicy(AuthorizationPolicyRecord.parseFrom(value));
             default -> {} // REQUESTS: in the digest, not in memory
           }
         }
@@ -89,6 +97,9 @@ public final class RecordViews {
       ZoneMasterKeyRecord zone = writes.zoneMasterKey().get();
       put(batch, Schema.ZONE_MASTER_KEYS, zone.getZone(), zone, zoneMasterKeys.get(zone.getZone()));
     }
+    if (writes.policy().isPresent()) {
+      put(batch, Schema.ACCESS_POLICY, POLICY_KEY, writes.policy().get(), policyRecord);
+    }
   }
 
   private static void put(
@@ -107,6 +118,7 @@ public final class RecordViews {
     writes.node().ifPresent(this::putNode);
     writes.bulkRotation().ifPresent(this::putBulkRotation);
     writes.zoneMasterKey().ifPresent(this::putZoneMasterKey);
+    writes.policy().ifPresent(this::putPolicy);
   }
 
   private void putKey(KeyRecord key) {
@@ -128,6 +140,16 @@ public final class RecordViews {
 
   private void putZoneMasterKey(ZoneMasterKeyRecord zone) {
     zoneMasterKeys.put(zone.getZone(), zone);
+  }
+
+  private void putPolicy(AuthorizationPolicyRecord record) {
+    policy = AccessPolicy.compile(record.getPolicy());
+    policyRecord = record;
+  }
+
+  /** The authorisation policy in force, compiled; {@link AccessPolicy#NONE} before the first. */
+  public AccessPolicy accessPolicy() {
+    return policy;
   }
 
   /** The current record of a key. */

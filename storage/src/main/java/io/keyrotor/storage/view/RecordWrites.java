@@ -1,5 +1,6 @@
 package io.keyrotor.storage.view;
 
+import io.keyrotor.proto.internal.v1.AuthorizationPolicyRecord;
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
@@ -12,7 +13,7 @@ import java.util.Optional;
 
 /**
  * The records one command writes: at most one record per key (so the digest removes each stored
- * value exactly once), and at most one node, bulk rotation and zone master key record.
+ * value exactly once), and at most one node, bulk rotation, zone master key and policy record.
  *
  * @param keys the key records, in the order first written
  */
@@ -20,7 +21,8 @@ public record RecordWrites(
     Collection<KeyRecord> keys,
     Optional<NodeRecord> node,
     Optional<BulkRotationRecord> bulkRotation,
-    Optional<ZoneMasterKeyRecord> zoneMasterKey) {
+    Optional<ZoneMasterKeyRecord> zoneMasterKey,
+    Optional<AuthorizationPolicyRecord> policy) {
 
   public RecordWrites {
     keys = List.copyOf(keys);
@@ -31,9 +33,10 @@ public record RecordWrites(
       List<KeyRecord> keyWrites,
       Optional<NodeRecord> node,
       Optional<BulkRotationRecord> bulkRotation,
-      Optional<ZoneMasterKeyRecord> zoneMasterKey) {
+      Optional<ZoneMasterKeyRecord> zoneMasterKey,
+      Optional<AuthorizationPolicyRecord> policy) {
     Map<String, KeyRecord> byName = new LinkedHashMap<>();
     keyWrites.forEach(k -> byName.put(k.getName(), k));
-    return new RecordWrites(byName.values(), node, bulkRotation, zoneMasterKey);
+    return new RecordWrites(byName.values(), node, bulkRotation, zoneMasterKey, policy);
   }
 }

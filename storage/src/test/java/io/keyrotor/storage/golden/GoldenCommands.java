@@ -2,15 +2,25 @@ package io.keyrotor.storage.golden;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.MessageOrBuilder;
+import io.keyrotor.api.v1.AuthorizationPolicy;
+import io.keyrotor.api.v1.Binding;
+import io.keyrotor.api.v1.Permission;
+import io.keyrotor.api.v1.Role;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.BootstrapAuthorizationPolicy;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
+import io.keyrotor.proto.internal.v1.Denial;
 import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.RecordDenials;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.RotateKey;
+import io.keyrotor.proto.internal.v1.SetAuthorizationPolicy;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.storage.CommandBodies;
+import io.keyrotor.storage.access.PolicyRules;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Builders of the golden log's commands that carry its own material and nodes (the other bodies are
@@ -72,5 +82,53 @@ final class GoldenCommands {
         .setKek(kek(zone, 1, kekTag))
         .setActivationDelayMillis(activationDelayMillis)
         .setReason(reason.getNumber());
+  }
+
+  /** The bootstrap policy of a node configured with {@code admins}. */
+  static BootstrapAuthorizationPolicy.Builder bootstrapPolicy(String... admins) {
+    return BootstrapAuthorizationPolicy.newBuilder()
+        .addAllAdmins(List.of(admins))
+        .setPolicy(PolicyRules.bootstrap(List.of(admins)));
+  }
+
+  /**
+   * A policy where {@code admin} administers everything and {@code service} may encrypt and
+   * decrypt, replacing version {@code expected}.
+   */
+  static SetAuthorizationPolicy.Builder setPolicy(long expected, String admin, String service) {
+    AuthorizationPolicy policy =
+        PolicyRules.bootstrap(List.of(admin)).toBuilder()
+            .addRoles(
+                Role.newBuilder()
+                    .setName("crypto")
+                    .addPermissions(Permission.PERMISSION_ENCRYPT)
+                    .addPermissions(Permission.PERMISSION_DECRYPT))
+            .addBindings(
+                Binding.newBuilder()
+                    .setName("service-crypto")
+                    .setRole("crypto")
+                    .setPrincipal(service))
+            .build();
+    return SetAuthorizationPolicy.newBuilder().setPolicy(policy).setExpectedVersion(expected);
+  }
+
+  /** Two coalesced denials and a count of dropped ones, as a node's recorder proposes them. */
+  static RecordDenials.Builder recordDenials() {
+    return RecordDenials.newBuilder()
+        .addDenials(
+            Denial.newBuilder()
+                .setPrincipal("service")
+                .setPermission("DESTROY_VERSIONS")
+                .setKeyName("archive")
+                .setMethod("keyrotor.v1.KeyService/ScheduleKeyVersionDestroy")
+                .setCount(3))
+        .addDenials(
+            Denial.newBuilder()
+                .setPrincipal("intruder")
+                .setPermission("DECRYPT")
+                .setKeyName("orders")
+                .setMethod("keyrotor.v1.KeyService/Decrypt")
+                .setCount(1))
+        .setDropped(2);
   }
 }

@@ -20,11 +20,14 @@ import static io.keyrotor.storage.CommandBodies.setVersionStatus;
 import static io.keyrotor.storage.CommandBodies.startBulkRotation;
 import static io.keyrotor.storage.CommandBodies.startZoneMasterKeyRotation;
 import static io.keyrotor.storage.CommandBodies.usage;
+import static io.keyrotor.storage.golden.GoldenCommands.bootstrapPolicy;
 import static io.keyrotor.storage.golden.GoldenCommands.command;
 import static io.keyrotor.storage.golden.GoldenCommands.createKey;
 import static io.keyrotor.storage.golden.GoldenCommands.kek;
+import static io.keyrotor.storage.golden.GoldenCommands.recordDenials;
 import static io.keyrotor.storage.golden.GoldenCommands.registerNode;
 import static io.keyrotor.storage.golden.GoldenCommands.rotateKey;
+import static io.keyrotor.storage.golden.GoldenCommands.setPolicy;
 
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.RotationReason;
@@ -341,6 +344,33 @@ public final class GoldenLogGenerator {
       accept(reportUsage("n2", usage("archive", 1, i + 1)));
     }
     expectState("request ids past their retention evicted");
+
+    // Authorisation: a write as a principal before any policy is refused at apply (default deny);
+    // the bootstrap policy applies once; a policy change is compare-and-set on its version; a
+    // principal the policy does not cover is refused at apply; denials recorded by a node.
+    reject(
+        command(
+                rotateKey(
+                    "archive", "default", "archive/2", 0, RotationReason.ROTATION_REASON_MANUAL))
+            .setPrincipal("admin"),
+        Code.PERMISSION_DENIED);
+    accept(bootstrapPolicy("admin"));
+    accept(bootstrapPolicy("someone-else")); // a policy exists: unchanged
+    accept(
+        command(
+                rotateKey(
+                    "archive", "default", "archive/2", 0, RotationReason.ROTATION_REASON_MANUAL))
+            .setPrincipal("admin"));
+    accept(command(setPolicy(1, "admin", "service")).setPrincipal("admin"));
+    reject(
+        command(setPolicy(1, "admin", "service")).setPrincipal("admin"), Code.FAILED_PRECONDITION);
+    reject(
+        command(setPolicy(2, "admin", "service")).setPrincipal("service"), Code.PERMISSION_DENIED);
+    reject(
+        command(createKey("service-key", "default", "service-key/1", 0)).setPrincipal("service"),
+        Code.PERMISSION_DENIED);
+    accept(recordDenials());
+    expectState("authorisation policy");
   }
 
   // ---- proposing ----

@@ -1,0 +1,63 @@
+package io.keyrotor.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.keyrotor.api.v1.AuthorizationPolicy;
+import io.keyrotor.api.v1.Permission;
+import org.junit.jupiter.api.Test;
+
+/** The policy file format: what {@code policy get --json} prints, {@code policy set} reads. */
+class PolicyCommandTest {
+  private static final String FILE =
+      """
+      {"version": 3,
+       "roles": [{"name": "crypto", "permissions": ["ENCRYPT", "decrypt"]},
+                 {"name": "admin", "permissions": ["ADMINISTER"]}],
+       "bindings": [
+         {"name": "ops", "role": "admin", "principal": "admin"},
+         {"name": "payments", "role": "crypto", "principal": "spiffe://x/payments",
+          "key_pattern": "payments-*", "zone": "eu", "labels": {"team": "payments"},
+          "context": {"tenant": "${principal}"}}]}
+      """;
+
+  @Test
+  void parse_readsEveryFieldAndTheVersionToCompareAgainst() {
+    AuthorizationPolicy policy =
+        PolicyCommand.parse(JsonParser.parseString(FILE).getAsJsonObject());
+    assertEquals(3, policy.getVersion());
+    assertEquals(Permission.PERMISSION_DECRYPT, policy.getRoles(0).getPermissions(1));
+    var payments = policy.getBindings(1);
+    assertEquals("payments-*", payments.getKeyPattern());
+    assertEquals("eu", payments.getZone());
+    assertEquals("payments", payments.getLabelSelectorMap().get("team"));
+    assertEquals("${principal}", payments.getContextConditions(0).getValue());
+  }
+
+  @Test
+  void json_roundTripsThroughParse() {
+    AuthorizationPolicy policy =
+        PolicyCommand.parse(JsonParser.parseString(FILE).getAsJsonObject());
+    JsonObject printed = PolicyCommand.json(policy);
+    assertEquals(policy, PolicyCommand.parse(printed));
+    assertTrue(
+        PolicyCommand.human(policy)
+            .contains("payments: spiffe://x/payments -> crypto on payments-*"));
+  }
+
+  @Test
+  void unknownPermission_refusedWithItsName() {
+    CliException e =
+        assertThrows(
+            CliException.class,
+            () ->
+                PolicyCommand.parse(
+                    JsonParser.parseString(
+                            "{\"roles\":[{\"name\":\"r\",\"permissions\":[\"FLY\"]}]}")
+                        .getAsJsonObject()));
+    assertTrue(e.getMessage().contains("FLY"), e.getMessage());
+  }
+}
