@@ -77,13 +77,14 @@ class OutsiderPeerIT {
     TlsFiles n9 = ca.issueNode("n9");
 
     // 1. Votes: n9 campaigns (without pre-vote, so its term climbs) in a group of itself and the
-    // members, and, a second rogue, under member n1's peer id on its own port.
+    // members, and, a second rogue, under the leader's peer id on its own port (followers withhold
+    // their votes from anyone but the leader they hear from, so only that claim could win them).
     Map<String, String> withN9 = new TreeMap<>(cluster.peers);
     withN9.put("n9", "127.0.0.1:" + TestCluster.freePort());
     RaftServer campaigner = rogue("n9", withN9, root.resolve("rogue-n9"), n9);
-    Map<String, String> asN1 = new TreeMap<>(cluster.peers);
-    asN1.put("n1", "127.0.0.1:" + TestCluster.freePort());
-    RaftServer impostor = rogue("n1", asN1, root.resolve("rogue-n1"), n9);
+    Map<String, String> asLeader = new TreeMap<>(cluster.peers);
+    asLeader.put(leader, "127.0.0.1:" + TestCluster.freePort());
+    RaftServer impostor = rogue(leader, asLeader, root.resolve("rogue-leader"), n9);
     long target = terms.values().stream().mapToLong(Long::longValue).max().orElseThrow() + 3;
     TestCluster.waitUntil(
         () -> term(campaigner) >= target && term(impostor) >= target,
@@ -93,25 +94,29 @@ class OutsiderPeerIT {
     assertEquals(leader, cluster.leaderId());
     assertTrue(!campaigner.getDivision(groupId()).getInfo().isLeader(), "n9 got no votes");
 
-    // 2. Appends: n9 restarts alone in the group, keeping its high term, becomes leader and tries
-    // to add the members (its appends carry a term above theirs).
+    // 2. Appends: n9 restarts alone in the group, keeping its high term, becomes leader and adds
+    // a follower (one new peer: Ratis allows that change from a single member). Its appends to
+    // the follower carry a term above the follower's, which would make the follower follow n9.
     campaigner.close();
     rogues.remove(campaigner);
+    String follower = cluster.followers().get(0).nodeId();
     Map<String, String> alone = Map.of("n9", withN9.get("n9"));
     RaftServer rogueLeader = rogue("n9", alone, root.resolve("rogue-n9"), n9);
     TestCluster.waitUntil(
         () -> isLeaderReady(rogueLeader), Duration.ofSeconds(20), "n9 leads its own group");
-    assertTrue(term(rogueLeader) > terms.get(leader));
+    assertTrue(term(rogueLeader) > terms.get(follower));
+    Map<String, String> n9AndFollower = new TreeMap<>(alone);
+    n9AndFollower.put(follower, cluster.peers.get(follower));
     try (RaftClient toRogue = client(alone, n9)) {
       assertThrows(
           IOException.class,
           () -> {
-            RaftClientReply reply = toRogue.admin().setConfiguration(peers(withN9));
+            RaftClientReply reply = toRogue.admin().setConfiguration(peers(n9AndFollower));
             if (!reply.isSuccess()) {
               throw new IOException(String.valueOf(reply.getException()));
             }
           },
-          "n9 cannot bring the members into its configuration");
+          "n9 cannot bring a member into its configuration");
     }
     assertEquals(terms, terms(), "no member saw n9's appends");
     assertEquals(commits, commits(), "no member's log changed");
@@ -137,12 +142,15 @@ class OutsiderPeerIT {
     GroupCa ca = GroupCa.create(root.resolve("tls"), "raft test CA");
     cluster = new TestCluster(root, 3, c -> c.withTransport(ca.transport(c.nodeId())));
     cluster.startAll();
-    cluster.leader();
+    String leader = cluster.leaderId();
+    String follower = cluster.followers().get(0).nodeId();
     Map<String, Long> terms = terms();
-    // n2's own certificate, campaigning as n1 from another port.
-    Map<String, String> asN1 = new TreeMap<>(cluster.peers);
-    asN1.put("n1", "127.0.0.1:" + TestCluster.freePort());
-    RaftServer impostor = rogue("n1", asN1, root.resolve("rogue-n1"), ca.nodeFiles("n2"));
+    // A follower's own certificate, campaigning as the leader from another port (the only
+    // candidate the other follower does not withhold its vote from).
+    Map<String, String> asLeader = new TreeMap<>(cluster.peers);
+    asLeader.put(leader, "127.0.0.1:" + TestCluster.freePort());
+    RaftServer impostor =
+        rogue(leader, asLeader, root.resolve("rogue-leader"), ca.nodeFiles(follower));
     long target = terms.values().stream().mapToLong(Long::longValue).max().orElseThrow() + 3;
     TestCluster.waitUntil(
         () -> term(impostor) >= target, Duration.ofSeconds(30), "the impostor campaigned");

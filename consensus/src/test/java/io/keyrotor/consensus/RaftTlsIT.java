@@ -10,15 +10,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.rpc.Code;
 import io.keyrotor.consensus.testing.GroupCa;
 import io.keyrotor.proto.internal.v1.CommandResult;
+import io.keyrotor.tls.PemFiles;
 import io.keyrotor.tls.ReloadingCredentials;
 import io.keyrotor.tls.TlsFiles;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -170,6 +185,133 @@ class RaftTlsIT {
     assertEquals(before, commitIndexes(cluster), "nothing reached any log");
     for (RaftNode node : cluster.nodes.values()) {
       assertFalse(node.state().key("foreign").isPresent(), node.nodeId());
+    }
+  }
+
+  @Test
+  void rotatedCertificate_servesNewConnections_whileTheGroupKeepsCommitting() throws Exception {
+    TestCluster c = tlsCluster();
+    c.leader();
+    X509Certificate before = presentedBy(c, "n1");
+    assertEquals(PemFiles.readCertificates(ca.nodeFiles("n1").certificate()).get(0), before);
+
+    // A steady stream of proposals through every node in turn, while n1's files change; it goes
+    // on for 30 proposals after the new certificate was seen (at most 2,000 in all).
+    int limit = 2_000;
+    List<String> nodeIds = List.copyOf(c.nodes.keySet());
+    AtomicInteger committed = new AtomicInteger();
+    AtomicInteger rotatedAt = new AtomicInteger(-1);
+    CompletableFuture<Void> stream =
+        CompletableFuture.runAsync(
+            () -> {
+              for (int i = 0; i < limit; i++) {
+                int seen = rotatedAt.get();
+                if (seen >= 0 && i >= seen + 30) {
+                  return;
+                }
+                RaftNode node = c.nodes.get(nodeIds.get(i % nodeIds.size()));
+                CommandResult result = await(node.propose(createKey("stream-" + i)));
+                assertEquals(Code.OK_VALUE, result.getOutcome().getCode(), "proposal " + i);
+                committed.incrementAndGet();
+              }
+            });
+    TestCluster.waitUntil(
+        () -> committed.get() >= 20, Duration.ofSeconds(30), "the stream under way");
+    ca.issueNode("n1");
+    X509Certificate rotated = PemFiles.readCertificates(ca.nodeFiles("n1").certificate()).get(0);
+    assertFalse(rotated.equals(before));
+    TestCluster.waitUntil(
+        () -> rotated.equals(presentedBy(c, "n1")),
+        Duration.ofSeconds(10),
+        "n1 presenting its new certificate to a new connection");
+    rotatedAt.set(committed.get());
+    stream.get(120, TimeUnit.SECONDS);
+    int total = committed.get();
+    assertTrue(rotatedAt.get() < limit, "rotated while the stream was running");
+    assertEquals(rotatedAt.get() + 30, total, "no proposal failed, before or after the rotation");
+    // The group still commits, through every node, after the rotation.
+    for (String id : nodeIds) {
+      await(c.nodes.get(id).propose(createKey("after-" + id)));
+    }
+    c.awaitConvergence();
+    for (RaftNode node : c.nodes.values()) {
+      assertEquals(total + nodeIds.size(), node.state().keys().size(), node.nodeId());
+    }
+  }
+
+  /**
+   * The certificate node {@code nodeId} presents to a new TLS connection on its Raft port (made
+   * with member n2's certificate, as a peer would).
+   */
+  private X509Certificate presentedBy(TestCluster c, String nodeId) {
+    try {
+      ReloadingCredentials n2 = credentials(ca.nodeFiles("n2"));
+      X509Certificate[] seen = new X509Certificate[1];
+      X509ExtendedTrustManager recording =
+          new X509ExtendedTrustManager() {
+            private final X509ExtendedTrustManager ca = n2.trustManager();
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket s)
+                throws CertificateException {
+              ca.checkServerTrusted(chain, authType, s);
+              seen[0] = chain[0];
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine e)
+                throws CertificateException {
+              ca.checkServerTrusted(chain, authType, e);
+              seen[0] = chain[0];
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType)
+                throws CertificateException {
+              ca.checkServerTrusted(chain, authType);
+              seen[0] = chain[0];
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket s)
+                throws CertificateException {
+              throw new CertificateException("client side only");
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine e)
+                throws CertificateException {
+              throw new CertificateException("client side only");
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType)
+                throws CertificateException {
+              throw new CertificateException("client side only");
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+              return ca.getAcceptedIssuers();
+            }
+          };
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(new KeyManager[] {n2.keyManager()}, new TrustManager[] {recording}, null);
+      String address = c.peers.get(nodeId);
+      try (SSLSocket socket =
+          (SSLSocket)
+              context
+                  .getSocketFactory()
+                  .createSocket(RaftSettings.host(address), RaftSettings.port(address))) {
+        socket.setSoTimeout(5_000);
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setApplicationProtocols(new String[] {"h2"});
+        socket.setSSLParameters(parameters);
+        socket.startHandshake();
+      }
+      return seen[0];
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("no TLS connection to " + nodeId, e);
     }
   }
 
