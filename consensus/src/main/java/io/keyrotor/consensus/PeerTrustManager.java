@@ -77,7 +77,11 @@ final class PeerTrustManager extends X509ExtendedTrustManager {
     if (engine == null || engine.getPeerHost() == null) {
       return null;
     }
-    String target = engine.getPeerHost() + ":" + engine.getPeerPort();
+    return memberAt(engine.getPeerHost() + ":" + engine.getPeerPort());
+  }
+
+  /** The member whose Raft address is {@code target} (host:port), or null if none is. */
+  String memberAt(String target) {
     for (Map.Entry<String, String> member : membership.members().entrySet()) {
       if (member.getValue().equals(target)) {
         return member.getKey();
@@ -86,7 +90,10 @@ final class PeerTrustManager extends X509ExtendedTrustManager {
     return null;
   }
 
-  private void requireMember(X509Certificate[] chain, String intended) throws CertificateException {
+  /**
+   * Passes if the leaf of {@code chain} names a current member ({@code intended} when not null).
+   */
+  void requireMember(X509Certificate[] chain, String intended) throws CertificateException {
     if (chain == null || chain.length == 0) {
       throw new CertificateException("no certificate");
     }
