@@ -26,6 +26,8 @@ import java.util.TreeMap;
  *     are purged after a snapshot
  * @param ratisOverrides Ratis properties set last, over keyrotor's choices (tuning experiments; the
  *     node logs them at start)
+ * @param transport how the Raft port talks to peers: mutual TLS bound to member ids, or plaintext
+ *     on loopback ({@link RaftTransport})
  */
 public record ConsensusConfig(
     String nodeId,
@@ -40,10 +42,12 @@ public record ConsensusConfig(
     int purgeGap,
     Duration requestTimeout,
     long logSegmentSizeBytes,
-    Map<String, String> ratisOverrides) {
+    Map<String, String> ratisOverrides,
+    RaftTransport transport) {
 
   public ConsensusConfig {
     Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(transport, "transport");
     peers = Map.copyOf(new TreeMap<>(peers));
     ratisOverrides = Collections.unmodifiableSortedMap(new TreeMap<>(ratisOverrides));
     if (!peers.containsKey(nodeId)) {
@@ -55,7 +59,10 @@ public record ConsensusConfig(
     }
   }
 
-  /** Defaults for a node: 600 ms-1.2 s elections, lease on, a snapshot every 20,000 entries. */
+  /**
+   * Defaults for a node: 600 ms-1.2 s elections, lease on, a snapshot every 20,000 entries, and the
+   * plaintext loopback transport (set {@link #withTransport} for anything else).
+   */
   public static ConsensusConfig of(
       String nodeId, Map<String, String> peers, String clusterName, Path dataDirectory) {
     return new ConsensusConfig(
@@ -71,7 +78,8 @@ public record ConsensusConfig(
         1_024,
         Duration.ofSeconds(5),
         8L << 20,
-        Map.of());
+        Map.of(),
+        RaftTransport.insecureLoopback());
   }
 
   /**
@@ -103,6 +111,14 @@ public record ConsensusConfig(
     return toBuilder().ratisOverrides(overrides).build();
   }
 
+  /**
+   * Talks to peers through {@code value}: {@link RaftTransport#mutualTls} with the node's reloading
+   * credentials, or {@link RaftTransport#insecureLoopback}.
+   */
+  public ConsensusConfig withTransport(RaftTransport value) {
+    return toBuilder().transport(value).build();
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -118,6 +134,7 @@ public record ConsensusConfig(
     private int purgeGap;
     private long logSegmentSizeBytes;
     private Map<String, String> ratisOverrides;
+    private RaftTransport transport;
 
     Builder(ConsensusConfig from) {
       this.from = from;
@@ -129,6 +146,12 @@ public record ConsensusConfig(
       this.purgeGap = from.purgeGap;
       this.logSegmentSizeBytes = from.logSegmentSizeBytes;
       this.ratisOverrides = from.ratisOverrides;
+      this.transport = from.transport;
+    }
+
+    Builder transport(RaftTransport value) {
+      transport = value;
+      return this;
     }
 
     Builder ratisOverrides(Map<String, String> value) {
@@ -185,7 +208,8 @@ public record ConsensusConfig(
           purgeGap,
           from.requestTimeout,
           logSegmentSizeBytes,
-          ratisOverrides);
+          ratisOverrides,
+          transport);
     }
   }
 

@@ -61,6 +61,10 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private final SnapshotDirectory snapshots = new SnapshotDirectory();
   private final ApplyListeners listeners;
   private volatile KeyStateStore store;
+
+  /** Whose proposals reach the log; null (harnesses only) admits any client. */
+  private volatile Membership proposers;
+
   private final java.util.concurrent.atomic.AtomicLong snapshotsInstalled =
       new java.util.concurrent.atomic.AtomicLong();
 
@@ -164,10 +168,33 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     LOG.info("State store open at index {} (digest {})", position.index(), opened.digest());
   }
 
+  /**
+   * From now on, refuses in {@link #startTransaction} (before anything reaches the log) every
+   * command whose Ratis client id is not one of a current member's ({@link RaftIdentities}): this
+   * node's own proposer or a member's forwarder. {@link RaftNode#start} sets it; the
+   * in-Ratis-storage harness state machine admits any client.
+   */
+  void admitProposers(Membership members) {
+    this.proposers = members;
+  }
+
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     TransactionContext.Builder context =
         TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+    Membership admitted = proposers;
+    if (admitted != null
+        && RaftIdentities.memberOf(request.getClientId(), admitted.members().keySet()).isEmpty()) {
+      LOG.warn(
+          "Refused a command from Ratis client {}: not a member's proposer", request.getClientId());
+      TransactionContext rejected = context.build();
+      rejected.setException(
+          new IOException(
+              "refused: client "
+                  + request.getClientId()
+                  + " is not the proposer of a member of the Raft group"));
+      return rejected;
+    }
     try {
       Command command = Command.parseFrom(request.getMessage().getContent().toByteArray());
       Command stamped = CommandStamping.stamp(command, clock.millis());

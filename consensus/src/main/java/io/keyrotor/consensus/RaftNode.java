@@ -14,8 +14,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -93,8 +93,12 @@ public final class RaftNode implements AutoCloseable {
     checkPortFree(config.peers().get(config.nodeId()));
     RaftGroup group = RaftSettings.group(config);
     RaftProperties properties = RaftSettings.server(config);
+    Membership membership = new Membership(config.peers());
+    Parameters parameters = RaftSettings.parameters(config, membership);
     KeyrotorStateMachine stateMachine =
         new KeyrotorStateMachine(config.stateDirectory(), clock, fatalErrorHandler, listeners);
+    // Only members' proposers and forwarders may put a command in the log.
+    stateMachine.admitProposers(membership);
     RaftServer server = null;
     try {
       // Building reads most settings already, so it fails like the start does.
@@ -104,9 +108,12 @@ public final class RaftNode implements AutoCloseable {
               .setGroup(group)
               .setStateMachine(stateMachine)
               .setProperties(properties)
+              .setParameters(parameters)
               .setOption(RaftStorage.StartupOption.RECOVER)
               .build();
       server.start();
+      RaftServer.Division division = server.getDivision(group.getGroupId());
+      membership.follow(division::getRaftConf);
     } catch (IOException | RuntimeException e) {
       if (server != null) {
         closeQuietly(server);
@@ -127,7 +134,8 @@ public final class RaftNode implements AutoCloseable {
         RaftClient.newBuilder()
             .setProperties(RaftSettings.client(config))
             .setRaftGroup(group)
-            .setClientId(ClientId.randomId())
+            .setParameters(parameters)
+            .setClientId(RaftIdentities.clientIdOf(config.nodeId()))
             .setRetryPolicy(
                 RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                     20, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
@@ -142,10 +150,11 @@ public final class RaftNode implements AutoCloseable {
       }
     }
     LOG.info(
-        "Node {} started in group {} with peers {}",
+        "Node {} started in group {} with peers {}, Raft transport {}",
         config.nodeId(),
         group.getGroupId(),
-        config.peers());
+        config.peers(),
+        config.transport());
     return new RaftNode(config, group, server, stateMachine, forwarder);
   }
 

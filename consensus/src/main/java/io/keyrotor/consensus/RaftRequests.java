@@ -52,7 +52,7 @@ final class RaftRequests {
   private final RaftClient forwarder;
   private final KeyrotorStateMachine stateMachine;
   private final Supplier<Optional<String>> leaderId;
-  private final ClientId localClientId = ClientId.randomId();
+  private final ClientId localClientId;
   private final AtomicLong callIds = new AtomicLong();
 
   RaftRequests(
@@ -64,6 +64,7 @@ final class RaftRequests {
       Supplier<Optional<String>> leaderId) {
     this.config = config;
     this.selfId = RaftPeerId.valueOf(config.nodeId());
+    this.localClientId = RaftIdentities.clientIdOf(config.nodeId());
     this.groupId = groupId;
     this.division = division;
     this.forwarder = forwarder;

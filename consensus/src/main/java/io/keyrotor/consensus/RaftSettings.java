@@ -6,8 +6,10 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -38,6 +40,11 @@ final class RaftSettings {
     String address = config.peers().get(config.nodeId());
     GrpcConfigKeys.Server.setHost(p, host(address));
     GrpcConfigKeys.Server.setPort(p, port(address));
+    // The client and admin protocols share the server port (Ratis's default, said here): there they
+    // sit behind the same mutual TLS and peer binding (RaftTransportSecurity), and a follower's
+    // forwarder reaches the leader's client protocol. No other port is opened.
+    GrpcConfigKeys.Admin.setPort(p, -1);
+    GrpcConfigKeys.Client.setPort(p, -1);
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(config.electionTimeoutMin().toMillis()));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(config.electionTimeoutMax().toMillis()));
     RaftServerConfigKeys.Read.setOption(
@@ -118,6 +125,31 @@ final class RaftSettings {
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(config.requestTimeout().toMillis()));
     return p;
+  }
+
+  /**
+   * The transport of the Raft port ({@link RaftTransport}): for mutual TLS, the node's reloading
+   * key manager and the peer-binding trust manager for the server, client and admin protocols at
+   * both ends, and the interceptor that binds each request to the certificate it came with.
+   * Plaintext sets nothing.
+   */
+  static Parameters parameters(ConsensusConfig config, Membership membership) {
+    Parameters parameters = new Parameters();
+    if (config.transport() instanceof RaftTransport.MutualTls tls) {
+      GrpcTlsConfig conf =
+          new GrpcTlsConfig(
+              tls.credentials().keyManager(),
+              new PeerTrustManager(tls.credentials().trustManager(), membership),
+              true);
+      GrpcConfigKeys.TLS.setConf(parameters, conf);
+      GrpcConfigKeys.Server.setTlsConf(parameters, conf);
+      GrpcConfigKeys.Client.setTlsConf(parameters, conf);
+      GrpcConfigKeys.Admin.setTlsConf(parameters, conf);
+      PeerBindingInterceptor binding = new PeerBindingInterceptor(membership);
+      GrpcConfigKeys.Server.setServicesCustomizer(
+          parameters, (builder, types) -> builder.intercept(binding));
+    }
+    return parameters;
   }
 
   /** The group: its id derived from the cluster name, and the configured peers. */

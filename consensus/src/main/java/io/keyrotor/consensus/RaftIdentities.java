@@ -1,0 +1,50 @@
+package io.keyrotor.consensus;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.ratis.protocol.ClientId;
+
+/**
+ * The Ratis client ids a member proposes with. The first 8 bytes name the member (a hash of its
+ * node id), the last 8 are random per client, so a restarted node never reuses an id whose replies
+ * Ratis's retry cache still remembers. On the Raft port the peer-binding interceptor checks that a
+ * client id names the node of the certificate it arrives with; the state machine admits a command
+ * only from a client id that names a member of the current configuration.
+ */
+final class RaftIdentities {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private RaftIdentities() {}
+
+  /** A fresh client id for a Ratis client of {@code nodeId}. */
+  static ClientId clientIdOf(String nodeId) {
+    return ClientId.valueOf(new UUID(prefix(nodeId), RANDOM.nextLong()));
+  }
+
+  /** Whether {@code clientId} is one of {@code nodeId}'s. */
+  static boolean names(ClientId clientId, String nodeId) {
+    return clientId.getUuid().getMostSignificantBits() == prefix(nodeId);
+  }
+
+  /** The member among {@code nodeIds} that {@code clientId} belongs to. */
+  static Optional<String> memberOf(ClientId clientId, Collection<String> nodeIds) {
+    return nodeIds.stream().filter(id -> names(clientId, id)).findFirst();
+  }
+
+  private static long prefix(String nodeId) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(("keyrotor raft client " + nodeId).getBytes(StandardCharsets.UTF_8));
+      return ByteBuffer.wrap(digest).getLong();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}
