@@ -1,6 +1,7 @@
 package io.keyrotor.server;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -27,6 +28,7 @@ import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.hsm.HsmTasks;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
+import io.keyrotor.server.transport.ApiTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -35,6 +37,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +86,7 @@ public final class KeyrotorNode implements AutoCloseable {
     // In chaos mode the one clock the node reads is one the chaos service can skew.
     ChaosClock chaosClock = config.chaosMode() ? new ChaosClock(realClock) : null;
     Clock clock = chaosClock != null ? chaosClock : realClock;
+    ApiTransport transport = openTransport(config, realClock);
     Hsm hsm = openHsm(config);
     NodeExecutors executors = NodeExecutors.create();
     NodeConfig.DataPlaneSettings dataPlaneSettings = config.dataPlane();
@@ -134,8 +138,20 @@ public final class KeyrotorNode implements AutoCloseable {
                   health.setStatus(
                       HSM_HEALTH_SERVICE,
                       healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+      metrics
+          .registry()
+          .gauge("tls.certificate-expiry-seconds", () -> transport::secondsUntilExpiry);
       Api api =
-          startApi(config, context, dataPlane, hsmTasks, executors, metrics, health, chaosClock);
+          startApi(
+              config,
+              context,
+              dataPlane,
+              hsmTasks,
+              executors,
+              metrics,
+              health,
+              chaosClock,
+              transport);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
@@ -143,11 +159,14 @@ public final class KeyrotorNode implements AutoCloseable {
                   api));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       LOG.info(
-          "Node {} (region {}, zones {}) serves the API on {}",
+          "Node {} (region {}, zones {}) serves the API on {} ({})",
           config.nodeId(),
           config.region(),
           config.zones(),
-          config.apiAddress());
+          config.apiAddress(),
+          transport.mutualTls()
+              ? "mutual TLS"
+              : "INSECURE plaintext, tls.insecure=true: callers are not authenticated");
       return node;
     } catch (RuntimeException | StartupException e) {
       rotation.close();
@@ -200,7 +219,8 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeExecutors executors,
       NodeMetrics metrics,
       HealthStatusManager health,
-      ChaosClock chaosClockOrNull)
+      ChaosClock chaosClockOrNull,
+      ApiTransport transport)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
     WritePath writes =
@@ -210,24 +230,42 @@ public final class KeyrotorNode implements AutoCloseable {
             context,
             executors.blocking(),
             zone -> hsmTasks.driver().lastError(zone).orElse(null),
-            writes);
+            writes,
+            transport);
+    // Every service but health authenticates its caller (Caller.PRINCIPAL); the metrics
+    // interceptor runs outside it, so refused calls are counted too.
+    ServerInterceptor authentication = transport.authentication();
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(socketAddress(config.apiAddress()))
             .executor(executors.api())
             .addService(
                 ServerInterceptors.intercept(
                     new KeyServiceImpl(context, dataPlane, watchers, writes),
+                    authentication,
                     metrics.rpcInterceptor()))
-            .addService(ServerInterceptors.intercept(admin, metrics.rpcInterceptor()))
+            .addService(
+                ServerInterceptors.intercept(admin, authentication, metrics.rpcInterceptor()))
             .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
+            .addService(
+                ServerInterceptors.intercept(
+                    ProtoReflectionServiceV1.newInstance(), authentication))
             .maxInboundMessageSize(4 << 20);
+    try {
+      builder = transport.secure(builder);
+    } catch (SSLException e) {
+      throw new StartupException(
+          "cannot set up TLS for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(),
+          e);
+    }
     if (chaosClockOrNull != null) {
       LOG.warn(
           "Node {} runs in CHAOS MODE (chaos.enabled=true): any caller may skew its clock and"
               + " delay its Raft traffic; never use this outside a test cluster",
           config.nodeId());
-      builder.addService(new ChaosServiceImpl(config.nodeId(), chaosClockOrNull, context.raft()));
+      builder.addService(
+          ServerInterceptors.intercept(
+              new ChaosServiceImpl(config.nodeId(), chaosClockOrNull, context.raft()),
+              authentication));
     }
     Server server = builder.build();
     try {
@@ -238,6 +276,19 @@ public final class KeyrotorNode implements AutoCloseable {
     }
     health.setStatus("", ServingStatus.SERVING);
     return new Api(server, admin, health);
+  }
+
+  /** The API's transport security: the node's TLS files read now, or insecure plaintext. */
+  private static ApiTransport openTransport(NodeConfig config, Clock realClock)
+      throws StartupException {
+    try {
+      return ApiTransport.open(config.tls(), realClock);
+    } catch (IOException e) {
+      throw new StartupException(
+          "cannot use the node's TLS files (tls.certificate, tls.private-key, tls.ca): "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private static Hsm openHsm(NodeConfig config) throws StartupException {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
@@ -132,7 +131,7 @@ class HsmScriptsIT {
       }
 
       String n1 = "127.0.0.1:" + (Integer.parseInt(basePort) + 1);
-      ManagedChannel channel = ManagedChannelBuilder.forTarget(n1).usePlaintext().build();
+      ManagedChannel channel = TestTls.adminChannel(dir, n1);
       try {
         ClusterStatus status =
             AdminServiceGrpc.newBlockingStub(channel)
