@@ -45,7 +45,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * port speaks plaintext and every caller is {@link
  * io.keyrotor.server.access.Principal#UNAUTHENTICATED_LOOPBACK}.
  */
-public final class ApiTransport implements AutoCloseable {
+public final class ApiTransport {
   private final NodeConfig.TlsSettings settings;
   private final Optional<ReloadingCredentials> credentials;
   private final Clock clock;
@@ -183,11 +183,6 @@ public final class ApiTransport implements AutoCloseable {
               + " and its key: the node picks them up without a restart");
     }
     return Optional.empty();
-  }
-
-  @Override
-  public void close() {
-    // Nothing is held open: the credentials read files only during handshakes.
   }
 
   /**
