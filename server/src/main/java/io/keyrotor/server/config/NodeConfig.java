@@ -427,9 +427,9 @@ public record NodeConfig(
     return new TlsSettings(
         Optional.of(
             new TlsFiles(
-                base.resolve(r.required("tls.certificate")),
-                base.resolve(r.required("tls.private-key")),
-                base.resolve(r.required("tls.ca")))),
+                base.resolve(r.required("tls.certificate")).normalize(),
+                base.resolve(r.required("tls.private-key")).normalize(),
+                base.resolve(r.required("tls.ca")).normalize())),
         false,
         reload,
         warning);
