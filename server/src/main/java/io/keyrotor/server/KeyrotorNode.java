@@ -10,6 +10,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
 import io.keyrotor.consensus.RaftNode;
+import io.keyrotor.consensus.RaftTransport;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.Hsms;
@@ -30,6 +31,7 @@ import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.hsm.HsmTasks;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
+import io.keyrotor.server.transport.ApiTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -39,6 +41,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,8 +95,8 @@ public final class KeyrotorNode implements AutoCloseable {
 
   /**
    * Starts a node whose KeyService, AdminService and chaos service calls pass {@code
-   * callInterceptors} first: the authentication interceptor, which puts the caller's {@code
-   * access.Principal} into the call's context. Without one every call is refused UNAUTHENTICATED.
+   * callInterceptors} after authentication (the client certificate's principal is in the call's
+   * context by then): a hook for tests of the in-JVM clusters; nodes run with none.
    */
   public static KeyrotorNode start(
       NodeConfig config,
@@ -109,6 +112,7 @@ public final class KeyrotorNode implements AutoCloseable {
     // In chaos mode the one clock the node reads is one the chaos service can skew.
     ChaosClock chaosClock = config.chaosMode() ? new ChaosClock(realClock) : null;
     Clock clock = chaosClock != null ? chaosClock : realClock;
+    ApiTransport transport = openTransport(config, realClock);
     Hsm hsm = openHsm(config);
     NodeExecutors executors = NodeExecutors.create();
     NodeConfig.DataPlaneSettings dataPlaneSettings = config.dataPlane();
@@ -120,7 +124,7 @@ public final class KeyrotorNode implements AutoCloseable {
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
     try {
-      raft = startRaft(config, clock, fatal, metrics, kekCache, rotation);
+      raft = startRaft(config, clock, fatal, metrics, kekCache, rotation, transport);
       // Version states are evaluated at the node's clock, floored at the last applied command's
       // (replicated) time, so a node whose clock is behind never un-activates a rotation.
       RaftNode started = raft;
@@ -160,6 +164,9 @@ public final class KeyrotorNode implements AutoCloseable {
                   health.setStatus(
                       HSM_HEALTH_SERVICE,
                       healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+      metrics
+          .registry()
+          .gauge("tls.certificate-expiry-seconds", () -> transport::secondsUntilExpiry);
       Api api =
           startApi(
               config,
@@ -170,6 +177,7 @@ public final class KeyrotorNode implements AutoCloseable {
               metrics,
               health,
               chaosClock,
+              transport,
               callInterceptors);
       KeyrotorNode node =
           new KeyrotorNode(
@@ -179,11 +187,14 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
       LOG.info(
-          "Node {} (region {}, zones {}) serves the API on {}",
+          "Node {} (region {}, zones {}) serves the API on {} ({})",
           config.nodeId(),
           config.region(),
           config.zones(),
-          config.apiAddress());
+          config.apiAddress(),
+          transport.mutualTls()
+              ? "mutual TLS"
+              : "INSECURE plaintext, tls.insecure=true: callers are not authenticated");
       return node;
     } catch (RuntimeException | StartupException e) {
       rotation.close();
@@ -196,22 +207,35 @@ public final class KeyrotorNode implements AutoCloseable {
     }
   }
 
-  /** The Raft member, with the apply listeners of the metrics, the KEK cache and rotation. */
+  /**
+   * The Raft member over {@code transport}'s credentials, with the apply listeners of the metrics,
+   * the KEK cache and rotation.
+   */
   private static RaftNode startRaft(
       NodeConfig config,
       Clock clock,
       FatalErrorHandler fatal,
       NodeMetrics metrics,
       KekCache kekCache,
-      RotationEngine rotation)
+      RotationEngine rotation,
+      ApiTransport transport)
       throws StartupException {
+    // The Raft port speaks mutual TLS with the same credentials as the API (the node certificate
+    // is its server and client identity), or plaintext where the configuration says insecure
+    // (loopback only, checked by NodeConfig).
+    RaftTransport raftTransport =
+        transport
+            .credentials()
+            .map(RaftTransport::mutualTls)
+            .orElseGet(RaftTransport::insecureLoopback);
     ConsensusConfig consensus =
         ConsensusConfig.of(
                 config.nodeId(), config.raftPeers(), config.clusterName(), config.dataDirectory())
             .withElectionTimeout(config.electionTimeoutMin(), config.electionTimeoutMax())
             .withReads(config.leaderLease(), true)
             .withSnapshots(config.snapshotThreshold(), 1_024)
-            .withRatisOverrides(config.ratisOverrides());
+            .withRatisOverrides(config.ratisOverrides())
+            .withTransport(raftTransport);
     try {
       return RaftNode.start(
           consensus,
@@ -237,6 +261,7 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeMetrics metrics,
       HealthStatusManager health,
       ChaosClock chaosClockOrNull,
+      ApiTransport transport,
       List<ServerInterceptor> callInterceptors)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
@@ -252,15 +277,22 @@ public final class KeyrotorNode implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     Authorizer authorizer = new PolicyAuthorizer(raft::state, denials);
     WritePath writes = new WritePath(context, authorizer, hsmTasks.calls(), executors.blocking());
-    List<ServerInterceptor> interceptors = new ArrayList<>(callInterceptors);
-    // The last interceptor listed runs first: metrics see every call, refused ones included.
+    // The last interceptor listed runs first: metrics see every call, refused ones included;
+    // then authentication puts the caller's principal in the context; then any given ones.
+    ServerInterceptor authentication = transport.authentication();
+    List<ServerInterceptor> chaosInterceptors = new ArrayList<>(callInterceptors);
+    chaosInterceptors.add(authentication);
+    List<ServerInterceptor> interceptors = new ArrayList<>(chaosInterceptors);
     interceptors.add(metrics.rpcInterceptor());
     AdminServiceImpl admin =
         new AdminServiceImpl(
             context,
             executors.blocking(),
             zone -> hsmTasks.driver().lastError(zone).orElse(null),
-            writes);
+            writes,
+            transport);
+    // Every service but health authenticates its caller (Caller.PRINCIPAL); the metrics
+    // interceptor runs outside it, so refused calls are counted too.
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(socketAddress(config.apiAddress()))
             .executor(executors.api())
@@ -269,8 +301,17 @@ public final class KeyrotorNode implements AutoCloseable {
                     new KeyServiceImpl(context, dataPlane, watchers, writes), interceptors))
             .addService(ServerInterceptors.intercept(admin, interceptors))
             .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
+            .addService(
+                ServerInterceptors.intercept(
+                    ProtoReflectionServiceV1.newInstance(), authentication))
             .maxInboundMessageSize(4 << 20);
+    try {
+      builder = transport.secure(builder);
+    } catch (SSLException e) {
+      throw new StartupException(
+          "cannot set up TLS for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(),
+          e);
+    }
     if (chaosClockOrNull != null) {
       LOG.warn(
           "Node {} runs in CHAOS MODE (chaos.enabled=true, chaos.test-cluster=true): a cluster"
@@ -280,7 +321,7 @@ public final class KeyrotorNode implements AutoCloseable {
       builder.addService(
           ServerInterceptors.intercept(
               new ChaosServiceImpl(config.nodeId(), chaosClockOrNull, context.raft(), authorizer),
-              callInterceptors));
+              chaosInterceptors));
     }
     Server server = builder.build();
     try {
@@ -291,6 +332,19 @@ public final class KeyrotorNode implements AutoCloseable {
     }
     health.setStatus("", ServingStatus.SERVING);
     return new Api(server, admin, health);
+  }
+
+  /** The API's transport security: the node's TLS files read now, or insecure plaintext. */
+  private static ApiTransport openTransport(NodeConfig config, Clock realClock)
+      throws StartupException {
+    try {
+      return ApiTransport.open(config.tls(), realClock);
+    } catch (IOException e) {
+      throw new StartupException(
+          "cannot use the node's TLS files (tls.certificate, tls.private-key, tls.ca): "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private static Hsm openHsm(NodeConfig config) throws StartupException {

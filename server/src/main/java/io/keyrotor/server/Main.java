@@ -203,7 +203,9 @@ public final class Main implements Callable<Integer> {
   /** Writes the configuration of a local development cluster (used by scripts/cluster up). */
   @Command(
       name = "local-cluster",
-      description = "Write node configurations and software HSM key files for a local cluster.")
+      description =
+          "Write node configurations, software HSM key files and a development CA with node and"
+              + " caller certificates (DIR/tls) for a local cluster.")
   static final class LocalCluster implements Callable<Integer> {
     @Option(names = "--dir", required = true, description = "Where the cluster lives.")
     Path dir;

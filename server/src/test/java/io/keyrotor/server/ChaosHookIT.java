@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.chaos.v1.ChaosServiceGrpc;
@@ -67,8 +66,7 @@ class ChaosHookIT {
           StandardOpenOption.APPEND);
     }
     cluster.startAll();
-    return new OneNode(
-        cluster, ManagedChannelBuilder.forTarget(cluster.apiAddress("n1")).usePlaintext().build());
+    return new OneNode(cluster, TestTls.adminChannel(cluster.directory, cluster.apiAddress("n1")));
   }
 
   @Test

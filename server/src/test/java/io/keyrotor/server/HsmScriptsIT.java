@@ -1,22 +1,24 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.consensus.testing.Replicas.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
+import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.ZoneMasterKeyVersion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -132,12 +135,23 @@ class HsmScriptsIT {
       }
 
       String n1 = "127.0.0.1:" + (Integer.parseInt(basePort) + 1);
-      ManagedChannel channel = ManagedChannelBuilder.forTarget(n1).usePlaintext().build();
+      ManagedChannel channel = TestTls.adminChannel(dir, n1);
       try {
-        ClusterStatus status =
-            AdminServiceGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(20, TimeUnit.SECONDS)
-                .getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+        // `up` returns once one node has registered; the others may still be opening their API.
+        AtomicReference<ClusterStatus> answered = new AtomicReference<>();
+        waitUntil(
+            () -> {
+              answered.set(
+                  AdminServiceGrpc.newBlockingStub(channel)
+                      .withWaitForReady()
+                      .withDeadlineAfter(20, TimeUnit.SECONDS)
+                      .getClusterStatus(GetClusterStatusRequest.getDefaultInstance()));
+              return answered.get().getNodesList().stream()
+                  .noneMatch(node -> node.getRole() == NodeRole.NODE_ROLE_UNREACHABLE);
+            },
+            Duration.ofSeconds(60),
+            "every node answering the cluster status");
+        ClusterStatus status = answered.get();
         Set<String> defaultCheckValues = new TreeSet<>();
         for (NodeStatus node : status.getNodesList()) {
           assertEquals("pkcs11", node.getHsm().getKind(), node.toString());

@@ -3,7 +3,6 @@ package io.keyrotor.server;
 import static io.keyrotor.consensus.testing.Replicas.waitUntil;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
@@ -140,8 +139,7 @@ final class LocalTestCluster implements AutoCloseable {
   }
 
   private synchronized ManagedChannel channel(String id) {
-    return channels.computeIfAbsent(
-        id, n -> ManagedChannelBuilder.forTarget(apiAddress(n)).usePlaintext().build());
+    return channels.computeIfAbsent(id, n -> TestTls.adminChannel(directory, apiAddress(n)));
   }
 
   String leaderId() {

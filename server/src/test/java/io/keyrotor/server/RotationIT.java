@@ -522,7 +522,7 @@ class RotationIT extends ClusterTestBase {
   }
 
   private io.grpc.ManagedChannel channelOf(String id) {
-    return io.grpc.ManagedChannelBuilder.forTarget(cluster.apiAddress(id)).usePlaintext().build();
+    return TestTls.adminChannel(cluster.directory, cluster.apiAddress(id));
   }
 
   private static StreamObserver<KeyEvent> collect(BlockingQueue<KeyEvent> into) {

@@ -1,7 +1,6 @@
 package io.keyrotor.server.api;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.AdminServiceGrpc;
@@ -33,6 +32,7 @@ import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.access.Target;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.transport.ApiTransport;
 import io.keyrotor.storage.access.AccessDecision;
 import io.keyrotor.storage.access.PolicyRules;
 import java.util.ArrayList;
@@ -58,18 +58,22 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final ZoneMasterKeyAdmin zoneMasterKeys;
   private final WritePath writes;
   private final Calls calls;
+  private final ApiTransport transport;
 
   /**
    * @param blockingExecutor where peers are asked and leadership and snapshots wait
    * @param rotationErrors this node's last error driving a zone's master key rotation, or null
    * @param writes the write path of the calls that change state
+   * @param transport the API's transport security: shown in the status, and how peers are asked
    */
   public AdminServiceImpl(
       ServerContext context,
       ExecutorService blockingExecutor,
       Function<String, String> rotationErrors,
-      WritePath writes) {
+      WritePath writes,
+      ApiTransport transport) {
     this.context = context;
+    this.transport = transport;
     this.blockingExecutor = blockingExecutor;
     this.writes = writes;
     this.calls = new Calls(context);
@@ -289,7 +293,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
                     .addAllMechanisms(hsm.mechanisms().stream().map(Enum::name).toList())
                     .setHealthy(hsm.healthy()))
             .setSnapshotIndex(Math.max(0, raft.snapshotIndex()))
-            .setKeyCount(store.keys().size());
+            .setKeyCount(store.keys().size())
+            .setTransportSecurity(transport.status());
     out.addAllZoneMasterKeyRotations(zoneMasterKeys.rotations())
         .addAllZoneMasterKeys(zoneMasterKeys.heldVersions());
     return out.build();
@@ -297,9 +302,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   private NodeStatus peerStatus(NodeConfig.Peer peer) {
     ManagedChannel channel =
-        peerChannels.computeIfAbsent(
-            peer.id(),
-            id -> ManagedChannelBuilder.forTarget(peer.apiAddress()).usePlaintext().build());
+        peerChannels.computeIfAbsent(peer.id(), id -> transport.channelTo(peer.apiAddress()));
     try {
       return AdminServiceGrpc.newBlockingStub(channel)
           .withDeadlineAfter(PEER_STATUS_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)

@@ -3,10 +3,12 @@ package io.keyrotor.server.hsm;
 import static io.keyrotor.server.hsm.HsmCommand.OUT;
 
 import com.google.rpc.ErrorInfo;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.protobuf.StatusProto;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
@@ -16,6 +18,7 @@ import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
 import io.keyrotor.api.v1.ZoneMasterKeyRotation;
 import io.keyrotor.api.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.tls.TlsFiles;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -43,11 +46,37 @@ final class ClusterCommands {
         description = "API addresses (host:port) of the cluster's nodes.")
     List<String> servers;
 
+    @Option(
+        names = "--tls-dir",
+        description =
+            "Call the cluster over mutual TLS with DIR/admin.pem, DIR/admin-key.pem and DIR/ca.pem"
+                + " (a local cluster's DIR/tls). Without it the call is plaintext, which only a"
+                + " node with tls.insecure=true accepts.")
+    java.nio.file.Path tlsDirectory;
+
+    private ManagedChannel channel(String server) {
+      if (tlsDirectory == null) {
+        return Grpc.newChannelBuilder(server, InsecureChannelCredentials.create()).build();
+      }
+      TlsFiles files = TlsFiles.inDirectory(tlsDirectory, "admin");
+      try {
+        return Grpc.newChannelBuilder(
+                server,
+                TlsChannelCredentials.newBuilder()
+                    .keyManager(files.certificate().toFile(), files.privateKey().toFile())
+                    .trustManager(files.trustedCertificates().toFile())
+                    .build())
+            .build();
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot read the TLS files in " + tlsDirectory, e);
+      }
+    }
+
     /** Calls {@code call} on each server in turn until one answers other than UNAVAILABLE. */
     <T> T firstAnswer(RemoteCall<T> call) {
       StatusRuntimeException last = null;
       for (String server : servers) {
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(server).usePlaintext().build();
+        ManagedChannel channel = channel(server);
         try {
           return call.call(
               AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS),

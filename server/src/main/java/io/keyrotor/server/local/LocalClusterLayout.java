@@ -3,14 +3,19 @@ package io.keyrotor.server.local;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
 import io.keyrotor.server.hsm.SecretFiles;
+import io.keyrotor.tls.DevelopmentCa;
+import io.keyrotor.tls.TlsFiles;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,6 +26,10 @@ import java.util.TreeSet;
  *
  * <pre>
  * DIR/servers                 host:port of every node's API, comma-separated
+ * DIR/tls/ca.pem, ca-key.pem  the cluster's development CA (key 0600)
+ * DIR/tls/nI.pem, nI-key.pem  node nI's certificate (127.0.0.1, localhost, the host, its node URI)
+ * DIR/tls/admin.pem, admin-key.pem      a caller certificate, principal "admin"
+ * DIR/tls/service.pem, service-key.pem  a caller certificate, principal "service"
  * DIR/nI/node.properties      the node's configuration
  * DIR/nI/hsm/zmk.p12          the node's software HSM key file (zones it holds)
  * DIR/nI/hsm/passphrase       its passphrase (0600; a development cluster only)
@@ -31,6 +40,10 @@ import java.util.TreeSet;
  * also holds the zone named after its region. A zone's master key is generated once and copied into
  * the key file of every node that holds it, so they can unwrap each other's keys.
  *
+ * <p>Every node serves mutual TLS with the certificates under {@code DIR/tls}. When {@code
+ * DIR/tls/ca.pem} already exists (a cluster written again into the same directory), its CA and
+ * every certificate already there are kept; only missing ones are issued.
+ *
  * <p>With {@link #SOFTHSM2} instead of {@link #SOFTWARE}, each node gets {@code hsm.kind=pkcs11}
  * with its own SoftHSM2 token (label {@code keyrotor-nI}, user PIN in {@code nI/hsm/user-pin}) and
  * no key file: the tokens and their zone master keys are made afterwards by the key ceremonies
@@ -40,6 +53,18 @@ import java.util.TreeSet;
 public final class LocalClusterLayout {
   /** Where Debian's softhsm2 package installs its PKCS#11 module. */
   public static final String SOFTHSM2_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
+
+  /** The development CA's name. */
+  public static final String CA_NAME = "keyrotor local development CA";
+
+  /** How long the development CA is valid. */
+  public static final Duration CA_VALIDITY = Duration.ofDays(3650);
+
+  /** How long the certificates it issues are valid. */
+  public static final Duration CERTIFICATE_VALIDITY = Duration.ofDays(365);
+
+  /** The caller certificates a local cluster gets (their common names are the principals). */
+  public static final List<String> CALLERS = List.of("admin", "service");
 
   /** The default first API port (n1 = 7101, n2 = 7102, ...; Raft ports are 100 higher). */
   public static final int DEFAULT_BASE_PORT = 7100;
@@ -117,6 +142,7 @@ public final class LocalClusterLayout {
           directory + " already holds a cluster (remove it or use another --dir)");
     }
     Files.createDirectories(directory);
+    writeTls();
     if (SOFTHSM2.equals(hsmKind)) {
       writeForSoftHsm2();
       return;
@@ -172,6 +198,43 @@ public final class LocalClusterLayout {
     Files.writeString(directory.resolve("servers"), String.join(",", apis) + "\n");
   }
 
+  /** Where the cluster's certificates are: {@code DIR/tls}. */
+  public Path tlsDirectory() {
+    return directory.resolve("tls");
+  }
+
+  /** The development CA, its node and caller certificates; what exists already is kept. */
+  private void writeTls() throws IOException {
+    Path tls = tlsDirectory();
+    Files.createDirectories(tls);
+    Path caFile = tls.resolve("ca.pem");
+    Path caKey = tls.resolve("ca-key.pem");
+    DevelopmentCa ca;
+    if (Files.exists(caFile)) {
+      ca = DevelopmentCa.load(caFile, caKey, DevelopmentCa.DEFAULT_TRUST_DOMAIN, Clock.systemUTC());
+    } else {
+      ca =
+          DevelopmentCa.create(
+              CA_NAME, DevelopmentCa.DEFAULT_TRUST_DOMAIN, CA_VALIDITY, Clock.systemUTC());
+      ca.write(caFile, caKey);
+    }
+    for (int i = 1; i <= nodes; i++) {
+      String id = "n" + i;
+      TlsFiles files = TlsFiles.inDirectory(tls, id);
+      if (!Files.exists(files.certificate())) {
+        Set<String> hosts = new LinkedHashSet<>(List.of("127.0.0.1", "localhost", host));
+        ca.issueNode(id, List.copyOf(hosts), CERTIFICATE_VALIDITY)
+            .write(files.certificate(), files.privateKey());
+      }
+    }
+    for (String caller : CALLERS) {
+      TlsFiles files = TlsFiles.inDirectory(tls, caller);
+      if (!Files.exists(files.certificate())) {
+        ca.issueClient(caller, CERTIFICATE_VALIDITY).write(files.certificate(), files.privateKey());
+      }
+    }
+  }
+
   private void writeConfig(Path file, int index) throws IOException {
     String id = "n" + index;
     try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
@@ -202,6 +265,10 @@ public final class LocalClusterLayout {
       // Development clusters: rotation periods and destroy waits short enough to watch live.
       w.write("rotation.minimum-period=1s\n");
       w.write("keys.destroy-minimum-wait=1s\n");
+      // Mutual TLS with the development CA's certificates (DIR/tls, relative to DIR/nI).
+      w.write("tls.certificate=../tls/" + id + ".pem\n");
+      w.write("tls.private-key=../tls/" + id + "-key.pem\n");
+      w.write("tls.ca=../tls/ca.pem\n");
       // The development cluster's first authorisation policy: "admin" may do everything;
       // "service" may read keys, generate data keys, encrypt, decrypt and re-encrypt.
       w.write("access.bootstrap-admins=admin\n");

@@ -7,7 +7,10 @@ import java.util.Properties;
 final class MinimalNodeConfig {
   private MinimalNodeConfig() {}
 
-  /** One node, n1, with a software HSM whose passphrase comes from the environment. */
+  /**
+   * One node, n1, with a software HSM whose passphrase comes from the environment and mutual TLS
+   * (the files are not read when the configuration is).
+   */
   static Properties base() {
     Properties p = new Properties();
     p.setProperty("node.id", "n1");
@@ -16,6 +19,9 @@ final class MinimalNodeConfig {
     p.setProperty("peer.n1.api", "127.0.0.1:7101");
     p.setProperty("hsm.software.key-file", "zmk.p12");
     p.setProperty("hsm.software.passphrase-env", "KEYROTOR_TEST_PASSPHRASE");
+    p.setProperty("tls.certificate", "tls/n1.pem");
+    p.setProperty("tls.private-key", "tls/n1-key.pem");
+    p.setProperty("tls.ca", "tls/ca.pem");
     return p;
   }
 
