@@ -4,6 +4,7 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.keyrotor.api.v1.ErrorReason;
+import java.security.cert.CertificateException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -137,9 +138,9 @@ public final class KeyrotorException extends RuntimeException {
   private static String transportMessageOrNull(
       Status.Code code, String description, Throwable cause, String endpoint) {
     String where = endpoint == null || endpoint.isEmpty() ? "the server" : endpoint;
-    SSLException tls = tlsFailureOrNull(cause);
+    String tls = tlsFailureOrNull(cause);
     if (code == Status.Code.UNAVAILABLE && tls != null) {
-      return TLS_FAILURE + where + " failed: " + tls.getMessage();
+      return TLS_FAILURE + where + " failed: " + tls;
     }
     if (code == Status.Code.DEADLINE_EXCEEDED) {
       return "no answer in time from " + where;
@@ -154,14 +155,21 @@ public final class KeyrotorException extends RuntimeException {
     return null;
   }
 
-  /** The TLS failure in a chain of causes (a refused certificate, no common protocol), if any. */
-  private static SSLException tlsFailureOrNull(Throwable cause) {
+  /**
+   * What a TLS failure in a chain of causes says (a refused certificate, no common protocol): the
+   * certificate check's own words when the chain has them (OpenSSL engines report only "General
+   * OpenSslEngine problem" above them), else the TLS exception's; null if there is none.
+   */
+  private static String tlsFailureOrNull(Throwable cause) {
+    SSLException tls = null;
     for (int depth = 0; cause != null && depth < 10; depth++, cause = cause.getCause()) {
-      if (cause instanceof SSLException tls) {
-        return tls;
+      if (tls == null && cause instanceof SSLException ssl) {
+        tls = ssl;
+      } else if (tls != null && cause instanceof CertificateException refused) {
+        return refused.getMessage();
       }
     }
-    return null;
+    return tls == null ? null : tls.getMessage();
   }
 
   /** How the message of a failed TLS handshake starts ({@code TLS handshake with host:port}). */

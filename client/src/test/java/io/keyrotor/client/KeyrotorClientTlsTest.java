@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
@@ -22,6 +27,7 @@ import io.keyrotor.client.testing.GrpcErrors;
 import io.keyrotor.client.testing.TestPki;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -127,6 +133,39 @@ class KeyrotorClientTlsTest {
 
     assertEquals(Status.Code.UNAVAILABLE, error.code());
     assertEquals(List.of(), node.callerSubjects());
+  }
+
+  @Test
+  void serverSpeakingOnlyTls12_isRefused() throws Exception {
+    TestPki pki = TestPki.shared();
+    FakeKeyService keys = keysWith("payments");
+    // The same trusted node certificate, but the server offers TLS 1.2 only.
+    SslContext tls12 =
+        GrpcSslContexts.forServer(pki.certificate("node").toFile(), pki.privateKey("node").toFile())
+            .trustManager(pki.caCertificate().toFile())
+            .clientAuth(ClientAuth.REQUIRE)
+            .protocols("TLSv1.2")
+            .build();
+    Server server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+            .sslContext(tls12)
+            .addService(keys)
+            .build()
+            .start();
+    try {
+      String address = InetAddress.getLoopbackAddress().getHostAddress() + ":" + server.getPort();
+      KeyrotorClient client = closing(shortClient(address).build());
+
+      KeyrotorException error =
+          assertThrows(KeyrotorException.class, () -> client.getKey("payments"));
+
+      assertEquals(Status.Code.UNAVAILABLE, error.code());
+      assertTrue(error.getMessage().contains("TLS handshake with " + address), error.getMessage());
+      assertTrue(error.getMessage().contains("require TLSv1.3"), error.getMessage());
+      assertEquals(List.of(), keys.received(), "no call reached the TLS 1.2 server");
+    } finally {
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test
