@@ -172,8 +172,9 @@ class KeyrotorClientTlsTest {
   void clientCertificateSwappedOnDisk_isUsedByTheNextConnection_withoutAFailedCall()
       throws IOException {
     TestPki pki = TestPki.create(directory.resolve("cluster"));
-    // The server ends each connection after 300 ms (gracefully), so the client keeps reconnecting.
-    FakeNode node = closing(FakeNode.start(pki, Duration.ofMillis(300), keysWith("payments")));
+    // The server ends each connection after about a second (gracefully; gRPC's shortest maximum
+    // age), so the client keeps opening new ones while the calls go on.
+    FakeNode node = closing(FakeNode.start(pki, Duration.ofSeconds(1), keysWith("payments")));
     KeyrotorClient client =
         closing(
             KeyrotorClient.builder()
