@@ -85,7 +85,11 @@ class ClientEndToEndIT {
             String.valueOf(LocalPorts.freeBasePort(3)));
     List<String> servers = List.of(up.substring(up.lastIndexOf("servers=") + 8).strip().split(","));
     try (KeyrotorClient client =
-        KeyrotorClient.builder().endpoints(servers).deadline(Duration.ofSeconds(20)).build()) {
+        KeyrotorClient.builder()
+            .endpoints(servers)
+            .clusterDirectory(clusterDir, "admin") // DIR/tls/ca.pem, admin.pem, admin-key.pem
+            .deadline(Duration.ofSeconds(20))
+            .build()) {
       client.createKey("orders");
       EnvelopeCipher cipher = EnvelopeCipher.builder(client).build();
       SplittableRandom random = new SplittableRandom(7);

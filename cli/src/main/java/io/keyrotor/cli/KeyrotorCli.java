@@ -1,33 +1,31 @@
 package io.keyrotor.cli;
 
 import io.keyrotor.api.v1.Key;
-import io.keyrotor.client.Endpoints;
 import io.keyrotor.client.KeyrotorClient;
 import io.keyrotor.client.Sleeper;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code keyrotor} command line: {@code keyrotor [--cluster-dir DIR | --servers LIST] COMMAND
- * [--json]}. Exit status 0 on success, 1 when the call failed, 2 when the command line is wrong;
- * every failure prints one line on stderr.
+ * The {@code keyrotor} command line: {@code keyrotor [--cluster-dir DIR [--identity NAME] |
+ * --servers LIST] [--ca FILE --cert FILE --key FILE | --insecure] COMMAND [--json]}. Exit status 0
+ * on success, 1 when the call failed, 2 when the command line is wrong; every failure prints one
+ * line on stderr.
  */
 @Command(
     name = "keyrotor",
@@ -53,27 +51,8 @@ import picocli.CommandLine.ScopeType;
     })
 public final class KeyrotorCli implements Runnable {
 
-  /**
-   * Where {@code scripts/cluster up} writes the servers file, relative to the current directory.
-   */
-  static final String DEFAULT_CLUSTER_DIR = ".keyrotor/cluster";
-
-  @Option(
-      names = "--cluster-dir",
-      paramLabel = "DIR",
-      scope = ScopeType.INHERIT,
-      description =
-          "Cluster directory holding the 'servers' file (default: "
-              + DEFAULT_CLUSTER_DIR
-              + " under the current directory).")
-  String clusterDir;
-
-  @Option(
-      names = "--servers",
-      paramLabel = "LIST",
-      scope = ScopeType.INHERIT,
-      description = "Comma-separated server addresses host:port,... (instead of --cluster-dir).")
-  String servers;
+  /** The servers and the transport's security, inherited by every command. */
+  @Mixin ConnectionOptions connection = new ConnectionOptions();
 
   @Option(
       names = "--json",
@@ -228,14 +207,21 @@ public final class KeyrotorCli implements Runnable {
   /** The SDK client for this invocation, created on first use. */
   KeyrotorClient client() {
     if (client == null) {
+      List<String> endpoints = endpoints();
       KeyrotorClient.Builder builder =
-          KeyrotorClient.builder()
-              .endpoints(endpoints())
+          connection
+              .secure(KeyrotorClient.builder(), workingDirectory, endpoints)
+              .endpoints(endpoints)
               .deadline(deadline == null ? Duration.ofSeconds(10) : deadline)
               // One call per process: a follower forwards the write, which is cheaper than
               // asking for cluster status first.
               .leaderDiscovery(false);
-      client = clientCustomizer.apply(builder).build();
+      try {
+        client = clientCustomizer.apply(builder).build();
+      } catch (IllegalArgumentException e) {
+        // A TLS file that is missing or unusable, or --insecure for a remote server.
+        throw new CliException(e.getMessage());
+      }
     }
     return client;
   }
@@ -269,44 +255,7 @@ public final class KeyrotorCli implements Runnable {
 
   /** The server addresses from {@code --servers}, or from the cluster directory's servers file. */
   List<String> endpoints() {
-    if (servers != null && clusterDir != null) {
-      throw new CliException("give either --servers or --cluster-dir, not both");
-    }
-    if (servers != null) {
-      return Endpoints.parseList(servers);
-    }
-    Path dir =
-        workingDirectory.resolve(clusterDir == null ? DEFAULT_CLUSTER_DIR : clusterDir).normalize();
-    Path file = dir.resolve("servers");
-    if (!Files.isRegularFile(file)) {
-      throw new CliException(
-          "no cluster at "
-              + dir
-              + " (no servers file; start one with scripts/cluster up, or pass --servers"
-              + " host:port,...)");
-    }
-    String content;
-    try {
-      content = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new CliException("cannot read " + file + ": " + e.getMessage());
-    }
-    List<String> parts = new ArrayList<>();
-    for (String line : content.lines().toList()) {
-      String trimmed = line.strip();
-      if (trimmed.isEmpty() || trimmed.startsWith("#")) {
-        continue;
-      }
-      if (trimmed.startsWith("servers=")) {
-        trimmed = trimmed.substring("servers=".length());
-      }
-      parts.add(trimmed);
-    }
-    try {
-      return Endpoints.parseList(String.join(",", parts));
-    } catch (IllegalArgumentException e) {
-      throw new CliException("bad servers file " + file + ": " + e.getMessage());
-    }
+    return connection.endpoints(workingDirectory);
   }
 
   /** The version from the jar manifest, if the CLI runs from one. */

@@ -12,8 +12,6 @@ import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** The picocli command run in-process against a scripted server on a loopback port. */
@@ -218,9 +216,7 @@ class KeyrotorCliTest extends CliHarness<FakeKeyService> {
                 .setAppliedIndex(17)
                 .setStateDigest("9f86d081884c7d65")
                 .setApiAddress(node.address())));
-    Path clusterDir = workingDirectory.resolve(".keyrotor/cluster");
-    Files.createDirectories(clusterDir);
-    Files.writeString(clusterDir.resolve("servers"), node.address() + "\n");
+    clusterDirectory(workingDirectory.resolve(".keyrotor/cluster"), "%s\n");
 
     assertEquals(0, runAsGiven("cluster", "status", "--json"), stderr);
     JsonObject nodeJson = stdoutJson().getAsJsonArray("nodes").get(0).getAsJsonObject();
@@ -235,9 +231,7 @@ class KeyrotorCliTest extends CliHarness<FakeKeyService> {
 
   @Test
   void clusterDirOption_relativePath_isResolvedAgainstWorkingDirectory() throws IOException {
-    Path clusterDir = workingDirectory.resolve("elsewhere/c1");
-    Files.createDirectories(clusterDir);
-    Files.writeString(clusterDir.resolve("servers"), "servers=" + node.address() + "\n");
+    clusterDirectory(workingDirectory.resolve("elsewhere/c1"), "servers=%s\n");
 
     assertEquals(0, run("--cluster-dir", "elsewhere/c1", "key", "list"), stderr);
     assertEquals("no keys\n", stdout);

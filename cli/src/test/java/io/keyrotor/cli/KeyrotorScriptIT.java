@@ -9,6 +9,7 @@ import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeDataPlaneService;
 import io.keyrotor.client.testing.FakeNode;
+import io.keyrotor.client.testing.TestPki;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,6 +59,15 @@ class KeyrotorScriptIT {
 
   private record Result(int status, String stdout, String stderr) {}
 
+  /**
+   * {@code args} with the shared test certificates' {@code --ca}, {@code --cert}, {@code --key}.
+   */
+  private static String[] withTls(String... args) {
+    List<String> all = new ArrayList<>(CliHarness.tlsOptions());
+    all.addAll(List.of(args));
+    return all.toArray(String[]::new);
+  }
+
   private Result run(String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
     command.addAll(List.of(args));
@@ -79,8 +89,12 @@ class KeyrotorScriptIT {
   @Test
   void keyGet_fromDefaultClusterDirUnderCurrentDirectory_printsJson() throws Exception {
     Path clusterDir = workingDirectory.resolve(".keyrotor/cluster");
-    Files.createDirectories(clusterDir);
+    Files.createDirectories(clusterDir.resolve("tls"));
     Files.writeString(clusterDir.resolve("servers"), node.address() + "\n");
+    for (String name : List.of("ca.pem", "admin.pem", "admin-key.pem")) {
+      Files.copy(
+          TestPki.shared().tlsDirectory().resolve(name), clusterDir.resolve("tls").resolve(name));
+    }
 
     Result result = run("key", "get", "payments", "--json");
 
@@ -91,7 +105,7 @@ class KeyrotorScriptIT {
 
   @Test
   void keyGet_missingKey_exitsOneWithOneLine() throws Exception {
-    Result result = run("--servers", node.address(), "key", "get", "orders");
+    Result result = run(withTls("--servers", node.address(), "key", "get", "orders"));
 
     assertEquals(1, result.status());
     assertEquals("error: key \"orders\" not found (KEY_NOT_FOUND)\n", result.stderr());
@@ -106,30 +120,32 @@ class KeyrotorScriptIT {
 
     Result encrypted =
         run(
-            "--servers",
-            node.address(),
-            "encrypt",
-            "payments",
-            "--in",
-            "data.bin",
-            "--out",
-            "-",
-            "--context",
-            "tenant=acme");
+            withTls(
+                "--servers",
+                node.address(),
+                "encrypt",
+                "payments",
+                "--in",
+                "data.bin",
+                "--out",
+                "-",
+                "--context",
+                "tenant=acme"));
     assertEquals(0, encrypted.status(), encrypted.stderr());
     Files.move(workingDirectory.resolve("stdout.txt"), workingDirectory.resolve("data.enc"));
     Result decrypted =
         run(
-            "--servers",
-            node.address(),
-            "decrypt",
-            "--in",
-            "data.enc",
-            "--out",
-            "data.out",
-            "--context",
-            "tenant=acme",
-            "--json");
+            withTls(
+                "--servers",
+                node.address(),
+                "decrypt",
+                "--in",
+                "data.enc",
+                "--out",
+                "data.out",
+                "--context",
+                "tenant=acme",
+                "--json"));
 
     assertEquals(0, decrypted.status(), decrypted.stderr());
     assertTrue(decrypted.stdout().contains("\"plaintext_bytes\":100000"), decrypted.stdout());

@@ -171,14 +171,14 @@ final class CallRunner {
       }
       if (last.hasReason(ErrorReason.NOT_LEADER)) {
         String hint = LeaderDiscovery.validAddressOrNull(last.metadata().get("leader"));
-        if (hint != null) {
-          pool.leaderIs(hint);
+        if (hint != null && pool.followHint(hint, target)) {
           triedThisRound.add(target);
           if (!triedThisRound.contains(hint)) {
             target = hint;
             continue; // follow the hint at once
           }
         } else {
+          // No hint, or one to an address outside the cluster (ignored): the next endpoint.
           pool.forgetLeader(target);
         }
       } else if (last.hasReason(ErrorReason.NO_LEADER)) {
@@ -262,6 +262,9 @@ final class CallRunner {
           connectionFailed
               ? "no server reachable at " + where
               : "no answer to " + rpc + " from " + where + " within " + Durations.format(deadline);
+      if (last.getMessage().startsWith(KeyrotorException.TLS_FAILURE)) {
+        message += " (" + last.getMessage() + ")"; // reachable, but not trusted (or not trusting)
+      }
       return KeyrotorException.clientSide(code, reason, message, last);
     }
     return KeyrotorException.clientSide(

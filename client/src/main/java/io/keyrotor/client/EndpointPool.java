@@ -11,15 +11,24 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The servers a client talks to: one lazily created channel per address, the leader as far as the
  * client knows it, and a sticky preference for the configured endpoint that last answered.
- * Thread-safe.
+ *
+ * <p>The client connects only to the cluster's own addresses: the configured endpoints and the API
+ * addresses that the cluster listed in a status answer ({@link #listedByCluster}). A leader hint
+ * that names any other address is not followed ({@link #followHint}). Thread-safe.
  */
 final class EndpointPool implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(EndpointPool.class.getName());
 
   /** One server address and its channel. */
   static final class Endpoint {
@@ -49,11 +58,23 @@ final class EndpointPool implements AutoCloseable {
   private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
   private final AtomicReference<String> leader = new AtomicReference<>();
   private final AtomicInteger preferred = new AtomicInteger();
+  private final Set<String> listed = ConcurrentHashMap.newKeySet();
+  private final Set<String> ignoredHintAddresses = ConcurrentHashMap.newKeySet();
+  private final AtomicLong ignoredHints = new AtomicLong();
+  private final Predicate<String> mayList;
   private volatile boolean closed;
 
-  EndpointPool(List<String> configured, Function<String, ManagedChannel> channelFactory) {
+  /**
+   * @param mayList which addresses a cluster status answer may add to the cluster's members (with
+   *     plaintext: loopback ones only, since nothing authenticated the answer)
+   */
+  EndpointPool(
+      List<String> configured,
+      Function<String, ManagedChannel> channelFactory,
+      Predicate<String> mayList) {
     this.configured = List.copyOf(configured);
     this.channelFactory = channelFactory;
+    this.mayList = mayList;
   }
 
   List<String> configured() {
@@ -65,9 +86,58 @@ final class EndpointPool implements AutoCloseable {
     return leader.get();
   }
 
-  /** Records the leader's API address (from a NOT_LEADER hint or cluster status). */
+  /** Records the leader's API address; it must be one of the cluster's ({@link #isMember}). */
   void leaderIs(String address) {
-    leader.set(address);
+    if (isMember(address)) {
+      leader.set(address);
+    }
+  }
+
+  /**
+   * Whether {@code address} belongs to the cluster as far as the client knows: a configured
+   * endpoint, or an API address that a node listed in a cluster status answer.
+   */
+  boolean isMember(String address) {
+    return configured.contains(address) || listed.contains(address);
+  }
+
+  /**
+   * Adds the API addresses of a cluster status answer, which came from a node the client reached
+   * over its own channel (with TLS: a node whose certificate the client verified).
+   */
+  void listedByCluster(List<String> addresses) {
+    for (String address : addresses) {
+      if (mayList.test(address)) {
+        listed.add(address);
+      }
+    }
+  }
+
+  /**
+   * Follows a NOT_LEADER hint if it names one of the cluster's addresses; otherwise ignores it,
+   * counts it and logs it (a node, or whatever answered in its place, may not send the client to an
+   * arbitrary host).
+   *
+   * @return whether the hint became the known leader
+   */
+  boolean followHint(String hint, String from) {
+    if (isMember(hint)) {
+      leader.set(hint);
+      return true;
+    }
+    ignoredHints.incrementAndGet();
+    Level level = ignoredHintAddresses.add(hint) ? Level.WARNING : Level.FINE;
+    LOG.log(
+        level,
+        "ignored a leader hint to {0} from {1}: not an address of the cluster (neither a"
+            + " configured endpoint nor listed in a cluster status answer)",
+        new Object[] {hint, from});
+    return false;
+  }
+
+  /** How many leader hints named an address outside the cluster and were ignored. */
+  long ignoredHints() {
+    return ignoredHints.get();
   }
 
   /** Forgets the leader if it is {@code address} (it stopped answering or stopped leading). */

@@ -1,12 +1,17 @@
 package io.keyrotor.client;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /** Validates server addresses of the form {@code host:port} ({@code [v6addr]:port} for IPv6). */
 public final class Endpoints {
+
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
   private Endpoints() {}
 
@@ -46,6 +51,30 @@ public final class Endpoints {
           "invalid port in server address \"" + trimmed + "\" (1-65535)");
     }
     return trimmed;
+  }
+
+  /**
+   * Whether a valid {@code host:port} names this machine without asking DNS: {@code localhost}, an
+   * IPv4 address in {@code 127.0.0.0/8}, or {@code [::1]}. Other host names count as remote.
+   */
+  public static boolean isLoopback(String address) {
+    String valid = validate(address);
+    String host = valid.substring(0, valid.lastIndexOf(':'));
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    boolean literal = IPV4.matcher(host).matches() || host.contains(":");
+    if (!literal) {
+      return false;
+    }
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress(); // a literal: no DNS lookup
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   /**

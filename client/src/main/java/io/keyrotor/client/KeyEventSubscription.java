@@ -139,9 +139,7 @@ public final class KeyEventSubscription implements AutoCloseable {
             error.hasReason(ErrorReason.NOT_LEADER)
                 ? validOrNull(error.metadata().get("leader"))
                 : null;
-        if (hint != null && !hint.equals(target)) {
-          pool.leaderIs(hint);
-        } else {
+        if (hint == null || hint.equals(target) || !pool.followHint(hint, target)) {
           pool.failed(target);
           failedThisRound.add(target);
         }

@@ -23,6 +23,7 @@ import io.keyrotor.api.v1.TransferLeadershipRequest;
 import io.keyrotor.api.v1.TransferLeadershipResponse;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.client.CallRunner.RetryMode;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
@@ -59,6 +61,13 @@ import java.util.random.RandomGenerator;
  *       across process restarts.
  * </ul>
  *
+ * <p><b>Transport security.</b> TLS 1.3 with hostname verification, and mutual TLS when the client
+ * has a certificate: {@link Builder#trustedCertificates}, {@link Builder#clientCertificate}
+ * (reloaded when the files change), or {@link Builder#clusterDirectory} for a development cluster.
+ * Plaintext only with {@link Builder#insecurePlaintext()}, and only to loopback addresses. A
+ * builder with none of these fails {@link Builder#build()}. Leader hints are followed only to the
+ * cluster's own addresses.
+ *
  * <p>Thread-safe; share one client per cluster and {@link #close()} it when done. Channels are
  * created lazily, one per endpoint.
  */
@@ -68,31 +77,53 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
   private final LeaderDiscovery discovery;
   private final Backoff backoff;
   private final Sleeper sleeper;
+  private final ClientTls tls;
 
   private KeyrotorClient(
       CallRunner calls,
       EndpointPool pool,
       LeaderDiscovery discovery,
       Backoff backoff,
-      Sleeper sleeper) {
+      Sleeper sleeper,
+      ClientTls tls) {
     super(calls);
     this.pool = pool;
     this.discovery = discovery;
     this.backoff = backoff;
     this.sleeper = sleeper;
+    this.tls = tls;
   }
 
   private static KeyrotorClient create(Builder builder) {
-    ChannelCredentials credentials = builder.credentials;
+    ClientTls tls = null;
+    ChannelCredentials credentials;
+    Predicate<String> mayList = address -> true;
+    if (builder.insecurePlaintext) {
+      credentials = InsecureChannelCredentials.create();
+      // Nothing authenticates a plaintext answer: it may list loopback addresses only.
+      mayList = Endpoints::isLoopback;
+    } else if (builder.trustedCertificates != null) {
+      tls =
+          ClientTls.open(
+              builder.trustedCertificates,
+              builder.certificate,
+              builder.privateKey,
+              builder.credentialsRefresh);
+      credentials = tls.credentials();
+    } else {
+      credentials = builder.credentials;
+    }
+    ChannelCredentials channelCredentials = credentials;
     Consumer<ManagedChannelBuilder<?>> configurator = builder.channelConfigurator;
     EndpointPool pool =
         new EndpointPool(
             builder.endpoints,
             target -> {
-              ManagedChannelBuilder<?> channel = Grpc.newChannelBuilder(target, credentials);
+              ManagedChannelBuilder<?> channel = Grpc.newChannelBuilder(target, channelCredentials);
               configurator.accept(channel);
               return channel.build();
-            });
+            },
+            mayList);
     Duration attemptTimeout =
         builder.attemptTimeout.compareTo(builder.deadline) > 0
             ? builder.deadline
@@ -110,7 +141,7 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
             builder.clock,
             builder.sleeper,
             builder.requestIds);
-    return new KeyrotorClient(calls, pool, discovery, backoff, builder.sleeper);
+    return new KeyrotorClient(calls, pool, discovery, backoff, builder.sleeper, tls);
   }
 
   /** A builder; {@link Builder#endpoints(List)} is required. */
@@ -249,10 +280,29 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
     return calls.deadline();
   }
 
+  /**
+   * How many {@code NOT_LEADER} hints named an address that is not the cluster's (neither a
+   * configured endpoint nor listed in a cluster status answer) and were ignored.
+   */
+  public long ignoredLeaderHints() {
+    return pool.ignoredHints();
+  }
+
+  /**
+   * Why the last changed set of TLS files was not used (a key that is not the certificate's, a file
+   * that does not parse), if it was not; the client keeps the material it had.
+   */
+  public java.util.Optional<String> lastTlsReloadFailure() {
+    return java.util.Optional.ofNullable(tls == null ? null : tls.lastReloadFailure());
+  }
+
   /** Shuts every channel down, waiting up to two seconds for calls in flight. */
   @Override
   public void close() {
     pool.close();
+    if (tls != null) {
+      tls.close();
+    }
   }
 
   /** Configures a {@link KeyrotorClient}. */
@@ -266,7 +316,12 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
     private Sleeper sleeper = Sleeper.SYSTEM;
     private RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
     private Supplier<String> requestIds = () -> UUID.randomUUID().toString();
-    private ChannelCredentials credentials = InsecureChannelCredentials.create();
+    private ChannelCredentials credentials;
+    private Path trustedCertificates;
+    private Path certificate;
+    private Path privateKey;
+    private Duration credentialsRefresh = Duration.ofSeconds(30);
+    private boolean insecurePlaintext;
     private Consumer<ManagedChannelBuilder<?>> channelConfigurator = channel -> {};
     private boolean leaderDiscovery = true;
 
@@ -341,8 +396,66 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
     }
 
     /**
-     * Transport security for every channel (default plaintext). The hook for TLS and mTLS: pass
-     * {@code TlsChannelCredentials.newBuilder()...build()}.
+     * The CA certificates (one PEM file, one or more certificates) that the servers' certificates
+     * must chain to. TLS 1.3 with hostname verification: a server's certificate must name the host
+     * of the endpoint as a DNS or IP subject alternative name. Without {@link #clientCertificate}
+     * the client presents no certificate.
+     */
+    public Builder trustedCertificates(Path caCertificates) {
+      this.trustedCertificates = Objects.requireNonNull(caCertificates, "caCertificates");
+      return this;
+    }
+
+    /**
+     * The client's own certificate (PEM, the chain leaf first) and its private key (PKCS#8 PEM),
+     * for mutual TLS. The files are checked every {@link #credentialsRefresh} interval: a changed
+     * pair is used by every later connection once both files load and the key belongs to the
+     * certificate (so a certificate written before its key is not used half-way); connections
+     * already open keep theirs. Needs {@link #trustedCertificates}.
+     */
+    public Builder clientCertificate(Path certificate, Path privateKey) {
+      this.certificate = Objects.requireNonNull(certificate, "certificate");
+      this.privateKey = Objects.requireNonNull(privateKey, "privateKey");
+      return this;
+    }
+
+    /**
+     * The TLS material of a development cluster's directory (as {@code scripts/cluster up} writes
+     * it): trusts {@code DIR/tls/ca.pem} and presents {@code DIR/tls/IDENTITY.pem} with {@code
+     * DIR/tls/IDENTITY-key.pem} ({@code identity} is {@code admin} or {@code service} there). The
+     * endpoints are still given with {@link #endpoints(List)} ({@code DIR/servers} lists them).
+     */
+    public Builder clusterDirectory(Path directory, String identity) {
+      Objects.requireNonNull(directory, "directory");
+      Objects.requireNonNull(identity, "identity");
+      if (identity.isBlank() || identity.contains("/") || identity.contains("\\")) {
+        throw new IllegalArgumentException("invalid identity \"" + identity + "\" (a file name)");
+      }
+      Path tlsDirectory = directory.resolve("tls");
+      trustedCertificates(tlsDirectory.resolve("ca.pem"));
+      return clientCertificate(
+          tlsDirectory.resolve(identity + ".pem"), tlsDirectory.resolve(identity + "-key.pem"));
+    }
+
+    /** How often the TLS files are checked for changes (default 30 s). */
+    public Builder credentialsRefresh(Duration interval) {
+      this.credentialsRefresh = positive(interval, "credentials refresh");
+      return this;
+    }
+
+    /**
+     * Plaintext, no TLS: for a development cluster started in insecure mode on this machine. Every
+     * endpoint must be a loopback address ({@code 127.x.x.x}, {@code [::1]}, {@code localhost});
+     * {@link #build()} refuses any other.
+     */
+    public Builder insecurePlaintext() {
+      this.insecurePlaintext = true;
+      return this;
+    }
+
+    /**
+     * Transport security of every channel, made by the caller instead of from files (for example
+     * {@code TlsChannelCredentials.newBuilder()...build()} with the caller's own key manager).
      */
     public Builder channelCredentials(ChannelCredentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
@@ -371,11 +484,46 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
     /**
      * Builds the client. No connection is made until the first call.
      *
-     * @throws IllegalArgumentException if no endpoint was given or the backoff is inconsistent
+     * @throws IllegalArgumentException if no endpoint was given, no transport security was
+     *     configured (or two kinds were), plaintext was asked for a non-loopback endpoint, or a TLS
+     *     file is missing, does not parse, or holds a key that is not the certificate's
      */
     public KeyrotorClient build() {
       if (endpoints.isEmpty()) {
         throw new IllegalArgumentException("no endpoints: give at least one host:port");
+      }
+      int kinds =
+          (insecurePlaintext ? 1 : 0)
+              + (trustedCertificates != null || certificate != null ? 1 : 0)
+              + (credentials != null ? 1 : 0);
+      if (kinds == 0) {
+        throw new IllegalArgumentException(
+            "no transport security configured: give trustedCertificates(ca.pem) and"
+                + " clientCertificate(cert.pem, key.pem), or clusterDirectory(dir, identity), or"
+                + " channelCredentials(...); insecurePlaintext() for a plaintext cluster on"
+                + " loopback only");
+      }
+      if (kinds > 1) {
+        throw new IllegalArgumentException(
+            "choose one kind of transport security: TLS files (trustedCertificates,"
+                + " clientCertificate, clusterDirectory), channelCredentials, or"
+                + " insecurePlaintext");
+      }
+      if (certificate != null && trustedCertificates == null) {
+        throw new IllegalArgumentException(
+            "clientCertificate needs trustedCertificates (the CA that signed the servers'"
+                + " certificates)");
+      }
+      if (insecurePlaintext) {
+        for (String endpoint : endpoints) {
+          if (!Endpoints.isLoopback(endpoint)) {
+            throw new IllegalArgumentException(
+                "insecurePlaintext() is for loopback endpoints only, and "
+                    + endpoint
+                    + " is not one: configure TLS (trustedCertificates and clientCertificate, or"
+                    + " clusterDirectory)");
+          }
+        }
       }
       return create(this);
     }

@@ -4,9 +4,11 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.keyrotor.api.v1.ErrorReason;
+import java.security.cert.CertificateException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import javax.net.ssl.SSLException;
 
 /**
  * A keyrotor call that failed: the gRPC status code, the server's {@code google.rpc.ErrorInfo}
@@ -68,7 +70,9 @@ public final class KeyrotorException extends RuntimeException {
     Map<String, String> metadata = info == null ? Map.of() : info.getMetadataMap();
     String description = status.getDescription() == null ? "" : status.getDescription();
     String message =
-        info == null ? transportMessageOrNull(status.getCode(), description, endpoint) : null;
+        info == null
+            ? transportMessageOrNull(status.getCode(), description, status.getCause(), endpoint)
+            : null;
     if (message == null) {
       message = humanMessage(status.getCode(), reason, description, endpoint);
     }
@@ -132,8 +136,12 @@ public final class KeyrotorException extends RuntimeException {
    * null for other codes, whose description is the server's own.
    */
   private static String transportMessageOrNull(
-      Status.Code code, String description, String endpoint) {
+      Status.Code code, String description, Throwable cause, String endpoint) {
     String where = endpoint == null || endpoint.isEmpty() ? "the server" : endpoint;
+    String tls = tlsFailureOrNull(cause);
+    if (code == Status.Code.UNAVAILABLE && tls != null) {
+      return TLS_FAILURE + where + " failed: " + tls;
+    }
     if (code == Status.Code.DEADLINE_EXCEEDED) {
       return "no answer in time from " + where;
     }
@@ -146,6 +154,26 @@ public final class KeyrotorException extends RuntimeException {
     }
     return null;
   }
+
+  /**
+   * What a TLS failure in a chain of causes says (a refused certificate, no common protocol): the
+   * certificate check's own words when the chain has them (OpenSSL engines report only "General
+   * OpenSslEngine problem" above them), else the TLS exception's; null if there is none.
+   */
+  private static String tlsFailureOrNull(Throwable cause) {
+    SSLException tls = null;
+    for (int depth = 0; cause != null && depth < 10; depth++, cause = cause.getCause()) {
+      if (tls == null && cause instanceof SSLException ssl) {
+        tls = ssl;
+      } else if (tls != null && cause instanceof CertificateException refused) {
+        return refused.getMessage();
+      }
+    }
+    return tls == null ? null : tls.getMessage();
+  }
+
+  /** How the message of a failed TLS handshake starts ({@code TLS handshake with host:port}). */
+  static final String TLS_FAILURE = "TLS handshake with ";
 
   private static String humanMessage(
       Status.Code code, String reason, String description, String endpoint) {

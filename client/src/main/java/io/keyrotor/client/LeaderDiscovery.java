@@ -7,6 +7,8 @@ import io.keyrotor.api.v1.NodeStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -63,8 +65,19 @@ final class LeaderDiscovery {
     }
   }
 
-  /** Records the leader that {@code status} names, if it names one with a valid API address. */
+  /**
+   * Records the members' API addresses that {@code status} lists, and the leader it names if it
+   * names one with a valid API address.
+   */
   void learn(ClusterStatus status) {
+    List<String> addresses = new ArrayList<>();
+    for (NodeStatus node : status.getNodesList()) {
+      String address = validAddressOrNull(node.getApiAddress());
+      if (address != null) {
+        addresses.add(address);
+      }
+    }
+    pool.listedByCluster(addresses);
     String leaderId = status.getLeaderId();
     if (leaderId.isEmpty()) {
       return;

@@ -35,6 +35,7 @@ import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
 import io.keyrotor.client.testing.ManualClock;
+import io.keyrotor.client.testing.TestPki;
 import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -63,7 +64,7 @@ class KeyrotorClientRpcTest {
     node = FakeNode.start(keys, new FakeAdminService());
     ManualClock clock = new ManualClock(Instant.parse("2025-03-01T12:00:00Z"));
     client =
-        KeyrotorClient.builder()
+        TestPki.clientBuilder()
             .endpoints(node.address())
             .clock(clock)
             .sleeper(clock.sleeper())

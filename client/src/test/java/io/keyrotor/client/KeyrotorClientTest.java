@@ -26,6 +26,7 @@ import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
 import io.keyrotor.client.testing.ManualClock;
+import io.keyrotor.client.testing.TestPki;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -69,7 +70,7 @@ class KeyrotorClientTest {
 
   /** A client on the manual clock: backoff sleeps advance the clock instead of waiting. */
   private KeyrotorClient.Builder clientTo(String... endpoints) {
-    return KeyrotorClient.builder()
+    return TestPki.clientBuilder()
         .endpoints(endpoints)
         .deadline(Duration.ofSeconds(10))
         .attemptTimeout(Duration.ofSeconds(5))
@@ -96,7 +97,8 @@ class KeyrotorClientTest {
     FakeKeyService followerKeys =
         new FakeKeyService().failEvery(request -> GrpcErrors.notLeader(leader.address(), "n1"));
     FakeNode follower = node(followerKeys);
-    KeyrotorClient client = build(clientTo(follower.address()).leaderDiscovery(false));
+    KeyrotorClient client =
+        build(clientTo(follower.address(), leader.address()).leaderDiscovery(false));
 
     Key key = client.createKey(create("payments"));
 
@@ -259,7 +261,10 @@ class KeyrotorClientTest {
         new FakeKeyService().failEvery(request -> GrpcErrors.notLeader(deadLeader, "n1"));
     FakeNode follower = node(followerKeys);
     KeyrotorClient client =
-        build(clientTo(follower.address()).deadline(Duration.ofSeconds(1)).leaderDiscovery(false));
+        build(
+            clientTo(follower.address(), deadLeader)
+                .deadline(Duration.ofSeconds(1))
+                .leaderDiscovery(false));
 
     KeyrotorException error =
         assertThrows(KeyrotorException.class, () -> client.createKey(create("payments")));
@@ -314,7 +319,7 @@ class KeyrotorClientTest {
     FakeNode good = node(live);
     KeyrotorClient client =
         build(
-            KeyrotorClient.builder()
+            TestPki.clientBuilder()
                 .endpoints(stuck.address(), good.address())
                 .deadline(Duration.ofSeconds(10))
                 .attemptTimeout(Duration.ofMillis(200)));
@@ -513,7 +518,7 @@ class KeyrotorClientTest {
                     "PERMISSION_DENIED",
                     "not allowed to watch",
                     java.util.Map.of())));
-    KeyrotorClient client = build(KeyrotorClient.builder().endpoints(node.address()));
+    KeyrotorClient client = build(TestPki.clientBuilder().endpoints(node.address()));
     CountDownLatch failed = new CountDownLatch(1);
     List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
 
@@ -558,7 +563,7 @@ class KeyrotorClientTest {
   /** A client of {@code nodes} with short backoff, so that a watch reconnects at once. */
   private KeyrotorClient watchClient(FakeNode... nodes) {
     return build(
-        KeyrotorClient.builder()
+        TestPki.clientBuilder()
             .endpoints(Arrays.stream(nodes).map(FakeNode::address).toList())
             .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
   }

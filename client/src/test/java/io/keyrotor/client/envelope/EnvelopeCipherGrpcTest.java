@@ -15,6 +15,7 @@ import io.keyrotor.client.testing.FakeDataPlaneService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
 import io.keyrotor.client.testing.ManualClock;
+import io.keyrotor.client.testing.TestPki;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
@@ -45,7 +46,7 @@ class EnvelopeCipherGrpcTest {
     server.addKey("payments");
     node = FakeNode.start(server, new FakeAdminService());
     client =
-        KeyrotorClient.builder()
+        TestPki.clientBuilder()
             .endpoints(node.address())
             .clock(clock)
             .sleeper(clock.sleeper())
