@@ -9,8 +9,12 @@ import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationStatus;
+import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.client.Durations;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -268,7 +272,9 @@ final class HumanOutput {
   /**
    * One row per node; the leader is marked with {@code *}. {@code HSM} is the kind with the token
    * label ({@code pkcs11:keyrotor-n1}, {@code software}) and {@code HSM_OK} says {@code yes} or
-   * {@code NO}; {@code -} when a node reported no HSM.
+   * {@code NO}; {@code -} when a node reported no HSM. {@code TLS} is {@code mtls} with the date
+   * the node certificate expires, or {@code INSECURE} for a plaintext node; an expiry warning or a
+   * failed certificate reload follows the table, one line per node.
    */
   static String cluster(ClusterStatus status) {
     Table table = new Table();
@@ -283,6 +289,7 @@ final class HumanOutput {
         "ZONES",
         "HSM",
         "HSM_OK",
+        "TLS",
         "ERROR");
     for (NodeStatus node : status.getNodesList()) {
       boolean leader = !status.getLeaderId().isEmpty() && status.getLeaderId().equals(node.getId());
@@ -298,9 +305,42 @@ final class HumanOutput {
           node.getZonesCount() == 0 ? "-" : String.join(",", node.getZonesList()),
           node.hasHsm() ? hsmText(node.getHsm()) : "-",
           node.hasHsm() ? (node.getHsm().getHealthy() ? "yes" : "NO") : "-",
+          transportText(node),
           dash(node.getError()));
     }
-    return table.render();
+    StringBuilder out = new StringBuilder(table.render());
+    for (NodeStatus node : status.getNodesList()) {
+      TransportSecurity transport = node.getTransportSecurity();
+      if (!transport.getExpiryWarning().isEmpty()) {
+        out.append("warning: ").append(node.getId()).append(": ");
+        out.append(transport.getExpiryWarning()).append('\n');
+      }
+      if (!transport.getLastReloadFailure().isEmpty()) {
+        out.append("warning: ").append(node.getId()).append(": certificate reload failed: ");
+        out.append(transport.getLastReloadFailure()).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  private static String transportText(NodeStatus node) {
+    if (!node.hasTransportSecurity()) {
+      return "-";
+    }
+    TransportSecurity transport = node.getTransportSecurity();
+    return switch (transport.getMode()) {
+      case TRANSPORT_MODE_MUTUAL_TLS ->
+          "mtls"
+              + (transport.hasCertificateNotAfter()
+                  ? " until "
+                      + LocalDate.ofInstant(
+                          Instant.ofEpochSecond(transport.getCertificateNotAfter().getSeconds()),
+                          ZoneOffset.UTC)
+                  : "")
+              + (transport.getExpiryWarning().isEmpty() ? "" : " (EXPIRES SOON)");
+      case TRANSPORT_MODE_INSECURE_PLAINTEXT -> "INSECURE";
+      default -> "-";
+    };
   }
 
   private static String hsmText(io.keyrotor.api.v1.HsmStatus hsm) {

@@ -22,6 +22,7 @@ import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.api.v1.RotationStatus;
+import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.client.Durations;
 import java.time.Duration;
 import java.time.Instant;
@@ -102,8 +103,11 @@ final class JsonOutput {
 
   /**
    * {@code {"nodes":[{"id","region","role","term","applied_index","state_digest","zones",
-   * "api_address","leader","error","hsm"}],"leader_id"}}, where {@code hsm} is {@code {"kind",
-   * "module","token_label","mechanisms","healthy"}} or null when the node did not report one.
+   * "api_address","leader","error","hsm","transport"}],"leader_id"}}, where {@code hsm} is {@code
+   * {"kind", "module","token_label","mechanisms","healthy"}} or null when the node did not report
+   * one, and {@code transport} is {@code {"mode" ("mutual_tls" or "insecure_plaintext"),
+   * "certificate_subject","certificate_serial","certificate_not_after","expiry_warning",
+   * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
@@ -127,6 +131,9 @@ final class JsonOutput {
           "error",
           node.getError().isEmpty() ? JsonNull.INSTANCE : new JsonPrimitive(node.getError()));
       json.add("hsm", node.hasHsm() ? hsm(node.getHsm()) : JsonNull.INSTANCE);
+      json.add(
+          "transport",
+          node.hasTransportSecurity() ? transport(node.getTransportSecurity()) : JsonNull.INSTANCE);
       nodes.add(json);
     }
     JsonObject json = new JsonObject();
@@ -136,6 +143,31 @@ final class JsonOutput {
         status.getLeaderId().isEmpty()
             ? JsonNull.INSTANCE
             : new JsonPrimitive(status.getLeaderId()));
+    return json;
+  }
+
+  private static JsonObject transport(TransportSecurity transport) {
+    JsonObject json = new JsonObject();
+    json.addProperty(
+        "mode",
+        switch (transport.getMode()) {
+          case TRANSPORT_MODE_MUTUAL_TLS -> "mutual_tls";
+          case TRANSPORT_MODE_INSECURE_PLAINTEXT -> "insecure_plaintext";
+          default -> "unknown";
+        });
+    json.add("certificate_subject", textOrNull(transport.getCertificateSubject()));
+    json.add("certificate_serial", textOrNull(transport.getCertificateSerial()));
+    json.add(
+        "certificate_not_after",
+        transport.hasCertificateNotAfter()
+            ? new JsonPrimitive(
+                Instant.ofEpochSecond(
+                        transport.getCertificateNotAfter().getSeconds(),
+                        transport.getCertificateNotAfter().getNanos())
+                    .toString())
+            : JsonNull.INSTANCE);
+    json.add("expiry_warning", textOrNull(transport.getExpiryWarning()));
+    json.add("last_reload_failure", textOrNull(transport.getLastReloadFailure()));
     return json;
   }
 

@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import com.google.protobuf.Timestamp;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.ReEncryptRequest;
+import io.keyrotor.api.v1.TransportMode;
+import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.client.testing.FakeDataPlaneService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -373,11 +376,22 @@ class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
                         .setTokenLabel("keyrotor-n1")
                         .addMechanisms("CKM_AES_KEY_WRAP_KWP")
                         .addMechanisms("CKM_AES_KEY_WRAP")
-                        .setHealthy(true)),
+                        .setHealthy(true))
+                .setTransportSecurity(
+                    TransportSecurity.newBuilder()
+                        .setMode(TransportMode.TRANSPORT_MODE_MUTUAL_TLS)
+                        .setCertificateSubject("CN=n1,O=keyrotor")
+                        .setCertificateSerial("0a1b")
+                        .setCertificateNotAfter(Timestamp.newBuilder().setSeconds(1_767_225_600L))
+                        .setExpiryWarning("the node certificate expires in 4 days; renew it")
+                        .setLastReloadFailure("tls/n1-key.pem is not the key of tls/n1.pem")),
             NodeStatus.newBuilder()
                 .setId("n2")
                 .setRole(NodeRole.NODE_ROLE_FOLLOWER)
-                .setHsm(HsmStatus.newBuilder().setKind("software").setHealthy(false)),
+                .setHsm(HsmStatus.newBuilder().setKind("software").setHealthy(false))
+                .setTransportSecurity(
+                    TransportSecurity.newBuilder()
+                        .setMode(TransportMode.TRANSPORT_MODE_INSECURE_PLAINTEXT)),
             NodeStatus.newBuilder()
                 .setId("n3")
                 .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
@@ -398,19 +412,28 @@ class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
         n2.get("hsm").toString());
     assertTrue(
         stdoutJson().getAsJsonArray("nodes").get(2).getAsJsonObject().get("hsm").isJsonNull());
+    assertEquals(
+        "{\"mode\":\"mutual_tls\",\"certificate_subject\":\"CN=n1,O=keyrotor\","
+            + "\"certificate_serial\":\"0a1b\",\"certificate_not_after\":\"2026-01-01T00:00:00Z\","
+            + "\"expiry_warning\":\"the node certificate expires in 4 days; renew it\","
+            + "\"last_reload_failure\":\"tls/n1-key.pem is not the key of tls/n1.pem\"}",
+        n1.get("transport").toString());
+    assertEquals("insecure_plaintext", n2.getAsJsonObject("transport").get("mode").getAsString());
 
     assertEquals(0, run("cluster", "status"), stderr);
     List<String> lines = stdout.lines().collect(Collectors.toList());
     assertEquals(
         List.of(
             "ID   REGION  ROLE         TERM  APPLIED  DIGEST  API_ADDRESS  ZONES               HSM  "
-                + "               HSM_OK  ERROR",
+                + "               HSM_OK  TLS                                   ERROR",
             "n1*  eu      LEADER       0     0        -       -            eu-west,eu-central  pkcs11"
-                + ":keyrotor-n1  yes     -",
+                + ":keyrotor-n1  yes     mtls until 2026-01-01 (EXPIRES SOON)  -",
             "n2   -       FOLLOWER     0     0        -       -            -                   softwa"
-                + "re            NO      -",
+                + "re            NO      INSECURE                              -",
             "n3   -       UNREACHABLE  0     0        -       -            -                   -     "
-                + "              -       no answer"),
+                + "              -       -                                     no answer",
+            "warning: n1: the node certificate expires in 4 days; renew it",
+            "warning: n1: certificate reload failed: tls/n1-key.pem is not the key of tls/n1.pem"),
         lines);
   }
 }
