@@ -77,8 +77,35 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(
         names = "--cluster-dir",
-        description = "The keyrotor cluster's directory (leader kill).")
+        required = true,
+        description =
+            "The keyrotor cluster's directory: DIR/tls/admin.pem, admin-key.pem and ca.pem for"
+                + " mutual TLS; the leader kill restarts its nodes.")
     Path clusterDir;
+
+    @Option(
+        names = "--cluster-dir-readindex",
+        description = "The lease-off cluster's directory (its DIR/tls).")
+    Path clusterDirReadIndex;
+
+    @Option(
+        names = "--cluster-dir-softhsm2",
+        description = "The SoftHSM2 cluster's directory (its DIR/tls).")
+    Path clusterDirSoftHsm;
+
+    @Option(
+        names = "--echo-tls-dir",
+        description =
+            "Where the echo server wrote its CA and caller certificate (admin.pem, ca.pem): the"
+                + " echo is called over mutual TLS.")
+    Path echoTlsDir;
+
+    @Option(
+        names = "--echo-plaintext",
+        description =
+            "The echo server runs in plaintext (the old baseline): recorded, no target is"
+                + " evaluated against it.")
+    boolean echoPlaintext;
 
     @Option(names = "--cluster-script", description = "scripts/cluster (restarts a killed node).")
     Path clusterScript;
@@ -140,6 +167,12 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      if ((echoTlsDir == null) == !echoPlaintext) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), "give exactly one of --echo-tls-dir and --echo-plaintext");
+      }
+      requireDirectory(serversReadIndex, clusterDirReadIndex, "--cluster-dir-readindex");
+      requireDirectory(serversSoftHsm, clusterDirSoftHsm, "--cluster-dir-softhsm2");
       for (String s : scenarios) {
         if (!SCENARIOS.contains(s)) {
           throw new CommandLine.ParameterException(
@@ -167,16 +200,17 @@ public final class BenchMain implements Callable<Integer> {
           roundCount == 1 ? "" : "s");
       List<String> failures = new ArrayList<>();
       BenchRun run = null;
-      try (KeyrotorTarget keyrotor = new KeyrotorTarget("keyrotor", servers);
+      try (KeyrotorTarget keyrotor = new KeyrotorTarget("keyrotor", servers, clusterDir);
           KeyrotorTarget noLease =
               serversReadIndex.isEmpty()
                   ? null
-                  : new KeyrotorTarget("keyrotor-readindex", serversReadIndex);
+                  : new KeyrotorTarget(
+                      "keyrotor-readindex", serversReadIndex, clusterDirReadIndex);
           KeyrotorTarget softHsm =
               serversSoftHsm.isEmpty()
                   ? null
-                  : new KeyrotorTarget("keyrotor-softhsm2", serversSoftHsm);
-          EchoTarget echoTarget = new EchoTarget(echo);
+                  : new KeyrotorTarget("keyrotor-softhsm2", serversSoftHsm, clusterDirSoftHsm);
+          EchoTarget echoTarget = new EchoTarget(echo, echoTlsDir);
           EtcdTarget etcdTarget = etcd.isEmpty() ? null : new EtcdTarget(etcd)) {
         System.out.printf(
             "keyrotor leader %s at %s%s%s; %s%n",
@@ -202,6 +236,12 @@ public final class BenchMain implements Callable<Integer> {
                 rewrapCount != null ? rewrapCount : quick ? 20_000 : 1_000_000,
                 incidentKeys != null ? incidentKeys : quick ? 1_000 : 10_000);
         run.armFilter = arms;
+        run.notes.add(
+            echoPlaintext
+                ? "echo baseline in PLAINTEXT (--echo-plaintext): keyrotor runs mutual TLS, so the"
+                    + " data-plane targets (against the mutual-TLS echo) are not evaluated"
+                : "keyrotor and the echo baseline over mutual TLS 1.3 (client certificate"
+                    + " required), etcd in plaintext");
         DataPlaneScenario.Material material = null;
         progress.phase("[0/" + scenarios.size() + "] warm-up");
         long warmBegin = System.nanoTime();
@@ -253,6 +293,13 @@ public final class BenchMain implements Callable<Integer> {
         }
       }
       return 0;
+    }
+
+    private void requireDirectory(List<String> servers, Path directory, String option) {
+      if (!servers.isEmpty() && directory == null) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), option + " is needed with that cluster's servers");
+      }
     }
 
     private void write(BenchRun run, Instant started, String loadStart, List<String> failures)

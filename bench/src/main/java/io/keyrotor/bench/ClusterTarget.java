@@ -1,5 +1,6 @@
 package io.keyrotor.bench;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,7 +12,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 abstract class ClusterTarget implements AutoCloseable {
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final ChannelCredentials credentials;
   private volatile String leaderAddress;
+
+  /** A cluster called with {@code credentials} (mutual TLS for keyrotor, plaintext for etcd). */
+  ClusterTarget(ChannelCredentials credentials) {
+    this.credentials = credentials;
+  }
 
   /** The leader's address as last learned. */
   String leaderAddress() {
@@ -24,7 +31,7 @@ abstract class ClusterTarget implements AutoCloseable {
   }
 
   ManagedChannel channel(String address) {
-    return channels.computeIfAbsent(address, Targets::channel);
+    return channels.computeIfAbsent(address, a -> Targets.channel(a, credentials));
   }
 
   /** Forgets the channel to {@code address} (a restarted member: no reconnect backoff left). */

@@ -77,7 +77,7 @@ final class DataPlaneScenario {
       throws InterruptedException {
     run.closedAb(
         List.of(
-            new Arm(scenario, "echo", run.echo.echo(requestBytes, replyBytes)),
+            new Arm(scenario, run.echo.name(), run.echo.echo(requestBytes, replyBytes)),
             new Arm(scenario, "keyrotor", op)),
         LOAD,
         run.rounds);

@@ -5,15 +5,38 @@ import com.google.protobuf.CodedOutputStream;
 import io.grpc.ManagedChannel;
 import io.keyrotor.bench.echo.EchoMessage;
 import io.keyrotor.bench.echo.EchoServiceGrpc;
+import java.nio.file.Path;
 
-/** The bare gRPC echo baseline. */
+/**
+ * The bare gRPC echo baseline, called over mutual TLS (the certificates {@link EchoServer} wrote)
+ * as keyrotor is, or in plaintext when the run asks for the old baseline.
+ */
 final class EchoTarget implements AutoCloseable {
+  /** The echo over mutual TLS: the baseline of the data-plane targets. */
+  static final String MUTUAL_TLS = "echo-mtls";
+
+  /** The plaintext echo ({@code --echo-plaintext}): recorded, no target is evaluated on it. */
+  static final String PLAINTEXT = "echo-plaintext";
+
+  private final String name;
   private final ManagedChannel channel;
   private final EchoServiceGrpc.EchoServiceFutureStub stub;
 
-  EchoTarget(String address) {
-    this.channel = Targets.channel(address);
+  /**
+   * @param tlsDirectory where {@link EchoServer} wrote its CA and the caller certificate, or null
+   *     for a plaintext echo server
+   */
+  EchoTarget(String address, Path tlsDirectory) {
+    this.name = tlsDirectory == null ? PLAINTEXT : MUTUAL_TLS;
+    this.channel =
+        Targets.channel(
+            address, tlsDirectory == null ? Targets.plaintext() : Targets.mutualTls(tlsDirectory));
     this.stub = EchoServiceGrpc.newFutureStub(channel);
+  }
+
+  /** The target name of this echo's rows: {@value #MUTUAL_TLS} or {@value #PLAINTEXT}. */
+  String name() {
+    return name;
   }
 
   /** Echo calls whose request and reply have the given serialized sizes (within a byte). */

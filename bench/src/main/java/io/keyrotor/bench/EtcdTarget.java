@@ -13,12 +13,16 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A 3-member etcd cluster, driven at its leader through the v3 gRPC KV API. */
+/**
+ * A 3-member etcd cluster, driven at its leader through the v3 gRPC KV API, in plaintext (scripts/
+ * bench runs etcd without TLS).
+ */
 final class EtcdTarget extends ClusterTarget {
   final List<String> endpoints;
   private final String runId = UUID.randomUUID().toString().substring(0, 8);
 
   EtcdTarget(List<String> endpoints) {
+    super(Targets.plaintext());
     this.endpoints = List.copyOf(endpoints);
     refreshLeader(30_000);
   }

@@ -70,21 +70,24 @@ final class Goals {
               1.2,
               "x"));
     }
+    // Issue "every caller authenticated": Decrypt and GenerateDataKey over mutual TLS stay at >=
+    // 0.6x a mutual-TLS echo of the same sizes. Rows against a plaintext echo (--echo-plaintext, or
+    // result files from before TLS) are not this baseline: the goals are then not run.
     for (String[] call : new String[][] {{"decrypt", "Decrypt"}, {"gdk", "GenerateDataKey"}}) {
       out.add(
           atLeast(
               call[0] + "-vs-echo",
-              call[1] + " at 64 in flight",
-              ">= 0.60x echo ops/s",
-              paired(call[0], "keyrotor", "echo", 64, ops),
+              call[1] + " over mTLS at 64 in flight",
+              ">= 0.60x mTLS echo ops/s",
+              paired(call[0], "keyrotor", EchoTarget.MUTUAL_TLS, 64, ops),
               0.6,
               "x"));
       out.add(
           atMost(
               call[0] + "-p50-vs-echo",
-              call[1] + " p50 at 64 in flight",
-              "<= 2x echo p50",
-              paired(call[0], "keyrotor", "echo", 64, p50),
+              call[1] + " p50 over mTLS at 64 in flight",
+              "<= 2x mTLS echo p50",
+              paired(call[0], "keyrotor", EchoTarget.MUTUAL_TLS, 64, p50),
               2.0,
               "x"));
     }

@@ -18,6 +18,7 @@ import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotationReason;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +28,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 
-/** A keyrotor cluster; calls go to its leader unless a scenario asks for a given node. */
+/**
+ * A keyrotor cluster, called over mutual TLS as its development administrator ({@code DIR/tls/
+ * admin.pem}, trusting {@code DIR/tls/ca.pem}: what {@code scripts/cluster up} writes); calls go to
+ * its leader unless a scenario asks for a given node.
+ */
 final class KeyrotorTarget extends ClusterTarget {
   final String name;
   final List<String> servers;
@@ -39,7 +44,12 @@ final class KeyrotorTarget extends ClusterTarget {
   /** Keys this run created on the cluster (the state every periodic server task walks). */
   final AtomicLong createdKeys = new AtomicLong();
 
-  KeyrotorTarget(String name, List<String> servers) {
+  /**
+   * @param clusterDirectory the cluster's directory ({@code scripts/cluster up --dir}), whose
+   *     {@code tls} holds the caller certificate and the CA
+   */
+  KeyrotorTarget(String name, List<String> servers, Path clusterDirectory) {
+    super(Targets.mutualTls(clusterDirectory.resolve("tls")));
     this.name = name;
     this.servers = List.copyOf(servers);
     refreshLeader(30_000);

@@ -23,7 +23,7 @@ final class ReadScenario {
     int replySize = run.keyrotor.getKey(run.keyrotor.leaderAddress(), sample).getSerializedSize();
     int requestSize = GetKeyRequest.newBuilder().setName(sample).build().getSerializedSize();
     List<Arm> arms = new ArrayList<>();
-    arms.add(new Arm(NAME, "echo", run.echo.echo(requestSize, replySize)));
+    arms.add(new Arm(NAME, run.echo.name(), run.echo.echo(requestSize, replySize)));
     arms.add(new Arm(NAME, "keyrotor-lease", run.keyrotor.getKey(keys)));
     if (run.keyrotorNoLease != null) {
       List<String> other = run.keyrotorNoLease.createKeys("read", "default", 100, run.progress);

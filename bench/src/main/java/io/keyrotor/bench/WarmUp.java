@@ -16,7 +16,7 @@ final class WarmUp {
   static void run(BenchRun run) throws InterruptedException {
     Duration each = run.seconds(1, 5);
     List<Arm> arms = new ArrayList<>();
-    arms.add(new Arm("warm-up", "echo", run.echo.echo(100, 100)));
+    arms.add(new Arm("warm-up", run.echo.name(), run.echo.echo(100, 100)));
     for (KeyrotorTarget cluster : run.clusters()) {
       List<String> keys = cluster.createKeys("warm", "default", 4, run.progress);
       arms.add(new Arm("warm-up", cluster.name, cluster.getKey(keys)));

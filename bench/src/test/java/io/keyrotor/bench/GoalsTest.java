@@ -48,9 +48,9 @@ class GoalsTest {
   void evaluate_marksMetMissedAndNotRun() {
     List<Row> rows = new ArrayList<>();
     rows.add(row("decrypt", "keyrotor", 64, 0, 700, 2));
-    rows.add(row("decrypt", "echo", 64, 0, 1000, 1));
+    rows.add(row("decrypt", "echo-mtls", 64, 0, 1000, 1));
     rows.add(row("gdk", "keyrotor", 64, 0, 500, 5));
-    rows.add(row("gdk", "echo", 64, 0, 1000, 1));
+    rows.add(row("gdk", "echo-mtls", 64, 0, 1000, 1));
     List<Goal> goals = new Goals(rows, List.of(), List.of()).evaluate();
     Goal decrypt = find(goals, "decrypt-vs-echo");
     assertEquals(0.7, decrypt.value(), 1e-9);
@@ -62,6 +62,25 @@ class GoalsTest {
     Goal reads = find(goals, "read-lease-vs-etcd");
     assertNull(reads.met());
     assertEquals("not run", reads.status());
+  }
+
+  @Test
+  void dataPlaneTargets_areAgainstTheMutualTlsEcho_notAPlaintextOne() {
+    List<Row> rows =
+        List.of(
+            row("decrypt", "keyrotor", 64, 0, 500, 2),
+            row("decrypt", "echo-plaintext", 64, 0, 1000, 1),
+            row("gdk", "keyrotor", 64, 0, 500, 2),
+            row("gdk", "echo-mtls", 64, 0, 1000, 1),
+            row("gdk", "echo-plaintext", 64, 0, 2000, 1));
+    List<Goal> goals = new Goals(rows, List.of(), List.of()).evaluate();
+    Goal decrypt = find(goals, "decrypt-vs-echo");
+    assertNull(decrypt.met(), "a plaintext echo is not the baseline of the mTLS target");
+    assertEquals("not run", decrypt.status());
+    Goal gdk = find(goals, "gdk-vs-echo");
+    assertEquals(0.5, gdk.value(), 1e-9);
+    assertFalse(gdk.met());
+    assertTrue(gdk.target().contains("mTLS echo"), gdk.target());
   }
 
   @Test

@@ -45,7 +45,7 @@ public class AuthorizationBenchmark {
     public void start() throws Exception {
       cluster = new InProcessCluster();
       KeyrotorNode leader = cluster.leader();
-      InProcessCluster.encryptedUnderNewKey("127.0.0.1:" + leader.apiPort(), "measured", CONTEXT);
+      cluster.encryptedUnderNewKey("127.0.0.1:" + leader.apiPort(), "measured", CONTEXT);
       authorizer =
           new PolicyAuthorizer(
               leader.raft()::state,

@@ -56,8 +56,8 @@ public class DecryptBenchmark {
       cluster = new InProcessCluster();
       leader = cluster.leader();
       ciphertext =
-          InProcessCluster.encryptedUnderNewKey(
-                  "127.0.0.1:" + leader.apiPort(), "measured", CONTEXT)
+          cluster
+              .encryptedUnderNewKey("127.0.0.1:" + leader.apiPort(), "measured", CONTEXT)
               .toByteArray();
       executor = Executors.newSingleThreadExecutor();
       withoutBarrier =

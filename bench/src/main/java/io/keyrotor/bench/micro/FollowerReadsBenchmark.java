@@ -2,7 +2,6 @@ package io.keyrotor.bench.micro;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
@@ -24,10 +23,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.ThreadParams;
 
 /**
- * Decrypt through gRPC under the two follower policies ({@code reads.follower}), the measurement
- * behind the default {@code redirect}. Three real nodes in this JVM on loopback: n1 leads, n2
- * serves reads through ReadIndex, n3 redirects them (UNAVAILABLE NOT_LEADER with the leader's
- * address).
+ * Decrypt through gRPC over mutual TLS (as the cluster's {@code admin}) under the two follower
+ * policies ({@code reads.follower}), the measurement behind the default {@code redirect}. Three
+ * real nodes in this JVM on loopback: n1 leads, n2 serves reads through ReadIndex, n3 redirects
+ * them (UNAVAILABLE NOT_LEADER with the leader's address).
  *
  * <ul>
  *   <li>{@link #decryptOneClient}: the time of one call from one client, by route: on the leader,
@@ -59,8 +58,7 @@ public class FollowerReadsBenchmark {
                   "n2", List.of("reads.follower=read-index"),
                   "n3", List.of("reads.follower=redirect")));
       cluster.lead("n1");
-      ByteString ciphertext =
-          InProcessCluster.encryptedUnderNewKey(address("n1"), "measured", CONTEXT);
+      ByteString ciphertext = cluster.encryptedUnderNewKey(address("n1"), "measured", CONTEXT);
       request =
           DecryptRequest.newBuilder().setCiphertext(ciphertext).putAllContext(CONTEXT).build();
       // A follower that has not applied the key yet serves it itself instead of redirecting.
@@ -92,9 +90,11 @@ public class FollowerReadsBenchmark {
     @Setup(Level.Trial)
     public void open(Cluster cluster) {
       request = cluster.request;
-      leaderChannel = channel(cluster.address("n1"));
+      leaderChannel = cluster.cluster.channel(cluster.address("n1"));
       leader = KeyServiceGrpc.newBlockingStub(leaderChannel);
-      followerChannel = channel(cluster.address(route.equals("read-index-follower") ? "n2" : "n3"));
+      followerChannel =
+          cluster.cluster.channel(
+              cluster.address(route.equals("read-index-follower") ? "n2" : "n3"));
       follower = KeyServiceGrpc.newBlockingStub(followerChannel);
     }
 
@@ -124,7 +124,7 @@ public class FollowerReadsBenchmark {
             case "read-index-follower" -> "n2";
             default -> thread.getThreadIndex() % 2 == 0 ? "n1" : "n2";
           };
-      channel = channel(cluster.address(node));
+      channel = cluster.cluster.channel(cluster.address(node));
       keys = KeyServiceGrpc.newBlockingStub(channel);
     }
 
@@ -166,9 +166,5 @@ public class FollowerReadsBenchmark {
   @OutputTimeUnit(TimeUnit.SECONDS)
   public DecryptResponse decryptConcurrentClients(Spread spread) {
     return spread.keys.decrypt(spread.request);
-  }
-
-  static ManagedChannel channel(String address) {
-    return ManagedChannelBuilder.forTarget(address).usePlaintext().build();
   }
 }

@@ -1,23 +1,18 @@
 package io.keyrotor.bench.micro;
 
 import com.google.protobuf.ByteString;
-import io.grpc.Context;
-import io.grpc.Contexts;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.Metadata;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
+import io.grpc.TlsChannelCredentials;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.server.KeyrotorNode;
-import io.keyrotor.server.access.Caller;
-import io.keyrotor.server.access.Principal;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.local.LocalClusterLayout;
+import io.keyrotor.tls.TlsFiles;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,12 +27,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Three real keyrotor nodes in this JVM, from the same configuration and software HSM key files as
- * {@code scripts/cluster up} writes, on free loopback ports, in a temporary directory.
+ * Three real keyrotor nodes in this JVM, from the same configuration, certificates and software HSM
+ * key files as {@code scripts/cluster up} writes, on free loopback ports, in a temporary directory.
+ * The nodes serve mutual TLS and authorise every call, as any node does; benchmark clients ({@link
+ * #channel}) present the cluster's {@code admin} certificate.
  */
 final class InProcessCluster implements AutoCloseable {
+  /** The caller every benchmark client is: the development cluster's administrator. */
+  static final String CALLER = "admin";
+
   final Path directory;
   final List<KeyrotorNode> nodes = new ArrayList<>();
+  private final TlsFiles callerFiles;
 
   InProcessCluster() throws Exception {
     this(Map.of());
@@ -52,6 +53,7 @@ final class InProcessCluster implements AutoCloseable {
     LocalClusterLayout layout =
         new LocalClusterLayout(directory, 3, List.of("local"), freeBasePort(), "127.0.0.1");
     layout.write();
+    callerFiles = TlsFiles.inDirectory(layout.tlsDirectory(), CALLER);
     for (int i = 1; i <= 3; i++) {
       Path properties = directory.resolve("n" + i).resolve("node.properties");
       for (String line : settings.getOrDefault("n" + i, List.of())) {
@@ -62,31 +64,9 @@ final class InProcessCluster implements AutoCloseable {
           KeyrotorNode.start(
               config,
               Clock.systemUTC(),
-              (message, cause) -> System.err.println("FATAL in benchmark node: " + message),
-              List.of(benchmarkCaller())));
+              (message, cause) -> System.err.println("FATAL in benchmark node: " + message)));
     }
   }
-
-  /**
-   * BENCHMARKS ONLY: every call is {@value #BENCHMARK_PRINCIPAL}, the development cluster's
-   * administrator, as if its client certificate said so (these nodes serve loopback only).
-   */
-  static ServerInterceptor benchmarkCaller() {
-    return new ServerInterceptor() {
-      @Override
-      public <Q, R> ServerCall.Listener<Q> interceptCall(
-          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-        return Contexts.interceptCall(
-            Context.current().withValue(Caller.PRINCIPAL, new Principal(BENCHMARK_PRINCIPAL)),
-            call,
-            headers,
-            next);
-      }
-    };
-  }
-
-  /** The principal of every call to a benchmark cluster. */
-  static final String BENCHMARK_PRINCIPAL = "admin";
 
   /** The node that leads and has applied its first entry of the term (waits up to 30 s). */
   KeyrotorNode leader() throws InterruptedException {
@@ -142,12 +122,29 @@ final class InProcessCluster implements AutoCloseable {
   }
 
   /**
+   * A channel to {@code address} ({@code 127.0.0.1:port}) over mutual TLS as {@value #CALLER}: the
+   * cluster's {@code tls/admin.pem}, trusting its {@code tls/ca.pem}.
+   */
+  ManagedChannel channel(String address) {
+    try {
+      return Grpc.newChannelBuilder(
+              address,
+              TlsChannelCredentials.newBuilder()
+                  .keyManager(callerFiles.certificate().toFile(), callerFiles.privateKey().toFile())
+                  .trustManager(callerFiles.trustedCertificates().toFile())
+                  .build())
+          .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the benchmark caller's certificate", e);
+    }
+  }
+
+  /**
    * Creates the key {@code keyName} through the API at {@code address} and returns 32 zero bytes
    * encrypted under it with {@code context}: the data key that the Decrypt benchmarks decrypt.
    */
-  static ByteString encryptedUnderNewKey(
-      String address, String keyName, Map<String, String> context) {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+  ByteString encryptedUnderNewKey(String address, String keyName, Map<String, String> context) {
+    ManagedChannel channel = channel(address);
     try {
       KeyServiceGrpc.KeyServiceBlockingStub keys =
           KeyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
