@@ -40,8 +40,8 @@ import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.hsm.HsmExecutor;
+import io.keyrotor.server.testing.InProcessCaller;
 import io.keyrotor.server.testing.TestHsm;
-import io.keyrotor.server.testing.TestPrincipals;
 import io.keyrotor.storage.StateView;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -66,7 +66,9 @@ import org.junit.jupiter.api.Test;
  * changed, the denial in the audit chain with the principal) and one with it served, encryption
  * context conditions on the data plane, unauthenticated calls, SetPolicy's compare-and-set,
  * TestPolicy, and a grant revoked between the server's check and apply refusing the write at apply.
- * Principals travel in a test-only header ({@link TestPrincipals}).
+ * Every principal is authenticated as in production: its calls present a client certificate for it,
+ * issued by the cluster's development CA ({@link LocalTestCluster#keysAs}); the race test alone
+ * calls the service object in-process ({@link InProcessCaller}).
  */
 class AuthorizationIT extends ClusterTestBase {
   private static final List<Permission> TESTED =
@@ -80,6 +82,9 @@ class AuthorizationIT extends ClusterTestBase {
           Permission.PERMISSION_DECRYPT,
           Permission.PERMISSION_ADMINISTER);
 
+  /** URI principals (SPIFFE IDs) of workloads; bound to CONFIGURE_KEYS only. */
+  private static final String WORKLOADS = "spiffe://keyrotor.local/workload/*";
+
   AuthorizationIT() {
     super(List.of("eu"), FOLLOWERS_READ_INDEX);
   }
@@ -90,11 +95,11 @@ class AuthorizationIT extends ClusterTestBase {
   }
 
   private KeyServiceGrpc.KeyServiceBlockingStub keysAs(String principal) {
-    return TestPrincipals.as(cluster.keys("n2"), principal);
+    return cluster.keysAs("n2", principal);
   }
 
   private AdminServiceGrpc.AdminServiceBlockingStub adminAs(String principal) {
-    return TestPrincipals.as(cluster.admin("n2"), principal);
+    return cluster.adminAs("n2", principal);
   }
 
   private AuthorizationPolicy policy() {
@@ -127,6 +132,11 @@ class AuthorizationIT extends ClusterTestBase {
       next.addBindings(
           Binding.newBuilder().setName(only(p)).setRole("role-" + only(p)).setPrincipal(only(p)));
     }
+    next.addBindings(
+        Binding.newBuilder()
+            .setName("workloads")
+            .setRole("role-" + only(Permission.PERMISSION_CONFIGURE_KEYS))
+            .setPrincipal(WORKLOADS));
     next.addRoles(
         Role.newBuilder()
             .setName("tenant-crypto")
@@ -271,8 +281,7 @@ class AuthorizationIT extends ClusterTestBase {
                 (as, k) -> {
                   // AdminService, through the same channel's principal.
                   AuthorizationPolicy read =
-                      TestPrincipals.as(cluster.admin("n2"), principalOf(as))
-                          .getPolicy(GetPolicyRequest.getDefaultInstance());
+                      adminAs(principalOf(as)).getPolicy(GetPolicyRequest.getDefaultInstance());
                   return () -> read.getVersion() > 1;
                 }));
     for (Case c : cases) {
@@ -333,6 +342,19 @@ class AuthorizationIT extends ClusterTestBase {
             r -> r.getAction().equals("CREATE_KEY") && r.getKeyName().equals(name),
             "the CreateKey of " + name);
     assertEquals(only(Permission.PERMISSION_CONFIGURE_KEYS), created.getPrincipal());
+  }
+
+  @Test
+  void uriPrincipal_boundByItsUri_auditedAsTheUri() {
+    String workload = "spiffe://keyrotor.local/workload/billing";
+    String name = unique("workload");
+    keysAs(workload).createKey(newKey(name));
+    AuditRecord created =
+        awaitAudit(
+            r -> r.getAction().equals("CREATE_KEY") && r.getKeyName().equals(name),
+            "the CreateKey of " + name);
+    assertEquals(workload, created.getPrincipal());
+    assertDenied(() -> keysAs(workload).rotateKey(rotation(name, 0)), workload, "ROTATE_KEYS");
   }
 
   @Test
@@ -409,17 +431,26 @@ class AuthorizationIT extends ClusterTestBase {
   }
 
   @Test
-  void callWithoutPrincipal_unauthenticated() {
+  void callWithoutClientCertificate_unauthenticated() {
+    io.grpc.ManagedChannel nobody = cluster.channelWithoutCertificate("n2");
     StatusRuntimeException e =
         assertThrows(
             StatusRuntimeException.class,
-            () -> keysAs(TestPrincipals.NONE).getKey(key("anything")));
-    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
+            () ->
+                KeyServiceGrpc.newBlockingStub(nobody)
+                    .withDeadlineAfter(20, TimeUnit.SECONDS)
+                    .getKey(key("anything")));
+    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode(), e::toString);
+    assertEquals("UNAUTHENTICATED", GrpcErrors.reason(e));
     StatusRuntimeException admin =
         assertThrows(
             StatusRuntimeException.class,
-            () -> adminAs(TestPrincipals.NONE).getPolicy(GetPolicyRequest.getDefaultInstance()));
-    assertEquals(Status.Code.UNAUTHENTICATED, admin.getStatus().getCode());
+            () ->
+                AdminServiceGrpc.newBlockingStub(nobody)
+                    .withDeadlineAfter(20, TimeUnit.SECONDS)
+                    .getPolicy(GetPolicyRequest.getDefaultInstance()));
+    assertEquals(Status.Code.UNAUTHENTICATED, admin.getStatus().getCode(), admin::toString);
+    assertEquals("UNAUTHENTICATED", GrpcErrors.reason(admin));
   }
 
   @Test
@@ -504,7 +535,7 @@ class AuthorizationIT extends ClusterTestBase {
               new WritePath(context, authorizer, hsmExecutor, blocking));
 
       CompletableFuture<RotateKeyResponse> write = new CompletableFuture<>();
-      TestPrincipals.runAs("racer", () -> keys.rotateKey(rotation(name, 0), observer(write)));
+      InProcessCaller.runAs("racer", () -> keys.rotateKey(rotation(name, 0), observer(write)));
       assertTrue(hsm.wrapEntered.await(30, TimeUnit.SECONDS), "the write passed the check");
 
       AuthorizationPolicy.Builder revoked = granted.toBuilder().clearBindings();

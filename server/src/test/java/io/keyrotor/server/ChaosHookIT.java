@@ -21,7 +21,6 @@ import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
-import io.keyrotor.server.testing.TestPrincipals;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -47,7 +46,12 @@ class ChaosHookIT {
     }
 
     ChaosServiceGrpc.ChaosServiceBlockingStub chaos() {
-      return ChaosServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+      return chaos(channel);
+    }
+
+    /** Calls through {@code over}, e.g. a channel presenting another principal's certificate. */
+    ChaosServiceGrpc.ChaosServiceBlockingStub chaos(io.grpc.Channel over) {
+      return ChaosServiceGrpc.newBlockingStub(over).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     @Override
@@ -76,7 +80,7 @@ class ChaosHookIT {
           assertThrows(
               StatusRuntimeException.class,
               () ->
-                  TestPrincipals.as(node.chaos(), "service")
+                  node.chaos(node.cluster().channelAs("n1", "service"))
                       .setClockOffset(
                           SetClockOffsetRequest.newBuilder().setOffsetMillis(HOUR).build()));
       assertEquals(Status.Code.PERMISSION_DENIED, notAdmin.getStatus().getCode());
@@ -84,7 +88,7 @@ class ChaosHookIT {
           assertThrows(
               StatusRuntimeException.class,
               () ->
-                  TestPrincipals.as(node.chaos(), TestPrincipals.NONE)
+                  node.chaos(node.cluster().channelWithoutCertificate("n1"))
                       .getChaosState(GetChaosStateRequest.getDefaultInstance()));
       assertEquals(Status.Code.UNAUTHENTICATED, nobody.getStatus().getCode());
       StatusRuntimeException tooFar =

@@ -9,7 +9,7 @@ import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.local.LocalClusterLayout;
-import io.keyrotor.server.testing.TestPrincipals;
+import io.keyrotor.tls.DevelopmentCa;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -23,16 +23,30 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A real keyrotor cluster in this JVM: nodes started from the same configuration files and software
- * HSM key files that scripts/cluster writes, serving gRPC on loopback ports.
+ * A real keyrotor cluster in this JVM: nodes started from the same configuration files, software
+ * HSM key files and development CA that scripts/cluster writes, serving gRPC with mutual TLS on
+ * loopback ports. Callers authenticate as nodes see it from outside: {@link #keys}/{@link #admin}
+ * present the cluster's admin certificate (DIR/tls/admin.pem); {@link #keysAs}/{@link #adminAs}
+ * present a client certificate for any principal, issued by the cluster's CA; {@link
+ * #channelWithoutCertificate} speaks TLS without one.
  */
 final class LocalTestCluster implements AutoCloseable {
   final Path directory;
   final int size;
   final Map<String, KeyrotorNode> nodes = new TreeMap<>();
   final List<Throwable> fatalErrors = new CopyOnWriteArrayList<>();
-  private final Map<String, ManagedChannel> channels = new TreeMap<>();
+
+  /** Open channels by node id, then by caller ({@link #ADMIN_FILES} or a principal). */
+  private final Map<String, Map<String, ManagedChannel>> channels = new TreeMap<>();
+
   private final LocalClusterLayout layout;
+  private DevelopmentCa ca;
+
+  /** The caller key of the channels that present DIR/tls/admin.pem. */
+  private static final String ADMIN_FILES = "\u0000admin.pem";
+
+  /** The caller key of the channels that present no client certificate. */
+  private static final String NO_CERTIFICATE = "\u0000none";
 
   LocalTestCluster(Path directory, int size, List<String> regions) throws Exception {
     this(directory, size, regions, LocalClusterLayout.SOFTWARE);
@@ -86,15 +100,15 @@ final class LocalTestCluster implements AutoCloseable {
         KeyrotorNode.start(
             config,
             Clock.systemUTC(),
-            (message, cause) -> fatalErrors.add(new AssertionError(message, cause)),
-            List.of(TestPrincipals.interceptor()));
+            (message, cause) -> fatalErrors.add(new AssertionError(message, cause)));
     nodes.put(id, node);
-    ManagedChannel previous;
+    Map<String, ManagedChannel> previous;
     synchronized (this) {
       previous = channels.remove(id);
     }
     if (previous != null) {
-      previous.shutdownNow(); // a fresh channel: no reconnect backoff left from while it was down
+      // Fresh channels: no reconnect backoff left from while it was down.
+      previous.values().forEach(ManagedChannel::shutdownNow);
     }
     return node;
   }
@@ -127,6 +141,54 @@ final class LocalTestCluster implements AutoCloseable {
   }
 
   /**
+   * A KeyService stub for node {@code id} whose calls present a client certificate of the cluster's
+   * CA for {@code principal} (a URI such as {@code spiffe://...} becomes its URI name).
+   */
+  KeyServiceGrpc.KeyServiceBlockingStub keysAs(String id, String principal) {
+    return KeyServiceGrpc.newBlockingStub(channelAs(id, principal))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /**
+   * An AdminService stub for node {@code id} whose calls present {@code principal}'s certificate.
+   */
+  AdminServiceGrpc.AdminServiceBlockingStub adminAs(String id, String principal) {
+    return AdminServiceGrpc.newBlockingStub(channelAs(id, principal))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /**
+   * A channel to node {@code id} presenting a client certificate for {@code principal}, issued by
+   * the cluster's CA (one per node and principal, closed with the cluster).
+   */
+  synchronized ManagedChannel channelAs(String id, String principal) {
+    return channels
+        .computeIfAbsent(id, n -> new TreeMap<>())
+        .computeIfAbsent(
+            principal,
+            p -> TestTls.channelHolding(apiAddress(id), TestTls.issueCaller(ca(), p), caFile()));
+  }
+
+  /** A TLS channel to node {@code id} that presents no client certificate (as nobody). */
+  synchronized ManagedChannel channelWithoutCertificate(String id) {
+    return channels
+        .computeIfAbsent(id, n -> new TreeMap<>())
+        .computeIfAbsent(
+            NO_CERTIFICATE, p -> TestTls.channelWithoutCertificate(apiAddress(id), caFile()));
+  }
+
+  private Path caFile() {
+    return layout.tlsDirectory().resolve("ca.pem");
+  }
+
+  private synchronized DevelopmentCa ca() {
+    if (ca == null) {
+      ca = TestTls.clusterCa(directory);
+    }
+    return ca;
+  }
+
+  /**
    * Creates key {@code name} of {@code zone} through the first node (n1, n2, ...) that holds it.
    */
   void createKey(String name, String zone) {
@@ -139,7 +201,9 @@ final class LocalTestCluster implements AutoCloseable {
   }
 
   private synchronized ManagedChannel channel(String id) {
-    return channels.computeIfAbsent(id, n -> TestTls.adminChannel(directory, apiAddress(n)));
+    return channels
+        .computeIfAbsent(id, n -> new TreeMap<>())
+        .computeIfAbsent(ADMIN_FILES, c -> TestTls.adminChannel(directory, apiAddress(id)));
   }
 
   String leaderId() {
@@ -215,7 +279,10 @@ final class LocalTestCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    channels.values().forEach(ManagedChannel::shutdownNow);
+    synchronized (this) {
+      channels.values().forEach(byCaller -> byCaller.values().forEach(ManagedChannel::shutdownNow));
+      channels.clear();
+    }
     for (String id : new ArrayList<>(nodes.keySet())) {
       stop(id);
     }

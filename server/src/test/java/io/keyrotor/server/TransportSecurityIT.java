@@ -114,6 +114,7 @@ class TransportSecurityIT {
                 .trustManager(tls.resolve("ca.pem").toFile())
                 .build());
     assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
+    assertEquals("UNAUTHENTICATED", GrpcErrors.reason(e), "the ErrorInfo's catalogue reason");
     assertEquals(
         "no client certificate: this node requires mutual TLS; present a certificate issued by"
             + " the cluster's CA (for a local cluster: DIR/tls/admin.pem and admin-key.pem)",

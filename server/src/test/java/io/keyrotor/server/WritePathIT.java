@@ -25,8 +25,8 @@ import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.hsm.HsmExecutor;
+import io.keyrotor.server.testing.InProcessCaller;
 import io.keyrotor.server.testing.TestHsm;
-import io.keyrotor.server.testing.TestPrincipals;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -256,9 +256,9 @@ class WritePathIT extends ClusterTestBase {
   private static <T> CompletableFuture<T> callAsync(
       java.util.function.Consumer<StreamObserver<T>> rpc) {
     CompletableFuture<T> answer = new CompletableFuture<>();
-    // In-process: the call's context carries the principal, as the authentication interceptor's.
-    TestPrincipals.runAs(
-        TestPrincipals.DEFAULT,
+    // In-process: the call's context carries the principal, as after the node's authentication.
+    InProcessCaller.runAs(
+        InProcessCaller.ADMIN,
         () ->
             rpc.accept(
                 new StreamObserver<>() {

@@ -1,5 +1,6 @@
 package io.keyrotor.server.transport;
 
+import com.google.rpc.Code;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -7,9 +8,11 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.server.access.Caller;
 import io.keyrotor.server.access.Principal;
+import io.keyrotor.server.api.ApiErrors;
 import io.keyrotor.tls.Identities;
 import io.keyrotor.tls.ReloadingCredentials;
 import java.security.cert.Certificate;
@@ -26,9 +29,10 @@ import javax.net.ssl.SSLSession;
  * Authenticates every call by the client certificate of its TLS session and puts the caller's
  * {@link Principal} (first URI subject alternative name, else common name: {@link
  * Identities#principalOf}) into {@link Caller#PRINCIPAL}. A call is refused with {@code
- * UNAUTHENTICATED} and a message naming the problem when its session has no client certificate,
- * when the certificate is not valid now (expired or not yet valid), when it is not issued by a CA
- * the node trusts now (for client use), or when it names no principal.
+ * UNAUTHENTICATED}, a message naming the problem and an ErrorInfo whose reason is {@link
+ * ErrorReason#UNAUTHENTICATED} ({@link ApiErrors}) when its session has no client certificate, when
+ * the certificate is not valid now (expired or not yet valid), when it is not issued by a CA the
+ * node trusts now (for client use), or when it names no principal.
  *
  * <p>An accepted certificate is remembered in the TLS session, so a connection's calls pay for the
  * check once; it is checked again when the node's TLS files change (a CA rotation or removal
@@ -42,7 +46,7 @@ final class Authentication implements ServerInterceptor {
 
   /** What the check of one session's client certificate found, under one set of trusted CAs. */
   private record Verdict(
-      long trustGeneration, Instant notAfter, Principal principal, Status refusal) {
+      long trustGeneration, Instant notAfter, Principal principal, StatusRuntimeException refusal) {
     boolean stillApplies(long generation, Instant now) {
       return trustGeneration == generation && now.isBefore(notAfter);
     }
@@ -66,7 +70,7 @@ final class Authentication implements ServerInterceptor {
       Verdict verdict =
           verdict(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION), credentials.get());
       if (verdict.refusal() != null) {
-        call.close(verdict.refusal(), new Metadata());
+        call.close(verdict.refusal().getStatus(), verdict.refusal().getTrailers());
         return new ServerCall.Listener<>() {};
       }
       principal = verdict.principal();
@@ -147,6 +151,9 @@ final class Authentication implements ServerInterceptor {
 
   private static Verdict refused(ReloadingCredentials.Snapshot trust, String message) {
     return new Verdict(
-        trust.generation(), Instant.MAX, null, Status.UNAUTHENTICATED.withDescription(message));
+        trust.generation(),
+        Instant.MAX,
+        null,
+        ApiErrors.error(Code.UNAUTHENTICATED, ErrorReason.UNAUTHENTICATED, message));
   }
 }

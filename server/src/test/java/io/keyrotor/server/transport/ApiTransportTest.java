@@ -14,9 +14,11 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.TransportMode;
 import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.server.access.Principal;
+import io.keyrotor.server.api.ApiErrors;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.tls.DevelopmentCa;
 import io.keyrotor.tls.IssuedCertificate;
@@ -87,9 +89,18 @@ class ApiTransportTest {
         .build();
   }
 
+  /**
+   * What a caller with {@code credentials} gets: UNAUTHENTICATED with the catalogue reason
+   * UNAUTHENTICATED in its ErrorInfo (checked here for every refusal).
+   */
   private StatusRuntimeException refused(ChannelCredentials credentials) {
     channel = server.channel(credentials);
-    return assertThrows(StatusRuntimeException.class, () -> whoAmI(channel));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> whoAmI(channel));
+    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode(), e::toString);
+    var info = ApiErrors.errorInfo(e).orElseThrow(() -> new AssertionError("no ErrorInfo: " + e));
+    assertEquals(ApiErrors.DOMAIN, info.getDomain());
+    assertEquals(ErrorReason.UNAUTHENTICATED.name(), info.getReason());
+    return e;
   }
 
   @Test
