@@ -36,7 +36,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -89,20 +88,6 @@ public final class KeyrotorNode implements AutoCloseable {
 
   /** Starts a node. {@code fatal} decides what a storage failure under an applied entry does. */
   public static KeyrotorNode start(NodeConfig config, Clock realClock, FatalErrorHandler fatal)
-      throws StartupException {
-    return start(config, realClock, fatal, List.of());
-  }
-
-  /**
-   * Starts a node whose KeyService, AdminService and chaos service calls pass {@code
-   * callInterceptors} after authentication (the client certificate's principal is in the call's
-   * context by then): a hook for tests of the in-JVM clusters; nodes run with none.
-   */
-  public static KeyrotorNode start(
-      NodeConfig config,
-      Clock realClock,
-      FatalErrorHandler fatal,
-      List<ServerInterceptor> callInterceptors)
       throws StartupException {
     if (config.chaosMode() && !config.chaosTestCluster()) {
       throw new StartupException(
@@ -177,8 +162,7 @@ public final class KeyrotorNode implements AutoCloseable {
               metrics,
               health,
               chaosClock,
-              transport,
-              callInterceptors);
+              transport);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
@@ -261,8 +245,7 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeMetrics metrics,
       HealthStatusManager health,
       ChaosClock chaosClockOrNull,
-      ApiTransport transport,
-      List<ServerInterceptor> callInterceptors)
+      ApiTransport transport)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
     RaftNode raft = context.raft();
@@ -278,12 +261,8 @@ public final class KeyrotorNode implements AutoCloseable {
     Authorizer authorizer = new PolicyAuthorizer(raft::state, denials);
     WritePath writes = new WritePath(context, authorizer, hsmTasks.calls(), executors.blocking());
     // The last interceptor listed runs first: metrics see every call, refused ones included;
-    // then authentication puts the caller's principal in the context; then any given ones.
+    // then authentication puts the caller's principal in the context.
     ServerInterceptor authentication = transport.authentication();
-    List<ServerInterceptor> chaosInterceptors = new ArrayList<>(callInterceptors);
-    chaosInterceptors.add(authentication);
-    List<ServerInterceptor> interceptors = new ArrayList<>(chaosInterceptors);
-    interceptors.add(metrics.rpcInterceptor());
     AdminServiceImpl admin =
         new AdminServiceImpl(
             context,
@@ -298,8 +277,11 @@ public final class KeyrotorNode implements AutoCloseable {
             .executor(executors.api())
             .addService(
                 ServerInterceptors.intercept(
-                    new KeyServiceImpl(context, dataPlane, watchers, writes), interceptors))
-            .addService(ServerInterceptors.intercept(admin, interceptors))
+                    new KeyServiceImpl(context, dataPlane, watchers, writes),
+                    authentication,
+                    metrics.rpcInterceptor()))
+            .addService(
+                ServerInterceptors.intercept(admin, authentication, metrics.rpcInterceptor()))
             .addService(health.getHealthService())
             .addService(
                 ServerInterceptors.intercept(
@@ -321,7 +303,7 @@ public final class KeyrotorNode implements AutoCloseable {
       builder.addService(
           ServerInterceptors.intercept(
               new ChaosServiceImpl(config.nodeId(), chaosClockOrNull, context.raft(), authorizer),
-              chaosInterceptors));
+              authentication));
     }
     Server server = builder.build();
     try {
