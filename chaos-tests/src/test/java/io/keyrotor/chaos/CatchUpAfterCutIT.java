@@ -2,6 +2,7 @@ package io.keyrotor.chaos;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.ChannelCredentials;
 import io.keyrotor.chaos.launcher.NetnsLauncher;
 import io.keyrotor.chaos.launcher.NetworkFaults;
 import io.keyrotor.chaos.workload.GrpcNodeApi;
@@ -104,11 +105,16 @@ class CatchUpAfterCutIT {
     try (NetnsLauncher launcher = new NetnsLauncher(directory, SERVER_JAR, settings(), "cu")) {
       launcher.startAll();
       NetworkFaults network = launcher.network().orElseThrow();
+      ChannelCredentials credentials = launcher.adminCredentials(); // mutual TLS, as "admin"
       for (String id : launcher.nodeIds()) {
         apis.put(
             id,
             new GrpcNodeApi(
-                id, launcher.apiAddress(id), Duration.ofSeconds(3), Duration.ofSeconds(2)));
+                id,
+                launcher.apiAddress(id),
+                credentials,
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(2)));
       }
       String leader = awaitLeader(apis, Set.of(), Duration.ofSeconds(90));
       for (int i = 0; i < 5; i++) {

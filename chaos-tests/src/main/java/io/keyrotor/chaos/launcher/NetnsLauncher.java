@@ -1,5 +1,6 @@
 package io.keyrotor.chaos.launcher;
 
+import io.grpc.ChannelCredentials;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +17,8 @@ import java.util.Optional;
  *   namespace krc-&lt;run&gt;-n&lt;i&gt;: eth0 10.77.0.i/24, nft table "inet chaos" (input/output chains)
  *   process: ip netns exec krc-&lt;run&gt;-n&lt;i&gt; java ... -jar server/target/keyrotor-server.jar run
  *            --config &lt;run&gt;/cluster/n&lt;i&gt;/node.properties   (chaos.enabled=true)
+ *   TLS:     &lt;run&gt;/cluster/tls: node n&lt;i&gt;'s certificate names 10.77.0.i; the driver is "admin"
+ *
  * </pre>
  *
  * Every fault rule lives inside the namespaces (heal = flush my chains). One run at a time per
@@ -124,6 +127,23 @@ public final class NetnsLauncher implements NodeLauncher {
   /** The node's address on the bridge. */
   public static String address(String nodeId) {
     return NamespaceNetwork.address(nodeId);
+  }
+
+  /**
+   * The cluster's directory: node configurations and data, and {@code tls/} (the development CA,
+   * node certificates naming the namespace addresses, the {@code admin} and {@code service} caller
+   * certificates).
+   */
+  public Path clusterDirectory() {
+    return processes.clusterDirectory();
+  }
+
+  /**
+   * Mutual TLS as the cluster's administrator (its {@code tls/admin.pem}, trusting its {@code
+   * tls/ca.pem}); valid once {@link #startAll()} has written the cluster.
+   */
+  public ChannelCredentials adminCredentials() throws IOException {
+    return ClusterTls.adminCredentials(clusterDirectory());
   }
 
   @Override

@@ -54,14 +54,22 @@ final class NodeProcesses {
     return runDirectory.resolve("nodes").resolve(nodeId + ".log");
   }
 
+  /** The cluster's directory ({@code cluster/}: node directories and {@code tls/}). */
+  Path clusterDirectory() {
+    return runDirectory.resolve("cluster");
+  }
+
   /**
    * The same layout {@code scripts/cluster up} writes ({@code keyrotor-server local-cluster}:
-   * software HSM key files with shared zone master keys), with each node's addresses moved to its
-   * namespace, chaos mode on and the run's Raft settings.
+   * software HSM key files with shared zone master keys, the development CA and certificates under
+   * {@code cluster/tls}, the bootstrap authorisation policy), with each node's addresses moved to
+   * its namespace, each node's certificate issued again to name its namespace address (the driver
+   * and the Raft peers dial it, and TLS checks the name), chaos mode on (a test cluster) and the
+   * run's Raft settings.
    */
   void writeConfigurations() throws IOException {
     Files.createDirectories(runDirectory.resolve("nodes"));
-    Path clusterDir = runDirectory.resolve("cluster");
+    Path clusterDir = clusterDirectory();
     Shell.Result written =
         Shell.run(
             List.of(
@@ -78,6 +86,9 @@ final class NodeProcesses {
             null,
             Duration.ofSeconds(60));
     written.orThrow();
+    for (String id : nodeIds) {
+      ClusterTls.issueNodeCertificate(clusterDir, id, NamespaceNetwork.address(id));
+    }
     Pattern peer = Pattern.compile("^peer\\.n(\\d+)\\.(raft|api)=127\\.0\\.0\\.1:(\\d+)$");
     for (String id : nodeIds) {
       Path file = nodeDirectory(id).resolve("node.properties");
@@ -103,6 +114,8 @@ final class NodeProcesses {
       }
       out.append("# chaos run settings\n");
       out.append("chaos.enabled=true\n");
+      // The chaos service is refused unless the configuration says this is a test cluster.
+      out.append("chaos.test-cluster=true\n");
       out.append("raft.election-timeout-min=")
           .append(settings.electionTimeoutMin().toMillis())
           .append("ms\n");

@@ -5,6 +5,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.keyrotor.chaos.checker.AnomaliesJson;
 import io.keyrotor.chaos.checker.CheckResult;
@@ -151,10 +152,16 @@ public final class ChaosRunner {
                     directory.resolve("nemesis.log"), StandardCharsets.UTF_8))) {
       launcher.startAll();
       Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+      // Mutual TLS as the cluster's administrator: workloads, status and the chaos hook.
+      ChannelCredentials credentials = launcher.adminCredentials();
       for (String id : launcher.nodeIds()) {
         GrpcNodeApi api =
             new GrpcNodeApi(
-                id, launcher.apiAddress(id), Duration.ofSeconds(8), Duration.ofSeconds(5));
+                id,
+                launcher.apiAddress(id),
+                credentials,
+                Duration.ofSeconds(8),
+                Duration.ofSeconds(5));
         apis.add(api);
         channels.put(id, api.channel());
       }

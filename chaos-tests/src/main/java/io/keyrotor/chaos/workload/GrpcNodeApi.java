@@ -3,8 +3,9 @@ package io.keyrotor.chaos.workload;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import com.google.rpc.ErrorInfo;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.AdminServiceGrpc;
@@ -43,9 +44,19 @@ public final class GrpcNodeApi implements NodeApi {
   private final Duration writeTimeout;
   private final Duration readTimeout;
 
-  public GrpcNodeApi(String nodeId, String address, Duration writeTimeout, Duration readTimeout) {
+  /**
+   * @param address host:port of the node's API; the node's certificate must name the host
+   * @param credentials the caller's mutual TLS (the cluster's administrator: the chaos service and
+   *     leadership transfers need it)
+   */
+  public GrpcNodeApi(
+      String nodeId,
+      String address,
+      ChannelCredentials credentials,
+      Duration writeTimeout,
+      Duration readTimeout) {
     this.nodeId = nodeId;
-    this.channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+    this.channel = Grpc.newChannelBuilder(address, credentials).build();
     this.writeTimeout = writeTimeout;
     this.readTimeout = readTimeout;
   }
