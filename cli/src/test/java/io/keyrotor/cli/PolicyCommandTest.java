@@ -60,4 +60,15 @@ class PolicyCommandTest {
                         .getAsJsonObject()));
     assertTrue(e.getMessage().contains("FLY"), e.getMessage());
   }
+
+  @Test
+  void wrongShape_refusedAsAMalformedPolicyFile() {
+    CliException e =
+        assertThrows(
+            CliException.class,
+            () ->
+                PolicyCommand.parse(
+                    JsonParser.parseString("{\"roles\":{\"name\":\"r\"}}").getAsJsonObject()));
+    assertTrue(e.getMessage().startsWith("malformed policy file: "), e.getMessage());
+  }
 }

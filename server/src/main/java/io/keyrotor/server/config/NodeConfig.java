@@ -79,6 +79,10 @@ import java.util.regex.Pattern;
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
  * holds them. Relative paths resolve against the file's directory.
+ *
+ * <p>Over 600 lines because it is the one place that reads and checks every setting of the file
+ * above, each with the message that names it; the settings of one concern are grouped in a nested
+ * record ({@link TlsSettings}, {@link DataPlaneSettings}, {@link RotationSettings}, ...).
  */
 public record NodeConfig(
     String nodeId,
