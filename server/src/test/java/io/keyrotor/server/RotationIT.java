@@ -367,12 +367,18 @@ class RotationIT extends ClusterTestBase {
   void events_streamInLogOrderAndResumeFromACursor() throws Exception {
     String name = unique("watched");
     BlockingQueue<KeyEvent> received = new LinkedBlockingQueue<>();
+    String follower = cluster.followerIds().get(0);
+    // Watch from the follower's applied index before the writes (a cursor of a bare log index is
+    // "after that entry"): a watch "from now" would race the writes to the server, and the mutual
+    // TLS handshake makes it start late enough to miss them.
+    String before =
+        Long.toString(cluster.nodes.get(follower).raft().state().appliedPosition().index());
     Context.CancellableContext watch = Context.current().withCancellation();
     watch.run(
         () ->
-            KeyServiceGrpc.newStub(channelOf(cluster.followerIds().get(0)))
+            KeyServiceGrpc.newStub(channelOf(follower))
                 .watchKeyEvents(
-                    WatchKeyEventsRequest.newBuilder().addKeyNames(name).build(),
+                    WatchKeyEventsRequest.newBuilder().addKeyNames(name).setCursor(before).build(),
                     collect(received)));
     keys().createKey(newKey(name));
     keys().rotateKey(rotation(name));
