@@ -135,11 +135,12 @@ final class CallRunner {
     boolean connectionFailed = false;
     KeyrotorException last = null;
     KeyrotorException lastServerError = null;
+    KeyrotorException verdict = null; // what the call gives up with if it gives up now
     String target = pinned != null ? pinned : pool.pick(triedThisRound);
     while (true) {
       Duration remaining = Duration.between(clock.instant(), deadlineAt);
       if (attempts > 0 && (remaining.isNegative() || remaining.isZero())) {
-        throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
+        throw giveUp(rpc, verdict, lastServerError, connectionFailed, attempts, tried, start);
       }
       long timeoutNanos = Math.max(1, Math.min(remaining.toNanos(), attemptTimeout.toNanos()));
       attempts++;
@@ -156,6 +157,16 @@ final class CallRunner {
         lastServerError = last;
       }
       Status.Code code = last.code();
+      // An attempt of a safe call that only the call's own deadline cut short says nothing about
+      // the cluster: if the call gives up now, the server's last answer is its reason.
+      verdict =
+          !fromServer
+                  && code == Status.Code.DEADLINE_EXCEEDED
+                  && mode == RetryMode.SAFE
+                  && timeoutNanos < attemptTimeout.toNanos()
+                  && lastServerError != null
+              ? lastServerError
+              : last;
       connectionFailed |= !fromServer && code == Status.Code.UNAVAILABLE;
       boolean retryable =
           code == Status.Code.UNAVAILABLE
@@ -165,7 +176,7 @@ final class CallRunner {
       }
       if (pinned != null) {
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
+          throw giveUp(rpc, verdict, lastServerError, connectionFailed, attempts, tried, start);
         }
         continue;
       }
@@ -185,7 +196,7 @@ final class CallRunner {
         // An election is under way; any node will know the new leader (or forward) after it.
         pool.forgetLeader(pool.leaderOrNull());
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
+          throw giveUp(rpc, verdict, lastServerError, connectionFailed, attempts, tried, start);
         }
         triedThisRound.clear();
         target = pool.pick(triedThisRound);
@@ -198,7 +209,7 @@ final class CallRunner {
       String next = pool.pick(triedThisRound);
       if (next == null) {
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
-          throw giveUp(rpc, last, lastServerError, connectionFailed, attempts, tried, start);
+          throw giveUp(rpc, verdict, lastServerError, connectionFailed, attempts, tried, start);
         }
         triedThisRound.clear();
         next = pool.pick(triedThisRound);

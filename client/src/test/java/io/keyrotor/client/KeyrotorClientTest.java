@@ -279,6 +279,40 @@ class KeyrotorClientTest {
   }
 
   @Test
+  void attemptCutShortByTheCallDeadline_givesUpWithTheServersLastAnswer() {
+    AtomicInteger calls = new AtomicInteger();
+    FakeKeyService keys =
+        new FakeKeyService()
+            .failEvery(
+                request -> {
+                  if (calls.getAndIncrement() == 0) {
+                    // The call has 100 ms left after this answer, less than an attempt timeout.
+                    clock.advance(Duration.ofMillis(9_900));
+                    return GrpcErrors.noLeader();
+                  }
+                  sleepQuietly(Duration.ofMillis(600)); // outlives what is left of the call
+                  return GrpcErrors.noLeader();
+                });
+    FakeNode node = node(keys);
+    KeyrotorClient client = build(clientTo(node.address()).leaderDiscovery(false));
+
+    KeyrotorException error =
+        assertThrows(KeyrotorException.class, () -> client.getKey("payments"));
+
+    assertEquals("NO_LEADER", error.reason(), error.getMessage());
+    assertTrue(error.getMessage().contains("; gave up after "), error.getMessage());
+    assertTrue(calls.get() >= 2, "the call tried again in the time it had left");
+  }
+
+  private static void sleepQuietly(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void endlessElection_givesUpAtDeadlineWithLastReason() {
     FakeKeyService keys = new FakeKeyService().failEvery(request -> GrpcErrors.noLeader());
     FakeNode node = node(keys);

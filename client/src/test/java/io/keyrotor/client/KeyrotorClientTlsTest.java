@@ -327,8 +327,7 @@ class KeyrotorClientTlsTest {
               FakeNode.start(
                   new FakeKeyService()
                       .failEvery(request -> GrpcErrors.notLeader(foreign.address(), "n9"))));
-      KeyrotorClient client =
-          closing(shortClient(follower.address()).deadline(Duration.ofSeconds(1)).build());
+      KeyrotorClient client = closing(shortClient(follower.address()).build());
 
       KeyrotorException error =
           assertThrows(KeyrotorException.class, () -> client.getKey("payments"));
