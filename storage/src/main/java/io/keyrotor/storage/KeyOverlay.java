@@ -30,6 +30,11 @@ final class KeyOverlay implements StateReader {
   }
 
   @Override
+  public long keyCount() {
+    return state.keyCount();
+  }
+
+  @Override
   public long keyCountInZone(String zone) {
     return state.keyCountInZone(zone);
   }

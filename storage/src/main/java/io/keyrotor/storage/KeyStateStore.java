@@ -250,6 +250,11 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   }
 
   @Override
+  public long keyCount() {
+    return views.keyCount();
+  }
+
+  @Override
   public long keyCountInZone(String zone) {
     return views.keyCountInZone(zone);
   }

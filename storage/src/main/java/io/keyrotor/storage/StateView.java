@@ -42,6 +42,11 @@ public interface StateView {
   /** Every key in name order. */
   NavigableMap<String, KeyRecord> keys();
 
+  /** How many keys there are. */
+  default long keyCount() {
+    return keys().size();
+  }
+
   /** How many keys of {@code zone} there are. */
   default long keyCountInZone(String zone) {
     return keys().values().stream().filter(k -> k.getZone().equals(zone)).count();

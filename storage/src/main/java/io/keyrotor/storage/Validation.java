@@ -21,10 +21,12 @@ public final class Validation {
   /** Most labels per key. */
   public static final int MAX_LABELS = 64;
 
+  /** Longest label value, in characters. */
+  public static final int MAX_LABEL_VALUE_LENGTH = 256;
+
   private static final Pattern KEY_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
   private static final Pattern ZONE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
   private static final Pattern LABEL_KEY = Pattern.compile("[a-z][a-z0-9_.-]{0,62}");
-  private static final int MAX_LABEL_VALUE_LENGTH = 256;
 
   private Validation() {}
 

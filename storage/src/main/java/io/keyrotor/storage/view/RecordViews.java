@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicLong;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
@@ -41,6 +42,7 @@ public final class RecordViews {
   private final ConcurrentSkipListSet<String> awaitingValidation = new ConcurrentSkipListSet<>();
   // Keys per zone, for the limit of keys per zone (a key never moves zone and is never removed).
   private final ConcurrentHashMap<String, Long> keysPerZone = new ConcurrentHashMap<>();
+  private final AtomicLong keyTotal = new AtomicLong();
   private final ConcurrentSkipListMap<String, NodeRecord> nodes = new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListMap<String, ZoneMasterKeyRecord> zoneMasterKeys =
       new ConcurrentSkipListMap<>();
@@ -127,6 +129,7 @@ public final class RecordViews {
   private void putKey(KeyRecord key) {
     if (keys.put(key.getName(), key) == null) {
       keysPerZone.merge(key.getZone(), 1L, Long::sum);
+      keyTotal.incrementAndGet();
     }
     if (StateView.awaitsValidation(key)) {
       awaitingValidation.add(key.getName());
@@ -207,6 +210,11 @@ public final class RecordViews {
       }
 
       @Override
+      public long keyCount() {
+        return RecordViews.this.keyCount();
+      }
+
+      @Override
       public long keyCountInZone(String zone) {
         return RecordViews.this.keyCountInZone(zone);
       }
@@ -226,6 +234,11 @@ public final class RecordViews {
         return maps.zoneMasterKey(zone);
       }
     };
+  }
+
+  /** How many keys there are (a skip list's size would count them one by one). */
+  public long keyCount() {
+    return keyTotal.get();
   }
 
   /** How many keys of {@code zone} there are. */

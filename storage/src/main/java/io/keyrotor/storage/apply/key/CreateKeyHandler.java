@@ -41,7 +41,7 @@ public final class CreateKeyHandler implements CommandHandler<CreateKey> {
       return context.reject(
           ErrorReason.KEY_EXISTS, Code.ALREADY_EXISTS, "key \"" + name + "\" already exists", name);
     }
-    if (context.state().keys().size() >= limits.keysPerCluster()) {
+    if (context.state().keyCount() >= limits.keysPerCluster()) {
       return context.reject(
           ErrorReason.TOO_MANY_KEYS,
           Code.RESOURCE_EXHAUSTED,
