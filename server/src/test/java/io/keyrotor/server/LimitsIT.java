@@ -66,6 +66,22 @@ class LimitsIT extends ClusterTestBase {
   private final List<String> refusedIds = new ArrayList<>();
 
   @Test
+  @Order(0)
+  void nodeStatus_showsEveryLimitWithItsCeiling() {
+    var status =
+        cluster.admin(cluster.leaderId()).getNodeStatus(GetNodeStatusRequest.getDefaultInstance());
+    Map<String, Integer> values = new java.util.TreeMap<>();
+    status.getLimitsList().forEach(l -> values.put(l.getSetting(), l.getValue()));
+    assertEquals(KEYS_PER_CLUSTER, values.get("limits.keys-per-cluster"));
+    assertEquals(KEYS_PER_ZONE, values.get("limits.keys-per-zone"));
+    assertEquals(10, values.size(), values.toString());
+    assertTrue(
+        status.getLimitsList().stream()
+            .anyMatch(
+                l -> l.getSetting().equals("limits.versions-per-key") && l.getCeiling() == 10_000));
+  }
+
+  @Test
   @Order(1)
   void listKeys_pageSizeAboveTwoToThe31_refusedNotTheWholeKeyspace() {
     String leader = cluster.leaderId();
