@@ -30,6 +30,16 @@ final class KeyOverlay implements StateReader {
   }
 
   @Override
+  public long keyCount() {
+    return state.keyCount();
+  }
+
+  @Override
+  public long keyCountInZone(String zone) {
+    return state.keyCountInZone(zone);
+  }
+
+  @Override
   public Collection<NodeRecord> nodes() {
     return state.nodes();
   }

@@ -63,10 +63,10 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private volatile String reportedDigest;
   private StateDigest digest;
 
-  private KeyStateStore(StateDatabase database) {
+  private KeyStateStore(StateDatabase database, Limits limits) {
     this.database = database;
-    this.requests = new RequestTable(database);
-    this.dispatcher = new CommandDispatcher(views.reader(), views::accessPolicy);
+    this.requests = new RequestTable(database, limits.requestRecords());
+    this.dispatcher = new CommandDispatcher(views.reader(), views::accessPolicy, limits);
   }
 
   /**
@@ -75,7 +75,15 @@ public final class KeyStateStore implements StateView, AutoCloseable {
    * keyrotor state store, a store written by a newer format, or one whose data and digest disagree.
    */
   public static KeyStateStore open(Path directory) {
-    KeyStateStore store = new KeyStateStore(StateDatabase.open(directory));
+    return open(directory, Limits.CEILINGS);
+  }
+
+  /**
+   * {@link #open(Path)} with apply refusing beyond {@code limits}: tests of the limits only; every
+   * replica of a cluster must apply the same limits ({@link Limits#CEILINGS}).
+   */
+  public static KeyStateStore open(Path directory, Limits limits) {
+    KeyStateStore store = new KeyStateStore(StateDatabase.open(directory), limits);
     try {
       store.load();
     } catch (RuntimeException e) {
@@ -90,6 +98,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     try {
       StoredMeta meta = StoredMeta.read(database);
       meta.requireDigest(views.load(database), directory);
+      requests.load();
       auditChain = new AuditChain(database, meta.auditHeadOrNull());
       events = new EventStream(database);
       publish(meta.position(), meta.lastCommandTimeMillis(), auditChain.head(), meta.digest());
@@ -241,6 +250,16 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   }
 
   @Override
+  public long keyCount() {
+    return views.keyCount();
+  }
+
+  @Override
+  public long keyCountInZone(String zone) {
+    return views.keyCountInZone(zone);
+  }
+
+  @Override
   public NavigableSet<String> keysAwaitingValidation() {
     return views.keysAwaitingValidation();
   }
@@ -288,6 +307,11 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   @Override
   public boolean awaitEventsAfter(long cursor, long timeoutMillis) throws InterruptedException {
     return events.await(cursor, timeoutMillis);
+  }
+
+  /** How many request ids are remembered for deduplication. */
+  public long requestRecordCount() {
+    return requests.size();
   }
 
   /** The remembered outcome of a request id, if it is still retained. */

@@ -23,6 +23,16 @@ public interface StateReader {
 
   Optional<BulkRotationRecord> bulkRotation(String id);
 
+  /** How many keys there are (the limit of keys per cluster). */
+  default long keyCount() {
+    return keys().size();
+  }
+
+  /** How many keys of {@code zone} there are (the limit of keys per zone). */
+  default long keyCountInZone(String zone) {
+    return keys().stream().filter(k -> k.getZone().equals(zone)).count();
+  }
+
   /** The zone master key record of {@code zone}, if the zone was ever rotated. */
   Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone);
 

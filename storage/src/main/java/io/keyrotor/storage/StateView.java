@@ -42,6 +42,16 @@ public interface StateView {
   /** Every key in name order. */
   NavigableMap<String, KeyRecord> keys();
 
+  /** How many keys there are. */
+  default long keyCount() {
+    return keys().size();
+  }
+
+  /** How many keys of {@code zone} there are. */
+  default long keyCountInZone(String zone) {
+    return keys().values().stream().filter(k -> k.getZone().equals(zone)).count();
+  }
+
   /**
    * The names of the keys whose newest version is enabled and waits for validation (gated, not yet
    * validated; past its deadline too, until the gate cancels it), in name order; updated with

@@ -21,10 +21,12 @@ public final class Validation {
   /** Most labels per key. */
   public static final int MAX_LABELS = 64;
 
+  /** Longest label value, in characters. */
+  public static final int MAX_LABEL_VALUE_LENGTH = 256;
+
   private static final Pattern KEY_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
   private static final Pattern ZONE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
   private static final Pattern LABEL_KEY = Pattern.compile("[a-z][a-z0-9_.-]{0,62}");
-  private static final int MAX_LABEL_VALUE_LENGTH = 256;
 
   private Validation() {}
 
@@ -85,6 +87,39 @@ public final class Validation {
       previous = label.getKey();
     }
     return Optional.empty();
+  }
+
+  /**
+   * An error message when {@code reason} (of a cancellation or rollback) is longer than {@code
+   * maxBytes} in UTF-8, or empty if it fits.
+   */
+  public static Optional<String> checkReason(String reason, int maxBytes) {
+    int bytes = utf8Length(reason);
+    if (bytes > maxBytes) {
+      return Optional.of("reason is " + bytes + " bytes; the limit is " + maxBytes);
+    }
+    return Optional.empty();
+  }
+
+  /** The length of {@code s} in UTF-8, without encoding it. */
+  public static int utf8Length(String s) {
+    int bytes = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        bytes += 1;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
   }
 
   /** An error message for an invalid rotation policy, or empty if it is valid. */

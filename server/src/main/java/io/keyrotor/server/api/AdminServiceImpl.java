@@ -11,6 +11,7 @@ import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.GetPolicyRequest;
 import io.keyrotor.api.v1.HsmStatus;
+import io.keyrotor.api.v1.LimitStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.Permission;
@@ -31,6 +32,7 @@ import io.keyrotor.proto.internal.v1.SetAuthorizationPolicy;
 import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.access.Target;
+import io.keyrotor.server.config.LimitSettings;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.transport.ApiTransport;
 import io.keyrotor.storage.access.AccessDecision;
@@ -293,8 +295,16 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
                     .addAllMechanisms(hsm.mechanisms().stream().map(Enum::name).toList())
                     .setHealthy(hsm.healthy()))
             .setSnapshotIndex(Math.max(0, raft.snapshotIndex()))
-            .setKeyCount(store.keys().size())
+            .setKeyCount(store.keyCount())
             .setTransportSecurity(transport.status());
+    LimitSettings limits = context.config().limits();
+    for (LimitSettings.Limit limit : LimitSettings.Limit.values()) {
+      out.addLimits(
+          LimitStatus.newBuilder()
+              .setSetting(limit.setting())
+              .setValue(limits.get(limit))
+              .setCeiling(limit.ceiling()));
+    }
     out.addAllZoneMasterKeyRotations(zoneMasterKeys.rotations())
         .addAllZoneMasterKeys(zoneMasterKeys.heldVersions());
     return out.build();

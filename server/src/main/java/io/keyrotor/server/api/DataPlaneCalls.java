@@ -17,9 +17,13 @@ import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.ItemStatus;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.crypto.EncryptionContext;
+import io.keyrotor.crypto.InvalidEncryptionContextException;
 import io.keyrotor.server.access.Authorizer;
 import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.Target;
+import io.keyrotor.server.config.LimitSettings;
+import io.keyrotor.server.config.LimitSettings.Limit;
 import io.keyrotor.server.dataplane.CiphertextFormat;
 import io.keyrotor.server.dataplane.DataKeySpec;
 import io.keyrotor.server.dataplane.DataPlane;
@@ -43,19 +47,70 @@ final class DataPlaneCalls {
   private final DataPlane dataPlane;
   private final ErrorMapper errors;
   private final Authorizer authorizer;
+  private final int batchItems;
+  private final int contextBytes;
 
   /**
    * @param authorizer decides every call on the calling thread, before the key is resolved: the key
    *     the request names (or the ciphertext's header names) with the call's encryption context
+   * @param limits items per batch ({@code limits.batch-items}) and the largest encryption context
+   *     ({@code limits.context-bytes}), refused before authorisation and the read barrier
    */
-  DataPlaneCalls(DataPlane dataPlane, ErrorMapper errors, Authorizer authorizer) {
+  DataPlaneCalls(
+      DataPlane dataPlane, ErrorMapper errors, Authorizer authorizer, LimitSettings limits) {
     this.dataPlane = dataPlane;
     this.errors = errors;
     this.authorizer = authorizer;
+    this.batchItems = limits.get(Limit.BATCH_ITEMS);
+    this.contextBytes = limits.get(Limit.CONTEXT_BYTES);
   }
 
-  /** Authorises {@code operation} on the key named {@code keyName} with {@code context}. */
+  /** INVALID_ARGUMENT BATCH_TOO_LARGE for a batch of more than {@code limits.batch-items}. */
+  private void checkBatch(int items) {
+    if (items > batchItems) {
+      throw Requests.overLimit(
+          ErrorReason.BATCH_TOO_LARGE,
+          Limit.BATCH_ITEMS,
+          batchItems,
+          "the batch has " + items + " items; this node takes at most " + batchItems + " per call");
+    }
+  }
+
+  /**
+   * INVALID_ARGUMENT INVALID_CONTEXT for a context whose canonical encoding is above {@code
+   * limits.context-bytes}. A context that breaks the encoding's own rules is left to the data
+   * plane, which says which rule.
+   */
+  private void checkContext(Map<String, String> context) {
+    if (context == null
+        || context.isEmpty()
+        || contextBytes >= EncryptionContext.MAX_ENCODED_BYTES) {
+      return;
+    }
+    int length;
+    try {
+      length = EncryptionContext.of(context).encodedLength();
+    } catch (InvalidEncryptionContextException e) {
+      return;
+    }
+    if (length > contextBytes) {
+      throw Requests.overLimit(
+          ErrorReason.INVALID_CONTEXT,
+          Limit.CONTEXT_BYTES,
+          contextBytes,
+          "the encryption context encodes to "
+              + length
+              + " bytes; this node takes at most "
+              + contextBytes);
+    }
+  }
+
+  /**
+   * Checks {@code context}'s size, then authorises {@code operation} on the key named {@code
+   * keyName} with it.
+   */
   private void authorize(Operation operation, String keyName, Map<String, String> context) {
+    checkContext(context);
     WritePath.authorize(authorizer, operation, Target.key(keyName), context);
   }
 
@@ -70,6 +125,7 @@ final class DataPlaneCalls {
     try {
       keyName = CiphertextFormat.parse(ciphertext).keyName();
     } catch (DataPlaneException malformed) {
+      checkContext(context);
       // GetNodeStatus needs an authenticated caller and no permission: exactly this check.
       WritePath.authorize(authorizer, Operation.GET_NODE_STATUS, Target.cluster(), context);
       return;
@@ -169,6 +225,11 @@ final class DataPlaneCalls {
   }
 
   CompletableFuture<BatchDecryptResponse> batchDecrypt(BatchDecryptRequest request) {
+    try {
+      checkBatch(request.getItemsCount());
+    } catch (StatusRuntimeException refused) {
+      return CompletableFuture.failedFuture(refused);
+    }
     List<DataPlane.Decryption> items =
         request.getItemsList().stream()
             .map(i -> new DataPlane.Decryption(i.getCiphertext().toByteArray(), i.getContextMap()))
@@ -197,6 +258,11 @@ final class DataPlaneCalls {
   }
 
   CompletableFuture<BatchReEncryptResponse> batchReEncrypt(BatchReEncryptRequest request) {
+    try {
+      checkBatch(request.getItemsCount());
+    } catch (StatusRuntimeException refused) {
+      return CompletableFuture.failedFuture(refused);
+    }
     List<DataPlane.ReEncryption> items =
         request.getItemsList().stream().map(DataPlaneCalls::reEncryption).toList();
     try {

@@ -21,14 +21,16 @@ record KeyListing(int pageSize, String afterName, String zoneOrEmpty, LabelSelec
 
   /** The listing a request asks for; INVALID_ARGUMENT for a page size or token out of bounds. */
   static KeyListing of(ListKeysRequest request) {
-    int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
+    // page_size is a uint32: read as a Java int, 2^31 and above would be negative and pass.
+    long requested = Integer.toUnsignedLong(request.getPageSize());
+    long pageSize = requested == 0 ? DEFAULT_PAGE_SIZE : requested;
     if (pageSize > MAX_PAGE_SIZE) {
       throw ApiErrors.invalid(
           ErrorReason.INVALID_PAGE_SIZE,
           "page_size must be at most " + MAX_PAGE_SIZE + ", got " + pageSize);
     }
     return new KeyListing(
-        pageSize,
+        (int) pageSize,
         PageToken.lastNameOf(request.getPageToken()),
         request.getZone(),
         new LabelSelector(request.getLabelSelectorMap()));
@@ -41,7 +43,7 @@ record KeyListing(int pageSize, String afterName, String zoneOrEmpty, LabelSelec
         afterName.isEmpty() ? state.keys() : state.keys().tailMap(afterName, false);
     String last = null;
     for (KeyRecord key : tail.values()) {
-      if (out.getKeysCount() == pageSize) {
+      if (out.getKeysCount() >= pageSize) {
         out.setNextPageToken(PageToken.after(last));
         break;
       }

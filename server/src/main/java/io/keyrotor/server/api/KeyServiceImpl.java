@@ -53,6 +53,7 @@ import io.keyrotor.server.api.KeyWriteInputs.Rotation;
 import io.keyrotor.server.api.KeyWriteInputs.RotationCancellation;
 import io.keyrotor.server.api.KeyWriteInputs.VersionFloors;
 import io.keyrotor.server.api.KeyWriteInputs.VersionStatusChange;
+import io.keyrotor.server.config.LimitSettings;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +72,7 @@ import java.util.function.Supplier;
 public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private final ServerContext context;
   private final NodeConfig.RotationSettings settings;
+  private final LimitSettings limits;
   private final Calls calls;
   private final KeyReads reads;
   private final WritePath writes;
@@ -82,11 +84,12 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       ServerContext context, DataPlane dataPlane, EventWatchers watchers, WritePath writes) {
     this.context = context;
     this.settings = context.config().rotation();
+    this.limits = context.config().limits();
     this.calls = new Calls(context);
     this.reads = new KeyReads(calls, context.clock());
     this.writes = writes;
-    this.commands = new KeyWrites(context.config().defaultActivationDelay());
-    this.dataPlane = new DataPlaneCalls(dataPlane, context.errors(), writes.authorizer());
+    this.commands = new KeyWrites(context.config().defaultActivationDelay(), limits);
+    this.dataPlane = new DataPlaneCalls(dataPlane, context.errors(), writes.authorizer(), limits);
     this.watchers = watchers;
   }
 
@@ -94,7 +97,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void createKey(CreateKeyRequest request, StreamObserver<Key> response) {
-    writeKey(response, () -> commands.create(NewKey.of(request, settings.minimumPeriod())));
+    writeKey(response, () -> commands.create(NewKey.of(request, settings.minimumPeriod(), limits)));
   }
 
   @Override
@@ -134,12 +137,12 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void cancelRotation(CancelRotationRequest request, StreamObserver<Key> response) {
-    writeKey(response, () -> commands.cancelRotation(RotationCancellation.of(request)));
+    writeKey(response, () -> commands.cancelRotation(RotationCancellation.of(request, limits)));
   }
 
   @Override
   public void rollbackRotation(RollbackRotationRequest request, StreamObserver<Key> response) {
-    writeKey(response, () -> commands.rollbackRotation(Rollback.of(request)));
+    writeKey(response, () -> commands.rollbackRotation(Rollback.of(request, limits)));
   }
 
   @Override
@@ -149,7 +152,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void setKeyDependents(SetKeyDependentsRequest request, StreamObserver<Key> response) {
-    writeKey(response, () -> commands.setDependents(Dependents.of(request)));
+    writeKey(response, () -> commands.setDependents(Dependents.of(request, limits)));
   }
 
   @Override
@@ -158,7 +161,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     calls.answer(
         response,
         () -> {
-          BulkRotationJob job = BulkRotationJob.of(request);
+          BulkRotationJob job = BulkRotationJob.of(request, limits);
           return writes // then the job as this node shows it once it applied the command
               .submit(commands.startBulkRotation(job))
               .thenCompose(

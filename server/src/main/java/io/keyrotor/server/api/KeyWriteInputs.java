@@ -17,6 +17,8 @@ import io.keyrotor.api.v1.StartBulkRotationRequest;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.server.config.LimitSettings;
+import io.keyrotor.server.config.LimitSettings.Limit;
 import io.keyrotor.server.config.NodeConfig;
 import java.time.Duration;
 import java.util.List;
@@ -45,10 +47,11 @@ final class KeyWriteInputs {
       long activationDelayMillis,
       String requestId,
       boolean requestIdFromCaller) {
-    static NewKey of(CreateKeyRequest request, Duration minimumRotationPeriod) {
-      String name = Requests.keyName(request.getName());
+    static NewKey of(
+        CreateKeyRequest request, Duration minimumRotationPeriod, LimitSettings limits) {
+      String name = Requests.newKeyName(request.getName(), limits);
       String zone = Requests.zone(request.getZone());
-      List<Label> labels = Requests.labels(request.getLabelsMap());
+      List<Label> labels = Requests.labels(request.getLabelsMap(), limits);
       RotationPolicyRecord policy =
           Requests.policy(
               request.getRotationPolicy(),
@@ -166,11 +169,13 @@ final class KeyWriteInputs {
 
   /** CancelRotation: the pending version becomes CANCELLED, for {@code reason}. */
   record RotationCancellation(String name, int version, String reason, String requestId) {
-    static RotationCancellation of(CancelRotationRequest request) {
+    static RotationCancellation of(CancelRotationRequest request, LimitSettings limits) {
       return new RotationCancellation(
           Requests.keyName(request.getName()),
           Requests.version(request.getVersion()),
-          request.getReason().isEmpty() ? "cancelled by an operator" : request.getReason(),
+          request.getReason().isEmpty()
+              ? "cancelled by an operator"
+              : Requests.reason(request.getReason(), limits),
           Requests.requestId(request.getRequestId()));
     }
   }
@@ -178,11 +183,11 @@ final class KeyWriteInputs {
   /** RollbackRotation, effective at {@code effectiveTimeUnixMillis} (0: the leader's now). */
   record Rollback(
       String name, int version, String reason, long effectiveTimeUnixMillis, String requestId) {
-    static Rollback of(RollbackRotationRequest request) {
+    static Rollback of(RollbackRotationRequest request, LimitSettings limits) {
       return new Rollback(
           Requests.keyName(request.getName()),
           Requests.version(request.getVersion()),
-          request.getReason(),
+          Requests.reason(request.getReason(), limits),
           request.hasEffectiveTime()
               ? Requests.millis(request.getEffectiveTime(), "effective_time")
               : 0,
@@ -204,7 +209,15 @@ final class KeyWriteInputs {
 
   /** SetKeyDependents: the keys that rotate after {@code name}, in name order. */
   record Dependents(String name, SortedSet<String> dependents, String requestId) {
-    static Dependents of(SetKeyDependentsRequest request) {
+    static Dependents of(SetKeyDependentsRequest request, LimitSettings limits) {
+      int most = limits.get(Limit.DEPENDENTS_PER_KEY);
+      if (request.getDependentsCount() > most) {
+        throw Requests.overLimit(
+            ErrorReason.TOO_MANY_DEPENDENTS,
+            Limit.DEPENDENTS_PER_KEY,
+            most,
+            request.getDependentsCount() + " dependents; this cluster allows " + most + " per key");
+      }
       SortedSet<String> dependents = new TreeSet<>();
       for (String dependent : request.getDependentsList()) {
         dependents.add(Requests.keyName(dependent));
@@ -222,9 +235,9 @@ final class KeyWriteInputs {
    */
   record BulkRotationJob(
       String zoneOrEmpty, List<Label> labelSelector, RotationReason reason, String jobId) {
-    static BulkRotationJob of(StartBulkRotationRequest request) {
+    static BulkRotationJob of(StartBulkRotationRequest request, LimitSettings limits) {
       String zone = request.getZone().isEmpty() ? "" : Requests.zone(request.getZone());
-      List<Label> selector = Requests.labels(request.getLabelSelectorMap());
+      List<Label> selector = Requests.labels(request.getLabelSelectorMap(), limits);
       if (zone.isEmpty() && selector.isEmpty()) {
         throw ApiErrors.invalid(
             ErrorReason.SELECTOR_REQUIRED,

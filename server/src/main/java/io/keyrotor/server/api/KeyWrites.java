@@ -1,6 +1,7 @@
 package io.keyrotor.server.api;
 
 import com.google.rpc.Code;
+import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
@@ -27,43 +28,59 @@ import io.keyrotor.server.api.KeyWriteInputs.Rotation;
 import io.keyrotor.server.api.KeyWriteInputs.RotationCancellation;
 import io.keyrotor.server.api.KeyWriteInputs.VersionFloors;
 import io.keyrotor.server.api.KeyWriteInputs.VersionStatusChange;
+import io.keyrotor.server.config.LimitSettings;
+import io.keyrotor.server.config.LimitSettings.Limit;
+import io.keyrotor.storage.StateView;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The commands of KeyService's writes: for each checked input, the {@link Write} the {@link
  * WritePath} carries out (its operation and target, and how its command is built). Creating and
- * rotating a key mint a new key-encryption key; a rotation reads the key first (after the read
- * barrier) for its zone and its policy's activation delay, and so does a create that cannot be a
- * retry, to refuse an existing name without a log entry.
+ * rotating a key mint a new key-encryption key; both read the state first (after the read barrier):
+ * a rotation for the key's zone, its policy's activation delay and its number of versions, a create
+ * for the number of keys and whether the name exists, so that what the limits or an existing name
+ * refuse takes no log entry.
  */
 final class KeyWrites {
   private final Duration defaultActivationDelay;
+  private final LimitSettings limits;
 
   /**
    * @param defaultActivationDelay for rotations that name no delay, of keys whose policy has none
+   * @param limits the node's limits on keys per cluster and zone and versions per key
    */
-  KeyWrites(Duration defaultActivationDelay) {
+  KeyWrites(Duration defaultActivationDelay, LimitSettings limits) {
     this.defaultActivationDelay = defaultActivationDelay;
+    this.limits = limits;
   }
 
   /**
    * CreateKey. A create without a caller's request id cannot be a retry, so it is refused at once
    * (ALREADY_EXISTS KEY_EXISTS, as the state machine would) when the key exists after the read
    * barrier, before a KEK is minted or a log entry taken; a create with one goes to the log, whose
-   * deduplication answers a retry with the first outcome.
+   * deduplication answers a retry with the first outcome. A new name is refused
+   * (RESOURCE_EXHAUSTED) when the cluster or the zone holds as many keys as {@code
+   * limits.keys-per-cluster} or {@code limits.keys-per-zone} allow; a retry finds its key existing
+   * and is not counted.
    */
   Write create(NewKey in) {
     return new Write(
         Operation.CREATE_KEY,
         Target.newKey(in.name(), in.zone(), in.labels()),
         in.requestId(),
-        in.requestIdFromCaller() ? Write.Needs.NEW_KEK : Write.Needs.STATE_AND_NEW_KEK,
+        Write.Needs.STATE_AND_NEW_KEK,
         (command, sources) -> {
-          if (!in.requestIdFromCaller() && sources.state().key(in.name()).isPresent()) {
+          StateView state = sources.state();
+          boolean exists = state.key(in.name()).isPresent();
+          if (!in.requestIdFromCaller() && exists) {
             throw ApiErrors.error(
                 Code.ALREADY_EXISTS,
                 ErrorReason.KEY_EXISTS,
                 "key \"" + in.name() + "\" already exists");
+          }
+          if (!exists) {
+            checkKeyCounts(state, in.zone());
           }
           command.setCreateKey(
               CreateKey.newBuilder()
@@ -76,6 +93,34 @@ final class KeyWrites {
         });
   }
 
+  private void checkKeyCounts(StateView state, String zone) {
+    int perCluster = limits.get(Limit.KEYS_PER_CLUSTER);
+    if (state.keyCount() >= perCluster) {
+      throw keyLimit(
+          ErrorReason.TOO_MANY_KEYS,
+          Limit.KEYS_PER_CLUSTER,
+          "the cluster holds " + state.keyCount() + " keys, the most it allows");
+    }
+    int perZone = limits.get(Limit.KEYS_PER_ZONE);
+    long inZone = state.keyCountInZone(zone);
+    if (inZone >= perZone) {
+      throw keyLimit(
+          ErrorReason.TOO_MANY_KEYS_IN_ZONE,
+          Limit.KEYS_PER_ZONE,
+          "zone \"" + zone + "\" holds " + inZone + " keys, the most it allows");
+    }
+  }
+
+  /** RESOURCE_EXHAUSTED: waiting does not help (keys are never removed), so no retry delay. */
+  private StatusRuntimeException keyLimit(ErrorReason reason, Limit limit, String message) {
+    int value = limits.get(limit);
+    return ApiErrors.error(
+        Code.RESOURCE_EXHAUSTED,
+        reason,
+        message + " (" + limit.setting() + "=" + value + ")",
+        Map.of("limit", Integer.toString(value), "setting", limit.setting()));
+  }
+
   Write rotate(Rotation in) {
     return new Write(
         Operation.ROTATE_KEY,
@@ -84,6 +129,21 @@ final class KeyWrites {
         Write.Needs.STATE_AND_NEW_KEK,
         (command, sources) -> {
           KeyRecord key = KeyViews.existing(sources.state(), in.name());
+          int most = limits.get(Limit.VERSIONS_PER_KEY);
+          if (key.getVersionsCount() >= most) {
+            throw ApiErrors.error(
+                Code.FAILED_PRECONDITION,
+                ErrorReason.TOO_MANY_VERSIONS,
+                "key \""
+                    + in.name()
+                    + "\" has "
+                    + key.getVersionsCount()
+                    + " versions, the most this cluster allows ("
+                    + Limit.VERSIONS_PER_KEY.setting()
+                    + "); create a new key to rotate further",
+                Map.of(
+                    "limit", Integer.toString(most), "setting", Limit.VERSIONS_PER_KEY.setting()));
+          }
           command.setRotateKey(
               RotateKey.newBuilder()
                   .setName(in.name())

@@ -2,11 +2,14 @@ package io.keyrotor.server.api;
 
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
+import com.google.rpc.Code;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.server.config.LimitSettings;
+import io.keyrotor.server.config.LimitSettings.Limit;
 import io.keyrotor.storage.Validation;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +36,85 @@ final class Requests {
       throw ApiErrors.invalid(ErrorReason.INVALID_KEY_NAME, invalid.get());
     }
     return name;
+  }
+
+  /**
+   * The name of a key being created: {@link #keyName} and at most {@code limits.name-bytes} long
+   * (names of existing keys are only checked for their syntax).
+   */
+  static String newKeyName(String name, LimitSettings limits) {
+    keyName(name);
+    int max = limits.get(Limit.NAME_BYTES);
+    if (name.length() > max) {
+      throw overLimit(
+          ErrorReason.INVALID_KEY_NAME,
+          Limit.NAME_BYTES,
+          max,
+          "key name is " + name.length() + " bytes; this cluster allows " + max);
+    }
+    return name;
+  }
+
+  /**
+   * Labels of a key (or a selector): at most {@code limits.labels-per-key} of them, each value at
+   * most {@code limits.label-value-bytes} in UTF-8, then {@link #labels(Map)}.
+   */
+  static List<Label> labels(Map<String, String> labels, LimitSettings limits) {
+    int most = limits.get(Limit.LABELS_PER_KEY);
+    if (labels.size() > most) {
+      throw overLimit(
+          ErrorReason.INVALID_LABEL,
+          Limit.LABELS_PER_KEY,
+          most,
+          labels.size() + " labels; this cluster allows " + most);
+    }
+    int longest = limits.get(Limit.LABEL_VALUE_BYTES);
+    for (Map.Entry<String, String> label : new TreeMap<>(labels).entrySet()) {
+      int bytes = Validation.utf8Length(label.getValue());
+      if (bytes > longest) {
+        throw overLimit(
+            ErrorReason.INVALID_LABEL,
+            Limit.LABEL_VALUE_BYTES,
+            longest,
+            "the value of label \""
+                + label.getKey()
+                + "\" is "
+                + bytes
+                + " bytes; this cluster allows "
+                + longest);
+      }
+    }
+    return labels(labels);
+  }
+
+  /**
+   * The reason of a cancellation or rollback, at most {@code limits.reason-bytes} in UTF-8: it is
+   * stored with the version, in its event and in the audit record.
+   */
+  static String reason(String reason, LimitSettings limits) {
+    int max = limits.get(Limit.REASON_BYTES);
+    int bytes = Validation.utf8Length(reason);
+    if (bytes > max) {
+      throw overLimit(
+          ErrorReason.REQUEST_TOO_LARGE,
+          Limit.REASON_BYTES,
+          max,
+          "reason is " + bytes + " bytes; this cluster allows " + max);
+    }
+    return reason;
+  }
+
+  /**
+   * INVALID_ARGUMENT with {@code reason}, saying which setting sets the limit: metadata "limit" and
+   * "setting".
+   */
+  static StatusRuntimeException overLimit(
+      ErrorReason reason, Limit limit, int value, String message) {
+    return ApiErrors.error(
+        Code.INVALID_ARGUMENT,
+        reason,
+        message + " (" + limit.setting() + ")",
+        Map.of("limit", Integer.toString(value), "setting", limit.setting()));
   }
 
   static String zone(String zone) {

@@ -73,6 +73,8 @@ import java.util.regex.Pattern;
  * tls.expiry-warning=30d              status warns when the certificate expires within this
  * tls.insecure=true                   (instead of the three files: plaintext, every peer address
  *                                      loopback only; for throwaway local experiments)
+ * limits.keys-per-cluster=100000      (and the other limits.* lines: what callers may grow; see
+ *                                      LimitSettings and the README's "Limits")
  * ratis.KEY=VALUE                     (sets Ratis property KEY last; for tuning experiments only;
  *                                      a value Ratis cannot read is refused)
  * </pre>
@@ -103,7 +105,8 @@ public record NodeConfig(
     DataPlaneSettings dataPlane,
     RotationSettings rotation,
     SortedMap<String, String> ratisOverrides,
-    TlsSettings tls) {
+    TlsSettings tls,
+    LimitSettings limits) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -386,7 +389,8 @@ public record NodeConfig(
             r.duration("keys.destroy-default-wait", "30d"),
             r.duration("keys.destroy-minimum-wait", "1d")),
         Collections.unmodifiableSortedMap(ratis),
-        tls(r, base, source, peers));
+        tls(r, base, source, peers),
+        LimitSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

@@ -29,6 +29,7 @@ import io.keyrotor.proto.internal.v1.SetVersionFloors;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.StartBulkRotation;
 import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
+import io.keyrotor.storage.Limits;
 import io.keyrotor.storage.StateReader;
 import io.keyrotor.storage.access.AccessPolicy;
 import io.keyrotor.storage.apply.access.ApplyAuthorization;
@@ -76,10 +77,9 @@ import java.util.function.Supplier;
 public final class CommandDispatcher {
   private final StateReader state;
   private final Supplier<AccessPolicy> policy;
-  private final CommandHandler<CreateKey> createKey = new CreateKeyHandler();
-  private final CommandHandler<RotateKey> rotateKey =
-      findingKey(RotateKey::getName, new RotateKeyHandler());
-  private final CommandHandler<RotateKeys> rotateKeys = new RotateKeysHandler(rotateKey);
+  private final CommandHandler<CreateKey> createKey;
+  private final CommandHandler<RotateKey> rotateKey;
+  private final CommandHandler<RotateKeys> rotateKeys;
   private final CommandHandler<SetRotationPolicy> setRotationPolicy =
       findingKey(SetRotationPolicy::getName, new SetRotationPolicyHandler());
   private final CommandHandler<SetDependents> setDependents =
@@ -109,12 +109,8 @@ public final class CommandDispatcher {
           AcknowledgeVersion::getName,
           AcknowledgeVersion::getVersion,
           new AcknowledgeVersionHandler());
-  private final CommandHandler<CancelRotation> cancelRotation =
-      findingVersion(
-          CancelRotation::getName, CancelRotation::getVersion, new CancelRotationHandler());
-  private final CommandHandler<RollbackRotation> rollbackRotation =
-      findingVersion(
-          RollbackRotation::getName, RollbackRotation::getVersion, new RollbackRotationHandler());
+  private final CommandHandler<CancelRotation> cancelRotation;
+  private final CommandHandler<RollbackRotation> rollbackRotation;
   private final CommandHandler<RecordActivation> recordActivation =
       findingVersion(
           RecordActivation::getName, RecordActivation::getVersion, new RecordActivationHandler());
@@ -141,8 +137,27 @@ public final class CommandDispatcher {
    * @param policy the authorisation policy as it is before each command
    */
   public CommandDispatcher(StateReader state, Supplier<AccessPolicy> policy) {
+    this(state, policy, Limits.CEILINGS);
+  }
+
+  /**
+   * @param limits what apply refuses beyond: {@link Limits#CEILINGS} on every replica; other values
+   *     only in tests of the limits themselves
+   */
+  public CommandDispatcher(StateReader state, Supplier<AccessPolicy> policy, Limits limits) {
     this.state = state;
     this.policy = policy;
+    this.createKey = new CreateKeyHandler(limits);
+    this.rotateKey = findingKey(RotateKey::getName, new RotateKeyHandler(limits));
+    this.rotateKeys = new RotateKeysHandler(rotateKey);
+    this.cancelRotation =
+        findingVersion(
+            CancelRotation::getName, CancelRotation::getVersion, new CancelRotationHandler(limits));
+    this.rollbackRotation =
+        findingVersion(
+            RollbackRotation::getName,
+            RollbackRotation::getVersion,
+            new RollbackRotationHandler(limits));
     this.setPolicy = new SetAuthorizationPolicyHandler(policy);
     this.bootstrapPolicy = new BootstrapAuthorizationPolicyHandler(policy);
   }

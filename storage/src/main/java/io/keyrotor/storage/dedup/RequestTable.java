@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.Code;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
+import io.keyrotor.storage.Limits;
 import io.keyrotor.storage.StorageException;
 import io.keyrotor.storage.codec.StoreKeys;
 import io.keyrotor.storage.schema.Schema;
@@ -12,10 +13,8 @@ import io.keyrotor.storage.schema.StateDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
-import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.Slice;
 
 /**
  * The remembered outcome of every request id applied in the last {@link #RETENTION}, so a retried
@@ -25,6 +24,14 @@ import org.rocksdb.Slice;
  * <p>Eviction is driven by command time, never a clock, so every replica evicts the same ids at the
  * same entry; each command evicts at most {@link #MAX_EVICTIONS_PER_COMMAND}, so a command after a
  * long quiet period stays cheap and the backlog drains over the following commands.
+ *
+ * <p>The table is bounded by count too: once it holds more than {@code maxRecords} ids, the oldest
+ * are forgotten first, before their time is up (each command adds one id and may evict up to {@link
+ * #MAX_EVICTIONS_PER_COMMAND}, so the count never grows past the bound by more than a command's
+ * backlog). The count is the number of entries of {@code REQUESTS}, the same on every replica at
+ * the same index: counted from the data when the store opens, then moved by exactly what each
+ * command records and evicts. A retry of a request whose id was forgotten early is applied again,
+ * as one arriving after its 24 hours would be.
  */
 public final class RequestTable {
   /** How long a request id is remembered after its command, for retried writes. */
@@ -34,12 +41,46 @@ public final class RequestTable {
   public static final int MAX_EVICTIONS_PER_COMMAND = 16;
 
   private final StateDatabase database;
+  private final long maxRecords;
 
-  /** Where eviction resumes: the last expiry key deleted, in memory (a restart rescans). */
+  /**
+   * Where eviction resumes: the time of the last expiry key deleted, in memory (a restart rescans).
+   * Everything before it is deleted, so starting there evicts what starting at the first would.
+   */
   private byte[] evictionCursor;
 
+  /** Entries of {@code REQUESTS}, with those of the batch being built; counted by {@link #load}. */
+  private long count;
+
+  /** A table bounded as every replica bounds it ({@link Limits#CEILINGS}). */
   public RequestTable(StateDatabase database) {
+    this(database, Limits.CEILINGS.requestRecords());
+  }
+
+  /**
+   * @param maxRecords most request ids remembered; the oldest beyond it are forgotten first
+   */
+  public RequestTable(StateDatabase database, long maxRecords) {
     this.database = database;
+    this.maxRecords = maxRecords;
+  }
+
+  /** Counts the remembered ids in the database (when the store opens). */
+  public void load() throws RocksDBException {
+    long entries = 0;
+    try (RocksIterator it = database.newIterator(Schema.REQUESTS)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        entries++;
+      }
+      it.status();
+    }
+    count = entries;
+    evictionCursor = null;
+  }
+
+  /** How many request ids are remembered, as of the last applied command. */
+  public long size() {
+    return count;
   }
 
   /** The remembered outcome of {@code requestId}, if it is still retained. Any thread. */
@@ -75,24 +116,24 @@ public final class RequestTable {
     RequestRecord record =
         RequestRecord.newBuilder().setResult(result).setTimeUnixMillis(timeMillis).build();
     batch.put(Schema.REQUESTS, StoreKeys.utf8(requestId), record.toByteArray());
+    count++;
     batch.put(
         Schema.REQUEST_EXPIRY, StoreKeys.requestExpiryKey(timeMillis, requestId), new byte[0]);
   }
 
   /**
-   * Forgets up to {@link #MAX_EVICTIONS_PER_COMMAND} request ids whose command time is more than
-   * {@link #RETENTION} before {@code timeMillis}, oldest first, except {@code currentRequestId}. An
-   * id used again later keeps its newer record.
+   * Forgets up to {@link #MAX_EVICTIONS_PER_COMMAND} request ids, oldest first, except {@code
+   * currentRequestId}: those whose command time is more than {@link #RETENTION} before {@code
+   * timeMillis}, and, while the table holds more than its bound, the oldest of the rest. An id used
+   * again later keeps its newer record.
    */
   public void evictExpired(StateBatch batch, long timeMillis, String currentRequestId)
       throws RocksDBException {
     long cutoff = timeMillis - RETENTION.toMillis();
-    if (cutoff <= 0) {
+    if (cutoff <= 0 && count <= maxRecords) {
       return;
     }
-    try (Slice upperBound = new Slice(StoreKeys.longBytes(cutoff));
-        ReadOptions options = new ReadOptions().setIterateUpperBound(upperBound);
-        RocksIterator it = database.newIterator(Schema.REQUEST_EXPIRY, options)) {
+    try (RocksIterator it = database.newIterator(Schema.REQUEST_EXPIRY)) {
       if (evictionCursor != null) {
         it.seek(evictionCursor);
       } else {
@@ -102,9 +143,14 @@ public final class RequestTable {
       for (; it.isValid() && evicted < MAX_EVICTIONS_PER_COMMAND; it.next()) {
         byte[] expiryKey = it.key();
         long recordTime = StoreKeys.requestExpiryTime(expiryKey);
+        if (recordTime >= cutoff && count <= maxRecords) {
+          break; // neither expired nor over the bound: nothing older is left to forget
+        }
         byte[] id = StoreKeys.requestExpiryId(expiryKey);
         batch.delete(Schema.REQUEST_EXPIRY, expiryKey, null);
-        evictionCursor = expiryKey;
+        // Resume at this time, not after this id: an id recorded later at the same time may sort
+        // before it, and a replica that restarted (and rescans) must evict exactly what this does.
+        evictionCursor = StoreKeys.longBytes(recordTime);
         evicted++;
         if (new String(id, StandardCharsets.UTF_8).equals(currentRequestId)) {
           continue;
@@ -121,6 +167,7 @@ public final class RequestTable {
           throw new StorageException("cannot decode a request record", e);
         }
         batch.delete(Schema.REQUESTS, id, stored);
+        count--;
       }
       it.status();
     }

@@ -19,8 +19,10 @@ import java.util.Collections;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicLong;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
@@ -38,6 +40,9 @@ public final class RecordViews {
   // Keys whose newest version waits for validation: what the version validators look at, so their
   // cost follows the rotations in progress, not the number of keys. Derived, in memory only.
   private final ConcurrentSkipListSet<String> awaitingValidation = new ConcurrentSkipListSet<>();
+  // Keys per zone, for the limit of keys per zone (a key never moves zone and is never removed).
+  private final ConcurrentHashMap<String, Long> keysPerZone = new ConcurrentHashMap<>();
+  private final AtomicLong keyTotal = new AtomicLong();
   private final ConcurrentSkipListMap<String, NodeRecord> nodes = new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListMap<String, ZoneMasterKeyRecord> zoneMasterKeys =
       new ConcurrentSkipListMap<>();
@@ -122,7 +127,10 @@ public final class RecordViews {
   }
 
   private void putKey(KeyRecord key) {
-    keys.put(key.getName(), key);
+    if (keys.put(key.getName(), key) == null) {
+      keysPerZone.merge(key.getZone(), 1L, Long::sum);
+      keyTotal.incrementAndGet();
+    }
     if (StateView.awaitsValidation(key)) {
       awaitingValidation.add(key.getName());
     } else {
@@ -189,6 +197,52 @@ public final class RecordViews {
 
   /** These views as the transitions read them: the state before the command. */
   public StateReader reader() {
-    return StateReader.of(keys, nodes, bulkRotations, zoneMasterKeys);
+    StateReader maps = StateReader.of(keys, nodes, bulkRotations, zoneMasterKeys);
+    return new StateReader() {
+      @Override
+      public Optional<KeyRecord> key(String name) {
+        return maps.key(name);
+      }
+
+      @Override
+      public java.util.Collection<KeyRecord> keys() {
+        return maps.keys();
+      }
+
+      @Override
+      public long keyCount() {
+        return RecordViews.this.keyCount();
+      }
+
+      @Override
+      public long keyCountInZone(String zone) {
+        return RecordViews.this.keyCountInZone(zone);
+      }
+
+      @Override
+      public java.util.Collection<NodeRecord> nodes() {
+        return maps.nodes();
+      }
+
+      @Override
+      public Optional<BulkRotationRecord> bulkRotation(String id) {
+        return maps.bulkRotation(id);
+      }
+
+      @Override
+      public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
+        return maps.zoneMasterKey(zone);
+      }
+    };
+  }
+
+  /** How many keys there are (a skip list's size would count them one by one). */
+  public long keyCount() {
+    return keyTotal.get();
+  }
+
+  /** How many keys of {@code zone} there are. */
+  public long keyCountInZone(String zone) {
+    return keysPerZone.getOrDefault(zone, 0L);
   }
 }

@@ -14,7 +14,9 @@ import io.keyrotor.storage.CommandBodies;
 import io.keyrotor.storage.CommandStamping;
 import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.KeyVersions;
+import io.keyrotor.storage.Limits;
 import io.keyrotor.storage.StateReader;
+import io.keyrotor.storage.access.AccessPolicy;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -34,9 +36,20 @@ public final class InMemoryState {
   private final SortedMap<String, NodeRecord> nodes = new TreeMap<>();
   private final Map<String, ZoneMasterKeyRecord> zones = new TreeMap<>();
   private final Map<String, BulkRotationRecord> bulkRotations = new TreeMap<>();
-  private final CommandDispatcher dispatcher =
-      new CommandDispatcher(StateReader.of(keys, nodes, bulkRotations, zones));
+  private final CommandDispatcher dispatcher;
   private long index = 1;
+
+  /** A state whose apply enforces the limits every replica applies ({@link Limits#CEILINGS}). */
+  public InMemoryState() {
+    this(Limits.CEILINGS);
+  }
+
+  /** A state whose apply refuses beyond {@code limits} (tests of the limits). */
+  public InMemoryState(Limits limits) {
+    this.dispatcher =
+        new CommandDispatcher(
+            StateReader.of(keys, nodes, bulkRotations, zones), () -> AccessPolicy.NONE, limits);
+  }
 
   /**
    * Nodes n1, n2 and n3 serve the default zone (set directly): delayed rotations there are gated on

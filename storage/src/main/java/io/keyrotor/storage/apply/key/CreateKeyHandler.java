@@ -7,6 +7,7 @@ import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.storage.Limits;
 import io.keyrotor.storage.Validation;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.CommandHandler;
@@ -16,6 +17,13 @@ import java.util.Optional;
 
 /** CreateKey: a new key whose version 1 enters the lifecycle, active now or at its activation. */
 public final class CreateKeyHandler implements CommandHandler<CreateKey> {
+  private final Limits limits;
+
+  /** Refuses a key beyond {@code limits}' keys per cluster and per zone. */
+  public CreateKeyHandler(Limits limits) {
+    this.limits = limits;
+  }
+
   @Override
   public Effects apply(CreateKey create, CommandContext context) {
     String name = create.getName();
@@ -32,6 +40,24 @@ public final class CreateKeyHandler implements CommandHandler<CreateKey> {
     if (context.state().key(name).isPresent()) {
       return context.reject(
           ErrorReason.KEY_EXISTS, Code.ALREADY_EXISTS, "key \"" + name + "\" already exists", name);
+    }
+    if (context.state().keyCount() >= limits.keysPerCluster()) {
+      return context.reject(
+          ErrorReason.TOO_MANY_KEYS,
+          Code.RESOURCE_EXHAUSTED,
+          "the cluster holds " + limits.keysPerCluster() + " keys, the most it allows",
+          name);
+    }
+    if (context.state().keyCountInZone(create.getZone()) >= limits.keysPerZone()) {
+      return context.reject(
+          ErrorReason.TOO_MANY_KEYS_IN_ZONE,
+          Code.RESOURCE_EXHAUSTED,
+          "zone \""
+              + create.getZone()
+              + "\" holds "
+              + limits.keysPerZone()
+              + " keys, the most it allows",
+          name);
     }
     long time = context.time();
     long activation = Math.max(time, create.getActivationTimeUnixMillis());

@@ -8,6 +8,7 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.storage.KeyVersions;
+import io.keyrotor.storage.Limits;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.KeyHandler;
@@ -22,8 +23,15 @@ import java.util.Optional;
  * that depend on the rotated one are asked to rotate next.
  */
 public final class RotateKeyHandler implements KeyHandler<RotateKey> {
-  /** Upper bound on versions per key, to keep one record well below RocksDB's value sweet spot. */
-  public static final int MAX_VERSIONS_PER_KEY = 10_000;
+  private final Limits limits;
+
+  /**
+   * Refuses a version beyond {@code limits}' versions per key, which keeps one key's record (every
+   * version, rewritten by each change) bounded.
+   */
+  public RotateKeyHandler(Limits limits) {
+    this.limits = limits;
+  }
 
   /** A rotation against the state {@code context} reads (the store, or a batch's overlay). */
   @Override
@@ -60,10 +68,10 @@ public final class RotateKeyHandler implements KeyHandler<RotateKey> {
               + " pending activation; wait for it, or cancel or disable it first",
           name);
     }
-    if (latest >= MAX_VERSIONS_PER_KEY) {
+    if (latest >= limits.versionsPerKey()) {
       return context.refuse(
           ErrorReason.TOO_MANY_VERSIONS,
-          "key \"" + name + "\" has reached " + MAX_VERSIONS_PER_KEY + " versions",
+          "key \"" + name + "\" has reached " + limits.versionsPerKey() + " versions",
           name);
     }
     KeyRecord.Builder updated =

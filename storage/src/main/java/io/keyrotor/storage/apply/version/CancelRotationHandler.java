@@ -1,11 +1,14 @@
 package io.keyrotor.storage.apply.version;
 
+import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.KeyVersions;
+import io.keyrotor.storage.Limits;
+import io.keyrotor.storage.Validation;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.VersionHandler;
@@ -23,11 +26,23 @@ public final class CancelRotationHandler implements VersionHandler<CancelRotatio
   /** How soon a key whose scheduled rotation was cancelled is tried again (at most its period). */
   public static final long CANCELLED_RETRY_MILLIS = 60_000;
 
+  private final Limits limits;
+
+  /** Refuses a reason longer than {@code limits} allow (it is stored, in the event and audit). */
+  public CancelRotationHandler(Limits limits) {
+    this.limits = limits;
+  }
+
   @Override
   public Effects apply(CancelRotation cancel, VersionTarget target, CommandContext context) {
     KeyVersionRecord v = target.version();
     String name = target.name();
     long time = context.time();
+    Optional<String> tooLong = Validation.checkReason(cancel.getReason(), limits.reasonBytes());
+    if (tooLong.isPresent()) {
+      return context.reject(
+          ErrorReason.REQUEST_TOO_LARGE, Code.INVALID_ARGUMENT, tooLong.get(), name);
+    }
     if (v.getStatus() == VersionStatus.VERSION_STATUS_CANCELLED) {
       return context.unchanged(target, "cancelled already");
     }

@@ -1,15 +1,19 @@
 package io.keyrotor.storage.apply.version;
 
+import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.RollbackRotation;
 import io.keyrotor.storage.KeyVersions;
+import io.keyrotor.storage.Limits;
+import io.keyrotor.storage.Validation;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.apply.VersionHandler;
 import io.keyrotor.storage.apply.VersionTarget;
+import java.util.Optional;
 
 /**
  * RollbackRotation: the primary is demoted from an effective time on, so the previous enabled
@@ -17,9 +21,21 @@ import io.keyrotor.storage.apply.VersionTarget;
  * changes derived states, not a stored status.
  */
 public final class RollbackRotationHandler implements VersionHandler<RollbackRotation> {
+  private final Limits limits;
+
+  /** Refuses a reason longer than {@code limits} allow (it is stored, in the event and audit). */
+  public RollbackRotationHandler(Limits limits) {
+    this.limits = limits;
+  }
+
   @Override
   public Effects apply(RollbackRotation rollback, VersionTarget target, CommandContext context) {
     String name = target.name();
+    Optional<String> tooLong = Validation.checkReason(rollback.getReason(), limits.reasonBytes());
+    if (tooLong.isPresent()) {
+      return context.reject(
+          ErrorReason.REQUEST_TOO_LARGE, Code.INVALID_ARGUMENT, tooLong.get(), name);
+    }
     long effective = Math.max(context.time(), rollback.getEffectiveTimeUnixMillis());
     if (KeyVersions.primaryVersionAt(target.key(), context.time()) != target.number()) {
       return context.refuse(
