@@ -68,6 +68,7 @@ class FlowControlIT extends ClusterTestBase {
             Map.entry("grpc.max-concurrent-calls-per-connection", "2"),
             Map.entry("grpc.max-inbound-message-size", "64KiB"),
             Map.entry("grpc.max-inbound-metadata-size", "4KiB"),
+            Map.entry("grpc.keepalive-permit-time", "5s"),
             Map.entry("hsm.queue-capacity", "2")));
   }
 
@@ -325,6 +326,53 @@ class FlowControlIT extends ClusterTestBase {
 
     // The same connection still serves calls within the limits.
     keys(channel).listKeys(ListKeysRequest.getDefaultInstance());
+  }
+
+  @Test
+  void clientPingingWithinThePermittedRate_keepsItsConnectionAndCalls() throws Exception {
+    // grpc-java clients ping at most every 10 s. gRPC's own server default tolerates a ping per
+    // 5 minutes and answers the third early one with GOAWAY too_many_pings, which ends the
+    // connection's calls; grpc.keepalive-permit-time=5s lets this client keep its watch.
+    String node = "n1";
+    ManagedChannel channel =
+        NettyChannelBuilder.forTarget(cluster.apiAddress(node), cluster.credentialsAs("flow-b"))
+            .keepAliveTime(10, TimeUnit.SECONDS)
+            .keepAliveWithoutCalls(true)
+            .build();
+    channels.add(channel);
+    CompletableFuture<Throwable> ended = new CompletableFuture<>();
+    Context.CancellableContext watch = Context.current().withCancellation();
+    watch.run(
+        () ->
+            KeyServiceGrpc.newStub(channel)
+                .watchKeyEvents(
+                    WatchKeyEventsRequest.getDefaultInstance(),
+                    new io.grpc.stub.StreamObserver<KeyEvent>() {
+                      @Override
+                      public void onNext(KeyEvent value) {}
+
+                      @Override
+                      public void onError(Throwable t) {
+                        ended.complete(t);
+                      }
+
+                      @Override
+                      public void onCompleted() {
+                        ended.complete(null);
+                      }
+                    }));
+    awaitWatchers(node, 1);
+    try {
+      // Four pings' time: the stream must still be open (nothing to wait for but the pings).
+      assertThrows(
+          java.util.concurrent.TimeoutException.class,
+          () -> ended.get(45, TimeUnit.SECONDS),
+          () -> "the watch ended: " + ended.getNow(null));
+      keys(channel).listKeys(ListKeysRequest.getDefaultInstance());
+    } finally {
+      watch.cancel(null);
+    }
+    awaitWatchers(node, 0);
   }
 
   @Test
