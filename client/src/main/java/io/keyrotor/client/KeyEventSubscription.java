@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * event is delivered twice and none is skipped across a reconnect, whichever node answers. A watch
  * of some keys only resumes from the last event of those keys; the server skips the others again. A
  * node that serves too many watchers ({@code RESOURCE_EXHAUSTED}, {@code TOO_MANY_WATCHERS}) is
- * passed over for another one.
+ * passed over for another one. A stream the node ended because the listener fell too far behind
+ * ({@code WATCHER_TOO_SLOW}) is resumed from the last delivered cursor, like any reconnect; a
+ * principal over its watcher limit ({@code TOO_MANY_WATCHERS_FOR_PRINCIPAL}) ends the subscription
+ * with that error.
  *
  * <p>If the subscription started "from now" (no cursor) and fails before the first event, the
  * reconnected stream starts from the new "now": events in between are not seen. Pass the cursor "0"
@@ -107,6 +110,7 @@ public final class KeyEventSubscription implements AutoCloseable {
       }
       Context.CancellableContext context = Context.current().withCancellation();
       current = context;
+      String cursorBefore = cursor;
       try {
         boolean delivered = stream(context, target);
         if (delivered) {
@@ -125,6 +129,21 @@ public final class KeyEventSubscription implements AutoCloseable {
         if (error.hasReason(ErrorReason.TOO_MANY_WATCHERS)) {
           // This node serves as many watchers as it may; another node can serve this one.
           failedThisRound.add(target);
+          if (!pause(failures++)) {
+            return;
+          }
+          continue;
+        }
+        if (error.hasReason(ErrorReason.WATCHER_TOO_SLOW)) {
+          // The node ended a stream this subscription fell behind on (the listener was slower
+          // than the events): resume after the last delivered event, on any node, with no blame.
+          if (!cursor.equals(cursorBefore)) {
+            failures = 0;
+            failedThisRound.clear();
+          } else if (cursor.isEmpty() && error.metadata().containsKey("cursor")) {
+            // Started "from now" and nothing arrived: the node's cursor is where "now" was.
+            cursor = error.metadata().get("cursor");
+          }
           if (!pause(failures++)) {
             return;
           }

@@ -508,6 +508,66 @@ class KeyrotorClientTest {
   }
 
   @Test
+  void watchKeyEvents_endedAsTooSlow_resumesFromItsCursor_andFromTheNodesWhenNoneArrived()
+      throws Exception {
+    List<WatchKeyEventsRequest> watchRequests = new CopyOnWriteArrayList<>();
+    FakeKeyService keys =
+        new FakeKeyService() {
+          @Override
+          public void watchKeyEvents(
+              WatchKeyEventsRequest request, StreamObserver<KeyEvent> observer) {
+            watchRequests.add(request);
+            switch (watchRequests.size()) {
+              case 1 -> // started "from now"; the node ended it before any event arrived
+                  observer.onError(tooSlow("9.0"));
+              case 2 -> {
+                observer.onNext(serverEvent("10.0", "payments", 10));
+                observer.onError(tooSlow("10.0"));
+              }
+              default -> observer.onNext(serverEvent("11.0", "payments", 11));
+            }
+          }
+        };
+    KeyrotorClient client = watchClient(node(keys));
+    List<String> cursors = new CopyOnWriteArrayList<>();
+    List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+    CountDownLatch two = new CountDownLatch(2);
+
+    try (KeyEventSubscription subscription =
+        client.watchKeyEvents(
+            WatchKeyEventsRequest.getDefaultInstance(),
+            new KeyEventListener() {
+              @Override
+              public void onEvent(KeyEvent event) {
+                cursors.add(event.getCursor());
+                two.countDown();
+              }
+
+              @Override
+              public void onError(KeyrotorException error) {
+                errors.add(error);
+              }
+            })) {
+      assertTrue(two.await(10, TimeUnit.SECONDS), "events: " + cursors);
+      assertEquals("11.0", subscription.lastCursor());
+    }
+
+    assertEquals(List.of(), errors);
+    assertEquals(List.of("10.0", "11.0"), cursors);
+    assertEquals("", watchRequests.get(0).getCursor());
+    assertEquals("9.0", watchRequests.get(1).getCursor(), "where the node's \"now\" was");
+    assertEquals("10.0", watchRequests.get(2).getCursor(), "after the last delivered event");
+  }
+
+  private static StatusRuntimeException tooSlow(String cursor) {
+    return GrpcErrors.error(
+        Status.Code.UNAVAILABLE,
+        "WATCHER_TOO_SLOW",
+        "this watcher stopped reading; resume from cursor " + cursor,
+        java.util.Map.of("cursor", cursor));
+  }
+
+  @Test
   void watchKeyEvents_nodeWithTooManyWatchers_isPassedOverForAnotherNode() throws Exception {
     FakeKeyService full =
         refusingWatches(

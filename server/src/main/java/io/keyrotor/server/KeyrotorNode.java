@@ -28,6 +28,7 @@ import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
+import io.keyrotor.server.hsm.HsmExecutor;
 import io.keyrotor.server.hsm.HsmTasks;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
@@ -65,7 +66,8 @@ public final class KeyrotorNode implements AutoCloseable {
   private static final Duration KEK_SWEEP_INTERVAL = Duration.ofSeconds(5);
 
   /** The gRPC server and what its shutdown takes care of beside it. */
-  private record Api(Server server, AdminServiceImpl admin, HealthStatusManager health) {}
+  private record Api(
+      Server server, AdminServiceImpl admin, HealthStatusManager health, EventWatchers watchers) {}
 
   /** What a running node is made of: what {@link #start} started and {@link #close} stops. */
   private record Parts(
@@ -99,7 +101,7 @@ public final class KeyrotorNode implements AutoCloseable {
     Clock clock = chaosClock != null ? chaosClock : realClock;
     ApiTransport transport = openTransport(config, realClock);
     Hsm hsm = openHsm(config);
-    NodeExecutors executors = NodeExecutors.create();
+    NodeExecutors executors = NodeExecutors.create(config.flow().hsmQueueCapacity());
     NodeConfig.DataPlaneSettings dataPlaneSettings = config.dataPlane();
     KekCache kekCache =
         new KekCache(
@@ -248,6 +250,8 @@ public final class KeyrotorNode implements AutoCloseable {
       ApiTransport transport)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
+    watchers.registerMetrics(metrics.registry());
+    executors.dataPlane().registerMetrics(metrics.registry(), "dataplane.queue");
     RaftNode raft = context.raft();
     DenialRecorder denials = new DenialRecorder(config.nodeId(), raft::propose);
     var unusedDenialFlush =
@@ -285,8 +289,8 @@ public final class KeyrotorNode implements AutoCloseable {
             .addService(health.getHealthService())
             .addService(
                 ServerInterceptors.intercept(
-                    ProtoReflectionServiceV1.newInstance(), authentication))
-            .maxInboundMessageSize(4 << 20);
+                    ProtoReflectionServiceV1.newInstance(), authentication));
+    ApiTransport.limit(builder, config.flow());
     try {
       builder = transport.secure(builder);
     } catch (SSLException e) {
@@ -313,7 +317,7 @@ public final class KeyrotorNode implements AutoCloseable {
           "cannot listen for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(), e);
     }
     health.setStatus("", ServingStatus.SERVING);
-    return new Api(server, admin, health);
+    return new Api(server, admin, health, watchers);
   }
 
   /** The API's transport security: the node's TLS files read now, or insecure plaintext. */
@@ -387,6 +391,16 @@ public final class KeyrotorNode implements AutoCloseable {
     return parts.dataPlane();
   }
 
+  /** Where the data plane's HSM unwraps and batches run (tests fill its bounded queue). */
+  HsmExecutor dataPlaneExecutor() {
+    return parts.executors().dataPlane();
+  }
+
+  /** The node's event watchers (tests read how many events they hold). */
+  EventWatchers watchers() {
+    return parts.api().watchers();
+  }
+
   /** The node's cache of unwrapped key-encryption keys. */
   public KekCache kekCache() {
     return parts.kekCache();
@@ -407,6 +421,7 @@ public final class KeyrotorNode implements AutoCloseable {
     parts.rotation().close();
     parts.hsmTasks().close();
     api.admin().close();
+    api.watchers().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
   }
 
@@ -419,7 +434,7 @@ public final class KeyrotorNode implements AutoCloseable {
       raftOrNull.close();
     }
     hsm.close();
-    executors.dataPlane().shutdownNow();
+    executors.dataPlane().close();
     kekCache.close(); // zeroes every cached key
   }
 

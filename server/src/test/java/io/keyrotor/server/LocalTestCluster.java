@@ -169,6 +169,14 @@ final class LocalTestCluster implements AutoCloseable {
             p -> TestTls.channelHolding(apiAddress(id), TestTls.issueCaller(ca(), p), caFile()));
   }
 
+  /**
+   * Credentials presenting a new client certificate of the cluster's CA for {@code principal}, for
+   * a test that builds its own channel (its own connection, or transport settings of its own).
+   */
+  io.grpc.ChannelCredentials credentialsAs(String principal) {
+    return TestTls.credentialsHolding(TestTls.issueCaller(ca(), principal), caFile());
+  }
+
   /** A TLS channel to node {@code id} that presents no client certificate (as nobody). */
   synchronized ManagedChannel channelWithoutCertificate(String id) {
     return channels

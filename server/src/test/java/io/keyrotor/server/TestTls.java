@@ -90,6 +90,11 @@ final class TestTls {
    * A channel to {@code address} presenting {@code certificate}, trusting the CA in {@code caFile}.
    */
   static ManagedChannel channelHolding(String address, IssuedCertificate certificate, Path caFile) {
+    return Grpc.newChannelBuilder(address, credentialsHolding(certificate, caFile)).build();
+  }
+
+  /** Credentials presenting {@code certificate}, trusting the CA in {@code caFile}. */
+  static ChannelCredentials credentialsHolding(IssuedCertificate certificate, Path caFile) {
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
@@ -101,12 +106,10 @@ final class TestTls {
       KeyManagerFactory keys =
           KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, NO_PASSWORD);
-      ChannelCredentials credentials =
-          TlsChannelCredentials.newBuilder()
-              .keyManager(keys.getKeyManagers())
-              .trustManager(caFile.toFile())
-              .build();
-      return Grpc.newChannelBuilder(address, credentials).build();
+      return TlsChannelCredentials.newBuilder()
+          .keyManager(keys.getKeyManagers())
+          .trustManager(caFile.toFile())
+          .build();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (GeneralSecurityException e) {

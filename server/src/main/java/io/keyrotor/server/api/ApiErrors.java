@@ -3,6 +3,7 @@ package io.keyrotor.server.api;
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.keyrotor.api.v1.ErrorReason;
@@ -16,6 +17,7 @@ import io.keyrotor.server.access.Target;
 import io.keyrotor.server.dataplane.DataPlaneException;
 import io.keyrotor.server.dataplane.HsmFailures;
 import io.keyrotor.server.hsm.HsmExecutor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -267,9 +269,36 @@ public final class ApiErrors {
     return error(Code.UNAUTHENTICATED, ErrorReason.UNAUTHENTICATED, why);
   }
 
-  /** UNAVAILABLE HSM_UNAVAILABLE: the HSM executor's queue is full; retry shortly. */
+  /** How long a caller refused by a full HSM queue is told to wait before it retries. */
+  public static final Duration HSM_BUSY_RETRY_DELAY = Duration.ofMillis(200);
+
+  /**
+   * RESOURCE_EXHAUSTED HSM_BUSY: an HSM queue (minting, or the data plane's unwraps and batches) is
+   * full; nothing was done, and a {@code google.rpc.RetryInfo} says how long to wait before
+   * retrying ({@link #HSM_BUSY_RETRY_DELAY}).
+   */
   public static StatusRuntimeException hsmSaturated(HsmExecutor.Saturated e) {
-    return error(Code.UNAVAILABLE, ErrorReason.HSM_UNAVAILABLE, e.getMessage());
+    ErrorInfo info =
+        ErrorInfo.newBuilder()
+            .setDomain(DOMAIN)
+            .setReason(ErrorReason.HSM_BUSY.name())
+            .putMetadata("retry_after_millis", Long.toString(HSM_BUSY_RETRY_DELAY.toMillis()))
+            .build();
+    RetryInfo retry =
+        RetryInfo.newBuilder()
+            .setRetryDelay(
+                com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(HSM_BUSY_RETRY_DELAY.getSeconds())
+                    .setNanos(HSM_BUSY_RETRY_DELAY.getNano()))
+            .build();
+    com.google.rpc.Status status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
+            .setMessage(e.getMessage())
+            .addDetails(Any.pack(info))
+            .addDetails(Any.pack(retry))
+            .build();
+    return StatusProto.toStatusRuntimeException(status);
   }
 
   /** INTERNAL: a failure nothing above explains, a bug. */

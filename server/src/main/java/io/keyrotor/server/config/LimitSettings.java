@@ -114,8 +114,8 @@ public record LimitSettings(Map<Limit, Integer> values) {
       values.put(limit, limit.defaultValue());
     }
     for (String key : p.stringPropertyNames()) {
-      if (!key.startsWith(PREFIX)) {
-        continue;
+      if (!key.startsWith(PREFIX) || FlowSettings.LIMIT_KEYS.contains(key)) {
+        continue; // the watchers' limits are FlowSettings'
       }
       Limit limit = null;
       for (Limit candidate : Limit.values()) {
@@ -154,6 +154,9 @@ public record LimitSettings(Map<Limit, Integer> values) {
     StringBuilder out = new StringBuilder();
     for (Limit limit : Limit.values()) {
       out.append(out.length() == 0 ? "" : ", ").append(limit.setting());
+    }
+    for (String key : new java.util.TreeSet<>(FlowSettings.LIMIT_KEYS)) {
+      out.append(", ").append(key);
     }
     return out.toString();
   }

@@ -77,6 +77,15 @@ import java.util.regex.Pattern;
  *                                      LimitSettings and the README's "Limits")
  * ratis.KEY=VALUE                     (sets Ratis property KEY last; for tuning experiments only;
  *                                      a value Ratis cannot read is refused)
+ * limits.watchers-per-node=256        limits.watchers-per-principal=16
+ * limits.watcher-max-lag=10000        (log entries a watcher that stopped reading may fall behind)
+ * grpc.max-concurrent-calls-per-connection=1000
+ * grpc.max-inbound-message-size=4MiB  grpc.max-inbound-metadata-size=8KiB
+ * grpc.keepalive-time=1m              grpc.keepalive-timeout=20s
+ * grpc.keepalive-permit-time=10s      grpc.keepalive-permit-without-calls=true
+ * grpc.max-connection-idle=30m        grpc.max-connection-age=0s (no limit)
+ * grpc.max-connection-age-grace=5m
+ * hsm.queue-capacity=256              (data-plane HSM tasks waiting; see {@link FlowSettings})
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -106,7 +115,8 @@ public record NodeConfig(
     RotationSettings rotation,
     SortedMap<String, String> ratisOverrides,
     TlsSettings tls,
-    LimitSettings limits) {
+    LimitSettings limits,
+    FlowSettings flow) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -390,7 +400,8 @@ public record NodeConfig(
             r.duration("keys.destroy-minimum-wait", "1d")),
         Collections.unmodifiableSortedMap(ratis),
         tls(r, base, source, peers),
-        LimitSettings.parse(p, source));
+        LimitSettings.parse(p, source),
+        FlowSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

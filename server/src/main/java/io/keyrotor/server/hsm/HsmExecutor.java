@@ -1,19 +1,23 @@
 package io.keyrotor.server.hsm;
 
+import com.codahale.metrics.MetricRegistry;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Where calls' HSM work runs: minting and wrapping a new key-encryption key for a write. A fixed
  * number of daemon threads named {@value #THREAD_NAME_PREFIX}{@code N} and a bounded queue, so a
  * slow PKCS#11 module delays only the calls that need it, never a Raft thread (which would stall
  * apply on every key) or a gRPC thread (which would stall every call). When the queue is full a
- * task is refused at once with {@link Saturated}, which the API answers UNAVAILABLE
- * (HSM_UNAVAILABLE): retry later.
+ * task is refused at once with {@link Saturated}, which the API answers RESOURCE_EXHAUSTED
+ * (HSM_BUSY) with a retry delay ({@code google.rpc.RetryInfo}) instead of queueing without bound.
+ * The data plane's unwraps and batches run on an executor of this kind too ({@code
+ * hsm.queue-capacity}).
  */
 public final class HsmExecutor implements Executor, AutoCloseable {
   /** The name of every thread of this executor starts so. */
@@ -27,6 +31,7 @@ public final class HsmExecutor implements Executor, AutoCloseable {
 
   private final ThreadPoolExecutor pool;
   private final int queueCapacity;
+  private final AtomicLong refused = new AtomicLong();
 
   /** A node's executor: {@link #DEFAULT_THREADS} threads, {@link #DEFAULT_QUEUE_CAPACITY}. */
   public HsmExecutor() {
@@ -34,6 +39,14 @@ public final class HsmExecutor implements Executor, AutoCloseable {
   }
 
   public HsmExecutor(int threads, int queueCapacity) {
+    this(threads, queueCapacity, THREAD_NAME_PREFIX);
+  }
+
+  /**
+   * An executor of {@code threads} threads named {@code threadNamePrefix}{@code N} and room for
+   * {@code queueCapacity} waiting tasks (the data plane's HSM work has one of its own).
+   */
+  public HsmExecutor(int threads, int queueCapacity, String threadNamePrefix) {
     if (threads < 1 || queueCapacity < 1) {
       throw new IllegalArgumentException("an HSM executor needs a thread and room in its queue");
     }
@@ -46,7 +59,7 @@ public final class HsmExecutor implements Executor, AutoCloseable {
             0,
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(queueCapacity),
-            runnable -> new Worker(this, runnable, THREAD_NAME_PREFIX + count.incrementAndGet()),
+            runnable -> new Worker(this, runnable, threadNamePrefix + count.incrementAndGet()),
             new ThreadPoolExecutor.AbortPolicy());
   }
 
@@ -75,8 +88,34 @@ public final class HsmExecutor implements Executor, AutoCloseable {
       if (pool.isShutdown()) {
         throw e;
       }
+      refused.incrementAndGet();
       throw new Saturated(queueCapacity);
     }
+  }
+
+  /** Tasks waiting for a thread now (at most the queue capacity). */
+  public int queued() {
+    return pool.getQueue().size();
+  }
+
+  /** Tasks that may wait for a thread before new ones are refused. */
+  public int queueCapacity() {
+    return queueCapacity;
+  }
+
+  /** Threads of this executor. */
+  public int threads() {
+    return pool.getMaximumPoolSize();
+  }
+
+  /**
+   * Gauges {@code PREFIX.queued} (tasks waiting now), {@code PREFIX.capacity} and counter {@code
+   * PREFIX.refused} (tasks refused because the queue was full).
+   */
+  public void registerMetrics(MetricRegistry registry, String prefix) {
+    registry.gauge(prefix + ".queued", () -> this::queued);
+    registry.gauge(prefix + ".capacity", () -> this::queueCapacity);
+    registry.gauge(prefix + ".refused", () -> refused::get);
   }
 
   /** Whether the calling thread is one of this executor's. */
@@ -96,9 +135,10 @@ public final class HsmExecutor implements Executor, AutoCloseable {
 
     Saturated(int queueCapacity) {
       super(
-          "this node's HSM has "
+          "this node's HSM work queue is full ("
               + queueCapacity
-              + " calls waiting; retry shortly (or on another node that holds the zone)");
+              + " tasks waiting, hsm.queue-capacity); retry after the delay in the status's"
+              + " RetryInfo, or on another node that holds the zone");
     }
   }
 }

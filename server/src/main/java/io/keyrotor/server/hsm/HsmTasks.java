@@ -37,7 +37,11 @@ public record HsmTasks(
     HsmHealthProbe probe = new HsmHealthProbe(hsm, onHealthChange);
     driver.start(background);
     probe.start(background);
-    return new HsmTasks(background, driver, probe, new HsmExecutor());
+    return new HsmTasks(
+        background,
+        driver,
+        probe,
+        new HsmExecutor(HsmExecutor.DEFAULT_THREADS, config.flow().hsmQueueCapacity()));
   }
 
   @Override

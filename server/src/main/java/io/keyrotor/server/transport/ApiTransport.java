@@ -15,6 +15,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.keyrotor.api.v1.TransportMode;
 import io.keyrotor.api.v1.TransportSecurity;
+import io.keyrotor.server.config.FlowSettings;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.tls.ReloadingCredentials;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -97,6 +99,34 @@ public final class ApiTransport {
             .trustManager(new CheckedPerCall());
     SslContext context = tls.build();
     return builder.sslContext(context);
+  }
+
+  /**
+   * Sets {@code builder}'s per-connection limits from {@code flow}: concurrent calls (HTTP/2
+   * streams; further calls wait in the client until one ends), the largest request message and
+   * header block (a larger one is refused with RESOURCE_EXHAUSTED before a handler sees it), the
+   * keepalive policy (the node pings quiet connections, and sends GOAWAY to a client that pings
+   * more often than {@code grpc.keepalive-permit-time}), and how long idle and old connections
+   * live. gRPC's own defaults leave concurrent calls and connection lifetimes unbounded.
+   */
+  public static NettyServerBuilder limit(NettyServerBuilder builder, FlowSettings flow) {
+    builder
+        .maxConcurrentCallsPerConnection(flow.maxConcurrentCallsPerConnection())
+        .maxInboundMessageSize(flow.maxInboundMessageBytes())
+        .maxInboundMetadataSize(flow.maxInboundMetadataBytes())
+        .keepAliveTime(flow.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(flow.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveTime(flow.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveWithoutCalls(flow.permitKeepAliveWithoutCalls());
+    if (!flow.maxConnectionIdle().isZero()) {
+      builder.maxConnectionIdle(flow.maxConnectionIdle().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    if (!flow.maxConnectionAge().isZero()) {
+      builder
+          .maxConnectionAge(flow.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+          .maxConnectionAgeGrace(flow.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return builder;
   }
 
   /**

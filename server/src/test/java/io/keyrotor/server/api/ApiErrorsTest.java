@@ -151,11 +151,23 @@ class ApiErrorsTest {
   }
 
   @Test
-  void hsmSaturated_retryableHsmUnavailable() {
+  void hsmSaturated_resourceExhaustedHsmBusy_withRetryDelay() throws Exception {
     StatusRuntimeException e = ApiErrors.hsmSaturated(new HsmExecutorSaturation().refusal());
 
-    assertEquals(ErrorReason.HSM_UNAVAILABLE, catalogueReason(e));
-    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+    assertEquals(ErrorReason.HSM_BUSY, catalogueReason(e));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    com.google.rpc.RetryInfo retry = null;
+    for (com.google.protobuf.Any detail :
+        io.grpc.protobuf.StatusProto.fromThrowable(e).getDetailsList()) {
+      if (detail.is(com.google.rpc.RetryInfo.class)) {
+        retry = detail.unpack(com.google.rpc.RetryInfo.class);
+      }
+    }
+    assertTrue(retry != null, "a RetryInfo");
+    com.google.protobuf.Duration delay = retry.getRetryDelay();
+    assertEquals(
+        ApiErrors.HSM_BUSY_RETRY_DELAY.toMillis(),
+        delay.getSeconds() * 1000 + delay.getNanos() / 1_000_000);
   }
 
   /** A real Saturated refusal, from an executor whose one thread and one queue slot are busy. */

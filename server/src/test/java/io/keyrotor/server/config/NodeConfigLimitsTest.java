@@ -51,6 +51,20 @@ class NodeConfigLimitsTest {
   }
 
   @Test
+  void watcherLimits_sitBesideTheOtherLimits() throws Exception {
+    Properties p = base();
+    p.setProperty("limits.keys-per-cluster", "5000");
+    p.setProperty("limits.watchers-per-node", "64");
+    p.setProperty("limits.watchers-per-principal", "4");
+    p.setProperty("limits.watcher-max-lag", "500");
+    NodeConfig config = parse(p);
+    assertEquals(5_000, config.limits().get(Limit.KEYS_PER_CLUSTER));
+    assertEquals(64, config.flow().watchersPerNode());
+    assertEquals(4, config.flow().watchersPerPrincipal());
+    assertEquals(500, config.flow().watcherMaxLag());
+  }
+
+  @Test
   void badValues_refusedWithTheKeyNamed() {
     for (String[] bad :
         new String[][] {
