@@ -29,6 +29,7 @@ import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.hsm.HsmTasks;
+import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
 import io.keyrotor.server.transport.ApiTransport;
@@ -152,6 +153,10 @@ public final class KeyrotorNode implements AutoCloseable {
       metrics
           .registry()
           .gauge("tls.certificate-expiry-seconds", () -> transport::secondsUntilExpiry);
+      ZoneMasterKeyRotationDriver rewrapDriver = hsmTasks.driver();
+      metrics
+          .registry()
+          .gauge("zmk.rewrap.kek-check-failures", () -> rewrapDriver::kekCheckFailures);
       Api api =
           startApi(
               config,

@@ -5,8 +5,6 @@ import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
-import io.keyrotor.hsm.WrapMechanism;
-import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KekRewrap;
 import io.keyrotor.proto.internal.v1.NodeRecord;
@@ -30,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +68,7 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
   private final int batchSize;
   private final Duration interval;
   private final AtomicBoolean inFlight = new AtomicBoolean();
+  private final AtomicLong kekCheckFailures = new AtomicLong();
   private final Map<String, Observation> observed = new ConcurrentHashMap<>();
   private final Map<String, String> lastErrors = new ConcurrentHashMap<>();
   private volatile ScheduledFuture<?> task;
@@ -220,9 +220,13 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
                 .setKeyName(entry.keyName())
                 .setVersion(entry.version())
                 .setExpectedZoneMasterKeyVersion(entry.kek().getZoneMasterKeyVersion())
-                .setKek(rewrap(entry.kek(), target)));
+                .setKek(rewrap(zone, entry, target)));
       } catch (HsmException | IllegalArgumentException e) {
         failed++;
+        if (e instanceof HsmException hsmFailure
+            && hsmFailure.reason() == HsmException.Reason.KEK_CHECK_FAILED) {
+          kekCheckFailures.incrementAndGet();
+        }
         String message =
             "cannot rewrap key \""
                 + entry.keyName()
@@ -287,17 +291,39 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
                 });
   }
 
-  /** The same KEK wrapped under {@code zone/target}. The plaintext never leaves this method. */
-  private WrappedKeyMaterial rewrap(WrappedKeyMaterial old, int target) throws HsmException {
-    WrappedKey wrapped =
-        new WrappedKey(
-            old.getZone(),
-            old.getZoneMasterKeyVersion(),
-            WrapMechanism.valueOf(old.getMechanism()),
-            old.getCiphertext().toByteArray());
-    try (SecretKeyBytes kek = hsm.unwrap(wrapped)) {
-      return WrappedKeyRecords.toRecord(hsm.wrap(old.getZone(), target, kek));
+  /**
+   * The same KEK wrapped under {@code zone/target}, checked: the old wrapping must unwrap to the
+   * KEK its check value names (a version stored without one gets one here), and the new wrapping
+   * must unwrap to that same KEK under the target version before it is proposed, so an HSM that
+   * wraps wrongly is caught here and nothing is committed. The plaintext never leaves this method.
+   *
+   * @throws HsmException the HSM's failure, or {@code KEK_CHECK_FAILED} on a mismatch
+   */
+  private WrappedKeyMaterial rewrap(String zone, PendingRewrap entry, int target)
+      throws HsmException {
+    WrappedKeyMaterial old = entry.kek();
+    String name = entry.keyName();
+    int version = entry.version();
+    try (SecretKeyBytes kek = KekChecks.unwrapChecked(hsm, old, zone, name, version)) {
+      WrappedKeyMaterial rewrapped =
+          old.getKeyCheck().isEmpty()
+              ? KekChecks.bind(
+                  WrappedKeyRecords.toRecord(hsm.wrap(zone, target, kek)), kek, name, version)
+              : WrappedKeyRecords.toRecord(hsm.wrap(zone, target, kek)).toBuilder()
+                  .setKeyCheck(old.getKeyCheck())
+                  .setKeyCheckVersion(old.getKeyCheckVersion())
+                  .build();
+      KekChecks.requireUnwrapsToBoundKey(hsm, rewrapped, zone, name, version);
+      return rewrapped;
     }
+  }
+
+  /**
+   * KEKs this driver refused to move since start because a wrapping (the stored one or the new one)
+   * did not unwrap to the KEK its check value names.
+   */
+  public long kekCheckFailures() {
+    return kekCheckFailures.get();
   }
 
   @Override
