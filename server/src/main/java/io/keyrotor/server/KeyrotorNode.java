@@ -28,6 +28,7 @@ import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
+import io.keyrotor.server.hsm.DevelopmentLayout;
 import io.keyrotor.server.hsm.HsmTasks;
 import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.metrics.NodeMetrics;
@@ -335,6 +336,7 @@ public final class KeyrotorNode implements AutoCloseable {
   }
 
   private static Hsm openHsm(NodeConfig config) throws StartupException {
+    DevelopmentLayout.warning(config.hsm()).ifPresent(LOG::warn);
     Hsm hsm;
     try {
       hsm = Hsms.open(config.hsm().toHsmConfig());
