@@ -2,6 +2,7 @@ package io.keyrotor.consensus;
 
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
+import io.keyrotor.storage.OwnerOnly;
 import io.keyrotor.storage.StateView;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -91,6 +92,11 @@ public final class RaftNode implements AutoCloseable {
       List<KeyrotorStateMachine.ApplyListener> listeners)
       throws IOException {
     checkPortFree(config.peers().get(config.nodeId()));
+    // Wrapped KEKs, key names and the audit chain: the node's own, whatever the umask.
+    OwnerOnly.directory(config.dataDirectory());
+    OwnerOnly.tree(config.dataDirectory());
+    OwnerOnly.directory(config.raftDirectory());
+    OwnerOnly.directory(config.stateDirectory());
     RaftGroup group = RaftSettings.group(config);
     RaftProperties properties = RaftSettings.server(config);
     Membership membership = new Membership(config.peers());

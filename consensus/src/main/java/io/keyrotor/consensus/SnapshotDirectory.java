@@ -1,5 +1,6 @@
 package io.keyrotor.consensus;
 
+import io.keyrotor.storage.OwnerOnly;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,9 +43,10 @@ final class SnapshotDirectory implements StateMachineStorage {
     snapshots = sm.resolve("snapshots");
     tmp = sm.resolve("tmp");
     staging = sm.resolve("staging");
-    Files.createDirectories(snapshots);
-    Files.createDirectories(tmp);
-    Files.createDirectories(staging);
+    OwnerOnly.directory(sm);
+    OwnerOnly.directory(snapshots);
+    OwnerOnly.directory(tmp);
+    OwnerOnly.directory(staging);
     reload();
   }
 

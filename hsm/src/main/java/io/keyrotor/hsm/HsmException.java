@@ -14,6 +14,11 @@ public class HsmException extends Exception {
     UNWRAP_FAILED,
     /** The mechanism is unknown or not supported by this module. */
     UNSUPPORTED_MECHANISM,
+    /**
+     * An unwrapped key does not match the check value recorded with it: the wrapped bytes belong to
+     * another record, or the HSM returned (or wrapped) a wrong key. The key must not be used.
+     */
+    KEK_CHECK_FAILED,
     /** The request itself is invalid (for example a bad key length). */
     INVALID_REQUEST,
     /** A ceremony step was refused (for example a known-value import outside a test build). */

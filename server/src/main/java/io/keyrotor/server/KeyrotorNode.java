@@ -28,8 +28,10 @@ import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
+import io.keyrotor.server.hsm.DevelopmentLayout;
 import io.keyrotor.server.hsm.HsmExecutor;
 import io.keyrotor.server.hsm.HsmTasks;
+import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
 import io.keyrotor.server.transport.ApiTransport;
@@ -154,6 +156,10 @@ public final class KeyrotorNode implements AutoCloseable {
       metrics
           .registry()
           .gauge("tls.certificate-expiry-seconds", () -> transport::secondsUntilExpiry);
+      ZoneMasterKeyRotationDriver rewrapDriver = hsmTasks.driver();
+      metrics
+          .registry()
+          .gauge("zmk.rewrap.kek-check-failures", () -> rewrapDriver::kekCheckFailures);
       Api api =
           startApi(
               config,
@@ -334,6 +340,7 @@ public final class KeyrotorNode implements AutoCloseable {
   }
 
   private static Hsm openHsm(NodeConfig config) throws StartupException {
+    DevelopmentLayout.warning(config.hsm()).ifPresent(LOG::warn);
     Hsm hsm;
     try {
       hsm = Hsms.open(config.hsm().toHsmConfig());

@@ -59,6 +59,17 @@ public final class SoftwareHsm implements Hsm {
    */
   public static SoftwareHsm open(HsmConfig.Software config) throws HsmException {
     Objects.requireNonNull(config, "config");
+    try {
+      if (SoftwareKeyStoreFile.upgrade(config.keyFile(), config.passphrase())) {
+        LOG.info(
+            "software HSM key file {} rewritten with {} PBKDF2 iterations",
+            config.keyFile(),
+            SoftwareKeyStoreFile.iterations());
+      }
+    } catch (HsmException e) {
+      // Opening below says what is wrong with a missing or unreadable file.
+      LOG.warn("software HSM key file {} not upgraded: {}", config.keyFile(), e.getMessage());
+    }
     SoftwareHsm hsm =
         new SoftwareHsm(
             config.keyFile(), config.passphrase().clone(), config.mechanismPreference());

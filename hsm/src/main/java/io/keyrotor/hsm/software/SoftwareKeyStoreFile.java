@@ -37,6 +37,7 @@ import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import javax.crypto.spec.PBEParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -46,8 +47,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Writes are atomic (a temporary file in the same directory, forced to disk, then renamed over
  * the old one) and serialised between processes by a lock on {@code <file>.lock}; the file and the
- * lock are created with mode 0600. A running {@link SoftwareHsm} notices a replaced file and
- * reloads it, so a zone created here is usable without a restart.
+ * lock are created with mode 0600. Entries and the file's integrity MAC are protected by
+ * PBKDF2-HMAC-SHA256 with {@link #iterations()} iterations (600,000 by default; AES-256 for the
+ * entries, HMAC-SHA256 for the MAC); a file written with fewer (10,000, by older versions) is
+ * rewritten with the current parameters when a {@link SoftwareHsm} opens it. A running {@link
+ * SoftwareHsm} notices a replaced file and reloads it, so a zone created here is usable without a
+ * restart.
  *
  * <p>This is the development counterpart of the PKCS#11 ceremonies: in a dev cluster every node of
  * a zone gets the same master key by {@link #copyZone}. The key bytes exist in the file (encrypted)
@@ -59,6 +64,27 @@ public final class SoftwareKeyStoreFile {
   private static final Set<PosixFilePermission> OWNER_ONLY =
       PosixFilePermissions.fromString("rw-------");
   private static final SecureRandom RANDOM = new SecureRandom();
+
+  /**
+   * System property: PBKDF2-HMAC-SHA256 iterations for the key file's entries and its integrity
+   * MAC. Default {@value #DEFAULT_ITERATIONS} (OWASP's 2023 recommendation). Meant for tests only,
+   * where thousands of key file operations would otherwise take minutes: anything from {@value
+   * #MIN_ITERATIONS} is accepted, and a file written with fewer iterations than the setting is
+   * rewritten when opened (see {@link #upgrade}).
+   */
+  public static final String ITERATIONS_PROPERTY = "keyrotor.hsm.software.pbkdf2-iterations";
+
+  /** PBKDF2 iterations of a key file unless {@link #ITERATIONS_PROPERTY} says otherwise. */
+  public static final int DEFAULT_ITERATIONS = 600_000;
+
+  /** The fewest iterations {@link #ITERATIONS_PROPERTY} may ask for. */
+  public static final int MIN_ITERATIONS = 1_000;
+
+  private static final String ENTRY_PROTECTION = "PBEWithHmacSHA256AndAES_256";
+  private static final String MAC_ALGORITHM = "HmacPBESHA256";
+  private static final String MAC_ITERATIONS_PROPERTY = "keystore.pkcs12.macIterationCount";
+  private static final String MAC_ALGORITHM_PROPERTY = "keystore.pkcs12.macAlgorithm";
+  private static final Object MAC_SETTINGS = new Object();
 
   private SoftwareKeyStoreFile() {}
 
@@ -227,6 +253,61 @@ public final class SoftwareKeyStoreFile {
   }
 
   /**
+   * Rewrites a key file protected by fewer PBKDF2 iterations than {@link #iterations()} (a file
+   * from an older version, 10,000 iterations) with the current parameters, atomically and under the
+   * write lock: the same keys, the same passphrase.
+   *
+   * @return whether the file was rewritten
+   * @throws HsmException {@code HSM_UNAVAILABLE} if it cannot be read or written
+   */
+  public static boolean upgrade(Path file, char[] passphrase) throws HsmException {
+    int wanted = iterations();
+    if (macIterations(file) >= wanted) {
+      return false;
+    }
+    try (WriteLock lock = lock(file)) {
+      if (macIterations(file) >= wanted) {
+        return false; // another process upgraded it meanwhile
+      }
+      Map<ZoneMasterKeyId, SecretKeyBytes> keys = load(file, passphrase);
+      try {
+        store(file, passphrase, keys);
+        return true;
+      } finally {
+        destroyAll(keys);
+      }
+    }
+  }
+
+  /** PBKDF2 iterations new and rewritten key files get: {@link #ITERATIONS_PROPERTY} or default. */
+  public static int iterations() {
+    Integer configured = Integer.getInteger(ITERATIONS_PROPERTY);
+    if (configured == null) {
+      return DEFAULT_ITERATIONS;
+    }
+    if (configured < MIN_ITERATIONS) {
+      throw new IllegalStateException(
+          ITERATIONS_PROPERTY + " must be at least " + MIN_ITERATIONS + ", not " + configured);
+    }
+    return configured;
+  }
+
+  /**
+   * The iteration count of a key file's integrity MAC (0 if it has none or cannot be parsed): the
+   * file's PBKDF2 strength, since this class always writes entries and MAC with the same count.
+   */
+  static int macIterations(Path file) throws HsmException {
+    try {
+      return Pkcs12MacIterations.of(Files.readAllBytes(file));
+    } catch (NoSuchFileException e) {
+      throw new HsmException(Reason.HSM_UNAVAILABLE, "key file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new HsmException(
+          Reason.HSM_UNAVAILABLE, "key file " + file + " could not be read: " + e, e);
+    }
+  }
+
+  /**
    * Reads every master key of a key file. The caller owns (and must destroy) the values.
    *
    * @throws HsmException {@code HSM_UNAVAILABLE} with a message a person can act on if the file is
@@ -309,8 +390,13 @@ public final class SoftwareKeyStoreFile {
     try {
       KeyStore store = KeyStore.getInstance(KEY_STORE_TYPE);
       store.load(null, passphrase);
-      KeyStore.PasswordProtection protection = new KeyStore.PasswordProtection(passphrase);
+      int iterations = iterations();
       for (Map.Entry<ZoneMasterKeyId, SecretKeyBytes> entry : keys.entrySet()) {
+        byte[] salt = new byte[16];
+        RANDOM.nextBytes(salt);
+        KeyStore.PasswordProtection protection =
+            new KeyStore.PasswordProtection(
+                passphrase, ENTRY_PROTECTION, new PBEParameterSpec(salt, iterations));
         ZoneMasterKeyId id = entry.getKey();
         byte[] bytes = keyBytesOf(entry.getValue());
         try {
@@ -327,7 +413,7 @@ public final class SoftwareKeyStoreFile {
           Files.createTempFile(directory, "." + file.getFileName() + ".", ".tmp", ownerOnly());
       try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE);
           OutputStream out = Channels.newOutputStream(channel)) {
-        store.store(out, passphrase);
+        storeWithMacIterations(store, out, passphrase, iterations);
         out.flush();
         channel.force(true);
       }
@@ -350,6 +436,36 @@ public final class SoftwareKeyStoreFile {
           // best effort: a stray temporary file holds only encrypted keys
         }
       }
+    }
+  }
+
+  /**
+   * Writes {@code store} with its integrity MAC derived with {@code iterations} PBKDF2 iterations.
+   * The JDK takes the MAC's parameters only from system properties, read when a new key store is
+   * written; they are set for the call and restored, serialised so no two writers mix them.
+   */
+  private static void storeWithMacIterations(
+      KeyStore store, OutputStream out, char[] passphrase, int iterations)
+      throws IOException, GeneralSecurityException {
+    synchronized (MAC_SETTINGS) {
+      String previousIterations = System.getProperty(MAC_ITERATIONS_PROPERTY);
+      String previousAlgorithm = System.getProperty(MAC_ALGORITHM_PROPERTY);
+      System.setProperty(MAC_ITERATIONS_PROPERTY, Integer.toString(iterations));
+      System.setProperty(MAC_ALGORITHM_PROPERTY, MAC_ALGORITHM);
+      try {
+        store.store(out, passphrase);
+      } finally {
+        restore(MAC_ITERATIONS_PROPERTY, previousIterations);
+        restore(MAC_ALGORITHM_PROPERTY, previousAlgorithm);
+      }
+    }
+  }
+
+  private static void restore(String property, String previous) {
+    if (previous == null) {
+      System.clearProperty(property);
+    } else {
+      System.setProperty(property, previous);
     }
   }
 

@@ -139,7 +139,8 @@ public final class ApiErrors {
 
   /**
    * The status of an HSM failure about {@code zone}: HSM_UNAVAILABLE (UNAVAILABLE), ZONE_NOT_HELD
-   * (FAILED_PRECONDITION), UNWRAP_FAILED (DATA_LOSS), or HSM_FAILED (INTERNAL) for anything else.
+   * (FAILED_PRECONDITION), UNWRAP_FAILED and KEK_CHECK_FAILED (DATA_LOSS), or HSM_FAILED (INTERNAL)
+   * for anything else.
    */
   public static StatusRuntimeException fromHsm(HsmException e, String zone) {
     ErrorReason reason = HsmFailures.reasonOf(e.reason());
@@ -162,6 +163,7 @@ public final class ApiErrors {
               reason,
               "wrapped key material failed its integrity check: " + e.getMessage(),
               Map.of("zone", zone));
+      case KEK_CHECK_FAILED -> error(Code.DATA_LOSS, reason, e.getMessage(), Map.of("zone", zone));
       default -> error(Code.INTERNAL, reason, "HSM error: " + e.getMessage());
     };
   }
@@ -195,7 +197,7 @@ public final class ApiErrors {
           ZONE_NOT_HELD ->
           Code.FAILED_PRECONDITION;
       case HSM_UNAVAILABLE -> Code.UNAVAILABLE;
-      case UNWRAP_FAILED -> Code.DATA_LOSS;
+      case UNWRAP_FAILED, KEK_CHECK_FAILED -> Code.DATA_LOSS;
       default -> Code.INTERNAL;
     };
   }

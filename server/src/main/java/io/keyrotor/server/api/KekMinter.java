@@ -25,13 +25,14 @@ final class KekMinter {
   }
 
   /**
-   * A fresh KEK for {@code zone}, wrapped.
+   * A fresh KEK for version {@code version} of {@code keyName} in {@code zone}, wrapped and bound
+   * to that version (see {@link KekIssuer}).
    *
    * @throws StatusRuntimeException ZONE_NOT_HELD (with the nodes that hold the zone) or
    *     ZONE_NOT_FOUND when this node does not serve the zone; the HSM's failure otherwise
    * @throws IllegalStateException when called on a thread that is not the HSM executor's
    */
-  WrappedKeyMaterial newWrappedKek(String zone) {
+  WrappedKeyMaterial newWrappedKek(String zone, String keyName, int version) {
     if (!executor.runsCurrentThread()) {
       throw new IllegalStateException(
           "key-encryption keys are minted on the HSM executor, not on "
@@ -41,7 +42,7 @@ final class KekMinter {
       throw errors.zoneNotHeld(zone);
     }
     try {
-      return issuer.newWrappedKek(zone);
+      return issuer.newWrappedKek(zone, keyName, version);
     } catch (HsmException e) {
       if (e.reason() == HsmException.Reason.ZONE_NOT_HELD) {
         throw errors.zoneNotHeld(zone);

@@ -88,7 +88,7 @@ final class KeyWrites {
                   .setZone(in.zone())
                   .addAllLabels(in.labels())
                   .setPolicy(in.policy())
-                  .setKek(sources.newWrappedKek(in.zone()))
+                  .setKek(sources.newWrappedKek(in.zone(), in.name(), 1))
                   .setActivationDelayMillis(in.activationDelayMillis()));
         });
   }
@@ -147,7 +147,8 @@ final class KeyWrites {
           command.setRotateKey(
               RotateKey.newBuilder()
                   .setName(in.name())
-                  .setKek(sources.newWrappedKek(key.getZone()))
+                  .setKek(
+                      sources.newWrappedKek(key.getZone(), in.name(), key.getVersionsCount() + 1))
                   .setActivationDelayMillis(activationDelay(in, key))
                   .setReason(in.reason().getNumber())
                   .setExpectedLatestVersion(in.expectedLatestVersion()));

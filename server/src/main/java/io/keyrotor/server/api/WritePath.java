@@ -166,12 +166,15 @@ public final class WritePath {
       return context.raft().state();
     }
 
-    /** A new key-encryption key for {@code zone}, minted and wrapped by this node's HSM. */
-    WrappedKeyMaterial newWrappedKek(String zone) {
+    /**
+     * A new key-encryption key for version {@code version} of {@code keyName} in {@code zone},
+     * minted and wrapped by this node's HSM and bound to that version.
+     */
+    WrappedKeyMaterial newWrappedKek(String zone, String keyName, int version) {
       if (!needs.mintsKek()) {
         throw new IllegalStateException("a write that does not mint a KEK asked for one");
       }
-      return keks.newWrappedKek(zone);
+      return keks.newWrappedKek(zone, keyName, version);
     }
   }
 }

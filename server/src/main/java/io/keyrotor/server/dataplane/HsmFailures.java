@@ -18,6 +18,7 @@ public final class HsmFailures {
       case HSM_UNAVAILABLE -> ErrorReason.HSM_UNAVAILABLE;
       case ZONE_NOT_HELD -> ErrorReason.ZONE_NOT_HELD;
       case UNWRAP_FAILED -> ErrorReason.UNWRAP_FAILED;
+      case KEK_CHECK_FAILED -> ErrorReason.KEK_CHECK_FAILED;
       case UNSUPPORTED_MECHANISM, INVALID_REQUEST, REFUSED -> ErrorReason.HSM_FAILED;
     };
   }

@@ -15,7 +15,7 @@ import io.keyrotor.hsm.HsmException;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
-import io.keyrotor.server.hsm.WrappedKeyRecords;
+import io.keyrotor.server.hsm.KekChecks;
 import io.keyrotor.storage.VersionUse;
 import java.time.Duration;
 import java.util.Map;
@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * Unwrapped key-encryption keys, in memory only, keyed by (zone, key, version).
  *
  * <ul>
+ *   <li>A key enters only after its key check value matched the record it was read from (see {@link
+ *       KekChecks}): wrapped bytes moved from another key or version are refused with {@code
+ *       KEK_CHECK_FAILED} and never used.
  *   <li>Bounded by entry count and idle time; every entry that leaves the cache (evicted, expired,
  *       dropped, cache closed) is zeroed by its removal listener.
  *   <li>A miss unwraps through the node's HSM once: concurrent misses for the same entry wait for
@@ -61,6 +64,7 @@ public final class KekCache implements AutoCloseable {
   private final Cache<Id, Kek> cache;
   private final AtomicLong unwraps = new AtomicLong();
   private final AtomicLong unwrapFailures = new AtomicLong();
+  private final AtomicLong checkFailures = new AtomicLong();
   private final AtomicLong lastUnavailableLogNanos =
       new AtomicLong(System.nanoTime() - UNAVAILABLE_LOG_INTERVAL_NANOS - 1);
 
@@ -124,8 +128,14 @@ public final class KekCache implements AutoCloseable {
     }
     unwraps.incrementAndGet();
     try {
-      return new Kek(hsm.unwrap(WrappedKeyRecords.fromRecord(wrapped)));
-    } catch (HsmException | RuntimeException e) {
+      return new Kek(KekChecks.unwrapChecked(hsm, wrapped, id.zone(), id.keyName(), id.version()));
+    } catch (HsmException e) {
+      unwrapFailures.incrementAndGet();
+      if (e.reason() == HsmException.Reason.KEK_CHECK_FAILED) {
+        checkFailures.incrementAndGet();
+      }
+      throw e;
+    } catch (RuntimeException e) {
       unwrapFailures.incrementAndGet();
       throw e;
     }
@@ -224,8 +234,16 @@ public final class KekCache implements AutoCloseable {
   }
 
   /**
+   * Unwraps refused since start because the key did not match the check value stored with it
+   * ({@link KekChecks}): also counted in {@link #unwrapFailures()}.
+   */
+  public long checkFailures() {
+    return checkFailures.get();
+  }
+
+  /**
    * Reports this cache as gauges: {@code dataplane.kek-cache.size|hits|misses|evictions} and {@code
-   * dataplane.hsm.unwraps|unwrap-failures}.
+   * dataplane.hsm.unwraps|unwrap-failures} and {@code dataplane.kek-check-failures}.
    */
   public void registerMetrics(MetricRegistry registry) {
     registry.gauge("dataplane.kek-cache.size", () -> this::size);
@@ -234,6 +252,7 @@ public final class KekCache implements AutoCloseable {
     registry.gauge("dataplane.kek-cache.evictions", () -> () -> stats().evictionCount());
     registry.gauge("dataplane.hsm.unwraps", () -> this::unwraps);
     registry.gauge("dataplane.hsm.unwrap-failures", () -> this::unwrapFailures);
+    registry.gauge("dataplane.kek-check-failures", () -> this::checkFailures);
   }
 
   /** Runs pending expiry and eviction now (Guava otherwise does it on later accesses). */

@@ -1,5 +1,6 @@
 package io.keyrotor.server.hsm;
 
+import io.keyrotor.storage.OwnerOnly;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,13 +27,16 @@ public final class SecretFiles {
   }
 
   /**
-   * Creates {@code file} (and its directory) with mode 0600 and writes {@code secret} into it;
-   * refuses to overwrite.
+   * Creates {@code file} with mode 0600 (set explicitly, whatever the umask) and writes {@code
+   * secret} into it; a directory it creates for it is 0700. Refuses to overwrite.
    */
   public static void write(Path file, char[] secret) throws IOException {
-    Files.createDirectories(file.getParent());
+    if (!Files.isDirectory(file.toAbsolutePath().getParent())) {
+      OwnerOnly.directory(file.toAbsolutePath().getParent());
+    }
     Files.createFile(
         file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    OwnerOnly.file(file);
     byte[] bytes = new String(secret).getBytes(StandardCharsets.UTF_8);
     try {
       Files.write(file, bytes);

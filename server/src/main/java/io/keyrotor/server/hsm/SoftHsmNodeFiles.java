@@ -1,5 +1,6 @@
 package io.keyrotor.server.hsm;
 
+import io.keyrotor.storage.OwnerOnly;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +61,8 @@ public record SoftHsmNodeFiles(Path nodeDirectory) {
 
   /** Writes {@code softhsm2.conf} and creates the token directory, if missing. */
   public void writeConf() throws IOException {
-    Files.createDirectories(tokenDirectory());
+    // The token's objects are the node's own, whatever the umask.
+    OwnerOnly.directory(tokenDirectory());
     if (!Files.exists(conf())) {
       Files.writeString(
           conf(),

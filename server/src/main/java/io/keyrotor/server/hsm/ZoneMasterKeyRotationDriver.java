@@ -4,19 +4,13 @@ import com.google.rpc.Code;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
-import io.keyrotor.hsm.SecretKeyBytes;
-import io.keyrotor.hsm.WrapMechanism;
-import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.proto.internal.v1.Command;
-import io.keyrotor.proto.internal.v1.KekRewrap;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RewrapKeks;
-import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.storage.StateView;
 import io.keyrotor.storage.apply.zone.ZoneMasterKeyRewraps;
-import io.keyrotor.storage.apply.zone.ZoneMasterKeyRewraps.PendingRewrap;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +24,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * Drives running zone master key rotations: reads the replicated job state, and on the node chosen
  * to drive a zone, takes the next batch of KEKs still under an older master key version, unwraps
  * each through this node's HSM and wraps it again under the target version, and proposes the
- * wrapped bytes as one {@code RewrapKeks} command. The plaintext KEK exists only inside {@link
- * #rewrap} and is zeroed before it returns; only wrapped bytes enter the log.
+ * wrapped bytes as one {@code RewrapKeks} command ({@link RewrapBatch}: every new wrapping is
+ * checked against the KEK's key check value before it is proposed). The plaintext KEK is zeroed
+ * before the batch is proposed; only wrapped bytes enter the log.
  *
  * <p><b>Who drives.</b> The leader, when it holds the zone (its configuration lists it and its HSM
  * holds the target version). A leader may not hold the zone (data residency: a {@code us} leader
@@ -69,6 +65,7 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
   private final int batchSize;
   private final Duration interval;
   private final AtomicBoolean inFlight = new AtomicBoolean();
+  private final AtomicLong kekCheckFailures = new AtomicLong();
   private final Map<String, Observation> observed = new ConcurrentHashMap<>();
   private final Map<String, String> lastErrors = new ConcurrentHashMap<>();
   private volatile ScheduledFuture<?> task;
@@ -209,40 +206,14 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
   private void proposeBatch(StateView state, ZoneMasterKeyRecord job) {
     String zone = job.getZone();
     int target = job.getTargetVersion();
-    List<PendingRewrap> pending =
-        ZoneMasterKeyRewraps.pending(state.keys().values(), zone, target, batchSize);
-    RewrapKeks.Builder batch = RewrapKeks.newBuilder().setZone(zone).setTargetVersion(target);
-    int failed = 0;
-    for (PendingRewrap entry : pending) {
-      try {
-        batch.addRewraps(
-            KekRewrap.newBuilder()
-                .setKeyName(entry.keyName())
-                .setVersion(entry.version())
-                .setExpectedZoneMasterKeyVersion(entry.kek().getZoneMasterKeyVersion())
-                .setKek(rewrap(entry.kek(), target)));
-      } catch (HsmException | IllegalArgumentException e) {
-        failed++;
-        String message =
-            "cannot rewrap key \""
-                + entry.keyName()
-                + "\" version "
-                + entry.version()
-                + " from "
-                + zone
-                + "/"
-                + entry.kek().getZoneMasterKeyVersion()
-                + " to "
-                + zone
-                + "/"
-                + target
-                + ": "
-                + e.getMessage();
-        lastErrors.put(zone, message);
-        LOG.warn("zone master key rotation: {}", message);
-      }
+    RewrapBatch built = RewrapBatch.build(hsm, state, zone, target, batchSize);
+    RewrapKeks batch = built.command();
+    kekCheckFailures.addAndGet(built.checkFailures());
+    for (String message : built.failures()) {
+      lastErrors.put(zone, message);
+      LOG.warn("zone master key rotation: {}", message);
     }
-    boolean allRewrapped = failed == 0;
+    boolean allRewrapped = built.failures().isEmpty();
     if (!allRewrapped && batch.getRewrapsCount() == 0) {
       // Nothing this node can move now; an empty batch would only recount. Try again later.
       inFlight.set(false);
@@ -287,17 +258,12 @@ public final class ZoneMasterKeyRotationDriver implements AutoCloseable {
                 });
   }
 
-  /** The same KEK wrapped under {@code zone/target}. The plaintext never leaves this method. */
-  private WrappedKeyMaterial rewrap(WrappedKeyMaterial old, int target) throws HsmException {
-    WrappedKey wrapped =
-        new WrappedKey(
-            old.getZone(),
-            old.getZoneMasterKeyVersion(),
-            WrapMechanism.valueOf(old.getMechanism()),
-            old.getCiphertext().toByteArray());
-    try (SecretKeyBytes kek = hsm.unwrap(wrapped)) {
-      return WrappedKeyRecords.toRecord(hsm.wrap(old.getZone(), target, kek));
-    }
+  /**
+   * KEKs this driver refused to move since start because a wrapping (the stored one or the new one)
+   * did not unwrap to the KEK its check value names.
+   */
+  public long kekCheckFailures() {
+    return kekCheckFailures.get();
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.keyrotor.server.local;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
 import io.keyrotor.server.hsm.SecretFiles;
+import io.keyrotor.storage.OwnerOnly;
 import io.keyrotor.tls.DevelopmentCa;
 import io.keyrotor.tls.TlsFiles;
 import java.io.IOException;
@@ -161,8 +162,8 @@ public final class LocalClusterLayout {
         String id = "n" + i;
         Path nodeDir = directory.resolve(id);
         Path hsmDir = nodeDir.resolve("hsm");
-        Files.createDirectories(hsmDir);
-        Files.createDirectories(nodeDir.resolve("data"));
+        OwnerOnly.directory(hsmDir);
+        OwnerOnly.directory(nodeDir.resolve("data"));
         char[] passphrase = SecretFiles.newHexSecret(24);
         try {
           SecretFiles.write(hsmDir.resolve("passphrase"), passphrase);
@@ -190,8 +191,8 @@ public final class LocalClusterLayout {
     for (int i = 1; i <= nodes; i++) {
       String id = "n" + i;
       Path nodeDir = directory.resolve(id);
-      Files.createDirectories(nodeDir.resolve("hsm"));
-      Files.createDirectories(nodeDir.resolve("data"));
+      OwnerOnly.directory(nodeDir.resolve("hsm"));
+      OwnerOnly.directory(nodeDir.resolve("data"));
       writeConfig(nodeDir.resolve("node.properties"), i);
       apis.add(apiAddress(i));
     }

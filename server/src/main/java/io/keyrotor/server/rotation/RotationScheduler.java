@@ -172,7 +172,10 @@ public final class RotationScheduler implements AutoCloseable {
     }
     try {
       return java.util.Optional.of(
-          RotationPlanner.rotation(key.getName(), need.get(), issuer.newWrappedKek(key.getZone())));
+          RotationPlanner.rotation(
+              key.getName(),
+              need.get(),
+              issuer.newWrappedKek(key.getZone(), key.getName(), key.getVersionsCount() + 1)));
     } catch (HsmException e) {
       LOG.warn("cannot rotate key {} now: {}", key.getName(), e.getMessage());
       return java.util.Optional.empty();

@@ -9,7 +9,7 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.server.config.NodeConfig;
-import io.keyrotor.server.hsm.WrappedKeyRecords;
+import io.keyrotor.server.hsm.KekChecks;
 import io.keyrotor.storage.StateView;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -163,7 +163,7 @@ public final class VersionValidator implements AutoCloseable {
       }
       String purpose = key.getName() + ":" + v.getVersion();
       if (inFlight.add(purpose)) {
-        validate(key.getName(), v, purpose);
+        validate(key.getZone(), key.getName(), v, purpose);
       }
     }
     scannedStore = store;
@@ -171,9 +171,9 @@ public final class VersionValidator implements AutoCloseable {
     lastScanFoundWork = foundWork;
   }
 
-  private void validate(String name, KeyVersionRecord version, String purpose) {
+  private void validate(String zone, String name, KeyVersionRecord version, String purpose) {
     try {
-      proveUsable(version);
+      proveUsable(zone, name, version);
     } catch (HsmException | GeneralSecurityException | RuntimeException e) {
       // No acknowledgement: the gate cancels the version at its deadline. Retry on a later scan
       // (a passing HSM fault should not cancel a rotation).
@@ -206,10 +206,13 @@ public final class VersionValidator implements AutoCloseable {
 
   /**
    * Unwraps the version's KEK through this node's HSM and round-trips a random block through
-   * AES-GCM under it. The KEK is zeroed before this returns.
+   * AES-GCM under it. A KEK that does not match its key check value is not acknowledged. The KEK is
+   * zeroed before this returns.
    */
-  private void proveUsable(KeyVersionRecord version) throws HsmException, GeneralSecurityException {
-    try (SecretKeyBytes key = hsm.unwrap(WrappedKeyRecords.fromRecord(version.getKek()))) {
+  private void proveUsable(String zone, String name, KeyVersionRecord version)
+      throws HsmException, GeneralSecurityException {
+    try (SecretKeyBytes key =
+        KekChecks.unwrapChecked(hsm, version.getKek(), zone, name, version.getVersion())) {
       byte[] probe = new byte[32];
       byte[] nonce = new byte[12];
       RANDOM.nextBytes(probe);

@@ -90,7 +90,8 @@ class ApiErrorsTest {
         Map.of(
             HsmException.Reason.HSM_UNAVAILABLE, ErrorReason.HSM_UNAVAILABLE,
             HsmException.Reason.ZONE_NOT_HELD, ErrorReason.ZONE_NOT_HELD,
-            HsmException.Reason.UNWRAP_FAILED, ErrorReason.UNWRAP_FAILED);
+            HsmException.Reason.UNWRAP_FAILED, ErrorReason.UNWRAP_FAILED,
+            HsmException.Reason.KEK_CHECK_FAILED, ErrorReason.KEK_CHECK_FAILED);
     for (HsmException.Reason failure : HsmException.Reason.values()) {
       StatusRuntimeException e =
           ApiErrors.fromHsm(new HsmException(failure, "module says no"), "default");

@@ -16,6 +16,8 @@ import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.rotation.KekIssuer;
 import io.keyrotor.server.testing.TestHsm;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,6 +95,25 @@ class KekCacheTest {
 
   private SecretKeyBytes lastHandedOut() {
     return hsm.handedOut.get(hsm.handedOut.size() - 1);
+  }
+
+  @Test
+  void kekMovedToAnotherVersion_refusedWithKekCheckFailed_countedAndNotCached() throws Exception {
+    KekIssuer issuer = new KekIssuer(hsm);
+    WrappedKeyMaterial one = issuer.newWrappedKek("default", "moved", 1);
+    WrappedKeyMaterial two = issuer.newWrappedKek("default", "moved", 2);
+    try (KekCache cache = cache(10)) {
+      // Each version's own material loads; version 2's material read as version 1's does not.
+      assertNotNull(cache.get(new KekCache.Id("default", "moved", 2), two, id -> true));
+      DataPlaneException refused =
+          assertThrows(
+              DataPlaneException.class,
+              () -> cache.get(new KekCache.Id("default", "moved", 1), two, id -> true));
+      assertEquals(ErrorReason.KEK_CHECK_FAILED, refused.reason());
+      assertEquals(1, cache.checkFailures());
+      assertNull(cache.getIfPresent(new KekCache.Id("default", "moved", 1)));
+      assertNotNull(cache.get(new KekCache.Id("default", "moved", 1), one, id -> true));
+    }
   }
 
   @Test

@@ -94,7 +94,7 @@ class VersionValidatorTest {
                 CreateKey.newBuilder()
                     .setName(name)
                     .setZone("default")
-                    .setKek(new KekIssuer(hsm).newWrappedKek("default"))));
+                    .setKek(new KekIssuer(hsm).newWrappedKek("default", name, 1))));
   }
 
   /** A rotation with a 60 s delay: gated on n1 and n2, validation deadline 48 s from now. */
@@ -105,7 +105,12 @@ class VersionValidatorTest {
             .setRotateKey(
                 RotateKey.newBuilder()
                     .setName(name)
-                    .setKek(new KekIssuer(hsm).newWrappedKek("default"))
+                    .setKek(
+                        new KekIssuer(hsm)
+                            .newWrappedKek(
+                                "default",
+                                name,
+                                store.key(name).orElseThrow().getVersionsCount() + 1))
                     .setActivationDelayMillis(60_000)));
   }
 

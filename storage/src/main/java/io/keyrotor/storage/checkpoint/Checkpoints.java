@@ -1,5 +1,6 @@
 package io.keyrotor.storage.checkpoint;
 
+import io.keyrotor.storage.OwnerOnly;
 import io.keyrotor.storage.StorageException;
 import io.keyrotor.storage.schema.StateDatabase;
 import java.io.IOException;
@@ -41,7 +42,7 @@ public final class Checkpoints {
   public static void restore(Path checkpoint, Path directory) {
     try {
       deleteRecursively(directory);
-      Files.createDirectories(directory);
+      OwnerOnly.directory(directory);
       try (Stream<Path> files = Files.list(checkpoint)) {
         for (Path file : (Iterable<Path>) files::iterator) {
           String fileName = file.getFileName().toString();

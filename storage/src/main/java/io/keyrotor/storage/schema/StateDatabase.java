@@ -1,6 +1,7 @@
 package io.keyrotor.storage.schema;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.keyrotor.storage.OwnerOnly;
 import io.keyrotor.storage.StorageException;
 import io.keyrotor.storage.codec.StoreKeys;
 import java.io.IOException;
@@ -74,7 +75,7 @@ public final class StateDatabase implements AutoCloseable {
    */
   public static StateDatabase open(Path directory) {
     try {
-      Files.createDirectories(directory);
+      OwnerOnly.directory(directory);
     } catch (IOException e) {
       throw new StorageException("cannot create state directory " + directory + ": " + e, e);
     }

@@ -32,7 +32,12 @@ public final class CreateKeyHandler implements CommandHandler<CreateKey> {
             .or(() -> Validation.checkZoneName(create.getZone()))
             .or(() -> Validation.checkLabels(create.getLabelsList()))
             .or(() -> Validation.checkPolicy(create.getPolicy()))
-            .or(() -> KeySchedule.checkMaterial(create.getKek(), create.getZone()));
+            .or(() -> KeySchedule.checkMaterial(create.getKek(), create.getZone()))
+            .or(
+                () ->
+                    KeySchedule.boundTo(create.getKek(), 1)
+                        ? Optional.empty()
+                        : Optional.of("the key-encryption key is not bound to version 1"));
     if (invalid.isPresent()) {
       return context.reject(
           ErrorReason.INVALID_ARGUMENT, Code.INVALID_ARGUMENT, invalid.get(), name);

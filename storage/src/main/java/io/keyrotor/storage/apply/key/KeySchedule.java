@@ -68,6 +68,9 @@ final class KeySchedule {
     return dependents;
   }
 
+  /** Bytes of a key check value stored with wrapped key material. */
+  static final int KEY_CHECK_LENGTH = 16;
+
   /** Why {@code kek} cannot be a version's material in {@code zone}, or empty if it can. */
   static Optional<String> checkMaterial(WrappedKeyMaterial kek, String zone) {
     if (kek.getCiphertext().isEmpty()) {
@@ -77,6 +80,22 @@ final class KeySchedule {
       return Optional.of(
           "key material is wrapped for zone \"" + kek.getZone() + "\", not \"" + zone + "\"");
     }
+    int checkLength = kek.getKeyCheck().size();
+    if (checkLength != 0 && checkLength != KEY_CHECK_LENGTH) {
+      return Optional.of(
+          "the key check value is " + checkLength + " bytes, not " + KEY_CHECK_LENGTH);
+    }
+    if ((checkLength == 0) != (kek.getKeyCheckVersion() == 0)) {
+      return Optional.of("a key check value and the version it is bound to come together");
+    }
     return Optional.empty();
+  }
+
+  /**
+   * Whether {@code kek} may become version {@code version}: material without a check value (minted
+   * before check values existed) may, bound material only for the version it is bound to.
+   */
+  static boolean boundTo(WrappedKeyMaterial kek, int version) {
+    return kek.getKeyCheck().isEmpty() || kek.getKeyCheckVersion() == version;
   }
 }

@@ -56,6 +56,18 @@ public final class RotateKeyHandler implements KeyHandler<RotateKey> {
       return context.reject(
           ErrorReason.INVALID_ARGUMENT, Code.INVALID_ARGUMENT, invalid.get(), name);
     }
+    if (!KeySchedule.boundTo(rotate.getKek(), latest + 1)) {
+      return context.refuse(
+          ErrorReason.VERSION_CONFLICT,
+          "key \""
+              + name
+              + "\" is at version "
+              + latest
+              + "; the rotation's key-encryption key was made for version "
+              + rotate.getKek().getKeyCheckVersion()
+              + " (another rotation came first); retry",
+          name);
+    }
     boolean compromise = rotate.getReason() == RotationReason.ROTATION_REASON_COMPROMISE_VALUE;
     Optional<KeyVersionRecord> pending = KeyVersions.pendingAt(key, time);
     if (pending.isPresent() && !compromise) {

@@ -23,8 +23,16 @@ import java.util.Optional;
  * KEKs wrapped under the target version. Each entry is a compare-and-set on the KEK's current ZMK
  * version, so a duplicate batch (a deposed leader's) changes nothing; when no KEK of the zone is
  * left under an older version the job is COMPLETED.
+ *
+ * <p>The proposer checked each new wrapping against the KEK's key check value before proposing;
+ * apply checks, without any cryptography, that the entry carries the very check value the stored
+ * version has (and, for a version stored without one, a check value bound to that version, which
+ * the version then keeps). A batch with one entry that does not is refused whole: a proposer that
+ * sends a wrong check value is faulty, and none of its wrappings is trusted.
  */
 public final class RewrapKeksHandler implements CommandHandler<RewrapKeks> {
+  private static final int KEY_CHECK_LENGTH = 16;
+
   @Override
   public Effects apply(RewrapKeks batch, CommandContext context) {
     String zone = batch.getZone();
@@ -90,6 +98,18 @@ public final class RewrapKeksHandler implements CommandHandler<RewrapKeks> {
         skipped++; // moved already (a duplicate batch), destroyed, or not what the proposer saw
         continue;
       }
+      if (!sameBinding(version, kek)) {
+        return context.reject(
+            ErrorReason.KEK_CHECK_FAILED,
+            Code.DATA_LOSS,
+            "rewrap entry for key \""
+                + entry.getKeyName()
+                + "\" version "
+                + entry.getVersion()
+                + " does not carry the key check value stored with that version; the batch is"
+                + " refused and no key-encryption key changed",
+            "");
+      }
       key.setVersions(position, version.toBuilder().setKek(kek).build());
       key.setRevision(context.index());
       changed.put(entry.getKeyName(), key);
@@ -122,5 +142,22 @@ public final class RewrapKeksHandler implements CommandHandler<RewrapKeks> {
         .writeZoneMasterKey(record.build())
         .detail("zone=" + zone + " target=" + target + " " + counts)
         .build();
+  }
+
+  /**
+   * Whether {@code replacement} is bound to the same KEK as the stored {@code version}: the same
+   * check value and bound version, or, for a version stored without a check value, a check value
+   * bound to this version.
+   */
+  private static boolean sameBinding(KeyVersionRecord version, WrappedKeyMaterial replacement) {
+    WrappedKeyMaterial stored = version.getKek();
+    if (stored.getKeyCheck().isEmpty()) {
+      return replacement.getKeyCheck().isEmpty()
+          ? replacement.getKeyCheckVersion() == 0
+          : replacement.getKeyCheck().size() == KEY_CHECK_LENGTH
+              && replacement.getKeyCheckVersion() == version.getVersion();
+    }
+    return stored.getKeyCheck().equals(replacement.getKeyCheck())
+        && stored.getKeyCheckVersion() == replacement.getKeyCheckVersion();
   }
 }
