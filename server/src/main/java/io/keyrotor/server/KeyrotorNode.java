@@ -7,6 +7,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.keyrotor.consensus.CommandClock;
 import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
 import io.keyrotor.consensus.RaftNode;
@@ -24,6 +25,10 @@ import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.chaos.ChaosClock;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
+import io.keyrotor.server.clock.ClockAssessment;
+import io.keyrotor.server.clock.ClockGuard;
+import io.keyrotor.server.clock.ClockProbe;
+import io.keyrotor.server.clock.PeerClocks;
 import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
@@ -37,7 +42,9 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -78,7 +85,8 @@ public final class KeyrotorNode implements AutoCloseable {
       RaftNode raft,
       DataPlane dataPlane,
       HsmTasks hsmTasks,
-      Api api) {}
+      Api api,
+      ClockProbe clockProbe) {}
 
   private final Parts parts;
 
@@ -108,13 +116,32 @@ public final class KeyrotorNode implements AutoCloseable {
     RotationEngine rotation = new RotationEngine(metrics.registry());
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
+    ClockProbe clockProbe = null;
+    // The leader stamps only while its clock agrees with a majority of the members' clocks, and
+    // the node serves at the majority's time while its own clock does not ("Clock safety").
+    PeerClocks peerClocks =
+        new PeerClocks(
+            peerApiAddresses(config).keySet(),
+            config.clock().maxOffset(),
+            config.clock().sampleMaxAge());
+    ClockGuard clockGuard = new ClockGuard(clock, peerClocks, System::nanoTime);
+    Clock agreedClock = clockGuard.agreedClock();
     try {
-      raft = startRaft(config, clock, fatal, metrics, kekCache, rotation, transport);
+      raft = startRaft(config, clockGuard, fatal, metrics, kekCache, rotation, transport);
+      clockProbe =
+          new ClockProbe(
+              peerApiAddresses(config),
+              transport,
+              peerClocks,
+              clockGuard,
+              raft,
+              config.clock().probeInterval());
+      registerClockMetrics(metrics, clockGuard, clockProbe);
       // Version states are evaluated at the node's clock, floored at the last applied command's
       // (replicated) time, so a node whose clock is behind never un-activates a rotation.
       RaftNode started = raft;
       Clock servingClock =
-          new AppliedTimeFloorClock(clock, () -> started.state().lastCommandTimeMillis());
+          new AppliedTimeFloorClock(agreedClock, () -> started.state().lastCommandTimeMillis());
       ServerContext context =
           new ServerContext(raft, hsm, config, servingClock, Duration.ofSeconds(10));
       DataPlane dataPlane =
@@ -128,7 +155,7 @@ public final class KeyrotorNode implements AutoCloseable {
               rotation.usage());
       kekCache.registerMetrics(metrics.registry());
       metrics.registry().gauge("apply.listener-failures", () -> started::applyListenerFailures);
-      rotation.start(raft, hsm, config, clock);
+      rotation.start(raft, hsm, config, agreedClock);
       // Runs until the scheduler shuts down with the node; its failures are the sweep's own.
       var unusedSweep =
           executors
@@ -162,12 +189,22 @@ public final class KeyrotorNode implements AutoCloseable {
               metrics,
               health,
               chaosClock,
-              transport);
+              transport,
+              clockGuard);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
-                  config, hsm, executors, metrics, rotation, kekCache, raft, dataPlane, hsmTasks,
-                  api));
+                  config,
+                  hsm,
+                  executors,
+                  metrics,
+                  rotation,
+                  kekCache,
+                  raft,
+                  dataPlane,
+                  hsmTasks,
+                  api,
+                  clockProbe));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
       LOG.info(
@@ -181,6 +218,9 @@ public final class KeyrotorNode implements AutoCloseable {
               : "INSECURE plaintext, tls.insecure=true: callers are not authenticated");
       return node;
     } catch (RuntimeException | StartupException e) {
+      if (clockProbe != null) {
+        clockProbe.close();
+      }
       rotation.close();
       if (hsmTasks != null) {
         hsmTasks.close();
@@ -197,7 +237,7 @@ public final class KeyrotorNode implements AutoCloseable {
    */
   private static RaftNode startRaft(
       NodeConfig config,
-      Clock clock,
+      CommandClock clock,
       FatalErrorHandler fatal,
       NodeMetrics metrics,
       KekCache kekCache,
@@ -245,7 +285,8 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeMetrics metrics,
       HealthStatusManager health,
       ChaosClock chaosClockOrNull,
-      ApiTransport transport)
+      ApiTransport transport,
+      ClockGuard clockGuard)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
     RaftNode raft = context.raft();
@@ -269,7 +310,8 @@ public final class KeyrotorNode implements AutoCloseable {
             executors.blocking(),
             zone -> hsmTasks.driver().lastError(zone).orElse(null),
             writes,
-            transport);
+            transport,
+            clockGuard);
     // Every service but health authenticates its caller (Caller.PRINCIPAL); the metrics
     // interceptor runs outside it, so refused calls are counted too.
     NettyServerBuilder builder =
@@ -404,10 +446,35 @@ public final class KeyrotorNode implements AutoCloseable {
     }
     api.server().shutdownNow();
     parts.executors().api().shutdownNow();
+    parts.clockProbe().close();
     parts.rotation().close();
     parts.hsmTasks().close();
     api.admin().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
+  }
+
+  /** The other members' API addresses, by node id. */
+  private static Map<String, String> peerApiAddresses(NodeConfig config) {
+    Map<String, String> out = new TreeMap<>();
+    config.peers().values().stream()
+        .filter(peer -> !peer.id().equals(config.nodeId()))
+        .forEach(peer -> out.put(peer.id(), peer.apiAddress()));
+    return out;
+  }
+
+  private static void registerClockMetrics(
+      NodeMetrics metrics, ClockGuard guard, ClockProbe probe) {
+    metrics
+        .registry()
+        .gauge(
+            "clock.max-peer-offset-millis", () -> () -> guard.assess().maxAbsoluteOffsetMillis());
+    metrics
+        .registry()
+        .gauge(
+            "clock.unsafe",
+            () -> () -> guard.assess().state() == ClockAssessment.State.UNSAFE ? 1 : 0);
+    metrics.registry().gauge("clock.stamps-refused", () -> guard::stampsRefused);
+    metrics.registry().gauge("clock.leadership-handovers", () -> probe::handovers);
   }
 
   /** Stops the node's own pools and its Raft member, closes the HSM, zeroes every cached KEK. */

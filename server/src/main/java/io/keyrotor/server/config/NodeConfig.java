@@ -73,6 +73,9 @@ import java.util.regex.Pattern;
  * tls.expiry-warning=30d              status warns when the certificate expires within this
  * tls.insecure=true                   (instead of the three files: plaintext, every peer address
  *                                      loopback only; for throwaway local experiments)
+ * clock.max-offset=500ms              (a leader whose clock is further than this from a majority
+ *                                      of the members' clocks stamps no command)
+ * clock.probe-interval=1s             clock.sample-max-age=10s   (measuring the peers' clocks)
  * ratis.KEY=VALUE                     (sets Ratis property KEY last; for tuning experiments only;
  *                                      a value Ratis cannot read is refused)
  * </pre>
@@ -103,7 +106,23 @@ public record NodeConfig(
     DataPlaneSettings dataPlane,
     RotationSettings rotation,
     SortedMap<String, String> ratisOverrides,
-    TlsSettings tls) {
+    TlsSettings tls,
+    ClockSettings clock) {
+
+  /**
+   * Clock safety: how the node measures its clock against its peers' and when it stops stamping.
+   *
+   * @param maxOffset how far a member's clock may be from the others' and still agree ({@code
+   *     clock.max-offset}); a leader further than this from a majority stamps nothing
+   * @param probeInterval how often the peers' clocks are measured ({@code clock.probe-interval})
+   * @param sampleMaxAge how long a measurement is used ({@code clock.sample-max-age})
+   */
+  public record ClockSettings(Duration maxOffset, Duration probeInterval, Duration sampleMaxAge) {
+    public static ClockSettings defaults() {
+      return new ClockSettings(
+          Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(10));
+    }
+  }
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -386,7 +405,22 @@ public record NodeConfig(
             r.duration("keys.destroy-default-wait", "30d"),
             r.duration("keys.destroy-minimum-wait", "1d")),
         Collections.unmodifiableSortedMap(ratis),
-        tls(r, base, source, peers));
+        tls(r, base, source, peers),
+        clock(r, source));
+  }
+
+  private static ClockSettings clock(Fields r, String source) throws ConfigException {
+    Duration maxOffset = r.duration("clock.max-offset", "500ms");
+    Duration interval = r.duration("clock.probe-interval", "1s");
+    Duration maxAge = r.duration("clock.sample-max-age", "10s");
+    if (maxOffset.isZero() || interval.isZero()) {
+      throw new ConfigException(
+          source + ": clock.max-offset and clock.probe-interval must be positive");
+    }
+    if (maxAge.compareTo(interval) <= 0) {
+      throw new ConfigException(source + ": clock.sample-max-age must exceed clock.probe-interval");
+    }
+    return new ClockSettings(maxOffset, interval, maxAge);
   }
 
   private static final List<String> TLS_FILE_KEYS =
