@@ -89,7 +89,7 @@ public final class ClockProbe implements AutoCloseable {
       ClockAssessment assessment = guard.assess();
       if (assessment.state() != lastState) {
         if (assessment.state() == ClockAssessment.State.SAFE) {
-          LOG.info("Clock agrees with the majority again (offsets {})", assessment.peers());
+          LOG.info("Clock agrees with the majority (offsets {})", assessment.peers());
         } else {
           LOG.warn("Clock is {}: {}", assessment.state(), assessment.reason());
         }
