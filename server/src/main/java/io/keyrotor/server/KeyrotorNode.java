@@ -323,7 +323,8 @@ public final class KeyrotorNode implements AutoCloseable {
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(
-                ServerInterceptors.intercept(admin, authentication, metrics.rpcInterceptor()))
+                ServerInterceptors.intercept(
+                    admin, ClockProbe.probeCallMarker(), authentication, metrics.rpcInterceptor()))
             .addService(health.getHealthService())
             .addService(
                 ServerInterceptors.intercept(

@@ -32,6 +32,7 @@ import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.access.Target;
 import io.keyrotor.server.clock.ClockGuard;
+import io.keyrotor.server.clock.ClockProbe;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.transport.ApiTransport;
 import io.keyrotor.storage.access.AccessDecision;
@@ -91,7 +92,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         response,
         () -> {
           writes.authorize(Operation.GET_NODE_STATUS, Target.cluster());
-          return CompletableFuture.completedFuture(localStatus());
+          return CompletableFuture.completedFuture(
+              ClockProbe.isProbeCall() ? clockStatus() : localStatus());
         });
   }
 
@@ -306,6 +308,19 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     out.addAllZoneMasterKeyRotations(zoneMasterKeys.rotations())
         .addAllZoneMasterKeys(zoneMasterKeys.heldVersions());
     return out.build();
+  }
+
+  /**
+   * What a peer's clock probe gets: this node's identity and clock, nothing that asks the HSM or
+   * walks the state.
+   */
+  private NodeStatus clockStatus() {
+    return NodeStatus.newBuilder()
+        .setId(context.config().nodeId())
+        .setApiAddress(context.config().apiAddress())
+        .setClockUnixMillis(clockGuard.wallClock().millis())
+        .setClock(clockGuard.assess().toProto())
+        .build();
   }
 
   private NodeStatus peerStatus(NodeConfig.Peer peer) {

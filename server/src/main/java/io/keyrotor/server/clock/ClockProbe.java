@@ -1,7 +1,14 @@
 package io.keyrotor.server.clock;
 
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.NodeStatus;
@@ -37,6 +44,36 @@ public final class ClockProbe implements AutoCloseable {
   static final Duration HANDOVER_INTERVAL = Duration.ofSeconds(5);
 
   private static final long HANDOVER_TIMEOUT_MILLIS = 3_000;
+
+  /**
+   * The request header a probe sends with GetNodeStatus: answer with the clock and the node's
+   * identity only. The full status asks the HSM for key check values, which a call every second
+   * from every peer must not do (a hung HSM would pin an API thread per probe).
+   */
+  static final Metadata.Key<String> PROBE_HEADER =
+      Metadata.Key.of("keyrotor-clock-probe", Metadata.ASCII_STRING_MARSHALLER);
+
+  private static final Context.Key<Boolean> PROBE_CALL = Context.key("keyrotor-clock-probe");
+
+  /** Marks the calls that carry {@link #PROBE_HEADER} (see {@link #isProbeCall()}). */
+  public static ServerInterceptor probeCallMarker() {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        if (headers.get(PROBE_HEADER) == null) {
+          return next.startCall(call, headers);
+        }
+        return Contexts.interceptCall(
+            Context.current().withValue(PROBE_CALL, Boolean.TRUE), call, headers, next);
+      }
+    };
+  }
+
+  /** Whether the current call is a peer's clock probe (GetNodeStatus answers it cheaply). */
+  public static boolean isProbeCall() {
+    return Boolean.TRUE.equals(PROBE_CALL.get());
+  }
 
   private final Map<String, String> peerApiAddresses;
   private final ApiTransport transport;
@@ -106,10 +143,13 @@ public final class ClockProbe implements AutoCloseable {
 
   private void measure(String id, String apiAddress) {
     ManagedChannel channel = channels.computeIfAbsent(id, k -> transport.channelTo(apiAddress));
+    Metadata probe = new Metadata();
+    probe.put(PROBE_HEADER, "1");
     long send = System.nanoTime();
     try {
       NodeStatus status =
           AdminServiceGrpc.newBlockingStub(channel)
+              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(probe))
               .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
               .getNodeStatus(GetNodeStatusRequest.getDefaultInstance());
       long receive = System.nanoTime();
