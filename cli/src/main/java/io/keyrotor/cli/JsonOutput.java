@@ -105,11 +105,12 @@ final class JsonOutput {
 
   /**
    * {@code {"nodes":[{"id","region","role","term","applied_index","state_digest","zones",
-   * "api_address","leader","error","hsm","transport"}],"leader_id"}}, where {@code hsm} is {@code
-   * {"kind", "module","token_label","mechanisms","healthy"}} or null when the node did not report
-   * one, and {@code transport} is {@code {"mode" ("mutual_tls" or "insecure_plaintext"),
+   * "api_address","leader","error","hsm","transport","clock"}],"leader_id"}}, where {@code hsm} is
+   * {@code {"kind", "module","token_label","mechanisms","healthy"}} or null when the node did not
+   * report one, and {@code transport} is {@code {"mode" ("mutual_tls" or "insecure_plaintext"),
    * "certificate_subject","certificate_serial","certificate_not_after","expiry_warning",
-   * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it.
+   * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it;
+   * {@code clock} is as {@link #clock} says, or null.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
