@@ -274,7 +274,8 @@ final class HumanOutput {
    * label ({@code pkcs11:keyrotor-n1}, {@code software}) and {@code HSM_OK} says {@code yes} or
    * {@code NO}; {@code -} when a node reported no HSM. {@code TLS} is {@code mtls} with the date
    * the node certificate expires, or {@code INSECURE} for a plaintext node; an expiry warning or a
-   * failed certificate reload follows the table, one line per node.
+   * failed certificate reload follows the table, one line per node, and so does a clock that
+   * disagrees with the majority's (UNSAFE, with the offsets).
    */
   static String cluster(ClusterStatus status) {
     Table table = new Table();
@@ -318,6 +319,10 @@ final class HumanOutput {
       if (!transport.getLastReloadFailure().isEmpty()) {
         out.append("warning: ").append(node.getId()).append(": certificate reload failed: ");
         out.append(transport.getLastReloadFailure()).append('\n');
+      }
+      if (node.getClock().getState().equals("UNSAFE")) {
+        out.append("warning: ").append(node.getId()).append(": clock UNSAFE: ");
+        out.append(node.getClock().getReason()).append('\n');
       }
     }
     return out.toString();

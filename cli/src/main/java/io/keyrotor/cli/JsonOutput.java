@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.google.protobuf.Timestamp;
 import io.keyrotor.api.v1.BulkRotation;
+import io.keyrotor.api.v1.ClockStatus;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.Key;
@@ -18,6 +19,7 @@ import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.PeerClockOffset;
 import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
@@ -103,11 +105,12 @@ final class JsonOutput {
 
   /**
    * {@code {"nodes":[{"id","region","role","term","applied_index","state_digest","zones",
-   * "api_address","leader","error","hsm","transport"}],"leader_id"}}, where {@code hsm} is {@code
-   * {"kind", "module","token_label","mechanisms","healthy"}} or null when the node did not report
-   * one, and {@code transport} is {@code {"mode" ("mutual_tls" or "insecure_plaintext"),
+   * "api_address","leader","error","hsm","transport","clock"}],"leader_id"}}, where {@code hsm} is
+   * {@code {"kind", "module","token_label","mechanisms","healthy"}} or null when the node did not
+   * report one, and {@code transport} is {@code {"mode" ("mutual_tls" or "insecure_plaintext"),
    * "certificate_subject","certificate_serial","certificate_not_after","expiry_warning",
-   * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it.
+   * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it;
+   * {@code clock} is as {@link #clock} says, or null.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
@@ -134,6 +137,7 @@ final class JsonOutput {
       json.add(
           "transport",
           node.hasTransportSecurity() ? transport(node.getTransportSecurity()) : JsonNull.INSTANCE);
+      json.add("clock", node.hasClock() ? clock(node.getClock()) : JsonNull.INSTANCE);
       nodes.add(json);
     }
     JsonObject json = new JsonObject();
@@ -143,6 +147,30 @@ final class JsonOutput {
         status.getLeaderId().isEmpty()
             ? JsonNull.INSTANCE
             : new JsonPrimitive(status.getLeaderId()));
+    return json;
+  }
+
+  /**
+   * {@code {"state", "max_offset_millis", "reason" (null when empty), "peers": [{"node_id",
+   * "measured", "offset_millis", "round_trip_millis", "age_millis", "agrees"}]}}.
+   */
+  private static JsonObject clock(ClockStatus clock) {
+    JsonObject json = new JsonObject();
+    json.addProperty("state", clock.getState());
+    json.addProperty("max_offset_millis", clock.getMaxOffsetMillis());
+    json.add("reason", textOrNull(clock.getReason()));
+    JsonArray peers = new JsonArray();
+    for (PeerClockOffset peer : clock.getPeersList()) {
+      JsonObject p = new JsonObject();
+      p.addProperty("node_id", peer.getNodeId());
+      p.addProperty("measured", peer.getMeasured());
+      p.addProperty("offset_millis", peer.getOffsetMillis());
+      p.addProperty("round_trip_millis", peer.getRoundTripMillis());
+      p.addProperty("age_millis", peer.getAgeMillis());
+      p.addProperty("agrees", peer.getAgrees());
+      peers.add(p);
+    }
+    json.add("peers", peers);
     return json;
   }
 

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.protobuf.Timestamp;
+import io.keyrotor.api.v1.ClockStatus;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.HsmStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.PeerClockOffset;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.TransportMode;
 import io.keyrotor.api.v1.TransportSecurity;
@@ -435,5 +437,40 @@ class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
             "warning: n1: the node certificate expires in 4 days; renew it",
             "warning: n1: certificate reload failed: tls/n1-key.pem is not the key of tls/n1.pem"),
         lines);
+  }
+
+  @Test
+  void clusterStatus_showsAClockThatDisagreesWithTheMajority() {
+    admin.clusterStatus(
+        TestClusters.clusterOf(
+            TestClusters.leader("n1", "eu")
+                .setClock(
+                    ClockStatus.newBuilder()
+                        .setState("UNSAFE")
+                        .setMaxOffsetMillis(500)
+                        .setReason("this node's clock is more than 500 ms away from 2 of 2 peers")
+                        .addPeers(
+                            PeerClockOffset.newBuilder()
+                                .setNodeId("n2")
+                                .setMeasured(true)
+                                .setOffsetMillis(-34_560_000_000L)
+                                .setRoundTripMillis(3)
+                                .setAgeMillis(200)))));
+
+    assertEquals(0, run("cluster", "status", "--json"), stderr);
+    JsonObject n1 = stdoutJson().getAsJsonArray("nodes").get(0).getAsJsonObject();
+    assertEquals(
+        "{\"state\":\"UNSAFE\",\"max_offset_millis\":500,"
+            + "\"reason\":\"this node's clock is more than 500 ms away from 2 of 2 peers\","
+            + "\"peers\":[{\"node_id\":\"n2\",\"measured\":true,\"offset_millis\":-34560000000,"
+            + "\"round_trip_millis\":3,\"age_millis\":200,\"agrees\":false}]}",
+        n1.get("clock").toString());
+
+    assertEquals(0, run("cluster", "status"), stderr);
+    assertTrue(
+        stdout.contains(
+            "warning: n1: clock UNSAFE: this node's clock is more than 500 ms away from 2 of 2"
+                + " peers\n"),
+        stdout);
   }
 }

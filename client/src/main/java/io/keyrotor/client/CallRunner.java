@@ -192,8 +192,10 @@ final class CallRunner {
           // No hint, or one to an address outside the cluster (ignored): the next endpoint.
           pool.forgetLeader(target);
         }
-      } else if (last.hasReason(ErrorReason.NO_LEADER)) {
-        // An election is under way; any node will know the new leader (or forward) after it.
+      } else if (last.hasReason(ErrorReason.NO_LEADER)
+          || last.hasReason(ErrorReason.CLOCK_UNSAFE)) {
+        // An election is under way (or the leader, whose clock disagrees with the cluster's, is
+        // handing leadership over); any node will know the new leader (or forward) after it.
         pool.forgetLeader(pool.leaderOrNull());
         if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
           throw giveUp(rpc, verdict, lastServerError, connectionFailed, attempts, tried, start);

@@ -18,6 +18,11 @@ public final class ConsensusException extends RuntimeException {
     TIMEOUT,
     /** This node is shutting down or not running. */
     NOT_RUNNING,
+    /**
+     * The leader's clock disagrees with a majority of the members' clocks, so it stamped nothing;
+     * it hands leadership over, and a retry reaches a leader whose clock agrees.
+     */
+    CLOCK_UNSAFE,
     /** Anything else Ratis reported. */
     FAILED
   }

@@ -56,7 +56,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(KeyrotorStateMachine.class);
 
   private Path stateDirectory;
-  private final Clock clock;
+  private final CommandClock clock;
   private final FatalErrorHandler fatalErrorHandler;
   private final SnapshotDirectory snapshots = new SnapshotDirectory();
   private final ApplyListeners listeners;
@@ -88,7 +88,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
 
   KeyrotorStateMachine(
       Path stateDirectory,
-      Clock clock,
+      CommandClock clock,
       FatalErrorHandler fatalErrorHandler,
       List<ApplyListener> listeners) {
     this.stateDirectory = stateDirectory;
@@ -105,7 +105,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
    */
   public static KeyrotorStateMachine inRatisStorage(
       Clock clock, FatalErrorHandler fatalErrorHandler, List<ApplyListener> listeners) {
-    return new KeyrotorStateMachine(null, clock, fatalErrorHandler, listeners);
+    return new KeyrotorStateMachine(null, CommandClock.of(clock), fatalErrorHandler, listeners);
   }
 
   /** The current state store; replaced when a snapshot is installed, so do not cache it. */
@@ -197,8 +197,14 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     }
     try {
       Command command = Command.parseFrom(request.getMessage().getContent().toByteArray());
-      Command stamped = CommandStamping.stamp(command, clock.millis());
+      CommandClock.Stamp stamp = clock.stamp();
+      Command stamped = CommandStamping.stamp(command, stamp.timeMillis(), stamp.witnessOrNull());
       return context.setLogData(ByteString.copyFrom(stamped.toByteArray())).build();
+    } catch (ClockUnsafeException e) {
+      LOG.warn("Refused to stamp a command: {}", e.getMessage());
+      TransactionContext rejected = context.build();
+      rejected.setException(new IOException(ClockUnsafeException.MARKER + e.getMessage(), e));
+      return rejected;
     } catch (InvalidProtocolBufferException e) {
       TransactionContext rejected = context.build();
       rejected.setException(new IOException("not a keyrotor command: " + e.getMessage(), e));

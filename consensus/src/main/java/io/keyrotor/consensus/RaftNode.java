@@ -91,6 +91,20 @@ public final class RaftNode implements AutoCloseable {
       FatalErrorHandler fatalErrorHandler,
       List<KeyrotorStateMachine.ApplyListener> listeners)
       throws IOException {
+    return start(config, CommandClock.of(clock), fatalErrorHandler, listeners);
+  }
+
+  /**
+   * Starts this node's Raft server, stamping the commands it accepts as leader from {@code clock},
+   * which may refuse ({@link ClockUnsafeException}: the proposal fails with {@link
+   * ConsensusException.Kind#CLOCK_UNSAFE}).
+   */
+  public static RaftNode start(
+      ConsensusConfig config,
+      CommandClock clock,
+      FatalErrorHandler fatalErrorHandler,
+      List<KeyrotorStateMachine.ApplyListener> listeners)
+      throws IOException {
     checkPortFree(config.peers().get(config.nodeId()));
     // Wrapped KEKs, key names and the audit chain: the node's own, whatever the umask.
     OwnerOnly.directory(config.dataDirectory());

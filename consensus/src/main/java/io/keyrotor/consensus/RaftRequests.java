@@ -158,6 +158,11 @@ final class RaftRequests {
     if (cause instanceof ConsensusException c) {
       return c;
     }
+    String clockUnsafe = clockRefusal(cause);
+    if (clockUnsafe != null) {
+      return new ConsensusException(
+          ConsensusException.Kind.CLOCK_UNSAFE, clockUnsafe, leaderId.get().orElse(null), cause);
+    }
     if (cause instanceof NotLeaderException notLeader) {
       RaftPeer suggested = notLeader.getSuggestedLeader();
       String leader = suggested == null ? null : suggested.getId().toString();
@@ -193,6 +198,21 @@ final class RaftRequests {
     }
     return new ConsensusException(
         ConsensusException.Kind.FAILED, rootMessage(cause), leaderId.get().orElse(null), cause);
+  }
+
+  /**
+   * The leader's words when {@code e} is its refusal to stamp ({@link ClockUnsafeException},
+   * carried back by Ratis as a state machine exception, whose message keeps the marker), or null.
+   */
+  private static String clockRefusal(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String message = t.getMessage();
+      int at = message == null ? -1 : message.indexOf(ClockUnsafeException.MARKER);
+      if (at >= 0) {
+        return message.substring(at + ClockUnsafeException.MARKER.length());
+      }
+    }
+    return null;
   }
 
   private static Throwable unwrap(Throwable e) {

@@ -40,6 +40,9 @@ final class TestCluster implements AutoCloseable {
   /** The apply listeners a node starts with, by node id (none unless a test sets them). */
   Function<String, List<KeyrotorStateMachine.ApplyListener>> listeners = id -> List.of();
 
+  /** The command clock a node starts with, by node id (the system clock unless a test sets it). */
+  Function<String, CommandClock> clocks = id -> CommandClock.of(Clock.systemUTC());
+
   private final Path root;
   private final Function<ConsensusConfig, ConsensusConfig> tuning;
 
@@ -63,7 +66,7 @@ final class TestCluster implements AutoCloseable {
     RaftNode node =
         RaftNode.start(
             config,
-            Clock.systemUTC(),
+            clocks.apply(id),
             (message, cause) -> fatalErrors.add(new AssertionError(message, cause)),
             listeners.apply(id));
     nodes.put(id, node);

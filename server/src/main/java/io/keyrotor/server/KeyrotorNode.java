@@ -7,6 +7,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.keyrotor.consensus.CommandClock;
 import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
 import io.keyrotor.consensus.RaftNode;
@@ -24,6 +25,10 @@ import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.chaos.ChaosClock;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
+import io.keyrotor.server.clock.ClockAssessment;
+import io.keyrotor.server.clock.ClockGuard;
+import io.keyrotor.server.clock.ClockProbe;
+import io.keyrotor.server.clock.PeerClocks;
 import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
@@ -40,7 +45,9 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -82,7 +89,8 @@ public final class KeyrotorNode implements AutoCloseable {
       RaftNode raft,
       DataPlane dataPlane,
       HsmTasks hsmTasks,
-      Api api) {}
+      Api api,
+      ClockProbe clockProbe) {}
 
   private final Parts parts;
 
@@ -112,13 +120,32 @@ public final class KeyrotorNode implements AutoCloseable {
     RotationEngine rotation = new RotationEngine(metrics.registry());
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
+    ClockProbe clockProbe = null;
+    // The leader stamps only while its clock agrees with a majority of the members' clocks, and
+    // the node serves at the majority's time while its own clock does not ("Clock safety").
+    PeerClocks peerClocks =
+        new PeerClocks(
+            peerApiAddresses(config).keySet(),
+            config.clock().maxOffset(),
+            config.clock().sampleMaxAge());
+    ClockGuard clockGuard = new ClockGuard(clock, peerClocks, System::nanoTime);
+    Clock agreedClock = clockGuard.agreedClock();
     try {
-      raft = startRaft(config, clock, fatal, metrics, kekCache, rotation, transport);
+      raft = startRaft(config, clockGuard, fatal, metrics, kekCache, rotation, transport);
+      clockProbe =
+          new ClockProbe(
+              peerApiAddresses(config),
+              transport,
+              peerClocks,
+              clockGuard,
+              raft,
+              config.clock().probeInterval());
+      registerClockMetrics(metrics, clockGuard, clockProbe);
       // Version states are evaluated at the node's clock, floored at the last applied command's
       // (replicated) time, so a node whose clock is behind never un-activates a rotation.
       RaftNode started = raft;
       Clock servingClock =
-          new AppliedTimeFloorClock(clock, () -> started.state().lastCommandTimeMillis());
+          new AppliedTimeFloorClock(agreedClock, () -> started.state().lastCommandTimeMillis());
       ServerContext context =
           new ServerContext(raft, hsm, config, servingClock, Duration.ofSeconds(10));
       DataPlane dataPlane =
@@ -132,7 +159,7 @@ public final class KeyrotorNode implements AutoCloseable {
               rotation.usage());
       kekCache.registerMetrics(metrics.registry());
       metrics.registry().gauge("apply.listener-failures", () -> started::applyListenerFailures);
-      rotation.start(raft, hsm, config, clock);
+      rotation.start(raft, hsm, config, agreedClock);
       // Runs until the scheduler shuts down with the node; its failures are the sweep's own.
       var unusedSweep =
           executors
@@ -170,12 +197,22 @@ public final class KeyrotorNode implements AutoCloseable {
               metrics,
               health,
               chaosClock,
-              transport);
+              transport,
+              clockGuard);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
-                  config, hsm, executors, metrics, rotation, kekCache, raft, dataPlane, hsmTasks,
-                  api));
+                  config,
+                  hsm,
+                  executors,
+                  metrics,
+                  rotation,
+                  kekCache,
+                  raft,
+                  dataPlane,
+                  hsmTasks,
+                  api,
+                  clockProbe));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
       LOG.info(
@@ -189,6 +226,9 @@ public final class KeyrotorNode implements AutoCloseable {
               : "INSECURE plaintext, tls.insecure=true: callers are not authenticated");
       return node;
     } catch (RuntimeException | StartupException e) {
+      if (clockProbe != null) {
+        clockProbe.close();
+      }
       rotation.close();
       if (hsmTasks != null) {
         hsmTasks.close();
@@ -205,7 +245,7 @@ public final class KeyrotorNode implements AutoCloseable {
    */
   private static RaftNode startRaft(
       NodeConfig config,
-      Clock clock,
+      CommandClock clock,
       FatalErrorHandler fatal,
       NodeMetrics metrics,
       KekCache kekCache,
@@ -253,7 +293,8 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeMetrics metrics,
       HealthStatusManager health,
       ChaosClock chaosClockOrNull,
-      ApiTransport transport)
+      ApiTransport transport,
+      ClockGuard clockGuard)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
     watchers.registerMetrics(metrics.registry());
@@ -279,7 +320,8 @@ public final class KeyrotorNode implements AutoCloseable {
             executors.blocking(),
             zone -> hsmTasks.driver().lastError(zone).orElse(null),
             writes,
-            transport);
+            transport,
+            clockGuard);
     // Every service but health authenticates its caller (Caller.PRINCIPAL); the metrics
     // interceptor runs outside it, so refused calls are counted too.
     NettyServerBuilder builder =
@@ -291,7 +333,8 @@ public final class KeyrotorNode implements AutoCloseable {
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(
-                ServerInterceptors.intercept(admin, authentication, metrics.rpcInterceptor()))
+                ServerInterceptors.intercept(
+                    admin, ClockProbe.probeCallMarker(), authentication, metrics.rpcInterceptor()))
             .addService(health.getHealthService())
             .addService(
                 ServerInterceptors.intercept(
@@ -425,11 +468,36 @@ public final class KeyrotorNode implements AutoCloseable {
     }
     api.server().shutdownNow();
     parts.executors().api().shutdownNow();
+    parts.clockProbe().close();
     parts.rotation().close();
     parts.hsmTasks().close();
     api.admin().close();
     api.watchers().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
+  }
+
+  /** The other members' API addresses, by node id. */
+  private static Map<String, String> peerApiAddresses(NodeConfig config) {
+    Map<String, String> out = new TreeMap<>();
+    config.peers().values().stream()
+        .filter(peer -> !peer.id().equals(config.nodeId()))
+        .forEach(peer -> out.put(peer.id(), peer.apiAddress()));
+    return out;
+  }
+
+  private static void registerClockMetrics(
+      NodeMetrics metrics, ClockGuard guard, ClockProbe probe) {
+    metrics
+        .registry()
+        .gauge(
+            "clock.max-peer-offset-millis", () -> () -> guard.assess().maxAbsoluteOffsetMillis());
+    metrics
+        .registry()
+        .gauge(
+            "clock.unsafe",
+            () -> () -> guard.assess().state() == ClockAssessment.State.UNSAFE ? 1 : 0);
+    metrics.registry().gauge("clock.stamps-refused", () -> guard::stampsRefused);
+    metrics.registry().gauge("clock.leadership-handovers", () -> probe::handovers);
   }
 
   /** Stops the node's own pools and its Raft member, closes the HSM, zeroes every cached KEK. */

@@ -1,5 +1,6 @@
 package io.keyrotor.storage;
 
+import io.keyrotor.proto.internal.v1.ClockWitness;
 import io.keyrotor.proto.internal.v1.Command;
 
 /**
@@ -11,6 +12,16 @@ import io.keyrotor.proto.internal.v1.Command;
  */
 public final class CommandStamping {
   private CommandStamping() {}
+
+  /**
+   * {@code command} stamped at {@code leaderTimeMillis}, with {@code witness} (the members' clocks
+   * as the leader measured them; null when it measured none), which caps how far apply lets the
+   * stamp move cluster time ({@link CommandTime}).
+   */
+  public static Command stamp(Command command, long leaderTimeMillis, ClockWitness witness) {
+    Command stamped = stamp(command, leaderTimeMillis);
+    return witness == null ? stamped : stamped.toBuilder().setClockWitness(witness).build();
+  }
 
   /** {@code command} stamped at {@code leaderTimeMillis}. */
   public static Command stamp(Command command, long leaderTimeMillis) {

@@ -132,8 +132,9 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     if (index <= applied.index()) {
       return result(requests.replayedOutcome(command.getRequestId(), index), true);
     }
-    // Effective time is monotonic: a new leader with a slower clock cannot move it backwards.
-    long time = Math.max(lastCommandTimeMillis, command.getProposedTimeUnixMillis());
+    // Effective time is monotonic (a new leader with a slower clock cannot move it backwards) and
+    // capped by the clock witness the leader stamped (a jumped clock cannot move it forward).
+    long time = CommandTime.effective(lastCommandTimeMillis, command);
     String requestId = command.getRequestId();
     Optional<RequestRecord> remembered =
         requestId.isEmpty() ? Optional.empty() : requests.lookup(requestId);

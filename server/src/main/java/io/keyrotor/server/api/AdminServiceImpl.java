@@ -32,6 +32,8 @@ import io.keyrotor.proto.internal.v1.SetAuthorizationPolicy;
 import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.access.Target;
+import io.keyrotor.server.clock.ClockGuard;
+import io.keyrotor.server.clock.ClockProbe;
 import io.keyrotor.server.config.LimitSettings;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.transport.ApiTransport;
@@ -61,21 +63,25 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final WritePath writes;
   private final Calls calls;
   private final ApiTransport transport;
+  private final ClockGuard clockGuard;
 
   /**
    * @param blockingExecutor where peers are asked and leadership and snapshots wait
    * @param rotationErrors this node's last error driving a zone's master key rotation, or null
    * @param writes the write path of the calls that change state
    * @param transport the API's transport security: shown in the status, and how peers are asked
+   * @param clockGuard the node's clock against its peers': shown in the status
    */
   public AdminServiceImpl(
       ServerContext context,
       ExecutorService blockingExecutor,
       Function<String, String> rotationErrors,
       WritePath writes,
-      ApiTransport transport) {
+      ApiTransport transport,
+      ClockGuard clockGuard) {
     this.context = context;
     this.transport = transport;
+    this.clockGuard = clockGuard;
     this.blockingExecutor = blockingExecutor;
     this.writes = writes;
     this.calls = new Calls(context);
@@ -88,7 +94,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         response,
         () -> {
           writes.authorize(Operation.GET_NODE_STATUS, Target.cluster());
-          return CompletableFuture.completedFuture(localStatus());
+          return CompletableFuture.completedFuture(
+              ClockProbe.isProbeCall() ? clockStatus() : localStatus());
         });
   }
 
@@ -296,7 +303,10 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
                     .setHealthy(hsm.healthy()))
             .setSnapshotIndex(Math.max(0, raft.snapshotIndex()))
             .setKeyCount(store.keyCount())
-            .setTransportSecurity(transport.status());
+            .setTransportSecurity(transport.status())
+            // The raw wall clock: peers measure this node's clock from it.
+            .setClockUnixMillis(clockGuard.wallClock().millis())
+            .setClock(clockGuard.assess().toProto());
     LimitSettings limits = context.config().limits();
     for (LimitSettings.Limit limit : LimitSettings.Limit.values()) {
       out.addLimits(
@@ -308,6 +318,19 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     out.addAllZoneMasterKeyRotations(zoneMasterKeys.rotations())
         .addAllZoneMasterKeys(zoneMasterKeys.heldVersions());
     return out.build();
+  }
+
+  /**
+   * What a peer's clock probe gets: this node's identity and clock, nothing that asks the HSM or
+   * walks the state.
+   */
+  private NodeStatus clockStatus() {
+    return NodeStatus.newBuilder()
+        .setId(context.config().nodeId())
+        .setApiAddress(context.config().apiAddress())
+        .setClockUnixMillis(clockGuard.wallClock().millis())
+        .setClock(clockGuard.assess().toProto())
+        .build();
   }
 
   private NodeStatus peerStatus(NodeConfig.Peer peer) {

@@ -123,6 +123,14 @@ public final class ApiErrors {
       case NOT_RUNNING -> {
         return shuttingDown();
       }
+      case CLOCK_UNSAFE -> {
+        return error(
+            Code.UNAVAILABLE,
+            ErrorReason.CLOCK_UNSAFE,
+            "the leader's clock disagrees with the cluster's, so it accepted no write (nothing was"
+                + " changed): "
+                + e.getMessage());
+      }
       default -> {
         return error(
             Code.UNAVAILABLE,

@@ -75,6 +75,9 @@ import java.util.regex.Pattern;
  *                                      loopback only; for throwaway local experiments)
  * limits.keys-per-cluster=100000      (and the other limits.* lines: what callers may grow; see
  *                                      LimitSettings and the README's "Limits")
+ * clock.max-offset=500ms              (a leader whose clock is further than this from a majority
+ *                                      of the members' clocks stamps no command)
+ * clock.probe-interval=1s             clock.sample-max-age=10s   (measuring the peers' clocks)
  * ratis.KEY=VALUE                     (sets Ratis property KEY last; for tuning experiments only;
  *                                      a value Ratis cannot read is refused)
  * limits.watchers-per-node=256        limits.watchers-per-principal=16
@@ -116,7 +119,23 @@ public record NodeConfig(
     SortedMap<String, String> ratisOverrides,
     TlsSettings tls,
     LimitSettings limits,
-    FlowSettings flow) {
+    FlowSettings flow,
+    ClockSettings clock) {
+
+  /**
+   * Clock safety: how the node measures its clock against its peers' and when it stops stamping.
+   *
+   * @param maxOffset how far a member's clock may be from the others' and still agree ({@code
+   *     clock.max-offset}); a leader further than this from a majority stamps nothing
+   * @param probeInterval how often the peers' clocks are measured ({@code clock.probe-interval})
+   * @param sampleMaxAge how long a measurement is used ({@code clock.sample-max-age})
+   */
+  public record ClockSettings(Duration maxOffset, Duration probeInterval, Duration sampleMaxAge) {
+    public static ClockSettings defaults() {
+      return new ClockSettings(
+          Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(10));
+    }
+  }
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -401,7 +420,22 @@ public record NodeConfig(
         Collections.unmodifiableSortedMap(ratis),
         tls(r, base, source, peers),
         LimitSettings.parse(p, source),
-        FlowSettings.parse(p, source));
+        FlowSettings.parse(p, source),
+        clock(r, source));
+  }
+
+  private static ClockSettings clock(Fields r, String source) throws ConfigException {
+    Duration maxOffset = r.duration("clock.max-offset", "500ms");
+    Duration interval = r.duration("clock.probe-interval", "1s");
+    Duration maxAge = r.duration("clock.sample-max-age", "10s");
+    if (maxOffset.isZero() || interval.isZero()) {
+      throw new ConfigException(
+          source + ": clock.max-offset and clock.probe-interval must be positive");
+    }
+    if (maxAge.compareTo(interval) <= 0) {
+      throw new ConfigException(source + ": clock.sample-max-age must exceed clock.probe-interval");
+    }
+    return new ClockSettings(maxOffset, interval, maxAge);
   }
 
   private static final List<String> TLS_FILE_KEYS =

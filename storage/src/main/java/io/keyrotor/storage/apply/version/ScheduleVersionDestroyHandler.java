@@ -48,7 +48,12 @@ public final class ScheduleVersionDestroyHandler implements VersionHandler<Sched
       return context.refuse(
           ErrorReason.VERSION_PENDING, target.subject() + " is pending; cancel the rotation", name);
     }
-    long destroyTime = Math.max(context.time(), schedule.getDestroyTimeUnixMillis());
+    // The waiting period counts from cluster time too: a leader whose clock is behind stamps a
+    // destroy time that is early by as much, and must not shorten the wait.
+    long destroyTime =
+        Math.max(
+            context.time() + Math.max(0, schedule.getWaitingPeriodMillis()),
+            schedule.getDestroyTimeUnixMillis());
     KeyVersionRecord updated =
         moved.get().version().toBuilder().setDestroyTimeUnixMillis(destroyTime).build();
     return context
