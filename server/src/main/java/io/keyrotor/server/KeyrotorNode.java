@@ -20,6 +20,7 @@ import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.KeyServiceImpl;
+import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.chaos.ChaosClock;
@@ -271,17 +272,22 @@ public final class KeyrotorNode implements AutoCloseable {
             writes,
             transport);
     // Every service but health authenticates its caller (Caller.PRINCIPAL); the metrics
-    // interceptor runs outside it, so refused calls are counted too.
+    // interceptor runs outside it, so refused calls are counted too. Request bytes that do not
+    // parse are INVALID_ARGUMENT (MalformedRequests), not gRPC's UNKNOWN.
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(socketAddress(config.apiAddress()))
             .executor(executors.api())
             .addService(
                 ServerInterceptors.intercept(
-                    new KeyServiceImpl(context, dataPlane, watchers, writes),
+                    MalformedRequests.refusedAsInvalid(
+                        new KeyServiceImpl(context, dataPlane, watchers, writes).bindService()),
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(
-                ServerInterceptors.intercept(admin, authentication, metrics.rpcInterceptor()))
+                ServerInterceptors.intercept(
+                    MalformedRequests.refusedAsInvalid(admin.bindService()),
+                    authentication,
+                    metrics.rpcInterceptor()))
             .addService(health.getHealthService())
             .addService(
                 ServerInterceptors.intercept(
