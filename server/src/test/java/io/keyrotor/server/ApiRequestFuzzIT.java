@@ -1,6 +1,5 @@
 package io.keyrotor.server;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +18,7 @@ import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.SetPolicyRequest;
+import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.server.api.ApiErrors;
 import io.keyrotor.storage.StateView;
 import java.io.ByteArrayInputStream;
@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,8 +41,11 @@ import org.junit.jupiter.api.BeforeAll;
  * with mutual TLS, as the cluster's administrator, against a real one-node cluster (Ratis, RocksDB,
  * software HSM). Whatever the request bytes, the node must answer OK or a status that is neither
  * INTERNAL nor UNKNOWN, carries an ErrorInfo whose reason is in the public catalogue and a message
- * a person can read, and, for a refused request, leaves the replicated state as it was (same
- * applied index, same state digest: no log entry, no change).
+ * a person can read; a request refused before anything is proposed (INVALID_ARGUMENT,
+ * PERMISSION_DENIED, RESOURCE_EXHAUSTED, ...) must leave the replicated state as it was (nothing in
+ * the request's audit trail: no log entry), and any other refusal that reached the log must have
+ * been rejected there too (a non-OK result in its audit record). The node's own log entries (a
+ * version's validation, an activation) carry no principal in the audit trail and are told apart.
  *
  * <p>Input: the first byte picks the method ({@code byte mod count} in the list of both services'
  * methods sorted by full name, see {@link #METHODS}); the rest is sent as the request's bytes as
@@ -57,6 +61,19 @@ class ApiRequestFuzzIT {
 
   /** The key the seeds name: zone "default", versions 1 and 2. */
   static final String KEY = "fuzz-orders";
+
+  /**
+   * Refusals that come before anything is proposed: bad input, no permission, a limit. Others
+   * (NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, ...) may be the state machine's answer to a
+   * proposed command, which is a log entry by design.
+   */
+  private static final Set<Status.Code> STATE_UNTOUCHED =
+      Set.of(
+          Status.Code.INVALID_ARGUMENT,
+          Status.Code.PERMISSION_DENIED,
+          Status.Code.UNAUTHENTICATED,
+          Status.Code.RESOURCE_EXHAUSTED,
+          Status.Code.OUT_OF_RANGE);
 
   private static final MethodDescriptor.Marshaller<byte[]> RAW = new RawMarshaller();
   private static final long SET_POLICY_NEVER = Long.MAX_VALUE;
@@ -93,7 +110,7 @@ class ApiRequestFuzzIT {
     }
     MethodDescriptor<?, ?> method = METHODS.get((input[0] & 0xFF) % METHODS.size());
     byte[] request = neverLockingOut(method, java.util.Arrays.copyOfRange(input, 1, input.length));
-    StateView before = state();
+    long before = appliedIndex();
     StatusRuntimeException refusal = call(method, request);
     if (refusal == null) {
       return;
@@ -107,15 +124,34 @@ class ApiRequestFuzzIT {
             .orElseThrow(() -> new AssertionError(what + ": no ErrorInfo in " + status));
     GrpcErrors.catalogued(info);
     assertReadable(what, status.getDescription());
-    StateView after = state();
-    assertEquals(
-        before.appliedPosition().index(),
-        after.appliedPosition().index(),
-        () -> what + ": refused with " + info.getReason() + " but a log entry was applied");
-    assertEquals(
-        before.digest(),
-        after.digest(),
-        () -> what + ": refused with " + info.getReason() + " but the state changed");
+    // Every command applied is audited with the principal it was proposed for (empty for the
+    // node's own: registration, the rotation engine, validations), so the request's own entries
+    // are the ones of a principal: calls are one at a time and this test is the only caller.
+    List<AuditRecord> proposed = new ArrayList<>();
+    for (AuditRecord record : state().audit(before + 1, 10_000)) {
+      if (!record.getPrincipal().isEmpty()) {
+        proposed.add(record);
+      }
+    }
+    if (STATE_UNTOUCHED.contains(status.getCode())) {
+      assertTrue(
+          proposed.isEmpty(),
+          () -> what + ": refused with " + info.getReason() + " but proposed: " + proposed);
+    }
+    for (AuditRecord record : proposed) {
+      assertNotEquals(
+          0,
+          record.getResultCode(),
+          () -> what + ": refused with " + info.getReason() + " but applied: " + record);
+    }
+  }
+
+  private static long appliedIndex() {
+    return state().appliedPosition().index();
+  }
+
+  private static StateView state() {
+    return cluster.nodes.get("n1").raft().state();
   }
 
   /** The refusal of {@code request}, or null if the node accepted it. */
@@ -175,10 +211,6 @@ class ApiRequestFuzzIT {
         message.contains("Exception") || message.contains("java."),
         () -> what + ": a message that shows the server's internals: " + message);
     assertTrue(message.length() <= 4096, () -> what + ": a message of " + message.length());
-  }
-
-  private static StateView state() {
-    return cluster.nodes.get("n1").raft().state();
   }
 
   private static List<MethodDescriptor<?, ?>> methods() {
