@@ -21,6 +21,7 @@ import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.KeyServiceImpl;
+import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.chaos.ChaosClock;
@@ -323,18 +324,23 @@ public final class KeyrotorNode implements AutoCloseable {
             transport,
             clockGuard);
     // Every service but health authenticates its caller (Caller.PRINCIPAL); the metrics
-    // interceptor runs outside it, so refused calls are counted too.
+    // interceptor runs outside it, so refused calls are counted too. Request bytes that do not
+    // parse are INVALID_ARGUMENT (MalformedRequests), not gRPC's UNKNOWN.
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(socketAddress(config.apiAddress()))
             .executor(executors.api())
             .addService(
                 ServerInterceptors.intercept(
-                    new KeyServiceImpl(context, dataPlane, watchers, writes),
+                    MalformedRequests.refusedAsInvalid(
+                        new KeyServiceImpl(context, dataPlane, watchers, writes).bindService()),
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(
                 ServerInterceptors.intercept(
-                    admin, ClockProbe.probeCallMarker(), authentication, metrics.rpcInterceptor()))
+                    MalformedRequests.refusedAsInvalid(admin.bindService()),
+                    ClockProbe.probeCallMarker(),
+                    authentication,
+                    metrics.rpcInterceptor()))
             .addService(health.getHealthService())
             .addService(
                 ServerInterceptors.intercept(

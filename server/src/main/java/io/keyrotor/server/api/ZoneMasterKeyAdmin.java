@@ -189,6 +189,26 @@ final class ZoneMasterKeyAdmin {
             Map.of("zone", zone));
       }
       target = own.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
+      if (target < 2) {
+        // Refused here, not by the state machine after a log entry.
+        throw ApiErrors.error(
+            Code.FAILED_PRECONDITION,
+            ErrorReason.ZMK_VERSION_NOT_NEWER,
+            "the newest master key version node "
+                + context.config().nodeId()
+                + " holds of zone \""
+                + zone
+                + "\" is "
+                + target
+                + "; create and share a new version into every node of the zone first"
+                + " (scripts/hsm rotate-master does both)",
+            Map.of("zone", zone));
+      }
+    }
+    if (target < 2) {
+      throw ApiErrors.invalid(
+          ErrorReason.INVALID_VERSION,
+          "a zone master key rotation moves KEKs to version 2 or later, not " + target);
     }
     String checkValue = null;
     for (Map.Entry<String, Map<Integer, String>> holder : held.entrySet()) {

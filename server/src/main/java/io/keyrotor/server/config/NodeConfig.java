@@ -17,6 +17,7 @@ import io.keyrotor.tls.TlsFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -303,7 +304,8 @@ public record NodeConfig(
     Properties properties = new Properties();
     try (java.io.Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       properties.load(reader);
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
+      // IllegalArgumentException: Properties.load's word for a malformed unicode escape.
       throw new ConfigException("cannot read node configuration " + file + ": " + e.getMessage());
     }
     Path base = file.toAbsolutePath().getParent();
@@ -312,6 +314,16 @@ public record NodeConfig(
 
   /** Builds a configuration from properties; relative paths resolve against {@code base}. */
   public static NodeConfig parse(Properties p, Path base, String source) throws ConfigException {
+    try {
+      return parseSettings(p, base, source);
+    } catch (InvalidPathException e) {
+      // A path setting the file system cannot name (a NUL character, say).
+      throw new ConfigException(source + ": not a usable path: " + e.getMessage(), e);
+    }
+  }
+
+  private static NodeConfig parseSettings(Properties p, Path base, String source)
+      throws ConfigException {
     Fields r = new Fields(p, source);
     String nodeId = r.required("node.id");
     SortedMap<String, String[]> raw = new TreeMap<>();
@@ -404,7 +416,7 @@ public record NodeConfig(
         min,
         max,
         Boolean.parseBoolean(r.optional("raft.leader-lease", "true")),
-        Long.parseLong(r.optional("raft.snapshot-threshold", "20000")),
+        r.number("raft.snapshot-threshold", "20000"),
         // Long enough for every serving node to validate a new version before it activates.
         r.duration("keys.default-activation-delay", "30s"),
         Boolean.parseBoolean(r.optional("chaos.enabled", "false")),
@@ -618,15 +630,19 @@ public record NodeConfig(
         throw new IllegalArgumentException("not a duration: " + text);
       }
       long n = Long.parseLong(m.group(1));
-      total =
-          total.plus(
-              switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-              });
+      try {
+        total =
+            total.plus(
+                switch (m.group(2)) {
+                  case "ms" -> Duration.ofMillis(n);
+                  case "s" -> Duration.ofSeconds(n);
+                  case "m" -> Duration.ofMinutes(n);
+                  case "h" -> Duration.ofHours(n);
+                  default -> Duration.ofDays(n);
+                });
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException("not a duration: \"" + text + "\" is too long", e);
+      }
       end = m.end();
     }
     if (end == 0 || end != text.trim().length()) {
@@ -656,6 +672,15 @@ public record NodeConfig(
         throw new ConfigException(source + ": " + key + " is required");
       }
       return value.trim();
+    }
+
+    long number(String key, String fallback) throws ConfigException {
+      String value = optional(key, fallback);
+      try {
+        return Long.parseLong(value);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(source + ": " + key + " must be a whole number, not " + value);
+      }
     }
 
     String optional(String key, String fallback) {
