@@ -22,6 +22,7 @@ import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.api.v1.RotationStatus;
+import io.keyrotor.api.v1.ThrottledPrincipal;
 import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.client.Durations;
 import java.time.Duration;
@@ -107,7 +108,9 @@ final class JsonOutput {
    * {"kind", "module","token_label","mechanisms","healthy"}} or null when the node did not report
    * one, and {@code transport} is {@code {"mode" ("mutual_tls" or "insecure_plaintext"),
    * "certificate_subject","certificate_serial","certificate_not_after","expiry_warning",
-   * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it.
+   * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it;
+   * {@code throttled} lists {@code {"principal","quota","refused","first_refused","last_refused"}}
+   * for the principals the node's quotas held back within the last minute.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
@@ -134,6 +137,17 @@ final class JsonOutput {
       json.add(
           "transport",
           node.hasTransportSecurity() ? transport(node.getTransportSecurity()) : JsonNull.INSTANCE);
+      JsonArray throttled = new JsonArray();
+      for (ThrottledPrincipal t : node.getThrottledList()) {
+        JsonObject entry = new JsonObject();
+        entry.addProperty("principal", t.getPrincipal());
+        entry.addProperty("quota", t.getQuota());
+        entry.addProperty("refused", t.getRefused());
+        entry.addProperty("first_refused", instant(t.getFirstRefused()).toString());
+        entry.addProperty("last_refused", instant(t.getLastRefused()).toString());
+        throttled.add(entry);
+      }
+      json.add("throttled", throttled);
       nodes.add(json);
     }
     JsonObject json = new JsonObject();
@@ -375,5 +389,9 @@ final class JsonOutput {
               text.append(k).append('=').append(v);
             });
     return text.toString();
+  }
+
+  static java.time.Instant instant(com.google.protobuf.Timestamp timestamp) {
+    return java.time.Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
   }
 }

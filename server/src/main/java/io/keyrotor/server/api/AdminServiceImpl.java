@@ -294,7 +294,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
                     .setHealthy(hsm.healthy()))
             .setSnapshotIndex(Math.max(0, raft.snapshotIndex()))
             .setKeyCount(store.keys().size())
-            .setTransportSecurity(transport.status());
+            .setTransportSecurity(transport.status())
+            .addAllThrottled(writes.authorizer().throttled());
     out.addAllZoneMasterKeyRotations(zoneMasterKeys.rotations())
         .addAllZoneMasterKeys(zoneMasterKeys.heldVersions());
     return out.build();
