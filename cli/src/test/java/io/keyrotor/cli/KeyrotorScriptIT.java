@@ -69,7 +69,9 @@ class KeyrotorScriptIT {
   }
 
   private Result run(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
+    // A deadline above the CLI's default of 10 s: a fresh JVM's first call (class loading, the
+    // TLS handshake) can take longer than that on a machine busy with the rest of the build.
+    List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString(), "--deadline", "45s"));
     command.addAll(List.of(args));
     Path out = workingDirectory.resolve("stdout.txt");
     Path err = workingDirectory.resolve("stderr.txt");
