@@ -146,6 +146,21 @@ final class Goals {
             String.format("%.0f ns", authzNanos),
             Double.isNaN(authzNanos) ? null : authzNanos < 1_000,
             "PolicyAuthorizer on the leader, development policy, Decrypt by service"));
+    MicroRow quota = micro("AuthorizationBenchmark.quotaAdmit", "");
+    double quotaNanos = quota == null ? Double.NaN : quota.score();
+    out.add(
+        new Goal(
+            "quota-check-jmh",
+            "a quota's token taken by an allowed call, added to the authorisation check (JMH)",
+            "check + quota < 1 us/op",
+            quotaNanos,
+            String.format("%.0f ns", quotaNanos),
+            (Double.isNaN(quotaNanos) || Double.isNaN(authzNanos))
+                ? null
+                : (authzNanos + quotaNanos < 1_000),
+            String.format(
+                "one covering quota, every call admitted; check + quota %.0f ns",
+                authzNanos + quotaNanos)));
     double mixed = observation("mixed", "keyrotor", "max_rate_p99_5ms");
     out.add(
         new Goal(

@@ -9,6 +9,7 @@ import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationStatus;
+import io.keyrotor.api.v1.ThrottledPrincipal;
 import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.client.Durations;
 import java.time.Duration;
@@ -323,6 +324,13 @@ final class HumanOutput {
       if (node.getClock().getState().equals("UNSAFE")) {
         out.append("warning: ").append(node.getId()).append(": clock UNSAFE: ");
         out.append(node.getClock().getReason()).append('\n');
+      }
+      for (ThrottledPrincipal t : node.getThrottledList()) {
+        out.append("throttled: ").append(node.getId()).append(": ").append(t.getPrincipal());
+        out.append(" over quota ").append(t.getQuota()).append(": ");
+        out.append(t.getRefused()).append(t.getRefused() == 1 ? " call" : " calls");
+        out.append(" refused since ").append(JsonOutput.instant(t.getFirstRefused()));
+        out.append(", last at ").append(JsonOutput.instant(t.getLastRefused())).append('\n');
       }
     }
     return out.toString();

@@ -24,6 +24,7 @@ import io.keyrotor.api.v1.RotateKeyResponse;
 import io.keyrotor.api.v1.RotationPolicy;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.api.v1.RotationStatus;
+import io.keyrotor.api.v1.ThrottledPrincipal;
 import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.client.Durations;
 import java.time.Duration;
@@ -111,6 +112,8 @@ final class JsonOutput {
    * "certificate_subject","certificate_serial","certificate_not_after","expiry_warning",
    * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it;
    * {@code clock} is as {@link #clock} says, or null.
+   * {@code throttled} lists {@code {"principal","quota","refused","first_refused","last_refused"}}
+   * for the principals the node's quotas held back within the last minute.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
@@ -138,6 +141,17 @@ final class JsonOutput {
           "transport",
           node.hasTransportSecurity() ? transport(node.getTransportSecurity()) : JsonNull.INSTANCE);
       json.add("clock", node.hasClock() ? clock(node.getClock()) : JsonNull.INSTANCE);
+      JsonArray throttled = new JsonArray();
+      for (ThrottledPrincipal t : node.getThrottledList()) {
+        JsonObject entry = new JsonObject();
+        entry.addProperty("principal", t.getPrincipal());
+        entry.addProperty("quota", t.getQuota());
+        entry.addProperty("refused", t.getRefused());
+        entry.addProperty("first_refused", instant(t.getFirstRefused()).toString());
+        entry.addProperty("last_refused", instant(t.getLastRefused()).toString());
+        throttled.add(entry);
+      }
+      json.add("throttled", throttled);
       nodes.add(json);
     }
     JsonObject json = new JsonObject();
@@ -403,5 +417,9 @@ final class JsonOutput {
               text.append(k).append('=').append(v);
             });
     return text.toString();
+  }
+
+  static java.time.Instant instant(com.google.protobuf.Timestamp timestamp) {
+    return java.time.Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
   }
 }

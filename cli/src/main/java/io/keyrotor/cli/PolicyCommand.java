@@ -9,6 +9,7 @@ import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.Binding;
 import io.keyrotor.api.v1.ContextCondition;
 import io.keyrotor.api.v1.Permission;
+import io.keyrotor.api.v1.Quota;
 import io.keyrotor.api.v1.Role;
 import io.keyrotor.api.v1.SetPolicyRequest;
 import io.keyrotor.api.v1.TestPolicyRequest;
@@ -191,6 +192,27 @@ final class PolicyCommand extends CommandArguments.Group {
         }
         policy.addBindings(built);
       }
+      for (JsonElement q : array(document, "quotas")) {
+        JsonObject quota = q.getAsJsonObject();
+        Quota.Builder built =
+            Quota.newBuilder()
+                .setName(string(quota, "name"))
+                .setPrincipal(string(quota, "principal"));
+        for (JsonElement p : array(quota, "permissions")) {
+          built.addPermissions(permission(p.getAsString()));
+        }
+        if (quota.has("requests_per_second")) {
+          built.setRequestsPerSecond(quota.get("requests_per_second").getAsDouble());
+        }
+        if (quota.has("burst")) {
+          long burst = quota.get("burst").getAsLong();
+          if (burst < 0 || burst > 0xFFFF_FFFFL) {
+            throw new CliException("malformed policy file: quota burst " + burst + " out of range");
+          }
+          built.setBurst((int) burst);
+        }
+        policy.addQuotas(built);
+      }
       return policy.build();
     } catch (IllegalStateException | UnsupportedOperationException | ClassCastException e) {
       throw new CliException("malformed policy file: " + e.getMessage(), e);
@@ -246,6 +268,19 @@ final class PolicyCommand extends CommandArguments.Group {
       bindings.add(b);
     }
     out.add("bindings", bindings);
+    JsonArray quotas = new JsonArray();
+    for (Quota quota : policy.getQuotasList()) {
+      JsonObject q = new JsonObject();
+      q.addProperty("name", quota.getName());
+      q.addProperty("principal", quota.getPrincipal());
+      JsonArray permissions = new JsonArray();
+      quota.getPermissionsList().forEach(p -> permissions.add(name(p)));
+      q.add("permissions", permissions);
+      q.addProperty("requests_per_second", quota.getRequestsPerSecond());
+      q.addProperty("burst", Integer.toUnsignedLong(quota.getBurst()));
+      quotas.add(q);
+    }
+    out.add("quotas", quotas);
     return out;
   }
 
@@ -282,6 +317,23 @@ final class PolicyCommand extends CommandArguments.Group {
         out.append(" if context ").append(c.getKey()).append('=').append(c.getValue());
       }
       out.append('\n');
+    }
+    if (policy.getQuotasCount() > 0) {
+      out.append("quotas:\n");
+      for (Quota q : policy.getQuotasList()) {
+        out.append("  ").append(q.getName()).append(": ").append(q.getPrincipal());
+        out.append(" ").append(q.getRequestsPerSecond()).append("/s");
+        if (q.getBurst() > 0) {
+          out.append(" burst ").append(Integer.toUnsignedLong(q.getBurst()));
+        }
+        out.append(" on ");
+        out.append(
+            q.getPermissionsCount() == 0
+                ? "every call"
+                : String.join(
+                    ", ", q.getPermissionsList().stream().map(PolicyCommand::name).toList()));
+        out.append('\n');
+      }
     }
     return out.toString();
   }

@@ -15,6 +15,7 @@ import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.PeerClockOffset;
 import io.keyrotor.api.v1.ReEncryptRequest;
+import io.keyrotor.api.v1.ThrottledPrincipal;
 import io.keyrotor.api.v1.TransportMode;
 import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.client.testing.FakeDataPlaneService;
@@ -386,7 +387,14 @@ class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
                         .setCertificateSerial("0a1b")
                         .setCertificateNotAfter(Timestamp.newBuilder().setSeconds(1_767_225_600L))
                         .setExpiryWarning("the node certificate expires in 4 days; renew it")
-                        .setLastReloadFailure("tls/n1-key.pem is not the key of tls/n1.pem")),
+                        .setLastReloadFailure("tls/n1-key.pem is not the key of tls/n1.pem"))
+                .addThrottled(
+                    ThrottledPrincipal.newBuilder()
+                        .setPrincipal("service")
+                        .setQuota("service-encrypt")
+                        .setRefused(42)
+                        .setFirstRefused(Timestamp.newBuilder().setSeconds(1_767_225_600L))
+                        .setLastRefused(Timestamp.newBuilder().setSeconds(1_767_225_630L))),
             NodeStatus.newBuilder()
                 .setId("n2")
                 .setRole(NodeRole.NODE_ROLE_FOLLOWER)
@@ -421,6 +429,12 @@ class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
             + "\"last_reload_failure\":\"tls/n1-key.pem is not the key of tls/n1.pem\"}",
         n1.get("transport").toString());
     assertEquals("insecure_plaintext", n2.getAsJsonObject("transport").get("mode").getAsString());
+    assertEquals(
+        "[{\"principal\":\"service\",\"quota\":\"service-encrypt\",\"refused\":42,"
+            + "\"first_refused\":\"2026-01-01T00:00:00Z\","
+            + "\"last_refused\":\"2026-01-01T00:00:30Z\"}]",
+        n1.get("throttled").toString());
+    assertEquals("[]", n2.get("throttled").toString());
 
     assertEquals(0, run("cluster", "status"), stderr);
     List<String> lines = stdout.lines().collect(Collectors.toList());
@@ -435,7 +449,9 @@ class DataCommandsCliTest extends CliHarness<FakeDataPlaneService> {
             "n3   -       UNREACHABLE  0     0        -       -            -                   -     "
                 + "              -       -                                     no answer",
             "warning: n1: the node certificate expires in 4 days; renew it",
-            "warning: n1: certificate reload failed: tls/n1-key.pem is not the key of tls/n1.pem"),
+            "warning: n1: certificate reload failed: tls/n1-key.pem is not the key of tls/n1.pem",
+            "throttled: n1: service over quota service-encrypt: 42 calls refused since"
+                + " 2026-01-01T00:00:00Z, last at 2026-01-01T00:00:30Z"),
         lines);
   }
 

@@ -144,11 +144,13 @@ class JsonOutputTest {
         "{\"nodes\":["
             + "{\"id\":\"n1\",\"region\":\"eu\",\"role\":\"LEADER\",\"term\":3,\"applied_index\":42,"
             + "\"state_digest\":\"ab12\",\"zones\":[\"default\"],\"api_address\":\"127.0.0.1:7101\","
-            + "\"leader\":true,\"error\":null,\"hsm\":null,\"transport\":null,\"clock\":null},"
+            + "\"leader\":true,\"error\":null,\"hsm\":null,\"transport\":null,\"clock\":null,"
+            + "\"throttled\":[]},"
             + "{\"id\":\"n2\",\"region\":\"us\",\"role\":\"UNREACHABLE\",\"term\":0,"
             + "\"applied_index\":0,\"state_digest\":\"\",\"zones\":[],"
             + "\"api_address\":\"127.0.0.1:7102\",\"leader\":false,"
-            + "\"error\":\"deadline exceeded\",\"hsm\":null,\"transport\":null,\"clock\":null}],"
+            + "\"error\":\"deadline exceeded\",\"hsm\":null,\"transport\":null,\"clock\":null,"
+            + "\"throttled\":[]}],"
             + "\"leader_id\":\"n1\"}",
         JsonOutput.render(JsonOutput.cluster(status)));
   }

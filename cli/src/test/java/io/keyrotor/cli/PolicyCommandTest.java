@@ -21,7 +21,11 @@ class PolicyCommandTest {
          {"name": "ops", "role": "admin", "principal": "admin"},
          {"name": "payments", "role": "crypto", "principal": "spiffe://x/payments",
           "key_pattern": "payments-*", "zone": "eu", "labels": {"team": "payments"},
-          "context": {"tenant": "${principal}"}}]}
+          "context": {"tenant": "${principal}"}}],
+       "quotas": [
+         {"name": "services", "principal": "spiffe://x/*", "permissions": ["ENCRYPT", "decrypt"],
+          "requests_per_second": 250.5, "burst": 500},
+         {"name": "everyone", "principal": "*", "requests_per_second": 1000}]}
       """;
 
   @Test
@@ -35,6 +39,12 @@ class PolicyCommandTest {
     assertEquals("eu", payments.getZone());
     assertEquals("payments", payments.getLabelSelectorMap().get("team"));
     assertEquals("${principal}", payments.getContextConditions(0).getValue());
+    var services = policy.getQuotas(0);
+    assertEquals("spiffe://x/*", services.getPrincipal());
+    assertEquals(Permission.PERMISSION_DECRYPT, services.getPermissions(1));
+    assertEquals(250.5, services.getRequestsPerSecond());
+    assertEquals(500, services.getBurst());
+    assertEquals(0, policy.getQuotas(1).getPermissionsCount());
   }
 
   @Test
@@ -46,6 +56,11 @@ class PolicyCommandTest {
     assertTrue(
         PolicyCommand.human(policy)
             .contains("payments: spiffe://x/payments -> crypto on payments-*"));
+    assertTrue(
+        PolicyCommand.human(policy)
+            .contains("services: spiffe://x/* 250.5/s burst 500 on ENCRYPT, DECRYPT\n"),
+        PolicyCommand.human(policy));
+    assertTrue(PolicyCommand.human(policy).contains("everyone: * 1000.0/s on every call\n"));
   }
 
   @Test

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -167,6 +168,15 @@ final class CallRunner {
                   && lastServerError != null
               ? lastServerError
               : last;
+      if (last.hasReason(ErrorReason.QUOTA_EXCEEDED)) {
+        // Nothing was done; the server said when the caller's quota has room again. Wait that
+        // long and ask the same node, if the call's deadline allows it.
+        Optional<Duration> wait = last.retryDelay();
+        if (wait.isPresent() && sleepUntilBefore(wait.get(), deadlineAt)) {
+          continue;
+        }
+        throw last;
+      }
       connectionFailed |= !fromServer && code == Status.Code.UNAVAILABLE;
       boolean retryable =
           code == Status.Code.UNAVAILABLE
@@ -220,26 +230,32 @@ final class CallRunner {
     }
   }
 
-  /**
-   * Sleeps the next backoff delay unless that would reach the deadline.
-   *
-   * @return false if there is no time left for another attempt
-   */
-  private boolean sleepBeforeRetry(int backoffIndex, Instant deadlineAt) {
-    Duration delay = backoff.delay(backoffIndex);
-    Instant wakeUp = clock.instant().plus(delay);
-    if (!wakeUp.isBefore(deadlineAt)) {
+  /** Sleeps {@code delay} unless that would reach the deadline; false if it would. */
+  private boolean sleepUntilBefore(Duration delay, Instant deadlineAt) {
+    if (!clock.instant().plus(delay).isBefore(deadlineAt)) {
       return false;
     }
     try {
       sleeper.sleep(delay);
-      pool.resetConnectBackoff();
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw KeyrotorException.clientSide(
           Status.Code.CANCELLED, ErrorReason.INTERRUPTED, "interrupted while waiting to retry", e);
     }
+  }
+
+  /**
+   * Sleeps the next backoff delay unless that would reach the deadline.
+   *
+   * @return false if there is no time left for another attempt
+   */
+  private boolean sleepBeforeRetry(int backoffIndex, Instant deadlineAt) {
+    if (!sleepUntilBefore(backoff.delay(backoffIndex), deadlineAt)) {
+      return false;
+    }
+    pool.resetConnectBackoff();
+    return true;
   }
 
   /**

@@ -236,6 +236,37 @@ public final class KeyrotorException extends RuntimeException {
     return serverMessage;
   }
 
+  /**
+   * How long the server asked the caller to wait before trying again (its {@code
+   * google.rpc.RetryInfo}, sent with QUOTA_EXCEEDED), or empty when it sent none.
+   */
+  public java.util.Optional<java.time.Duration> retryDelay() {
+    if (!(getCause() instanceof io.grpc.StatusRuntimeException
+        || getCause() instanceof io.grpc.StatusException)) {
+      return java.util.Optional.empty();
+    }
+    try {
+      com.google.rpc.Status status = StatusProto.fromThrowable(getCause());
+      if (status == null) {
+        return java.util.Optional.empty();
+      }
+      for (com.google.protobuf.Any detail : status.getDetailsList()) {
+        if (detail.is(com.google.rpc.RetryInfo.class)) {
+          com.google.protobuf.Duration delay =
+              detail.unpack(com.google.rpc.RetryInfo.class).getRetryDelay();
+          if (delay.getSeconds() < 0 || delay.getNanos() < 0) {
+            return java.util.Optional.empty();
+          }
+          return java.util.Optional.of(
+              java.time.Duration.ofSeconds(delay.getSeconds(), delay.getNanos()));
+        }
+      }
+    } catch (RuntimeException | com.google.protobuf.InvalidProtocolBufferException malformed) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.empty();
+  }
+
   /** The {@code host:port} that gave the last answer, or empty if none did. */
   public String endpoint() {
     return endpoint;

@@ -279,6 +279,43 @@ class KeyrotorClientTest {
   }
 
   @Test
+  void quotaExceeded_waitsTheServersRetryDelay_thenAsksTheSameNodeAgain() {
+    AtomicInteger calls = new AtomicInteger();
+    FakeKeyService keys =
+        new FakeKeyService()
+            .put(Key.newBuilder().setName("payments").setZone("eu").build())
+            .failEvery(
+                request ->
+                    calls.getAndIncrement() < 2
+                        ? GrpcErrors.quotaExceeded(Duration.ofMillis(750))
+                        : null);
+    FakeNode node = node(keys);
+    KeyrotorClient client = build(clientTo(node.address()).leaderDiscovery(false));
+
+    assertEquals("payments", client.getKey("payments").getName());
+
+    assertEquals(List.of(Duration.ofMillis(750), Duration.ofMillis(750)), clock.sleeps());
+    assertEquals(3, keys.received(GetKeyRequest.class).size());
+  }
+
+  @Test
+  void quotaExceeded_withARetryDelayPastTheDeadline_failsAtOnceWithTheDelay() {
+    FakeKeyService keys =
+        new FakeKeyService().failEvery(request -> GrpcErrors.quotaExceeded(Duration.ofMinutes(5)));
+    FakeNode node = node(keys);
+    KeyrotorClient client = build(clientTo(node.address()).leaderDiscovery(false));
+
+    KeyrotorException error =
+        assertThrows(KeyrotorException.class, () -> client.getKey("payments"));
+
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, error.code());
+    assertEquals(ErrorReason.QUOTA_EXCEEDED, error.errorReason());
+    assertEquals(java.util.Optional.of(Duration.ofMinutes(5)), error.retryDelay());
+    assertEquals(List.of(), clock.sleeps(), "no wait the deadline cannot cover");
+    assertEquals(1, keys.received().size());
+  }
+
+  @Test
   void attemptCutShortByTheCallDeadline_givesUpWithTheServersLastAnswer() {
     AtomicInteger calls = new AtomicInteger();
     FakeKeyService keys =

@@ -1,6 +1,8 @@
 package io.keyrotor.bench.micro;
 
 import io.grpc.Context;
+import io.keyrotor.api.v1.Permission;
+import io.keyrotor.api.v1.Quota;
 import io.keyrotor.server.KeyrotorNode;
 import io.keyrotor.server.access.Caller;
 import io.keyrotor.server.access.Decision;
@@ -8,7 +10,10 @@ import io.keyrotor.server.access.DenialRecorder;
 import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.access.Principal;
+import io.keyrotor.server.access.QuotaLimiter;
 import io.keyrotor.server.access.Target;
+import io.keyrotor.storage.access.AccessPolicy;
+import io.keyrotor.storage.access.PolicyRules;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +80,44 @@ public class AuthorizationBenchmark {
     public void detach() {
       context.detach(previous);
     }
+  }
+
+  /**
+   * A policy with one quota that covers {@code service}'s DECRYPT, and a limiter on a clock that
+   * moves 1 ms per call, so every call is admitted: the cost a quota adds to an allowed call.
+   */
+  @State(Scope.Benchmark)
+  public static class Quotas {
+    AccessPolicy policy;
+    QuotaLimiter limiter;
+    long nanos;
+
+    @Setup(Level.Trial)
+    public void compile() {
+      policy =
+          AccessPolicy.compile(
+              PolicyRules.bootstrap(java.util.List.of("admin")).toBuilder()
+                  .setVersion(1)
+                  .addQuotas(
+                      Quota.newBuilder()
+                          .setName("services")
+                          .setPrincipal("serv*")
+                          .addPermissions(Permission.PERMISSION_DECRYPT)
+                          .setRequestsPerSecond(1_000)
+                          .setBurst(1_000))
+                  .build());
+      limiter = new QuotaLimiter(() -> nanos += 1_000_000, () -> 0L);
+    }
+  }
+
+  @Benchmark
+  public QuotaLimiter.Refusal quotaAdmit(Quotas quotas) {
+    QuotaLimiter.Refusal refusal =
+        quotas.limiter.admit(quotas.policy, "service", Permission.PERMISSION_DECRYPT);
+    if (refusal != null) {
+      throw new IllegalStateException("refused: " + refusal);
+    }
+    return refusal;
   }
 
   @Benchmark

@@ -70,6 +70,7 @@ public final class MicroMain implements Callable<Integer> {
           Entry.part("DecryptBenchmark.leaderReadBarrier"),
           Entry.target("DecryptBenchmark.leaderDecrypt", null),
           Entry.target("AuthorizationBenchmark.decryptCheck", null),
+          Entry.target("AuthorizationBenchmark.quotaAdmit", null),
           Entry.recorded("DecryptBenchmark.followerReadBarrier", 1),
           Entry.recorded("DecryptBenchmark.followerReadIndexDecrypt", 1),
           Entry.recorded("FollowerReadsBenchmark.decryptOneClient", 1),

@@ -37,6 +37,31 @@ public final class GrpcErrors {
         Map.of("leader", leaderAddress, "leader_id", leaderId));
   }
 
+  /** RESOURCE_EXHAUSTED QUOTA_EXCEEDED with a RetryInfo of {@code retryAfter}. */
+  public static StatusRuntimeException quotaExceeded(java.time.Duration retryAfter) {
+    com.google.rpc.Status status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(Status.Code.RESOURCE_EXHAUSTED.value())
+            .setMessage("principal \"service\" is over its quota \"q\"")
+            .addDetails(
+                Any.pack(
+                    ErrorInfo.newBuilder()
+                        .setDomain("keyrotor.io")
+                        .setReason("QUOTA_EXCEEDED")
+                        .putMetadata("quota", "q")
+                        .build()))
+            .addDetails(
+                Any.pack(
+                    com.google.rpc.RetryInfo.newBuilder()
+                        .setRetryDelay(
+                            com.google.protobuf.Duration.newBuilder()
+                                .setSeconds(retryAfter.getSeconds())
+                                .setNanos(retryAfter.getNano()))
+                        .build()))
+            .build();
+    return StatusProto.toStatusRuntimeException(status);
+  }
+
   public static StatusRuntimeException noLeader() {
     return error(
         Status.Code.UNAVAILABLE, "NO_LEADER", "no leader: an election is under way", Map.of());

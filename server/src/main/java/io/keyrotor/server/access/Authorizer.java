@@ -1,5 +1,7 @@
 package io.keyrotor.server.access;
 
+import io.keyrotor.api.v1.ThrottledPrincipal;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,5 +30,10 @@ public interface Authorizer {
   /** {@link #authorize(Operation, Target, Map)} of a call without an encryption context. */
   default Decision authorize(Operation operation, Target target) {
     return authorize(operation, target, Map.of());
+  }
+
+  /** The principals its quotas held back within the last minute (none if it has no quotas). */
+  default List<ThrottledPrincipal> throttled() {
+    return List.of();
   }
 }

@@ -1,6 +1,7 @@
 package io.keyrotor.server.access;
 
 import io.keyrotor.api.v1.Permission;
+import io.keyrotor.api.v1.ThrottledPrincipal;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.storage.StateView;
 import io.keyrotor.storage.access.AccessDecision;
@@ -16,7 +17,9 @@ import java.util.function.Supplier;
  * caller is the {@link Principal} in the call's context ({@link Caller}); a call without one is
  * UNAUTHENTICATED. A key named only is looked up in this node's applied state for its zone and
  * labels (no read barrier: a key's zone and labels never change once created). Every denial is
- * handed to the {@link DenialRecorder}, which writes it into the audit chain.
+ * handed to the {@link DenialRecorder}, which writes it into the audit chain. An allowed call then
+ * takes a token from each of the policy's quotas that covers it ({@link QuotaLimiter}); a quota
+ * without one holds the call back (not audited: it is load, not a breach of the policy).
  *
  * <p>Writes are checked again at apply, against the policy at their log index, so a grant revoked
  * after this check cannot let a write through; reads and the data plane are answered by this node
@@ -32,14 +35,22 @@ public final class PolicyAuthorizer implements Authorizer {
 
   private final Supplier<StateView> state;
   private final DenialRecorder denials;
+  private final QuotaLimiter quotas;
 
   /**
    * @param state this node's applied state (read at each call: a snapshot install replaces it)
    * @param denials where denials go to be audited
+   * @param quotas the token buckets of the policy's quotas on this node
    */
-  public PolicyAuthorizer(Supplier<StateView> state, DenialRecorder denials) {
+  public PolicyAuthorizer(Supplier<StateView> state, DenialRecorder denials, QuotaLimiter quotas) {
     this.state = state;
     this.denials = denials;
+    this.quotas = quotas;
+  }
+
+  /** An authoriser with its own quota buckets on the system clocks. */
+  public PolicyAuthorizer(Supplier<StateView> state, DenialRecorder denials) {
+    this(state, denials, new QuotaLimiter(System::nanoTime, System::currentTimeMillis));
   }
 
   @Override
@@ -52,12 +63,32 @@ public final class PolicyAuthorizer implements Authorizer {
     if (permission == null) {
       return Decision.allow();
     }
-    AccessDecision decision = decide(state.get(), principal.name(), permission, target, context);
+    StateView view = state.get();
+    AccessDecision decision = decide(view, principal.name(), permission, target, context);
     if (decision.allowed()) {
-      return Decision.allow();
+      QuotaLimiter.Refusal refusal =
+          quotas.admit(view.accessPolicy(), principal.name(), permission);
+      if (refusal == null) {
+        return Decision.allow();
+      }
+      return Decision.throttled(
+          "principal \""
+              + principal.name()
+              + "\" is over its quota \""
+              + refusal.quota()
+              + "\"; retry in "
+              + Math.max(1, refusal.retryAfter().toMillis())
+              + " ms",
+          refusal.quota(),
+          refusal.retryAfter());
     }
     denials.record(principal.name(), permission, target.keyName(), operation.fullMethodName());
     return Decision.deny(decision.explanation());
+  }
+
+  @Override
+  public List<ThrottledPrincipal> throttled() {
+    return quotas.throttled();
   }
 
   /** What {@code view}'s policy says about {@code principal} using {@code permission}. */

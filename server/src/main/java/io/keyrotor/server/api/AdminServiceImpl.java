@@ -306,7 +306,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             .setTransportSecurity(transport.status())
             // The raw wall clock: peers measure this node's clock from it.
             .setClockUnixMillis(clockGuard.wallClock().millis())
-            .setClock(clockGuard.assess().toProto());
+            .setClock(clockGuard.assess().toProto())
+            .addAllThrottled(writes.authorizer().throttled());
     LimitSettings limits = context.config().limits();
     for (LimitSettings.Limit limit : LimitSettings.Limit.values()) {
       out.addLimits(

@@ -46,19 +46,57 @@ public final class ApiErrors {
 
   public static StatusRuntimeException error(
       Code code, ErrorReason reason, String message, Map<String, String> metadata) {
+    return status(code, reason, message, metadata).build();
+  }
+
+  private static Built status(
+      Code code, ErrorReason reason, String message, Map<String, String> metadata) {
     ErrorInfo info =
         ErrorInfo.newBuilder()
             .setDomain(DOMAIN)
             .setReason(reason.name())
             .putAllMetadata(metadata)
             .build();
-    com.google.rpc.Status status =
+    return new Built(
         com.google.rpc.Status.newBuilder()
             .setCode(code.getNumber())
             .setMessage(message)
-            .addDetails(Any.pack(info))
-            .build();
-    return StatusProto.toStatusRuntimeException(status);
+            .addDetails(Any.pack(info)));
+  }
+
+  /** A status being built: ErrorInfo first, then any further details. */
+  private record Built(com.google.rpc.Status.Builder status) {
+    Built with(com.google.protobuf.Message detail) {
+      status.addDetails(Any.pack(detail));
+      return this;
+    }
+
+    StatusRuntimeException build() {
+      return StatusProto.toStatusRuntimeException(status.build());
+    }
+  }
+
+  /**
+   * RESOURCE_EXHAUSTED QUOTA_EXCEEDED: the caller's quota has no token for this call; a
+   * google.rpc.RetryInfo says when it will (metadata "quota" names the quota, "retry_after_millis"
+   * repeats the delay for clients that read only ErrorInfo).
+   */
+  public static StatusRuntimeException quotaExceeded(
+      String quota, java.time.Duration retryAfter, String message) {
+    long millis = Math.max(1, retryAfter.toMillis());
+    return status(
+            Code.RESOURCE_EXHAUSTED,
+            ErrorReason.QUOTA_EXCEEDED,
+            message,
+            Map.of("quota", quota, "retry_after_millis", Long.toString(millis)))
+        .with(
+            com.google.rpc.RetryInfo.newBuilder()
+                .setRetryDelay(
+                    com.google.protobuf.Duration.newBuilder()
+                        .setSeconds(millis / 1000)
+                        .setNanos((int) (millis % 1000) * 1_000_000))
+                .build())
+        .build();
   }
 
   /** INVALID_ARGUMENT: malformed input, refused before anything was proposed. */

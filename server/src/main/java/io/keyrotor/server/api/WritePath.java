@@ -114,6 +114,10 @@ public final class WritePath {
   static void authorize(
       Authorizer authorizer, Operation operation, Target target, Map<String, String> context) {
     Decision decision = authorizer.authorize(operation, target, context);
+    if (decision.throttled()) {
+      throw ApiErrors.quotaExceeded(
+          decision.quota(), decision.retryAfter(), decision.denialReason());
+    }
     if (!decision.allowed()) {
       throw decision.authenticated()
           ? ApiErrors.permissionDenied(operation, target, decision.denialReason())

@@ -57,10 +57,12 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
       return true;
     }
     Status status =
-        decision.authenticated()
-            ? Status.PERMISSION_DENIED.withDescription(
-                "the chaos service is for cluster administrators: " + decision.denialReason())
-            : Status.UNAUTHENTICATED.withDescription(decision.denialReason());
+        decision.throttled()
+            ? Status.RESOURCE_EXHAUSTED.withDescription(decision.denialReason())
+            : decision.authenticated()
+                ? Status.PERMISSION_DENIED.withDescription(
+                    "the chaos service is for cluster administrators: " + decision.denialReason())
+                : Status.UNAUTHENTICATED.withDescription(decision.denialReason());
     response.onError(status.asException());
     return false;
   }

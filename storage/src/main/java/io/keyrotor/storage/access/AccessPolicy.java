@@ -37,6 +37,7 @@ public final class AccessPolicy {
 
   private final AuthorizationPolicy policy;
   private final CompiledBinding[] bindings;
+  private final QuotaSet quotas;
   private final ConcurrentHashMap<String, CompiledBinding[]> byPrincipal =
       new ConcurrentHashMap<>();
 
@@ -55,6 +56,7 @@ public final class AccessPolicy {
       compiled.add(new CompiledBinding(binding, roles.getOrDefault(binding.getRole(), 0)));
     }
     this.bindings = compiled.toArray(CompiledBinding[]::new);
+    this.quotas = QuotaSet.compile(policy.getQuotasList());
   }
 
   /** {@code policy} compiled. A role a binding names but the policy lacks grants nothing. */
@@ -65,6 +67,11 @@ public final class AccessPolicy {
   /** The policy as set (with its version and setter). */
   public AuthorizationPolicy policy() {
     return policy;
+  }
+
+  /** Its rate limits, compiled. */
+  public QuotaSet quotas() {
+    return quotas;
   }
 
   /** Its version: 0 when there is none, 1 for the bootstrap policy, one more per change. */
@@ -161,7 +168,7 @@ public final class AccessPolicy {
     return found;
   }
 
-  private static int bit(Permission permission) {
+  static int bit(Permission permission) {
     int n = permission.getNumber();
     return n > 0 && n < 31 ? 1 << n : 0;
   }

@@ -4,6 +4,7 @@ import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.Binding;
 import io.keyrotor.api.v1.ContextCondition;
 import io.keyrotor.api.v1.Permission;
+import io.keyrotor.api.v1.Quota;
 import io.keyrotor.api.v1.Role;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -22,6 +23,12 @@ public final class PolicyRules {
 
   /** Most bindings a policy may have. */
   public static final int MAX_BINDINGS = 4_096;
+
+  /** Most quotas a policy may have. */
+  public static final int MAX_QUOTAS = 256;
+
+  /** The highest rate and burst a quota may name. */
+  public static final int MAX_QUOTA_RATE = 1_000_000;
 
   /** Longest name or pattern in a policy. */
   public static final int MAX_NAME_LENGTH = 512;
@@ -116,10 +123,56 @@ public final class PolicyRules {
         anyAdministrator = true;
       }
     }
+    Optional<String> badQuota = quotaProblem(policy);
+    if (badQuota.isPresent()) {
+      return badQuota;
+    }
     if (!anyAdministrator) {
       return Optional.of(
           "no binding grants ADMINISTER on the whole cluster: the policy could never be changed"
               + " again");
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> quotaProblem(AuthorizationPolicy policy) {
+    if (policy.getQuotasCount() > MAX_QUOTAS) {
+      return Optional.of("a policy has at most " + MAX_QUOTAS + " quotas");
+    }
+    Set<String> names = new HashSet<>();
+    for (Quota quota : policy.getQuotasList()) {
+      Optional<String> bad = name("quota", quota.getName());
+      if (bad.isPresent()) {
+        return bad;
+      }
+      String what = "quota \"" + quota.getName() + "\"";
+      if (!names.add(quota.getName())) {
+        return Optional.of(what + " is defined twice");
+      }
+      if (quota.getPrincipal().isEmpty()) {
+        return Optional.of(what + " names no principal (use \"*\" for every principal)");
+      }
+      if (quota.getPrincipal().length() > MAX_NAME_LENGTH) {
+        return Optional.of(what + " has a pattern longer than " + MAX_NAME_LENGTH);
+      }
+      double rate = quota.getRequestsPerSecond();
+      if (!(rate > 0) || rate > MAX_QUOTA_RATE) {
+        return Optional.of(
+            what
+                + " has requests_per_second "
+                + rate
+                + "; it must be more than 0 and at most "
+                + MAX_QUOTA_RATE);
+      }
+      if (quota.getBurst() > MAX_QUOTA_RATE) {
+        return Optional.of(
+            what + " has burst " + quota.getBurst() + "; it may be at most " + MAX_QUOTA_RATE);
+      }
+      for (Permission p : quota.getPermissionsList()) {
+        if (p == Permission.PERMISSION_UNSPECIFIED || p == Permission.UNRECOGNIZED) {
+          return Optional.of(what + " names an unknown permission");
+        }
+      }
     }
     return Optional.empty();
   }
