@@ -107,7 +107,8 @@ final class KeyCommand extends CommandArguments.Group {
     @Option(
         names = "--max-encryptions",
         paramLabel = "N",
-        description = "Encrypt at most N times under one version, rotating ahead of it (default and"
+        description =
+            "Encrypt at most N times under one version, rotating ahead of it (default and"
                 + " most: 2^31).")
     Long maxEncryptions;
 

@@ -65,7 +65,8 @@ final class KeyRotationCommands {
         names = "--max-encryptions",
         paramLabel = "N",
         converter = Converters.Count.class,
-        description = "Encrypt at most N times under one version, rotating ahead of it; 0: the cluster's"
+        description =
+            "Encrypt at most N times under one version, rotating ahead of it; 0: the cluster's"
                 + " limit, 2^31.")
     Long maxEncryptions;
 
