@@ -111,9 +111,9 @@ final class JsonOutput {
    * report one, and {@code transport} is {@code {"mode" ("mutual_tls" or "insecure_plaintext"),
    * "certificate_subject","certificate_serial","certificate_not_after","expiry_warning",
    * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it;
-   * {@code clock} is as {@link #clock} says, or null.
-   * {@code throttled} lists {@code {"principal","quota","refused","first_refused","last_refused"}}
-   * for the principals the node's quotas held back within the last minute.
+   * {@code clock} is as {@link #clock} says, or null. {@code throttled} lists {@code
+   * {"principal","quota","refused","first_refused","last_refused"}} for the principals the node's
+   * quotas held back within the last minute.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();

@@ -107,7 +107,9 @@ final class KeyCommand extends CommandArguments.Group {
     @Option(
         names = "--max-encryptions",
         paramLabel = "N",
-        description = "Rotate once the primary version has encrypted N times (default: no limit).")
+        description =
+            "Encrypt at most N times under one version, rotating ahead of it (default and"
+                + " most: 2^31).")
     Long maxEncryptions;
 
     @Mixin SharedOptions.ActivationDelay activationDelay;

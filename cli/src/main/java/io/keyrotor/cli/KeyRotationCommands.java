@@ -65,7 +65,9 @@ final class KeyRotationCommands {
         names = "--max-encryptions",
         paramLabel = "N",
         converter = Converters.Count.class,
-        description = "Rotate once the primary version has encrypted N times; 0: no limit.")
+        description =
+            "Encrypt at most N times under one version, rotating ahead of it; 0: the cluster's"
+                + " limit, 2^31.")
     Long maxEncryptions;
 
     @Mixin SharedOptions.ActivationDelay activationDelay;

@@ -152,12 +152,13 @@ public final class KeyrotorNode implements AutoCloseable {
       DataPlane dataPlane =
           DataPlane.of(
               raft,
+              config.nodeId(),
               dataPlaneSettings.followerReads(),
               config.zones(),
               kekCache,
               servingClock,
               executors.dataPlane(),
-              rotation.usage());
+              config.usage().reservations());
       kekCache.registerMetrics(metrics.registry());
       metrics.registry().gauge("apply.listener-failures", () -> started::applyListenerFailures);
       rotation.start(raft, hsm, config, agreedClock);

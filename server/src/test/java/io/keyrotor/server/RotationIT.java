@@ -191,17 +191,18 @@ class RotationIT extends ClusterTestBase {
   }
 
   @Test
-  void usageLimit_rotatesOnceTheCountIsReported() {
+  void usageLimit_rotatesAtTheReservedCount() {
     String name = unique("usage");
     keys().createKey(newKey(name, RotationPolicy.newBuilder().setMaxEncryptions(5)));
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 5; i++) {
       encrypt(name, "payload " + i);
     }
 
     Key rotated = awaitKey(name, k -> k.getVersionsCount() == 2, 30, "a usage rotation");
 
     assertEquals(RotationReason.ROTATION_REASON_USAGE, rotated.getVersions(1).getRotationReason());
-    assertTrue(rotated.getVersions(0).getEncryptions() >= 5, rotated.toString());
+    assertEquals(5, rotated.getVersions(0).getEncryptions(), rotated.toString());
+    assertEquals(5, rotated.getVersions(0).getEncryptionLimit(), rotated.toString());
   }
 
   @Test

@@ -136,6 +136,15 @@ public final class Validation {
     if (policy.getNextRotationTimeUnixMillis() < 0) {
       return Optional.of("next rotation time must not be before 1970");
     }
+    if (Long.compareUnsigned(policy.getMaxEncryptions(), EncryptionLimits.HARD_LIMIT) > 0) {
+      return Optional.of(
+          "max_encryptions is "
+              + Long.toUnsignedString(policy.getMaxEncryptions())
+              + "; a version performs at most "
+              + EncryptionLimits.HARD_LIMIT
+              + " encryptions (2^31, half of NIST SP 800-38D's 2^32 for AES-GCM with random"
+              + " nonces), so a policy may lower the limit but not raise it");
+    }
     return Optional.empty();
   }
 

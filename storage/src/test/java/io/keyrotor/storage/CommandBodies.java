@@ -13,6 +13,7 @@ import io.keyrotor.proto.internal.v1.KekRewrap;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.RecordActivation;
 import io.keyrotor.proto.internal.v1.ReportUsage;
+import io.keyrotor.proto.internal.v1.ReserveEncryptions;
 import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
 import io.keyrotor.proto.internal.v1.RewrapKeks;
 import io.keyrotor.proto.internal.v1.RollbackRotation;
@@ -126,6 +127,15 @@ public final class CommandBodies {
 
   public static ReportUsage.Builder reportUsage(String node, UsageCount... counts) {
     return ReportUsage.newBuilder().setNode(node).addAllCounts(List.of(counts));
+  }
+
+  public static ReserveEncryptions.Builder reserveEncryptions(
+      String node, String name, int version, long count) {
+    return ReserveEncryptions.newBuilder()
+        .setNode(node)
+        .setName(name)
+        .setVersion(version)
+        .setCount(count);
   }
 
   public static ScheduleVersionDestroy.Builder scheduleDestroy(

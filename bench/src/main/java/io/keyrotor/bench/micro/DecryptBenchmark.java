@@ -5,8 +5,8 @@ import io.keyrotor.server.dataplane.AesGcm;
 import io.keyrotor.server.dataplane.CiphertextFormat;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.DataPlaneException;
+import io.keyrotor.server.dataplane.EncryptionReservations;
 import io.keyrotor.server.dataplane.ReadGate;
-import io.keyrotor.server.rotation.UsageCounter;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -73,12 +73,13 @@ public class DecryptBenchmark {
       followerReadIndex =
           DataPlane.of(
               follower.raft(),
+              follower.config().nodeId(),
               ReadGate.FollowerReads.READ_INDEX,
               follower.config().zones(),
               follower.kekCache(),
               Clock.systemUTC(),
               executor,
-              UsageCounter.NONE);
+              EncryptionReservations.Settings.defaults());
       followerReadIndex.decrypt(
           ciphertext, CONTEXT); // the follower has applied the key and cached its KEK
     }

@@ -219,7 +219,25 @@ public final class ApiErrors {
    * #zoneNotHeld}, which names the nodes that hold the zone ({@link ErrorMapper} does).
    */
   public static StatusRuntimeException fromDataPlane(DataPlaneException e) {
-    return error(codeOfDataPlane(e.reason()), e.reason(), e.getMessage(), e.metadata());
+    StatusRuntimeException status =
+        error(codeOfDataPlane(e.reason()), e.reason(), e.getMessage(), e.metadata());
+    String retryAfter = e.metadata().get("retry_after_millis");
+    return retryAfter == null ? status : withRetryDelay(status, Long.parseLong(retryAfter));
+  }
+
+  /** {@code status} with a google.rpc.RetryInfo: when retrying can work (a version activates). */
+  private static StatusRuntimeException withRetryDelay(
+      StatusRuntimeException status, long delayMillis) {
+    com.google.rpc.Status proto = StatusProto.fromThrowable(status);
+    com.google.rpc.RetryInfo retry =
+        com.google.rpc.RetryInfo.newBuilder()
+            .setRetryDelay(
+                com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(delayMillis / 1000)
+                    .setNanos((int) (delayMillis % 1000) * 1_000_000))
+            .build();
+    return StatusProto.toStatusRuntimeException(
+        proto.toBuilder().addDetails(Any.pack(retry)).build());
   }
 
   private static Code codeOfDataPlane(ErrorReason reason) {
@@ -242,7 +260,8 @@ public final class ApiErrors {
           BELOW_MIN_ENCRYPTION_VERSION,
           ZONE_NOT_HELD ->
           Code.FAILED_PRECONDITION;
-      case HSM_UNAVAILABLE -> Code.UNAVAILABLE;
+      case HSM_UNAVAILABLE, ENCRYPTION_RESERVATION_UNAVAILABLE -> Code.UNAVAILABLE;
+      case ENCRYPTION_LIMIT_REACHED -> Code.RESOURCE_EXHAUSTED;
       case UNWRAP_FAILED, KEK_CHECK_FAILED -> Code.DATA_LOSS;
       default -> Code.INTERNAL;
     };

@@ -67,7 +67,8 @@ public final class KeyViews {
       }
       v.addAllRequiredAcknowledgers(version.getRequiredAcknowledgersList())
           .addAllAcknowledgedBy(version.getAcknowledgedByList())
-          .setEncryptions(version.getEncryptions())
+          .setEncryptions(io.keyrotor.storage.EncryptionLimits.counted(version))
+          .setEncryptionLimit(io.keyrotor.storage.EncryptionLimits.limit(key))
           .setStatusReason(version.getStatusReason());
       if (version.getValidationDeadlineUnixMillis() != 0) {
         v.setValidationDeadline(timestamp(version.getValidationDeadlineUnixMillis()));

@@ -121,7 +121,8 @@ public record NodeConfig(
     TlsSettings tls,
     LimitSettings limits,
     FlowSettings flow,
-    ClockSettings clock) {
+    ClockSettings clock,
+    UsageSettings usage) {
 
   /**
    * Clock safety: how the node measures its clock against its peers' and when it stops stamping.
@@ -209,8 +210,6 @@ public record NodeConfig(
    *     rotation.scheduler-interval})
    * @param minimumPeriod the shortest rotation period a policy may ask for ({@code
    *     rotation.minimum-period}); a guard for production clusters
-   * @param usageReportInterval how often usage counts are proposed ({@code
-   *     rotation.usage-report-interval}); bounds how far a crash undercounts
    * @param destroyDefaultWait the waiting period of a destroy that names none ({@code
    *     keys.destroy-default-wait})
    * @param destroyMinimumWait the shortest waiting period a destroy may ask for ({@code
@@ -219,16 +218,11 @@ public record NodeConfig(
   public record RotationSettings(
       Duration schedulerInterval,
       Duration minimumPeriod,
-      Duration usageReportInterval,
       Duration destroyDefaultWait,
       Duration destroyMinimumWait) {
     public static RotationSettings defaults() {
       return new RotationSettings(
-          Duration.ofMillis(250),
-          Duration.ofHours(1),
-          Duration.ofSeconds(1),
-          Duration.ofDays(30),
-          Duration.ofDays(1));
+          Duration.ofMillis(250), Duration.ofHours(1), Duration.ofDays(30), Duration.ofDays(1));
     }
   }
 
@@ -426,14 +420,14 @@ public record NodeConfig(
         new RotationSettings(
             r.duration("rotation.scheduler-interval", "250ms"),
             r.duration("rotation.minimum-period", "1h"),
-            r.duration("rotation.usage-report-interval", "1s"),
             r.duration("keys.destroy-default-wait", "30d"),
             r.duration("keys.destroy-minimum-wait", "1d")),
         Collections.unmodifiableSortedMap(ratis),
         tls(r, base, source, peers),
         LimitSettings.parse(p, source),
         FlowSettings.parse(p, source),
-        clock(r, source));
+        clock(r, source),
+        usage(r, source));
   }
 
   private static ClockSettings clock(Fields r, String source) throws ConfigException {
@@ -448,6 +442,42 @@ public record NodeConfig(
       throw new ConfigException(source + ": clock.sample-max-age must exceed clock.probe-interval");
     }
     return new ClockSettings(maxOffset, interval, maxAge);
+  }
+
+  /**
+   * How the node reserves encryptions under key versions and how far ahead of a version's limit the
+   * rotation engine rotates.
+   *
+   * @param reservations the data plane's blocks ({@code usage.reservation-block}, the smallest
+   *     block; {@code usage.reservation-period}, how much of the node's traffic a block lasts)
+   * @param rotationLead how long before a version's limit (at the measured rate) beyond the key's
+   *     activation delay the engine proposes the rotation ({@code usage.rotation-lead})
+   */
+  public record UsageSettings(
+      io.keyrotor.server.dataplane.EncryptionReservations.Settings reservations,
+      Duration rotationLead) {
+    /** Blocks of at least 1,000 lasting about 10 s; rotations 1 minute beyond the delay. */
+    public static UsageSettings defaults() {
+      return new UsageSettings(
+          io.keyrotor.server.dataplane.EncryptionReservations.Settings.defaults(),
+          Duration.ofMinutes(1));
+    }
+  }
+
+  private static UsageSettings usage(Fields r, String source) throws ConfigException {
+    long block;
+    try {
+      block = Long.parseLong(r.optional("usage.reservation-block", "1000"));
+    } catch (NumberFormatException e) {
+      block = 0;
+    }
+    if (block < 1) {
+      throw new ConfigException(source + ": usage.reservation-block must be a positive number");
+    }
+    return new UsageSettings(
+        new io.keyrotor.server.dataplane.EncryptionReservations.Settings(
+            block, r.duration("usage.reservation-period", "10s")),
+        r.duration("usage.rotation-lead", "1m"));
   }
 
   private static final List<String> TLS_FILE_KEYS =

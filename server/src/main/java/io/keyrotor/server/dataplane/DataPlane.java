@@ -2,8 +2,9 @@ package io.keyrotor.server.dataplane;
 
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.RaftNode;
+import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.server.rotation.UsageCounter;
+import io.keyrotor.proto.internal.v1.ReserveEncryptions;
 import io.keyrotor.storage.Validation;
 import io.keyrotor.storage.VersionUse;
 import java.time.Clock;
@@ -56,11 +57,13 @@ public final class DataPlane {
       CiphertextFormat.ciphertextLength(CiphertextFormat.MAX_KEY_NAME_LENGTH, MAX_PAYLOAD_BYTES);
 
   private final KeyResolver resolver;
+  private final EncryptionReservations reservations;
   private final Envelopes envelopes;
   private final GatedRunner runner;
 
   /**
-   * A data plane that counts no usage (benchmarks and tools).
+   * A data plane that reserves no encryptions and enforces no encryption limit (benchmarks and
+   * tools without a cluster).
    *
    * @param gate the read barrier every call passes first
    * @param keys a key by name from the applied state (read after the barrier)
@@ -76,33 +79,55 @@ public final class DataPlane {
       KekCache keks,
       Clock clock,
       Executor slowPath) {
-    this(gate, new KeyResolver(keys, zones, keks, clock), slowPath, UsageCounter.NONE);
+    this(
+        gate,
+        new KeyResolver(keys, zones, keks, clock),
+        slowPath,
+        EncryptionReservations.UNLIMITED);
   }
 
-  private DataPlane(ReadGate gate, KeyResolver resolver, Executor slowPath, UsageCounter usage) {
+  private DataPlane(
+      ReadGate gate, KeyResolver resolver, Executor slowPath, EncryptionReservations reservations) {
     this.resolver = resolver;
-    this.envelopes = new Envelopes(resolver, usage);
+    this.reservations = reservations;
+    this.envelopes = new Envelopes(resolver, reservations);
     this.runner = new GatedRunner(gate, slowPath);
   }
 
   /**
    * The data plane of a Raft member: its read barrier (with {@code followerReads} deciding what a
    * follower does), its applied state, HSM unwraps and batches on {@code slowPath}, and every
-   * encryption and data key counted in {@code usage} (usage-based rotation).
+   * encryption and data key taken from blocks this node (id {@code nodeId}) reserves through the
+   * log, sized by {@code reservations} ({@link EncryptionReservations}).
    */
   public static DataPlane of(
       RaftNode raft,
+      String nodeId,
       ReadGate.FollowerReads followerReads,
       Set<String> zones,
       KekCache keks,
       Clock clock,
       Executor slowPath,
-      UsageCounter usage) {
+      EncryptionReservations.Settings reservations) {
+    EncryptionReservations.Proposer proposer =
+        (name, version, count) ->
+            raft.propose(
+                    Command.newBuilder()
+                        .setRequestId("reserve:" + nodeId + ":" + java.util.UUID.randomUUID())
+                        .setOriginNode(nodeId)
+                        .setReserveEncryptions(
+                            ReserveEncryptions.newBuilder()
+                                .setNode(nodeId)
+                                .setName(name)
+                                .setVersion(version)
+                                .setCount(count))
+                        .build())
+                .orTimeout(10, java.util.concurrent.TimeUnit.SECONDS);
     return new DataPlane(
         ReadGate.of(raft, followerReads),
         new KeyResolver(name -> raft.state().key(name), zones, keks, clock),
         slowPath,
-        usage);
+        new EncryptionReservations(proposer, reservations));
   }
 
   /**
@@ -112,6 +137,12 @@ public final class DataPlane {
    */
   public void dropUnusableKeks() {
     resolver.dropUnusableKeks();
+    reservations.retain(resolver::mayStillEncrypt);
+  }
+
+  /** The encryptions this node holds in reserve under a version (status and tests). */
+  public long encryptionsHeldInReserve(String keyName, int version) {
+    return reservations.heldInReserve(keyName, version);
   }
 
   /** The outcome of one item of a batch call: a result or the reason it failed. */

@@ -1,6 +1,5 @@
 package io.keyrotor.server.dataplane;
 
-import io.keyrotor.server.rotation.UsageCounter;
 import java.security.DrbgParameters;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -9,20 +8,21 @@ import java.util.Arrays;
 /**
  * The work of a data-plane call once it passed the barrier: data keys drawn, payloads sealed into
  * the {@link CiphertextFormat} envelope and envelopes opened, under the version and key-encryption
- * key the {@link KeyResolver} allows. Inputs are already validated; every seal is counted for
- * usage-based rotation. Data keys and nonces come from a per-thread SHA-256 Hash_DRBG; plaintext
- * this class makes for itself is zeroed once sealed.
+ * key the {@link KeyResolver} allows. Inputs are already validated; every seal first takes one of
+ * the encryptions this node reserved under the version ({@link EncryptionReservations}), so no
+ * version encrypts past its limit. Data keys and nonces come from a per-thread SHA-256 Hash_DRBG;
+ * plaintext this class makes for itself is zeroed once sealed.
  */
 final class Envelopes {
   private static final ThreadLocal<SecureRandom> RANDOM =
       ThreadLocal.withInitial(Envelopes::newRandom);
 
   private final KeyResolver resolver;
-  private final UsageCounter usage;
+  private final EncryptionReservations reservations;
 
-  Envelopes(KeyResolver resolver, UsageCounter usage) {
+  Envelopes(KeyResolver resolver, EncryptionReservations reservations) {
     this.resolver = resolver;
-    this.usage = usage;
+    this.reservations = reservations;
   }
 
   /** A re-encryption, validated before the barrier. */
@@ -38,6 +38,7 @@ final class Envelopes {
       String name, byte[] context, int length, boolean withPlaintext, boolean mayUnwrap)
       throws DataPlaneException {
     KeyResolver.Usable primary = resolver.forEncryption(name, mayUnwrap);
+    reserve(primary);
     byte[] dataKey = new byte[length];
     RANDOM.get().nextBytes(dataKey);
     try {
@@ -54,6 +55,7 @@ final class Envelopes {
   DataPlane.Encrypted encrypt(String name, byte[] context, byte[] plaintext, boolean mayUnwrap)
       throws DataPlaneException {
     KeyResolver.Usable primary = resolver.forEncryption(name, mayUnwrap);
+    reserve(primary);
     return new DataPlane.Encrypted(name, primary.version(), seal(primary, context, plaintext));
   }
 
@@ -68,6 +70,7 @@ final class Envelopes {
     byte[] plaintext = open(r.source(), r.sourceContext(), mayUnwrap);
     try {
       KeyResolver.Usable primary = resolver.forEncryption(r.destinationKeyName(), mayUnwrap);
+      reserve(primary);
       byte[] ciphertext = seal(primary, r.destinationContext(), plaintext);
       return new DataPlane.ReEncrypted(
           r.destinationKeyName(), (int) r.source().keyVersion(), primary.version(), ciphertext);
@@ -101,11 +104,15 @@ final class Envelopes {
               plaintext,
               0,
               plaintext.length);
-      usage.record(version.keyName(), version.version());
       return sealed;
     } catch (IllegalStateException e) {
       throw evictedOr(version.kek(), e);
     }
+  }
+
+  /** Takes one reserved encryption under {@code version}, before anything is sealed with it. */
+  private void reserve(KeyResolver.Usable version) throws DataPlaneException {
+    reservations.acquire(version.key(), version.record(), resolver.nowMillis());
   }
 
   private static RuntimeException evictedOr(Kek kek, IllegalStateException e) {

@@ -7,16 +7,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Where and when a data-plane call's work runs: after the {@link ReadGate}, on the thread that
  * completed it when every key-encryption key the work needs is cached (no lock shared by all
  * requests), otherwise again on the slow-path executor, where it may ask the HSM; batches always
- * run there. Work whose key was evicted (and zeroed) under it runs again, a few times.
+ * run there. Work whose key was evicted (and zeroed) under it runs again, a few times. Work that
+ * must wait for a block of encryptions ({@link EncryptionReservations}) runs again on the slow path
+ * once the block applied, without holding a thread meanwhile (on the slow path itself, it waits).
  */
 final class GatedRunner {
   /** How often one call retries after its key-encryption key was evicted under it. */
   private static final int MAX_EVICTION_RETRIES = 3;
+
+  /** How often one call waits for a reservation of encryptions before it gives up. */
+  private static final int MAX_RESERVATION_WAITS = 4;
+
+  /** The longest a call on the slow path waits for one reservation. */
+  private static final long RESERVATION_WAIT_SECONDS = 10;
 
   private final ReadGate gate;
   private final Executor slowPath;
@@ -62,10 +72,43 @@ final class GatedRunner {
                       }
                     },
                     slowPath);
+              } catch (EncryptionReservations.NeedsReservation wait) {
+                return afterReservation(wait, work, 1);
               } catch (DataPlaneException e) {
                 return CompletableFuture.failedFuture(e);
               }
             });
+  }
+
+  /** Runs {@code work} again on the slow path once the reservation {@code wait} names is done. */
+  private <T> CompletableFuture<T> afterReservation(
+      EncryptionReservations.NeedsReservation wait, Work<T> work, int waits) {
+    return wait.future()
+        .handle((ignored, failure) -> failure)
+        .thenComposeAsync(
+            failure -> {
+              if (failure != null) {
+                return CompletableFuture.failedFuture(failure);
+              }
+              try {
+                return CompletableFuture.completedFuture(attemptOnce(work, true));
+              } catch (EncryptionReservations.NeedsReservation again) {
+                if (waits >= MAX_RESERVATION_WAITS) {
+                  return CompletableFuture.failedFuture(reservationTooSlow());
+                }
+                return afterReservation(again, work, waits + 1);
+              } catch (DataPlaneException e) {
+                return CompletableFuture.failedFuture(e);
+              }
+            },
+            slowPath);
+  }
+
+  private static DataPlaneException reservationTooSlow() {
+    return new DataPlaneException(
+        ErrorReason.ENCRYPTION_RESERVATION_UNAVAILABLE,
+        "this node could not reserve encryptions under the key's version in time (other callers"
+            + " used each block first); retry");
   }
 
   /** Waits for the gate, then runs {@code work} on the calling thread (unwrapping on a miss). */
@@ -109,7 +152,53 @@ final class GatedRunner {
             slowPath);
   }
 
+  /**
+   * Runs {@code work}; on the slow path ({@code mayUnwrap}) it also waits here for reservations of
+   * encryptions, elsewhere it throws {@link EncryptionReservations.NeedsReservation}.
+   */
   private static <T> T attempt(Work<T> work, boolean mayUnwrap) throws DataPlaneException {
+    if (!mayUnwrap) {
+      return attemptOnce(work, false);
+    }
+    for (int waits = 1; ; waits++) {
+      try {
+        return attemptOnce(work, true);
+      } catch (EncryptionReservations.NeedsReservation wait) {
+        if (waits >= MAX_RESERVATION_WAITS) {
+          throw reservationTooSlow();
+        }
+        awaitReservation(wait);
+      }
+    }
+  }
+
+  private static void awaitReservation(EncryptionReservations.NeedsReservation wait)
+      throws DataPlaneException {
+    try {
+      wait.future().get(RESERVATION_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DataPlaneException(
+          ErrorReason.ENCRYPTION_RESERVATION_UNAVAILABLE,
+          "interrupted while reserving encryptions");
+    } catch (TimeoutException e) {
+      throw new DataPlaneException(
+          ErrorReason.ENCRYPTION_RESERVATION_UNAVAILABLE,
+          "reserving encryptions through the log took longer than "
+              + RESERVATION_WAIT_SECONDS
+              + " s; retry");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof DataPlaneException refused) {
+        throw refused;
+      }
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new CompletionException(e.getCause());
+    }
+  }
+
+  private static <T> T attemptOnce(Work<T> work, boolean mayUnwrap) throws DataPlaneException {
     for (int attempt = 1; ; attempt++) {
       try {
         return work.run(mayUnwrap);

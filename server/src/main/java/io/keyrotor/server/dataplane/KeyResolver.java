@@ -38,8 +38,11 @@ final class KeyResolver {
     this.clock = clock;
   }
 
-  /** A version of a key with its unwrapped key-encryption key (owned by the cache). */
-  record Usable(String keyName, int version, Kek kek) {}
+  /**
+   * A version of a key with its unwrapped key-encryption key (owned by the cache), and the records
+   * it was resolved from (as applied when the call passed the barrier).
+   */
+  record Usable(String keyName, int version, Kek kek, KeyRecord key, KeyVersionRecord record) {}
 
   /**
    * The version new encryptions of {@code keyName} use now (its primary, if it may encrypt), with
@@ -48,7 +51,7 @@ final class KeyResolver {
   Usable forEncryption(String keyName, boolean mayUnwrap) throws DataPlaneException {
     KeyRecord key = servedKey(keyName);
     KeyVersionRecord primary = allowed(VersionUse.encryption(key, clock.millis()));
-    return new Usable(keyName, primary.getVersion(), kek(key, primary, mayUnwrap));
+    return new Usable(keyName, primary.getVersion(), kek(key, primary, mayUnwrap), key, primary);
   }
 
   /**
@@ -76,6 +79,18 @@ final class KeyResolver {
    */
   void dropUnusableKeks() {
     keks.retainUsable(this::stillUsable);
+  }
+
+  /** Whether version {@code version} of {@code keyName} is its primary or newer now. */
+  boolean mayStillEncrypt(String keyName, int version) {
+    return keys.apply(keyName)
+        .map(key -> version >= KeyVersions.primaryVersionAt(key, clock.millis()))
+        .orElse(false);
+  }
+
+  /** The clock at which version states are evaluated. */
+  long nowMillis() {
+    return clock.millis();
   }
 
   /** The key, if it exists and this node holds its zone. */

@@ -11,12 +11,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The rotation engine of one node: its usage counter, its validator, its scheduler and its usage
- * reporter. Made before the Raft member (which takes {@link #applyListener()}) and started after
- * it.
+ * The rotation engine of one node: its validator and its scheduler (which also rotates keys ahead
+ * of their versions' encryption limits). Made before the Raft member (which takes {@link
+ * #applyListener()}) and started after it.
  */
 public final class RotationEngine implements AutoCloseable {
-  private final UsageCounter usage = new UsageCounter();
   private final com.codahale.metrics.MetricRegistry metrics;
   private volatile RaftNode raft;
 
@@ -33,11 +32,6 @@ public final class RotationEngine implements AutoCloseable {
 
   private volatile VersionValidator validator;
   private ScheduledExecutorService executor;
-
-  /** Counts the data plane's encryptions for usage-based rotation. */
-  public UsageCounter usage() {
-    return usage;
-  }
 
   /** Wakes the validator when a rotation applied, so acknowledgements do not wait for a scan. */
   public KeyrotorStateMachine.ApplyListener applyListener() {
@@ -99,7 +93,7 @@ public final class RotationEngine implements AutoCloseable {
     }
   }
 
-  /** Starts the validator, the scheduler and the usage reporter. */
+  /** Starts the validator and the scheduler. */
   public void start(RaftNode raft, Hsm hsm, NodeConfig config, Clock clock) {
     this.raft = raft;
     executor =
@@ -109,7 +103,6 @@ public final class RotationEngine implements AutoCloseable {
     validator = new VersionValidator(raft, hsm, config, clock, executor);
     // Both schedule themselves on the executor, which keeps them running until stop().
     new RotationScheduler(raft, new KekIssuer(hsm), config, clock, executor, metrics);
-    new UsageReporter(raft, usage, config, executor);
   }
 
   @Override

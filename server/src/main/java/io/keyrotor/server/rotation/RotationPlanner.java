@@ -11,6 +11,7 @@ import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.storage.EncryptionLimits;
 import io.keyrotor.storage.KeyVersions;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,17 +124,49 @@ public final class RotationPlanner {
   }
 
   /**
+   * What the scheduler knows of a key's usage beyond its record.
+   *
+   * @param measuredPerSecond the encryptions per second the scheduler saw counted under the primary
+   *     lately (0: not measured yet)
+   * @param leadMillis how long before the limit, beyond the activation delay, the rotation should
+   *     be proposed ({@code usage.rotation-lead})
+   */
+  public record UsageForecast(double measuredPerSecond, long leadMillis) {
+    /** Nothing measured, no lead: a usage rotation only once the limit is reached. */
+    public static final UsageForecast NONE = new UsageForecast(0, 0);
+  }
+
+  /**
+   * How many times the expected use during the lead the primary must still have left: the rate may
+   * grow while the rotation is under way.
+   */
+  static final double USAGE_HEADROOM = 2.0;
+
+  /**
    * The rotation {@code key} needs at {@code now}, if any: due by its schedule (or a dependency or
-   * bulk job), or over its encryption limit; never while a version is pending.
+   * bulk job), or at its encryption limit; never while a version is pending.
    */
   public static Optional<RotationNeed> rotationNeeded(
       KeyRecord key, long now, long defaultActivationDelayMillis) {
+    return rotationNeeded(key, now, defaultActivationDelayMillis, UsageForecast.NONE);
+  }
+
+  /**
+   * The rotation {@code key} needs at {@code now}, if any: due by its schedule (or a dependency or
+   * bulk job), or near its primary's encryption limit (see {@link #nearEncryptionLimit}); never
+   * while a version is pending.
+   */
+  public static Optional<RotationNeed> rotationNeeded(
+      KeyRecord key, long now, long defaultActivationDelayMillis, UsageForecast usage) {
     if (KeyVersions.pendingAt(key, now).isPresent()) {
       return Optional.empty();
     }
     long next = key.getNextRotationTimeUnixMillis();
     int primary = KeyVersions.primaryVersionAt(key, now);
-    long limit = key.getPolicy().getMaxEncryptions();
+    long policyDelay =
+        key.getPolicy().getActivationDelayMillis() >= 0
+            ? key.getPolicy().getActivationDelayMillis()
+            : defaultActivationDelayMillis;
     int reason;
     long due = 0;
     if (next != 0 && next <= now) {
@@ -142,22 +175,49 @@ public final class RotationPlanner {
               ? key.getRotationRequestedReason()
               : RotationReason.ROTATION_REASON_SCHEDULED_VALUE;
       due = next;
-    } else if (limit > 0
-        && primary != 0
-        && key.getVersions(primary - 1).getEncryptions() >= limit) {
+    } else if (primary != 0
+        && nearEncryptionLimit(key, key.getVersions(primary - 1), now, policyDelay, usage)) {
       reason = RotationReason.ROTATION_REASON_USAGE_VALUE;
     } else {
       return Optional.empty();
     }
-    long delay;
-    if (reason == RotationReason.ROTATION_REASON_COMPROMISE_VALUE) {
-      delay = 0;
-    } else if (key.getPolicy().getActivationDelayMillis() >= 0) {
-      delay = key.getPolicy().getActivationDelayMillis();
-    } else {
-      delay = defaultActivationDelayMillis;
-    }
+    long delay = reason == RotationReason.ROTATION_REASON_COMPROMISE_VALUE ? 0 : policyDelay;
     return Optional.of(new RotationNeed(reason, delay, key.getVersionsCount(), due));
+  }
+
+  /**
+   * Whether {@code version} would run out of encryptions before a rotation proposed now takes over:
+   * it has none left, or fewer than {@link #USAGE_HEADROOM} times what it uses, at the higher of
+   * the measured rate and its average since its first reservation, during the activation delay plus
+   * the lead. The count is of reserved encryptions (ahead of use), so this errs early.
+   */
+  static boolean nearEncryptionLimit(
+      KeyRecord key,
+      KeyVersionRecord version,
+      long now,
+      long activationDelayMillis,
+      UsageForecast usage) {
+    long remaining = EncryptionLimits.remaining(key, version);
+    if (remaining == 0) {
+      return true;
+    }
+    double perSecond = Math.max(usage.measuredPerSecond(), averageRate(version, now));
+    double leadSeconds = (activationDelayMillis + usage.leadMillis()) / 1000.0;
+    return remaining <= perSecond * leadSeconds * USAGE_HEADROOM;
+  }
+
+  /**
+   * Encryptions per second under {@code version} since its first reservation (counted over at least
+   * one second); 0 before any. It only falls while nothing new is reserved, so a key quiet by
+   * {@link #quietUntil} stays quiet.
+   */
+  static double averageRate(KeyVersionRecord version, long now) {
+    long first = version.getFirstReservationTimeUnixMillis();
+    if (first == 0) {
+      return 0;
+    }
+    double seconds = Math.max(1.0, (now - first) / 1000.0);
+    return EncryptionLimits.counted(version) / seconds;
   }
 
   /**
@@ -166,8 +226,9 @@ public final class RotationPlanner {
    * rotation, activation plus decrypt grace), and each of them plus one millisecond for the strict
    * comparisons, that lies after {@code now}; {@link Long#MAX_VALUE} when none does. Every
    * time-driven condition of {@link #housekeeping} and {@link #rotationNeeded} compares the time
-   * with one of these, so between two of them their answers stay the same. Anything else (usage
-   * counts, acknowledgements, a requested rotation) arrives as a new record.
+   * with one of these, so between two of them their answers stay the same (the usage rate a
+   * rotation is measured against only falls with time). Anything else (reservations,
+   * acknowledgements, a requested rotation) arrives as a new record.
    */
   public static long quietUntil(KeyRecord key, long now) {
     long until = Long.MAX_VALUE;

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * clock, and proposes it through the log:
  *
  * <ul>
- *   <li>rotations that are due (schedule, usage limit, a dependency, a bulk job), in batches, each
- *       a compare-and-set on the key's newest version so a duplicate from another proposer loses;
+ *   <li>rotations that are due (schedule, a dependency, a bulk job, or a primary nearing its
+ *       encryption limit at the measured rate), in batches, each a compare-and-set on the key's
+ *       newest version so a duplicate from another proposer loses;
  *   <li>cancellation of a pending version whose validation deadline passed without every
  *       acknowledgement (the previous version stays primary);
  *   <li>activation records (for the event stream), destroys that are due, and versions whose
@@ -52,6 +53,8 @@ public final class RotationScheduler implements AutoCloseable {
   private final String nodeId;
   private final ScheduledExecutorService executor;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final UsageRates usageRates = new UsageRates(UsageRates.DEFAULT_WINDOW_MILLIS);
+  private final long usageLeadMillis;
 
   /**
    * A key record that needed nothing at {@code since}, and stays so until {@code until} (see {@link
@@ -89,6 +92,7 @@ public final class RotationScheduler implements AutoCloseable {
     this.responsibility = new ZoneResponsibility(raft, nodeId, config.zones());
     this.clock = clock;
     this.defaultActivationDelay = config.defaultActivationDelay();
+    this.usageLeadMillis = config.usage().rotationLead().toMillis();
     this.executor = executor;
     long interval = config.rotation().schedulerInterval().toMillis();
     // Runs until the engine's executor shuts down; tickSafely catches and logs its own failures.
@@ -122,7 +126,12 @@ public final class RotationScheduler implements AutoCloseable {
         continue; // same record, and no recorded time passed since it needed nothing
       }
       boolean busy = housekeeping(key, now);
-      var need = RotationPlanner.rotationNeeded(key, now, defaultActivationDelay.toMillis());
+      var need =
+          RotationPlanner.rotationNeeded(
+              key,
+              now,
+              defaultActivationDelay.toMillis(),
+              new RotationPlanner.UsageForecast(usageRates.observe(key, now), usageLeadMillis));
       var rotation = rotationDue(key, need, now);
       rotation.ifPresent(due::add);
       if (busy || rotation.isPresent() || inFlight.contains("rotate:" + key.getName())) {

@@ -118,6 +118,81 @@ class RotationPlannerTest {
     assertEquals(0, need.dueTimeMillis());
   }
 
+  /**
+   * Version 1 active at T0, with {@code reserved} reserved from its first block at {@code first}.
+   */
+  private static KeyRecord reserved(long maxEncryptions, long activationDelay, long reserved) {
+    return key(
+            RotationPolicyRecord.newBuilder()
+                .setMaxEncryptions(maxEncryptions)
+                .setActivationDelayMillis(activationDelay)
+                .build(),
+            version(1, T0).toBuilder()
+                .setReservedEncryptions(reserved)
+                .setFirstReservationTimeUnixMillis(T0)
+                .build())
+        .build();
+  }
+
+  @Test
+  void usageRotation_proposedAheadOfTheLimit_byTheRateTimesDelayAndLead() {
+    // 1,000,000 encryptions over 100 s: 10,000 per second. With a 60 s delay and a 60 s lead the
+    // primary must keep 2 x 120 s x 10,000 = 2,400,000 in hand.
+    long limit = 10_000_000;
+    var lead = new RotationPlanner.UsageForecast(0, 60_000);
+    KeyRecord early = reserved(limit, 60_000, 1_000_000);
+    KeyRecord near = reserved(limit, 60_000, limit - 2_400_000);
+
+    assertTrue(RotationPlanner.rotationNeeded(early, T0 + 100_000, 0, lead).isEmpty());
+    var need = RotationPlanner.rotationNeeded(near, T0 + 760_000, 0, lead).orElseThrow();
+    assertEquals(RotationReason.ROTATION_REASON_USAGE_VALUE, need.reason());
+    assertEquals(60_000, need.activationDelayMillis());
+    // The same count, reached more slowly: the lead covers it, no rotation yet.
+    assertTrue(RotationPlanner.rotationNeeded(near, T0 + 100 * DAY, 0, lead).isEmpty());
+  }
+
+  @Test
+  void usageRotation_aRecentBurstCountsMoreThanTheAverage() {
+    long limit = 10_000_000;
+    KeyRecord key = reserved(limit, 0, 5_000_000);
+    long now = T0 + 10 * DAY; // a low average: about 6 per second
+
+    assertTrue(
+        RotationPlanner.rotationNeeded(key, now, 0, new RotationPlanner.UsageForecast(10, 60_000))
+            .isEmpty());
+    assertTrue(
+        RotationPlanner.rotationNeeded(
+                key, now, 0, new RotationPlanner.UsageForecast(50_000, 60_000))
+            .isPresent(),
+        "5,000,000 left last 100 s at 50,000 per second: under twice the 60 s lead");
+  }
+
+  @Test
+  void usageRotation_withoutAPolicyLimit_isAgainstTheHardLimit() {
+    KeyRecord key = reserved(0, 0, (1L << 31) - 1);
+
+    assertTrue(
+        RotationPlanner.rotationNeeded(key, T0 + 100 * DAY, 0, RotationPlanner.UsageForecast.NONE)
+            .isEmpty());
+    KeyRecord exhausted = reserved(0, 0, 1L << 31);
+    assertEquals(
+        RotationReason.ROTATION_REASON_USAGE_VALUE,
+        RotationPlanner.rotationNeeded(exhausted, T0 + 100 * DAY, 0).orElseThrow().reason());
+  }
+
+  @Test
+  void usageRates_measureTheRecentGrowthOfThePrimarysCount() {
+    UsageRates rates = new UsageRates(60_000);
+    KeyRecord start = reserved(0, 0, 1_000);
+
+    assertEquals(0, rates.observe(start, T0 + 1_000));
+    assertEquals(0, rates.observe(reserved(0, 0, 2_000), T0 + 2_000), "too short to tell");
+    assertEquals(100.0, rates.observe(reserved(0, 0, 7_000), T0 + 61_000), 1e-9, "6,000 in 60 s");
+    // The next window starts from the newest sample: a burst shows within a window.
+    assertEquals(
+        (1_000_000 - 1_000) / 90.0, rates.observe(reserved(0, 0, 1_000_000), T0 + 91_000), 1e-6);
+  }
+
   @Test
   void requestedByABulkCompromiseJob_activatesAtOnce() {
     RotationPolicyRecord policy =

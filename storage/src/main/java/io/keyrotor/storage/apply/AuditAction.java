@@ -30,6 +30,7 @@ public enum AuditAction {
   SET_AUTHORIZATION_POLICY,
   BOOTSTRAP_AUTHORIZATION_POLICY,
   RECORD_DENIALS,
+  RESERVE_ENCRYPTIONS,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -61,6 +62,7 @@ public enum AuditAction {
       case SET_AUTHORIZATION_POLICY -> SET_AUTHORIZATION_POLICY;
       case BOOTSTRAP_AUTHORIZATION_POLICY -> BOOTSTRAP_AUTHORIZATION_POLICY;
       case RECORD_DENIALS -> RECORD_DENIALS;
+      case RESERVE_ENCRYPTIONS -> RESERVE_ENCRYPTIONS;
       case BODY_NOT_SET -> UNKNOWN_COMMAND;
     };
   }

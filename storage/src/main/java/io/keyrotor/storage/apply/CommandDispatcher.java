@@ -16,6 +16,7 @@ import io.keyrotor.proto.internal.v1.RecordActivation;
 import io.keyrotor.proto.internal.v1.RecordDenials;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.ReportUsage;
+import io.keyrotor.proto.internal.v1.ReserveEncryptions;
 import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
 import io.keyrotor.proto.internal.v1.RewrapKeks;
 import io.keyrotor.proto.internal.v1.RollbackRotation;
@@ -38,6 +39,7 @@ import io.keyrotor.storage.apply.access.RecordDenialsHandler;
 import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
+import io.keyrotor.storage.apply.key.ReserveEncryptionsHandler;
 import io.keyrotor.storage.apply.key.RotateKeyHandler;
 import io.keyrotor.storage.apply.key.RotateKeysHandler;
 import io.keyrotor.storage.apply.key.SetDependentsHandler;
@@ -87,6 +89,11 @@ public final class CommandDispatcher {
   private final CommandHandler<StartBulkRotation> startBulkRotation =
       new StartBulkRotationHandler();
   private final CommandHandler<ReportUsage> reportUsage = new ReportUsageHandler();
+  private final CommandHandler<ReserveEncryptions> reserveEncryptions =
+      findingVersion(
+          ReserveEncryptions::getName,
+          ReserveEncryptions::getVersion,
+          new ReserveEncryptionsHandler());
   // Finds its version itself: its audit detail names the verb even when the version is missing.
   private final CommandHandler<SetVersionStatus> setVersionStatus = new SetVersionStatusHandler();
   private final CommandHandler<ScheduleVersionDestroy> scheduleDestroy =
@@ -179,6 +186,8 @@ public final class CommandDispatcher {
       case SET_DEPENDENTS -> setDependents.apply(command.getSetDependents(), context);
       case START_BULK_ROTATION -> startBulkRotation.apply(command.getStartBulkRotation(), context);
       case REPORT_USAGE -> reportUsage.apply(command.getReportUsage(), context);
+      case RESERVE_ENCRYPTIONS ->
+          reserveEncryptions.apply(command.getReserveEncryptions(), context);
       case SET_VERSION_STATUS -> setVersionStatus.apply(command.getSetVersionStatus(), context);
       case SCHEDULE_VERSION_DESTROY ->
           scheduleDestroy.apply(command.getScheduleVersionDestroy(), context);

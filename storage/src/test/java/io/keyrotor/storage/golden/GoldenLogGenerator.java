@@ -7,6 +7,7 @@ import static io.keyrotor.storage.CommandBodies.destroyVersion;
 import static io.keyrotor.storage.CommandBodies.label;
 import static io.keyrotor.storage.CommandBodies.recordActivation;
 import static io.keyrotor.storage.CommandBodies.reportUsage;
+import static io.keyrotor.storage.CommandBodies.reserveEncryptions;
 import static io.keyrotor.storage.CommandBodies.retireZoneMasterKeyVersion;
 import static io.keyrotor.storage.CommandBodies.rewrap;
 import static io.keyrotor.storage.CommandBodies.rewrapKeks;
@@ -371,6 +372,16 @@ public final class GoldenLogGenerator {
         Code.PERMISSION_DENIED);
     accept(recordDenials());
     expectState("authorisation policy");
+
+    // Encryption limits: blocks reserved within the version's limit (orders: max 1,000,000, of
+    // which 250 were reported by an older node), refused whole past it, and for a version that no
+    // longer exists or is disabled.
+    accept(reserveEncryptions("n1", "orders", 3, 1_000));
+    accept(reserveEncryptions("n2", "orders", 3, 500));
+    reject(reserveEncryptions("n1", "orders", 3, 998_251), Code.RESOURCE_EXHAUSTED);
+    reject(reserveEncryptions("n1", "orders", 3, 0), Code.INVALID_ARGUMENT);
+    reject(reserveEncryptions("n1", "orders", 99, 10), Code.NOT_FOUND);
+    expectState("encryption reservations");
   }
 
   // ---- proposing ----

@@ -50,6 +50,7 @@ public final class ApplyAuthorization {
           DESTROY_VERSION,
           ACKNOWLEDGE_VERSION,
           REPORT_USAGE,
+          RESERVE_ENCRYPTIONS,
           RECORD_ACTIVATION,
           ROTATE_KEYS,
           BODY_NOT_SET ->
@@ -159,6 +160,7 @@ public final class ApplyAuthorization {
       case ROLLBACK_ROTATION -> command.getRollbackRotation().getName();
       case SET_DEPENDENTS -> command.getSetDependents().getName();
       case RECORD_ACTIVATION -> command.getRecordActivation().getName();
+      case RESERVE_ENCRYPTIONS -> command.getReserveEncryptions().getName();
       default -> "";
     };
   }

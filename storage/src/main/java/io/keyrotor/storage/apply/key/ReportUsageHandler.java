@@ -15,7 +15,9 @@ import java.util.Optional;
 
 /**
  * ReportUsage: a node's data-plane encryptions per key version, added to the versions' counts.
- * Counts of keys or versions that no longer exist are dropped.
+ * Counts of keys or versions that no longer exist are dropped. Nodes now reserve encryptions ahead
+ * of use instead ({@link ReserveEncryptionsHandler}); reports in logs written by older nodes still
+ * apply as they did, and count against the version's limit.
  */
 public final class ReportUsageHandler implements CommandHandler<ReportUsage> {
   @Override

@@ -1,0 +1,60 @@
+package io.keyrotor.server.rotation;
+
+import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.storage.EncryptionLimits;
+import io.keyrotor.storage.KeyVersions;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The recent rate at which each key's primary version uses up its encryptions, as the scheduler
+ * sees the replicated count grow: over the last one to two windows, so a key whose traffic just
+ * rose is rotated on its new rate, not on its long average. Two samples per key (constant memory);
+ * the scheduler's thread only. A new leader measures afresh; until a window has passed the planner
+ * uses the replicated average alone.
+ */
+final class UsageRates {
+  /** One minute. */
+  static final long DEFAULT_WINDOW_MILLIS = 60_000;
+
+  private record Sample(int version, long timeMillis, long counted) {}
+
+  private record Window(Sample older, Sample newer) {}
+
+  private final long windowMillis;
+  private final Map<String, Window> windows = new HashMap<>();
+
+  UsageRates(long windowMillis) {
+    this.windowMillis = windowMillis;
+  }
+
+  /**
+   * Notes {@code key}'s primary count at {@code now}; the encryptions per second it grew by over
+   * the last one to two windows (0 until a quarter of a window has passed under the same primary).
+   */
+  double observe(KeyRecord key, long now) {
+    int primary = KeyVersions.primaryVersionAt(key, now);
+    if (primary == 0) {
+      windows.remove(key.getName());
+      return 0;
+    }
+    long counted = EncryptionLimits.counted(key.getVersions(primary - 1));
+    Sample sample = new Sample(primary, now, counted);
+    Window window = windows.get(key.getName());
+    if (window == null
+        || window.newer().version() != primary
+        || now < window.newer().timeMillis()) {
+      windows.put(key.getName(), new Window(sample, sample));
+      return 0;
+    }
+    if (now - window.newer().timeMillis() >= windowMillis) {
+      window = new Window(window.newer(), sample);
+      windows.put(key.getName(), window);
+    }
+    long span = now - window.older().timeMillis();
+    if (span < windowMillis / 4) {
+      return 0; // too short: one block reserved ahead would look like a burst
+    }
+    return Math.max(0, counted - window.older().counted()) * 1000.0 / span;
+  }
+}
