@@ -125,21 +125,6 @@ public record NodeConfig(
     UsageSettings usage) {
 
   /**
-   * Clock safety: how the node measures its clock against its peers' and when it stops stamping.
-   *
-   * @param maxOffset how far a member's clock may be from the others' and still agree ({@code
-   *     clock.max-offset}); a leader further than this from a majority stamps nothing
-   * @param probeInterval how often the peers' clocks are measured ({@code clock.probe-interval})
-   * @param sampleMaxAge how long a measurement is used ({@code clock.sample-max-age})
-   */
-  public record ClockSettings(Duration maxOffset, Duration probeInterval, Duration sampleMaxAge) {
-    public static ClockSettings defaults() {
-      return new ClockSettings(
-          Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(10));
-    }
-  }
-
-  /**
    * Transport security of the node's API and Raft ports.
    *
    * @param files the node's certificate, key and trusted CA certificates ({@code tls.certificate},
@@ -426,58 +411,8 @@ public record NodeConfig(
         tls(r, base, source, peers),
         LimitSettings.parse(p, source),
         FlowSettings.parse(p, source),
-        clock(r, source),
-        usage(r, source));
-  }
-
-  private static ClockSettings clock(Fields r, String source) throws ConfigException {
-    Duration maxOffset = r.duration("clock.max-offset", "500ms");
-    Duration interval = r.duration("clock.probe-interval", "1s");
-    Duration maxAge = r.duration("clock.sample-max-age", "10s");
-    if (maxOffset.isZero() || interval.isZero()) {
-      throw new ConfigException(
-          source + ": clock.max-offset and clock.probe-interval must be positive");
-    }
-    if (maxAge.compareTo(interval) <= 0) {
-      throw new ConfigException(source + ": clock.sample-max-age must exceed clock.probe-interval");
-    }
-    return new ClockSettings(maxOffset, interval, maxAge);
-  }
-
-  /**
-   * How the node reserves encryptions under key versions and how far ahead of a version's limit the
-   * rotation engine rotates.
-   *
-   * @param reservations the data plane's blocks ({@code usage.reservation-block}, the smallest
-   *     block; {@code usage.reservation-period}, how much of the node's traffic a block lasts)
-   * @param rotationLead how long before a version's limit (at the measured rate) beyond the key's
-   *     activation delay the engine proposes the rotation ({@code usage.rotation-lead})
-   */
-  public record UsageSettings(
-      io.keyrotor.server.dataplane.EncryptionReservations.Settings reservations,
-      Duration rotationLead) {
-    /** Blocks of at least 1,000 lasting about 10 s; rotations 1 minute beyond the delay. */
-    public static UsageSettings defaults() {
-      return new UsageSettings(
-          io.keyrotor.server.dataplane.EncryptionReservations.Settings.defaults(),
-          Duration.ofMinutes(1));
-    }
-  }
-
-  private static UsageSettings usage(Fields r, String source) throws ConfigException {
-    long block;
-    try {
-      block = Long.parseLong(r.optional("usage.reservation-block", "1000"));
-    } catch (NumberFormatException e) {
-      block = 0;
-    }
-    if (block < 1) {
-      throw new ConfigException(source + ": usage.reservation-block must be a positive number");
-    }
-    return new UsageSettings(
-        new io.keyrotor.server.dataplane.EncryptionReservations.Settings(
-            block, r.duration("usage.reservation-period", "10s")),
-        r.duration("usage.rotation-lead", "1m"));
+        ClockSettings.parse(p, source),
+        UsageSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

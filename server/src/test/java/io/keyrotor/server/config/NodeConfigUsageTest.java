@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class NodeConfigUsageTest {
   @Test
   void defaults_blocksOfAThousandLastingTenSeconds_aMinuteOfLead() throws Exception {
-    NodeConfig.UsageSettings usage = parse(base()).usage();
+    UsageSettings usage = parse(base()).usage();
     assertEquals(1_000, usage.reservations().minimumBlock());
     assertEquals(Duration.ofSeconds(10), usage.reservations().period());
     assertEquals(Duration.ofMinutes(1), usage.rotationLead());
@@ -26,7 +26,7 @@ class NodeConfigUsageTest {
     p.setProperty("usage.reservation-block", "10");
     p.setProperty("usage.reservation-period", "0s");
     p.setProperty("usage.rotation-lead", "5m");
-    NodeConfig.UsageSettings usage = parse(p).usage();
+    UsageSettings usage = parse(p).usage();
     assertEquals(10, usage.reservations().minimumBlock());
     assertEquals(Duration.ZERO, usage.reservations().period());
     assertEquals(Duration.ofMinutes(5), usage.rotationLead());
