@@ -1,0 +1,295 @@
+package io.keyrotor.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.KeyEvent;
+import io.keyrotor.api.v1.KeyEventType;
+import io.keyrotor.api.v1.WatchKeyEventsRequest;
+import io.keyrotor.client.testing.FakeAdminService;
+import io.keyrotor.client.testing.FakeKeyService;
+import io.keyrotor.client.testing.FakeNode;
+import io.keyrotor.client.testing.GrpcErrors;
+import io.keyrotor.client.testing.TestPki;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SDK's event watch against real gRPC servers on loopback sockets whose services are scripted:
+ * streams that fail and reconnect from their cursor, nodes that end a slow watcher or have too
+ * many, final errors reported to the listener.
+ */
+class KeyrotorClientWatchTest {
+
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  private FakeNode node(FakeKeyService keys, FakeAdminService admin) {
+    FakeNode node = FakeNode.start(keys, admin);
+    toClose.add(node);
+    return node;
+  }
+
+  private FakeNode node(FakeKeyService keys) {
+    return node(keys, new FakeAdminService());
+  }
+
+  private KeyrotorClient build(KeyrotorClient.Builder builder) {
+    KeyrotorClient client = builder.build();
+    toClose.add(client);
+    return client;
+  }
+
+  @Test
+  void watchKeyEvents_afterStreamFailure_reconnectsFromLastCursor() throws Exception {
+    List<WatchKeyEventsRequest> watchRequests = new CopyOnWriteArrayList<>();
+    FakeKeyService keys =
+        new FakeKeyService() {
+          @Override
+          public void watchKeyEvents(
+              WatchKeyEventsRequest request, StreamObserver<KeyEvent> observer) {
+            watchRequests.add(request);
+            if (watchRequests.size() == 1) {
+              observer.onNext(event("c1", 1));
+              observer.onNext(event("c2", 2));
+              observer.onError(GrpcErrors.noLeader());
+            } else {
+              observer.onNext(event("c3", 3));
+              // Stays open until the client closes it.
+            }
+          }
+        };
+    KeyrotorClient client = watchClient(node(keys));
+    List<KeyEvent> events = new CopyOnWriteArrayList<>();
+    CountDownLatch three = new CountDownLatch(3);
+
+    try (KeyEventSubscription subscription =
+        client.watchKeyEvents(
+            WatchKeyEventsRequest.newBuilder().addKeyNames("payments").build(),
+            event -> {
+              events.add(event);
+              three.countDown();
+            })) {
+      assertTrue(three.await(10, TimeUnit.SECONDS), "events: " + events);
+      assertEquals("c3", subscription.lastCursor());
+    }
+
+    assertEquals(List.of(1L, 2L, 3L), events.stream().map(KeyEvent::getLogIndex).toList());
+    assertEquals("", watchRequests.get(0).getCursor());
+    assertEquals("c2", watchRequests.get(1).getCursor());
+    assertEquals(List.of("payments"), watchRequests.get(1).getKeyNamesList());
+  }
+
+  @Test
+  void watchKeyEvents_serverCursorsAcrossAReconnect_deliversEachEventOnceInOrder()
+      throws Exception {
+    FakeKeyService keys =
+        new FakeKeyService()
+            .events(
+                serverEvent("41.0", "payments", 41),
+                serverEvent("41.1", "payments", 41),
+                serverEvent("41.2", "ledger", 41),
+                serverEvent("57.0", "payments", 57))
+            .watchFailsAfter(2);
+    KeyrotorClient client = watchClient(node(keys));
+    List<String> cursors = new CopyOnWriteArrayList<>();
+    CountDownLatch three = new CountDownLatch(3);
+
+    try (KeyEventSubscription subscription =
+        client.watchKeyEvents(
+            WatchKeyEventsRequest.newBuilder().addKeyNames("payments").setCursor("40.3").build(),
+            event -> {
+              cursors.add(event.getCursor());
+              three.countDown();
+            })) {
+      assertTrue(three.await(10, TimeUnit.SECONDS), "events: " + cursors);
+      assertEquals("57.0", subscription.lastCursor());
+    }
+
+    assertEquals(List.of("41.0", "41.1", "57.0"), cursors);
+    List<WatchKeyEventsRequest> requests = keys.received(WatchKeyEventsRequest.class);
+    assertEquals("40.3", requests.get(0).getCursor());
+    assertEquals("41.1", requests.get(1).getCursor(), "resumes after the last delivered event");
+    assertEquals(List.of("payments"), requests.get(1).getKeyNamesList());
+  }
+
+  @Test
+  void watchKeyEvents_endedAsTooSlow_resumesFromItsCursor_andFromTheNodesWhenNoneArrived()
+      throws Exception {
+    List<WatchKeyEventsRequest> watchRequests = new CopyOnWriteArrayList<>();
+    FakeKeyService keys =
+        new FakeKeyService() {
+          @Override
+          public void watchKeyEvents(
+              WatchKeyEventsRequest request, StreamObserver<KeyEvent> observer) {
+            watchRequests.add(request);
+            switch (watchRequests.size()) {
+              case 1 -> // started "from now"; the node ended it before any event arrived
+                  observer.onError(tooSlow("9.0"));
+              case 2 -> {
+                observer.onNext(serverEvent("10.0", "payments", 10));
+                observer.onError(tooSlow("10.0"));
+              }
+              default -> observer.onNext(serverEvent("11.0", "payments", 11));
+            }
+          }
+        };
+    KeyrotorClient client = watchClient(node(keys));
+    List<String> cursors = new CopyOnWriteArrayList<>();
+    List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+    CountDownLatch two = new CountDownLatch(2);
+
+    try (KeyEventSubscription subscription =
+        client.watchKeyEvents(
+            WatchKeyEventsRequest.getDefaultInstance(),
+            new KeyEventListener() {
+              @Override
+              public void onEvent(KeyEvent event) {
+                cursors.add(event.getCursor());
+                two.countDown();
+              }
+
+              @Override
+              public void onError(KeyrotorException error) {
+                errors.add(error);
+              }
+            })) {
+      assertTrue(two.await(10, TimeUnit.SECONDS), "events: " + cursors);
+      assertEquals("11.0", subscription.lastCursor());
+    }
+
+    assertEquals(List.of(), errors);
+    assertEquals(List.of("10.0", "11.0"), cursors);
+    assertEquals("", watchRequests.get(0).getCursor());
+    assertEquals("9.0", watchRequests.get(1).getCursor(), "where the node's \"now\" was");
+    assertEquals("10.0", watchRequests.get(2).getCursor(), "after the last delivered event");
+  }
+
+  private static StatusRuntimeException tooSlow(String cursor) {
+    return GrpcErrors.error(
+        Status.Code.UNAVAILABLE,
+        "WATCHER_TOO_SLOW",
+        "this watcher stopped reading; resume from cursor " + cursor,
+        java.util.Map.of("cursor", cursor));
+  }
+
+  @Test
+  void watchKeyEvents_nodeWithTooManyWatchers_isPassedOverForAnotherNode() throws Exception {
+    FakeKeyService full =
+        refusingWatches(
+            GrpcErrors.error(
+                Status.Code.RESOURCE_EXHAUSTED,
+                "TOO_MANY_WATCHERS",
+                "this node serves at most 256 event watchers; use another node",
+                java.util.Map.of()));
+    FakeKeyService other = new FakeKeyService().events(serverEvent("7.0", "payments", 7));
+    KeyrotorClient client = watchClient(node(full), node(other));
+    CountDownLatch one = new CountDownLatch(1);
+    List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+
+    try (KeyEventSubscription subscription =
+        client.watchKeyEvents(
+            WatchKeyEventsRequest.getDefaultInstance(),
+            new KeyEventListener() {
+              @Override
+              public void onEvent(KeyEvent event) {
+                one.countDown();
+              }
+
+              @Override
+              public void onError(KeyrotorException error) {
+                errors.add(error);
+              }
+            })) {
+      assertTrue(one.await(10, TimeUnit.SECONDS), "no event from the second node");
+      assertEquals("7.0", subscription.lastCursor());
+    }
+    assertEquals(List.of(), errors);
+    assertEquals(1, full.received(WatchKeyEventsRequest.class).size());
+  }
+
+  @Test
+  void watchKeyEvents_finalError_isReportedToListener() throws Exception {
+    FakeNode node =
+        node(
+            refusingWatches(
+                GrpcErrors.error(
+                    Status.Code.PERMISSION_DENIED,
+                    "PERMISSION_DENIED",
+                    "not allowed to watch",
+                    java.util.Map.of())));
+    KeyrotorClient client = build(TestPki.clientBuilder().endpoints(node.address()));
+    CountDownLatch failed = new CountDownLatch(1);
+    List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+
+    KeyEventSubscription subscription =
+        client.watchKeyEvents(
+            WatchKeyEventsRequest.getDefaultInstance(),
+            new KeyEventListener() {
+              @Override
+              public void onEvent(KeyEvent event) {}
+
+              @Override
+              public void onError(KeyrotorException error) {
+                errors.add(error);
+                failed.countDown();
+              }
+            });
+    try {
+      assertTrue(failed.await(10, TimeUnit.SECONDS));
+      assertEquals(Status.Code.PERMISSION_DENIED, errors.get(0).code());
+    } finally {
+      subscription.close();
+    }
+    assertFalse(subscription.isActive());
+  }
+
+  /** A client of {@code nodes} with short backoff, so that a watch reconnects at once. */
+  private KeyrotorClient watchClient(FakeNode... nodes) {
+    return build(
+        TestPki.clientBuilder()
+            .endpoints(Arrays.stream(nodes).map(FakeNode::address).toList())
+            .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
+  }
+
+  /** A key service that answers every WatchKeyEvents with {@code error}. */
+  private static FakeKeyService refusingWatches(StatusRuntimeException error) {
+    return new FakeKeyService()
+        .failEvery(request -> request instanceof WatchKeyEventsRequest ? error : null);
+  }
+
+  private static KeyEvent serverEvent(String cursor, String key, long index) {
+    return KeyEvent.newBuilder()
+        .setCursor(cursor)
+        .setType(KeyEventType.KEY_EVENT_TYPE_PENDING)
+        .setKeyName(key)
+        .setLogIndex(index)
+        .build();
+  }
+
+  private static KeyEvent event(String cursor, long index) {
+    return KeyEvent.newBuilder()
+        .setCursor(cursor)
+        .setType(KeyEventType.KEY_EVENT_TYPE_ACTIVATED)
+        .setKeyName("payments")
+        .setLogIndex(index)
+        .build();
+  }
+}
