@@ -17,6 +17,7 @@ import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
+import io.keyrotor.api.v1.LimitStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.PeerClockOffset;
@@ -113,7 +114,8 @@ final class JsonOutput {
    * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it;
    * {@code clock} is as {@link #clock} says, or null. {@code throttled} lists {@code
    * {"principal","quota","refused","first_refused","last_refused"}} for the principals the node's
-   * quotas held back within the last minute.
+   * quotas held back within the last minute; {@code limits} lists the node's {@code
+   * {"setting","value","ceiling"}}.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
@@ -152,6 +154,15 @@ final class JsonOutput {
         throttled.add(entry);
       }
       json.add("throttled", throttled);
+      JsonArray limits = new JsonArray();
+      for (LimitStatus limit : node.getLimitsList()) {
+        JsonObject entry = new JsonObject();
+        entry.addProperty("setting", limit.getSetting());
+        entry.addProperty("value", Integer.toUnsignedLong(limit.getValue()));
+        entry.addProperty("ceiling", Integer.toUnsignedLong(limit.getCeiling()));
+        limits.add(entry);
+      }
+      json.add("limits", limits);
       nodes.add(json);
     }
     JsonObject json = new JsonObject();
