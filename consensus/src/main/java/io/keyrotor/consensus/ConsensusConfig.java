@@ -1,5 +1,6 @@
 package io.keyrotor.consensus;
 
+import io.keyrotor.storage.view.KeyCache;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -28,6 +29,7 @@ import java.util.TreeMap;
  *     node logs them at start)
  * @param transport how the Raft port talks to peers: mutual TLS bound to member ids, or plaintext
  *     on loopback ({@link RaftTransport})
+ * @param keyCacheBytes the bound of the state store's key record cache, in estimated heap bytes
  */
 public record ConsensusConfig(
     String nodeId,
@@ -43,9 +45,13 @@ public record ConsensusConfig(
     Duration requestTimeout,
     long logSegmentSizeBytes,
     Map<String, String> ratisOverrides,
-    RaftTransport transport) {
+    RaftTransport transport,
+    long keyCacheBytes) {
 
   public ConsensusConfig {
+    if (keyCacheBytes < 0) {
+      throw new IllegalArgumentException("the key cache bound is at least 0 bytes");
+    }
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(transport, "transport");
     peers = Map.copyOf(new TreeMap<>(peers));
@@ -79,7 +85,16 @@ public record ConsensusConfig(
         Duration.ofSeconds(5),
         8L << 20,
         Map.of(),
-        RaftTransport.insecureLoopback());
+        RaftTransport.insecureLoopback(),
+        KeyCache.DEFAULT_BYTES);
+  }
+
+  /**
+   * Keeps at most {@code bytes} (estimated heap) of key records cached over the state store ({@code
+   * storage.key-cache-bytes}).
+   */
+  public ConsensusConfig withKeyCacheBytes(long bytes) {
+    return toBuilder().keyCacheBytes(bytes).build();
   }
 
   /**
@@ -135,8 +150,10 @@ public record ConsensusConfig(
     private long logSegmentSizeBytes;
     private Map<String, String> ratisOverrides;
     private RaftTransport transport;
+    private long keyCacheBytes;
 
     Builder(ConsensusConfig from) {
+      this.keyCacheBytes = from.keyCacheBytes;
       this.from = from;
       this.electionTimeoutMin = from.electionTimeoutMin;
       this.electionTimeoutMax = from.electionTimeoutMax;
@@ -147,6 +164,11 @@ public record ConsensusConfig(
       this.logSegmentSizeBytes = from.logSegmentSizeBytes;
       this.ratisOverrides = from.ratisOverrides;
       this.transport = from.transport;
+    }
+
+    Builder keyCacheBytes(long value) {
+      keyCacheBytes = value;
+      return this;
     }
 
     Builder transport(RaftTransport value) {
@@ -209,7 +231,8 @@ public record ConsensusConfig(
           from.requestTimeout,
           logSegmentSizeBytes,
           ratisOverrides,
-          transport);
+          transport,
+          keyCacheBytes);
     }
   }
 

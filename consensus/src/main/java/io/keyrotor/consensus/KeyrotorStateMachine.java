@@ -7,6 +7,7 @@ import io.keyrotor.storage.AppliedPosition;
 import io.keyrotor.storage.CommandStamping;
 import io.keyrotor.storage.KeyStateStore;
 import io.keyrotor.storage.StorageException;
+import io.keyrotor.storage.view.KeyCache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -61,6 +62,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private final SnapshotDirectory snapshots = new SnapshotDirectory();
   private final ApplyListeners listeners;
   private volatile KeyStateStore store;
+  private final long keyCacheBytes;
 
   /** Whose proposals reach the log; null (harnesses only) admits any client. */
   private volatile Membership proposers;
@@ -91,6 +93,16 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       CommandClock clock,
       FatalErrorHandler fatalErrorHandler,
       List<ApplyListener> listeners) {
+    this(stateDirectory, clock, fatalErrorHandler, listeners, KeyCache.DEFAULT_BYTES);
+  }
+
+  KeyrotorStateMachine(
+      Path stateDirectory,
+      CommandClock clock,
+      FatalErrorHandler fatalErrorHandler,
+      List<ApplyListener> listeners,
+      long keyCacheBytes) {
+    this.keyCacheBytes = keyCacheBytes;
     this.stateDirectory = stateDirectory;
     this.clock = clock;
     this.fatalErrorHandler = fatalErrorHandler;
@@ -151,7 +163,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
           "No state store in {}: rebuilding it from snapshot {}", stateDirectory, snapshot.get());
       KeyStateStore.restoreFromCheckpoint(snapshot.get(), stateDirectory);
     }
-    KeyStateStore opened = KeyStateStore.open(stateDirectory);
+    KeyStateStore opened = KeyStateStore.open(stateDirectory, keyCacheBytes);
     if (opened.appliedPosition().index() < snapshotIndex) {
       // The store lost writes that the snapshot (and the purged log) no longer hold elsewhere.
       LOG.warn(
@@ -160,7 +172,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
           snapshotIndex);
       opened.close();
       KeyStateStore.restoreFromCheckpoint(snapshot.get(), stateDirectory);
-      opened = KeyStateStore.open(stateDirectory);
+      opened = KeyStateStore.open(stateDirectory, keyCacheBytes);
     }
     store = opened;
     AppliedPosition position = opened.appliedPosition();
@@ -318,7 +330,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     KeyStateStore previous = store;
     previous.close();
     KeyStateStore.restoreFromCheckpoint(snapshot, stateDirectory);
-    KeyStateStore replaced = KeyStateStore.open(stateDirectory);
+    KeyStateStore replaced = KeyStateStore.open(stateDirectory, keyCacheBytes);
     if (replaced.appliedPosition().index() != termIndex.getIndex()) {
       replaced.close();
       throw new IOException(

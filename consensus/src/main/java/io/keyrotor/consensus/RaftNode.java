@@ -116,7 +116,8 @@ public final class RaftNode implements AutoCloseable {
     Membership membership = new Membership(config.peers());
     Parameters parameters = RaftSettings.parameters(config, membership);
     KeyrotorStateMachine stateMachine =
-        new KeyrotorStateMachine(config.stateDirectory(), clock, fatalErrorHandler, listeners);
+        new KeyrotorStateMachine(
+            config.stateDirectory(), clock, fatalErrorHandler, listeners, config.keyCacheBytes());
     // Only members' proposers and forwarders may put a command in the log.
     stateMachine.admitProposers(membership);
     RaftServer server = null;

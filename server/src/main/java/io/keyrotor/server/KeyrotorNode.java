@@ -20,6 +20,7 @@ import io.keyrotor.server.access.DenialRecorder;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
+import io.keyrotor.server.api.IntegrityGate;
 import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
@@ -269,7 +270,8 @@ public final class KeyrotorNode implements AutoCloseable {
             .withReads(config.leaderLease(), true)
             .withSnapshots(config.snapshotThreshold(), 1_024)
             .withRatisOverrides(config.ratisOverrides())
-            .withTransport(raftTransport);
+            .withTransport(raftTransport)
+            .withKeyCacheBytes(config.storage().keyCacheBytes());
     try {
       return RaftNode.start(
           consensus,
@@ -334,6 +336,7 @@ public final class KeyrotorNode implements AutoCloseable {
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(
                         new KeyServiceImpl(context, dataPlane, watchers, writes).bindService()),
+                    new IntegrityGate(raft::state),
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(

@@ -22,20 +22,23 @@ import io.keyrotor.storage.events.EventStream;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
 import io.keyrotor.storage.schema.StoredMeta;
+import io.keyrotor.storage.view.KeyCache;
 import io.keyrotor.storage.view.RecordViews;
 import io.keyrotor.storage.view.RecordWrites;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Optional;
 import org.rocksdb.RocksDBException;
 
 /**
- * The replicated state on one node, and the only writer of it: RocksDB for durability and in-memory
- * views for reads. It coordinates the pieces in its sub-packages (the database and its schema, the
- * record views, the request-id table, the audit chain, the event stream, checkpoints).
+ * The replicated state on one node, and the only writer of it: RocksDB for durability and reads,
+ * with a bounded cache of key records and the few other records in memory. It coordinates the
+ * pieces in its sub-packages (the database and its schema, the record views, the request-id table,
+ * the audit chain, the event stream, checkpoints).
  *
  * <p>{@link #apply} is called by one thread, in log order: request-id check, transition, then one
  * WriteBatch holding the state change, the request-id record, the events, the audit record, the
@@ -52,7 +55,8 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   public static final Duration REQUEST_RETENTION = RequestTable.RETENTION;
 
   private final StateDatabase database;
-  private final RecordViews views = new RecordViews();
+  private final RecordViews views;
+  private final IntegrityCheck integrity;
   private final RequestTable requests;
   private final CommandDispatcher dispatcher;
   private AuditChain auditChain;
@@ -63,19 +67,27 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private volatile String reportedDigest;
   private StateDigest digest;
 
-  private KeyStateStore(StateDatabase database, Limits limits) {
+  private KeyStateStore(StateDatabase database, Limits limits, long keyCacheBytes) {
     this.database = database;
+    this.views = new RecordViews(database, keyCacheBytes);
+    this.integrity = new IntegrityCheck(database);
     this.requests = new RequestTable(database, limits.requestRecords());
     this.dispatcher = new CommandDispatcher(views.reader(), views::accessPolicy, limits);
   }
 
   /**
-   * Opens (or creates) the store in {@code directory}, loads the in-memory views and verifies the
-   * stored digest against the data. Refuses, with a clear message, a directory that is not a
-   * keyrotor state store, a store written by a newer format, or one whose data and digest disagree.
+   * Opens (or creates) the store in {@code directory} with a key cache of {@link
+   * KeyCache#DEFAULT_BYTES}. Refuses, with a clear message, a directory that is not a keyrotor
+   * state store or a store written by a newer format. No key record is read: the check of the data
+   * against the stored digest runs in the background ({@link #integrity()}).
    */
   public static KeyStateStore open(Path directory) {
-    return open(directory, Limits.CEILINGS);
+    return open(directory, Limits.CEILINGS, KeyCache.DEFAULT_BYTES);
+  }
+
+  /** {@link #open(Path)} with a key cache of at most {@code keyCacheBytes} (estimated heap). */
+  public static KeyStateStore open(Path directory, long keyCacheBytes) {
+    return open(directory, Limits.CEILINGS, keyCacheBytes);
   }
 
   /**
@@ -83,13 +95,18 @@ public final class KeyStateStore implements StateView, AutoCloseable {
    * replica of a cluster must apply the same limits ({@link Limits#CEILINGS}).
    */
   public static KeyStateStore open(Path directory, Limits limits) {
-    KeyStateStore store = new KeyStateStore(StateDatabase.open(directory), limits);
+    return open(directory, limits, KeyCache.DEFAULT_BYTES);
+  }
+
+  private static KeyStateStore open(Path directory, Limits limits, long keyCacheBytes) {
+    KeyStateStore store = new KeyStateStore(StateDatabase.open(directory), limits, keyCacheBytes);
     try {
       store.load();
     } catch (RuntimeException e) {
       store.close();
       throw e;
     }
+    store.integrity.start();
     return store;
   }
 
@@ -97,7 +114,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     Path directory = database.directory();
     try {
       StoredMeta meta = StoredMeta.read(database);
-      meta.requireDigest(views.load(database), directory);
+      views.load(meta.lastCommandTimeMillis());
       requests.load();
       auditChain = new AuditChain(database, meta.auditHeadOrNull());
       events = new EventStream(database);
@@ -155,12 +172,13 @@ public final class KeyStateStore implements StateView, AutoCloseable {
             effects.zoneMasterKeyWrite(),
             effects.policyWrite());
     try (StateBatch batch = new StateBatch(database, digest.copy())) {
-      views.stage(batch, writes);
+      views.stage(batch, writes, time);
       List<KeyEventRecord> storedEvents = events.append(batch, index, effects.events());
       if (!requestId.isEmpty() && !deduplicated) {
         requests.record(batch, requestId, effects.result(), time);
       }
       requests.evictExpired(batch, time, requestId);
+      requests.stageCount(batch);
       AuditRecord audit =
           auditChain.append(
               batch,
@@ -246,8 +264,37 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   }
 
   @Override
-  public NavigableMap<String, KeyRecord> keys() {
-    return views.keys();
+  public List<KeyRecord> keysAfter(String afterName, int limit) {
+    return views.keysAfter(afterName, limit);
+  }
+
+  @Override
+  public Map<String, Long> keyCountsByZone() {
+    return views.keyCountsByZone();
+  }
+
+  @Override
+  public List<AttentionEntry> keysNeedingAttention(
+      AttentionEntry after, long beforeTimeMillis, int limit) {
+    return views.keysNeedingAttention(after, beforeTimeMillis, limit);
+  }
+
+  @Override
+  public IntegrityStatus integrity() {
+    return integrity.status();
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} for the background check of the data against the stored
+   * digest to end, and returns where it stands.
+   */
+  public IntegrityStatus awaitIntegrityCheck(long timeoutMillis) throws InterruptedException {
+    return integrity.await(timeoutMillis);
+  }
+
+  /** The bounded cache of key records (its size, bound and statistics). */
+  public KeyCache keyCache() {
+    return views.cache();
   }
 
   @Override

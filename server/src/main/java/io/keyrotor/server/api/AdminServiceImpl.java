@@ -307,7 +307,15 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             // The raw wall clock: peers measure this node's clock from it.
             .setClockUnixMillis(clockGuard.wallClock().millis())
             .setClock(clockGuard.assess().toProto())
-            .addAllThrottled(writes.authorizer().throttled());
+            .addAllThrottled(writes.authorizer().throttled())
+            .setStateIntegrity(store.integrity().state().name())
+            .setStateIntegrityDetail(store.integrity().detail());
+    if (store instanceof io.keyrotor.storage.KeyStateStore stored) {
+      io.keyrotor.storage.view.KeyCache cache = stored.keyCache();
+      out.setKeyCacheEntries(cache.size())
+          .setKeyCacheBytes(cache.weightBytes())
+          .setKeyCacheCapacityBytes(cache.capacityBytes());
+    }
     LimitSettings limits = context.config().limits();
     for (LimitSettings.Limit limit : LimitSettings.Limit.values()) {
       out.addLimits(

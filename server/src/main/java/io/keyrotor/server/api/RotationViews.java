@@ -30,7 +30,7 @@ final class RotationViews {
 
   static ListRotationsResponse list(StateView store, long now, long dueWithinMillis) {
     ListRotationsResponse.Builder out = ListRotationsResponse.newBuilder();
-    for (KeyRecord key : store.keys().values()) {
+    for (KeyRecord key : store.allKeys()) {
       for (KeyVersionRecord v : key.getVersionsList()) {
         if (v.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
             && (v.getActivationTimeUnixMillis() > now || !KeyVersions.isEligible(v))) {

@@ -52,6 +52,7 @@ public final class StateDatabase implements AutoCloseable {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final boolean fresh;
   private volatile boolean closed;
+  private volatile boolean closing;
 
   private StateDatabase(
       Path directory,
@@ -168,6 +169,11 @@ public final class StateDatabase implements AutoCloseable {
     return db.get(family(family), key);
   }
 
+  /** The value of {@code key} in {@code family} read with {@code options}, or null. */
+  public byte[] get(Schema family, ReadOptions options, byte[] key) throws RocksDBException {
+    return db.get(family(family), options, key);
+  }
+
   /** A new iterator over {@code family}. For the apply thread, or inside {@link #read}. */
   public RocksIterator newIterator(Schema family) {
     return db.newIterator(family(family));
@@ -226,6 +232,14 @@ public final class StateDatabase implements AutoCloseable {
     return db;
   }
 
+  /**
+   * Whether {@link #close} was called or is waiting for reads to finish: a long read checks it and
+   * stops early.
+   */
+  public boolean isClosing() {
+    return closing;
+  }
+
   /** Whether {@link #close} was called. */
   public boolean isClosed() {
     return closed;
@@ -233,6 +247,8 @@ public final class StateDatabase implements AutoCloseable {
 
   @Override
   public void close() {
+    // A long read (the background digest check) sees this and stops, so close does not wait for it.
+    closing = true;
     lock.writeLock().lock();
     try {
       if (closed) {
