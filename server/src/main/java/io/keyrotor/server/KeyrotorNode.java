@@ -6,6 +6,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.keyrotor.consensus.CommandClock;
 import io.keyrotor.consensus.ConsensusConfig;
@@ -348,7 +349,9 @@ public final class KeyrotorNode implements AutoCloseable {
             .addService(health.getHealthService())
             .addService(
                 ServerInterceptors.intercept(
-                    ProtoReflectionServiceV1.newInstance(), authentication));
+                    ProtoReflectionServiceV1.newInstance(), authentication))
+            // v1alpha too: grpcurl, Postman and older grpc tools ask it first.
+            .addService(ServerInterceptors.intercept(reflectionV1Alpha(), authentication));
     ApiTransport.limit(builder, config.flow());
     try {
       builder = transport.secure(builder);
@@ -377,6 +380,15 @@ public final class KeyrotorNode implements AutoCloseable {
     }
     health.setStatus("", ServingStatus.SERVING);
     return new Api(server, admin, health, watchers);
+  }
+
+  /**
+   * gRPC server reflection v1alpha, the version many tools still ask first; it answers from the
+   * same descriptors as v1. gRPC marks it deprecated in favour of v1, which the node serves too.
+   */
+  @SuppressWarnings("deprecation")
+  private static io.grpc.BindableService reflectionV1Alpha() {
+    return ProtoReflectionService.newInstance();
   }
 
   /** The API's transport security: the node's TLS files read now, or insecure plaintext. */

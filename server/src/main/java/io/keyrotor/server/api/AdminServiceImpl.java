@@ -152,6 +152,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         () -> {
           if (!target.isEmpty() && !context.config().peers().containsKey(target)) {
             throw ApiErrors.invalid(
+                "target_node_id",
                 ErrorReason.UNKNOWN_NODE,
                 "node \""
                     + target
@@ -223,7 +224,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           PolicyRules.problem(request.getPolicy())
               .ifPresent(
                   problem -> {
-                    throw ApiErrors.invalid(ErrorReason.INVALID_ACCESS_POLICY, problem);
+                    throw ApiErrors.invalid("policy", ErrorReason.INVALID_ACCESS_POLICY, problem);
                   });
           Write write =
               Write.fromRequest(
@@ -254,7 +255,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
               || request.getPermission() == Permission.PERMISSION_UNSPECIFIED
               || request.getPermission() == Permission.UNRECOGNIZED) {
             throw ApiErrors.invalid(
-                ErrorReason.INVALID_ACCESS_POLICY, "TestPolicy needs a principal and a permission");
+                request.getPrincipal().isEmpty() ? "principal" : "permission",
+                ErrorReason.INVALID_ACCESS_POLICY,
+                "TestPolicy needs a principal and a permission");
           }
           Target target =
               request.getKeyName().isEmpty() ? Target.cluster() : Target.key(request.getKeyName());

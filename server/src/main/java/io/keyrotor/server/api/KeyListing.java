@@ -25,6 +25,7 @@ record KeyListing(int pageSize, String afterName, String zoneOrEmpty, LabelSelec
     long pageSize = requested == 0 ? DEFAULT_PAGE_SIZE : requested;
     if (pageSize > MAX_PAGE_SIZE) {
       throw ApiErrors.invalid(
+          "page_size",
           ErrorReason.INVALID_PAGE_SIZE,
           "page_size must be at most " + MAX_PAGE_SIZE + ", got " + pageSize);
     }

@@ -109,7 +109,9 @@ final class RotationViews {
           Long.parseLong(cursor.substring(0, dot)), Integer.parseInt(cursor.substring(dot + 1)));
     } catch (NumberFormatException e) {
       throw ApiErrors.invalid(
-          ErrorReason.INVALID_CURSOR, "cursor \"" + cursor + "\" is not one this server returned");
+          "cursor",
+          ErrorReason.INVALID_CURSOR,
+          "cursor \"" + cursor + "\" is not one this server returned");
     }
   }
 
