@@ -10,6 +10,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.keyrotor.consensus.CommandClock;
 import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
+import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.consensus.RaftTransport;
 import io.keyrotor.hsm.Hsm;
@@ -19,11 +20,18 @@ import io.keyrotor.server.access.Authorizer;
 import io.keyrotor.server.access.DenialRecorder;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
+import io.keyrotor.server.api.DataAuditServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
+import io.keyrotor.server.audit.AuditSinks;
+import io.keyrotor.server.audit.DataAuditHeads;
+import io.keyrotor.server.audit.DataAuditLog;
+import io.keyrotor.server.audit.FileSink;
+import io.keyrotor.server.audit.RequestIds;
+import io.keyrotor.server.audit.SyslogSink;
 import io.keyrotor.server.chaos.ChaosClock;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
 import io.keyrotor.server.clock.ClockAssessment;
@@ -31,6 +39,7 @@ import io.keyrotor.server.clock.ClockGuard;
 import io.keyrotor.server.clock.ClockProbe;
 import io.keyrotor.server.clock.PeerClocks;
 import io.keyrotor.server.config.ConfigException;
+import io.keyrotor.server.config.DataAuditSettings;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
@@ -43,8 +52,10 @@ import io.keyrotor.server.rotation.RotationEngine;
 import io.keyrotor.server.transport.ApiTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -91,7 +102,11 @@ public final class KeyrotorNode implements AutoCloseable {
       DataPlane dataPlane,
       HsmTasks hsmTasks,
       Api api,
-      ClockProbe clockProbe) {}
+      ClockProbe clockProbe,
+      DataAudit dataAudit) {}
+
+  /** The node's data audit log and the sinks both audit streams go to. */
+  private record DataAudit(DataAuditLog log, AuditSinks sinks) {}
 
   private final Parts parts;
 
@@ -118,6 +133,7 @@ public final class KeyrotorNode implements AutoCloseable {
         new KekCache(
             hsm, dataPlaneSettings.kekCacheMaxEntries(), dataPlaneSettings.kekCacheIdleTimeout());
     NodeMetrics metrics = new NodeMetrics();
+    DataAudit dataAudit = openDataAudit(config, metrics);
     RotationEngine rotation = new RotationEngine(metrics.registry());
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
@@ -132,7 +148,16 @@ public final class KeyrotorNode implements AutoCloseable {
     ClockGuard clockGuard = new ClockGuard(clock, peerClocks, System::nanoTime);
     Clock agreedClock = clockGuard.agreedClock();
     try {
-      raft = startRaft(config, clockGuard, fatal, metrics, kekCache, rotation, transport);
+      raft =
+          startRaft(
+              config,
+              clockGuard,
+              fatal,
+              metrics,
+              kekCache,
+              rotation,
+              transport,
+              dataAudit.sinks().applyListener());
       clockProbe =
           new ClockProbe(
               peerApiAddresses(config),
@@ -200,7 +225,14 @@ public final class KeyrotorNode implements AutoCloseable {
               health,
               chaosClock,
               transport,
-              clockGuard);
+              clockGuard,
+              dataAudit.log());
+      DataAuditHeads heads = new DataAuditHeads(config.nodeId(), dataAudit.log(), raft::propose);
+      long headMillis = config.dataAudit().headInterval().toMillis();
+      var unusedHeads =
+          executors
+              .scheduler()
+              .scheduleWithFixedDelay(heads::tick, headMillis, headMillis, TimeUnit.MILLISECONDS);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
@@ -214,7 +246,8 @@ public final class KeyrotorNode implements AutoCloseable {
                   dataPlane,
                   hsmTasks,
                   api,
-                  clockProbe));
+                  clockProbe,
+                  dataAudit));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
       LOG.info(
@@ -237,6 +270,8 @@ public final class KeyrotorNode implements AutoCloseable {
       }
       closeAll(raft, hsm, executors, kekCache);
       executors.api().shutdownNow();
+      dataAudit.log().close();
+      dataAudit.sinks().close();
       throw e;
     }
   }
@@ -252,7 +287,8 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeMetrics metrics,
       KekCache kekCache,
       RotationEngine rotation,
-      ApiTransport transport)
+      ApiTransport transport,
+      KeyrotorStateMachine.ApplyListener auditSinks)
       throws StartupException {
     // The Raft port speaks mutual TLS with the same credentials as the API (the node certificate
     // is its server and client identity), or plaintext where the configuration says insecure
@@ -275,7 +311,11 @@ public final class KeyrotorNode implements AutoCloseable {
           consensus,
           clock,
           fatal,
-          List.of(metrics.applyListener(), kekCache.applyListener(), rotation.applyListener()));
+          List.of(
+              metrics.applyListener(),
+              kekCache.applyListener(),
+              rotation.applyListener(),
+              auditSinks));
     } catch (IOException e) {
       throw new StartupException(e.getMessage(), e);
     }
@@ -296,7 +336,8 @@ public final class KeyrotorNode implements AutoCloseable {
       HealthStatusManager health,
       ChaosClock chaosClockOrNull,
       ApiTransport transport,
-      ClockGuard clockGuard)
+      ClockGuard clockGuard,
+      DataAuditLog dataAudit)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
     watchers.registerMetrics(metrics.registry());
@@ -333,7 +374,16 @@ public final class KeyrotorNode implements AutoCloseable {
             .addService(
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(
-                        new KeyServiceImpl(context, dataPlane, watchers, writes).bindService()),
+                        new KeyServiceImpl(context, dataPlane, watchers, writes, dataAudit)
+                            .bindService()),
+                    RequestIds.interceptor(),
+                    authentication,
+                    metrics.rpcInterceptor()))
+            .addService(
+                ServerInterceptors.intercept(
+                    MalformedRequests.refusedAsInvalid(
+                        new DataAuditServiceImpl(context, dataAudit, writes, executors.blocking())
+                            .bindService()),
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(
@@ -374,6 +424,53 @@ public final class KeyrotorNode implements AutoCloseable {
     }
     health.setStatus("", ServingStatus.SERVING);
     return new Api(server, admin, health, watchers);
+  }
+
+  /**
+   * The node's data audit log ({@code audit.data.*}) and audit sinks ({@code audit.sink.*}). A log
+   * that cannot be opened does not stop the node: it refuses every record, so with {@code
+   * audit.data.failure-mode=closed} the data plane fails AUDIT_UNAVAILABLE and says why. A sink
+   * that cannot be opened does stop it: it was asked for and would silently receive nothing.
+   */
+  private static DataAudit openDataAudit(NodeConfig config, NodeMetrics metrics)
+      throws StartupException {
+    DataAuditSettings settings = config.dataAudit();
+    List<AuditSinks.Sink> sinks = new ArrayList<>();
+    try {
+      if (settings.sinkFile().isPresent()) {
+        sinks.add(new FileSink(settings.sinkFile().get()));
+      }
+      if (settings.syslog().isPresent()) {
+        sinks.add(new SyslogSink(settings.syslog().get(), config.nodeId()));
+      }
+    } catch (IOException e) {
+      sinks.forEach(AuditSinks.Sink::close);
+      throw new StartupException(
+          "cannot open the audit sink (audit.sink.file, audit.sink.syslog): " + e.getMessage(), e);
+    }
+    AuditSinks auditSinks = new AuditSinks(sinks);
+    Path file = settings.directory(config.dataDirectory()).resolve("data-audit.log");
+    DataAuditLog log;
+    try {
+      log = DataAuditLog.open(file, config.nodeId(), settings.queueCapacity(), auditSinks::data);
+    } catch (IOException e) {
+      LOG.error(
+          "Cannot open the data audit log {} ({}); every data-plane call {}",
+          file,
+          e.toString(),
+          settings.failClosed()
+              ? "fails AUDIT_UNAVAILABLE (audit.data.failure-mode=closed)"
+              : "goes unaudited (audit.data.failure-mode=open)");
+      log = DataAuditLog.unopened(file, config.nodeId(), e);
+    }
+    DataAuditLog opened = log;
+    metrics.registry().gauge("audit.data.sequence", () -> () -> opened.head().sequence());
+    metrics.registry().gauge("audit.data.failures", () -> opened::failures);
+    metrics.registry().gauge("audit.data.queue-full", () -> opened::refusedFull);
+    metrics.registry().gauge("audit.data.queued", () -> opened::queued);
+    metrics.registry().gauge("audit.sink.dropped", () -> auditSinks::dropped);
+    metrics.registry().gauge("audit.sink.failures", () -> auditSinks::failures);
+    return new DataAudit(log, auditSinks);
   }
 
   /** The API's transport security: the node's TLS files read now, or insecure plaintext. */
@@ -458,6 +555,11 @@ public final class KeyrotorNode implements AutoCloseable {
     return parts.api().watchers();
   }
 
+  /** The node's data audit log (tests read and break it). */
+  DataAuditLog dataAudit() {
+    return parts.dataAudit().log();
+  }
+
   /** The node's cache of unwrapped key-encryption keys. */
   public KekCache kekCache() {
     return parts.kekCache();
@@ -481,6 +583,8 @@ public final class KeyrotorNode implements AutoCloseable {
     api.admin().close();
     api.watchers().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
+    parts.dataAudit().log().close();
+    parts.dataAudit().sinks().close();
   }
 
   /** The other members' API addresses, by node id. */
