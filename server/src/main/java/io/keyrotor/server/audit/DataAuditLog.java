@@ -82,11 +82,13 @@ public final class DataAuditLog implements AutoCloseable {
   public record Head(long sequence, ByteString hash) {}
 
   private volatile Head last;
+
   /** Bytes of whole, synced records: what readers read up to. Set by the writer only. */
   private volatile long durableSize;
 
   /** The writer's own copy of {@link #durableSize}. */
   private long writtenSize;
+
   private volatile IOException broken;
   private volatile boolean closed;
 
