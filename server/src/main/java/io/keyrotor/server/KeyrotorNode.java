@@ -26,12 +26,10 @@ import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
-import io.keyrotor.server.audit.AuditSinks;
+import io.keyrotor.server.audit.DataAudit;
 import io.keyrotor.server.audit.DataAuditHeads;
 import io.keyrotor.server.audit.DataAuditLog;
-import io.keyrotor.server.audit.FileSink;
 import io.keyrotor.server.audit.RequestIds;
-import io.keyrotor.server.audit.SyslogSink;
 import io.keyrotor.server.chaos.ChaosClock;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
 import io.keyrotor.server.clock.ClockAssessment;
@@ -39,7 +37,6 @@ import io.keyrotor.server.clock.ClockGuard;
 import io.keyrotor.server.clock.ClockProbe;
 import io.keyrotor.server.clock.PeerClocks;
 import io.keyrotor.server.config.ConfigException;
-import io.keyrotor.server.config.DataAuditSettings;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
@@ -52,10 +49,8 @@ import io.keyrotor.server.rotation.RotationEngine;
 import io.keyrotor.server.transport.ApiTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -105,9 +100,6 @@ public final class KeyrotorNode implements AutoCloseable {
       ClockProbe clockProbe,
       DataAudit dataAudit) {}
 
-  /** The node's data audit log and the sinks both audit streams go to. */
-  private record DataAudit(DataAuditLog log, AuditSinks sinks) {}
-
   private final Parts parts;
 
   private KeyrotorNode(Parts parts) {
@@ -126,14 +118,25 @@ public final class KeyrotorNode implements AutoCloseable {
     ChaosClock chaosClock = config.chaosMode() ? new ChaosClock(realClock) : null;
     Clock clock = chaosClock != null ? chaosClock : realClock;
     ApiTransport transport = openTransport(config, realClock);
-    Hsm hsm = openHsm(config);
+    NodeMetrics metrics = new NodeMetrics();
+    DataAudit dataAudit;
+    try {
+      dataAudit = DataAudit.open(config, metrics.registry());
+    } catch (IOException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+    Hsm hsm;
+    try {
+      hsm = openHsm(config);
+    } catch (StartupException e) {
+      dataAudit.close();
+      throw e;
+    }
     NodeExecutors executors = NodeExecutors.create(config.flow().hsmQueueCapacity());
     NodeConfig.DataPlaneSettings dataPlaneSettings = config.dataPlane();
     KekCache kekCache =
         new KekCache(
             hsm, dataPlaneSettings.kekCacheMaxEntries(), dataPlaneSettings.kekCacheIdleTimeout());
-    NodeMetrics metrics = new NodeMetrics();
-    DataAudit dataAudit = openDataAudit(config, metrics);
     RotationEngine rotation = new RotationEngine(metrics.registry());
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
@@ -270,8 +273,7 @@ public final class KeyrotorNode implements AutoCloseable {
       }
       closeAll(raft, hsm, executors, kekCache);
       executors.api().shutdownNow();
-      dataAudit.log().close();
-      dataAudit.sinks().close();
+      dataAudit.close();
       throw e;
     }
   }
@@ -426,53 +428,6 @@ public final class KeyrotorNode implements AutoCloseable {
     return new Api(server, admin, health, watchers);
   }
 
-  /**
-   * The node's data audit log ({@code audit.data.*}) and audit sinks ({@code audit.sink.*}). A log
-   * that cannot be opened does not stop the node: it refuses every record, so with {@code
-   * audit.data.failure-mode=closed} the data plane fails AUDIT_UNAVAILABLE and says why. A sink
-   * that cannot be opened does stop it: it was asked for and would silently receive nothing.
-   */
-  private static DataAudit openDataAudit(NodeConfig config, NodeMetrics metrics)
-      throws StartupException {
-    DataAuditSettings settings = config.dataAudit();
-    List<AuditSinks.Sink> sinks = new ArrayList<>();
-    try {
-      if (settings.sinkFile().isPresent()) {
-        sinks.add(new FileSink(settings.sinkFile().get()));
-      }
-      if (settings.syslog().isPresent()) {
-        sinks.add(new SyslogSink(settings.syslog().get(), config.nodeId()));
-      }
-    } catch (IOException e) {
-      sinks.forEach(AuditSinks.Sink::close);
-      throw new StartupException(
-          "cannot open the audit sink (audit.sink.file, audit.sink.syslog): " + e.getMessage(), e);
-    }
-    AuditSinks auditSinks = new AuditSinks(sinks);
-    Path file = settings.directory(config.dataDirectory()).resolve("data-audit.log");
-    DataAuditLog log;
-    try {
-      log = DataAuditLog.open(file, config.nodeId(), settings.queueCapacity(), auditSinks::data);
-    } catch (IOException e) {
-      LOG.error(
-          "Cannot open the data audit log {} ({}); every data-plane call {}",
-          file,
-          e.toString(),
-          settings.failClosed()
-              ? "fails AUDIT_UNAVAILABLE (audit.data.failure-mode=closed)"
-              : "goes unaudited (audit.data.failure-mode=open)");
-      log = DataAuditLog.unopened(file, config.nodeId(), e);
-    }
-    DataAuditLog opened = log;
-    metrics.registry().gauge("audit.data.sequence", () -> () -> opened.head().sequence());
-    metrics.registry().gauge("audit.data.failures", () -> opened::failures);
-    metrics.registry().gauge("audit.data.queue-full", () -> opened::refusedFull);
-    metrics.registry().gauge("audit.data.queued", () -> opened::queued);
-    metrics.registry().gauge("audit.sink.dropped", () -> auditSinks::dropped);
-    metrics.registry().gauge("audit.sink.failures", () -> auditSinks::failures);
-    return new DataAudit(log, auditSinks);
-  }
-
   /** The API's transport security: the node's TLS files read now, or insecure plaintext. */
   private static ApiTransport openTransport(NodeConfig config, Clock realClock)
       throws StartupException {
@@ -583,8 +538,7 @@ public final class KeyrotorNode implements AutoCloseable {
     api.admin().close();
     api.watchers().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
-    parts.dataAudit().log().close();
-    parts.dataAudit().sinks().close();
+    parts.dataAudit().close();
   }
 
   /** The other members' API addresses, by node id. */
