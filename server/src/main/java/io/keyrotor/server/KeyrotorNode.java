@@ -11,6 +11,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.keyrotor.consensus.CommandClock;
 import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
+import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.consensus.RaftTransport;
 import io.keyrotor.hsm.Hsm;
@@ -20,12 +21,17 @@ import io.keyrotor.server.access.Authorizer;
 import io.keyrotor.server.access.DenialRecorder;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
+import io.keyrotor.server.api.DataAuditServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.IntegrityGate;
 import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
+import io.keyrotor.server.audit.DataAudit;
+import io.keyrotor.server.audit.DataAuditHeads;
+import io.keyrotor.server.audit.DataAuditLog;
+import io.keyrotor.server.audit.RequestIds;
 import io.keyrotor.server.chaos.ChaosClock;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
 import io.keyrotor.server.clock.ClockAssessment;
@@ -93,7 +99,8 @@ public final class KeyrotorNode implements AutoCloseable {
       DataPlane dataPlane,
       HsmTasks hsmTasks,
       Api api,
-      ClockProbe clockProbe) {}
+      ClockProbe clockProbe,
+      DataAudit dataAudit) {}
 
   private final Parts parts;
 
@@ -113,13 +120,25 @@ public final class KeyrotorNode implements AutoCloseable {
     ChaosClock chaosClock = config.chaosMode() ? new ChaosClock(realClock) : null;
     Clock clock = chaosClock != null ? chaosClock : realClock;
     ApiTransport transport = openTransport(config, realClock);
-    Hsm hsm = openHsm(config);
+    NodeMetrics metrics = new NodeMetrics();
+    DataAudit dataAudit;
+    try {
+      dataAudit = DataAudit.open(config, metrics.registry());
+    } catch (IOException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+    Hsm hsm;
+    try {
+      hsm = openHsm(config);
+    } catch (StartupException e) {
+      dataAudit.close();
+      throw e;
+    }
     NodeExecutors executors = NodeExecutors.create(config.flow().hsmQueueCapacity());
     NodeConfig.DataPlaneSettings dataPlaneSettings = config.dataPlane();
     KekCache kekCache =
         new KekCache(
             hsm, dataPlaneSettings.kekCacheMaxEntries(), dataPlaneSettings.kekCacheIdleTimeout());
-    NodeMetrics metrics = new NodeMetrics();
     RotationEngine rotation = new RotationEngine(metrics.registry());
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
@@ -134,7 +153,16 @@ public final class KeyrotorNode implements AutoCloseable {
     ClockGuard clockGuard = new ClockGuard(clock, peerClocks, System::nanoTime);
     Clock agreedClock = clockGuard.agreedClock();
     try {
-      raft = startRaft(config, clockGuard, fatal, metrics, kekCache, rotation, transport);
+      raft =
+          startRaft(
+              config,
+              clockGuard,
+              fatal,
+              metrics,
+              kekCache,
+              rotation,
+              transport,
+              dataAudit.sinks().applyListener());
       clockProbe =
           new ClockProbe(
               peerApiAddresses(config),
@@ -202,7 +230,14 @@ public final class KeyrotorNode implements AutoCloseable {
               health,
               chaosClock,
               transport,
-              clockGuard);
+              clockGuard,
+              dataAudit.log());
+      DataAuditHeads heads = new DataAuditHeads(config.nodeId(), dataAudit.log(), raft::propose);
+      long headMillis = config.dataAudit().headInterval().toMillis();
+      var unusedHeads =
+          executors
+              .scheduler()
+              .scheduleWithFixedDelay(heads::tick, headMillis, headMillis, TimeUnit.MILLISECONDS);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
@@ -216,7 +251,8 @@ public final class KeyrotorNode implements AutoCloseable {
                   dataPlane,
                   hsmTasks,
                   api,
-                  clockProbe));
+                  clockProbe,
+                  dataAudit));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
       LOG.info(
@@ -239,6 +275,7 @@ public final class KeyrotorNode implements AutoCloseable {
       }
       closeAll(raft, hsm, executors, kekCache);
       executors.api().shutdownNow();
+      dataAudit.close();
       throw e;
     }
   }
@@ -254,7 +291,8 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeMetrics metrics,
       KekCache kekCache,
       RotationEngine rotation,
-      ApiTransport transport)
+      ApiTransport transport,
+      KeyrotorStateMachine.ApplyListener auditSinks)
       throws StartupException {
     // The Raft port speaks mutual TLS with the same credentials as the API (the node certificate
     // is its server and client identity), or plaintext where the configuration says insecure
@@ -278,7 +316,11 @@ public final class KeyrotorNode implements AutoCloseable {
           consensus,
           clock,
           fatal,
-          List.of(metrics.applyListener(), kekCache.applyListener(), rotation.applyListener()));
+          List.of(
+              metrics.applyListener(),
+              kekCache.applyListener(),
+              rotation.applyListener(),
+              auditSinks));
     } catch (IOException e) {
       throw new StartupException(e.getMessage(), e);
     }
@@ -299,7 +341,8 @@ public final class KeyrotorNode implements AutoCloseable {
       HealthStatusManager health,
       ChaosClock chaosClockOrNull,
       ApiTransport transport,
-      ClockGuard clockGuard)
+      ClockGuard clockGuard,
+      DataAuditLog dataAudit)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
     watchers.registerMetrics(metrics.registry());
@@ -336,8 +379,17 @@ public final class KeyrotorNode implements AutoCloseable {
             .addService(
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(
-                        new KeyServiceImpl(context, dataPlane, watchers, writes).bindService()),
+                        new KeyServiceImpl(context, dataPlane, watchers, writes, dataAudit)
+                            .bindService()),
                     new IntegrityGate(raft::state),
+                    RequestIds.interceptor(),
+                    authentication,
+                    metrics.rpcInterceptor()))
+            .addService(
+                ServerInterceptors.intercept(
+                    MalformedRequests.refusedAsInvalid(
+                        new DataAuditServiceImpl(context, dataAudit, writes, executors.blocking())
+                            .bindService()),
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(
@@ -473,6 +525,11 @@ public final class KeyrotorNode implements AutoCloseable {
     return parts.api().watchers();
   }
 
+  /** The node's data audit log (tests read and break it). */
+  DataAuditLog dataAudit() {
+    return parts.dataAudit().log();
+  }
+
   /** The node's cache of unwrapped key-encryption keys. */
   public KekCache kekCache() {
     return parts.kekCache();
@@ -496,6 +553,7 @@ public final class KeyrotorNode implements AutoCloseable {
     api.admin().close();
     api.watchers().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
+    parts.dataAudit().close();
   }
 
   /** The other members' API addresses, by node id. */

@@ -124,7 +124,8 @@ public record NodeConfig(
     FlowSettings flow,
     ClockSettings clock,
     UsageSettings usage,
-    StorageSettings storage) {
+    StorageSettings storage,
+    DataAuditSettings dataAudit) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -415,7 +416,8 @@ public record NodeConfig(
         FlowSettings.parse(p, source),
         ClockSettings.parse(p, source),
         UsageSettings.parse(p, source),
-        StorageSettings.parse(p, source));
+        StorageSettings.parse(p, source),
+        DataAuditSettings.parse(p, base, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

@@ -31,6 +31,7 @@ public enum AuditAction {
   BOOTSTRAP_AUTHORIZATION_POLICY,
   RECORD_DENIALS,
   RESERVE_ENCRYPTIONS,
+  RECORD_DATA_AUDIT_HEAD,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -63,6 +64,7 @@ public enum AuditAction {
       case BOOTSTRAP_AUTHORIZATION_POLICY -> BOOTSTRAP_AUTHORIZATION_POLICY;
       case RECORD_DENIALS -> RECORD_DENIALS;
       case RESERVE_ENCRYPTIONS -> RESERVE_ENCRYPTIONS;
+      case RECORD_DATA_AUDIT_HEAD -> RECORD_DATA_AUDIT_HEAD;
       case BODY_NOT_SET -> UNKNOWN_COMMAND;
     };
   }

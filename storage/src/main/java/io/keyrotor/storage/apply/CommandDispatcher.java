@@ -13,6 +13,7 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RecordDataAuditHead;
 import io.keyrotor.proto.internal.v1.RecordDenials;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.ReportUsage;
@@ -35,6 +36,7 @@ import io.keyrotor.storage.StateReader;
 import io.keyrotor.storage.access.AccessPolicy;
 import io.keyrotor.storage.apply.access.ApplyAuthorization;
 import io.keyrotor.storage.apply.access.BootstrapAuthorizationPolicyHandler;
+import io.keyrotor.storage.apply.access.RecordDataAuditHeadHandler;
 import io.keyrotor.storage.apply.access.RecordDenialsHandler;
 import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
@@ -130,6 +132,8 @@ public final class CommandDispatcher {
   private final CommandHandler<SetAuthorizationPolicy> setPolicy;
   private final CommandHandler<BootstrapAuthorizationPolicy> bootstrapPolicy;
   private final CommandHandler<RecordDenials> recordDenials = new RecordDenialsHandler();
+  private final CommandHandler<RecordDataAuditHead> recordDataAuditHead =
+      new RecordDataAuditHeadHandler();
 
   /**
    * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
@@ -211,6 +215,8 @@ public final class CommandDispatcher {
       case BOOTSTRAP_AUTHORIZATION_POLICY ->
           bootstrapPolicy.apply(command.getBootstrapAuthorizationPolicy(), context);
       case RECORD_DENIALS -> recordDenials.apply(command.getRecordDenials(), context);
+      case RECORD_DATA_AUDIT_HEAD ->
+          recordDataAuditHead.apply(command.getRecordDataAuditHead(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

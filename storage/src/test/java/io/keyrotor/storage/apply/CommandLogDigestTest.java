@@ -94,14 +94,16 @@ class CommandLogDigestTest {
     }
     // The authorisation commands came after these logs were pinned; the golden log and
     // AuthorizationApplyTest apply them (a random principal would only be refused). So did
-    // ReserveEncryptions: the golden log and ReserveEncryptionsHandlerTest apply it.
+    // ReserveEncryptions: the golden log and ReserveEncryptionsHandlerTest apply it. So did
+    // RecordDataAuditHead: the golden log applies it.
     assertEquals(
         EnumSet.complementOf(
             EnumSet.of(
                 Command.BodyCase.SET_AUTHORIZATION_POLICY,
                 Command.BodyCase.BOOTSTRAP_AUTHORIZATION_POLICY,
                 Command.BodyCase.RECORD_DENIALS,
-                Command.BodyCase.RESERVE_ENCRYPTIONS)),
+                Command.BodyCase.RESERVE_ENCRYPTIONS,
+                Command.BodyCase.RECORD_DATA_AUDIT_HEAD)),
         union(applied, refused),
         "every kind");
     assertTrue(refused.size() > 15, "most kinds are also refused sometimes: " + refused);

@@ -24,6 +24,7 @@ import static io.keyrotor.storage.CommandBodies.usage;
 import static io.keyrotor.storage.golden.GoldenCommands.bootstrapPolicy;
 import static io.keyrotor.storage.golden.GoldenCommands.command;
 import static io.keyrotor.storage.golden.GoldenCommands.createKey;
+import static io.keyrotor.storage.golden.GoldenCommands.dataAuditHead;
 import static io.keyrotor.storage.golden.GoldenCommands.kek;
 import static io.keyrotor.storage.golden.GoldenCommands.recordDenials;
 import static io.keyrotor.storage.golden.GoldenCommands.registerNode;
@@ -382,6 +383,13 @@ public final class GoldenLogGenerator {
     reject(reserveEncryptions("n1", "orders", 3, 0), Code.INVALID_ARGUMENT);
     reject(reserveEncryptions("n1", "orders", 99, 10), Code.NOT_FOUND);
     expectState("encryption reservations");
+
+    // Data audit heads: a node's per-node data audit stream head, witnessed by every replica in
+    // the audit chain; a head that is not 32 bytes is refused.
+    accept(dataAuditHead("n1", 42, 32));
+    accept(dataAuditHead("n2", 7, 32));
+    reject(dataAuditHead("n1", 43, 31), Code.INVALID_ARGUMENT);
+    expectState("data audit heads");
   }
 
   // ---- proposing ----

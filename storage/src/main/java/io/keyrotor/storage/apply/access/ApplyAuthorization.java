@@ -45,6 +45,7 @@ public final class ApplyAuthorization {
           SET_AUTHORIZATION_POLICY,
           BOOTSTRAP_AUTHORIZATION_POLICY,
           RECORD_DENIALS,
+          RECORD_DATA_AUDIT_HEAD,
           REGISTER_NODE,
           REWRAP_KEKS,
           DESTROY_VERSION,
