@@ -75,16 +75,20 @@ public final class DataAuditServiceImpl extends DataAuditServiceGrpc.DataAuditSe
   private static int checked(ListDataAuditRecordsRequest request) {
     if (request.getLimit() > MAX_LIMIT) {
       throw ApiErrors.invalid(
+          "limit",
           ErrorReason.INVALID_AUDIT_QUERY,
           "limit " + request.getLimit() + " is above the most one call returns, " + MAX_LIMIT);
     }
     if (request.getSinceUnixMillis() < 0 || request.getUntilUnixMillis() < 0) {
       throw ApiErrors.invalid(
-          ErrorReason.INVALID_AUDIT_QUERY, "since and until are Unix milliseconds, 0 or more");
+          request.getSinceUnixMillis() < 0 ? "since_unix_millis" : "until_unix_millis",
+          ErrorReason.INVALID_AUDIT_QUERY,
+          "since and until are Unix milliseconds, 0 or more");
     }
     if (request.getUntilUnixMillis() != 0
         && request.getUntilUnixMillis() < request.getSinceUnixMillis()) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_AUDIT_QUERY, "until is before since");
+      throw ApiErrors.invalid(
+          "until_unix_millis", ErrorReason.INVALID_AUDIT_QUERY, "until is before since");
     }
     return request.getLimit() == 0 ? DEFAULT_LIMIT : request.getLimit();
   }
