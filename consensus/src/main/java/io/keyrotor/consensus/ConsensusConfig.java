@@ -28,6 +28,8 @@ import java.util.TreeMap;
  *     node logs them at start)
  * @param transport how the Raft port talks to peers: mutual TLS bound to member ids, or plaintext
  *     on loopback ({@link RaftTransport})
+ * @param destroyScrubWithin how soon after a node applies a version's destruction the version's
+ *     wrapped KEK must be gone from every file of its data directory ({@link DestructionScrubber})
  */
 public record ConsensusConfig(
     String nodeId,
@@ -43,7 +45,11 @@ public record ConsensusConfig(
     Duration requestTimeout,
     long logSegmentSizeBytes,
     Map<String, String> ratisOverrides,
-    RaftTransport transport) {
+    RaftTransport transport,
+    Duration destroyScrubWithin) {
+
+  /** How soon a destroyed version's material leaves the data directory, unless configured. */
+  public static final Duration DEFAULT_DESTROY_SCRUB_WITHIN = Duration.ofMinutes(5);
 
   public ConsensusConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -56,6 +62,9 @@ public record ConsensusConfig(
     }
     if (electionTimeoutMax.compareTo(electionTimeoutMin) <= 0) {
       throw new IllegalArgumentException("election timeout max must exceed min");
+    }
+    if (destroyScrubWithin.isNegative() || destroyScrubWithin.isZero()) {
+      throw new IllegalArgumentException("the destruction scrub bound must be positive");
     }
   }
 
@@ -79,7 +88,8 @@ public record ConsensusConfig(
         Duration.ofSeconds(5),
         8L << 20,
         Map.of(),
-        RaftTransport.insecureLoopback());
+        RaftTransport.insecureLoopback(),
+        DEFAULT_DESTROY_SCRUB_WITHIN);
   }
 
   /**
@@ -119,6 +129,11 @@ public record ConsensusConfig(
     return toBuilder().transport(value).build();
   }
 
+  /** Scrubs a destroyed version's wrapped KEK from the data directory within {@code bound}. */
+  public ConsensusConfig withDestroyScrubWithin(Duration bound) {
+    return toBuilder().destroyScrubWithin(bound).build();
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -135,6 +150,7 @@ public record ConsensusConfig(
     private long logSegmentSizeBytes;
     private Map<String, String> ratisOverrides;
     private RaftTransport transport;
+    private Duration destroyScrubWithin;
 
     Builder(ConsensusConfig from) {
       this.from = from;
@@ -147,6 +163,12 @@ public record ConsensusConfig(
       this.logSegmentSizeBytes = from.logSegmentSizeBytes;
       this.ratisOverrides = from.ratisOverrides;
       this.transport = from.transport;
+      this.destroyScrubWithin = from.destroyScrubWithin;
+    }
+
+    Builder destroyScrubWithin(Duration value) {
+      destroyScrubWithin = value;
+      return this;
     }
 
     Builder transport(RaftTransport value) {
@@ -209,7 +231,8 @@ public record ConsensusConfig(
           from.requestTimeout,
           logSegmentSizeBytes,
           ratisOverrides,
-          transport);
+          transport,
+          destroyScrubWithin);
     }
   }
 

@@ -32,7 +32,12 @@ public enum Schema {
   /** (key name, 0, log index, sequence) -> empty: the events of one key, for its history. */
   KEY_EVENTS("key_events", false),
   /** "policy" -> AuthorizationPolicyRecord: the authorisation policy in force (one record). */
-  ACCESS_POLICY("access_policy", true);
+  ACCESS_POLICY("access_policy", true),
+  /**
+   * (key name, 0, version) -> DestructionReceiptRecord: the receipt of each destroyed version, with
+   * the log index and audit record hash of its destruction.
+   */
+  DESTRUCTION_RECEIPTS("destruction_receipts", true);
 
   private final String columnFamilyName;
   private final boolean inDigest;

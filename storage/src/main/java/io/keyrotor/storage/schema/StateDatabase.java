@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.ReadOptions;
@@ -218,6 +219,22 @@ public final class StateDatabase implements AutoCloseable {
   public void flush() throws RocksDBException {
     try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
       db.flush(flush, new ArrayList<>(families.values()));
+    }
+  }
+
+  /**
+   * Compacts all of {@code family} into the bottom level, rewriting every table file even when
+   * RocksDB would otherwise move it untouched, and waits for it: afterwards no table file of the
+   * family holds a value that was overwritten or deleted before the call.
+   */
+  public void compactFully(Schema family) throws RocksDBException {
+    try (CompactRangeOptions options =
+        new CompactRangeOptions()
+            .setBottommostLevelCompaction(
+                CompactRangeOptions.BottommostLevelCompaction.kForceOptimized)
+            .setExclusiveManualCompaction(true)
+            .setChangeLevel(false)) {
+      db.compactRange(family(family), null, null, options);
     }
   }
 
