@@ -95,7 +95,14 @@ public final class StateDatabase implements AutoCloseable {
             .setCreateMissingColumnFamilies(true)
             .setParanoidChecks(true)
             .setMaxBackgroundJobs(2)
-            .setKeepLogFileNum(4);
+            .setKeepLogFileNum(4)
+            // A destroyed version's old record must leave the files once flushed: write-ahead
+            // log files are deleted when obsolete, never archived (TTL and size limit 0) nor
+            // recycled (their old contents would stay until overwritten). RocksDB's defaults,
+            // said here because destruction depends on them; its info LOG holds no values.
+            .setWalTtlSeconds(0)
+            .setWalSizeLimitMB(0)
+            .setRecycleLogFileNum(0);
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().optimizeForPointLookup(16);
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
