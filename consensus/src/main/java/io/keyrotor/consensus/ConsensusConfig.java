@@ -30,6 +30,8 @@ import java.util.TreeMap;
  * @param transport how the Raft port talks to peers: mutual TLS bound to member ids, or plaintext
  *     on loopback ({@link RaftTransport})
  * @param keyCacheBytes the bound of the state store's key record cache, in estimated heap bytes
+ * @param destroyScrubWithin how soon after a node applies a version's destruction the version's
+ *     wrapped KEK must be gone from every file of its data directory ({@link DestructionScrubber})
  */
 public record ConsensusConfig(
     String nodeId,
@@ -46,7 +48,11 @@ public record ConsensusConfig(
     long logSegmentSizeBytes,
     Map<String, String> ratisOverrides,
     RaftTransport transport,
-    long keyCacheBytes) {
+    long keyCacheBytes,
+    Duration destroyScrubWithin) {
+
+  /** How soon a destroyed version's material leaves the data directory, unless configured. */
+  public static final Duration DEFAULT_DESTROY_SCRUB_WITHIN = Duration.ofMinutes(5);
 
   public ConsensusConfig {
     if (keyCacheBytes < 0) {
@@ -62,6 +68,9 @@ public record ConsensusConfig(
     }
     if (electionTimeoutMax.compareTo(electionTimeoutMin) <= 0) {
       throw new IllegalArgumentException("election timeout max must exceed min");
+    }
+    if (destroyScrubWithin.isNegative() || destroyScrubWithin.isZero()) {
+      throw new IllegalArgumentException("the destruction scrub bound must be positive");
     }
   }
 
@@ -86,7 +95,8 @@ public record ConsensusConfig(
         8L << 20,
         Map.of(),
         RaftTransport.insecureLoopback(),
-        KeyCache.DEFAULT_BYTES);
+        KeyCache.DEFAULT_BYTES,
+        DEFAULT_DESTROY_SCRUB_WITHIN);
   }
 
   /**
@@ -134,6 +144,11 @@ public record ConsensusConfig(
     return toBuilder().transport(value).build();
   }
 
+  /** Scrubs a destroyed version's wrapped KEK from the data directory within {@code bound}. */
+  public ConsensusConfig withDestroyScrubWithin(Duration bound) {
+    return toBuilder().destroyScrubWithin(bound).build();
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -151,6 +166,7 @@ public record ConsensusConfig(
     private Map<String, String> ratisOverrides;
     private RaftTransport transport;
     private long keyCacheBytes;
+    private Duration destroyScrubWithin;
 
     Builder(ConsensusConfig from) {
       this.keyCacheBytes = from.keyCacheBytes;
@@ -164,6 +180,12 @@ public record ConsensusConfig(
       this.logSegmentSizeBytes = from.logSegmentSizeBytes;
       this.ratisOverrides = from.ratisOverrides;
       this.transport = from.transport;
+      this.destroyScrubWithin = from.destroyScrubWithin;
+    }
+
+    Builder destroyScrubWithin(Duration value) {
+      destroyScrubWithin = value;
+      return this;
     }
 
     Builder keyCacheBytes(long value) {
@@ -232,7 +254,8 @@ public record ConsensusConfig(
           logSegmentSizeBytes,
           ratisOverrides,
           transport,
-          keyCacheBytes);
+          keyCacheBytes,
+          destroyScrubWithin);
     }
   }
 

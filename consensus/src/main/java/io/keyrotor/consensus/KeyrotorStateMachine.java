@@ -64,6 +64,12 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private volatile KeyStateStore store;
   private final long keyCacheBytes;
 
+  /** Told about every applied destruction; null in harnesses that scrub nothing. */
+  private volatile DestructionScrubber scrubber;
+
+  /** Set by the scrubber: the next snapshot is a new checkpoint even at an unchanged index. */
+  private volatile boolean freshSnapshotRequested;
+
   /** Whose proposals reach the log; null (harnesses only) admits any client. */
   private volatile Membership proposers;
 
@@ -247,6 +253,10 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       return CompletableFuture.failedFuture(e);
     }
     listeners.applied(command, result, index, nanos);
+    DestructionScrubber destructions = scrubber;
+    if (destructions != null && command.hasDestroyVersion()) {
+      destructions.destroyApplied(index);
+    }
     return CompletableFuture.completedFuture(
         Message.valueOf(ByteString.copyFrom(result.toByteArray())));
   }
@@ -293,7 +303,9 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       return RaftLog.INVALID_LOG_INDEX;
     }
     var latest = snapshots.getLatestSnapshot();
-    if (latest != null && latest.getIndex() >= position.index()) {
+    boolean fresh = freshSnapshotRequested;
+    freshSnapshotRequested = false;
+    if (latest != null && latest.getIndex() >= position.index() && !fresh) {
       return latest.getIndex();
     }
     Path staged = snapshots.stagingDirectory(position.index());
@@ -301,6 +313,28 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     snapshots.publish(staged, inCheckpoint.term(), inCheckpoint.index());
     LOG.info("Took snapshot at index {}", inCheckpoint.index());
     return inCheckpoint.index();
+  }
+
+  /**
+   * Has this node's destructions scrubbed by {@code destructionScrubber} (which is told about each
+   * applied DestroyVersion, on the apply thread, without waiting).
+   */
+  void scrubDestructionsWith(DestructionScrubber destructionScrubber) {
+    this.scrubber = destructionScrubber;
+  }
+
+  /**
+   * Makes the next snapshot a new checkpoint of the store even when the newest snapshot has the
+   * same index: the store's files were rewritten since, and the old checkpoint links files that
+   * hold destroyed material.
+   */
+  void requestFreshSnapshot() {
+    freshSnapshotRequested = true;
+  }
+
+  /** Deletes the snapshots older than the one at {@code index}. */
+  void deleteSnapshotsBefore(long index) throws IOException {
+    snapshots.deleteBefore(index);
   }
 
   @Override

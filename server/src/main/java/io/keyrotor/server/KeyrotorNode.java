@@ -307,7 +307,11 @@ public final class KeyrotorNode implements AutoCloseable {
                 config.nodeId(), config.raftPeers(), config.clusterName(), config.dataDirectory())
             .withElectionTimeout(config.electionTimeoutMin(), config.electionTimeoutMax())
             .withReads(config.leaderLease(), true)
-            .withSnapshots(config.snapshotThreshold(), 1_024)
+            // Purge the log up to every snapshot (gap 1): snapshots come every
+            // raft.snapshot-threshold entries and after each destruction, whose scrub needs the
+            // log purged at once.
+            .withSnapshots(config.snapshotThreshold(), 1)
+            .withDestroyScrubWithin(config.destroy().scrubWithin())
             .withRatisOverrides(config.ratisOverrides())
             .withTransport(raftTransport)
             .withKeyCacheBytes(config.storage().keyCacheBytes());

@@ -6,6 +6,7 @@ import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
+import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
@@ -19,6 +20,8 @@ import io.keyrotor.storage.audit.AuditChain;
 import io.keyrotor.storage.checkpoint.Checkpoints;
 import io.keyrotor.storage.dedup.RequestTable;
 import io.keyrotor.storage.events.EventStream;
+import io.keyrotor.storage.receipt.DestructionReceipts;
+import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
 import io.keyrotor.storage.schema.StoredMeta;
@@ -188,6 +191,16 @@ public final class KeyStateStore implements StateView, AutoCloseable {
               effects.action().name(),
               effects.result(),
               effects.auditDetail());
+      if (!deduplicated && command.hasDestroyVersion()) {
+        DestructionReceipts.of(
+                command,
+                views.key(command.getDestroyVersion().getName()),
+                effects.allKeyWrites(),
+                index,
+                time,
+                audit)
+            .ifPresent(receipt -> putReceipt(batch, receipt));
+      }
       AppliedPosition position = new AppliedPosition(term, index);
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
@@ -200,6 +213,14 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       throw new StorageException("cannot write log entry " + index + " to the state store", e);
     }
     return result(effects.result(), deduplicated);
+  }
+
+  private static void putReceipt(StateBatch batch, DestructionReceiptRecord receipt) {
+    try {
+      DestructionReceipts.put(batch, receipt);
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot stage the destruction receipt", e);
+    }
   }
 
   private CommandResult result(CommandResultRecord outcome, boolean deduplicated) {
@@ -355,6 +376,29 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   @Override
   public boolean awaitEventsAfter(long cursor, long timeoutMillis) throws InterruptedException {
     return events.await(cursor, timeoutMillis);
+  }
+
+  @Override
+  public Optional<DestructionReceiptRecord> destructionReceipt(String name, int version) {
+    return DestructionReceipts.read(database, name, version);
+  }
+
+  /**
+   * Rewrites the state store's files so no file still holds what a destroyed version's record held:
+   * flushes every memtable (the write-ahead log files holding the old values become obsolete and
+   * RocksDB deletes them, since none are archived or recycled), then compacts the families that
+   * hold key records down to the bottom level, so the table files with old versions of those
+   * records are replaced and deleted. Runs beside apply (RocksDB allows it) on the scrubber's
+   * thread, never in apply; checkpoints that still link the old table files are the caller's.
+   */
+  public void scrubDestroyedMaterial() {
+    database.read(
+        "the state store, to scrub destroyed material",
+        db -> {
+          db.flush();
+          db.compactFully(Schema.KEYS);
+          return null;
+        });
   }
 
   /** How many request ids are remembered for deduplication. */

@@ -2,6 +2,7 @@ package io.keyrotor.storage;
 
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
+import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
@@ -148,4 +149,10 @@ public interface StateView {
         && newest.getValidationDeadlineUnixMillis() != 0
         && newest.getValidatedTimeUnixMillis() == 0;
   }
+
+  /**
+   * The receipt of version {@code version} of key {@code name}: present once a DestroyVersion
+   * destroyed it (see {@code DestructionReceiptRecord}).
+   */
+  Optional<DestructionReceiptRecord> destructionReceipt(String name, int version);
 }

@@ -47,6 +47,12 @@ public enum Operation {
   GET_BULK_ROTATION("keyrotor.v1.KeyService/GetBulkRotation", Permission.PERMISSION_READ_KEYS),
   LIST_ROTATIONS("keyrotor.v1.KeyService/ListRotations", Permission.PERMISSION_READ_KEYS),
   LIST_KEY_EVENTS("keyrotor.v1.KeyService/ListKeyEvents", Permission.PERMISSION_READ_KEYS),
+  /**
+   * A receipt is about one key and shows no more than its history does (ListKeyEvents), so it needs
+   * what reading the key needs, on that key.
+   */
+  GET_DESTRUCTION_RECEIPT(
+      "keyrotor.v1.KeyService/GetDestructionReceipt", Permission.PERMISSION_READ_KEYS),
   GET_CLUSTER_STATUS("keyrotor.v1.AdminService/GetClusterStatus", null),
   GET_NODE_STATUS("keyrotor.v1.AdminService/GetNodeStatus", null),
   TRANSFER_LEADERSHIP(

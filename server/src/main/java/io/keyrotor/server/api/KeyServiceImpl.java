@@ -12,6 +12,7 @@ import io.keyrotor.api.v1.CancelRotationRequest;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
+import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EnableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
@@ -19,6 +20,7 @@ import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
+import io.keyrotor.api.v1.GetDestructionReceiptRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
@@ -264,6 +266,16 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
         Target.key(request.getName()),
         () -> reads.listKeyEvents(request),
         null);
+  }
+
+  @Override
+  public void getDestructionReceipt(
+      GetDestructionReceiptRequest request, StreamObserver<DestructionReceipt> response) {
+    read(
+        response,
+        Operation.GET_DESTRUCTION_RECEIPT,
+        Target.key(request.getName()),
+        () -> reads.destructionReceipt(request));
   }
 
   @Override

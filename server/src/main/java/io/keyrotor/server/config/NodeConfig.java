@@ -91,6 +91,8 @@ import java.util.regex.Pattern;
  * grpc.max-connection-age-grace=5m
  * hsm.queue-capacity=256              (data-plane HSM tasks waiting; see {@link FlowSettings})
  * storage.key-cache-bytes=64m         (key records cached over RocksDB; see {@link StorageSettings})
+ * destroy.scrub-within=5m             (a destroyed version's wrapped KEK leaves every file of the
+ *                                      data directory within this; see {@link DestroySettings})
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -125,7 +127,8 @@ public record NodeConfig(
     ClockSettings clock,
     UsageSettings usage,
     StorageSettings storage,
-    DataAuditSettings dataAudit) {
+    DataAuditSettings dataAudit,
+    DestroySettings destroy) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -417,7 +420,8 @@ public record NodeConfig(
         ClockSettings.parse(p, source),
         UsageSettings.parse(p, source),
         StorageSettings.parse(p, source),
-        DataAuditSettings.parse(p, base, source));
+        DataAuditSettings.parse(p, base, source),
+        DestroySettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

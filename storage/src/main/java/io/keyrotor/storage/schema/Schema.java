@@ -46,7 +46,12 @@ public enum Schema {
    */
   KEY_ATTENTION("key_attention", false),
   /** Key name -> the times (8 bytes each) it holds in KEY_ATTENTION, to replace them. */
-  KEY_ATTENTION_TIMES("key_attention_times", false);
+  KEY_ATTENTION_TIMES("key_attention_times", false),
+  /**
+   * (key name, 0, version) -> DestructionReceiptRecord: the receipt of each destroyed version, with
+   * the log index and audit record hash of its destruction.
+   */
+  DESTRUCTION_RECEIPTS("destruction_receipts", true);
 
   private final String columnFamilyName;
   private final boolean inDigest;

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.ReadOptions;
@@ -95,7 +96,14 @@ public final class StateDatabase implements AutoCloseable {
             .setCreateMissingColumnFamilies(true)
             .setParanoidChecks(true)
             .setMaxBackgroundJobs(2)
-            .setKeepLogFileNum(4);
+            .setKeepLogFileNum(4)
+            // A destroyed version's old record must leave the files once flushed: write-ahead
+            // log files are deleted when obsolete, never archived (TTL and size limit 0) nor
+            // recycled (their old contents would stay until overwritten). RocksDB's defaults,
+            // said here because destruction depends on them; its info LOG holds no values.
+            .setWalTtlSeconds(0)
+            .setWalSizeLimitMB(0)
+            .setRecycleLogFileNum(0);
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().optimizeForPointLookup(16);
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
@@ -224,6 +232,22 @@ public final class StateDatabase implements AutoCloseable {
   public void flush() throws RocksDBException {
     try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
       db.flush(flush, new ArrayList<>(families.values()));
+    }
+  }
+
+  /**
+   * Compacts all of {@code family} into the bottom level, rewriting every table file even when
+   * RocksDB would otherwise move it untouched, and waits for it: afterwards no table file of the
+   * family holds a value that was overwritten or deleted before the call.
+   */
+  public void compactFully(Schema family) throws RocksDBException {
+    try (CompactRangeOptions options =
+        new CompactRangeOptions()
+            .setBottommostLevelCompaction(
+                CompactRangeOptions.BottommostLevelCompaction.kForceOptimized)
+            .setExclusiveManualCompaction(true)
+            .setChangeLevel(false)) {
+      db.compactRange(family(family), null, null, options);
     }
   }
 
