@@ -275,7 +275,8 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
         response,
         Operation.GET_DESTRUCTION_RECEIPT,
         Target.key(request.getName()),
-        () -> reads.destructionReceipt(request));
+        () -> reads.destructionReceipt(request),
+        receipt -> AuditedCalls.Facts.key(request.getName(), request.getVersion()));
   }
 
   @Override
