@@ -42,6 +42,13 @@ import org.slf4j.LoggerFactory;
 public final class RotationScheduler implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RotationScheduler.class);
 
+  /** A due rotation still not done this long after its due time counts as late. */
+  static final long LATE_AFTER_MILLIS = 60_000;
+
+  /** Keys whose scheduled rotation was late at the last tick ({@code rotation.late}). */
+  private final java.util.concurrent.atomic.AtomicLong lateRotations =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** Most rotations per log entry. */
   static final int BATCH_SIZE = 200;
 
@@ -86,6 +93,13 @@ public final class RotationScheduler implements AutoCloseable {
       ScheduledExecutorService executor,
       com.codahale.metrics.MetricRegistry metrics) {
     this.metrics = metrics;
+    // rotation.in-flight: rotations proposed and not answered yet; rotation.late: due for over a
+    // minute and still not done at the last tick; rotation.failures (counter): a KEK that could
+    // not be wrapped for a due rotation, or a proposal of rotations that failed.
+    metrics.gauge(
+        "rotation.in-flight",
+        () -> () -> inFlight.stream().filter(name -> name.startsWith("rotate:")).count());
+    metrics.gauge("rotation.late", () -> lateRotations::get);
     this.raft = raft;
     this.issuer = issuer;
     this.nodeId = config.nodeId();
@@ -116,6 +130,7 @@ public final class RotationScheduler implements AutoCloseable {
   void tick() {
     long now = clock.millis();
     List<RotateKey> due = new ArrayList<>();
+    long late = 0;
     java.util.Map<String, Boolean> responsible = new java.util.HashMap<>();
     for (KeyRecord key : raft.state().keys().values()) {
       if (!responsible.computeIfAbsent(key.getZone(), responsibility::responsibleFor)) {
@@ -132,6 +147,11 @@ public final class RotationScheduler implements AutoCloseable {
               now,
               defaultActivationDelay.toMillis(),
               new RotationPlanner.UsageForecast(usageRates.observe(key, now), usageLeadMillis));
+      if (need.isPresent()
+          && need.get().dueTimeMillis() != 0
+          && now - need.get().dueTimeMillis() > LATE_AFTER_MILLIS) {
+        late++;
+      }
       var rotation = rotationDue(key, need, now);
       rotation.ifPresent(due::add);
       if (busy || rotation.isPresent() || inFlight.contains("rotate:" + key.getName())) {
@@ -148,6 +168,7 @@ public final class RotationScheduler implements AutoCloseable {
     if (!due.isEmpty()) {
       proposeRotations(due);
     }
+    lateRotations.set(late);
   }
 
   /** Proposes the housekeeping {@code key} needs; whether it needed any. */
@@ -186,6 +207,7 @@ public final class RotationScheduler implements AutoCloseable {
               need.get(),
               issuer.newWrappedKek(key.getZone(), key.getName(), key.getVersionsCount() + 1)));
     } catch (HsmException e) {
+      metrics.counter("rotation.failures").inc();
       LOG.warn("cannot rotate key {} now: {}", key.getName(), e.getMessage());
       return java.util.Optional.empty();
     }
@@ -208,6 +230,7 @@ public final class RotationScheduler implements AutoCloseable {
                 (result, failure) -> {
                   names.forEach(inFlight::remove);
                   if (failure != null) {
+                    metrics.counter("rotation.failures").inc();
                     LOG.debug("scheduled rotations not proposed: {}", failure.toString());
                   } else {
                     LOG.info(
