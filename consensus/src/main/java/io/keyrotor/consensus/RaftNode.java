@@ -344,6 +344,26 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /**
+   * The followers as this node sees them while it leads (empty otherwise): for the follower-lag
+   * metric.
+   */
+  public List<RaftMetrics.Follower> followers() {
+    try {
+      return RaftMetrics.followers(server.getDivision(group.getGroupId()));
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /**
+   * Ratis's own metrics of this member (elections, appenders, log, state machine), by {@code
+   * <component>.<name>}: see {@link RaftMetrics#ratisMetrics}.
+   */
+  public Map<String, Double> ratisMetrics() {
+    return RaftMetrics.ratisMetrics(selfId + "@");
+  }
+
   /** Whether this node is the leader and ready to serve (its first entry of the term applied). */
   public boolean isReadyLeader() {
     try {

@@ -45,7 +45,10 @@ import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.hsm.DevelopmentLayout;
 import io.keyrotor.server.hsm.HsmExecutor;
 import io.keyrotor.server.hsm.HsmTasks;
+import io.keyrotor.server.hsm.MeasuredHsm;
 import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
+import io.keyrotor.server.http.HttpEndpoint;
+import io.keyrotor.server.http.StatusHandler;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
 import io.keyrotor.server.transport.ApiTransport;
@@ -85,7 +88,11 @@ public final class KeyrotorNode implements AutoCloseable {
 
   /** The gRPC server and what its shutdown takes care of beside it. */
   private record Api(
-      Server server, AdminServiceImpl admin, HealthStatusManager health, EventWatchers watchers) {}
+      Server server,
+      AdminServiceImpl admin,
+      HealthStatusManager health,
+      EventWatchers watchers,
+      Authorizer authorizer) {}
 
   /** What a running node is made of: what {@link #start} started and {@link #close} stops. */
   private record Parts(
@@ -100,7 +107,8 @@ public final class KeyrotorNode implements AutoCloseable {
       HsmTasks hsmTasks,
       Api api,
       ClockProbe clockProbe,
-      DataAudit dataAudit) {}
+      DataAudit dataAudit,
+      HttpEndpoint httpOrNull) {}
 
   private final Parts parts;
 
@@ -129,7 +137,7 @@ public final class KeyrotorNode implements AutoCloseable {
     }
     Hsm hsm;
     try {
-      hsm = openHsm(config);
+      hsm = new MeasuredHsm(openHsm(config), metrics);
     } catch (StartupException e) {
       dataAudit.close();
       throw e;
@@ -139,10 +147,12 @@ public final class KeyrotorNode implements AutoCloseable {
     KekCache kekCache =
         new KekCache(
             hsm, dataPlaneSettings.kekCacheMaxEntries(), dataPlaneSettings.kekCacheIdleTimeout());
+    metrics.registerNode(config.nodeId(), config.region());
     RotationEngine rotation = new RotationEngine(metrics.registry());
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
     ClockProbe clockProbe = null;
+    Api api = null;
     // The leader stamps only while its clock agrees with a majority of the members' clocks, and
     // the node serves at the majority's time while its own clock does not ("Clock safety").
     PeerClocks peerClocks =
@@ -163,6 +173,7 @@ public final class KeyrotorNode implements AutoCloseable {
               rotation,
               transport,
               dataAudit.sinks().applyListener());
+      metrics.registerRaft(raft);
       clockProbe =
           new ClockProbe(
               peerApiAddresses(config),
@@ -219,7 +230,7 @@ public final class KeyrotorNode implements AutoCloseable {
       metrics
           .registry()
           .gauge("zmk.rewrap.kek-check-failures", () -> rewrapDriver::kekCheckFailures);
-      Api api =
+      api =
           startApi(
               config,
               context,
@@ -252,7 +263,8 @@ public final class KeyrotorNode implements AutoCloseable {
                   hsmTasks,
                   api,
                   clockProbe,
-                  dataAudit));
+                  dataAudit,
+                  startHttp(config, api, transport, metrics, raft, realClock)));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
       LOG.info(
@@ -266,6 +278,11 @@ public final class KeyrotorNode implements AutoCloseable {
               : "INSECURE plaintext, tls.insecure=true: callers are not authenticated");
       return node;
     } catch (RuntimeException | StartupException e) {
+      if (api != null) {
+        api.server().shutdownNow();
+        api.admin().close();
+        api.watchers().close();
+      }
       if (clockProbe != null) {
         clockProbe.close();
       }
@@ -435,7 +452,47 @@ public final class KeyrotorNode implements AutoCloseable {
           "cannot listen for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(), e);
     }
     health.setStatus("", ServingStatus.SERVING);
-    return new Api(server, admin, health, watchers);
+    return new Api(server, admin, health, watchers, authorizer);
+  }
+
+  /**
+   * The HTTPS endpoint ({@code http.address}): metrics and the status page, for principals allowed
+   * PERMISSION_ADMINISTER; none when the setting is absent or the node runs without TLS.
+   */
+  private static HttpEndpoint startHttp(
+      NodeConfig config,
+      Api api,
+      ApiTransport transport,
+      NodeMetrics metrics,
+      RaftNode raft,
+      Clock clock)
+      throws StartupException {
+    if (config.http().address().isEmpty() || !transport.mutualTls()) {
+      return null;
+    }
+    String address = config.http().address().get();
+    try {
+      HttpEndpoint http =
+          HttpEndpoint.start(
+              address,
+              transport,
+              api.authorizer(),
+              metrics.prometheus(),
+              new StatusHandler(
+                  config.nodeId(),
+                  api.admin()::clusterStatus,
+                  raft::state,
+                  metrics.registry(),
+                  clock));
+      LOG.info(
+          "Node {} serves /metrics and its status page on https://{}/",
+          config.nodeId(),
+          address.substring(0, address.lastIndexOf(':') + 1) + http.port());
+      return http;
+    } catch (IOException e) {
+      throw new StartupException(
+          "cannot serve HTTPS (http.address) on " + address + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -504,6 +561,11 @@ public final class KeyrotorNode implements AutoCloseable {
     return parts.hsm();
   }
 
+  /** The port of the HTTPS endpoint ({@code http.address}), or -1 if it serves none. */
+  public int httpPort() {
+    return parts.httpOrNull() == null ? -1 : parts.httpOrNull().port();
+  }
+
   /** The port the gRPC API listens on. */
   public int apiPort() {
     return parts.api().server().getPort();
@@ -541,6 +603,9 @@ public final class KeyrotorNode implements AutoCloseable {
 
   @Override
   public void close() {
+    if (parts.httpOrNull() != null) {
+      parts.httpOrNull().close();
+    }
     Api api = parts.api();
     api.health().enterTerminalState();
     api.server().shutdown();

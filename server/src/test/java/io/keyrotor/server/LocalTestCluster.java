@@ -268,7 +268,7 @@ final class LocalTestCluster implements AutoCloseable {
       int base = 10_000 + ThreadLocalRandom.current().nextInt(21_800);
       boolean free = true;
       for (int i = 1; i <= size && free; i++) {
-        free = isFree(base + i) && isFree(base + 100 + i);
+        free = isFree(base + i) && isFree(base + 100 + i) && isFree(base + 200 + i);
       }
       if (free) {
         return base;

@@ -68,7 +68,13 @@ public enum Operation {
   LIST_DATA_AUDIT_RECORDS(
       "keyrotor.v1.DataAuditService/ListDataAuditRecords", Permission.PERMISSION_READ_AUDIT),
   /** Every RPC of the chaos service (test clusters only). */
-  CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER);
+  CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER),
+  /**
+   * The node's HTTPS endpoint: {@code /metrics} and the status page (not a gRPC method). It shows
+   * every node's status, HSM and limits, so it needs the permission of cluster administration,
+   * which covers node status, rather than only an authenticated caller as GetClusterStatus does.
+   */
+  HTTP_STATUS("https:/metrics and /", Permission.PERMISSION_ADMINISTER);
 
   private final String fullMethodName;
   private final Permission permissionOrNull;

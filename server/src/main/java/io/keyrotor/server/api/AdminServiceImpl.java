@@ -108,6 +108,26 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       response.onError(refused);
       return;
     }
+    // Every outcome, failures included, is answered from the callback.
+    var unusedAnswer =
+        clusterStatus()
+            .whenComplete(
+                (status, failure) -> {
+                  if (failure != null) {
+                    response.onError(failure);
+                  } else {
+                    response.onNext(status);
+                    response.onCompleted();
+                  }
+                });
+  }
+
+  /**
+   * The cluster's status: this node's own and every peer's (asked in parallel with a short
+   * deadline; an unreachable one is UNREACHABLE). Not authorised here: GetClusterStatus and the
+   * HTTPS status page each authorise their caller first.
+   */
+  public CompletableFuture<ClusterStatus> clusterStatus() {
     List<CompletableFuture<NodeStatus>> futures = new ArrayList<>();
     for (NodeConfig.Peer peer : context.config().peers().values()) {
       if (peer.id().equals(context.config().nodeId())) {
@@ -116,26 +136,23 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         futures.add(CompletableFuture.supplyAsync(() -> peerStatus(peer), blockingExecutor));
       }
     }
-    // Every outcome, failures included, is answered from the callback.
-    var unusedAnswer =
-        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-            .whenComplete(
-                (ignored, failure) -> {
-                  ClusterStatus.Builder out = ClusterStatus.newBuilder();
-                  for (CompletableFuture<NodeStatus> future : futures) {
-                    NodeStatus status = future.join();
-                    out.addNodes(status);
-                    if (status.getRole() == NodeRole.NODE_ROLE_LEADER) {
-                      out.setLeaderId(status.getId());
-                    }
-                  }
-                  if (out.getLeaderId().isEmpty()) {
-                    String leader = context.raft().status().leaderIdOrNull();
-                    out.setLeaderId(leader == null ? "" : leader);
-                  }
-                  response.onNext(out.build());
-                  response.onCompleted();
-                });
+    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+        .thenApply(
+            ignored -> {
+              ClusterStatus.Builder out = ClusterStatus.newBuilder();
+              for (CompletableFuture<NodeStatus> future : futures) {
+                NodeStatus status = future.join();
+                out.addNodes(status);
+                if (status.getRole() == NodeRole.NODE_ROLE_LEADER) {
+                  out.setLeaderId(status.getId());
+                }
+              }
+              if (out.getLeaderId().isEmpty()) {
+                String leader = context.raft().status().leaderIdOrNull();
+                out.setLeaderId(leader == null ? "" : leader);
+              }
+              return out.build();
+            });
   }
 
   /**

@@ -93,6 +93,8 @@ import java.util.regex.Pattern;
  * storage.key-cache-bytes=64m         (key records cached over RocksDB; see {@link StorageSettings})
  * destroy.scrub-within=5m             (a destroyed version's wrapped KEK leaves every file of the
  *                                      data directory within this; see {@link DestroySettings})
+ * http.address=127.0.0.1:7301         (HTTPS: /metrics and the status page; see {@link
+ *                                      HttpSettings}; none when absent or with tls.insecure)
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -128,7 +130,8 @@ public record NodeConfig(
     UsageSettings usage,
     StorageSettings storage,
     DataAuditSettings dataAudit,
-    DestroySettings destroy) {
+    DestroySettings destroy,
+    HttpSettings http) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -421,7 +424,8 @@ public record NodeConfig(
         UsageSettings.parse(p, source),
         StorageSettings.parse(p, source),
         DataAuditSettings.parse(p, base, source),
-        DestroySettings.parse(p, source));
+        DestroySettings.parse(p, source),
+        HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))));
   }
 
   private static final List<String> TLS_FILE_KEYS =

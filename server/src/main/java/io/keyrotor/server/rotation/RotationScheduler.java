@@ -47,6 +47,13 @@ import org.slf4j.LoggerFactory;
 public final class RotationScheduler implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RotationScheduler.class);
 
+  /** A due rotation still not done this long after its due time counts as late. */
+  static final long LATE_AFTER_MILLIS = 60_000;
+
+  /** Keys whose scheduled rotation was late at the last tick ({@code rotation.late}). */
+  private final java.util.concurrent.atomic.AtomicLong lateRotations =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** Most rotations per log entry. */
   static final int BATCH_SIZE = 200;
 
@@ -97,6 +104,13 @@ public final class RotationScheduler implements AutoCloseable {
       ScheduledExecutorService executor,
       com.codahale.metrics.MetricRegistry metrics) {
     this.metrics = metrics;
+    // rotation.in-flight: rotations proposed and not answered yet; rotation.late: due for over a
+    // minute and still not done at the last tick; rotation.failures (counter): a KEK that could
+    // not be wrapped for a due rotation, or a proposal of rotations that failed.
+    metrics.gauge(
+        "rotation.in-flight",
+        () -> () -> inFlight.stream().filter(name -> name.startsWith("rotate:")).count());
+    metrics.gauge("rotation.late", () -> lateRotations::get);
     this.raft = raft;
     this.issuer = issuer;
     this.nodeId = config.nodeId();
@@ -163,6 +177,7 @@ public final class RotationScheduler implements AutoCloseable {
             : reread;
     boolean overflow = false;
     List<RotateKey> due = new ArrayList<>();
+    long late = 0;
     for (String name : names) {
       java.util.Optional<KeyRecord> found = state.key(name);
       if (found.isEmpty()) {
@@ -179,6 +194,11 @@ public final class RotationScheduler implements AutoCloseable {
               now,
               defaultActivationDelay.toMillis(),
               new RotationPlanner.UsageForecast(usageRates.observe(key, now), usageLeadMillis));
+      if (need.isPresent()
+          && need.get().dueTimeMillis() != 0
+          && now - need.get().dueTimeMillis() > LATE_AFTER_MILLIS) {
+        late++;
+      }
       var rotation = rotationDue(key, need, now);
       rotation.ifPresent(due::add);
       if (busy || need.isPresent() || inFlight.contains("rotate:" + name)) {
@@ -201,6 +221,7 @@ public final class RotationScheduler implements AutoCloseable {
       cursor = AttentionEntry.START; // too many to remember: the index is read again from its start
       seen.clear();
     }
+    lateRotations.set(late);
   }
 
   /** Proposes the housekeeping {@code key} needs; whether it needed any. */
@@ -239,6 +260,7 @@ public final class RotationScheduler implements AutoCloseable {
               need.get(),
               issuer.newWrappedKek(key.getZone(), key.getName(), key.getVersionsCount() + 1)));
     } catch (HsmException e) {
+      metrics.counter("rotation.failures").inc();
       LOG.warn("cannot rotate key {} now: {}", key.getName(), e.getMessage());
       return java.util.Optional.empty();
     }
@@ -261,6 +283,7 @@ public final class RotationScheduler implements AutoCloseable {
                 (result, failure) -> {
                   names.forEach(inFlight::remove);
                   if (failure != null) {
+                    metrics.counter("rotation.failures").inc();
                     LOG.debug("scheduled rotations not proposed: {}", failure.toString());
                   } else {
                     LOG.info(
