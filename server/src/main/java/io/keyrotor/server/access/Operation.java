@@ -3,8 +3,8 @@ package io.keyrotor.server.access;
 import io.keyrotor.api.v1.Permission;
 
 /**
- * What a call asks to do: one value per RPC of KeyService and AdminService, each with the one
- * {@link Permission} the authorisation policy must grant for it (docs/architecture.md,
+ * What a call asks to do: one value per RPC of KeyService, AdminService and ComplianceService, each
+ * with the one {@link Permission} the authorisation policy must grant for it (docs/architecture.md,
  * "Authorisation"). GetNodeStatus and GetClusterStatus need an authenticated caller and no
  * permission: nodes ask each other, and the SDK discovers the leader through them.
  */
@@ -59,6 +59,9 @@ public enum Operation {
   GET_POLICY("keyrotor.v1.AdminService/GetPolicy", Permission.PERMISSION_ADMINISTER),
   SET_POLICY("keyrotor.v1.AdminService/SetPolicy", Permission.PERMISSION_ADMINISTER),
   TEST_POLICY("keyrotor.v1.AdminService/TestPolicy", Permission.PERMISSION_ADMINISTER),
+  /** The compliance report: an auditor's read of every key's state, cluster-wide. */
+  STREAM_COMPLIANCE_REPORT(
+      "keyrotor.v1.ComplianceService/StreamComplianceReport", Permission.PERMISSION_READ_AUDIT),
   /** Every RPC of the chaos service (test clusters only). */
   CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER);
 

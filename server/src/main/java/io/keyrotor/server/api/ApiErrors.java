@@ -225,6 +225,12 @@ public final class ApiErrors {
     return retryAfter == null ? status : withRetryDelay(status, Long.parseLong(retryAfter));
   }
 
+  /** UNAVAILABLE with {@code reason} and a google.rpc.RetryInfo of {@code delayMillis}. */
+  public static StatusRuntimeException unavailable(
+      ErrorReason reason, String message, long delayMillis) {
+    return withRetryDelay(error(Code.UNAVAILABLE, reason, message), delayMillis);
+  }
+
   /** {@code status} with a google.rpc.RetryInfo: when retrying can work (a version activates). */
   private static StatusRuntimeException withRetryDelay(
       StatusRuntimeException status, long delayMillis) {

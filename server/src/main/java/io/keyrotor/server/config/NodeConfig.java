@@ -122,7 +122,8 @@ public record NodeConfig(
     LimitSettings limits,
     FlowSettings flow,
     ClockSettings clock,
-    UsageSettings usage) {
+    UsageSettings usage,
+    ComplianceSettings compliance) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -412,7 +413,8 @@ public record NodeConfig(
         LimitSettings.parse(p, source),
         FlowSettings.parse(p, source),
         ClockSettings.parse(p, source),
-        UsageSettings.parse(p, source));
+        UsageSettings.parse(p, source),
+        ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()));
   }
 
   private static final List<String> TLS_FILE_KEYS =
