@@ -70,6 +70,16 @@ public final class PolicyTemplates {
             + " originator-usage period up to 2 years (730 days) and a recipient-usage period up"
             + " to 3 years beyond it (1095-day decrypt grace); the destroy wait is keyrotor's");
     add(
+        "nist-800-57",
+        730 * DAY,
+        HARD_ENCRYPTION_LIMIT,
+        HOUR,
+        1095 * DAY,
+        30 * DAY,
+        true,
+        "the earlier name of nist-800-57-moderate, kept for the keys that name it: the same"
+            + " values (NIST SP 800-57 Part 1 Rev. 5 section 5.3.6)");
+    add(
         "nist-800-57-high",
         365 * DAY,
         1L << 30,
