@@ -410,9 +410,16 @@ class ComplianceCommandTest {
   }
 
   private static String chromiumOrNull() {
+    List<String> dirs = new ArrayList<>();
+    Matcher dir =
+        Pattern.compile("[^" + java.io.File.pathSeparator + "]+")
+            .matcher(System.getenv().getOrDefault("PATH", ""));
+    while (dir.find()) {
+      dirs.add(dir.group());
+    }
     for (String name : List.of("chromium", "chromium-browser")) {
-      for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-        Path candidate = Path.of(dir, name);
+      for (String each : dirs) {
+        Path candidate = Path.of(each, name);
         if (Files.isExecutable(candidate)) {
           return candidate.toString();
         }
