@@ -337,17 +337,17 @@ final class JsonOutput {
     return json;
   }
 
-  private static JsonArray strings(List<String> values) {
+  static JsonArray strings(List<String> values) {
     JsonArray array = new JsonArray();
     values.forEach(array::add);
     return array;
   }
 
-  private static JsonElement textOrNull(String text) {
+  static JsonElement textOrNull(String text) {
     return text.isEmpty() ? JsonNull.INSTANCE : new JsonPrimitive(text);
   }
 
-  private static JsonObject policy(RotationPolicy policy) {
+  static JsonObject policy(RotationPolicy policy) {
     JsonObject json = new JsonObject();
     json.add("rotation_period", duration(policy.hasRotationPeriod(), policy.getRotationPeriod()));
     json.addProperty("max_encryptions", policy.getMaxEncryptions());
@@ -361,6 +361,10 @@ final class JsonOutput {
         policy.getTemplate().isEmpty()
             ? JsonNull.INSTANCE
             : new JsonPrimitive(policy.getTemplate()));
+    json.add(
+        "destroy_waiting_period",
+        duration(policy.hasDestroyWaitingPeriod(), policy.getDestroyWaitingPeriod()));
+    json.addProperty("require_validation", policy.getRequireValidation());
     return json;
   }
 
@@ -370,11 +374,11 @@ final class JsonOutput {
         Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos()));
   }
 
-  private static JsonElement time(boolean present, Timestamp timestamp) {
+  static JsonElement time(boolean present, Timestamp timestamp) {
     return present ? new JsonPrimitive(timeText(timestamp)) : JsonNull.INSTANCE;
   }
 
-  private static JsonElement duration(boolean present, com.google.protobuf.Duration duration) {
+  static JsonElement duration(boolean present, com.google.protobuf.Duration duration) {
     if (!present) {
       return JsonNull.INSTANCE;
     }

@@ -48,6 +48,7 @@ import picocli.CommandLine.ScopeType;
       ZoneCommand.class,
       RotationsCommand.class,
       PolicyCommand.class,
+      ComplianceCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {

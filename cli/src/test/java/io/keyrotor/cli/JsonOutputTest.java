@@ -84,7 +84,8 @@ class JsonOutputTest {
         json.endsWith(
             "\"policy\":{\"rotation_period\":\"90d\",\"max_encryptions\":1000000,"
                 + "\"activation_delay\":\"1h30m\",\"decrypt_grace\":null,"
-                + "\"next_rotation_time\":null,\"template\":null},"
+                + "\"next_rotation_time\":null,\"template\":null,"
+                + "\"destroy_waiting_period\":null,\"require_validation\":false},"
                 + "\"next_rotation_time\":null,\"dependents\":[],\"rotation_requested_by\":null,"
                 + "\"min_decryption_version\":0,\"min_encryption_version\":0}"),
         json);

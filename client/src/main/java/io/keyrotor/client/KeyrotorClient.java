@@ -6,6 +6,8 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannelBuilder;
 import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.ClusterStatus;
+import io.keyrotor.api.v1.ComplianceReportChunk;
+import io.keyrotor.api.v1.ComplianceServiceGrpc;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.GetPolicyRequest;
@@ -15,6 +17,7 @@ import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
 import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
 import io.keyrotor.api.v1.RotateZoneMasterKeyResponse;
 import io.keyrotor.api.v1.SetPolicyRequest;
+import io.keyrotor.api.v1.StreamComplianceReportRequest;
 import io.keyrotor.api.v1.TakeSnapshotRequest;
 import io.keyrotor.api.v1.TakeSnapshotResponse;
 import io.keyrotor.api.v1.TestPolicyRequest;
@@ -261,6 +264,28 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
         "TakeSnapshot",
         RetryMode.UNAVAILABLE_ONLY,
         (e, t) -> e.admin(t).takeSnapshot(TakeSnapshotRequest.getDefaultInstance()));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // ComplianceService
+
+  /**
+   * The compliance report (needs READ_AUDIT): every chunk of the stream, header first and summary
+   * last, all read by one node at one applied index. A failure part-way (the node went away, the
+   * state kept moving) asks again from the start, so the chunks returned always come from one
+   * stream; the whole report is held in memory.
+   */
+  public List<ComplianceReportChunk> complianceReport(StreamComplianceReportRequest request) {
+    return calls.read(
+        "StreamComplianceReport",
+        (e, t) -> {
+          List<ComplianceReportChunk> chunks = new java.util.ArrayList<>();
+          ComplianceServiceGrpc.newBlockingStub(e.channel)
+              .withDeadlineAfter(t, java.util.concurrent.TimeUnit.NANOSECONDS)
+              .streamComplianceReport(request)
+              .forEachRemaining(chunks::add);
+          return List.copyOf(chunks);
+        });
   }
 
   // ---------------------------------------------------------------------------------------------

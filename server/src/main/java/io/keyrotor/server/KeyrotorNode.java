@@ -21,6 +21,7 @@ import io.keyrotor.server.access.Authorizer;
 import io.keyrotor.server.access.DenialRecorder;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
+import io.keyrotor.server.api.ComplianceServiceImpl;
 import io.keyrotor.server.api.DataAuditServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.IntegrityGate;
@@ -417,6 +418,13 @@ public final class KeyrotorNode implements AutoCloseable {
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(admin.bindService()),
                     ClockProbe.probeCallMarker(),
+                    authentication,
+                    metrics.rpcInterceptor()))
+            .addService(
+                ServerInterceptors.intercept(
+                    MalformedRequests.refusedAsInvalid(
+                        new ComplianceServiceImpl(context, writes, executors.blocking())
+                            .bindService()),
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(health.getHealthService())

@@ -2,6 +2,7 @@ package io.keyrotor.server;
 
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.hsm.Hsm;
+import io.keyrotor.hsm.HsmDescription;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RegisterNode;
@@ -28,14 +29,20 @@ final class NodeRegistration {
    * Proposes the node's {@code RegisterNode} now, and again on {@code retries} until it commits.
    */
   static void start(NodeConfig config, Hsm hsm, RaftNode raft, ScheduledExecutorService retries) {
+    HsmDescription described = hsm.describe();
+    // Module, token and mechanisms go into the replicated registry so the compliance report can
+    // say which HSM holds each zone; none of them is secret (no PIN, no passphrase).
     NodeRecord record =
         NodeRecord.newBuilder()
             .setId(config.nodeId())
             .setRegion(config.region())
             .addAllZones(new TreeSet<>(config.zones()))
             .setApiAddress(config.apiAddress())
-            .setHsmKind(hsm.describe().kind())
+            .setHsmKind(described.kind())
             .setHsmDescription(config.hsm().describe())
+            .setHsmModule(described.module())
+            .setHsmTokenLabel(described.tokenLabel())
+            .addAllHsmMechanisms(described.mechanisms().stream().map(Enum::name).toList())
             .build();
     Command command =
         Command.newBuilder()

@@ -157,6 +157,19 @@ final class LocalTestCluster implements AutoCloseable {
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  /** A ComplianceService stub for node {@code id}, as the admin. */
+  io.keyrotor.api.v1.ComplianceServiceGrpc.ComplianceServiceBlockingStub compliance(String id) {
+    return io.keyrotor.api.v1.ComplianceServiceGrpc.newBlockingStub(channel(id))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** A ComplianceService stub for node {@code id} presenting {@code principal}'s certificate. */
+  io.keyrotor.api.v1.ComplianceServiceGrpc.ComplianceServiceBlockingStub complianceAs(
+      String id, String principal) {
+    return io.keyrotor.api.v1.ComplianceServiceGrpc.newBlockingStub(channelAs(id, principal))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
   /**
    * A channel to node {@code id} presenting a client certificate for {@code principal}, issued by
    * the cluster's CA (one per node and principal, closed with the cluster).

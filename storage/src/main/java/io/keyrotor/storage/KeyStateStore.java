@@ -66,6 +66,14 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private EventStream events;
 
   private volatile AppliedPosition applied;
+
+  /**
+   * A sequence counter for {@link #readAtOnePosition}: odd while the apply thread changes the views
+   * and publishes the position, even otherwise (only the apply thread writes it).
+   */
+  private final java.util.concurrent.atomic.AtomicLong publications =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private volatile long lastCommandTimeMillis;
   private volatile String reportedDigest;
   private StateDigest digest;
@@ -206,8 +214,10 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       StoredMeta.put(batch, position, time, nextHead);
       batch.commit();
 
+      publications.incrementAndGet();
       views.apply(writes);
       publish(position, time, nextHead, batch.digest());
+      publications.incrementAndGet();
       events.publish(storedEvents);
     } catch (RocksDBException e) {
       throw new StorageException("cannot write log entry " + index + " to the state store", e);
@@ -245,7 +255,9 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       AppliedPosition position = new AppliedPosition(term, index);
       StoredMeta.put(batch, position, lastCommandTimeMillis, auditChain.head());
       batch.commit();
+      publications.incrementAndGet();
       publish(position, lastCommandTimeMillis, auditChain.head(), digest);
+      publications.incrementAndGet();
     } catch (RocksDBException e) {
       throw new StorageException("cannot record applied position " + index, e);
     }
@@ -257,6 +269,20 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     lastCommandTimeMillis = time;
     reportedDigest = next.report(head);
     applied = position;
+  }
+
+  @Override
+  public <T> Optional<AtPosition<T>> readAtOnePosition(
+      java.util.function.Function<StateView, T> read) {
+    long before = publications.get();
+    if ((before & 1) != 0) {
+      return Optional.empty();
+    }
+    AppliedPosition position = applied;
+    T value = read.apply(this);
+    return publications.get() == before
+        ? Optional.of(new AtPosition<>(position, value))
+        : Optional.empty();
   }
 
   @Override

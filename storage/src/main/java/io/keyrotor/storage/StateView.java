@@ -31,6 +31,16 @@ public interface StateView {
   /** The position of the last applied entry. */
   AppliedPosition appliedPosition();
 
+  /**
+   * Runs {@code read} over this state and returns its result with the applied position it read,
+   * when no entry was applied while it ran; empty when one was (the caller reads again). Several
+   * records read by one such call are the state at that one position. {@code read} must only read.
+   */
+  <T> Optional<AtPosition<T>> readAtOnePosition(java.util.function.Function<StateView, T> read);
+
+  /** What a read found, and the applied position of the state it read. */
+  record AtPosition<T>(AppliedPosition position, T value) {}
+
   /** The effective time of the last applied command (leader time, clamped to be monotonic). */
   long lastCommandTimeMillis();
 

@@ -141,6 +141,51 @@ class KeyStateStoreTest {
   }
 
   @Test
+  void readAtOnePosition_noEntryApplied_theValueAndThePositionItWasReadAt() {
+    try (KeyStateStore store = KeyStateStore.open(dir)) {
+      store.apply(Commands.create("c1", T0, "a"), 1, 1);
+      store.apply(Commands.create("c2", T0, "b"), 1, 2);
+
+      StateView.AtPosition<List<String>> read =
+          store
+              .readAtOnePosition(
+                  s -> {
+                    List<String> names = new java.util.ArrayList<>();
+                    s.allKeys().forEach(k -> names.add(k.getName()));
+                    return names;
+                  })
+              .orElseThrow();
+
+      assertEquals(new AppliedPosition(1, 2), read.position());
+      assertEquals(List.of("a", "b"), read.value());
+    }
+  }
+
+  @Test
+  void readAtOnePosition_anEntryAppliedDuringTheRead_emptySoTheCallerReadsAgain() {
+    try (KeyStateStore store = KeyStateStore.open(dir)) {
+      store.apply(Commands.create("c1", T0, "a"), 1, 1);
+
+      var read =
+          store.readAtOnePosition(
+              s -> {
+                store.apply(Commands.create("c2", T0, "b"), 1, 2);
+                return s.keyCount();
+              });
+      var positionOnly =
+          store.readAtOnePosition(
+              s -> {
+                store.recordPosition(1, 3);
+                return s.keyCount();
+              });
+
+      assertTrue(read.isEmpty(), "a read that saw a key the applied position did not include");
+      assertTrue(positionOnly.isEmpty(), "the position moved during the read");
+      assertEquals(2, store.readAtOnePosition(s -> s.keyCount()).orElseThrow().value());
+    }
+  }
+
+  @Test
   void apply_differentCommands_differentDigest() {
     try (KeyStateStore a = KeyStateStore.open(dir.resolve("a"));
         KeyStateStore b = KeyStateStore.open(dir.resolve("b"))) {

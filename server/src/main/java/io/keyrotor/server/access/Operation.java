@@ -3,10 +3,11 @@ package io.keyrotor.server.access;
 import io.keyrotor.api.v1.Permission;
 
 /**
- * What a call asks to do: one value per RPC of KeyService, AdminService and DataAuditService, each
- * with the one {@link Permission} the authorisation policy must grant for it (docs/architecture.md,
- * "Authorisation"). GetNodeStatus and GetClusterStatus need an authenticated caller and no
- * permission: nodes ask each other, and the SDK discovers the leader through them.
+ * What a call asks to do: one value per RPC of KeyService, AdminService, DataAuditService and
+ * ComplianceService, each with the one {@link Permission} the authorisation policy must grant for
+ * it (docs/architecture.md, "Authorisation"). GetNodeStatus and GetClusterStatus need an
+ * authenticated caller and no permission: nodes ask each other, and the SDK discovers the leader
+ * through them.
  */
 public enum Operation {
   CREATE_KEY("keyrotor.v1.KeyService/CreateKey", Permission.PERMISSION_CONFIGURE_KEYS),
@@ -67,6 +68,9 @@ public enum Operation {
   TEST_POLICY("keyrotor.v1.AdminService/TestPolicy", Permission.PERMISSION_ADMINISTER),
   LIST_DATA_AUDIT_RECORDS(
       "keyrotor.v1.DataAuditService/ListDataAuditRecords", Permission.PERMISSION_READ_AUDIT),
+  /** The compliance report: an auditor's read of every key's state, cluster-wide. */
+  STREAM_COMPLIANCE_REPORT(
+      "keyrotor.v1.ComplianceService/StreamComplianceReport", Permission.PERMISSION_READ_AUDIT),
   /** Every RPC of the chaos service (test clusters only). */
   CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER),
   /**

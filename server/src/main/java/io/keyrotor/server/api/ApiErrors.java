@@ -320,6 +320,14 @@ public final class ApiErrors {
     return status.build();
   }
 
+  /** UNAVAILABLE with {@code reason} and a google.rpc.RetryInfo of {@code delayMillis}. */
+  public static StatusRuntimeException unavailable(
+      ErrorReason reason, String message, long delayMillis) {
+    return status(Code.UNAVAILABLE, reason, message, Map.of())
+        .with(retryInfo(Duration.ofMillis(delayMillis)))
+        .build();
+  }
+
   private static Code codeOfDataPlane(ErrorReason reason) {
     return switch (reason) {
       case INVALID_CIPHERTEXT,

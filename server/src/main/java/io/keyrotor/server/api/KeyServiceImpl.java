@@ -84,6 +84,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private final KeyReads reads;
   private final WritePath writes;
   private final KeyWrites commands;
+  private final TemplateZones templateZones;
   private final DataPlaneCalls dataPlane;
   private final EventWatchers watchers;
   private final AuditedCalls audit;
@@ -117,7 +118,8 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     this.calls = new Calls(context);
     this.reads = new KeyReads(calls, context.clock());
     this.writes = writes;
-    this.commands = new KeyWrites(context.config().defaultActivationDelay(), limits);
+    this.templateZones = new TemplateZones(context.config().compliance());
+    this.commands = new KeyWrites(context.config().defaultActivationDelay(), limits, templateZones);
     this.dataPlane = new DataPlaneCalls(dataPlane, context.errors(), writes.authorizer(), limits);
     this.watchers = watchers;
   }
@@ -126,7 +128,9 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void createKey(CreateKeyRequest request, StreamObserver<Key> response) {
-    writeKey(response, () -> commands.create(NewKey.of(request, settings.minimumPeriod(), limits)));
+    writeKey(
+        response,
+        () -> commands.create(NewKey.of(request, settings.minimumPeriod(), limits, templateZones)));
   }
 
   @Override

@@ -48,7 +48,10 @@ final class KeyWriteInputs {
       String requestId,
       boolean requestIdFromCaller) {
     static NewKey of(
-        CreateKeyRequest request, Duration minimumRotationPeriod, LimitSettings limits) {
+        CreateKeyRequest request,
+        Duration minimumRotationPeriod,
+        LimitSettings limits,
+        TemplateZones templateZones) {
       String name = Requests.newKeyName(request.getName(), limits);
       String zone = Requests.zone(request.getZone());
       List<Label> labels = Requests.labels(request.getLabelsMap(), limits);
@@ -58,6 +61,7 @@ final class KeyWriteInputs {
               request.hasRotationPolicy(),
               request.getTemplate(),
               minimumRotationPeriod);
+      templateZones.require(policy, zone, name, com.google.rpc.Code.INVALID_ARGUMENT);
       long delay =
           Requests.activationDelay(request.hasActivationDelay(), request.getActivationDelay());
       return new NewKey(

@@ -242,6 +242,11 @@ final class Requests {
         out.setNextRotationTimeUnixMillis(
             millis(policy.getNextRotationTime(), "rotation_policy.next_rotation_time"));
       }
+      if (policy.hasDestroyWaitingPeriod()) {
+        out.setDestroyWaitingPeriodMillis(
+            millis(policy.getDestroyWaitingPeriod(), "destroy_waiting_period"));
+      }
+      out.setRequireValidation(policy.getRequireValidation());
     }
     String templateName = template.isEmpty() ? policy.getTemplate() : template;
     RotationPolicyRecord record = out.build();
@@ -262,6 +267,14 @@ final class Requests {
     Optional<String> invalid = Validation.checkPolicy(record);
     if (invalid.isPresent()) {
       throw ApiErrors.invalid("rotation_policy", ErrorReason.INVALID_POLICY, invalid.get());
+    }
+    if (record.getRequireValidation() && record.getActivationDelayMillis() == 0) {
+      throw ApiErrors.invalid(
+          "rotation_policy.activation_delay",
+          ErrorReason.TEMPLATE_REQUIREMENT_NOT_MET,
+          "the policy requires validation-gated rotations"
+              + (record.getTemplate().isEmpty() ? "" : " (template " + record.getTemplate() + ")")
+              + ", which need an activation delay above zero");
     }
     return record;
   }

@@ -131,7 +131,8 @@ public record NodeConfig(
     StorageSettings storage,
     DataAuditSettings dataAudit,
     DestroySettings destroy,
-    HttpSettings http) {
+    HttpSettings http,
+    ComplianceSettings compliance) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -425,7 +426,8 @@ public record NodeConfig(
         StorageSettings.parse(p, source),
         DataAuditSettings.parse(p, base, source),
         DestroySettings.parse(p, source),
-        HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))));
+        HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))),
+        ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()));
   }
 
   private static final List<String> TLS_FILE_KEYS =

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.grpc.MethodDescriptor;
 import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.ComplianceServiceGrpc;
 import io.keyrotor.api.v1.DataAuditServiceGrpc;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import java.util.Arrays;
@@ -24,6 +25,9 @@ class OperationTest {
       rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
     }
     for (var method : DataAuditServiceGrpc.getServiceDescriptor().getMethods()) {
+      rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
+    }
+    for (var method : ComplianceServiceGrpc.getServiceDescriptor().getMethods()) {
       rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
     }
     Set<String> operations =
