@@ -19,11 +19,14 @@ import io.keyrotor.server.access.Authorizer;
 import io.keyrotor.server.access.DenialRecorder;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
+import io.keyrotor.server.api.AuditServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
 import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
+import io.keyrotor.server.audit.AuditCheckpointer;
+import io.keyrotor.server.audit.AuditSigner;
 import io.keyrotor.server.chaos.ChaosClock;
 import io.keyrotor.server.chaos.ChaosServiceImpl;
 import io.keyrotor.server.clock.ClockAssessment;
@@ -189,6 +192,7 @@ public final class KeyrotorNode implements AutoCloseable {
       metrics
           .registry()
           .gauge("zmk.rewrap.kek-check-failures", () -> rewrapDriver::kekCheckFailures);
+      AuditSigner auditSigner = new AuditSigner(config.nodeId(), hsm, raft);
       Api api =
           startApi(
               config,
@@ -200,7 +204,8 @@ public final class KeyrotorNode implements AutoCloseable {
               health,
               chaosClock,
               transport,
-              clockGuard);
+              clockGuard,
+              auditSigner);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
@@ -217,6 +222,9 @@ public final class KeyrotorNode implements AutoCloseable {
                   clockProbe));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
+      executors.blocking().execute(() -> auditSigner.start(executors.scheduler()));
+      new AuditCheckpointer(auditSigner, raft)
+          .start(executors.scheduler(), config.audit().checkpointInterval());
       LOG.info(
           "Node {} (region {}, zones {}) serves the API on {} ({})",
           config.nodeId(),
@@ -296,7 +304,8 @@ public final class KeyrotorNode implements AutoCloseable {
       HealthStatusManager health,
       ChaosClock chaosClockOrNull,
       ApiTransport transport,
-      ClockGuard clockGuard)
+      ClockGuard clockGuard,
+      AuditSigner auditSigner)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
     watchers.registerMetrics(metrics.registry());
@@ -340,6 +349,13 @@ public final class KeyrotorNode implements AutoCloseable {
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(admin.bindService()),
                     ClockProbe.probeCallMarker(),
+                    authentication,
+                    metrics.rpcInterceptor()))
+            .addService(
+                ServerInterceptors.intercept(
+                    MalformedRequests.refusedAsInvalid(
+                        new AuditServiceImpl(context, writes, auditSigner, executors.blocking())
+                            .bindService()),
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(health.getHealthService())

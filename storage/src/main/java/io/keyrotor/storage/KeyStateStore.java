@@ -100,6 +100,13 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       meta.requireDigest(views.load(database), directory);
       requests.load();
       auditChain = new AuditChain(database, meta.auditHeadOrNull());
+      auditChain
+          .verifyFromLastCheckpoint()
+          .ifPresent(
+              problem -> {
+                throw new StorageException(
+                    "the audit chain in " + directory + " was tampered with: " + problem);
+              });
       events = new EventStream(database);
       publish(meta.position(), meta.lastCommandTimeMillis(), auditChain.head(), meta.digest());
     } catch (RocksDBException e) {
@@ -169,7 +176,8 @@ public final class KeyStateStore implements StateView, AutoCloseable {
               time,
               effects.action().name(),
               effects.result(),
-              effects.auditDetail());
+              effects.auditDetail(),
+              effects.auditFields());
       AppliedPosition position = new AppliedPosition(term, index);
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
@@ -288,6 +296,16 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   @Override
   public List<AuditRecord> audit(long fromIndex, int limit) {
     return auditChain.read(fromIndex, limit);
+  }
+
+  @Override
+  public Optional<AuditRecord> lastAudit() {
+    return auditChain.last();
+  }
+
+  @Override
+  public Optional<Long> firstAuditIndexAtOrAfter(long timeMillis) {
+    return auditChain.firstIndexAtOrAfter(timeMillis);
   }
 
   @Override

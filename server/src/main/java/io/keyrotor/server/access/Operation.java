@@ -59,6 +59,12 @@ public enum Operation {
   GET_POLICY("keyrotor.v1.AdminService/GetPolicy", Permission.PERMISSION_ADMINISTER),
   SET_POLICY("keyrotor.v1.AdminService/SetPolicy", Permission.PERMISSION_ADMINISTER),
   TEST_POLICY("keyrotor.v1.AdminService/TestPolicy", Permission.PERMISSION_ADMINISTER),
+  EXPORT_AUDIT("keyrotor.v1.AuditService/ExportAudit", Permission.PERMISSION_READ_AUDIT),
+  GET_AUDIT_KEYS("keyrotor.v1.AuditService/GetAuditKeys", Permission.PERMISSION_READ_AUDIT),
+  /** A checkpoint changes no key: whoever may read the audit trail may have its head signed. */
+  CREATE_AUDIT_CHECKPOINT(
+      "keyrotor.v1.AuditService/CreateAuditCheckpoint", Permission.PERMISSION_READ_AUDIT),
+  ROTATE_AUDIT_KEY("keyrotor.v1.AuditService/RotateAuditKey", Permission.PERMISSION_ADMINISTER),
   /** Every RPC of the chaos service (test clusters only). */
   CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER);
 

@@ -122,7 +122,8 @@ public record NodeConfig(
     LimitSettings limits,
     FlowSettings flow,
     ClockSettings clock,
-    UsageSettings usage) {
+    UsageSettings usage,
+    AuditSettings audit) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -412,7 +413,8 @@ public record NodeConfig(
         LimitSettings.parse(p, source),
         FlowSettings.parse(p, source),
         ClockSettings.parse(p, source),
-        UsageSettings.parse(p, source));
+        UsageSettings.parse(p, source),
+        AuditSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

@@ -13,7 +13,9 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RecordAuditCheckpoint;
 import io.keyrotor.proto.internal.v1.RecordDenials;
+import io.keyrotor.proto.internal.v1.RegisterAuditKey;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.ReportUsage;
 import io.keyrotor.proto.internal.v1.ReserveEncryptions;
@@ -37,6 +39,8 @@ import io.keyrotor.storage.apply.access.ApplyAuthorization;
 import io.keyrotor.storage.apply.access.BootstrapAuthorizationPolicyHandler;
 import io.keyrotor.storage.apply.access.RecordDenialsHandler;
 import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
+import io.keyrotor.storage.apply.audit.RecordAuditCheckpointHandler;
+import io.keyrotor.storage.apply.audit.RegisterAuditKeyHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
 import io.keyrotor.storage.apply.key.ReserveEncryptionsHandler;
@@ -130,6 +134,9 @@ public final class CommandDispatcher {
   private final CommandHandler<SetAuthorizationPolicy> setPolicy;
   private final CommandHandler<BootstrapAuthorizationPolicy> bootstrapPolicy;
   private final CommandHandler<RecordDenials> recordDenials = new RecordDenialsHandler();
+  private final CommandHandler<RegisterAuditKey> registerAuditKey = new RegisterAuditKeyHandler();
+  private final CommandHandler<RecordAuditCheckpoint> recordAuditCheckpoint =
+      new RecordAuditCheckpointHandler();
 
   /**
    * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
@@ -211,6 +218,9 @@ public final class CommandDispatcher {
       case BOOTSTRAP_AUTHORIZATION_POLICY ->
           bootstrapPolicy.apply(command.getBootstrapAuthorizationPolicy(), context);
       case RECORD_DENIALS -> recordDenials.apply(command.getRecordDenials(), context);
+      case REGISTER_AUDIT_KEY -> registerAuditKey.apply(command.getRegisterAuditKey(), context);
+      case RECORD_AUDIT_CHECKPOINT ->
+          recordAuditCheckpoint.apply(command.getRecordAuditCheckpoint(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,
