@@ -47,6 +47,7 @@ import picocli.CommandLine.ScopeType;
       ZoneCommand.class,
       RotationsCommand.class,
       PolicyCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {
