@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.grpc.MethodDescriptor;
 import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.AuditServiceGrpc;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import java.util.Arrays;
 import java.util.Set;
@@ -20,6 +21,9 @@ class OperationTest {
       rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
     }
     for (var method : AdminServiceGrpc.getServiceDescriptor().getMethods()) {
+      rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
+    }
+    for (var method : AuditServiceGrpc.getServiceDescriptor().getMethods()) {
       rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
     }
     Set<String> operations =
