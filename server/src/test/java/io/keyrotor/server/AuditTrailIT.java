@@ -175,9 +175,12 @@ class AuditTrailIT extends ClusterTestBase {
 
     assertVerifies(items, signed.getCheckpoint(), keys);
     List<AuditExportItem> full = items.stream().filter(AuditExportItem::hasRecord).toList();
-    assertEquals(1, full.size(), "only the key's creation in full");
-    assertEquals(name, full.get(0).getRecord().getKeyName());
-    assertTrue(items.size() > 1);
+    assertFalse(full.isEmpty());
+    assertTrue(
+        full.stream().allMatch(i -> i.getRecord().getKeyName().equals(name)),
+        "only the key's records in full");
+    assertTrue(full.get(0).getRecord().getAction().equals("CREATE_KEY"));
+    assertTrue(items.size() > full.size());
 
     // since: starts at the first record at or after the time; the rest still links.
     long since = full.get(0).getRecord().getTimeUnixMillis();
@@ -232,11 +235,12 @@ class AuditTrailIT extends ClusterTestBase {
     cluster.createKey(before, "default");
     String leader = cluster.leaderId();
     cluster.stop(leader);
+    String survivor = leader.equals("n1") ? "n2" : "n1";
     String after = unique("after-kill");
     Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
     while (true) {
       try {
-        cluster.keys(cluster.followerIds().get(0)).createKey(KeyRequests.newKey(after));
+        cluster.keys(survivor).createKey(KeyRequests.newKey(after));
         break;
       } catch (StatusRuntimeException e) {
         assertTrue(Instant.now().isBefore(deadline), "a write after the kill: " + e);
@@ -262,7 +266,7 @@ class AuditTrailIT extends ClusterTestBase {
     while (true) {
       try {
         return checkpoint();
-      } catch (StatusRuntimeException e) {
+      } catch (RuntimeException e) {
         assertTrue(Instant.now().isBefore(deadline), "a checkpoint after the kill: " + e);
         Thread.sleep(200);
       }
@@ -304,5 +308,7 @@ class AuditTrailIT extends ClusterTestBase {
     assertTrue(
         messages.toString().contains("audit chain") && messages.toString().contains("tampered"),
         messages.toString());
+    // The refusal is the expected outcome here, not a fault of the running cluster.
+    cluster.fatalErrors.removeIf(e -> String.valueOf(e.getCause()).contains("tampered"));
   }
 }
