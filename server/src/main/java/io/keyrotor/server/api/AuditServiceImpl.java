@@ -75,6 +75,11 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
       response.onError(e);
       return;
     }
+    // gRPC takes the call's handlers only now, during this first call; they do nothing until the
+    // stream starts.
+    ExportStream stream = new ExportStream(request, call);
+    call.setOnCancelHandler(stream::cancel);
+    call.setOnReadyHandler(stream::drain);
     // Answered from the callback: the stream starts once the barrier passed.
     var unusedStart =
         calls
@@ -85,7 +90,7 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
                     response.onError(calls.toStatus(failure));
                     return;
                   }
-                  new ExportStream(request, context.raft().state(), call).start();
+                  stream.start(context.raft().state());
                 },
                 blockingExecutor);
   }
@@ -120,25 +125,22 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
   /** One export call: pages of records turned into items, sent while the caller reads. */
   private static final class ExportStream {
     private final ExportAuditRequest request;
-    private final StateView state;
     private final ServerCallStreamObserver<AuditExportItem> call;
+    private StateView state;
     private final Deque<AuditRecord> page = new ArrayDeque<>();
     private long nextIndex;
     private long endIndex;
     private int remaining;
     private boolean done;
 
-    ExportStream(
-        ExportAuditRequest request,
-        StateView state,
-        ServerCallStreamObserver<AuditExportItem> call) {
+    ExportStream(ExportAuditRequest request, ServerCallStreamObserver<AuditExportItem> call) {
       this.request = request;
-      this.state = state;
       this.call = call;
       this.remaining = request.getMaxItems() == 0 ? MAX_ITEMS : request.getMaxItems();
     }
 
-    void start() {
+    synchronized void start(StateView applied) {
+      state = applied;
       Optional<AuditRecord> last = state.lastAudit();
       endIndex =
           request.getToIndex() != 0
@@ -149,8 +151,6 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
         Optional<Long> first = state.firstAuditIndexAtOrAfter(request.getSinceUnixMillis());
         nextIndex = first.isEmpty() ? Long.MAX_VALUE : Math.max(nextIndex, first.get());
       }
-      call.setOnCancelHandler(this::cancel);
-      call.setOnReadyHandler(this::drain);
       drain();
     }
 
@@ -159,6 +159,9 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
     }
 
     private synchronized void drain() {
+      if (state == null) {
+        return; // not started: the barrier has not passed yet
+      }
       try {
         while (!done && call.isReady()) {
           if (remaining == 0 || nextIndex > endIndex) {
