@@ -66,7 +66,10 @@ final class AuditCommand extends CommandArguments.Group {
         description = "Records after TIME as hashes only.")
     Instant until;
 
-    @Option(names = "--key", paramLabel = "KEY", description = "Records of this key in full.")
+    @Option(
+        names = "--key-name",
+        paramLabel = "KEY",
+        description = "Records of this key in full (--key is the TLS private key).")
     String key = "";
 
     @Option(
@@ -275,7 +278,11 @@ final class AuditCommand extends CommandArguments.Group {
   static final class Timeline implements Runnable {
     @Mixin CommandArguments.Invocation invocation;
 
-    @Option(names = "--key", paramLabel = "KEY", required = true, description = "The key.")
+    @Option(
+        names = "--key-name",
+        paramLabel = "KEY",
+        required = true,
+        description = "The key (--key is the TLS private key).")
     String key;
 
     @Override
