@@ -50,8 +50,13 @@ class AuditTrailIT extends ClusterTestBase {
   private List<AuditKeyRegistration> awaitKeysOfEveryNode(String via) throws Exception {
     Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
     while (true) {
-      List<AuditKeyRegistration> keys =
-          cluster.audit(via).getAuditKeys(GetAuditKeysRequest.getDefaultInstance()).getKeysList();
+      List<AuditKeyRegistration> keys = List.of();
+      try {
+        keys =
+            cluster.audit(via).getAuditKeys(GetAuditKeysRequest.getDefaultInstance()).getKeysList();
+      } catch (StatusRuntimeException e) {
+        // no leader yet (a node just restarted): the read barrier waits for one; try again
+      }
       if (keys.stream().map(AuditKeyRegistration::getNode).distinct().count() == 3) {
         return keys;
       }
