@@ -49,6 +49,7 @@ import picocli.CommandLine.ScopeType;
       RotationsCommand.class,
       PolicyCommand.class,
       ComplianceCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {

@@ -21,6 +21,7 @@ import io.keyrotor.server.access.Authorizer;
 import io.keyrotor.server.access.DenialRecorder;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
+import io.keyrotor.server.api.AuditServiceImpl;
 import io.keyrotor.server.api.ComplianceServiceImpl;
 import io.keyrotor.server.api.DataAuditServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
@@ -29,6 +30,8 @@ import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
+import io.keyrotor.server.audit.AuditCheckpointer;
+import io.keyrotor.server.audit.AuditSigner;
 import io.keyrotor.server.audit.DataAudit;
 import io.keyrotor.server.audit.DataAuditHeads;
 import io.keyrotor.server.audit.DataAuditLog;
@@ -231,6 +234,7 @@ public final class KeyrotorNode implements AutoCloseable {
       metrics
           .registry()
           .gauge("zmk.rewrap.kek-check-failures", () -> rewrapDriver::kekCheckFailures);
+      AuditSigner auditSigner = new AuditSigner(config.nodeId(), hsm, raft);
       api =
           startApi(
               config,
@@ -243,7 +247,8 @@ public final class KeyrotorNode implements AutoCloseable {
               chaosClock,
               transport,
               clockGuard,
-              dataAudit.log());
+              dataAudit.log(),
+              auditSigner);
       DataAuditHeads heads = new DataAuditHeads(config.nodeId(), dataAudit.log(), raft::propose);
       long headMillis = config.dataAudit().headInterval().toMillis();
       var unusedHeads =
@@ -268,6 +273,9 @@ public final class KeyrotorNode implements AutoCloseable {
                   startHttp(config, api, transport, metrics, raft, realClock)));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
+      executors.blocking().execute(() -> auditSigner.start(executors.scheduler()));
+      new AuditCheckpointer(auditSigner, raft)
+          .start(executors.scheduler(), config.audit().checkpointInterval());
       LOG.info(
           "Node {} (region {}, zones {}) serves the API on {} ({})",
           config.nodeId(),
@@ -364,7 +372,8 @@ public final class KeyrotorNode implements AutoCloseable {
       ChaosClock chaosClockOrNull,
       ApiTransport transport,
       ClockGuard clockGuard,
-      DataAuditLog dataAudit)
+      DataAuditLog dataAudit,
+      AuditSigner auditSigner)
       throws StartupException {
     EventWatchers watchers = new EventWatchers(context);
     watchers.registerMetrics(metrics.registry());
@@ -424,6 +433,13 @@ public final class KeyrotorNode implements AutoCloseable {
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(
                         new ComplianceServiceImpl(context, writes, executors.blocking())
+                            .bindService()),
+                    authentication,
+                    metrics.rpcInterceptor()))
+            .addService(
+                ServerInterceptors.intercept(
+                    MalformedRequests.refusedAsInvalid(
+                        new AuditServiceImpl(context, writes, auditSigner, executors.blocking())
                             .bindService()),
                     authentication,
                     metrics.rpcInterceptor()))

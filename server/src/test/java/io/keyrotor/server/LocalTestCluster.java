@@ -135,6 +135,19 @@ final class LocalTestCluster implements AutoCloseable {
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  /** The audit service of node {@code id}, as the cluster's admin. */
+  io.keyrotor.api.v1.AuditServiceGrpc.AuditServiceBlockingStub audit(String id) {
+    return io.keyrotor.api.v1.AuditServiceGrpc.newBlockingStub(channel(id))
+        .withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** The audit service of node {@code id}, as {@code principal}. */
+  io.keyrotor.api.v1.AuditServiceGrpc.AuditServiceBlockingStub auditAs(
+      String id, String principal) {
+    return io.keyrotor.api.v1.AuditServiceGrpc.newBlockingStub(channelAs(id, principal))
+        .withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
   AdminServiceGrpc.AdminServiceBlockingStub admin(String id) {
     return AdminServiceGrpc.newBlockingStub(channel(id))
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);

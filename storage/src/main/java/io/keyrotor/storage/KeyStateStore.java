@@ -128,6 +128,13 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       views.load(meta.lastCommandTimeMillis());
       requests.load();
       auditChain = new AuditChain(database, meta.auditHeadOrNull());
+      auditChain
+          .verifyFromLastCheckpoint()
+          .ifPresent(
+              problem -> {
+                throw new StorageException(
+                    "the audit chain in " + directory + " was tampered with: " + problem);
+              });
       events = new EventStream(database);
       publish(meta.position(), meta.lastCommandTimeMillis(), auditChain.head(), meta.digest());
     } catch (RocksDBException e) {
@@ -198,7 +205,8 @@ public final class KeyStateStore implements StateView, AutoCloseable {
               time,
               effects.action().name(),
               effects.result(),
-              effects.auditDetail());
+              effects.auditDetail(),
+              effects.auditFields());
       if (!deduplicated && command.hasDestroyVersion()) {
         DestructionReceipts.of(
                 command,
@@ -382,6 +390,16 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   @Override
   public List<AuditRecord> audit(long fromIndex, int limit) {
     return auditChain.read(fromIndex, limit);
+  }
+
+  @Override
+  public Optional<AuditRecord> lastAudit() {
+    return auditChain.last();
+  }
+
+  @Override
+  public Optional<Long> firstAuditIndexAtOrAfter(long timeMillis) {
+    return auditChain.firstIndexAtOrAfter(timeMillis);
   }
 
   @Override

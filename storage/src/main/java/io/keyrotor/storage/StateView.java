@@ -123,6 +123,15 @@ public interface StateView {
   /** Audit records from {@code fromIndex} on, at most {@code limit}. */
   List<AuditRecord> audit(long fromIndex, int limit);
 
+  /** The last audit record written (the one whose hash is the head or is about to be), if any. */
+  Optional<AuditRecord> lastAudit();
+
+  /**
+   * The log index of the first audit record whose time is at or after {@code timeMillis} (times
+   * never decrease along the chain, so this is a binary search), or empty when none is.
+   */
+  Optional<Long> firstAuditIndexAtOrAfter(long timeMillis);
+
   /** The cursor of the newest event (see {@link #cursorOf}), or -1 if there is none yet. */
   long lastEventCursor();
 

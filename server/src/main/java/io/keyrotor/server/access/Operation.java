@@ -3,11 +3,11 @@ package io.keyrotor.server.access;
 import io.keyrotor.api.v1.Permission;
 
 /**
- * What a call asks to do: one value per RPC of KeyService, AdminService, DataAuditService and
- * ComplianceService, each with the one {@link Permission} the authorisation policy must grant for
- * it (docs/architecture.md, "Authorisation"). GetNodeStatus and GetClusterStatus need an
- * authenticated caller and no permission: nodes ask each other, and the SDK discovers the leader
- * through them.
+ * What a call asks to do: one value per RPC of KeyService, AdminService, AuditService,
+ * DataAuditService and ComplianceService, each with the one {@link Permission} the authorisation
+ * policy must grant for it (docs/architecture.md, "Authorisation"). GetNodeStatus and
+ * GetClusterStatus need an authenticated caller and no permission: nodes ask each other, and the
+ * SDK discovers the leader through them.
  */
 public enum Operation {
   CREATE_KEY("keyrotor.v1.KeyService/CreateKey", Permission.PERMISSION_CONFIGURE_KEYS),
@@ -71,6 +71,12 @@ public enum Operation {
   /** The compliance report: an auditor's read of every key's state, cluster-wide. */
   STREAM_COMPLIANCE_REPORT(
       "keyrotor.v1.ComplianceService/StreamComplianceReport", Permission.PERMISSION_READ_AUDIT),
+  EXPORT_AUDIT("keyrotor.v1.AuditService/ExportAudit", Permission.PERMISSION_READ_AUDIT),
+  GET_AUDIT_KEYS("keyrotor.v1.AuditService/GetAuditKeys", Permission.PERMISSION_READ_AUDIT),
+  /** A checkpoint changes no key: whoever may read the audit trail may have its head signed. */
+  CREATE_AUDIT_CHECKPOINT(
+      "keyrotor.v1.AuditService/CreateAuditCheckpoint", Permission.PERMISSION_READ_AUDIT),
+  ROTATE_AUDIT_KEY("keyrotor.v1.AuditService/RotateAuditKey", Permission.PERMISSION_ADMINISTER),
   /** Every RPC of the chaos service (test clusters only). */
   CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER),
   /**

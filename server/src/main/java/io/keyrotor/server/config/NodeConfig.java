@@ -132,7 +132,8 @@ public record NodeConfig(
     DataAuditSettings dataAudit,
     DestroySettings destroy,
     HttpSettings http,
-    ComplianceSettings compliance) {
+    ComplianceSettings compliance,
+    AuditSettings audit) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -427,7 +428,8 @@ public record NodeConfig(
         DataAuditSettings.parse(p, base, source),
         DestroySettings.parse(p, source),
         HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))),
-        ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()));
+        ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()),
+        AuditSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

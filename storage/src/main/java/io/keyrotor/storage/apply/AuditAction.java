@@ -32,6 +32,8 @@ public enum AuditAction {
   RECORD_DENIALS,
   RESERVE_ENCRYPTIONS,
   RECORD_DATA_AUDIT_HEAD,
+  REGISTER_AUDIT_KEY,
+  RECORD_AUDIT_CHECKPOINT,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -65,6 +67,8 @@ public enum AuditAction {
       case RECORD_DENIALS -> RECORD_DENIALS;
       case RESERVE_ENCRYPTIONS -> RESERVE_ENCRYPTIONS;
       case RECORD_DATA_AUDIT_HEAD -> RECORD_DATA_AUDIT_HEAD;
+      case REGISTER_AUDIT_KEY -> REGISTER_AUDIT_KEY;
+      case RECORD_AUDIT_CHECKPOINT -> RECORD_AUDIT_CHECKPOINT;
       case BODY_NOT_SET -> UNKNOWN_COMMAND;
     };
   }

@@ -13,8 +13,10 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RecordAuditCheckpoint;
 import io.keyrotor.proto.internal.v1.RecordDataAuditHead;
 import io.keyrotor.proto.internal.v1.RecordDenials;
+import io.keyrotor.proto.internal.v1.RegisterAuditKey;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.ReportUsage;
 import io.keyrotor.proto.internal.v1.ReserveEncryptions;
@@ -39,6 +41,8 @@ import io.keyrotor.storage.apply.access.BootstrapAuthorizationPolicyHandler;
 import io.keyrotor.storage.apply.access.RecordDataAuditHeadHandler;
 import io.keyrotor.storage.apply.access.RecordDenialsHandler;
 import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
+import io.keyrotor.storage.apply.audit.RecordAuditCheckpointHandler;
+import io.keyrotor.storage.apply.audit.RegisterAuditKeyHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
 import io.keyrotor.storage.apply.key.ReserveEncryptionsHandler;
@@ -134,6 +138,9 @@ public final class CommandDispatcher {
   private final CommandHandler<RecordDenials> recordDenials = new RecordDenialsHandler();
   private final CommandHandler<RecordDataAuditHead> recordDataAuditHead =
       new RecordDataAuditHeadHandler();
+  private final CommandHandler<RegisterAuditKey> registerAuditKey = new RegisterAuditKeyHandler();
+  private final CommandHandler<RecordAuditCheckpoint> recordAuditCheckpoint =
+      new RecordAuditCheckpointHandler();
 
   /**
    * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
@@ -217,6 +224,9 @@ public final class CommandDispatcher {
       case RECORD_DENIALS -> recordDenials.apply(command.getRecordDenials(), context);
       case RECORD_DATA_AUDIT_HEAD ->
           recordDataAuditHead.apply(command.getRecordDataAuditHead(), context);
+      case REGISTER_AUDIT_KEY -> registerAuditKey.apply(command.getRegisterAuditKey(), context);
+      case RECORD_AUDIT_CHECKPOINT ->
+          recordAuditCheckpoint.apply(command.getRecordAuditCheckpoint(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

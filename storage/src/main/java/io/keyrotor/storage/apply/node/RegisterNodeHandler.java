@@ -7,6 +7,7 @@ import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
+import java.util.List;
 
 /**
  * RegisterNode: a node's record (region, zones, address, HSM), stamped with the command's time; the
@@ -22,7 +23,18 @@ public final class RegisterNodeHandler implements CommandHandler<RegisterNode> {
     }
     return context
         .ok("", 0, 0, "registered")
-        .writeNode(node.toBuilder().setRegisteredTimeUnixMillis(context.time()).build())
+        .writeNode(
+            node.toBuilder()
+                .setRegisteredTimeUnixMillis(context.time())
+                // Audit keys are registered by their own command; registering again keeps them.
+                .clearAuditKeys()
+                .addAllAuditKeys(
+                    context.state().nodes().stream()
+                        .filter(n -> n.getId().equals(node.getId()))
+                        .findFirst()
+                        .map(NodeRecord::getAuditKeysList)
+                        .orElse(List.of()))
+                .build())
         .detail(
             "node="
                 + node.getId()
