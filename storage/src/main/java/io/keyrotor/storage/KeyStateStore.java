@@ -347,6 +347,12 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     return integrity.await(timeoutMillis);
   }
 
+  @Override
+  public KeyCacheStatus keyCacheStatus() {
+    KeyCache cache = views.cache();
+    return new KeyCacheStatus(cache.size(), cache.weightBytes(), cache.capacityBytes());
+  }
+
   /** The bounded cache of key records (its size, bound and statistics). */
   public KeyCache keyCache() {
     return views.cache();

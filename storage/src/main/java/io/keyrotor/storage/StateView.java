@@ -99,6 +99,18 @@ public interface StateView {
   IntegrityStatus integrity();
 
   /**
+   * The key record cache over the store: how many records it holds, their estimated heap bytes and
+   * its bound ({@code storage.key-cache-bytes}).
+   */
+  KeyCacheStatus keyCacheStatus();
+
+  /**
+   * What the key record cache holds ({@code entries}, {@code bytes} of estimated heap) against its
+   * bound ({@code capacityBytes}).
+   */
+  record KeyCacheStatus(long entries, long bytes, long capacityBytes) {}
+
+  /**
    * The names of the keys whose newest version is enabled and waits for validation (gated, not yet
    * validated; past its deadline too, until the gate cancels it), in name order; updated with the
    * key records before the applied position is published.

@@ -330,12 +330,10 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             .addAllThrottled(writes.authorizer().throttled())
             .setStateIntegrity(store.integrity().state().name())
             .setStateIntegrityDetail(store.integrity().detail());
-    if (store instanceof io.keyrotor.storage.KeyStateStore stored) {
-      io.keyrotor.storage.view.KeyCache cache = stored.keyCache();
-      out.setKeyCacheEntries(cache.size())
-          .setKeyCacheBytes(cache.weightBytes())
-          .setKeyCacheCapacityBytes(cache.capacityBytes());
-    }
+    var cache = store.keyCacheStatus();
+    out.setKeyCacheEntries(cache.entries())
+        .setKeyCacheBytes(cache.bytes())
+        .setKeyCacheCapacityBytes(cache.capacityBytes());
     LimitSettings limits = context.config().limits();
     for (LimitSettings.Limit limit : LimitSettings.Limit.values()) {
       out.addLimits(
