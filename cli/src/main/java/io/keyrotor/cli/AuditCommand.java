@@ -88,7 +88,7 @@ final class AuditCommand extends CommandArguments.Group {
     @Override
     public void run() {
       KeyrotorCli root = invocation.root();
-      CreateAuditCheckpointResponse signed = root.client().createAuditCheckpoint();
+      CreateAuditCheckpointResponse signed = root.client().audit().createAuditCheckpoint();
       AuditCheckpoint checkpoint = signed.getCheckpoint();
       ExportAuditRequest.Builder request =
           ExportAuditRequest.newBuilder()
@@ -110,6 +110,7 @@ final class AuditCommand extends CommandArguments.Group {
               Writer writer = new OutputStreamWriter(target, StandardCharsets.UTF_8);
               try {
                 root.client()
+                    .audit()
                     .exportAudit(
                         request.build(),
                         item -> {
@@ -176,7 +177,7 @@ final class AuditCommand extends CommandArguments.Group {
     @Override
     public void run() {
       KeyrotorCli root = invocation.root();
-      List<AuditKeyRegistration> keys = root.client().auditKeys().getKeysList();
+      List<AuditKeyRegistration> keys = root.client().audit().auditKeys().getKeysList();
       String pem = AuditKeysPem.write(keys);
       try {
         CliFiles.write(root, out, target -> target.write(pem.getBytes(StandardCharsets.UTF_8)));
@@ -292,6 +293,7 @@ final class AuditCommand extends CommandArguments.Group {
       // Denials are recorded in batches that name no key, so the whole chain is read and the
       // records of the key are picked here.
       root.client()
+          .audit()
           .exportAudit(
               ExportAuditRequest.getDefaultInstance(),
               item -> {

@@ -70,7 +70,7 @@ final class ComplianceCommand extends CommandArguments.Group {
         request.setRetiredDecryptAfter(KeyCommand.toProto(retiredDecryptAfter));
       }
       ComplianceReport report =
-          ComplianceReport.of(root.client().complianceReport(request.build()));
+          ComplianceReport.of(root.client().audit().complianceReport(request.build()));
       if (html == null) {
         root.print(report.json(), report.text());
         return;

@@ -4,28 +4,17 @@ import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannelBuilder;
-import io.keyrotor.api.v1.AuditExportItem;
-import io.keyrotor.api.v1.AuditKeyRegistration;
 import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.ClusterStatus;
-import io.keyrotor.api.v1.ComplianceReportChunk;
-import io.keyrotor.api.v1.ComplianceServiceGrpc;
-import io.keyrotor.api.v1.CreateAuditCheckpointRequest;
-import io.keyrotor.api.v1.CreateAuditCheckpointResponse;
-import io.keyrotor.api.v1.ExportAuditRequest;
-import io.keyrotor.api.v1.GetAuditKeysRequest;
-import io.keyrotor.api.v1.GetAuditKeysResponse;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.GetPolicyRequest;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
-import io.keyrotor.api.v1.RotateAuditKeyRequest;
 import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
 import io.keyrotor.api.v1.RotateZoneMasterKeyResponse;
 import io.keyrotor.api.v1.SetPolicyRequest;
-import io.keyrotor.api.v1.StreamComplianceReportRequest;
 import io.keyrotor.api.v1.TakeSnapshotRequest;
 import io.keyrotor.api.v1.TakeSnapshotResponse;
 import io.keyrotor.api.v1.TestPolicyRequest;
@@ -89,6 +78,7 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
   private final Backoff backoff;
   private final Sleeper sleeper;
   private final ClientTls tls;
+  private final AuditCalls audit;
 
   private KeyrotorClient(
       CallRunner calls,
@@ -103,6 +93,7 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
     this.backoff = backoff;
     this.sleeper = sleeper;
     this.tls = tls;
+    this.audit = new AuditCalls(calls);
   }
 
   private static KeyrotorClient create(Builder builder) {
@@ -268,69 +259,9 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
   // ---------------------------------------------------------------------------------------------
   // AuditService (PERMISSION_READ_AUDIT; RotateAuditKey: ADMINISTER)
 
-  /** Items one export call asks for: well under the server's limit, so a page fits a deadline. */
-  private static final int AUDIT_PAGE = 2_000;
-
-  /**
-   * Streams the audit chain as {@code request} selects it to {@code sink}, in log order, one page
-   * call after another (each resumes after the last index received; a failed page is retried whole,
-   * so no item is passed twice). {@code request.max_items} and {@code after_index} are the client's
-   * to set; the other fields are sent as given.
-   *
-   * @return how many items were passed
-   */
-  public long exportAudit(
-      ExportAuditRequest request, java.util.function.Consumer<AuditExportItem> sink) {
-    long afterIndex = request.getAfterIndex();
-    long passed = 0;
-    while (true) {
-      ExportAuditRequest page =
-          request.toBuilder().setAfterIndex(afterIndex).setMaxItems(AUDIT_PAGE).build();
-      List<AuditExportItem> items =
-          calls.read(
-              "ExportAudit",
-              (e, t) -> {
-                List<AuditExportItem> received = new java.util.ArrayList<>();
-                e.audit(t).exportAudit(page).forEachRemaining(received::add);
-                return received;
-              });
-      for (AuditExportItem item : items) {
-        sink.accept(item);
-        afterIndex =
-            item.hasRecord() ? item.getRecord().getLogIndex() : item.getHashOnly().getLogIndex();
-      }
-      passed += items.size();
-      if (items.size() < AUDIT_PAGE) {
-        return passed;
-      }
-    }
-  }
-
-  /** Every registered audit public key of every node, every version. */
-  public GetAuditKeysResponse auditKeys() {
-    return calls.read(
-        "GetAuditKeys",
-        (e, t) -> e.audit(t).getAuditKeys(GetAuditKeysRequest.getDefaultInstance()));
-  }
-
-  /**
-   * Has the leader sign the chain's head now; returns once the checkpoint is applied. Retried only
-   * on UNAVAILABLE (a follower's NOT_LEADER sends it to the leader).
-   */
-  public CreateAuditCheckpointResponse createAuditCheckpoint() {
-    return calls.writeWithoutRequestId(
-        "CreateAuditCheckpoint",
-        (e, t) ->
-            e.audit(t).createAuditCheckpoint(CreateAuditCheckpointRequest.getDefaultInstance()));
-  }
-
-  /** The node at {@code endpoint} generates and registers the next version of its audit key. */
-  public AuditKeyRegistration rotateAuditKey(String endpoint) {
-    return calls.on(
-        Endpoints.validate(endpoint),
-        "RotateAuditKey",
-        RetryMode.UNAVAILABLE_ONLY,
-        (e, t) -> e.audit(t).rotateAuditKey(RotateAuditKeyRequest.getDefaultInstance()));
+  /** The auditor's calls: the audit trail (export, keys, checkpoints) and the compliance report. */
+  public AuditCalls audit() {
+    return audit;
   }
 
   /** Asks the node at {@code endpoint} to take a snapshot of its state now. */
@@ -340,28 +271,6 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
         "TakeSnapshot",
         RetryMode.UNAVAILABLE_ONLY,
         (e, t) -> e.admin(t).takeSnapshot(TakeSnapshotRequest.getDefaultInstance()));
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // ComplianceService
-
-  /**
-   * The compliance report (needs READ_AUDIT): every chunk of the stream, header first and summary
-   * last, all read by one node at one applied index. A failure part-way (the node went away, the
-   * state kept moving) asks again from the start, so the chunks returned always come from one
-   * stream; the whole report is held in memory.
-   */
-  public List<ComplianceReportChunk> complianceReport(StreamComplianceReportRequest request) {
-    return calls.read(
-        "StreamComplianceReport",
-        (e, t) -> {
-          List<ComplianceReportChunk> chunks = new java.util.ArrayList<>();
-          ComplianceServiceGrpc.newBlockingStub(e.channel)
-              .withDeadlineAfter(t, java.util.concurrent.TimeUnit.NANOSECONDS)
-              .streamComplianceReport(request)
-              .forEachRemaining(chunks::add);
-          return List.copyOf(chunks);
-        });
   }
 
   // ---------------------------------------------------------------------------------------------

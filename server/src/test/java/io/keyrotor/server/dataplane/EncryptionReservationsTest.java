@@ -76,10 +76,10 @@ class EncryptionReservationsTest {
   /**
    * Takes one encryption, waiting for reservations until it gets one or the limit refuses it. A
    * caller waits only while a block is being reserved, and other callers may use each new block
-   * first (under load, more than ten times in a row), so the bound here is what the ledger can
-   * ever grant: one wait per block of the limit, plus the proposals that find it exhausted. (The
-   * data plane itself gives up sooner, with ENCRYPTION_RESERVATION_UNAVAILABLE: a retryable answer,
-   * not what this test measures.)
+   * first (under load, more than ten times in a row), so the bound here is what the ledger can ever
+   * grant: one wait per block of the limit, plus the proposals that find it exhausted. (The data
+   * plane itself gives up sooner, with ENCRYPTION_RESERVATION_UNAVAILABLE: a retryable answer, not
+   * what this test measures.)
    */
   private boolean take(EncryptionReservations ledger) throws Exception {
     for (int waits = 0; waits < LIMIT + 100; waits++) {
