@@ -45,24 +45,28 @@ final class KeyspaceScenario {
     String prefix = "keyspace-" + cluster.runId + "-";
     KeyspaceLoader loader = new KeyspaceLoader(cluster, prefix, LOADER_CONCURRENCY);
     long begin = System.nanoTime();
-    loader.load(0, SMALL, run.progress);
-    measureAt(run, prefix, SMALL);
+    // The state holds SMALL, then `keys` keys in all: those earlier scenarios and the warm-up made
+    // count (the cluster's limit, at most Limits.MAX_KEYS_PER_CLUSTER, counts them too).
+    long small = Math.max(0, SMALL - keyCount(cluster));
+    loader.load(0, small, run.progress);
+    measureAt(run, prefix, small, SMALL);
     run.refreshLeaders();
+    long big = small + Math.max(0, keys - keyCount(cluster));
     long loadBegin = System.nanoTime();
-    loader.load(SMALL, keys, run.progress);
+    loader.load(small, big, run.progress);
     double loadSeconds = (System.nanoTime() - loadBegin) / 1e9;
     run.observations.add(
         new Observation(
             NAME,
             "keyrotor",
             "load_keys_per_s",
-            (keys - SMALL) / loadSeconds,
+            (big - small) / loadSeconds,
             "keys/s",
             0,
             String.format(
                 "CreateKey through the API, %d in flight at the leader, %,d keys in %.0f s",
-                LOADER_CONCURRENCY, keys - SMALL, loadSeconds)));
-    measureAt(run, prefix, keys);
+                LOADER_CONCURRENCY, big - small, loadSeconds)));
+    measureAt(run, prefix, big, keys);
     run.notes.add(
         String.format(
             "keyspace: %,d keys loaded and measured in %.0f s; the cluster's nodes run with the"
@@ -70,7 +74,15 @@ final class KeyspaceScenario {
             keys, (System.nanoTime() - begin) / 1e9));
   }
 
-  private static void measureAt(BenchRun run, String prefix, long keys) throws Exception {
+  private static long keyCount(KeyrotorTarget cluster) {
+    return status(cluster, cluster.leaderAddress()).getKeyCount();
+  }
+
+  /**
+   * Measures the cluster holding about {@code keys} keys, of which this scenario's own are indexes
+   * [0, {@code own}) under {@code prefix} (the ones read).
+   */
+  private static void measureAt(BenchRun run, String prefix, long own, long keys) throws Exception {
     KeyrotorTarget cluster = run.keyrotor;
     String target = target(keys);
     run.refreshLeaders();
@@ -89,7 +101,7 @@ final class KeyspaceScenario {
           new Observation(NAME, target, "rss_mb", rss / 1048576.0, "MB", 0, detail));
     }
     List<GetKeyRequest> reads = new ArrayList<>();
-    for (long index : KeyspaceLoader.spread(keys, READ_SAMPLE)) {
+    for (long index : KeyspaceLoader.spread(own, READ_SAMPLE)) {
       reads.add(GetKeyRequest.newBuilder().setName(KeyspaceLoader.name(prefix, index)).build());
     }
     Operation getKey =
@@ -97,7 +109,7 @@ final class KeyspaceScenario {
     run.measurements.add(run.runner.closedLoop(NAME, target, LOAD, 0, getKey));
 
     String follower = aFollower(cluster);
-    String sampleKey = KeyspaceLoader.name(prefix, keys / 2);
+    String sampleKey = KeyspaceLoader.name(prefix, own / 2);
     KillableCluster.Keyrotor nodes = new KillableCluster.Keyrotor(run);
     nodes.kill(follower);
     long restartBegin = System.nanoTime();
