@@ -19,7 +19,11 @@ public record AuditSettings(Duration checkpointInterval) {
   /** The {@code audit.*} lines of {@code p} (defaults where absent). */
   static AuditSettings parse(Properties p, String source) throws ConfigException {
     for (String key : p.stringPropertyNames()) {
-      if (key.startsWith("audit.") && !key.equals("audit.checkpoint-interval")) {
+      // audit.data.* and audit.sink.* belong to the data audit stream (DataAuditSettings).
+      if (key.startsWith("audit.")
+          && !key.startsWith("audit.data.")
+          && !key.startsWith("audit.sink.")
+          && !key.equals("audit.checkpoint-interval")) {
         throw new ConfigException(
             source + ": unknown key " + key + " (the audit setting is audit.checkpoint-interval)");
       }

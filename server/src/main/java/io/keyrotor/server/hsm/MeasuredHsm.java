@@ -10,8 +10,9 @@ import java.util.Set;
 
 /**
  * An {@link Hsm} that times every call that reaches the device (wrap, unwrap, random bytes, key
- * check values, the health probe) and counts the failed ones, by operation name only: never a
- * zone's key, a KEK or its owner. Everything else passes straight through.
+ * check values, audit key generation and signatures, the health probe) and counts the failed ones,
+ * by operation name only: never a zone's key, a KEK or its owner. Everything else passes straight
+ * through.
  */
 public final class MeasuredHsm implements Hsm {
   private final Hsm delegate;
@@ -93,6 +94,26 @@ public final class MeasuredHsm implements Hsm {
   @Override
   public byte[] randomBytes(int count) throws HsmException {
     return measured("random", () -> delegate.randomBytes(count));
+  }
+
+  @Override
+  public java.util.SortedSet<Integer> auditKeyVersions() throws HsmException {
+    return delegate.auditKeyVersions();
+  }
+
+  @Override
+  public int generateAuditKey() throws HsmException {
+    return measured("generate-audit-key", delegate::generateAuditKey);
+  }
+
+  @Override
+  public byte[] auditPublicKey(int version) throws HsmException {
+    return delegate.auditPublicKey(version);
+  }
+
+  @Override
+  public byte[] signAudit(int version, byte[] message) throws HsmException {
+    return measured("sign-audit", () -> delegate.signAudit(version, message));
   }
 
   @Override
