@@ -70,6 +70,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>Thread-safe; share one client per cluster and {@link #close()} it when done. Channels are
  * created lazily, one per endpoint.
+ *
+ * <p>Over 500 lines because its Builder holds every connection and retry option in one place.
  */
 public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseable {
 
