@@ -31,6 +31,8 @@ public enum AuditAction {
   BOOTSTRAP_AUTHORIZATION_POLICY,
   RECORD_DENIALS,
   RESERVE_ENCRYPTIONS,
+  ADMIT_NODE,
+  REMOVE_NODE,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -63,6 +65,8 @@ public enum AuditAction {
       case BOOTSTRAP_AUTHORIZATION_POLICY -> BOOTSTRAP_AUTHORIZATION_POLICY;
       case RECORD_DENIALS -> RECORD_DENIALS;
       case RESERVE_ENCRYPTIONS -> RESERVE_ENCRYPTIONS;
+      case ADMIT_NODE -> ADMIT_NODE;
+      case REMOVE_NODE -> REMOVE_NODE;
       case BODY_NOT_SET -> UNKNOWN_COMMAND;
     };
   }

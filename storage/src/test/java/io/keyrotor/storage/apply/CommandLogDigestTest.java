@@ -93,14 +93,17 @@ class CommandLogDigestTest {
     }
     // The authorisation commands came after these logs were pinned; the golden log and
     // AuthorizationApplyTest apply them (a random principal would only be refused). So did
-    // ReserveEncryptions: the golden log and ReserveEncryptionsHandlerTest apply it.
+    // ReserveEncryptions: the golden log and ReserveEncryptionsHandlerTest apply it. AdmitNode and
+    // RemoveNode: MembershipHandlersTest and KeyStateStoreTest.
     assertEquals(
         EnumSet.complementOf(
             EnumSet.of(
                 Command.BodyCase.SET_AUTHORIZATION_POLICY,
                 Command.BodyCase.BOOTSTRAP_AUTHORIZATION_POLICY,
                 Command.BodyCase.RECORD_DENIALS,
-                Command.BodyCase.RESERVE_ENCRYPTIONS)),
+                Command.BodyCase.RESERVE_ENCRYPTIONS,
+                Command.BodyCase.ADMIT_NODE,
+                Command.BodyCase.REMOVE_NODE)),
         union(applied, refused),
         "every kind");
     assertTrue(refused.size() > 15, "most kinds are also refused sometimes: " + refused);

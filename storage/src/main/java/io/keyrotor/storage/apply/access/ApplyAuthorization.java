@@ -46,6 +46,8 @@ public final class ApplyAuthorization {
           BOOTSTRAP_AUTHORIZATION_POLICY,
           RECORD_DENIALS,
           REGISTER_NODE,
+          ADMIT_NODE,
+          REMOVE_NODE,
           REWRAP_KEKS,
           DESTROY_VERSION,
           ACKNOWLEDGE_VERSION,
