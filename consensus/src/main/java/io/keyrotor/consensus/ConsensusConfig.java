@@ -28,6 +28,9 @@ import java.util.TreeMap;
  *     node logs them at start)
  * @param transport how the Raft port talks to peers: mutual TLS bound to member ids, or plaintext
  *     on loopback ({@link RaftTransport})
+ * @param joining the node starts outside the group's configuration and waits for the leader to add
+ *     it (cluster.join): its Ratis server starts with no members, so it never campaigns, and takes
+ *     the configuration from the log it receives. Once a member, the stored configuration rules.
  */
 public record ConsensusConfig(
     String nodeId,
@@ -43,7 +46,8 @@ public record ConsensusConfig(
     Duration requestTimeout,
     long logSegmentSizeBytes,
     Map<String, String> ratisOverrides,
-    RaftTransport transport) {
+    RaftTransport transport,
+    boolean joining) {
 
   public ConsensusConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -79,7 +83,8 @@ public record ConsensusConfig(
         Duration.ofSeconds(5),
         8L << 20,
         Map.of(),
-        RaftTransport.insecureLoopback());
+        RaftTransport.insecureLoopback(),
+        false);
   }
 
   /**
@@ -119,6 +124,11 @@ public record ConsensusConfig(
     return toBuilder().transport(value).build();
   }
 
+  /** Starts outside the group and waits to be added (see {@link #joining}). */
+  public ConsensusConfig withJoining(boolean value) {
+    return toBuilder().joining(value).build();
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -135,6 +145,7 @@ public record ConsensusConfig(
     private long logSegmentSizeBytes;
     private Map<String, String> ratisOverrides;
     private RaftTransport transport;
+    private boolean joining;
 
     Builder(ConsensusConfig from) {
       this.from = from;
@@ -147,6 +158,12 @@ public record ConsensusConfig(
       this.logSegmentSizeBytes = from.logSegmentSizeBytes;
       this.ratisOverrides = from.ratisOverrides;
       this.transport = from.transport;
+      this.joining = from.joining;
+    }
+
+    Builder joining(boolean value) {
+      joining = value;
+      return this;
     }
 
     Builder transport(RaftTransport value) {
@@ -209,7 +226,8 @@ public record ConsensusConfig(
           from.requestTimeout,
           logSegmentSizeBytes,
           ratisOverrides,
-          transport);
+          transport,
+          joining);
     }
   }
 

@@ -269,7 +269,8 @@ public final class KeyrotorNode implements AutoCloseable {
             .withReads(config.leaderLease(), true)
             .withSnapshots(config.snapshotThreshold(), 1_024)
             .withRatisOverrides(config.ratisOverrides())
-            .withTransport(raftTransport);
+            .withTransport(raftTransport)
+            .withJoining(config.membership().join());
     try {
       return RaftNode.start(
           consensus,

@@ -59,6 +59,9 @@ public enum Operation {
   GET_POLICY("keyrotor.v1.AdminService/GetPolicy", Permission.PERMISSION_ADMINISTER),
   SET_POLICY("keyrotor.v1.AdminService/SetPolicy", Permission.PERMISSION_ADMINISTER),
   TEST_POLICY("keyrotor.v1.AdminService/TestPolicy", Permission.PERMISSION_ADMINISTER),
+  ADD_NODE("keyrotor.v1.AdminService/AddNode", Permission.PERMISSION_ADMINISTER),
+  REMOVE_NODE("keyrotor.v1.AdminService/RemoveNode", Permission.PERMISSION_ADMINISTER),
+  REPLACE_NODE("keyrotor.v1.AdminService/ReplaceNode", Permission.PERMISSION_ADMINISTER),
   /** Every RPC of the chaos service (test clusters only). */
   CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER);
 

@@ -90,6 +90,8 @@ import java.util.regex.Pattern;
  * grpc.max-connection-idle=30m        grpc.max-connection-age=0s (no limit)
  * grpc.max-connection-age-grace=5m
  * hsm.queue-capacity=256              (data-plane HSM tasks waiting; see {@link FlowSettings})
+ * cluster.join=false                  (true: the node joins a running cluster; see
+ *                                      {@link MembershipSettings})
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -122,7 +124,8 @@ public record NodeConfig(
     LimitSettings limits,
     FlowSettings flow,
     ClockSettings clock,
-    UsageSettings usage) {
+    UsageSettings usage,
+    MembershipSettings membership) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -412,7 +415,8 @@ public record NodeConfig(
         LimitSettings.parse(p, source),
         FlowSettings.parse(p, source),
         ClockSettings.parse(p, source),
-        UsageSettings.parse(p, source));
+        UsageSettings.parse(p, source),
+        MembershipSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =
