@@ -382,6 +382,20 @@ public final class GoldenLogGenerator {
     reject(reserveEncryptions("n1", "orders", 3, 0), Code.INVALID_ARGUMENT);
     reject(reserveEncryptions("n1", "orders", 99, 10), Code.NOT_FOUND);
     expectState("encryption reservations");
+
+    // Membership: a node admitted with its Raft address registers (the address is kept), then
+    // leaves the registry; removing a node that is not there is refused.
+    accept(
+        io.keyrotor.proto.internal.v1.AdmitNode.newBuilder()
+            .setNode(
+                io.keyrotor.proto.internal.v1.NodeRecord.newBuilder()
+                    .setId("n3")
+                    .setRegion("region-1")
+                    .setRaftAddress("n3.keyrotor.test:7200")));
+    accept(registerNode("n3", "default"));
+    accept(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n3"));
+    reject(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n9"), Code.NOT_FOUND);
+    expectState("membership");
   }
 
   // ---- proposing ----
