@@ -35,6 +35,14 @@ public final class BenchMain implements Callable<Integer> {
   static final List<String> SCENARIOS =
       List.of("hsm", "read", "write", "dataplane", "mixed", "rewrap", "incident", "kill");
 
+  /**
+   * Every scenario {@code --scenarios} accepts, in the order they run: the default ones, then the
+   * keyspace scenario, which only runs when named (it loads up to a million keys and wipes a node).
+   */
+  static final List<String> KNOWN_SCENARIOS =
+      java.util.stream.Stream.concat(SCENARIOS.stream(), java.util.stream.Stream.of("keyspace"))
+          .toList();
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchMain()).execute(args));
   }
@@ -135,7 +143,8 @@ public final class BenchMain implements Callable<Integer> {
         names = "--scenarios",
         split = ",",
         description =
-            "Only these scenario groups (read, write, dataplane, mixed, rewrap, incident, kill).")
+            "Only these scenario groups (read, write, dataplane, mixed, rewrap, incident, kill;"
+                + " keyspace runs only when named).")
     List<String> scenarios = SCENARIOS;
 
     @Option(
@@ -153,6 +162,11 @@ public final class BenchMain implements Callable<Integer> {
         names = "--incident-keys",
         description = "Keys in the rotated zone (default: 1,000 quick, 10,000 full).")
     Integer incidentKeys;
+
+    @Option(
+        names = "--keys",
+        description = "Keys the keyspace scenario loads (default 1,000,000; more than 1,000).")
+    Integer keys;
 
     @Option(names = "--out", required = true, description = "Where to write the JSON result.")
     Path out;
@@ -174,10 +188,15 @@ public final class BenchMain implements Callable<Integer> {
       requireDirectory(serversReadIndex, clusterDirReadIndex, "--cluster-dir-readindex");
       requireDirectory(serversSoftHsm, clusterDirSoftHsm, "--cluster-dir-softhsm2");
       for (String s : scenarios) {
-        if (!SCENARIOS.contains(s)) {
+        if (!KNOWN_SCENARIOS.contains(s)) {
           throw new CommandLine.ParameterException(
-              new CommandLine(this), "unknown scenario " + s + " (known: " + SCENARIOS + ")");
+              new CommandLine(this), "unknown scenario " + s + " (known: " + KNOWN_SCENARIOS + ")");
         }
+      }
+      if (keys != null && keys <= KeyspaceScenario.SMALL) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this),
+            "--keys must be more than " + KeyspaceScenario.SMALL + " (the small keyspace)");
       }
       Duration warm =
           Duration.ofMillis((long) (1000 * (warmup != null ? warmup : quick ? 0.5 : 2)));
@@ -250,7 +269,7 @@ public final class BenchMain implements Callable<Integer> {
         System.out.printf(
             "  %-10s done in %5.1f s%n", "warm-up", (System.nanoTime() - warmBegin) / 1e9);
         int index = 0;
-        for (String scenario : SCENARIOS) {
+        for (String scenario : KNOWN_SCENARIOS) {
           if (!scenarios.contains(scenario)) {
             continue;
           }
@@ -275,6 +294,8 @@ public final class BenchMain implements Callable<Integer> {
               case "rewrap" -> RewrapScenario.run(run);
               case "incident" -> IncidentRotationScenario.run(run);
               case "kill" -> LeaderKillScenario.run(run);
+              case "keyspace" ->
+                  KeyspaceScenario.run(run, keys != null ? keys : KeyspaceScenario.DEFAULT_KEYS);
               default -> throw new IllegalStateException(scenario);
             }
           } catch (Exception e) {
@@ -314,6 +335,7 @@ public final class BenchMain implements Callable<Integer> {
               || warmup != null
               || rewrapCount != null
               || incidentKeys != null
+              || keys != null
               || !arms.isEmpty()
               || !scenarios.equals(SCENARIOS);
       root.addProperty(

@@ -83,7 +83,9 @@ class ClientEndToEndIT {
             clusterDir.toString(),
             "--base-port",
             String.valueOf(LocalPorts.freeBasePort(3)));
-    List<String> servers = List.of(up.substring(up.lastIndexOf("servers=") + 8).strip().split(","));
+    // `cluster up` prints `servers=...` and, on its own line, `http=...`.
+    String serversLine = up.substring(up.lastIndexOf("servers=") + 8).lines().findFirst().get();
+    List<String> servers = List.of(serversLine.strip().split(","));
     try (KeyrotorClient client =
         KeyrotorClient.builder()
             .endpoints(servers)

@@ -17,6 +17,7 @@ import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
+import io.keyrotor.api.v1.LimitStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.PeerClockOffset;
@@ -131,7 +132,8 @@ final class JsonOutput {
    * "last_reload_failure"}} (text fields null when empty) or null when the node did not report it;
    * {@code clock} is as {@link #clock} says, or null. {@code throttled} lists {@code
    * {"principal","quota","refused","first_refused","last_refused"}} for the principals the node's
-   * quotas held back within the last minute.
+   * quotas held back within the last minute; {@code limits} lists the node's {@code
+   * {"setting","value","ceiling"}}.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
@@ -170,6 +172,15 @@ final class JsonOutput {
         throttled.add(entry);
       }
       json.add("throttled", throttled);
+      JsonArray limits = new JsonArray();
+      for (LimitStatus limit : node.getLimitsList()) {
+        JsonObject entry = new JsonObject();
+        entry.addProperty("setting", limit.getSetting());
+        entry.addProperty("value", Integer.toUnsignedLong(limit.getValue()));
+        entry.addProperty("ceiling", Integer.toUnsignedLong(limit.getCeiling()));
+        limits.add(entry);
+      }
+      json.add("limits", limits);
       nodes.add(json);
     }
     JsonObject json = new JsonObject();
@@ -344,17 +355,17 @@ final class JsonOutput {
     return json;
   }
 
-  private static JsonArray strings(List<String> values) {
+  static JsonArray strings(List<String> values) {
     JsonArray array = new JsonArray();
     values.forEach(array::add);
     return array;
   }
 
-  private static JsonElement textOrNull(String text) {
+  static JsonElement textOrNull(String text) {
     return text.isEmpty() ? JsonNull.INSTANCE : new JsonPrimitive(text);
   }
 
-  private static JsonObject policy(RotationPolicy policy) {
+  static JsonObject policy(RotationPolicy policy) {
     JsonObject json = new JsonObject();
     json.add("rotation_period", duration(policy.hasRotationPeriod(), policy.getRotationPeriod()));
     json.addProperty("max_encryptions", policy.getMaxEncryptions());
@@ -368,6 +379,10 @@ final class JsonOutput {
         policy.getTemplate().isEmpty()
             ? JsonNull.INSTANCE
             : new JsonPrimitive(policy.getTemplate()));
+    json.add(
+        "destroy_waiting_period",
+        duration(policy.hasDestroyWaitingPeriod(), policy.getDestroyWaitingPeriod()));
+    json.addProperty("require_validation", policy.getRequireValidation());
     return json;
   }
 
@@ -377,11 +392,11 @@ final class JsonOutput {
         Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos()));
   }
 
-  private static JsonElement time(boolean present, Timestamp timestamp) {
+  static JsonElement time(boolean present, Timestamp timestamp) {
     return present ? new JsonPrimitive(timeText(timestamp)) : JsonNull.INSTANCE;
   }
 
-  private static JsonElement duration(boolean present, com.google.protobuf.Duration duration) {
+  static JsonElement duration(boolean present, com.google.protobuf.Duration duration) {
     if (!present) {
       return JsonNull.INSTANCE;
     }

@@ -42,6 +42,7 @@ import picocli.CommandLine.Option;
       KeyCommand.Enable.class,
       KeyCommand.Destroy.class,
       KeyCommand.CancelDestroy.class,
+      ReceiptCommand.class,
       KeyCommand.Floors.class,
       KeyRotationCommands.Dependents.class
     })

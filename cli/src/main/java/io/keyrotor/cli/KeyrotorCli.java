@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,6 +48,8 @@ import picocli.CommandLine.ScopeType;
       ZoneCommand.class,
       RotationsCommand.class,
       PolicyCommand.class,
+      ComplianceCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {
@@ -165,6 +168,11 @@ public final class KeyrotorCli implements Runnable {
   int execute(String[] args, PrintWriter out, PrintWriter err) {
     this.out = out;
     CommandLine commandLine = new CommandLine(this);
+    // "keyrotor generate-completion" prints picocli's bash/zsh completion script for every
+    // command and option (scripts/completion installs it); hidden from the command list.
+    CommandLine completion = new CommandLine(new AutoComplete.GenerateCompletion());
+    completion.getCommandSpec().usageMessage().hidden(true);
+    commandLine.addSubcommand("generate-completion", completion);
     commandLine.setOut(out);
     commandLine.setErr(err);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);

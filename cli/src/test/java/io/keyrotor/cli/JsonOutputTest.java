@@ -7,6 +7,7 @@ import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyVersion;
 import io.keyrotor.api.v1.KeyVersionState;
+import io.keyrotor.api.v1.LimitStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RotateKeyResponse;
@@ -83,7 +84,8 @@ class JsonOutputTest {
         json.endsWith(
             "\"policy\":{\"rotation_period\":\"90d\",\"max_encryptions\":1000000,"
                 + "\"activation_delay\":\"1h30m\",\"decrypt_grace\":null,"
-                + "\"next_rotation_time\":null,\"template\":null},"
+                + "\"next_rotation_time\":null,\"template\":null,"
+                + "\"destroy_waiting_period\":null,\"require_validation\":false},"
                 + "\"next_rotation_time\":null,\"dependents\":[],\"rotation_requested_by\":null,"
                 + "\"min_decryption_version\":0,\"min_encryption_version\":0}"),
         json);
@@ -132,7 +134,12 @@ class JsonOutputTest {
                 .setAppliedIndex(42)
                 .setStateDigest("ab12")
                 .addZones("default")
-                .setApiAddress("127.0.0.1:7101"),
+                .setApiAddress("127.0.0.1:7101")
+                .addLimits(
+                    LimitStatus.newBuilder()
+                        .setSetting("limits.keys-per-cluster")
+                        .setValue(100_000)
+                        .setCeiling(-1)),
             NodeStatus.newBuilder()
                 .setId("n2")
                 .setRegion("us")
@@ -145,12 +152,13 @@ class JsonOutputTest {
             + "{\"id\":\"n1\",\"region\":\"eu\",\"role\":\"LEADER\",\"term\":3,\"applied_index\":42,"
             + "\"state_digest\":\"ab12\",\"zones\":[\"default\"],\"api_address\":\"127.0.0.1:7101\","
             + "\"leader\":true,\"error\":null,\"hsm\":null,\"transport\":null,\"clock\":null,"
-            + "\"throttled\":[]},"
+            + "\"throttled\":[],\"limits\":[{\"setting\":\"limits.keys-per-cluster\","
+            + "\"value\":100000,\"ceiling\":4294967295}]},"
             + "{\"id\":\"n2\",\"region\":\"us\",\"role\":\"UNREACHABLE\",\"term\":0,"
             + "\"applied_index\":0,\"state_digest\":\"\",\"zones\":[],"
             + "\"api_address\":\"127.0.0.1:7102\",\"leader\":false,"
             + "\"error\":\"deadline exceeded\",\"hsm\":null,\"transport\":null,\"clock\":null,"
-            + "\"throttled\":[]}],"
+            + "\"throttled\":[],\"limits\":[]}],"
             + "\"leader_id\":\"n1\"}",
         JsonOutput.render(JsonOutput.cluster(status)));
   }

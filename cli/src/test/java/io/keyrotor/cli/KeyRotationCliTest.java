@@ -618,6 +618,68 @@ class KeyRotationCliTest extends CliHarness<FakeKeyService> {
     assertEquals(5, lines.size(), stdout);
   }
 
+  private void putReceipt() {
+    keys.putReceipt(
+        io.keyrotor.api.v1.DestructionReceipt.newBuilder()
+            .setName("payments")
+            .setVersion(1)
+            .setZone("eu")
+            .setDestroyedTime(at("2025-03-01T12:00:00Z"))
+            .setScheduledDestroyTime(at("2025-02-28T12:00:00Z"))
+            .setScheduledBy("alice")
+            .setLogIndex(42)
+            .setAuditRecordHash("ab".repeat(32))
+            .build());
+  }
+
+  @Test
+  void receipt_json_hasTheChainPositionAndNullCheckpointUntilSigned() {
+    putReceipt();
+
+    assertEquals(0, run("key", "receipt", "payments", "v1", "--json"), stderr);
+
+    JsonObject json = stdoutJson();
+    assertEquals(
+        List.of(
+            "key",
+            "version",
+            "zone",
+            "destroyed_time",
+            "scheduled_destroy_time",
+            "scheduled_by",
+            "log_index",
+            "audit_record_hash",
+            "covering_checkpoint_index",
+            "covering_checkpoint_signature"),
+        List.copyOf(json.keySet()));
+    assertEquals("payments", json.get("key").getAsString());
+    assertEquals(1, json.get("version").getAsInt());
+    assertEquals("2025-03-01T12:00:00Z", json.get("destroyed_time").getAsString());
+    assertEquals("alice", json.get("scheduled_by").getAsString());
+    assertEquals(42, json.get("log_index").getAsLong());
+    assertEquals("ab".repeat(32), json.get("audit_record_hash").getAsString());
+    assertTrue(json.get("covering_checkpoint_signature").isJsonNull());
+  }
+
+  @Test
+  void receipt_human_namesWhenWhoAndTheAuditRecord() {
+    putReceipt();
+
+    assertEquals(0, run("key", "receipt", "payments", "1"), stderr);
+
+    assertTrue(stdout.startsWith("payments v1 was destroyed"), stdout);
+    assertTrue(stdout.contains("scheduled by:  alice"), stdout);
+    assertTrue(stdout.contains("log index:     42"), stdout);
+    assertTrue(stdout.contains("audit record:  " + "ab".repeat(32)), stdout);
+  }
+
+  @Test
+  void receipt_ofAVersionNotDestroyed_printsOneErrorLine() {
+    assertEquals(1, run("key", "receipt", "payments", "2"));
+    assertTrue(stderr.contains("VERSION_NOT_DESTROYED"), stderr);
+    assertEquals(1, stderr.lines().count(), stderr);
+  }
+
   @Test
   void history_missingKey_printsOneErrorLine() {
     assertEquals(1, run("key", "history", "payments"));

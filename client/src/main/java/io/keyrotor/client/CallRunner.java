@@ -168,9 +168,9 @@ final class CallRunner {
                   && lastServerError != null
               ? lastServerError
               : last;
-      if (last.hasReason(ErrorReason.QUOTA_EXCEEDED)) {
-        // Nothing was done; the server said when the caller's quota has room again. Wait that
-        // long and ask the same node, if the call's deadline allows it.
+      if (last.hasReason(ErrorReason.QUOTA_EXCEEDED) || last.hasReason(ErrorReason.HSM_BUSY)) {
+        // Nothing was done; the server said when the caller's quota (or the node's HSM queue) has
+        // room again. Wait that long and ask the same node, if the call's deadline allows it.
         Optional<Duration> wait = last.retryDelay();
         if (wait.isPresent() && sleepUntilBefore(wait.get(), deadlineAt)) {
           continue;

@@ -3,6 +3,7 @@ package io.keyrotor.client;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.AuditServiceGrpc;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,12 +37,18 @@ final class EndpointPool implements AutoCloseable {
     final ManagedChannel channel;
     final KeyServiceGrpc.KeyServiceBlockingStub keys;
     final AdminServiceGrpc.AdminServiceBlockingStub admin;
+    final AuditServiceGrpc.AuditServiceBlockingStub audit;
 
     Endpoint(String address, ManagedChannel channel) {
       this.address = address;
       this.channel = channel;
       this.keys = KeyServiceGrpc.newBlockingStub(channel);
       this.admin = AdminServiceGrpc.newBlockingStub(channel);
+      this.audit = AuditServiceGrpc.newBlockingStub(channel);
+    }
+
+    AuditServiceGrpc.AuditServiceBlockingStub audit(long timeoutNanos) {
+      return audit.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
     KeyServiceGrpc.KeyServiceBlockingStub keys(long timeoutNanos) {

@@ -10,6 +10,7 @@ import io.keyrotor.api.v1.CancelRotationRequest;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
+import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EnableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
@@ -17,6 +18,7 @@ import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
+import io.keyrotor.api.v1.GetDestructionReceiptRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.ListKeyEventsRequest;
@@ -247,6 +249,14 @@ abstract class KeyServiceCalls {
   /** A key's lifecycle events, oldest first (at most the request's limit, default 1000). */
   public ListKeyEventsResponse listKeyEvents(ListKeyEventsRequest request) {
     return calls.read("ListKeyEvents", (e, t) -> e.keys(t).listKeyEvents(request));
+  }
+
+  /**
+   * The receipt of a destroyed version: when, who scheduled it, and its audit chain position.
+   * FAILED_PRECONDITION ({@code VERSION_NOT_DESTROYED}) for a version not destroyed yet.
+   */
+  public DestructionReceipt getDestructionReceipt(GetDestructionReceiptRequest request) {
+    return calls.read("GetDestructionReceipt", (e, t) -> e.keys(t).getDestructionReceipt(request));
   }
 
   /** The lifecycle events of key {@code name}, oldest first (at most 1000). */

@@ -291,6 +291,26 @@ class KeyrotorClientTest {
   }
 
   @Test
+  void hsmBusy_waitsTheServersRetryDelay_thenAsksAgain() {
+    AtomicInteger calls = new AtomicInteger();
+    FakeKeyService keys =
+        new FakeKeyService()
+            .put(Key.newBuilder().setName("payments").setZone("eu").build())
+            .failEvery(
+                request ->
+                    calls.getAndIncrement() < 1
+                        ? GrpcErrors.hsmBusy(Duration.ofMillis(200))
+                        : null);
+    FakeNode node = node(keys);
+    KeyrotorClient client = build(clientTo(node.address()).leaderDiscovery(false));
+
+    assertEquals("payments", client.getKey("payments").getName());
+
+    assertEquals(List.of(Duration.ofMillis(200)), clock.sleeps());
+    assertEquals(2, keys.received(GetKeyRequest.class).size());
+  }
+
+  @Test
   void quotaExceeded_withARetryDelayPastTheDeadline_failsAtOnceWithTheDelay() {
     FakeKeyService keys =
         new FakeKeyService().failEvery(request -> GrpcErrors.quotaExceeded(Duration.ofMinutes(5)));

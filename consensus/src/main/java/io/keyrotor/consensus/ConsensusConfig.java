@@ -1,5 +1,6 @@
 package io.keyrotor.consensus;
 
+import io.keyrotor.storage.view.KeyCache;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -28,6 +29,9 @@ import java.util.TreeMap;
  *     node logs them at start)
  * @param transport how the Raft port talks to peers: mutual TLS bound to member ids, or plaintext
  *     on loopback ({@link RaftTransport})
+ * @param keyCacheBytes the bound of the state store's key record cache, in estimated heap bytes
+ * @param destroyScrubWithin how soon after a node applies a version's destruction the version's
+ *     wrapped KEK must be gone from every file of its data directory ({@link DestructionScrubber})
  * @param joining the node starts outside the group's configuration and waits for the leader to add
  *     it (cluster.join): its Ratis server starts with no members, so it never campaigns, and takes
  *     the configuration from the log it receives. Once a member, the stored configuration rules.
@@ -47,9 +51,17 @@ public record ConsensusConfig(
     long logSegmentSizeBytes,
     Map<String, String> ratisOverrides,
     RaftTransport transport,
+    long keyCacheBytes,
+    Duration destroyScrubWithin,
     boolean joining) {
 
+  /** How soon a destroyed version's material leaves the data directory, unless configured. */
+  public static final Duration DEFAULT_DESTROY_SCRUB_WITHIN = Duration.ofMinutes(5);
+
   public ConsensusConfig {
+    if (keyCacheBytes < 0) {
+      throw new IllegalArgumentException("the key cache bound is at least 0 bytes");
+    }
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(transport, "transport");
     peers = Map.copyOf(new TreeMap<>(peers));
@@ -60,6 +72,9 @@ public record ConsensusConfig(
     }
     if (electionTimeoutMax.compareTo(electionTimeoutMin) <= 0) {
       throw new IllegalArgumentException("election timeout max must exceed min");
+    }
+    if (destroyScrubWithin.isNegative() || destroyScrubWithin.isZero()) {
+      throw new IllegalArgumentException("the destruction scrub bound must be positive");
     }
   }
 
@@ -84,7 +99,17 @@ public record ConsensusConfig(
         8L << 20,
         Map.of(),
         RaftTransport.insecureLoopback(),
+        KeyCache.DEFAULT_BYTES,
+        DEFAULT_DESTROY_SCRUB_WITHIN,
         false);
+  }
+
+  /**
+   * Keeps at most {@code bytes} (estimated heap) of key records cached over the state store ({@code
+   * storage.key-cache-bytes}).
+   */
+  public ConsensusConfig withKeyCacheBytes(long bytes) {
+    return toBuilder().keyCacheBytes(bytes).build();
   }
 
   /**
@@ -129,6 +154,11 @@ public record ConsensusConfig(
     return toBuilder().joining(value).build();
   }
 
+  /** Scrubs a destroyed version's wrapped KEK from the data directory within {@code bound}. */
+  public ConsensusConfig withDestroyScrubWithin(Duration bound) {
+    return toBuilder().destroyScrubWithin(bound).build();
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -145,9 +175,12 @@ public record ConsensusConfig(
     private long logSegmentSizeBytes;
     private Map<String, String> ratisOverrides;
     private RaftTransport transport;
+    private long keyCacheBytes;
+    private Duration destroyScrubWithin;
     private boolean joining;
 
     Builder(ConsensusConfig from) {
+      this.keyCacheBytes = from.keyCacheBytes;
       this.from = from;
       this.electionTimeoutMin = from.electionTimeoutMin;
       this.electionTimeoutMax = from.electionTimeoutMax;
@@ -158,11 +191,22 @@ public record ConsensusConfig(
       this.logSegmentSizeBytes = from.logSegmentSizeBytes;
       this.ratisOverrides = from.ratisOverrides;
       this.transport = from.transport;
+      this.destroyScrubWithin = from.destroyScrubWithin;
       this.joining = from.joining;
     }
 
     Builder joining(boolean value) {
       joining = value;
+      return this;
+    }
+
+    Builder destroyScrubWithin(Duration value) {
+      destroyScrubWithin = value;
+      return this;
+    }
+
+    Builder keyCacheBytes(long value) {
+      keyCacheBytes = value;
       return this;
     }
 
@@ -227,6 +271,8 @@ public record ConsensusConfig(
           logSegmentSizeBytes,
           ratisOverrides,
           transport,
+          keyCacheBytes,
+          destroyScrubWithin,
           joining);
     }
   }

@@ -7,6 +7,7 @@ import io.keyrotor.storage.AppliedPosition;
 import io.keyrotor.storage.CommandStamping;
 import io.keyrotor.storage.KeyStateStore;
 import io.keyrotor.storage.StorageException;
+import io.keyrotor.storage.view.KeyCache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -61,6 +62,13 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private final SnapshotDirectory snapshots = new SnapshotDirectory();
   private final ApplyListeners listeners;
   private volatile KeyStateStore store;
+  private final long keyCacheBytes;
+
+  /** Told about every applied destruction; null in harnesses that scrub nothing. */
+  private volatile DestructionScrubber scrubber;
+
+  /** Set by the scrubber: the next snapshot is a new checkpoint even at an unchanged index. */
+  private volatile boolean freshSnapshotRequested;
 
   /** Whose proposals reach the log; null (harnesses only) admits any client. */
   private volatile Membership proposers;
@@ -91,6 +99,16 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       CommandClock clock,
       FatalErrorHandler fatalErrorHandler,
       List<ApplyListener> listeners) {
+    this(stateDirectory, clock, fatalErrorHandler, listeners, KeyCache.DEFAULT_BYTES);
+  }
+
+  KeyrotorStateMachine(
+      Path stateDirectory,
+      CommandClock clock,
+      FatalErrorHandler fatalErrorHandler,
+      List<ApplyListener> listeners,
+      long keyCacheBytes) {
+    this.keyCacheBytes = keyCacheBytes;
     this.stateDirectory = stateDirectory;
     this.clock = clock;
     this.fatalErrorHandler = fatalErrorHandler;
@@ -151,7 +169,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
           "No state store in {}: rebuilding it from snapshot {}", stateDirectory, snapshot.get());
       KeyStateStore.restoreFromCheckpoint(snapshot.get(), stateDirectory);
     }
-    KeyStateStore opened = KeyStateStore.open(stateDirectory);
+    KeyStateStore opened = KeyStateStore.open(stateDirectory, keyCacheBytes);
     if (opened.appliedPosition().index() < snapshotIndex) {
       // The store lost writes that the snapshot (and the purged log) no longer hold elsewhere.
       LOG.warn(
@@ -160,7 +178,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
           snapshotIndex);
       opened.close();
       KeyStateStore.restoreFromCheckpoint(snapshot.get(), stateDirectory);
-      opened = KeyStateStore.open(stateDirectory);
+      opened = KeyStateStore.open(stateDirectory, keyCacheBytes);
     }
     store = opened;
     AppliedPosition position = opened.appliedPosition();
@@ -235,6 +253,10 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       return CompletableFuture.failedFuture(e);
     }
     listeners.applied(command, result, index, nanos);
+    DestructionScrubber destructions = scrubber;
+    if (destructions != null && command.hasDestroyVersion()) {
+      destructions.destroyApplied(index);
+    }
     return CompletableFuture.completedFuture(
         Message.valueOf(ByteString.copyFrom(result.toByteArray())));
   }
@@ -281,7 +303,9 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       return RaftLog.INVALID_LOG_INDEX;
     }
     var latest = snapshots.getLatestSnapshot();
-    if (latest != null && latest.getIndex() >= position.index()) {
+    boolean fresh = freshSnapshotRequested;
+    freshSnapshotRequested = false;
+    if (latest != null && latest.getIndex() >= position.index() && !fresh) {
       return latest.getIndex();
     }
     Path staged = snapshots.stagingDirectory(position.index());
@@ -289,6 +313,28 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     snapshots.publish(staged, inCheckpoint.term(), inCheckpoint.index());
     LOG.info("Took snapshot at index {}", inCheckpoint.index());
     return inCheckpoint.index();
+  }
+
+  /**
+   * Has this node's destructions scrubbed by {@code destructionScrubber} (which is told about each
+   * applied DestroyVersion, on the apply thread, without waiting).
+   */
+  void scrubDestructionsWith(DestructionScrubber destructionScrubber) {
+    this.scrubber = destructionScrubber;
+  }
+
+  /**
+   * Makes the next snapshot a new checkpoint of the store even when the newest snapshot has the
+   * same index: the store's files were rewritten since, and the old checkpoint links files that
+   * hold destroyed material.
+   */
+  void requestFreshSnapshot() {
+    freshSnapshotRequested = true;
+  }
+
+  /** Deletes the snapshots older than the one at {@code index}. */
+  void deleteSnapshotsBefore(long index) throws IOException {
+    snapshots.deleteBefore(index);
   }
 
   @Override
@@ -318,7 +364,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     KeyStateStore previous = store;
     previous.close();
     KeyStateStore.restoreFromCheckpoint(snapshot, stateDirectory);
-    KeyStateStore replaced = KeyStateStore.open(stateDirectory);
+    KeyStateStore replaced = KeyStateStore.open(stateDirectory, keyCacheBytes);
     if (replaced.appliedPosition().index() != termIndex.getIndex()) {
       replaced.close();
       throw new IOException(

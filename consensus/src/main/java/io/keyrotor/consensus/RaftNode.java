@@ -64,14 +64,17 @@ public final class RaftNode implements AutoCloseable {
   private final KeyrotorStateMachine stateMachine;
   private final RaftClient forwarder;
   private final RaftRequests requests;
+  private final DestructionScrubber scrubber;
 
   private RaftNode(
       ConsensusConfig config,
       RaftGroup group,
       RaftServer server,
       KeyrotorStateMachine stateMachine,
-      RaftClient forwarder) {
+      RaftClient forwarder,
+      DestructionScrubber scrubber) {
     this.config = config;
+    this.scrubber = scrubber;
     this.group = group;
     this.selfId = RaftPeerId.valueOf(config.nodeId());
     this.server = server;
@@ -126,12 +129,15 @@ public final class RaftNode implements AutoCloseable {
     Membership membership = new Membership(config.peers());
     Parameters parameters = RaftSettings.parameters(config, membership);
     KeyrotorStateMachine stateMachine =
-        new KeyrotorStateMachine(config.stateDirectory(), clock, fatalErrorHandler, listeners);
+        new KeyrotorStateMachine(
+            config.stateDirectory(), clock, fatalErrorHandler, listeners, config.keyCacheBytes());
     // Nodes an administrator admitted (AdmitNode) may speak on the Raft port while they catch up.
     membership.admitRegistered(
         () -> stateMachine.store() == null ? List.of() : stateMachine.store().nodes().values());
     // Only members' proposers and forwarders may put a command in the log.
     stateMachine.admitProposers(membership);
+    DestructionScrubber scrubber = new DestructionScrubber(config.destroyScrubWithin());
+    stateMachine.scrubDestructionsWith(scrubber);
     RaftServer server = null;
     try {
       // Building reads most settings already, so it fails like the start does.
@@ -151,6 +157,7 @@ public final class RaftNode implements AutoCloseable {
       if (server != null) {
         closeQuietly(server);
       }
+      scrubber.close();
       throw new IOException(
           "node "
               + config.nodeId()
@@ -188,7 +195,69 @@ public final class RaftNode implements AutoCloseable {
         group.getGroupId(),
         config.peers(),
         config.transport());
-    return new RaftNode(config, group, server, stateMachine, forwarder);
+    RaftNode node = new RaftNode(config, group, server, stateMachine, forwarder, scrubber);
+    scrubber.attach(node.scrubTarget());
+    return node;
+  }
+
+  /** What the destruction scrubber does through this node. */
+  private DestructionScrubber.Member scrubTarget() {
+    return new DestructionScrubber.Member() {
+      @Override
+      public io.keyrotor.storage.KeyStateStore store() {
+        return stateMachine.store();
+      }
+
+      @Override
+      public boolean isLeader() {
+        return isReadyLeader();
+      }
+
+      @Override
+      public void askLeaderToStepDown() {
+        transferLeadership("", config.requestTimeout().toMillis());
+      }
+
+      @Override
+      public long takeFreshSnapshot() {
+        stateMachine.requestFreshSnapshot();
+        return takeSnapshot(config.requestTimeout().toMillis() * 6);
+      }
+
+      @Override
+      public void deleteSnapshotsBefore(long index) throws IOException {
+        stateMachine.deleteSnapshotsBefore(index);
+      }
+
+      @Override
+      public java.nio.file.Path raftDirectory() {
+        return config.raftDirectory();
+      }
+    };
+  }
+
+  /**
+   * The highest log index of a version destruction applied on this node, and the highest one whose
+   * material has been scrubbed from this node's data directory since it started (both -1 before
+   * any): equal once the node is clean.
+   */
+  public DestructionScrubStatus destructionScrubStatus() {
+    return new DestructionScrubStatus(
+        scrubber.destroyedThrough(), scrubber.scrubbedThrough(), scrubber.scrubs());
+  }
+
+  /**
+   * Where this node's destruction scrubbing stands.
+   *
+   * @param destroyedThrough highest log index of an applied destruction (-1: none since start)
+   * @param scrubbedThrough highest such index scrubbed from the data directory (-1: none)
+   * @param scrubs scrubs completed since start
+   */
+  public record DestructionScrubStatus(long destroyedThrough, long scrubbedThrough, long scrubs) {
+    /** Whether every destruction applied since start has been scrubbed. */
+    public boolean clean() {
+      return scrubbedThrough >= destroyedThrough;
+    }
   }
 
   /** This node's Raft server division (for tests that speak the Raft protocol to it). */
@@ -286,6 +355,26 @@ public final class RaftNode implements AutoCloseable {
     } catch (IOException e) {
       return new RaftStatus("UNKNOWN", 0, null, -1, -1, -1, -1, 0);
     }
+  }
+
+  /**
+   * The followers as this node sees them while it leads (empty otherwise): for the follower-lag
+   * metric.
+   */
+  public List<RaftMetrics.Follower> followers() {
+    try {
+      return RaftMetrics.followers(server.getDivision(group.getGroupId()));
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /**
+   * Ratis's own metrics of this member (elections, appenders, log, state machine), by {@code
+   * <component>.<name>}: see {@link RaftMetrics#ratisMetrics}.
+   */
+  public Map<String, Double> ratisMetrics() {
+    return RaftMetrics.ratisMetrics(selfId + "@");
   }
 
   /** Whether this node is the leader and ready to serve (its first entry of the term applied). */
@@ -425,6 +514,7 @@ public final class RaftNode implements AutoCloseable {
 
   @Override
   public void close() {
+    scrubber.close();
     closeQuietly(forwarder);
     closeQuietly(server);
   }

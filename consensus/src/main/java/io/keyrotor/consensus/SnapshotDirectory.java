@@ -80,6 +80,19 @@ final class SnapshotDirectory implements StateMachineStorage {
     }
   }
 
+  /**
+   * Deletes every snapshot whose index is below {@code index}: after a destruction, older snapshots
+   * link table files that still hold the destroyed material.
+   */
+  void deleteBefore(long index) throws IOException {
+    for (Path snapshot : listSnapshots()) {
+      if (termIndexOf(snapshot).orElseThrow().getIndex() < index) {
+        deleteRecursively(snapshot);
+      }
+    }
+    reload();
+  }
+
   @Override
   public File getSnapshotDir() {
     return snapshots.toFile();

@@ -83,7 +83,7 @@ class ApplyListenersIT {
       Set<Long> indexes = seen.get(node.nodeId()).keySet();
       assertTrue(indexes.containsAll(written), node.nodeId() + " saw " + indexes);
       assertEquals(indexes.size(), node.applyListenerFailures(), node.nodeId());
-      assertEquals(30, node.state().keys().size(), node.nodeId());
+      assertEquals(30, node.state().keyCount(), node.nodeId());
     }
     assertTrue(c.leader().isReadyLeader(), "the group still has a leader");
   }
@@ -129,7 +129,7 @@ class ApplyListenersIT {
       assertEquals(false, indexes.get(index), "entry " + index + " applied: " + indexes);
     }
     assertEquals(indexes.size(), restarted.applyListenerFailures());
-    assertEquals(45, restarted.state().keys().size());
+    assertEquals(45, restarted.state().keyCount());
   }
 
   private static Set<Long> union(List<Long> a, List<Long> b) {

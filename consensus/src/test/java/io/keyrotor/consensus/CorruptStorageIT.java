@@ -2,10 +2,13 @@ package io.keyrotor.consensus;
 
 import static io.keyrotor.consensus.TestCluster.await;
 import static io.keyrotor.consensus.TestCluster.createKey;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.keyrotor.storage.IntegrityStatus;
+import io.keyrotor.storage.StateView;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -74,13 +77,39 @@ class CorruptStorageIT {
         refused.getMessage().toLowerCase(Locale.ROOT).contains("checksum"), refused.getMessage());
   }
 
+  /**
+   * A damaged state store is found either when it opens (RocksDB reads the damaged table's footer
+   * or index) or, since opening reads no key record, by the background check of the data against
+   * the stored digest, which marks the store as failed: the node then refuses every request.
+   */
   @Test
-  void corruptStateStore_nodeRefusesToStart() throws Exception {
-    IOException refused =
-        damagedFollowerRefusesToStart(
-            "state", p -> p.getFileName().toString().endsWith(".sst"), "the store has table files");
+  void corruptStateStore_nodeRefusesToStartOrFailsItsIntegrityCheck() throws Exception {
+    String id = stoppedFollowerAfterWrites();
+    List<Path> damaged =
+        files(root.resolve(id).resolve("state"), p -> p.getFileName().toString().endsWith(".sst"));
+    assertFalse(damaged.isEmpty(), "the store has table files");
+    for (Path file : damaged) {
+      flipBytesInTheMiddle(file);
+    }
 
-    assertTrue(refused.getMessage().contains("state store"), refused.getMessage());
+    RaftNode started;
+    try {
+      started = cluster.start(id);
+    } catch (IOException refused) {
+      assertTrue(refused.getMessage().contains("cannot start"), refused.getMessage());
+      assertTrue(refused.getMessage().contains("state store"), refused.getMessage());
+      return;
+    }
+    StateView state = started.state();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+    while (state.integrity().state() == IntegrityStatus.State.CHECKING
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      state = started.state();
+    }
+    assertEquals(
+        IntegrityStatus.State.FAILED, state.integrity().state(), state.integrity().detail());
+    assertTrue(state.integrity().detail().contains("state store"), state.integrity().detail());
   }
 
   private static List<Path> files(Path dir, Predicate<Path> filter) throws IOException {

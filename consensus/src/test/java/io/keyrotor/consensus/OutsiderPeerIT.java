@@ -144,6 +144,10 @@ class OutsiderPeerIT {
     cluster.startAll();
     String leader = cluster.leaderId();
     String follower = cluster.followers().get(0).nodeId();
+    // A member that has not heard from the leader yet is still at term 0; compare from the term
+    // every member knows, or its first heartbeat looks like a vote the impostor won.
+    TestCluster.waitUntil(
+        () -> sameTermEverywhere(), Duration.ofSeconds(30), "every member knows the leader");
     Map<String, Long> terms = terms();
     // A follower's own certificate, campaigning as the leader from another port (the only
     // candidate the other follower does not withhold its vote from).
@@ -160,6 +164,15 @@ class OutsiderPeerIT {
   private RaftGroupId groupId() {
     return RaftSettings.group(ConsensusConfig.of("n1", cluster.peers, "test", Path.of("unused")))
         .getGroupId();
+  }
+
+  private boolean sameTermEverywhere() {
+    try {
+      Map<String, Long> now = terms();
+      return now.values().stream().distinct().count() == 1 && now.values().iterator().next() > 0;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private Map<String, Long> terms() throws IOException {

@@ -48,7 +48,7 @@ class RaftClusterIT {
     c.awaitConvergence();
 
     for (RaftNode node : c.nodes.values()) {
-      assertEquals(20, node.state().keys().size(), node.nodeId());
+      assertEquals(20, node.state().keyCount(), node.nodeId());
     }
   }
 
@@ -136,7 +136,7 @@ class RaftClusterIT {
     c.start(follower);
 
     c.awaitConvergence();
-    assertEquals(26, c.nodes.get(follower).state().keys().size());
+    assertEquals(26, c.nodes.get(follower).state().keyCount());
   }
 
   @Test
@@ -159,7 +159,7 @@ class RaftClusterIT {
     RaftNode rebuilt = c.start(follower);
 
     c.awaitConvergence();
-    assertEquals(150, rebuilt.state().keys().size());
+    assertEquals(150, rebuilt.state().keyCount());
     assertEquals(
         1,
         rebuilt.status().snapshotsInstalled(),

@@ -99,7 +99,7 @@ class RaftTlsIT {
         await(c.leader().propose(createKey("after-transfer"))).getOutcome().getCode());
     c.awaitConvergence();
     for (RaftNode node : c.nodes.values()) {
-      assertEquals(12, node.state().keys().size(), node.nodeId());
+      assertEquals(12, node.state().keyCount(), node.nodeId());
     }
   }
 
@@ -152,7 +152,7 @@ class RaftTlsIT {
     }
     assertEquals(before, commitIndexes(c), "nothing reached any log");
     for (RaftNode node : c.nodes.values()) {
-      assertEquals(1, node.state().keys().size(), node.nodeId());
+      assertEquals(1, node.state().keyCount(), node.nodeId());
     }
 
     // Positive control: the same client, as n2's proposer with n2's certificate, appends.
@@ -235,7 +235,7 @@ class RaftTlsIT {
     }
     c.awaitConvergence();
     for (RaftNode node : c.nodes.values()) {
-      assertEquals(total + nodeIds.size(), node.state().keys().size(), node.nodeId());
+      assertEquals(total + nodeIds.size(), node.state().keyCount(), node.nodeId());
     }
   }
 

@@ -105,6 +105,42 @@ public interface Hsm extends AutoCloseable {
         HsmException.Reason.UNSUPPORTED_MECHANISM, "this HSM does not compute key check values");
   }
 
+  /**
+   * The versions of this HSM's audit signing key (ECDSA P-256, see {@link AuditSigningKeys}),
+   * oldest first; empty when none was generated. The default holds none.
+   */
+  default SortedSet<Integer> auditKeyVersions() throws HsmException {
+    return Collections.emptySortedSet();
+  }
+
+  /**
+   * Generates the next audit key version (the newest plus one, or 1) inside the HSM and returns its
+   * version; the private key never leaves the HSM.
+   *
+   * @throws HsmException {@code UNSUPPORTED_MECHANISM} when this HSM cannot hold signing keys
+   */
+  default int generateAuditKey() throws HsmException {
+    throw new HsmException(
+        HsmException.Reason.UNSUPPORTED_MECHANISM, "this HSM holds no audit signing keys");
+  }
+
+  /**
+   * The public key of audit key {@code version}, as an X.509 SubjectPublicKeyInfo (DER).
+   *
+   * @throws HsmException {@code INVALID_REQUEST} when this HSM holds no such version
+   */
+  default byte[] auditPublicKey(int version) throws HsmException {
+    throw AuditSigningKeys.notHeld(toString(), version);
+  }
+
+  /**
+   * Signs {@code message} (1 to {@link AuditSigningKeys#MAX_MESSAGE_BYTES} bytes) with audit key
+   * {@code version}: SHA256withECDSA, IEEE P1363 form (r || s, 64 bytes).
+   */
+  default byte[] signAudit(int version, byte[] message) throws HsmException {
+    throw AuditSigningKeys.notHeld(toString(), version);
+  }
+
   /** Random bytes from the HSM's generator (or the platform's strong CSPRNG in software). */
   byte[] randomBytes(int count) throws HsmException;
 

@@ -1,31 +1,24 @@
 package io.keyrotor.server;
 
-import io.grpc.Server;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.keyrotor.consensus.CommandClock;
 import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
+import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.consensus.RaftTransport;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.Hsms;
-import io.keyrotor.server.access.Authorizer;
-import io.keyrotor.server.access.DenialRecorder;
-import io.keyrotor.server.access.PolicyAuthorizer;
-import io.keyrotor.server.api.AdminServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
-import io.keyrotor.server.api.KeyServiceImpl;
-import io.keyrotor.server.api.MalformedRequests;
 import io.keyrotor.server.api.ServerContext;
-import io.keyrotor.server.api.WritePath;
+import io.keyrotor.server.audit.AuditCheckpointer;
+import io.keyrotor.server.audit.AuditSigner;
+import io.keyrotor.server.audit.DataAudit;
+import io.keyrotor.server.audit.DataAuditHeads;
+import io.keyrotor.server.audit.DataAuditLog;
 import io.keyrotor.server.chaos.ChaosClock;
-import io.keyrotor.server.chaos.ChaosServiceImpl;
 import io.keyrotor.server.clock.ClockAssessment;
 import io.keyrotor.server.clock.ClockGuard;
 import io.keyrotor.server.clock.ClockProbe;
@@ -37,7 +30,9 @@ import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.hsm.DevelopmentLayout;
 import io.keyrotor.server.hsm.HsmExecutor;
 import io.keyrotor.server.hsm.HsmTasks;
+import io.keyrotor.server.hsm.MeasuredHsm;
 import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
+import io.keyrotor.server.http.HttpEndpoint;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
 import io.keyrotor.server.transport.ApiTransport;
@@ -51,7 +46,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,11 +53,10 @@ import org.slf4j.LoggerFactory;
  * A running keyrotor node: its HSM, its Raft member over the replicated state, and the gRPC API
  * (KeyService, AdminService, health, reflection). Starts in that order and refuses to start, with
  * one clear message, when any part cannot be used.
+ *
+ * <p>Over 500 lines because it starts, and closes in reverse order, every part of a node.
  */
 public final class KeyrotorNode implements AutoCloseable {
-  /** How often refused calls are proposed into the audit chain. */
-  private static final Duration DENIAL_FLUSH_INTERVAL = Duration.ofSeconds(1);
-
   private static final Logger LOG = LoggerFactory.getLogger(KeyrotorNode.class);
 
   /**
@@ -74,10 +67,6 @@ public final class KeyrotorNode implements AutoCloseable {
 
   /** How often cached KEKs of versions that became unusable by a snapshot install are dropped. */
   private static final Duration KEK_SWEEP_INTERVAL = Duration.ofSeconds(5);
-
-  /** The gRPC server and what its shutdown takes care of beside it. */
-  private record Api(
-      Server server, AdminServiceImpl admin, HealthStatusManager health, EventWatchers watchers) {}
 
   /** What a running node is made of: what {@link #start} started and {@link #close} stops. */
   private record Parts(
@@ -90,8 +79,10 @@ public final class KeyrotorNode implements AutoCloseable {
       RaftNode raft,
       DataPlane dataPlane,
       HsmTasks hsmTasks,
-      Api api,
-      ClockProbe clockProbe) {}
+      NodeApi.Api api,
+      ClockProbe clockProbe,
+      DataAudit dataAudit,
+      HttpEndpoint httpOrNull) {}
 
   private final Parts parts;
 
@@ -111,17 +102,31 @@ public final class KeyrotorNode implements AutoCloseable {
     ChaosClock chaosClock = config.chaosMode() ? new ChaosClock(realClock) : null;
     Clock clock = chaosClock != null ? chaosClock : realClock;
     ApiTransport transport = openTransport(config, realClock);
-    Hsm hsm = openHsm(config);
+    NodeMetrics metrics = new NodeMetrics();
+    DataAudit dataAudit;
+    try {
+      dataAudit = DataAudit.open(config, metrics.registry());
+    } catch (IOException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+    Hsm hsm;
+    try {
+      hsm = new MeasuredHsm(openHsm(config), metrics);
+    } catch (StartupException e) {
+      dataAudit.close();
+      throw e;
+    }
     NodeExecutors executors = NodeExecutors.create(config.flow().hsmQueueCapacity());
     NodeConfig.DataPlaneSettings dataPlaneSettings = config.dataPlane();
     KekCache kekCache =
         new KekCache(
             hsm, dataPlaneSettings.kekCacheMaxEntries(), dataPlaneSettings.kekCacheIdleTimeout());
-    NodeMetrics metrics = new NodeMetrics();
+    metrics.registerNode(config.nodeId(), config.region());
     RotationEngine rotation = new RotationEngine(metrics.registry());
     RaftNode raft = null;
     HsmTasks hsmTasks = null;
     ClockProbe clockProbe = null;
+    NodeApi.Api api = null;
     // The leader stamps only while its clock agrees with a majority of the members' clocks, and
     // the node serves at the majority's time while its own clock does not ("Clock safety").
     PeerClocks peerClocks =
@@ -132,7 +137,17 @@ public final class KeyrotorNode implements AutoCloseable {
     ClockGuard clockGuard = new ClockGuard(clock, peerClocks, System::nanoTime);
     Clock agreedClock = clockGuard.agreedClock();
     try {
-      raft = startRaft(config, clockGuard, fatal, metrics, kekCache, rotation, transport);
+      raft =
+          startRaft(
+              config,
+              clockGuard,
+              fatal,
+              metrics,
+              kekCache,
+              rotation,
+              transport,
+              dataAudit.sinks().applyListener());
+      metrics.registerRaft(raft);
       clockProbe =
           new ClockProbe(
               peerApiAddresses(config),
@@ -189,8 +204,9 @@ public final class KeyrotorNode implements AutoCloseable {
       metrics
           .registry()
           .gauge("zmk.rewrap.kek-check-failures", () -> rewrapDriver::kekCheckFailures);
-      Api api =
-          startApi(
+      AuditSigner auditSigner = new AuditSigner(config.nodeId(), hsm, raft);
+      api =
+          NodeApi.start(
               config,
               context,
               dataPlane,
@@ -200,7 +216,15 @@ public final class KeyrotorNode implements AutoCloseable {
               health,
               chaosClock,
               transport,
-              clockGuard);
+              clockGuard,
+              dataAudit.log(),
+              auditSigner);
+      DataAuditHeads heads = new DataAuditHeads(config.nodeId(), dataAudit.log(), raft::propose);
+      long headMillis = config.dataAudit().headInterval().toMillis();
+      var unusedHeads =
+          executors
+              .scheduler()
+              .scheduleWithFixedDelay(heads::tick, headMillis, headMillis, TimeUnit.MILLISECONDS);
       KeyrotorNode node =
           new KeyrotorNode(
               new Parts(
@@ -214,9 +238,14 @@ public final class KeyrotorNode implements AutoCloseable {
                   dataPlane,
                   hsmTasks,
                   api,
-                  clockProbe));
+                  clockProbe,
+                  dataAudit,
+                  NodeApi.startHttp(config, api, transport, metrics, raft, realClock)));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
+      executors.blocking().execute(() -> auditSigner.start(executors.scheduler()));
+      new AuditCheckpointer(auditSigner, raft)
+          .start(executors.scheduler(), config.audit().checkpointInterval());
       LOG.info(
           "Node {} (region {}, zones {}) serves the API on {} ({})",
           config.nodeId(),
@@ -228,6 +257,11 @@ public final class KeyrotorNode implements AutoCloseable {
               : "INSECURE plaintext, tls.insecure=true: callers are not authenticated");
       return node;
     } catch (RuntimeException | StartupException e) {
+      if (api != null) {
+        api.server().shutdownNow();
+        api.admin().close();
+        api.watchers().close();
+      }
       if (clockProbe != null) {
         clockProbe.close();
       }
@@ -237,6 +271,7 @@ public final class KeyrotorNode implements AutoCloseable {
       }
       closeAll(raft, hsm, executors, kekCache);
       executors.api().shutdownNow();
+      dataAudit.close();
       throw e;
     }
   }
@@ -252,7 +287,8 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeMetrics metrics,
       KekCache kekCache,
       RotationEngine rotation,
-      ApiTransport transport)
+      ApiTransport transport,
+      KeyrotorStateMachine.ApplyListener auditSinks)
       throws StartupException {
     // The Raft port speaks mutual TLS with the same credentials as the API (the node certificate
     // is its server and client identity), or plaintext where the configuration says insecure
@@ -267,114 +303,28 @@ public final class KeyrotorNode implements AutoCloseable {
                 config.nodeId(), config.raftPeers(), config.clusterName(), config.dataDirectory())
             .withElectionTimeout(config.electionTimeoutMin(), config.electionTimeoutMax())
             .withReads(config.leaderLease(), true)
-            .withSnapshots(config.snapshotThreshold(), 1_024)
+            // Purge the log up to every snapshot (gap 1): snapshots come every
+            // raft.snapshot-threshold entries and after each destruction, whose scrub needs the
+            // log purged at once.
+            .withSnapshots(config.snapshotThreshold(), 1)
+            .withDestroyScrubWithin(config.destroy().scrubWithin())
             .withRatisOverrides(config.ratisOverrides())
             .withTransport(raftTransport)
+            .withKeyCacheBytes(config.storage().keyCacheBytes())
             .withJoining(config.membership().join());
     try {
       return RaftNode.start(
           consensus,
           clock,
           fatal,
-          List.of(metrics.applyListener(), kekCache.applyListener(), rotation.applyListener()));
+          List.of(
+              metrics.applyListener(),
+              kekCache.applyListener(),
+              rotation.applyListener(),
+              auditSinks));
     } catch (IOException e) {
       throw new StartupException(e.getMessage(), e);
     }
-  }
-
-  /**
-   * The gRPC API on the node's API pool: KeyService and AdminService behind the metrics
-   * interceptor, health, reflection, and in chaos mode the chaos service. Every write RPC takes the
-   * one write path: validate, authorise, build (KEKs on the HSM executor), propose, answer.
-   */
-  private static Api startApi(
-      NodeConfig config,
-      ServerContext context,
-      DataPlane dataPlane,
-      HsmTasks hsmTasks,
-      NodeExecutors executors,
-      NodeMetrics metrics,
-      HealthStatusManager health,
-      ChaosClock chaosClockOrNull,
-      ApiTransport transport,
-      ClockGuard clockGuard)
-      throws StartupException {
-    EventWatchers watchers = new EventWatchers(context);
-    watchers.registerMetrics(metrics.registry());
-    executors.dataPlane().registerMetrics(metrics.registry(), "dataplane.queue");
-    RaftNode raft = context.raft();
-    DenialRecorder denials = new DenialRecorder(config.nodeId(), raft::propose);
-    var unusedDenialFlush =
-        executors
-            .scheduler()
-            .scheduleWithFixedDelay(
-                denials::flush,
-                DENIAL_FLUSH_INTERVAL.toMillis(),
-                DENIAL_FLUSH_INTERVAL.toMillis(),
-                TimeUnit.MILLISECONDS);
-    Authorizer authorizer = new PolicyAuthorizer(raft::state, denials);
-    WritePath writes = new WritePath(context, authorizer, hsmTasks.calls(), executors.blocking());
-    // The last interceptor listed runs first: metrics see every call, refused ones included;
-    // then authentication puts the caller's principal in the context.
-    ServerInterceptor authentication = transport.authentication();
-    AdminServiceImpl admin =
-        new AdminServiceImpl(
-            context,
-            executors.blocking(),
-            zone -> hsmTasks.driver().lastError(zone).orElse(null),
-            writes,
-            transport,
-            clockGuard);
-    // Every service but health authenticates its caller (Caller.PRINCIPAL); the metrics
-    // interceptor runs outside it, so refused calls are counted too. Request bytes that do not
-    // parse are INVALID_ARGUMENT (MalformedRequests), not gRPC's UNKNOWN.
-    NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(socketAddress(config.apiAddress()))
-            .executor(executors.api())
-            .addService(
-                ServerInterceptors.intercept(
-                    MalformedRequests.refusedAsInvalid(
-                        new KeyServiceImpl(context, dataPlane, watchers, writes).bindService()),
-                    authentication,
-                    metrics.rpcInterceptor()))
-            .addService(
-                ServerInterceptors.intercept(
-                    MalformedRequests.refusedAsInvalid(admin.bindService()),
-                    ClockProbe.probeCallMarker(),
-                    authentication,
-                    metrics.rpcInterceptor()))
-            .addService(health.getHealthService())
-            .addService(
-                ServerInterceptors.intercept(
-                    ProtoReflectionServiceV1.newInstance(), authentication));
-    ApiTransport.limit(builder, config.flow());
-    try {
-      builder = transport.secure(builder);
-    } catch (SSLException e) {
-      throw new StartupException(
-          "cannot set up TLS for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(),
-          e);
-    }
-    if (chaosClockOrNull != null) {
-      LOG.warn(
-          "Node {} runs in CHAOS MODE (chaos.enabled=true, chaos.test-cluster=true): a cluster"
-              + " administrator may skew its clock and delay its Raft traffic; never use this"
-              + " outside a test cluster",
-          config.nodeId());
-      builder.addService(
-          ServerInterceptors.intercept(
-              new ChaosServiceImpl(config.nodeId(), chaosClockOrNull, context.raft(), authorizer),
-              authentication));
-    }
-    Server server = builder.build();
-    try {
-      server.start();
-    } catch (IOException e) {
-      throw new StartupException(
-          "cannot listen for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(), e);
-    }
-    health.setStatus("", ServingStatus.SERVING);
-    return new Api(server, admin, health, watchers);
   }
 
   /** The API's transport security: the node's TLS files read now, or insecure plaintext. */
@@ -434,6 +384,11 @@ public final class KeyrotorNode implements AutoCloseable {
     return parts.hsm();
   }
 
+  /** The port of the HTTPS endpoint ({@code http.address}), or -1 if it serves none. */
+  public int httpPort() {
+    return parts.httpOrNull() == null ? -1 : parts.httpOrNull().port();
+  }
+
   /** The port the gRPC API listens on. */
   public int apiPort() {
     return parts.api().server().getPort();
@@ -459,6 +414,11 @@ public final class KeyrotorNode implements AutoCloseable {
     return parts.api().watchers();
   }
 
+  /** The node's data audit log (tests read and break it). */
+  DataAuditLog dataAudit() {
+    return parts.dataAudit().log();
+  }
+
   /** The node's cache of unwrapped key-encryption keys. */
   public KekCache kekCache() {
     return parts.kekCache();
@@ -466,7 +426,10 @@ public final class KeyrotorNode implements AutoCloseable {
 
   @Override
   public void close() {
-    Api api = parts.api();
+    if (parts.httpOrNull() != null) {
+      parts.httpOrNull().close();
+    }
+    NodeApi.Api api = parts.api();
     api.health().enterTerminalState();
     api.server().shutdown();
     try {
@@ -482,6 +445,7 @@ public final class KeyrotorNode implements AutoCloseable {
     api.admin().close();
     api.watchers().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
+    parts.dataAudit().close();
   }
 
   /** The other members' API addresses, by node id. */
@@ -521,7 +485,7 @@ public final class KeyrotorNode implements AutoCloseable {
     kekCache.close(); // zeroes every cached key
   }
 
-  private static InetSocketAddress socketAddress(String address) {
+  static InetSocketAddress socketAddress(String address) {
     int colon = address.lastIndexOf(':');
     return new InetSocketAddress(
         address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));

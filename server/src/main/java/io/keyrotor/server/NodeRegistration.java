@@ -3,6 +3,7 @@ package io.keyrotor.server;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.consensus.RaftStatus;
 import io.keyrotor.hsm.Hsm;
+import io.keyrotor.hsm.HsmDescription;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RegisterNode;
@@ -82,14 +83,20 @@ final class NodeRegistration {
 
   private static Command command(NodeConfig config, Hsm hsm, RaftNode raft) {
     List<String> verified = ZoneProof.verifiedZones(config.zones(), raft.state(), hsm);
+    HsmDescription described = hsm.describe();
+    // Module, token and mechanisms go into the replicated registry so the compliance report can
+    // say which HSM holds each zone; none of them is secret (no PIN, no passphrase).
     NodeRecord record =
         NodeRecord.newBuilder()
             .setId(config.nodeId())
             .setRegion(config.region())
             .addAllZones(new TreeSet<>(config.zones()))
             .setApiAddress(config.apiAddress())
-            .setHsmKind(hsm.describe().kind())
+            .setHsmKind(described.kind())
             .setHsmDescription(config.hsm().describe())
+            .setHsmModule(described.module())
+            .setHsmTokenLabel(described.tokenLabel())
+            .addAllHsmMechanisms(described.mechanisms().stream().map(Enum::name).toList())
             .addAllVerifiedZones(verified)
             .setVerifiedIndex(Math.max(0, raft.state().appliedPosition().index()))
             .build();

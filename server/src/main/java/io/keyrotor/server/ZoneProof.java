@@ -54,9 +54,15 @@ final class ZoneProof {
     return true;
   }
 
-  /** The newest version with wrapped material of the first key of {@code zone}, if any. */
+  /**
+   * The newest version with wrapped material of the first key of {@code zone}, if any. Keys are
+   * read a page at a time in name order, and a zone without keys is not searched at all.
+   */
   private static Optional<Sample> sample(String zone, StateView state) {
-    for (KeyRecord key : state.keys().values()) {
+    if (state.keyCountInZone(zone) == 0) {
+      return Optional.empty();
+    }
+    for (KeyRecord key : state.allKeys()) {
       if (!key.getZone().equals(zone)) {
         continue;
       }

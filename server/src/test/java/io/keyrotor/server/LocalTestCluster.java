@@ -135,6 +135,19 @@ final class LocalTestCluster implements AutoCloseable {
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  /** The audit service of node {@code id}, as the cluster's admin. */
+  io.keyrotor.api.v1.AuditServiceGrpc.AuditServiceBlockingStub audit(String id) {
+    return io.keyrotor.api.v1.AuditServiceGrpc.newBlockingStub(channel(id))
+        .withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** The audit service of node {@code id}, as {@code principal}. */
+  io.keyrotor.api.v1.AuditServiceGrpc.AuditServiceBlockingStub auditAs(
+      String id, String principal) {
+    return io.keyrotor.api.v1.AuditServiceGrpc.newBlockingStub(channelAs(id, principal))
+        .withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
   AdminServiceGrpc.AdminServiceBlockingStub admin(String id) {
     return AdminServiceGrpc.newBlockingStub(channel(id))
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
@@ -154,6 +167,19 @@ final class LocalTestCluster implements AutoCloseable {
    */
   AdminServiceGrpc.AdminServiceBlockingStub adminAs(String id, String principal) {
     return AdminServiceGrpc.newBlockingStub(channelAs(id, principal))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** A ComplianceService stub for node {@code id}, as the admin. */
+  io.keyrotor.api.v1.ComplianceServiceGrpc.ComplianceServiceBlockingStub compliance(String id) {
+    return io.keyrotor.api.v1.ComplianceServiceGrpc.newBlockingStub(channel(id))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** A ComplianceService stub for node {@code id} presenting {@code principal}'s certificate. */
+  io.keyrotor.api.v1.ComplianceServiceGrpc.ComplianceServiceBlockingStub complianceAs(
+      String id, String principal) {
+    return io.keyrotor.api.v1.ComplianceServiceGrpc.newBlockingStub(channelAs(id, principal))
         .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
   }
 
@@ -268,7 +294,7 @@ final class LocalTestCluster implements AutoCloseable {
       int base = 10_000 + ThreadLocalRandom.current().nextInt(21_800);
       boolean free = true;
       for (int i = 1; i <= size && free; i++) {
-        free = isFree(base + i) && isFree(base + 100 + i);
+        free = isFree(base + i) && isFree(base + 100 + i) && isFree(base + 200 + i);
       }
       if (free) {
         return base;

@@ -278,7 +278,7 @@ class SoftHsmClusterIT {
     cluster.awaitConvergence();
     // The plaintext of every KEK of zone default before the rotation, through the HSM.
     Map<String, byte[]> before = new LinkedHashMap<>();
-    for (KeyRecord key : cluster.nodes.get(leader).raft().state().keys().values()) {
+    for (KeyRecord key : cluster.nodes.get(leader).raft().state().allKeys()) {
       if (key.getZone().equals("default")) {
         for (KeyVersionRecord v : key.getVersionsList()) {
           assertEquals(1, v.getKek().getZoneMasterKeyVersion());
@@ -341,7 +341,7 @@ class SoftHsmClusterIT {
     assertEquals(before.size(), done.getRewrapped(), done.toString());
 
     // Every KEK is on version 2, and it is the same KEK as before (so data it protects decrypts).
-    for (KeyRecord key : cluster.nodes.get(survivor).raft().state().keys().values()) {
+    for (KeyRecord key : cluster.nodes.get(survivor).raft().state().allKeys()) {
       if (!key.getZone().equals("default")) {
         continue;
       }

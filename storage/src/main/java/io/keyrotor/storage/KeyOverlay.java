@@ -25,7 +25,7 @@ final class KeyOverlay implements StateReader {
   }
 
   @Override
-  public Collection<KeyRecord> keys() {
+  public Iterable<KeyRecord> keys() {
     return state.keys();
   }
 

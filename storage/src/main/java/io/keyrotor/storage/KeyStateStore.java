@@ -6,6 +6,7 @@ import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
+import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
@@ -19,23 +20,28 @@ import io.keyrotor.storage.audit.AuditChain;
 import io.keyrotor.storage.checkpoint.Checkpoints;
 import io.keyrotor.storage.dedup.RequestTable;
 import io.keyrotor.storage.events.EventStream;
+import io.keyrotor.storage.receipt.DestructionReceipts;
+import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
 import io.keyrotor.storage.schema.StoredMeta;
+import io.keyrotor.storage.view.KeyCache;
 import io.keyrotor.storage.view.RecordViews;
 import io.keyrotor.storage.view.RecordWrites;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Optional;
 import org.rocksdb.RocksDBException;
 
 /**
- * The replicated state on one node, and the only writer of it: RocksDB for durability and in-memory
- * views for reads. It coordinates the pieces in its sub-packages (the database and its schema, the
- * record views, the request-id table, the audit chain, the event stream, checkpoints).
+ * The replicated state on one node, and the only writer of it: RocksDB for durability and reads,
+ * with a bounded cache of key records and the few other records in memory. It coordinates the
+ * pieces in its sub-packages (the database and its schema, the record views, the request-id table,
+ * the audit chain, the event stream, checkpoints).
  *
  * <p>{@link #apply} is called by one thread, in log order: request-id check, transition, then one
  * WriteBatch holding the state change, the request-id record, the events, the audit record, the
@@ -52,30 +58,47 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   public static final Duration REQUEST_RETENTION = RequestTable.RETENTION;
 
   private final StateDatabase database;
-  private final RecordViews views = new RecordViews();
+  private final RecordViews views;
+  private final IntegrityCheck integrity;
   private final RequestTable requests;
   private final CommandDispatcher dispatcher;
   private AuditChain auditChain;
   private EventStream events;
 
   private volatile AppliedPosition applied;
+
+  /**
+   * A sequence counter for {@link #readAtOnePosition}: odd while the apply thread changes the views
+   * and publishes the position, even otherwise (only the apply thread writes it).
+   */
+  private final java.util.concurrent.atomic.AtomicLong publications =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private volatile long lastCommandTimeMillis;
   private volatile String reportedDigest;
   private StateDigest digest;
 
-  private KeyStateStore(StateDatabase database, Limits limits) {
+  private KeyStateStore(StateDatabase database, Limits limits, long keyCacheBytes) {
     this.database = database;
+    this.views = new RecordViews(database, keyCacheBytes);
+    this.integrity = new IntegrityCheck(database);
     this.requests = new RequestTable(database, limits.requestRecords());
     this.dispatcher = new CommandDispatcher(views.reader(), views::accessPolicy, limits);
   }
 
   /**
-   * Opens (or creates) the store in {@code directory}, loads the in-memory views and verifies the
-   * stored digest against the data. Refuses, with a clear message, a directory that is not a
-   * keyrotor state store, a store written by a newer format, or one whose data and digest disagree.
+   * Opens (or creates) the store in {@code directory} with a key cache of {@link
+   * KeyCache#DEFAULT_BYTES}. Refuses, with a clear message, a directory that is not a keyrotor
+   * state store or a store written by a newer format. No key record is read: the check of the data
+   * against the stored digest runs in the background ({@link #integrity()}).
    */
   public static KeyStateStore open(Path directory) {
-    return open(directory, Limits.CEILINGS);
+    return open(directory, Limits.CEILINGS, KeyCache.DEFAULT_BYTES);
+  }
+
+  /** {@link #open(Path)} with a key cache of at most {@code keyCacheBytes} (estimated heap). */
+  public static KeyStateStore open(Path directory, long keyCacheBytes) {
+    return open(directory, Limits.CEILINGS, keyCacheBytes);
   }
 
   /**
@@ -83,13 +106,18 @@ public final class KeyStateStore implements StateView, AutoCloseable {
    * replica of a cluster must apply the same limits ({@link Limits#CEILINGS}).
    */
   public static KeyStateStore open(Path directory, Limits limits) {
-    KeyStateStore store = new KeyStateStore(StateDatabase.open(directory), limits);
+    return open(directory, limits, KeyCache.DEFAULT_BYTES);
+  }
+
+  private static KeyStateStore open(Path directory, Limits limits, long keyCacheBytes) {
+    KeyStateStore store = new KeyStateStore(StateDatabase.open(directory), limits, keyCacheBytes);
     try {
       store.load();
     } catch (RuntimeException e) {
       store.close();
       throw e;
     }
+    store.integrity.start();
     return store;
   }
 
@@ -97,9 +125,16 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     Path directory = database.directory();
     try {
       StoredMeta meta = StoredMeta.read(database);
-      meta.requireDigest(views.load(database), directory);
+      views.load(meta.lastCommandTimeMillis());
       requests.load();
       auditChain = new AuditChain(database, meta.auditHeadOrNull());
+      auditChain
+          .verifyFromLastCheckpoint()
+          .ifPresent(
+              problem -> {
+                throw new StorageException(
+                    "the audit chain in " + directory + " was tampered with: " + problem);
+              });
       events = new EventStream(database);
       publish(meta.position(), meta.lastCommandTimeMillis(), auditChain.head(), meta.digest());
     } catch (RocksDBException e) {
@@ -155,12 +190,13 @@ public final class KeyStateStore implements StateView, AutoCloseable {
             effects.zoneMasterKeyWrite(),
             effects.policyWrite());
     try (StateBatch batch = new StateBatch(database, digest.copy())) {
-      views.stage(batch, writes);
+      views.stage(batch, writes, time);
       List<KeyEventRecord> storedEvents = events.append(batch, index, effects.events());
       if (!requestId.isEmpty() && !deduplicated) {
         requests.record(batch, requestId, effects.result(), time);
       }
       requests.evictExpired(batch, time, requestId);
+      requests.stageCount(batch);
       AuditRecord audit =
           auditChain.append(
               batch,
@@ -169,19 +205,40 @@ public final class KeyStateStore implements StateView, AutoCloseable {
               time,
               effects.action().name(),
               effects.result(),
-              effects.auditDetail());
+              effects.auditDetail(),
+              effects.auditFields());
+      if (!deduplicated && command.hasDestroyVersion()) {
+        DestructionReceipts.of(
+                command,
+                views.key(command.getDestroyVersion().getName()),
+                effects.allKeyWrites(),
+                index,
+                time,
+                audit)
+            .ifPresent(receipt -> putReceipt(batch, receipt));
+      }
       AppliedPosition position = new AppliedPosition(term, index);
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
       batch.commit();
 
+      publications.incrementAndGet();
       views.apply(writes);
       publish(position, time, nextHead, batch.digest());
+      publications.incrementAndGet();
       events.publish(storedEvents);
     } catch (RocksDBException e) {
       throw new StorageException("cannot write log entry " + index + " to the state store", e);
     }
     return result(effects.result(), deduplicated);
+  }
+
+  private static void putReceipt(StateBatch batch, DestructionReceiptRecord receipt) {
+    try {
+      DestructionReceipts.put(batch, receipt);
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot stage the destruction receipt", e);
+    }
   }
 
   private CommandResult result(CommandResultRecord outcome, boolean deduplicated) {
@@ -206,7 +263,9 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       AppliedPosition position = new AppliedPosition(term, index);
       StoredMeta.put(batch, position, lastCommandTimeMillis, auditChain.head());
       batch.commit();
+      publications.incrementAndGet();
       publish(position, lastCommandTimeMillis, auditChain.head(), digest);
+      publications.incrementAndGet();
     } catch (RocksDBException e) {
       throw new StorageException("cannot record applied position " + index, e);
     }
@@ -218,6 +277,20 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     lastCommandTimeMillis = time;
     reportedDigest = next.report(head);
     applied = position;
+  }
+
+  @Override
+  public <T> Optional<AtPosition<T>> readAtOnePosition(
+      java.util.function.Function<StateView, T> read) {
+    long before = publications.get();
+    if ((before & 1) != 0) {
+      return Optional.empty();
+    }
+    AppliedPosition position = applied;
+    T value = read.apply(this);
+    return publications.get() == before
+        ? Optional.of(new AtPosition<>(position, value))
+        : Optional.empty();
   }
 
   @Override
@@ -246,8 +319,43 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   }
 
   @Override
-  public NavigableMap<String, KeyRecord> keys() {
-    return views.keys();
+  public List<KeyRecord> keysAfter(String afterName, int limit) {
+    return views.keysAfter(afterName, limit);
+  }
+
+  @Override
+  public Map<String, Long> keyCountsByZone() {
+    return views.keyCountsByZone();
+  }
+
+  @Override
+  public List<AttentionEntry> keysNeedingAttention(
+      AttentionEntry after, long beforeTimeMillis, int limit) {
+    return views.keysNeedingAttention(after, beforeTimeMillis, limit);
+  }
+
+  @Override
+  public IntegrityStatus integrity() {
+    return integrity.status();
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} for the background check of the data against the stored
+   * digest to end, and returns where it stands.
+   */
+  public IntegrityStatus awaitIntegrityCheck(long timeoutMillis) throws InterruptedException {
+    return integrity.await(timeoutMillis);
+  }
+
+  @Override
+  public KeyCacheStatus keyCacheStatus() {
+    KeyCache cache = views.cache();
+    return new KeyCacheStatus(cache.size(), cache.weightBytes(), cache.capacityBytes());
+  }
+
+  /** The bounded cache of key records (its size, bound and statistics). */
+  public KeyCache keyCache() {
+    return views.cache();
   }
 
   @Override
@@ -291,6 +399,16 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   }
 
   @Override
+  public Optional<AuditRecord> lastAudit() {
+    return auditChain.last();
+  }
+
+  @Override
+  public Optional<Long> firstAuditIndexAtOrAfter(long timeMillis) {
+    return auditChain.firstIndexAtOrAfter(timeMillis);
+  }
+
+  @Override
   public long lastEventCursor() {
     return events.lastCursor();
   }
@@ -308,6 +426,29 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   @Override
   public boolean awaitEventsAfter(long cursor, long timeoutMillis) throws InterruptedException {
     return events.await(cursor, timeoutMillis);
+  }
+
+  @Override
+  public Optional<DestructionReceiptRecord> destructionReceipt(String name, int version) {
+    return DestructionReceipts.read(database, name, version);
+  }
+
+  /**
+   * Rewrites the state store's files so no file still holds what a destroyed version's record held:
+   * flushes every memtable (the write-ahead log files holding the old values become obsolete and
+   * RocksDB deletes them, since none are archived or recycled), then compacts the families that
+   * hold key records down to the bottom level, so the table files with old versions of those
+   * records are replaced and deleted. Runs beside apply (RocksDB allows it) on the scrubber's
+   * thread, never in apply; checkpoints that still link the old table files are the caller's.
+   */
+  public void scrubDestroyedMaterial() {
+    database.read(
+        "the state store, to scrub destroyed material",
+        db -> {
+          db.flush();
+          db.compactFully(Schema.KEYS);
+          return null;
+        });
   }
 
   /** How many request ids are remembered for deduplication. */

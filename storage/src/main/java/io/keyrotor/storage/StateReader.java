@@ -15,8 +15,8 @@ import java.util.function.Function;
 public interface StateReader {
   Optional<KeyRecord> key(String name);
 
-  /** Every key, in name order. */
-  Collection<KeyRecord> keys();
+  /** Every key, in name order (read a page at a time from a store: iterate, do not collect). */
+  Iterable<KeyRecord> keys();
 
   /** Every registered node, in id order. */
   Collection<NodeRecord> nodes();
@@ -25,12 +25,22 @@ public interface StateReader {
 
   /** How many keys there are (the limit of keys per cluster). */
   default long keyCount() {
-    return keys().size();
+    long count = 0;
+    for (KeyRecord ignored : keys()) {
+      count++;
+    }
+    return count;
   }
 
   /** How many keys of {@code zone} there are (the limit of keys per zone). */
   default long keyCountInZone(String zone) {
-    return keys().stream().filter(k -> k.getZone().equals(zone)).count();
+    long count = 0;
+    for (KeyRecord key : keys()) {
+      if (key.getZone().equals(zone)) {
+        count++;
+      }
+    }
+    return count;
   }
 
   /** The zone master key record of {@code zone}, if the zone was ever rotated. */

@@ -93,7 +93,7 @@ class KeyStateStoreTest {
 
       assertEquals(a.digest(), b.digest());
       assertEquals(a.auditHead(), b.auditHead());
-      assertEquals(a.keys(), b.keys());
+      assertEquals(AllKeys.of(a), AllKeys.of(b));
       assertEquals(new AppliedPosition(1, 300), a.appliedPosition());
     }
   }
@@ -138,6 +138,51 @@ class KeyStateStoreTest {
                 .setVersion(version)
                 .setNode(node))
         .build();
+  }
+
+  @Test
+  void readAtOnePosition_noEntryApplied_theValueAndThePositionItWasReadAt() {
+    try (KeyStateStore store = KeyStateStore.open(dir)) {
+      store.apply(Commands.create("c1", T0, "a"), 1, 1);
+      store.apply(Commands.create("c2", T0, "b"), 1, 2);
+
+      StateView.AtPosition<List<String>> read =
+          store
+              .readAtOnePosition(
+                  s -> {
+                    List<String> names = new java.util.ArrayList<>();
+                    s.allKeys().forEach(k -> names.add(k.getName()));
+                    return names;
+                  })
+              .orElseThrow();
+
+      assertEquals(new AppliedPosition(1, 2), read.position());
+      assertEquals(List.of("a", "b"), read.value());
+    }
+  }
+
+  @Test
+  void readAtOnePosition_anEntryAppliedDuringTheRead_emptySoTheCallerReadsAgain() {
+    try (KeyStateStore store = KeyStateStore.open(dir)) {
+      store.apply(Commands.create("c1", T0, "a"), 1, 1);
+
+      var read =
+          store.readAtOnePosition(
+              s -> {
+                store.apply(Commands.create("c2", T0, "b"), 1, 2);
+                return s.keyCount();
+              });
+      var positionOnly =
+          store.readAtOnePosition(
+              s -> {
+                store.recordPosition(1, 3);
+                return s.keyCount();
+              });
+
+      assertTrue(read.isEmpty(), "a read that saw a key the applied position did not include");
+      assertTrue(positionOnly.isEmpty(), "the position moved during the read");
+      assertEquals(2, store.readAtOnePosition(s -> s.keyCount()).orElseThrow().value());
+    }
   }
 
   @Test
@@ -191,12 +236,12 @@ class KeyStateStoreTest {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
       applyAll(store, commands, 1);
       digest = store.digest();
-      keys = List.copyOf(store.keys().values());
+      keys = List.copyOf(AllKeys.of(store).values());
     }
 
     try (KeyStateStore reopened = KeyStateStore.open(dir)) {
       assertEquals(digest, reopened.digest());
-      assertEquals(keys, List.copyOf(reopened.keys().values()));
+      assertEquals(keys, List.copyOf(AllKeys.of(reopened).values()));
       assertEquals(120, reopened.appliedPosition().index());
       assertFalse(reopened.nodes().isEmpty());
     }
@@ -313,7 +358,7 @@ class KeyStateStoreTest {
   }
 
   @Test
-  void open_dataChangedBehindTheStore_refusesToStart() throws Exception {
+  void open_dataChangedBehindTheStore_integrityCheckFails() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
       store.apply(Commands.create("c", T0, "k"), 1, 1);
     }
@@ -335,8 +380,23 @@ class KeyStateStoreTest {
       handles.forEach(ColumnFamilyHandle::close);
     }
 
-    StorageException refused = assertThrows(StorageException.class, () -> KeyStateStore.open(dir));
-    assertTrue(refused.getMessage().contains("corrupt"), refused.getMessage());
+    // Opening reads no key; the background check of the data against the digest finds it.
+    try (KeyStateStore store = KeyStateStore.open(dir)) {
+      IntegrityStatus status = store.awaitIntegrityCheck(60_000);
+      assertEquals(IntegrityStatus.State.FAILED, status.state());
+      assertTrue(status.detail().contains("corrupt"), status.detail());
+      assertTrue(store.integrity().failed());
+    }
+  }
+
+  @Test
+  void open_untouchedData_integrityCheckVerifies() throws Exception {
+    try (KeyStateStore store = KeyStateStore.open(dir)) {
+      applyAll(store, workload(3, 40), 1);
+    }
+    try (KeyStateStore store = KeyStateStore.open(dir)) {
+      assertEquals(IntegrityStatus.State.VERIFIED, store.awaitIntegrityCheck(60_000).state());
+    }
   }
 
   @Test

@@ -117,6 +117,15 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
     return matching;
   }
 
+  private final Map<String, io.keyrotor.api.v1.DestructionReceipt> receipts =
+      new ConcurrentHashMap<>();
+
+  /** Puts the receipt of a destroyed version into the model directly. */
+  public FakeKeyService putReceipt(io.keyrotor.api.v1.DestructionReceipt receipt) {
+    receipts.put(receipt.getName() + "/" + receipt.getVersion(), receipt);
+    return this;
+  }
+
   /** Puts a key into the model directly. */
   public FakeKeyService put(Key key) {
     keys.put(key.getName(), key);
@@ -564,6 +573,32 @@ public class FakeKeyService extends KeyServiceGrpc.KeyServiceImplBase {
       }
     }
     reply(observer, response.build());
+  }
+
+  @Override
+  public void getDestructionReceipt(
+      io.keyrotor.api.v1.GetDestructionReceiptRequest request,
+      StreamObserver<io.keyrotor.api.v1.DestructionReceipt> observer) {
+    if (failed(request, observer)) {
+      return;
+    }
+    io.keyrotor.api.v1.DestructionReceipt receipt =
+        receipts.get(request.getName() + "/" + request.getVersion());
+    if (receipt == null) {
+      observer.onError(
+          GrpcErrors.error(
+              io.grpc.Status.Code.FAILED_PRECONDITION,
+              "VERSION_NOT_DESTROYED",
+              "version "
+                  + request.getVersion()
+                  + " of key \""
+                  + request.getName()
+                  + "\" is not"
+                  + " destroyed",
+              Map.of()));
+      return;
+    }
+    reply(observer, receipt);
   }
 
   @Override

@@ -39,17 +39,23 @@ public final class GrpcErrors {
 
   /** RESOURCE_EXHAUSTED QUOTA_EXCEEDED with a RetryInfo of {@code retryAfter}. */
   public static StatusRuntimeException quotaExceeded(java.time.Duration retryAfter) {
+    return resourceExhausted(
+        "QUOTA_EXCEEDED", "principal \"service\" is over its quota \"q\"", retryAfter);
+  }
+
+  /** RESOURCE_EXHAUSTED HSM_BUSY with a RetryInfo of {@code retryAfter}. */
+  public static StatusRuntimeException hsmBusy(java.time.Duration retryAfter) {
+    return resourceExhausted("HSM_BUSY", "the node's HSM queue is full", retryAfter);
+  }
+
+  private static StatusRuntimeException resourceExhausted(
+      String reason, String message, java.time.Duration retryAfter) {
     com.google.rpc.Status status =
         com.google.rpc.Status.newBuilder()
             .setCode(Status.Code.RESOURCE_EXHAUSTED.value())
-            .setMessage("principal \"service\" is over its quota \"q\"")
+            .setMessage(message)
             .addDetails(
-                Any.pack(
-                    ErrorInfo.newBuilder()
-                        .setDomain("keyrotor.io")
-                        .setReason("QUOTA_EXCEEDED")
-                        .putMetadata("quota", "q")
-                        .build()))
+                Any.pack(ErrorInfo.newBuilder().setDomain("keyrotor.io").setReason(reason).build()))
             .addDetails(
                 Any.pack(
                     com.google.rpc.RetryInfo.newBuilder()

@@ -1,5 +1,6 @@
 package io.keyrotor.hsm.pkcs11;
 
+import io.keyrotor.hsm.AuditSigningKeys;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmConfig;
 import io.keyrotor.hsm.HsmDescription;
@@ -20,6 +21,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xipki.pkcs11.wrapper.Session;
@@ -312,6 +314,43 @@ public final class Pkcs11Hsm implements Hsm {
     }
     return sessions.withSession(
         "generating random bytes", session -> session.generateRandom(count));
+  }
+
+  @Override
+  public SortedSet<Integer> auditKeyVersions() throws HsmException {
+    return Collections.unmodifiableSortedSet(
+        new TreeSet<>(
+            sessions
+                .withSession("listing audit keys", session -> AuditKeyObjects.privateKeys(session))
+                .keySet()));
+  }
+
+  @Override
+  public synchronized int generateAuditKey() throws HsmException {
+    return sessions.withSession(
+        "generating an audit key",
+        session -> {
+          SortedMap<Integer, Long> held = AuditKeyObjects.privateKeys(session);
+          int version = held.isEmpty() ? 1 : held.lastKey() + 1;
+          AuditKeyObjects.generate(session, version);
+          LOG.info("{} generated audit key version {}", locator, version);
+          return version;
+        });
+  }
+
+  @Override
+  public byte[] auditPublicKey(int version) throws HsmException {
+    return sessions.withSession(
+        "reading audit public key " + version,
+        session -> AuditKeyObjects.publicKey(session, locator, version));
+  }
+
+  @Override
+  public byte[] signAudit(int version, byte[] message) throws HsmException {
+    AuditSigningKeys.requireSignable(message);
+    return sessions.withSession(
+        "signing with audit key " + version,
+        session -> AuditKeyObjects.sign(session, locator, version, message));
   }
 
   /** Closes this instance's sessions (never logs out, never finalises the module). */

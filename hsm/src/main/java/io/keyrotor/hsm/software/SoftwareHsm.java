@@ -43,6 +43,7 @@ public final class SoftwareHsm implements Hsm {
   private volatile Snapshot snapshot;
   private volatile boolean healthy = true;
   private volatile boolean closed;
+  private final SoftwareAuditKeys auditKeys;
 
   private record Snapshot(Object stamp, Map<ZoneMasterKeyId, SecretKeyBytes> keys) {}
 
@@ -50,6 +51,7 @@ public final class SoftwareHsm implements Hsm {
     this.keyFile = keyFile;
     this.passphrase = passphrase;
     this.mechanisms = mechanisms;
+    this.auditKeys = new SoftwareAuditKeys(keyFile, this.passphrase, random);
   }
 
   /**
@@ -167,6 +169,26 @@ public final class SoftwareHsm implements Hsm {
     byte[] bytes = new byte[count];
     random.nextBytes(bytes);
     return bytes;
+  }
+
+  @Override
+  public SortedSet<Integer> auditKeyVersions() throws HsmException {
+    return auditKeys.versions();
+  }
+
+  @Override
+  public int generateAuditKey() throws HsmException {
+    return auditKeys.generate();
+  }
+
+  @Override
+  public byte[] auditPublicKey(int version) throws HsmException {
+    return auditKeys.publicKey(version);
+  }
+
+  @Override
+  public byte[] signAudit(int version, byte[] message) throws HsmException {
+    return auditKeys.sign(version, message);
   }
 
   @Override

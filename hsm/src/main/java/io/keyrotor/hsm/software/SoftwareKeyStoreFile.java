@@ -57,6 +57,8 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>This is the development counterpart of the PKCS#11 ceremonies: in a dev cluster every node of
  * a zone gets the same master key by {@link #copyZone}. The key bytes exist in the file (encrypted)
  * and in process memory, which is exactly what a real HSM avoids.
+ *
+ * <p>Over 500 lines because it is the whole file: format, locking, atomic replace and the KDF.
  */
 @SuppressWarnings("try") // the write lock is held by try-with-resources, never read
 public final class SoftwareKeyStoreFile {

@@ -3,10 +3,11 @@ package io.keyrotor.server.access;
 import io.keyrotor.api.v1.Permission;
 
 /**
- * What a call asks to do: one value per RPC of KeyService and AdminService, each with the one
- * {@link Permission} the authorisation policy must grant for it (docs/architecture.md,
- * "Authorisation"). GetNodeStatus and GetClusterStatus need an authenticated caller and no
- * permission: nodes ask each other, and the SDK discovers the leader through them.
+ * What a call asks to do: one value per RPC of KeyService, AdminService, AuditService,
+ * DataAuditService and ComplianceService, each with the one {@link Permission} the authorisation
+ * policy must grant for it (docs/architecture.md, "Authorisation"). GetNodeStatus and
+ * GetClusterStatus need an authenticated caller and no permission: nodes ask each other, and the
+ * SDK discovers the leader through them.
  */
 public enum Operation {
   CREATE_KEY("keyrotor.v1.KeyService/CreateKey", Permission.PERMISSION_CONFIGURE_KEYS),
@@ -47,6 +48,12 @@ public enum Operation {
   GET_BULK_ROTATION("keyrotor.v1.KeyService/GetBulkRotation", Permission.PERMISSION_READ_KEYS),
   LIST_ROTATIONS("keyrotor.v1.KeyService/ListRotations", Permission.PERMISSION_READ_KEYS),
   LIST_KEY_EVENTS("keyrotor.v1.KeyService/ListKeyEvents", Permission.PERMISSION_READ_KEYS),
+  /**
+   * A receipt is about one key and shows no more than its history does (ListKeyEvents), so it needs
+   * what reading the key needs, on that key.
+   */
+  GET_DESTRUCTION_RECEIPT(
+      "keyrotor.v1.KeyService/GetDestructionReceipt", Permission.PERMISSION_READ_KEYS),
   GET_CLUSTER_STATUS("keyrotor.v1.AdminService/GetClusterStatus", null),
   GET_NODE_STATUS("keyrotor.v1.AdminService/GetNodeStatus", null),
   TRANSFER_LEADERSHIP(
@@ -59,11 +66,28 @@ public enum Operation {
   GET_POLICY("keyrotor.v1.AdminService/GetPolicy", Permission.PERMISSION_ADMINISTER),
   SET_POLICY("keyrotor.v1.AdminService/SetPolicy", Permission.PERMISSION_ADMINISTER),
   TEST_POLICY("keyrotor.v1.AdminService/TestPolicy", Permission.PERMISSION_ADMINISTER),
+  LIST_DATA_AUDIT_RECORDS(
+      "keyrotor.v1.DataAuditService/ListDataAuditRecords", Permission.PERMISSION_READ_AUDIT),
+  /** The compliance report: an auditor's read of every key's state, cluster-wide. */
+  STREAM_COMPLIANCE_REPORT(
+      "keyrotor.v1.ComplianceService/StreamComplianceReport", Permission.PERMISSION_READ_AUDIT),
+  EXPORT_AUDIT("keyrotor.v1.AuditService/ExportAudit", Permission.PERMISSION_READ_AUDIT),
+  GET_AUDIT_KEYS("keyrotor.v1.AuditService/GetAuditKeys", Permission.PERMISSION_READ_AUDIT),
+  /** A checkpoint changes no key: whoever may read the audit trail may have its head signed. */
+  CREATE_AUDIT_CHECKPOINT(
+      "keyrotor.v1.AuditService/CreateAuditCheckpoint", Permission.PERMISSION_READ_AUDIT),
+  ROTATE_AUDIT_KEY("keyrotor.v1.AuditService/RotateAuditKey", Permission.PERMISSION_ADMINISTER),
   ADD_NODE("keyrotor.v1.AdminService/AddNode", Permission.PERMISSION_ADMINISTER),
   REMOVE_NODE("keyrotor.v1.AdminService/RemoveNode", Permission.PERMISSION_ADMINISTER),
   REPLACE_NODE("keyrotor.v1.AdminService/ReplaceNode", Permission.PERMISSION_ADMINISTER),
   /** Every RPC of the chaos service (test clusters only). */
-  CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER);
+  CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER),
+  /**
+   * The node's HTTPS endpoint: {@code /metrics} and the status page (not a gRPC method). It shows
+   * every node's status, HSM and limits, so it needs the permission of cluster administration,
+   * which covers node status, rather than only an authenticated caller as GetClusterStatus does.
+   */
+  HTTP_STATUS("https:/metrics and /", Permission.PERMISSION_ADMINISTER);
 
   private final String fullMethodName;
   private final Permission permissionOrNull;

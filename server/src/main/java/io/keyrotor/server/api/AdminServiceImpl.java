@@ -116,6 +116,26 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       response.onError(refused);
       return;
     }
+    // Every outcome, failures included, is answered from the callback.
+    var unusedAnswer =
+        clusterStatus()
+            .whenComplete(
+                (status, failure) -> {
+                  if (failure != null) {
+                    response.onError(failure);
+                  } else {
+                    response.onNext(status);
+                    response.onCompleted();
+                  }
+                });
+  }
+
+  /**
+   * The cluster's status: this node's own and every peer's (asked in parallel with a short
+   * deadline; an unreachable one is UNREACHABLE). Not authorised here: GetClusterStatus and the
+   * HTTPS status page each authorise their caller first.
+   */
+  public CompletableFuture<ClusterStatus> clusterStatus() {
     List<CompletableFuture<NodeStatus>> futures = new ArrayList<>();
     for (NodeConfig.Peer peer : context.members().values()) {
       if (peer.id().equals(context.config().nodeId())) {
@@ -124,26 +144,23 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         futures.add(CompletableFuture.supplyAsync(() -> peerStatus(peer), blockingExecutor));
       }
     }
-    // Every outcome, failures included, is answered from the callback.
-    var unusedAnswer =
-        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-            .whenComplete(
-                (ignored, failure) -> {
-                  ClusterStatus.Builder out = ClusterStatus.newBuilder();
-                  for (CompletableFuture<NodeStatus> future : futures) {
-                    NodeStatus status = future.join();
-                    out.addNodes(status);
-                    if (status.getRole() == NodeRole.NODE_ROLE_LEADER) {
-                      out.setLeaderId(status.getId());
-                    }
-                  }
-                  if (out.getLeaderId().isEmpty()) {
-                    String leader = context.raft().status().leaderIdOrNull();
-                    out.setLeaderId(leader == null ? "" : leader);
-                  }
-                  response.onNext(out.build());
-                  response.onCompleted();
-                });
+    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+        .thenApply(
+            ignored -> {
+              ClusterStatus.Builder out = ClusterStatus.newBuilder();
+              for (CompletableFuture<NodeStatus> future : futures) {
+                NodeStatus status = future.join();
+                out.addNodes(status);
+                if (status.getRole() == NodeRole.NODE_ROLE_LEADER) {
+                  out.setLeaderId(status.getId());
+                }
+              }
+              if (out.getLeaderId().isEmpty()) {
+                String leader = context.raft().status().leaderIdOrNull();
+                out.setLeaderId(leader == null ? "" : leader);
+              }
+              return out.build();
+            });
   }
 
   /**
@@ -161,6 +178,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           var voters = context.raft().members().voters().keySet();
           if (!target.isEmpty() && !voters.contains(target)) {
             throw ApiErrors.invalid(
+                "target_node_id",
                 ErrorReason.UNKNOWN_NODE,
                 "node \"" + target + "\" is not a voting member; voters: " + voters);
           }
@@ -247,7 +265,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           PolicyRules.problem(request.getPolicy())
               .ifPresent(
                   problem -> {
-                    throw ApiErrors.invalid(ErrorReason.INVALID_ACCESS_POLICY, problem);
+                    throw ApiErrors.invalid("policy", ErrorReason.INVALID_ACCESS_POLICY, problem);
                   });
           Write write =
               Write.fromRequest(
@@ -278,7 +296,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
               || request.getPermission() == Permission.PERMISSION_UNSPECIFIED
               || request.getPermission() == Permission.UNRECOGNIZED) {
             throw ApiErrors.invalid(
-                ErrorReason.INVALID_ACCESS_POLICY, "TestPolicy needs a principal and a permission");
+                request.getPrincipal().isEmpty() ? "principal" : "permission",
+                ErrorReason.INVALID_ACCESS_POLICY,
+                "TestPolicy needs a principal and a permission");
           }
           Target target =
               request.getKeyName().isEmpty() ? Target.cluster() : Target.key(request.getKeyName());
@@ -331,7 +351,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             // The raw wall clock: peers measure this node's clock from it.
             .setClockUnixMillis(clockGuard.wallClock().millis())
             .setClock(clockGuard.assess().toProto())
-            .addAllThrottled(writes.authorizer().throttled());
+            .addAllThrottled(writes.authorizer().throttled())
+            .setStateIntegrity(store.integrity().state().name())
+            .setStateIntegrityDetail(store.integrity().detail());
+    var cache = store.keyCacheStatus();
+    out.setKeyCacheEntries(cache.entries())
+        .setKeyCacheBytes(cache.bytes())
+        .setKeyCacheCapacityBytes(cache.capacityBytes());
     LimitSettings limits = context.config().limits();
     for (LimitSettings.Limit limit : LimitSettings.Limit.values()) {
       out.addLimits(

@@ -1,6 +1,7 @@
 package io.keyrotor.server.api;
 
 import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
@@ -61,19 +62,67 @@ public final class ApiErrors {
         com.google.rpc.Status.newBuilder()
             .setCode(code.getNumber())
             .setMessage(message)
-            .addDetails(Any.pack(info)));
+            .addDetails(Any.pack(info)),
+        reason);
   }
 
-  /** A status being built: ErrorInfo first, then any further details. */
-  private record Built(com.google.rpc.Status.Builder status) {
+  /**
+   * A status being built: ErrorInfo first, then any further details. Every UNAVAILABLE status gets
+   * a google.rpc.RetryInfo when nothing more specific was added: the condition passes (a leader is
+   * elected, a node comes back), so a retry after the delay can work.
+   */
+  private static final class Built {
+    private final com.google.rpc.Status.Builder status;
+    private final ErrorReason reason;
+    private boolean retryInfo;
+
+    Built(com.google.rpc.Status.Builder status, ErrorReason reason) {
+      this.status = status;
+      this.reason = reason;
+    }
+
     Built with(com.google.protobuf.Message detail) {
+      retryInfo |= detail instanceof RetryInfo;
       status.addDetails(Any.pack(detail));
       return this;
     }
 
     StatusRuntimeException build() {
+      if (!retryInfo && status.getCode() == Code.UNAVAILABLE_VALUE) {
+        with(retryInfo(unavailableRetryDelay(reason)));
+      }
       return StatusProto.toStatusRuntimeException(status.build());
     }
+  }
+
+  /**
+   * How long a caller refused with UNAVAILABLE {@code reason} waits before retrying: a redirect to
+   * the leader at once, an election or a node's restart about a second.
+   */
+  static Duration unavailableRetryDelay(ErrorReason reason) {
+    return switch (reason) {
+      case NOT_LEADER -> Duration.ofMillis(50);
+      case NO_LEADER, ENCRYPTION_RESERVATION_UNAVAILABLE -> Duration.ofMillis(500);
+      default -> Duration.ofSeconds(1);
+    };
+  }
+
+  /** A google.rpc.RetryInfo asking the caller to wait {@code delay} before retrying. */
+  private static RetryInfo retryInfo(Duration delay) {
+    return RetryInfo.newBuilder()
+        .setRetryDelay(
+            com.google.protobuf.Duration.newBuilder()
+                .setSeconds(delay.getSeconds())
+                .setNanos(delay.getNano()))
+        .build();
+  }
+
+  /** A google.rpc.BadRequest whose one FieldViolation names the request field at fault. */
+  private static BadRequest badRequest(String field, String description) {
+    return BadRequest.newBuilder()
+        .addFieldViolations(
+            BadRequest.FieldViolation.newBuilder().setField(field).setDescription(description))
+        .build();
   }
 
   /**
@@ -82,25 +131,39 @@ public final class ApiErrors {
    * repeats the delay for clients that read only ErrorInfo).
    */
   public static StatusRuntimeException quotaExceeded(
-      String quota, java.time.Duration retryAfter, String message) {
+      String quota, Duration retryAfter, String message) {
     long millis = Math.max(1, retryAfter.toMillis());
     return status(
             Code.RESOURCE_EXHAUSTED,
             ErrorReason.QUOTA_EXCEEDED,
             message,
             Map.of("quota", quota, "retry_after_millis", Long.toString(millis)))
-        .with(
-            com.google.rpc.RetryInfo.newBuilder()
-                .setRetryDelay(
-                    com.google.protobuf.Duration.newBuilder()
-                        .setSeconds(millis / 1000)
-                        .setNanos((int) (millis % 1000) * 1_000_000))
-                .build())
+        .with(retryInfo(Duration.ofMillis(millis)))
         .build();
   }
 
-  /** INVALID_ARGUMENT: malformed input, refused before anything was proposed. */
-  public static StatusRuntimeException invalid(ErrorReason reason, String message) {
+  /**
+   * INVALID_ARGUMENT about request field {@code field} (its name in the proto, dotted for a nested
+   * one): refused before anything was proposed. A google.rpc.BadRequest FieldViolation names the
+   * field, so a client can point at it without parsing the message.
+   */
+  public static StatusRuntimeException invalid(String field, ErrorReason reason, String message) {
+    return invalid(field, reason, message, Map.of());
+  }
+
+  /** {@link #invalid(String, ErrorReason, String)} with ErrorInfo metadata. */
+  public static StatusRuntimeException invalid(
+      String field, ErrorReason reason, String message, Map<String, String> metadata) {
+    return status(Code.INVALID_ARGUMENT, reason, message, metadata)
+        .with(badRequest(field, message))
+        .build();
+  }
+
+  /**
+   * INVALID_ARGUMENT about the request as a whole (its bytes do not parse as the request message),
+   * so no field is named.
+   */
+  public static StatusRuntimeException malformedRequest(ErrorReason reason, String message) {
     return error(Code.INVALID_ARGUMENT, reason, message);
   }
 
@@ -111,8 +174,34 @@ public final class ApiErrors {
    */
   public static StatusRuntimeException fromOutcome(CommandResultRecord outcome) {
     Code code = Code.forNumber(outcome.getCode());
-    return error(
-        code == null ? Code.INTERNAL : code, catalogued(outcome.getReason()), outcome.getMessage());
+    ErrorReason reason = catalogued(outcome.getReason());
+    Optional<String> field = code == Code.INVALID_ARGUMENT ? fieldOf(reason) : Optional.empty();
+    return field.isPresent()
+        ? invalid(field.get(), reason, outcome.getMessage())
+        : error(code == null ? Code.INTERNAL : code, reason, outcome.getMessage());
+  }
+
+  /**
+   * The request field an INVALID_ARGUMENT reason is about when only the reason is known (a command
+   * the state machine refused, a data-plane refusal): the field's name in the requests that carry
+   * it. Empty for reasons that name no single field.
+   */
+  static Optional<String> fieldOf(ErrorReason reason) {
+    return Optional.ofNullable(
+        switch (reason) {
+          case INVALID_KEY_NAME -> "key_name";
+          case INVALID_CIPHERTEXT -> "ciphertext";
+          case PAYLOAD_TOO_LARGE -> "plaintext";
+          case INVALID_CONTEXT -> "context";
+          case INVALID_DATA_KEY_SPEC -> "spec";
+          case BATCH_TOO_LARGE -> "items";
+          case INVALID_POLICY, ROTATION_PERIOD_TOO_SHORT -> "rotation_policy";
+          case INVALID_ZONE -> "zone";
+          case INVALID_LABEL -> "labels";
+          case INVALID_VERSION -> "version";
+          case INVALID_REQUEST_ID -> "request_id";
+          default -> null;
+        });
   }
 
   /** The catalogue value named {@code reason}, or {@link ErrorReason#REJECTED}. */
@@ -219,25 +308,24 @@ public final class ApiErrors {
    * #zoneNotHeld}, which names the nodes that hold the zone ({@link ErrorMapper} does).
    */
   public static StatusRuntimeException fromDataPlane(DataPlaneException e) {
-    StatusRuntimeException status =
-        error(codeOfDataPlane(e.reason()), e.reason(), e.getMessage(), e.metadata());
+    Code code = codeOfDataPlane(e.reason());
+    Built status = status(code, e.reason(), e.getMessage(), e.metadata());
+    Optional<String> field = code == Code.INVALID_ARGUMENT ? fieldOf(e.reason()) : Optional.empty();
+    field.ifPresent(name -> status.with(badRequest(name, e.getMessage())));
+    // A retry delay when retrying can work (a version activates).
     String retryAfter = e.metadata().get("retry_after_millis");
-    return retryAfter == null ? status : withRetryDelay(status, Long.parseLong(retryAfter));
+    if (retryAfter != null) {
+      status.with(retryInfo(Duration.ofMillis(Long.parseLong(retryAfter))));
+    }
+    return status.build();
   }
 
-  /** {@code status} with a google.rpc.RetryInfo: when retrying can work (a version activates). */
-  private static StatusRuntimeException withRetryDelay(
-      StatusRuntimeException status, long delayMillis) {
-    com.google.rpc.Status proto = StatusProto.fromThrowable(status);
-    com.google.rpc.RetryInfo retry =
-        com.google.rpc.RetryInfo.newBuilder()
-            .setRetryDelay(
-                com.google.protobuf.Duration.newBuilder()
-                    .setSeconds(delayMillis / 1000)
-                    .setNanos((int) (delayMillis % 1000) * 1_000_000))
-            .build();
-    return StatusProto.toStatusRuntimeException(
-        proto.toBuilder().addDetails(Any.pack(retry)).build());
+  /** UNAVAILABLE with {@code reason} and a google.rpc.RetryInfo of {@code delayMillis}. */
+  public static StatusRuntimeException unavailable(
+      ErrorReason reason, String message, long delayMillis) {
+    return status(Code.UNAVAILABLE, reason, message, Map.of())
+        .with(retryInfo(Duration.ofMillis(delayMillis)))
+        .build();
   }
 
   private static Code codeOfDataPlane(ErrorReason reason) {
@@ -345,27 +433,13 @@ public final class ApiErrors {
    * retrying ({@link #HSM_BUSY_RETRY_DELAY}).
    */
   public static StatusRuntimeException hsmSaturated(HsmExecutor.Saturated e) {
-    ErrorInfo info =
-        ErrorInfo.newBuilder()
-            .setDomain(DOMAIN)
-            .setReason(ErrorReason.HSM_BUSY.name())
-            .putMetadata("retry_after_millis", Long.toString(HSM_BUSY_RETRY_DELAY.toMillis()))
-            .build();
-    RetryInfo retry =
-        RetryInfo.newBuilder()
-            .setRetryDelay(
-                com.google.protobuf.Duration.newBuilder()
-                    .setSeconds(HSM_BUSY_RETRY_DELAY.getSeconds())
-                    .setNanos(HSM_BUSY_RETRY_DELAY.getNano()))
-            .build();
-    com.google.rpc.Status status =
-        com.google.rpc.Status.newBuilder()
-            .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
-            .setMessage(e.getMessage())
-            .addDetails(Any.pack(info))
-            .addDetails(Any.pack(retry))
-            .build();
-    return StatusProto.toStatusRuntimeException(status);
+    return status(
+            Code.RESOURCE_EXHAUSTED,
+            ErrorReason.HSM_BUSY,
+            e.getMessage(),
+            Map.of("retry_after_millis", Long.toString(HSM_BUSY_RETRY_DELAY.toMillis())))
+        .with(retryInfo(HSM_BUSY_RETRY_DELAY))
+        .build();
   }
 
   /** INTERNAL: a failure nothing above explains, a bug. */

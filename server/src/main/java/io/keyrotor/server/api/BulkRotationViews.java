@@ -34,7 +34,7 @@ final class BulkRotationViews {
     }
     String marker = "bulk:" + id;
     long remaining =
-        state.keys().values().stream()
+        java.util.stream.StreamSupport.stream(state.allKeys().spliterator(), false)
             .filter(k -> marker.equals(k.getRotationRequestedBy()))
             .count();
     BulkRotation.Builder out =

@@ -69,6 +69,7 @@ final class DataPlaneCalls {
   private void checkBatch(int items) {
     if (items > batchItems) {
       throw Requests.overLimit(
+          "items",
           ErrorReason.BATCH_TOO_LARGE,
           Limit.BATCH_ITEMS,
           batchItems,
@@ -95,6 +96,7 @@ final class DataPlaneCalls {
     }
     if (length > contextBytes) {
       throw Requests.overLimit(
+          "context",
           ErrorReason.INVALID_CONTEXT,
           Limit.CONTEXT_BYTES,
           contextBytes,

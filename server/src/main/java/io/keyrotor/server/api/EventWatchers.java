@@ -103,7 +103,7 @@ public final class EventWatchers implements AutoCloseable {
   void watch(WatchKeyEventsRequest request, StreamObserver<KeyEvent> response) {
     Set<String> names = Set.copyOf(request.getKeyNamesList());
     for (String name : names) {
-      Requests.keyName(name);
+      Requests.keyName(name, "key_names");
     }
     long start =
         request.getCursor().isEmpty()

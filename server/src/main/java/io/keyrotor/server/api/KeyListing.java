@@ -5,7 +5,6 @@ import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.ListKeysResponse;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.storage.StateView;
-import java.util.Map;
 
 /**
  * One page of ListKeys: keys in name order after the page token's key, filtered by zone and label
@@ -26,6 +25,7 @@ record KeyListing(int pageSize, String afterName, String zoneOrEmpty, LabelSelec
     long pageSize = requested == 0 ? DEFAULT_PAGE_SIZE : requested;
     if (pageSize > MAX_PAGE_SIZE) {
       throw ApiErrors.invalid(
+          "page_size",
           ErrorReason.INVALID_PAGE_SIZE,
           "page_size must be at most " + MAX_PAGE_SIZE + ", got " + pageSize);
     }
@@ -39,10 +39,9 @@ record KeyListing(int pageSize, String afterName, String zoneOrEmpty, LabelSelec
   /** The page as {@code state} holds it, keys shown at {@code timeMillis}. */
   ListKeysResponse page(StateView state, long timeMillis) {
     ListKeysResponse.Builder out = ListKeysResponse.newBuilder();
-    Map<String, KeyRecord> tail =
-        afterName.isEmpty() ? state.keys() : state.keys().tailMap(afterName, false);
+    // Read from the store a page at a time, starting after the page token's name (a seek).
     String last = null;
-    for (KeyRecord key : tail.values()) {
+    for (KeyRecord key : state.keysFrom(afterName)) {
       if (out.getKeysCount() >= pageSize) {
         out.setNextPageToken(PageToken.after(last));
         break;

@@ -1,7 +1,9 @@
 package io.keyrotor.server.api;
 
 import io.keyrotor.api.v1.BulkRotation;
+import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
+import io.keyrotor.api.v1.GetDestructionReceiptRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.ListKeyEventsRequest;
@@ -54,6 +56,12 @@ final class KeyReads {
             ? Requests.millis(request.getDueWithin(), "due_within")
             : Long.MAX_VALUE;
     return calls.afterReadBarrier(state -> RotationViews.list(state, clock.millis(), window));
+  }
+
+  CompletableFuture<DestructionReceipt> destructionReceipt(GetDestructionReceiptRequest request) {
+    String name = Requests.keyName(request.getName());
+    int version = Requests.version(request.getVersion());
+    return calls.afterReadBarrier(state -> DestructionReceiptViews.receipt(state, name, version));
   }
 
   CompletableFuture<ListKeyEventsResponse> listKeyEvents(ListKeyEventsRequest request) {

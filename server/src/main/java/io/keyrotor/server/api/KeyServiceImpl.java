@@ -1,5 +1,6 @@
 package io.keyrotor.server.api;
 
+import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.BatchDecryptRequest;
 import io.keyrotor.api.v1.BatchDecryptResponse;
@@ -11,6 +12,7 @@ import io.keyrotor.api.v1.CancelRotationRequest;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
+import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EnableKeyVersionRequest;
 import io.keyrotor.api.v1.EncryptRequest;
@@ -18,6 +20,7 @@ import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetBulkRotationRequest;
+import io.keyrotor.api.v1.GetDestructionReceiptRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
@@ -53,9 +56,13 @@ import io.keyrotor.server.api.KeyWriteInputs.Rotation;
 import io.keyrotor.server.api.KeyWriteInputs.RotationCancellation;
 import io.keyrotor.server.api.KeyWriteInputs.VersionFloors;
 import io.keyrotor.server.api.KeyWriteInputs.VersionStatusChange;
+import io.keyrotor.server.audit.DataAuditLog;
 import io.keyrotor.server.config.LimitSettings;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.dataplane.CiphertextFormat;
 import io.keyrotor.server.dataplane.DataPlane;
+import io.keyrotor.server.dataplane.DataPlaneException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -77,18 +84,42 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private final KeyReads reads;
   private final WritePath writes;
   private final KeyWrites commands;
+  private final TemplateZones templateZones;
   private final DataPlaneCalls dataPlane;
   private final EventWatchers watchers;
+  private final AuditedCalls audit;
 
+  /** A key service that writes no data audit records (in-process tests). */
   public KeyServiceImpl(
       ServerContext context, DataPlane dataPlane, EventWatchers watchers, WritePath writes) {
+    this(context, dataPlane, watchers, writes, null);
+  }
+
+  /**
+   * @param auditOrNull where the data plane's calls, key reads and refused writes are audited
+   *     ({@code audit.data.*}); null for none
+   */
+  public KeyServiceImpl(
+      ServerContext context,
+      DataPlane dataPlane,
+      EventWatchers watchers,
+      WritePath writes,
+      DataAuditLog auditOrNull) {
     this.context = context;
+    this.audit =
+        new AuditedCalls(
+            auditOrNull,
+            context.config().dataAudit().failClosed(),
+            context.errors(),
+            context.clock(),
+            context.requestTimeout());
     this.settings = context.config().rotation();
     this.limits = context.config().limits();
     this.calls = new Calls(context);
     this.reads = new KeyReads(calls, context.clock());
     this.writes = writes;
-    this.commands = new KeyWrites(context.config().defaultActivationDelay(), limits);
+    this.templateZones = new TemplateZones(context.config().compliance());
+    this.commands = new KeyWrites(context.config().defaultActivationDelay(), limits, templateZones);
     this.dataPlane = new DataPlaneCalls(dataPlane, context.errors(), writes.authorizer(), limits);
     this.watchers = watchers;
   }
@@ -97,7 +128,9 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   @Override
   public void createKey(CreateKeyRequest request, StreamObserver<Key> response) {
-    writeKey(response, () -> commands.create(NewKey.of(request, settings.minimumPeriod(), limits)));
+    writeKey(
+        response,
+        () -> commands.create(NewKey.of(request, settings.minimumPeriod(), limits, templateZones)));
   }
 
   @Override
@@ -178,19 +211,32 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   /** Runs the write {@code write} makes (validating first) and answers with {@code reply}. */
   private <T> void write(
       StreamObserver<T> response, Supplier<Write> write, Function<CommandResult, T> reply) {
-    calls.answer(response, () -> writes.submit(write.get()).thenApply(reply));
+    calls.answer(
+        response,
+        () -> {
+          Write checked = write.get();
+          return audit
+              .auditedIfRefused(
+                  checked.operation(), checked.target().keyName(), writes.submit(checked))
+              .thenApply(reply);
+        });
   }
 
   // ---------------------------------------------------------------- reads (after the barrier)
 
   @Override
   public void getKey(GetKeyRequest request, StreamObserver<Key> response) {
-    read(response, Operation.GET_KEY, Target.key(request.getName()), () -> reads.getKey(request));
+    read(
+        response,
+        Operation.GET_KEY,
+        Target.key(request.getName()),
+        () -> reads.getKey(request),
+        key -> AuditedCalls.Facts.key(key.getName(), 0));
   }
 
   @Override
   public void listKeys(ListKeysRequest request, StreamObserver<ListKeysResponse> response) {
-    read(response, Operation.LIST_KEYS, Target.cluster(), () -> reads.listKeys(request));
+    read(response, Operation.LIST_KEYS, Target.cluster(), () -> reads.listKeys(request), null);
   }
 
   @Override
@@ -200,13 +246,19 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
         response,
         Operation.GET_BULK_ROTATION,
         Target.cluster(),
-        () -> reads.getBulkRotation(request));
+        () -> reads.getBulkRotation(request),
+        null);
   }
 
   @Override
   public void listRotations(
       ListRotationsRequest request, StreamObserver<ListRotationsResponse> response) {
-    read(response, Operation.LIST_ROTATIONS, Target.cluster(), () -> reads.listRotations(request));
+    read(
+        response,
+        Operation.LIST_ROTATIONS,
+        Target.cluster(),
+        () -> reads.listRotations(request),
+        null);
   }
 
   @Override
@@ -216,7 +268,19 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
         response,
         Operation.LIST_KEY_EVENTS,
         Target.key(request.getName()),
-        () -> reads.listKeyEvents(request));
+        () -> reads.listKeyEvents(request),
+        null);
+  }
+
+  @Override
+  public void getDestructionReceipt(
+      GetDestructionReceiptRequest request, StreamObserver<DestructionReceipt> response) {
+    read(
+        response,
+        Operation.GET_DESTRUCTION_RECEIPT,
+        Target.key(request.getName()),
+        () -> reads.destructionReceipt(request),
+        receipt -> AuditedCalls.Facts.key(request.getName(), request.getVersion()));
   }
 
   @Override
@@ -234,17 +298,33 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     }
   }
 
-  /** Answers a read once the caller is authorised for {@code operation} on {@code target}. */
+  /**
+   * Answers a read once the caller is authorised for {@code operation} on {@code target}, audited
+   * (refusal included) with the key {@code facts} reads from the reply (null: the target's).
+   */
   private <T> void read(
       StreamObserver<T> response,
       Operation operation,
       Target target,
-      Supplier<CompletableFuture<T>> read) {
+      Supplier<CompletableFuture<T>> read,
+      Function<T, AuditedCalls.Facts> factsOrNull) {
     calls.answer(
         response,
         () -> {
-          writes.authorize(operation, target);
-          return read.get();
+          CompletableFuture<T> result;
+          try {
+            writes.authorize(operation, target);
+            result = read.get();
+          } catch (RuntimeException refused) {
+            result = CompletableFuture.failedFuture(refused);
+          }
+          return audit.audited(
+              operation,
+              target::keyName,
+              result,
+              factsOrNull != null
+                  ? factsOrNull
+                  : value -> AuditedCalls.Facts.key(target.keyName(), 0));
         });
   }
 
@@ -253,44 +333,119 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void generateDataKey(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    serve(response, dataPlane.generateDataKey(request, true));
+    serve(
+        response,
+        Operation.GENERATE_DATA_KEY,
+        request::getKeyName,
+        dataPlane.generateDataKey(request, true),
+        r -> AuditedCalls.Facts.key(r.getKeyName(), r.getKeyVersion()));
   }
 
   @Override
   public void generateDataKeyWithoutPlaintext(
       GenerateDataKeyRequest request, StreamObserver<GenerateDataKeyResponse> response) {
-    serve(response, dataPlane.generateDataKey(request, false));
+    serve(
+        response,
+        Operation.GENERATE_DATA_KEY_WITHOUT_PLAINTEXT,
+        request::getKeyName,
+        dataPlane.generateDataKey(request, false),
+        r -> AuditedCalls.Facts.key(r.getKeyName(), r.getKeyVersion()));
   }
 
   @Override
   public void encrypt(EncryptRequest request, StreamObserver<EncryptResponse> response) {
-    serve(response, dataPlane.encrypt(request));
+    serve(
+        response,
+        Operation.ENCRYPT,
+        request::getKeyName,
+        dataPlane.encrypt(request),
+        r -> AuditedCalls.Facts.key(r.getKeyName(), r.getKeyVersion()));
   }
 
   @Override
   public void decrypt(DecryptRequest request, StreamObserver<DecryptResponse> response) {
-    serve(response, dataPlane.decrypt(request));
+    serve(
+        response,
+        Operation.DECRYPT,
+        () -> keyOfCiphertext(request.getCiphertext()),
+        dataPlane.decrypt(request),
+        r -> AuditedCalls.Facts.key(r.getKeyName(), r.getKeyVersion()));
   }
 
   @Override
   public void reEncrypt(ReEncryptRequest request, StreamObserver<ReEncryptResponse> response) {
-    serve(response, dataPlane.reEncrypt(request));
+    serve(
+        response,
+        Operation.RE_ENCRYPT,
+        () -> keyOfCiphertext(request.getCiphertext()),
+        dataPlane.reEncrypt(request),
+        r ->
+            new AuditedCalls.Facts(
+                keyOfCiphertext(request.getCiphertext()),
+                r.getSourceKeyVersion(),
+                r.getKeyName(),
+                0,
+                0));
   }
 
   @Override
   public void batchDecrypt(
       BatchDecryptRequest request, StreamObserver<BatchDecryptResponse> response) {
-    serve(response, dataPlane.batchDecrypt(request));
+    serve(
+        response,
+        Operation.BATCH_DECRYPT,
+        () -> "",
+        dataPlane.batchDecrypt(request),
+        r ->
+            batchFacts(
+                r.getItemsCount(),
+                r.getItemsList().stream()
+                    .filter(i -> i.getStatus().getCode() == 0)
+                    .map(i -> i.getResult().getKeyName())
+                    .toList()));
   }
 
   @Override
   public void batchReEncrypt(
       BatchReEncryptRequest request, StreamObserver<BatchReEncryptResponse> response) {
-    serve(response, dataPlane.batchReEncrypt(request));
+    serve(
+        response,
+        Operation.BATCH_RE_ENCRYPT,
+        () -> "",
+        dataPlane.batchReEncrypt(request),
+        r ->
+            batchFacts(
+                r.getItemsCount(),
+                r.getItemsList().stream()
+                    .filter(i -> i.getStatus().getCode() == 0)
+                    .map(i -> i.getResult().getKeyName())
+                    .toList()));
   }
 
-  private <T> void serve(StreamObserver<T> response, CompletableFuture<T> result) {
-    calls.answer(response, () -> calls.bounded(result));
+  /** A batch's items and failures, naming its key when every item that succeeded used one. */
+  private static AuditedCalls.Facts batchFacts(int items, List<String> succeededKeys) {
+    String key = succeededKeys.stream().distinct().count() == 1 ? succeededKeys.get(0) : "";
+    return new AuditedCalls.Facts(key, 0, "", items, items - succeededKeys.size());
+  }
+
+  /** The key a ciphertext's header names, or "" when it does not parse. */
+  private static String keyOfCiphertext(ByteString ciphertext) {
+    try {
+      return CiphertextFormat.parse(ciphertext.toByteArray()).keyName();
+    } catch (DataPlaneException malformed) {
+      return "";
+    }
+  }
+
+  /** Answers a data-plane call, bounded by the request timeout and audited. */
+  private <T> void serve(
+      StreamObserver<T> response,
+      Operation operation,
+      Supplier<String> keyOnFailure,
+      CompletableFuture<T> result,
+      Function<T, AuditedCalls.Facts> facts) {
+    calls.answer(
+        response, () -> audit.audited(operation, keyOnFailure, calls.bounded(result), facts));
   }
 
   private long now() {

@@ -103,7 +103,10 @@ public final class KeyViews {
     if (record.getNextRotationTimeUnixMillis() > 0) {
       out.setNextRotationTime(timestamp(record.getNextRotationTimeUnixMillis()));
     }
-    return out.build();
+    if (record.getDestroyWaitingPeriodMillis() > 0) {
+      out.setDestroyWaitingPeriod(duration(record.getDestroyWaitingPeriodMillis()));
+    }
+    return out.setRequireValidation(record.getRequireValidation()).build();
   }
 
   static Timestamp timestamp(long millis) {

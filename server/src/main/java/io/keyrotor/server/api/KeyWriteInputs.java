@@ -48,7 +48,10 @@ final class KeyWriteInputs {
       String requestId,
       boolean requestIdFromCaller) {
     static NewKey of(
-        CreateKeyRequest request, Duration minimumRotationPeriod, LimitSettings limits) {
+        CreateKeyRequest request,
+        Duration minimumRotationPeriod,
+        LimitSettings limits,
+        TemplateZones templateZones) {
       String name = Requests.newKeyName(request.getName(), limits);
       String zone = Requests.zone(request.getZone());
       List<Label> labels = Requests.labels(request.getLabelsMap(), limits);
@@ -58,6 +61,7 @@ final class KeyWriteInputs {
               request.hasRotationPolicy(),
               request.getTemplate(),
               minimumRotationPeriod);
+      templateZones.require(policy, zone, name, com.google.rpc.Code.INVALID_ARGUMENT);
       long delay =
           Requests.activationDelay(request.hasActivationDelay(), request.getActivationDelay());
       return new NewKey(
@@ -145,6 +149,7 @@ final class KeyWriteInputs {
               : settings.destroyDefaultWait().toMillis();
       if (waiting < settings.destroyMinimumWait().toMillis()) {
         throw ApiErrors.invalid(
+            "waiting_period",
             ErrorReason.WAITING_PERIOD_TOO_SHORT,
             "waiting_period "
                 + Duration.ofMillis(waiting)
@@ -213,6 +218,7 @@ final class KeyWriteInputs {
       int most = limits.get(Limit.DEPENDENTS_PER_KEY);
       if (request.getDependentsCount() > most) {
         throw Requests.overLimit(
+            "dependents",
             ErrorReason.TOO_MANY_DEPENDENTS,
             Limit.DEPENDENTS_PER_KEY,
             most,
@@ -220,7 +226,7 @@ final class KeyWriteInputs {
       }
       SortedSet<String> dependents = new TreeSet<>();
       for (String dependent : request.getDependentsList()) {
-        dependents.add(Requests.keyName(dependent));
+        dependents.add(Requests.keyName(dependent, "dependents"));
       }
       return new Dependents(
           Requests.keyName(request.getName()),
@@ -237,15 +243,17 @@ final class KeyWriteInputs {
       String zoneOrEmpty, List<Label> labelSelector, RotationReason reason, String jobId) {
     static BulkRotationJob of(StartBulkRotationRequest request, LimitSettings limits) {
       String zone = request.getZone().isEmpty() ? "" : Requests.zone(request.getZone());
-      List<Label> selector = Requests.labels(request.getLabelSelectorMap(), limits);
+      List<Label> selector =
+          Requests.labels(request.getLabelSelectorMap(), limits, "label_selector");
       if (zone.isEmpty() && selector.isEmpty()) {
         throw ApiErrors.invalid(
+            "label_selector",
             ErrorReason.SELECTOR_REQUIRED,
             "a bulk rotation needs a zone or a label selector (rotating every key of the cluster"
                 + " at once is refused)");
       }
       if (request.getReason() == RotationReason.UNRECOGNIZED) {
-        throw ApiErrors.invalid(ErrorReason.INVALID_REASON, "unknown rotation reason");
+        throw ApiErrors.invalid("reason", ErrorReason.INVALID_REASON, "unknown rotation reason");
       }
       return new BulkRotationJob(
           zone, selector, request.getReason(), Requests.requestId(request.getRequestId()));
@@ -255,7 +263,7 @@ final class KeyWriteInputs {
   /** A rotation's reason: unset means MANUAL; a number the API does not define is refused. */
   private static RotationReason rotationReason(RotationReason requested) {
     if (requested == RotationReason.UNRECOGNIZED) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_REASON, "unknown rotation reason");
+      throw ApiErrors.invalid("reason", ErrorReason.INVALID_REASON, "unknown rotation reason");
     }
     return requested == RotationReason.ROTATION_REASON_UNSPECIFIED
         ? RotationReason.ROTATION_REASON_MANUAL

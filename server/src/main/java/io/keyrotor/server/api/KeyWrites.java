@@ -45,14 +45,17 @@ import java.util.Map;
 final class KeyWrites {
   private final Duration defaultActivationDelay;
   private final LimitSettings limits;
+  private final TemplateZones templateZones;
 
   /**
    * @param defaultActivationDelay for rotations that name no delay, of keys whose policy has none
    * @param limits the node's limits on keys per cluster and zone and versions per key
+   * @param templateZones the zones each policy template allows
    */
-  KeyWrites(Duration defaultActivationDelay, LimitSettings limits) {
+  KeyWrites(Duration defaultActivationDelay, LimitSettings limits, TemplateZones templateZones) {
     this.defaultActivationDelay = defaultActivationDelay;
     this.limits = limits;
+    this.templateZones = templateZones;
   }
 
   /**
@@ -179,27 +182,63 @@ final class KeyWrites {
                     .setStatus(in.status())));
   }
 
+  /**
+   * SetRotationPolicy. A policy whose template restricts zones reads the key first (after the read
+   * barrier): a key in a zone the template does not allow is refused (FAILED_PRECONDITION
+   * TEMPLATE_ZONE_NOT_ALLOWED) before anything is proposed. A key's zone never changes, so the
+   * check made here holds when the command applies.
+   */
   Write setRotationPolicy(PolicyChange in) {
-    return Write.fromRequest(
+    boolean zoneRestricted = templateZones.allowed(in.policy().getTemplate()).isPresent();
+    return new Write(
         Operation.SET_ROTATION_POLICY,
         Target.key(in.name()),
         in.requestId(),
-        (command, sources) ->
-            command.setSetRotationPolicy(
-                SetRotationPolicy.newBuilder().setName(in.name()).setPolicy(in.policy())));
+        zoneRestricted ? Write.Needs.STATE : Write.Needs.REQUEST,
+        (command, sources) -> {
+          if (zoneRestricted) {
+            KeyRecord key = KeyViews.existing(sources.state(), in.name());
+            templateZones.require(in.policy(), key.getZone(), in.name(), Code.FAILED_PRECONDITION);
+          }
+          command.setSetRotationPolicy(
+              SetRotationPolicy.newBuilder().setName(in.name()).setPolicy(in.policy()));
+        });
   }
 
+  /**
+   * ScheduleKeyVersionDestroy. Reads the key first (after the read barrier): a waiting period
+   * shorter than the key policy's destroy waiting period (its template's) is refused
+   * (FAILED_PRECONDITION TEMPLATE_REQUIREMENT_NOT_MET) before anything is proposed.
+   */
   Write scheduleVersionDestroy(DestroySchedule in) {
-    return Write.fromRequest(
+    return new Write(
         Operation.SCHEDULE_KEY_VERSION_DESTROY,
         Target.key(in.name()),
         in.requestId(),
-        (command, sources) ->
-            command.setScheduleVersionDestroy(
-                ScheduleVersionDestroy.newBuilder()
-                    .setName(in.name())
-                    .setVersion(in.version())
-                    .setWaitingPeriodMillis(in.waitingPeriodMillis())));
+        Write.Needs.STATE,
+        (command, sources) -> {
+          KeyRecord key = KeyViews.existing(sources.state(), in.name());
+          long required = key.getPolicy().getDestroyWaitingPeriodMillis();
+          if (in.waitingPeriodMillis() < required) {
+            String template = key.getPolicy().getTemplate();
+            throw ApiErrors.error(
+                Code.FAILED_PRECONDITION,
+                ErrorReason.TEMPLATE_REQUIREMENT_NOT_MET,
+                "waiting_period "
+                    + Durations.text(in.waitingPeriodMillis())
+                    + " is shorter than key \""
+                    + in.name()
+                    + "\"'s policy requires: "
+                    + Durations.text(required)
+                    + (template.isEmpty() ? "" : " (template " + template + ")"),
+                Map.of("template", template));
+          }
+          command.setScheduleVersionDestroy(
+              ScheduleVersionDestroy.newBuilder()
+                  .setName(in.name())
+                  .setVersion(in.version())
+                  .setWaitingPeriodMillis(in.waitingPeriodMillis()));
+        });
   }
 
   Write cancelVersionDestroy(DestroyCancellation in) {

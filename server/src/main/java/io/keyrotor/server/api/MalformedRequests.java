@@ -89,7 +89,7 @@ public final class MalformedRequests {
       } catch (RuntimeException e) {
         refused = true;
         StatusRuntimeException refusal =
-            ApiErrors.invalid(
+            ApiErrors.malformedRequest(
                 ErrorReason.INVALID_ARGUMENT,
                 "the request is not a valid "
                     + typed.getFullMethodName()

@@ -108,7 +108,9 @@ final class MembershipAdmin {
           checkAddition(request.getNewNode());
           if (old.equals(request.getNewNode().getNodeId())) {
             throw ApiErrors.invalid(
-                ErrorReason.INVALID_ARGUMENT, "the old and the new node must differ");
+                "old_node_id",
+                ErrorReason.INVALID_ARGUMENT,
+                "the old and the new node must differ");
           }
           writes.authorize(Operation.REPLACE_NODE, Target.cluster());
           if (!context.raft().members().contains(old)) {
@@ -325,17 +327,22 @@ final class MembershipAdmin {
     checkAddress(request.getApiAddress(), "api_address");
     if (request.getRegion().isEmpty() || !NODE_ID.matcher(request.getRegion()).matches()) {
       throw ApiErrors.invalid(
-          ErrorReason.INVALID_ARGUMENT, "region is required (letters, digits, '-' or '_')");
+          "region",
+          ErrorReason.INVALID_ARGUMENT,
+          "region is required (letters, digits, '-' or '_')");
     }
     if (request.getWaitSeconds() > MAX_WAIT_SECONDS) {
       throw ApiErrors.invalid(
-          ErrorReason.INVALID_ARGUMENT, "wait_seconds is at most " + MAX_WAIT_SECONDS);
+          "wait_seconds",
+          ErrorReason.INVALID_ARGUMENT,
+          "wait_seconds is at most " + MAX_WAIT_SECONDS);
     }
   }
 
   private static void checkId(String id, String field) {
     if (!NODE_ID.matcher(id).matches()) {
       throw ApiErrors.invalid(
+          field,
           ErrorReason.INVALID_ARGUMENT,
           field + " must be 1 to 64 letters, digits, '-' or '_', not \"" + id + "\"");
     }
@@ -344,11 +351,13 @@ final class MembershipAdmin {
   private static void checkAddress(String address, String field) {
     if (!ADDRESS.matcher(address).matches()) {
       throw ApiErrors.invalid(
-          ErrorReason.INVALID_ARGUMENT, field + " must be host:port, not \"" + address + "\"");
+          field,
+          ErrorReason.INVALID_ARGUMENT,
+          field + " must be host:port, not \"" + address + "\"");
     }
     int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     if (port < 1 || port > 65_535) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_ARGUMENT, field + " has no valid port");
+      throw ApiErrors.invalid(field, ErrorReason.INVALID_ARGUMENT, field + " has no valid port");
     }
   }
 

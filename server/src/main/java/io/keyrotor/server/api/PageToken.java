@@ -35,6 +35,6 @@ final class PageToken {
       // not Base64: refused below
     }
     throw ApiErrors.invalid(
-        ErrorReason.INVALID_PAGE_TOKEN, "page_token is not one this server returned");
+        "page_token", ErrorReason.INVALID_PAGE_TOKEN, "page_token is not one this server returned");
   }
 }

@@ -2,7 +2,6 @@ package io.keyrotor.server.api;
 
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
-import com.google.rpc.Code;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.RotationPolicy;
@@ -30,10 +29,16 @@ final class Requests {
 
   private Requests() {}
 
+  /** A key name in request field {@code name}. */
   static String keyName(String name) {
+    return keyName(name, "name");
+  }
+
+  /** A key name in request field {@code field}. */
+  static String keyName(String name, String field) {
     Optional<String> invalid = Validation.checkKeyName(name);
     if (invalid.isPresent()) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_KEY_NAME, invalid.get());
+      throw ApiErrors.invalid(field, ErrorReason.INVALID_KEY_NAME, invalid.get());
     }
     return name;
   }
@@ -47,6 +52,7 @@ final class Requests {
     int max = limits.get(Limit.NAME_BYTES);
     if (name.length() > max) {
       throw overLimit(
+          "name",
           ErrorReason.INVALID_KEY_NAME,
           Limit.NAME_BYTES,
           max,
@@ -57,12 +63,18 @@ final class Requests {
 
   /**
    * Labels of a key (or a selector): at most {@code limits.labels-per-key} of them, each value at
-   * most {@code limits.label-value-bytes} in UTF-8, then {@link #labels(Map)}.
+   * most {@code limits.label-value-bytes} in UTF-8, then {@link #labels(Map, String)}.
    */
   static List<Label> labels(Map<String, String> labels, LimitSettings limits) {
+    return labels(labels, limits, "labels");
+  }
+
+  /** {@link #labels(Map, LimitSettings)} of request field {@code field}. */
+  static List<Label> labels(Map<String, String> labels, LimitSettings limits, String field) {
     int most = limits.get(Limit.LABELS_PER_KEY);
     if (labels.size() > most) {
       throw overLimit(
+          field,
           ErrorReason.INVALID_LABEL,
           Limit.LABELS_PER_KEY,
           most,
@@ -73,6 +85,7 @@ final class Requests {
       int bytes = Validation.utf8Length(label.getValue());
       if (bytes > longest) {
         throw overLimit(
+            field,
             ErrorReason.INVALID_LABEL,
             Limit.LABEL_VALUE_BYTES,
             longest,
@@ -84,7 +97,7 @@ final class Requests {
                 + longest);
       }
     }
-    return labels(labels);
+    return labels(labels, field);
   }
 
   /**
@@ -96,6 +109,7 @@ final class Requests {
     int bytes = Validation.utf8Length(reason);
     if (bytes > max) {
       throw overLimit(
+          "reason",
           ErrorReason.REQUEST_TOO_LARGE,
           Limit.REASON_BYTES,
           max,
@@ -105,13 +119,13 @@ final class Requests {
   }
 
   /**
-   * INVALID_ARGUMENT with {@code reason}, saying which setting sets the limit: metadata "limit" and
-   * "setting".
+   * INVALID_ARGUMENT with {@code reason} about request field {@code field}, saying which setting
+   * sets the limit: metadata "limit" and "setting".
    */
   static StatusRuntimeException overLimit(
-      ErrorReason reason, Limit limit, int value, String message) {
-    return ApiErrors.error(
-        Code.INVALID_ARGUMENT,
+      String field, ErrorReason reason, Limit limit, int value, String message) {
+    return ApiErrors.invalid(
+        field,
         reason,
         message + " (" + limit.setting() + ")",
         Map.of("limit", Integer.toString(value), "setting", limit.setting()));
@@ -121,7 +135,7 @@ final class Requests {
     String value = zone.isEmpty() ? "default" : zone;
     Optional<String> invalid = Validation.checkZoneName(value);
     if (invalid.isPresent()) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_ZONE, invalid.get());
+      throw ApiErrors.invalid("zone", ErrorReason.INVALID_ZONE, invalid.get());
     }
     return value;
   }
@@ -129,7 +143,9 @@ final class Requests {
   static int version(long version) {
     if (version < 1) {
       throw ApiErrors.invalid(
-          ErrorReason.INVALID_VERSION, "a key version is required (versions count from 1)");
+          "version",
+          ErrorReason.INVALID_VERSION,
+          "a key version is required (versions count from 1)");
     }
     return (int) version;
   }
@@ -140,19 +156,20 @@ final class Requests {
     }
     if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
       throw ApiErrors.invalid(
+          "request_id",
           ErrorReason.INVALID_REQUEST_ID,
           "request_id is longer than " + MAX_REQUEST_ID_LENGTH + " characters");
     }
     return requestId;
   }
 
-  static List<Label> labels(Map<String, String> labels) {
+  static List<Label> labels(Map<String, String> labels, String field) {
     List<Label> out = new ArrayList<>();
     new TreeMap<>(labels)
         .forEach((k, v) -> out.add(Label.newBuilder().setKey(k).setValue(v).build()));
     Optional<String> invalid = Validation.checkLabels(out);
     if (invalid.isPresent()) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_LABEL, invalid.get());
+      throw ApiErrors.invalid(field, ErrorReason.INVALID_LABEL, invalid.get());
     }
     return out;
   }
@@ -165,7 +182,9 @@ final class Requests {
     long millis = millis(delay, "activation_delay");
     if (millis > MAX_ACTIVATION_DELAY_MILLIS) {
       throw ApiErrors.invalid(
-          ErrorReason.INVALID_DURATION, "activation_delay must be at most 366 days");
+          "activation_delay",
+          ErrorReason.INVALID_DURATION,
+          "activation_delay must be at most 366 days");
     }
     return millis;
   }
@@ -179,12 +198,14 @@ final class Requests {
     long anchor = record.getNextRotationTimeUnixMillis();
     if (anchor != 0 && anchor < System.currentTimeMillis()) {
       throw ApiErrors.invalid(
+          "rotation_policy.next_rotation_time",
           ErrorReason.INVALID_TIME,
           "next_rotation_time " + java.time.Instant.ofEpochMilli(anchor) + " is in the past");
     }
     long period = record.getRotationPeriodMillis();
     if (period > 0 && period < minimumPeriod.toMillis()) {
       throw ApiErrors.invalid(
+          "rotation_policy.rotation_period",
           ErrorReason.ROTATION_PERIOD_TOO_SHORT,
           "rotation_period "
               + java.time.Duration.ofMillis(period)
@@ -200,9 +221,10 @@ final class Requests {
         RotationPolicyRecord.newBuilder().setActivationDelayMillis(-1);
     if (present) {
       if (policy.hasRotationPeriod()) {
-        long period = millis(policy.getRotationPeriod(), "rotation_period");
+        long period = millis(policy.getRotationPeriod(), "rotation_policy.rotation_period");
         if (period == 0) {
           throw ApiErrors.invalid(
+              "rotation_policy.rotation_period",
               ErrorReason.INVALID_POLICY,
               "rotation_period must be positive (leave it unset for no schedule)");
         }
@@ -213,12 +235,18 @@ final class Requests {
         out.setActivationDelayMillis(activationDelay(true, policy.getActivationDelay()));
       }
       if (policy.hasDecryptGrace()) {
-        out.setDecryptGraceMillis(millis(policy.getDecryptGrace(), "decrypt_grace"));
+        out.setDecryptGraceMillis(
+            millis(policy.getDecryptGrace(), "rotation_policy.decrypt_grace"));
       }
       if (policy.hasNextRotationTime()) {
         out.setNextRotationTimeUnixMillis(
-            millis(policy.getNextRotationTime(), "next_rotation_time"));
+            millis(policy.getNextRotationTime(), "rotation_policy.next_rotation_time"));
       }
+      if (policy.hasDestroyWaitingPeriod()) {
+        out.setDestroyWaitingPeriodMillis(
+            millis(policy.getDestroyWaitingPeriod(), "destroy_waiting_period"));
+      }
+      out.setRequireValidation(policy.getRequireValidation());
     }
     String templateName = template.isEmpty() ? policy.getTemplate() : template;
     RotationPolicyRecord record = out.build();
@@ -228,6 +256,7 @@ final class Requests {
               .orElseThrow(
                   () ->
                       ApiErrors.invalid(
+                          "template",
                           ErrorReason.UNKNOWN_TEMPLATE,
                           "unknown policy template \""
                               + templateName
@@ -237,30 +266,40 @@ final class Requests {
     }
     Optional<String> invalid = Validation.checkPolicy(record);
     if (invalid.isPresent()) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_POLICY, invalid.get());
+      throw ApiErrors.invalid("rotation_policy", ErrorReason.INVALID_POLICY, invalid.get());
+    }
+    if (record.getRequireValidation() && record.getActivationDelayMillis() == 0) {
+      throw ApiErrors.invalid(
+          "rotation_policy.activation_delay",
+          ErrorReason.TEMPLATE_REQUIREMENT_NOT_MET,
+          "the policy requires validation-gated rotations"
+              + (record.getTemplate().isEmpty() ? "" : " (template " + record.getTemplate() + ")")
+              + ", which need an activation delay above zero");
     }
     return record;
   }
 
   static long millis(Duration d, String field) {
     if (d.getSeconds() < 0 || d.getNanos() < 0) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_DURATION, field + " must not be negative");
+      throw ApiErrors.invalid(field, ErrorReason.INVALID_DURATION, field + " must not be negative");
     }
     if (d.getSeconds() > 100L * 365 * 86_400) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_DURATION, field + " is too long");
+      throw ApiErrors.invalid(field, ErrorReason.INVALID_DURATION, field + " is too long");
     }
     return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
   }
 
   static long millis(Timestamp t, String field) {
     if (t.getSeconds() < 0) {
-      throw ApiErrors.invalid(ErrorReason.INVALID_TIME, field + " must not be before 1970");
+      throw ApiErrors.invalid(field, ErrorReason.INVALID_TIME, field + " must not be before 1970");
     }
     return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
   }
 
   static StatusRuntimeException tooLarge(String field, int size, int limit) {
     return ApiErrors.invalid(
-        ErrorReason.REQUEST_TOO_LARGE, field + " is " + size + " bytes; the limit is " + limit);
+        field,
+        ErrorReason.REQUEST_TOO_LARGE,
+        field + " is " + size + " bytes; the limit is " + limit);
   }
 }

@@ -30,7 +30,7 @@ final class RotationViews {
 
   static ListRotationsResponse list(StateView store, long now, long dueWithinMillis) {
     ListRotationsResponse.Builder out = ListRotationsResponse.newBuilder();
-    for (KeyRecord key : store.keys().values()) {
+    for (KeyRecord key : store.allKeys()) {
       for (KeyVersionRecord v : key.getVersionsList()) {
         if (v.getStatus() == VersionStatus.VERSION_STATUS_ENABLED
             && (v.getActivationTimeUnixMillis() > now || !KeyVersions.isEligible(v))) {
@@ -109,7 +109,9 @@ final class RotationViews {
           Long.parseLong(cursor.substring(0, dot)), Integer.parseInt(cursor.substring(dot + 1)));
     } catch (NumberFormatException e) {
       throw ApiErrors.invalid(
-          ErrorReason.INVALID_CURSOR, "cursor \"" + cursor + "\" is not one this server returned");
+          "cursor",
+          ErrorReason.INVALID_CURSOR,
+          "cursor \"" + cursor + "\" is not one this server returned");
     }
   }
 

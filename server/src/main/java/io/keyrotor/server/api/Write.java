@@ -31,10 +31,15 @@ record Write(Operation operation, Target target, String requestId, Needs needs, 
      * The applied state and answers from other nodes and this node's HSM (blocking calls): built
      * after the read barrier, on the node's blocking executor.
      */
-    STATE_AND_PEERS;
+    STATE_AND_PEERS,
+    /**
+     * The applied state alone (a check of the key the request names): built after the read barrier,
+     * on the node's blocking executor.
+     */
+    STATE;
 
     boolean readsState() {
-      return this == STATE_AND_NEW_KEK || this == STATE_AND_PEERS;
+      return this == STATE_AND_NEW_KEK || this == STATE_AND_PEERS || this == STATE;
     }
 
     boolean mintsKek() {

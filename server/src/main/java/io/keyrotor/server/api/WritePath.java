@@ -85,7 +85,7 @@ public final class WritePath {
                 CompletableFuture.supplyAsync(() -> build(write, principal), hsmExecutor);
             case STATE_AND_NEW_KEK ->
                 readBarrier().thenApplyAsync(i -> build(write, principal), hsmExecutor);
-            case STATE_AND_PEERS ->
+            case STATE, STATE_AND_PEERS ->
                 readBarrier().thenApplyAsync(i -> build(write, principal), blockingExecutor);
           };
     } catch (RejectedExecutionException full) {

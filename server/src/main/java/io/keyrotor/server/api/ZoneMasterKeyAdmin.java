@@ -207,6 +207,7 @@ final class ZoneMasterKeyAdmin {
     }
     if (target < 2) {
       throw ApiErrors.invalid(
+          "target_version",
           ErrorReason.INVALID_VERSION,
           "a zone master key rotation moves KEKs to version 2 or later, not " + target);
     }

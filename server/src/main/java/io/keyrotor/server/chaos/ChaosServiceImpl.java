@@ -1,7 +1,6 @@
 package io.keyrotor.server.chaos;
 
 import com.google.protobuf.Timestamp;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.chaos.v1.ChaosServiceGrpc;
 import io.keyrotor.api.chaos.v1.ChaosState;
@@ -10,11 +9,13 @@ import io.keyrotor.api.chaos.v1.ResetRequest;
 import io.keyrotor.api.chaos.v1.SetClockOffsetRequest;
 import io.keyrotor.api.chaos.v1.SetClockRateRequest;
 import io.keyrotor.api.chaos.v1.SetRpcDelayRequest;
+import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.server.access.Authorizer;
 import io.keyrotor.server.access.Decision;
 import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.Target;
+import io.keyrotor.server.api.ApiErrors;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,14 +57,16 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
     if (decision.allowed()) {
       return true;
     }
-    Status status =
+    response.onError(
         decision.throttled()
-            ? Status.RESOURCE_EXHAUSTED.withDescription(decision.denialReason())
+            ? ApiErrors.quotaExceeded(
+                decision.quota(), decision.retryAfter(), decision.denialReason())
             : decision.authenticated()
-                ? Status.PERMISSION_DENIED.withDescription(
+                ? ApiErrors.permissionDenied(
+                    Operation.CHAOS,
+                    Target.cluster(),
                     "the chaos service is for cluster administrators: " + decision.denialReason())
-                : Status.UNAUTHENTICATED.withDescription(decision.denialReason());
-    response.onError(status.asException());
+                : ApiErrors.unauthenticated(decision.denialReason()));
     return false;
   }
 
@@ -74,13 +77,13 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
     }
     if (Math.abs(request.getOffsetMillis()) > MAX_CLOCK_OFFSET_MILLIS) {
       response.onError(
-          Status.INVALID_ARGUMENT
-              .withDescription(
-                  "a clock offset must be within "
-                      + MAX_CLOCK_OFFSET_MILLIS
-                      + " ms either way, not "
-                      + request.getOffsetMillis())
-              .asException());
+          ApiErrors.invalid(
+              "offset_millis",
+              ErrorReason.INVALID_ARGUMENT,
+              "a clock offset must be within "
+                  + MAX_CLOCK_OFFSET_MILLIS
+                  + " ms either way, not "
+                  + request.getOffsetMillis()));
       return;
     }
     clock.setOffsetMillis(request.getOffsetMillis());
@@ -96,7 +99,7 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
     try {
       clock.setRate(request.getRate());
     } catch (IllegalArgumentException e) {
-      response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
+      response.onError(ApiErrors.invalid("rate", ErrorReason.INVALID_ARGUMENT, e.getMessage()));
       return;
     }
     LOG.warn("Chaos: node {} clock rate set to {}", nodeId, request.getRate());
@@ -112,9 +115,10 @@ public final class ChaosServiceImpl extends ChaosServiceGrpc.ChaosServiceImplBas
     long jitter = Integer.toUnsignedLong(request.getJitterMillis());
     if (delay > MAX_RPC_DELAY_MILLIS || jitter > MAX_RPC_DELAY_MILLIS) {
       response.onError(
-          Status.INVALID_ARGUMENT
-              .withDescription("an RPC delay must be at most " + MAX_RPC_DELAY_MILLIS + " ms")
-              .asException());
+          ApiErrors.invalid(
+              delay > MAX_RPC_DELAY_MILLIS ? "delay_millis" : "jitter_millis",
+              ErrorReason.INVALID_ARGUMENT,
+              "an RPC delay must be at most " + MAX_RPC_DELAY_MILLIS + " ms"));
       return;
     }
     raft.setRpcDelay(Duration.ofMillis(delay), Duration.ofMillis(jitter));

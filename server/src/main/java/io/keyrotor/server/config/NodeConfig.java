@@ -90,6 +90,11 @@ import java.util.regex.Pattern;
  * grpc.max-connection-idle=30m        grpc.max-connection-age=0s (no limit)
  * grpc.max-connection-age-grace=5m
  * hsm.queue-capacity=256              (data-plane HSM tasks waiting; see {@link FlowSettings})
+ * storage.key-cache-bytes=64m         (key records cached over RocksDB; see {@link StorageSettings})
+ * destroy.scrub-within=5m             (a destroyed version's wrapped KEK leaves every file of the
+ *                                      data directory within this; see {@link DestroySettings})
+ * http.address=127.0.0.1:7301         (HTTPS: /metrics and the status page; see {@link
+ *                                      HttpSettings}; none when absent or with tls.insecure)
  * cluster.join=false                  (true: the node joins a running cluster; see
  *                                      {@link MembershipSettings})
  * </pre>
@@ -125,6 +130,12 @@ public record NodeConfig(
     FlowSettings flow,
     ClockSettings clock,
     UsageSettings usage,
+    StorageSettings storage,
+    DataAuditSettings dataAudit,
+    DestroySettings destroy,
+    HttpSettings http,
+    ComplianceSettings compliance,
+    AuditSettings audit,
     MembershipSettings membership) {
 
   /**
@@ -416,6 +427,12 @@ public record NodeConfig(
         FlowSettings.parse(p, source),
         ClockSettings.parse(p, source),
         UsageSettings.parse(p, source),
+        StorageSettings.parse(p, source),
+        DataAuditSettings.parse(p, base, source),
+        DestroySettings.parse(p, source),
+        HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))),
+        ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()),
+        AuditSettings.parse(p, source),
         MembershipSettings.parse(p, source));
   }
 

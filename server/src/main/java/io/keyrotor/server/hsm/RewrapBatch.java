@@ -33,7 +33,7 @@ public record RewrapBatch(RewrapKeks command, List<String> failures, int checkFa
   /** The next batch of at most {@code limit} entries for the rotation of {@code zone}. */
   public static RewrapBatch build(Hsm hsm, StateView state, String zone, int target, int limit) {
     List<PendingRewrap> pending =
-        ZoneMasterKeyRewraps.pending(state.keys().values(), zone, target, limit);
+        ZoneMasterKeyRewraps.pending(state.allKeys(), zone, target, limit);
     RewrapKeks.Builder batch = RewrapKeks.newBuilder().setZone(zone).setTargetVersion(target);
     List<String> failures = new ArrayList<>();
     int checkFailures = 0;

@@ -27,6 +27,7 @@ import java.util.TreeSet;
  *
  * <pre>
  * DIR/servers                 host:port of every node's API, comma-separated
+ * DIR/http                    every node's HTTPS base URL (metrics, status page), one a line
  * DIR/tls/ca.pem, ca-key.pem  the cluster's development CA (key 0600)
  * DIR/tls/nI.pem, nI-key.pem  node nI's certificate (127.0.0.1, localhost, the host, its node URI)
  * DIR/tls/admin.pem, admin-key.pem      a caller certificate, principal "admin"
@@ -132,6 +133,18 @@ public final class LocalClusterLayout {
     return host + ":" + (basePort + index);
   }
 
+  /**
+   * Where node {@code index} serves HTTPS (metrics and the status page): base port + 200 + index.
+   */
+  public String httpAddress(int index) {
+    return host + ":" + (basePort + 200 + index);
+  }
+
+  /** The base URL of node {@code index}'s HTTPS endpoint, ending in '/'. */
+  public String httpBaseUrl(int index) {
+    return "https://" + httpAddress(index) + "/";
+  }
+
   public String raftAddress(int index) {
     return host + ":" + (basePort + 100 + index);
   }
@@ -178,6 +191,7 @@ public final class LocalClusterLayout {
         writeConfig(nodeDir.resolve("node.properties"), i);
         apis.add(apiAddress(i));
       }
+      writeHttp();
       Files.writeString(directory.resolve("servers"), String.join(",", apis) + "\n");
     } finally {
       Arrays.fill(ceremonyPassphrase, '\0');
@@ -196,7 +210,17 @@ public final class LocalClusterLayout {
       writeConfig(nodeDir.resolve("node.properties"), i);
       apis.add(apiAddress(i));
     }
+    writeHttp();
     Files.writeString(directory.resolve("servers"), String.join(",", apis) + "\n");
+  }
+
+  /** DIR/http: the nodes' HTTPS base URLs, one a line. */
+  private void writeHttp() throws IOException {
+    StringBuilder urls = new StringBuilder();
+    for (int i = 1; i <= nodes; i++) {
+      urls.append(httpBaseUrl(i)).append('\n');
+    }
+    Files.writeString(directory.resolve("http"), urls.toString());
   }
 
   /** Where the cluster's certificates are: {@code DIR/tls}. */
@@ -270,6 +294,7 @@ public final class LocalClusterLayout {
       w.write("tls.certificate=../tls/" + id + ".pem\n");
       w.write("tls.private-key=../tls/" + id + "-key.pem\n");
       w.write("tls.ca=../tls/ca.pem\n");
+      w.write("http.address=" + httpAddress(index) + "\n");
       // The development cluster's first authorisation policy: "admin" may do everything;
       // "service" may read keys, generate data keys, encrypt, decrypt and re-encrypt.
       w.write("access.bootstrap-admins=admin\n");

@@ -7,11 +7,16 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotateKeys;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.storage.AttentionEntry;
+import io.keyrotor.storage.StateView;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +47,13 @@ import org.slf4j.LoggerFactory;
 public final class RotationScheduler implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RotationScheduler.class);
 
+  /** A due rotation still not done this long after its due time counts as late. */
+  static final long LATE_AFTER_MILLIS = 60_000;
+
+  /** Keys whose scheduled rotation was late at the last tick ({@code rotation.late}). */
+  private final java.util.concurrent.atomic.AtomicLong lateRotations =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** Most rotations per log entry. */
   static final int BATCH_SIZE = 200;
 
@@ -56,25 +68,31 @@ public final class RotationScheduler implements AutoCloseable {
   private final UsageRates usageRates = new UsageRates(UsageRates.DEFAULT_WINDOW_MILLIS);
   private final long usageLeadMillis;
 
-  /**
-   * A key record that needed nothing at {@code since}, and stays so until {@code until} (see {@link
-   * RotationPlanner#quietUntil}); a tick skips it while the record and the clock allow. The records
-   * are immutable and replaced on every change, so identity says "unchanged".
-   */
-  private record Quiet(KeyRecord record, long since, long until) {
-    /**
-     * Whether {@code key} is the very record this was noted for: a key's record is replaced on
-     * every change, so identity (not a field-by-field comparison) is the cheap and exact test.
-     */
-    @SuppressWarnings("ReferenceEquality")
-    boolean isOf(KeyRecord key) {
-      return record == key;
-    }
-  }
+  /** Most entries of the attention index one tick reads (the rest wait for the next tick). */
+  static final int ENTRIES_PER_TICK = 5_000;
 
-  // Tick thread only. Without it every tick evaluated every key: under a stream of creates that
-  // walk took a fifth of the leader's CPU (BENCHMARKS.md).
-  private final java.util.Map<String, Quiet> quietKeys = new java.util.HashMap<>();
+  /**
+   * How far back each tick reads the attention index again once it caught up: a command's time is
+   * its leader's clock, which may trail this node's by up to the clock offset the cluster allows,
+   * so an entry may land just behind where the previous tick stopped.
+   */
+  static final long REREAD_MILLIS = 5_000;
+
+  /** Most keys remembered for another look (their work was proposed, or could not be yet). */
+  static final int MAX_RETRIES = 10_000;
+
+  // Tick thread only. The scheduler reads the store's attention index (StateView
+  // #keysNeedingAttention), which holds when each key may next need something, instead of walking
+  // every key on every tick: its cost follows the keys that need work, not the keyspace.
+  private AttentionEntry cursor = AttentionEntry.START;
+  private StateView cursorState;
+  private final Set<String> retry = new LinkedHashSet<>();
+  // The entries read within the last REREAD_MILLIS, so reading them again costs no second look.
+  private final java.util.NavigableSet<AttentionEntry> seen =
+      new java.util.TreeSet<>(
+          java.util.Comparator.comparingLong(AttentionEntry::timeMillis)
+              .thenComparing(AttentionEntry::name));
+  private final Map<String, Boolean> responsibleZones = new HashMap<>();
   private final com.codahale.metrics.MetricRegistry metrics;
 
   /** The scheduler of the node of {@code config}, ticking every {@code rotation} interval. */
@@ -86,6 +104,13 @@ public final class RotationScheduler implements AutoCloseable {
       ScheduledExecutorService executor,
       com.codahale.metrics.MetricRegistry metrics) {
     this.metrics = metrics;
+    // rotation.in-flight: rotations proposed and not answered yet; rotation.late: due for over a
+    // minute and still not done at the last tick; rotation.failures (counter): a KEK that could
+    // not be wrapped for a due rotation, or a proposal of rotations that failed.
+    metrics.gauge(
+        "rotation.in-flight",
+        () -> () -> inFlight.stream().filter(name -> name.startsWith("rotate:")).count());
+    metrics.gauge("rotation.late", () -> lateRotations::get);
     this.raft = raft;
     this.issuer = issuer;
     this.nodeId = config.nodeId();
@@ -110,20 +135,57 @@ public final class RotationScheduler implements AutoCloseable {
   }
 
   /**
-   * One pass over the keys of the zones this node is responsible for, skipping those that provably
-   * need nothing yet.
+   * Looks at the keys of this node's zones whose needs may have changed since the last tick (their
+   * record changed, or one of their recorded times passed), and at the keys whose work is still
+   * under way; proposes what they need.
    */
   void tick() {
     long now = clock.millis();
+    StateView state = raft.state();
+    if (state != cursorState) {
+      // A new store (start, or a snapshot installed): every key is looked at once.
+      cursorState = state;
+      cursor = AttentionEntry.START;
+      seen.clear();
+    }
+    Map<String, Boolean> responsible = new HashMap<>();
+    for (String zone : state.keyCountsByZone().keySet()) {
+      boolean mine = responsibility.responsibleFor(zone);
+      responsible.put(zone, mine);
+      if (mine && !Boolean.TRUE.equals(responsibleZones.put(zone, true))) {
+        cursor = AttentionEntry.START; // newly this node's zone: look at all its keys once
+        seen.clear();
+      } else if (!mine) {
+        responsibleZones.put(zone, false);
+      }
+    }
+    Set<String> names = new LinkedHashSet<>(retry);
+    retry.clear();
+    List<AttentionEntry> entries = state.keysNeedingAttention(cursor, now, ENTRIES_PER_TICK);
+    AttentionEntry last = cursor;
+    for (AttentionEntry entry : entries) {
+      if (seen.add(entry)) {
+        names.add(entry.name()); // an entry read again (below) is looked at once
+      }
+      last = entry;
+    }
+    AttentionEntry reread = new AttentionEntry(now - REREAD_MILLIS, "");
+    seen.headSet(reread, false).clear();
+    cursor =
+        entries.size() == ENTRIES_PER_TICK || last.timeMillis() < reread.timeMillis()
+            ? last
+            : reread;
+    boolean overflow = false;
     List<RotateKey> due = new ArrayList<>();
-    java.util.Map<String, Boolean> responsible = new java.util.HashMap<>();
-    for (KeyRecord key : raft.state().keys().values()) {
-      if (!responsible.computeIfAbsent(key.getZone(), responsibility::responsibleFor)) {
+    long late = 0;
+    for (String name : names) {
+      java.util.Optional<KeyRecord> found = state.key(name);
+      if (found.isEmpty()) {
         continue;
       }
-      Quiet quiet = quietKeys.get(key.getName());
-      if (quiet != null && quiet.isOf(key) && now >= quiet.since() && now < quiet.until()) {
-        continue; // same record, and no recorded time passed since it needed nothing
+      KeyRecord key = found.get();
+      if (!responsible.computeIfAbsent(key.getZone(), responsibility::responsibleFor)) {
+        continue;
       }
       boolean busy = housekeeping(key, now);
       var need =
@@ -132,13 +194,20 @@ public final class RotationScheduler implements AutoCloseable {
               now,
               defaultActivationDelay.toMillis(),
               new RotationPlanner.UsageForecast(usageRates.observe(key, now), usageLeadMillis));
+      if (need.isPresent()
+          && need.get().dueTimeMillis() != 0
+          && now - need.get().dueTimeMillis() > LATE_AFTER_MILLIS) {
+        late++;
+      }
       var rotation = rotationDue(key, need, now);
       rotation.ifPresent(due::add);
-      if (busy || rotation.isPresent() || inFlight.contains("rotate:" + key.getName())) {
-        quietKeys.remove(key.getName());
-      } else if (need.isEmpty()) {
-        // Not "due, but the KEK wrap failed": that key is evaluated again on the next tick.
-        quietKeys.put(key.getName(), new Quiet(key, now, RotationPlanner.quietUntil(key, now)));
+      if (busy || need.isPresent() || inFlight.contains("rotate:" + name)) {
+        // Proposed (or not possible yet, such as a KEK wrap that failed): look again next tick.
+        if (retry.size() < MAX_RETRIES) {
+          retry.add(name);
+        } else {
+          overflow = true;
+        }
       }
       if (due.size() == BATCH_SIZE) {
         proposeRotations(due);
@@ -148,6 +217,11 @@ public final class RotationScheduler implements AutoCloseable {
     if (!due.isEmpty()) {
       proposeRotations(due);
     }
+    if (overflow) {
+      cursor = AttentionEntry.START; // too many to remember: the index is read again from its start
+      seen.clear();
+    }
+    lateRotations.set(late);
   }
 
   /** Proposes the housekeeping {@code key} needs; whether it needed any. */
@@ -186,6 +260,7 @@ public final class RotationScheduler implements AutoCloseable {
               need.get(),
               issuer.newWrappedKek(key.getZone(), key.getName(), key.getVersionsCount() + 1)));
     } catch (HsmException e) {
+      metrics.counter("rotation.failures").inc();
       LOG.warn("cannot rotate key {} now: {}", key.getName(), e.getMessage());
       return java.util.Optional.empty();
     }
@@ -208,6 +283,7 @@ public final class RotationScheduler implements AutoCloseable {
                 (result, failure) -> {
                   names.forEach(inFlight::remove);
                   if (failure != null) {
+                    metrics.counter("rotation.failures").inc();
                     LOG.debug("scheduled rotations not proposed: {}", failure.toString());
                   } else {
                     LOG.info(

@@ -51,12 +51,14 @@ public final class ApiTransport {
   private final NodeConfig.TlsSettings settings;
   private final Optional<ReloadingCredentials> credentials;
   private final Clock clock;
+  private final Authentication authentication;
 
   private ApiTransport(
       NodeConfig.TlsSettings settings, Optional<ReloadingCredentials> credentials, Clock clock) {
     this.settings = settings;
     this.credentials = credentials;
     this.clock = clock;
+    this.authentication = new Authentication(credentials, clock);
   }
 
   /**
@@ -136,7 +138,31 @@ public final class ApiTransport {
    * credentials; it tells only whether the node serves.
    */
   public ServerInterceptor authentication() {
-    return new Authentication(credentials, clock);
+    return authentication;
+  }
+
+  /**
+   * The principal of the client certificate of {@code session}, a TLS session of the node's HTTPS
+   * listener: the same checks and the same principal as for a gRPC call ({@link Authentication}).
+   *
+   * @throws io.grpc.StatusRuntimeException UNAUTHENTICATED, saying why, if it is not accepted
+   */
+  public io.keyrotor.server.access.Principal authenticate(javax.net.ssl.SSLSession session) {
+    return authentication.authenticate(session);
+  }
+
+  /**
+   * An SSL context for the node's other TLS listeners (its HTTPS endpoint): TLS with the node's
+   * reloading certificate, asking for a client certificate that {@link #authenticate} checks, as
+   * the gRPC port does. Mutual TLS only.
+   */
+  public javax.net.ssl.SSLContext serverSslContext() throws java.security.GeneralSecurityException {
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+    context.init(
+        new javax.net.ssl.KeyManager[] {credentials.orElseThrow().keyManager()},
+        new javax.net.ssl.TrustManager[] {new CheckedPerCall()},
+        null);
+    return context;
   }
 
   /**

@@ -79,6 +79,22 @@ final class Authentication implements ServerInterceptor {
     return Contexts.interceptCall(context, call, headers, next);
   }
 
+  /**
+   * The principal of the client certificate of {@code session} (a TLS session of another listener
+   * of this node, such as its HTTPS endpoint), checked exactly as for a gRPC call; the refusal, an
+   * UNAUTHENTICATED status whose description says why, if it is not accepted.
+   */
+  Principal authenticate(SSLSession session) {
+    if (credentials.isEmpty()) {
+      return Principal.UNAUTHENTICATED_LOOPBACK;
+    }
+    Verdict verdict = verdict(session, credentials.get());
+    if (verdict.refusal() != null) {
+      throw verdict.refusal();
+    }
+    return verdict.principal();
+  }
+
   private Verdict verdict(SSLSession session, ReloadingCredentials credentials) {
     ReloadingCredentials.Snapshot trust = credentials.current();
     Instant now = clock.instant();

@@ -202,4 +202,91 @@ class ApiErrorsTest {
     assertEquals(ErrorReason.INTERNAL, catalogueReason(e));
     assertFalse(e.getStatus().getDescription().isBlank());
   }
+
+  /** The details of {@code e} of type {@code type}, unpacked. */
+  private static <T extends com.google.protobuf.Message> List<T> details(
+      StatusRuntimeException e, Class<T> type) throws Exception {
+    List<T> out = new ArrayList<>();
+    for (com.google.protobuf.Any detail :
+        io.grpc.protobuf.StatusProto.fromThrowable(e).getDetailsList()) {
+      if (detail.is(type)) {
+        out.add(detail.unpack(type));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void invalid_namesTheFieldInABadRequestFieldViolation() throws Exception {
+    StatusRuntimeException e =
+        ApiErrors.invalid("page_size", ErrorReason.INVALID_PAGE_SIZE, "page_size is too big");
+
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertEquals(ErrorReason.INVALID_PAGE_SIZE, catalogueReason(e));
+    List<com.google.rpc.BadRequest> bad = details(e, com.google.rpc.BadRequest.class);
+    assertEquals(1, bad.size());
+    assertEquals("page_size", bad.get(0).getFieldViolations(0).getField());
+    assertEquals("page_size is too big", bad.get(0).getFieldViolations(0).getDescription());
+  }
+
+  @Test
+  void dataPlaneBadInput_namesTheField_andRefusedCommandsToo() throws Exception {
+    StatusRuntimeException ciphertext =
+        ApiErrors.fromDataPlane(
+            new DataPlaneException(ErrorReason.INVALID_CIPHERTEXT, "bad", Map.of()));
+    StatusRuntimeException policy =
+        ApiErrors.fromOutcome(rejected(Code.INVALID_ARGUMENT, "INVALID_POLICY"));
+
+    assertEquals(
+        "ciphertext",
+        details(ciphertext, com.google.rpc.BadRequest.class)
+            .get(0)
+            .getFieldViolations(0)
+            .getField());
+    assertEquals(
+        "rotation_policy",
+        details(policy, com.google.rpc.BadRequest.class).get(0).getFieldViolations(0).getField());
+  }
+
+  @Test
+  void everyUnavailable_carriesOneRetryInfo_theLeaderRedirectShortest() throws Exception {
+    StatusRuntimeException notLeader =
+        ApiErrors.fromConsensus(
+            new ConsensusException(ConsensusException.Kind.NOT_LEADER, "not leader", "n2", null),
+            id -> "127.0.0.1:7102");
+    StatusRuntimeException noLeader =
+        ApiErrors.fromConsensus(
+            new ConsensusException(ConsensusException.Kind.NO_LEADER, "none", null, null),
+            id -> null);
+
+    for (StatusRuntimeException e : List.of(notLeader, noLeader, ApiErrors.shuttingDown())) {
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+      assertEquals(1, details(e, com.google.rpc.RetryInfo.class).size(), e.toString());
+    }
+    assertTrue(
+        ApiErrors.unavailableRetryDelay(ErrorReason.NOT_LEADER)
+                .compareTo(ApiErrors.unavailableRetryDelay(ErrorReason.NO_LEADER))
+            < 0);
+  }
+
+  @Test
+  void quotaAndLimitRefusals_keepOneRetryInfo() throws Exception {
+    StatusRuntimeException quota =
+        ApiErrors.quotaExceeded("services", java.time.Duration.ofMillis(1500), "slow down");
+    StatusRuntimeException limit =
+        ApiErrors.fromDataPlane(
+            new DataPlaneException(
+                ErrorReason.ENCRYPTION_RESERVATION_UNAVAILABLE,
+                "wait",
+                Map.of("retry_after_millis", "250")));
+
+    assertEquals(
+        com.google.protobuf.Duration.newBuilder().setSeconds(1).setNanos(500_000_000).build(),
+        details(quota, com.google.rpc.RetryInfo.class).get(0).getRetryDelay());
+    List<com.google.rpc.RetryInfo> retries = details(limit, com.google.rpc.RetryInfo.class);
+    assertEquals(1, retries.size());
+    assertEquals(
+        com.google.protobuf.Duration.newBuilder().setNanos(250_000_000).build(),
+        retries.get(0).getRetryDelay());
+  }
 }

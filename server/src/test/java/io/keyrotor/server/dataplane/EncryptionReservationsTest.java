@@ -73,9 +73,16 @@ class EncryptionReservationsTest {
         .build();
   }
 
-  /** Takes one encryption, waiting for reservations as the data plane's slow path does. */
+  /**
+   * Takes one encryption, waiting for reservations until it gets one or the limit refuses it. A
+   * caller waits only while a block is being reserved, and other callers may use each new block
+   * first (under load, more than ten times in a row), so the bound here is what the ledger can ever
+   * grant: one wait per block of the limit, plus the proposals that find it exhausted. (The data
+   * plane itself gives up sooner, with ENCRYPTION_RESERVATION_UNAVAILABLE: a retryable answer, not
+   * what this test measures.)
+   */
   private boolean take(EncryptionReservations ledger) throws Exception {
-    for (int waits = 0; waits < 10; waits++) {
+    for (int waits = 0; waits < LIMIT + 100; waits++) {
       try {
         ledger.acquire(key(), version(), 0);
         return true;

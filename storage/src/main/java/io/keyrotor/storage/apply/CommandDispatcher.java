@@ -14,7 +14,10 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RecordAuditCheckpoint;
+import io.keyrotor.proto.internal.v1.RecordDataAuditHead;
 import io.keyrotor.proto.internal.v1.RecordDenials;
+import io.keyrotor.proto.internal.v1.RegisterAuditKey;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.RemoveNode;
 import io.keyrotor.proto.internal.v1.ReportUsage;
@@ -37,8 +40,11 @@ import io.keyrotor.storage.StateReader;
 import io.keyrotor.storage.access.AccessPolicy;
 import io.keyrotor.storage.apply.access.ApplyAuthorization;
 import io.keyrotor.storage.apply.access.BootstrapAuthorizationPolicyHandler;
+import io.keyrotor.storage.apply.access.RecordDataAuditHeadHandler;
 import io.keyrotor.storage.apply.access.RecordDenialsHandler;
 import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
+import io.keyrotor.storage.apply.audit.RecordAuditCheckpointHandler;
+import io.keyrotor.storage.apply.audit.RegisterAuditKeyHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
 import io.keyrotor.storage.apply.key.ReserveEncryptionsHandler;
@@ -136,6 +142,11 @@ public final class CommandDispatcher {
   private final CommandHandler<SetAuthorizationPolicy> setPolicy;
   private final CommandHandler<BootstrapAuthorizationPolicy> bootstrapPolicy;
   private final CommandHandler<RecordDenials> recordDenials = new RecordDenialsHandler();
+  private final CommandHandler<RecordDataAuditHead> recordDataAuditHead =
+      new RecordDataAuditHeadHandler();
+  private final CommandHandler<RegisterAuditKey> registerAuditKey = new RegisterAuditKeyHandler();
+  private final CommandHandler<RecordAuditCheckpoint> recordAuditCheckpoint =
+      new RecordAuditCheckpointHandler();
 
   /**
    * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
@@ -219,6 +230,11 @@ public final class CommandDispatcher {
       case BOOTSTRAP_AUTHORIZATION_POLICY ->
           bootstrapPolicy.apply(command.getBootstrapAuthorizationPolicy(), context);
       case RECORD_DENIALS -> recordDenials.apply(command.getRecordDenials(), context);
+      case RECORD_DATA_AUDIT_HEAD ->
+          recordDataAuditHead.apply(command.getRecordDataAuditHead(), context);
+      case REGISTER_AUDIT_KEY -> registerAuditKey.apply(command.getRegisterAuditKey(), context);
+      case RECORD_AUDIT_CHECKPOINT ->
+          recordAuditCheckpoint.apply(command.getRecordAuditCheckpoint(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

@@ -2,6 +2,7 @@ package io.keyrotor.storage.apply;
 
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.AuthorizationPolicyRecord;
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
@@ -30,6 +31,7 @@ public final class Effects {
   private final Optional<BulkRotationRecord> bulkRotationWrite;
   private final Optional<AuthorizationPolicyRecord> policyWrite;
   private final List<KeyEventRecord> events;
+  private final AuditRecord auditFields;
 
   private Effects(Builder builder) {
     this.result = Objects.requireNonNull(builder.result, "effects need a result");
@@ -41,6 +43,7 @@ public final class Effects {
     this.bulkRotationWrite = Optional.ofNullable(builder.bulkRotationWrite);
     this.policyWrite = Optional.ofNullable(builder.policyWrite);
     this.events = List.copyOf(builder.events);
+    this.auditFields = builder.auditFields;
   }
 
   /** A builder of the effects of a command audited as {@code action}. */
@@ -73,7 +76,7 @@ public final class Effects {
     zoneMasterKeyWrite.ifPresent(copy::writeZoneMasterKey);
     bulkRotationWrite.ifPresent(copy::writeBulkRotation);
     policyWrite.ifPresent(copy::writePolicy);
-    return copy.build();
+    return copy.auditFields(auditFields).build();
   }
 
   /** The outcome returned to the caller and remembered for its request id. */
@@ -123,6 +126,14 @@ public final class Effects {
     return events;
   }
 
+  /**
+   * Fields the command adds to its audit record beyond the common ones (a registered audit key, a
+   * checkpoint); the default instance when none.
+   */
+  public AuditRecord auditFields() {
+    return auditFields;
+  }
+
   /** Collects the effects of one command; {@link #build} needs a result. */
   public static final class Builder {
     private final AuditAction action;
@@ -134,6 +145,7 @@ public final class Effects {
     private BulkRotationRecord bulkRotationWrite;
     private AuthorizationPolicyRecord policyWrite;
     private final List<KeyEventRecord> events = new ArrayList<>();
+    private AuditRecord auditFields = AuditRecord.getDefaultInstance();
 
     private Builder(AuditAction action) {
       this.action = Objects.requireNonNull(action);
@@ -204,6 +216,12 @@ public final class Effects {
 
     public Builder events(Collection<KeyEventRecord> more) {
       events.addAll(more);
+      return this;
+    }
+
+    /** Fields merged into the command's audit record (see {@link Effects#auditFields}). */
+    public Builder auditFields(AuditRecord fields) {
+      this.auditFields = Objects.requireNonNull(fields);
       return this;
     }
 

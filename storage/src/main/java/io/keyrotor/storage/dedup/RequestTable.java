@@ -65,8 +65,17 @@ public final class RequestTable {
     this.maxRecords = maxRecords;
   }
 
-  /** Counts the remembered ids in the database (when the store opens). */
+  /**
+   * Reads the count of remembered ids, stored with every command's batch ({@link #stageCount}); a
+   * store written before the count was stored is counted once.
+   */
   public void load() throws RocksDBException {
+    evictionCursor = null;
+    byte[] stored = database.get(Schema.META, Schema.MetaKey.REQUEST_COUNT);
+    if (stored != null) {
+      count = StoreKeys.readLong(stored);
+      return;
+    }
     long entries = 0;
     try (RocksIterator it = database.newIterator(Schema.REQUESTS)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
@@ -76,6 +85,11 @@ public final class RequestTable {
     }
     count = entries;
     evictionCursor = null;
+  }
+
+  /** Puts the count, as the batch leaves it, into {@code batch}. */
+  public void stageCount(StateBatch batch) throws RocksDBException {
+    batch.put(Schema.META, Schema.MetaKey.REQUEST_COUNT, StoreKeys.longBytes(count));
   }
 
   /** How many request ids are remembered, as of the last applied command. */

@@ -32,7 +32,26 @@ public enum Schema {
   /** (key name, 0, log index, sequence) -> empty: the events of one key, for its history. */
   KEY_EVENTS("key_events", false),
   /** "policy" -> AuthorizationPolicyRecord: the authorisation policy in force (one record). */
-  ACCESS_POLICY("access_policy", true);
+  ACCESS_POLICY("access_policy", true),
+  /**
+   * Zone -> key count (8 bytes): how many keys each zone holds, kept in each command's batch so the
+   * limits never count keys (derived from KEYS, so left out of the digest).
+   */
+  KEY_COUNTS("key_counts", false),
+  /** Key name -> empty: the keys whose newest version awaits validation (derived from KEYS). */
+  KEYS_AWAITING_VALIDATION("keys_awaiting_validation", false),
+  /**
+   * (time millis, key name) -> empty: when each key may next need the rotation scheduler, so it
+   * reads what is due instead of every key (derived from KEYS).
+   */
+  KEY_ATTENTION("key_attention", false),
+  /** Key name -> the times (8 bytes each) it holds in KEY_ATTENTION, to replace them. */
+  KEY_ATTENTION_TIMES("key_attention_times", false),
+  /**
+   * (key name, 0, version) -> DestructionReceiptRecord: the receipt of each destroyed version, with
+   * the log index and audit record hash of its destruction.
+   */
+  DESTRUCTION_RECEIPTS("destruction_receipts", true);
 
   private final String columnFamilyName;
   private final boolean inDigest;
@@ -66,12 +85,23 @@ public enum Schema {
   }
 
   /** Keys of the META family (their values: {@link StoredMeta}). */
-  static final class MetaKey {
+  public static final class MetaKey {
     static final byte[] APPLIED_POSITION = bytes("applied_position");
     static final byte[] LAST_COMMAND_TIME = bytes("last_command_time_unix_millis");
     static final byte[] AUDIT_HEAD = bytes("audit_head");
     static final byte[] DIGEST_SUM = bytes("digest_sum");
     static final byte[] FORMAT_VERSION = bytes("format_version");
+
+    /** How many keys there are (8 bytes), kept with {@link #KEY_COUNTS}. */
+    public static final byte[] KEY_TOTAL = bytes("key_total");
+
+    /** How many request ids REQUESTS holds (8 bytes), so opening a store does not count them. */
+    public static final byte[] REQUEST_COUNT = bytes("request_count");
+
+    /**
+     * Present once the derived key indexes were built (at creation, or once for an older store).
+     */
+    public static final byte[] KEY_INDEXES = bytes("key_indexes_version");
 
     private MetaKey() {}
 

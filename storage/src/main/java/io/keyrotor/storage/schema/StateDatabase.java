@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.ReadOptions;
@@ -52,6 +53,7 @@ public final class StateDatabase implements AutoCloseable {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final boolean fresh;
   private volatile boolean closed;
+  private volatile boolean closing;
 
   private StateDatabase(
       Path directory,
@@ -94,7 +96,14 @@ public final class StateDatabase implements AutoCloseable {
             .setCreateMissingColumnFamilies(true)
             .setParanoidChecks(true)
             .setMaxBackgroundJobs(2)
-            .setKeepLogFileNum(4);
+            .setKeepLogFileNum(4)
+            // A destroyed version's old record must leave the files once flushed: write-ahead
+            // log files are deleted when obsolete, never archived (TTL and size limit 0) nor
+            // recycled (their old contents would stay until overwritten). RocksDB's defaults,
+            // said here because destruction depends on them; its info LOG holds no values.
+            .setWalTtlSeconds(0)
+            .setWalSizeLimitMB(0)
+            .setRecycleLogFileNum(0);
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().optimizeForPointLookup(16);
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
@@ -168,6 +177,11 @@ public final class StateDatabase implements AutoCloseable {
     return db.get(family(family), key);
   }
 
+  /** The value of {@code key} in {@code family} read with {@code options}, or null. */
+  public byte[] get(Schema family, ReadOptions options, byte[] key) throws RocksDBException {
+    return db.get(family(family), options, key);
+  }
+
   /** A new iterator over {@code family}. For the apply thread, or inside {@link #read}. */
   public RocksIterator newIterator(Schema family) {
     return db.newIterator(family(family));
@@ -221,9 +235,33 @@ public final class StateDatabase implements AutoCloseable {
     }
   }
 
+  /**
+   * Compacts all of {@code family} into the bottom level, rewriting every table file even when
+   * RocksDB would otherwise move it untouched, and waits for it: afterwards no table file of the
+   * family holds a value that was overwritten or deleted before the call.
+   */
+  public void compactFully(Schema family) throws RocksDBException {
+    try (CompactRangeOptions options =
+        new CompactRangeOptions()
+            .setBottommostLevelCompaction(
+                CompactRangeOptions.BottommostLevelCompaction.kForceOptimized)
+            .setExclusiveManualCompaction(true)
+            .setChangeLevel(false)) {
+      db.compactRange(family(family), null, null, options);
+    }
+  }
+
   /** The RocksDB handle, for a checkpoint of the whole database. */
   public RocksDB rocksDb() {
     return db;
+  }
+
+  /**
+   * Whether {@link #close} was called or is waiting for reads to finish: a long read checks it and
+   * stops early.
+   */
+  public boolean isClosing() {
+    return closing;
   }
 
   /** Whether {@link #close} was called. */
@@ -233,6 +271,8 @@ public final class StateDatabase implements AutoCloseable {
 
   @Override
   public void close() {
+    // A long read (the background digest check) sees this and stops, so close does not wait for it.
+    closing = true;
     lock.writeLock().lock();
     try {
       if (closed) {

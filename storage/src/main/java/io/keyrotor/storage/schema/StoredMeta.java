@@ -2,9 +2,9 @@ package io.keyrotor.storage.schema;
 
 import io.keyrotor.storage.AppliedPosition;
 import io.keyrotor.storage.StateDigest;
-import io.keyrotor.storage.StorageException;
 import io.keyrotor.storage.codec.StoreKeys;
 import java.nio.file.Path;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 
 /**
@@ -26,32 +26,36 @@ public record StoredMeta(
 
   /** Reads the META values of {@code database}. */
   public static StoredMeta read(StateDatabase database) throws RocksDBException {
-    byte[] position = database.get(Schema.META, Schema.MetaKey.APPLIED_POSITION);
-    byte[] time = database.get(Schema.META, Schema.MetaKey.LAST_COMMAND_TIME);
+    try (ReadOptions options = new ReadOptions()) {
+      return read(database, options);
+    }
+  }
+
+  /** Reads the META values of {@code database} with {@code options} (a snapshot's, say). */
+  public static StoredMeta read(StateDatabase database, ReadOptions options)
+      throws RocksDBException {
+    byte[] position = database.get(Schema.META, options, Schema.MetaKey.APPLIED_POSITION);
+    byte[] time = database.get(Schema.META, options, Schema.MetaKey.LAST_COMMAND_TIME);
     return new StoredMeta(
         position == null
             ? AppliedPosition.INITIAL
             : new AppliedPosition(StoreKeys.readLong(position), StoreKeys.readSecondLong(position)),
         time == null ? 0 : StoreKeys.readLong(time),
-        database.get(Schema.META, Schema.MetaKey.AUDIT_HEAD),
-        StateDigest.fromBytes(database.get(Schema.META, Schema.MetaKey.DIGEST_SUM)));
+        database.get(Schema.META, options, Schema.MetaKey.AUDIT_HEAD),
+        StateDigest.fromBytes(database.get(Schema.META, options, Schema.MetaKey.DIGEST_SUM)));
   }
 
   /**
-   * Refuses to go on when {@code recomputed}, the digest of the data as read, is not the stored
-   * digest: the data changed behind the store (a bad disk, a bad hand), so no replica should serve
-   * from it.
+   * What to tell an operator when the data, as read, does not sum to this digest: the data changed
+   * behind the store (a bad disk, a bad hand), so no replica should serve from it.
    */
-  public void requireDigest(StateDigest recomputed, Path directory) {
-    if (!recomputed.equals(digest)) {
-      throw new StorageException(
-          "state store in "
-              + directory
-              + " is corrupt: its data does not match its stored digest at applied index "
-              + position.index()
-              + "; refusing to serve from it (remove the node's data directory to rebuild it"
-              + " from its peers)");
-    }
+  public String mismatchMessage(Path directory) {
+    return "state store in "
+        + directory
+        + " is corrupt: its data does not match its stored digest at applied index "
+        + position.index()
+        + "; refusing to serve from it (remove the node's data directory to rebuild it"
+        + " from its peers)";
   }
 
   /** Puts the META values into {@code batch}; the digest is the batch's own. */

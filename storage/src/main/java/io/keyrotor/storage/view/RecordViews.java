@@ -7,42 +7,45 @@ import io.keyrotor.proto.internal.v1.BulkRotationRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
-import io.keyrotor.storage.StateDigest;
+import io.keyrotor.storage.AttentionEntry;
 import io.keyrotor.storage.StateReader;
-import io.keyrotor.storage.StateView;
 import io.keyrotor.storage.access.AccessPolicy;
 import io.keyrotor.storage.codec.StoreKeys;
 import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.atomic.AtomicLong;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
 /**
- * The records of the replicated state held in memory, for reads on any thread and for the
- * transitions: keys, the keys whose newest version awaits validation (derived), nodes, zone master
- * key records, bulk rotations and the authorisation policy (kept compiled, {@link AccessPolicy}).
+ * The records of the replicated state as readers and the transitions see them. Key records stay in
+ * RocksDB and are read through a bounded {@link KeyCache}; what is derived from them (counts, keys
+ * awaiting validation, when each key next needs the scheduler) is kept in RocksDB too ({@link
+ * KeyIndexes}), so neither the heap nor the start-up grows with the number of keys. Nodes, zone
+ * master key records, bulk rotations and the authorisation policy (kept compiled, {@link
+ * AccessPolicy}) are few and held in memory.
  *
  * <p>Written by the apply thread only, in two steps: {@link #stage} puts a command's records into
  * its batch (and moves the digest by the values they replace), then, once the batch is written,
- * {@link #apply} shows them to readers. Readers see each record replaced atomically.
+ * {@link #apply} shows them to readers. Readers see each record replaced atomically: a key record
+ * read from RocksDB is a committed one, and the cache holds nothing older than what is committed.
  */
 public final class RecordViews {
-  private final ConcurrentSkipListMap<String, KeyRecord> keys = new ConcurrentSkipListMap<>();
-  // Keys whose newest version waits for validation: what the version validators look at, so their
-  // cost follows the rotations in progress, not the number of keys. Derived, in memory only.
-  private final ConcurrentSkipListSet<String> awaitingValidation = new ConcurrentSkipListSet<>();
-  // Keys per zone, for the limit of keys per zone (a key never moves zone and is never removed).
-  private final ConcurrentHashMap<String, Long> keysPerZone = new ConcurrentHashMap<>();
-  private final AtomicLong keyTotal = new AtomicLong();
+  /** How many keys one page of a whole-keyspace reading holds. */
+  static final int PAGE = 256;
+
+  private final StateDatabase database;
+  private final KeyCache cache;
+  private final KeyIndexes indexes = new KeyIndexes();
   private final ConcurrentSkipListMap<String, NodeRecord> nodes = new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListMap<String, ZoneMasterKeyRecord> zoneMasterKeys =
       new ConcurrentSkipListMap<>();
@@ -50,46 +53,80 @@ public final class RecordViews {
       new ConcurrentSkipListMap<>();
   private volatile AuthorizationPolicyRecord policyRecord;
   private volatile AccessPolicy policy = AccessPolicy.NONE;
+  // The keys the staged batch creates (apply thread only), counted once it is written.
+  private List<KeyRecord> created = List.of();
 
   /** The key of the one record of the ACCESS_POLICY family. */
   private static final String POLICY_KEY = "policy";
 
   /**
-   * Loads every digested column family of {@code database}: the records into the views, and every
-   * entry into a digest recomputed from the data, which this returns (for comparison with the
-   * stored one).
+   * @param keyCacheBytes the bound of the key cache, in estimated heap bytes
    */
-  public StateDigest load(StateDatabase database)
+  public RecordViews(StateDatabase database, long keyCacheBytes) {
+    this.database = database;
+    this.cache = new KeyCache(keyCacheBytes);
+  }
+
+  /**
+   * Loads what is held in memory (nodes, zone master keys, bulk rotations, the policy, the key
+   * counts per zone): no key record is read, except once to index a store written before the
+   * indexes existed ({@code lastCommandTimeMillis} is the time they are indexed at).
+   */
+  public void load(long lastCommandTimeMillis)
       throws RocksDBException, InvalidProtocolBufferException {
-    StateDigest recomputed = StateDigest.empty();
-    for (Schema family : Schema.all()) {
-      if (!family.inDigest()) {
-        continue;
-      }
+    for (Schema family :
+        List.of(
+            Schema.NODES, Schema.BULK_ROTATIONS, Schema.ZONE_MASTER_KEYS, Schema.ACCESS_POLICY)) {
       try (RocksIterator it = database.newIterator(family)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
           byte[] value = it.value();
-          recomputed.add(family, it.key(), value);
           switch (family) {
-            case KEYS -> putKey(KeyRecord.parseFrom(value));
             case NODES -> putNode(NodeRecord.parseFrom(value));
             case BULK_ROTATIONS -> putBulkRotation(BulkRotationRecord.parseFrom(value));
             case ZONE_MASTER_KEYS -> putZoneMasterKey(ZoneMasterKeyRecord.parseFrom(value));
-            case ACCESS_POLICY -> putPolicy(AuthorizationPolicyRecord.parseFrom(value));
-            default -> {} // REQUESTS: in the digest, not in memory
+            default -> putPolicy(AuthorizationPolicyRecord.parseFrom(value));
           }
         }
         it.status();
       }
     }
-    return recomputed;
+    indexes.load(database, each -> forEachStoredKey(each), lastCommandTimeMillis);
   }
 
-  /** Puts {@code writes} into {@code batch}, each record replacing its current value. */
-  public void stage(StateBatch batch, RecordWrites writes) throws RocksDBException {
-    for (KeyRecord key : writes.keys()) {
-      put(batch, Schema.KEYS, key.getName(), key, keys.get(key.getName()));
+  private void forEachStoredKey(java.util.function.Consumer<KeyRecord> each)
+      throws RocksDBException {
+    try (RocksIterator it = database.newIterator(Schema.KEYS)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        each.accept(parse(it.value()));
+      }
+      it.status();
     }
+  }
+
+  private static KeyRecord parse(byte[] value) {
+    try {
+      return KeyRecord.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new io.keyrotor.storage.StorageException("a stored key record cannot be decoded", e);
+    }
+  }
+
+  /**
+   * Puts {@code writes} into {@code batch}, each record replacing its current value, with what
+   * follows from the key records at command time {@code time}.
+   */
+  public void stage(StateBatch batch, RecordWrites writes, long time) throws RocksDBException {
+    List<KeyRecord> newKeys = new ArrayList<>();
+    for (KeyRecord key : writes.keys()) {
+      KeyRecord previous = key(key.getName()).orElse(null);
+      put(batch, Schema.KEYS, key.getName(), key, previous);
+      indexes.stage(batch, database, previous, key, time);
+      if (previous == null) {
+        newKeys.add(key);
+      }
+    }
+    indexes.stageCounts(batch, newKeys);
+    created = newKeys;
     if (writes.node().isPresent()) {
       NodeRecord node = writes.node().get();
       NodeRecord previous = nodes.get(node.getId());
@@ -124,23 +161,13 @@ public final class RecordViews {
 
   /** Shows {@code writes}, staged by {@link #stage}, to readers once their batch is written. */
   public void apply(RecordWrites writes) {
-    writes.keys().forEach(this::putKey);
+    writes.keys().forEach(cache::publish);
+    indexes.publishCounts(created);
+    created = List.of();
     writes.node().ifPresent(this::putNode);
     writes.bulkRotation().ifPresent(this::putBulkRotation);
     writes.zoneMasterKey().ifPresent(this::putZoneMasterKey);
     writes.policy().ifPresent(this::putPolicy);
-  }
-
-  private void putKey(KeyRecord key) {
-    if (keys.put(key.getName(), key) == null) {
-      keysPerZone.merge(key.getZone(), 1L, Long::sum);
-      keyTotal.incrementAndGet();
-    }
-    if (StateView.awaitsValidation(key)) {
-      awaitingValidation.add(key.getName());
-    } else {
-      awaitingValidation.remove(key.getName());
-    }
   }
 
   private void putNode(NodeRecord node) {
@@ -170,19 +197,101 @@ public final class RecordViews {
     return policy;
   }
 
-  /** The current record of a key. */
+  /** The current (committed) record of a key, through the cache. */
   public Optional<KeyRecord> key(String name) {
-    return Optional.ofNullable(keys.get(name));
+    return cache.get(name, this::readKey);
   }
 
-  /** Every key in name order (a live, read-only view). */
-  public NavigableMap<String, KeyRecord> keys() {
-    return Collections.unmodifiableNavigableMap(keys);
+  private Optional<KeyRecord> readKey(String name) {
+    return database.read(
+        "key record " + name,
+        db -> {
+          byte[] value = db.get(Schema.KEYS, StoreKeys.utf8(name));
+          return value == null ? Optional.empty() : Optional.of(KeyRecord.parseFrom(value));
+        });
   }
 
-  /** The names of the keys whose newest version awaits validation (a live, read-only view). */
+  /** The key cache (its size and statistics). */
+  public KeyCache cache() {
+    return cache;
+  }
+
+  /**
+   * Up to {@code limit} keys after {@code afterName} (exclusive; "" for the first) in name order,
+   * read from RocksDB by seeking to the page's start.
+   */
+  public List<KeyRecord> keysAfter(String afterName, int limit) {
+    return database.read(
+        "keys after \"" + afterName + "\"",
+        db -> {
+          List<KeyRecord> page = new ArrayList<>(Math.min(limit, PAGE));
+          byte[] after = StoreKeys.utf8(afterName);
+          try (RocksIterator it = db.newIterator(Schema.KEYS)) {
+            if (afterName.isEmpty()) {
+              it.seekToFirst();
+            } else {
+              it.seek(after);
+              if (it.isValid() && java.util.Arrays.equals(it.key(), after)) {
+                it.next();
+              }
+            }
+            for (; it.isValid() && page.size() < limit; it.next()) {
+              page.add(KeyRecord.parseFrom(it.value()));
+            }
+            it.status();
+          }
+          return page;
+        });
+  }
+
+  /** Every key in name order, read a page at a time (no more than a page is held). */
+  public Iterable<KeyRecord> allKeys() {
+    return KeyPages.after("", this::keysAfter);
+  }
+
+  /** The names of the keys whose newest version awaits validation, read from their index. */
   public NavigableSet<String> keysAwaitingValidation() {
-    return Collections.unmodifiableNavigableSet(awaitingValidation);
+    return database.read(
+        "keys awaiting validation",
+        db -> {
+          NavigableSet<String> names = new TreeSet<>();
+          try (RocksIterator it = db.newIterator(Schema.KEYS_AWAITING_VALIDATION)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+              names.add(new String(it.key(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            it.status();
+          }
+          return Collections.unmodifiableNavigableSet(names);
+        });
+  }
+
+  /**
+   * Up to {@code limit} entries of the attention index after {@code after} (exclusive) whose time
+   * is before {@code beforeTimeMillis}, in (time, name) order.
+   */
+  public List<AttentionEntry> keysNeedingAttention(
+      AttentionEntry after, long beforeTimeMillis, int limit) {
+    return database.read(
+        "the key attention index",
+        db -> {
+          List<AttentionEntry> out = new ArrayList<>();
+          byte[] start = KeyIndexes.attentionKey(after.timeMillis(), after.name());
+          try (RocksIterator it = db.newIterator(Schema.KEY_ATTENTION)) {
+            it.seek(start);
+            if (it.isValid() && java.util.Arrays.equals(it.key(), start)) {
+              it.next();
+            }
+            for (; it.isValid() && out.size() < limit; it.next()) {
+              AttentionEntry entry = KeyIndexes.attentionEntry(it.key());
+              if (entry.timeMillis() >= beforeTimeMillis) {
+                break;
+              }
+              out.add(entry);
+            }
+            it.status();
+          }
+          return out;
+        });
   }
 
   /** Every registered node in id order (a live, read-only view). */
@@ -207,16 +316,15 @@ public final class RecordViews {
 
   /** These views as the transitions read them: the state before the command. */
   public StateReader reader() {
-    StateReader maps = StateReader.of(keys, nodes, bulkRotations, zoneMasterKeys);
     return new StateReader() {
       @Override
       public Optional<KeyRecord> key(String name) {
-        return maps.key(name);
+        return RecordViews.this.key(name);
       }
 
       @Override
-      public java.util.Collection<KeyRecord> keys() {
-        return maps.keys();
+      public Iterable<KeyRecord> keys() {
+        return allKeys();
       }
 
       @Override
@@ -231,28 +339,33 @@ public final class RecordViews {
 
       @Override
       public java.util.Collection<NodeRecord> nodes() {
-        return maps.nodes();
+        return Collections.unmodifiableCollection(nodes.values());
       }
 
       @Override
       public Optional<BulkRotationRecord> bulkRotation(String id) {
-        return maps.bulkRotation(id);
+        return Optional.ofNullable(bulkRotations.get(id));
       }
 
       @Override
       public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
-        return maps.zoneMasterKey(zone);
+        return RecordViews.this.zoneMasterKey(zone);
       }
     };
   }
 
-  /** How many keys there are (a skip list's size would count them one by one). */
+  /** How many keys there are (kept with each batch, never counted). */
   public long keyCount() {
-    return keyTotal.get();
+    return indexes.keyTotal();
   }
 
   /** How many keys of {@code zone} there are. */
   public long keyCountInZone(String zone) {
-    return keysPerZone.getOrDefault(zone, 0L);
+    return indexes.keyCountInZone(zone);
+  }
+
+  /** The key count of every zone that holds keys. */
+  public Map<String, Long> keyCountsByZone() {
+    return indexes.keyCountsByZone();
   }
 }

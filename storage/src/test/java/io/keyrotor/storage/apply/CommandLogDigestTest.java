@@ -73,7 +73,8 @@ class CommandLogDigestTest {
         Set<String> requestIds = new TreeSet<>();
         MessageDigest results = MessageDigest.getInstance("SHA-256");
         for (int index = 1; index <= COMMANDS; index++) {
-          Command command = commands.next(store.keys(), store.zoneMasterKeys());
+          Command command =
+              commands.next(io.keyrotor.storage.AllKeys.of(store), store.zoneMasterKeys());
           requestIds.add(command.getRequestId());
           CommandResult result = store.apply(command, 1, index);
           results.update(result.toByteArray());
@@ -93,8 +94,9 @@ class CommandLogDigestTest {
     }
     // The authorisation commands came after these logs were pinned; the golden log and
     // AuthorizationApplyTest apply them (a random principal would only be refused). So did
-    // ReserveEncryptions: the golden log and ReserveEncryptionsHandlerTest apply it. AdmitNode and
-    // RemoveNode: MembershipHandlersTest and KeyStateStoreTest.
+    // ReserveEncryptions: the golden log and ReserveEncryptionsHandlerTest apply it. So did
+    // RecordDataAuditHead: the golden log applies it.
+    // AdmitNode and RemoveNode: the golden log, MembershipHandlersTest and KeyStateStoreTest.
     assertEquals(
         EnumSet.complementOf(
             EnumSet.of(
@@ -102,6 +104,10 @@ class CommandLogDigestTest {
                 Command.BodyCase.BOOTSTRAP_AUTHORIZATION_POLICY,
                 Command.BodyCase.RECORD_DENIALS,
                 Command.BodyCase.RESERVE_ENCRYPTIONS,
+                Command.BodyCase.RECORD_DATA_AUDIT_HEAD,
+                // The audit trail's commands: the golden log and AuditChainTamperTest apply them.
+                Command.BodyCase.REGISTER_AUDIT_KEY,
+                Command.BodyCase.RECORD_AUDIT_CHECKPOINT,
                 Command.BodyCase.ADMIT_NODE,
                 Command.BodyCase.REMOVE_NODE)),
         union(applied, refused),
@@ -122,7 +128,7 @@ class CommandLogDigestTest {
    */
   private static String stateHash(KeyStateStore store, Set<String> requestIds) throws Exception {
     MessageDigest sha = MessageDigest.getInstance("SHA-256");
-    store.keys().values().forEach(record -> sha.update(record.toByteArray()));
+    store.allKeys().forEach(record -> sha.update(record.toByteArray()));
     store.nodes().values().forEach(record -> sha.update(record.toByteArray()));
     store.zoneMasterKeys().values().forEach(record -> sha.update(record.toByteArray()));
     store.bulkRotations().values().forEach(record -> sha.update(record.toByteArray()));
@@ -135,7 +141,7 @@ class CommandLogDigestTest {
         remembered++;
       }
     }
-    return store.keys().size()
+    return store.keyCount()
         + " keys, "
         + remembered
         + " requests:"

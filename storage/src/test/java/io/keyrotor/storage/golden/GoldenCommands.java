@@ -12,6 +12,7 @@ import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.Denial;
 import io.keyrotor.proto.internal.v1.NodeRecord;
+import io.keyrotor.proto.internal.v1.RecordDataAuditHead;
 import io.keyrotor.proto.internal.v1.RecordDenials;
 import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.proto.internal.v1.RotateKey;
@@ -110,6 +111,16 @@ final class GoldenCommands {
                     .setPrincipal(service))
             .build();
     return SetAuthorizationPolicy.newBuilder().setPolicy(policy).setExpectedVersion(expected);
+  }
+
+  /** Node {@code node}'s data audit head after {@code sequence} records: fixed bytes. */
+  static RecordDataAuditHead.Builder dataAuditHead(String node, long sequence, int headBytes) {
+    byte[] head = new byte[headBytes];
+    java.util.Arrays.fill(head, (byte) sequence);
+    return RecordDataAuditHead.newBuilder()
+        .setNode(node)
+        .setSequence(sequence)
+        .setHead(ByteString.copyFrom(head));
   }
 
   /** Two coalesced denials and a count of dropped ones, as a node's recorder proposes them. */

@@ -24,6 +24,7 @@ import static io.keyrotor.storage.CommandBodies.usage;
 import static io.keyrotor.storage.golden.GoldenCommands.bootstrapPolicy;
 import static io.keyrotor.storage.golden.GoldenCommands.command;
 import static io.keyrotor.storage.golden.GoldenCommands.createKey;
+import static io.keyrotor.storage.golden.GoldenCommands.dataAuditHead;
 import static io.keyrotor.storage.golden.GoldenCommands.kek;
 import static io.keyrotor.storage.golden.GoldenCommands.recordDenials;
 import static io.keyrotor.storage.golden.GoldenCommands.registerNode;
@@ -396,6 +397,87 @@ public final class GoldenLogGenerator {
     accept(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n3"));
     reject(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n9"), Code.NOT_FOUND);
     expectState("membership");
+    // Data audit heads: a node's per-node data audit stream head, witnessed by every replica in
+    // the audit chain; a head that is not 32 bytes is refused.
+    accept(dataAuditHead("n1", 42, 32));
+    accept(dataAuditHead("n2", 7, 32));
+    reject(dataAuditHead("n1", 43, 31), Code.INVALID_ARGUMENT);
+    expectState("data audit heads");
+    // The audit trail: a node's audit key (version 1, then a rotation to 2; a skipped version is
+    // refused), and checkpoints of an earlier head (an unregistered signer is refused). Apply
+    // checks shape only, so fixed bytes stand in for the key and the signature.
+    accept(auditKey("n1", 1, 1));
+    accept(auditKey("n1", 1, 1)); // the same key again: unchanged
+    accept(auditKey("n1", 2, 2));
+    reject(auditKey("n1", 4, 4), Code.FAILED_PRECONDITION);
+    reject(auditKey("n1", 3, 0), Code.INVALID_ARGUMENT);
+    long signed = index;
+    accept(checkpoint(signed, "n1", 2));
+    reject(checkpoint(signed, "n2", 1), Code.FAILED_PRECONDITION);
+    reject(checkpoint(index + 5, "n1", 2), Code.INVALID_ARGUMENT);
+    expectState("audit keys and checkpoints");
+  }
+
+  /** A P-256 SubjectPublicKeyInfo's shape with fixed point bytes ({@code fill}; 0: malformed). */
+  private static io.keyrotor.proto.internal.v1.RegisterAuditKey.Builder auditKey(
+      String node, int version, int fill) {
+    byte[] spki = new byte[91];
+    byte[] prefix = {
+      0x30,
+      0x59,
+      0x30,
+      0x13,
+      0x06,
+      0x07,
+      0x2a,
+      (byte) 0x86,
+      0x48,
+      (byte) 0xce,
+      0x3d,
+      0x02,
+      0x01,
+      0x06,
+      0x08,
+      0x2a,
+      (byte) 0x86,
+      0x48,
+      (byte) 0xce,
+      0x3d,
+      0x03,
+      0x01,
+      0x07,
+      0x03,
+      0x42,
+      0x00,
+      0x04
+    };
+    if (fill != 0) {
+      System.arraycopy(prefix, 0, spki, 0, prefix.length);
+      java.util.Arrays.fill(spki, prefix.length, spki.length, (byte) fill);
+    }
+    return io.keyrotor.proto.internal.v1.RegisterAuditKey.newBuilder()
+        .setKey(
+            io.keyrotor.api.v1.AuditKeyRegistration.newBuilder()
+                .setNode(node)
+                .setKeyVersion(version)
+                .setPublicKey(com.google.protobuf.ByteString.copyFrom(spki)));
+  }
+
+  private io.keyrotor.proto.internal.v1.RecordAuditCheckpoint.Builder checkpoint(
+      long signedIndex, String signer, int keyVersion) {
+    com.google.protobuf.ByteString head =
+        store.audit(signedIndex, 1).stream()
+            .findFirst()
+            .map(io.keyrotor.proto.internal.v1.AuditRecord::getHash)
+            .orElse(com.google.protobuf.ByteString.copyFrom(new byte[32]));
+    return io.keyrotor.proto.internal.v1.RecordAuditCheckpoint.newBuilder()
+        .setCheckpoint(
+            io.keyrotor.api.v1.AuditCheckpoint.newBuilder()
+                .setLogIndex(signedIndex)
+                .setHead(head)
+                .setSignerNode(signer)
+                .setKeyVersion(keyVersion)
+                .setSignature(com.google.protobuf.ByteString.copyFrom(new byte[64])));
   }
 
   // ---- proposing ----

@@ -38,6 +38,8 @@ public final class ApplyAuthorization {
       case SET_VERSION_STATUS -> Permission.PERMISSION_ENABLE_DISABLE_VERSIONS;
       case SCHEDULE_VERSION_DESTROY, CANCEL_VERSION_DESTROY ->
           Permission.PERMISSION_DESTROY_VERSIONS;
+      // A checkpoint asked for by a caller: whoever may read the audit trail may have it signed.
+      case RECORD_AUDIT_CHECKPOINT -> Permission.PERMISSION_READ_AUDIT;
       // Cluster administration, and every command the nodes propose themselves: should one ever
       // carry a principal, only an administrator may have caused it.
       case START_ZONE_MASTER_KEY_ROTATION,
@@ -45,6 +47,7 @@ public final class ApplyAuthorization {
           SET_AUTHORIZATION_POLICY,
           BOOTSTRAP_AUTHORIZATION_POLICY,
           RECORD_DENIALS,
+          RECORD_DATA_AUDIT_HEAD,
           REGISTER_NODE,
           ADMIT_NODE,
           REMOVE_NODE,
@@ -55,6 +58,7 @@ public final class ApplyAuthorization {
           RESERVE_ENCRYPTIONS,
           RECORD_ACTIVATION,
           ROTATE_KEYS,
+          REGISTER_AUDIT_KEY,
           BODY_NOT_SET ->
           Permission.PERMISSION_ADMINISTER;
     };

@@ -7,6 +7,7 @@ import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
+import java.util.List;
 
 /**
  * RegisterNode: a node's record (region, zones, address, HSM, the zones it proved it can unwrap),
@@ -34,6 +35,14 @@ public final class RegisterNodeHandler implements CommandHandler<RegisterNode> {
                 .setRegisteredTimeUnixMillis(context.time())
                 .setRaftAddress(raftAddress)
                 .clearRemoved()
+                // Audit keys are registered by their own command; registering again keeps them.
+                .clearAuditKeys()
+                .addAllAuditKeys(
+                    context.state().nodes().stream()
+                        .filter(n -> n.getId().equals(node.getId()))
+                        .findFirst()
+                        .map(NodeRecord::getAuditKeysList)
+                        .orElse(List.of()))
                 .build())
         .detail(
             "node="

@@ -30,7 +30,10 @@ public final class CancelVersionDestroyHandler implements VersionHandler<CancelV
           target.name());
     }
     KeyVersionRecord updated =
-        moved.get().version().toBuilder().clearDestroyTimeUnixMillis().build();
+        moved.get().version().toBuilder()
+            .clearDestroyTimeUnixMillis()
+            .clearDestroyScheduledBy()
+            .build();
     return context.versionMoved(target, updated, moved.get().event(), "destroy cancelled");
   }
 }

@@ -55,7 +55,10 @@ public final class ScheduleVersionDestroyHandler implements VersionHandler<Sched
             context.time() + Math.max(0, schedule.getWaitingPeriodMillis()),
             schedule.getDestroyTimeUnixMillis());
     KeyVersionRecord updated =
-        moved.get().version().toBuilder().setDestroyTimeUnixMillis(destroyTime).build();
+        moved.get().version().toBuilder()
+            .setDestroyTimeUnixMillis(destroyTime)
+            .setDestroyScheduledBy(context.command().getPrincipal())
+            .build();
     return context
         .ok(target, "destroy scheduled")
         .writeKey(context.replaceVersion(target.key(), updated))

@@ -12,9 +12,7 @@ import io.keyrotor.proto.internal.v1.ZoneMasterKeyRotationState;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -117,8 +115,13 @@ public final class RewrapKeksHandler implements CommandHandler<RewrapKeks> {
     }
     Map<String, KeyRecord> written = new LinkedHashMap<>();
     changed.values().forEach(builder -> written.put(builder.getName(), builder.build()));
-    List<KeyRecord> after = new ArrayList<>();
-    context.state().keys().forEach(key -> after.add(written.getOrDefault(key.getName(), key)));
+    // Counted over the keys as they are read, the batch's records in place of theirs: no list of
+    // every key is built.
+    Iterable<KeyRecord> after =
+        () ->
+            java.util.stream.StreamSupport.stream(context.state().keys().spliterator(), false)
+                .map(key -> written.getOrDefault(key.getName(), key))
+                .iterator();
     long remaining = ZoneMasterKeyRewraps.countBelow(after, zone, target);
     ZoneMasterKeyRecord.Builder record =
         existing.get().toBuilder()

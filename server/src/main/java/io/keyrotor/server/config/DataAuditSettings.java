@@ -1,0 +1,133 @@
+package io.keyrotor.server.config;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * The per-node data audit stream and the audit sinks (server/README.md, "Data audit").
+ *
+ * @param failClosed {@code audit.data.failure-mode=closed} (the default): a call whose record
+ *     cannot be written (the log fails, or its queue is full) fails UNAVAILABLE AUDIT_UNAVAILABLE
+ *     and returns no result; {@code open}: the call is answered and the record counted as dropped
+ * @param directoryOrNull {@code audit.data.directory}: where the log file lives; null for {@code
+ *     <data directory>/data-audit}
+ * @param queueCapacity {@code audit.data.queue-capacity}: most records waiting for the writer
+ * @param headInterval {@code audit.data.head-interval}: how often the node proposes its stream's
+ *     head into the replicated audit chain (only when it moved)
+ * @param sinkFileOrNull {@code audit.sink.file}: a JSON Lines file both audit streams are appended
+ *     to as they happen; null for none
+ * @param syslogOrNull {@code audit.sink.syslog}: a loopback {@code host:port} that receives both
+ *     streams as RFC 5424 messages over UDP; null for none
+ */
+public record DataAuditSettings(
+    boolean failClosed,
+    Path directoryOrNull,
+    int queueCapacity,
+    Duration headInterval,
+    Path sinkFileOrNull,
+    InetSocketAddress syslogOrNull) {
+
+  /** Most records the queue may be configured to hold. */
+  public static final int MAX_QUEUE_CAPACITY = 1_000_000;
+
+  public static DataAuditSettings defaults() {
+    return new DataAuditSettings(true, null, 10_000, Duration.ofSeconds(10), null, null);
+  }
+
+  /** The log's directory for a node whose data directory is {@code dataDirectory}. */
+  public Path directory(Path dataDirectory) {
+    return directoryOrNull != null ? directoryOrNull : dataDirectory.resolve("data-audit");
+  }
+
+  public Optional<Path> sinkFile() {
+    return Optional.ofNullable(sinkFileOrNull);
+  }
+
+  public Optional<InetSocketAddress> syslog() {
+    return Optional.ofNullable(syslogOrNull);
+  }
+
+  /** The {@code audit.data.*} and {@code audit.sink.*} lines of {@code p}; paths against base. */
+  static DataAuditSettings parse(Properties p, Path base, String source) throws ConfigException {
+    String mode =
+        p.getProperty("audit.data.failure-mode", "closed").trim().toLowerCase(Locale.ROOT);
+    if (!mode.equals("closed") && !mode.equals("open")) {
+      throw new ConfigException(
+          source + ": audit.data.failure-mode must be closed or open, not \"" + mode + "\"");
+    }
+    String capacityText = p.getProperty("audit.data.queue-capacity", "10000").trim();
+    int capacity;
+    try {
+      capacity = Integer.parseInt(capacityText);
+    } catch (NumberFormatException e) {
+      capacity = 0;
+    }
+    if (capacity < 1 || capacity > MAX_QUEUE_CAPACITY) {
+      throw new ConfigException(
+          source + ": audit.data.queue-capacity must be a number from 1 to " + MAX_QUEUE_CAPACITY);
+    }
+    Duration headInterval = ClockSettings.duration(p, source, "audit.data.head-interval", "10s");
+    if (headInterval.isZero() || headInterval.isNegative()) {
+      throw new ConfigException(source + ": audit.data.head-interval must be positive");
+    }
+    return new DataAuditSettings(
+        mode.equals("closed"),
+        path(p, base, "audit.data.directory"),
+        capacity,
+        headInterval,
+        path(p, base, "audit.sink.file"),
+        syslog(p, source));
+  }
+
+  private static Path path(Properties p, Path base, String key) {
+    String value = p.getProperty(key);
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    return base.resolve(value.trim()).normalize();
+  }
+
+  /** {@code audit.sink.syslog}: host:port of a loopback address (UDP carries it in the clear). */
+  private static InetSocketAddress syslog(Properties p, String source) throws ConfigException {
+    String value = p.getProperty("audit.sink.syslog");
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String text = value.trim();
+    int colon = text.lastIndexOf(':');
+    int port;
+    try {
+      port = colon < 1 ? -1 : Integer.parseInt(text.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 1 || port > 65_535) {
+      throw new ConfigException(
+          source + ": audit.sink.syslog must be host:port (a loopback address), not " + text);
+    }
+    String host = text.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    InetAddress address;
+    try {
+      address = InetAddress.getByName(host);
+    } catch (UnknownHostException e) {
+      throw new ConfigException(source + ": audit.sink.syslog: unknown host " + host);
+    }
+    if (!address.isLoopbackAddress()) {
+      throw new ConfigException(
+          source
+              + ": audit.sink.syslog must be a loopback address (syslog over UDP is neither"
+              + " encrypted nor acknowledged; relay it from a local agent), not "
+              + host);
+    }
+    return new InetSocketAddress(address, port);
+  }
+}

@@ -1,0 +1,43 @@
+package io.keyrotor.server.config;
+
+import static io.keyrotor.server.config.MinimalNodeConfig.base;
+import static io.keyrotor.server.config.MinimalNodeConfig.parse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@code audit.*} options, which two settings classes share: the replicated chain's signed
+ * checkpoints ({@link AuditSettings}) and the data audit stream with its sinks ({@link
+ * DataAuditSettings}). Each reads its own keys and lets the other's through.
+ */
+class NodeConfigAuditTest {
+  @Test
+  void bothStreamsSettings_inOneFile_eachReadByItsOwner() throws Exception {
+    Properties p = base();
+    p.setProperty("audit.checkpoint-interval", "30s");
+    p.setProperty("audit.data.failure-mode", "open");
+    p.setProperty("audit.data.head-interval", "2s");
+
+    NodeConfig config = parse(p);
+
+    assertEquals(Duration.ofSeconds(30), config.audit().checkpointInterval());
+    assertFalse(config.dataAudit().failClosed());
+    assertEquals(Duration.ofSeconds(2), config.dataAudit().headInterval());
+  }
+
+  @Test
+  void anUnknownAuditKey_isRefusedWithTheKeyNamed() {
+    Properties p = base();
+    p.setProperty("audit.checkpoint-intervall", "30s");
+
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(p));
+
+    assertTrue(e.getMessage().contains("audit.checkpoint-intervall"), e.getMessage());
+  }
+}
