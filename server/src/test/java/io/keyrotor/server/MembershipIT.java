@@ -10,12 +10,20 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.AddNodeRequest;
 import io.keyrotor.api.v1.AddNodeResponse;
+import io.keyrotor.api.v1.ClusterStatus;
+import io.keyrotor.api.v1.DecryptRequest;
+import io.keyrotor.api.v1.DecryptResponse;
+import io.keyrotor.api.v1.GenerateDataKeyRequest;
+import io.keyrotor.api.v1.GenerateDataKeyResponse;
+import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyVersion;
+import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RemoveNodeRequest;
 import io.keyrotor.api.v1.RemoveNodeResponse;
 import io.keyrotor.api.v1.ReplaceNodeRequest;
 import io.keyrotor.api.v1.ReplaceNodeResponse;
+import io.keyrotor.api.v1.TransferLeadershipRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -100,6 +108,37 @@ class MembershipIT {
             .getVerifiedZonesList()
             .contains("default"));
 
+    // The joined node is a full member: it serves the data plane itself (its own read barrier and
+    // its HSM) and takes leadership when asked.
+    Key onN4 = cluster.keys("n4").getKey(KeyRequests.key("k"));
+    assertEquals("k", onN4.getName());
+    // Data keys are made where the encryption budget is kept (the leader); n4 decrypts.
+    GenerateDataKeyResponse dataKey =
+        cluster
+            .keys(cluster.leaderId())
+            .generateDataKey(GenerateDataKeyRequest.newBuilder().setKeyName("k").build());
+    DecryptResponse decrypted =
+        cluster
+            .keys("n4")
+            .decrypt(
+                DecryptRequest.newBuilder().setCiphertext(dataKey.getWrappedDataKey()).build());
+    assertEquals(dataKey.getPlaintext(), decrypted.getPlaintext());
+    waitUntil(
+        () -> {
+          try {
+            return "n4"
+                .equals(
+                    longAdmin("n1")
+                        .transferLeadership(
+                            TransferLeadershipRequest.newBuilder().setTargetNodeId("n4").build())
+                        .getLeaderId());
+          } catch (StatusRuntimeException e) {
+            return false;
+          }
+        },
+        LONG,
+        "n4 leads after a transfer to it");
+
     // n2 leaves: out of the group and of the registry; a gated rotation no longer waits for it.
     RemoveNodeResponse removed =
         longAdmin("n1").removeNode(RemoveNodeRequest.newBuilder().setNodeId("n2").build());
@@ -109,6 +148,12 @@ class MembershipIT {
     for (String node : List.of("n1", "n3", "n4")) {
       assertFalse(cluster.nodes.get(node).raft().state().nodes().containsKey("n2"), node);
     }
+    ClusterStatus status =
+        cluster.admin("n1").getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+    assertEquals(
+        List.of("n1", "n3", "n4"),
+        status.getNodesList().stream().map(NodeStatus::getId).toList(),
+        "the cluster status lists the members only");
     cluster.keys("n1").rotateKey(KeyRequests.rotation("k", 30));
     waitUntil(
         () -> {
@@ -133,10 +178,15 @@ class MembershipIT {
 
     // With n5 down, removing n1 would leave n4 alone of the two voters needed: refused.
     cluster.stop("n5");
-    assertRefused(
-        Status.Code.FAILED_PRECONDITION,
-        "MEMBERSHIP_QUORUM_AT_RISK",
-        () -> longAdmin("n4").removeNode(RemoveNodeRequest.newBuilder().setNodeId("n1").build()));
+    StatusRuntimeException atRisk =
+        assertRefused(
+            Status.Code.FAILED_PRECONDITION,
+            "MEMBERSHIP_QUORUM_AT_RISK",
+            () ->
+                longAdmin("n4").removeNode(RemoveNodeRequest.newBuilder().setNodeId("n1").build()));
+    String why = atRisk.getStatus().getDescription();
+    assertTrue(why.contains("n5"), why);
+    assertFalse(why.contains("n2") || why.contains("n3"), "removed nodes are not named: " + why);
     assertEquals(List.of("n1", "n4", "n5"), voters("n4"));
   }
 
@@ -182,9 +232,11 @@ class MembershipIT {
     Files.writeString(file, kept);
   }
 
-  private static void assertRefused(Status.Code code, String reason, Runnable call) {
+  private static StatusRuntimeException assertRefused(
+      Status.Code code, String reason, Runnable call) {
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
     assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
     assertEquals(reason, GrpcErrors.reason(e), e.getStatus().toString());
+    return e;
   }
 }

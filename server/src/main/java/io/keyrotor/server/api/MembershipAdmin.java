@@ -34,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -169,17 +170,51 @@ final class MembershipAdmin {
     long waitSeconds =
         request.getWaitSeconds() == 0 ? DEFAULT_WAIT_SECONDS : request.getWaitSeconds();
     NodeRecord proven = awaitProof(id, request.getRegion(), waitSeconds);
-    GroupMembers now = context.raft().members();
-    SortedMap<String, String> voters = new TreeMap<>(now.voters());
-    voters.put(id, request.getRaftAddress());
-    SortedMap<String, String> listeners = new TreeMap<>(now.listeners());
-    listeners.remove(id);
-    change(now, voters, listeners);
+    promote(id, request.getRaftAddress());
     return AddNodeResponse.newBuilder()
         .addAllVoters(context.raft().members().voters().keySet())
         .addAllVerifiedZones(proven.getVerifiedZonesList())
         .setVerifiedIndex(proven.getVerifiedIndex())
         .build();
+  }
+
+  /**
+   * Makes the proven listener a voter in two configuration changes: first without it, then with it
+   * as a voter. Ratis marks a follower as caught up only when it bootstraps it as a new voter
+   * (staging); a listener turned voter in one change keeps being sent appends flagged as
+   * "initializing", so its server never leaves the STARTING state: it would vote but never lead or
+   * serve a read barrier. Added afresh, it is staged (its log is already current, so staging is
+   * quick), marked caught up, and starts as a full follower. Between the two changes it is not in
+   * the group; its record (AdmitNode) keeps its Raft certificate trusted.
+   */
+  private void promote(String id, String raftAddress) {
+    GroupMembers now = context.raft().members();
+    if (now.listeners().containsKey(id)) {
+      SortedMap<String, String> listeners = new TreeMap<>(now.listeners());
+      listeners.remove(id);
+      change(now, now.voters(), listeners);
+      now = awaitLocalView(m -> !m.contains(id));
+    }
+    if (!now.voters().containsKey(id)) {
+      SortedMap<String, String> voters = new TreeMap<>(now.voters());
+      voters.put(id, raftAddress);
+      change(now, voters, now.listeners());
+    }
+  }
+
+  /**
+   * This node's view of the group once it shows {@code condition}: a committed change reaches this
+   * node's log a little after the leader answered, and the next change compares with this view.
+   */
+  private GroupMembers awaitLocalView(Predicate<GroupMembers> condition) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    GroupMembers now = context.raft().members();
+    while (!condition.test(now) && System.nanoTime() - deadline < 0) {
+      context.bounded(context.raft().readBarrier()).join();
+      sleep(POLL_MILLIS);
+      now = context.raft().members();
+    }
+    return now;
   }
 
   /**
