@@ -106,6 +106,24 @@ final class JsonOutput {
   }
 
   /**
+   * A membership change: the node it concerned, the voters after it, the zones a new node proved.
+   */
+  static JsonObject membership(String node, List<String> voters, List<String> verifiedZones) {
+    JsonObject json = new JsonObject();
+    json.addProperty("node", node);
+    json.add("voters", strings(voters));
+    json.add("verified_zones", strings(verifiedZones));
+    return json;
+  }
+
+  /** The leader after a transfer. */
+  static JsonObject leader(String leaderId) {
+    JsonObject json = new JsonObject();
+    json.addProperty("leader_id", leaderId);
+    return json;
+  }
+
+  /**
    * {@code {"nodes":[{"id","region","role","term","applied_index","state_digest","zones",
    * "api_address","leader","error","hsm","transport","clock"}],"leader_id"}}, where {@code hsm} is
    * {@code {"kind", "module","token_label","mechanisms","healthy"}} or null when the node did not

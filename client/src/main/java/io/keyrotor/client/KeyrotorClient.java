@@ -4,12 +4,18 @@ import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannelBuilder;
+import io.keyrotor.api.v1.AddNodeRequest;
+import io.keyrotor.api.v1.AddNodeResponse;
 import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.GetPolicyRequest;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.RemoveNodeRequest;
+import io.keyrotor.api.v1.RemoveNodeResponse;
+import io.keyrotor.api.v1.ReplaceNodeRequest;
+import io.keyrotor.api.v1.ReplaceNodeResponse;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
 import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
@@ -32,6 +38,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -218,6 +225,35 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
             "TransferLeadership", (e, t) -> e.admin(t).transferLeadership(request));
     pool.forgetLeader(pool.leaderOrNull());
     return response;
+  }
+
+  /**
+   * Adds a node to the cluster (ADMINISTER): it joins as a listener, catches up, proves it can
+   * unwrap its zones' KEKs, then becomes a voter. The call waits for all of it, up to the request's
+   * wait_seconds (default 120 s) plus a minute, whatever the client's deadline. Safe to retry: a
+   * node already added is refused with NODE_ALREADY_MEMBER, a listener continues.
+   */
+  public AddNodeResponse addNode(AddNodeRequest request) {
+    long nanos = membershipCallNanos(request.getWaitSeconds());
+    return calls.writeWithoutRequestId("AddNode", (e, t) -> e.admin(nanos).addNode(request));
+  }
+
+  /** Removes a node from the cluster and its record from the registry (ADMINISTER). */
+  public RemoveNodeResponse removeNode(String nodeId) {
+    RemoveNodeRequest request = RemoveNodeRequest.newBuilder().setNodeId(nodeId).build();
+    long nanos = membershipCallNanos(0);
+    return calls.writeWithoutRequestId("RemoveNode", (e, t) -> e.admin(nanos).removeNode(request));
+  }
+
+  /** Adds the new node, then removes the old one (ADMINISTER); waits as {@link #addNode}. */
+  public ReplaceNodeResponse replaceNode(ReplaceNodeRequest request) {
+    long nanos = membershipCallNanos(request.getNewNode().getWaitSeconds());
+    return calls.writeWithoutRequestId(
+        "ReplaceNode", (e, t) -> e.admin(nanos).replaceNode(request));
+  }
+
+  private static long membershipCallNanos(int waitSeconds) {
+    return TimeUnit.SECONDS.toNanos((waitSeconds == 0 ? 120L : waitSeconds) + 60L);
   }
 
   /**

@@ -32,6 +32,9 @@ import java.util.TreeMap;
  * @param keyCacheBytes the bound of the state store's key record cache, in estimated heap bytes
  * @param destroyScrubWithin how soon after a node applies a version's destruction the version's
  *     wrapped KEK must be gone from every file of its data directory ({@link DestructionScrubber})
+ * @param joining the node starts outside the group's configuration and waits for the leader to add
+ *     it (cluster.join): its Ratis server starts with no members, so it never campaigns, and takes
+ *     the configuration from the log it receives. Once a member, the stored configuration rules.
  */
 public record ConsensusConfig(
     String nodeId,
@@ -49,7 +52,8 @@ public record ConsensusConfig(
     Map<String, String> ratisOverrides,
     RaftTransport transport,
     long keyCacheBytes,
-    Duration destroyScrubWithin) {
+    Duration destroyScrubWithin,
+    boolean joining) {
 
   /** How soon a destroyed version's material leaves the data directory, unless configured. */
   public static final Duration DEFAULT_DESTROY_SCRUB_WITHIN = Duration.ofMinutes(5);
@@ -96,7 +100,8 @@ public record ConsensusConfig(
         Map.of(),
         RaftTransport.insecureLoopback(),
         KeyCache.DEFAULT_BYTES,
-        DEFAULT_DESTROY_SCRUB_WITHIN);
+        DEFAULT_DESTROY_SCRUB_WITHIN,
+        false);
   }
 
   /**
@@ -144,6 +149,11 @@ public record ConsensusConfig(
     return toBuilder().transport(value).build();
   }
 
+  /** Starts outside the group and waits to be added (see {@link #joining}). */
+  public ConsensusConfig withJoining(boolean value) {
+    return toBuilder().joining(value).build();
+  }
+
   /** Scrubs a destroyed version's wrapped KEK from the data directory within {@code bound}. */
   public ConsensusConfig withDestroyScrubWithin(Duration bound) {
     return toBuilder().destroyScrubWithin(bound).build();
@@ -167,6 +177,7 @@ public record ConsensusConfig(
     private RaftTransport transport;
     private long keyCacheBytes;
     private Duration destroyScrubWithin;
+    private boolean joining;
 
     Builder(ConsensusConfig from) {
       this.keyCacheBytes = from.keyCacheBytes;
@@ -181,6 +192,12 @@ public record ConsensusConfig(
       this.ratisOverrides = from.ratisOverrides;
       this.transport = from.transport;
       this.destroyScrubWithin = from.destroyScrubWithin;
+      this.joining = from.joining;
+    }
+
+    Builder joining(boolean value) {
+      joining = value;
+      return this;
     }
 
     Builder destroyScrubWithin(Duration value) {
@@ -255,7 +272,8 @@ public record ConsensusConfig(
           ratisOverrides,
           transport,
           keyCacheBytes,
-          destroyScrubWithin);
+          destroyScrubWithin,
+          joining);
     }
   }
 

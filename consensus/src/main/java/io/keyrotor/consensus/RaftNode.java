@@ -9,20 +9,30 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
+import org.apache.ratis.protocol.exceptions.SetConfigurationException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.TimeDuration;
@@ -121,6 +131,9 @@ public final class RaftNode implements AutoCloseable {
     KeyrotorStateMachine stateMachine =
         new KeyrotorStateMachine(
             config.stateDirectory(), clock, fatalErrorHandler, listeners, config.keyCacheBytes());
+    // Nodes an administrator admitted (AdmitNode) may speak on the Raft port while they catch up.
+    membership.admitRegistered(
+        () -> stateMachine.store() == null ? List.of() : stateMachine.store().nodes().values());
     // Only members' proposers and forwarders may put a command in the log.
     stateMachine.admitProposers(membership);
     DestructionScrubber scrubber = new DestructionScrubber(config.destroyScrubWithin());
@@ -131,7 +144,7 @@ public final class RaftNode implements AutoCloseable {
       server =
           RaftServer.newBuilder()
               .setServerId(RaftPeerId.valueOf(config.nodeId()))
-              .setGroup(group)
+              .setGroup(RaftSettings.serverGroup(config))
               .setStateMachine(stateMachine)
               .setProperties(properties)
               .setParameters(parameters)
@@ -394,6 +407,87 @@ public final class RaftNode implements AutoCloseable {
     } catch (IOException e) {
       throw requests.translate(e);
     }
+  }
+
+  /** The group's members as this node's division sees them now. */
+  public GroupMembers members() {
+    RaftConfiguration conf;
+    try {
+      conf = server.getDivision(group.getGroupId()).getRaftConf();
+    } catch (IOException e) {
+      throw requests.translate(e);
+    }
+    return new GroupMembers(
+        addresses(conf.getCurrentPeers(RaftPeerRole.FOLLOWER)),
+        addresses(conf.getCurrentPeers(RaftPeerRole.LISTENER)),
+        conf.getPreviousPeers(RaftPeerRole.FOLLOWER).isEmpty());
+  }
+
+  /**
+   * Asks the leader to change the group from {@code current} (as read by {@link #members()}) to
+   * {@code voters} and {@code listeners}. Ratis first brings new voters up to date (staging), then
+   * commits the old and new voters together, then the new ones alone. Completes when the new
+   * configuration is committed; a repeated request for the configuration already in force succeeds
+   * at once.
+   *
+   * @throws MembershipChangeException another change is in progress, or the configuration is no
+   *     longer {@code current}
+   * @throws ConsensusException no leader, or the change did not complete in time
+   */
+  public void changeMembers(
+      GroupMembers current, Map<String, String> voters, Map<String, String> listeners) {
+    SetConfigurationRequest.Arguments arguments =
+        SetConfigurationRequest.Arguments.newBuilder()
+            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+            .setServersInCurrentConf(peers(current.voters()))
+            .setListenersInCurrentConf(peers(current.listeners()))
+            .setServersInNewConf(peers(voters))
+            .setListenersInNewConf(peers(listeners))
+            .build();
+    LOG.info(
+        "Node {} asks for the Raft configuration voters={} listeners={} (was {})",
+        nodeId(),
+        voters.keySet(),
+        listeners.keySet(),
+        current);
+    try {
+      RaftClientReply reply = forwarder.admin().setConfiguration(arguments);
+      if (!reply.isSuccess() && isMembershipConflict(reply.getException())) {
+        throw new MembershipChangeException(
+            reply.getException().getMessage(), reply.getException());
+      }
+      requests.checkReply(reply);
+    } catch (IOException e) {
+      if (isMembershipConflict(e)) {
+        throw new MembershipChangeException(e.getMessage(), e);
+      }
+      throw requests.translate(e);
+    }
+  }
+
+  private static boolean isMembershipConflict(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ReconfigurationInProgressException
+          || t instanceof SetConfigurationException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static SortedMap<String, String> addresses(Collection<RaftPeer> peers) {
+    SortedMap<String, String> out = new TreeMap<>();
+    peers.forEach(p -> out.put(p.getId().toString(), p.getAddress()));
+    return out;
+  }
+
+  private static List<RaftPeer> peers(Map<String, String> members) {
+    List<RaftPeer> out = new ArrayList<>();
+    members.forEach(
+        (id, address) ->
+            out.add(
+                RaftPeer.newBuilder().setId(RaftPeerId.valueOf(id)).setAddress(address).build()));
+    return out;
   }
 
   /**

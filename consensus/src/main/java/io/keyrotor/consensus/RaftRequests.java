@@ -79,13 +79,17 @@ final class RaftRequests {
     CompletableFuture<RaftClientReply> local;
     try {
       local = division.submitClientRequestAsync(request);
+    } catch (ServerNotReadyException notRunning) {
+      // A node that joined as a listener runs its division in Ratis's STARTING state until it
+      // votes, and takes no client request itself: forward, as a follower does.
+      local = CompletableFuture.completedFuture(null);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(translate(e));
     }
     return local
         .thenCompose(
             reply -> {
-              if (reply.getNotLeaderException() != null) {
+              if (reply == null || reply.getNotLeaderException() != null) {
                 // Not the leader: forward through the Ratis client, which follows the leader.
                 // Bounded: the caller retries with the same request id if this times out.
                 return forwarder

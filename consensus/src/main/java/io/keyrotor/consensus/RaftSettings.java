@@ -152,6 +152,16 @@ final class RaftSettings {
     return parameters;
   }
 
+  /**
+   * The group the Ratis server starts with: {@link #group}, or for a joining node the same group id
+   * without members (Ratis then starts it outside any configuration: it does not campaign, and
+   * takes its configuration from the leader's log or snapshot).
+   */
+  static RaftGroup serverGroup(ConsensusConfig config) {
+    RaftGroup group = group(config);
+    return config.joining() ? RaftGroup.valueOf(group.getGroupId()) : group;
+  }
+
   /** The group: its id derived from the cluster name, and the configured peers. */
   static RaftGroup group(ConsensusConfig config) {
     RaftGroupId groupId =

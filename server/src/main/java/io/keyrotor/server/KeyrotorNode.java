@@ -310,7 +310,8 @@ public final class KeyrotorNode implements AutoCloseable {
             .withDestroyScrubWithin(config.destroy().scrubWithin())
             .withRatisOverrides(config.ratisOverrides())
             .withTransport(raftTransport)
-            .withKeyCacheBytes(config.storage().keyCacheBytes());
+            .withKeyCacheBytes(config.storage().keyCacheBytes())
+            .withJoining(config.membership().join());
     try {
       return RaftNode.start(
           consensus,

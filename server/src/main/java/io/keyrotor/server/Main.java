@@ -28,6 +28,7 @@ import picocli.CommandLine.Parameters;
       Main.Run.class,
       Main.SoftwareHsm.class,
       Main.LocalCluster.class,
+      Main.LocalClusterAdd.class,
       io.keyrotor.server.hsm.HsmCommand.class
     })
 public final class Main implements Callable<Integer> {
@@ -242,6 +243,40 @@ public final class Main implements Callable<Integer> {
       new io.keyrotor.server.local.LocalClusterLayout(dir, nodes, regions, basePort, host, hsm)
           .write();
       System.out.println("servers=" + Files.readString(dir.resolve("servers")).strip());
+      return 0;
+    }
+  }
+
+  /** Writes a node that joins a running local cluster (used by scripts/cluster add). */
+  @Command(
+      name = "local-cluster-add",
+      description =
+          "Write a node that joins the local cluster in DIR: its certificate, an empty HSM and its"
+              + " configuration with cluster.join=true. Its zones' master keys come by the key"
+              + " ceremony (scripts/hsm share-zone).")
+  static final class LocalClusterAdd implements Callable<Integer> {
+    @Option(names = "--dir", required = true, description = "Where the cluster lives.")
+    Path dir;
+
+    @Option(names = "--node", required = true, description = "The new node: n1 to n9.")
+    String node;
+
+    @Option(names = "--region", required = true, description = "The new node's region.")
+    String region;
+
+    @Override
+    public Integer call() throws IOException, HsmException {
+      var joiner = new io.keyrotor.server.local.LocalClusterJoiner(dir, node, region);
+      var addresses = joiner.write();
+      System.out.println(
+          "api="
+              + addresses.api()
+              + " raft="
+              + addresses.raft()
+              + " http="
+              + addresses.http()
+              + " zones="
+              + String.join(",", joiner.zones()));
       return 0;
     }
   }

@@ -77,6 +77,9 @@ public enum Operation {
   CREATE_AUDIT_CHECKPOINT(
       "keyrotor.v1.AuditService/CreateAuditCheckpoint", Permission.PERMISSION_READ_AUDIT),
   ROTATE_AUDIT_KEY("keyrotor.v1.AuditService/RotateAuditKey", Permission.PERMISSION_ADMINISTER),
+  ADD_NODE("keyrotor.v1.AdminService/AddNode", Permission.PERMISSION_ADMINISTER),
+  REMOVE_NODE("keyrotor.v1.AdminService/RemoveNode", Permission.PERMISSION_ADMINISTER),
+  REPLACE_NODE("keyrotor.v1.AdminService/ReplaceNode", Permission.PERMISSION_ADMINISTER),
   /** Every RPC of the chaos service (test clusters only). */
   CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER),
   /**

@@ -3,6 +3,8 @@ package io.keyrotor.server.api;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.AddNodeRequest;
+import io.keyrotor.api.v1.AddNodeResponse;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.ClusterStatus;
@@ -15,6 +17,10 @@ import io.keyrotor.api.v1.LimitStatus;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.Permission;
+import io.keyrotor.api.v1.RemoveNodeRequest;
+import io.keyrotor.api.v1.RemoveNodeResponse;
+import io.keyrotor.api.v1.ReplaceNodeRequest;
+import io.keyrotor.api.v1.ReplaceNodeResponse;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionRequest;
 import io.keyrotor.api.v1.RetireZoneMasterKeyVersionResponse;
 import io.keyrotor.api.v1.RotateZoneMasterKeyRequest;
@@ -60,6 +66,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final ExecutorService blockingExecutor;
   private final Map<String, ManagedChannel> peerChannels = new ConcurrentHashMap<>();
   private final ZoneMasterKeyAdmin zoneMasterKeys;
+  private final MembershipAdmin membership;
   private final WritePath writes;
   private final Calls calls;
   private final ApiTransport transport;
@@ -86,6 +93,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     this.writes = writes;
     this.calls = new Calls(context);
     this.zoneMasterKeys = new ZoneMasterKeyAdmin(context, writes, this::peerStatus, rotationErrors);
+    this.membership = new MembershipAdmin(context, blockingExecutor, writes, this::peerStatus);
   }
 
   @Override
@@ -129,7 +137,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
    */
   public CompletableFuture<ClusterStatus> clusterStatus() {
     List<CompletableFuture<NodeStatus>> futures = new ArrayList<>();
-    for (NodeConfig.Peer peer : context.config().peers().values()) {
+    for (NodeConfig.Peer peer : context.members().values()) {
       if (peer.id().equals(context.config().nodeId())) {
         futures.add(CompletableFuture.completedFuture(localStatus()));
       } else {
@@ -167,14 +175,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     calls.answer(
         response,
         () -> {
-          if (!target.isEmpty() && !context.config().peers().containsKey(target)) {
+          var voters = context.raft().members().voters().keySet();
+          if (!target.isEmpty() && !voters.contains(target)) {
             throw ApiErrors.invalid(
                 "target_node_id",
                 ErrorReason.UNKNOWN_NODE,
-                "node \""
-                    + target
-                    + "\" is not a member; members: "
-                    + context.config().peers().keySet());
+                "node \"" + target + "\" is not a voting member; voters: " + voters);
           }
           writes.authorize(Operation.TRANSFER_LEADERSHIP, Target.cluster());
           return CompletableFuture.runAsync(
@@ -214,6 +220,24 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       RetireZoneMasterKeyVersionRequest request,
       StreamObserver<RetireZoneMasterKeyVersionResponse> response) {
     zoneMasterKeys.retire(request, response);
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  @Override
+  public void addNode(AddNodeRequest request, StreamObserver<AddNodeResponse> response) {
+    membership.addNode(request, response);
+  }
+
+  @Override
+  public void removeNode(RemoveNodeRequest request, StreamObserver<RemoveNodeResponse> response) {
+    membership.removeNode(request, response);
+  }
+
+  @Override
+  public void replaceNode(
+      ReplaceNodeRequest request, StreamObserver<ReplaceNodeResponse> response) {
+    membership.replaceNode(request, response);
   }
 
   // ---------------------------------------------------------------- the authorisation policy
@@ -361,6 +385,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   }
 
   private NodeStatus peerStatus(NodeConfig.Peer peer) {
+    if (peer.apiAddress().isEmpty()) {
+      return NodeStatus.newBuilder()
+          .setId(peer.id())
+          .setRole(NodeRole.NODE_ROLE_UNREACHABLE)
+          .setError("its API address is not known yet (it has not registered)")
+          .build();
+    }
     ManagedChannel channel =
         peerChannels.computeIfAbsent(peer.id(), id -> transport.channelTo(peer.apiAddress()));
     try {

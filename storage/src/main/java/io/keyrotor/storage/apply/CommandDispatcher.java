@@ -6,6 +6,7 @@ import static io.keyrotor.storage.apply.VersionHandler.findingVersion;
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
+import io.keyrotor.proto.internal.v1.AdmitNode;
 import io.keyrotor.proto.internal.v1.BootstrapAuthorizationPolicy;
 import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
@@ -18,6 +19,7 @@ import io.keyrotor.proto.internal.v1.RecordDataAuditHead;
 import io.keyrotor.proto.internal.v1.RecordDenials;
 import io.keyrotor.proto.internal.v1.RegisterAuditKey;
 import io.keyrotor.proto.internal.v1.RegisterNode;
+import io.keyrotor.proto.internal.v1.RemoveNode;
 import io.keyrotor.proto.internal.v1.ReportUsage;
 import io.keyrotor.proto.internal.v1.ReserveEncryptions;
 import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
@@ -51,7 +53,9 @@ import io.keyrotor.storage.apply.key.RotateKeysHandler;
 import io.keyrotor.storage.apply.key.SetDependentsHandler;
 import io.keyrotor.storage.apply.key.SetRotationPolicyHandler;
 import io.keyrotor.storage.apply.key.StartBulkRotationHandler;
+import io.keyrotor.storage.apply.node.AdmitNodeHandler;
 import io.keyrotor.storage.apply.node.RegisterNodeHandler;
+import io.keyrotor.storage.apply.node.RemoveNodeHandler;
 import io.keyrotor.storage.apply.version.AcknowledgeVersionHandler;
 import io.keyrotor.storage.apply.version.CancelRotationHandler;
 import io.keyrotor.storage.apply.version.CancelVersionDestroyHandler;
@@ -128,6 +132,8 @@ public final class CommandDispatcher {
       findingVersion(
           RecordActivation::getName, RecordActivation::getVersion, new RecordActivationHandler());
   private final CommandHandler<RegisterNode> registerNode = new RegisterNodeHandler();
+  private final CommandHandler<AdmitNode> admitNode = new AdmitNodeHandler();
+  private final CommandHandler<RemoveNode> removeNode = new RemoveNodeHandler();
   private final CommandHandler<StartZoneMasterKeyRotation> startZoneMasterKeyRotation =
       new StartZoneMasterKeyRotationHandler();
   private final CommandHandler<RewrapKeks> rewrapKeks = new RewrapKeksHandler();
@@ -212,6 +218,8 @@ public final class CommandDispatcher {
       case ROLLBACK_ROTATION -> rollbackRotation.apply(command.getRollbackRotation(), context);
       case RECORD_ACTIVATION -> recordActivation.apply(command.getRecordActivation(), context);
       case REGISTER_NODE -> registerNode.apply(command.getRegisterNode(), context);
+      case ADMIT_NODE -> admitNode.apply(command.getAdmitNode(), context);
+      case REMOVE_NODE -> removeNode.apply(command.getRemoveNode(), context);
       case START_ZONE_MASTER_KEY_ROTATION ->
           startZoneMasterKeyRotation.apply(command.getStartZoneMasterKeyRotation(), context);
       case REWRAP_KEKS -> rewrapKeks.apply(command.getRewrapKeks(), context);

@@ -129,7 +129,12 @@ public final class RecordViews {
     created = newKeys;
     if (writes.node().isPresent()) {
       NodeRecord node = writes.node().get();
-      put(batch, Schema.NODES, node.getId(), node, nodes.get(node.getId()));
+      NodeRecord previous = nodes.get(node.getId());
+      if (!node.getRemoved()) {
+        put(batch, Schema.NODES, node.getId(), node, previous);
+      } else if (previous != null) {
+        batch.delete(Schema.NODES, StoreKeys.utf8(node.getId()), previous.toByteArray());
+      }
     }
     if (writes.bulkRotation().isPresent()) {
       BulkRotationRecord job = writes.bulkRotation().get();
@@ -166,6 +171,11 @@ public final class RecordViews {
   }
 
   private void putNode(NodeRecord node) {
+    if (node.getRemoved()) {
+      // RemoveNode: the record leaves the registry.
+      nodes.remove(node.getId());
+      return;
+    }
     nodes.put(node.getId(), node);
   }
 

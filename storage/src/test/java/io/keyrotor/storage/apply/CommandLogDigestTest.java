@@ -96,6 +96,7 @@ class CommandLogDigestTest {
     // AuthorizationApplyTest apply them (a random principal would only be refused). So did
     // ReserveEncryptions: the golden log and ReserveEncryptionsHandlerTest apply it. So did
     // RecordDataAuditHead: the golden log applies it.
+    // AdmitNode and RemoveNode: the golden log, MembershipHandlersTest and KeyStateStoreTest.
     assertEquals(
         EnumSet.complementOf(
             EnumSet.of(
@@ -106,7 +107,9 @@ class CommandLogDigestTest {
                 Command.BodyCase.RECORD_DATA_AUDIT_HEAD,
                 // The audit trail's commands: the golden log and AuditChainTamperTest apply them.
                 Command.BodyCase.REGISTER_AUDIT_KEY,
-                Command.BodyCase.RECORD_AUDIT_CHECKPOINT)),
+                Command.BodyCase.RECORD_AUDIT_CHECKPOINT,
+                Command.BodyCase.ADMIT_NODE,
+                Command.BodyCase.REMOVE_NODE)),
         union(applied, refused),
         "every kind");
     assertTrue(refused.size() > 15, "most kinds are also refused sometimes: " + refused);

@@ -97,7 +97,16 @@ public final class InMemoryState {
             : command;
     Effects effects = dispatcher.apply(stamped, index++, stamped.getProposedTimeUnixMillis());
     effects.allKeyWrites().forEach(k -> keys.put(k.getName(), k));
-    effects.nodeWrite().ifPresent(n -> nodes.put(n.getId(), n));
+    effects
+        .nodeWrite()
+        .ifPresent(
+            n -> {
+              if (n.getRemoved()) {
+                nodes.remove(n.getId());
+              } else {
+                nodes.put(n.getId(), n);
+              }
+            });
     effects.zoneMasterKeyWrite().ifPresent(z -> zones.put(z.getZone(), z));
     effects.bulkRotationWrite().ifPresent(j -> bulkRotations.put(j.getId(), j));
     return effects;

@@ -384,6 +384,19 @@ public final class GoldenLogGenerator {
     reject(reserveEncryptions("n1", "orders", 99, 10), Code.NOT_FOUND);
     expectState("encryption reservations");
 
+    // Membership: a node admitted with its Raft address registers (the address is kept), then
+    // leaves the registry; removing a node that is not there is refused.
+    accept(
+        io.keyrotor.proto.internal.v1.AdmitNode.newBuilder()
+            .setNode(
+                io.keyrotor.proto.internal.v1.NodeRecord.newBuilder()
+                    .setId("n3")
+                    .setRegion("region-1")
+                    .setRaftAddress("n3.keyrotor.test:7200")));
+    accept(registerNode("n3", "default"));
+    accept(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n3"));
+    reject(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n9"), Code.NOT_FOUND);
+    expectState("membership");
     // Data audit heads: a node's per-node data audit stream head, witnessed by every replica in
     // the audit chain; a head that is not 32 bytes is refused.
     accept(dataAuditHead("n1", 42, 32));

@@ -49,6 +49,8 @@ public final class ApplyAuthorization {
           RECORD_DENIALS,
           RECORD_DATA_AUDIT_HEAD,
           REGISTER_NODE,
+          ADMIT_NODE,
+          REMOVE_NODE,
           REWRAP_KEKS,
           DESTROY_VERSION,
           ACKNOWLEDGE_VERSION,

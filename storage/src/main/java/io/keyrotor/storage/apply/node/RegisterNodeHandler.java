@@ -10,8 +10,9 @@ import io.keyrotor.storage.apply.Effects;
 import java.util.List;
 
 /**
- * RegisterNode: a node's record (region, zones, address, HSM), stamped with the command's time; the
- * nodes serving a zone validate its rotations.
+ * RegisterNode: a node's record (region, zones, address, HSM, the zones it proved it can unwrap),
+ * stamped with the command's time; the nodes serving a zone validate its rotations. The Raft
+ * address an administrator admitted it with (AdmitNode) is kept.
  */
 public final class RegisterNodeHandler implements CommandHandler<RegisterNode> {
   @Override
@@ -21,11 +22,19 @@ public final class RegisterNodeHandler implements CommandHandler<RegisterNode> {
       return context.reject(
           ErrorReason.INVALID_ARGUMENT, Code.INVALID_ARGUMENT, "a node id is required", "");
     }
+    String raftAddress =
+        context.state().nodes().stream()
+            .filter(n -> n.getId().equals(node.getId()))
+            .map(NodeRecord::getRaftAddress)
+            .findFirst()
+            .orElse("");
     return context
         .ok("", 0, 0, "registered")
         .writeNode(
             node.toBuilder()
                 .setRegisteredTimeUnixMillis(context.time())
+                .setRaftAddress(raftAddress)
+                .clearRemoved()
                 // Audit keys are registered by their own command; registering again keeps them.
                 .clearAuditKeys()
                 .addAllAuditKeys(
@@ -41,7 +50,10 @@ public final class RegisterNodeHandler implements CommandHandler<RegisterNode> {
                 + " region="
                 + node.getRegion()
                 + " zones="
-                + node.getZonesList())
+                + node.getZonesList()
+                + (node.getVerifiedZonesCount() == 0
+                    ? ""
+                    : " verified=" + node.getVerifiedZonesList()))
         .build();
   }
 }
