@@ -1,5 +1,6 @@
 package io.keyrotor.consensus;
 
+import io.keyrotor.storage.version.ClusterVersion;
 import io.keyrotor.storage.view.KeyCache;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +33,9 @@ import java.util.TreeMap;
  * @param keyCacheBytes the bound of the state store's key record cache, in estimated heap bytes
  * @param destroyScrubWithin how soon after a node applies a version's destruction the version's
  *     wrapped KEK must be gone from every file of its data directory ({@link DestructionScrubber})
+ * @param maxSupportedClusterVersion the highest cluster version this node applies: {@link
+ *     ClusterVersion#SUPPORTED}, or less to act as an older binary (testing upgrades only); a log
+ *     or state that needs more stops the node instead of applying it
  */
 public record ConsensusConfig(
     String nodeId,
@@ -49,7 +53,8 @@ public record ConsensusConfig(
     Map<String, String> ratisOverrides,
     RaftTransport transport,
     long keyCacheBytes,
-    Duration destroyScrubWithin) {
+    Duration destroyScrubWithin,
+    int maxSupportedClusterVersion) {
 
   /** How soon a destroyed version's material leaves the data directory, unless configured. */
   public static final Duration DEFAULT_DESTROY_SCRUB_WITHIN = Duration.ofMinutes(5);
@@ -71,6 +76,16 @@ public record ConsensusConfig(
     }
     if (destroyScrubWithin.isNegative() || destroyScrubWithin.isZero()) {
       throw new IllegalArgumentException("the destruction scrub bound must be positive");
+    }
+    if (maxSupportedClusterVersion < ClusterVersion.BASE
+        || maxSupportedClusterVersion > ClusterVersion.SUPPORTED) {
+      throw new IllegalArgumentException(
+          "the supported cluster version is "
+              + ClusterVersion.BASE
+              + " to "
+              + ClusterVersion.SUPPORTED
+              + ", not "
+              + maxSupportedClusterVersion);
     }
   }
 
@@ -96,7 +111,8 @@ public record ConsensusConfig(
         Map.of(),
         RaftTransport.insecureLoopback(),
         KeyCache.DEFAULT_BYTES,
-        DEFAULT_DESTROY_SCRUB_WITHIN);
+        DEFAULT_DESTROY_SCRUB_WITHIN,
+        ClusterVersion.SUPPORTED);
   }
 
   /**
@@ -149,6 +165,14 @@ public record ConsensusConfig(
     return toBuilder().destroyScrubWithin(bound).build();
   }
 
+  /**
+   * Applies cluster versions up to {@code version} only, as an older binary would (testing
+   * upgrades: {@code upgrade.max-supported-version}).
+   */
+  public ConsensusConfig withMaxSupportedClusterVersion(int version) {
+    return toBuilder().maxSupportedClusterVersion(version).build();
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -167,8 +191,10 @@ public record ConsensusConfig(
     private RaftTransport transport;
     private long keyCacheBytes;
     private Duration destroyScrubWithin;
+    private int maxSupportedClusterVersion;
 
     Builder(ConsensusConfig from) {
+      this.maxSupportedClusterVersion = from.maxSupportedClusterVersion;
       this.keyCacheBytes = from.keyCacheBytes;
       this.from = from;
       this.electionTimeoutMin = from.electionTimeoutMin;
@@ -181,6 +207,11 @@ public record ConsensusConfig(
       this.ratisOverrides = from.ratisOverrides;
       this.transport = from.transport;
       this.destroyScrubWithin = from.destroyScrubWithin;
+    }
+
+    Builder maxSupportedClusterVersion(int value) {
+      maxSupportedClusterVersion = value;
+      return this;
     }
 
     Builder destroyScrubWithin(Duration value) {
@@ -255,7 +286,8 @@ public record ConsensusConfig(
           ratisOverrides,
           transport,
           keyCacheBytes,
-          destroyScrubWithin);
+          destroyScrubWithin,
+          maxSupportedClusterVersion);
     }
   }
 

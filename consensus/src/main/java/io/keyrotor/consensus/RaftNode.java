@@ -123,6 +123,7 @@ public final class RaftNode implements AutoCloseable {
             config.stateDirectory(), clock, fatalErrorHandler, listeners, config.keyCacheBytes());
     // Only members' proposers and forwarders may put a command in the log.
     stateMachine.admitProposers(membership);
+    stateMachine.supportClusterVersionsUpTo(config.maxSupportedClusterVersion());
     DestructionScrubber scrubber = new DestructionScrubber(config.destroyScrubWithin());
     stateMachine.scrubDestructionsWith(scrubber);
     RaftServer server = null;

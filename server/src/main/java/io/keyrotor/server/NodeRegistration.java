@@ -43,6 +43,8 @@ final class NodeRegistration {
             .setHsmModule(described.module())
             .setHsmTokenLabel(described.tokenLabel())
             .addAllHsmMechanisms(described.mechanisms().stream().map(Enum::name).toList())
+            // The leader raises the cluster's version once every voting member supports it.
+            .setSupportedClusterVersion(config.upgrade().maxSupportedVersion())
             .build();
     Command command =
         Command.newBuilder()

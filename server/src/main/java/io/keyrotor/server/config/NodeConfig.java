@@ -95,6 +95,9 @@ import java.util.regex.Pattern;
  *                                      data directory within this; see {@link DestroySettings})
  * http.address=127.0.0.1:7301         (HTTPS: /metrics and the status page; see {@link
  *                                      HttpSettings}; none when absent or with tls.insecure)
+ * upgrade.check-interval=5s           (how often the leader tries to raise the cluster version;
+ *                                      see {@link UpgradeSettings})
+ * upgrade.max-supported-version=N     (testing upgrades only: act as an older binary)
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -133,7 +136,8 @@ public record NodeConfig(
     DestroySettings destroy,
     HttpSettings http,
     ComplianceSettings compliance,
-    AuditSettings audit) {
+    AuditSettings audit,
+    UpgradeSettings upgrade) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -429,7 +433,8 @@ public record NodeConfig(
         DestroySettings.parse(p, source),
         HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))),
         ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()),
-        AuditSettings.parse(p, source));
+        AuditSettings.parse(p, source),
+        UpgradeSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =
