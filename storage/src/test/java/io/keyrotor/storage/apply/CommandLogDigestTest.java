@@ -106,7 +106,9 @@ class CommandLogDigestTest {
                 Command.BodyCase.RECORD_DATA_AUDIT_HEAD,
                 // The audit trail's commands: the golden log and AuditChainTamperTest apply them.
                 Command.BodyCase.REGISTER_AUDIT_KEY,
-                Command.BodyCase.RECORD_AUDIT_CHECKPOINT)),
+                Command.BodyCase.RECORD_AUDIT_CHECKPOINT,
+                // The cluster version: the golden log and ClusterVersionTest apply it.
+                Command.BodyCase.SET_CLUSTER_VERSION)),
         union(applied, refused),
         "every kind");
     assertTrue(refused.size() > 15, "most kinds are also refused sometimes: " + refused);
