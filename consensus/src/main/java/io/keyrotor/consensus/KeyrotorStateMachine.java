@@ -199,7 +199,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       KeyStateStore.restoreFromCheckpoint(snapshot.get(), stateDirectory);
       opened = KeyStateStore.open(stateDirectory, keyCacheBytes);
     }
-    refuseUnsupportedVersion(opened, "its state store");
+    refuseUnsupportedVersion(opened, "this node's state store");
     store = opened;
     AppliedPosition position = opened.appliedPosition();
     setLastAppliedTermIndex(TermIndex.valueOf(position.term(), position.index()));
