@@ -276,7 +276,8 @@ final class HumanOutput {
    * {@code NO}; {@code -} when a node reported no HSM. {@code TLS} is {@code mtls} with the date
    * the node certificate expires, or {@code INSECURE} for a plaintext node; an expiry warning or a
    * failed certificate reload follows the table, one line per node, and so does a clock that
-   * disagrees with the majority's (UNSAFE, with the offsets).
+   * disagrees with the majority's (UNSAFE, with the offsets). Last, the cluster's active apply
+   * version and the version each node supports (rolling upgrades).
    */
   static String cluster(ClusterStatus status) {
     Table table = new Table();
@@ -333,7 +334,26 @@ final class HumanOutput {
         out.append(", last at ").append(JsonOutput.instant(t.getLastRefused())).append('\n');
       }
     }
+    if (status.getActiveClusterVersion() > 0) {
+      out.append(clusterVersionLine(status)).append('\n');
+    }
     return out.toString();
+  }
+
+  /**
+   * {@code cluster version: 1 (supported: n1=2 n2=2 n3=1)}: the cluster's active apply version and
+   * the version each node's binary supports ({@code ?} for a node that did not answer).
+   */
+  private static String clusterVersionLine(ClusterStatus status) {
+    StringBuilder line =
+        new StringBuilder("cluster version: ").append(status.getActiveClusterVersion());
+    line.append(" (supported:");
+    for (NodeStatus node : status.getNodesList()) {
+      int supported = node.getSupportedClusterVersion();
+      line.append(' ').append(node.getId()).append('=');
+      line.append(supported == 0 ? "?" : String.valueOf(supported));
+    }
+    return line.append(')').toString();
   }
 
   private static String transportText(NodeStatus node) {

@@ -133,7 +133,10 @@ final class JsonOutput {
    * {@code clock} is as {@link #clock} says, or null. {@code throttled} lists {@code
    * {"principal","quota","refused","first_refused","last_refused"}} for the principals the node's
    * quotas held back within the last minute; {@code limits} lists the node's {@code
-   * {"setting","value","ceiling"}}.
+   * {"setting","value","ceiling"}}. {@code supported_cluster_version} is the highest apply version
+   * the node's binary supports and {@code active_cluster_version} the cluster's version as the node
+   * applied it (0: not reported, an unreachable node); the top-level {@code active_cluster_version}
+   * is the answering node's.
    */
   static JsonObject cluster(ClusterStatus status) {
     JsonArray nodes = new JsonArray();
@@ -181,6 +184,8 @@ final class JsonOutput {
         limits.add(entry);
       }
       json.add("limits", limits);
+      json.addProperty("supported_cluster_version", node.getSupportedClusterVersion());
+      json.addProperty("active_cluster_version", node.getActiveClusterVersion());
       nodes.add(json);
     }
     JsonObject json = new JsonObject();
@@ -190,6 +195,7 @@ final class JsonOutput {
         status.getLeaderId().isEmpty()
             ? JsonNull.INSTANCE
             : new JsonPrimitive(status.getLeaderId()));
+    json.addProperty("active_cluster_version", status.getActiveClusterVersion());
     return json;
   }
 

@@ -139,7 +139,9 @@ class JsonOutputTest {
                     LimitStatus.newBuilder()
                         .setSetting("limits.keys-per-cluster")
                         .setValue(100_000)
-                        .setCeiling(-1)),
+                        .setCeiling(-1))
+                .setSupportedClusterVersion(2)
+                .setActiveClusterVersion(1),
             NodeStatus.newBuilder()
                 .setId("n2")
                 .setRegion("us")
@@ -153,14 +155,23 @@ class JsonOutputTest {
             + "\"state_digest\":\"ab12\",\"zones\":[\"default\"],\"api_address\":\"127.0.0.1:7101\","
             + "\"leader\":true,\"error\":null,\"hsm\":null,\"transport\":null,\"clock\":null,"
             + "\"throttled\":[],\"limits\":[{\"setting\":\"limits.keys-per-cluster\","
-            + "\"value\":100000,\"ceiling\":4294967295}]},"
+            + "\"value\":100000,\"ceiling\":4294967295}],"
+            + "\"supported_cluster_version\":2,\"active_cluster_version\":1},"
             + "{\"id\":\"n2\",\"region\":\"us\",\"role\":\"UNREACHABLE\",\"term\":0,"
             + "\"applied_index\":0,\"state_digest\":\"\",\"zones\":[],"
             + "\"api_address\":\"127.0.0.1:7102\",\"leader\":false,"
             + "\"error\":\"deadline exceeded\",\"hsm\":null,\"transport\":null,\"clock\":null,"
-            + "\"throttled\":[],\"limits\":[]}],"
-            + "\"leader_id\":\"n1\"}",
-        JsonOutput.render(JsonOutput.cluster(status)));
+            + "\"throttled\":[],\"limits\":[],"
+            + "\"supported_cluster_version\":0,\"active_cluster_version\":0}],"
+            + "\"leader_id\":\"n1\",\"active_cluster_version\":1}",
+        JsonOutput.render(
+            JsonOutput.cluster(status.toBuilder().setActiveClusterVersion(1).build())));
+    assertEquals(
+        "cluster version: 1 (supported: n1=2 n2=?)",
+        HumanOutput.cluster(status.toBuilder().setActiveClusterVersion(1).build())
+            .lines()
+            .reduce((first, second) -> second)
+            .orElseThrow());
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.keyrotor.consensus;
 
+import io.keyrotor.storage.version.ClusterVersion;
 import io.keyrotor.storage.view.KeyCache;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +36,9 @@ import java.util.TreeMap;
  * @param joining the node starts outside the group's configuration and waits for the leader to add
  *     it (cluster.join): its Ratis server starts with no members, so it never campaigns, and takes
  *     the configuration from the log it receives. Once a member, the stored configuration rules.
+ * @param maxSupportedClusterVersion the highest cluster version this node applies: {@link
+ *     ClusterVersion#SUPPORTED}, or less to act as an older binary (testing upgrades only); a log
+ *     or state that needs more stops the node instead of applying it
  */
 public record ConsensusConfig(
     String nodeId,
@@ -53,7 +57,8 @@ public record ConsensusConfig(
     RaftTransport transport,
     long keyCacheBytes,
     Duration destroyScrubWithin,
-    boolean joining) {
+    boolean joining,
+    int maxSupportedClusterVersion) {
 
   /** How soon a destroyed version's material leaves the data directory, unless configured. */
   public static final Duration DEFAULT_DESTROY_SCRUB_WITHIN = Duration.ofMinutes(5);
@@ -75,6 +80,16 @@ public record ConsensusConfig(
     }
     if (destroyScrubWithin.isNegative() || destroyScrubWithin.isZero()) {
       throw new IllegalArgumentException("the destruction scrub bound must be positive");
+    }
+    if (maxSupportedClusterVersion < ClusterVersion.BASE
+        || maxSupportedClusterVersion > ClusterVersion.SUPPORTED) {
+      throw new IllegalArgumentException(
+          "the supported cluster version is "
+              + ClusterVersion.BASE
+              + " to "
+              + ClusterVersion.SUPPORTED
+              + ", not "
+              + maxSupportedClusterVersion);
     }
   }
 
@@ -101,7 +116,8 @@ public record ConsensusConfig(
         RaftTransport.insecureLoopback(),
         KeyCache.DEFAULT_BYTES,
         DEFAULT_DESTROY_SCRUB_WITHIN,
-        false);
+        false,
+        ClusterVersion.SUPPORTED);
   }
 
   /**
@@ -159,6 +175,14 @@ public record ConsensusConfig(
     return toBuilder().destroyScrubWithin(bound).build();
   }
 
+  /**
+   * Applies cluster versions up to {@code version} only, as an older binary would (testing
+   * upgrades: {@code upgrade.max-supported-version}).
+   */
+  public ConsensusConfig withMaxSupportedClusterVersion(int version) {
+    return toBuilder().maxSupportedClusterVersion(version).build();
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -178,8 +202,10 @@ public record ConsensusConfig(
     private long keyCacheBytes;
     private Duration destroyScrubWithin;
     private boolean joining;
+    private int maxSupportedClusterVersion;
 
     Builder(ConsensusConfig from) {
+      this.maxSupportedClusterVersion = from.maxSupportedClusterVersion;
       this.keyCacheBytes = from.keyCacheBytes;
       this.from = from;
       this.electionTimeoutMin = from.electionTimeoutMin;
@@ -197,6 +223,11 @@ public record ConsensusConfig(
 
     Builder joining(boolean value) {
       joining = value;
+      return this;
+    }
+
+    Builder maxSupportedClusterVersion(int value) {
+      maxSupportedClusterVersion = value;
       return this;
     }
 
@@ -273,7 +304,8 @@ public record ConsensusConfig(
           transport,
           keyCacheBytes,
           destroyScrubWithin,
-          joining);
+          joining,
+          maxSupportedClusterVersion);
     }
   }
 

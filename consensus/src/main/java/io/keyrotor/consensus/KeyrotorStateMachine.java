@@ -7,6 +7,8 @@ import io.keyrotor.storage.AppliedPosition;
 import io.keyrotor.storage.CommandStamping;
 import io.keyrotor.storage.KeyStateStore;
 import io.keyrotor.storage.StorageException;
+import io.keyrotor.storage.version.ClusterVersion;
+import io.keyrotor.storage.version.UnsupportedClusterVersionException;
 import io.keyrotor.storage.view.KeyCache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -63,6 +65,9 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private final ApplyListeners listeners;
   private volatile KeyStateStore store;
   private final long keyCacheBytes;
+
+  /** The highest cluster version this node applies (see {@link #supportClusterVersionsUpTo}). */
+  private volatile int supportedClusterVersion = ClusterVersion.SUPPORTED;
 
   /** Told about every applied destruction; null in harnesses that scrub nothing. */
   private volatile DestructionScrubber scrubber;
@@ -126,6 +131,20 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     return new KeyrotorStateMachine(null, CommandClock.of(clock), fatalErrorHandler, listeners);
   }
 
+  /**
+   * Applies cluster versions up to {@code version} only: a state or a log entry that needs more
+   * stops the node ({@link UnsupportedClusterVersionException} to the fatal error handler) instead
+   * of being applied differently from the rest of the cluster. Set before the server starts.
+   */
+  void supportClusterVersionsUpTo(int version) {
+    this.supportedClusterVersion = version;
+  }
+
+  /** The highest cluster version this node applies. */
+  public int supportedClusterVersion() {
+    return supportedClusterVersion;
+  }
+
   /** The current state store; replaced when a snapshot is installed, so do not cache it. */
   public KeyStateStore store() {
     return store;
@@ -180,10 +199,36 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       KeyStateStore.restoreFromCheckpoint(snapshot.get(), stateDirectory);
       opened = KeyStateStore.open(stateDirectory, keyCacheBytes);
     }
+    refuseUnsupportedVersion(opened, "this node's state store");
     store = opened;
     AppliedPosition position = opened.appliedPosition();
     setLastAppliedTermIndex(TermIndex.valueOf(position.term(), position.index()));
     LOG.info("State store open at index {} (digest {})", position.index(), opened.digest());
+  }
+
+  /**
+   * Closes {@code opened} and throws when its active cluster version is above what this node
+   * supports: a node started with an older binary than the cluster runs must not apply anything.
+   */
+  private void refuseUnsupportedVersion(KeyStateStore opened, String what) throws IOException {
+    int active = opened.activeClusterVersion();
+    if (active > supportedClusterVersion) {
+      opened.close();
+      String message =
+          "UPGRADE REQUIRED: "
+              + what
+              + " is at cluster version "
+              + active
+              + " but this node supports up to "
+              + supportedClusterVersion
+              + "; start it with a binary that supports version "
+              + active
+              + " (it refuses to apply rather than diverge)";
+      LOG.error(message);
+      throw new IOException(
+          message,
+          new UnsupportedClusterVersionException(message, active, supportedClusterVersion));
+    }
   }
 
   /**
@@ -241,11 +286,21 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     try {
       long start = System.nanoTime();
       command = Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+      KeyStateStore current = store;
+      if (index > current.appliedPosition().index()) {
+        ClusterVersion.checkCanApply(
+            command, index, current.activeClusterVersion(), supportedClusterVersion);
+      }
       // Replays at or below the store's durable index change nothing and answer the remembered
       // result; the listeners are told about them like about any entry.
       result = store.apply(command, term, index);
       advanceLastApplied(term, index);
       nanos = System.nanoTime() - start;
+    } catch (UnsupportedClusterVersionException e) {
+      String message = "UPGRADE REQUIRED: " + e.getMessage();
+      LOG.error(message);
+      fatalErrorHandler.onFatalError(message, e);
+      return CompletableFuture.failedFuture(e);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       String message = "cannot apply log entry " + index + " (term " + term + ")";
       LOG.error(message, e);
@@ -365,6 +420,12 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     previous.close();
     KeyStateStore.restoreFromCheckpoint(snapshot, stateDirectory);
     KeyStateStore replaced = KeyStateStore.open(stateDirectory, keyCacheBytes);
+    try {
+      refuseUnsupportedVersion(replaced, "the snapshot installed from the leader");
+    } catch (IOException e) {
+      fatalErrorHandler.onFatalError(e.getMessage(), e.getCause());
+      throw e;
+    }
     if (replaced.appliedPosition().index() != termIndex.getIndex()) {
       replaced.close();
       throw new IOException(

@@ -136,6 +136,7 @@ public final class RaftNode implements AutoCloseable {
         () -> stateMachine.store() == null ? List.of() : stateMachine.store().nodes().values());
     // Only members' proposers and forwarders may put a command in the log.
     stateMachine.admitProposers(membership);
+    stateMachine.supportClusterVersionsUpTo(config.maxSupportedClusterVersion());
     DestructionScrubber scrubber = new DestructionScrubber(config.destroyScrubWithin());
     stateMachine.scrubDestructionsWith(scrubber);
     RaftServer server = null;

@@ -243,6 +243,12 @@ public final class KeyrotorNode implements AutoCloseable {
                   NodeApi.startHttp(config, api, transport, metrics, raft, realClock)));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
+      ClusterVersionDriver.start(
+          config.nodeId(),
+          config.upgrade().maxSupportedVersion(),
+          config.upgrade().checkInterval(),
+          raft,
+          executors.scheduler());
       executors.blocking().execute(() -> auditSigner.start(executors.scheduler()));
       new AuditCheckpointer(auditSigner, raft)
           .start(executors.scheduler(), config.audit().checkpointInterval());
@@ -311,7 +317,8 @@ public final class KeyrotorNode implements AutoCloseable {
             .withRatisOverrides(config.ratisOverrides())
             .withTransport(raftTransport)
             .withKeyCacheBytes(config.storage().keyCacheBytes())
-            .withJoining(config.membership().join());
+            .withJoining(config.membership().join())
+            .withMaxSupportedClusterVersion(config.upgrade().maxSupportedVersion());
     try {
       return RaftNode.start(
           consensus,

@@ -99,6 +99,8 @@ final class NodeRegistration {
             .addAllHsmMechanisms(described.mechanisms().stream().map(Enum::name).toList())
             .addAllVerifiedZones(verified)
             .setVerifiedIndex(Math.max(0, raft.state().appliedPosition().index()))
+            // The leader raises the cluster's version once every voting member supports it.
+            .setSupportedClusterVersion(config.upgrade().maxSupportedVersion())
             .build();
     return Command.newBuilder()
         .setRequestId("register-node:" + UUID.randomUUID())

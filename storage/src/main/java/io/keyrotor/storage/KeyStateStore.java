@@ -25,6 +25,7 @@ import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
 import io.keyrotor.storage.schema.StoredMeta;
+import io.keyrotor.storage.version.ClusterVersionState;
 import io.keyrotor.storage.view.KeyCache;
 import io.keyrotor.storage.view.RecordViews;
 import io.keyrotor.storage.view.RecordWrites;
@@ -62,6 +63,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private final IntegrityCheck integrity;
   private final RequestTable requests;
   private final CommandDispatcher dispatcher;
+  private final ClusterVersionState clusterVersion;
   private AuditChain auditChain;
   private EventStream events;
 
@@ -83,7 +85,10 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     this.views = new RecordViews(database, keyCacheBytes);
     this.integrity = new IntegrityCheck(database);
     this.requests = new RequestTable(database, limits.requestRecords());
-    this.dispatcher = new CommandDispatcher(views.reader(), views::accessPolicy, limits);
+    this.clusterVersion = new ClusterVersionState(database);
+    this.dispatcher =
+        new CommandDispatcher(views.reader(), views::accessPolicy, limits)
+            .withClusterVersion(clusterVersion::active);
   }
 
   /**
@@ -127,6 +132,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       StoredMeta meta = StoredMeta.read(database);
       views.load(meta.lastCommandTimeMillis());
       requests.load();
+      clusterVersion.load();
       auditChain = new AuditChain(database, meta.auditHeadOrNull());
       auditChain
           .verifyFromLastCheckpoint()
@@ -191,6 +197,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
             effects.policyWrite());
     try (StateBatch batch = new StateBatch(database, digest.copy())) {
       views.stage(batch, writes, time);
+      clusterVersion.stage(batch, effects.clusterVersionWrite());
       List<KeyEventRecord> storedEvents = events.append(batch, index, effects.events());
       if (!requestId.isEmpty() && !deduplicated) {
         requests.record(batch, requestId, effects.result(), time);
@@ -224,6 +231,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
 
       publications.incrementAndGet();
       views.apply(writes);
+      clusterVersion.publish(effects.clusterVersionWrite());
       publish(position, time, nextHead, batch.digest());
       publications.incrementAndGet();
       events.publish(storedEvents);
@@ -391,6 +399,11 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   @Override
   public AccessPolicy accessPolicy() {
     return views.accessPolicy();
+  }
+
+  @Override
+  public int activeClusterVersion() {
+    return clusterVersion.active();
   }
 
   @Override

@@ -132,6 +132,14 @@ public interface StateView {
    */
   AccessPolicy accessPolicy();
 
+  /**
+   * The cluster's active apply version as this node applied it (replicated state): which gated
+   * apply behaviours ({@link io.keyrotor.storage.version.ApplyFeature}) are on.
+   */
+  default int activeClusterVersion() {
+    return io.keyrotor.storage.version.ClusterVersion.BASE;
+  }
+
   /** Audit records from {@code fromIndex} on, at most {@code limit}. */
   List<AuditRecord> audit(long fromIndex, int limit);
 

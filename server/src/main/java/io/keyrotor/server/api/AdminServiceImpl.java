@@ -159,6 +159,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
                 String leader = context.raft().status().leaderIdOrNull();
                 out.setLeaderId(leader == null ? "" : leader);
               }
+              out.setActiveClusterVersion(context.raft().state().activeClusterVersion());
               return out.build();
             });
   }
@@ -353,7 +354,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             .setClock(clockGuard.assess().toProto())
             .addAllThrottled(writes.authorizer().throttled())
             .setStateIntegrity(store.integrity().state().name())
-            .setStateIntegrityDetail(store.integrity().detail());
+            .setStateIntegrityDetail(store.integrity().detail())
+            .setSupportedClusterVersion(context.config().upgrade().maxSupportedVersion())
+            .setActiveClusterVersion(store.activeClusterVersion());
     var cache = store.keyCacheStatus();
     out.setKeyCacheEntries(cache.entries())
         .setKeyCacheBytes(cache.bytes())

@@ -97,6 +97,9 @@ import java.util.regex.Pattern;
  *                                      HttpSettings}; none when absent or with tls.insecure)
  * cluster.join=false                  (true: the node joins a running cluster; see
  *                                      {@link MembershipSettings})
+ * upgrade.check-interval=5s           (how often the leader tries to raise the cluster version;
+ *                                      see {@link UpgradeSettings})
+ * upgrade.max-supported-version=N     (testing upgrades only: act as an older binary)
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -136,7 +139,8 @@ public record NodeConfig(
     HttpSettings http,
     ComplianceSettings compliance,
     AuditSettings audit,
-    MembershipSettings membership) {
+    MembershipSettings membership,
+    UpgradeSettings upgrade) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -433,7 +437,8 @@ public record NodeConfig(
         HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))),
         ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()),
         AuditSettings.parse(p, source),
-        MembershipSettings.parse(p, source));
+        MembershipSettings.parse(p, source),
+        UpgradeSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

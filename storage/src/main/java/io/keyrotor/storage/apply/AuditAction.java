@@ -36,6 +36,7 @@ public enum AuditAction {
   RECORD_AUDIT_CHECKPOINT,
   ADMIT_NODE,
   REMOVE_NODE,
+  SET_CLUSTER_VERSION,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -73,6 +74,7 @@ public enum AuditAction {
       case RECORD_AUDIT_CHECKPOINT -> RECORD_AUDIT_CHECKPOINT;
       case ADMIT_NODE -> ADMIT_NODE;
       case REMOVE_NODE -> REMOVE_NODE;
+      case SET_CLUSTER_VERSION -> SET_CLUSTER_VERSION;
       case BODY_NOT_SET -> UNKNOWN_COMMAND;
     };
   }

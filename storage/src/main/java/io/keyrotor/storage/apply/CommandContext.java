@@ -9,6 +9,8 @@ import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.storage.StateReader;
+import io.keyrotor.storage.version.ApplyFeature;
+import io.keyrotor.storage.version.ClusterVersion;
 
 /**
  * One command being applied: the command, its audit action, its log index, its effective time and
@@ -21,16 +23,29 @@ public final class CommandContext {
   private final long index;
   private final long timeMillis;
   private final StateReader state;
+  private final int clusterVersion;
 
   /**
-   * {@code command} applied at log {@code index} and effective {@code timeMillis} on {@code state}.
+   * {@code command} applied at log {@code index} and effective {@code timeMillis} on {@code state},
+   * in a cluster at version {@link ClusterVersion#BASE}.
    */
   public CommandContext(Command command, long index, long timeMillis, StateReader state) {
+    this(command, index, timeMillis, state, ClusterVersion.BASE);
+  }
+
+  /**
+   * {@code command} applied at log {@code index} and effective {@code timeMillis} on {@code state},
+   * in a cluster whose active version (replicated state, never this binary's) is {@code
+   * clusterVersion}.
+   */
+  public CommandContext(
+      Command command, long index, long timeMillis, StateReader state, int clusterVersion) {
     this.command = command;
     this.action = AuditAction.of(command.getBodyCase());
     this.index = index;
     this.timeMillis = timeMillis;
     this.state = state;
+    this.clusterVersion = clusterVersion;
   }
 
   public Command command() {
@@ -58,7 +73,21 @@ public final class CommandContext {
 
   /** The same command reading {@code view} instead (the overlay of a batch). */
   public CommandContext over(StateReader view) {
-    return new CommandContext(command, index, timeMillis, view);
+    return new CommandContext(command, index, timeMillis, view, clusterVersion);
+  }
+
+  /** The cluster's active version as of this command (replicated state). */
+  public int clusterVersion() {
+    return clusterVersion;
+  }
+
+  /**
+   * Whether the gated apply behaviour {@code feature} is on for this command: the cluster's active
+   * version, read from the replicated state, has reached the feature's version. Below it a handler
+   * keeps the old behaviour.
+   */
+  public boolean feature(ApplyFeature feature) {
+    return feature.activeAt(clusterVersion);
   }
 
   /** Effects with a successful result for {@code key} and {@code version} at this index. */

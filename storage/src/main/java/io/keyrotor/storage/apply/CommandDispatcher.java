@@ -29,6 +29,7 @@ import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotateKeys;
 import io.keyrotor.proto.internal.v1.ScheduleVersionDestroy;
 import io.keyrotor.proto.internal.v1.SetAuthorizationPolicy;
+import io.keyrotor.proto.internal.v1.SetClusterVersion;
 import io.keyrotor.proto.internal.v1.SetDependents;
 import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionFloors;
@@ -56,6 +57,7 @@ import io.keyrotor.storage.apply.key.StartBulkRotationHandler;
 import io.keyrotor.storage.apply.node.AdmitNodeHandler;
 import io.keyrotor.storage.apply.node.RegisterNodeHandler;
 import io.keyrotor.storage.apply.node.RemoveNodeHandler;
+import io.keyrotor.storage.apply.node.SetClusterVersionHandler;
 import io.keyrotor.storage.apply.version.AcknowledgeVersionHandler;
 import io.keyrotor.storage.apply.version.CancelRotationHandler;
 import io.keyrotor.storage.apply.version.CancelVersionDestroyHandler;
@@ -68,7 +70,9 @@ import io.keyrotor.storage.apply.version.SetVersionStatusHandler;
 import io.keyrotor.storage.apply.zone.RetireZoneMasterKeyVersionHandler;
 import io.keyrotor.storage.apply.zone.RewrapKeksHandler;
 import io.keyrotor.storage.apply.zone.StartZoneMasterKeyRotationHandler;
+import io.keyrotor.storage.version.ClusterVersion;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -89,6 +93,7 @@ import java.util.function.Supplier;
 public final class CommandDispatcher {
   private final StateReader state;
   private final Supplier<AccessPolicy> policy;
+  private IntSupplier clusterVersion = () -> ClusterVersion.BASE;
   private final CommandHandler<CreateKey> createKey;
   private final CommandHandler<RotateKey> rotateKey;
   private final CommandHandler<RotateKeys> rotateKeys;
@@ -147,6 +152,8 @@ public final class CommandDispatcher {
   private final CommandHandler<RegisterAuditKey> registerAuditKey = new RegisterAuditKeyHandler();
   private final CommandHandler<RecordAuditCheckpoint> recordAuditCheckpoint =
       new RecordAuditCheckpointHandler();
+  private final CommandHandler<SetClusterVersion> setClusterVersion =
+      new SetClusterVersionHandler();
 
   /**
    * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
@@ -187,10 +194,21 @@ public final class CommandDispatcher {
   }
 
   /**
+   * Reads the cluster's active version before each command from {@code activeVersion} (the
+   * replicated state's; {@link ClusterVersion#BASE} unless set), so handlers gate their behaviour
+   * on it ({@link CommandContext#feature}).
+   */
+  public CommandDispatcher withClusterVersion(IntSupplier activeVersion) {
+    this.clusterVersion = activeVersion;
+    return this;
+  }
+
+  /**
    * The effects of {@code command} applied at log {@code index} and effective {@code timeMillis}.
    */
   public Effects apply(Command command, long index, long timeMillis) {
-    CommandContext context = new CommandContext(command, index, timeMillis, state);
+    CommandContext context =
+        new CommandContext(command, index, timeMillis, state, clusterVersion.getAsInt());
     Optional<Effects> denied = ApplyAuthorization.denial(context, policy.get());
     if (denied.isPresent()) {
       return denied.get();
@@ -235,6 +253,7 @@ public final class CommandDispatcher {
       case REGISTER_AUDIT_KEY -> registerAuditKey.apply(command.getRegisterAuditKey(), context);
       case RECORD_AUDIT_CHECKPOINT ->
           recordAuditCheckpoint.apply(command.getRecordAuditCheckpoint(), context);
+      case SET_CLUSTER_VERSION -> setClusterVersion.apply(command.getSetClusterVersion(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

@@ -5,6 +5,7 @@ import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.AuthorizationPolicyRecord;
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
+import io.keyrotor.proto.internal.v1.ClusterVersionRecord;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
@@ -32,6 +33,7 @@ public final class Effects {
   private final Optional<AuthorizationPolicyRecord> policyWrite;
   private final List<KeyEventRecord> events;
   private final AuditRecord auditFields;
+  private final Optional<ClusterVersionRecord> clusterVersionWrite;
 
   private Effects(Builder builder) {
     this.result = Objects.requireNonNull(builder.result, "effects need a result");
@@ -44,6 +46,7 @@ public final class Effects {
     this.policyWrite = Optional.ofNullable(builder.policyWrite);
     this.events = List.copyOf(builder.events);
     this.auditFields = builder.auditFields;
+    this.clusterVersionWrite = Optional.ofNullable(builder.clusterVersionWrite);
   }
 
   /** A builder of the effects of a command audited as {@code action}. */
@@ -76,6 +79,7 @@ public final class Effects {
     zoneMasterKeyWrite.ifPresent(copy::writeZoneMasterKey);
     bulkRotationWrite.ifPresent(copy::writeBulkRotation);
     policyWrite.ifPresent(copy::writePolicy);
+    clusterVersionWrite.ifPresent(copy::writeClusterVersion);
     return copy.auditFields(auditFields).build();
   }
 
@@ -119,6 +123,11 @@ public final class Effects {
     return policyWrite;
   }
 
+  /** The cluster version record to store, if the command raised the active version. */
+  public Optional<ClusterVersionRecord> clusterVersionWrite() {
+    return clusterVersionWrite;
+  }
+
   /**
    * The lifecycle events the command caused, in order (the store fills in log index and sequence).
    */
@@ -146,6 +155,7 @@ public final class Effects {
     private AuthorizationPolicyRecord policyWrite;
     private final List<KeyEventRecord> events = new ArrayList<>();
     private AuditRecord auditFields = AuditRecord.getDefaultInstance();
+    private ClusterVersionRecord clusterVersionWrite;
 
     private Builder(AuditAction action) {
       this.action = Objects.requireNonNull(action);
@@ -206,6 +216,11 @@ public final class Effects {
 
     public Builder writePolicy(AuthorizationPolicyRecord policy) {
       this.policyWrite = policy;
+      return this;
+    }
+
+    public Builder writeClusterVersion(ClusterVersionRecord version) {
+      this.clusterVersionWrite = version;
       return this;
     }
 

@@ -103,6 +103,13 @@ public enum Schema {
      */
     public static final byte[] KEY_INDEXES = bytes("key_indexes_version");
 
+    /**
+     * The cluster's active apply version (a ClusterVersionRecord), absent before the first raise.
+     * Kept here rather than in a family of its own so the previous release can still open the
+     * store; it is covered by the reported digest through the audit chain head.
+     */
+    public static final byte[] CLUSTER_VERSION = bytes("cluster_version");
+
     private MetaKey() {}
 
     private static byte[] bytes(String s) {

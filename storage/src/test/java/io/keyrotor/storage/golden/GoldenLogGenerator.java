@@ -38,6 +38,7 @@ import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.RewrapKeks;
 import io.keyrotor.proto.internal.v1.RotateKey;
 import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
+import io.keyrotor.proto.internal.v1.SetClusterVersion;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.CommandStamping;
 import io.keyrotor.storage.KeyStateStore;
@@ -416,6 +417,24 @@ public final class GoldenLogGenerator {
     reject(checkpoint(signed, "n2", 1), Code.FAILED_PRECONDITION);
     reject(checkpoint(index + 5, "n1", 2), Code.INVALID_ARGUMENT);
     expectState("audit keys and checkpoints");
+    // Rolling upgrades: nodes report the apply version their binary supports; the cluster's
+    // version rises only by SetClusterVersion, never falls, and a gated behaviour (the
+    // registration's audit detail naming the version) switches on only once it is active.
+    accept(registerNode("n1", "default").setNode(supporting("n1", 2))); // version 1: old detail
+    accept(registerNode("n2", "default").setNode(supporting("n2", 2)));
+    reject(SetClusterVersion.newBuilder().setVersion(0), Code.INVALID_ARGUMENT);
+    accept(SetClusterVersion.newBuilder().setVersion(2));
+    accept(SetClusterVersion.newBuilder().setVersion(1)); // never lowered: unchanged
+    accept(SetClusterVersion.newBuilder().setVersion(2)); // already active: unchanged
+    accept(registerNode("n2", "default").setNode(supporting("n2", 2))); // version 2: new detail
+    expectState("cluster version raised");
+  }
+
+  /** The golden node record of {@code id}, reporting that it supports {@code version}. */
+  private static io.keyrotor.proto.internal.v1.NodeRecord supporting(String id, int version) {
+    return registerNode(id, "default").getNode().toBuilder()
+        .setSupportedClusterVersion(version)
+        .build();
   }
 
   /** A P-256 SubjectPublicKeyInfo's shape with fixed point bytes ({@code fill}; 0: malformed). */

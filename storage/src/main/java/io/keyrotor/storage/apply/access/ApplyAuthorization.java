@@ -59,6 +59,7 @@ public final class ApplyAuthorization {
           RECORD_ACTIVATION,
           ROTATE_KEYS,
           REGISTER_AUDIT_KEY,
+          SET_CLUSTER_VERSION,
           BODY_NOT_SET ->
           Permission.PERMISSION_ADMINISTER;
     };

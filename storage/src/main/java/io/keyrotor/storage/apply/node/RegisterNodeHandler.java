@@ -7,6 +7,7 @@ import io.keyrotor.proto.internal.v1.RegisterNode;
 import io.keyrotor.storage.apply.CommandContext;
 import io.keyrotor.storage.apply.CommandHandler;
 import io.keyrotor.storage.apply.Effects;
+import io.keyrotor.storage.version.ApplyFeature;
 import java.util.List;
 
 /**
@@ -44,16 +45,20 @@ public final class RegisterNodeHandler implements CommandHandler<RegisterNode> {
                         .map(NodeRecord::getAuditKeysList)
                         .orElse(List.of()))
                 .build())
-        .detail(
-            "node="
-                + node.getId()
-                + " region="
-                + node.getRegion()
-                + " zones="
-                + node.getZonesList()
-                + (node.getVerifiedZonesCount() == 0
-                    ? ""
-                    : " verified=" + node.getVerifiedZonesList()))
+        .detail(detail(node, context))
         .build();
+  }
+
+  private static String detail(NodeRecord node, CommandContext context) {
+    String detail =
+        "node=" + node.getId() + " region=" + node.getRegion() + " zones=" + node.getZonesList();
+    if (node.getVerifiedZonesCount() > 0) {
+      detail += " verified=" + node.getVerifiedZonesList();
+    }
+    if (context.feature(ApplyFeature.REGISTRATION_AUDITS_SUPPORTED_VERSION)) {
+      // 0: a node that does not report a version, which supports only the base version.
+      detail += " supports=" + Math.max(1, node.getSupportedClusterVersion());
+    }
+    return detail;
   }
 }

@@ -1,0 +1,56 @@
+package io.keyrotor.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.keyrotor.proto.internal.v1.NodeRecord;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+/** When the leader raises the cluster's version: only once every voting member supports it. */
+class ClusterVersionDriverTest {
+  private static final List<String> VOTING = List.of("n1", "n2", "n3");
+
+  private static NodeRecord node(String id, int supported) {
+    return NodeRecord.newBuilder().setId(id).setSupportedClusterVersion(supported).build();
+  }
+
+  @Test
+  void everyVotingMemberSupports2_raisedTo2() {
+    Map<String, NodeRecord> nodes =
+        Map.of("n1", node("n1", 2), "n2", node("n2", 2), "n3", node("n3", 2));
+    assertEquals(OptionalInt.of(2), ClusterVersionDriver.target(1, 2, VOTING, nodes));
+  }
+
+  @Test
+  void oneMemberStillOld_notRaised() {
+    Map<String, NodeRecord> nodes =
+        Map.of("n1", node("n1", 2), "n2", node("n2", 1), "n3", node("n3", 2));
+    assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 2, VOTING, nodes));
+  }
+
+  @Test
+  void aMemberThatReportedNothingOrNeverRegistered_countsAsVersion1() {
+    Map<String, NodeRecord> unreported =
+        Map.of("n1", node("n1", 2), "n2", node("n2", 0), "n3", node("n3", 2));
+    Map<String, NodeRecord> missing = Map.of("n1", node("n1", 2), "n2", node("n2", 2));
+    assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 2, VOTING, unreported));
+    assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 2, VOTING, missing));
+  }
+
+  @Test
+  void aLeaderCappedBelowItsPeers_raisesOnlyToItsOwn() {
+    Map<String, NodeRecord> nodes =
+        Map.of("n1", node("n1", 2), "n2", node("n2", 2), "n3", node("n3", 2));
+    assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 1, VOTING, nodes));
+  }
+
+  @Test
+  void alreadyActive_orANonVotingNodeOld_nothingToDo() {
+    Map<String, NodeRecord> nodes =
+        Map.of("n1", node("n1", 2), "n2", node("n2", 2), "n3", node("n3", 2), "r1", node("r1", 1));
+    assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(2, 2, VOTING, nodes));
+    assertEquals(OptionalInt.of(2), ClusterVersionDriver.target(1, 2, VOTING, nodes));
+  }
+}

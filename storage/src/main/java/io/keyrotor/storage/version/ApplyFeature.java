@@ -1,0 +1,44 @@
+package io.keyrotor.storage.version;
+
+/**
+ * Every apply behaviour that changed after version {@link ClusterVersion#BASE}, with the cluster
+ * version that switches it on. A handler asks {@code context.feature(ApplyFeature.X)}: below the
+ * version it keeps the old behaviour, so a cluster that still has a node on the previous binary
+ * applies every entry the same way on every replica. The server refuses, before proposing, a
+ * request that needs a feature that is not active yet ({@code FEATURE_NOT_ACTIVE}).
+ *
+ * <p>To add a gated behaviour: append a constant here with {@link ClusterVersion#SUPPORTED} (raise
+ * {@code SUPPORTED} by one if every feature at the current value was already released), branch on
+ * it in the handler, and test both sides (docs/architecture.md, "Rolling upgrades").
+ */
+public enum ApplyFeature {
+  /**
+   * RegisterNode's audit detail also names the apply version the node's binary supports, so the
+   * audit trail shows which binary each node ran when it (re)joined.
+   */
+  REGISTRATION_AUDITS_SUPPORTED_VERSION(2);
+
+  private final int version;
+
+  ApplyFeature(int version) {
+    if (version <= ClusterVersion.BASE || version > ClusterVersion.SUPPORTED) {
+      throw new IllegalStateException(
+          "a gated behaviour needs a version in ("
+              + ClusterVersion.BASE
+              + ", "
+              + ClusterVersion.SUPPORTED
+              + "]");
+    }
+    this.version = version;
+  }
+
+  /** The cluster version from which apply behaves this way. */
+  public int version() {
+    return version;
+  }
+
+  /** Whether this behaviour is on in a cluster whose active version is {@code activeVersion}. */
+  public boolean activeAt(int activeVersion) {
+    return activeVersion >= version;
+  }
+}
