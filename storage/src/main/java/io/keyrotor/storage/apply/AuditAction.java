@@ -69,7 +69,8 @@ public enum AuditAction {
       case RECORD_DATA_AUDIT_HEAD -> RECORD_DATA_AUDIT_HEAD;
       case REGISTER_AUDIT_KEY -> REGISTER_AUDIT_KEY;
       case RECORD_AUDIT_CHECKPOINT -> RECORD_AUDIT_CHECKPOINT;
-      case BODY_NOT_SET -> UNKNOWN_COMMAND;
+      // A batch inside a batch is refused: its commands were not applied.
+      case BODY_NOT_SET, BATCH -> UNKNOWN_COMMAND;
     };
   }
 }
