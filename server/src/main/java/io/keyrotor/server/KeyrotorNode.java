@@ -312,15 +312,18 @@ public final class KeyrotorNode implements AutoCloseable {
             .withTransport(raftTransport)
             .withKeyCacheBytes(config.storage().keyCacheBytes());
     try {
-      return RaftNode.start(
-          consensus,
-          clock,
-          fatal,
-          List.of(
-              metrics.applyListener(),
-              kekCache.applyListener(),
-              rotation.applyListener(),
-              auditSinks));
+      RaftNode node =
+          RaftNode.start(
+              consensus,
+              clock,
+              fatal,
+              List.of(
+                  metrics.applyListener(),
+                  kekCache.applyListener(),
+                  rotation.applyListener(),
+                  auditSinks));
+      node.groupCommit(config.groupCommit().config(), () -> true);
+      return node;
     } catch (IOException e) {
       throw new StartupException(e.getMessage(), e);
     }

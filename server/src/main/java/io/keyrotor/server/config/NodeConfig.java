@@ -95,6 +95,8 @@ import java.util.regex.Pattern;
  *                                      data directory within this; see {@link DestroySettings})
  * http.address=127.0.0.1:7301         (HTTPS: /metrics and the status page; see {@link
  *                                      HttpSettings}; none when absent or with tls.insecure)
+ * group-commit.enabled=true           (concurrent writes share log entries; max-commands=256,
+ *                                      max-bytes=1m, max-in-flight=1: {@link GroupCommitSettings})
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -133,7 +135,8 @@ public record NodeConfig(
     DestroySettings destroy,
     HttpSettings http,
     ComplianceSettings compliance,
-    AuditSettings audit) {
+    AuditSettings audit,
+    GroupCommitSettings groupCommit) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -429,7 +432,8 @@ public record NodeConfig(
         DestroySettings.parse(p, source),
         HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))),
         ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()),
-        AuditSettings.parse(p, source));
+        AuditSettings.parse(p, source),
+        GroupCommitSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =
