@@ -36,18 +36,25 @@ public record GroupCommitSettings(GroupCommitConfig config) {
     String bytesText = p.getProperty("group-commit.max-bytes", "1m").trim();
     long bytes = StorageSettings.bytes(bytesText);
     int inFlight = number(p, source, "group-commit.max-in-flight", defaults.maxInFlight());
-    if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+    if (bytes < 0) {
       throw new ConfigException(
           source
               + ": group-commit.max-bytes must be a number of bytes (e.g. 1048576 or 1m), got \""
               + bytesText
               + "\"");
     }
-    try {
-      return new GroupCommitSettings(
-          new GroupCommitConfig(Boolean.parseBoolean(enabled), commands, (int) bytes, inFlight));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException(source + ": " + e.getMessage());
+    within(source, "group-commit.max-commands", commands, 1, GroupCommitConfig.MAX_COMMANDS);
+    within(source, "group-commit.max-bytes", bytes, 4096, GroupCommitConfig.MAX_BYTES);
+    within(source, "group-commit.max-in-flight", inFlight, 1, GroupCommitConfig.MAX_IN_FLIGHT);
+    return new GroupCommitSettings(
+        new GroupCommitConfig(Boolean.parseBoolean(enabled), commands, (int) bytes, inFlight));
+  }
+
+  private static void within(String source, String key, long value, long min, long max)
+      throws ConfigException {
+    if (value < min || value > max) {
+      throw new ConfigException(
+          source + ": " + key + " must be " + min + "-" + max + ", got " + value);
     }
   }
 
