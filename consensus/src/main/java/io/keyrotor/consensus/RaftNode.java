@@ -102,6 +102,8 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
+   * What this node's group-commit proposer sent.
+   *
    * @param entries log entries proposed
    * @param commandsInBatches commands that went out inside batch entries
    */
