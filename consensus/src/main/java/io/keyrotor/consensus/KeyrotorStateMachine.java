@@ -2,6 +2,7 @@ package io.keyrotor.consensus;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.CommandBatch;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.storage.AppliedPosition;
 import io.keyrotor.storage.CommandStamping;
@@ -31,6 +32,7 @@ import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -259,10 +261,16 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       return rejected;
     }
     try {
-      Command command = Command.parseFrom(request.getMessage().getContent().toByteArray());
+      Command command = InProcessMessages.commandOrNull(request.getMessage());
+      if (command == null) {
+        command = Command.parseFrom(request.getMessage().getContent().toByteArray());
+      }
       CommandClock.Stamp stamp = clock.stamp();
-      Command stamped = CommandStamping.stamp(command, stamp.timeMillis(), stamp.witnessOrNull());
-      return context.setLogData(ByteString.copyFrom(stamped.toByteArray())).build();
+      Command stamped = stamp(command, stamp);
+      return context
+          .setLogData(UnsafeByteOperations.unsafeWrap(stamped.toByteArray()))
+          .setStateMachineContext(stamped)
+          .build();
     } catch (ClockUnsafeException e) {
       LOG.warn("Refused to stamp a command: {}", e.getMessage());
       TransactionContext rejected = context.build();
@@ -275,6 +283,18 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     }
   }
 
+  /** {@code command} stamped; each command of a batch with the same stamp, as if proposed alone. */
+  private static Command stamp(Command command, CommandClock.Stamp stamp) {
+    if (!command.hasBatch()) {
+      return CommandStamping.stamp(command, stamp.timeMillis(), stamp.witnessOrNull());
+    }
+    CommandBatch.Builder batch = CommandBatch.newBuilder();
+    for (Command each : command.getBatch().getCommandsList()) {
+      batch.addCommands(CommandStamping.stamp(each, stamp.timeMillis(), stamp.witnessOrNull()));
+    }
+    return command.toBuilder().setBatch(batch).build();
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
@@ -285,7 +305,12 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     long nanos;
     try {
       long start = System.nanoTime();
-      command = Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+      // On the leader, the command stamped in startTransaction; elsewhere, parsed from the entry.
+      command =
+          trx.getStateMachineContext() instanceof Command stamped
+              ? stamped
+              : Command.parseFrom(
+                  entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       KeyStateStore current = store;
       if (index > current.appliedPosition().index()) {
         ClusterVersion.checkCanApply(
@@ -307,13 +332,25 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       fatalErrorHandler.onFatalError(message, e);
       return CompletableFuture.failedFuture(e);
     }
+    if (command.hasBatch()) {
+      // Each command of a batch is told about on its own, as if it were its own entry.
+      List<Command> commands = command.getBatch().getCommandsList();
+      for (int i = 0; i < commands.size() && i < result.getBatchResultsCount(); i++) {
+        told(commands.get(i), result.getBatchResults(i), index, nanos / commands.size());
+      }
+    } else {
+      told(command, result, index, nanos);
+    }
+    // The proposer on this node reads the result object; bytes only if Ratis sends it elsewhere.
+    return CompletableFuture.completedFuture(InProcessMessages.of(result));
+  }
+
+  private void told(Command command, CommandResult result, long index, long nanos) {
     listeners.applied(command, result, index, nanos);
     DestructionScrubber destructions = scrubber;
     if (destructions != null && command.hasDestroyVersion()) {
       destructions.destroyApplied(index);
     }
-    return CompletableFuture.completedFuture(
-        Message.valueOf(ByteString.copyFrom(result.toByteArray())));
   }
 
   @Override

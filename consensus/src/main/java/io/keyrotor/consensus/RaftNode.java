@@ -65,6 +65,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftClient forwarder;
   private final RaftRequests requests;
   private final DestructionScrubber scrubber;
+  private volatile GroupCommitProposer proposer;
 
   private RaftNode(
       ConsensusConfig config,
@@ -88,7 +89,35 @@ public final class RaftNode implements AutoCloseable {
             forwarder,
             stateMachine,
             this::leaderId);
+    this.proposer =
+        new GroupCommitProposer(requests::propose, GroupCommitConfig.defaults(), () -> true);
   }
+
+  /**
+   * Sets how this node gathers concurrent client commands into one log entry (on by default with
+   * {@link GroupCommitConfig#defaults()}). {@code allowed} is asked for every command: false sends
+   * it alone (for instance while some member of the cluster cannot apply batch entries yet).
+   */
+  public void groupCommit(GroupCommitConfig config, java.util.function.BooleanSupplier allowed) {
+    this.proposer = new GroupCommitProposer(requests::propose, config, allowed);
+  }
+
+  /**
+   * Log entries this node's proposer sent since {@link #groupCommit} last set it (a batch entry
+   * counts once), and how many commands went out inside batch entries: for metrics and tests.
+   */
+  public GroupCommitCounts groupCommitCounts() {
+    GroupCommitProposer current = proposer;
+    return new GroupCommitCounts(current.entriesProposed(), current.commandsInBatches());
+  }
+
+  /**
+   * What this node's group-commit proposer sent.
+   *
+   * @param entries log entries proposed
+   * @param commandsInBatches commands that went out inside batch entries
+   */
+  public record GroupCommitCounts(long entries, long commandsInBatches) {}
 
   /**
    * Starts this node's Raft server. Refuses to start, with the cause, when the Raft log or the
@@ -295,12 +324,13 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * Proposes {@code command} and completes with the result of applying it. Completes exceptionally
-   * with a {@link ConsensusException} when the group cannot commit it (no leader, timeout); a
-   * command rejected by the rules completes normally with that outcome.
+   * Proposes {@code command} and completes with the result of applying it; a client command may
+   * share its log entry with others ({@link #groupCommit}). Completes exceptionally with a {@link
+   * ConsensusException} when the group cannot commit it (no leader, timeout); a command rejected by
+   * the rules completes normally with that outcome.
    */
   public CompletableFuture<CommandResult> propose(Command command) {
-    return requests.propose(command);
+    return proposer.propose(command);
   }
 
   /**

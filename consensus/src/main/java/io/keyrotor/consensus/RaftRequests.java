@@ -31,7 +31,6 @@ import org.apache.ratis.protocol.exceptions.ReadException;
 import org.apache.ratis.protocol.exceptions.ReadIndexException;
 import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
  * A node's proposals and read barriers, submitted to its own Ratis server division in-process (a
@@ -74,7 +73,8 @@ final class RaftRequests {
 
   /** See {@link RaftNode#propose}. */
   CompletableFuture<CommandResult> propose(Command command) {
-    Message message = Message.valueOf(ByteString.copyFrom(command.toByteArray()));
+    // Keeps the command object: the leader's state machine reads it without parsing it again.
+    Message message = InProcessMessages.of(command);
     RaftClientRequest request = localRequest(message, RaftClientRequest.writeRequestType());
     CompletableFuture<RaftClientReply> local;
     try {
@@ -139,6 +139,10 @@ final class RaftRequests {
 
   private CommandResult commandResult(RaftClientReply reply) {
     checkReply(reply);
+    CommandResult inProcess = InProcessMessages.resultOrNull(reply.getMessage());
+    if (inProcess != null) {
+      return inProcess;
+    }
     try {
       return CommandResult.parseFrom(reply.getMessage().getContent().toByteArray());
     } catch (InvalidProtocolBufferException e) {

@@ -36,6 +36,7 @@ import io.keyrotor.server.http.HttpEndpoint;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
 import io.keyrotor.server.transport.ApiTransport;
+import io.keyrotor.storage.version.ApplyFeature;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -320,15 +321,21 @@ public final class KeyrotorNode implements AutoCloseable {
             .withJoining(config.membership().join())
             .withMaxSupportedClusterVersion(config.upgrade().maxSupportedVersion());
     try {
-      return RaftNode.start(
-          consensus,
-          clock,
-          fatal,
-          List.of(
-              metrics.applyListener(),
-              kekCache.applyListener(),
-              rotation.applyListener(),
-              auditSinks));
+      RaftNode node =
+          RaftNode.start(
+              consensus,
+              clock,
+              fatal,
+              List.of(
+                  metrics.applyListener(),
+                  kekCache.applyListener(),
+                  rotation.applyListener(),
+                  auditSinks));
+      // Batches only once every voter's binary applies them (the cluster version carries that).
+      node.groupCommit(
+          config.groupCommit().config(),
+          () -> ApplyFeature.COMMAND_BATCHES.activeAt(node.state().activeClusterVersion()));
+      return node;
     } catch (IOException e) {
       throw new StartupException(e.getMessage(), e);
     }

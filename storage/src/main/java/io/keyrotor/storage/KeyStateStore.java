@@ -76,6 +76,9 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong publications =
       new java.util.concurrent.atomic.AtomicLong();
 
+  /** Where the batch entry being applied stands (apply thread only). */
+  private StoredMeta.BatchProgress batchProgress = StoredMeta.BatchProgress.NONE;
+
   private volatile long lastCommandTimeMillis;
   private volatile String reportedDigest;
   private StateDigest digest;
@@ -142,6 +145,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
                     "the audit chain in " + directory + " was tampered with: " + problem);
               });
       events = new EventStream(database);
+      batchProgress = StoredMeta.readBatchProgress(database);
       publish(meta.position(), meta.lastCommandTimeMillis(), auditChain.head(), meta.digest());
     } catch (RocksDBException e) {
       throw new StorageException("cannot read the state store in " + directory + ": " + e, e);
@@ -170,9 +174,63 @@ public final class KeyStateStore implements StateView, AutoCloseable {
    * of its request id if there is one.
    */
   public CommandResult apply(Command command, long term, long index) {
+    if (command.hasBatch()) {
+      return applyBatch(command.getBatch().getCommandsList(), term, index);
+    }
     if (index <= applied.index()) {
       return result(requests.replayedOutcome(command.getRequestId(), index), true);
     }
+    return applyOne(command, index, 0, new AppliedPosition(term, index), null);
+  }
+
+  /**
+   * Applies the commands of a batch entry in order, each as if it were its own entry at {@code
+   * index} (its own transition, request-id record, events and audit record, chained after the
+   * previous command's), each seeing the ones before; returns their results in order in {@code
+   * batch_results}. Each command's writes go in their own RocksDB write batch (the transitions read
+   * committed state) with the entry's progress: the applied position moves to the entry with its
+   * last command, and a replay after a crash amid the entry resumes after the last command written.
+   */
+  private CommandResult applyBatch(List<Command> commands, long term, long index) {
+    CommandResult.Builder results = CommandResult.newBuilder();
+    boolean replay = index <= applied.index();
+    int written = replay ? commands.size() : 0;
+    if (!replay && batchProgress.index() == index) {
+      written = batchProgress.commandsApplied();
+    }
+    for (int i = 0; i < commands.size(); i++) {
+      Command command = commands.get(i);
+      if (i < written) {
+        results.addBatchResults(
+            result(requests.replayedOutcome(command.getRequestId(), index), true));
+        continue;
+      }
+      boolean last = i == commands.size() - 1;
+      results.addBatchResults(
+          applyOne(
+              command,
+              index,
+              i,
+              last ? new AppliedPosition(term, index) : applied,
+              last ? null : new StoredMeta.BatchProgress(index, i + 1)));
+    }
+    if (commands.isEmpty()) {
+      recordPosition(term, index);
+    }
+    return results.build();
+  }
+
+  /**
+   * Applies one command of the entry at {@code index} ({@code batchPosition} in its batch, 0 when
+   * alone) in one RocksDB write batch that records {@code position} as applied, with {@code
+   * progressOrNull} when more commands of the entry follow.
+   */
+  private CommandResult applyOne(
+      Command command,
+      long index,
+      int batchPosition,
+      AppliedPosition position,
+      StoredMeta.BatchProgress progressOrNull) {
     // Effective time is monotonic (a new leader with a slower clock cannot move it backwards) and
     // capped by the clock witness the leader stamped (a jumped clock cannot move it forward).
     long time = CommandTime.effective(lastCommandTimeMillis, command);
@@ -209,6 +267,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
               batch,
               command,
               index,
+              batchPosition,
               time,
               effects.action().name(),
               effects.result(),
@@ -224,10 +283,13 @@ public final class KeyStateStore implements StateView, AutoCloseable {
                 audit)
             .ifPresent(receipt -> putReceipt(batch, receipt));
       }
-      AppliedPosition position = new AppliedPosition(term, index);
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
+      if (progressOrNull != null) {
+        StoredMeta.putBatchProgress(batch, progressOrNull);
+      }
       batch.commit();
+      batchProgress = progressOrNull == null ? StoredMeta.BatchProgress.NONE : progressOrNull;
 
       publications.incrementAndGet();
       views.apply(writes);

@@ -105,7 +105,9 @@ public final class AuditTrailVerifier {
         problems.add("line " + line + ": neither a record nor a hash");
         continue;
       }
-      if (previousHash != null && index <= previousIndex) {
+      // The commands of one batch log entry share its index; a line repeated or moved still
+      // breaks the hash links below.
+      if (previousHash != null && index < previousIndex) {
         problems.add(
             "line "
                 + line

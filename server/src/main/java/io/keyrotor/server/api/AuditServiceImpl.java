@@ -136,6 +136,9 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
     private StateView state;
     private final Deque<AuditRecord> page = new ArrayDeque<>();
     private long nextIndex;
+    // The last record sent: the records of a batch entry share its log index (batch_position).
+    private long sentIndex = -1;
+    private int sentPosition = -1;
     private long endIndex;
     private int remaining;
     private boolean done;
@@ -176,7 +179,7 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
             return;
           }
           if (page.isEmpty()) {
-            page.addAll(state.audit(nextIndex, Math.min(PAGE, remaining)));
+            refill();
             if (page.isEmpty()) {
               finish();
               return;
@@ -189,11 +192,31 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
           }
           call.onNext(item(record));
           nextIndex = record.getLogIndex() + 1;
+          sentIndex = record.getLogIndex();
+          sentPosition = record.getBatchPosition();
           remaining--;
         }
       } catch (RuntimeException e) {
         done = true;
         call.onError(ApiErrors.internal(e));
+      }
+    }
+
+    /**
+     * The next page: from the last record's index when one was sent (a page may end amid a batch
+     * entry's records), skipping what was sent.
+     */
+    private void refill() {
+      if (sentIndex < 0 || nextIndex != sentIndex + 1) {
+        page.addAll(state.audit(nextIndex, Math.min(PAGE, remaining)));
+        return;
+      }
+      for (AuditRecord record :
+          state.audit(
+              sentIndex, (int) Math.min(PAGE + sentPosition + 1L, remaining + sentPosition + 1L))) {
+        if (record.getLogIndex() > sentIndex || record.getBatchPosition() > sentPosition) {
+          page.add(record);
+        }
       }
     }
 

@@ -100,6 +100,8 @@ import java.util.regex.Pattern;
  * upgrade.check-interval=5s           (how often the leader tries to raise the cluster version;
  *                                      see {@link UpgradeSettings})
  * upgrade.max-supported-version=N     (testing upgrades only: act as an older binary)
+ * group-commit.enabled=true           (concurrent writes share log entries; max-commands=256,
+ *                                      max-bytes=1m, max-in-flight=1: {@link GroupCommitSettings})
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -140,7 +142,8 @@ public record NodeConfig(
     ComplianceSettings compliance,
     AuditSettings audit,
     MembershipSettings membership,
-    UpgradeSettings upgrade) {
+    UpgradeSettings upgrade,
+    GroupCommitSettings groupCommit) {
 
   /**
    * Transport security of the node's API and Raft ports.
@@ -438,7 +441,8 @@ public record NodeConfig(
         ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()),
         AuditSettings.parse(p, source),
         MembershipSettings.parse(p, source),
-        UpgradeSettings.parse(p, source));
+        UpgradeSettings.parse(p, source),
+        GroupCommitSettings.parse(p, source));
   }
 
   private static final List<String> TLS_FILE_KEYS =

@@ -75,7 +75,8 @@ public enum AuditAction {
       case ADMIT_NODE -> ADMIT_NODE;
       case REMOVE_NODE -> REMOVE_NODE;
       case SET_CLUSTER_VERSION -> SET_CLUSTER_VERSION;
-      case BODY_NOT_SET -> UNKNOWN_COMMAND;
+      // A batch inside a batch is refused: its commands were not applied.
+      case BODY_NOT_SET, BATCH -> UNKNOWN_COMMAND;
     };
   }
 }

@@ -254,6 +254,13 @@ public final class CommandDispatcher {
       case RECORD_AUDIT_CHECKPOINT ->
           recordAuditCheckpoint.apply(command.getRecordAuditCheckpoint(), context);
       case SET_CLUSTER_VERSION -> setClusterVersion.apply(command.getSetClusterVersion(), context);
+      // The store applies a batch entry's commands one by one; a batch inside one is refused.
+      case BATCH ->
+          context.reject(
+              ErrorReason.UNKNOWN_COMMAND,
+              Code.INVALID_ARGUMENT,
+              "a command batch cannot hold another command batch",
+              "");
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

@@ -58,6 +58,24 @@ public final class AuditChain {
       String detail,
       AuditRecord extraFields)
       throws RocksDBException {
+    return append(batch, command, index, 0, timeMillis, action, result, detail, extraFields);
+  }
+
+  /**
+   * {@link #append} for command {@code batchPosition} of a batch entry: chained after the record of
+   * the command before it, stored after it under {@link StoreKeys#auditKey(long, int)}.
+   */
+  public AuditRecord append(
+      StateBatch batch,
+      Command command,
+      long index,
+      int batchPosition,
+      long timeMillis,
+      String action,
+      CommandResultRecord result,
+      String detail,
+      AuditRecord extraFields)
+      throws RocksDBException {
     byte[] previous = head;
     AuditRecord unsigned =
         AuditRecord.newBuilder()
@@ -73,11 +91,12 @@ public final class AuditChain {
             .setPreviousHash(ByteString.copyFrom(previous))
             .setDetail(detail)
             .setPrincipal(command.getPrincipal())
+            .setBatchPosition(batchPosition)
             .mergeFrom(extraFields)
             .build();
     AuditRecord record =
         unsigned.toBuilder().setHash(ByteString.copyFrom(hashOf(unsigned))).build();
-    batch.put(Schema.AUDIT, StoreKeys.auditKey(index), record.toByteArray());
+    batch.put(Schema.AUDIT, StoreKeys.auditKey(index, batchPosition), record.toByteArray());
     return record;
   }
 

@@ -74,6 +74,17 @@ public final class StoreKeys {
     return longBytes(index);
   }
 
+  /**
+   * The key of the audit record of command {@code batchPosition} (0 for the first, which has the
+   * entry's own key) of the batch entry at {@code index}: it sorts after the entry's first record
+   * and before the next entry's.
+   */
+  public static byte[] auditKey(long index, int batchPosition) {
+    return batchPosition == 0
+        ? auditKey(index)
+        : ByteBuffer.allocate(12).putLong(index).putInt(batchPosition).array();
+  }
+
   /** {@code s} in UTF-8: how names and ids are stored as keys. */
   public static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);

@@ -45,14 +45,18 @@ public final class EventStream {
 
   /**
    * Puts {@code events}, caused by the entry at {@code index}, into {@code batch}, numbered in
-   * order; returns them as stored (with log index and sequence).
+   * order after the events already stored for that index (the earlier commands of a batch entry);
+   * returns them as stored (with log index and sequence).
    */
   public List<KeyEventRecord> append(StateBatch batch, long index, List<KeyEventRecord> events)
       throws RocksDBException {
     List<KeyEventRecord> stored = new ArrayList<>();
+    // The commands of a batch entry share its index: each goes on from the one before.
+    int first =
+        lastCursor >= 0 && (lastCursor >>> 16) == index ? (int) (lastCursor & 0xffff) + 1 : 0;
     for (KeyEventRecord event : events) {
       KeyEventRecord numbered =
-          event.toBuilder().setLogIndex(index).setSequence(stored.size()).build();
+          event.toBuilder().setLogIndex(index).setSequence(first + stored.size()).build();
       stored.add(numbered);
       batch.put(
           Schema.EVENTS, StoreKeys.eventKey(index, numbered.getSequence()), numbered.toByteArray());

@@ -110,6 +110,12 @@ public enum Schema {
      */
     public static final byte[] CLUSTER_VERSION = bytes("cluster_version");
 
+    /**
+     * (log index, commands applied) of the batch entry being applied: its commands are written one
+     * by one, so after a crash amid a batch the replay resumes after the last one written.
+     */
+    public static final byte[] BATCH_PROGRESS = bytes("batch_progress");
+
     private MetaKey() {}
 
     private static byte[] bytes(String s) {

@@ -58,6 +58,34 @@ public record StoredMeta(
         + " from its peers)";
   }
 
+  /**
+   * How far the batch entry being applied got: {@code index} and the number of its commands
+   * written, or (-1, 0) when none was interrupted.
+   */
+  public record BatchProgress(long index, int commandsApplied) {
+    /** No batch entry half applied. */
+    public static final BatchProgress NONE = new BatchProgress(-1, 0);
+  }
+
+  /** Reads the progress of the last batch entry written command by command. */
+  public static BatchProgress readBatchProgress(StateDatabase database) throws RocksDBException {
+    try (ReadOptions options = new ReadOptions()) {
+      byte[] value = database.get(Schema.META, options, Schema.MetaKey.BATCH_PROGRESS);
+      return value == null
+          ? BatchProgress.NONE
+          : new BatchProgress(StoreKeys.readLong(value), (int) StoreKeys.readSecondLong(value));
+    }
+  }
+
+  /** Puts the progress of a batch entry into {@code batch}. */
+  public static void putBatchProgress(StateBatch batch, BatchProgress progress)
+      throws RocksDBException {
+    batch.put(
+        Schema.META,
+        Schema.MetaKey.BATCH_PROGRESS,
+        StoreKeys.twoLongs(progress.index(), progress.commandsApplied()));
+  }
+
   /** Puts the META values into {@code batch}; the digest is the batch's own. */
   public static void put(
       StateBatch batch, AppliedPosition position, long lastCommandTimeMillis, byte[] auditHead)

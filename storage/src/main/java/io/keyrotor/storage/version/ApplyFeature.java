@@ -16,7 +16,14 @@ public enum ApplyFeature {
    * RegisterNode's audit detail also names the apply version the node's binary supports, so the
    * audit trail shows which binary each node ran when it (re)joined.
    */
-  REGISTRATION_AUDITS_SUPPORTED_VERSION(2);
+  REGISTRATION_AUDITS_SUPPORTED_VERSION(2),
+
+  /**
+   * Log entries may hold a batch of client commands (group commit). A binary before this version
+   * does not know the batch command and would refuse it where the others apply it, so the leader
+   * gathers commands only once the cluster runs at this version.
+   */
+  COMMAND_BATCHES(2);
 
   private final int version;
 

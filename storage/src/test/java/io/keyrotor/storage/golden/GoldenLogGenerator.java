@@ -428,6 +428,30 @@ public final class GoldenLogGenerator {
     accept(SetClusterVersion.newBuilder().setVersion(2)); // already active: unchanged
     accept(registerNode("n2", "default").setNode(supporting("n2", 2))); // version 2: new detail
     expectState("cluster version raised");
+
+    // Group commit: client commands gathered into one entry apply in order, each with its own
+    // result and audit record; a refused command does not fail its neighbours; a request id
+    // applied in an earlier entry is deduplicated; a batch inside a batch is refused.
+    long createdAlone = accept(createKey("batch-solo", "default", "batch-solo/1", 0));
+    batch(
+        List.of(
+            createKey("batch-a", "default", "batch-a/1", 0),
+            rotateKey("batch-a", "default", "batch-a/2", 0, RotationReason.ROTATION_REASON_MANUAL),
+            createKey("orders", "default", "orders/batched", 0),
+            createKey("batch-b", "eu", "batch-b/1", 0)),
+        List.of(Code.OK, Code.OK, Code.ALREADY_EXISTS, Code.OK));
+    expectState("a batch entry");
+    batch(
+        List.of(
+            command(createKey("batch-solo", "default", "batch-solo/1", 0))
+                .setRequestId(entries.get((int) createdAlone - 1).command().getRequestId()),
+            rotateKey("batch-b", "eu", "batch-b/2", 0, RotationReason.ROTATION_REASON_MANUAL),
+            Command.newBuilder()
+                .setBatch(
+                    io.keyrotor.proto.internal.v1.CommandBatch.newBuilder()
+                        .addCommands(command(createKey("batch-c", "default", "batch-c/1", 0))))),
+        List.of(Code.OK, Code.OK, Code.INVALID_ARGUMENT));
+    expectState("a batch with a retried request and a nested batch");
   }
 
   /** The golden node record of {@code id}, reporting that it supports {@code version}. */
@@ -435,6 +459,36 @@ public final class GoldenLogGenerator {
     return registerNode(id, "default").getNode().toBuilder()
         .setSupportedClusterVersion(version)
         .build();
+  }
+
+  /**
+   * Stamps each of {@code bodies} with the same leader time (as the leader stamps a batch), applies
+   * them as one batch entry and checks each command's outcome.
+   */
+  private void batch(List<Object> bodies, List<Code> expected) {
+    index++;
+    leaderTime += SECOND;
+    io.keyrotor.proto.internal.v1.CommandBatch.Builder batch =
+        io.keyrotor.proto.internal.v1.CommandBatch.newBuilder();
+    for (int i = 0; i < bodies.size(); i++) {
+      Command.Builder unstamped = command(bodies.get(i));
+      if (unstamped.getRequestId().isEmpty() && !unstamped.hasBatch()) {
+        unstamped.setRequestId(String.format("golden-%03d-%d", index, i));
+      }
+      unstamped.setOriginNode(origin);
+      batch.addCommands(CommandStamping.stamp(unstamped.build(), leaderTime));
+    }
+    Command entry = Command.newBuilder().setOriginNode(origin).setBatch(batch).build();
+    CommandResult result = store.apply(entry, term, index);
+    for (int i = 0; i < expected.size(); i++) {
+      int code = result.getBatchResults(i).getOutcome().getCode();
+      if (code != expected.get(i).getNumber()) {
+        throw new IllegalStateException(
+            "command " + i + " of batch entry " + index + " ended " + Code.forNumber(code));
+      }
+    }
+    entries.add(new GoldenLog.Entry(term, index, entry));
+    unstampedByIndex.put(index, entry);
   }
 
   /** A P-256 SubjectPublicKeyInfo's shape with fixed point bytes ({@code fill}; 0: malformed). */

@@ -60,6 +60,7 @@ public final class ApplyAuthorization {
           ROTATE_KEYS,
           REGISTER_AUDIT_KEY,
           SET_CLUSTER_VERSION,
+          BATCH,
           BODY_NOT_SET ->
           Permission.PERMISSION_ADMINISTER;
     };
