@@ -148,9 +148,7 @@ public final class RestGateway implements AutoCloseable {
       }
       for (MethodDescriptor<?, ?> method : service.getServiceDescriptor().getMethods()) {
         if (method.getSchemaDescriptor() instanceof ProtoMethodDescriptorSupplier supplier) {
-          @SuppressWarnings("unchecked")
-          MethodDescriptor<Message, Message> typed = (MethodDescriptor<Message, Message>) method;
-          calls.put(supplier.getMethodDescriptor().getFullName(), typed);
+          calls.put(supplier.getMethodDescriptor().getFullName(), clientSide(method, supplier));
         }
       }
     }
@@ -162,6 +160,27 @@ public final class RestGateway implements AutoCloseable {
         RestRoute.of(descriptors),
         Map.copyOf(calls),
         OpenApiDocument.generate(descriptors));
+  }
+
+  /**
+   * The client side of {@code method}: the service definition's request marshaller may take raw
+   * bytes (MalformedRequests parses them itself), so requests are written from their descriptor as
+   * DynamicMessage (the same bytes) and answers read with the definition's response marshaller.
+   */
+  @SuppressWarnings("unchecked")
+  private static MethodDescriptor<Message, Message> clientSide(
+      MethodDescriptor<?, ?> method, ProtoMethodDescriptorSupplier supplier) {
+    Message requestPrototype =
+        com.google.protobuf.DynamicMessage.getDefaultInstance(
+            supplier.getMethodDescriptor().getInputType());
+    return MethodDescriptor.<Message, Message>newBuilder()
+        .setType(method.getType())
+        .setFullMethodName(method.getFullMethodName())
+        .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(requestPrototype))
+        .setResponseMarshaller(
+            (MethodDescriptor.Marshaller<Message>) method.getResponseMarshaller())
+        .setSchemaDescriptor(supplier)
+        .build();
   }
 
   /**
@@ -223,7 +242,11 @@ public final class RestGateway implements AutoCloseable {
         allowed.add(route.httpMethod());
         continue;
       }
-      call(exchange, principal, route, values.get());
+      try {
+        call(exchange, principal, route, values.get());
+      } catch (RuntimeException e) {
+        sendError(exchange, ApiErrors.internal(e));
+      }
       return;
     }
     if (!allowed.isEmpty()) {
