@@ -28,7 +28,9 @@ import grpc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-PROTOS = ("keyrotor/v1/key_service.proto", "keyrotor/v1/key.proto", "keyrotor/v1/error_reason.proto")
+# google/api/*: the HTTP mappings key_service.proto's RPCs carry (copies from googleapis beside them).
+PROTOS = ("keyrotor/v1/key_service.proto", "keyrotor/v1/key.proto", "keyrotor/v1/error_reason.proto",
+          "google/api/annotations.proto", "google/api/http.proto")
 
 
 def generate_stubs(proto_root, out_dir):

@@ -33,6 +33,7 @@ import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.hsm.HsmTasks;
 import io.keyrotor.server.http.HttpEndpoint;
+import io.keyrotor.server.http.RestGateway;
 import io.keyrotor.server.http.StatusHandler;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.transport.ApiTransport;
@@ -62,7 +63,9 @@ final class NodeApi {
       AdminServiceImpl admin,
       HealthStatusManager health,
       EventWatchers watchers,
-      Authorizer authorizer) {}
+      Authorizer authorizer,
+      java.util.List<io.grpc.ServerServiceDefinition> restServices,
+      java.util.concurrent.Executor restExecutor) {}
 
   /**
    * The gRPC API on the node's API pool: KeyService and AdminService behind the metrics
@@ -112,15 +115,27 @@ final class NodeApi {
     // Every service but health authenticates its caller (Caller.PRINCIPAL); the metrics
     // interceptor runs outside it, so refused calls are counted too. Request bytes that do not
     // parse are INVALID_ARGUMENT (MalformedRequests), not gRPC's UNKNOWN.
+    io.grpc.ServerServiceDefinition keyService =
+        MalformedRequests.refusedAsInvalid(
+            new KeyServiceImpl(context, dataPlane, watchers, writes, dataAudit).bindService());
+    IntegrityGate integrityGate = new IntegrityGate(raft::state);
+    // The HTTP/JSON gateway calls the same KeyService behind the same interceptors, with the
+    // principal its HTTPS listener authenticated in place of the TLS authentication.
+    java.util.List<io.grpc.ServerServiceDefinition> restServices =
+        java.util.List.of(
+            ServerInterceptors.intercept(
+                keyService,
+                integrityGate,
+                RequestIds.interceptor(),
+                RestGateway.callerInterceptor(),
+                metrics.rpcInterceptor()));
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(KeyrotorNode.socketAddress(config.apiAddress()))
             .executor(executors.api())
             .addService(
                 ServerInterceptors.intercept(
-                    MalformedRequests.refusedAsInvalid(
-                        new KeyServiceImpl(context, dataPlane, watchers, writes, dataAudit)
-                            .bindService()),
-                    new IntegrityGate(raft::state),
+                    keyService,
+                    integrityGate,
                     RequestIds.interceptor(),
                     authentication,
                     metrics.rpcInterceptor()))
@@ -184,7 +199,7 @@ final class NodeApi {
           "cannot listen for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(), e);
     }
     health.setStatus("", ServingStatus.SERVING);
-    return new Api(server, admin, health, watchers, authorizer);
+    return new Api(server, admin, health, watchers, authorizer, restServices, executors.api());
   }
 
   /**
@@ -215,9 +230,11 @@ final class NodeApi {
                   api.admin()::clusterStatus,
                   raft::state,
                   metrics.registry(),
-                  clock));
+                  clock),
+              RestGateway.start(api.restServices(), api.restExecutor()));
       LOG.info(
-          "Node {} serves /metrics and its status page on https://{}/",
+          "Node {} serves /metrics, its status page and the HTTP/JSON key API (/v1, /openapi.json)"
+              + " on https://{}/",
           config.nodeId(),
           address.substring(0, address.lastIndexOf(':') + 1) + http.port());
       return http;

@@ -44,25 +44,34 @@ import javax.net.ssl.SSLParameters;
  * the node does not accept: 401; a principal without the permission: 403; held back by a quota:
  * 429. The answer's body says why in one line.
  *
- * <p>Requests are served by two threads with a bounded queue; a connection that arrives while the
+ * <p>With a {@link RestGateway}, the same listener serves the key API as HTTP/JSON under {@code
+ * /v1} and its OpenAPI document at {@code /openapi.json}: those requests are authenticated the same
+ * way, and then authorised by the RPC they call (its own operation and target, as over gRPC), not
+ * by PERMISSION_ADMINISTER; the document is open to any caller the node authenticates.
+ *
+ * <p>Requests are served by four threads with a bounded queue; a connection that arrives while the
  * queue is full is closed.
  */
 public final class HttpEndpoint implements AutoCloseable {
-  private static final int THREADS = 2;
+  private static final int THREADS = 4;
   private static final int QUEUE = 64;
 
   private final HttpsServer server;
   private final ThreadPoolExecutor executor;
+  private final RestGateway gateway;
 
-  private HttpEndpoint(HttpsServer server, ThreadPoolExecutor executor) {
+  private HttpEndpoint(HttpsServer server, ThreadPoolExecutor executor, RestGateway gateway) {
     this.server = server;
     this.executor = executor;
+    this.gateway = gateway;
   }
 
   /**
    * Listens on {@code address} ({@code HOST:PORT}).
    *
    * @param page what {@code /} shows
+   * @param gateway the HTTP/JSON key API and its OpenAPI document, or null for none; the endpoint
+   *     closes it
    * @throws IOException if the address cannot be bound or TLS cannot be set up
    */
   public static HttpEndpoint start(
@@ -70,7 +79,8 @@ public final class HttpEndpoint implements AutoCloseable {
       ApiTransport transport,
       Authorizer authorizer,
       PrometheusRegistry registry,
-      HttpHandler page)
+      HttpHandler page,
+      RestGateway gateway)
       throws IOException {
     SSLContext tls;
     try {
@@ -93,9 +103,20 @@ public final class HttpEndpoint implements AutoCloseable {
             params.setSSLParameters(parameters);
           }
         });
-    Access access = new Access(transport, authorizer);
+    Access access = new Access(transport, authorizer, gateway != null);
     server.createContext("/metrics", new MetricsHandler(registry)).getFilters().add(access);
-    server.createContext("/", page).getFilters().add(access);
+    HttpHandler root =
+        gateway == null
+            ? page
+            : exchange -> {
+              if (RestGateway.serves(exchange.getRequestURI().getRawPath())) {
+                gateway.handle(
+                    exchange, new Principal((String) exchange.getAttribute(PRINCIPAL_ATTRIBUTE)));
+              } else {
+                page.handle(exchange);
+              }
+            };
+    server.createContext("/", root).getFilters().add(access);
     AtomicInteger threads = new AtomicInteger();
     ThreadPoolExecutor executor =
         new ThreadPoolExecutor(
@@ -111,7 +132,7 @@ public final class HttpEndpoint implements AutoCloseable {
             });
     server.setExecutor(executor);
     server.start();
-    return new HttpEndpoint(server, executor);
+    return new HttpEndpoint(server, executor, gateway);
   }
 
   /** The port it listens on (the chosen one when configured with port 0). */
@@ -123,16 +144,27 @@ public final class HttpEndpoint implements AutoCloseable {
   public void close() {
     server.stop(0);
     executor.shutdownNow();
+    if (gateway != null) {
+      gateway.close();
+    }
   }
 
-  /** Authenticates and authorises every request before its handler runs. */
+  /** Where {@link Access} leaves the authenticated principal's name for the handler. */
+  static final String PRINCIPAL_ATTRIBUTE = "keyrotor.principal";
+
+  /**
+   * Authenticates every request and authorises it before its handler runs: PERMISSION_ADMINISTER
+   * for metrics and the status page; the gateway's requests are authorised by the RPC they call.
+   */
   static final class Access extends Filter {
     private final ApiTransport transport;
     private final Authorizer authorizer;
+    private final boolean gateway;
 
-    Access(ApiTransport transport, Authorizer authorizer) {
+    Access(ApiTransport transport, Authorizer authorizer, boolean gateway) {
       this.transport = transport;
       this.authorizer = authorizer;
+      this.gateway = gateway;
     }
 
     @Override
@@ -142,6 +174,11 @@ public final class HttpEndpoint implements AutoCloseable {
         principal = transport.authenticate(((HttpsExchange) exchange).getSSLSession());
       } catch (StatusRuntimeException refused) {
         refuse(exchange, 401, refused.getStatus().getDescription());
+        return;
+      }
+      if (gateway && RestGateway.serves(exchange.getRequestURI().getRawPath())) {
+        exchange.setAttribute(PRINCIPAL_ATTRIBUTE, principal.name());
+        chain.doFilter(exchange);
         return;
       }
       Decision decision;
@@ -166,7 +203,7 @@ public final class HttpEndpoint implements AutoCloseable {
         refuse(exchange, code, decision.denialReason());
         return;
       }
-      exchange.setAttribute("keyrotor.principal", principal.name());
+      exchange.setAttribute(PRINCIPAL_ATTRIBUTE, principal.name());
       chain.doFilter(exchange);
     }
 
