@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -115,7 +116,7 @@ class ClusterMembershipScriptsIT {
         Files.readString(clusterDir.resolve("n1/node.properties")).contains("peer.n4.api=" + n4));
     assertTrue(
         Files.readString(clusterDir.resolve("n4/node.properties")).contains("cluster.join=true"));
-    TreeMap<String, String> roles = roles(cli("cluster", "status", "--json").json());
+    Map<String, String> roles = roles(cli("cluster", "status", "--json").json());
     assertEquals(List.of("n1", "n2", "n3", "n4"), List.copyOf(roles.keySet()), "" + roles);
 
     // n4 answers a key read itself (its own read barrier) and takes leadership when asked.
@@ -163,7 +164,7 @@ class ClusterMembershipScriptsIT {
     assertEquals(2, rotated.get("new_version").getAsInt());
   }
 
-  private static TreeMap<String, String> roles(JsonObject status) {
+  private static Map<String, String> roles(JsonObject status) {
     TreeMap<String, String> out = new TreeMap<>();
     for (JsonElement node : status.getAsJsonArray("nodes")) {
       JsonObject n = node.getAsJsonObject();
