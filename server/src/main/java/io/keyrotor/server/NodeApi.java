@@ -118,7 +118,12 @@ final class NodeApi {
             .addService(
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(
-                        new KeyServiceImpl(context, dataPlane, watchers, writes, dataAudit)
+                        new KeyServiceImpl(
+                                context,
+                                dataPlane,
+                                watchers,
+                                writes,
+                                config.dataAudit().enabled() ? dataAudit : null)
                             .bindService()),
                     new IntegrityGate(raft::state),
                     RequestIds.interceptor(),

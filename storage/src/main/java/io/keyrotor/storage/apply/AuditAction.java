@@ -34,6 +34,8 @@ public enum AuditAction {
   RECORD_DATA_AUDIT_HEAD,
   REGISTER_AUDIT_KEY,
   RECORD_AUDIT_CHECKPOINT,
+  /** Retention: old audit records, events and bulk rotation jobs removed. */
+  TRIM_HISTORY,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -69,6 +71,7 @@ public enum AuditAction {
       case RECORD_DATA_AUDIT_HEAD -> RECORD_DATA_AUDIT_HEAD;
       case REGISTER_AUDIT_KEY -> REGISTER_AUDIT_KEY;
       case RECORD_AUDIT_CHECKPOINT -> RECORD_AUDIT_CHECKPOINT;
+      case TRIM_HISTORY -> TRIM_HISTORY;
       case BODY_NOT_SET -> UNKNOWN_COMMAND;
     };
   }

@@ -43,6 +43,7 @@ import io.keyrotor.storage.apply.access.RecordDenialsHandler;
 import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
 import io.keyrotor.storage.apply.audit.RecordAuditCheckpointHandler;
 import io.keyrotor.storage.apply.audit.RegisterAuditKeyHandler;
+import io.keyrotor.storage.apply.audit.TrimHistoryHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
 import io.keyrotor.storage.apply.key.ReserveEncryptionsHandler;
@@ -141,6 +142,7 @@ public final class CommandDispatcher {
   private final CommandHandler<RegisterAuditKey> registerAuditKey = new RegisterAuditKeyHandler();
   private final CommandHandler<RecordAuditCheckpoint> recordAuditCheckpoint =
       new RecordAuditCheckpointHandler();
+  private final TrimHistoryHandler trimHistory = new TrimHistoryHandler();
 
   /**
    * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
@@ -227,6 +229,7 @@ public final class CommandDispatcher {
       case REGISTER_AUDIT_KEY -> registerAuditKey.apply(command.getRegisterAuditKey(), context);
       case RECORD_AUDIT_CHECKPOINT ->
           recordAuditCheckpoint.apply(command.getRecordAuditCheckpoint(), context);
+      case TRIM_HISTORY -> trimHistory.apply(command.getTrimHistory(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

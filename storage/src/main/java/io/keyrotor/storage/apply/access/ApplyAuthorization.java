@@ -57,6 +57,7 @@ public final class ApplyAuthorization {
           RECORD_ACTIVATION,
           ROTATE_KEYS,
           REGISTER_AUDIT_KEY,
+          TRIM_HISTORY,
           BODY_NOT_SET ->
           Permission.PERMISSION_ADMINISTER;
     };
