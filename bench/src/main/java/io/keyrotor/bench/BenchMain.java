@@ -37,10 +37,12 @@ public final class BenchMain implements Callable<Integer> {
 
   /**
    * Every scenario {@code --scenarios} accepts, in the order they run: the default ones, then the
+   * audit on/off scenario, which only runs when named (it needs a fourth cluster), and last the
    * keyspace scenario, which only runs when named (it loads up to a million keys and wipes a node).
    */
   static final List<String> KNOWN_SCENARIOS =
-      java.util.stream.Stream.concat(SCENARIOS.stream(), java.util.stream.Stream.of("keyspace"))
+      java.util.stream.Stream.concat(
+              SCENARIOS.stream(), java.util.stream.Stream.of("audit", "keyspace"))
           .toList();
 
   public static void main(String[] args) {
@@ -73,6 +75,18 @@ public final class BenchMain implements Callable<Integer> {
         split = ",",
         description = "A third cluster on SoftHSM2 tokens (none: skip that arm).")
     List<String> serversSoftHsm = List.of();
+
+    @Option(
+        names = "--servers-audit-off",
+        split = ",",
+        description =
+            "A cluster with audit.data.enabled=false (the audit scenario; none: not run).")
+    List<String> serversAuditOff = List.of();
+
+    @Option(
+        names = "--cluster-dir-audit-off",
+        description = "The audit-off cluster's directory (its DIR/tls).")
+    Path clusterDirAuditOff;
 
     @Option(names = "--echo", required = true, description = "The echo baseline's address.")
     String echo;
@@ -144,7 +158,7 @@ public final class BenchMain implements Callable<Integer> {
         split = ",",
         description =
             "Only these scenario groups (read, write, dataplane, mixed, rewrap, incident, kill;"
-                + " keyspace runs only when named).")
+                + " keyspace and audit run only when named).")
     List<String> scenarios = SCENARIOS;
 
     @Option(
@@ -187,6 +201,7 @@ public final class BenchMain implements Callable<Integer> {
       }
       requireDirectory(serversReadIndex, clusterDirReadIndex, "--cluster-dir-readindex");
       requireDirectory(serversSoftHsm, clusterDirSoftHsm, "--cluster-dir-softhsm2");
+      requireDirectory(serversAuditOff, clusterDirAuditOff, "--cluster-dir-audit-off");
       for (String s : scenarios) {
         if (!KNOWN_SCENARIOS.contains(s)) {
           throw new CommandLine.ParameterException(
@@ -229,6 +244,10 @@ public final class BenchMain implements Callable<Integer> {
               serversSoftHsm.isEmpty()
                   ? null
                   : new KeyrotorTarget("keyrotor-softhsm2", serversSoftHsm, clusterDirSoftHsm);
+          KeyrotorTarget auditOff =
+              serversAuditOff.isEmpty()
+                  ? null
+                  : new KeyrotorTarget("keyrotor-audit-off", serversAuditOff, clusterDirAuditOff);
           EchoTarget echoTarget = new EchoTarget(echo, echoTlsDir);
           EtcdTarget etcdTarget = etcd.isEmpty() ? null : new EtcdTarget(etcd)) {
         System.out.printf(
@@ -255,6 +274,7 @@ public final class BenchMain implements Callable<Integer> {
                 rewrapCount != null ? rewrapCount : quick ? 20_000 : 1_000_000,
                 incidentKeys != null ? incidentKeys : quick ? 1_000 : 10_000);
         run.armFilter = arms;
+        run.keyrotorAuditOff = auditOff;
         run.notes.add(
             echoPlaintext
                 ? "echo baseline in PLAINTEXT (--echo-plaintext): keyrotor runs mutual TLS, so the"
@@ -294,6 +314,7 @@ public final class BenchMain implements Callable<Integer> {
               case "rewrap" -> RewrapScenario.run(run);
               case "incident" -> IncidentRotationScenario.run(run);
               case "kill" -> LeaderKillScenario.run(run);
+              case "audit" -> AuditScenario.run(run);
               case "keyspace" ->
                   KeyspaceScenario.run(run, keys != null ? keys : KeyspaceScenario.DEFAULT_KEYS);
               default -> throw new IllegalStateException(scenario);

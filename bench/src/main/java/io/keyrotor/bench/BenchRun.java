@@ -31,6 +31,9 @@ final class BenchRun {
   final List<Observation> observations = Collections.synchronizedList(new ArrayList<>());
   final List<String> notes = Collections.synchronizedList(new ArrayList<>());
 
+  /** A cluster with {@code audit.data.enabled=false} (the audit scenario); null when not run. */
+  KeyrotorTarget keyrotorAuditOff;
+
   /** Only arms whose target contains one of these (empty: all); for development runs. */
   List<String> armFilter = List.of();
 
@@ -77,6 +80,9 @@ final class BenchRun {
     }
     if (keyrotorSoftHsm != null) {
       out.add(keyrotorSoftHsm);
+    }
+    if (keyrotorAuditOff != null) {
+      out.add(keyrotorAuditOff);
     }
     return out;
   }

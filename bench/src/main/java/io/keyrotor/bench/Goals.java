@@ -91,6 +91,18 @@ final class Goals {
               2.0,
               "x"));
     }
+    // The data-plane audit stream (fail closed: a reply waits for its record) keeps at least 0.9x
+    // of the throughput without it (audit.data.enabled=false), both at 64 in flight.
+    for (String[] call : new String[][] {{"decrypt", "Decrypt"}, {"gdk", "GenerateDataKey"}}) {
+      out.add(
+          atLeast(
+              "audit-" + call[0] + "-vs-audit-off",
+              call[1] + " with the data audit on, at 64 in flight",
+              ">= 0.9x of throughput without audit",
+              paired("audit-" + call[0], AuditScenario.ON, AuditScenario.OFF, 64, ops),
+              0.9,
+              "x"));
+    }
     double gdk = median("gdk", "keyrotor", 64, ops);
     out.add(
         new Goal(

@@ -123,4 +123,24 @@ class GoalsTest {
   private static Goal find(List<Goal> goals, String id) {
     return goals.stream().filter(g -> g.id().equals(id)).findFirst().orElseThrow();
   }
+
+  @Test
+  void auditGoals_comparePairedRoundsOfAuditOnAndOff() {
+    List<Row> rows = new ArrayList<>();
+    rows.add(row("audit-decrypt", AuditScenario.ON, 64, 0, 950, 1));
+    rows.add(row("audit-decrypt", AuditScenario.OFF, 64, 0, 1000, 1));
+    rows.add(row("audit-gdk", AuditScenario.ON, 64, 0, 800, 1));
+    rows.add(row("audit-gdk", AuditScenario.OFF, 64, 0, 1000, 1));
+    List<Goal> goals = new Goals(rows, List.of(), List.of()).evaluate();
+
+    Goal decrypt = find(goals, "audit-decrypt-vs-audit-off");
+    assertEquals(0.95, decrypt.value(), 1e-9);
+    assertTrue(decrypt.met());
+    Goal gdk = find(goals, "audit-gdk-vs-audit-off");
+    assertEquals(0.8, gdk.value(), 1e-9);
+    assertFalse(gdk.met());
+    assertNull(
+        find(new Goals(List.of(), List.of(), List.of()).evaluate(), "audit-gdk-vs-audit-off")
+            .met());
+  }
 }

@@ -94,7 +94,7 @@ class AuditTrailIT extends ClusterTestBase {
   }
 
   /** Links, hashes and the signature of {@code checkpoint} over the last item. */
-  private static void assertVerifies(
+  static void assertVerifies(
       List<AuditExportItem> items, AuditCheckpoint checkpoint, List<AuditKeyRegistration> keys)
       throws Exception {
     assertFalse(items.isEmpty());

@@ -17,6 +17,7 @@ import io.keyrotor.storage.apply.AuditAction;
 import io.keyrotor.storage.apply.CommandDispatcher;
 import io.keyrotor.storage.apply.Effects;
 import io.keyrotor.storage.audit.AuditChain;
+import io.keyrotor.storage.audit.HistoryTrim;
 import io.keyrotor.storage.checkpoint.Checkpoints;
 import io.keyrotor.storage.dedup.RequestTable;
 import io.keyrotor.storage.events.EventStream;
@@ -253,9 +254,20 @@ public final class KeyStateStore implements StateView, AutoCloseable {
             effects.bulkRotationWrite(),
             effects.zoneMasterKeyWrite(),
             effects.policyWrite());
+    HistoryTrim.Cut trim =
+        !deduplicated && command.hasTrimHistory() && effects.result().getCode() == 0
+            ? HistoryTrim.plan(database, auditChain, command.getTrimHistory(), bulkRotations())
+            : null;
+    if (trim != null) {
+      effects = effects.withAuditDetail(trim.detail());
+    }
     try (StateBatch batch = new StateBatch(database, digest.copy())) {
       views.stage(batch, writes, time);
       clusterVersion.stage(batch, effects.clusterVersionWrite());
+      if (trim != null) {
+        HistoryTrim.stage(batch, trim);
+        views.stageRemovals(batch, trim.bulkRotations());
+      }
       List<KeyEventRecord> storedEvents = events.append(batch, index, effects.events());
       if (!requestId.isEmpty() && !deduplicated) {
         requests.record(batch, requestId, effects.result(), time);
@@ -294,6 +306,9 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       publications.incrementAndGet();
       views.apply(writes);
       clusterVersion.publish(effects.clusterVersionWrite());
+      if (trim != null) {
+        views.removeBulkRotations(trim.bulkRotations());
+      }
       publish(position, time, nextHead, batch.digest());
       publications.incrementAndGet();
       events.publish(storedEvents);

@@ -27,6 +27,11 @@ public record DataAudit(DataAuditLog log, AuditSinks sinks) implements AutoClose
    */
   public static DataAudit open(NodeConfig config, MetricRegistry metrics) throws IOException {
     DataAuditSettings settings = config.dataAudit();
+    if (!settings.enabled()) {
+      LOG.warn(
+          "audit.data.enabled=false: this node writes NO data audit record (a benchmark setting,"
+              + " allowed only on loopback addresses)");
+    }
     List<AuditSinks.Sink> sinks = new ArrayList<>();
     try {
       if (settings.sinkFile().isPresent()) {

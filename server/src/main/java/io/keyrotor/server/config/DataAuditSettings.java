@@ -24,6 +24,10 @@ import java.util.Properties;
  *     to as they happen; null for none
  * @param syslogOrNull {@code audit.sink.syslog}: a loopback {@code host:port} that receives both
  *     streams as RFC 5424 messages over UDP; null for none
+ * @param enabled {@code audit.data.enabled} (default true): false writes no data audit record, for
+ *     benchmarks only (the audit on/off arm of {@code scripts/bench --scenarios audit}); refused
+ *     unless every peer address (Raft and API) is loopback, so a cluster serving other machines
+ *     always audits its data plane
  */
 public record DataAuditSettings(
     boolean failClosed,
@@ -31,13 +35,14 @@ public record DataAuditSettings(
     int queueCapacity,
     Duration headInterval,
     Path sinkFileOrNull,
-    InetSocketAddress syslogOrNull) {
+    InetSocketAddress syslogOrNull,
+    boolean enabled) {
 
   /** Most records the queue may be configured to hold. */
   public static final int MAX_QUEUE_CAPACITY = 1_000_000;
 
   public static DataAuditSettings defaults() {
-    return new DataAuditSettings(true, null, 10_000, Duration.ofSeconds(10), null, null);
+    return new DataAuditSettings(true, null, 10_000, Duration.ofSeconds(10), null, null, true);
   }
 
   /** The log's directory for a node whose data directory is {@code dataDirectory}. */
@@ -53,8 +58,16 @@ public record DataAuditSettings(
     return Optional.ofNullable(syslogOrNull);
   }
 
-  /** The {@code audit.data.*} and {@code audit.sink.*} lines of {@code p}; paths against base. */
-  static DataAuditSettings parse(Properties p, Path base, String source) throws ConfigException {
+  /**
+   * The {@code audit.data.*} and {@code audit.sink.*} lines of {@code p}; paths against base.
+   *
+   * @param peerAddresses every peer's Raft and API address: {@code audit.data.enabled=false} is
+   *     refused unless all are loopback
+   */
+  static DataAuditSettings parse(
+      Properties p, Path base, String source, java.util.Collection<String> peerAddresses)
+      throws ConfigException {
+    boolean enabled = enabled(p, source, peerAddresses);
     String mode =
         p.getProperty("audit.data.failure-mode", "closed").trim().toLowerCase(Locale.ROOT);
     if (!mode.equals("closed") && !mode.equals("open")) {
@@ -82,7 +95,37 @@ public record DataAuditSettings(
         capacity,
         headInterval,
         path(p, base, "audit.sink.file"),
-        syslog(p, source));
+        syslog(p, source),
+        enabled);
+  }
+
+  /**
+   * {@code audit.data.enabled}: turning the stream off is for measuring what it costs, on a cluster
+   * of one machine. A node whose peers include any address that is not loopback refuses it, so a
+   * cluster other machines can reach never answers a data-plane call unaudited.
+   */
+  private static boolean enabled(
+      Properties p, String source, java.util.Collection<String> peerAddresses)
+      throws ConfigException {
+    String value = p.getProperty("audit.data.enabled", "true").trim().toLowerCase(Locale.ROOT);
+    if (!value.equals("true") && !value.equals("false")) {
+      throw new ConfigException(source + ": audit.data.enabled must be true or false");
+    }
+    if (value.equals("true")) {
+      return true;
+    }
+    for (String address : peerAddresses) {
+      if (!NodeConfig.isLoopback(address)) {
+        throw new ConfigException(
+            source
+                + ": audit.data.enabled=false is refused because "
+                + address
+                + " is not a loopback address: the data audit stream may be turned off only"
+                + " on a cluster whose every address is 127.0.0.1, ::1 or localhost (for"
+                + " benchmarks)");
+      }
+    }
+    return false;
   }
 
   private static Path path(Properties p, Path base, String key) {

@@ -435,7 +435,7 @@ public record NodeConfig(
         ClockSettings.parse(p, source),
         UsageSettings.parse(p, source),
         StorageSettings.parse(p, source),
-        DataAuditSettings.parse(p, base, source),
+        DataAuditSettings.parse(p, base, source, peerAddresses(peers)),
         DestroySettings.parse(p, source),
         HttpSettings.parse(p, source, "true".equals(r.optional("tls.insecure", "false"))),
         ComplianceSettings.parse(p, source, io.keyrotor.server.api.PolicyTemplates.names()),
@@ -508,6 +508,13 @@ public record NodeConfig(
         false,
         reload,
         warning);
+  }
+
+  /** Every peer's Raft and API address. */
+  static List<String> peerAddresses(SortedMap<String, Peer> peers) {
+    List<String> out = new ArrayList<>();
+    peers.values().forEach(peer -> out.addAll(List.of(peer.raftAddress(), peer.apiAddress())));
+    return out;
   }
 
   /** True for 127.0.0.0/8, ::1 and localhost (literal addresses; no name is resolved). */

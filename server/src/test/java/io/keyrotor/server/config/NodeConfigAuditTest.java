@@ -40,4 +40,29 @@ class NodeConfigAuditTest {
 
     assertTrue(e.getMessage().contains("audit.checkpoint-intervall"), e.getMessage());
   }
+
+  @Test
+  void dataAuditOff_acceptedOnLoopbackOnly() throws Exception {
+    Properties p = base();
+    assertTrue(parse(p).dataAudit().enabled());
+    p.setProperty("audit.data.enabled", "false");
+
+    assertFalse(parse(p).dataAudit().enabled());
+
+    p.setProperty("peer.n2.raft", "10.0.0.2:7201");
+    p.setProperty("peer.n2.api", "10.0.0.2:7101");
+    ConfigException refused = assertThrows(ConfigException.class, () -> parse(p));
+    assertTrue(refused.getMessage().contains("audit.data.enabled=false"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("10.0.0.2"), refused.getMessage());
+  }
+
+  @Test
+  void dataAuditEnabled_notABoolean_isRefused() {
+    Properties p = base();
+    p.setProperty("audit.data.enabled", "no");
+
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(p));
+
+    assertTrue(e.getMessage().contains("audit.data.enabled"), e.getMessage());
+  }
 }

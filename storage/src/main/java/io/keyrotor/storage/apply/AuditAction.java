@@ -37,6 +37,8 @@ public enum AuditAction {
   ADMIT_NODE,
   REMOVE_NODE,
   SET_CLUSTER_VERSION,
+  /** Retention: old audit records, events and bulk rotation jobs removed. */
+  TRIM_HISTORY,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -75,6 +77,7 @@ public enum AuditAction {
       case ADMIT_NODE -> ADMIT_NODE;
       case REMOVE_NODE -> REMOVE_NODE;
       case SET_CLUSTER_VERSION -> SET_CLUSTER_VERSION;
+      case TRIM_HISTORY -> TRIM_HISTORY;
       // A batch inside a batch is refused: its commands were not applied.
       case BODY_NOT_SET, BATCH -> UNKNOWN_COMMAND;
     };

@@ -46,6 +46,7 @@ import io.keyrotor.storage.apply.access.RecordDenialsHandler;
 import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
 import io.keyrotor.storage.apply.audit.RecordAuditCheckpointHandler;
 import io.keyrotor.storage.apply.audit.RegisterAuditKeyHandler;
+import io.keyrotor.storage.apply.audit.TrimHistoryHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
 import io.keyrotor.storage.apply.key.ReserveEncryptionsHandler;
@@ -154,6 +155,7 @@ public final class CommandDispatcher {
       new RecordAuditCheckpointHandler();
   private final CommandHandler<SetClusterVersion> setClusterVersion =
       new SetClusterVersionHandler();
+  private final TrimHistoryHandler trimHistory = new TrimHistoryHandler();
 
   /**
    * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
@@ -261,6 +263,7 @@ public final class CommandDispatcher {
               Code.INVALID_ARGUMENT,
               "a command batch cannot hold another command batch",
               "");
+      case TRIM_HISTORY -> trimHistory.apply(command.getTrimHistory(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

@@ -50,6 +50,17 @@ public final class StateBatch implements AutoCloseable {
     batch.delete(database.family(family), key);
   }
 
+  /**
+   * Deletes the keys from {@code fromKey} (inclusive) to {@code toKey} (exclusive) of a family left
+   * out of the digest (a range cannot tell the digest what it removed).
+   */
+  public void deleteRange(Schema family, byte[] fromKey, byte[] toKey) throws RocksDBException {
+    if (family.inDigest()) {
+      throw new IllegalArgumentException(family + " is digested: delete its entries one by one");
+    }
+    batch.deleteRange(database.family(family), fromKey, toKey);
+  }
+
   /** The digest once this batch is written. */
   public StateDigest digest() {
     return digest;

@@ -23,7 +23,13 @@ public enum ApplyFeature {
    * does not know the batch command and would refuse it where the others apply it, so the leader
    * gathers commands only once the cluster runs at this version.
    */
-  COMMAND_BATCHES(2);
+  COMMAND_BATCHES(2),
+
+  /**
+   * Retention: the leader proposes TrimHistory, which cuts audit records and events at a signed
+   * checkpoint and removes old bulk rotation jobs; a binary before this version does not know it.
+   */
+  HISTORY_TRIM(2);
 
   private final int version;
 

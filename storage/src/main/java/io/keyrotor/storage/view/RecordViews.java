@@ -159,6 +159,19 @@ public final class RecordViews {
         previousOrNull == null ? null : previousOrNull.toByteArray());
   }
 
+  /** Puts the removal of {@code jobs} (as stored) into {@code batch}: retention. */
+  public void stageRemovals(StateBatch batch, List<BulkRotationRecord> jobs)
+      throws RocksDBException {
+    for (BulkRotationRecord job : jobs) {
+      batch.delete(Schema.BULK_ROTATIONS, StoreKeys.utf8(job.getId()), job.toByteArray());
+    }
+  }
+
+  /** Forgets {@code jobs}, whose removal {@link #stageRemovals} staged, once it is written. */
+  public void removeBulkRotations(List<BulkRotationRecord> jobs) {
+    jobs.forEach(job -> bulkRotations.remove(job.getId()));
+  }
+
   /** Shows {@code writes}, staged by {@link #stage}, to readers once their batch is written. */
   public void apply(RecordWrites writes) {
     writes.keys().forEach(cache::publish);

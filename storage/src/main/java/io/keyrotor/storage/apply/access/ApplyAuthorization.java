@@ -61,6 +61,7 @@ public final class ApplyAuthorization {
           REGISTER_AUDIT_KEY,
           SET_CLUSTER_VERSION,
           BATCH,
+          TRIM_HISTORY,
           BODY_NOT_SET ->
           Permission.PERMISSION_ADMINISTER;
     };
