@@ -37,10 +37,13 @@ public final class BenchMain implements Callable<Integer> {
 
   /**
    * Every scenario {@code --scenarios} accepts, in the order they run: the default ones, then the
-   * keyspace scenario, which only runs when named (it loads up to a million keys and wipes a node).
+   * keyspace scenario, which only runs when named (it loads up to a million keys and wipes a node),
+   * and the multi-region simulation ({@link RegionScenario}), which needs the clusters in chaos
+   * mode.
    */
   static final List<String> KNOWN_SCENARIOS =
-      java.util.stream.Stream.concat(SCENARIOS.stream(), java.util.stream.Stream.of("keyspace"))
+      java.util.stream.Stream.concat(
+              SCENARIOS.stream(), java.util.stream.Stream.of("keyspace", RegionScenario.NAME))
           .toList();
 
   public static void main(String[] args) {
@@ -294,6 +297,7 @@ public final class BenchMain implements Callable<Integer> {
               case "rewrap" -> RewrapScenario.run(run);
               case "incident" -> IncidentRotationScenario.run(run);
               case "kill" -> LeaderKillScenario.run(run);
+              case RegionScenario.NAME -> RegionScenario.run(run);
               case "keyspace" ->
                   KeyspaceScenario.run(run, keys != null ? keys : KeyspaceScenario.DEFAULT_KEYS);
               default -> throw new IllegalStateException(scenario);
