@@ -54,7 +54,7 @@ import java.util.regex.Pattern;
  * hsm.pkcs11.token-label=keyrotor-n1
  * hsm.pkcs11.pin-file=...             (or hsm.pkcs11.pin-env=NAME)
  * hsm.mechanisms=AES_KEY_WRAP_PAD,AES_KEY_WRAP,AES_GCM
- * raft.election-timeout-min=400ms     raft.election-timeout-max=800ms
+ * raft.election-timeout-min=600ms     raft.election-timeout-max=1200ms
  * raft.leader-lease=true              raft.snapshot-threshold=20000
  * keys.default-activation-delay=30s  (rotations without a delay of their own or their policy)
  * rotation.minimum-period=1h       rotation.scheduler-interval=250ms
@@ -390,8 +390,8 @@ public record NodeConfig(
       default ->
           throw new ConfigException(source + ": hsm.kind must be software or pkcs11, not " + kind);
     }
-    Duration min = r.duration("raft.election-timeout-min", "400ms");
-    Duration max = r.duration("raft.election-timeout-max", "800ms");
+    Duration min = r.duration("raft.election-timeout-min", "600ms");
+    Duration max = r.duration("raft.election-timeout-max", "1200ms");
     if (max.compareTo(min) <= 0) {
       throw new ConfigException(source + ": raft.election-timeout-max must exceed the min");
     }

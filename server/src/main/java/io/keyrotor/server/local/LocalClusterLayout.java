@@ -283,8 +283,8 @@ public final class LocalClusterLayout {
         w.write("hsm.software.key-file=hsm/zmk.p12\n");
         w.write("hsm.software.passphrase-file=hsm/passphrase\n");
       }
-      w.write("raft.election-timeout-min=400ms\n");
-      w.write("raft.election-timeout-max=800ms\n");
+      w.write("raft.election-timeout-min=600ms\n");
+      w.write("raft.election-timeout-max=1200ms\n");
       w.write("raft.leader-lease=true\n");
       w.write("keys.default-activation-delay=0s\n");
       // Development clusters: rotation periods and destroy waits short enough to watch live.
