@@ -95,13 +95,17 @@ final class HedgedReads implements AutoCloseable {
       } catch (RejectedExecutionException e) {
         return chain.run(Set.of(), target -> {}); // the pool is full: unhedged, right here
       }
-      try {
-        return winner.get(after.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        // no answer yet: hedge below
+      // Wait the hedge delay; until the first call is waiting on a node (its thread may start
+      // late on a loaded machine), the hedge would not know which node to avoid: wait again.
+      String busy = null;
+      while (busy == null) {
+        try {
+          return winner.get(after.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          busy = firstTarget.get(); // no answer yet: hedge below, once the first call has a node
+        }
       }
-      String busy = firstTarget.get();
-      Set<String> avoid = busy == null ? Set.of() : Set.of(busy);
+      Set<String> avoid = Set.of(busy);
       outstanding.incrementAndGet();
       try {
         pool.execute(
