@@ -81,11 +81,11 @@ public record ConsensusConfig(
   }
 
   /**
-   * Defaults for a node: 600 ms-1.2 s elections, lease on, a snapshot every 20,000 entries, and
-   * the plaintext loopback transport (set {@link #withTransport} for anything else).
+   * Defaults for a node: 600 ms-1.2 s elections, lease on, a snapshot every 20,000 entries, and the
+   * plaintext loopback transport (set {@link #withTransport} for anything else).
    *
-   * <p>A follower draws a timeout, sleeps it whole, and only then compares it with the time since it
-   * last heard from the leader, so it notices a dead leader about 1.5 timeouts after the last
+   * <p>A follower draws a timeout, sleeps it whole, and only then compares it with the time since
+   * it last heard from the leader, so it notices a dead leader about 1.5 timeouts after the last
    * heartbeat; the leader heartbeats every min / 2 and its lease is 90 % of the min. Shorter
    * timeouts (400-800 ms) would fail over faster; they stay an option ({@code
    * raft.election-timeout-min/max}) until the chaos suite has passed with them.
