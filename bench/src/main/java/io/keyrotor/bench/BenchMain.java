@@ -37,12 +37,14 @@ public final class BenchMain implements Callable<Integer> {
 
   /**
    * Every scenario {@code --scenarios} accepts, in the order they run: the default ones, then the
-   * audit on/off scenario, which only runs when named (it needs a fourth cluster), and last the
-   * keyspace scenario, which only runs when named (it loads up to a million keys and wipes a node).
+   * audit on/off scenario (it needs a fourth cluster), the multi-region simulation ({@link
+   * RegionScenario}, which needs the clusters in chaos mode), and last the keyspace scenario (it
+   * loads up to a million keys and wipes a node); these only run when named.
    */
   static final List<String> KNOWN_SCENARIOS =
       java.util.stream.Stream.concat(
-              SCENARIOS.stream(), java.util.stream.Stream.of("audit", "keyspace"))
+              SCENARIOS.stream(),
+              java.util.stream.Stream.of("audit", RegionScenario.NAME, "keyspace"))
           .toList();
 
   public static void main(String[] args) {
@@ -315,6 +317,7 @@ public final class BenchMain implements Callable<Integer> {
               case "incident" -> IncidentRotationScenario.run(run);
               case "kill" -> LeaderKillScenario.run(run);
               case "audit" -> AuditScenario.run(run);
+              case RegionScenario.NAME -> RegionScenario.run(run);
               case "keyspace" ->
                   KeyspaceScenario.run(run, keys != null ? keys : KeyspaceScenario.DEFAULT_KEYS);
               default -> throw new IllegalStateException(scenario);

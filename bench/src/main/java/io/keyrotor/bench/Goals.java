@@ -256,7 +256,67 @@ final class Goals {
             paired("decrypt-hsm", "keyrotor-softhsm2", "keyrotor-software", 64, ops),
             0.95,
             "x"));
+    regionGoals(out);
     return out;
+  }
+
+  /**
+   * The multi-region simulation ({@link RegionScenario}): at a 20 ms inter-node delay GetKey with
+   * the lease stays local (p50 <= 1 ms) while ReadIndex pays the round trip; at every delay the
+   * other calls' p50/p99 are recorded. Not evaluated when the scenario did not run.
+   */
+  private void regionGoals(List<Goal> out) {
+    for (int delay : RegionScenario.DELAYS_MILLIS) {
+      String getKey = RegionScenario.scenario("getkey", delay);
+      double lease = median(getKey, RegionScenario.LEASE, 1, Row::p50Micros);
+      double readIndex = median(getKey, RegionScenario.READ_INDEX, 1, Row::p50Micros);
+      out.add(
+          new Goal(
+              "region-getkey-lease-" + delay + "ms",
+              "GetKey on the leader with the lease, " + delay + " ms between nodes, p50",
+              delay == 20 ? "<= 1 ms" : "recorded",
+              lease,
+              String.format(
+                  "p50 %.2f ms, p99 %.2f ms",
+                  lease / 1_000, median(getKey, RegionScenario.LEASE, 1, Row::p99Micros) / 1_000),
+              (delay == 20 && !Double.isNaN(lease)) ? lease <= 1_000 : null,
+              "1 in flight, median of rounds"));
+      out.add(
+          new Goal(
+              "region-getkey-readindex-" + delay + "ms",
+              "GetKey on the leader with ReadIndex (lease off), "
+                  + delay
+                  + " ms between nodes, p50",
+              ">= the delay (a heartbeat round per read)",
+              readIndex,
+              String.format(
+                  "p50 %.2f ms, p99 %.2f ms",
+                  readIndex / 1_000,
+                  median(getKey, RegionScenario.READ_INDEX, 1, Row::p99Micros) / 1_000),
+              Double.isNaN(readIndex) ? null : readIndex >= delay * 1_000.0,
+              "1 in flight, median of rounds"));
+      String[][] recorded = {
+        {"decrypt", RegionScenario.LEASE, "Decrypt on the leader, lease"},
+        {"decrypt", RegionScenario.READ_INDEX, "Decrypt on the leader, ReadIndex"},
+        {"decrypt", RegionScenario.FOLLOWER, "Decrypt on a follower (read index from the leader)"},
+        {"createkey", RegionScenario.LEASE, "CreateKey on the leader"}
+      };
+      for (String[] r : recorded) {
+        String scenario = RegionScenario.scenario(r[0], delay);
+        double p50 = median(scenario, r[1], 1, Row::p50Micros);
+        out.add(
+            new Goal(
+                "region-" + r[0] + "-" + r[1].replace("keyrotor-", "") + "-" + delay + "ms",
+                r[2] + ", " + delay + " ms between nodes",
+                "recorded",
+                p50,
+                String.format(
+                    "p50 %.2f ms, p99 %.2f ms",
+                    p50 / 1_000, median(scenario, r[1], 1, Row::p99Micros) / 1_000),
+                null,
+                "1 in flight, median of rounds"));
+      }
+    }
   }
 
   private static String format(MicroRow row) {

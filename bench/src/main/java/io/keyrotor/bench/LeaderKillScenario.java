@@ -43,7 +43,7 @@ final class LeaderKillScenario {
     if (run.etcd != null && run.etcdDir != null) {
       targets.add(new KillableCluster.Etcd(run));
     }
-    int rounds = run.quick ? 1 : 3;
+    int rounds = run.rounds;
     for (int round = 0; round < rounds; round++) {
       for (KillableCluster members : BenchRun.order(targets, round)) {
         once(run, members, round);

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -19,7 +20,9 @@ import java.util.function.Supplier;
  * leader first when known, {@code NOT_LEADER} hints followed at once, a failed endpoint followed by
  * the next one, jittered backoff once every endpoint failed in a round, all under the call's
  * overall deadline; and a fresh request id for each logical write, reused on every attempt.
- * Thread-safe.
+ * Idempotent reads may be hedged ({@link HedgedReads}). While an election is under way (NO_LEADER)
+ * the client polls at most {@link #ELECTION_POLL_STEPS} backoff steps apart instead of backing off
+ * further: the next answer names the new leader. Thread-safe.
  */
 final class CallRunner {
 
@@ -51,6 +54,14 @@ final class CallRunner {
   private final Clock clock;
   private final Sleeper sleeper;
   private final Supplier<String> requestIds;
+  private final HedgedReads hedging;
+
+  /**
+   * The backoff step NO_LEADER waits stop growing at (with the default 50 ms initial backoff, a
+   * ceiling of 200 ms): an election ends within an election timeout, and a longer sleep would only
+   * delay the first call after it.
+   */
+  static final int ELECTION_POLL_STEPS = 2;
 
   /**
    * @param attemptTimeout the longest one attempt may take; at most {@code deadline}
@@ -63,7 +74,9 @@ final class CallRunner {
       Backoff backoff,
       Clock clock,
       Sleeper sleeper,
-      Supplier<String> requestIds) {
+      Supplier<String> requestIds,
+      HedgedReads hedging) {
+    this.hedging = hedging;
     this.pool = pool;
     this.discovery = discovery;
     this.deadline = deadline;
@@ -82,6 +95,23 @@ final class CallRunner {
   /** A call that changes nothing (or carries no log entry): retried on any retryable failure. */
   <T> T read(String rpc, Attempt<T> attempt) {
     return execute(rpc, RetryMode.SAFE, attempt, null);
+  }
+
+  /**
+   * A read that changes and counts nothing, so it may be sent twice: hedged on another node when
+   * the first call has no answer within the hedge delay (when hedging is on).
+   */
+  <T> T idempotentRead(String rpc, Attempt<T> attempt) {
+    if (hedging == null) {
+      return read(rpc, attempt);
+    }
+    return hedging.run(
+        (avoid, attempting) -> execute(rpc, RetryMode.SAFE, attempt, null, avoid, attempting));
+  }
+
+  /** The hedging of idempotent reads, or null when it is off. */
+  HedgedReads hedging() {
+    return hedging;
   }
 
   /**
@@ -127,6 +157,20 @@ final class CallRunner {
    * @param pinned the only endpoint to use, or null to choose (leader first) and fail over
    */
   private <T> T execute(String rpc, RetryMode mode, Attempt<T> attempt, String pinned) {
+    return execute(rpc, mode, attempt, pinned, Set.of(), target -> {});
+  }
+
+  /**
+   * As above; the first choice avoids {@code avoid} when another endpoint is left, and {@code
+   * attempting} hears of every endpoint an attempt goes to (a hedge avoids the busy one).
+   */
+  private <T> T execute(
+      String rpc,
+      RetryMode mode,
+      Attempt<T> attempt,
+      String pinned,
+      Set<String> avoid,
+      Consumer<String> attempting) {
     Instant start = clock.instant();
     Instant deadlineAt = start.plus(deadline);
     Set<String> triedThisRound = new HashSet<>();
@@ -137,7 +181,10 @@ final class CallRunner {
     KeyrotorException last = null;
     KeyrotorException lastServerError = null;
     KeyrotorException verdict = null; // what the call gives up with if it gives up now
-    String target = pinned != null ? pinned : pool.pick(triedThisRound);
+    String target = pinned != null ? pinned : pool.pick(avoid);
+    if (target == null) {
+      target = pool.pick(triedThisRound);
+    }
     while (true) {
       Duration remaining = Duration.between(clock.instant(), deadlineAt);
       if (attempts > 0 && (remaining.isNegative() || remaining.isZero())) {
@@ -146,6 +193,7 @@ final class CallRunner {
       long timeoutNanos = Math.max(1, Math.min(remaining.toNanos(), attemptTimeout.toNanos()));
       attempts++;
       tried.add(target);
+      attempting.accept(target);
       try {
         T result = attempt.run(pool.endpoint(target), timeoutNanos);
         pool.answered(target);
@@ -207,7 +255,7 @@ final class CallRunner {
         // An election is under way (or the leader, whose clock disagrees with the cluster's, is
         // handing leadership over); any node will know the new leader (or forward) after it.
         pool.forgetLeader(pool.leaderOrNull());
-        if (!sleepBeforeRetry(backoffs++, deadlineAt)) {
+        if (!sleepBeforeRetry(Math.min(backoffs++, ELECTION_POLL_STEPS), deadlineAt)) {
           throw giveUp(rpc, verdict, lastServerError, connectionFailed, attempts, tried, start);
         }
         triedThisRound.clear();

@@ -73,12 +73,12 @@ abstract class KeyServiceCalls {
   /** Reads a key (linearizable); NOT_FOUND ({@code KEY_NOT_FOUND}) if there is none. */
   public Key getKey(String name) {
     GetKeyRequest request = GetKeyRequest.newBuilder().setName(name).build();
-    return calls.read("GetKey", (e, t) -> e.keys(t).getKey(request));
+    return calls.idempotentRead("GetKey", (e, t) -> e.keys(t).getKey(request));
   }
 
   /** One page of keys in name order (linearizable). */
   public ListKeysResponse listKeys(ListKeysRequest request) {
-    return calls.read("ListKeys", (e, t) -> e.keys(t).listKeys(request));
+    return calls.idempotentRead("ListKeys", (e, t) -> e.keys(t).listKeys(request));
   }
 
   /**
@@ -238,17 +238,17 @@ abstract class KeyServiceCalls {
   /** The progress of a bulk rotation; NOT_FOUND ({@code JOB_NOT_FOUND}) for an unknown id. */
   public BulkRotation getBulkRotation(String id) {
     GetBulkRotationRequest request = GetBulkRotationRequest.newBuilder().setId(id).build();
-    return calls.read("GetBulkRotation", (e, t) -> e.keys(t).getBulkRotation(request));
+    return calls.idempotentRead("GetBulkRotation", (e, t) -> e.keys(t).getBulkRotation(request));
   }
 
   /** What is pending, due, late, scheduled (within the request's window) or failed. */
   public ListRotationsResponse listRotations(ListRotationsRequest request) {
-    return calls.read("ListRotations", (e, t) -> e.keys(t).listRotations(request));
+    return calls.idempotentRead("ListRotations", (e, t) -> e.keys(t).listRotations(request));
   }
 
   /** A key's lifecycle events, oldest first (at most the request's limit, default 1000). */
   public ListKeyEventsResponse listKeyEvents(ListKeyEventsRequest request) {
-    return calls.read("ListKeyEvents", (e, t) -> e.keys(t).listKeyEvents(request));
+    return calls.idempotentRead("ListKeyEvents", (e, t) -> e.keys(t).listKeyEvents(request));
   }
 
   /**
@@ -256,7 +256,8 @@ abstract class KeyServiceCalls {
    * FAILED_PRECONDITION ({@code VERSION_NOT_DESTROYED}) for a version not destroyed yet.
    */
   public DestructionReceipt getDestructionReceipt(GetDestructionReceiptRequest request) {
-    return calls.read("GetDestructionReceipt", (e, t) -> e.keys(t).getDestructionReceipt(request));
+    return calls.idempotentRead(
+        "GetDestructionReceipt", (e, t) -> e.keys(t).getDestructionReceipt(request));
   }
 
   /** The lifecycle events of key {@code name}, oldest first (at most 1000). */
@@ -289,7 +290,7 @@ abstract class KeyServiceCalls {
 
   /** Decrypts a ciphertext; key and version come from its header. */
   public DecryptResponse decrypt(DecryptRequest request) {
-    return calls.read("Decrypt", (e, t) -> e.keys(t).decrypt(request));
+    return calls.idempotentRead("Decrypt", (e, t) -> e.keys(t).decrypt(request));
   }
 
   /** Re-wraps a ciphertext under the current primary (or another key) on the server. */
@@ -299,7 +300,7 @@ abstract class KeyServiceCalls {
 
   /** Many decrypts in one call; each item has its own status. */
   public BatchDecryptResponse batchDecrypt(BatchDecryptRequest request) {
-    return calls.read("BatchDecrypt", (e, t) -> e.keys(t).batchDecrypt(request));
+    return calls.idempotentRead("BatchDecrypt", (e, t) -> e.keys(t).batchDecrypt(request));
   }
 
   /** Many re-encrypts in one call; each item has its own status. */

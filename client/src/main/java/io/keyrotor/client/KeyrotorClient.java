@@ -151,7 +151,8 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
             backoff,
             builder.clock,
             builder.sleeper,
-            builder.requestIds);
+            builder.requestIds,
+            builder.hedgeReadsAfter.isZero() ? null : new HedgedReads(builder.hedgeReadsAfter));
     return new KeyrotorClient(calls, pool, discovery, backoff, builder.sleeper, tls);
   }
 
@@ -347,6 +348,9 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
   /** Shuts every channel down, waiting up to two seconds for calls in flight. */
   @Override
   public void close() {
+    if (calls.hedging() != null) {
+      calls.hedging().close();
+    }
     pool.close();
     if (tls != null) {
       tls.close();
@@ -372,6 +376,7 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
     private boolean insecurePlaintext;
     private Consumer<ManagedChannelBuilder<?>> channelConfigurator = channel -> {};
     private boolean leaderDiscovery = true;
+    private Duration hedgeReadsAfter = Duration.ofMillis(250);
 
     private Builder() {}
 
@@ -526,6 +531,21 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
      */
     public Builder leaderDiscovery(boolean enabled) {
       this.leaderDiscovery = enabled;
+      return this;
+    }
+
+    /**
+     * How long an idempotent read (GetKey, ListKeys, Decrypt, BatchDecrypt, the list and get calls
+     * of rotations, events and destruction receipts) waits for its node before the same read is
+     * also sent to another node, the first answer winning (default 250 ms; {@link Duration#ZERO}
+     * turns hedging off). Writes, Encrypt and GenerateDataKey are never sent twice.
+     */
+    public Builder hedgeReadsAfter(Duration delay) {
+      Objects.requireNonNull(delay, "delay");
+      if (delay.isNegative()) {
+        throw new IllegalArgumentException("the hedge delay must not be negative: " + delay);
+      }
+      this.hedgeReadsAfter = delay;
       return this;
     }
 

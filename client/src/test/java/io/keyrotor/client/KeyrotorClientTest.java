@@ -60,9 +60,14 @@ class KeyrotorClientTest {
     return node(keys, new FakeAdminService());
   }
 
-  /** A client on the manual clock: backoff sleeps advance the clock instead of waiting. */
+  /**
+   * A client on the manual clock: backoff sleeps advance the clock instead of waiting. Hedging,
+   * which starts a second call after real time passes, is off: these tests count every attempt and
+   * sleep of one call ({@link HedgedReadsTest} covers hedging).
+   */
   private KeyrotorClient.Builder clientTo(String... endpoints) {
     return TestPki.clientBuilder()
+        .hedgeReadsAfter(Duration.ZERO)
         .endpoints(endpoints)
         .deadline(Duration.ofSeconds(10))
         .attemptTimeout(Duration.ofSeconds(5))

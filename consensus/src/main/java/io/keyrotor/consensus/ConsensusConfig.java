@@ -60,6 +60,12 @@ public record ConsensusConfig(
     boolean joining,
     int maxSupportedClusterVersion) {
 
+  /** The shortest election timeout unless configured ({@code raft.election-timeout-min}). */
+  public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(600);
+
+  /** The longest election timeout unless configured ({@code raft.election-timeout-max}). */
+  public static final Duration DEFAULT_ELECTION_TIMEOUT_MAX = Duration.ofMillis(1200);
+
   /** How soon a destroyed version's material leaves the data directory, unless configured. */
   public static final Duration DEFAULT_DESTROY_SCRUB_WITHIN = Duration.ofMinutes(5);
 
@@ -96,6 +102,12 @@ public record ConsensusConfig(
   /**
    * Defaults for a node: 600 ms-1.2 s elections, lease on, a snapshot every 20,000 entries, and the
    * plaintext loopback transport (set {@link #withTransport} for anything else).
+   *
+   * <p>A follower draws a timeout, sleeps it whole, and only then compares it with the time since
+   * it last heard from the leader, so it notices a dead leader about 1.5 timeouts after the last
+   * heartbeat; the leader heartbeats every min / 2 and its lease is 90 % of the min. Shorter
+   * timeouts (400-800 ms) would fail over faster; they stay an option ({@code
+   * raft.election-timeout-min/max}) until the chaos suite has passed with them.
    */
   public static ConsensusConfig of(
       String nodeId, Map<String, String> peers, String clusterName, Path dataDirectory) {
@@ -104,8 +116,8 @@ public record ConsensusConfig(
         peers,
         clusterName,
         dataDirectory,
-        Duration.ofMillis(600),
-        Duration.ofMillis(1200),
+        DEFAULT_ELECTION_TIMEOUT_MIN,
+        DEFAULT_ELECTION_TIMEOUT_MAX,
         true,
         true,
         20_000,

@@ -531,6 +531,11 @@ public final class RaftNode implements AutoCloseable {
     LOG.warn("Node {}: Raft RPC delay set to {} + up to {} (chaos mode)", nodeId(), delay, jitter);
   }
 
+  /** The delay {@link #setRpcDelay} installed last (zero when none), without its jitter. */
+  public Duration rpcDelay() {
+    return RpcDelayInjection.installedDelay();
+  }
+
   /** Takes a snapshot of this node's state now; returns its index. */
   public long takeSnapshot(long timeoutMillis) {
     try {

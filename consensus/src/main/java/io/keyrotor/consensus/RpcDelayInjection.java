@@ -13,6 +13,8 @@ import org.apache.ratis.util.CodeInjectionForTesting;
  * netem. The injection table is global to the JVM, which runs one node.
  */
 final class RpcDelayInjection implements CodeInjectionForTesting.Code {
+  private static volatile Duration installed = Duration.ZERO;
+
   private final long delayNanos;
   private final long jitterNanos;
 
@@ -26,12 +28,18 @@ final class RpcDelayInjection implements CodeInjectionForTesting.Code {
     if (delay.isNegative() || jitter.isNegative()) {
       throw new IllegalArgumentException("an RPC delay must not be negative");
     }
+    installed = delay;
     if (delay.isZero() && jitter.isZero()) {
       CodeInjectionForTesting.remove(GrpcServicesImpl.GRPC_SEND_SERVER_REQUEST);
     } else {
       CodeInjectionForTesting.put(
           GrpcServicesImpl.GRPC_SEND_SERVER_REQUEST, new RpcDelayInjection(delay, jitter));
     }
+  }
+
+  /** The delay installed last (zero when none), without its jitter. */
+  static Duration installedDelay() {
+    return installed;
   }
 
   @Override
