@@ -39,7 +39,12 @@ class CommandDispatcherTest {
       Effects effects = view.apply(empty);
 
       assertEquals(AuditAction.of(empty.getBodyCase()), effects.action(), body.getName());
-      assertNotEquals(ErrorReason.UNKNOWN_COMMAND.name(), effects.result().getReason());
+      if (empty.hasBatch()) {
+        // The store unpacks batch entries; one reaching the dispatcher is a batch in a batch.
+        assertEquals(ErrorReason.UNKNOWN_COMMAND.name(), effects.result().getReason());
+      } else {
+        assertNotEquals(ErrorReason.UNKNOWN_COMMAND.name(), effects.result().getReason());
+      }
     }
   }
 

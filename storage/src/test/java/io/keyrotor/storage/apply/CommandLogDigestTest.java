@@ -111,7 +111,11 @@ class CommandLogDigestTest {
                 Command.BodyCase.ADMIT_NODE,
                 Command.BodyCase.REMOVE_NODE,
                 // The cluster version: the golden log and ClusterVersionTest apply it.
-                Command.BodyCase.SET_CLUSTER_VERSION)),
+                Command.BodyCase.SET_CLUSTER_VERSION,
+                // Batches and retention: the golden log, KeyStateStoreBatchTest and
+                // HistoryTrimTest apply them.
+                Command.BodyCase.BATCH,
+                Command.BodyCase.TRIM_HISTORY)),
         union(applied, refused),
         "every kind");
     assertTrue(refused.size() > 15, "most kinds are also refused sometimes: " + refused);

@@ -452,6 +452,16 @@ public final class GoldenLogGenerator {
                         .addCommands(command(createKey("batch-c", "default", "batch-c/1", 0))))),
         List.of(Code.OK, Code.OK, Code.INVALID_ARGUMENT));
     expectState("a batch with a retried request and a nested batch");
+
+    // Retention: the audit chain is cut at the newest checkpoint that signs an index at or before
+    // the cut (here: all but the newest 40 indexes), events with it, bulk rotation jobs kept to the
+    // newest; an empty trim is refused.
+    reject(io.keyrotor.proto.internal.v1.TrimHistory.newBuilder(), Code.INVALID_ARGUMENT);
+    accept(
+        io.keyrotor.proto.internal.v1.TrimHistory.newBuilder()
+            .setKeepIndexes(40)
+            .setKeepBulkRotations(1));
+    expectState("history trimmed at a signed checkpoint");
   }
 
   /** The golden node record of {@code id}, reporting that it supports {@code version}. */
