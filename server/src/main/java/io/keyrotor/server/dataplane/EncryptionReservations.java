@@ -105,16 +105,35 @@ public final class EncryptionReservations {
         ledgers.computeIfAbsent(
             new Slot(key.getName(), version.getVersion()),
             s -> new Ledger(s.keyName(), s.version()));
-    if (ledger.tryTake()) {
-      if (ledger.left() <= ledger.lastBlock / 2) {
-        var unusedAhead = ledger.requestMore(key, version);
-      }
+    if (take(ledger, key, version)) {
+      return;
+    }
+    // The applied count may already include a block of this node whose grant has not reached the
+    // ledger yet: wait for the request in flight rather than refuse what is about to arrive.
+    CompletableFuture<Void> pending = ledger.inFlight.get();
+    if (pending != null) {
+      throw new NeedsReservation(pending);
+    }
+    // A grant lands before its request leaves inFlight: one that landed since the first attempt is
+    // usable now.
+    if (take(ledger, key, version)) {
       return;
     }
     if (limit - counted <= 0 || ledger.refusedAtCounted == counted) {
       throw limitReached(key, version, limit, nowMillis);
     }
     throw new NeedsReservation(ledger.requestMore(key, version));
+  }
+
+  /** Takes one from the ledger, asking ahead for the next block once half of the last is used. */
+  private static boolean take(Ledger ledger, KeyRecord key, KeyVersionRecord version) {
+    if (!ledger.tryTake()) {
+      return false;
+    }
+    if (ledger.left() <= ledger.lastBlock / 2) {
+      var unusedAhead = ledger.requestMore(key, version);
+    }
+    return true;
   }
 
   /**
