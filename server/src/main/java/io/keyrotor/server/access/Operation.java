@@ -77,6 +77,8 @@ public enum Operation {
   CREATE_AUDIT_CHECKPOINT(
       "keyrotor.v1.AuditService/CreateAuditCheckpoint", Permission.PERMISSION_READ_AUDIT),
   ROTATE_AUDIT_KEY("keyrotor.v1.AuditService/RotateAuditKey", Permission.PERMISSION_ADMINISTER),
+  /** A backup holds every record of the state (wrapped KEKs, the policy, the audit chain). */
+  CREATE_BACKUP("keyrotor.v1.BackupService/CreateBackup", Permission.PERMISSION_ADMINISTER),
   /** Every RPC of the chaos service (test clusters only). */
   CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER),
   /**
