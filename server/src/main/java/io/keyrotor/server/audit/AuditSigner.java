@@ -193,8 +193,13 @@ public final class AuditSigner {
     if (node == null || node.getAuditKeysCount() == 0) {
       throw unavailable("its audit key is not registered in the chain yet; retry");
     }
-    AuditKeyRegistration key = node.getAuditKeys(node.getAuditKeysCount() - 1);
-    return new SigningKey(key.getKeyVersion(), key.getPublicKey().toByteArray());
+    int version = node.getAuditKeys(node.getAuditKeysCount() - 1).getKeyVersion();
+    try {
+      // The HSM's own public key: what its signature verifies under, whatever the chain says.
+      return new SigningKey(version, hsm.auditPublicKey(version));
+    } catch (HsmException e) {
+      throw unavailable("its HSM refused: " + e.getMessage());
+    }
   }
 
   /**

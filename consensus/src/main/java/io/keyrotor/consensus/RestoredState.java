@@ -1,0 +1,60 @@
+package io.keyrotor.consensus;
+
+import io.keyrotor.storage.AppliedPosition;
+import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.OwnerOnly;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * Makes a restored state store the first state of a node of a new cluster: the store becomes the
+ * node's Raft snapshot ({@code raft/<group>/sm/snapshots/snapshot.<term>_<index>}, a RocksDB
+ * checkpoint like every snapshot), so at its first start the node rebuilds its state store from it
+ * and Ratis starts the new group's log after the backup's index. Entries of the new cluster
+ * therefore never fall at or below an index the restored state already holds (apply would skip them
+ * as replays). The snapshot's term is the restored store's, which the restore sets to 0: the new
+ * group's first leader is elected in term 1 or later.
+ */
+public final class RestoredState {
+  private RestoredState() {}
+
+  /**
+   * Installs {@code restoredStore} (a closed store directory) as the snapshot of the node that
+   * {@code config} describes. Refuses a node that already has Raft or state data.
+   *
+   * @return the applied position the node starts from
+   */
+  public static AppliedPosition install(ConsensusConfig config, Path restoredStore)
+      throws IOException {
+    requireEmpty(config.raftDirectory());
+    requireEmpty(config.stateDirectory());
+    String group = RaftSettings.group(config).getGroupId().getUuid().toString();
+    Path snapshots = config.raftDirectory().resolve(group).resolve("sm").resolve("snapshots");
+    OwnerOnly.directory(config.dataDirectory());
+    OwnerOnly.directory(config.raftDirectory());
+    Files.createDirectories(snapshots);
+    OwnerOnly.tree(config.raftDirectory());
+    try (KeyStateStore store = KeyStateStore.open(restoredStore)) {
+      AppliedPosition position = store.appliedPosition();
+      Path target = snapshots.resolve("snapshot." + position.term() + "_" + position.index());
+      store.checkpoint(target);
+      return position;
+    }
+  }
+
+  private static void requireEmpty(Path directory) throws IOException {
+    if (!Files.isDirectory(directory)) {
+      return;
+    }
+    try (Stream<Path> entries = Files.list(directory)) {
+      if (entries.findAny().isPresent()) {
+        throw new IOException(
+            directory
+                + " already holds data: a restore starts a new cluster, so each node's data"
+                + " directory must be empty");
+      }
+    }
+  }
+}
