@@ -153,7 +153,7 @@ class BackupRestoreIT {
     // No key material: neither a data key nor a KEK, raw, hex or base64.
     assertNoneIn(file, concat(plaintexts(dataKeys), plaintextKeks));
 
-    assertTampered(verifier, editedRecord(file), "state digest");
+    assertTampered(verifier, editedRecord(file), "signature does not verify");
     assertTampered(verifier, Arrays.copyOf(file, file.length - 100), "truncated");
     assertTampered(verifier, Arrays.copyOf(file, 40), "truncated");
     assertTampered(new BackupVerifier(trustedKeys(List.of(strangerKey()))), file, "not among");
