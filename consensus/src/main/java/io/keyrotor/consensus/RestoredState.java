@@ -35,6 +35,11 @@ public final class RestoredState {
     OwnerOnly.directory(config.dataDirectory());
     OwnerOnly.directory(config.raftDirectory());
     Files.createDirectories(snapshots);
+    // A formatted Ratis storage (term 0, no vote): Ratis formats, and so empties, a group
+    // directory without its metadata file at start, which would drop the snapshot.
+    Path current = config.raftDirectory().resolve(group).resolve("current");
+    Files.createDirectories(current);
+    Files.writeString(current.resolve("raft-meta"), "term=0\nvotedFor=\n");
     OwnerOnly.tree(config.raftDirectory());
     try (KeyStateStore store = KeyStateStore.open(restoredStore)) {
       AppliedPosition position = store.appliedPosition();
