@@ -20,7 +20,6 @@ import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.WrapMechanism;
 import io.keyrotor.hsm.WrappedKey;
-import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
@@ -35,7 +34,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -43,7 +41,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -194,20 +191,6 @@ class BackupRestoreIT {
     }
   }
 
-  /** The software HSM's share ceremony: every zone of {@code from}'s key file into {@code to}'s. */
-  private static void shareZoneMasterKeys(Path from, Path to) throws IOException, HsmException {
-    char[] fromPassphrase = Main.readSecret(from.resolve("hsm").resolve("passphrase"));
-    char[] toPassphrase = Main.readSecret(to.resolve("hsm").resolve("passphrase"));
-    for (String zone : List.of("default", "local")) {
-      SoftwareKeyStoreFile.copyZone(
-          from.resolve("hsm").resolve("zmk.p12"),
-          fromPassphrase,
-          to.resolve("hsm").resolve("zmk.p12"),
-          toPassphrase,
-          zone);
-    }
-  }
-
   private static byte[] unwrap(io.keyrotor.hsm.Hsm hsm, WrappedKeyMaterial kek)
       throws HsmException {
     try (SecretKeyBytes plain =
@@ -307,17 +290,6 @@ class BackupRestoreIT {
         throw new AssertionError(failure);
       }
       Thread.sleep(50);
-    }
-  }
-
-  private static void deleteRecursively(Path path) throws IOException {
-    if (!Files.exists(path)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(path)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 }
