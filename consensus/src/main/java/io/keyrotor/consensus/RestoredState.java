@@ -14,10 +14,18 @@ import java.util.stream.Stream;
  * checkpoint like every snapshot), so at its first start the node rebuilds its state store from it
  * and Ratis starts the new group's log after the backup's index. Entries of the new cluster
  * therefore never fall at or below an index the restored state already holds (apply would skip them
- * as replays). The snapshot's term is the restored store's, which the restore sets to 0: the new
- * group's first leader is elected in term 1 or later.
+ * as replays). The snapshot's term is the restored store's, which the restore sets to {@link
+ * #TERM}, and the node's Raft metadata starts at that term: the new group's first leader is elected
+ * in a later term, so its entries follow the snapshot in term as well as in index.
  */
 public final class RestoredState {
+  /**
+   * The term of a restored snapshot. Not 0: Ratis reads a last entry of term 0 as an empty log and
+   * rejects the votes of such peers in a node's first election after startup, so a group whose
+   * peers all start from a term-0 snapshot never elects a leader.
+   */
+  public static final long TERM = 1;
+
   private RestoredState() {}
 
   /**
@@ -35,14 +43,19 @@ public final class RestoredState {
     OwnerOnly.directory(config.dataDirectory());
     OwnerOnly.directory(config.raftDirectory());
     Files.createDirectories(snapshots);
-    // A formatted Ratis storage (term 0, no vote): Ratis formats, and so empties, a group
-    // directory without its metadata file at start, which would drop the snapshot.
+    // A formatted Ratis storage at the snapshot's term, with no vote: Ratis formats, and so
+    // empties, a group directory without its metadata file at start, which would drop the
+    // snapshot.
     Path current = config.raftDirectory().resolve(group).resolve("current");
     Files.createDirectories(current);
-    Files.writeString(current.resolve("raft-meta"), "term=0\nvotedFor=\n");
+    Files.writeString(current.resolve("raft-meta"), "term=" + TERM + "\nvotedFor=\n");
     OwnerOnly.tree(config.raftDirectory());
     try (KeyStateStore store = KeyStateStore.open(restoredStore)) {
       AppliedPosition position = store.appliedPosition();
+      if (position.term() != TERM) {
+        throw new IOException(
+            "restored store is at term " + position.term() + ", expected " + TERM);
+      }
       Path target = snapshots.resolve("snapshot." + position.term() + "_" + position.index());
       store.checkpoint(target);
       return position;

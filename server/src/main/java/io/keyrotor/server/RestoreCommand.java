@@ -94,7 +94,7 @@ public final class RestoreCommand implements Callable<Integer> {
           throw new RestoreException(
               backup + " cannot be restored: " + String.join("; ", result.problems()));
         }
-        store.finish(0, 120_000);
+        store.finish(RestoredState.TERM, 120_000);
       }
       try {
         return RestoredState.install(consensus, staging);

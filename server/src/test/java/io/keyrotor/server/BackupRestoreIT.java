@@ -12,6 +12,7 @@ import io.keyrotor.api.v1.AuditKeyRegistration;
 import io.keyrotor.api.v1.BackupChunk;
 import io.keyrotor.api.v1.BackupServiceGrpc;
 import io.keyrotor.api.v1.CreateBackupRequest;
+import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.GetAuditKeysRequest;
@@ -20,9 +21,12 @@ import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.WrapMechanism;
 import io.keyrotor.hsm.WrappedKey;
+import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.local.LocalClusterLayout;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -34,6 +38,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -41,6 +46,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -158,7 +164,64 @@ class BackupRestoreIT {
     future[9] = 2; // format version 2
     assertTampered(verifier, future, "version 2 is not supported");
 
-    // The restore path (RestoreCommand, RestoredState) is not covered by this test yet.
+    // Destroy the old cluster's data; its HSM key files stay (they are the HSMs).
+    for (String id : List.of("n1", "n2", "n3")) {
+      deleteRecursively(directory.resolve("old").resolve(id).resolve("data"));
+    }
+
+    try (LocalTestCluster restored =
+        new LocalTestCluster(
+            directory.resolve("new"),
+            3,
+            List.of("local"),
+            LocalClusterLayout.SOFTWARE,
+            layout -> layout.withClusterName("keyrotor-restored").withoutZoneMasterKeys())) {
+      Path futureFile = directory.resolve("future.krbackup");
+      Files.write(futureFile, future);
+      for (String id : List.of("n1", "n2", "n3")) {
+        shareZoneMasterKeys(directory.resolve("old").resolve("n1"), restored.directory.resolve(id));
+        NodeConfig config =
+            NodeConfig.load(restored.directory.resolve(id).resolve("node.properties"));
+        RestoreCommand.RestoreException unknown =
+            assertThrows(
+                RestoreCommand.RestoreException.class,
+                () -> RestoreCommand.restore(futureFile, config));
+        assertTrue(
+            unknown.getMessage().contains("version 2 is not supported"), unknown.getMessage());
+        assertEquals(backupIndex, RestoreCommand.restore(backup, config).index());
+      }
+      restored.startAll();
+      for (DataKey dataKey : dataKeys) {
+        ByteString decrypted =
+            onLeader(
+                restored,
+                id ->
+                    restored
+                        .keys(id)
+                        .decrypt(
+                            DecryptRequest.newBuilder()
+                                .setCiphertext(dataKey.wrapped())
+                                .putAllContext(CONTEXT)
+                                .build())
+                        .getPlaintext());
+        assertEquals(dataKey.plaintext(), decrypted);
+      }
+      for (String name : createdBefore) {
+        assertEquals(name, restored.keys("n1").getKey(KeyRequests.key(name)).getName());
+      }
+      for (String name : createdAfter) {
+        StatusRuntimeException absent =
+            assertThrows(
+                StatusRuntimeException.class,
+                () -> restored.keys("n1").getKey(KeyRequests.key(name)));
+        assertEquals(Status.Code.NOT_FOUND, absent.getStatus().getCode(), name);
+      }
+      // A node that already has data refuses a second restore.
+      NodeConfig running =
+          NodeConfig.load(restored.directory.resolve("n1").resolve("node.properties"));
+      assertThrows(
+          RestoreCommand.RestoreException.class, () -> RestoreCommand.restore(backup, running));
+    }
   }
 
   private static BackupChunk writeBackup(LocalTestCluster cluster, String node, Path file)
@@ -188,6 +251,20 @@ class BackupRestoreIT {
           throw e;
         }
       }
+    }
+  }
+
+  /** The software HSM's share ceremony: every zone of {@code from}'s key file into {@code to}'s. */
+  private static void shareZoneMasterKeys(Path from, Path to) throws IOException, HsmException {
+    char[] fromPassphrase = Main.readSecret(from.resolve("hsm").resolve("passphrase"));
+    char[] toPassphrase = Main.readSecret(to.resolve("hsm").resolve("passphrase"));
+    for (String zone : List.of("default", "local")) {
+      SoftwareKeyStoreFile.copyZone(
+          from.resolve("hsm").resolve("zmk.p12"),
+          fromPassphrase,
+          to.resolve("hsm").resolve("zmk.p12"),
+          toPassphrase,
+          zone);
     }
   }
 
@@ -290,6 +367,17 @@ class BackupRestoreIT {
         throw new AssertionError(failure);
       }
       Thread.sleep(50);
+    }
+  }
+
+  private static void deleteRecursively(Path path) throws IOException {
+    if (!Files.exists(path)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(path)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 }

@@ -15,8 +15,9 @@ import org.rocksdb.WriteBatch;
  * the first state of a new cluster. The entries go in as they were (the digest accumulator and
  * audit head in META included), so the new store holds the same state, digest and audit chain at
  * the same applied index; only the applied position's term is set by the caller, because the new
- * cluster's Raft log starts again at term 0. {@link #finish} opens the result as a store and waits
- * for its integrity check, so a store whose data does not match its digest is never handed on.
+ * cluster's Raft log starts again (at a low term the caller chooses). {@link #finish} opens the
+ * result as a store and waits for its integrity check, so a store whose data does not match its
+ * digest is never handed on.
  */
 public final class StateImport implements AutoCloseable {
   private static final int BATCH_ENTRIES = 1000;
