@@ -50,6 +50,7 @@ import picocli.CommandLine.ScopeType;
       PolicyCommand.class,
       ComplianceCommand.class,
       AuditCommand.class,
+      BackupCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {
@@ -82,6 +83,7 @@ public final class KeyrotorCli implements Runnable {
   private final Map<String, String> errorContext = new HashMap<>();
   private KeyrotorClient client;
   private PrintWriter out;
+  private PrintWriter err;
   private InputStream stdin = System.in;
   private OutputStream stdoutBytes = System.out;
   private Clock clock = Clock.systemUTC();
@@ -167,6 +169,7 @@ public final class KeyrotorCli implements Runnable {
   /** Parses and runs one command line; returns the exit status. */
   int execute(String[] args, PrintWriter out, PrintWriter err) {
     this.out = out;
+    this.err = err;
     CommandLine commandLine = new CommandLine(this);
     // "keyrotor generate-completion" prints picocli's bash/zsh completion script for every
     // command and option (scripts/completion installs it); hidden from the command list.
@@ -242,6 +245,16 @@ public final class KeyrotorCli implements Runnable {
   synchronized void print(com.google.gson.JsonElement jsonForm, String humanForm) {
     out.print(json ? JsonOutput.render(jsonForm) + "\n" : humanForm);
     out.flush();
+  }
+
+  /**
+   * Prints a progress line of a long job on stderr (never with --json, which keeps stdout clean).
+   */
+  synchronized void progress(String line) {
+    if (!json && err != null) {
+      err.println(line);
+      err.flush();
+    }
   }
 
   /**

@@ -88,6 +88,7 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
   private final Sleeper sleeper;
   private final ClientTls tls;
   private final AuditCalls audit;
+  private final BackupCalls backup;
 
   private KeyrotorClient(
       CallRunner calls,
@@ -103,6 +104,7 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
     this.sleeper = sleeper;
     this.tls = tls;
     this.audit = new AuditCalls(calls);
+    this.backup = new BackupCalls(calls);
   }
 
   private static KeyrotorClient create(Builder builder) {
@@ -297,6 +299,11 @@ public final class KeyrotorClient extends KeyServiceCalls implements AutoCloseab
 
   // ---------------------------------------------------------------------------------------------
   // AuditService (PERMISSION_READ_AUDIT; RotateAuditKey: ADMINISTER)
+
+  /** Backups of the replicated state (BackupService, PERMISSION_ADMINISTER). */
+  public BackupCalls backup() {
+    return backup;
+  }
 
   /** The auditor's calls: the audit trail (export, keys, checkpoints) and the compliance report. */
   public AuditCalls audit() {

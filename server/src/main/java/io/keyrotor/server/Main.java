@@ -29,6 +29,7 @@ import picocli.CommandLine.Parameters;
       Main.SoftwareHsm.class,
       Main.LocalCluster.class,
       Main.LocalClusterAdd.class,
+      RestoreCommand.class,
       io.keyrotor.server.hsm.HsmCommand.class
     })
 public final class Main implements Callable<Integer> {
@@ -238,10 +239,28 @@ public final class Main implements Callable<Integer> {
                 + " by the key ceremonies, scripts/hsm).")
     String hsm;
 
+    @Option(
+        names = "--cluster-name",
+        defaultValue = "keyrotor-local",
+        description = "The cluster's name (its Raft group's identity).")
+    String clusterName;
+
+    @Option(
+        names = "--without-zone-master-keys",
+        description =
+            "Write empty software key files: the zone master keys come through the ceremonies"
+                + " (a restore shares the old cluster's).")
+    boolean withoutZoneMasterKeys;
+
     @Override
     public Integer call() throws IOException, HsmException {
-      new io.keyrotor.server.local.LocalClusterLayout(dir, nodes, regions, basePort, host, hsm)
-          .write();
+      var layout =
+          new io.keyrotor.server.local.LocalClusterLayout(dir, nodes, regions, basePort, host, hsm)
+              .withClusterName(clusterName);
+      if (withoutZoneMasterKeys) {
+        layout.withoutZoneMasterKeys();
+      }
+      layout.write();
       System.out.println("servers=" + Files.readString(dir.resolve("servers")).strip());
       return 0;
     }

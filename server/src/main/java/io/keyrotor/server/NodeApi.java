@@ -14,6 +14,7 @@ import io.keyrotor.server.access.DenialRecorder;
 import io.keyrotor.server.access.PolicyAuthorizer;
 import io.keyrotor.server.api.AdminServiceImpl;
 import io.keyrotor.server.api.AuditServiceImpl;
+import io.keyrotor.server.api.BackupServiceImpl;
 import io.keyrotor.server.api.ComplianceServiceImpl;
 import io.keyrotor.server.api.DataAuditServiceImpl;
 import io.keyrotor.server.api.EventWatchers;
@@ -170,6 +171,13 @@ final class NodeApi {
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(
                         new AuditServiceImpl(context, writes, auditSigner, executors.blocking())
+                            .bindService()),
+                    authentication,
+                    metrics.rpcInterceptor()))
+            .addService(
+                ServerInterceptors.intercept(
+                    MalformedRequests.refusedAsInvalid(
+                        new BackupServiceImpl(context, writes, auditSigner, executors.blocking())
                             .bindService()),
                     authentication,
                     metrics.rpcInterceptor()))

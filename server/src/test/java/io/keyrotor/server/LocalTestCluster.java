@@ -58,10 +58,23 @@ final class LocalTestCluster implements AutoCloseable {
    */
   LocalTestCluster(Path directory, int size, List<String> regions, String hsmKind)
       throws Exception {
+    this(directory, size, regions, hsmKind, layout -> layout);
+  }
+
+  /** A cluster whose layout {@code customize} adjusts before it is written (a name, no zones). */
+  LocalTestCluster(
+      Path directory,
+      int size,
+      List<String> regions,
+      String hsmKind,
+      java.util.function.UnaryOperator<LocalClusterLayout> customize)
+      throws Exception {
     this.directory = directory;
     this.size = size;
     this.layout =
-        new LocalClusterLayout(directory, size, regions, freeBasePort(size), "127.0.0.1", hsmKind);
+        customize.apply(
+            new LocalClusterLayout(
+                directory, size, regions, freeBasePort(size), "127.0.0.1", hsmKind));
     layout.write();
   }
 

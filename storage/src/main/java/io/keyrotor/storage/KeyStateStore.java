@@ -562,6 +562,15 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     return position;
   }
 
+  /**
+   * The whole state at the current applied position, read page by page from a RocksDB snapshot
+   * while apply goes on (for backups). Close it to release the snapshot.
+   */
+  @Override
+  public StateExport export() {
+    return StateExport.open(database);
+  }
+
   /** Reads the applied position stored in a checkpoint (or store) directory, opening it briefly. */
   public static AppliedPosition readPosition(Path directory) {
     try (KeyStateStore store = open(directory)) {

@@ -80,6 +80,8 @@ public enum Operation {
   ADD_NODE("keyrotor.v1.AdminService/AddNode", Permission.PERMISSION_ADMINISTER),
   REMOVE_NODE("keyrotor.v1.AdminService/RemoveNode", Permission.PERMISSION_ADMINISTER),
   REPLACE_NODE("keyrotor.v1.AdminService/ReplaceNode", Permission.PERMISSION_ADMINISTER),
+  /** A backup holds every record of the state (wrapped KEKs, the policy, the audit chain). */
+  CREATE_BACKUP("keyrotor.v1.BackupService/CreateBackup", Permission.PERMISSION_ADMINISTER),
   /** Every RPC of the chaos service (test clusters only). */
   CHAOS("keyrotor.chaos.v1.ChaosService/*", Permission.PERMISSION_ADMINISTER),
   /**

@@ -177,6 +177,44 @@ public final class AuditSigner {
         .build();
   }
 
+  /** This node's newest registered audit key: its version and public key (SubjectPublicKeyInfo). */
+  public record SigningKey(
+      int version, @SuppressWarnings("ArrayRecordComponent") byte[] publicKey) {}
+
+  /**
+   * The audit key this node signs other artefacts (backups) with: its newest version registered in
+   * {@code state}'s chain, so verifiers find it among the keys {@code GetAuditKeys} lists.
+   *
+   * @throws io.grpc.StatusRuntimeException UNAVAILABLE AUDIT_KEY_UNAVAILABLE when none is
+   *     registered
+   */
+  public SigningKey signingKey(StateView state) {
+    NodeRecord node = state.nodes().get(nodeId);
+    if (node == null || node.getAuditKeysCount() == 0) {
+      throw unavailable("its audit key is not registered in the chain yet; retry");
+    }
+    int version = node.getAuditKeys(node.getAuditKeysCount() - 1).getKeyVersion();
+    try {
+      // The HSM's own public key: what its signature verifies under, whatever the chain says.
+      return new SigningKey(version, hsm.auditPublicKey(version));
+    } catch (HsmException e) {
+      throw unavailable("its HSM refused: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Signs {@code message} with audit key {@code version} in the HSM. Blocking HSM call.
+   *
+   * @throws io.grpc.StatusRuntimeException UNAVAILABLE AUDIT_KEY_UNAVAILABLE when the HSM refuses
+   */
+  public byte[] signWith(int version, byte[] message) {
+    try {
+      return hsm.signAudit(version, message);
+    } catch (HsmException e) {
+      throw unavailable("its HSM refused to sign: " + e.getMessage());
+    }
+  }
+
   /** The command that records {@code checkpoint}, on behalf of {@code principal} ("" for none). */
   public Command checkpointCommand(AuditCheckpoint checkpoint, String requestId) {
     return Command.newBuilder()

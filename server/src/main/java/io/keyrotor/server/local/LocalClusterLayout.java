@@ -77,6 +77,8 @@ public final class LocalClusterLayout {
   private final int basePort;
   private final String host;
   private final String hsmKind;
+  private String clusterName = "keyrotor-local";
+  private boolean createZoneMasterKeys = true;
 
   /** The software HSM: key files with shared zone master keys, written here. */
   public static final String SOFTWARE = "software";
@@ -110,6 +112,27 @@ public final class LocalClusterLayout {
     this.regions = List.copyOf(regions);
     this.basePort = basePort;
     this.host = host;
+  }
+
+  /**
+   * Names the cluster (its Raft group) {@code name} instead of {@code keyrotor-local}: a cluster
+   * restored from a backup gets a new identity.
+   */
+  public LocalClusterLayout withClusterName(String name) {
+    if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException("a cluster name is 1 to 64 of A-Z a-z 0-9 . _ -");
+    }
+    this.clusterName = name;
+    return this;
+  }
+
+  /**
+   * Writes the software key files empty: the zone master keys come from elsewhere through the
+   * ceremonies (a cluster restored from a backup needs the old cluster's, never new ones).
+   */
+  public LocalClusterLayout withoutZoneMasterKeys() {
+    this.createZoneMasterKeys = false;
+    return this;
   }
 
   /** Node id -> region. */
@@ -167,7 +190,7 @@ public final class LocalClusterLayout {
       Set<String> allZones = new TreeSet<>();
       regionsByNode().keySet().forEach(id -> allZones.addAll(zonesOf(id)));
       SoftwareKeyStoreFile.create(ceremony, ceremonyPassphrase);
-      for (String zone : allZones) {
+      for (String zone : createZoneMasterKeys ? allZones : Set.<String>of()) {
         SoftwareKeyStoreFile.createZone(ceremony, ceremonyPassphrase, zone);
       }
       List<String> apis = new ArrayList<>();
@@ -182,7 +205,7 @@ public final class LocalClusterLayout {
           SecretFiles.write(hsmDir.resolve("passphrase"), passphrase);
           Path keyFile = hsmDir.resolve("zmk.p12");
           SoftwareKeyStoreFile.create(keyFile, passphrase);
-          for (String zone : zonesOf(id)) {
+          for (String zone : createZoneMasterKeys ? zonesOf(id) : Set.<String>of()) {
             SoftwareKeyStoreFile.copyZone(ceremony, ceremonyPassphrase, keyFile, passphrase, zone);
           }
         } finally {
@@ -267,7 +290,7 @@ public final class LocalClusterLayout {
       w.write("node.id=" + id + "\n");
       w.write("node.region=" + regionsByNode().get(id) + "\n");
       w.write("node.zones=" + String.join(",", zonesOf(id)) + "\n");
-      w.write("cluster.name=keyrotor-local\n");
+      w.write("cluster.name=" + clusterName + "\n");
       w.write("data.dir=data\n");
       for (int i = 1; i <= nodes; i++) {
         w.write("peer.n" + i + ".raft=" + raftAddress(i) + "\n");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.grpc.MethodDescriptor;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.AuditServiceGrpc;
+import io.keyrotor.api.v1.BackupServiceGrpc;
 import io.keyrotor.api.v1.ComplianceServiceGrpc;
 import io.keyrotor.api.v1.DataAuditServiceGrpc;
 import io.keyrotor.api.v1.KeyServiceGrpc;
@@ -32,6 +33,9 @@ class OperationTest {
       rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
     }
     for (var method : AuditServiceGrpc.getServiceDescriptor().getMethods()) {
+      rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
+    }
+    for (var method : BackupServiceGrpc.getServiceDescriptor().getMethods()) {
       rpcs.add(((MethodDescriptor<?, ?>) method).getFullMethodName());
     }
     Set<String> operations =

@@ -86,7 +86,9 @@ public enum Schema {
 
   /** Keys of the META family (their values: {@link StoredMeta}). */
   public static final class MetaKey {
-    static final byte[] APPLIED_POSITION = bytes("applied_position");
+    /** The applied position: term and index, 8 bytes each. */
+    public static final byte[] APPLIED_POSITION = bytes("applied_position");
+
     static final byte[] LAST_COMMAND_TIME = bytes("last_command_time_unix_millis");
     static final byte[] AUDIT_HEAD = bytes("audit_head");
     static final byte[] DIGEST_SUM = bytes("digest_sum");

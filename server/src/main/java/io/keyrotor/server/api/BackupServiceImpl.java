@@ -1,0 +1,158 @@
+package io.keyrotor.server.api;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.keyrotor.api.v1.BackupChunk;
+import io.keyrotor.api.v1.BackupServiceGrpc;
+import io.keyrotor.api.v1.CreateBackupRequest;
+import io.keyrotor.api.v1.ErrorReason;
+import io.keyrotor.server.access.Operation;
+import io.keyrotor.server.access.Target;
+import io.keyrotor.server.audit.AuditSigner;
+import io.keyrotor.storage.StateExport;
+import io.keyrotor.storage.StorageException;
+import java.util.concurrent.Executor;
+
+/**
+ * Backups over gRPC: the caller needs ADMINISTER on the cluster. After the linearizable read
+ * barrier (so every write acknowledged before the call is in it) the node opens a RocksDB snapshot
+ * of its state store and streams the backup file made from it ({@link BackupChunks}) as the client
+ * takes it, on the blocking executor; the file is signed with this node's audit key. Apply goes on
+ * meanwhile; writes applied after the snapshot are not in the backup.
+ */
+public final class BackupServiceImpl extends BackupServiceGrpc.BackupServiceImplBase {
+  private final ServerContext context;
+  private final Calls calls;
+  private final WritePath writes;
+  private final AuditSigner signer;
+  private final Executor blockingExecutor;
+
+  public BackupServiceImpl(
+      ServerContext context, WritePath writes, AuditSigner signer, Executor blockingExecutor) {
+    this.context = context;
+    this.calls = new Calls(context);
+    this.writes = writes;
+    this.signer = signer;
+    this.blockingExecutor = blockingExecutor;
+  }
+
+  @Override
+  public void createBackup(CreateBackupRequest request, StreamObserver<BackupChunk> response) {
+    ServerCallStreamObserver<BackupChunk> call = (ServerCallStreamObserver<BackupChunk>) response;
+    try {
+      writes.authorize(Operation.CREATE_BACKUP, Target.cluster());
+    } catch (RuntimeException e) {
+      response.onError(calls.toStatus(e));
+      return;
+    }
+    Stream stream = new Stream(call);
+    call.setOnReadyHandler(() -> blockingExecutor.execute(stream::drain));
+    call.setOnCancelHandler(stream::cancel);
+    var unusedStart =
+        calls
+            .afterReadBarrier(state -> state)
+            .thenApplyAsync(
+                state -> {
+                  AuditSigner.SigningKey key = signer.signingKey(state);
+                  StateExport export;
+                  try {
+                    export = state.export();
+                  } catch (StorageException e) {
+                    throw moving(e);
+                  }
+                  try {
+                    return new BackupChunks(
+                        export,
+                        signer,
+                        key,
+                        context.config().clusterName(),
+                        context.config().nodeId(),
+                        context.clock().millis());
+                  } catch (RuntimeException e) {
+                    export.close();
+                    throw e;
+                  }
+                },
+                blockingExecutor)
+            .whenComplete(
+                (chunks, failure) -> {
+                  if (failure != null) {
+                    stream.fail(calls.toStatus(failure));
+                  } else {
+                    stream.start(chunks);
+                    blockingExecutor.execute(stream::drain);
+                  }
+                });
+  }
+
+  private static RuntimeException moving(StorageException e) {
+    return ApiErrors.unavailable(
+        ErrorReason.BACKUP_STATE_MOVING,
+        "the state store could not be read at one index ("
+            + e.getMessage()
+            + "): a snapshot from the leader replaced it or the node is stopping; retry",
+        1000);
+  }
+
+  /** One backup stream: sends chunks while the transport is ready, and completes once. */
+  private static final class Stream {
+    private final ServerCallStreamObserver<BackupChunk> call;
+    private BackupChunks chunks;
+    private boolean done;
+
+    Stream(ServerCallStreamObserver<BackupChunk> call) {
+      this.call = call;
+    }
+
+    synchronized void start(BackupChunks chunks) {
+      if (done) {
+        chunks.close();
+        return;
+      }
+      this.chunks = chunks;
+    }
+
+    synchronized void drain() {
+      if (done || chunks == null) {
+        return;
+      }
+      try {
+        while (call.isReady() && chunks.hasNext()) {
+          call.onNext(chunks.next());
+        }
+        if (!chunks.hasNext()) {
+          done = true;
+          call.onCompleted();
+        }
+      } catch (StorageException e) {
+        end(moving(e));
+      } catch (RuntimeException e) {
+        end(e instanceof io.grpc.StatusRuntimeException ? e : ApiErrors.internal(e));
+      }
+    }
+
+    private void end(RuntimeException status) {
+      done = true;
+      chunks.close();
+      if (!call.isCancelled()) {
+        call.onError(status);
+      }
+    }
+
+    synchronized void fail(RuntimeException status) {
+      if (!done) {
+        done = true;
+        if (!call.isCancelled()) {
+          call.onError(status);
+        }
+      }
+    }
+
+    synchronized void cancel() {
+      done = true;
+      if (chunks != null) {
+        chunks.close();
+      }
+    }
+  }
+}
