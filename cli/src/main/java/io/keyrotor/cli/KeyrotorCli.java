@@ -50,6 +50,8 @@ import picocli.CommandLine.ScopeType;
       PolicyCommand.class,
       ComplianceCommand.class,
       AuditCommand.class,
+      AgentCommand.class,
+      EventsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {
