@@ -56,7 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class KeyAgentIT {
   /** The upper bound on event-driven invalidation; generous for a loaded machine. */
-  private static final Duration INVALIDATION_BOUND = Duration.ofSeconds(60);
+  private static final Duration INVALIDATION_BOUND = Duration.ofMinutes(1);
 
   private static final Map<String, String> CONTEXT = Map.of("tenant", "acme");
 
@@ -104,7 +104,7 @@ class KeyAgentIT {
     args.addAll(List.of(options));
     cluster.keyrotor(log, args.toArray(String[]::new));
     ScriptedCluster.await(
-        Duration.ofSeconds(180),
+        Duration.ofMinutes(3),
         "agent " + name + " started: " + ScriptedCluster.read(log),
         () -> ScriptedCluster.read(log).contains("\"metrics_port\""));
     String line =
@@ -170,6 +170,12 @@ class KeyAgentIT {
           }
         });
     return Duration.ofNanos(refusedAt[0] - since);
+  }
+
+  /** The agent's answer when the cluster cannot be reached and nothing may be served. */
+  private static boolean unreachable(StatusRuntimeException e) {
+    Status.Code code = e.getStatus().getCode();
+    return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
   }
 
   @Test
@@ -290,12 +296,12 @@ class KeyAgentIT {
       StatusRuntimeException beyondStale =
           org.junit.jupiter.api.Assertions.assertThrows(
               StatusRuntimeException.class, () -> decrypt(strict, ordersKey.getWrappedDataKey()));
-      assertEquals(Status.Code.UNAVAILABLE, beyondStale.getStatus().getCode());
+      assertTrue(unreachable(beyondStale), beyondStale::toString);
       assertEquals(0, strict.metric("keyrotor_agent_stale_decrypts_total"));
       StatusRuntimeException uncached =
           org.junit.jupiter.api.Assertions.assertThrows(
               StatusRuntimeException.class, () -> decrypt(tolerant, neverCached));
-      assertEquals(Status.Code.UNAVAILABLE, uncached.getStatus().getCode());
+      assertTrue(unreachable(uncached), uncached::toString);
     }
   }
 }

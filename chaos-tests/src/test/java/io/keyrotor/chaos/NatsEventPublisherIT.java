@@ -29,9 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code keyrotor events publish} against a real 3-node cluster and Debian's {@code nats-server}
  * with JetStream, on loopback: the publisher is SIGKILLed while events keep coming, restarted from
- * its cursor file, and the cluster's leader is killed while it runs. A consumer on the subject
- * that drops repeats by the {@code Keyrotor-Cursor} header sees every event of the cluster exactly
- * once and in log order; the JetStream stream holds each event once.
+ * its cursor file, and the cluster's leader is killed while it runs. A consumer on the subject that
+ * drops repeats by the {@code Keyrotor-Cursor} header sees every event of the cluster exactly once
+ * and in log order; the JetStream stream holds each event once.
  */
 class NatsEventPublisherIT {
   private static final String SUBJECT = "keyrotor.events";
@@ -67,10 +67,11 @@ class NatsEventPublisherIT {
             .redirectOutput(work.resolve("nats.log").toFile())
             .start();
     ScriptedCluster.await(
-        Duration.ofSeconds(60),
+        Duration.ofMinutes(1),
         "nats-server listening: " + ScriptedCluster.read(work.resolve("nats.log")),
         () -> {
-          try (Socket socket = new Socket("127.0.0.1", port)) {
+          try {
+            new Socket("127.0.0.1", port).close();
             return true;
           } catch (java.io.IOException e) {
             return false;
@@ -97,13 +98,21 @@ class NatsEventPublisherIT {
     cluster = ScriptedCluster.up(work);
     Path cursorFile = work.resolve("publisher/cursor");
     String[] publish = {
-      "events", "publish", "--nats", url, "--subject", SUBJECT, "--stream", STREAM,
-      "--cursor-file", cursorFile.toString()
+      "events",
+      "publish",
+      "--nats",
+      url,
+      "--subject",
+      SUBJECT,
+      "--stream",
+      STREAM,
+      "--cursor-file",
+      cursorFile.toString()
     };
 
     List<String> received = new CopyOnWriteArrayList<>(); // every delivery, repeats included
-    try (Connection consumer = Nats.connect(new Options.Builder().server(url).build());
-        KeyrotorClient admin = cluster.client("admin")) {
+    Connection consumer = Nats.connect(new Options.Builder().server(url).build());
+    try (KeyrotorClient admin = cluster.client("admin")) {
       Dispatcher dispatcher =
           consumer.createDispatcher(
               message -> received.add(message.getHeaders().getFirst("Keyrotor-Cursor")));
@@ -118,7 +127,7 @@ class NatsEventPublisherIT {
       }
       Process first = cluster.keyrotor(work.resolve("publisher-1.log"), publish);
       ScriptedCluster.await(
-          Duration.ofSeconds(180),
+          Duration.ofMinutes(3),
           "the first publisher delivered events: "
               + ScriptedCluster.read(work.resolve("publisher-1.log")),
           () -> received.size() >= 3);
@@ -149,25 +158,26 @@ class NatsEventPublisherIT {
         }
       }
       ScriptedCluster.await(
-          Duration.ofSeconds(180),
-          "every event published: "
-              + ScriptedCluster.read(work.resolve("publisher-2.log")),
+          Duration.ofMinutes(3),
+          "every event published: " + ScriptedCluster.read(work.resolve("publisher-2.log")),
           () -> new LinkedHashSet<>(received).containsAll(expected));
 
       // The consumer's dedup: first delivery of each cursor, in arrival order.
       List<String> deduplicated = new ArrayList<>(new LinkedHashSet<>(received));
-      assertEquals(
-          expected, Set.copyOf(deduplicated.stream().filter(expected::contains).toList()));
+      assertEquals(expected, Set.copyOf(deduplicated.stream().filter(expected::contains).toList()));
       for (int i = 1; i < deduplicated.size(); i++) {
         assertTrue(
             compare(deduplicated.get(i - 1), deduplicated.get(i)) < 0,
             "log order: " + deduplicated.get(i - 1) + " then " + deduplicated.get(i));
       }
-      long stored = consumer.jetStreamManagement().getStreamInfo(STREAM).getStreamState().getMsgCount();
+      long stored =
+          consumer.jetStreamManagement().getStreamInfo(STREAM).getStreamState().getMsgCount();
       assertEquals(deduplicated.size(), stored, "JetStream holds each event once");
       System.out.printf(
           "NatsEventPublisherIT: %d events, %d deliveries (%d repeats dropped by the consumer)%n",
           deduplicated.size(), received.size(), received.size() - deduplicated.size());
+    } finally {
+      consumer.close();
     }
   }
 

@@ -18,7 +18,7 @@ import java.util.function.BooleanSupplier;
  * RocksDB, the nodes' HSMs), and {@code scripts/keyrotor} processes against it: the harness of the
  * agent's and the event publisher's end-to-end tests.
  */
-final class ScriptedCluster implements AutoCloseable {
+final class ScriptedCluster {
   static final Path REPO = Path.of("").toAbsolutePath().getParent();
 
   private final Path work;
@@ -133,8 +133,8 @@ final class ScriptedCluster implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() throws Exception {
+  /** Kills the processes started here and removes the cluster. */
+  void close() throws Exception {
     for (Process process : processes) {
       process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
