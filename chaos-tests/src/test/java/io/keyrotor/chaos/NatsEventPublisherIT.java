@@ -71,7 +71,7 @@ class NatsEventPublisherIT {
         "nats-server listening: " + ScriptedCluster.read(work.resolve("nats.log")),
         () -> {
           try {
-            new Socket("127.0.0.1", port).close();
+            new Socket(java.net.InetAddress.getLoopbackAddress(), port).close();
             return true;
           } catch (java.io.IOException e) {
             return false;
@@ -81,8 +81,10 @@ class NatsEventPublisherIT {
   }
 
   private static long[] position(String cursor) {
-    String[] parts = cursor.split("\\.");
-    return new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1])};
+    int dot = cursor.indexOf('.');
+    return new long[] {
+      Long.parseLong(cursor.substring(0, dot)), Long.parseLong(cursor.substring(dot + 1))
+    };
   }
 
   private static int compare(String a, String b) {

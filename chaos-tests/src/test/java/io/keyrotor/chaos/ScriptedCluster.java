@@ -42,7 +42,10 @@ final class ScriptedCluster {
             "--dir",
             dir.toString(),
             "--base-port",
-            String.valueOf(LocalPorts.freeBasePort(3)));
+            String.valueOf(LocalPorts.freeBasePort(3)),
+            // Generous: on a loaded machine a first leader can take minutes.
+            "--timeout",
+            "300");
     String serversLine = up.substring(up.lastIndexOf("servers=") + 8).lines().findFirst().get();
     return new ScriptedCluster(work, dir, List.of(serversLine.strip().split(",")));
   }
@@ -61,7 +64,7 @@ final class ScriptedCluster {
             .redirectOutput(out.toFile())
             .redirectErrorStream(true)
             .start();
-    if (!process.waitFor(180, TimeUnit.SECONDS)) {
+    if (!process.waitFor(360, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       fail("timed out: " + command);
     }
