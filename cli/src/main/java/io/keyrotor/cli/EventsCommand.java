@@ -66,7 +66,7 @@ final class EventsCommand extends CommandArguments.Group {
     String from = "0";
 
     @Option(
-        names = "--key",
+        names = "--key-name",
         paramLabel = "NAME",
         description = "Only events of this key; repeat for several (default: every key).")
     List<String> keys = new ArrayList<>();
