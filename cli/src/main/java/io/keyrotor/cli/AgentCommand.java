@@ -129,7 +129,8 @@ final class AgentCommand implements Runnable {
                 .build()) {
       CachingDataPlane cache = new CachingDataPlane(client, dataKeys, decryptionKeys);
       // From the oldest event kept ("0"), so no event is missed between the first cached answer
-      // and the moment the stream is open; replayed old events only drop entries.
+      // and the moment the stream is open; the cache ignores the replayed events of a key that
+      // precede its history read before its first cached answer (see CachingDataPlane).
       KeyEventSubscription subscription =
           client.watchKeyEvents(
               WatchKeyEventsRequest.newBuilder().setCursor("0").build(),

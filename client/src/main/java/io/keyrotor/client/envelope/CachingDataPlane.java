@@ -8,13 +8,17 @@ import io.keyrotor.api.v1.DecryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.KeyEvent;
+import io.keyrotor.api.v1.ListKeyEventsRequest;
+import io.keyrotor.api.v1.ListKeyEventsResponse;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.client.KeyEventListener;
 import io.keyrotor.client.KeyrotorClient;
 import io.keyrotor.client.KeyrotorException;
 import io.keyrotor.crypto.EncryptionContext;
 import io.keyrotor.crypto.SecretBytes;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -33,6 +37,13 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li><b>No resurrection</b>: a server answer that was in flight while an invalidation happened
  *       is returned to its caller but not cached, so an entry dropped by an event is never put back
  *       by an answer from before it.
+ *   <li><b>Old events ignored</b>: before the first GenerateDataKey of a key is cached, the key's
+ *       event history is read (ListKeyEvents, behind the cluster's read barrier); events of that
+ *       key up to the newest one read then happened before any answer cached afterwards, so a
+ *       stream that replays history (a watch from cursor "0", which cannot miss an event) does not
+ *       drop entries for them. Entries of the key cached before that read are dropped, and events
+ *       after it act as above. Without that read (refused, unreachable, or a history longer than
+ *       one page) every event of the key counts, which only costs cache hits.
  *   <li><b>Stale decrypts</b>: when the cluster cannot be reached ({@code UNAVAILABLE} or {@code
  *       DEADLINE_EXCEEDED}), a Decrypt whose unwrapped key is cached past {@code maxAge} but within
  *       the cache's {@code maxStale} is answered from it, and counted.
@@ -48,7 +59,29 @@ public final class CachingDataPlane implements KeyEventListener {
   private final KeyrotorClient client;
   private final DataKeyCache dataKeys;
   private final DecryptionKeyCache decryptionKeys;
+
+  /** Counts every invalidation: a Decrypt answer (its key unknown until it comes) checks it. */
   private final AtomicLong invalidationEpoch = new AtomicLong();
+
+  /** Counts the invalidations of everything (and forgetting the key states). */
+  private final AtomicLong resetEpoch = new AtomicLong();
+
+  /** Events read per key to find its newest one: the server's largest page. */
+  static final int HISTORY_PAGE = 10_000;
+
+  /** Keys whose newest event is remembered; past this the map is emptied (bounded memory). */
+  static final int MAX_WATERMARKS = 10_000;
+
+  /** Per key whose data keys are cached: its event watermark and invalidation count. */
+  private final Map<String, KeyState> keyStates = new ConcurrentHashMap<>();
+
+  /**
+   * {@code watermark}: the log index of the key's newest event when its history was read (-1: none
+   * or unknown); every event of the key at or below it happened before any answer cached since, so
+   * the event stream's copy of it is ignored. {@code epoch} counts the key's invalidations, so an
+   * answer in flight during one is not cached, while events of other keys do not hold it back.
+   */
+  private record KeyState(long watermark, AtomicLong epoch) {}
 
   private final LongAdder dataKeyHits = new LongAdder();
   private final LongAdder dataKeyMisses = new LongAdder();
@@ -84,9 +117,19 @@ public final class CachingDataPlane implements KeyEventListener {
       }
     }
     dataKeyMisses.increment();
-    long epoch = invalidationEpoch.get();
+    String keyName = request.getKeyName();
+    KeyState state = keyStates.get(keyName);
+    if (state == null) {
+      state = readKeyState(keyName);
+    }
+    long reset = resetEpoch.get();
+    long epoch = state.epoch().get();
     GenerateDataKeyResponse response = client.generateDataKey(request);
-    if (response.getPlaintext().size() == DataKey.KEY_BYTES && epoch == invalidationEpoch.get()) {
+    boolean unchanged =
+        reset == resetEpoch.get()
+            && Objects.equals(keyStates.get(keyName), state)
+            && epoch == state.epoch().get();
+    if (response.getPlaintext().size() == DataKey.KEY_BYTES && unchanged) {
       DataKey fresh =
           new DataKey(
               SecretBytes.takeOwnership(response.getPlaintext().toByteArray()),
@@ -154,6 +197,10 @@ public final class CachingDataPlane implements KeyEventListener {
     if (key.isEmpty()) {
       return;
     }
+    KeyState state = keyStates.get(key);
+    if (state != null && event.getLogIndex() <= state.watermark()) {
+      return; // happened before every answer of this key cached now (see the class comment)
+    }
     if (event.getReason() == RotationReason.ROTATION_REASON_COMPROMISE) {
       invalidateKey(key);
       return;
@@ -163,13 +210,13 @@ public final class CachingDataPlane implements KeyEventListener {
           KEY_EVENT_TYPE_DESTROY_SCHEDULED,
           KEY_EVENT_TYPE_DESTROYED,
           KEY_EVENT_TYPE_CANCELLED -> {
-        invalidationEpoch.incrementAndGet();
+        countInvalidation(key);
         int dropped = decryptionKeys.invalidate(key, event.getVersion());
         dropped += dataKeys.invalidate(key);
         invalidations.add(dropped);
       }
       case KEY_EVENT_TYPE_ACTIVATED, KEY_EVENT_TYPE_SUPERSEDED, KEY_EVENT_TYPE_ROLLED_BACK -> {
-        invalidationEpoch.incrementAndGet();
+        countInvalidation(key);
         invalidations.add(dataKeys.invalidate(key));
       }
       case KEY_EVENT_TYPE_POLICY_CHANGED -> invalidateKey(key);
@@ -188,15 +235,55 @@ public final class CachingDataPlane implements KeyEventListener {
     invalidateAll();
   }
 
+  /**
+   * Reads the newest event of {@code keyName} (its history is oldest first, so only a history
+   * shorter than one page tells which is newest), remembers its log index, and drops the key's
+   * entries cached before the read, which the watermark must not cover. When the history cannot be
+   * read (or is longer than one page) the watermark is -1 and every event of the key counts.
+   */
+  private KeyState readKeyState(String keyName) {
+    long newest = -1; // no event, or the history unknown: no event is ignored
+    try {
+      ListKeyEventsResponse history =
+          client.listKeyEvents(
+              ListKeyEventsRequest.newBuilder().setName(keyName).setLimit(HISTORY_PAGE).build());
+      if (history.getEventsCount() < HISTORY_PAGE) {
+        for (KeyEvent event : history.getEventsList()) {
+          newest = Math.max(newest, event.getLogIndex());
+        }
+      }
+    } catch (KeyrotorException e) {
+      // Unknown: every event of the key counts.
+    }
+    if (keyStates.size() >= MAX_WATERMARKS) {
+      resetEpoch.incrementAndGet();
+      keyStates.clear();
+    }
+    KeyState state = new KeyState(newest, new AtomicLong());
+    keyStates.put(keyName, state);
+    invalidateKey(keyName);
+    return state;
+  }
+
+  /** Marks an invalidation of {@code keyName}, so answers in flight across it are not cached. */
+  private void countInvalidation(String keyName) {
+    invalidationEpoch.incrementAndGet();
+    KeyState state = keyStates.get(keyName);
+    if (state != null) {
+      state.epoch().incrementAndGet();
+    }
+  }
+
   /** Drops every cached key of {@code keyName}, in both caches. */
   public void invalidateKey(String keyName) {
-    invalidationEpoch.incrementAndGet();
+    countInvalidation(keyName);
     invalidations.add(decryptionKeys.invalidate(keyName) + dataKeys.invalidate(keyName));
   }
 
   /** Drops everything, in both caches. */
   public void invalidateAll() {
     invalidationEpoch.incrementAndGet();
+    resetEpoch.incrementAndGet();
     int before = decryptionKeys.size() + dataKeys.size();
     decryptionKeys.invalidateAll();
     dataKeys.invalidateAll();

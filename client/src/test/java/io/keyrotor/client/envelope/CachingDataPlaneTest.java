@@ -9,6 +9,7 @@ import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
+import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.RotationReason;
@@ -105,6 +106,38 @@ class CachingDataPlaneTest {
     assertEquals(1, calls(DecryptRequest.class));
     assertEquals(1, cache.dataKeyHits());
     assertEquals(1, cache.decryptHits());
+  }
+
+  @Test
+  void replayedEventsFromBeforeTheFirstAnswer_keepTheEntry_laterOnesDropIt() {
+    KeyEvent created =
+        event(KeyEventType.KEY_EVENT_TYPE_CREATED, 1, RotationReason.ROTATION_REASON_UNSPECIFIED)
+            .toBuilder()
+            .setLogIndex(4)
+            .setCursor("4.0")
+            .build();
+    KeyEvent activated =
+        event(KeyEventType.KEY_EVENT_TYPE_ACTIVATED, 1, RotationReason.ROTATION_REASON_UNSPECIFIED)
+            .toBuilder()
+            .setLogIndex(5)
+            .setCursor("5.0")
+            .build();
+    server.put(Key.newBuilder().setName("payments").build());
+    server.events(created, activated);
+    GenerateDataKeyResponse first = generate();
+    // A stream from cursor "0" delivers the key's history after the answer was cached.
+    cache.onEvent(created);
+    cache.onEvent(activated);
+    assertEquals(first.getPlaintext(), generate().getPlaintext(), "still the cached data key");
+    assertEquals(1, calls(GenerateDataKeyRequest.class));
+    cache.onEvent(
+        event(KeyEventType.KEY_EVENT_TYPE_ACTIVATED, 2, RotationReason.ROTATION_REASON_UNSPECIFIED)
+            .toBuilder()
+            .setLogIndex(9)
+            .setCursor("9.0")
+            .build());
+    generate();
+    assertEquals(2, calls(GenerateDataKeyRequest.class), "a rotation after the read drops it");
   }
 
   @Test
