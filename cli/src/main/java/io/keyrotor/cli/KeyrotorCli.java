@@ -51,6 +51,8 @@ import picocli.CommandLine.ScopeType;
       ComplianceCommand.class,
       AuditCommand.class,
       BackupCommand.class,
+      AgentCommand.class,
+      EventsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class KeyrotorCli implements Runnable {

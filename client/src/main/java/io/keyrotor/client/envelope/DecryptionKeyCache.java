@@ -21,9 +21,13 @@ import java.util.Objects;
 public final class DecryptionKeyCache implements AutoCloseable {
 
   private final KeyCacheCore core;
+  private final Duration maxAge;
 
   private DecryptionKeyCache(Builder builder) {
-    this.core = new KeyCacheCore(builder.maxAge, builder.maxEntries, builder.clock);
+    // Entries are kept for maxAge + maxStale, and used past maxAge only by leaseStaleOrNull.
+    this.core =
+        new KeyCacheCore(builder.maxAge.plus(builder.maxStale), builder.maxEntries, builder.clock);
+    this.maxAge = builder.maxAge;
   }
 
   /** A builder; {@link Builder#maxAge(Duration)} is required. */
@@ -31,15 +35,30 @@ public final class DecryptionKeyCache implements AutoCloseable {
     return new Builder();
   }
 
-  /** A copy of the cached data key for this wrapped key and context, or null. */
+  /**
+   * A copy of the cached data key for this wrapped key and context if it is younger than {@code
+   * maxAge}, or null.
+   */
   DataKey leaseOrNull(byte[] wrapped, byte[] contextEncoding) {
     CacheKey key = new CacheKey("", wrapped, contextEncoding);
     synchronized (core) {
       KeyCacheCore.Entry entry = core.getOrNull(key);
-      if (entry == null) {
+      if (entry == null || !core.now().isBefore(entry.createdAt.plus(maxAge))) {
         return null;
       }
       return entry.dataKey.copy();
+    }
+  }
+
+  /**
+   * A copy of the cached data key for this wrapped key and context if it is younger than {@code
+   * maxAge + maxStale}, or null: for when the cluster cannot be reached to unwrap it again.
+   */
+  DataKey leaseStaleOrNull(byte[] wrapped, byte[] contextEncoding) {
+    CacheKey key = new CacheKey("", wrapped, contextEncoding);
+    synchronized (core) {
+      KeyCacheCore.Entry entry = core.getOrNull(key);
+      return entry == null ? null : entry.dataKey.copy();
     }
   }
 
@@ -86,6 +105,7 @@ public final class DecryptionKeyCache implements AutoCloseable {
   /** Limits of a {@link DecryptionKeyCache}. */
   public static final class Builder {
     private Duration maxAge;
+    private Duration maxStale = Duration.ZERO;
     private int maxEntries = 1000;
     private Clock clock = Clock.systemUTC();
 
@@ -94,6 +114,21 @@ public final class DecryptionKeyCache implements AutoCloseable {
     /** How long an unwrapped data key is remembered. Required. */
     public Builder maxAge(Duration maxAge) {
       this.maxAge = KeyCacheCore.checkMaxAge(maxAge);
+      return this;
+    }
+
+    /**
+     * How much longer than {@code maxAge} an unwrapped data key is kept for use while the cluster
+     * cannot be reached (default zero: never). Only callers that ask for a stale entry after a
+     * failed call get it (the key agent does); a cached key's version disabled during the outage
+     * keeps decrypting there until {@code maxAge + maxStale}.
+     */
+    public Builder maxStale(Duration maxStale) {
+      Objects.requireNonNull(maxStale, "maxStale");
+      if (maxStale.isNegative()) {
+        throw new IllegalArgumentException("maxStale must not be negative: " + maxStale);
+      }
+      this.maxStale = maxStale;
       return this;
     }
 
