@@ -1,5 +1,6 @@
 package io.keyrotor.server;
 
+import io.keyrotor.consensus.GroupMembers;
 import io.keyrotor.consensus.RaftNode;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.NodeRecord;
@@ -77,7 +78,13 @@ final class ClusterVersionDriver {
       return;
     }
     int active = raft.state().activeClusterVersion();
-    OptionalInt target = target(active, ownSupported, raft.peers().keySet(), raft.state().nodes());
+    // The group as it is now (members added or removed since start count), listeners included:
+    // they apply the log too. Nothing is raised while a configuration change is in progress.
+    GroupMembers members = raft.members();
+    if (!members.stable()) {
+      return;
+    }
+    OptionalInt target = target(active, ownSupported, members.all().keySet(), raft.state().nodes());
     if (target.isEmpty() || !inFlight.compareAndSet(false, true)) {
       return;
     }
