@@ -54,6 +54,9 @@ import org.rocksdb.RocksDBException;
  *
  * <p>{@link #checkpoint} flushes before it returns, so a snapshot never claims more than is
  * durable.
+ *
+ * <p>Over 500 lines because it is the store's one writer: single entries, batch entries and
+ * retention share its write batches and the order in which their effects become visible.
  */
 public final class KeyStateStore implements StateView, AutoCloseable {
   /** How long a request id is remembered after its command, for retried writes. */
