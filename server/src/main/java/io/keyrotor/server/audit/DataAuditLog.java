@@ -19,6 +19,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -31,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * protobuf), hash-chained (each record's hash is SHA-256 over the previous hash and the record
  * without its hash), written by one writer thread with group commit: callers {@link #append} a
  * record and get a future, the writer takes what waits (up to {@value #MAX_BATCH}), writes it in
- * one write, syncs it once, then completes every caller's future. Nothing is acknowledged before it
- * is durable.
+ * one write, syncs it once, then hands the batch's futures to a small pool of its own, which
+ * completes them (and so runs what each caller chained on its future: typically the gRPC reply)
+ * while the writer goes on with the next batch. Nothing is acknowledged before it is durable.
  *
  * <p>The queue is bounded ({@code audit.data.queue-capacity}): a record that does not fit fails at
  * once, as does every record of a batch that could not be written (the file is cut back to where
@@ -46,6 +50,12 @@ import org.slf4j.LoggerFactory;
 public final class DataAuditLog implements AutoCloseable {
   /** Most records written and synced together. */
   static final int MAX_BATCH = 1_024;
+
+  /** Most callers' futures one acknowledging task completes. */
+  private static final int ACK_CHUNK = 32;
+
+  /** Threads that complete callers' futures, so the writer never runs their continuations. */
+  private static final int ACK_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
   /** Every this many records, the file offset of one is kept to start reads near a cursor. */
   private static final int INDEX_EVERY = 1_024;
@@ -72,6 +82,7 @@ public final class DataAuditLog implements AutoCloseable {
   private final BlockingQueue<Pending> queue;
   private final Consumer<DataAuditRecord> listener;
   private final Thread writer;
+  private final ExecutorService acknowledgements;
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong refusedFull = new AtomicLong();
 
@@ -111,6 +122,18 @@ public final class DataAuditLog implements AutoCloseable {
     } else {
       this.last = new Head(0, GENESIS);
     }
+    // Unbounded queue, bounded work: every task completes futures of records the bounded queue
+    // admitted, so there are never more than queueCapacity of them waiting.
+    AtomicLong ackThreads = new AtomicLong();
+    this.acknowledgements =
+        Executors.newFixedThreadPool(
+            ACK_THREADS,
+            task -> {
+              Thread thread =
+                  new Thread(task, "data-audit-ack-" + node + "-" + ackThreads.incrementAndGet());
+              thread.setDaemon(true);
+              return thread;
+            });
     this.writer = new Thread(this::run, "data-audit-writer-" + node);
     writer.setDaemon(true);
     writer.start();
@@ -301,9 +324,7 @@ public final class DataAuditLog implements AutoCloseable {
     writtenSize += out.size();
     durableSize = writtenSize;
     last = new Head(next, previous);
-    for (Pending pending : batch) {
-      pending.written().complete(null);
-    }
+    acknowledge(List.copyOf(batch), null);
     for (DataAuditRecord record : records) {
       try {
         listener.accept(record);
@@ -315,8 +336,32 @@ public final class DataAuditLog implements AutoCloseable {
 
   private void fail(List<Pending> batch, Unavailable failure) {
     failures.addAndGet(batch.size());
-    for (Pending pending : batch) {
-      pending.written().completeExceptionally(failure);
+    acknowledge(List.copyOf(batch), failure);
+  }
+
+  /**
+   * Completes {@code batch}'s futures ({@code failureOrNull}: with it) on the acknowledging pool,
+   * in chunks of {@value #ACK_CHUNK}, so callers' continuations run in parallel and off the writer;
+   * on the writer itself once the pool is shut down (at close).
+   */
+  private void acknowledge(List<Pending> batch, Unavailable failureOrNull) {
+    for (int from = 0; from < batch.size(); from += ACK_CHUNK) {
+      List<Pending> chunk = batch.subList(from, Math.min(batch.size(), from + ACK_CHUNK));
+      Runnable complete =
+          () -> {
+            for (Pending pending : chunk) {
+              if (failureOrNull == null) {
+                pending.written().complete(null);
+              } else {
+                pending.written().completeExceptionally(failureOrNull);
+              }
+            }
+          };
+      try {
+        acknowledgements.execute(complete);
+      } catch (RejectedExecutionException closing) {
+        complete.run();
+      }
     }
   }
 
@@ -380,6 +425,10 @@ public final class DataAuditLog implements AutoCloseable {
     closed = true; // the writer drains what waits, then stops (it polls, never interrupted)
     try {
       writer.join(5_000);
+      acknowledgements.shutdown();
+      if (!acknowledgements.awaitTermination(5, TimeUnit.SECONDS)) {
+        LOG.warn("The data audit log {} closed with acknowledgements still running", path);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -42,6 +42,23 @@ class DataAuditLogTest {
   }
 
   @Test
+  void callersContinuations_runOffTheWriterThread_afterTheRecordIsDurable() throws Exception {
+    Path file = dir.resolve("audit").resolve("data-audit.log");
+    try (DataAuditLog log = DataAuditLog.open(file, "n1", 1_000, r -> {})) {
+      List<CompletableFuture<String>> threads = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        threads.add(log.append(record(i)).thenApply(done -> Thread.currentThread().getName()));
+      }
+      for (CompletableFuture<String> thread : threads) {
+        String name = thread.get(30, TimeUnit.SECONDS);
+        // A continuation on the writer would hold up every later batch's disk write.
+        assertFalse(name.startsWith("data-audit-writer-"), name);
+      }
+      assertEquals(200, log.head().sequence());
+    }
+  }
+
+  @Test
   void manyCallers_groupCommitted_chainVerifies_andGoesOnAfterReopen() throws Exception {
     Path file = dir.resolve("audit").resolve("data-audit.log");
     List<DataAuditRecord> seen = new CopyOnWriteArrayList<>();
