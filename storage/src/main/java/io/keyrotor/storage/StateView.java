@@ -194,12 +194,4 @@ public interface StateView {
    * destroyed it (see {@code DestructionReceiptRecord}).
    */
   Optional<DestructionReceiptRecord> destructionReceipt(String name, int version);
-
-  /**
-   * The whole state at the current applied position, read page by page from a snapshot of the store
-   * while apply goes on (for backups). Close it to release the snapshot.
-   */
-  default StateExport export() {
-    throw new UnsupportedOperationException("this state cannot be exported");
-  }
 }
