@@ -136,9 +136,7 @@ public interface StateView {
    * The cluster's active apply version as this node applied it (replicated state): which gated
    * apply behaviours ({@link io.keyrotor.storage.version.ApplyFeature}) are on.
    */
-  default int activeClusterVersion() {
-    return io.keyrotor.storage.version.ClusterVersion.BASE;
-  }
+  int activeClusterVersion();
 
   /** Audit records from {@code fromIndex} on, at most {@code limit}. */
   List<AuditRecord> audit(long fromIndex, int limit);
