@@ -3,36 +3,27 @@ package io.keyrotor.consensus;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.storage.OwnerOnly;
+import io.keyrotor.storage.StateExportSource;
 import io.keyrotor.storage.StateView;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.SetConfigurationRequest;
-import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
-import org.apache.ratis.protocol.exceptions.SetConfigurationException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
-import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.TimeDuration;
@@ -51,11 +42,9 @@ import org.slf4j.LoggerFactory;
  * local state.
  *
  * <p>The parts: {@link RaftSettings} (the group and the Ratis properties), {@link RaftRequests}
- * (proposals, read barriers and the translation of Ratis's failures); this class starts the node
- * and reports its status.
- *
- * <p>Over 500 lines because membership changes and group commit act on the same Ratis division as
- * start-up and status; splitting them out is planned with the next change to this class.
+ * (proposals, read barriers and the translation of Ratis's failures), {@link MembershipChanges}
+ * (reading and changing the group's configuration); this class starts the node and reports its
+ * status.
  */
 public final class RaftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
@@ -68,6 +57,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftClient forwarder;
   private final RaftRequests requests;
   private final DestructionScrubber scrubber;
+  private final MembershipChanges membership;
   private volatile GroupCommitProposer proposer;
 
   private RaftNode(
@@ -92,6 +82,7 @@ public final class RaftNode implements AutoCloseable {
             forwarder,
             stateMachine,
             this::leaderId);
+    this.membership = new MembershipChanges(config.nodeId(), server, group, forwarder, requests);
     this.proposer =
         new GroupCommitProposer(requests::propose, GroupCommitConfig.defaults(), () -> true);
   }
@@ -229,44 +220,8 @@ public final class RaftNode implements AutoCloseable {
         config.peers(),
         config.transport());
     RaftNode node = new RaftNode(config, group, server, stateMachine, forwarder, scrubber);
-    scrubber.attach(node.scrubTarget());
+    scrubber.attach(new ScrubbedNode(node, stateMachine, config));
     return node;
-  }
-
-  /** What the destruction scrubber does through this node. */
-  private DestructionScrubber.Member scrubTarget() {
-    return new DestructionScrubber.Member() {
-      @Override
-      public io.keyrotor.storage.KeyStateStore store() {
-        return stateMachine.store();
-      }
-
-      @Override
-      public boolean isLeader() {
-        return isReadyLeader();
-      }
-
-      @Override
-      public void askLeaderToStepDown() {
-        transferLeadership("", config.requestTimeout().toMillis());
-      }
-
-      @Override
-      public long takeFreshSnapshot() {
-        stateMachine.requestFreshSnapshot();
-        return takeSnapshot(config.requestTimeout().toMillis() * 6);
-      }
-
-      @Override
-      public void deleteSnapshotsBefore(long index) throws IOException {
-        stateMachine.deleteSnapshotsBefore(index);
-      }
-
-      @Override
-      public java.nio.file.Path raftDirectory() {
-        return config.raftDirectory();
-      }
-    };
   }
 
   /**
@@ -353,6 +308,14 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
+   * The applied state as a whole, for backups: exported from a snapshot of the store while apply
+   * goes on (after {@link #readBarrier()}, it holds every write completed before the barrier).
+   */
+  public StateExportSource exports() {
+    return stateMachine.store();
+  }
+
+  /**
    * How many times an apply listener threw on this node since it started (for metrics): each
    * failure was logged and skipped, and the node went on.
    */
@@ -428,33 +391,12 @@ public final class RaftNode implements AutoCloseable {
 
   /** Asks the group to make {@code targetNodeId} the leader; waits up to {@code timeoutMillis}. */
   public void transferLeadership(String targetNodeId, long timeoutMillis) {
-    try {
-      RaftClientReply reply =
-          forwarder
-              .admin()
-              .transferLeadership(
-                  targetNodeId == null || targetNodeId.isEmpty()
-                      ? null
-                      : RaftPeerId.valueOf(targetNodeId),
-                  timeoutMillis);
-      requests.checkReply(reply);
-    } catch (IOException e) {
-      throw requests.translate(e);
-    }
+    membership.transferLeadership(targetNodeId, timeoutMillis);
   }
 
   /** The group's members as this node's division sees them now. */
   public GroupMembers members() {
-    RaftConfiguration conf;
-    try {
-      conf = server.getDivision(group.getGroupId()).getRaftConf();
-    } catch (IOException e) {
-      throw requests.translate(e);
-    }
-    return new GroupMembers(
-        addresses(conf.getCurrentPeers(RaftPeerRole.FOLLOWER)),
-        addresses(conf.getCurrentPeers(RaftPeerRole.LISTENER)),
-        conf.getPreviousPeers(RaftPeerRole.FOLLOWER).isEmpty());
+    return membership.members();
   }
 
   /**
@@ -470,58 +412,7 @@ public final class RaftNode implements AutoCloseable {
    */
   public void changeMembers(
       GroupMembers current, Map<String, String> voters, Map<String, String> listeners) {
-    SetConfigurationRequest.Arguments arguments =
-        SetConfigurationRequest.Arguments.newBuilder()
-            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
-            .setServersInCurrentConf(peers(current.voters()))
-            .setListenersInCurrentConf(peers(current.listeners()))
-            .setServersInNewConf(peers(voters))
-            .setListenersInNewConf(peers(listeners))
-            .build();
-    LOG.info(
-        "Node {} asks for the Raft configuration voters={} listeners={} (was {})",
-        nodeId(),
-        voters.keySet(),
-        listeners.keySet(),
-        current);
-    try {
-      RaftClientReply reply = forwarder.admin().setConfiguration(arguments);
-      if (!reply.isSuccess() && isMembershipConflict(reply.getException())) {
-        throw new MembershipChangeException(
-            reply.getException().getMessage(), reply.getException());
-      }
-      requests.checkReply(reply);
-    } catch (IOException e) {
-      if (isMembershipConflict(e)) {
-        throw new MembershipChangeException(e.getMessage(), e);
-      }
-      throw requests.translate(e);
-    }
-  }
-
-  private static boolean isMembershipConflict(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ReconfigurationInProgressException
-          || t instanceof SetConfigurationException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static SortedMap<String, String> addresses(Collection<RaftPeer> peers) {
-    SortedMap<String, String> out = new TreeMap<>();
-    peers.forEach(p -> out.put(p.getId().toString(), p.getAddress()));
-    return out;
-  }
-
-  private static List<RaftPeer> peers(Map<String, String> members) {
-    List<RaftPeer> out = new ArrayList<>();
-    members.forEach(
-        (id, address) ->
-            out.add(
-                RaftPeer.newBuilder().setId(RaftPeerId.valueOf(id)).setAddress(address).build()));
-    return out;
+    membership.changeMembers(current, voters, listeners);
   }
 
   /**

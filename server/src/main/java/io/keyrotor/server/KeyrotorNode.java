@@ -2,12 +2,8 @@ package io.keyrotor.server;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.keyrotor.consensus.CommandClock;
-import io.keyrotor.consensus.ConsensusConfig;
 import io.keyrotor.consensus.FatalErrorHandler;
-import io.keyrotor.consensus.KeyrotorStateMachine;
 import io.keyrotor.consensus.RaftNode;
-import io.keyrotor.consensus.RaftTransport;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.Hsms;
@@ -24,6 +20,7 @@ import io.keyrotor.server.clock.ClockGuard;
 import io.keyrotor.server.clock.ClockProbe;
 import io.keyrotor.server.clock.PeerClocks;
 import io.keyrotor.server.config.ConfigException;
+import io.keyrotor.server.config.DataPlaneSettings;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
@@ -36,12 +33,10 @@ import io.keyrotor.server.http.HttpEndpoint;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
 import io.keyrotor.server.transport.ApiTransport;
-import io.keyrotor.storage.version.ApplyFeature;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -55,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * (KeyService, AdminService, health, reflection). Starts in that order and refuses to start, with
  * one clear message, when any part cannot be used.
  *
- * <p>Over 500 lines because it starts, and closes in reverse order, every part of a node.
+ * <p>It starts, and closes in reverse order, every part of a node; the Raft member's settings are
+ * {@link NodeRaft}'s.
  */
 public final class KeyrotorNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KeyrotorNode.class);
@@ -118,7 +114,7 @@ public final class KeyrotorNode implements AutoCloseable {
       throw e;
     }
     NodeExecutors executors = NodeExecutors.create(config.flow().hsmQueueCapacity());
-    NodeConfig.DataPlaneSettings dataPlaneSettings = config.dataPlane();
+    DataPlaneSettings dataPlaneSettings = config.dataPlane();
     KekCache kekCache =
         new KekCache(
             hsm, dataPlaneSettings.kekCacheMaxEntries(), dataPlaneSettings.kekCacheIdleTimeout());
@@ -139,7 +135,7 @@ public final class KeyrotorNode implements AutoCloseable {
     Clock agreedClock = clockGuard.agreedClock();
     try {
       raft =
-          startRaft(
+          NodeRaft.start(
               config,
               clockGuard,
               fatal,
@@ -282,64 +278,6 @@ public final class KeyrotorNode implements AutoCloseable {
       executors.api().shutdownNow();
       dataAudit.close();
       throw e;
-    }
-  }
-
-  /**
-   * The Raft member over {@code transport}'s credentials, with the apply listeners of the metrics,
-   * the KEK cache and rotation.
-   */
-  private static RaftNode startRaft(
-      NodeConfig config,
-      CommandClock clock,
-      FatalErrorHandler fatal,
-      NodeMetrics metrics,
-      KekCache kekCache,
-      RotationEngine rotation,
-      ApiTransport transport,
-      KeyrotorStateMachine.ApplyListener auditSinks)
-      throws StartupException {
-    // The Raft port speaks mutual TLS with the same credentials as the API (the node certificate
-    // is its server and client identity), or plaintext where the configuration says insecure
-    // (loopback only, checked by NodeConfig).
-    RaftTransport raftTransport =
-        transport
-            .credentials()
-            .map(RaftTransport::mutualTls)
-            .orElseGet(RaftTransport::insecureLoopback);
-    ConsensusConfig consensus =
-        ConsensusConfig.of(
-                config.nodeId(), config.raftPeers(), config.clusterName(), config.dataDirectory())
-            .withElectionTimeout(config.electionTimeoutMin(), config.electionTimeoutMax())
-            .withReads(config.leaderLease(), true)
-            // Purge the log up to every snapshot (gap 1): snapshots come every
-            // raft.snapshot-threshold entries and after each destruction, whose scrub needs the
-            // log purged at once.
-            .withSnapshots(config.snapshotThreshold(), 1)
-            .withDestroyScrubWithin(config.destroy().scrubWithin())
-            .withRatisOverrides(config.ratisOverrides())
-            .withTransport(raftTransport)
-            .withKeyCacheBytes(config.storage().keyCacheBytes())
-            .withJoining(config.membership().join())
-            .withMaxSupportedClusterVersion(config.upgrade().maxSupportedVersion());
-    try {
-      RaftNode node =
-          RaftNode.start(
-              consensus,
-              clock,
-              fatal,
-              List.of(
-                  metrics.applyListener(),
-                  kekCache.applyListener(),
-                  rotation.applyListener(),
-                  auditSinks));
-      // Batches only once every voter's binary applies them (the cluster version carries that).
-      node.groupCommit(
-          config.groupCommit().config(),
-          () -> ApplyFeature.COMMAND_BATCHES.activeAt(node.state().activeClusterVersion()));
-      return node;
-    } catch (IOException e) {
-      throw new StartupException(e.getMessage(), e);
     }
   }
 

@@ -21,7 +21,9 @@ import io.keyrotor.storage.audit.HistoryTrim;
 import io.keyrotor.storage.checkpoint.Checkpoints;
 import io.keyrotor.storage.dedup.RequestTable;
 import io.keyrotor.storage.events.EventStream;
+import io.keyrotor.storage.groupcommit.BatchEntryStaging;
 import io.keyrotor.storage.receipt.DestructionReceipts;
+import io.keyrotor.storage.retention.RetentionStaging;
 import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
@@ -55,10 +57,12 @@ import org.rocksdb.RocksDBException;
  * <p>{@link #checkpoint} flushes before it returns, so a snapshot never claims more than is
  * durable.
  *
- * <p>Over 500 lines because it is the store's one writer: single entries, batch entries and
- * retention share its write batches and the order in which their effects become visible.
+ * <p>Batch entries ({@link BatchEntryStaging}) and history trims ({@link RetentionStaging}) stage
+ * their part of an entry's write batch through their own classes. Over 500 lines because it is both
+ * the one writer and the {@link StateView}: most of its length is one-line reads handed to the
+ * views, the audit chain and the event stream.
  */
-public final class KeyStateStore implements StateView, AutoCloseable {
+public final class KeyStateStore implements StateView, StateExportSource, AutoCloseable {
   /** How long a request id is remembered after its command, for retried writes. */
   public static final Duration REQUEST_RETENTION = RequestTable.RETENTION;
 
@@ -68,6 +72,8 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private final RequestTable requests;
   private final CommandDispatcher dispatcher;
   private final ClusterVersionState clusterVersion;
+  private final RetentionStaging retention;
+  private final BatchEntryStaging batchEntries = new BatchEntryStaging();
   private AuditChain auditChain;
   private EventStream events;
 
@@ -80,9 +86,6 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong publications =
       new java.util.concurrent.atomic.AtomicLong();
 
-  /** Where the batch entry being applied stands (apply thread only). */
-  private StoredMeta.BatchProgress batchProgress = StoredMeta.BatchProgress.NONE;
-
   private volatile long lastCommandTimeMillis;
   private volatile String reportedDigest;
   private StateDigest digest;
@@ -93,6 +96,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     this.integrity = new IntegrityCheck(database);
     this.requests = new RequestTable(database, limits.requestRecords());
     this.clusterVersion = new ClusterVersionState(database);
+    this.retention = new RetentionStaging(database, views);
     this.dispatcher =
         new CommandDispatcher(views.reader(), views::accessPolicy, limits)
             .withClusterVersion(clusterVersion::active);
@@ -149,7 +153,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
                     "the audit chain in " + directory + " was tampered with: " + problem);
               });
       events = new EventStream(database);
-      batchProgress = StoredMeta.readBatchProgress(database);
+      batchEntries.load(database);
       publish(meta.position(), meta.lastCommandTimeMillis(), auditChain.head(), meta.digest());
     } catch (RocksDBException e) {
       throw new StorageException("cannot read the state store in " + directory + ": " + e, e);
@@ -189,39 +193,27 @@ public final class KeyStateStore implements StateView, AutoCloseable {
 
   /**
    * Applies the commands of a batch entry in order, each as if it were its own entry at {@code
-   * index} (its own transition, request-id record, events and audit record, chained after the
-   * previous command's), each seeing the ones before; returns their results in order in {@code
-   * batch_results}. Each command's writes go in their own RocksDB write batch (the transitions read
-   * committed state) with the entry's progress: the applied position moves to the entry with its
-   * last command, and a replay after a crash amid the entry resumes after the last command written.
+   * index} (see {@link BatchEntryStaging}): the applied position moves to the entry with its last
+   * command.
    */
   private CommandResult applyBatch(List<Command> commands, long term, long index) {
-    CommandResult.Builder results = CommandResult.newBuilder();
-    boolean replay = index <= applied.index();
-    int written = replay ? commands.size() : 0;
-    if (!replay && batchProgress.index() == index) {
-      written = batchProgress.commandsApplied();
-    }
-    for (int i = 0; i < commands.size(); i++) {
-      Command command = commands.get(i);
-      if (i < written) {
-        results.addBatchResults(
-            result(requests.replayedOutcome(command.getRequestId(), index), true));
-        continue;
-      }
-      boolean last = i == commands.size() - 1;
-      results.addBatchResults(
-          applyOne(
-              command,
-              index,
-              i,
-              last ? new AppliedPosition(term, index) : applied,
-              last ? null : new StoredMeta.BatchProgress(index, i + 1)));
-    }
+    CommandResult results =
+        batchEntries.apply(
+            commands,
+            index,
+            index <= applied.index(),
+            (command, batchPosition, progressOrNull) ->
+                applyOne(
+                    command,
+                    index,
+                    batchPosition,
+                    progressOrNull == null ? new AppliedPosition(term, index) : applied,
+                    progressOrNull),
+            command -> result(requests.replayedOutcome(command.getRequestId(), index), true));
     if (commands.isEmpty()) {
       recordPosition(term, index);
     }
-    return results.build();
+    return results;
   }
 
   /**
@@ -257,20 +249,14 @@ public final class KeyStateStore implements StateView, AutoCloseable {
             effects.bulkRotationWrite(),
             effects.zoneMasterKeyWrite(),
             effects.policyWrite());
-    HistoryTrim.Cut trim =
-        !deduplicated && command.hasTrimHistory() && effects.result().getCode() == 0
-            ? HistoryTrim.plan(database, auditChain, command.getTrimHistory(), bulkRotations())
-            : null;
-    if (trim != null) {
-      effects = effects.withAuditDetail(trim.detail());
+    Optional<HistoryTrim.Cut> trim = retention.plan(command, deduplicated, effects, auditChain);
+    if (trim.isPresent()) {
+      effects = effects.withAuditDetail(trim.get().detail());
     }
     try (StateBatch batch = new StateBatch(database, digest.copy())) {
       views.stage(batch, writes, time);
       clusterVersion.stage(batch, effects.clusterVersionWrite());
-      if (trim != null) {
-        HistoryTrim.stage(batch, trim);
-        views.stageRemovals(batch, trim.bulkRotations());
-      }
+      retention.stage(batch, trim);
       List<KeyEventRecord> storedEvents = events.append(batch, index, effects.events());
       if (!requestId.isEmpty() && !deduplicated) {
         requests.record(batch, requestId, effects.result(), time);
@@ -300,18 +286,14 @@ public final class KeyStateStore implements StateView, AutoCloseable {
       }
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
-      if (progressOrNull != null) {
-        StoredMeta.putBatchProgress(batch, progressOrNull);
-      }
+      BatchEntryStaging.stage(batch, progressOrNull);
       batch.commit();
-      batchProgress = progressOrNull == null ? StoredMeta.BatchProgress.NONE : progressOrNull;
+      batchEntries.committed(progressOrNull);
 
       publications.incrementAndGet();
       views.apply(writes);
       clusterVersion.publish(effects.clusterVersionWrite());
-      if (trim != null) {
-        views.removeBulkRotations(trim.bulkRotations());
-      }
+      retention.publish(trim);
       publish(position, time, nextHead, batch.digest());
       publications.incrementAndGet();
       events.publish(storedEvents);
@@ -565,10 +547,7 @@ public final class KeyStateStore implements StateView, AutoCloseable {
     return position;
   }
 
-  /**
-   * The whole state at the current applied position, read page by page from a RocksDB snapshot
-   * while apply goes on (for backups). Close it to release the snapshot.
-   */
+  /** Read from a RocksDB snapshot of this store's database. */
   @Override
   public StateExport export() {
     return StateExport.open(database);

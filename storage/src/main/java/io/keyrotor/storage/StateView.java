@@ -136,9 +136,7 @@ public interface StateView {
    * The cluster's active apply version as this node applied it (replicated state): which gated
    * apply behaviours ({@link io.keyrotor.storage.version.ApplyFeature}) are on.
    */
-  default int activeClusterVersion() {
-    return io.keyrotor.storage.version.ClusterVersion.BASE;
-  }
+  int activeClusterVersion();
 
   /** Audit records from {@code fromIndex} on, at most {@code limit}. */
   List<AuditRecord> audit(long fromIndex, int limit);
@@ -194,12 +192,4 @@ public interface StateView {
    * destroyed it (see {@code DestructionReceiptRecord}).
    */
   Optional<DestructionReceiptRecord> destructionReceipt(String name, int version);
-
-  /**
-   * The whole state at the current applied position, read page by page from a snapshot of the store
-   * while apply goes on (for backups). Close it to release the snapshot.
-   */
-  default StateExport export() {
-    throw new UnsupportedOperationException("this state cannot be exported");
-  }
 }

@@ -56,7 +56,7 @@ public final class BackupServiceImpl extends BackupServiceGrpc.BackupServiceImpl
                   AuditSigner.SigningKey key = signer.signingKey(state);
                   StateExport export;
                   try {
-                    export = state.export();
+                    export = context.raft().exports().export();
                   } catch (StorageException e) {
                     throw moving(e);
                   }

@@ -58,7 +58,7 @@ import io.keyrotor.server.api.KeyWriteInputs.VersionFloors;
 import io.keyrotor.server.api.KeyWriteInputs.VersionStatusChange;
 import io.keyrotor.server.audit.DataAuditLog;
 import io.keyrotor.server.config.LimitSettings;
-import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.config.RotationSettings;
 import io.keyrotor.server.dataplane.CiphertextFormat;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.DataPlaneException;
@@ -78,7 +78,7 @@ import java.util.function.Supplier;
  */
 public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private final ServerContext context;
-  private final NodeConfig.RotationSettings settings;
+  private final RotationSettings settings;
   private final LimitSettings limits;
   private final Calls calls;
   private final KeyReads reads;

@@ -19,7 +19,7 @@ import io.keyrotor.proto.internal.v1.RotationPolicyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.server.config.LimitSettings;
 import io.keyrotor.server.config.LimitSettings.Limit;
-import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.config.RotationSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.SortedSet;
@@ -139,8 +139,7 @@ final class KeyWriteInputs {
 
   /** ScheduleKeyVersionDestroy: erase the material after {@code waitingPeriodMillis}. */
   record DestroySchedule(String name, int version, long waitingPeriodMillis, String requestId) {
-    static DestroySchedule of(
-        ScheduleKeyVersionDestroyRequest request, NodeConfig.RotationSettings settings) {
+    static DestroySchedule of(ScheduleKeyVersionDestroyRequest request, RotationSettings settings) {
       String name = Requests.keyName(request.getName());
       int version = Requests.version(request.getVersion());
       long waiting =

@@ -115,7 +115,7 @@ public record DataAuditSettings(
       return true;
     }
     for (String address : peerAddresses) {
-      if (!NodeConfig.isLoopback(address)) {
+      if (!TlsSettings.isLoopback(address)) {
         throw new ConfigException(
             source
                 + ": audit.data.enabled=false is refused because "

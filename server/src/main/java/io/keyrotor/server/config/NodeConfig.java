@@ -1,19 +1,7 @@
 package io.keyrotor.server.config;
 
-import com.google.common.base.Splitter;
 import io.keyrotor.api.v1.AuthorizationPolicy;
-import io.keyrotor.api.v1.Binding;
-import io.keyrotor.api.v1.Permission;
-import io.keyrotor.api.v1.Role;
 import io.keyrotor.consensus.RatisOverrides;
-import io.keyrotor.hsm.HsmConfig;
-import io.keyrotor.hsm.HsmException;
-import io.keyrotor.hsm.SecretSources;
-import io.keyrotor.hsm.WrapMechanism;
-import io.keyrotor.server.dataplane.KekCache;
-import io.keyrotor.server.dataplane.ReadGate;
-import io.keyrotor.storage.access.PolicyRules;
-import io.keyrotor.tls.TlsFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,12 +9,9 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.SortedMap;
@@ -107,9 +92,10 @@ import java.util.regex.Pattern;
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
  * holds them. Relative paths resolve against the file's directory.
  *
- * <p>Over 600 lines because it is the one place that reads and checks every setting of the file
- * above, each with the message that names it; the settings of one concern are grouped in a nested
- * record ({@link TlsSettings}, {@link DataPlaneSettings}, {@link RotationSettings}, ...).
+ * <p>Each concern reads and checks its own lines in its own settings class ({@link TlsSettings},
+ * {@link HsmSettings}, {@link AccessSettings}, {@link DataPlaneSettings}, {@link RotationSettings},
+ * {@link LimitSettings}, ...); this record reads the node's identity, its peers and Raft's
+ * settings, and composes the rest.
  */
 public record NodeConfig(
     String nodeId,
@@ -126,7 +112,7 @@ public record NodeConfig(
     Duration defaultActivationDelay,
     boolean chaosMode,
     boolean chaosTestCluster,
-    AuthorizationPolicy bootstrapPolicy,
+    AccessSettings access,
     DataPlaneSettings dataPlane,
     RotationSettings rotation,
     SortedMap<String, String> ratisOverrides,
@@ -145,138 +131,8 @@ public record NodeConfig(
     UpgradeSettings upgrade,
     GroupCommitSettings groupCommit) {
 
-  /**
-   * Transport security of the node's API and Raft ports.
-   *
-   * @param files the node's certificate, key and trusted CA certificates ({@code tls.certificate},
-   *     {@code tls.private-key}, {@code tls.ca}); empty only when {@code insecure}
-   * @param insecure plaintext on loopback addresses only ({@code tls.insecure=true})
-   * @param reloadInterval how often a handshake looks for changed files ({@code
-   *     tls.reload-interval})
-   * @param expiryWarning status warns when the certificate expires within this ({@code
-   *     tls.expiry-warning})
-   */
-  public record TlsSettings(
-      Optional<TlsFiles> files, boolean insecure, Duration reloadInterval, Duration expiryWarning) {
-    public TlsSettings {
-      if (files.isPresent() == insecure) {
-        throw new IllegalArgumentException("either TLS files or insecure, exactly one");
-      }
-    }
-
-    /** Mutual TLS with {@code files}, the default intervals. */
-    public static TlsSettings mutual(TlsFiles files) {
-      return new TlsSettings(
-          Optional.of(files), false, DEFAULT_RELOAD_INTERVAL, DEFAULT_EXPIRY_WARNING);
-    }
-
-    /** Plaintext (loopback only). */
-    public static TlsSettings plaintext() {
-      return new TlsSettings(
-          Optional.empty(), true, DEFAULT_RELOAD_INTERVAL, DEFAULT_EXPIRY_WARNING);
-    }
-  }
-
-  /** How often changed TLS files are looked for, unless {@code tls.reload-interval} says. */
-  public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(10);
-
-  /** How long before expiry status warns, unless {@code tls.expiry-warning} says. */
-  public static final Duration DEFAULT_EXPIRY_WARNING = Duration.ofDays(30);
-
   /** A voting member: where its Raft server and its gRPC API listen. */
   public record Peer(String id, String raftAddress, String apiAddress) {}
-
-  /**
-   * How the node serves the data plane.
-   *
-   * @param followerReads what a follower does with a data-plane call ({@code reads.follower})
-   * @param kekCacheMaxEntries most unwrapped key-encryption keys held ({@code
-   *     kek-cache.max-entries})
-   * @param kekCacheIdleTimeout how long an unused one stays ({@code kek-cache.idle-timeout})
-   */
-  public record DataPlaneSettings(
-      ReadGate.FollowerReads followerReads, long kekCacheMaxEntries, Duration kekCacheIdleTimeout) {
-
-    /**
-     * The defaults: followers redirect data-plane calls to the leader (measured faster than
-     * ReadIndex: see server/README.md, "Data plane"), 10,000 keys, 15 minutes idle.
-     */
-    public static DataPlaneSettings defaults() {
-      return new DataPlaneSettings(
-          ReadGate.FollowerReads.REDIRECT,
-          KekCache.DEFAULT_MAX_ENTRIES,
-          KekCache.DEFAULT_IDLE_TIMEOUT);
-    }
-  }
-
-  /**
-   * How the node's rotation engine runs.
-   *
-   * @param schedulerInterval how often the scheduler and validator look for work ({@code
-   *     rotation.scheduler-interval})
-   * @param minimumPeriod the shortest rotation period a policy may ask for ({@code
-   *     rotation.minimum-period}); a guard for production clusters
-   * @param destroyDefaultWait the waiting period of a destroy that names none ({@code
-   *     keys.destroy-default-wait})
-   * @param destroyMinimumWait the shortest waiting period a destroy may ask for ({@code
-   *     keys.destroy-minimum-wait})
-   */
-  public record RotationSettings(
-      Duration schedulerInterval,
-      Duration minimumPeriod,
-      Duration destroyDefaultWait,
-      Duration destroyMinimumWait) {
-    public static RotationSettings defaults() {
-      return new RotationSettings(
-          Duration.ofMillis(250), Duration.ofHours(1), Duration.ofDays(30), Duration.ofDays(1));
-    }
-  }
-
-  /** Which HSM the node opens, and where its secret comes from. */
-  public record HsmSettings(
-      String kind,
-      Path softwareKeyFile,
-      Path pkcs11Module,
-      String tokenLabel,
-      SecretSource secret,
-      List<WrapMechanism> mechanisms) {
-
-    /** Reads the secret and builds the HSM configuration. */
-    public HsmConfig toHsmConfig() throws ConfigException {
-      char[] value = secret.read();
-      if ("software".equals(kind)) {
-        return new HsmConfig.Software(softwareKeyFile, value, mechanisms);
-      }
-      return new HsmConfig.Pkcs11(
-          pkcs11Module,
-          tokenLabel,
-          value,
-          mechanisms,
-          HsmConfig.Pkcs11.DEFAULT_MAX_SESSIONS,
-          HsmConfig.Pkcs11.DEFAULT_SESSION_WAIT);
-    }
-
-    /** A human description for status pages (no secrets). */
-    public String describe() {
-      return "software".equals(kind)
-          ? "software key file " + softwareKeyFile
-          : "pkcs11 " + pkcs11Module + " token " + tokenLabel;
-    }
-  }
-
-  /** A secret read from a file or an environment variable, never stored in the config itself. */
-  public record SecretSource(
-      String description, Path fileOrNull, String environmentVariableOrNull) {
-    char[] read() throws ConfigException {
-      try {
-        return fileOrNull != null
-            ? SecretSources.fromFile(fileOrNull)
-            : SecretSources.fromEnvironment(environmentVariableOrNull);
-      } catch (HsmException e) {
-        throw new ConfigException(description + ": " + e.getMessage(), e);
-      }
-    }
-  }
 
   /**
    * Node settings passed to Ratis after keyrotor's own: {@code ratis.<key>}; a value Ratis cannot
@@ -297,6 +153,14 @@ public record NodeConfig(
     SortedMap<String, String> out = new TreeMap<>();
     peers.forEach((id, peer) -> out.put(id, peer.raftAddress()));
     return out;
+  }
+
+  /**
+   * The policy this node proposes when the cluster has none ({@link
+   * AccessSettings#bootstrapPolicy}).
+   */
+  public AuthorizationPolicy bootstrapPolicy() {
+    return access.bootstrapPolicy();
   }
 
   /** Reads and validates a configuration file. */
@@ -324,7 +188,7 @@ public record NodeConfig(
 
   private static NodeConfig parseSettings(Properties p, Path base, String source)
       throws ConfigException {
-    Fields r = new Fields(p, source);
+    ConfigFields r = new ConfigFields(p, source);
     String nodeId = r.required("node.id");
     SortedMap<String, String[]> raw = new TreeMap<>();
     SortedMap<String, String> ratis = new TreeMap<>();
@@ -362,44 +226,7 @@ public record NodeConfig(
           source + ": node.id " + nodeId + " is not among the peers " + peers.keySet());
     }
     Set<String> zones = new TreeSet<>(r.list("node.zones", "default"));
-    String kind = r.optional("hsm.kind", "software");
-    List<WrapMechanism> mechanisms = new ArrayList<>();
-    for (String name : r.list("hsm.mechanisms", "AES_KEY_WRAP_PAD,AES_KEY_WRAP,AES_GCM")) {
-      try {
-        mechanisms.add(WrapMechanism.valueOf(name));
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(
-            source
-                + ": hsm.mechanisms: unknown mechanism "
-                + name
-                + " (known: "
-                + Arrays.toString(WrapMechanism.values())
-                + ")");
-      }
-    }
-    HsmSettings hsm;
-    switch (kind) {
-      case "software" ->
-          hsm =
-              new HsmSettings(
-                  kind,
-                  base.resolve(r.required("hsm.software.key-file")),
-                  null,
-                  "",
-                  r.secret("hsm.software.passphrase", "software HSM passphrase", base),
-                  mechanisms);
-      case "pkcs11" ->
-          hsm =
-              new HsmSettings(
-                  kind,
-                  null,
-                  Path.of(r.required("hsm.pkcs11.module")),
-                  r.required("hsm.pkcs11.token-label"),
-                  r.secret("hsm.pkcs11.pin", "HSM user PIN", base),
-                  mechanisms);
-      default ->
-          throw new ConfigException(source + ": hsm.kind must be software or pkcs11, not " + kind);
-    }
+    HsmSettings hsm = HsmSettings.parse(p, base, source);
     Duration min = r.duration("raft.election-timeout-min", "600ms");
     Duration max = r.duration("raft.election-timeout-max", "1200ms");
     if (max.compareTo(min) <= 0) {
@@ -421,15 +248,11 @@ public record NodeConfig(
         r.duration("keys.default-activation-delay", "30s"),
         Boolean.parseBoolean(r.optional("chaos.enabled", "false")),
         Boolean.parseBoolean(r.optional("chaos.test-cluster", "false")),
-        bootstrapPolicy(p, r, source),
-        dataPlane(r, source),
-        new RotationSettings(
-            r.duration("rotation.scheduler-interval", "250ms"),
-            r.duration("rotation.minimum-period", "1h"),
-            r.duration("keys.destroy-default-wait", "30d"),
-            r.duration("keys.destroy-minimum-wait", "1d")),
+        AccessSettings.parse(p, source),
+        DataPlaneSettings.parse(p, source),
+        RotationSettings.parse(p, source),
         Collections.unmodifiableSortedMap(ratis),
-        tls(r, base, source, peers),
+        TlsSettings.parse(p, base, source, peers),
         LimitSettings.parse(p, source),
         FlowSettings.parse(p, source),
         ClockSettings.parse(p, source),
@@ -445,181 +268,11 @@ public record NodeConfig(
         GroupCommitSettings.parse(p, source));
   }
 
-  private static final List<String> TLS_FILE_KEYS =
-      List.of("tls.certificate", "tls.private-key", "tls.ca");
-
-  private static TlsSettings tls(Fields r, Path base, String source, SortedMap<String, Peer> peers)
-      throws ConfigException {
-    Duration reload = r.duration("tls.reload-interval", "10s");
-    if (reload.isZero()) {
-      throw new ConfigException(source + ": tls.reload-interval must be positive");
-    }
-    Duration warning = r.duration("tls.expiry-warning", "30d");
-    String insecureValue = r.optional("tls.insecure", "false");
-    if (!insecureValue.equals("true") && !insecureValue.equals("false")) {
-      throw new ConfigException(source + ": tls.insecure must be true or false");
-    }
-    boolean insecure = insecureValue.equals("true");
-    List<String> given = new ArrayList<>();
-    List<String> missing = new ArrayList<>();
-    for (String key : TLS_FILE_KEYS) {
-      (r.optional(key, "").isEmpty() ? missing : given).add(key);
-    }
-    if (insecure) {
-      if (!given.isEmpty()) {
-        throw new ConfigException(
-            source + ": tls.insecure=true and " + given + " contradict each other; remove one");
-      }
-      for (Peer peer : peers.values()) {
-        for (String address : List.of(peer.raftAddress(), peer.apiAddress())) {
-          if (!isLoopback(address)) {
-            throw new ConfigException(
-                source
-                    + ": tls.insecure=true is refused because "
-                    + address
-                    + " (peer "
-                    + peer.id()
-                    + ") is not a loopback address: plaintext is allowed only when every"
-                    + " address is 127.0.0.1, ::1 or localhost; configure tls.certificate,"
-                    + " tls.private-key and tls.ca instead");
-          }
-        }
-      }
-      return new TlsSettings(Optional.empty(), true, reload, warning);
-    }
-    if (given.isEmpty()) {
-      throw new ConfigException(
-          source
-              + ": no transport security configured: set tls.certificate, tls.private-key and"
-              + " tls.ca (PEM files of the node's certificate, its key and the CA that issues"
-              + " callers' and peers' certificates), or tls.insecure=true for plaintext on"
-              + " loopback addresses only");
-    }
-    if (!missing.isEmpty()) {
-      throw new ConfigException(
-          source + ": " + given + " set but " + missing + " missing: mutual TLS needs all three");
-    }
-    return new TlsSettings(
-        Optional.of(
-            new TlsFiles(
-                base.resolve(r.required("tls.certificate")).normalize(),
-                base.resolve(r.required("tls.private-key")).normalize(),
-                base.resolve(r.required("tls.ca")).normalize())),
-        false,
-        reload,
-        warning);
-  }
-
   /** Every peer's Raft and API address. */
   static List<String> peerAddresses(SortedMap<String, Peer> peers) {
     List<String> out = new ArrayList<>();
     peers.values().forEach(peer -> out.addAll(List.of(peer.raftAddress(), peer.apiAddress())));
     return out;
-  }
-
-  /** True for 127.0.0.0/8, ::1 and localhost (literal addresses; no name is resolved). */
-  static boolean isLoopback(String address) {
-    String host = address.substring(0, address.lastIndexOf(':'));
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
-    if (host.equalsIgnoreCase("localhost")) {
-      return true;
-    }
-    if (host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
-      return true;
-    }
-    return host.equals("::1") || host.equals("0:0:0:0:0:0:0:1");
-  }
-
-  static final String BOOTSTRAP_ROLE_PREFIX = "access.bootstrap-role.";
-  static final String BOOTSTRAP_BINDING_PREFIX = "access.bootstrap-binding.";
-
-  /**
-   * The policy this node proposes when the cluster has none: {@code access.bootstrap-admins} as
-   * administrators, plus the configured roles and bindings; the empty policy when no administrator
-   * is configured (the node then proposes none).
-   */
-  private static AuthorizationPolicy bootstrapPolicy(Properties p, Fields r, String source)
-      throws ConfigException {
-    List<String> admins = r.list("access.bootstrap-admins", "");
-    SortedMap<String, String> roles = new TreeMap<>();
-    SortedMap<String, String> bindings = new TreeMap<>();
-    for (String key : p.stringPropertyNames()) {
-      if (key.startsWith(BOOTSTRAP_ROLE_PREFIX)) {
-        roles.put(key.substring(BOOTSTRAP_ROLE_PREFIX.length()), p.getProperty(key).trim());
-      } else if (key.startsWith(BOOTSTRAP_BINDING_PREFIX)) {
-        bindings.put(key.substring(BOOTSTRAP_BINDING_PREFIX.length()), p.getProperty(key).trim());
-      } else if (key.startsWith("access.") && !key.equals("access.bootstrap-admins")) {
-        throw new ConfigException(source + ": unknown key " + key);
-      }
-    }
-    if (admins.isEmpty()) {
-      if (!roles.isEmpty() || !bindings.isEmpty()) {
-        throw new ConfigException(
-            source + ": access.bootstrap-role and -binding need access.bootstrap-admins");
-      }
-      return AuthorizationPolicy.getDefaultInstance();
-    }
-    AuthorizationPolicy.Builder policy = PolicyRules.bootstrap(admins).toBuilder();
-    for (Map.Entry<String, String> role : roles.entrySet()) {
-      Role.Builder built = Role.newBuilder().setName(role.getKey());
-      for (String name : Splitter.on(',').trimResults().omitEmptyStrings().split(role.getValue())) {
-        String permission = "PERMISSION_" + name.trim().toUpperCase(Locale.ROOT);
-        var value = Permission.getDescriptor().findValueByName(permission);
-        if (value == null || value.getNumber() == 0) {
-          throw new ConfigException(
-              source
-                  + ": "
-                  + BOOTSTRAP_ROLE_PREFIX
-                  + role.getKey()
-                  + ": unknown permission "
-                  + name);
-        }
-        built.addPermissions(Permission.forNumber(value.getNumber()));
-      }
-      policy.addRoles(built);
-    }
-    for (Map.Entry<String, String> binding : bindings.entrySet()) {
-      policy.addBindings(
-          Binding.newBuilder()
-              .setName("bootstrap-" + binding.getKey())
-              .setRole(binding.getValue())
-              .setPrincipal(binding.getKey()));
-    }
-    AuthorizationPolicy built = policy.build();
-    Optional<String> problem = PolicyRules.problem(built);
-    if (problem.isPresent()) {
-      throw new ConfigException(source + ": the bootstrap policy: " + problem.get());
-    }
-    return built;
-  }
-
-  private static DataPlaneSettings dataPlane(Fields r, String source) throws ConfigException {
-    DataPlaneSettings defaults = DataPlaneSettings.defaults();
-    String mode = r.optional("reads.follower", defaults.followerReads().configName());
-    ReadGate.FollowerReads followerReads =
-        ReadGate.FollowerReads.fromConfigName(mode)
-            .orElseThrow(
-                () ->
-                    new ConfigException(
-                        source + ": reads.follower must be read-index or redirect, not " + mode));
-    long maxEntries;
-    try {
-      maxEntries =
-          Long.parseLong(
-              r.optional("kek-cache.max-entries", Long.toString(defaults.kekCacheMaxEntries())));
-    } catch (NumberFormatException e) {
-      maxEntries = 0;
-    }
-    if (maxEntries < 1) {
-      throw new ConfigException(source + ": kek-cache.max-entries must be a positive number");
-    }
-    Duration idle = r.duration("kek-cache.idle-timeout", "15m");
-    if (idle.isZero()) {
-      throw new ConfigException(source + ": kek-cache.idle-timeout must be positive");
-    }
-    return new DataPlaneSettings(followerReads, maxEntries, idle);
   }
 
   /** Parses "500ms", "30s", "5m", "2h", "90d" (and sums like "1h30m"). */
@@ -664,56 +317,6 @@ public record NodeConfig(
       }
     } catch (NumberFormatException e) {
       throw new ConfigException(source + ": " + key + " must be host:port, not " + address);
-    }
-  }
-
-  private record Fields(Properties p, String source) {
-    String required(String key) throws ConfigException {
-      String value = p.getProperty(key);
-      if (value == null || value.isBlank()) {
-        throw new ConfigException(source + ": " + key + " is required");
-      }
-      return value.trim();
-    }
-
-    long number(String key, String fallback) throws ConfigException {
-      String value = optional(key, fallback);
-      try {
-        return Long.parseLong(value);
-      } catch (NumberFormatException e) {
-        throw new ConfigException(source + ": " + key + " must be a whole number, not " + value);
-      }
-    }
-
-    String optional(String key, String fallback) {
-      String value = p.getProperty(key);
-      return value == null || value.isBlank() ? fallback : value.trim();
-    }
-
-    List<String> list(String key, String fallback) {
-      return new ArrayList<>(
-          Splitter.on(',').trimResults().omitEmptyStrings().splitToList(optional(key, fallback)));
-    }
-
-    Duration duration(String key, String fallback) throws ConfigException {
-      try {
-        return parseDuration(optional(key, fallback));
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(source + ": " + key + ": " + e.getMessage());
-      }
-    }
-
-    SecretSource secret(String prefix, String description, Path base) throws ConfigException {
-      String file = p.getProperty(prefix + "-file");
-      String env = p.getProperty(prefix + "-env");
-      if ((file == null) == (env == null)) {
-        throw new ConfigException(
-            source + ": set exactly one of " + prefix + "-file and " + prefix + "-env");
-      }
-      return new SecretSource(
-          description,
-          file == null ? null : base.resolve(file.trim()),
-          env == null ? null : env.trim());
     }
   }
 }

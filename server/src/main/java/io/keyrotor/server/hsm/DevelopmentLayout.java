@@ -1,6 +1,6 @@
 package io.keyrotor.server.hsm;
 
-import io.keyrotor.server.config.NodeConfig.HsmSettings;
+import io.keyrotor.server.config.HsmSettings;
 import java.util.Optional;
 
 /**

@@ -17,6 +17,7 @@ import io.keyrotor.api.v1.TransportMode;
 import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.server.config.FlowSettings;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.config.TlsSettings;
 import io.keyrotor.tls.ReloadingCredentials;
 import java.io.IOException;
 import java.net.Socket;
@@ -32,7 +33,7 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The transport security of one node's gRPC API, from its {@link NodeConfig.TlsSettings}.
+ * The transport security of one node's gRPC API, from its {@link TlsSettings}.
  *
  * <p>With mutual TLS the API port speaks TLS 1.3 only, presents the node's certificate (reloaded
  * when its files change) and asks every caller for a client certificate. The TLS layer checks that
@@ -48,13 +49,13 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * io.keyrotor.server.access.Principal#UNAUTHENTICATED_LOOPBACK}.
  */
 public final class ApiTransport {
-  private final NodeConfig.TlsSettings settings;
+  private final TlsSettings settings;
   private final Optional<ReloadingCredentials> credentials;
   private final Clock clock;
   private final Authentication authentication;
 
   private ApiTransport(
-      NodeConfig.TlsSettings settings, Optional<ReloadingCredentials> credentials, Clock clock) {
+      TlsSettings settings, Optional<ReloadingCredentials> credentials, Clock clock) {
     this.settings = settings;
     this.credentials = credentials;
     this.clock = clock;
@@ -66,7 +67,7 @@ public final class ApiTransport {
    * insecure mode, nothing. {@code clock} is the real clock: certificate validity is not subject to
    * a chaos clock's skew.
    */
-  public static ApiTransport open(NodeConfig.TlsSettings settings, Clock clock) throws IOException {
+  public static ApiTransport open(TlsSettings settings, Clock clock) throws IOException {
     Optional<ReloadingCredentials> credentials = Optional.empty();
     if (settings.files().isPresent()) {
       credentials =

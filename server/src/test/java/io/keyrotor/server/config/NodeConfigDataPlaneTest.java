@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class NodeConfigDataPlaneTest {
   @Test
   void defaults_redirectAndABoundedCache() throws Exception {
-    NodeConfig.DataPlaneSettings settings = parse(base()).dataPlane();
+    DataPlaneSettings settings = parse(base()).dataPlane();
     assertEquals(ReadGate.FollowerReads.REDIRECT, settings.followerReads());
     assertEquals(10_000, settings.kekCacheMaxEntries());
     assertEquals(Duration.ofMinutes(15), settings.kekCacheIdleTimeout());
@@ -27,7 +27,7 @@ class NodeConfigDataPlaneTest {
     p.setProperty("reads.follower", "read-index");
     p.setProperty("kek-cache.max-entries", "500");
     p.setProperty("kek-cache.idle-timeout", "90s");
-    NodeConfig.DataPlaneSettings settings = parse(p).dataPlane();
+    DataPlaneSettings settings = parse(p).dataPlane();
     assertEquals(ReadGate.FollowerReads.READ_INDEX, settings.followerReads());
     assertEquals(500, settings.kekCacheMaxEntries());
     assertEquals(Duration.ofSeconds(90), settings.kekCacheIdleTimeout());

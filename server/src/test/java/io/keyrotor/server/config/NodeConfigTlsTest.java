@@ -26,7 +26,7 @@ class NodeConfigTlsTest {
 
   @Test
   void tlsFiles_resolvedAgainstTheConfigDirectory_defaultIntervals() throws Exception {
-    NodeConfig.TlsSettings tls = parse(base()).tls();
+    TlsSettings tls = parse(base()).tls();
     assertFalse(tls.insecure());
     assertEquals(
         Optional.of(
@@ -44,7 +44,7 @@ class NodeConfigTlsTest {
     Properties p = base();
     p.setProperty("tls.reload-interval", "2s");
     p.setProperty("tls.expiry-warning", "7d");
-    NodeConfig.TlsSettings tls = parse(p).tls();
+    TlsSettings tls = parse(p).tls();
     assertEquals(Duration.ofSeconds(2), tls.reloadInterval());
     assertEquals(Duration.ofDays(7), tls.expiryWarning());
   }
@@ -73,7 +73,7 @@ class NodeConfigTlsTest {
       p.setProperty("tls.insecure", "true");
       p.setProperty("peer.n1.raft", host + ":7201");
       p.setProperty("peer.n1.api", host + ":7101");
-      NodeConfig.TlsSettings tls = parse(p).tls();
+      TlsSettings tls = parse(p).tls();
       assertTrue(tls.insecure(), host);
       assertTrue(tls.files().isEmpty(), host);
     }

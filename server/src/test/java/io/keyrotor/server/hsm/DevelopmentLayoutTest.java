@@ -2,8 +2,8 @@ package io.keyrotor.server.hsm;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.keyrotor.server.config.NodeConfig.HsmSettings;
-import io.keyrotor.server.config.NodeConfig.SecretSource;
+import io.keyrotor.server.config.HsmSettings;
+import io.keyrotor.server.config.HsmSettings.SecretSource;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

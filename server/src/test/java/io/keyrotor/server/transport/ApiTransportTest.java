@@ -19,7 +19,7 @@ import io.keyrotor.api.v1.TransportMode;
 import io.keyrotor.api.v1.TransportSecurity;
 import io.keyrotor.server.access.Principal;
 import io.keyrotor.server.api.ApiErrors;
-import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.config.TlsSettings;
 import io.keyrotor.tls.DevelopmentCa;
 import io.keyrotor.tls.IssuedCertificate;
 import io.keyrotor.tls.PemFiles;
@@ -72,9 +72,8 @@ class ApiTransportTest {
     server.close();
   }
 
-  private NodeConfig.TlsSettings mutual(Duration expiryWarning) {
-    return new NodeConfig.TlsSettings(
-        Optional.of(nodeFiles), false, Duration.ofMillis(50), expiryWarning);
+  private TlsSettings mutual(Duration expiryWarning) {
+    return new TlsSettings(Optional.of(nodeFiles), false, Duration.ofMillis(50), expiryWarning);
   }
 
   /** Credentials of a caller holding {@code certificate}, trusting the node's CA. */
@@ -198,7 +197,7 @@ class ApiTransportTest {
   @Test
   void insecure_plaintextCallersAreTheLoopbackPrincipal() throws Exception {
     try (TlsTestServer plaintext =
-        new TlsTestServer(ApiTransport.open(NodeConfig.TlsSettings.plaintext(), CLOCK))) {
+        new TlsTestServer(ApiTransport.open(TlsSettings.plaintext(), CLOCK))) {
       ManagedChannel insecure = plaintext.channel(InsecureChannelCredentials.create());
       try {
         assertEquals(Principal.UNAUTHENTICATED_LOOPBACK.name() + " -", whoAmI(insecure));
@@ -207,7 +206,7 @@ class ApiTransportTest {
       }
       assertEquals(
           TransportMode.TRANSPORT_MODE_INSECURE_PLAINTEXT,
-          ApiTransport.open(NodeConfig.TlsSettings.plaintext(), CLOCK).status().getMode());
+          ApiTransport.open(TlsSettings.plaintext(), CLOCK).status().getMode());
     }
   }
 

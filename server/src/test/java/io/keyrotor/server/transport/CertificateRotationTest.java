@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
-import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.config.TlsSettings;
 import io.keyrotor.tls.DevelopmentCa;
 import io.keyrotor.tls.IssuedCertificate;
 import io.keyrotor.tls.ReloadingCredentials;
@@ -69,8 +69,7 @@ class CertificateRotationTest {
     Duration reload = Duration.ofMillis(50);
     ApiTransport transport =
         ApiTransport.open(
-            new NodeConfig.TlsSettings(Optional.of(nodeFiles), false, reload, Duration.ofDays(30)),
-            CLOCK);
+            new TlsSettings(Optional.of(nodeFiles), false, reload, Duration.ofDays(30)), CLOCK);
     ReloadingCredentials client = ReloadingCredentials.open(clientFiles, reload, CLOCK);
     List<BigInteger> serverSerials = new CopyOnWriteArrayList<>();
     TlsChannelCredentials credentials =
