@@ -17,10 +17,26 @@ public final class OpenResources implements AutoCloseable {
     return resource;
   }
 
+  /** Closes every resource, the newest first; fails after all are closed if any failed. */
   @Override
-  public void close() throws Exception {
+  public void close() {
+    IllegalStateException failure = null;
     for (int i = open.size() - 1; i >= 0; i--) {
-      open.get(i).close();
+      try {
+        open.get(i).close();
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        if (failure == null) {
+          failure = new IllegalStateException("closing a test resource failed", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 }
