@@ -37,23 +37,7 @@ class ClientEndToEndIT {
   private Path clusterDir;
 
   private String script(String name, String... args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(REPO.resolve("scripts").resolve(name).toString());
-    command.addAll(List.of(args));
-    Path out = Files.createTempFile(work, "out", ".txt");
-    Process process =
-        new ProcessBuilder(command)
-            .directory(work.toFile())
-            .redirectOutput(out.toFile())
-            .redirectErrorStream(true)
-            .start();
-    if (!process.waitFor(180, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      fail("timed out: " + command);
-    }
-    String output = Files.readString(out, StandardCharsets.UTF_8);
-    assertEquals(0, process.exitValue(), () -> command + " failed: " + output);
-    return output.strip();
+    return ScriptedCluster.script(work, name, args);
   }
 
   @AfterEach

@@ -3,22 +3,18 @@ package io.keyrotor.chaos;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,61 +26,23 @@ import org.junit.jupiter.api.io.TempDir;
  * status, the servers file and the other nodes' configurations.
  */
 class ClusterMembershipScriptsIT {
-  private static final Path REPO = Path.of("").toAbsolutePath().getParent();
-
   @TempDir Path work;
   private Path clusterDir;
+  private ScriptRunner scripts;
 
-  private record Run(int exitCode, String stdout, String stderr) {
-    JsonObject json() {
-      return JsonParser.parseString(stdout).getAsJsonObject();
-    }
-  }
-
-  private Run run(String script, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(REPO.resolve("scripts").resolve(script).toString());
-    command.addAll(List.of(args));
-    Path out = Files.createTempFile(work, "out", ".txt");
-    Path err = Files.createTempFile(work, "err", ".txt");
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .directory(work.toFile())
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile());
-    builder
-        .environment()
-        .put("KEYROTOR_NODE_JAVA_OPTS", "-Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
-    Process process = builder.start();
-    if (!process.waitFor(300, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      fail("timed out: " + command + "\n" + Files.readString(err));
-    }
-    return new Run(
-        process.exitValue(),
-        Files.readString(out, StandardCharsets.UTF_8).strip(),
-        Files.readString(err, StandardCharsets.UTF_8).strip());
-  }
-
-  private Run ok(String script, String... args) throws IOException, InterruptedException {
-    Run run = run(script, args);
-    assertEquals(
-        0,
-        run.exitCode(),
-        () -> script + " " + List.of(args) + " failed: " + run.stdout() + "\n" + run.stderr());
-    return run;
-  }
-
-  private Run cli(String... args) throws IOException, InterruptedException {
-    List<String> all = new ArrayList<>(List.of("--cluster-dir", clusterDir.toString()));
-    all.addAll(List.of(args));
-    return ok("keyrotor", all.toArray(String[]::new));
+  @BeforeEach
+  void scripts() {
+    scripts =
+        new ScriptRunner(
+            work,
+            Duration.ofSeconds(300),
+            Map.of("KEYROTOR_NODE_JAVA_OPTS", "-Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"));
   }
 
   @AfterEach
   void stopCluster() throws Exception {
     if (clusterDir != null) {
-      run("cluster", "down", "--dir", clusterDir.toString(), "--wipe");
+      scripts.run("cluster", "down", "--dir", clusterDir.toString(), "--wipe");
     }
   }
 
@@ -93,7 +51,7 @@ class ClusterMembershipScriptsIT {
     int basePort = LocalPorts.freeBasePort(4);
     clusterDir = work.resolve("cluster");
     String dir = clusterDir.toString();
-    ok(
+    scripts.ok(
         "cluster",
         "up",
         "--dir",
@@ -106,9 +64,9 @@ class ClusterMembershipScriptsIT {
         String.valueOf(basePort),
         "--timeout",
         "120");
-    cli("key", "create", "payments", "--json");
+    scripts.cli(clusterDir, "key", "create", "payments", "--json");
 
-    Run added = ok("cluster", "add", "n4", "--dir", dir, "--timeout", "180");
+    ScriptRunner.Run added = scripts.ok("cluster", "add", "n4", "--dir", dir, "--timeout", "180");
     assertTrue(added.stderr().contains("zone default shared from n1 to n4"), added.stderr());
     String n4 = "127.0.0.1:" + (basePort + 4);
     assertTrue(Files.readString(clusterDir.resolve("servers")).contains(n4));
@@ -116,12 +74,13 @@ class ClusterMembershipScriptsIT {
         Files.readString(clusterDir.resolve("n1/node.properties")).contains("peer.n4.api=" + n4));
     assertTrue(
         Files.readString(clusterDir.resolve("n4/node.properties")).contains("cluster.join=true"));
-    Map<String, String> roles = roles(cli("cluster", "status", "--json").json());
+    Map<String, String> roles =
+        roles(scripts.cli(clusterDir, "cluster", "status", "--json").json());
     assertEquals(List.of("n1", "n2", "n3", "n4"), List.copyOf(roles.keySet()), "" + roles);
 
     // n4 answers a key read itself (its own read barrier) and takes leadership when asked.
-    Run onN4 =
-        ok(
+    ScriptRunner.Run onN4 =
+        scripts.ok(
             "keyrotor",
             "--servers",
             n4,
@@ -139,12 +98,12 @@ class ClusterMembershipScriptsIT {
     String n4Role = "";
     for (int attempt = 0; attempt < 5 && !"LEADER".equals(n4Role); attempt++) {
       // A transfer can lose to an election under load; asked again, it completes.
-      run("keyrotor", "--cluster-dir", dir, "cluster", "transfer-leadership", "--to", "n4");
-      n4Role = roles(cli("cluster", "status", "--json").json()).get("n4");
+      scripts.run("keyrotor", "--cluster-dir", dir, "cluster", "transfer-leadership", "--to", "n4");
+      n4Role = roles(scripts.cli(clusterDir, "cluster", "status", "--json").json()).get("n4");
     }
     assertEquals("LEADER", n4Role);
 
-    ok("cluster", "remove", "n2", "--dir", dir);
+    scripts.ok("cluster", "remove", "n2", "--dir", dir);
     assertFalse(Files.exists(clusterDir.resolve("n2")));
     try (Stream<Path> removed = Files.list(clusterDir.resolve("removed"))) {
       assertTrue(removed.anyMatch(p -> p.getFileName().toString().startsWith("n2-")));
@@ -157,10 +116,10 @@ class ClusterMembershipScriptsIT {
               .contains("peer.n2."),
           node);
     }
-    roles = roles(cli("cluster", "status", "--json").json());
+    roles = roles(scripts.cli(clusterDir, "cluster", "status", "--json").json());
     assertEquals(List.of("n1", "n3", "n4"), List.copyOf(roles.keySet()), "" + roles);
     assertFalse(roles.containsValue("UNREACHABLE"), "" + roles);
-    JsonObject rotated = cli("key", "rotate", "payments", "--json").json();
+    JsonObject rotated = scripts.cli(clusterDir, "key", "rotate", "payments", "--json").json();
     assertEquals(2, rotated.get("new_version").getAsInt());
   }
 

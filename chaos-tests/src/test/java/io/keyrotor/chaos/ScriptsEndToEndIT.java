@@ -8,18 +8,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,58 +26,19 @@ import org.junit.jupiter.api.io.TempDir;
  * scripts/keyrotor drives them, the leader is killed with SIGKILL and the key survives.
  */
 class ScriptsEndToEndIT {
-  private static final Path REPO = Path.of("").toAbsolutePath().getParent();
-
   @TempDir Path work;
   private Path clusterDir;
+  private ScriptRunner scripts;
 
-  /** A finished script run. */
-  record Run(int exitCode, String stdout, String stderr) {
-    JsonObject json() {
-      return JsonParser.parseString(stdout).getAsJsonObject();
-    }
-  }
-
-  private Run run(String script, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(REPO.resolve("scripts").resolve(script).toString());
-    command.addAll(List.of(args));
-    Path out = Files.createTempFile(work, "out", ".txt");
-    Path err = Files.createTempFile(work, "err", ".txt");
-    // Run from an unrelated directory: the scripts must not depend on the caller's cwd.
-    Process process =
-        new ProcessBuilder(command)
-            .directory(work.toFile())
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
-    if (!process.waitFor(180, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      fail("timed out: " + command);
-    }
-    return new Run(
-        process.exitValue(),
-        Files.readString(out, StandardCharsets.UTF_8).strip(),
-        Files.readString(err, StandardCharsets.UTF_8).strip());
-  }
-
-  private Run ok(String script, String... args) throws IOException, InterruptedException {
-    Run run = run(script, args);
-    assertEquals(
-        0, run.exitCode(), () -> script + " " + List.of(args) + " failed: " + run.stderr());
-    return run;
-  }
-
-  private Run cli(String... args) throws IOException, InterruptedException {
-    List<String> all = new ArrayList<>(List.of("--cluster-dir", clusterDir.toString()));
-    all.addAll(List.of(args));
-    return ok("keyrotor", all.toArray(String[]::new));
+  @BeforeEach
+  void scripts() {
+    scripts = new ScriptRunner(work, Duration.ofSeconds(180), Map.of());
   }
 
   @AfterEach
   void stopCluster() throws Exception {
     if (clusterDir != null) {
-      run("cluster", "down", "--dir", clusterDir.toString(), "--wipe");
+      scripts.run("cluster", "down", "--dir", clusterDir.toString(), "--wipe");
     }
   }
 
@@ -88,8 +47,8 @@ class ScriptsEndToEndIT {
     int basePort = LocalPorts.freeBasePort(3);
     clusterDir = work.resolve("cluster");
 
-    Run up =
-        ok(
+    ScriptRunner.Run up =
+        scripts.ok(
             "cluster",
             "up",
             "--dir",
@@ -106,30 +65,30 @@ class ScriptsEndToEndIT {
     assertTrue(up.stdout().contains("servers=" + servers), up.stdout());
     assertEquals(servers, Files.readString(clusterDir.resolve("servers")).strip());
 
-    JsonObject created = cli("key", "create", "payments", "--json").json();
+    JsonObject created = scripts.cli(clusterDir, "key", "create", "payments", "--json").json();
     assertEquals("payments", created.get("name").getAsString());
     assertEquals(1, created.get("primary_version").getAsInt());
-    JsonObject rotated = cli("key", "rotate", "payments", "--json").json();
+    JsonObject rotated = scripts.cli(clusterDir, "key", "rotate", "payments", "--json").json();
     assertEquals(2, rotated.get("new_version").getAsInt());
-    JsonObject before = cli("key", "get", "payments", "--json").json();
+    JsonObject before = scripts.cli(clusterDir, "key", "get", "payments", "--json").json();
     assertEquals(2, before.get("primary_version").getAsInt());
     JsonArray versions = before.getAsJsonArray("versions");
     assertEquals("DECRYPT_ONLY", versions.get(0).getAsJsonObject().get("state").getAsString());
     assertEquals("PRIMARY", versions.get(1).getAsJsonObject().get("state").getAsString());
     OffsetDateTime.parse(versions.get(1).getAsJsonObject().get("activation_time").getAsString());
 
-    String leader = leaderOf(cli("cluster", "status", "--json").json());
-    ok("cluster", "kill", leader, "--dir", clusterDir.toString());
+    String leader = leaderOf(scripts.cli(clusterDir, "cluster", "status", "--json").json());
+    scripts.ok("cluster", "kill", leader, "--dir", clusterDir.toString());
 
-    JsonObject after = cli("key", "get", "payments", "--json").json();
+    JsonObject after = scripts.cli(clusterDir, "key", "get", "payments", "--json").json();
     assertEquals(
         before.get("versions"), after.get("versions"), "same versions and activation times");
-    JsonObject third = cli("key", "rotate", "payments", "--json").json();
+    JsonObject third = scripts.cli(clusterDir, "key", "rotate", "payments", "--json").json();
     assertEquals(3, third.get("new_version").getAsInt());
-    String newLeader = leaderOf(cli("cluster", "status", "--json").json());
+    String newLeader = leaderOf(scripts.cli(clusterDir, "cluster", "status", "--json").json());
     assertNotEquals(leader, newLeader);
 
-    ok("cluster", "start", leader, "--dir", clusterDir.toString());
+    scripts.ok("cluster", "start", leader, "--dir", clusterDir.toString());
     JsonObject converged = awaitConvergence();
     for (JsonElement node : converged.getAsJsonArray("nodes")) {
       assertEquals(
@@ -138,14 +97,15 @@ class ScriptsEndToEndIT {
     }
 
     // The whole cluster stopped and started again keeps its keys.
-    JsonObject beforeRestart = cli("key", "get", "payments", "--json").json();
-    ok("cluster", "down", "--dir", clusterDir.toString());
-    ok("cluster", "up", "--dir", clusterDir.toString());
+    JsonObject beforeRestart = scripts.cli(clusterDir, "key", "get", "payments", "--json").json();
+    scripts.ok("cluster", "down", "--dir", clusterDir.toString());
+    scripts.ok("cluster", "up", "--dir", clusterDir.toString());
     assertEquals(
         beforeRestart.get("versions"),
-        cli("key", "get", "payments", "--json").json().get("versions"));
+        scripts.cli(clusterDir, "key", "get", "payments", "--json").json().get("versions"));
 
-    Run missing = run("keyrotor", "--cluster-dir", clusterDir.toString(), "key", "get", "nope");
+    ScriptRunner.Run missing =
+        scripts.run("keyrotor", "--cluster-dir", clusterDir.toString(), "key", "get", "nope");
     assertNotEquals(0, missing.exitCode());
     assertEquals(1, missing.stderr().lines().count(), missing.stderr());
     assertTrue(missing.stderr().startsWith("error: "), missing.stderr());
@@ -167,7 +127,7 @@ class ScriptsEndToEndIT {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     JsonObject status = null;
     while (System.nanoTime() < deadline) {
-      status = cli("cluster", "status", "--json").json();
+      status = scripts.cli(clusterDir, "cluster", "status", "--json").json();
       Set<String> seen = new HashSet<>();
       for (JsonElement node : status.getAsJsonArray("nodes")) {
         JsonObject n = node.getAsJsonObject();

@@ -13,6 +13,7 @@ import io.keyrotor.api.v1.Key;
 import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
+import io.keyrotor.client.testing.OpenResources;
 import io.keyrotor.client.testing.TestPki;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,14 +29,7 @@ import org.junit.jupiter.api.Test;
  * never answers (stuck, or a host gone behind a live connection) and a node that answers.
  */
 class HedgedReadsTest {
-  private final List<AutoCloseable> toClose = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
-  }
+  @AutoClose private final OpenResources toClose = new OpenResources();
 
   /** Takes GetKey and CreateKey calls and never answers them; counts them and their cancels. */
   private static final class SilentKeyService extends FakeKeyService {
@@ -59,9 +53,7 @@ class HedgedReadsTest {
   }
 
   private FakeNode node(FakeKeyService keys) {
-    FakeNode node = FakeNode.start(keys);
-    toClose.add(node);
-    return node;
+    return toClose.add(FakeNode.start(keys));
   }
 
   private KeyrotorClient client(Duration hedgeAfter, Duration deadline, String... endpoints) {

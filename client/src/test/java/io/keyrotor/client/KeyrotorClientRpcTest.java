@@ -38,7 +38,6 @@ import io.keyrotor.client.testing.ManualClock;
 import io.keyrotor.client.testing.TestPki;
 import java.time.Instant;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -63,14 +62,7 @@ class KeyrotorClientRpcTest {
             .build());
     node = FakeNode.start(keys, new FakeAdminService());
     ManualClock clock = new ManualClock(Instant.parse("2025-03-01T12:00:00Z"));
-    client =
-        TestPki.clientBuilder()
-            .endpoints(node.address())
-            .clock(clock)
-            .sleeper(clock.sleeper())
-            .random(new SplittableRandom(3))
-            .leaderDiscovery(false)
-            .build();
+    client = TestPki.clientBuilder(node, clock, 3).leaderDiscovery(false).build();
   }
 
   @AfterEach

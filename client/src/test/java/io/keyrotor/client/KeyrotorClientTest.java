@@ -22,6 +22,7 @@ import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
 import io.keyrotor.client.testing.ManualClock;
+import io.keyrotor.client.testing.OpenResources;
 import io.keyrotor.client.testing.TestPki;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,7 +31,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,21 +40,12 @@ import org.junit.jupiter.api.Test;
  */
 class KeyrotorClientTest {
 
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  @AutoClose private final OpenResources toClose = new OpenResources();
   private final ManualClock clock = new ManualClock(Instant.parse("2025-03-01T12:00:00Z"));
   private final AtomicInteger requestIds = new AtomicInteger();
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
-  }
-
   private FakeNode node(FakeKeyService keys, FakeAdminService admin) {
-    FakeNode node = FakeNode.start(keys, admin);
-    toClose.add(node);
-    return node;
+    return toClose.add(FakeNode.start(keys, admin));
   }
 
   private FakeNode node(FakeKeyService keys) {
@@ -78,9 +70,7 @@ class KeyrotorClientTest {
   }
 
   private KeyrotorClient build(KeyrotorClient.Builder builder) {
-    KeyrotorClient client = builder.build();
-    toClose.add(client);
-    return client;
+    return toClose.add(builder.build());
   }
 
   private static CreateKeyRequest create(String name) {

@@ -24,6 +24,7 @@ import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
+import io.keyrotor.client.testing.OpenResources;
 import io.keyrotor.client.testing.TestPki;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -33,12 +34,11 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,18 +54,10 @@ class KeyrotorClientTlsTest {
 
   @TempDir Path directory;
 
-  private final List<AutoCloseable> toClose = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
-  }
+  @AutoClose private final OpenResources toClose = new OpenResources();
 
   private <T extends AutoCloseable> T closing(T resource) {
-    toClose.add(resource);
-    return resource;
+    return toClose.add(resource);
   }
 
   private static FakeKeyService keysWith(String name) {

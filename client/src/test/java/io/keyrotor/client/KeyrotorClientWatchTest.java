@@ -14,15 +14,15 @@ import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeKeyService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.GrpcErrors;
+import io.keyrotor.client.testing.OpenResources;
 import io.keyrotor.client.testing.TestPki;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,19 +32,10 @@ import org.junit.jupiter.api.Test;
  */
 class KeyrotorClientWatchTest {
 
-  private final List<AutoCloseable> toClose = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
-  }
+  @AutoClose private final OpenResources toClose = new OpenResources();
 
   private FakeNode node(FakeKeyService keys, FakeAdminService admin) {
-    FakeNode node = FakeNode.start(keys, admin);
-    toClose.add(node);
-    return node;
+    return toClose.add(FakeNode.start(keys, admin));
   }
 
   private FakeNode node(FakeKeyService keys) {
@@ -52,9 +43,7 @@ class KeyrotorClientWatchTest {
   }
 
   private KeyrotorClient build(KeyrotorClient.Builder builder) {
-    KeyrotorClient client = builder.build();
-    toClose.add(client);
-    return client;
+    return toClose.add(builder.build());
   }
 
   @Test

@@ -34,10 +34,7 @@ class ApplyListenersIT {
 
   @AfterEach
   void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    TestCluster.closeAndCheck(cluster);
   }
 
   private TestCluster startCluster() throws Exception {

@@ -24,10 +24,7 @@ class ClockRefusalIT {
 
   @AfterEach
   void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    TestCluster.closeAndCheck(cluster);
   }
 
   @Test

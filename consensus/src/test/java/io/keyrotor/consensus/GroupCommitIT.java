@@ -28,10 +28,7 @@ class GroupCommitIT {
 
   @AfterEach
   void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    TestCluster.closeAndCheck(cluster);
   }
 
   @Test

@@ -58,10 +58,7 @@ class OutsiderPeerIT {
     for (RaftServer rogue : rogues) {
       rogue.close();
     }
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    TestCluster.closeAndCheck(cluster);
   }
 
   @Test

@@ -31,10 +31,7 @@ class RaftClusterIT {
 
   @AfterEach
   void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    TestCluster.closeAndCheck(cluster);
   }
 
   @Test

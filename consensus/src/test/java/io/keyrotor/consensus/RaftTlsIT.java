@@ -65,10 +65,7 @@ class RaftTlsIT {
 
   @AfterEach
   void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    TestCluster.closeAndCheck(cluster);
   }
 
   private TestCluster tlsCluster() throws Exception {

@@ -1,5 +1,7 @@
 package io.keyrotor.consensus;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.google.protobuf.ByteString;
 import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.proto.internal.v1.Command;
@@ -183,6 +185,17 @@ final class TestCluster implements AutoCloseable {
   public void close() {
     for (String id : new ArrayList<>(nodes.keySet())) {
       stop(id);
+    }
+  }
+
+  /**
+   * Closes {@code cluster} if the test started one, then fails the test if a node reported a fatal
+   * error: an exception in apply stops a Ratis server, which a test's own assertions may not see.
+   */
+  static void closeAndCheck(TestCluster cluster) {
+    if (cluster != null) {
+      cluster.close();
+      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
     }
   }
 }

@@ -2,6 +2,7 @@ package io.keyrotor.storage;
 
 import com.google.protobuf.ByteString;
 import io.keyrotor.api.v1.RotationReason;
+import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CreateKey;
 import io.keyrotor.proto.internal.v1.NodeRecord;
@@ -11,6 +12,9 @@ import io.keyrotor.proto.internal.v1.SetVersionStatus;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 
 /** Builders of log commands for tests. Wrapped key material is opaque bytes here. */
 public final class Commands {
@@ -93,5 +97,70 @@ public final class Commands {
                         .addZones("default")
                         .setApiAddress("127.0.0.1:7101")))
         .build();
+  }
+
+  /** {@code create} (a CreateKey command) with the key and its KEK in {@code zone}. */
+  public static Command inZone(Command create, String zone) {
+    return create.toBuilder()
+        .setCreateKey(
+            create.getCreateKey().toBuilder()
+                .setZone(zone)
+                .setKek(create.getCreateKey().getKek().toBuilder().setZone(zone)))
+        .build();
+  }
+
+  /** {@code node} acknowledging that it holds version {@code version} of key {@code name}. */
+  public static Command acknowledge(
+      String requestId, long time, String name, int version, String node) {
+    return Command.newBuilder()
+        .setRequestId(requestId)
+        .setProposedTimeUnixMillis(time)
+        .setAcknowledgeVersion(
+            AcknowledgeVersion.newBuilder().setName(name).setVersion(version).setNode(node))
+        .build();
+  }
+
+  /**
+   * A seeded mix of {@code count} commands from {@code startTime} on: creations, rotations, status
+   * changes and node registrations over a few keys and nodes, including rejected ones and retries
+   * of the same request id. The same seed gives the same commands.
+   */
+  public static List<Command> workload(long seed, int count, long startTime) {
+    SplittableRandom random = new SplittableRandom(seed);
+    List<Command> commands = new ArrayList<>();
+    long time = startTime;
+    for (int i = 0; i < count; i++) {
+      time += random.nextInt(5_000);
+      String key = "k" + random.nextInt(6);
+      String id = "req-" + i;
+      switch (random.nextInt(5)) {
+        case 0 -> commands.add(create(id, time, key));
+        case 1 ->
+            commands.add(
+                rotate(
+                    id,
+                    time,
+                    key,
+                    time + random.nextInt(3_000),
+                    RotationReason.ROTATION_REASON_MANUAL));
+        case 2 ->
+            commands.add(
+                setStatus(
+                    id,
+                    time,
+                    key,
+                    1 + random.nextInt(4),
+                    random.nextBoolean()
+                        ? VersionStatus.VERSION_STATUS_DISABLED
+                        : VersionStatus.VERSION_STATUS_ENABLED));
+        case 3 -> commands.add(register("n" + random.nextInt(3), time));
+        default -> {
+          if (!commands.isEmpty()) {
+            commands.add(commands.get(random.nextInt(commands.size()))); // a retried request
+          }
+        }
+      }
+    }
+    return commands;
   }
 }

@@ -1,8 +1,6 @@
 package io.keyrotor.storage;
 
-import static io.keyrotor.storage.Commands.register;
 import static io.keyrotor.storage.Commands.rotate;
-import static io.keyrotor.storage.Commands.setStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +13,6 @@ import io.keyrotor.proto.internal.v1.CommandBatch;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.CommandResultRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
-import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.audit.AuditChain;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -188,7 +185,7 @@ class KeyStateStoreBatchTest {
   @Test
   void anyGroupingIntoBatches_sameResultsAndStateAsOneEntryPerCommand() {
     for (long seed = 1; seed <= 6; seed++) {
-      List<Command> commands = workload(seed, 200);
+      List<Command> commands = Commands.workload(seed, 200, T0);
       SplittableRandom grouping = new SplittableRandom(seed * 31);
       try (KeyStateStore single = KeyStateStore.open(dir.resolve("single" + seed));
           KeyStateStore batched = KeyStateStore.open(dir.resolve("batched" + seed))) {
@@ -242,46 +239,6 @@ class KeyStateStoreBatchTest {
         + record.getResultCode()
         + " "
         + record.getTimeUnixMillis();
-  }
-
-  /** A seeded mix of commands, including rejected ones and retries of the same request id. */
-  static List<Command> workload(long seed, int count) {
-    SplittableRandom random = new SplittableRandom(seed);
-    List<Command> commands = new ArrayList<>();
-    long time = T0;
-    for (int i = 0; i < count; i++) {
-      time += random.nextInt(5_000);
-      String key = "k" + random.nextInt(6);
-      String id = "req-" + i;
-      switch (random.nextInt(5)) {
-        case 0 -> commands.add(Commands.create(id, time, key));
-        case 1 ->
-            commands.add(
-                rotate(
-                    id,
-                    time,
-                    key,
-                    time + random.nextInt(3_000),
-                    RotationReason.ROTATION_REASON_MANUAL));
-        case 2 ->
-            commands.add(
-                setStatus(
-                    id,
-                    time,
-                    key,
-                    1 + random.nextInt(4),
-                    random.nextBoolean()
-                        ? VersionStatus.VERSION_STATUS_DISABLED
-                        : VersionStatus.VERSION_STATUS_ENABLED));
-        case 3 -> commands.add(register("n" + random.nextInt(3), time));
-        default -> {
-          if (!commands.isEmpty()) {
-            commands.add(commands.get(random.nextInt(commands.size())));
-          }
-        }
-      }
-    }
-    return commands;
   }
 
   private static int code(CommandResult results, int i) {

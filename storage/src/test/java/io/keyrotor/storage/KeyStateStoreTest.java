@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -36,46 +35,6 @@ class KeyStateStoreTest {
 
   @TempDir Path dir;
 
-  /** A seeded mix of commands, including rejected ones and retries of the same request id. */
-  private static List<Command> workload(long seed, int count) {
-    SplittableRandom random = new SplittableRandom(seed);
-    List<Command> commands = new ArrayList<>();
-    long time = T0;
-    for (int i = 0; i < count; i++) {
-      time += random.nextInt(5_000);
-      String key = "k" + random.nextInt(6);
-      String id = "req-" + i;
-      switch (random.nextInt(5)) {
-        case 0 -> commands.add(Commands.create(id, time, key));
-        case 1 ->
-            commands.add(
-                rotate(
-                    id,
-                    time,
-                    key,
-                    time + random.nextInt(3_000),
-                    RotationReason.ROTATION_REASON_MANUAL));
-        case 2 ->
-            commands.add(
-                setStatus(
-                    id,
-                    time,
-                    key,
-                    1 + random.nextInt(4),
-                    random.nextBoolean()
-                        ? VersionStatus.VERSION_STATUS_DISABLED
-                        : VersionStatus.VERSION_STATUS_ENABLED));
-        case 3 -> commands.add(register("n" + random.nextInt(3), time));
-        default -> {
-          if (!commands.isEmpty()) {
-            commands.add(commands.get(random.nextInt(commands.size()))); // a retried request
-          }
-        }
-      }
-    }
-    return commands;
-  }
-
   private static void applyAll(KeyStateStore store, List<Command> commands, long firstIndex) {
     long index = firstIndex;
     for (Command command : commands) {
@@ -85,7 +44,7 @@ class KeyStateStoreTest {
 
   @Test
   void apply_sameCommandsOnTwoReplicas_sameDigestAndAuditHead() {
-    List<Command> commands = workload(42, 300);
+    List<Command> commands = Commands.workload(42, 300, T0);
     try (KeyStateStore a = KeyStateStore.open(dir.resolve("a"));
         KeyStateStore b = KeyStateStore.open(dir.resolve("b"))) {
       applyAll(a, commands, 1);
@@ -115,29 +74,16 @@ class KeyStateStoreTest {
           rotate("r2", T0 + 1, "plain", T0 + 1, RotationReason.ROTATION_REASON_MANUAL), 1, 6);
       assertEquals(java.util.Set.of("gated"), store.keysAwaitingValidation());
 
-      store.apply(acknowledge("a1", T0 + 2, "gated", 2, "n1"), 1, 7);
+      store.apply(Commands.acknowledge("a1", T0 + 2, "gated", 2, "n1"), 1, 7);
       assertEquals(java.util.Set.of("gated"), store.keysAwaitingValidation(), "n2 still missing");
     }
     try (KeyStateStore reopened = KeyStateStore.open(path)) {
       assertEquals(java.util.Set.of("gated"), reopened.keysAwaitingValidation(), "rebuilt");
-      reopened.apply(acknowledge("a2", T0 + 3, "gated", 2, "n2"), 1, 8);
+      reopened.apply(Commands.acknowledge("a2", T0 + 3, "gated", 2, "n2"), 1, 8);
       assertTrue(
           reopened.keysAwaitingValidation().isEmpty(),
           "validated: " + reopened.key("gated").orElseThrow().getVersions(1));
     }
-  }
-
-  private static Command acknowledge(
-      String requestId, long time, String name, int version, String node) {
-    return Command.newBuilder()
-        .setRequestId(requestId)
-        .setProposedTimeUnixMillis(time)
-        .setAcknowledgeVersion(
-            io.keyrotor.proto.internal.v1.AcknowledgeVersion.newBuilder()
-                .setName(name)
-                .setVersion(version)
-                .setNode(node))
-        .build();
   }
 
   @Test
@@ -230,7 +176,7 @@ class KeyStateStoreTest {
 
   @Test
   void reopen_afterApplying_restoresViewPositionAndDigest() {
-    List<Command> commands = workload(7, 120);
+    List<Command> commands = Commands.workload(7, 120, T0);
     String digest;
     List<KeyRecord> keys;
     try (KeyStateStore store = KeyStateStore.open(dir)) {
@@ -341,7 +287,7 @@ class KeyStateStoreTest {
     Path restored = dir.resolve("restored");
     String digest;
     try (KeyStateStore store = KeyStateStore.open(live)) {
-      applyAll(store, workload(3, 80), 1);
+      applyAll(store, Commands.workload(3, 80, T0), 1);
       AppliedPosition position = store.checkpoint(checkpoint);
       assertEquals(80, position.index());
       digest = store.digest();
@@ -392,7 +338,7 @@ class KeyStateStoreTest {
   @Test
   void open_untouchedData_integrityCheckVerifies() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      applyAll(store, workload(3, 40), 1);
+      applyAll(store, Commands.workload(3, 40, T0), 1);
     }
     try (KeyStateStore store = KeyStateStore.open(dir)) {
       assertEquals(IntegrityStatus.State.VERIFIED, store.awaitIntegrityCheck(60_000).state());
@@ -410,7 +356,7 @@ class KeyStateStoreTest {
   @Test
   void open_truncatedTableFiles_refusesToStart() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      applyAll(store, workload(5, 50), 1);
+      applyAll(store, Commands.workload(5, 50, T0), 1);
       store.flush();
     }
     try (var files = Files.list(dir)) {

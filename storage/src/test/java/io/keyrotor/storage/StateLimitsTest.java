@@ -29,7 +29,7 @@ class StateLimitsTest {
         KeyStateStore b = KeyStateStore.open(dir.resolve("b"), SMALL)) {
       for (int i = 0; i < 12; i++) {
         // Nothing is old enough to expire by age: only the count evicts.
-        Command create = inZone(Commands.create("req-" + i, T0 + i, "k" + i), "z" + i);
+        Command create = Commands.inZone(Commands.create("req-" + i, T0 + i, "k" + i), "z" + i);
         a.apply(create, 1, i + 1);
         b.apply(create, 1, i + 1);
         assertTrue(a.requestRecordCount() <= RECORDS, "bounded after every command");
@@ -48,7 +48,7 @@ class StateLimitsTest {
     try (KeyStateStore a = KeyStateStore.open(dir.resolve("a"), SMALL);
         KeyStateStore b = KeyStateStore.open(dir.resolve("b"), SMALL)) {
       assertEquals(RECORDS, a.requestRecordCount());
-      Command next = inZone(Commands.create("req-12", T0 + 12, "k12"), "z12");
+      Command next = Commands.inZone(Commands.create("req-12", T0 + 12, "k12"), "z12");
       a.apply(next, 1, 13);
       b.apply(next, 1, 13);
       assertEquals(RECORDS, a.requestRecordCount());
@@ -77,14 +77,5 @@ class StateLimitsTest {
 
   private static int code(CommandResult result) {
     return result.getOutcome().getCode();
-  }
-
-  private static Command inZone(Command create, String zone) {
-    return create.toBuilder()
-        .setCreateKey(
-            create.getCreateKey().toBuilder()
-                .setZone(zone)
-                .setKek(create.getCreateKey().getKek().toBuilder().setZone(zone)))
-        .build();
   }
 }

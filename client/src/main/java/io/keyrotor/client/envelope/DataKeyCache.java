@@ -1,6 +1,5 @@
 package io.keyrotor.client.envelope;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -120,14 +119,13 @@ public final class DataKeyCache implements AutoCloseable {
   }
 
   /** Limits of a {@link DataKeyCache}. */
-  public static final class Builder {
-    private Duration maxAge;
+  public static final class Builder extends KeyCacheBuilder<Builder, DataKeyCache> {
     private long maxMessagesPerKey = MAX_MESSAGES_PER_KEY_LIMIT;
     private long maxBytesPerKey = Long.MAX_VALUE;
-    private int maxEntries = 100;
-    private Clock clock = Clock.systemUTC();
 
-    private Builder() {}
+    private Builder() {
+      super(100, DataKeyCache::new);
+    }
 
     /** How long a data key may be used after it was generated. Required. */
     public Builder maxAge(Duration maxAge) {
@@ -152,24 +150,6 @@ public final class DataKeyCache implements AutoCloseable {
       }
       this.maxBytesPerKey = maxBytesPerKey;
       return this;
-    }
-
-    /** Data keys held at once, at least 1 (default 100); the oldest goes first. */
-    public Builder maxEntries(int maxEntries) {
-      this.maxEntries = KeyCacheCore.checkMaxEntries(maxEntries);
-      return this;
-    }
-
-    /** The clock ages are measured on (tests: a manual clock). */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /** Builds the cache. */
-    public DataKeyCache build() {
-      KeyCacheCore.requireMaxAge(maxAge);
-      return new DataKeyCache(this);
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.keyrotor.client.envelope;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -103,13 +102,12 @@ public final class DecryptionKeyCache implements AutoCloseable {
   }
 
   /** Limits of a {@link DecryptionKeyCache}. */
-  public static final class Builder {
-    private Duration maxAge;
+  public static final class Builder extends KeyCacheBuilder<Builder, DecryptionKeyCache> {
     private Duration maxStale = Duration.ZERO;
-    private int maxEntries = 1000;
-    private Clock clock = Clock.systemUTC();
 
-    private Builder() {}
+    private Builder() {
+      super(1000, DecryptionKeyCache::new);
+    }
 
     /** How long an unwrapped data key is remembered. Required. */
     public Builder maxAge(Duration maxAge) {
@@ -130,24 +128,6 @@ public final class DecryptionKeyCache implements AutoCloseable {
       }
       this.maxStale = maxStale;
       return this;
-    }
-
-    /** Data keys held at once, at least 1 (default 1000); the oldest goes first. */
-    public Builder maxEntries(int maxEntries) {
-      this.maxEntries = KeyCacheCore.checkMaxEntries(maxEntries);
-      return this;
-    }
-
-    /** The clock ages are measured on (tests: a manual clock). */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /** Builds the cache. */
-    public DecryptionKeyCache build() {
-      KeyCacheCore.requireMaxAge(maxAge);
-      return new DecryptionKeyCache(this);
     }
   }
 }

@@ -22,7 +22,6 @@ import io.keyrotor.client.testing.ManualClock;
 import io.keyrotor.client.testing.TestPki;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,13 +45,7 @@ class CachingDataPlaneTest {
   void start() {
     server.addKey("payments");
     node = FakeNode.start(server, new FakeAdminService());
-    client =
-        TestPki.clientBuilder()
-            .endpoints(node.address())
-            .clock(clock)
-            .sleeper(clock.sleeper())
-            .random(new SplittableRandom(1))
-            .build();
+    client = TestPki.clientBuilder(node, clock, 1).build();
     dataKeys = DataKeyCache.builder().maxAge(Duration.ofMinutes(1)).clock(clock).build();
     decryptionKeys =
         DecryptionKeyCache.builder()

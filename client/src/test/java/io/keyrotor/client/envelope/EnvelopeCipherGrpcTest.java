@@ -45,13 +45,7 @@ class EnvelopeCipherGrpcTest {
   void start() {
     server.addKey("payments");
     node = FakeNode.start(server, new FakeAdminService());
-    client =
-        TestPki.clientBuilder()
-            .endpoints(node.address())
-            .clock(clock)
-            .sleeper(clock.sleeper())
-            .random(new SplittableRandom(1))
-            .build();
+    client = TestPki.clientBuilder(node, clock, 1).build();
     cipher = EnvelopeCipher.builder(client).build();
   }
 

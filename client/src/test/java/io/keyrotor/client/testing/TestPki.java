@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
@@ -73,6 +74,19 @@ public final class TestPki {
    */
   public static KeyrotorClient.Builder clientBuilder() {
     return KeyrotorClient.builder().clusterDirectory(shared().clusterDirectory(), "admin");
+  }
+
+  /**
+   * {@link #clientBuilder()} to {@code node} on a manual clock: backoff sleeps advance {@code
+   * clock} instead of waiting, and jitter comes from a random seeded with {@code seed}, so that a
+   * test's retries are the same on every run.
+   */
+  public static KeyrotorClient.Builder clientBuilder(FakeNode node, ManualClock clock, long seed) {
+    return clientBuilder()
+        .endpoints(node.address())
+        .clock(clock)
+        .sleeper(clock.sleeper())
+        .random(new SplittableRandom(seed));
   }
 
   /** The directory whose {@code tls} subdirectory holds the files. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.Code;
 import io.keyrotor.api.v1.RotationReason;
-import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.CommandBodies;
@@ -35,16 +34,16 @@ class ApplyLimitsTest {
     assertTrue(refused.events().isEmpty());
     assertEquals(2, view.keyMap().size());
     // Another zone still has room.
-    assertOk(view.apply(inZone(Commands.create("d", T0, "d"), "eu")));
+    assertOk(view.apply(Commands.inZone(Commands.create("d", T0, "d"), "eu")));
   }
 
   @Test
   void createKey_beyondKeysPerCluster_resourceExhaustedAndNothingWritten() {
     assertOk(view.apply(Commands.create("a", T0, "a")));
-    assertOk(view.apply(inZone(Commands.create("b", T0, "b"), "eu")));
-    assertOk(view.apply(inZone(Commands.create("c", T0, "c"), "us")));
+    assertOk(view.apply(Commands.inZone(Commands.create("b", T0, "b"), "eu")));
+    assertOk(view.apply(Commands.inZone(Commands.create("c", T0, "c"), "us")));
 
-    Effects refused = view.apply(inZone(Commands.create("d", T0, "d"), "ap"));
+    Effects refused = view.apply(Commands.inZone(Commands.create("d", T0, "d"), "ap"));
 
     assertRefused(refused, Code.RESOURCE_EXHAUSTED, "TOO_MANY_KEYS");
     assertEquals(3, view.keyMap().size());
@@ -98,15 +97,6 @@ class ApplyLimitsTest {
   @Test
   void ceilings_areWhatEveryReplicaApplies() {
     assertEquals(new Limits(1_000_000, 1_000_000, 10_000, 1_024, 1_000_000), Limits.CEILINGS);
-  }
-
-  private static Command inZone(Command create, String zone) {
-    return create.toBuilder()
-        .setCreateKey(
-            create.getCreateKey().toBuilder()
-                .setZone(zone)
-                .setKek(create.getCreateKey().getKek().toBuilder().setZone(zone)))
-        .build();
   }
 
   private static void assertOk(Effects effects) {

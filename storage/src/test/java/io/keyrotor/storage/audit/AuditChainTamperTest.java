@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.keyrotor.api.v1.AuditCheckpoint;
-import io.keyrotor.api.v1.AuditKeyRegistration;
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.RecordAuditCheckpoint;
-import io.keyrotor.proto.internal.v1.RegisterAuditKey;
 import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.KeyStateStore;
 import io.keyrotor.storage.StorageException;
@@ -18,8 +16,6 @@ import io.keyrotor.storage.codec.StoreKeys;
 import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateDatabase;
 import java.nio.file.Path;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,55 +31,10 @@ class AuditChainTamperTest {
 
   @TempDir Path dir;
 
-  private static byte[] p256PublicKey() throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    return generator.generateKeyPair().getPublic().getEncoded();
-  }
-
-  /** Applies a small history with an audit key and a checkpoint of index 3 at index 5. */
-  private void history(KeyStateStore store) throws Exception {
-    store.apply(Commands.register("n1", T0), 1, 1);
-    store.apply(Commands.create("r2", T0 + 1, "k1"), 1, 2);
-    store.apply(
-        Command.newBuilder()
-            .setRequestId("r3")
-            .setProposedTimeUnixMillis(T0 + 2)
-            .setRegisterAuditKey(
-                RegisterAuditKey.newBuilder()
-                    .setKey(
-                        AuditKeyRegistration.newBuilder()
-                            .setNode("n1")
-                            .setKeyVersion(1)
-                            .setPublicKey(ByteString.copyFrom(p256PublicKey()))))
-            .build(),
-        1,
-        3);
-    AuditRecord third = store.audit(3, 1).get(0);
-    store.apply(Commands.create("r4", T0 + 3, "k2"), 1, 4);
-    store.apply(
-        Command.newBuilder()
-            .setRequestId("r5")
-            .setProposedTimeUnixMillis(T0 + 4)
-            .setRecordAuditCheckpoint(
-                RecordAuditCheckpoint.newBuilder()
-                    .setCheckpoint(
-                        AuditCheckpoint.newBuilder()
-                            .setLogIndex(3)
-                            .setHead(third.getHash())
-                            .setSignerNode("n1")
-                            .setKeyVersion(1)
-                            .setSignature(ByteString.copyFrom(new byte[64]))))
-            .build(),
-        1,
-        5);
-    store.apply(Commands.create("r6", T0 + 5, "k3"), 1, 6);
-  }
-
   @Test
   void checkpointAndAuditKey_areRecordsOfTheChain_andAnIntactStoreOpens() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
       List<AuditRecord> records = store.audit(1, 10);
       assertEquals(6, records.size());
       assertTrue(records.get(2).hasAuditKey());
@@ -130,7 +81,7 @@ class AuditChainTamperTest {
   @Test
   void rowEditedAfterTheLastCheckpoint_stopsTheStoreFromOpening() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
     }
     try (StateDatabase database = StateDatabase.open(dir)) {
       byte[] key = StoreKeys.auditKey(4);
@@ -151,7 +102,7 @@ class AuditChainTamperTest {
   @Test
   void rowDeleted_stopsTheStoreFromOpening() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
     }
     try (StateDatabase database = StateDatabase.open(dir);
         WriteBatch batch = new WriteBatch();

@@ -4,24 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
-import io.keyrotor.api.v1.AuditCheckpoint;
-import io.keyrotor.api.v1.AuditKeyRegistration;
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.Command;
-import io.keyrotor.proto.internal.v1.RecordAuditCheckpoint;
-import io.keyrotor.proto.internal.v1.RegisterAuditKey;
 import io.keyrotor.proto.internal.v1.StartBulkRotation;
 import io.keyrotor.proto.internal.v1.TrimHistory;
-import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.KeyStateStore;
 import io.keyrotor.storage.StorageException;
 import io.keyrotor.storage.codec.StoreKeys;
 import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateDatabase;
 import java.nio.file.Path;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,49 +30,6 @@ class HistoryTrimTest {
 
   @TempDir Path dir;
 
-  /** Indexes 1-6: k1 at 2, an audit key at 3, k2 at 4, a checkpoint of index 3 at 5, k3 at 6. */
-  private static void history(KeyStateStore store) throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    store.apply(Commands.register("n1", T0), 1, 1);
-    store.apply(Commands.create("r2", T0 + 1, "k1"), 1, 2);
-    store.apply(
-        Command.newBuilder()
-            .setRequestId("r3")
-            .setProposedTimeUnixMillis(T0 + 2)
-            .setRegisterAuditKey(
-                RegisterAuditKey.newBuilder()
-                    .setKey(
-                        AuditKeyRegistration.newBuilder()
-                            .setNode("n1")
-                            .setKeyVersion(1)
-                            .setPublicKey(
-                                ByteString.copyFrom(
-                                    generator.generateKeyPair().getPublic().getEncoded()))))
-            .build(),
-        1,
-        3);
-    AuditRecord third = store.audit(3, 1).get(0);
-    store.apply(Commands.create("r4", T0 + 3, "k2"), 1, 4);
-    store.apply(
-        Command.newBuilder()
-            .setRequestId("r5")
-            .setProposedTimeUnixMillis(T0 + 4)
-            .setRecordAuditCheckpoint(
-                RecordAuditCheckpoint.newBuilder()
-                    .setCheckpoint(
-                        AuditCheckpoint.newBuilder()
-                            .setLogIndex(3)
-                            .setHead(third.getHash())
-                            .setSignerNode("n1")
-                            .setKeyVersion(1)
-                            .setSignature(ByteString.copyFrom(new byte[64]))))
-            .build(),
-        1,
-        5);
-    store.apply(Commands.create("r6", T0 + 5, "k3"), 1, 6);
-  }
-
   private static Command trim(String requestId, long time, TrimHistory.Builder trim) {
     return Command.newBuilder()
         .setRequestId(requestId)
@@ -92,7 +41,7 @@ class HistoryTrimTest {
   @Test
   void sizeCut_removesAuditAndEventsBeforeTheSignedIndex_andTheStoreReopens() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
       assertTrue(store.keyEvents("k1", 10).size() > 0);
       int k2Events = store.keyEvents("k2", 10).size();
 
@@ -121,7 +70,7 @@ class HistoryTrimTest {
   @Test
   void cutBeforeEveryCheckpoint_removesNoAuditRecord() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
       int k1Events = store.keyEvents("k1", 10).size();
 
       store.apply(trim("t7", T0 + 6, TrimHistory.newBuilder().setKeepIndexes(5)), 1, 7);
@@ -134,7 +83,7 @@ class HistoryTrimTest {
   @Test
   void ageCut_comesFromTheCommand() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
 
       // Everything before T0 + 4 (index 5) is old enough: the checkpoint signs index 3.
       store.apply(trim("t7", T0 + 6, TrimHistory.newBuilder().setCutTimeUnixMillis(T0 + 4)), 1, 7);
@@ -146,7 +95,7 @@ class HistoryTrimTest {
   @Test
   void emptyTrim_isRefusedAndRemovesNothing() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
 
       var result = store.apply(trim("t7", T0 + 6, TrimHistory.newBuilder()), 1, 7);
 
@@ -158,7 +107,7 @@ class HistoryTrimTest {
   @Test
   void bulkRotationJobs_keptToTheNewest() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
       for (int i = 0; i < 3; i++) {
         store.apply(
             Command.newBuilder()
@@ -184,7 +133,7 @@ class HistoryTrimTest {
   @Test
   void recordEditedAfterTheCut_stillStopsTheStoreFromOpening() throws Exception {
     try (KeyStateStore store = KeyStateStore.open(dir)) {
-      history(store);
+      CheckpointedHistory.apply(store, T0);
       store.apply(trim("t7", T0 + 6, TrimHistory.newBuilder().setKeepIndexes(2)), 1, 7);
     }
     try (StateDatabase database = StateDatabase.open(dir)) {

@@ -41,7 +41,7 @@ class MembershipHandlersTest {
       store.apply(Commands.create("c1", T0, "gated"), 1, 3);
       store.apply(
           rotate("r1", T0 + 1, "gated", T0 + 60_000, RotationReason.ROTATION_REASON_MANUAL), 1, 4);
-      store.apply(acknowledge("a1", T0 + 2, "gated", 2, "n1"), 1, 5);
+      store.apply(Commands.acknowledge("a1", T0 + 2, "gated", 2, "n1"), 1, 5);
       assertEquals(Set.of("gated"), store.keysAwaitingValidation(), "n2 has not acknowledged");
 
       CommandResult removed = store.apply(remove("x1", T0 + 3, "n2"), 1, 6);
@@ -103,19 +103,6 @@ class MembershipHandlersTest {
         .setRequestId(requestId)
         .setProposedTimeUnixMillis(time)
         .setRemoveNode(RemoveNode.newBuilder().setNodeId(node))
-        .build();
-  }
-
-  private static Command acknowledge(
-      String requestId, long time, String name, int version, String node) {
-    return Command.newBuilder()
-        .setRequestId(requestId)
-        .setProposedTimeUnixMillis(time)
-        .setAcknowledgeVersion(
-            io.keyrotor.proto.internal.v1.AcknowledgeVersion.newBuilder()
-                .setName(name)
-                .setVersion(version)
-                .setNode(node))
         .build();
   }
 }
