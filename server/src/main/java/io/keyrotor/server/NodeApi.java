@@ -148,12 +148,10 @@ final class NodeApi {
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(
-                ServerInterceptors.intercept(
-                    MalformedRequests.refusedAsInvalid(
-                        new DataAuditServiceImpl(context, dataAudit, writes, executors.blocking())
-                            .bindService()),
+                authenticated(
+                    new DataAuditServiceImpl(context, dataAudit, writes, executors.blocking()),
                     authentication,
-                    metrics.rpcInterceptor()))
+                    metrics))
             .addService(
                 ServerInterceptors.intercept(
                     MalformedRequests.refusedAsInvalid(admin.bindService()),
@@ -161,26 +159,20 @@ final class NodeApi {
                     authentication,
                     metrics.rpcInterceptor()))
             .addService(
-                ServerInterceptors.intercept(
-                    MalformedRequests.refusedAsInvalid(
-                        new ComplianceServiceImpl(context, writes, executors.blocking())
-                            .bindService()),
+                authenticated(
+                    new ComplianceServiceImpl(context, writes, executors.blocking()),
                     authentication,
-                    metrics.rpcInterceptor()))
+                    metrics))
             .addService(
-                ServerInterceptors.intercept(
-                    MalformedRequests.refusedAsInvalid(
-                        new AuditServiceImpl(context, writes, auditSigner, executors.blocking())
-                            .bindService()),
+                authenticated(
+                    new AuditServiceImpl(context, writes, auditSigner, executors.blocking()),
                     authentication,
-                    metrics.rpcInterceptor()))
+                    metrics))
             .addService(
-                ServerInterceptors.intercept(
-                    MalformedRequests.refusedAsInvalid(
-                        new BackupServiceImpl(context, writes, auditSigner, executors.blocking())
-                            .bindService()),
+                authenticated(
+                    new BackupServiceImpl(context, writes, auditSigner, executors.blocking()),
                     authentication,
-                    metrics.rpcInterceptor()))
+                    metrics))
             .addService(health.getHealthService())
             .addService(
                 ServerInterceptors.intercept(
@@ -257,6 +249,19 @@ final class NodeApi {
       throw new KeyrotorNode.StartupException(
           "cannot serve HTTPS (http.address) on " + address + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code service} behind the interceptors of every authenticated API service: request bytes that
+   * do not parse are INVALID_ARGUMENT (MalformedRequests), the caller is authenticated, and the
+   * metrics interceptor (listed last, so it runs first) counts every call, refused ones included.
+   */
+  private static io.grpc.ServerServiceDefinition authenticated(
+      io.grpc.BindableService service, ServerInterceptor authentication, NodeMetrics metrics) {
+    return ServerInterceptors.intercept(
+        MalformedRequests.refusedAsInvalid(service.bindService()),
+        authentication,
+        metrics.rpcInterceptor());
   }
 
   /**

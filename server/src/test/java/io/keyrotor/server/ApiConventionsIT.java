@@ -1,6 +1,9 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.decryption;
+import static io.keyrotor.server.KeyRequests.encryption;
 import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.testing.Answers.completing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,9 +20,7 @@ import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.CreateKeyRequest;
-import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DisableKeyVersionRequest;
-import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
@@ -93,26 +94,6 @@ class ApiConventionsIT extends ClusterTestBase {
         .getServiceList()
         .forEach(service -> names.add(service.getName()));
     return names;
-  }
-
-  /** An observer completing {@code answer} with the first response or the call's failure. */
-  private static <T> StreamObserver<T> completing(CompletableFuture<T> answer) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {
-        answer.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        answer.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        answer.completeExceptionally(new AssertionError("the stream ended without a response"));
-      }
-    };
   }
 
   private static <T> T unwrap(CompletableFuture<T> answer) throws Exception {
@@ -261,21 +242,12 @@ class ApiConventionsIT extends ClusterTestBase {
     KeyServiceGrpc.KeyServiceBlockingStub keys = cluster.keysAs("n3", "admin");
 
     assertRefused(
-        () ->
-            keys.encrypt(
-                EncryptRequest.newBuilder()
-                    .setKeyName(unique("absent"))
-                    .setPlaintext(ByteString.copyFromUtf8("x"))
-                    .build()),
+        () -> keys.encrypt(encryption(unique("absent"), "x")),
         Status.Code.NOT_FOUND,
         ErrorReason.KEY_NOT_FOUND,
         null);
     assertRefused(
-        () ->
-            keys.decrypt(
-                DecryptRequest.newBuilder()
-                    .setCiphertext(ByteString.copyFromUtf8("not a keyrotor ciphertext"))
-                    .build()),
+        () -> keys.decrypt(decryption(ByteString.copyFromUtf8("not a keyrotor ciphertext"))),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.INVALID_CIPHERTEXT,
         "ciphertext");

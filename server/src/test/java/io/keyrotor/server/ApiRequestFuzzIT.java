@@ -94,10 +94,7 @@ class ApiRequestFuzzIT {
 
   @AfterAll
   static void tearDown() throws IOException {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    LocalTestCluster.closeChecked(cluster);
     try (var files = Files.walk(directory)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }

@@ -91,8 +91,7 @@ class AuditRetentionIT {
           () -> AuditTrailIT.assertVerifies(edited, checkpoint, keys),
           "an edited record is detected");
     } finally {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
+      LocalTestCluster.closeChecked(cluster);
     }
   }
 

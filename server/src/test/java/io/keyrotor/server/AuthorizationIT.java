@@ -1,11 +1,14 @@
 package io.keyrotor.server;
 
 import static io.keyrotor.consensus.testing.Replicas.waitUntil;
+import static io.keyrotor.server.KeyRequests.decryption;
 import static io.keyrotor.server.KeyRequests.disable;
+import static io.keyrotor.server.KeyRequests.encryption;
 import static io.keyrotor.server.KeyRequests.key;
 import static io.keyrotor.server.KeyRequests.newKey;
 import static io.keyrotor.server.KeyRequests.rotation;
 import static io.keyrotor.server.KeyRequests.seconds;
+import static io.keyrotor.server.testing.Answers.completing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,7 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.Binding;
@@ -103,25 +105,12 @@ class AuthorizationIT extends ClusterTestBase {
   }
 
   private AuthorizationPolicy policy() {
-    return adminAs("admin").getPolicy(GetPolicyRequest.getDefaultInstance());
+    return cluster.policy("n2");
   }
 
   /** Sets {@code next} over the current policy and waits until every node applied it. */
   private AuthorizationPolicy setPolicy(AuthorizationPolicy next) {
-    AuthorizationPolicy set =
-        adminAs("admin")
-            .setPolicy(
-                SetPolicyRequest.newBuilder()
-                    .setPolicy(next)
-                    .setExpectedVersion(policy().getVersion())
-                    .build());
-    waitUntil(
-        () ->
-            cluster.nodes.values().stream()
-                .allMatch(n -> n.raft().state().accessPolicy().version() == set.getVersion()),
-        Duration.ofSeconds(30),
-        "every node applied policy version " + set.getVersion());
-    return set;
+    return cluster.setPolicy("n2", next);
   }
 
   @BeforeAll
@@ -191,13 +180,7 @@ class AuthorizationIT extends ClusterTestBase {
   }
 
   private ByteString ciphertextUnder(String name) {
-    return keysAs("admin")
-        .encrypt(
-            EncryptRequest.newBuilder()
-                .setKeyName(name)
-                .setPlaintext(ByteString.copyFromUtf8("secret"))
-                .build())
-        .getCiphertext();
+    return keysAs("admin").encrypt(encryption(name, "secret")).getCiphertext();
   }
 
   @Test
@@ -266,20 +249,14 @@ class AuthorizationIT extends ClusterTestBase {
                 Permission.PERMISSION_ENCRYPT,
                 create,
                 (as, k) -> {
-                  var out =
-                      as.encrypt(
-                          EncryptRequest.newBuilder()
-                              .setKeyName(k)
-                              .setPlaintext(ByteString.copyFromUtf8("x"))
-                              .build());
+                  var out = as.encrypt(encryption(k, "x"));
                   return () -> !out.getCiphertext().isEmpty();
                 }),
             new Case(
                 Permission.PERMISSION_DECRYPT,
                 createAndSeal,
                 (as, k) -> {
-                  var out =
-                      as.decrypt(DecryptRequest.newBuilder().setCiphertext(sealed.get(k)).build());
+                  var out = as.decrypt(decryption(sealed.get(k)));
                   return () -> out.getPlaintext().toString(StandardCharsets.UTF_8).equals("secret");
                 }),
             new Case(
@@ -370,20 +347,8 @@ class AuthorizationIT extends ClusterTestBase {
     keysAs("admin").createKey(newKey(name));
     KeyServiceGrpc.KeyServiceBlockingStub service = keysAs("service");
     assertEquals(name, service.getKey(key(name)).getName());
-    ByteString ciphertext =
-        service
-            .encrypt(
-                EncryptRequest.newBuilder()
-                    .setKeyName(name)
-                    .setPlaintext(ByteString.copyFromUtf8("p"))
-                    .build())
-            .getCiphertext();
-    assertEquals(
-        "p",
-        service
-            .decrypt(DecryptRequest.newBuilder().setCiphertext(ciphertext).build())
-            .getPlaintext()
-            .toStringUtf8());
+    ByteString ciphertext = service.encrypt(encryption(name, "p")).getCiphertext();
+    assertEquals("p", service.decrypt(decryption(ciphertext)).getPlaintext().toStringUtf8());
     assertDenied(() -> service.rotateKey(rotation(name, 0)), "service", "ROTATE_KEYS");
     assertDenied(
         () -> adminAs("service").getPolicy(GetPolicyRequest.getDefaultInstance()),
@@ -542,7 +507,7 @@ class AuthorizationIT extends ClusterTestBase {
               new WritePath(context, authorizer, hsmExecutor, blocking));
 
       CompletableFuture<RotateKeyResponse> write = new CompletableFuture<>();
-      InProcessCaller.runAs("racer", () -> keys.rotateKey(rotation(name, 0), observer(write)));
+      InProcessCaller.runAs("racer", () -> keys.rotateKey(rotation(name, 0), completing(write)));
       assertTrue(hsm.wrapEntered.await(30, TimeUnit.SECONDS), "the write passed the check");
 
       AuthorizationPolicy.Builder revoked = granted.toBuilder().clearBindings();
@@ -572,22 +537,5 @@ class AuthorizationIT extends ClusterTestBase {
       release.countDown();
       blocking.shutdownNow();
     }
-  }
-
-  private static <T> StreamObserver<T> observer(CompletableFuture<T> answer) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {
-        answer.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        answer.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    };
   }
 }

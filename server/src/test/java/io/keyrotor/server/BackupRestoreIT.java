@@ -1,5 +1,6 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.testing.ByteSearch.contains;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -304,22 +305,9 @@ class BackupRestoreIT {
               secret,
               HexFormat.of().formatHex(secret).getBytes(StandardCharsets.US_ASCII),
               Base64.getEncoder().encode(secret))) {
-        assertFalse(indexOf(file, needle) >= 0, "key material found in the backup");
+        assertFalse(contains(file, needle), "key material found in the backup");
       }
     }
-  }
-
-  private static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 
   private static List<BackupVerifier.TrustedKey> trustedKeys(List<AuditKeyRegistration> keys) {

@@ -105,19 +105,7 @@ class ClientExamplesIT extends ClusterTestBase {
 
   @Test
   void python_createsAKey_generatesADataKey_andGetsTheSameKeyBack() throws Exception {
-    require(
-        runs(DEBIAN_PYTHON, "-c", "import grpc, grpc_tools.protoc"),
-        "python3-grpcio / python3-grpc-tools");
-    List<String> command =
-        new ArrayList<>(
-            List.of(DEBIAN_PYTHON, EXAMPLES.resolve("python/envelope_roundtrip.py").toString()));
-    command.addAll(connection());
-
-    Result result = run(command);
-
-    assertEquals(0, result.status(), result.stdout() + result.stderr());
-    assertTrue(result.stdout().contains("decrypted_matches=true"), result.stdout());
-    assertTrue(result.stdout().contains("data_key_bytes=32"), result.stdout());
+    assertRoundTrip(pythonExample());
   }
 
   @Test
@@ -129,23 +117,12 @@ class ClientExamplesIT extends ClusterTestBase {
     List<String> command =
         new ArrayList<>(List.of("node", EXAMPLES.resolve("node/envelope_roundtrip.js").toString()));
     command.addAll(connection());
-
-    Result result = run(command);
-
-    assertEquals(0, result.status(), result.stdout() + result.stderr());
-    assertTrue(result.stdout().contains("decrypted_matches=true"), result.stdout());
-    assertTrue(result.stdout().contains("data_key_bytes=32"), result.stdout());
+    assertRoundTrip(command);
   }
 
   @Test
   void python_aRefusal_exitsNonZero_withTheErrorInfoReason() throws Exception {
-    require(
-        runs(DEBIAN_PYTHON, "-c", "import grpc, grpc_tools.protoc"),
-        "python3-grpcio / python3-grpc-tools");
-    List<String> command =
-        new ArrayList<>(
-            List.of(DEBIAN_PYTHON, EXAMPLES.resolve("python/envelope_roundtrip.py").toString()));
-    command.addAll(connection());
+    List<String> command = pythonExample();
     command.addAll(List.of("--key", "not a valid name"));
 
     Result result = run(command);
@@ -153,5 +130,26 @@ class ClientExamplesIT extends ClusterTestBase {
     assertEquals(1, result.status(), result.stdout() + result.stderr());
     assertTrue(result.stderr().contains("INVALID_ARGUMENT"), result.stderr());
     assertTrue(result.stderr().contains("(INVALID_KEY_NAME)"), result.stderr());
+  }
+
+  /** The Python example's command line against the cluster, once its modules are installed. */
+  private List<String> pythonExample() throws Exception {
+    require(
+        runs(DEBIAN_PYTHON, "-c", "import grpc, grpc_tools.protoc"),
+        "python3-grpcio / python3-grpc-tools");
+    List<String> command =
+        new ArrayList<>(
+            List.of(DEBIAN_PYTHON, EXAMPLES.resolve("python/envelope_roundtrip.py").toString()));
+    command.addAll(connection());
+    return command;
+  }
+
+  /** Runs an example's envelope round trip: it exits 0 and decrypted what it sealed. */
+  private void assertRoundTrip(List<String> command) throws Exception {
+    Result result = run(command);
+
+    assertEquals(0, result.status(), result.stdout() + result.stderr());
+    assertTrue(result.stdout().contains("decrypted_matches=true"), result.stdout());
+    assertTrue(result.stdout().contains("data_key_bytes=32"), result.stdout());
   }
 }

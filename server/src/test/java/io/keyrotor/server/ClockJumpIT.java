@@ -47,10 +47,7 @@ class ClockJumpIT {
 
   @AfterEach
   void stop() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    LocalTestCluster.closeChecked(cluster);
   }
 
   @Test

@@ -1,7 +1,5 @@
 package io.keyrotor.server;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -50,10 +48,7 @@ abstract class ClusterTestBase {
 
   @AfterAll
   void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    LocalTestCluster.closeChecked(cluster);
   }
 
   /** A name no other test uses: {@code prefix}, a dash and 8 random hex digits. */

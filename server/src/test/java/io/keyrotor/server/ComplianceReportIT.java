@@ -1,11 +1,11 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.encryption;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import io.grpc.Status;
@@ -16,7 +16,6 @@ import io.keyrotor.api.v1.ComplianceReportChunk;
 import io.keyrotor.api.v1.ComplianceReportHeader;
 import io.keyrotor.api.v1.ComplianceReportSummary;
 import io.keyrotor.api.v1.CreateKeyRequest;
-import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.FindingCount;
 import io.keyrotor.api.v1.FindingKind;
 import io.keyrotor.api.v1.GetKeyRequest;
@@ -36,6 +35,7 @@ import io.keyrotor.api.v1.StreamComplianceReportRequest;
 import io.keyrotor.api.v1.TemplateCount;
 import io.keyrotor.api.v1.ZoneResidency;
 import io.keyrotor.proto.internal.v1.AuditRecord;
+import io.keyrotor.server.api.PolicyTemplates;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,14 +92,7 @@ class ComplianceReportIT extends ClusterTestBase {
         n1,
         k -> k.createKey(create("cards", "default", "payments").setTemplate("pci-dss").build()));
     onNode(n1, k -> k.rotateKey(rotateNow("cards")));
-    onNode(
-        cluster.leaderId(),
-        k ->
-            k.encrypt(
-                EncryptRequest.newBuilder()
-                    .setKeyName("cards")
-                    .setPlaintext(ByteString.copyFromUtf8("4111"))
-                    .build()));
+    onNode(cluster.leaderId(), k -> k.encrypt(encryption("cards", "4111")));
     // A HIPAA key whose period was lengthened past its template's: drift.
     onNode(
         n1,
@@ -324,13 +317,7 @@ class ComplianceReportIT extends ClusterTestBase {
         .addZones(zone("us", 1, "n2"));
     // Every template of the table, with the zones this cluster allows.
     assertEquals(
-        List.of(
-            "high-sensitivity",
-            "hipaa",
-            "nist-800-57",
-            "nist-800-57-high",
-            "nist-800-57-moderate",
-            "pci-dss"),
+        List.copyOf(PolicyTemplates.all().keySet()),
         actual.getTemplatesList().stream().map(t -> t.getName()).toList());
     Map<String, List<String>> zones =
         actual.getTemplatesList().stream()

@@ -2,6 +2,7 @@ package io.keyrotor.server;
 
 import static io.keyrotor.consensus.testing.Replicas.waitUntil;
 import static io.keyrotor.server.KeyRequests.newKey;
+import static io.keyrotor.server.testing.ByteSearch.contains;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -81,10 +82,7 @@ class DataAuditIT {
 
   @AfterAll
   void stop() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    LocalTestCluster.closeChecked(cluster);
     if (syslog != null) {
       syslog.close();
     }
@@ -381,18 +379,5 @@ class DataAuditIT {
     }
     assertTrue(data, "a data record of " + key + " over syslog");
     assertTrue(replicated, "a replicated record of " + key + " over syslog");
-  }
-
-  private static boolean contains(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 }

@@ -1,12 +1,11 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.decryption;
+import static io.keyrotor.server.KeyRequests.encryption;
 import static io.keyrotor.server.KeyRequests.newKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.keyrotor.api.v1.DecryptRequest;
-import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import java.nio.file.Path;
@@ -29,23 +28,14 @@ class DataAuditOffIT {
       KeyServiceGrpc.KeyServiceBlockingStub service = cluster.keysAs("n1", "service");
       long before = cluster.nodes.get("n1").dataAudit().head().sequence();
 
-      ByteString sealed =
-          service
-              .encrypt(
-                  EncryptRequest.newBuilder()
-                      .setKeyName("unaudited")
-                      .setPlaintext(ByteString.copyFromUtf8("hello"))
-                      .build())
-              .getCiphertext();
-      ByteString opened =
-          service.decrypt(DecryptRequest.newBuilder().setCiphertext(sealed).build()).getPlaintext();
+      ByteString sealed = service.encrypt(encryption("unaudited", "hello")).getCiphertext();
+      ByteString opened = service.decrypt(decryption(sealed)).getPlaintext();
       service.generateDataKey(GenerateDataKeyRequest.newBuilder().setKeyName("unaudited").build());
 
       assertEquals("hello", opened.toStringUtf8());
       assertEquals(before, cluster.nodes.get("n1").dataAudit().head().sequence());
     } finally {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
+      LocalTestCluster.closeChecked(cluster);
     }
   }
 }

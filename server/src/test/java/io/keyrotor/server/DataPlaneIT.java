@@ -2,6 +2,7 @@ package io.keyrotor.server;
 
 import static io.keyrotor.server.GrpcErrors.metadata;
 import static io.keyrotor.server.GrpcErrors.reason;
+import static io.keyrotor.server.KeyRequests.decryption;
 import static io.keyrotor.server.KeyRequests.disable;
 import static io.keyrotor.server.KeyRequests.enable;
 import static io.keyrotor.server.KeyRequests.rotation;
@@ -377,8 +378,7 @@ class DataPlaneIT extends ClusterTestBase {
     expect(Status.Code.NOT_FOUND, "KEY_NOT_FOUND", () -> encrypt(node, "no-such-key", "x"));
     expect(Status.Code.INVALID_ARGUMENT, "INVALID_KEY_NAME", () -> encrypt(node, "bad name", "x"));
     BatchDecryptRequest.Builder huge = BatchDecryptRequest.newBuilder();
-    DecryptRequest tiny =
-        DecryptRequest.newBuilder().setCiphertext(ByteString.copyFromUtf8("x")).build();
+    DecryptRequest tiny = decryption(ByteString.copyFromUtf8("x"));
     for (int i = 0; i <= 10_000; i++) {
       huge.addItems(tiny);
     }

@@ -5,6 +5,7 @@ import static io.keyrotor.server.KeyRequests.key;
 import static io.keyrotor.server.KeyRequests.newKey;
 import static io.keyrotor.server.KeyRequests.rotation;
 import static io.keyrotor.server.KeyRequests.seconds;
+import static io.keyrotor.server.testing.ByteSearch.contains;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -191,18 +192,5 @@ class DestructionScrubIT extends ClusterTestBase {
       return filesHolding(directory, needle); // a directory vanished mid-walk: look again
     }
     return found;
-  }
-
-  private static boolean contains(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 }

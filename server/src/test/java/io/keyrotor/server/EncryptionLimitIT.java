@@ -1,5 +1,7 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.decryption;
+import static io.keyrotor.server.KeyRequests.encryption;
 import static io.keyrotor.server.KeyRequests.key;
 import static io.keyrotor.server.KeyRequests.newKey;
 import static io.keyrotor.server.KeyRequests.seconds;
@@ -7,13 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import com.google.rpc.RetryInfo;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import io.keyrotor.api.v1.DecryptRequest;
-import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.Key;
@@ -49,13 +48,7 @@ class EncryptionLimitIT extends ClusterTestBase {
   }
 
   private EncryptResponse encrypt(String node, String name, String plaintext) {
-    return cluster
-        .keys(node)
-        .encrypt(
-            EncryptRequest.newBuilder()
-                .setKeyName(name)
-                .setPlaintext(ByteString.copyFromUtf8(plaintext))
-                .build());
+    return cluster.keys(node).encrypt(encryption(name, plaintext));
   }
 
   private Key awaitKey(String name, Predicate<Key> condition, String what) {
@@ -81,10 +74,7 @@ class EncryptionLimitIT extends ClusterTestBase {
       try {
         EncryptResponse sealed = encrypt(leader, name, "payload " + i);
         perVersion.merge(sealed.getKeyVersion(), 1, Integer::sum);
-        var unused =
-            cluster
-                .keys(leader)
-                .decrypt(DecryptRequest.newBuilder().setCiphertext(sealed.getCiphertext()).build());
+        var unused = cluster.keys(leader).decrypt(decryption(sealed.getCiphertext()));
       } catch (StatusRuntimeException e) {
         // Only while the next version is not active yet, and only for the limit.
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.toString());

@@ -102,6 +102,15 @@ class FlowControlIT extends ClusterTestBase {
 
   /** A watch from now on {@code channel}, open until its context is cancelled. */
   private static Context.CancellableContext openWatch(ManagedChannel channel) {
+    return openWatch(channel, new CompletableFuture<>());
+  }
+
+  /**
+   * A watch from now on {@code channel}, open until its context is cancelled; {@code ended}
+   * completes when the stream ends (with its failure, or null).
+   */
+  private static Context.CancellableContext openWatch(
+      ManagedChannel channel, CompletableFuture<Throwable> ended) {
     Context.CancellableContext context = Context.current().withCancellation();
     context.run(
         () ->
@@ -113,10 +122,14 @@ class FlowControlIT extends ClusterTestBase {
                       public void onNext(KeyEvent value) {}
 
                       @Override
-                      public void onError(Throwable t) {}
+                      public void onError(Throwable t) {
+                        ended.complete(t);
+                      }
 
                       @Override
-                      public void onCompleted() {}
+                      public void onCompleted() {
+                        ended.complete(null);
+                      }
                     }));
     return context;
   }
@@ -341,26 +354,7 @@ class FlowControlIT extends ClusterTestBase {
             .build();
     channels.add(channel);
     CompletableFuture<Throwable> ended = new CompletableFuture<>();
-    Context.CancellableContext watch = Context.current().withCancellation();
-    watch.run(
-        () ->
-            KeyServiceGrpc.newStub(channel)
-                .watchKeyEvents(
-                    WatchKeyEventsRequest.getDefaultInstance(),
-                    new io.grpc.stub.StreamObserver<KeyEvent>() {
-                      @Override
-                      public void onNext(KeyEvent value) {}
-
-                      @Override
-                      public void onError(Throwable t) {
-                        ended.complete(t);
-                      }
-
-                      @Override
-                      public void onCompleted() {
-                        ended.complete(null);
-                      }
-                    }));
+    Context.CancellableContext watch = openWatch(channel, ended);
     awaitWatchers(node, 1);
     try {
       // Four pings' time: the stream must still be open (nothing to wait for but the pings).

@@ -2,6 +2,8 @@ package io.keyrotor.server;
 
 import static io.keyrotor.server.GrpcErrors.metadata;
 import static io.keyrotor.server.GrpcErrors.reason;
+import static io.keyrotor.server.KeyRequests.decryption;
+import static io.keyrotor.server.KeyRequests.encryption;
 import static io.keyrotor.server.KeyRequests.key;
 import static io.keyrotor.server.KeyRequests.newKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import java.util.List;
@@ -34,10 +35,7 @@ class FollowerReadsIT extends ClusterTestBase {
   }
 
   private static EncryptRequest encrypt(String key) {
-    return EncryptRequest.newBuilder()
-        .setKeyName(key)
-        .setPlaintext(ByteString.copyFromUtf8("redirected"))
-        .build();
+    return encryption(key, "redirected");
   }
 
   @Test
@@ -58,10 +56,7 @@ class FollowerReadsIT extends ClusterTestBase {
     RetryingCaller client = new RetryingCaller(cluster);
     assertEquals(
         "redirected",
-        client
-            .call(k -> k.decrypt(DecryptRequest.newBuilder().setCiphertext(sealed).build()))
-            .getPlaintext()
-            .toStringUtf8());
+        client.call(k -> k.decrypt(decryption(sealed))).getPlaintext().toStringUtf8());
     // Other reads are not data-plane calls: followers still serve them.
     assertEquals(key, cluster.keys(follower).getKey(key(key)).getName());
   }
@@ -95,18 +90,10 @@ class FollowerReadsIT extends ClusterTestBase {
 
     assertEquals(
         "redirected",
-        cluster
-            .keys(holder)
-            .decrypt(DecryptRequest.newBuilder().setCiphertext(sealed).build())
-            .getPlaintext()
-            .toStringUtf8());
+        cluster.keys(holder).decrypt(decryption(sealed)).getPlaintext().toStringUtf8());
     StatusRuntimeException atLeader =
         assertThrows(
-            StatusRuntimeException.class,
-            () ->
-                cluster
-                    .keys(leader)
-                    .decrypt(DecryptRequest.newBuilder().setCiphertext(sealed).build()));
+            StatusRuntimeException.class, () -> cluster.keys(leader).decrypt(decryption(sealed)));
     assertEquals("ZONE_NOT_HELD", reason(atLeader));
   }
 }

@@ -1,5 +1,7 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.TestHttps.clientAs;
+import static io.keyrotor.server.TestHttps.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -7,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.NodeStatus;
-import io.keyrotor.tls.PemFiles;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -18,10 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,13 +29,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -47,37 +40,29 @@ import org.junit.jupiter.api.io.TempDir;
  * policy, shows the status page with the cluster's leader, members and applied indices; and a
  * request without a certificate, or from a principal without PERMISSION_ADMINISTER, is refused.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HttpEndpointIT {
+class HttpEndpointIT extends ClusterTestBase {
   /** Generous: the machine may be loaded; nothing here measures speed. */
   private static final Duration WAIT = Duration.ofMinutes(3);
 
-  private LocalTestCluster cluster;
   private Path tls;
   private List<String> urls;
   private Path work;
 
+  HttpEndpointIT() {
+    super(List.of("local"), Map.of());
+  }
+
   @BeforeAll
-  void start(@TempDir Path directory) throws Exception {
+  void readUrls(@TempDir Path directory) throws Exception {
     work = directory;
-    cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("local"));
     tls = cluster.directory.resolve("tls");
-    cluster.startAll();
     urls = Files.readAllLines(cluster.directory.resolve("http"));
     assertEquals(3, urls.size(), "DIR/http lists every node");
   }
 
-  @AfterAll
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
-  }
-
   @Test
   void adminScrapes_othersAreRefused() throws Exception {
-    HttpClient admin = client(sslContext("admin"));
+    HttpClient admin = clientAs(tls, "admin");
     HttpResponse<String> metrics = get(admin, urls.get(0) + "metrics");
     assertEquals(200, metrics.statusCode(), metrics.body());
     assertTrue(metrics.body().contains("keyrotor_node_info{node=\"n1\""), metrics.body());
@@ -86,11 +71,11 @@ class HttpEndpointIT {
     assertTrue(metrics.body().contains("keyrotor_tls_certificate_expiry_seconds"), "cert expiry");
 
     // "service" holds a data-plane role only: authenticated, but not an administrator.
-    HttpResponse<String> service = get(client(sslContext("service")), urls.get(0) + "metrics");
+    HttpResponse<String> service = get(clientAs(tls, "service"), urls.get(0) + "metrics");
     assertEquals(403, service.statusCode(), service.body());
     assertTrue(service.body().contains("service"), service.body());
 
-    HttpResponse<String> nobody = get(client(sslContext(null)), urls.get(1));
+    HttpResponse<String> nobody = get(clientAs(tls, null), urls.get(1));
     assertEquals(401, nobody.statusCode(), nobody.body());
     assertTrue(nobody.body().contains("no client certificate"), nobody.body());
 
@@ -319,48 +304,5 @@ class HttpEndpointIT {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }
-  }
-
-  private static HttpClient client(SSLContext context) {
-    return HttpClient.newBuilder()
-        .sslContext(context)
-        .connectTimeout(Duration.ofSeconds(10))
-        .build();
-  }
-
-  private static HttpResponse<String> get(HttpClient client, String url) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  /** TLS trusting the cluster's CA, presenting DIR/tls/NAME.pem (none if {@code name} is null). */
-  private SSLContext sslContext(String name) throws Exception {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    List<X509Certificate> cas = PemFiles.readCertificates(tls.resolve("ca.pem"));
-    for (int i = 0; i < cas.size(); i++) {
-      trust.setCertificateEntry("ca" + i, cas.get(i));
-    }
-    TrustManagerFactory trustManagers =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    trustManagers.init(trust);
-    KeyManagerFactory keyManagers =
-        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    keys.load(null, null);
-    if (name != null) {
-      List<X509Certificate> chain =
-          new ArrayList<>(PemFiles.readCertificates(tls.resolve(name + ".pem")));
-      keys.setKeyEntry(
-          name,
-          PemFiles.readPrivateKey(tls.resolve(name + "-key.pem")),
-          new char[0],
-          chain.toArray(X509Certificate[]::new));
-    }
-    keyManagers.init(keys, new char[0]);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
-    return context;
   }
 }

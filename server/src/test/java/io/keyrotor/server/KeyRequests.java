@@ -1,9 +1,12 @@
 package io.keyrotor.server;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import io.keyrotor.api.v1.CreateKeyRequest;
+import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DisableKeyVersionRequest;
 import io.keyrotor.api.v1.EnableKeyVersionRequest;
+import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.RotateKeyRequest;
 import io.keyrotor.api.v1.RotationPolicy;
@@ -38,6 +41,19 @@ final class KeyRequests {
         .setName(name)
         .setActivationDelay(seconds(delaySeconds))
         .build();
+  }
+
+  /** Encrypt {@code plaintext} (its UTF-8 bytes) under key {@code name}, no context. */
+  static EncryptRequest encryption(String name, String plaintext) {
+    return EncryptRequest.newBuilder()
+        .setKeyName(name)
+        .setPlaintext(ByteString.copyFromUtf8(plaintext))
+        .build();
+  }
+
+  /** Decrypt {@code ciphertext}, no context. */
+  static DecryptRequest decryption(ByteString ciphertext) {
+    return DecryptRequest.newBuilder().setCiphertext(ciphertext).build();
   }
 
   static GetKeyRequest key(String name) {

@@ -1,5 +1,6 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.decryption;
 import static io.keyrotor.server.KeyRequests.newKey;
 import static io.keyrotor.server.KeyRequests.seconds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -237,8 +238,7 @@ class LimitsIT extends ClusterTestBase {
   void dataPlane_batchesAndContextsOverTheirLimits_invalidArgumentBeforeAnything() {
     String leader = cluster.leaderId();
     var keys = cluster.keys(leader);
-    DecryptRequest item =
-        DecryptRequest.newBuilder().setCiphertext(ByteString.copyFromUtf8("not one")).build();
+    DecryptRequest item = decryption(ByteString.copyFromUtf8("not one"));
     BatchDecryptRequest.Builder five = BatchDecryptRequest.newBuilder();
     BatchReEncryptRequest.Builder fiveMoves = BatchReEncryptRequest.newBuilder();
     for (int i = 0; i < 5; i++) {

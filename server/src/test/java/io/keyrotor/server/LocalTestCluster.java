@@ -1,11 +1,15 @@
 package io.keyrotor.server;
 
 import static io.keyrotor.consensus.testing.Replicas.waitUntil;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.AuthorizationPolicy;
 import io.keyrotor.api.v1.CreateKeyRequest;
+import io.keyrotor.api.v1.GetPolicyRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
+import io.keyrotor.api.v1.SetPolicyRequest;
 import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.local.LocalClusterLayout;
@@ -301,6 +305,32 @@ final class LocalTestCluster implements AutoCloseable {
         "all nodes at the same applied index and digest");
   }
 
+  /** The authorisation policy in force, read through node {@code id} as the admin. */
+  AuthorizationPolicy policy(String id) {
+    return adminAs(id, "admin").getPolicy(GetPolicyRequest.getDefaultInstance());
+  }
+
+  /**
+   * Sets {@code next} through node {@code id} as the admin, over the policy in force (its version
+   * expected), and waits until every node applied it: later calls to any node see it.
+   */
+  AuthorizationPolicy setPolicy(String id, AuthorizationPolicy next) {
+    AuthorizationPolicy set =
+        adminAs(id, "admin")
+            .setPolicy(
+                SetPolicyRequest.newBuilder()
+                    .setPolicy(next)
+                    .setExpectedVersion(policy(id).getVersion())
+                    .build());
+    waitUntil(
+        () ->
+            nodes.values().stream()
+                .allMatch(n -> n.raft().state().accessPolicy().version() == set.getVersion()),
+        Duration.ofSeconds(30),
+        "every node applied policy version " + set.getVersion());
+    return set;
+  }
+
   static int freeBasePort(int size) throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
       // Below the kernel's ephemeral range (32768+), which outgoing connections draw from.
@@ -332,6 +362,17 @@ final class LocalTestCluster implements AutoCloseable {
     }
     for (String id : new ArrayList<>(nodes.keySet())) {
       stop(id);
+    }
+  }
+
+  /**
+   * Stops {@code cluster} if a test started one, then fails the test if any node hit a fatal error
+   * while it ran (an error a node only logs would otherwise pass unseen).
+   */
+  static void closeChecked(LocalTestCluster cluster) {
+    if (cluster != null) {
+      cluster.close();
+      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
     }
   }
 }

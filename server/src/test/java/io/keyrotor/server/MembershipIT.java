@@ -1,6 +1,7 @@
 package io.keyrotor.server;
 
 import static io.keyrotor.consensus.testing.Replicas.waitUntil;
+import static io.keyrotor.server.KeyRequests.decryption;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,7 +12,6 @@ import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.AddNodeRequest;
 import io.keyrotor.api.v1.AddNodeResponse;
 import io.keyrotor.api.v1.ClusterStatus;
-import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.DecryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
@@ -211,9 +211,7 @@ class MembershipIT {
   }
 
   private DecryptResponse decryptOn(String id, GenerateDataKeyResponse dataKey) {
-    return cluster
-        .keys(id)
-        .decrypt(DecryptRequest.newBuilder().setCiphertext(dataKey.getWrappedDataKey()).build());
+    return cluster.keys(id).decrypt(decryption(dataKey.getWrappedDataKey()));
   }
 
   private AddNodeRequest add(String id) {

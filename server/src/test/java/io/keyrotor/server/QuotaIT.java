@@ -1,6 +1,7 @@
 package io.keyrotor.server;
 
-import static io.keyrotor.consensus.testing.Replicas.waitUntil;
+import static io.keyrotor.server.KeyRequests.decryption;
+import static io.keyrotor.server.KeyRequests.encryption;
 import static io.keyrotor.server.KeyRequests.newKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,10 +13,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.keyrotor.api.v1.AuthorizationPolicy;
-import io.keyrotor.api.v1.DecryptRequest;
 import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
-import io.keyrotor.api.v1.GetPolicyRequest;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.Permission;
@@ -37,33 +36,8 @@ class QuotaIT extends ClusterTestBase {
     super(List.of("eu"), FOLLOWERS_READ_INDEX);
   }
 
-  private AuthorizationPolicy policy(String node) {
-    return cluster.adminAs(node, "admin").getPolicy(GetPolicyRequest.getDefaultInstance());
-  }
-
-  private AuthorizationPolicy setPolicy(String node, AuthorizationPolicy next) {
-    AuthorizationPolicy set =
-        cluster
-            .adminAs(node, "admin")
-            .setPolicy(
-                SetPolicyRequest.newBuilder()
-                    .setPolicy(next)
-                    .setExpectedVersion(policy(node).getVersion())
-                    .build());
-    waitUntil(
-        () ->
-            cluster.nodes.values().stream()
-                .allMatch(n -> n.raft().state().accessPolicy().version() == set.getVersion()),
-        Duration.ofSeconds(30),
-        "every node applied policy version " + set.getVersion());
-    return set;
-  }
-
   private static EncryptRequest encrypt(String key) {
-    return EncryptRequest.newBuilder()
-        .setKeyName(key)
-        .setPlaintext(ByteString.copyFromUtf8("p"))
-        .build();
+    return encryption(key, "p");
   }
 
   @Test
@@ -71,7 +45,7 @@ class QuotaIT extends ClusterTestBase {
     String name = unique("quota");
     String leader = cluster.leaderId();
     cluster.keysAs(leader, "admin").createKey(newKey(name));
-    AuthorizationPolicy original = policy(leader);
+    AuthorizationPolicy original = cluster.policy(leader);
     // One token per 1,000 s: no refill can happen while the test runs.
     Quota quota =
         Quota.newBuilder()
@@ -81,7 +55,7 @@ class QuotaIT extends ClusterTestBase {
             .setRequestsPerSecond(0.001)
             .setBurst(2)
             .build();
-    setPolicy(leader, original.toBuilder().addQuotas(quota).build());
+    cluster.setPolicy(leader, original.toBuilder().addQuotas(quota).build());
     KeyServiceGrpc.KeyServiceBlockingStub service = cluster.keysAs(leader, "service");
 
     ByteString ciphertext = service.encrypt(encrypt(name)).getCiphertext();
@@ -101,12 +75,7 @@ class QuotaIT extends ClusterTestBase {
         "retry delay " + retry);
 
     // The quota covers ENCRYPT only, and each principal has its own bucket.
-    assertEquals(
-        "p",
-        service
-            .decrypt(DecryptRequest.newBuilder().setCiphertext(ciphertext).build())
-            .getPlaintext()
-            .toStringUtf8());
+    assertEquals("p", service.decrypt(decryption(ciphertext)).getPlaintext().toStringUtf8());
     cluster.keysAs(leader, "admin").encrypt(encrypt(name));
 
     NodeStatus status =
@@ -118,8 +87,8 @@ class QuotaIT extends ClusterTestBase {
     assertEquals(1, throttled.getRefused());
     assertTrue(throttled.getLastRefused().getSeconds() > 0, throttled::toString);
 
-    AuthorizationPolicy current = policy(leader);
-    setPolicy(leader, current.toBuilder().clearQuotas().build());
+    AuthorizationPolicy current = cluster.policy(leader);
+    cluster.setPolicy(leader, current.toBuilder().clearQuotas().build());
     service.encrypt(encrypt(name));
     service.encrypt(encrypt(name));
     service.encrypt(encrypt(name));
@@ -128,7 +97,7 @@ class QuotaIT extends ClusterTestBase {
   @Test
   void malformedQuota_refusedAndThePolicyUnchanged() {
     String leader = cluster.leaderId();
-    AuthorizationPolicy before = policy(leader);
+    AuthorizationPolicy before = cluster.policy(leader);
     for (Quota bad :
         List.of(
             Quota.newBuilder().setName("zero").setPrincipal("*").build(),
@@ -154,7 +123,7 @@ class QuotaIT extends ClusterTestBase {
       assertEquals("INVALID_ACCESS_POLICY", GrpcErrors.reason(e));
       assertTrue(e.getStatus().getDescription().contains("quota"), e::toString);
     }
-    assertEquals(before.getVersion(), policy(leader).getVersion());
+    assertEquals(before.getVersion(), cluster.policy(leader).getVersion());
   }
 
   private static Duration retryDelay(StatusRuntimeException e) {

@@ -1,5 +1,8 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.TestHttps.clientAs;
+import static io.keyrotor.server.TestHttps.get;
+import static io.keyrotor.server.TestHttps.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,27 +11,15 @@ import com.google.gson.JsonParser;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.server.http.OpenApiDocument;
-import io.keyrotor.tls.PemFiles;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import org.junit.jupiter.api.AfterAll;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The HTTP/JSON gateway on the HTTPS port of a 3-node cluster as scripts/cluster writes it
@@ -36,27 +27,19 @@ import org.junit.jupiter.api.io.TempDir;
  * key, generate a data key, decrypt it, read the key back, also over gRPC), errors as HTTP statuses
  * with the google.rpc.Status details, the authorisation of the RPC, and the OpenAPI document.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RestGatewayIT {
-  private LocalTestCluster cluster;
+class RestGatewayIT extends ClusterTestBase {
   private Path tls;
   private List<String> urls;
 
-  @BeforeAll
-  void start(@TempDir Path directory) throws Exception {
-    cluster = new LocalTestCluster(directory.resolve("cluster"), 3, List.of("local"));
-    tls = cluster.directory.resolve("tls");
-    cluster.startAll();
-    urls = Files.readAllLines(cluster.directory.resolve("http"));
-    assertEquals(3, urls.size(), "DIR/http lists every node");
+  RestGatewayIT() {
+    super(List.of("local"), Map.of());
   }
 
-  @AfterAll
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+  @BeforeAll
+  void readUrls() throws Exception {
+    tls = cluster.directory.resolve("tls");
+    urls = Files.readAllLines(cluster.directory.resolve("http"));
+    assertEquals(3, urls.size(), "DIR/http lists every node");
   }
 
   /** The HTTPS base URL (ending in /) of the leader, which takes writes. */
@@ -67,7 +50,7 @@ class RestGatewayIT {
 
   @Test
   void envelopeRoundTrip_overHttpJson() throws Exception {
-    HttpClient admin = client(sslContext("admin"));
+    HttpClient admin = clientAs(tls, "admin");
     String base = leader();
 
     HttpResponse<String> created =
@@ -106,7 +89,7 @@ class RestGatewayIT {
     assertEquals("local", overGrpc.getZone());
 
     // The data-plane principal may decrypt but not create keys: the RPC's own authorisation.
-    HttpClient service = client(sslContext("service"));
+    HttpClient service = clientAs(tls, "service");
     HttpResponse<String> serviceDecrypt =
         post(
             service,
@@ -125,7 +108,7 @@ class RestGatewayIT {
 
   @Test
   void badRequests_areHttp400WithTheReason_andNothingIsCreated() throws Exception {
-    HttpClient admin = client(sslContext("admin"));
+    HttpClient admin = clientAs(tls, "admin");
     String base = leader();
 
     HttpResponse<String> badName =
@@ -154,7 +137,7 @@ class RestGatewayIT {
 
   @Test
   void withoutAClientCertificate_theGatewayRefuses() throws Exception {
-    HttpClient nobody = client(sslContext(null));
+    HttpClient nobody = clientAs(tls, null);
     HttpResponse<String> refused =
         post(nobody, urls.get(0) + "v1/keys", "{\"name\": \"anon\", \"zone\": \"local\"}");
     assertEquals(401, refused.statusCode(), refused.body());
@@ -164,8 +147,7 @@ class RestGatewayIT {
 
   @Test
   void openApiDocument_isServed_andIsTheGeneratedOne() throws Exception {
-    HttpResponse<String> document =
-        get(client(sslContext("service")), urls.get(1) + "openapi.json");
+    HttpResponse<String> document = get(clientAs(tls, "service"), urls.get(1) + "openapi.json");
     assertEquals(200, document.statusCode(), document.body());
     assertEquals("application/json", document.headers().firstValue("Content-Type").orElse(""));
     assertEquals(OpenApiDocument.generate(OpenApiDocument.SERVICES), document.body());
@@ -173,9 +155,9 @@ class RestGatewayIT {
 
   @Test
   void statusPageAndMetrics_stillNeedAnAdministrator() throws Exception {
-    HttpResponse<String> metrics = get(client(sslContext("service")), urls.get(0) + "metrics");
+    HttpResponse<String> metrics = get(clientAs(tls, "service"), urls.get(0) + "metrics");
     assertEquals(403, metrics.statusCode(), metrics.body());
-    HttpResponse<String> page = get(client(sslContext("service")), urls.get(0));
+    HttpResponse<String> page = get(clientAs(tls, "service"), urls.get(0));
     assertEquals(403, page.statusCode(), page.body());
   }
 
@@ -199,59 +181,5 @@ class RestGatewayIT {
       }
     }
     throw new AssertionError("no ErrorInfo in " + response.body());
-  }
-
-  private static HttpClient client(SSLContext context) {
-    return HttpClient.newBuilder()
-        .sslContext(context)
-        .connectTimeout(Duration.ofSeconds(10))
-        .build();
-  }
-
-  private static HttpResponse<String> get(HttpClient client, String url) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(90)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static HttpResponse<String> post(HttpClient client, String url, String body)
-      throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create(url))
-            .timeout(Duration.ofSeconds(90))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  /** TLS trusting the cluster's CA, presenting DIR/tls/NAME.pem (none if {@code name} is null). */
-  private SSLContext sslContext(String name) throws Exception {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    List<X509Certificate> cas = PemFiles.readCertificates(tls.resolve("ca.pem"));
-    for (int i = 0; i < cas.size(); i++) {
-      trust.setCertificateEntry("ca" + i, cas.get(i));
-    }
-    TrustManagerFactory trustManagers =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    trustManagers.init(trust);
-    KeyManagerFactory keyManagers =
-        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    keys.load(null, null);
-    if (name != null) {
-      List<X509Certificate> chain =
-          new ArrayList<>(PemFiles.readCertificates(tls.resolve(name + ".pem")));
-      keys.setKeyEntry(
-          name,
-          PemFiles.readPrivateKey(tls.resolve(name + "-key.pem")),
-          new char[0],
-          chain.toArray(X509Certificate[]::new));
-    }
-    keyManagers.init(keys, new char[0]);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
-    return context;
   }
 }

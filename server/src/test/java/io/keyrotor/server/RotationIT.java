@@ -1,6 +1,8 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.KeyRequests.decryption;
 import static io.keyrotor.server.KeyRequests.disable;
+import static io.keyrotor.server.KeyRequests.encryption;
 import static io.keyrotor.server.KeyRequests.key;
 import static io.keyrotor.server.KeyRequests.newKey;
 import static io.keyrotor.server.KeyRequests.rotation;
@@ -19,7 +21,6 @@ import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.BulkRotation;
 import io.keyrotor.api.v1.CreateKeyRequest;
 import io.keyrotor.api.v1.DecryptRequest;
-import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.EncryptResponse;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
@@ -75,12 +76,7 @@ class RotationIT extends ClusterTestBase {
   }
 
   private EncryptResponse encrypt(String name, String plaintext) {
-    return keys()
-        .encrypt(
-            EncryptRequest.newBuilder()
-                .setKeyName(name)
-                .setPlaintext(ByteString.copyFromUtf8(plaintext))
-                .build());
+    return keys().encrypt(encryption(name, plaintext));
   }
 
   private static SetKeyDependentsRequest dependents(String name, String dependent) {
@@ -305,7 +301,7 @@ class RotationIT extends ClusterTestBase {
           "v2 data",
           cluster
               .keys(node)
-              .decrypt(DecryptRequest.newBuilder().setCiphertext(underV2.getCiphertext()).build())
+              .decrypt(decryption(underV2.getCiphertext()))
               .getPlaintext()
               .toStringUtf8());
     }
@@ -355,12 +351,7 @@ class RotationIT extends ClusterTestBase {
     StatusRuntimeException refused =
         assertThrows(
             StatusRuntimeException.class,
-            () ->
-                keys()
-                    .decrypt(
-                        DecryptRequest.newBuilder()
-                            .setCiphertext(underV1.getCiphertext())
-                            .build()));
+            () -> keys().decrypt(decryption(underV1.getCiphertext())));
     assertEquals("VERSION_DESTROYED", GrpcErrors.reason(refused));
   }
 

@@ -33,6 +33,7 @@ import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.server.hsm.HsmHealthProbe;
 import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.local.LocalClusterLayout;
+import io.keyrotor.server.testing.ByteSearch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -107,10 +108,7 @@ class SoftHsmClusterIT {
     System.clearProperty(ZoneMasterKeyRotationDriver.BATCH_SIZE_PROPERTY);
     System.clearProperty(ZoneMasterKeyRotationDriver.INTERVAL_PROPERTY);
     System.clearProperty(HsmHealthProbe.INTERVAL_PROPERTY);
-    if (cluster != null) {
-      cluster.close();
-      assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
-    }
+    LocalTestCluster.closeChecked(cluster);
   }
 
   /** Creates the next version of a zone in the first node's token and shares it to the others. */
@@ -466,7 +464,7 @@ class SoftHsmClusterIT {
         for (byte[] needle : needles) {
           assertEquals(
               -1,
-              SoftHsmTestTokens.indexOf(content, needle),
+              ByteSearch.indexOf(content, needle),
               () -> "plaintext KEK material found in " + file);
         }
       }

@@ -1,5 +1,6 @@
 package io.keyrotor.server;
 
+import static io.keyrotor.server.testing.ByteSearch.contains;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.keyrotor.hsm.HsmException;
@@ -82,24 +83,11 @@ final class SoftHsmTestTokens {
     try (Stream<Path> dirs = Files.list(tokenDirectory())) {
       for (Path dir : dirs.toList()) {
         Path object = dir.resolve("token.object");
-        if (Files.exists(object) && indexOf(Files.readAllBytes(object), wanted) >= 0) {
+        if (Files.exists(object) && contains(Files.readAllBytes(object), wanted)) {
           return dir;
         }
       }
     }
     throw new IOException("no token directory holds label " + label);
-  }
-
-  static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

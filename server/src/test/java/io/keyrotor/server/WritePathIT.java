@@ -25,6 +25,7 @@ import io.keyrotor.server.api.KeyServiceImpl;
 import io.keyrotor.server.api.ServerContext;
 import io.keyrotor.server.api.WritePath;
 import io.keyrotor.server.hsm.HsmExecutor;
+import io.keyrotor.server.testing.Answers;
 import io.keyrotor.server.testing.InProcessCaller;
 import io.keyrotor.server.testing.TestHsm;
 import java.time.Clock;
@@ -257,24 +258,7 @@ class WritePathIT extends ClusterTestBase {
       java.util.function.Consumer<StreamObserver<T>> rpc) {
     CompletableFuture<T> answer = new CompletableFuture<>();
     // In-process: the call's context carries the principal, as after the node's authentication.
-    InProcessCaller.runAs(
-        InProcessCaller.ADMIN,
-        () ->
-            rpc.accept(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(T value) {
-                    answer.complete(value);
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    answer.completeExceptionally(t);
-                  }
-
-                  @Override
-                  public void onCompleted() {}
-                }));
+    InProcessCaller.runAs(InProcessCaller.ADMIN, () -> rpc.accept(Answers.completing(answer)));
     return answer;
   }
 

@@ -81,41 +81,33 @@ final class AuditedCalls {
       Supplier<String> keyOnFailure,
       CompletableFuture<T> result,
       Function<T, Facts> facts) {
-    if (logOrNull == null) {
-      return result;
-    }
-    String principal = Caller.current().map(Principal::name).orElse("");
-    String requestId = RequestIds.current();
-    CompletableFuture<T> answered = new CompletableFuture<>();
-    var unused =
-        result.whenComplete(
-            (value, failure) -> {
-              DataAuditRecord.Builder record;
-              try {
-                record =
-                    record(operation, principal, requestId, keyOnFailure, value, failure, facts);
-              } catch (RuntimeException e) {
-                // A reply the facts could not be read from is still audited, as a bare record.
-                record = base(operation, principal, requestId).setCode(Code.INTERNAL_VALUE);
-              }
-              CompletableFuture<Void> written = logOrNull.append(record);
-              if (!failClosed) {
-                complete(answered, value, failure);
-                return;
-              }
-              var unusedWait =
-                  written
-                      .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                      .whenComplete(
-                          (done, auditFailure) -> {
-                            if (auditFailure == null) {
-                              complete(answered, value, failure);
-                            } else {
-                              answered.completeExceptionally(unavailable(auditFailure));
-                            }
-                          });
-            });
-    return answered;
+    return afterOutcome(
+        result,
+        (principal, requestId, value, failure, answered) -> {
+          DataAuditRecord.Builder record;
+          try {
+            record = record(operation, principal, requestId, keyOnFailure, value, failure, facts);
+          } catch (RuntimeException e) {
+            // A reply the facts could not be read from is still audited, as a bare record.
+            record = base(operation, principal, requestId).setCode(Code.INTERNAL_VALUE);
+          }
+          CompletableFuture<Void> written = logOrNull.append(record);
+          if (!failClosed) {
+            complete(answered, value, failure);
+            return;
+          }
+          var unusedWait =
+              written
+                  .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                  .whenComplete(
+                      (done, auditFailure) -> {
+                        if (auditFailure == null) {
+                          complete(answered, value, failure);
+                        } else {
+                          answered.completeExceptionally(unavailable(auditFailure));
+                        }
+                      });
+        });
   }
 
   /**
@@ -125,6 +117,52 @@ final class AuditedCalls {
    */
   <T> CompletableFuture<T> auditedIfRefused(
       Operation operation, String keyName, CompletableFuture<T> result) {
+    return afterOutcome(
+        result,
+        (principal, requestId, value, failure, answered) -> {
+          if (failure == null) {
+            answered.complete(value);
+            return;
+          }
+          StatusRuntimeException status = errors.toStatus(failure);
+          String reason = reasonOf(status);
+          Code code = Code.forNumber(status.getStatus().getCode().value());
+          if (code != Code.PERMISSION_DENIED
+              && code != Code.UNAUTHENTICATED
+              && !ErrorReason.QUOTA_EXCEEDED.name().equals(reason)) {
+            answered.completeExceptionally(failure);
+            return;
+          }
+          var unusedWrite =
+              logOrNull
+                  .append(
+                      base(operation, principal, requestId)
+                          .setKeyName(keyName)
+                          .setCode(code.getNumber())
+                          .setReason(reason))
+                  .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                  .whenComplete((done, auditFailure) -> answered.completeExceptionally(failure));
+        });
+  }
+
+  /** What a wrapper does once a call's outcome is known; it completes {@code answered}. */
+  @FunctionalInterface
+  private interface OutcomeHandler<T> {
+    void handle(
+        String principal,
+        String requestId,
+        T value,
+        Throwable failure,
+        CompletableFuture<T> answered);
+  }
+
+  /**
+   * {@code result} as {@code handler} answers it once complete (with no log, {@code result} as it
+   * is). The principal and request id are read here, on the calling thread, from the call's
+   * context: the callback may run on another thread.
+   */
+  private <T> CompletableFuture<T> afterOutcome(
+      CompletableFuture<T> result, OutcomeHandler<T> handler) {
     if (logOrNull == null) {
       return result;
     }
@@ -133,31 +171,7 @@ final class AuditedCalls {
     CompletableFuture<T> answered = new CompletableFuture<>();
     var unused =
         result.whenComplete(
-            (value, failure) -> {
-              if (failure == null) {
-                answered.complete(value);
-                return;
-              }
-              StatusRuntimeException status = errors.toStatus(failure);
-              String reason = reasonOf(status);
-              Code code = Code.forNumber(status.getStatus().getCode().value());
-              if (code != Code.PERMISSION_DENIED
-                  && code != Code.UNAUTHENTICATED
-                  && !ErrorReason.QUOTA_EXCEEDED.name().equals(reason)) {
-                answered.completeExceptionally(failure);
-                return;
-              }
-              var unusedWrite =
-                  logOrNull
-                      .append(
-                          base(operation, principal, requestId)
-                              .setKeyName(keyName)
-                              .setCode(code.getNumber())
-                              .setReason(reason))
-                      .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                      .whenComplete(
-                          (done, auditFailure) -> answered.completeExceptionally(failure));
-            });
+            (value, failure) -> handler.handle(principal, requestId, value, failure, answered));
     return answered;
   }
 

@@ -1,6 +1,5 @@
 package io.keyrotor.server.api;
 
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.BackupChunk;
 import io.keyrotor.api.v1.BackupServiceGrpc;
@@ -38,51 +37,46 @@ public final class BackupServiceImpl extends BackupServiceGrpc.BackupServiceImpl
 
   @Override
   public void createBackup(CreateBackupRequest request, StreamObserver<BackupChunk> response) {
-    ServerCallStreamObserver<BackupChunk> call = (ServerCallStreamObserver<BackupChunk>) response;
     try {
       writes.authorize(Operation.CREATE_BACKUP, Target.cluster());
     } catch (RuntimeException e) {
       response.onError(calls.toStatus(e));
       return;
     }
-    Stream stream = new Stream(call);
-    call.setOnReadyHandler(() -> blockingExecutor.execute(stream::drain));
-    call.setOnCancelHandler(stream::cancel);
-    var unusedStart =
-        calls
-            .afterReadBarrier(state -> state)
-            .thenApplyAsync(
-                state -> {
-                  AuditSigner.SigningKey key = signer.signingKey(state);
-                  StateExport export;
-                  try {
-                    export = context.raft().exports().export();
-                  } catch (StorageException e) {
-                    throw moving(e);
-                  }
-                  try {
-                    return new BackupChunks(
-                        export,
-                        signer,
-                        key,
-                        context.config().clusterName(),
-                        context.config().nodeId(),
-                        context.clock().millis());
-                  } catch (RuntimeException e) {
-                    export.close();
-                    throw e;
-                  }
-                },
-                blockingExecutor)
-            .whenComplete(
-                (chunks, failure) -> {
-                  if (failure != null) {
-                    stream.fail(calls.toStatus(failure));
-                  } else {
-                    stream.start(chunks);
-                    blockingExecutor.execute(stream::drain);
-                  }
-                });
+    ChunkStream.afterReadBarrier(
+        calls,
+        response,
+        blockingExecutor,
+        state -> {
+          AuditSigner.SigningKey key = signer.signingKey(state);
+          StateExport export;
+          try {
+            export = context.raft().exports().export();
+          } catch (StorageException e) {
+            throw moving(e);
+          }
+          try {
+            return new BackupChunks(
+                export,
+                signer,
+                key,
+                context.config().clusterName(),
+                context.config().nodeId(),
+                context.clock().millis());
+          } catch (RuntimeException e) {
+            export.close();
+            throw e;
+          }
+        },
+        BackupServiceImpl::failure);
+  }
+
+  /** The status a backup stream ends with when making a chunk failed. */
+  private static RuntimeException failure(RuntimeException e) {
+    if (e instanceof StorageException storage) {
+      return moving(storage);
+    }
+    return e instanceof io.grpc.StatusRuntimeException ? e : ApiErrors.internal(e);
   }
 
   private static RuntimeException moving(StorageException e) {
@@ -92,67 +86,5 @@ public final class BackupServiceImpl extends BackupServiceGrpc.BackupServiceImpl
             + e.getMessage()
             + "): a snapshot from the leader replaced it or the node is stopping; retry",
         1000);
-  }
-
-  /** One backup stream: sends chunks while the transport is ready, and completes once. */
-  private static final class Stream {
-    private final ServerCallStreamObserver<BackupChunk> call;
-    private BackupChunks chunks;
-    private boolean done;
-
-    Stream(ServerCallStreamObserver<BackupChunk> call) {
-      this.call = call;
-    }
-
-    synchronized void start(BackupChunks chunks) {
-      if (done) {
-        chunks.close();
-        return;
-      }
-      this.chunks = chunks;
-    }
-
-    synchronized void drain() {
-      if (done || chunks == null) {
-        return;
-      }
-      try {
-        while (call.isReady() && chunks.hasNext()) {
-          call.onNext(chunks.next());
-        }
-        if (!chunks.hasNext()) {
-          done = true;
-          call.onCompleted();
-        }
-      } catch (StorageException e) {
-        end(moving(e));
-      } catch (RuntimeException e) {
-        end(e instanceof io.grpc.StatusRuntimeException ? e : ApiErrors.internal(e));
-      }
-    }
-
-    private void end(RuntimeException status) {
-      done = true;
-      chunks.close();
-      if (!call.isCancelled()) {
-        call.onError(status);
-      }
-    }
-
-    synchronized void fail(RuntimeException status) {
-      if (!done) {
-        done = true;
-        if (!call.isCancelled()) {
-          call.onError(status);
-        }
-      }
-    }
-
-    synchronized void cancel() {
-      done = true;
-      if (chunks != null) {
-        chunks.close();
-      }
-    }
   }
 }

@@ -1,12 +1,10 @@
 package io.keyrotor.server.hsm;
 
 import io.keyrotor.hsm.Hsm;
-import io.keyrotor.hsm.HsmDescription;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.server.metrics.NodeMetrics;
-import java.util.Set;
 
 /**
  * An {@link Hsm} that times every call that reaches the device (wrap, unwrap, random bytes, key
@@ -14,12 +12,11 @@ import java.util.Set;
  * by operation name only: never a zone's key, a KEK or its owner. Everything else passes straight
  * through.
  */
-public final class MeasuredHsm implements Hsm {
-  private final Hsm delegate;
+public final class MeasuredHsm extends ForwardingHsm {
   private final NodeMetrics metrics;
 
   public MeasuredHsm(Hsm delegate, NodeMetrics metrics) {
-    this.delegate = delegate;
+    super(delegate);
     this.metrics = metrics;
   }
 
@@ -39,21 +36,6 @@ public final class MeasuredHsm implements Hsm {
     } finally {
       metrics.hsmCall(operation, System.nanoTime() - start, failed);
     }
-  }
-
-  @Override
-  public HsmDescription describe() {
-    return delegate.describe();
-  }
-
-  @Override
-  public Set<String> zones() {
-    return delegate.zones();
-  }
-
-  @Override
-  public int currentZoneMasterKeyVersion(String zone) throws HsmException {
-    return delegate.currentZoneMasterKeyVersion(zone);
   }
 
   @Override
@@ -114,10 +96,5 @@ public final class MeasuredHsm implements Hsm {
   @Override
   public byte[] signAudit(int version, byte[] message) throws HsmException {
     return measured("sign-audit", () -> delegate.signAudit(version, message));
-  }
-
-  @Override
-  public void close() {
-    delegate.close();
   }
 }

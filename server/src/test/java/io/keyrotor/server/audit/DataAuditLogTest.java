@@ -124,12 +124,7 @@ class DataAuditLogTest {
 
   /** A real file whose writes fail while {@code failing} is set, as a full disk's would. */
   private static AuditFile failingWhen(AtomicBoolean failing, AuditFile real) {
-    return new AuditFile() {
-      @Override
-      public long size() throws IOException {
-        return real.size();
-      }
-
+    return new ForwardingAuditFile(real) {
       @Override
       public void append(ByteBuffer bytes) throws IOException {
         if (failing.get()) {
@@ -140,22 +135,41 @@ class DataAuditLogTest {
         }
         real.append(bytes);
       }
-
-      @Override
-      public void sync() throws IOException {
-        real.sync();
-      }
-
-      @Override
-      public void truncate(long size) throws IOException {
-        real.truncate(size);
-      }
-
-      @Override
-      public void close() throws IOException {
-        real.close();
-      }
     };
+  }
+
+  /** A real file behind a test's seam: every call passes through unless a test overrides it. */
+  private abstract static class ForwardingAuditFile implements AuditFile {
+    private final AuditFile real;
+
+    ForwardingAuditFile(AuditFile real) {
+      this.real = real;
+    }
+
+    @Override
+    public long size() throws IOException {
+      return real.size();
+    }
+
+    @Override
+    public void append(ByteBuffer bytes) throws IOException {
+      real.append(bytes);
+    }
+
+    @Override
+    public void sync() throws IOException {
+      real.sync();
+    }
+
+    @Override
+    public void truncate(long size) throws IOException {
+      real.truncate(size);
+    }
+
+    @Override
+    public void close() throws IOException {
+      real.close();
+    }
   }
 
   @Test
@@ -189,17 +203,7 @@ class DataAuditLogTest {
     CountDownLatch syncing = new CountDownLatch(1);
     AuditFile real = AuditFile.open(file);
     AuditFile slow =
-        new AuditFile() {
-          @Override
-          public long size() throws IOException {
-            return real.size();
-          }
-
-          @Override
-          public void append(ByteBuffer bytes) throws IOException {
-            real.append(bytes);
-          }
-
+        new ForwardingAuditFile(real) {
           @Override
           public void sync() throws IOException {
             syncing.countDown();
@@ -209,16 +213,6 @@ class DataAuditLogTest {
               Thread.currentThread().interrupt();
             }
             real.sync();
-          }
-
-          @Override
-          public void truncate(long size) throws IOException {
-            real.truncate(size);
-          }
-
-          @Override
-          public void close() throws IOException {
-            real.close();
           }
         };
     try (DataAuditLog log = DataAuditLog.over(file, "n1", slow, 2, r -> {})) {

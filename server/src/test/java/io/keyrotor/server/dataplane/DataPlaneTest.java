@@ -1,5 +1,6 @@
 package io.keyrotor.server.dataplane;
 
+import static io.keyrotor.server.testing.Answers.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -69,19 +70,8 @@ class DataPlaneTest {
     hsm.close();
   }
 
-  private static <T> T get(CompletableFuture<T> future) throws Exception {
-    try {
-      return future.get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof Exception cause) {
-        throw cause;
-      }
-      throw e;
-    }
-  }
-
   private DataPlaneException refused(CompletableFuture<?> future) {
-    return assertThrows(DataPlaneException.class, () -> get(future));
+    return assertThrows(DataPlaneException.class, () -> await(future));
   }
 
   private static byte[] bytes(String s) {
@@ -94,7 +84,7 @@ class DataPlaneTest {
 
   private DataPlane.Encrypted encrypt(String key, String plaintext, Map<String, String> context)
       throws Exception {
-    return get(dataPlane.encryptAsync(key, bytes(plaintext), context));
+    return await(dataPlane.encryptAsync(key, bytes(plaintext), context));
   }
 
   private CompletableFuture<DataPlane.Decrypted> decrypt(
@@ -124,7 +114,7 @@ class DataPlaneTest {
     assertEquals("orders", sealed.keyName());
     assertEquals(1, sealed.keyVersion());
     assertFalse(text(sealed.ciphertext()).contains("card 4111"));
-    DataPlane.Decrypted opened = get(decrypt(sealed.ciphertext(), CONTEXT));
+    DataPlane.Decrypted opened = await(decrypt(sealed.ciphertext(), CONTEXT));
     assertEquals("card 4111", text(opened.plaintext()));
     assertEquals("orders", opened.keyName());
     assertEquals(1, opened.keyVersion());
@@ -134,18 +124,18 @@ class DataPlaneTest {
   void encrypt_leavesTheCallersPlaintextAsItWas() throws Exception {
     byte[] plaintext = bytes("mine");
 
-    get(dataPlane.encryptAsync("orders", plaintext, CONTEXT));
+    await(dataPlane.encryptAsync("orders", plaintext, CONTEXT));
 
     assertEquals("mine", text(plaintext), "the caller owns (and zeroes) its array");
   }
 
   @Test
   void generateDataKey_plaintextOnceAndWrappedDecryptsToIt() throws Exception {
-    DataPlane.DataKey generated = get(generate("orders", CONTEXT, DataKeySpec.AES_256, true));
+    DataPlane.DataKey generated = await(generate("orders", CONTEXT, DataKeySpec.AES_256, true));
 
     assertEquals(32, generated.plaintextOrNull().length);
     assertEquals(1, generated.keyVersion());
-    DataPlane.Decrypted unwrapped = get(decrypt(generated.wrappedDataKey(), CONTEXT));
+    DataPlane.Decrypted unwrapped = await(decrypt(generated.wrappedDataKey(), CONTEXT));
     assertArrayEquals(generated.plaintextOrNull(), unwrapped.plaintext());
     assertEquals(
         ErrorReason.INVALID_CIPHERTEXT,
@@ -154,18 +144,19 @@ class DataPlaneTest {
 
   @Test
   void generateDataKey_aes128AndWithoutPlaintext() throws Exception {
-    DataPlane.DataKey aes128 = get(generate("orders", Map.of(), DataKeySpec.AES_128, true));
+    DataPlane.DataKey aes128 = await(generate("orders", Map.of(), DataKeySpec.AES_128, true));
     assertEquals(16, aes128.plaintextOrNull().length);
 
-    DataPlane.DataKey wrappedOnly = get(generate("orders", Map.of(), DataKeySpec.AES_256, false));
+    DataPlane.DataKey wrappedOnly = await(generate("orders", Map.of(), DataKeySpec.AES_256, false));
     assertNull(wrappedOnly.plaintextOrNull());
-    assertEquals(32, get(decrypt(wrappedOnly.wrappedDataKey(), Map.of())).plaintext().length);
+    assertEquals(32, await(decrypt(wrappedOnly.wrappedDataKey(), Map.of())).plaintext().length);
   }
 
   @Test
   void generateDataKey_freshKeyEveryCall() throws Exception {
-    byte[] first = get(generate("orders", Map.of(), DataKeySpec.AES_256, true)).plaintextOrNull();
-    byte[] second = get(generate("orders", Map.of(), DataKeySpec.AES_256, true)).plaintextOrNull();
+    byte[] first = await(generate("orders", Map.of(), DataKeySpec.AES_256, true)).plaintextOrNull();
+    byte[] second =
+        await(generate("orders", Map.of(), DataKeySpec.AES_256, true)).plaintextOrNull();
     assertFalse(java.util.Arrays.equals(first, second));
   }
 
@@ -180,8 +171,8 @@ class DataPlaneTest {
     DataPlane.Encrypted underV2 = encrypt("orders", "new", CONTEXT);
 
     assertEquals(2, underV2.keyVersion());
-    assertEquals("old", text(get(decrypt(underV1.ciphertext(), CONTEXT)).plaintext()));
-    assertEquals("new", text(get(decrypt(underV2.ciphertext(), CONTEXT)).plaintext()));
+    assertEquals("old", text(await(decrypt(underV1.ciphertext(), CONTEXT)).plaintext()));
+    assertEquals("new", text(await(decrypt(underV2.ciphertext(), CONTEXT)).plaintext()));
   }
 
   @Test
@@ -190,13 +181,13 @@ class DataPlaneTest {
     keys.rotate("orders", T0);
 
     DataPlane.ReEncrypted moved =
-        get(dataPlane.reEncryptAsync(reEncryption(underV1.ciphertext(), CONTEXT, "", null)));
+        await(dataPlane.reEncryptAsync(reEncryption(underV1.ciphertext(), CONTEXT, "", null)));
 
     assertEquals("orders", moved.keyName());
     assertEquals(1, moved.sourceKeyVersion());
     assertEquals(2, moved.keyVersion());
     assertFalse(text(moved.ciphertext()).contains("move me"));
-    assertEquals("move me", text(get(decrypt(moved.ciphertext(), CONTEXT)).plaintext()));
+    assertEquals("move me", text(await(decrypt(moved.ciphertext(), CONTEXT)).plaintext()));
   }
 
   @Test
@@ -206,13 +197,13 @@ class DataPlaneTest {
     Map<String, String> destinationContext = Map.of("archive", "2024");
 
     DataPlane.ReEncrypted moved =
-        get(
+        await(
             dataPlane.reEncryptAsync(
                 reEncryption(source.ciphertext(), CONTEXT, "archive", destinationContext)));
 
     assertEquals("archive", moved.keyName());
     assertEquals(
-        "archived", text(get(decrypt(moved.ciphertext(), destinationContext)).plaintext()));
+        "archived", text(await(decrypt(moved.ciphertext(), destinationContext)).plaintext()));
     assertEquals(
         ErrorReason.INVALID_CIPHERTEXT, refused(decrypt(moved.ciphertext(), CONTEXT)).reason());
     // The source context is checked too.
@@ -228,8 +219,8 @@ class DataPlaneTest {
   void reEncrypt_emptyDestinationContextIsNotTheSameAsUnset() throws Exception {
     DataPlane.Encrypted source = encrypt("orders", "x", CONTEXT);
     DataPlane.ReEncrypted cleared =
-        get(dataPlane.reEncryptAsync(reEncryption(source.ciphertext(), CONTEXT, "", Map.of())));
-    assertEquals("x", text(get(decrypt(cleared.ciphertext(), Map.of())).plaintext()));
+        await(dataPlane.reEncryptAsync(reEncryption(source.ciphertext(), CONTEXT, "", Map.of())));
+    assertEquals("x", text(await(decrypt(cleared.ciphertext(), Map.of())).plaintext()));
   }
 
   @Test
@@ -238,7 +229,7 @@ class DataPlaneTest {
     DataPlane.Encrypted b = encrypt("orders", "b", Map.of());
 
     List<DataPlane.ItemOutcome<DataPlane.Decrypted>> outcomes =
-        get(
+        await(
             dataPlane.batchDecryptAsync(
                 List.of(
                     new DataPlane.Decryption(a.ciphertext(), CONTEXT),
@@ -261,7 +252,7 @@ class DataPlaneTest {
     keys.setStatus("orders", 1, VersionStatus.VERSION_STATUS_ENABLED);
 
     List<DataPlane.ItemOutcome<DataPlane.ReEncrypted>> outcomes =
-        get(
+        await(
             dataPlane.batchReEncryptAsync(
                 List.of(
                     reEncryption(a.ciphertext(), CONTEXT, "", null),
@@ -447,8 +438,8 @@ class DataPlaneTest {
   void exactlyTheLimit_roundTrips() throws Exception {
     byte[] plaintext = new byte[DataPlane.MAX_PAYLOAD_BYTES];
     plaintext[0] = 7;
-    DataPlane.Encrypted sealed = get(dataPlane.encryptAsync("orders", plaintext, Map.of()));
-    assertArrayEquals(plaintext, get(decrypt(sealed.ciphertext(), Map.of())).plaintext());
+    DataPlane.Encrypted sealed = await(dataPlane.encryptAsync("orders", plaintext, Map.of()));
+    assertArrayEquals(plaintext, await(decrypt(sealed.ciphertext(), Map.of())).plaintext());
   }
 
   @Test
@@ -494,7 +485,7 @@ class DataPlaneTest {
 
     hsm.available = false;
 
-    assertEquals("cached", text(get(decrypt(sealed.ciphertext(), CONTEXT)).plaintext()));
+    assertEquals("cached", text(await(decrypt(sealed.ciphertext(), CONTEXT)).plaintext()));
     DataPlaneException e = refused(dataPlane.encryptAsync("cold", bytes("x"), Map.of()));
     assertEquals(ErrorReason.HSM_UNAVAILABLE, e.reason());
   }
@@ -532,7 +523,7 @@ class DataPlaneTest {
     cache.invalidate("orders", 1);
     assertTrue(hsm.handedOut.get(0).isDestroyed());
 
-    assertEquals("again", text(get(decrypt(sealed.ciphertext(), CONTEXT)).plaintext()));
+    assertEquals("again", text(await(decrypt(sealed.ciphertext(), CONTEXT)).plaintext()));
     assertEquals(2, hsm.unwraps.get());
   }
 

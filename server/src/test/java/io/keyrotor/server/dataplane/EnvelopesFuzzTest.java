@@ -1,5 +1,6 @@
 package io.keyrotor.server.dataplane;
 
+import static io.keyrotor.server.testing.Answers.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -20,10 +21,8 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -92,7 +91,7 @@ class EnvelopesFuzzTest {
     if ((input[0] & 1) == 0) {
       ciphertext = Arrays.copyOfRange(input, 2, input.length);
     } else {
-      original = get(dataPlane.encryptAsync("orders", PLAINTEXT, CONTEXT)).ciphertext();
+      original = await(dataPlane.encryptAsync("orders", PLAINTEXT, CONTEXT)).ciphertext();
       ciphertext = edit(original, input);
     }
     int call = input[1] & 0x03;
@@ -108,7 +107,7 @@ class EnvelopesFuzzTest {
         };
     Object result;
     try {
-      result = get(future);
+      result = await(future);
     } catch (DataPlaneException e) {
       assertNotNull(e.reason(), "a reason");
       assertNotEquals(ErrorReason.INTERNAL, e.reason(), e.getMessage());
@@ -127,7 +126,7 @@ class EnvelopesFuzzTest {
     } else {
       DataPlane.ReEncrypted reEncrypted = assertInstanceOf(DataPlane.ReEncrypted.class, result);
       assertArrayEquals(
-          PLAINTEXT, get(dataPlane.decryptAsync(reEncrypted.ciphertext(), context)).plaintext());
+          PLAINTEXT, await(dataPlane.decryptAsync(reEncrypted.ciphertext(), context)).plaintext());
     }
   }
 
@@ -165,16 +164,5 @@ class EnvelopesFuzzTest {
       }
     }
     return out;
-  }
-
-  private static <T> T get(CompletableFuture<T> future) throws Exception {
-    try {
-      return future.get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof Exception cause) {
-        throw cause;
-      }
-      throw e;
-    }
   }
 }

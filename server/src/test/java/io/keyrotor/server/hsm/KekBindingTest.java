@@ -10,7 +10,6 @@ import com.google.rpc.Code;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmConfig;
-import io.keyrotor.hsm.HsmDescription;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.WrappedKey;
@@ -30,7 +29,6 @@ import io.keyrotor.storage.KeyStateStore;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import org.junit.jupiter.api.AfterEach;
@@ -244,7 +242,7 @@ class KekBindingTest {
   }
 
   /** A sound HSM whose wraps under a given master key version go wrong, as a faulty one's can. */
-  private static final class FaultyWraps implements Hsm {
+  private static final class FaultyWraps extends ForwardingHsm {
     enum Fault {
       /** The wrapped bytes are corrupt. */
       CORRUPT_BYTES,
@@ -252,11 +250,10 @@ class KekBindingTest {
       ANOTHER_KEY
     }
 
-    private final Hsm delegate;
     private final Fault fault;
 
     FaultyWraps(Hsm delegate, Fault fault) {
-      this.delegate = delegate;
+      super(delegate);
       this.fault = fault;
     }
 
@@ -274,21 +271,6 @@ class KekBindingTest {
     }
 
     @Override
-    public HsmDescription describe() {
-      return delegate.describe();
-    }
-
-    @Override
-    public Set<String> zones() {
-      return delegate.zones();
-    }
-
-    @Override
-    public int currentZoneMasterKeyVersion(String zone) throws HsmException {
-      return delegate.currentZoneMasterKeyVersion(zone);
-    }
-
-    @Override
     public WrappedKey wrap(String zone, SecretKeyBytes key) throws HsmException {
       return wrap(zone, currentZoneMasterKeyVersion(zone), key);
     }
@@ -296,16 +278,6 @@ class KekBindingTest {
     @Override
     public SortedMap<String, SortedSet<Integer>> zoneMasterKeyVersions() throws HsmException {
       return delegate.zoneMasterKeyVersions();
-    }
-
-    @Override
-    public SecretKeyBytes unwrap(WrappedKey wrapped) throws HsmException {
-      return delegate.unwrap(wrapped);
-    }
-
-    @Override
-    public byte[] randomBytes(int count) throws HsmException {
-      return delegate.randomBytes(count);
     }
 
     @Override

@@ -2,15 +2,14 @@ package io.keyrotor.server.testing;
 
 import io.keyrotor.hsm.Hsm;
 import io.keyrotor.hsm.HsmConfig;
-import io.keyrotor.hsm.HsmDescription;
 import io.keyrotor.hsm.HsmException;
 import io.keyrotor.hsm.SecretKeyBytes;
 import io.keyrotor.hsm.WrappedKey;
 import io.keyrotor.hsm.software.SoftwareHsm;
 import io.keyrotor.hsm.software.SoftwareKeyStoreFile;
+import io.keyrotor.server.hsm.ForwardingHsm;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * unwrapped key it handed out (to check that the cache zeroes them), it records the thread of every
  * wrap, and it can hold unwraps or wraps until released.
  */
-public final class TestHsm implements Hsm {
-  private final Hsm delegate;
+public final class TestHsm extends ForwardingHsm {
   private final boolean ownsDelegate;
 
   /** False: every unwrap fails with HSM_UNAVAILABLE. */
@@ -43,7 +41,7 @@ public final class TestHsm implements Hsm {
   public final List<String> wrapThreads = new CopyOnWriteArrayList<>();
 
   private TestHsm(Hsm delegate, boolean ownsDelegate) {
-    this.delegate = delegate;
+    super(delegate);
     this.ownsDelegate = ownsDelegate;
   }
 
@@ -61,21 +59,6 @@ public final class TestHsm implements Hsm {
   /** A node's own HSM behind the switches; closing this leaves it open (the node closes it). */
   public static TestHsm around(Hsm nodeHsm) {
     return new TestHsm(nodeHsm, false);
-  }
-
-  @Override
-  public HsmDescription describe() {
-    return delegate.describe();
-  }
-
-  @Override
-  public Set<String> zones() {
-    return delegate.zones();
-  }
-
-  @Override
-  public int currentZoneMasterKeyVersion(String zone) throws HsmException {
-    return delegate.currentZoneMasterKeyVersion(zone);
   }
 
   @Override
@@ -112,11 +95,6 @@ public final class TestHsm implements Hsm {
     SecretKeyBytes key = delegate.unwrap(wrapped);
     handedOut.add(key);
     return key;
-  }
-
-  @Override
-  public byte[] randomBytes(int count) throws HsmException {
-    return delegate.randomBytes(count);
   }
 
   @Override

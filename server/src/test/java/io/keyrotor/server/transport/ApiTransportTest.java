@@ -118,12 +118,7 @@ class ApiTransportTest {
   @Test
   void noClientCertificate_unauthenticated() {
     ChannelCredentials noCertificate = uncheckedTrustOnly(nodeFiles.trustedCertificates());
-    StatusRuntimeException e = refused(noCertificate);
-    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
-    assertEquals(
-        "no client certificate: this node requires mutual TLS; present a certificate issued by"
-            + " the cluster's CA (for a local cluster: DIR/tls/admin.pem and admin-key.pem)",
-        e.getStatus().getDescription());
+    TransportRefusals.assertNoClientCertificate(refused(noCertificate));
   }
 
   @Test
@@ -131,16 +126,8 @@ class ApiTransportTest {
     DevelopmentCa other =
         DevelopmentCa.create(
             "other CA", DevelopmentCa.DEFAULT_TRUST_DOMAIN, Duration.ofDays(1), CLOCK);
-    StatusRuntimeException e =
-        refused(caller("intruder", other.issueClient("admin", Duration.ofDays(1))));
-    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
-    assertTrue(
-        e.getStatus()
-            .getDescription()
-            .startsWith(
-                "the client certificate CN=admin,O=keyrotor (issuer CN=other CA,O=keyrotor"
-                    + " development CA) is not a client certificate of a CA this node trusts: "),
-        e.getStatus().getDescription());
+    TransportRefusals.assertAdminOfAnotherCa(
+        refused(caller("intruder", other.issueClient("admin", Duration.ofDays(1)))), "other CA");
   }
 
   @Test
@@ -155,13 +142,7 @@ class ApiTransportTest {
                 now.minus(Duration.ofDays(2)),
                 now.minus(Duration.ofDays(1)),
                 false));
-    StatusRuntimeException e = refused(caller("expired", expired));
-    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
-    assertEquals(
-        "the client certificate CN=admin,O=keyrotor expired at "
-            + expired.certificate().getNotAfter().toInstant()
-            + "; renew it",
-        e.getStatus().getDescription());
+    TransportRefusals.assertAdminExpired(refused(caller("expired", expired)), expired);
   }
 
   @Test
