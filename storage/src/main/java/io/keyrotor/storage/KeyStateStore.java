@@ -298,6 +298,10 @@ public final class KeyStateStore implements StateView, AutoCloseable {
                 audit)
             .ifPresent(receipt -> putReceipt(batch, receipt));
       }
+      if (!deduplicated && command.hasSignDestructionReceipt() && effects.result().getCode() == 0) {
+        DestructionReceipts.signedAt(database, command.getSignDestructionReceipt(), index)
+            .ifPresent(receipt -> putReceipt(batch, receipt));
+      }
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
       if (progressOrNull != null) {
@@ -524,6 +528,16 @@ public final class KeyStateStore implements StateView, AutoCloseable {
   @Override
   public Optional<DestructionReceiptRecord> destructionReceipt(String name, int version) {
     return DestructionReceipts.read(database, name, version);
+  }
+
+  @Override
+  public Optional<String> verifyAuditChain() {
+    return auditChain.verifyFromLastCheckpoint();
+  }
+
+  @Override
+  public List<DestructionReceiptRecord> unsignedDestructionReceipts(int limit) {
+    return DestructionReceipts.unsigned(database, limit);
   }
 
   /**

@@ -196,6 +196,15 @@ public interface StateView {
   Optional<DestructionReceiptRecord> destructionReceipt(String name, int version);
 
   /**
+   * Checks the audit chain from the record the last checkpoint signs to the head ({@code
+   * AuditChain.verifyFromLastCheckpoint}): empty when intact, otherwise what is wrong.
+   */
+  Optional<String> verifyAuditChain();
+
+  /** At most {@code limit} receipts not signed yet, in key name and version order. */
+  List<DestructionReceiptRecord> unsignedDestructionReceipts(int limit);
+
+  /**
    * The whole state at the current applied position, read page by page from a snapshot of the store
    * while apply goes on (for backups). Close it to release the snapshot.
    */
