@@ -74,7 +74,7 @@ class SignedReceiptIT extends ClusterTestBase {
           signed.set(cluster.keys(cluster.leaderId()).getDestructionReceipt(request));
           return signed.get().hasSignature();
         },
-        Duration.ofSeconds(120),
+        Duration.ofMinutes(2),
         "the receipt signed");
     DestructionReceipt receipt = signed.get();
     assertEquals("admin", receipt.getScheduledBy());

@@ -151,7 +151,9 @@ public final class AuditTrailVerifier {
         firstIndex = index;
       }
       hashAt.put(index, hash);
-      hashesAt.computeIfAbsent(index, i -> new ArrayList<>()).add(HexFormat.of().formatHex(hash));
+      hashesAt
+          .computeIfAbsent(index, unused -> new ArrayList<>())
+          .add(HexFormat.of().formatHex(hash));
       previousHash = hash;
       previousIndex = index;
       lastIndex = Math.max(lastIndex, index);
