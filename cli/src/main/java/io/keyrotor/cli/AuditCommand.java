@@ -1,15 +1,19 @@
 package io.keyrotor.cli;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.keyrotor.api.v1.AuditCheckpoint;
 import io.keyrotor.api.v1.AuditExportItem;
 import io.keyrotor.api.v1.AuditKeyRegistration;
 import io.keyrotor.api.v1.AuditRecord;
 import io.keyrotor.api.v1.CreateAuditCheckpointResponse;
+import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.api.v1.ExportAuditRequest;
 import io.keyrotor.client.audit.AuditKeysPem;
 import io.keyrotor.client.audit.AuditTrailVerifier;
+import io.keyrotor.client.audit.DestructionReceiptVerifier;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,7 +36,8 @@ import picocli.CommandLine.Parameters;
  * has the leader sign the chain's head first and writes the chain up to that signed head ({@link
  * AuditJson} has the line format); {@code keys} writes the audit public keys as PEM; {@code verify}
  * checks an export against trusted keys with no cluster ({@link AuditTrailVerifier}); {@code
- * timeline} lists what happened to one key.
+ * verify-receipt} checks one destruction receipt the same way ({@link DestructionReceiptVerifier});
+ * {@code timeline} lists what happened to one key.
  */
 @Command(
     name = "audit",
@@ -40,6 +46,7 @@ import picocli.CommandLine.Parameters;
       AuditCommand.Export.class,
       AuditCommand.Keys.class,
       AuditCommand.Verify.class,
+      AuditCommand.VerifyReceipt.class,
       AuditCommand.Timeline.class
     })
 final class AuditCommand extends CommandArguments.Group {
@@ -67,9 +74,9 @@ final class AuditCommand extends CommandArguments.Group {
     Instant until;
 
     @Option(
-        names = "--key-name",
+        names = {"--key", "--key-name"},
         paramLabel = "KEY",
-        description = "Records of this key in full (--key is the TLS private key).")
+        description = "Records of this key in full (--key-name: the same, kept for scripts).")
     String key = "";
 
     @Option(
@@ -272,6 +279,76 @@ final class AuditCommand extends CommandArguments.Group {
   }
 
   @Command(
+      name = "verify-receipt",
+      description =
+          "Check a destruction receipt (as 'key receipt NAME VERSION --json' writes it) against"
+              + " trusted audit keys, with no cluster: exit 0 only when its signature verifies.")
+  static final class VerifyReceipt implements Runnable {
+    @Mixin CommandArguments.Invocation invocation;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The receipt (JSON).")
+    String file;
+
+    @Option(
+        names = "--trust",
+        paramLabel = "KEYS",
+        required = true,
+        description = "The trusted audit public keys (PEM, as 'audit keys' writes them).")
+    String trust;
+
+    @Override
+    public void run() {
+      KeyrotorCli root = invocation.root();
+      List<AuditKeyRegistration> trusted;
+      try (InputStream in = CliFiles.open(root, trust)) {
+        trusted = AuditKeysPem.read(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw CliFiles.failure(e);
+      } catch (IllegalArgumentException e) {
+        throw new CliException(trust + ": " + e.getMessage());
+      }
+      DestructionReceipt receipt;
+      try (InputStream in = CliFiles.open(root, file)) {
+        JsonElement json =
+            JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        if (!json.isJsonObject()) {
+          throw new IllegalArgumentException("not a JSON object");
+        }
+        receipt = ReceiptJson.parse(json.getAsJsonObject());
+      } catch (IOException e) {
+        throw CliFiles.failure(e);
+      } catch (RuntimeException e) {
+        throw new CliException(file + ": MALFORMED: " + e.getMessage());
+      }
+      Optional<String> problem = new DestructionReceiptVerifier(trusted).problem(receipt);
+      JsonObject result = new JsonObject();
+      result.addProperty("verified", problem.isEmpty());
+      result.addProperty("key", receipt.getName());
+      result.addProperty("version", Integer.toUnsignedLong(receipt.getVersion()));
+      result.addProperty("log_index", receipt.getLogIndex());
+      result.addProperty("problem", problem.orElse(""));
+      String what =
+          file + ": " + receipt.getName() + " v" + Integer.toUnsignedLong(receipt.getVersion());
+      root.print(
+          result,
+          problem
+              .map(p -> what + ": " + p + "\n")
+              .orElse(
+                  what
+                      + ": signed by "
+                      + receipt.getSignature().getSignerNode()
+                      + " (audit key version "
+                      + receipt.getSignature().getKeyVersion()
+                      + "), destroyed at log index "
+                      + receipt.getLogIndex()
+                      + "; verified\n"));
+      if (problem.isPresent()) {
+        throw new CliException(file + " is NOT a verified receipt: " + problem.get());
+      }
+    }
+  }
+
+  @Command(
       name = "timeline",
       description =
           "Every rotation, state change and denial of a key, by whom, in log order, from the"
@@ -280,10 +357,10 @@ final class AuditCommand extends CommandArguments.Group {
     @Mixin CommandArguments.Invocation invocation;
 
     @Option(
-        names = "--key-name",
+        names = {"--key", "--key-name"},
         paramLabel = "KEY",
         required = true,
-        description = "The key (--key is the TLS private key).")
+        description = "The key (--key-name: the same, kept for scripts).")
     String key;
 
     @Override

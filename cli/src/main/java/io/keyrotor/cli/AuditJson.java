@@ -19,7 +19,8 @@ import java.util.Set;
  * <ul>
  *   <li>{@code {"type":"record", "log_index":..., "time_unix_millis":..., "request_id", ...}}: a
  *       record, every field of {@code keyrotor.v1.AuditRecord} (hashes in hex, keys and signatures
- *       in base64), so its hash can be recomputed;
+ *       in base64, a signed destruction receipt as {@link ReceiptJson} writes it), so its hash can
+ *       be recomputed;
  *   <li>{@code {"type":"hash", "log_index", "previous_hash", "hash"}}: a record left out by the
  *       export's filters;
  *   <li>{@code {"type":"checkpoint", "record_index", "checkpoint": {...}}}: the signed head the
@@ -48,7 +49,8 @@ final class AuditJson {
           "detail",
           "principal",
           "audit_key",
-          "checkpoint");
+          "checkpoint",
+          "destruction_receipt");
 
   private AuditJson() {}
 
@@ -86,6 +88,9 @@ final class AuditJson {
     }
     if (r.hasCheckpoint()) {
       o.add("checkpoint", checkpoint(r.getCheckpoint()));
+    }
+    if (r.hasDestructionReceipt()) {
+      o.add("destruction_receipt", ReceiptJson.json(r.getDestructionReceipt()));
     }
     return o;
   }
@@ -168,6 +173,12 @@ final class AuditJson {
         }
         if (o.has("checkpoint")) {
           r.setCheckpoint(parseCheckpoint(o.getAsJsonObject("checkpoint")));
+        }
+        if (o.has("destruction_receipt")) {
+          if (!o.get("destruction_receipt").isJsonObject()) {
+            throw new IllegalArgumentException("\"destruction_receipt\" is not an object");
+          }
+          r.setDestructionReceipt(ReceiptJson.parse(o.getAsJsonObject("destruction_receipt")));
         }
         return new Line(AuditExportItem.newBuilder().setRecord(r).build(), null);
       }

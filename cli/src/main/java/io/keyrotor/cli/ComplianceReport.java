@@ -182,6 +182,9 @@ record ComplianceReport(
     }
     json.add("findings", findings);
     json.add("zone_nodes", JsonOutput.strings(key.getZoneNodesList()));
+    JsonArray receipts = new JsonArray();
+    key.getDestructionReceiptsList().forEach(r -> receipts.add(ReceiptJson.json(r)));
+    json.add("destruction_receipts", receipts);
     return json;
   }
 

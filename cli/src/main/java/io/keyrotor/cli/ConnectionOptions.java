@@ -16,7 +16,7 @@ import picocli.CommandLine.ScopeType;
  * Where the cluster is and how to reach it safely, as a picocli mixin of the root command whose
  * options every command inherits: the servers ({@code --servers}, or the cluster directory's {@code
  * servers} file) and the transport's security (the cluster directory's {@code tls} files, explicit
- * {@code --ca/--cert/--key}, or {@code --insecure} plaintext on loopback).
+ * {@code --ca/--cert/--tls-key}, or {@code --insecure} plaintext on loopback).
  */
 @Command
 final class ConnectionOptions {
@@ -46,7 +46,7 @@ final class ConnectionOptions {
       scope = ScopeType.INHERIT,
       description =
           "Comma-separated server addresses host:port,... (instead of --cluster-dir; give --ca,"
-              + " --cert and --key, or --insecure, with it).")
+              + " --cert and --tls-key, or --insecure, with it).")
   String servers;
 
   @Option(
@@ -71,15 +71,29 @@ final class ConnectionOptions {
       names = "--cert",
       paramLabel = "FILE",
       scope = ScopeType.INHERIT,
-      description = "This caller's certificate (PEM), for mutual TLS; with --key.")
+      description = "This caller's certificate (PEM), for mutual TLS; with --tls-key.")
   String cert;
 
   @Option(
-      names = "--key",
+      names = "--tls-key",
       paramLabel = "FILE",
       scope = ScopeType.INHERIT,
       description = "This caller's private key (PKCS#8 PEM); with --cert.")
   String key;
+
+  /**
+   * The earlier spelling of {@code --tls-key}, deprecated. Accepted only before the command (this
+   * option is not inherited), because commands take {@code --key} for a key's name ({@code audit
+   * export --key NAME}); there it would be ambiguous.
+   */
+  @Option(
+      names = "--key",
+      paramLabel = "FILE",
+      scope = ScopeType.LOCAL,
+      description = "Deprecated: use --tls-key (accepted before the command only).")
+  void deprecatedKey(String file) {
+    key = file;
+  }
 
   @Option(
       names = "--insecure",
@@ -138,18 +152,18 @@ final class ConnectionOptions {
       KeyrotorClient.Builder builder, Path workingDirectory, List<String> endpoints) {
     boolean explicit = ca != null || cert != null || key != null;
     if ((cert == null) != (key == null)) {
-      throw new CliException("give --cert and --key together");
+      throw new CliException("give --cert and --tls-key together");
     }
     if (insecure) {
       if (explicit || identity != null) {
-        throw new CliException("--insecure takes no --ca, --cert, --key or --identity");
+        throw new CliException("--insecure takes no --ca, --cert, --tls-key or --identity");
       }
       for (String endpoint : endpoints) {
         if (!Endpoints.isLoopback(endpoint)) {
           throw new CliException(
               "--insecure is for servers on this machine (loopback) only, and "
                   + endpoint
-                  + " is not one: use the cluster's TLS files (--cluster-dir, or --ca/--cert/--key)");
+                  + " is not one: use the cluster's TLS files (--cluster-dir, or --ca/--cert/--tls-key)");
         }
       }
       return builder.insecurePlaintext();
@@ -159,7 +173,7 @@ final class ConnectionOptions {
         throw new CliException("--identity picks a certificate of --cluster-dir; not with --cert");
       }
       if (ca == null) {
-        throw new CliException("give --ca with --cert and --key (the CA of the servers)");
+        throw new CliException("give --ca with --cert and --tls-key (the CA of the servers)");
       }
       builder.trustedCertificates(workingDirectory.resolve(ca));
       if (cert != null) {
@@ -169,7 +183,7 @@ final class ConnectionOptions {
     }
     if (servers != null) {
       throw new CliException(
-          "no TLS material for --servers: give --ca FILE --cert FILE --key FILE, or --cluster-dir"
+          "no TLS material for --servers: give --ca FILE --cert FILE --tls-key FILE, or --cluster-dir"
               + " DIR (DIR/tls), or --insecure for a plaintext cluster on loopback");
     }
     Path dir = clusterDirectory(workingDirectory);
@@ -181,7 +195,7 @@ final class ConnectionOptions {
             "no "
                 + file
                 + " (the cluster's TLS files; scripts/cluster up writes them): give --identity,"
-                + " --ca/--cert/--key, or --insecure for a plaintext cluster on loopback");
+                + " --ca/--cert/--tls-key, or --insecure for a plaintext cluster on loopback");
       }
     }
     return builder.clusterDirectory(dir, name);

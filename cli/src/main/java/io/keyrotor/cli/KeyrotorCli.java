@@ -24,9 +24,9 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code keyrotor} command line: {@code keyrotor [--cluster-dir DIR [--identity NAME] |
- * --servers LIST] [--ca FILE --cert FILE --key FILE | --insecure] COMMAND [--json]}. Exit status 0
- * on success, 1 when the call failed, 2 when the command line is wrong; every failure prints one
- * line on stderr.
+ * --servers LIST] [--ca FILE --cert FILE --tls-key FILE | --insecure] COMMAND [--json]}. Exit
+ * status 0 on success, 1 when the call failed, 2 when the command line is wrong; every failure
+ * prints one line on stderr.
  */
 @Command(
     name = "keyrotor",

@@ -11,8 +11,11 @@ import picocli.CommandLine.Mixin;
     name = "receipt",
     description = {
       "The receipt of a destroyed version: when it was destroyed, who scheduled it, and its"
-          + " position in the audit chain (log index and audit record hash).",
-      "A version that is not destroyed (yet) has none: FAILED_PRECONDITION VERSION_NOT_DESTROYED."
+          + " position in the audit chain (log index and audit record hash), signed with a"
+          + " node's audit key.",
+      "A version that is not destroyed (yet) has none: FAILED_PRECONDITION VERSION_NOT_DESTROYED.",
+      "Save it with --json > FILE and check it offline with"
+          + " 'keyrotor audit verify-receipt FILE --trust KEYS'."
     })
 final class ReceiptCommand implements Runnable {
   @Mixin CommandArguments.KeyVersion arguments;
@@ -30,33 +33,9 @@ final class ReceiptCommand implements Runnable {
     root.print(json(receipt), human(receipt));
   }
 
-  /**
-   * {@code {"key","version","zone","destroyed_time","scheduled_destroy_time","scheduled_by",
-   * "log_index","audit_record_hash","covering_checkpoint_index","covering_checkpoint_signature"}};
-   * the checkpoint fields are null until a signed audit checkpoint covers the receipt.
-   */
+  /** The receipt as {@link ReceiptJson} writes it (what {@code audit verify-receipt} reads). */
   static JsonObject json(DestructionReceipt receipt) {
-    JsonObject json = new JsonObject();
-    json.addProperty("key", receipt.getName());
-    json.addProperty("version", Integer.toUnsignedLong(receipt.getVersion()));
-    json.addProperty("zone", receipt.getZone());
-    json.addProperty("destroyed_time", JsonOutput.timeText(receipt.getDestroyedTime()));
-    json.addProperty(
-        "scheduled_destroy_time", JsonOutput.timeText(receipt.getScheduledDestroyTime()));
-    json.addProperty("scheduled_by", receipt.getScheduledBy());
-    json.addProperty("log_index", receipt.getLogIndex());
-    json.addProperty("audit_record_hash", receipt.getAuditRecordHash());
-    if (receipt.getCoveringCheckpointIndex() == 0) {
-      json.add("covering_checkpoint_index", com.google.gson.JsonNull.INSTANCE);
-      json.add("covering_checkpoint_signature", com.google.gson.JsonNull.INSTANCE);
-    } else {
-      json.addProperty("covering_checkpoint_index", receipt.getCoveringCheckpointIndex());
-      json.addProperty(
-          "covering_checkpoint_signature",
-          java.util.HexFormat.of()
-              .formatHex(receipt.getCoveringCheckpointSignature().toByteArray()));
-    }
-    return json;
+    return ReceiptJson.json(receipt);
   }
 
   static String human(DestructionReceipt receipt) {
@@ -76,10 +55,15 @@ final class ReceiptCommand implements Runnable {
     line(out, "audit record", receipt.getAuditRecordHash());
     line(
         out,
-        "checkpoint",
-        receipt.getCoveringCheckpointIndex() == 0
-            ? "(no signed audit checkpoint covers it yet)"
-            : "signed at log index " + receipt.getCoveringCheckpointIndex());
+        "signature",
+        receipt.hasSignature()
+            ? "signed by "
+                + receipt.getSignature().getSignerNode()
+                + " (audit key version "
+                + receipt.getSignature().getKeyVersion()
+                + "), recorded at log index "
+                + receipt.getSignature().getRecordedIndex()
+            : "(not signed yet: the leader signs it within audit.receipt-signing-interval)");
     return out.toString();
   }
 

@@ -78,7 +78,7 @@ abstract class CliHarness<K extends FakeKeyService> {
     return runAsGiven(all.toArray(String[]::new));
   }
 
-  /** {@code --ca}, {@code --cert} and {@code --key} of the shared test certificates' admin. */
+  /** {@code --ca}, {@code --cert} and {@code --tls-key} of the shared test certificates' admin. */
   static List<String> tlsOptions() {
     TestPki pki = TestPki.shared();
     return List.of(
@@ -86,7 +86,7 @@ abstract class CliHarness<K extends FakeKeyService> {
         pki.caCertificate().toString(),
         "--cert",
         pki.certificate("admin").toString(),
-        "--key",
+        "--tls-key",
         pki.privateKey("admin").toString());
   }
 

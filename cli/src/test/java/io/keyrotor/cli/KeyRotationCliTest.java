@@ -633,7 +633,7 @@ class KeyRotationCliTest extends CliHarness<FakeKeyService> {
   }
 
   @Test
-  void receipt_json_hasTheChainPositionAndNullCheckpointUntilSigned() {
+  void receipt_json_hasTheChainPositionAndNullSignatureUntilSigned() {
     putReceipt();
 
     assertEquals(0, run("key", "receipt", "payments", "v1", "--json"), stderr);
@@ -649,8 +649,7 @@ class KeyRotationCliTest extends CliHarness<FakeKeyService> {
             "scheduled_by",
             "log_index",
             "audit_record_hash",
-            "covering_checkpoint_index",
-            "covering_checkpoint_signature"),
+            "signature"),
         List.copyOf(json.keySet()));
     assertEquals("payments", json.get("key").getAsString());
     assertEquals(1, json.get("version").getAsInt());
@@ -658,7 +657,7 @@ class KeyRotationCliTest extends CliHarness<FakeKeyService> {
     assertEquals("alice", json.get("scheduled_by").getAsString());
     assertEquals(42, json.get("log_index").getAsLong());
     assertEquals("ab".repeat(32), json.get("audit_record_hash").getAsString());
-    assertTrue(json.get("covering_checkpoint_signature").isJsonNull());
+    assertTrue(json.get("signature").isJsonNull());
   }
 
   @Test

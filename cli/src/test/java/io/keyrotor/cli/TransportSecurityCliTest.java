@@ -69,7 +69,7 @@ class TransportSecurityCliTest extends CliHarness<FakeKeyService> {
 
   @Test
   void explicitFiles_withServers_connectOverMutualTls() {
-    assertEquals(0, run("key", "list"), stderr); // the harness passes --ca/--cert/--key
+    assertEquals(0, run("key", "list"), stderr); // the harness passes --ca/--cert/--tls-key
 
     assertEquals(List.of("CN=admin,O=keyrotor"), node.callerSubjects());
   }
@@ -93,7 +93,7 @@ class TransportSecurityCliTest extends CliHarness<FakeKeyService> {
     assertEquals(1, runAsGiven("--servers", node.address(), "key", "list"));
 
     assertEquals(
-        "error: no TLS material for --servers: give --ca FILE --cert FILE --key FILE, or"
+        "error: no TLS material for --servers: give --ca FILE --cert FILE --tls-key FILE, or"
             + " --cluster-dir DIR (DIR/tls), or --insecure for a plaintext cluster on loopback\n",
         stderr);
   }
@@ -113,8 +113,38 @@ class TransportSecurityCliTest extends CliHarness<FakeKeyService> {
 
     assertEquals(
         "error: --insecure is for servers on this machine (loopback) only, and 10.0.0.1:7101 is"
-            + " not one: use the cluster's TLS files (--cluster-dir, or --ca/--cert/--key)\n",
+            + " not one: use the cluster's TLS files (--cluster-dir, or --ca/--cert/--tls-key)\n",
         stderr);
+  }
+
+  @Test
+  void deprecatedKeySpelling_beforeTheCommand_stillNamesTheTlsKey() {
+    TestPki pki = TestPki.shared();
+    int status =
+        runAsGiven(
+            "--servers",
+            node.address(),
+            "--ca",
+            pki.caCertificate().toString(),
+            "--cert",
+            pki.certificate("admin").toString(),
+            "--key",
+            pki.privateKey("admin").toString(),
+            "key",
+            "list");
+
+    assertEquals(0, status, stderr);
+    assertEquals(List.of("CN=admin,O=keyrotor"), node.callerSubjects());
+  }
+
+  @Test
+  void keyAfterAnAuditCommand_isTheKeyName_notTheTlsKey() {
+    picocli.CommandLine.ParseResult parsed =
+        new picocli.CommandLine(CliRun.cli(workingDirectory))
+            .parseArgs("audit", "timeline", "--key", "payments", "--tls-key", "me-key.pem");
+    picocli.CommandLine.ParseResult timeline = parsed.subcommand().subcommand();
+    assertEquals("payments", timeline.matchedOptionValue("--key", ""));
+    assertEquals("me-key.pem", timeline.matchedOptionValue("--tls-key", ""));
   }
 
   @Test
@@ -132,6 +162,6 @@ class TransportSecurityCliTest extends CliHarness<FakeKeyService> {
             "list");
 
     assertEquals(1, status);
-    assertEquals("error: give --cert and --key together\n", stderr);
+    assertEquals("error: give --cert and --tls-key together\n", stderr);
   }
 }

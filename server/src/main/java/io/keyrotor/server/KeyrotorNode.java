@@ -249,6 +249,8 @@ public final class KeyrotorNode implements AutoCloseable {
       executors.blocking().execute(() -> auditSigner.start(executors.scheduler()));
       new AuditCheckpointer(auditSigner, raft)
           .start(executors.scheduler(), config.audit().checkpointInterval());
+      new io.keyrotor.server.audit.ReceiptSigner(auditSigner, raft, config.nodeId())
+          .start(executors.scheduler(), config.audit().receiptSigningInterval());
       new io.keyrotor.server.audit.HistoryTrimmer(raft, config.audit(), clock, config.nodeId())
           .start(executors.scheduler());
       LOG.info(

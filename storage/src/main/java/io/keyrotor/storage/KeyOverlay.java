@@ -1,6 +1,7 @@
 package io.keyrotor.storage;
 
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
+import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
@@ -52,5 +53,10 @@ final class KeyOverlay implements StateReader {
   @Override
   public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
     return state.zoneMasterKey(zone);
+  }
+
+  @Override
+  public Optional<DestructionReceiptRecord> destructionReceipt(String name, int version) {
+    return state.destructionReceipt(name, version);
   }
 }

@@ -284,6 +284,10 @@ public final class KeyStateStore implements StateView, StateExportSource, AutoCl
                 audit)
             .ifPresent(receipt -> putReceipt(batch, receipt));
       }
+      if (!deduplicated && command.hasSignDestructionReceipt() && effects.result().getCode() == 0) {
+        DestructionReceipts.signedAt(database, command.getSignDestructionReceipt(), index)
+            .ifPresent(receipt -> putReceipt(batch, receipt));
+      }
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
       BatchEntryStaging.stage(batch, progressOrNull);
@@ -506,6 +510,16 @@ public final class KeyStateStore implements StateView, StateExportSource, AutoCl
   @Override
   public Optional<DestructionReceiptRecord> destructionReceipt(String name, int version) {
     return DestructionReceipts.read(database, name, version);
+  }
+
+  @Override
+  public Optional<String> verifyAuditChain() {
+    return auditChain.verifyFromLastCheckpoint();
+  }
+
+  @Override
+  public List<DestructionReceiptRecord> unsignedDestructionReceipts(int limit) {
+    return DestructionReceipts.unsigned(database, limit);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.keyrotor.storage;
 
 import io.keyrotor.proto.internal.v1.BulkRotationRecord;
+import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
@@ -45,6 +46,14 @@ public interface StateReader {
 
   /** The zone master key record of {@code zone}, if the zone was ever rotated. */
   Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone);
+
+  /**
+   * The destruction receipt of version {@code version} of key {@code name}, if it was destroyed.
+   * States held in maps (tests of transitions) hold none.
+   */
+  default Optional<DestructionReceiptRecord> destructionReceipt(String name, int version) {
+    return Optional.empty();
+  }
 
   /**
    * The state held in these maps, read as they are at each call: keys by name, nodes by id, bulk

@@ -192,4 +192,14 @@ public interface StateView {
    * destroyed it (see {@code DestructionReceiptRecord}).
    */
   Optional<DestructionReceiptRecord> destructionReceipt(String name, int version);
+
+  /**
+   * Checks the audit chain from the record the last checkpoint signs to the head ({@code
+   * AuditChain.verifyFromLastCheckpoint}): empty when intact, otherwise what is wrong.
+   */
+  Optional<String> verifyAuditChain();
+
+  /** At most {@code limit} receipts not signed yet, in key name and version order. */
+  List<DestructionReceiptRecord> unsignedDestructionReceipts(int limit);
+
 }

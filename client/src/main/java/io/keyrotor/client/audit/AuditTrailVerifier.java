@@ -4,6 +4,7 @@ import io.keyrotor.api.v1.AuditCheckpoint;
 import io.keyrotor.api.v1.AuditExportItem;
 import io.keyrotor.api.v1.AuditKeyRegistration;
 import io.keyrotor.api.v1.AuditRecord;
+import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.crypto.AuditCheckpointSignatures;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -29,7 +30,10 @@ import java.util.Map;
  *       signed by a trusted key and signs the hash the export holds at its index (otherwise a
  *       <b>bad or missing signature</b>);
  *   <li>the last item is signed by a checkpoint (otherwise the export was <b>cut off</b> or
- *       extended after its last signed head).
+ *       extended after its last signed head);
+ *   <li>every signed destruction receipt the chain records verifies under a trusted key ({@link
+ *       DestructionReceiptVerifier}) and names the hash the export holds at its destruction's index
+ *       (otherwise a <b>receipt</b> problem).
  * </ul>
  *
  * <p>Items left out by an export's filters carry their hashes only: they keep the chain linked, and
@@ -39,6 +43,7 @@ import java.util.Map;
  */
 public final class AuditTrailVerifier {
   private final Map<String, PublicKey> trusted = new HashMap<>();
+  private final DestructionReceiptVerifier receipts;
 
   /**
    * @param trustedKeys the audit public keys the auditor trusts (for example those of {@code
@@ -57,10 +62,15 @@ public final class AuditTrailVerifier {
             e);
       }
     }
+    receipts = new DestructionReceiptVerifier(trustedKeys);
   }
 
-  /** One signed checkpoint found, and where. */
-  private record Found(AuditCheckpoint checkpoint, String where) {}
+  /** One signed checkpoint or receipt found, and where. */
+  private record Found(AuditCheckpoint checkpoint, String where, DestructionReceipt receipt) {
+    Found(AuditCheckpoint checkpoint, String where) {
+      this(checkpoint, where, null);
+    }
+  }
 
   /**
    * The problems of an export: {@code items} in file order, then {@code closingCheckpoints} (those
@@ -70,7 +80,9 @@ public final class AuditTrailVerifier {
       List<AuditExportItem> items, List<AuditCheckpoint> closingCheckpoints) {
     List<String> problems = new ArrayList<>();
     Map<Long, byte[]> hashAt = new HashMap<>();
+    Map<Long, List<String>> hashesAt = new HashMap<>();
     List<Found> checkpoints = new ArrayList<>();
+    List<Found> signedReceipts = new ArrayList<>();
     byte[] previousHash = null;
     long previousIndex = -1;
     long firstIndex = -1;
@@ -96,6 +108,15 @@ public final class AuditTrailVerifier {
         }
         if (record.hasCheckpoint()) {
           checkpoints.add(new Found(record.getCheckpoint(), "the checkpoint at line " + line));
+        }
+        if (record.hasDestructionReceipt()) {
+          DestructionReceipt receipt = record.getDestructionReceipt();
+          receipts
+              .problem(receipt)
+              .ifPresent(
+                  problem ->
+                      problems.add("line " + line + " (index " + index + "): RECEIPT " + problem));
+          signedReceipts.add(new Found(null, "line " + line, receipt));
         }
       } else if (item.hasHashOnly()) {
         index = item.getHashOnly().getLogIndex();
@@ -130,6 +151,9 @@ public final class AuditTrailVerifier {
         firstIndex = index;
       }
       hashAt.put(index, hash);
+      hashesAt
+          .computeIfAbsent(index, unused -> new ArrayList<>())
+          .add(HexFormat.of().formatHex(hash));
       previousHash = hash;
       previousIndex = index;
       lastIndex = Math.max(lastIndex, index);
@@ -143,6 +167,25 @@ public final class AuditTrailVerifier {
     if (items.isEmpty()) {
       problems.add("the export holds no record");
       return problems;
+    }
+    for (Found found : signedReceipts) {
+      // The receipt names the audit record of its destruction: where the export holds that
+      // index, one of its records there (a batch entry holds several) has the stated hash.
+      List<String> held = hashesAt.get(found.receipt().getLogIndex());
+      if (held != null && !held.contains(found.receipt().getAuditRecordHash())) {
+        problems.add(
+            found.where()
+                + ": RECEIPT POSITION MISMATCH: the receipt of "
+                + found.receipt().getName()
+                + " version "
+                + found.receipt().getVersion()
+                + " names audit record hash "
+                + found.receipt().getAuditRecordHash()
+                + " at index "
+                + found.receipt().getLogIndex()
+                + ", the export holds "
+                + String.join(", ", held));
+      }
     }
     long signedUpTo = -1;
     for (Found found : checkpoints) {

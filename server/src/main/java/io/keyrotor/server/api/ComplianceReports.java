@@ -1,6 +1,5 @@
 package io.keyrotor.server.api;
 
-import io.keyrotor.api.v1.ComplianceEvidence;
 import io.keyrotor.api.v1.ComplianceFinding;
 import io.keyrotor.api.v1.ComplianceKeyChunk;
 import io.keyrotor.api.v1.ComplianceReportChunk;
@@ -15,6 +14,7 @@ import io.keyrotor.api.v1.PolicyTemplate;
 import io.keyrotor.api.v1.StreamComplianceReportRequest;
 import io.keyrotor.api.v1.TemplateCount;
 import io.keyrotor.api.v1.ZoneResidency;
+import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.storage.AppliedPosition;
@@ -47,9 +47,6 @@ final class ComplianceReports {
 
   /** The retry delay an UNAVAILABLE REPORT_STATE_MOVING suggests. */
   static final long RETRY_DELAY_MILLIS = 1000;
-
-  /** What "not reported yet" evidence says, until the parts that produce it report here. */
-  static final String NOT_REPORTED = "not-reported";
 
   private ComplianceReports() {}
 
@@ -93,7 +90,8 @@ final class ComplianceReports {
       String digest,
       long lastCommandTimeMillis,
       List<KeyRecord> keys,
-      List<NodeRecord> nodes) {}
+      List<NodeRecord> nodes,
+      ComplianceEvidenceReader.Evidence evidence) {}
 
   /**
    * The state at one applied index: read again while entries apply during the read, and UNAVAILABLE
@@ -103,13 +101,16 @@ final class ComplianceReports {
     for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
       Optional<StateView.AtPosition<Snapshot>> read =
           state.readAtOnePosition(
-              s ->
-                  new Snapshot(
-                      AppliedPosition.INITIAL,
-                      s.digest(),
-                      s.lastCommandTimeMillis(),
-                      keysOf(s),
-                      List.copyOf(s.nodes().values())));
+              s -> {
+                List<KeyRecord> keys = keysOf(s);
+                return new Snapshot(
+                    AppliedPosition.INITIAL,
+                    s.digest(),
+                    s.lastCommandTimeMillis(),
+                    keys,
+                    List.copyOf(s.nodes().values()),
+                    ComplianceEvidenceReader.read(s, keys));
+              });
       if (read.isPresent()) {
         Snapshot found = read.get().value();
         return new Snapshot(
@@ -117,7 +118,8 @@ final class ComplianceReports {
             found.digest(),
             found.lastCommandTimeMillis(),
             found.keys(),
-            found.nodes());
+            found.nodes(),
+            found.evidence());
       }
       java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
     }
@@ -166,7 +168,13 @@ final class ComplianceReports {
             .build();
     KeyComplianceCheck check =
         new KeyComplianceCheck(zones, nowMillis, query.retiredDecryptAfterMillis());
-    return new Chunks(header, keys, query.keysPerChunk(), check, nodesByZone);
+    return new Chunks(
+        header,
+        keys,
+        query.keysPerChunk(),
+        check,
+        nodesByZone,
+        snapshot.evidence().receiptsByKey());
   }
 
   private static ComplianceReportHeader header(
@@ -186,16 +194,8 @@ final class ComplianceReports {
             .setNodeId(nodeId)
             .setTemplateFilter(query.template())
             .setRetiredDecryptAfter(KeyViews.duration(query.retiredDecryptAfterMillis()))
-            // Filled in by the audit chain's verification and destruction receipts once they
-            // report here; until then the report says plainly that it does not cover them.
-            .setAuditChain(
-                ComplianceEvidence.newBuilder()
-                    .setState(NOT_REPORTED)
-                    .setDetail("the audit chain's verification is not part of this report yet"))
-            .setDestructionReceipts(
-                ComplianceEvidence.newBuilder()
-                    .setState(NOT_REPORTED)
-                    .setDetail("destruction receipts are not part of this report yet"));
+            .setAuditChain(snapshot.evidence().auditChain())
+            .setDestructionReceipts(snapshot.evidence().destructionReceipts());
     for (PolicyTemplates.Template template : PolicyTemplates.all().values()) {
       out.addTemplates(
           PolicyTemplate.newBuilder()
@@ -236,6 +236,7 @@ final class ComplianceReports {
     private final int perChunk;
     private final KeyComplianceCheck check;
     private final Map<String, NavigableSet<String>> nodesByZone;
+    private final Map<String, List<DestructionReceiptRecord>> receiptsByKey;
     private int next;
     private boolean summarized;
     private long exceptions;
@@ -247,8 +248,10 @@ final class ComplianceReports {
         List<KeyRecord> keys,
         int perChunk,
         KeyComplianceCheck check,
-        Map<String, NavigableSet<String>> nodesByZone) {
+        Map<String, NavigableSet<String>> nodesByZone,
+        Map<String, List<DestructionReceiptRecord>> receiptsByKey) {
       this.header = header;
+      this.receiptsByKey = receiptsByKey;
       this.keys = keys;
       this.perChunk = perChunk;
       this.check = check;
@@ -272,8 +275,15 @@ final class ComplianceReports {
         int end = Math.min(keys.size(), next + perChunk);
         for (; next < end; next++) {
           KeyRecord key = keys.get(next);
-          KeyCompliance entry =
-              check.check(key, nodesByZone.getOrDefault(key.getZone(), new TreeSet<>()));
+          KeyCompliance.Builder withReceipts =
+              check
+                  .check(key, nodesByZone.getOrDefault(key.getZone(), new TreeSet<>()))
+                  .toBuilder();
+          for (DestructionReceiptRecord receipt :
+              receiptsByKey.getOrDefault(key.getName(), List.of())) {
+            withReceipts.addDestructionReceipts(DestructionReceiptViews.toApi(receipt));
+          }
+          KeyCompliance entry = withReceipts.build();
           count(entry);
           chunk.addKeys(entry);
         }

@@ -7,7 +7,6 @@ import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.StateView;
-import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -53,15 +52,6 @@ final class DestructionReceiptViews {
   }
 
   static DestructionReceipt toApi(DestructionReceiptRecord record) {
-    return DestructionReceipt.newBuilder()
-        .setName(record.getKeyName())
-        .setVersion(record.getVersion())
-        .setDestroyedTime(KeyViews.timestamp(record.getDestroyedTimeUnixMillis()))
-        .setScheduledDestroyTime(KeyViews.timestamp(record.getScheduledDestroyTimeUnixMillis()))
-        .setScheduledBy(record.getScheduledBy())
-        .setLogIndex(record.getLogIndex())
-        .setAuditRecordHash(HexFormat.of().formatHex(record.getAuditRecordHash().toByteArray()))
-        .setZone(record.getZone())
-        .build();
+    return io.keyrotor.storage.receipt.DestructionReceipts.toApi(record);
   }
 }

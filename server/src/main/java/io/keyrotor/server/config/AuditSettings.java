@@ -19,16 +19,25 @@ import java.util.Properties;
  *     cut): bulk rotation jobs kept (the newest)
  * @param retentionInterval {@code audit.retention.interval} (default 1h; {@code 0s}: never trim):
  *     how often the leader checks and proposes a trim
+ * @param receiptSigningInterval {@code audit.receipt-signing-interval} (default 10s; {@code 0s}:
+ *     never sign): how often the leader looks for destruction receipts not signed yet and signs
+ *     them with its audit key
  */
 public record AuditSettings(
     Duration checkpointInterval,
     Duration retentionMaxAge,
     long retentionMaxIndexes,
     int retentionBulkRotations,
-    Duration retentionInterval) {
+    Duration retentionInterval,
+    Duration receiptSigningInterval) {
   public static AuditSettings defaults() {
     return new AuditSettings(
-        Duration.ofMinutes(5), Duration.ofDays(400), 10_000_000L, 1_000, Duration.ofHours(1));
+        Duration.ofMinutes(5),
+        Duration.ofDays(400),
+        10_000_000L,
+        1_000,
+        Duration.ofHours(1),
+        Duration.ofSeconds(10));
   }
 
   private static final java.util.Set<String> KEYS =
@@ -37,7 +46,8 @@ public record AuditSettings(
           "audit.retention.max-age",
           "audit.retention.max-indexes",
           "audit.retention.bulk-rotations",
-          "audit.retention.interval");
+          "audit.retention.interval",
+          "audit.receipt-signing-interval");
 
   /** The {@code audit.*} lines of {@code p} (defaults where absent). */
   static AuditSettings parse(Properties p, String source) throws ConfigException {
@@ -69,7 +79,14 @@ public record AuditSettings(
     if (bulk > 1_000_000) {
       throw new ConfigException(source + ": audit.retention.bulk-rotations is at most 1000000");
     }
-    return new AuditSettings(interval, maxAge, maxIndexes, (int) bulk, retentionInterval);
+    Duration receiptSigning =
+        ClockSettings.duration(p, source, "audit.receipt-signing-interval", "10s");
+    if (!receiptSigning.isZero() && receiptSigning.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new ConfigException(
+          source + ": audit.receipt-signing-interval must be 0s (never sign) or at least 1s");
+    }
+    return new AuditSettings(
+        interval, maxAge, maxIndexes, (int) bulk, retentionInterval, receiptSigning);
   }
 
   /** A whole number {@code key}: 0 (no cut) or at least {@code minimum}. */

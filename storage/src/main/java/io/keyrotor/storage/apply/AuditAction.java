@@ -39,6 +39,8 @@ public enum AuditAction {
   SET_CLUSTER_VERSION,
   /** Retention: old audit records, events and bulk rotation jobs removed. */
   TRIM_HISTORY,
+  /** A destruction receipt's signature recorded (the audit record carries the signed receipt). */
+  SIGN_DESTRUCTION_RECEIPT,
   /** A command without a body this node knows (a newer node proposed it); it was refused. */
   UNKNOWN_COMMAND,
   /** A retried request id: the remembered result was returned and nothing was applied. */
@@ -78,6 +80,7 @@ public enum AuditAction {
       case REMOVE_NODE -> REMOVE_NODE;
       case SET_CLUSTER_VERSION -> SET_CLUSTER_VERSION;
       case TRIM_HISTORY -> TRIM_HISTORY;
+      case SIGN_DESTRUCTION_RECEIPT -> SIGN_DESTRUCTION_RECEIPT;
       // A batch inside a batch is refused: its commands were not applied.
       case BODY_NOT_SET, BATCH -> UNKNOWN_COMMAND;
     };

@@ -34,6 +34,7 @@ import io.keyrotor.proto.internal.v1.SetDependents;
 import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionFloors;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
+import io.keyrotor.proto.internal.v1.SignDestructionReceipt;
 import io.keyrotor.proto.internal.v1.StartBulkRotation;
 import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
 import io.keyrotor.storage.Limits;
@@ -46,6 +47,7 @@ import io.keyrotor.storage.apply.access.RecordDenialsHandler;
 import io.keyrotor.storage.apply.access.SetAuthorizationPolicyHandler;
 import io.keyrotor.storage.apply.audit.RecordAuditCheckpointHandler;
 import io.keyrotor.storage.apply.audit.RegisterAuditKeyHandler;
+import io.keyrotor.storage.apply.audit.SignDestructionReceiptHandler;
 import io.keyrotor.storage.apply.audit.TrimHistoryHandler;
 import io.keyrotor.storage.apply.key.CreateKeyHandler;
 import io.keyrotor.storage.apply.key.ReportUsageHandler;
@@ -156,6 +158,8 @@ public final class CommandDispatcher {
   private final CommandHandler<SetClusterVersion> setClusterVersion =
       new SetClusterVersionHandler();
   private final TrimHistoryHandler trimHistory = new TrimHistoryHandler();
+  private final CommandHandler<SignDestructionReceipt> signDestructionReceipt =
+      new SignDestructionReceiptHandler();
 
   /**
    * A dispatcher without an authorisation policy (tests of transitions): commands that carry a
@@ -264,6 +268,8 @@ public final class CommandDispatcher {
               "a command batch cannot hold another command batch",
               "");
       case TRIM_HISTORY -> trimHistory.apply(command.getTrimHistory(), context);
+      case SIGN_DESTRUCTION_RECEIPT ->
+          signDestructionReceipt.apply(command.getSignDestructionReceipt(), context);
       case BODY_NOT_SET ->
           context.reject(
               ErrorReason.UNKNOWN_COMMAND,

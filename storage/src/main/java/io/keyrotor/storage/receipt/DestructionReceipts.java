@@ -1,16 +1,20 @@
 package io.keyrotor.storage.receipt;
 
+import com.google.protobuf.Timestamp;
+import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.SignDestructionReceipt;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.rocksdb.RocksDBException;
@@ -91,10 +95,76 @@ public final class DestructionReceipts {
         });
   }
 
+  /**
+   * The receipts that are not signed yet, in key name and version order, at most {@code limit}:
+   * what the leader signs next. Reads the whole family (one small record per destroyed version).
+   */
+  public static List<DestructionReceiptRecord> unsigned(StateDatabase database, int limit) {
+    return database.read(
+        "the unsigned destruction receipts",
+        db -> {
+          List<DestructionReceiptRecord> out = new java.util.ArrayList<>();
+          try (org.rocksdb.RocksIterator it = db.newIterator(Schema.DESTRUCTION_RECEIPTS)) {
+            for (it.seekToFirst(); it.isValid() && out.size() < limit; it.next()) {
+              DestructionReceiptRecord receipt = DestructionReceiptRecord.parseFrom(it.value());
+              if (!receipt.hasSignature()) {
+                out.add(receipt);
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /**
+   * The receipt {@code sign} names with its signature, recorded at log index {@code index}: what
+   * the store writes once SignDestructionReceipt applied (empty when there is no receipt).
+   */
+  public static Optional<DestructionReceiptRecord> signedAt(
+      StateDatabase database, SignDestructionReceipt sign, long index) {
+    return read(database, sign.getName(), sign.getVersion())
+        .map(receipt -> withSignature(receipt, sign, index));
+  }
+
+  /**
+   * {@code receipt} with the signature {@code sign} carries, recorded at log index {@code index}.
+   */
+  public static DestructionReceiptRecord withSignature(
+      DestructionReceiptRecord receipt, SignDestructionReceipt sign, long index) {
+    return receipt.toBuilder()
+        .setSignature(sign.getSignature().toBuilder().setRecordedIndex(index))
+        .build();
+  }
+
+  /** The receipt as the API shows it (and as a signed receipt's audit record holds it). */
+  public static DestructionReceipt toApi(DestructionReceiptRecord record) {
+    DestructionReceipt.Builder receipt =
+        DestructionReceipt.newBuilder()
+            .setName(record.getKeyName())
+            .setVersion(record.getVersion())
+            .setDestroyedTime(timestamp(record.getDestroyedTimeUnixMillis()))
+            .setScheduledDestroyTime(timestamp(record.getScheduledDestroyTimeUnixMillis()))
+            .setScheduledBy(record.getScheduledBy())
+            .setLogIndex(record.getLogIndex())
+            .setAuditRecordHash(HexFormat.of().formatHex(record.getAuditRecordHash().toByteArray()))
+            .setZone(record.getZone());
+    if (record.hasSignature()) {
+      receipt.setSignature(record.getSignature());
+    }
+    return receipt.build();
+  }
+
   /** UTF-8 key name, a zero byte (names never hold one), the version as 4 big-endian bytes. */
   static byte[] key(String name, int version) {
     byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
     return ByteBuffer.allocate(utf8.length + 5).put(utf8).put((byte) 0).putInt(version).array();
+  }
+
+  private static Timestamp timestamp(long millis) {
+    return Timestamp.newBuilder()
+        .setSeconds(Math.floorDiv(millis, 1000))
+        .setNanos(Math.floorMod(millis, 1000) * 1_000_000)
+        .build();
   }
 
   private static Optional<KeyVersionRecord> versionOf(KeyRecord key, int version) {

@@ -29,7 +29,13 @@ public enum ApplyFeature {
    * Retention: the leader proposes TrimHistory, which cuts audit records and events at a signed
    * checkpoint and removes old bulk rotation jobs; a binary before this version does not know it.
    */
-  HISTORY_TRIM(2);
+  HISTORY_TRIM(2),
+
+  /**
+   * The leader signs each destruction receipt with its audit key and proposes the signature
+   * (SignDestructionReceipt); a binary before this version does not know the command.
+   */
+  SIGNED_DESTRUCTION_RECEIPTS(2);
 
   private final int version;
 

@@ -364,6 +364,12 @@ public final class RecordViews {
       public Optional<ZoneMasterKeyRecord> zoneMasterKey(String zone) {
         return RecordViews.this.zoneMasterKey(zone);
       }
+
+      @Override
+      public Optional<io.keyrotor.proto.internal.v1.DestructionReceiptRecord> destructionReceipt(
+          String name, int version) {
+        return io.keyrotor.storage.receipt.DestructionReceipts.read(database, name, version);
+      }
     };
   }
 

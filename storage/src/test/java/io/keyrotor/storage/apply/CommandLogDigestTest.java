@@ -115,7 +115,9 @@ class CommandLogDigestTest {
                 // Batches and retention: the golden log, KeyStateStoreBatchTest and
                 // HistoryTrimTest apply them.
                 Command.BodyCase.BATCH,
-                Command.BodyCase.TRIM_HISTORY)),
+                Command.BodyCase.TRIM_HISTORY,
+                // Receipt signatures: DestructionReceiptsTest applies them.
+                Command.BodyCase.SIGN_DESTRUCTION_RECEIPT)),
         union(applied, refused),
         "every kind");
     assertTrue(refused.size() > 15, "most kinds are also refused sometimes: " + refused);

@@ -462,6 +462,30 @@ public final class GoldenLogGenerator {
             .setKeepIndexes(40)
             .setKeepBulkRotations(1));
     expectState("history trimmed at a signed checkpoint");
+
+    // Destruction receipts: the receipt of orders version 1 is signed once (a second signature, a
+    // version without a receipt, an unregistered signer key and a malformed signature are
+    // refused). Apply checks shape only, so fixed bytes stand in for the signature.
+    accept(signReceipt("orders", 1, "n1", 2, 64));
+    reject(signReceipt("orders", 1, "n1", 2, 64), Code.FAILED_PRECONDITION);
+    reject(signReceipt("orders", 2, "n1", 2, 64), Code.FAILED_PRECONDITION);
+    reject(signReceipt("invoices", 1, "n2", 1, 64), Code.FAILED_PRECONDITION);
+    reject(signReceipt("invoices", 1, "n1", 2, 10), Code.INVALID_ARGUMENT);
+    expectState("a destruction receipt signed");
+  }
+
+  private static io.keyrotor.proto.internal.v1.SignDestructionReceipt.Builder signReceipt(
+      String name, int version, String node, int keyVersion, int signatureBytes) {
+    byte[] signature = new byte[signatureBytes];
+    java.util.Arrays.fill(signature, (byte) 7);
+    return io.keyrotor.proto.internal.v1.SignDestructionReceipt.newBuilder()
+        .setName(name)
+        .setVersion(version)
+        .setSignature(
+            io.keyrotor.api.v1.DestructionReceiptSignature.newBuilder()
+                .setSignerNode(node)
+                .setKeyVersion(keyVersion)
+                .setSignature(com.google.protobuf.ByteString.copyFrom(signature)));
   }
 
   /** The golden node record of {@code id}, reporting that it supports {@code version}. */

@@ -91,6 +91,91 @@ class DestructionReceiptsTest {
     }
   }
 
+  @Test
+  void signDestructionReceipt_storesTheSignatureOnce_andPutsTheSignedReceiptInTheChain()
+      throws Exception {
+    java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+    generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    byte[] publicKey = generator.generateKeyPair().getPublic().getEncoded();
+    try (KeyStateStore store = KeyStateStore.open(directory)) {
+      store.apply(Commands.register("n1", T0), 1, 1);
+      store.apply(
+          at(
+              "r2",
+              T0,
+              io.keyrotor.proto.internal.v1.RegisterAuditKey.newBuilder()
+                  .setKey(
+                      io.keyrotor.api.v1.AuditKeyRegistration.newBuilder()
+                          .setNode("n1")
+                          .setKeyVersion(1)
+                          .setPublicKey(com.google.protobuf.ByteString.copyFrom(publicKey)))),
+          1,
+          2);
+      store.apply(at("r3", T0, createKey("k").setActivationTimeUnixMillis(T0)), 1, 3);
+      store.apply(
+          Commands.rotate("r4", T0 + 1, "k", T0 + 1, RotationReason.ROTATION_REASON_MANUAL), 1, 4);
+      store.apply(at("r5", T0 + 2, scheduleDestroy("k", 1, 10)), 1, 5);
+
+      assertEquals(
+          io.keyrotor.api.v1.ErrorReason.VERSION_NOT_DESTROYED.name(),
+          store.apply(at("s6", T0 + 3, sign("k", 1, "n1", 1, 64)), 1, 6).getOutcome().getReason(),
+          "no receipt before the destruction");
+      store.apply(at("r7", T0 + 100, destroyVersion("k", 1)), 1, 7);
+      assertEquals(
+          List.of(store.destructionReceipt("k", 1).orElseThrow()),
+          store.unsignedDestructionReceipts(10),
+          "the new receipt awaits its signature");
+      assertEquals(
+          io.keyrotor.api.v1.ErrorReason.AUDIT_RECORD_INVALID.name(),
+          store.apply(at("s8", T0 + 101, sign("k", 1, "n1", 2, 64)), 1, 8).getOutcome().getReason(),
+          "an unregistered key version");
+      assertEquals(
+          io.keyrotor.api.v1.ErrorReason.AUDIT_RECORD_INVALID.name(),
+          store.apply(at("s9", T0 + 102, sign("k", 1, "n1", 1, 63)), 1, 9).getOutcome().getReason(),
+          "a signature of the wrong length");
+      assertTrue(
+          store.destructionReceipt("k", 1).orElseThrow().getSignature().getSignature().isEmpty(),
+          "refusals change nothing");
+
+      assertEquals(
+          0,
+          store
+              .apply(at("s10", T0 + 103, sign("k", 1, "n1", 1, 64)), 1, 10)
+              .getOutcome()
+              .getCode());
+      DestructionReceiptRecord signed = store.destructionReceipt("k", 1).orElseThrow();
+      assertEquals("n1", signed.getSignature().getSignerNode());
+      assertEquals(10, signed.getSignature().getRecordedIndex());
+      assertEquals(64, signed.getSignature().getSignature().size());
+      AuditRecord record = store.audit(10, 1).get(0);
+      assertEquals("SIGN_DESTRUCTION_RECEIPT", record.getAction());
+      assertEquals(DestructionReceipts.toApi(signed), record.getDestructionReceipt());
+      assertEquals(7, record.getDestructionReceipt().getLogIndex());
+
+      assertEquals(
+          io.keyrotor.api.v1.ErrorReason.DESTRUCTION_RECEIPT_ALREADY_SIGNED.name(),
+          store
+              .apply(at("s11", T0 + 104, sign("k", 1, "n1", 1, 64)), 1, 11)
+              .getOutcome()
+              .getReason(),
+          "signed once");
+      assertEquals(signed, store.destructionReceipt("k", 1).orElseThrow(), "the first stays");
+      assertEquals(List.of(), store.unsignedDestructionReceipts(10));
+    }
+  }
+
+  private static io.keyrotor.proto.internal.v1.SignDestructionReceipt.Builder sign(
+      String name, int version, String node, int keyVersion, int signatureBytes) {
+    return io.keyrotor.proto.internal.v1.SignDestructionReceipt.newBuilder()
+        .setName(name)
+        .setVersion(version)
+        .setSignature(
+            io.keyrotor.api.v1.DestructionReceiptSignature.newBuilder()
+                .setSignerNode(node)
+                .setKeyVersion(keyVersion)
+                .setSignature(com.google.protobuf.ByteString.copyFrom(new byte[signatureBytes])));
+  }
+
   private static List<Path> filesHolding(Path directory, byte[] needle) throws IOException {
     List<Path> found = new ArrayList<>();
     try (Stream<Path> walk = Files.walk(directory)) {

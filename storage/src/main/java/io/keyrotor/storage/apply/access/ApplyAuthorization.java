@@ -62,6 +62,7 @@ public final class ApplyAuthorization {
           SET_CLUSTER_VERSION,
           BATCH,
           TRIM_HISTORY,
+          SIGN_DESTRUCTION_RECEIPT,
           BODY_NOT_SET ->
           Permission.PERMISSION_ADMINISTER;
     };
