@@ -21,7 +21,6 @@ import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -38,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
  * data-plane reads to the leader), forwards writes, and the voters commit without it.
  */
 class ReadReplicaIT {
-  private static final Duration LONG = Duration.ofMinutes(2);
 
   @TempDir Path directory;
   private LocalTestCluster cluster;
