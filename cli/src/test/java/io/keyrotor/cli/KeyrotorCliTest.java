@@ -251,12 +251,12 @@ class KeyrotorCliTest extends CliHarness<FakeKeyService> {
     assertTrue(admin.lastAddNodeRequest().getReplica());
     assertEquals(
         "added n4 as a read replica (zones proved: [default]); voters: [n1, n2, n3];"
-            + " read replicas: [n4]\n",
+            + " read replicas: [n4]",
         stdout);
 
     assertEquals(0, run(node4), stderr);
     assertFalse(admin.lastAddNodeRequest().getReplica(), "without --replica: a voter");
-    assertEquals("added n4 (zones proved: [default]); voters: [n1, n2, n3, n4]\n", stdout);
+    assertEquals("added n4 (zones proved: [default]); voters: [n1, n2, n3, n4]", stdout);
   }
 
   @Test
