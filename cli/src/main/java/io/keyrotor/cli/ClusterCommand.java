@@ -90,18 +90,32 @@ final class ClusterCommand extends CommandArguments.Group {
 
     @Mixin NewNode node;
 
+    @Option(
+        names = "--replica",
+        description =
+            "Keep the node a non-voting read replica: it serves reads and its zones' data plane,"
+                + " forwards writes, and counts for no majority. Without it, adding a replica"
+                + " again makes it a voter.")
+    boolean replica;
+
     @Override
     public void run() {
       KeyrotorCli root = invocation.root().errorContext("node", id);
-      AddNodeResponse added = root.client().addNode(node.request(id));
+      AddNodeResponse added =
+          root.client().addNode(node.request(id).toBuilder().setReplica(replica).build());
       root.print(
-          JsonOutput.membership(id, added.getVotersList(), added.getVerifiedZonesList()),
+          JsonOutput.membership(
+              id, added.getVotersList(), added.getListenersList(), added.getVerifiedZonesList()),
           "added "
               + id
+              + (replica ? " as a read replica" : "")
               + " (zones proved: "
               + added.getVerifiedZonesList()
               + "); voters: "
-              + added.getVotersList());
+              + added.getVotersList()
+              + (added.getListenersCount() == 0
+                  ? ""
+                  : "; read replicas: " + added.getListenersList()));
     }
   }
 

@@ -116,6 +116,14 @@ final class JsonOutput {
     return json;
   }
 
+  /** A membership change's result, with the read replicas (non-voting listeners) after it. */
+  static JsonObject membership(
+      String node, List<String> voters, List<String> listeners, List<String> verifiedZones) {
+    JsonObject json = membership(node, voters, verifiedZones);
+    json.add("listeners", strings(listeners));
+    return json;
+  }
+
   /** The leader after a transfer. */
   static JsonObject leader(String leaderId) {
     JsonObject json = new JsonObject();

@@ -230,6 +230,36 @@ class KeyrotorCliTest extends CliHarness<FakeKeyService> {
   }
 
   @Test
+  void clusterAddNode_replica_asksForAReadReplicaAndListsIt() {
+    String[] node4 = {
+      "--servers",
+      node.address(),
+      "cluster",
+      "add-node",
+      "n4",
+      "--address",
+      "127.0.0.1:7204",
+      "--api-address",
+      "127.0.0.1:7104",
+      "--region",
+      "ap"
+    };
+    String[] replica = java.util.Arrays.copyOf(node4, node4.length + 1);
+    replica[node4.length] = "--replica";
+
+    assertEquals(0, run(replica), stderr);
+    assertTrue(admin.lastAddNodeRequest().getReplica());
+    assertEquals(
+        "added n4 as a read replica (zones proved: [default]); voters: [n1, n2, n3];"
+            + " read replicas: [n4]",
+        stdout);
+
+    assertEquals(0, run(node4), stderr);
+    assertFalse(admin.lastAddNodeRequest().getReplica(), "without --replica: a voter");
+    assertEquals("added n4 (zones proved: [default]); voters: [n1, n2, n3, n4]", stdout);
+  }
+
+  @Test
   void clusterDirOption_relativePath_isResolvedAgainstWorkingDirectory() throws IOException {
     clusterDirectory(workingDirectory.resolve("elsewhere/c1"), "servers=%s\n");
 

@@ -83,6 +83,9 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private final java.util.concurrent.atomic.AtomicLong snapshotsInstalled =
       new java.util.concurrent.atomic.AtomicLong();
 
+  /** Reads on a listener waiting for this node to apply their read index. */
+  private final AppliedIndexWaiters appliedWaiters = new AppliedIndexWaiters();
+
   /**
    * Told about every applied command, after the state reflects it (for metrics, caches and
    * watchers), on the state machine's updater thread: it must be quick and must not block. Entries
@@ -205,6 +208,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     store = opened;
     AppliedPosition position = opened.appliedPosition();
     setLastAppliedTermIndex(TermIndex.valueOf(position.term(), position.index()));
+    appliedWaiters.appliedThrough(position.index());
     LOG.info("State store open at index {} (digest {})", position.index(), opened.digest());
   }
 
@@ -376,7 +380,13 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   private void advanceLastApplied(long term, long index) {
     if (index > getLastAppliedTermIndex().getIndex()) {
       updateLastAppliedTermIndex(term, index);
+      appliedWaiters.appliedThrough(index);
     }
+  }
+
+  /** The reads waiting for this node to apply an index (see {@link ListenerReads}). */
+  AppliedIndexWaiters appliedWaiters() {
+    return appliedWaiters;
   }
 
   @Override
@@ -475,6 +485,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     }
     store = replaced;
     setLastAppliedTermIndex(termIndex);
+    appliedWaiters.appliedThrough(termIndex.getIndex());
     snapshotsInstalled.incrementAndGet();
     LOG.info("Installed snapshot at index {} (digest {})", termIndex.getIndex(), replaced.digest());
     moveFrom(LifeCycle.State.PAUSED, LifeCycle.State.STARTING, LifeCycle.State.RUNNING);

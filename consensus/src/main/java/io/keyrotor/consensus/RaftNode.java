@@ -21,6 +21,7 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
@@ -81,7 +82,13 @@ public final class RaftNode implements AutoCloseable {
             localDivision(server, group),
             forwarder,
             stateMachine,
-            this::leaderId);
+            this::leaderId,
+            new ListenerReads(
+                RaftGroupMemberId.valueOf(selfId, group.getGroupId()),
+                () -> server.getServerRpc().async(),
+                stateMachine.appliedWaiters(),
+                this::leaderId,
+                config.requestTimeout()));
     this.membership = new MembershipChanges(config.nodeId(), server, group, forwarder, requests);
     this.proposer =
         new GroupCommitProposer(requests::propose, GroupCommitConfig.defaults(), () -> true);
@@ -341,7 +348,7 @@ public final class RaftNode implements AutoCloseable {
       RaftPeerId leader = info.getLeaderId();
       var snapshot = stateMachine.getLatestSnapshot();
       return new RaftStatus(
-          info.getCurrentRole().name(),
+          isListener(division) ? RaftPeerRole.LISTENER.name() : info.getCurrentRole().name(),
           info.getCurrentTerm(),
           leader == null ? null : leader.toString(),
           division.getRaftLog().getLastCommittedIndex(),
@@ -382,6 +389,27 @@ public final class RaftNode implements AutoCloseable {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /**
+   * Whether this node is a non-voting listener (a read replica, or a joiner still catching up): it
+   * counts for no majority and never leads, but serves linearizable reads (see {@link
+   * #readBarrier()}).
+   */
+  public boolean isListener() {
+    try {
+      return isListener(server.getDivision(group.getGroupId()));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * From the configuration rather than Ratis's role: a listener added by a configuration change
+   * reports the role FOLLOWER until it restarts.
+   */
+  private boolean isListener(RaftServer.Division division) {
+    return division.getRaftConf().getPeer(selfId, RaftPeerRole.LISTENER) != null;
   }
 
   /** The leader this node knows of. */

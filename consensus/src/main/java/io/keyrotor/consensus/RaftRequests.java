@@ -51,6 +51,7 @@ final class RaftRequests {
   private final RaftClient forwarder;
   private final KeyrotorStateMachine stateMachine;
   private final Supplier<Optional<String>> leaderId;
+  private final ListenerReads listenerReads;
   private final ClientId localClientId;
   private final AtomicLong callIds = new AtomicLong();
 
@@ -60,7 +61,8 @@ final class RaftRequests {
       RaftClientAsynchronousProtocol division,
       RaftClient forwarder,
       KeyrotorStateMachine stateMachine,
-      Supplier<Optional<String>> leaderId) {
+      Supplier<Optional<String>> leaderId,
+      ListenerReads listenerReads) {
     this.config = config;
     this.selfId = RaftPeerId.valueOf(config.nodeId());
     this.localClientId = RaftIdentities.clientIdOf(config.nodeId());
@@ -69,6 +71,7 @@ final class RaftRequests {
     this.forwarder = forwarder;
     this.stateMachine = stateMachine;
     this.leaderId = leaderId;
+    this.listenerReads = listenerReads;
   }
 
   /** See {@link RaftNode#propose}. */
@@ -109,21 +112,27 @@ final class RaftRequests {
   /** See {@link RaftNode#readBarrier}. */
   CompletableFuture<Long> readBarrier() {
     RaftClientRequest request = localRequest(Message.EMPTY, RaftClientRequest.readRequestType());
+    CompletableFuture<Long> barrier;
     try {
-      return division
-          .submitClientRequestAsync(request)
-          .thenApply(
-              reply -> {
-                checkReply(reply);
-                return stateMachine.store().appliedPosition().index();
-              })
-          .exceptionally(
-              e -> {
-                throw translate(e);
-              });
+      barrier =
+          division
+              .submitClientRequestAsync(request)
+              .thenApply(
+                  reply -> {
+                    checkReply(reply);
+                    return stateMachine.store().appliedPosition().index();
+                  });
+    } catch (ServerNotReadyException notRunning) {
+      // A listener added by a configuration change (a read replica) takes no client request:
+      // ask the leader for the read index and wait to apply it, as Ratis's follower read does.
+      barrier = listenerReads.barrier(request);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(translate(e));
     }
+    return barrier.exceptionally(
+        e -> {
+          throw translate(e);
+        });
   }
 
   private RaftClientRequest localRequest(Message message, RaftClientRequest.Type type) {

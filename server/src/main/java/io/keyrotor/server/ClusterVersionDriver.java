@@ -18,12 +18,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Raises the cluster's active apply version once every voting member supports it: on the leader,
- * every {@code upgrade.check-interval}, it reads the members' registrations (each node reports the
- * highest version its binary supports when it starts) and proposes SetClusterVersion with the
- * lowest of them when that is above the active version. A member that has not registered, or
- * registered before versions were reported, counts as version 1, so a rolling upgrade raises the
- * version only after its last node restarted on the new binary. Apply never lowers it.
+ * Raises the cluster's active apply version once every member supports it, voters and non-voting
+ * listeners (read replicas) alike: a listener counts for no quorum but applies every entry, so a
+ * version its binary cannot apply would stop it. On the leader, every {@code
+ * upgrade.check-interval}, it reads the members' registrations (each node reports the highest
+ * version its binary supports when it starts) and proposes SetClusterVersion with the lowest of
+ * them when that is above the active version. A member that has not registered, or registered
+ * before versions were reported, counts as version 1, so a rolling upgrade raises the version only
+ * after its last node restarted on the new binary. Apply never lowers it.
  */
 final class ClusterVersionDriver {
   private static final Logger LOG = LoggerFactory.getLogger(KeyrotorNode.class);

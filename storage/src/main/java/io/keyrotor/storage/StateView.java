@@ -201,5 +201,4 @@ public interface StateView {
 
   /** At most {@code limit} receipts not signed yet, in key name and version order. */
   List<DestructionReceiptRecord> unsignedDestructionReceipts(int limit);
-
 }

@@ -61,6 +61,35 @@ public class FakeAdminService extends AdminServiceGrpc.AdminServiceImplBase {
     observer.onCompleted();
   }
 
+  private volatile io.keyrotor.api.v1.AddNodeRequest lastAddNodeRequest;
+
+  /** The last AddNode request; null before any. */
+  public io.keyrotor.api.v1.AddNodeRequest lastAddNodeRequest() {
+    return lastAddNodeRequest;
+  }
+
+  /**
+   * Answers AddNode as a cluster of n1..n3 would: the node a voter, or a listener (read replica)
+   * when the request says so.
+   */
+  @Override
+  public void addNode(
+      io.keyrotor.api.v1.AddNodeRequest request,
+      StreamObserver<io.keyrotor.api.v1.AddNodeResponse> observer) {
+    lastAddNodeRequest = request;
+    var response =
+        io.keyrotor.api.v1.AddNodeResponse.newBuilder()
+            .addAllVoters(java.util.List.of("n1", "n2", "n3"))
+            .addVerifiedZones("default");
+    if (request.getReplica()) {
+      response.addListeners(request.getNodeId());
+    } else {
+      response.addVoters(request.getNodeId());
+    }
+    observer.onNext(response.build());
+    observer.onCompleted();
+  }
+
   @Override
   public void getNodeStatus(GetNodeStatusRequest request, StreamObserver<NodeStatus> observer) {
     observer.onNext(nodeStatus);

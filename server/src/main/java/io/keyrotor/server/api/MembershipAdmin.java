@@ -45,10 +45,13 @@ import java.util.regex.Pattern;
  * snapshot and the log, and counts for no majority), waits until its own registration says it
  * unwrapped a KEK of each of its zones with its HSM at an index it had caught up to, and only then
  * makes it a voter (Ratis brings a new voter up to date before the configuration that counts it is
- * committed). RemoveNode refuses what would leave the group without a working majority, changes the
- * configuration without the node, then removes its record (RemoveNode), which releases every
- * validation gate that waited for it. Each step is idempotent, so a retried call continues where
- * the last one stopped. Runs on the blocking executor: the steps wait on Ratis and on the new node.
+ * committed). With {@code replica} set, the proven listener stays one: a read replica, which serves
+ * reads and its zones' data plane and counts for no majority; AddNode of a replica without it
+ * promotes the replica the same way. RemoveNode refuses what would leave the group without a
+ * working majority, changes the configuration without the node, then removes its record
+ * (RemoveNode), which releases every validation gate that waited for it. Each step is idempotent,
+ * so a retried call continues where the last one stopped. Runs on the blocking executor: the steps
+ * wait on Ratis and on the new node.
  */
 final class MembershipAdmin {
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -139,7 +142,14 @@ final class MembershipAdmin {
     if (members.voters().containsKey(id)) {
       throw failed(
           ErrorReason.NODE_ALREADY_MEMBER,
-          "node " + id + " is already a voting member; voters: " + members.voters().keySet());
+          "node "
+              + id
+              + " is already a voting member; voters: "
+              + members.voters().keySet()
+              + (request.getReplica()
+                  ? " (a voter is not turned into a read replica: remove it, then add it with"
+                      + " replica set)"
+                  : ""));
     }
     for (Map.Entry<String, String> member : members.all().entrySet()) {
       if (!member.getKey().equals(id) && member.getValue().equals(request.getRaftAddress())) {
@@ -170,9 +180,13 @@ final class MembershipAdmin {
     long waitSeconds =
         request.getWaitSeconds() == 0 ? DEFAULT_WAIT_SECONDS : request.getWaitSeconds();
     NodeRecord proven = awaitProof(id, request.getRegion(), waitSeconds);
-    promote(id, request.getRaftAddress());
+    if (!request.getReplica()) {
+      promote(id, request.getRaftAddress());
+    }
+    GroupMembers after = context.raft().members();
     return AddNodeResponse.newBuilder()
-        .addAllVoters(context.raft().members().voters().keySet())
+        .addAllVoters(after.voters().keySet())
+        .addAllListeners(after.listeners().keySet())
         .addAllVerifiedZones(proven.getVerifiedZonesList())
         .setVerifiedIndex(proven.getVerifiedIndex())
         .build();

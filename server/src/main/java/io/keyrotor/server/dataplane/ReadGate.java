@@ -29,7 +29,8 @@ public interface ReadGate {
     READ_INDEX("read-index"),
     /**
      * The follower answers UNAVAILABLE NOT_LEADER with the leader's address, unless the leader does
-     * not hold the key's zone (then it serves through ReadIndex: the leader could not).
+     * not hold the key's zone (then it serves through ReadIndex: the leader could not). A read
+     * replica (a non-voting listener) always serves through ReadIndex.
      */
     REDIRECT("redirect");
 
@@ -61,7 +62,8 @@ public interface ReadGate {
       return key -> raft.readBarrier();
     }
     return key -> {
-      if (!raft.isReadyLeader()) {
+      // A read replica serves its region's reads itself: redirecting would defeat it.
+      if (!raft.isReadyLeader() && !raft.isListener()) {
         Optional<String> leader = raft.leaderId();
         if (leader.isPresent()
             && !leader.get().equals(raft.nodeId())
