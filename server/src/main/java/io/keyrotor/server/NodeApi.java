@@ -122,14 +122,16 @@ final class NodeApi {
     // parse are INVALID_ARGUMENT (MalformedRequests), not gRPC's UNKNOWN.
     io.grpc.ServerServiceDefinition keyService =
         MalformedRequests.refusedAsInvalid(
-            new KeyServiceImpl(
-                    context,
-                    dataPlane,
-                    watchers,
-                    writes,
-                    // audit.data.enabled=false (benchmarks on loopback only): no data audit.
-                    config.dataAudit().enabled() ? dataAudit : null)
-                .bindService());
+            ServerInterceptors.intercept(
+                new KeyServiceImpl(
+                        context,
+                        dataPlane,
+                        watchers,
+                        writes,
+                        // audit.data.enabled=false (benchmarks on loopback only): no data audit.
+                        config.dataAudit().enabled() ? dataAudit : null)
+                    .bindService(),
+                tracing.keyNames()));
     IntegrityGate integrityGate = new IntegrityGate(raft::state);
     // The HTTP/JSON gateway calls the same KeyService behind the same interceptors, with the
     // principal its HTTPS listener authenticated in place of the TLS authentication.

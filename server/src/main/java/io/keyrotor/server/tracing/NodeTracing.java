@@ -114,6 +114,14 @@ public final class NodeTracing implements AutoCloseable {
     return new RpcSpans(tracer);
   }
 
+  /**
+   * Puts KeyService request key names on the RPC span; installed on the typed service, inside the
+   * parsing of requests.
+   */
+  public ServerInterceptor keyNames() {
+    return RpcSpans.keyNames();
+  }
+
   /** The propose, commit and apply spans of the write path. */
   public ProposalSpans proposals() {
     return proposals;

@@ -140,6 +140,32 @@ final class RpcSpans implements ServerInterceptor {
     };
   }
 
+  /**
+   * Puts the key name of each request on the current RPC span: for a service whose requests reach
+   * the server-wide interceptor unparsed (behind {@code MalformedRequests}), installed inside the
+   * parsing, where the messages are typed.
+   */
+  static ServerInterceptor keyNames() {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+            next.startCall(call, headers)) {
+          @Override
+          public void onMessage(Q message) {
+            Span span = Span.current();
+            String keyName = span.isRecording() ? keyName(message) : null;
+            if (keyName != null) {
+              span.setAttribute(KEY_NAME, keyName);
+            }
+            super.onMessage(message);
+          }
+        };
+      }
+    };
+  }
+
   /** The request's key name, if it is a protobuf message with a non-empty one. */
   static String keyName(Object message) {
     if (!(message instanceof Message request)) {
