@@ -131,4 +131,19 @@ final class ArchitectureRules {
               "io.keyrotor.hsm..")
           .because(
               "any gRPC client built from the published proto must be able to do what it does");
+
+  /**
+   * The SDK traces through the OpenTelemetry API alone: the OpenTelemetry SDK and its exporters are
+   * the application's choice, and keep the client jar's runtime dependencies to gRPC, protobuf and
+   * the API (the client's pom bans them from its classpath too).
+   */
+  static final ArchRule SDK_TRACES_THROUGH_THE_OPENTELEMETRY_API_ONLY =
+      noClasses()
+          .that()
+          .resideInAPackage("io.keyrotor.client..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("io.opentelemetry.sdk..", "io.opentelemetry.exporter..")
+          .because(
+              "applications that use the SDK choose their own OpenTelemetry SDK and exporters");
 }

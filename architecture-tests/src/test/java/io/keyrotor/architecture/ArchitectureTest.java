@@ -12,6 +12,7 @@ import io.keyrotor.architecturefixture.RocksDbUser;
 import io.keyrotor.architecturefixture.ServerInternalsUser;
 import io.keyrotor.architecturefixture.StoreWriter;
 import io.keyrotor.client.architecturefixture.InternalRecordReader;
+import io.keyrotor.client.architecturefixture.TracingSdkUser;
 import io.keyrotor.storage.architecturefixture.ClockReadingTransition;
 import io.keyrotor.storage.architecturefixture.RandomKeyTransition;
 import io.keyrotor.storage.architecturefixture.UuidRequestTransition;
@@ -103,6 +104,17 @@ class ArchitectureTest {
   void persistenceAndConsensusRules_failOnRocksDbAndRatisElsewhere() {
     assertViolated(ArchitectureRules.ROCKSDB_ONLY_IN_STORAGE, RocksDbUser.class);
     assertViolated(ArchitectureRules.RATIS_ONLY_IN_CONSENSUS, RatisUser.class);
+  }
+
+  @Test
+  void sdk_tracesThroughTheOpenTelemetryApiOnly() {
+    ArchitectureRules.SDK_TRACES_THROUGH_THE_OPENTELEMETRY_API_ONLY.check(production);
+  }
+
+  @Test
+  void sdkTracingRule_failsOnAnSdkClassThatBuildsAnOpenTelemetrySdk() {
+    assertViolated(
+        ArchitectureRules.SDK_TRACES_THROUGH_THE_OPENTELEMETRY_API_ONLY, TracingSdkUser.class);
   }
 
   @Test

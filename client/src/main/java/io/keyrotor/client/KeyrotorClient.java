@@ -99,11 +99,16 @@ public final class KeyrotorClient extends AdminServiceCalls implements AutoClose
     }
     ChannelCredentials channelCredentials = credentials;
     Consumer<ManagedChannelBuilder<?>> configurator = builder.channelConfigurator;
+    ClientTracing tracing =
+        builder.openTelemetry == null ? null : new ClientTracing(builder.openTelemetry);
     EndpointPool pool =
         new EndpointPool(
             builder.endpoints,
             target -> {
               ManagedChannelBuilder<?> channel = Grpc.newChannelBuilder(target, channelCredentials);
+              if (tracing != null) {
+                channel.intercept(tracing);
+              }
               configurator.accept(channel);
               return channel.build();
             },
@@ -233,6 +238,7 @@ public final class KeyrotorClient extends AdminServiceCalls implements AutoClose
     private Consumer<ManagedChannelBuilder<?>> channelConfigurator = channel -> {};
     private boolean leaderDiscovery = true;
     private Duration hedgeReadsAfter = Duration.ofMillis(250);
+    private io.opentelemetry.api.OpenTelemetry openTelemetry;
 
     private Builder() {}
 
@@ -402,6 +408,17 @@ public final class KeyrotorClient extends AdminServiceCalls implements AutoClose
         throw new IllegalArgumentException("the hedge delay must not be negative: " + delay);
       }
       this.hedgeReadsAfter = delay;
+      return this;
+    }
+
+    /**
+     * Traces every call with {@code openTelemetry} (the application's SDK, or {@code
+     * GlobalOpenTelemetry.get()}): a CLIENT span per call, child of the current span, and its W3C
+     * trace context ({@code traceparent}) on the call's metadata, so the nodes' spans join the
+     * application's trace. The SDK depends on the OpenTelemetry API only. Default: no tracing.
+     */
+    public Builder openTelemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+      this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
       return this;
     }
 

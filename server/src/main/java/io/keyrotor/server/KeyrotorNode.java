@@ -32,7 +32,9 @@ import io.keyrotor.server.hsm.ZoneMasterKeyRotationDriver;
 import io.keyrotor.server.http.HttpEndpoint;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
+import io.keyrotor.server.tracing.NodeTracing;
 import io.keyrotor.server.transport.ApiTransport;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -79,7 +81,8 @@ public final class KeyrotorNode implements AutoCloseable {
       NodeApi.Api api,
       ClockProbe clockProbe,
       DataAudit dataAudit,
-      HttpEndpoint httpOrNull) {}
+      HttpEndpoint httpOrNull,
+      NodeTracing tracing) {}
 
   private final Parts parts;
 
@@ -89,6 +92,16 @@ public final class KeyrotorNode implements AutoCloseable {
 
   /** Starts a node. {@code fatal} decides what a storage failure under an applied entry does. */
   public static KeyrotorNode start(NodeConfig config, Clock realClock, FatalErrorHandler fatal)
+      throws StartupException {
+    return start(config, realClock, fatal, null);
+  }
+
+  /**
+   * Starts a node whose spans go to {@code openTelemetry} (its caller owns and closes it) instead
+   * of where {@code tracing.*} says; null: as {@code tracing.*} says.
+   */
+  public static KeyrotorNode start(
+      NodeConfig config, Clock realClock, FatalErrorHandler fatal, OpenTelemetry openTelemetry)
       throws StartupException {
     if (config.chaosMode() && !config.chaosTestCluster()) {
       throw new StartupException(
@@ -106,11 +119,16 @@ public final class KeyrotorNode implements AutoCloseable {
     } catch (IOException e) {
       throw new StartupException(e.getMessage(), e);
     }
+    NodeTracing tracing =
+        openTelemetry != null
+            ? NodeTracing.using(openTelemetry)
+            : NodeTracing.create(config.tracing(), config.nodeId(), config.region());
     Hsm hsm;
     try {
-      hsm = new MeasuredHsm(openHsm(config), metrics);
+      hsm = new MeasuredHsm(openHsm(config), metrics, tracing.tracer());
     } catch (StartupException e) {
       dataAudit.close();
+      tracing.close();
       throw e;
     }
     NodeExecutors executors = NodeExecutors.create(config.flow().hsmQueueCapacity());
@@ -143,7 +161,8 @@ public final class KeyrotorNode implements AutoCloseable {
               kekCache,
               rotation,
               transport,
-              dataAudit.sinks().applyListener());
+              dataAudit.sinks().applyListener(),
+              tracing);
       metrics.registerRaft(raft);
       clockProbe =
           new ClockProbe(
@@ -215,7 +234,8 @@ public final class KeyrotorNode implements AutoCloseable {
               transport,
               clockGuard,
               dataAudit.log(),
-              auditSigner);
+              auditSigner,
+              tracing);
       DataAuditHeads heads = new DataAuditHeads(config.nodeId(), dataAudit.log(), raft::propose);
       long headMillis = config.dataAudit().headInterval().toMillis();
       var unusedHeads =
@@ -237,7 +257,8 @@ public final class KeyrotorNode implements AutoCloseable {
                   api,
                   clockProbe,
                   dataAudit,
-                  NodeApi.startHttp(config, api, transport, metrics, raft, realClock)));
+                  NodeApi.startHttp(config, api, transport, metrics, raft, realClock),
+                  tracing));
       NodeRegistration.start(config, hsm, raft, executors.scheduler());
       PolicyBootstrap.start(config, raft, executors.scheduler());
       ClusterVersionDriver.start(
@@ -279,6 +300,7 @@ public final class KeyrotorNode implements AutoCloseable {
       closeAll(raft, hsm, executors, kekCache);
       executors.api().shutdownNow();
       dataAudit.close();
+      tracing.close();
       throw e;
     }
   }
@@ -402,6 +424,7 @@ public final class KeyrotorNode implements AutoCloseable {
     api.watchers().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
     parts.dataAudit().close();
+    parts.tracing().close();
   }
 
   /** The other members' API addresses, by node id. */

@@ -37,6 +37,7 @@ import io.keyrotor.server.http.HttpEndpoint;
 import io.keyrotor.server.http.RestGateway;
 import io.keyrotor.server.http.StatusHandler;
 import io.keyrotor.server.metrics.NodeMetrics;
+import io.keyrotor.server.tracing.NodeTracing;
 import io.keyrotor.server.transport.ApiTransport;
 import java.io.IOException;
 import java.time.Clock;
@@ -85,7 +86,8 @@ final class NodeApi {
       ApiTransport transport,
       ClockGuard clockGuard,
       DataAuditLog dataAudit,
-      AuditSigner auditSigner)
+      AuditSigner auditSigner,
+      NodeTracing tracing)
       throws KeyrotorNode.StartupException {
     EventWatchers watchers = new EventWatchers(context);
     watchers.registerMetrics(metrics.registry());
@@ -101,7 +103,9 @@ final class NodeApi {
                 DENIAL_FLUSH_INTERVAL.toMillis(),
                 TimeUnit.MILLISECONDS);
     Authorizer authorizer = new PolicyAuthorizer(raft::state, denials);
-    WritePath writes = new WritePath(context, authorizer, hsmTasks.calls(), executors.blocking());
+    WritePath writes =
+        new WritePath(
+            context, authorizer, hsmTasks.calls(), executors.blocking(), tracing.proposals());
     // The last interceptor listed runs first: metrics see every call, refused ones included;
     // then authentication puts the caller's principal in the context.
     ServerInterceptor authentication = transport.authentication();
@@ -118,14 +122,16 @@ final class NodeApi {
     // parse are INVALID_ARGUMENT (MalformedRequests), not gRPC's UNKNOWN.
     io.grpc.ServerServiceDefinition keyService =
         MalformedRequests.refusedAsInvalid(
-            new KeyServiceImpl(
-                    context,
-                    dataPlane,
-                    watchers,
-                    writes,
-                    // audit.data.enabled=false (benchmarks on loopback only): no data audit.
-                    config.dataAudit().enabled() ? dataAudit : null)
-                .bindService());
+            ServerInterceptors.intercept(
+                new KeyServiceImpl(
+                        context,
+                        dataPlane,
+                        watchers,
+                        writes,
+                        // audit.data.enabled=false (benchmarks on loopback only): no data audit.
+                        config.dataAudit().enabled() ? dataAudit : null)
+                    .bindService(),
+                tracing.keyNames()));
     IntegrityGate integrityGate = new IntegrityGate(raft::state);
     // The HTTP/JSON gateway calls the same KeyService behind the same interceptors, with the
     // principal its HTTPS listener authenticated in place of the TLS authentication.
@@ -179,6 +185,11 @@ final class NodeApi {
                     ProtoReflectionServiceV1.newInstance(), authentication))
             // v1alpha too: grpcurl, Postman and older grpc tools ask it first.
             .addService(ServerInterceptors.intercept(reflectionV1Alpha(), authentication));
+    if (tracing.enabled()) {
+      // Server-wide, so it runs before every service's own interceptors: refused calls are spans
+      // too, and the caller's trace context is current while the handlers run.
+      builder.intercept(tracing.interceptor());
+    }
     ApiTransport.limit(builder, config.flow());
     try {
       builder = transport.secure(builder);

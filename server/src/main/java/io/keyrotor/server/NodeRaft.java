@@ -10,6 +10,7 @@ import io.keyrotor.server.config.NodeConfig;
 import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.metrics.NodeMetrics;
 import io.keyrotor.server.rotation.RotationEngine;
+import io.keyrotor.server.tracing.NodeTracing;
 import io.keyrotor.server.transport.ApiTransport;
 import io.keyrotor.storage.version.ApplyFeature;
 import java.io.IOException;
@@ -35,7 +36,8 @@ final class NodeRaft {
       KekCache kekCache,
       RotationEngine rotation,
       ApiTransport transport,
-      KeyrotorStateMachine.ApplyListener auditSinks)
+      KeyrotorStateMachine.ApplyListener auditSinks,
+      NodeTracing tracing)
       throws KeyrotorNode.StartupException {
     // The Raft port speaks mutual TLS with the same credentials as the API (the node certificate
     // is its server and client identity), or plaintext where the configuration says insecure
@@ -70,7 +72,8 @@ final class NodeRaft {
                   metrics.applyListener(),
                   kekCache.applyListener(),
                   rotation.applyListener(),
-                  auditSinks));
+                  auditSinks,
+                  tracing.applyListener()));
       // Batches only once every voter's binary applies them (the cluster version carries that).
       node.groupCommit(
           config.groupCommit().config(),

@@ -46,6 +46,9 @@ final class LocalTestCluster implements AutoCloseable {
   private final LocalClusterLayout layout;
   private DevelopmentCa ca;
 
+  /** Where the nodes started after it is set send their spans; null: as tracing.* says. */
+  volatile io.opentelemetry.api.OpenTelemetry openTelemetry;
+
   /** The caller key of the channels that present DIR/tls/admin.pem. */
   private static final String ADMIN_FILES = "\u0000admin.pem";
 
@@ -117,7 +120,8 @@ final class LocalTestCluster implements AutoCloseable {
         KeyrotorNode.start(
             config,
             Clock.systemUTC(),
-            (message, cause) -> fatalErrors.add(new AssertionError(message, cause)));
+            (message, cause) -> fatalErrors.add(new AssertionError(message, cause)),
+            openTelemetry);
     nodes.put(id, node);
     Map<String, ManagedChannel> previous;
     synchronized (this) {

@@ -12,7 +12,10 @@ import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.Principal;
 import io.keyrotor.server.access.Target;
 import io.keyrotor.server.hsm.HsmExecutor;
+import io.keyrotor.server.tracing.NodeTracing;
+import io.keyrotor.server.tracing.ProposalSpans;
 import io.keyrotor.storage.StateView;
+import io.opentelemetry.context.Context;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -45,6 +48,7 @@ public final class WritePath {
   private final HsmExecutor hsmExecutor;
   private final Executor blockingExecutor;
   private final KekMinter keks;
+  private final ProposalSpans spans;
 
   /**
    * @param hsmExecutor where new key-encryption keys are minted
@@ -55,6 +59,20 @@ public final class WritePath {
       Authorizer authorizer,
       HsmExecutor hsmExecutor,
       Executor blockingExecutor) {
+    this(context, authorizer, hsmExecutor, blockingExecutor, NodeTracing.off().proposals());
+  }
+
+  /**
+   * A write path whose proposals are traced by {@code spans} when the calling RPC is (the trace
+   * context is carried to the HSM and blocking executors and into the proposal, in memory only).
+   */
+  public WritePath(
+      ServerContext context,
+      Authorizer authorizer,
+      HsmExecutor hsmExecutor,
+      Executor blockingExecutor,
+      ProposalSpans spans) {
+    this.spans = spans;
     this.context = context;
     this.authorizer = authorizer;
     this.hsmExecutor = hsmExecutor;
@@ -76,23 +94,27 @@ public final class WritePath {
     } catch (StatusRuntimeException denied) {
       return CompletableFuture.failedFuture(denied);
     }
+    // The calling RPC's trace context (none when untraced), carried to the executors that build
+    // the command and into its proposal.
+    Context trace = Context.current();
+    Executor hsm = trace.wrap(hsmExecutor);
+    Executor blocking = trace.wrap(blockingExecutor);
     CompletableFuture<Command> command;
     try {
       command =
           switch (write.needs()) {
             case REQUEST -> buildNow(write, principal);
-            case NEW_KEK ->
-                CompletableFuture.supplyAsync(() -> build(write, principal), hsmExecutor);
+            case NEW_KEK -> CompletableFuture.supplyAsync(() -> build(write, principal), hsm);
             case STATE_AND_NEW_KEK ->
-                readBarrier().thenApplyAsync(i -> build(write, principal), hsmExecutor);
+                readBarrier().thenApplyAsync(i -> build(write, principal), hsm);
             case STATE, STATE_AND_PEERS ->
-                readBarrier().thenApplyAsync(i -> build(write, principal), blockingExecutor);
+                readBarrier().thenApplyAsync(i -> build(write, principal), blocking);
           };
     } catch (RejectedExecutionException full) {
       return CompletableFuture.failedFuture(full);
     }
     return command
-        .thenCompose(c -> context.bounded(context.raft().propose(c)))
+        .thenCompose(c -> context.bounded(spans.propose(trace, c, context.raft()::propose)))
         .thenApply(WritePath::accepted);
   }
 

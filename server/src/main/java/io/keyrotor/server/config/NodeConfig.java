@@ -87,6 +87,9 @@ import java.util.regex.Pattern;
  * upgrade.max-supported-version=N     (testing upgrades only: act as an older binary)
  * group-commit.enabled=true           (concurrent writes share log entries; max-commands=256,
  *                                      max-bytes=1m, max-in-flight=1: {@link GroupCommitSettings})
+ * tracing.otlp.endpoint=http://127.0.0.1:4318   (OpenTelemetry spans over OTLP/HTTP; also
+ *                                      tracing.log, tracing.enabled, tracing.sample-ratio: {@link
+ *                                      TracingSettings}; off when none is set)
  * </pre>
  *
  * Secrets (passphrase, PIN) are never in this file: it names the file or environment variable that
@@ -129,7 +132,8 @@ public record NodeConfig(
     AuditSettings audit,
     MembershipSettings membership,
     UpgradeSettings upgrade,
-    GroupCommitSettings groupCommit) {
+    GroupCommitSettings groupCommit,
+    TracingSettings tracing) {
 
   /** A voting member: where its Raft server and its gRPC API listen. */
   public record Peer(String id, String raftAddress, String apiAddress) {}
@@ -265,7 +269,8 @@ public record NodeConfig(
         AuditSettings.parse(p, source),
         MembershipSettings.parse(p, source),
         UpgradeSettings.parse(p, source),
-        GroupCommitSettings.parse(p, source));
+        GroupCommitSettings.parse(p, source),
+        TracingSettings.parse(p, source));
   }
 
   /** Every peer's Raft and API address. */
