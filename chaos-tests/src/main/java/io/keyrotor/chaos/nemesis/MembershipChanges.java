@@ -162,7 +162,13 @@ final class MembershipChanges {
     }
     for (String spare : launcher.spareIds()) {
       if (voters().contains(spare)) {
-        moves.add(remove(via, spare));
+        JsonObject removed = remove(via, spare);
+        if (!voters().contains(spare)) {
+          // An operator's retry of a removal that took effect: success, never NOT_FOUND.
+          JsonObject retry = remove(via, spare);
+          removed.add("retry", retry);
+        }
+        moves.add(removed);
       }
     }
     value.add("moves", moves);

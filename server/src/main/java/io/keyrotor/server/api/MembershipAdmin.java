@@ -296,7 +296,23 @@ final class MembershipAdmin {
       change(members, voters, listeners);
     }
     if (context.raft().state().nodes().containsKey(id)) {
-      propose(principal, Command.newBuilder().setRemoveNode(RemoveNode.newBuilder().setNodeId(id)));
+      try {
+        propose(
+            principal, Command.newBuilder().setRemoveNode(RemoveNode.newBuilder().setNodeId(id)));
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != io.grpc.Status.Code.NOT_FOUND) {
+          throw e;
+        }
+        // The record left the registry between the read and the apply: an earlier call (the one
+        // this retry repeats) removed it first. The removal took effect: answer it as done.
+        RemoveNodeResponse.Builder done =
+            RemoveNodeResponse.newBuilder()
+                .addAllVoters(context.raft().members().voters().keySet())
+                .setAlreadyRemoved(true);
+        NodeRemovals.lastRemoval(context.raft().state(), id)
+            .ifPresent(removal -> done.setRemovalLogIndex(removal.getLogIndex()));
+        return done.build();
+      }
     }
     return RemoveNodeResponse.newBuilder()
         .addAllVoters(context.raft().members().voters().keySet())
