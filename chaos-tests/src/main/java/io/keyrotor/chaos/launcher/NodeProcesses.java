@@ -87,7 +87,8 @@ final class NodeProcesses {
                 "--base-port",
                 String.valueOf(API_PORT_BASE)),
             null,
-            Duration.ofSeconds(60));
+            // Generous: on a loaded machine the key files alone (PBKDF2 per node) take minutes.
+            Duration.ofSeconds(240));
     written.orThrow();
     for (String id : nodeIds) {
       ClusterTls.issueNodeCertificate(clusterDir, id, NamespaceNetwork.address(id));
