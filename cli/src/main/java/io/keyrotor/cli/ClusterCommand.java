@@ -136,7 +136,11 @@ final class ClusterCommand extends CommandArguments.Group {
       RemoveNodeResponse removed = root.client().removeNode(id);
       root.print(
           JsonOutput.membership(id, removed.getVotersList(), List.of()),
-          "removed " + id + "; voters: " + removed.getVotersList());
+          (removed.getAlreadyRemoved()
+                  ? id + " was removed already (log index " + removed.getRemovalLogIndex() + ")"
+                  : "removed " + id)
+              + "; voters: "
+              + removed.getVotersList());
     }
   }
 

@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -142,9 +143,29 @@ class MembershipIT {
 
     // n2 leaves: out of the group and of the registry; a gated rotation no longer waits for it.
     // On UNAVAILABLE (a slow answer under load) RemoveNode is asked again, as its message says; a
-    // retry that finds the node gone from the group and the registry means the first one did it.
+    // retry after the first one took effect answers success (already_removed), never NOT_FOUND.
     removeRetried("n1", "n2");
     assertEquals(List.of("n1", "n3", "n4"), voters("n1"));
+    // A retry after the removal took effect, on another node, is answered as done: nothing changes.
+    long removalsBefore = removalRecords("n3");
+    RemoveNodeResponse again =
+        longAdmin("n3").removeNode(RemoveNodeRequest.newBuilder().setNodeId("n2").build());
+    assertTrue(again.getAlreadyRemoved(), "" + again);
+    assertTrue(again.getRemovalLogIndex() > 0, "" + again);
+    assertEquals(List.of("n1", "n3", "n4"), again.getVotersList());
+    assertEquals(removalsBefore, removalRecords("n3"), "a retried removal proposes nothing");
+    // A node never known still gets NOT_FOUND, saying no removal of it is recorded.
+    StatusRuntimeException never =
+        assertRefused(
+            Status.Code.NOT_FOUND,
+            "UNKNOWN_NODE",
+            () ->
+                cluster
+                    .admin("n1")
+                    .removeNode(RemoveNodeRequest.newBuilder().setNodeId("n9").build()));
+    assertTrue(
+        never.getStatus().getDescription().contains("no removal of it is recorded"),
+        never.getStatus().getDescription());
     cluster.stop("n2");
     cluster.awaitConvergence();
     for (String node : List.of("n1", "n3", "n4")) {
@@ -198,16 +219,22 @@ class MembershipIT {
         RemoveNodeResponse removed =
             longAdmin(via).removeNode(RemoveNodeRequest.newBuilder().setNodeId(id).build());
         assertFalse(removed.getVotersList().contains(id), "" + removed);
+        assertTrue(attempt > 1 || !removed.getAlreadyRemoved(), "" + removed);
         return;
       } catch (StatusRuntimeException e) {
-        if (attempt > 1 && e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-          return;
-        }
         if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || attempt == 5) {
           throw e;
         }
       }
     }
+  }
+
+  /** How many RemoveNode commands the audit trail on {@code id} holds (applied or refused). */
+  private long removalRecords(String id) {
+    cluster.nodes.get(id).raft().readBarrier().orTimeout(60, TimeUnit.SECONDS).join();
+    return cluster.nodes.get(id).raft().state().audit(0, 1_000_000).stream()
+        .filter(record -> record.getAction().equals("REMOVE_NODE"))
+        .count();
   }
 
   private DecryptResponse decryptOn(String id, GenerateDataKeyResponse dataKey) {

@@ -89,6 +89,7 @@ public final class NetnsLauncher implements NodeLauncher {
   }
 
   private final List<String> nodeIds = new ArrayList<>();
+  private final List<String> spareIds = new ArrayList<>();
   private final HostLock lock = new HostLock();
   private final NamespaceNetwork network;
   private final NodeProcesses processes;
@@ -102,22 +103,66 @@ public final class NetnsLauncher implements NodeLauncher {
    * @param runTag a short tag for this run's names (lower-case letters and digits, at most 5)
    */
   public NetnsLauncher(Path runDirectory, Path serverJar, Settings settings, String runTag) {
+    this(runDirectory, serverJar, settings, runTag, 0);
+  }
+
+  /**
+   * @param spares how many more nodes to lay out as joiners (n(N+1)...), for the membership nemesis
+   */
+  public NetnsLauncher(
+      Path runDirectory, Path serverJar, Settings settings, String runTag, int spares) {
     if (!runTag.matches("[a-z0-9]{1,5}")) {
       throw new IllegalArgumentException("run tag must be 1-5 of [a-z0-9]: " + runTag);
+    }
+    if (spares < 0 || settings.nodes() + spares > 9) {
+      throw new IllegalArgumentException("nodes plus spares must be at most 9");
     }
     for (int i = 1; i <= settings.nodes(); i++) {
       nodeIds.add("n" + i);
     }
-    this.network = new NamespaceNetwork(runTag, nodeIds);
+    for (int i = settings.nodes() + 1; i <= settings.nodes() + spares; i++) {
+      spareIds.add("n" + i);
+    }
+    List<String> slots = new ArrayList<>(nodeIds);
+    slots.addAll(spareIds);
+    this.network = new NamespaceNetwork(runTag, slots);
     this.processes =
         new NodeProcesses(
-            runDirectory.toAbsolutePath(), serverJar.toAbsolutePath(), settings, network, nodeIds);
-    this.faults = new NamespaceFaults(network, nodeIds);
+            runDirectory.toAbsolutePath(),
+            serverJar.toAbsolutePath(),
+            settings,
+            network,
+            slots,
+            nodeIds.size());
+    this.faults = new NamespaceFaults(network, slots);
   }
 
   @Override
   public List<String> nodeIds() {
     return List.copyOf(nodeIds);
+  }
+
+  @Override
+  public List<String> spareIds() {
+    return List.copyOf(spareIds);
+  }
+
+  @Override
+  public synchronized void resetToJoiner(String nodeId) throws IOException {
+    processes.kill(nodeId);
+    processes.resetToJoiner(nodeId);
+  }
+
+  @Override
+  public String raftAddress(String nodeId) {
+    return address(nodeId)
+        + ":"
+        + (NodeProcesses.API_PORT_BASE + 100 + Integer.parseInt(nodeId.substring(1)));
+  }
+
+  @Override
+  public String region(String nodeId) {
+    return processes.region(nodeId);
   }
 
   public String namespace(String nodeId) {
@@ -160,6 +205,7 @@ public final class NetnsLauncher implements NodeLauncher {
     NamespaceNetwork.reapLeftovers();
     processes.writeConfigurations();
     network.create();
+    // Spares start only when the membership nemesis adds them.
     for (String id : nodeIds) {
       start(id);
     }

@@ -30,6 +30,7 @@ final class NodeProcesses {
   private final NetnsLauncher.Settings settings;
   private final NamespaceNetwork network;
   private final List<String> nodeIds;
+  private final int firstGroup;
   private final Map<String, Process> processes = new TreeMap<>();
   private final Map<String, List<Long>> allPids = new TreeMap<>();
 
@@ -38,12 +39,14 @@ final class NodeProcesses {
       Path serverJar,
       NetnsLauncher.Settings settings,
       NamespaceNetwork network,
-      List<String> nodeIds) {
+      List<String> nodeIds,
+      int firstGroup) {
     this.runDirectory = runDirectory;
     this.serverJar = serverJar;
     this.settings = settings;
     this.network = network;
     this.nodeIds = List.copyOf(nodeIds);
+    this.firstGroup = firstGroup;
   }
 
   private Path nodeDirectory(String nodeId) {
@@ -80,11 +83,12 @@ final class NodeProcesses {
                 "--dir",
                 clusterDir.toString(),
                 "--nodes",
-                String.valueOf(settings.nodes()),
+                String.valueOf(nodeIds.size()),
                 "--base-port",
                 String.valueOf(API_PORT_BASE)),
             null,
-            Duration.ofSeconds(60));
+            // Generous: on a loaded machine the key files alone (PBKDF2 per node) take minutes.
+            Duration.ofSeconds(240));
     written.orThrow();
     for (String id : nodeIds) {
       ClusterTls.issueNodeCertificate(clusterDir, id, NamespaceNetwork.address(id));
@@ -93,8 +97,13 @@ final class NodeProcesses {
     for (String id : nodeIds) {
       Path file = nodeDirectory(id).resolve("node.properties");
       StringBuilder out = new StringBuilder();
+      boolean spare = isSpare(id);
       for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
         Matcher m = peer.matcher(line);
+        if (m.matches() && !spare && Integer.parseInt(m.group(1)) > firstGroup) {
+          // The first group's members list the first group only; spares join later.
+          continue;
+        }
         if (m.matches()) {
           line =
               "peer.n"
@@ -129,8 +138,62 @@ final class NodeProcesses {
       for (String setting : settings.nodeSettings()) {
         out.append(setting).append('\n');
       }
+      if (spare) {
+        out.append(JOINER);
+      }
       Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
     }
+  }
+
+  private static final String JOINER = "cluster.join=true\n";
+
+  private boolean isSpare(String nodeId) {
+    return Integer.parseInt(nodeId.substring(1)) > firstGroup;
+  }
+
+  /**
+   * Deletes the (stopped) node's data and makes its configuration a joiner's: what a new machine
+   * under its id would be. Its HSM key file and certificate stay.
+   */
+  synchronized void resetToJoiner(String nodeId) throws IOException {
+    Process running = processes.get(nodeId);
+    if (running != null && running.isAlive()) {
+      throw new IllegalStateException(nodeId + " is still running");
+    }
+    Path data = nodeDirectory(nodeId).resolve("data");
+    if (Files.exists(data)) {
+      try (java.util.stream.Stream<Path> walk = Files.walk(data)) {
+        for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(path);
+        }
+      }
+    }
+    Path file = nodeDirectory(nodeId).resolve("node.properties");
+    String config = Files.readString(file, StandardCharsets.UTF_8);
+    if (!config.contains(JOINER)) {
+      Files.writeString(file, config + JOINER, StandardCharsets.UTF_8);
+    }
+    Files.writeString(
+        logFile(nodeId),
+        "=== chaos: " + nodeId + " reset to a joiner (data deleted) at " + Instant.now() + "\n",
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+  }
+
+  /** The region the node's configuration names. */
+  String region(String nodeId) {
+    try {
+      for (String line :
+          Files.readAllLines(
+              nodeDirectory(nodeId).resolve("node.properties"), StandardCharsets.UTF_8)) {
+        if (line.startsWith("node.region=")) {
+          return line.substring("node.region=".length()).strip();
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return "local";
   }
 
   /** Starts the node if it is not running; its data is kept. */

@@ -7,9 +7,15 @@ import io.keyrotor.api.chaos.v1.ResetRequest;
 import io.keyrotor.api.chaos.v1.SetClockOffsetRequest;
 import io.keyrotor.api.chaos.v1.SetClockRateRequest;
 import io.keyrotor.api.chaos.v1.SetRpcDelayRequest;
+import io.keyrotor.api.v1.AddNodeRequest;
 import io.keyrotor.api.v1.AdminServiceGrpc;
+import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
+import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.RemoveNodeRequest;
+import io.keyrotor.api.v1.RemoveNodeResponse;
+import io.keyrotor.api.v1.ReplaceNodeRequest;
 import io.keyrotor.api.v1.TransferLeadershipRequest;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -86,6 +92,76 @@ public final class ClusterControl {
     return admin(via, 15)
         .transferLeadership(TransferLeadershipRequest.newBuilder().setTargetNodeId(target).build())
         .getLeaderId();
+  }
+
+  /** AddNode through {@code via}: listener, catch-up, zone proof, voter; the voters after it. */
+  public List<String> addNode(
+      String via,
+      String id,
+      String raftAddress,
+      String apiAddress,
+      String region,
+      int waitSeconds) {
+    return admin(via, waitSeconds + 30L)
+        .addNode(addRequest(id, raftAddress, apiAddress, region, waitSeconds))
+        .getVotersList();
+  }
+
+  /** RemoveNode through {@code via}; the answer says whether an earlier call had done it. */
+  public RemoveNodeResponse removeNode(String via, String id) {
+    return admin(via, 60).removeNode(RemoveNodeRequest.newBuilder().setNodeId(id).build());
+  }
+
+  /** ReplaceNode through {@code via}: AddNode of the new node, then RemoveNode of the old. */
+  public List<String> replaceNode(
+      String via,
+      String old,
+      String id,
+      String raftAddress,
+      String apiAddress,
+      String region,
+      int waitSeconds) {
+    return admin(via, waitSeconds + 60L)
+        .replaceNode(
+            ReplaceNodeRequest.newBuilder()
+                .setOldNodeId(old)
+                .setNewNode(addRequest(id, raftAddress, apiAddress, region, waitSeconds))
+                .build())
+        .getVotersList();
+  }
+
+  /**
+   * The group's voting members as {@code via} sees them (every member its cluster status lists that
+   * is not a listener), or empty if it did not answer within 5 s.
+   */
+  public Optional<List<String>> voters(String via) {
+    if (!channels.containsKey(via)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          admin(via, 5)
+              .getClusterStatus(GetClusterStatusRequest.getDefaultInstance())
+              .getNodesList()
+              .stream()
+              .filter(n -> n.getRole() != NodeRole.NODE_ROLE_LISTENER)
+              .map(NodeStatus::getId)
+              .sorted()
+              .toList());
+    } catch (StatusRuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static AddNodeRequest addRequest(
+      String id, String raftAddress, String apiAddress, String region, int waitSeconds) {
+    return AddNodeRequest.newBuilder()
+        .setNodeId(id)
+        .setRaftAddress(raftAddress)
+        .setApiAddress(apiAddress)
+        .setRegion(region)
+        .setWaitSeconds(waitSeconds)
+        .build();
   }
 
   public void setClockOffset(String node, long offsetMillis) {

@@ -57,6 +57,7 @@ public final class Nemesis implements Runnable {
   private final PrintWriter log;
   private final boolean tbf;
   private final List<String> nodes;
+  private final MembershipChanges membership;
   private final AtomicBoolean stopped = new AtomicBoolean();
   private final Map<String, Integer> counts = new TreeMap<>();
   private final Set<String> paused = Collections.synchronizedSet(new TreeSet<>());
@@ -76,7 +77,13 @@ public final class Nemesis implements Runnable {
     this.control = control;
     this.recorder = recorder;
     this.nodes = launcher.nodeIds();
-    this.kinds = kinds.stream().filter(k -> k.appliesTo(nodes.size())).sorted().toList();
+    this.membership = new MembershipChanges(launcher, control);
+    this.kinds =
+        kinds.stream()
+            .filter(k -> k.appliesTo(nodes.size()))
+            .filter(k -> !k.membership() || membership.available())
+            .sorted()
+            .toList();
     this.random = new SplittableRandom(seed);
     this.timing = timing;
     this.log = log;
@@ -141,7 +148,115 @@ public final class Nemesis implements Runnable {
       case CLOCK_BUMP -> clockBump(kind, pickNode());
       case CLOCK_STROBE -> clockStrobe(kind, leaderOrRandom());
       case TRANSFER_LEADERSHIP -> transfer(kind);
+      case MEMBER_ADD, MEMBER_REMOVE, MEMBER_REPLACE -> changeMembers(kind);
     }
+  }
+
+  // --- membership ------------------------------------------------------------------------------
+
+  /**
+   * One membership change, half the time while another first-group voter is isolated or killed
+   * (neither the node asked nor a node the change moves). A move that cannot be made now (nothing
+   * to add, or a removal would leave fewer voters than the first group) is journaled as skipped.
+   */
+  private void changeMembers(NemesisKind kind) {
+    List<String> outside = membership.outside();
+    List<String> voters = membership.voters();
+    // Draw everything first, so the sequence does not depend on which move turns out possible.
+    int companion = random.nextInt(4);
+    int outsidePick = random.nextInt(Math.max(1, outside.size()));
+    int voterPick = random.nextInt(Math.max(1, voters.size()));
+    JsonObject value = kindValue(kind);
+    String target;
+    String old = null;
+    switch (kind) {
+      case MEMBER_ADD -> target = outside.isEmpty() ? null : outside.get(outsidePick);
+      case MEMBER_REMOVE -> target = membership.mayRemove() ? voters.get(voterPick) : null;
+      default -> {
+        target = outside.isEmpty() ? null : outside.get(outsidePick);
+        old = voters.get(voterPick);
+      }
+    }
+    if (target == null) {
+      value.addProperty(
+          "skipped",
+          (kind == NemesisKind.MEMBER_REMOVE
+                  ? "a removal would leave fewer voters than the first group"
+                  : "no node outside the group")
+              + "; voters "
+              + voters);
+      journal(EventType.INVOKE, kind.id(), null, value);
+      journal(EventType.INFO, kind.id(), null, value);
+      return;
+    }
+    List<String> bystanders = new ArrayList<>();
+    for (String node : voters) {
+      if (membership.isFirstGroupVoter(node) && !node.equals(target) && !node.equals(old)) {
+        bystanders.add(node);
+      }
+    }
+    if (bystanders.isEmpty()) {
+      value.addProperty("skipped", "no first-group voter left to ask");
+      journal(EventType.INVOKE, kind.id(), null, value);
+      journal(EventType.INFO, kind.id(), null, value);
+      return;
+    }
+    String via = bystanders.get(random.nextInt(bystanders.size()));
+    bystanders.remove(via);
+    String faulted = null;
+    if (companion < 2 && !bystanders.isEmpty()) {
+      faulted = bystanders.get(random.nextInt(bystanders.size()));
+      if (companion == 0) {
+        isolateDuring(faulted);
+      } else {
+        killDuring(faulted);
+      }
+    }
+    journal(EventType.INVOKE, kind.id(), target, value);
+    JsonObject done =
+        switch (kind) {
+          case MEMBER_ADD -> membership.add(via, target);
+          case MEMBER_REMOVE -> membership.remove(via, target);
+          default -> membership.replace(via, old, target);
+        };
+    done.addProperty("kind", kind.id());
+    journal(EventType.INFO, kind.id(), target, done);
+    if (faulted != null) {
+      if (companion == 0) {
+        heal("heal");
+      } else {
+        restart(faulted);
+      }
+    }
+  }
+
+  private void isolateDuring(String node) {
+    NetworkFaults network = launcher.network().orElse(null);
+    if (network == null) {
+      return;
+    }
+    Set<String> others = new TreeSet<>(nodes);
+    others.addAll(membership.voters());
+    others.remove(node);
+    JsonObject value = new JsonObject();
+    value.addProperty("kind", "isolate-node");
+    JsonObject g = new JsonObject();
+    JsonArray array = new JsonArray();
+    others.forEach(array::add);
+    g.add(node, array);
+    value.add("grudge", g);
+    journal(EventType.INVOKE, "isolate-node", null, value);
+    network.partition(Map.of(node, others));
+    journal(EventType.INFO, "isolate-node", null, value);
+  }
+
+  private void killDuring(String node) {
+    JsonObject value = new JsonObject();
+    value.addProperty("kind", "kill-random");
+    journal(EventType.INVOKE, "kill-random", node, value);
+    killed.add(node);
+    launcher.kill(node);
+    journal(EventType.INFO, "kill-random", node, value);
   }
 
   // --- partitions ------------------------------------------------------------------------------
@@ -392,12 +507,22 @@ public final class Nemesis implements Runnable {
     }
     value.add("clockResetFailed", resetFailed);
     journal(EventType.INFO, "final-heal", null, value);
+    if (kinds.stream().anyMatch(NemesisKind::membership)) {
+      journal(EventType.INVOKE, "restore-members", null, null);
+      String via = control.leader().filter(nodes::contains).orElse(nodes.get(0));
+      journal(EventType.INFO, "restore-members", null, membership.restore(via));
+    }
   }
 
   // --- helpers ---------------------------------------------------------------------------------
 
+  /** A first-group node; with membership changes, one that is in the group now. */
   private String pickNode() {
-    return nodes.get(random.nextInt(nodes.size()));
+    String drawn = nodes.get(random.nextInt(nodes.size()));
+    if (membership.isFirstGroupVoter(drawn) || !membership.available()) {
+      return drawn;
+    }
+    return nodes.stream().filter(membership::isFirstGroupVoter).findFirst().orElse(drawn);
   }
 
   private String leaderOrRandom() {

@@ -5,8 +5,10 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The faults the nemesis can inject, grouped into families for {@code --nemesis}. Membership
- * changes (add, remove, replace a node) are not here: the server cannot change its membership yet.
+ * The faults the nemesis can inject, grouped into families for {@code --nemesis}. The membership
+ * family (add, remove, replace a node, each half the time under a partition or a kill of another
+ * node) needs spare node slots, which the runner lays out when it is chosen; it is in "all" but not
+ * in "process".
  */
 public enum NemesisKind {
   ISOLATE_NODE("isolate-node", "partition", 3),
@@ -22,7 +24,10 @@ public enum NemesisKind {
   PAUSE_LEADER("pause-leader", "pause", 3),
   CLOCK_BUMP("clock-bump", "clock", 3),
   CLOCK_STROBE("clock-strobe", "clock", 3),
-  TRANSFER_LEADERSHIP("transfer-leadership", "transfer", 3);
+  TRANSFER_LEADERSHIP("transfer-leadership", "transfer", 3),
+  MEMBER_ADD("member-add", "membership", 3),
+  MEMBER_REMOVE("member-remove", "membership", 3),
+  MEMBER_REPLACE("member-replace", "membership", 3);
 
   private final String id;
   private final String family;
@@ -47,6 +52,11 @@ public enum NemesisKind {
     return family.equals("partition") || family.equals("loss") || family.equals("slow");
   }
 
+  /** Whether this is a membership change (it needs spare nodes). */
+  public boolean membership() {
+    return family.equals("membership");
+  }
+
   /** Whether this fault makes sense on a cluster of {@code nodes}. */
   public boolean appliesTo(int nodes) {
     return nodes >= minimumNodes;
@@ -68,7 +78,7 @@ public enum NemesisKind {
         boolean group =
             item.equals("all")
                 || (item.equals("network") && kind.network())
-                || (item.equals("process") && !kind.network());
+                || (item.equals("process") && !kind.network() && !kind.membership());
         if (group || kind.family.equals(item) || kind.id.equals(item)) {
           out.add(kind);
           matched = true;
@@ -78,7 +88,7 @@ public enum NemesisKind {
         throw new IllegalArgumentException(
             "unknown nemesis \""
                 + item
-                + "\" (families: partition, loss, slow, kill, pause, clock, transfer; groups:"
+                + "\" (families: partition, loss, slow, kill, pause, clock, transfer, membership; groups:"
                 + " network, process, all; or a fault such as isolate-leader)");
       }
     }

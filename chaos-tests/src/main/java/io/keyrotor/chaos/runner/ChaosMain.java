@@ -24,8 +24,9 @@ import java.util.regex.Pattern;
  * <pre>
  * --nodes N          3 or 5 (default 5)
  * --time-limit DUR   workload time per run: 60s, 5m, 1h (default 5m)
- * --nemesis LIST     families (partition,loss,slow,kill,pause,clock,transfer), groups
- *                    (network, process, all) or faults (isolate-leader, ...); default all
+ * --nemesis LIST     families (partition,loss,slow,kill,pause,clock,transfer,membership), groups
+ *                    (network, process, all) or faults (isolate-leader, member-replace, ...);
+ *                    default all (membership adds one spare node slot)
  * --seed S           the first run's seed (hex 0x.. or decimal); later runs derive theirs
  * --runs N           runs (default 1)
  * --workloads LIST   W1,...,W6 or all (default all)

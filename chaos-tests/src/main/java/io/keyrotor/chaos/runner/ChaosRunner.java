@@ -145,7 +145,12 @@ public final class ChaosRunner {
             options.nodeSettings());
     List<GrpcNodeApi> apis = new ArrayList<>();
     try (NetnsLauncher launcher =
-            new NetnsLauncher(directory, options.serverJar(), settings, "r" + tag);
+            new NetnsLauncher(
+                directory,
+                options.serverJar(),
+                settings,
+                "r" + tag,
+                options.nemeses().stream().anyMatch(NemesisKind::membership) ? 1 : 0);
         PrintWriter nemesisLog =
             new PrintWriter(
                 Files.newBufferedWriter(
@@ -229,7 +234,7 @@ public final class ChaosRunner {
       environment.add(
           "nemesis: drawn from "
               + nemesis.kinds().stream().map(NemesisKind::id).toList()
-              + " (membership changes: not implemented by the server)");
+              + (launcher.spareIds().isEmpty() ? "" : " | spare nodes " + launcher.spareIds()));
       RunSummary summary =
           new RunSummary(
               new RunSummary.Run(

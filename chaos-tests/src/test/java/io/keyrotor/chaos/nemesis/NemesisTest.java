@@ -120,6 +120,21 @@ class NemesisTest {
       new Nemesis.Timing(
           Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(1), Duration.ofMillis(2));
 
+  @Test
+  void membership_isDrawnOnlyWhenTheLauncherHasSpares() {
+    Nemesis withoutSpares =
+        new Nemesis(
+            new FakeLauncher(3),
+            new ClusterControl(Map.of()),
+            new HistoryRecorder(new StringWriter(), System::nanoTime),
+            NemesisKind.parse("membership,kill"),
+            1,
+            FAST,
+            new PrintWriter(new StringWriter()),
+            true);
+    assertEquals(List.of(NemesisKind.KILL_NODE, NemesisKind.KILL_LEADER), withoutSpares.kinds());
+  }
+
   private static List<Event> runFor(
       FakeLauncher launcher, Set<NemesisKind> kinds, long seed, long millis) throws Exception {
     HistoryRecorder recorder = new HistoryRecorder(new StringWriter(), System::nanoTime);

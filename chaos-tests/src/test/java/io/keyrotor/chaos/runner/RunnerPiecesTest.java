@@ -46,8 +46,12 @@ class RunnerPiecesTest {
     assertEquals(EnumSet.allOf(NemesisKind.class), NemesisKind.parse("all"));
     assertEquals(Set.of(NemesisKind.CLOCK_STROBE), NemesisKind.parse("clock-strobe"));
     assertTrue(NemesisKind.parse("none").isEmpty());
+    assertEquals(
+        Set.of(NemesisKind.MEMBER_ADD, NemesisKind.MEMBER_REMOVE, NemesisKind.MEMBER_REPLACE),
+        NemesisKind.parse("membership"));
+    assertTrue(NemesisKind.parse("process").stream().noneMatch(NemesisKind::membership));
     IllegalArgumentException unknown =
-        assertThrows(IllegalArgumentException.class, () -> NemesisKind.parse("membership"));
+        assertThrows(IllegalArgumentException.class, () -> NemesisKind.parse("disk"));
     assertTrue(unknown.getMessage().contains("membership"));
     assertFalse(NemesisKind.BRIDGE.appliesTo(3));
     assertTrue(NemesisKind.MAJORITIES_RING.appliesTo(5));

@@ -15,6 +15,7 @@ import io.keyrotor.api.v1.ReplaceNodeResponse;
 import io.keyrotor.consensus.GroupMembers;
 import io.keyrotor.consensus.MembershipChangeException;
 import io.keyrotor.proto.internal.v1.AdmitNode;
+import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.NodeRecord;
@@ -50,8 +51,9 @@ import java.util.regex.Pattern;
  * promotes the replica the same way. RemoveNode refuses what would leave the group without a
  * working majority, changes the configuration without the node, then removes its record
  * (RemoveNode), which releases every validation gate that waited for it. Each step is idempotent,
- * so a retried call continues where the last one stopped. Runs on the blocking executor: the steps
- * wait on Ratis and on the new node.
+ * so a retried call continues where the last one stopped; a retry after the removal completed finds
+ * it in the audit trail ({@link NodeRemovals}) and answers success with {@code already_removed}.
+ * Runs on the blocking executor: the steps wait on Ratis and on the new node.
  */
 final class MembershipAdmin {
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -97,9 +99,7 @@ final class MembershipAdmin {
           checkId(id, "node_id");
           writes.authorize(Operation.REMOVE_NODE, Target.cluster());
           String principal = principal();
-          return CompletableFuture.supplyAsync(
-              () -> RemoveNodeResponse.newBuilder().addAllVoters(remove(id, principal)).build(),
-              blockingExecutor);
+          return CompletableFuture.supplyAsync(() -> remove(id, principal), blockingExecutor);
         });
   }
 
@@ -124,7 +124,7 @@ final class MembershipAdmin {
           return CompletableFuture.supplyAsync(
               () -> {
                 AddNodeResponse added = add(request.getNewNode(), principal);
-                List<String> voters = remove(old, principal);
+                List<String> voters = remove(old, principal).getVotersList();
                 return ReplaceNodeResponse.newBuilder()
                     .addAllVoters(voters)
                     .addAllVerifiedZones(added.getVerifiedZonesList())
@@ -280,8 +280,24 @@ final class MembershipAdmin {
 
   // ---------------------------------------------------------------- RemoveNode
 
-  private List<String> remove(String id, String principal) {
+  /**
+   * Removes {@code id}, or, when it is neither a member nor in the registry, answers the earlier
+   * removal that took it out (a retried call) or NOT_FOUND when it has none. The read barrier first
+   * makes this node's view at least as new as the leader's commit at the call, so a removal that
+   * another node made and answered is seen here.
+   */
+  private RemoveNodeResponse remove(String id, String principal) {
+    context.bounded(context.raft().readBarrier()).join();
     GroupMembers members = context.raft().members();
+    if (!members.contains(id) && !context.raft().state().nodes().containsKey(id)) {
+      AuditRecord removal =
+          NodeRemovals.lastRemoval(context.raft().state(), id).orElseThrow(() -> unknown(id));
+      return RemoveNodeResponse.newBuilder()
+          .addAllVoters(members.voters().keySet())
+          .setAlreadyRemoved(true)
+          .setRemovalLogIndex(removal.getLogIndex())
+          .build();
+    }
     if (members.contains(id)) {
       SortedMap<String, String> voters = new TreeMap<>(members.voters());
       voters.remove(id);
@@ -291,13 +307,29 @@ final class MembershipAdmin {
         checkQuorum(id, voters);
       }
       change(members, voters, listeners);
-    } else if (!context.raft().state().nodes().containsKey(id)) {
-      throw unknown(id);
     }
     if (context.raft().state().nodes().containsKey(id)) {
-      propose(principal, Command.newBuilder().setRemoveNode(RemoveNode.newBuilder().setNodeId(id)));
+      try {
+        propose(
+            principal, Command.newBuilder().setRemoveNode(RemoveNode.newBuilder().setNodeId(id)));
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != io.grpc.Status.Code.NOT_FOUND) {
+          throw e;
+        }
+        // The record left the registry between the read and the apply: an earlier call (the one
+        // this retry repeats) removed it first. The removal took effect: answer it as done.
+        RemoveNodeResponse.Builder done =
+            RemoveNodeResponse.newBuilder()
+                .addAllVoters(context.raft().members().voters().keySet())
+                .setAlreadyRemoved(true);
+        NodeRemovals.lastRemoval(context.raft().state(), id)
+            .ifPresent(removal -> done.setRemovalLogIndex(removal.getLogIndex()));
+        return done.build();
+      }
     }
-    return new ArrayList<>(context.raft().members().voters().keySet());
+    return RemoveNodeResponse.newBuilder()
+        .addAllVoters(context.raft().members().voters().keySet())
+        .build();
   }
 
   /**
@@ -414,7 +446,12 @@ final class MembershipAdmin {
     return ApiErrors.error(
         Code.NOT_FOUND,
         ErrorReason.UNKNOWN_NODE,
-        "node " + id + " is not a member; members: " + context.raft().members().all().keySet());
+        "node "
+            + id
+            + " is not a member and no removal of it is recorded in the last "
+            + NodeRemovals.LOOKBACK_ENTRIES
+            + " log entries; members: "
+            + context.raft().members().all().keySet());
   }
 
   private static StatusRuntimeException failed(ErrorReason reason, String message) {

@@ -1,0 +1,244 @@
+package io.keyrotor.chaos.nemesis;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.keyrotor.api.v1.RemoveNodeResponse;
+import io.keyrotor.chaos.launcher.NodeLauncher;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The membership nemesis's moves: add a node (a spare, or a first-group node that was removed),
+ * remove a voter, replace a voter with a node outside the group, all through the cluster's own
+ * AdminService (AddNode, RemoveNode, ReplaceNode). Quorum safety is kept here and not only by the
+ * server: the group never has fewer voters than the first group had (a removal is drawn only while
+ * it has more), so a majority of the group is always at least a majority of the first one. A node
+ * that leaves is stopped and reset to a joiner (its data deleted), so no restart brings back its
+ * old log; a node that joins starts that way. At the end {@link #restore} puts the first group back
+ * (the removed ones added again, the spares removed), so the final checks compare the same nodes as
+ * always.
+ *
+ * <p>What the cluster answered decides nothing here: after every move the voters are read again
+ * from the cluster ({@code GetClusterStatus}), since an answer lost to a partition or a kill may
+ * hide a change that took effect. A removal that answered UNAVAILABLE or DEADLINE_EXCEEDED is asked
+ * once more, as an operator would; the retry must succeed (already_removed when the first took
+ * effect), never NOT_FOUND.
+ */
+final class MembershipChanges {
+  static final int WAIT_SECONDS = 90;
+
+  private final NodeLauncher launcher;
+  private final ClusterControl control;
+  private final List<String> firstGroup;
+  private final List<String> slots;
+  private final Set<String> voters;
+
+  MembershipChanges(NodeLauncher launcher, ClusterControl control) {
+    this.launcher = launcher;
+    this.control = control;
+    this.firstGroup = launcher.nodeIds();
+    this.slots = new ArrayList<>(firstGroup);
+    this.slots.addAll(launcher.spareIds());
+    this.voters = new TreeSet<>(firstGroup);
+  }
+
+  /** Whether the launcher laid out spares, without which there is nothing to add. */
+  boolean available() {
+    return !launcher.spareIds().isEmpty();
+  }
+
+  synchronized List<String> voters() {
+    return List.copyOf(voters);
+  }
+
+  /** The slots outside the group now, in id order. */
+  synchronized List<String> outside() {
+    List<String> out = new ArrayList<>(slots);
+    out.removeAll(voters);
+    return out;
+  }
+
+  /** Whether a removal keeps at least as many voters as the first group had. */
+  synchronized boolean mayRemove() {
+    return voters.size() > firstGroup.size();
+  }
+
+  /** Whether {@code node} is a first-group node that is in the group now (faults may target it). */
+  synchronized boolean isFirstGroupVoter(String node) {
+    return firstGroup.contains(node) && voters.contains(node);
+  }
+
+  /** Starts {@code target} afresh and asks {@code via} to add it. */
+  JsonObject add(String via, String target) {
+    JsonObject value = new JsonObject();
+    value.addProperty("via", via);
+    value.addProperty("node", target);
+    try {
+      startFresh(target);
+      List<String> after =
+          control.addNode(
+              via,
+              target,
+              launcher.raftAddress(target),
+              launcher.apiAddress(target),
+              launcher.region(target),
+              WAIT_SECONDS);
+      value.add("answeredVoters", array(after));
+    } catch (StatusRuntimeException | IOException e) {
+      value.addProperty("error", describe(e));
+    }
+    settle(via, value, target);
+    return value;
+  }
+
+  /** Asks {@code via} to remove {@code target} (asked again once on an unknown outcome). */
+  JsonObject remove(String via, String target) {
+    JsonObject value = new JsonObject();
+    value.addProperty("via", via);
+    value.addProperty("node", target);
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      try {
+        RemoveNodeResponse removed = control.removeNode(via, target);
+        value.add("answeredVoters", array(removed.getVotersList()));
+        value.addProperty("alreadyRemoved", removed.getAlreadyRemoved());
+        value.addProperty("attempts", attempt);
+        value.remove("error");
+        break;
+      } catch (StatusRuntimeException e) {
+        value.addProperty("error", describe(e));
+        Status.Code code = e.getStatus().getCode();
+        if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED) {
+          break;
+        }
+      }
+    }
+    settle(via, value, target);
+    return value;
+  }
+
+  /** Starts {@code target} afresh and asks {@code via} to replace {@code old} with it. */
+  JsonObject replace(String via, String old, String target) {
+    JsonObject value = new JsonObject();
+    value.addProperty("via", via);
+    value.addProperty("old", old);
+    value.addProperty("node", target);
+    try {
+      startFresh(target);
+      List<String> after =
+          control.replaceNode(
+              via,
+              old,
+              target,
+              launcher.raftAddress(target),
+              launcher.apiAddress(target),
+              launcher.region(target),
+              WAIT_SECONDS);
+      value.add("answeredVoters", array(after));
+    } catch (StatusRuntimeException | IOException e) {
+      value.addProperty("error", describe(e));
+    }
+    settle(via, value, target, old);
+    return value;
+  }
+
+  /**
+   * Puts the first group back at the end of a run: every first-group node outside the group is
+   * added again, then every spare in it is removed. Bounded by the moves' own deadlines.
+   */
+  JsonObject restore(String via) {
+    JsonObject value = new JsonObject();
+    refresh(via);
+    JsonArray moves = new JsonArray();
+    for (String node : firstGroup) {
+      if (!voters().contains(node)) {
+        moves.add(add(via, node));
+      }
+    }
+    for (String spare : launcher.spareIds()) {
+      if (voters().contains(spare)) {
+        JsonObject removed = remove(via, spare);
+        if (!voters().contains(spare)) {
+          // An operator's retry of a removal that took effect: success, never NOT_FOUND.
+          JsonObject retry = remove(via, spare);
+          removed.add("retry", retry);
+        }
+        moves.add(removed);
+      }
+    }
+    value.add("moves", moves);
+    value.add("voters", array(voters()));
+    value.addProperty("firstGroupRestored", voters().equals(firstGroup));
+    return value;
+  }
+
+  /**
+   * Reads the voters again after a move, stops and resets every slot that is no longer a member
+   * (the old node of a replacement, a removed node, a joiner that was not added), and records the
+   * outcome.
+   */
+  private void settle(String via, JsonObject value, String... involved) {
+    refresh(via);
+    List<String> now = voters();
+    value.add("voters", array(now));
+    for (String node : involved) {
+      if (!now.contains(node)) {
+        try {
+          launcher.resetToJoiner(node);
+        } catch (IOException | RuntimeException e) {
+          value.addProperty("resetError-" + node, describe(e));
+        }
+      }
+    }
+  }
+
+  /** The voters as the cluster reports them (through {@code via}, else any first-group voter). */
+  private void refresh(String via) {
+    List<String> asked = new ArrayList<>(List.of(via));
+    asked.addAll(voters());
+    for (int round = 0; round < 3; round++) {
+      for (String node : asked) {
+        Optional<List<String>> seen = control.voters(node);
+        if (seen.isPresent() && !seen.get().isEmpty()) {
+          synchronized (this) {
+            voters.clear();
+            voters.addAll(seen.get());
+          }
+          return;
+        }
+      }
+      sleepQuietly(1_000);
+    }
+  }
+
+  private void startFresh(String target) throws IOException {
+    launcher.resetToJoiner(target);
+    launcher.start(target);
+  }
+
+  private static JsonArray array(List<String> ids) {
+    JsonArray out = new JsonArray();
+    ids.forEach(out::add);
+    return out;
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof StatusRuntimeException s) {
+      return s.getStatus().getCode() + ": " + s.getStatus().getDescription();
+    }
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
