@@ -35,7 +35,7 @@ class ClusterMembershipScriptsIT {
     scripts =
         new ScriptRunner(
             work,
-            Duration.ofSeconds(300),
+            Duration.ofMinutes(5),
             Map.of("KEYROTOR_NODE_JAVA_OPTS", "-Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"));
   }
 

@@ -32,7 +32,7 @@ class ScriptsEndToEndIT {
 
   @BeforeEach
   void scripts() {
-    scripts = new ScriptRunner(work, Duration.ofSeconds(180), Map.of());
+    scripts = new ScriptRunner(work, Duration.ofMinutes(3), Map.of());
   }
 
   @AfterEach

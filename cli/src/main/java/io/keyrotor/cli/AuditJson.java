@@ -50,7 +50,8 @@ final class AuditJson {
           "principal",
           "audit_key",
           "checkpoint",
-          "destruction_receipt");
+          "destruction_receipt",
+          "batch_position");
 
   private AuditJson() {}
 
@@ -91,6 +92,10 @@ final class AuditJson {
     }
     if (r.hasDestructionReceipt()) {
       o.add("destruction_receipt", ReceiptJson.json(r.getDestructionReceipt()));
+    }
+    if (r.getBatchPosition() != 0) {
+      // Part of what the record's hash covers: a group-committed command after the first.
+      o.addProperty("batch_position", r.getBatchPosition());
     }
     return o;
   }
@@ -179,6 +184,9 @@ final class AuditJson {
             throw new IllegalArgumentException("\"destruction_receipt\" is not an object");
           }
           r.setDestructionReceipt(ReceiptJson.parse(o.getAsJsonObject("destruction_receipt")));
+        }
+        if (o.has("batch_position")) {
+          r.setBatchPosition((int) number(o, "batch_position"));
         }
         return new Line(AuditExportItem.newBuilder().setRecord(r).build(), null);
       }

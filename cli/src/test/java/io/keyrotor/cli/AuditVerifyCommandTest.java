@@ -57,9 +57,12 @@ class AuditVerifyCommandTest {
     byte[] previous = new byte[32];
     long index = 1;
     for (int i = 0; i < 8; i++, index += 2) {
+      // Records 5 and 6 are two commands of one group-committed log entry: one index, two
+      // places in the batch.
       AuditRecord.Builder record =
           AuditRecord.newBuilder()
-              .setLogIndex(index)
+              .setLogIndex(i == 6 ? index - 2 : index)
+              .setBatchPosition(i == 6 ? 1 : 0)
               .setTimeUnixMillis(1_700_000_000_000L + i)
               .setRequestId("req-" + i)
               .setProposerNode("n1")
@@ -132,6 +135,13 @@ class AuditVerifyCommandTest {
     CliRun run = verify();
     assertEquals(0, run.status(), run.stdout() + run.stderr());
     assertTrue(run.stdout().contains("intact"), run.stdout());
+  }
+
+  @Test
+  void batchPosition_isCoveredByTheHash() throws Exception {
+    assertTrue(lines.get(6).contains("\"batch_position\":1"), lines.get(6));
+    lines.set(6, lines.get(6).replace("\"batch_position\":1", "\"batch_position\":2"));
+    assertRefused("line 7 (index 11): EDITED");
   }
 
   @Test

@@ -88,7 +88,7 @@ final class NodeProcesses {
                 String.valueOf(API_PORT_BASE)),
             null,
             // Generous: on a loaded machine the key files alone (PBKDF2 per node) take minutes.
-            Duration.ofSeconds(240));
+            Duration.ofMinutes(4));
     written.orThrow();
     for (String id : nodeIds) {
       ClusterTls.issueNodeCertificate(clusterDir, id, NamespaceNetwork.address(id));
