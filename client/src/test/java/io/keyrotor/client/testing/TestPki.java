@@ -79,10 +79,12 @@ public final class TestPki {
   /**
    * {@link #clientBuilder()} to {@code node} on a manual clock: backoff sleeps advance {@code
    * clock} instead of waiting, and jitter comes from a random seeded with {@code seed}, so that a
-   * test's retries are the same on every run.
+   * test's retries are the same on every run. Hedging, which sends a second call once real time
+   * passes, is off: these tests count every attempt, and a loaded machine would add one.
    */
   public static KeyrotorClient.Builder clientBuilder(FakeNode node, ManualClock clock, long seed) {
     return clientBuilder()
+        .hedgeReadsAfter(Duration.ZERO)
         .endpoints(node.address())
         .clock(clock)
         .sleeper(clock.sleeper())
