@@ -56,6 +56,9 @@ import org.slf4j.LoggerFactory;
  *       behind the purged log receives the leader's checkpoint and {@link #reinitialize} swaps it
  *       in.
  * </ul>
+ *
+ * <p>About 500 lines because it is every Ratis state machine callback in one place: the life cycle
+ * of the store they share is read in one file.
  */
 public final class KeyrotorStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(KeyrotorStateMachine.class);

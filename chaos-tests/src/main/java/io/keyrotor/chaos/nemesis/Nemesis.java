@@ -26,6 +26,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * again, every choice drawn from {@code SplittableRandom(seed)}. Each action is journaled into the
  * history ({@code process: "nemesis"}: an {@code invoke} when it starts, an {@code info} once it is
  * in place, with what it did) and as a line of {@code nemesis.log}.
+ *
+ * <p>Over 500 lines because each fault's injection and its heal stand side by side, one short method
+ * a kind, so what a heal undoes is read next to what did it.
  */
 public final class Nemesis implements Runnable {
   /**
