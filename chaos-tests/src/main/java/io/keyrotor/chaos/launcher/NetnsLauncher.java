@@ -29,7 +29,7 @@ import java.util.Optional;
  * <p>The parts: {@link HostLock}, {@link NamespaceNetwork} (bridge, veths, namespaces), {@link
  * NodeProcesses} (configurations and node JVMs), {@link NamespaceFaults} (nft and tc faults).
  */
-public final class NetnsLauncher implements NodeLauncher {
+public final class NetnsLauncher implements NodeLauncher, SpareNodes {
   /** Names of everything this launcher creates start with this. */
   public static final String PREFIX = NamespaceNetwork.PREFIX;
 
@@ -140,6 +140,11 @@ public final class NetnsLauncher implements NodeLauncher {
   @Override
   public List<String> nodeIds() {
     return List.copyOf(nodeIds);
+  }
+
+  @Override
+  public Optional<SpareNodes> spares() {
+    return spareIds.isEmpty() ? Optional.empty() : Optional.of(this);
   }
 
   @Override

@@ -45,31 +45,9 @@ public interface NodeLauncher extends AutoCloseable {
   /** Network faults, if this launcher can make them. */
   Optional<NetworkFaults> network();
 
-  /**
-   * Nodes laid out and networked but not in the first group (after {@link #nodeIds()}): the slots
-   * the membership nemesis adds. Each starts as a joiner ({@code cluster.join=true}) when started.
-   */
-  default List<String> spareIds() {
-    return List.of();
-  }
-
-  /**
-   * Stops the node and makes it what a new machine under its id would be: its data deleted, its
-   * configuration a joiner's ({@code cluster.join=true}), its HSM and certificate kept. Not
-   * started. Used after the node left the group, so a restart never brings back its old log.
-   */
-  default void resetToJoiner(String nodeId) throws IOException {
-    throw new UnsupportedOperationException("this launcher cannot reset a node to a joiner");
-  }
-
-  /** host:port of a node's Raft server, as the other nodes dial it. */
-  default String raftAddress(String nodeId) {
-    throw new UnsupportedOperationException("this launcher does not expose Raft addresses");
-  }
-
-  /** The region a node's configuration names. */
-  default String region(String nodeId) {
-    return "local";
+  /** Spare nodes for the membership nemesis, if this launcher lays them out. */
+  default Optional<SpareNodes> spares() {
+    return Optional.empty();
   }
 
   /** Stops every node and removes what the launcher created. Idempotent. */

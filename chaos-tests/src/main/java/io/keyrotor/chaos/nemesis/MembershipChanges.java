@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.RemoveNodeResponse;
 import io.keyrotor.chaos.launcher.NodeLauncher;
+import io.keyrotor.chaos.launcher.SpareNodes;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,23 +35,49 @@ final class MembershipChanges {
   static final int WAIT_SECONDS = 90;
 
   private final NodeLauncher launcher;
+  private final SpareNodes spares;
   private final ClusterControl control;
   private final List<String> firstGroup;
   private final List<String> slots;
   private final Set<String> voters;
 
+  /** A launcher without spares: nothing to add, so no other call is ever made. */
+  private static final SpareNodes NONE =
+      new SpareNodes() {
+        @Override
+        public List<String> spareIds() {
+          return List.of();
+        }
+
+        @Override
+        public void resetToJoiner(String nodeId) {
+          throw new IllegalStateException("no spare nodes: " + nodeId + " cannot be reset");
+        }
+
+        @Override
+        public String raftAddress(String nodeId) {
+          throw new IllegalStateException("no spare nodes: " + nodeId + " has no Raft address");
+        }
+
+        @Override
+        public String region(String nodeId) {
+          throw new IllegalStateException("no spare nodes: " + nodeId + " has no region");
+        }
+      };
+
   MembershipChanges(NodeLauncher launcher, ClusterControl control) {
     this.launcher = launcher;
+    this.spares = launcher.spares().orElse(NONE);
     this.control = control;
     this.firstGroup = launcher.nodeIds();
     this.slots = new ArrayList<>(firstGroup);
-    this.slots.addAll(launcher.spareIds());
+    this.slots.addAll(spares.spareIds());
     this.voters = new TreeSet<>(firstGroup);
   }
 
   /** Whether the launcher laid out spares, without which there is nothing to add. */
   boolean available() {
-    return !launcher.spareIds().isEmpty();
+    return !spares.spareIds().isEmpty();
   }
 
   synchronized List<String> voters() {
@@ -85,9 +112,9 @@ final class MembershipChanges {
           control.addNode(
               via,
               target,
-              launcher.raftAddress(target),
+              spares.raftAddress(target),
               launcher.apiAddress(target),
-              launcher.region(target),
+              spares.region(target),
               WAIT_SECONDS);
       value.add("answeredVoters", array(after));
     } catch (StatusRuntimeException | IOException e) {
@@ -135,9 +162,9 @@ final class MembershipChanges {
               via,
               old,
               target,
-              launcher.raftAddress(target),
+              spares.raftAddress(target),
               launcher.apiAddress(target),
-              launcher.region(target),
+              spares.region(target),
               WAIT_SECONDS);
       value.add("answeredVoters", array(after));
     } catch (StatusRuntimeException | IOException e) {
@@ -160,7 +187,7 @@ final class MembershipChanges {
         moves.add(add(via, node));
       }
     }
-    for (String spare : launcher.spareIds()) {
+    for (String spare : spares.spareIds()) {
       if (voters().contains(spare)) {
         JsonObject removed = remove(via, spare);
         if (!voters().contains(spare)) {
@@ -189,7 +216,7 @@ final class MembershipChanges {
     for (String node : involved) {
       if (!now.contains(node)) {
         try {
-          launcher.resetToJoiner(node);
+          spares.resetToJoiner(node);
         } catch (IOException | RuntimeException e) {
           value.addProperty("resetError-" + node, describe(e));
         }
@@ -217,7 +244,7 @@ final class MembershipChanges {
   }
 
   private void startFresh(String target) throws IOException {
-    launcher.resetToJoiner(target);
+    spares.resetToJoiner(target);
     launcher.start(target);
   }
 

@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * history ({@code process: "nemesis"}: an {@code invoke} when it starts, an {@code info} once it is
  * in place, with what it did) and as a line of {@code nemesis.log}.
  *
- * <p>Over 500 lines because each fault's injection and its heal stand side by side, one short method
- * a kind, so what a heal undoes is read next to what did it.
+ * <p>Over 500 lines because each fault's injection and its heal stand side by side, one short
+ * method a kind, so what a heal undoes is read next to what did it.
  */
 public final class Nemesis implements Runnable {
   /**

@@ -234,7 +234,7 @@ public final class ChaosRunner {
       environment.add(
           "nemesis: drawn from "
               + nemesis.kinds().stream().map(NemesisKind::id).toList()
-              + (launcher.spareIds().isEmpty() ? "" : " | spare nodes " + launcher.spareIds()));
+              + launcher.spares().map(s -> " | spare nodes " + s.spareIds()).orElse(""));
       RunSummary summary =
           new RunSummary(
               new RunSummary.Run(
