@@ -39,6 +39,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
@@ -56,13 +57,13 @@ import org.testcontainers.DockerClientFactory;
  * own workloads, history and checkers.
  *
  * <ul>
- *   <li>{@link #shortTier_pauseKillDisconnectAndPartition_noAnomaly}, in every {@code scripts/test}:
- *       W1 (rotations as an append-only list) and W2 (the primary version as a compare-and-set
- *       register, checked for linearizability) run for about a minute while the leader is paused
- *       through the engine, then the leader is killed (SIGKILL) and its container started again, a
- *       follower is disconnected from the network and reconnected, and a node is cut off by nft
- *       rules inside the containers. Every fault is journaled in the history; every check must
- *       pass, the killed leader must lose its leadership, and every node must converge.
+ *   <li>{@link #shortTier_pauseKillDisconnectAndPartition_noAnomaly}, in every {@code
+ *       scripts/test}: W1 (rotations as an append-only list) and W2 (the primary version as a
+ *       compare-and-set register, checked for linearizability) run for about a minute while the
+ *       leader is paused through the engine, then the leader is killed (SIGKILL) and its container
+ *       started again, a follower is disconnected from the network and reconnected, and a node is
+ *       cut off by nft rules inside the containers. Every fault is journaled in the history; every
+ *       check must pass, the killed leader must lose its leadership, and every node must converge.
  *   <li>{@link #longTier_randomNemesis_noAnomaly}, from {@code scripts/chaos --containers}: the
  *       suite's random nemesis (kill, pause, partitions, loss, clock, transfers) for {@code
  *       -Dchaos.containers.seconds} with W1-W6.
@@ -108,7 +109,11 @@ class ContainerChaosIT {
       try (Driver driver = new Driver(cluster, directory)) {
         driver.awaitLeader(Duration.ofMinutes(2));
         Workloads workloads =
-            driver.workloads("c" + Long.toHexString(seed & 0xfff), EnumSet.of(Workload.W1, Workload.W2), 12, seed);
+            driver.workloads(
+                "c" + Long.toHexString(seed & 0xfff),
+                EnumSet.of(Workload.W1, Workload.W2),
+                12,
+                seed);
         ExecutorService background = Executors.newSingleThreadExecutor();
         Future<?> load =
             background.submit(
@@ -151,8 +156,11 @@ class ContainerChaosIT {
     Duration limit = Duration.ofSeconds(Long.getLong("chaos.containers.seconds"));
     long seed = Long.decode(System.getProperty("chaos.containers.seed", "0x5EED"));
     Set<NemesisKind> kinds =
-        NemesisKind.parse(System.getProperty("chaos.containers.nemesis", "partition,loss,kill,pause,clock,transfer"));
-    Set<Workload> workloadSet = Workload.parse(System.getProperty("chaos.containers.workloads", "all"));
+        NemesisKind.parse(
+            System.getProperty(
+                "chaos.containers.nemesis", "partition,loss,kill,pause,clock,transfer"));
+    Set<Workload> workloadSet =
+        Workload.parse(System.getProperty("chaos.containers.workloads", "all"));
     Path directory = runDirectory("long");
     try (ContainerCluster cluster = new ContainerCluster(directory, SERVER_JAR, 3)) {
       cluster.startAll();
@@ -162,7 +170,8 @@ class ContainerChaosIT {
                   Files.newBufferedWriter(
                       directory.resolve("nemesis.log"), StandardCharsets.UTF_8))) {
         driver.awaitLeader(Duration.ofMinutes(2));
-        Workloads workloads = driver.workloads("l" + Long.toHexString(seed & 0xfff), workloadSet, 20, seed);
+        Workloads workloads =
+            driver.workloads("l" + Long.toHexString(seed & 0xfff), workloadSet, 20, seed);
         Nemesis nemesis =
             new Nemesis(
                 cluster,
@@ -240,11 +249,20 @@ class ContainerChaosIT {
       return workloads;
     }
 
-    String leader() {
-      return control.leader().orElseThrow(() -> new AssertionError("no leader"));
+    /** The leader most nodes name, waiting up to a minute for one (an election may be running). */
+    String leader() throws InterruptedException {
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (System.nanoTime() < deadline) {
+        Optional<String> leader = control.leader();
+        if (leader.isPresent()) {
+          return leader.get();
+        }
+        Thread.sleep(200);
+      }
+      throw new AssertionError("no node names a leader within a minute");
     }
 
-    String follower() {
+    String follower() throws InterruptedException {
       String leader = leader();
       return cluster.nodeIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
     }
@@ -291,7 +309,11 @@ class ContainerChaosIT {
 
     /** Heal, converge, final reads and status, the checkers; fails on any anomaly. */
     void finish(
-        Workloads workloads, List<String> nemesisKinds, String profile, long seed, Duration patience)
+        Workloads workloads,
+        List<String> nemesisKinds,
+        String profile,
+        long seed,
+        Duration patience)
         throws IOException {
       cluster.heal();
       for (String id : cluster.nodeIds()) {
@@ -338,7 +360,8 @@ class ContainerChaosIT {
       System.out.print(rendered);
       assertTrue(converged, "the nodes did not converge after the heal; see " + directory);
       for (CheckResult check : checks) {
-        assertTrue(check.passed(), check.name() + " did not pass; see " + directory + "\n" + rendered);
+        assertTrue(
+            check.passed(), check.name() + " did not pass; see " + directory + "\n" + rendered);
       }
       assertEquals(RunSummary.Result.PASS, summary.result(), rendered);
     }

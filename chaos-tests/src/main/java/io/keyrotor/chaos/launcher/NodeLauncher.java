@@ -8,9 +8,9 @@ import java.util.Optional;
 /**
  * Starts, stops and faults the node processes of one chaos run. The network-namespace launcher
  * ({@link NetnsLauncher}) is the one this module ships; the container tier's launcher (test
- * sources, {@code io.keyrotor.chaos.containers.ContainerCluster}) implements the same interface with
- * Testcontainers (containers for nodes, the engine's kill, start, pause and unpause for the process
- * faults, {@code nft} inside each container for the network faults).
+ * sources, {@code io.keyrotor.chaos.containers.ContainerCluster}) implements the same interface
+ * with Testcontainers (containers for nodes, the engine's kill, start, pause and unpause for the
+ * process faults, {@code nft} inside each container for the network faults).
  *
  * <p>Implementations clean up after themselves on {@link #close()}, also when the run failed, and
  * reap what an earlier crashed run left behind before they start.

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,6 +15,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -107,8 +110,22 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
           new KeyrotorContainer(image, id, apiPort(id), clusterDirectory(), network)
               .withStartupAttempts(1));
     }
-    // In parallel: each node's port only answers once its JVM is up, and the JVMs start slowly.
-    containers.values().parallelStream().forEach(KeyrotorContainer::start);
+    // All at once: each node's port answers only once its JVM is up, and the JVMs start slowly.
+    ExecutorService starting = Executors.newFixedThreadPool(containers.size());
+    try {
+      List<Future<?>> started = new ArrayList<>();
+      containers.values().forEach(c -> started.add(starting.submit(c::start)));
+      for (Future<?> f : started) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while starting the nodes", e);
+    } catch (ExecutionException e) {
+      throw new IOException("a node container did not start: " + e.getCause(), e.getCause());
+    } finally {
+      starting.shutdownNow();
+    }
     containers.forEach((id, c) -> recordPid(id, c.hostPid()));
   }
 
@@ -222,9 +239,21 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
     for (String other : nodeIds) {
       if (!other.equals(nodeId)) {
         container.nft(
-            "add", "rule", "inet", "chaos", "input", "ip", "saddr",
-            container(other).networkAddress(), "numgen", "random", "mod", "100", "lt",
-            String.valueOf(percent), "drop");
+            "add",
+            "rule",
+            "inet",
+            "chaos",
+            "input",
+            "ip",
+            "saddr",
+            container(other).networkAddress(),
+            "numgen",
+            "random",
+            "mod",
+            "100",
+            "lt",
+            String.valueOf(percent),
+            "drop");
       }
     }
   }
@@ -236,8 +265,8 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
   }
 
   /**
-   * Deletes the {@code inet chaos} table in every running container, then checks that none is
-   * left (a heal that silently failed would look like a liveness bug).
+   * Deletes the {@code inet chaos} table in every running container, then checks that none is left
+   * (a heal that silently failed would look like a liveness bug).
    */
   @Override
   public synchronized void heal() {
@@ -368,9 +397,5 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
     if (network != null) {
       network.close();
     }
-  }
-
-  Duration startupBudget() {
-    return Duration.ofMinutes(3);
   }
 }

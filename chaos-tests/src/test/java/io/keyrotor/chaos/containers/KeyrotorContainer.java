@@ -7,6 +7,7 @@ import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.Volume;
 import java.io.IOException;
@@ -15,6 +16,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -22,9 +27,9 @@ import org.testcontainers.utility.DockerImageName;
 
 /**
  * One keyrotor node in a container: the node image ({@link KeyrotorImage}) running {@code java -jar
- * keyrotor-server.jar run --config DIR/<node>/node.properties}, on a network the test created, under
- * its node id as network alias (its Raft peers dial it by that name), with its API port mapped to a
- * localhost port for the driver.
+ * keyrotor-server.jar run --config DIR/<node>/node.properties}, on a network the test created,
+ * under its node id as network alias (its Raft peers dial it by that name), with its API port
+ * mapped to a localhost port for the driver.
  *
  * <pre>{@code
  * try (Network network = Network.newNetwork();
@@ -80,13 +85,22 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
     }
     binds.add(new Bind(cluster.toString(), new Volume(cluster.toString()), AccessMode.rw));
     withWorkingDirectory(nodeDirectory.toString());
+    // The image has no /tmp: RocksDB and gRPC's native transport unpack their libraries there
+    // (hence exec).
+    withTmpFs(Map.of("/tmp", "rw,exec,mode=1777"));
     withNetwork(network);
     withNetworkAliases(nodeId);
     withExposedPorts(apiPort);
     withCreateContainerCmdModifier(
         cmd -> {
           cmd.withName("keyrotor-" + nodeId + "-" + Long.toHexString(System.nanoTime()));
-          cmd.getHostConfig().withBinds(binds).withCapAdd(Capability.NET_ADMIN);
+          // The API port is published on the loopback address only: nothing off this machine
+          // can reach a test node.
+          cmd.getHostConfig()
+              .withBinds(binds)
+              .withCapAdd(Capability.NET_ADMIN)
+              .withPortBindings(
+                  new PortBinding(Ports.Binding.bindIp("127.0.0.1"), ExposedPort.tcp(apiPort)));
         });
     List<String> command = new ArrayList<>();
     command.add(hostJava());
@@ -136,14 +150,48 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
     return "localhost:" + bindings[0].getHostPortSpec();
   }
 
-  /** The container's address on the test network (what its peers' packets come from). */
+  /**
+   * The container's address on the test network (what its peers' packets come from). Read from the
+   * engine; right after a reconnect the engine may not show it yet, so the container's own {@code
+   * ip} is asked then, for up to 30 s.
+   */
   public String networkAddress() {
-    InspectContainerResponse info = client().inspectContainerCmd(getContainerId()).exec();
-    return info.getNetworkSettings().getNetworks().values().stream()
-        .map(ContainerNetwork::getIpAddress)
-        .filter(a -> a != null && !a.isEmpty())
-        .findFirst()
-        .orElseThrow(() -> new IllegalStateException(nodeId + " has no network address"));
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      InspectContainerResponse info = client().inspectContainerCmd(getContainerId()).exec();
+      Optional<String> address =
+          info.getNetworkSettings().getNetworks().values().stream()
+              .map(ContainerNetwork::getIpAddress)
+              .filter(a -> a != null && !a.isEmpty())
+              .findFirst()
+              .or(this::addressFromInside);
+      if (address.isPresent()) {
+        return address.get();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(nodeId + " has no network address");
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(nodeId + ": interrupted", e);
+      }
+    }
+  }
+
+  private Optional<String> addressFromInside() {
+    try {
+      ExecResult result =
+          execInContainer("/usr/sbin/ip", "-4", "-o", "addr", "show", "scope", "global");
+      Matcher m = Pattern.compile("inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/").matcher(result.getStdout());
+      return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
   }
 
   /** Freezes every process of the container (its sockets stay open). */
@@ -155,7 +203,9 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
     client().unpauseContainerCmd(getContainerId()).exec();
   }
 
-  /** SIGKILL through the engine; the container and its data stay, ready for {@link #restartNode}. */
+  /**
+   * SIGKILL through the engine; the container and its data stay, ready for {@link #restartNode}.
+   */
   public void killNode() {
     client().killContainerCmd(getContainerId()).withSignal("KILL").exec();
     awaitState(false);
@@ -169,8 +219,7 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
 
   /** Whether the node's container runs (paused counts as running). */
   public boolean isRunningNode() {
-    Boolean running =
-        client().inspectContainerCmd(getContainerId()).exec().getState().getRunning();
+    Boolean running = client().inspectContainerCmd(getContainerId()).exec().getState().getRunning();
     return Boolean.TRUE.equals(running);
   }
 

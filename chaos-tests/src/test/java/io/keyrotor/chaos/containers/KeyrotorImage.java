@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.testcontainers.DockerClientFactory;
@@ -16,8 +15,8 @@ import org.testcontainers.utility.DockerImageName;
 
 /**
  * The keyrotor node image, built locally through the engine's build API: {@code FROM scratch} plus
- * the server's shaded jar at {@value #JAR_IN_IMAGE}. No registry is reached: the base is empty,
- * and the JDK, {@code nft} and the C library come from the host, bind-mounted read-only by {@link
+ * the server's shaded jar at {@value #JAR_IN_IMAGE}. No registry is reached: the base is empty, and
+ * the JDK, {@code nft} and the C library come from the host, bind-mounted read-only by {@link
  * KeyrotorContainer} (so a container runs the very JDK the build was tested with).
  *
  * <p>The tag is the jar's SHA-256 prefix, so an unchanged jar is built once and found in the
@@ -50,10 +49,7 @@ public final class KeyrotorImage {
                         .build());
     try {
       build.get(10, TimeUnit.MINUTES);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while building " + name, e);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (TimeoutException | RuntimeException e) {
       throw new IOException("building the node image " + name + " failed: " + e, e);
     }
     return name;
@@ -61,10 +57,7 @@ public final class KeyrotorImage {
 
   private static boolean exists(DockerImageName name) {
     try {
-      DockerClientFactory.instance()
-          .client()
-          .inspectImageCmd(name.asCanonicalNameString())
-          .exec();
+      DockerClientFactory.instance().client().inspectImageCmd(name.asCanonicalNameString()).exec();
       return true;
     } catch (com.github.dockerjava.api.exception.NotFoundException e) {
       return false;
