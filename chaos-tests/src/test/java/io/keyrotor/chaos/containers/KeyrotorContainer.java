@@ -116,8 +116,9 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
             "--config",
             nodeDirectory.resolve("node.properties").toString()));
     withCommand(command.toArray(String[]::new));
-    // A loaded two-core machine starts a node JVM slowly; the port answers once the node serves.
-    waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(3)));
+    // A loaded two-core machine starts a node JVM slowly (opening the software HSM alone took two
+    // minutes with three nodes starting at once); the port answers once the node serves.
+    waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(6)));
   }
 
   /** The host's JDK: under {@code /usr}, so it exists inside the container too. */
