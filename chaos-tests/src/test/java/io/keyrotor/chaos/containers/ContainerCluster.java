@@ -22,7 +22,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.testcontainers.containers.Network;
 import org.testcontainers.utility.DockerImageName;
 
 /**
@@ -33,14 +32,16 @@ import org.testcontainers.utility.DockerImageName;
  *
  * <p>The configuration is what {@code scripts/cluster up} writes ({@code keyrotor-server
  * local-cluster}: software HSM key files, the development CA and certificates, the bootstrap
- * policy), with each peer's address moved to its network alias ({@code n2:7202}), each node's
- * certificate issued again to name its alias (its peers check it) besides localhost (the driver
- * dials the mapped port on localhost), chaos mode on (a test cluster), Raft timeouts of 1-2 s and
- * followers serving ReadIndex reads, as in the namespace tier. Every node listens on its own ports,
- * so one configuration serves both tiers' conventions.
+ * policy), with each peer's address moved to its container's fixed IP address on the cluster's
+ * network ({@code 10.213.N.12:7202}: the network has no DNS, see {@link StaticNetwork}), each
+ * node's certificate issued again to name that address (its peers check it) besides 127.0.0.1 and
+ * localhost (the driver dials the mapped port on 127.0.0.1), chaos mode on (a test cluster), Raft
+ * timeouts of 1-2 s and followers serving ReadIndex reads, as in the namespace tier. Every node
+ * listens on its own ports, so one configuration serves both tiers' conventions.
  *
- * <p>Everything the test talks to is a localhost-mapped port or a container on this cluster's own
- * network; {@link #close()} removes the containers and the network (also after a failure).
+ * <p>Everything the test talks to is a port published on 127.0.0.1 or a container on this cluster's
+ * own network, by IP literal; {@link #close()} removes the containers and the network (also after a
+ * failure).
  */
 public final class ContainerCluster implements NodeLauncher, NetworkFaults {
   static final int API_PORT_BASE = 7100;
@@ -50,7 +51,7 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
   private final List<String> nodeIds = new ArrayList<>();
   private final Map<String, KeyrotorContainer> containers = new TreeMap<>();
   private final Map<String, List<Long>> pidHistory = new TreeMap<>();
-  private Network network;
+  private StaticNetwork network;
   private DockerImageName image;
   private boolean closed;
 
@@ -95,19 +96,24 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
     return container(nodeId).apiAddress();
   }
 
+  /** Node nI's fixed address on the cluster's network: host number 10 + I. */
+  private String address(String nodeId) {
+    return network.address(10 + Integer.parseInt(nodeId.substring(1)));
+  }
+
   static int apiPort(String nodeId) {
     return API_PORT_BASE + Integer.parseInt(nodeId.substring(1));
   }
 
   @Override
   public synchronized void startAll() throws IOException {
+    network = StaticNetwork.create();
     writeConfigurations();
     image = KeyrotorImage.forJar(serverJar);
-    network = Network.newNetwork();
     for (String id : nodeIds) {
       containers.put(
           id,
-          new KeyrotorContainer(image, id, apiPort(id), clusterDirectory(), network)
+          new KeyrotorContainer(image, id, apiPort(id), address(id), clusterDirectory(), network)
               .withStartupAttempts(1));
     }
     // All at once: each node's port answers only once its JVM is up, and the JVMs start slowly.
@@ -338,7 +344,7 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
       throw new IOException("interrupted", e);
     }
     for (String id : nodeIds) {
-      ClusterTls.issueNodeCertificate(clusterDir, id, id);
+      ClusterTls.issueNodeCertificate(clusterDir, id, address(id));
     }
     Pattern peer = Pattern.compile("^peer\\.(n\\d+)\\.(raft|api)=127\\.0\\.0\\.1:(\\d+)$");
     for (String id : nodeIds) {
@@ -347,7 +353,15 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
       for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
         Matcher m = peer.matcher(line);
         if (m.matches()) {
-          line = "peer." + m.group(1) + "." + m.group(2) + "=" + m.group(1) + ":" + m.group(3);
+          line =
+              "peer."
+                  + m.group(1)
+                  + "."
+                  + m.group(2)
+                  + "="
+                  + address(m.group(1))
+                  + ":"
+                  + m.group(3);
         } else if (line.startsWith("raft.")) {
           continue;
         }

@@ -17,9 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -27,15 +24,16 @@ import org.testcontainers.utility.DockerImageName;
 
 /**
  * One keyrotor node in a container: the node image ({@link KeyrotorImage}) running {@code java -jar
- * keyrotor-server.jar run --config DIR/<node>/node.properties}, on a network the test created,
- * under its node id as network alias (its Raft peers dial it by that name), with its API port
- * mapped to a localhost port for the driver.
+ * keyrotor-server.jar run --config DIR/<node>/node.properties}, on a network the test created
+ * ({@link StaticNetwork}, no DNS), at a fixed IPv4 address (its Raft peers dial that literal), with
+ * its API port mapped to a loopback port for the driver.
  *
  * <pre>{@code
- * try (Network network = Network.newNetwork();
- *     KeyrotorContainer n1 = new KeyrotorContainer(image, "n1", 7101, clusterDir, network)) {
+ * try (StaticNetwork network = StaticNetwork.create();
+ *     KeyrotorContainer n1 =
+ *         new KeyrotorContainer(image, "n1", 7101, network.address(11), clusterDir, network)) {
  *   n1.start();
- *   String target = n1.apiAddress(); // "localhost:<mapped port>", mutual TLS as clusterDir/tls
+ *   String target = n1.apiAddress(); // "127.0.0.1:<mapped port>", mutual TLS as clusterDir/tls
  * }
  * }</pre>
  *
@@ -48,7 +46,7 @@ import org.testcontainers.utility.DockerImageName;
  * <p>Faults go through the engine: {@link #pause()} and {@link #unpause()} (the cgroup freezer:
  * sockets stay open, as with SIGSTOP), {@link #killNode()} (SIGKILL, the container stays with its
  * data), {@link #restartNode()} (the same container started again), {@link #disconnect()} and
- * {@link #reconnect()} (the container leaves the test network and comes back under its alias), and
+ * {@link #reconnect()} (the container leaves the test network and comes back at its address), and
  * {@link #nft(String...)} inside the container (it runs with {@code NET_ADMIN}).
  */
 public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
@@ -57,21 +55,30 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
 
   private final String nodeId;
   private final int apiPort;
+  private final String ipAddress;
   private final Network network;
 
   /**
    * @param image the node image ({@link KeyrotorImage#forJar})
-   * @param nodeId the node's id and network alias (n1, n2, ...)
+   * @param nodeId the node's id (n1, n2, ...)
    * @param apiPort the node's API port inside the container (its {@code peer.<id>.api} port)
+   * @param ipAddress the container's fixed IPv4 address on {@code network} (its {@code peer.<id>}
+   *     host)
    * @param clusterDirectory the cluster's directory on the host: {@code <id>/node.properties} and
    *     {@code tls/}
    * @param network the network the test created for this cluster
    */
   public KeyrotorContainer(
-      DockerImageName image, String nodeId, int apiPort, Path clusterDirectory, Network network) {
+      DockerImageName image,
+      String nodeId,
+      int apiPort,
+      String ipAddress,
+      Path clusterDirectory,
+      Network network) {
     super(image);
     this.nodeId = nodeId;
     this.apiPort = apiPort;
+    this.ipAddress = ipAddress;
     this.network = network;
     Path cluster = clusterDirectory.toAbsolutePath();
     Path nodeDirectory = cluster.resolve(nodeId);
@@ -89,16 +96,19 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
     // (hence exec).
     withTmpFs(Map.of("/tmp", "rw,exec,mode=1777"));
     withNetwork(network);
-    withNetworkAliases(nodeId);
     withExposedPorts(apiPort);
     withCreateContainerCmdModifier(
         cmd -> {
           cmd.withName("keyrotor-" + nodeId + "-" + Long.toHexString(System.nanoTime()));
+          cmd.withIpv4Address(ipAddress);
           // The API port is published on the loopback address only: nothing off this machine
           // can reach a test node.
           cmd.getHostConfig()
               .withBinds(binds)
               .withCapAdd(Capability.NET_ADMIN)
+              // Every address in the tier is an IP literal; a name looked up by mistake goes to
+              // the container's own loopback, where nothing answers, never to a real resolver.
+              .withDns("127.0.0.1")
               .withPortBindings(
                   new PortBinding(Ports.Binding.bindIp("127.0.0.1"), ExposedPort.tcp(apiPort)));
         });
@@ -138,7 +148,7 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
   }
 
   /**
-   * {@code localhost:<port>}: the node's API as the driver reaches it. Read from the engine each
+   * {@code 127.0.0.1:<port>}: the node's API as the driver reaches it. Read from the engine each
    * time, since a restarted container may be given another host port.
    */
   public String apiAddress() {
@@ -148,51 +158,12 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
     if (bindings == null || bindings.length == 0) {
       throw new IllegalStateException(nodeId + ": API port " + apiPort + " is not mapped");
     }
-    return "localhost:" + bindings[0].getHostPortSpec();
+    return "127.0.0.1:" + bindings[0].getHostPortSpec();
   }
 
-  /**
-   * The container's address on the test network (what its peers' packets come from). Read from the
-   * engine; right after a reconnect the engine may not show it yet, so the container's own {@code
-   * ip} is asked then, for up to 30 s.
-   */
+  /** The container's fixed address on the test network (what its peers dial and see). */
   public String networkAddress() {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      InspectContainerResponse info = client().inspectContainerCmd(getContainerId()).exec();
-      Optional<String> address =
-          info.getNetworkSettings().getNetworks().values().stream()
-              .map(ContainerNetwork::getIpAddress)
-              .filter(a -> a != null && !a.isEmpty())
-              .findFirst()
-              .or(this::addressFromInside);
-      if (address.isPresent()) {
-        return address.get();
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(nodeId + " has no network address");
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(nodeId + ": interrupted", e);
-      }
-    }
-  }
-
-  private Optional<String> addressFromInside() {
-    try {
-      ExecResult result =
-          execInContainer("/usr/sbin/ip", "-4", "-o", "addr", "show", "scope", "global");
-      Matcher m = Pattern.compile("inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/").matcher(result.getStdout());
-      return m.find() ? Optional.of(m.group(1)) : Optional.empty();
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.empty();
-    }
+    return ipAddress;
   }
 
   /** Freezes every process of the container (its sockets stay open). */
@@ -240,13 +211,15 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
         .exec();
   }
 
-  /** Puts the container back on the test network under its alias. */
+  /** Puts the container back on the test network at its fixed address. */
   public void reconnect() {
     client()
         .connectToNetworkCmd()
         .withNetworkId(network.getId())
         .withContainerId(getContainerId())
-        .withContainerNetwork(new ContainerNetwork().withAliases(nodeId))
+        .withContainerNetwork(
+            new ContainerNetwork()
+                .withIpamConfig(new ContainerNetwork.Ipam().withIpv4Address(ipAddress)))
         .exec();
   }
 
