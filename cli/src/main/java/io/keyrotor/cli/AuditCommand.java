@@ -215,14 +215,7 @@ final class AuditCommand extends CommandArguments.Group {
     @Override
     public void run() {
       KeyrotorCli root = invocation.root();
-      List<AuditKeyRegistration> trusted;
-      try (InputStream in = CliFiles.open(root, trust)) {
-        trusted = AuditKeysPem.read(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        throw CliFiles.failure(e);
-      } catch (IllegalArgumentException e) {
-        throw new CliException(trust + ": " + e.getMessage());
-      }
+      List<AuditKeyRegistration> trusted = TrustedAuditKeys.read(root, trust);
       List<String> problems = new ArrayList<>();
       List<AuditExportItem> items = new ArrayList<>();
       List<AuditCheckpoint> closing = new ArrayList<>();
@@ -299,14 +292,7 @@ final class AuditCommand extends CommandArguments.Group {
     @Override
     public void run() {
       KeyrotorCli root = invocation.root();
-      List<AuditKeyRegistration> trusted;
-      try (InputStream in = CliFiles.open(root, trust)) {
-        trusted = AuditKeysPem.read(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        throw CliFiles.failure(e);
-      } catch (IllegalArgumentException e) {
-        throw new CliException(trust + ": " + e.getMessage());
-      }
+      List<AuditKeyRegistration> trusted = TrustedAuditKeys.read(root, trust);
       DestructionReceipt receipt;
       try (InputStream in = CliFiles.open(root, file)) {
         JsonElement json =

@@ -5,7 +5,6 @@ import com.google.gson.JsonObject;
 import io.keyrotor.api.v1.AuditKeyRegistration;
 import io.keyrotor.api.v1.BackupChunk;
 import io.keyrotor.client.BackupCalls;
-import io.keyrotor.client.audit.AuditKeysPem;
 import io.keyrotor.crypto.backup.BackupHeader;
 import io.keyrotor.crypto.backup.BackupVerifier;
 import java.io.BufferedInputStream;
@@ -13,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -194,24 +192,17 @@ final class BackupCommand extends CommandArguments.Group {
       KeyrotorCli root = invocation.root();
       List<BackupVerifier.TrustedKey> trusted = List.of();
       if (trust != null) {
-        try (InputStream in = CliFiles.open(root, trust)) {
-          List<AuditKeyRegistration> keys =
-              AuditKeysPem.read(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-          if (keys.isEmpty()) {
-            throw new CliException(trust + ": holds no audit public key");
-          }
-          trusted =
-              keys.stream()
-                  .map(
-                      k ->
-                          new BackupVerifier.TrustedKey(
-                              k.getNode(), k.getKeyVersion(), k.getPublicKey().toByteArray()))
-                  .toList();
-        } catch (IOException e) {
-          throw CliFiles.failure(e);
-        } catch (IllegalArgumentException e) {
-          throw new CliException(trust + ": " + e.getMessage());
+        List<AuditKeyRegistration> keys = TrustedAuditKeys.read(root, trust);
+        if (keys.isEmpty()) {
+          throw new CliException(trust + ": holds no audit public key");
         }
+        trusted =
+            keys.stream()
+                .map(
+                    k ->
+                        new BackupVerifier.TrustedKey(
+                            k.getNode(), k.getKeyVersion(), k.getPublicKey().toByteArray()))
+                .toList();
       }
       BackupVerifier.Result result;
       try (InputStream in = new BufferedInputStream(CliFiles.open(root, file), 1 << 16)) {
