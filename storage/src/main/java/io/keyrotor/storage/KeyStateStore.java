@@ -11,6 +11,7 @@ import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
+import io.keyrotor.proto.internal.v1.SignDestructionReceipt;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.storage.access.AccessPolicy;
 import io.keyrotor.storage.apply.AuditAction;
@@ -285,8 +286,7 @@ public final class KeyStateStore implements StateView, StateExportSource, AutoCl
             .ifPresent(receipt -> putReceipt(batch, receipt));
       }
       if (!deduplicated && command.hasSignDestructionReceipt() && effects.result().getCode() == 0) {
-        DestructionReceipts.signedAt(database, command.getSignDestructionReceipt(), index)
-            .ifPresent(receipt -> putReceipt(batch, receipt));
+        signReceipt(batch, command.getSignDestructionReceipt(), index);
       }
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
@@ -312,6 +312,14 @@ public final class KeyStateStore implements StateView, StateExportSource, AutoCl
       DestructionReceipts.put(batch, receipt);
     } catch (RocksDBException e) {
       throw new StorageException("cannot stage the destruction receipt", e);
+    }
+  }
+
+  private void signReceipt(StateBatch batch, SignDestructionReceipt sign, long index) {
+    try {
+      DestructionReceipts.stageSignature(batch, database, sign, index);
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot stage the destruction receipt's signature", e);
     }
   }
 

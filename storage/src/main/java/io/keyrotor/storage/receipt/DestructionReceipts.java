@@ -82,6 +82,20 @@ public final class DestructionReceipts {
         receipt.toByteArray());
   }
 
+  /**
+   * Replaces the stored receipt {@code stored} with {@code updated} (its signed form): the digest
+   * loses the stored one as it gains the new one.
+   */
+  public static void replace(
+      StateBatch batch, DestructionReceiptRecord stored, DestructionReceiptRecord updated)
+      throws RocksDBException {
+    batch.put(
+        Schema.DESTRUCTION_RECEIPTS,
+        key(updated.getKeyName(), updated.getVersion()),
+        updated.toByteArray(),
+        stored.toByteArray());
+  }
+
   /** The receipt of version {@code version} of key {@code name}, if it was destroyed. */
   public static Optional<DestructionReceiptRecord> read(
       StateDatabase database, String name, int version) {
@@ -117,13 +131,16 @@ public final class DestructionReceipts {
   }
 
   /**
-   * The receipt {@code sign} names with its signature, recorded at log index {@code index}: what
-   * the store writes once SignDestructionReceipt applied (empty when there is no receipt).
+   * Stages the signature {@code sign} carries into the stored receipt it names (a receipt that is
+   * not there is left alone: apply refused the command before).
    */
-  public static Optional<DestructionReceiptRecord> signedAt(
-      StateDatabase database, SignDestructionReceipt sign, long index) {
-    return read(database, sign.getName(), sign.getVersion())
-        .map(receipt -> withSignature(receipt, sign, index));
+  public static void stageSignature(
+      StateBatch batch, StateDatabase database, SignDestructionReceipt sign, long index)
+      throws RocksDBException {
+    Optional<DestructionReceiptRecord> stored = read(database, sign.getName(), sign.getVersion());
+    if (stored.isPresent()) {
+      replace(batch, stored.get(), withSignature(stored.get(), sign, index));
+    }
   }
 
   /**

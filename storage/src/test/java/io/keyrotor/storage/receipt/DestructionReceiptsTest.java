@@ -12,6 +12,7 @@ import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.Command;
 import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.storage.Commands;
+import io.keyrotor.storage.IntegrityStatus;
 import io.keyrotor.storage.KeyStateStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -161,6 +162,12 @@ class DestructionReceiptsTest {
           "signed once");
       assertEquals(signed, store.destructionReceipt("k", 1).orElseThrow(), "the first stays");
       assertEquals(List.of(), store.unsignedDestructionReceipts(10));
+    }
+    // Signing replaces the stored receipt: the digest must lose the unsigned one, or the data
+    // no longer sums to it and the reopened store refuses to serve.
+    try (KeyStateStore reopened = KeyStateStore.open(directory)) {
+      IntegrityStatus status = reopened.awaitIntegrityCheck(60_000);
+      assertEquals(IntegrityStatus.State.VERIFIED, status.state(), status.toString());
     }
   }
 

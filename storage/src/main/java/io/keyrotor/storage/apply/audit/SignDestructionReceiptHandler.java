@@ -16,9 +16,9 @@ import java.util.Optional;
  * SignDestructionReceipt: a receipt signature made by the leader's HSM before it proposed it. Apply
  * stays deterministic and HSM-free, so it checks shape only: the receipt exists and is unsigned,
  * the signer's key version is registered in the chain, and the signature is 64 bytes. The store
- * then writes the signed receipt ({@link DestructionReceipts#signedAt}), and this command's audit
- * record carries it, so the chain holds every signed receipt. Whether the signature is right is
- * what verifiers check ({@code keyrotor audit verify}, {@code keyrotor audit verify-receipt}).
+ * then writes the signed receipt ({@link DestructionReceipts#stageSignature}), and this command's
+ * audit record carries it, so the chain holds every signed receipt. Whether the signature is right
+ * is what verifiers check ({@code keyrotor audit verify}, {@code keyrotor audit verify-receipt}).
  */
 public final class SignDestructionReceiptHandler implements CommandHandler<SignDestructionReceipt> {
   /** ECDSA P-256 in IEEE P1363 form: r || s. */
