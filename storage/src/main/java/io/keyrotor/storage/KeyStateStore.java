@@ -11,7 +11,6 @@ import io.keyrotor.proto.internal.v1.KeyEventRecord;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RequestRecord;
-import io.keyrotor.proto.internal.v1.SignDestructionReceipt;
 import io.keyrotor.proto.internal.v1.ZoneMasterKeyRecord;
 import io.keyrotor.storage.access.AccessPolicy;
 import io.keyrotor.storage.apply.AuditAction;
@@ -283,10 +282,11 @@ public final class KeyStateStore implements StateView, StateExportSource, AutoCl
                 index,
                 time,
                 audit)
-            .ifPresent(receipt -> putReceipt(batch, receipt));
+            .ifPresent(receipt -> DestructionReceipts.put(batch, receipt));
       }
       if (!deduplicated && command.hasSignDestructionReceipt() && effects.result().getCode() == 0) {
-        signReceipt(batch, command.getSignDestructionReceipt(), index);
+        DestructionReceipts.stageSignature(
+            batch, database, command.getSignDestructionReceipt(), index);
       }
       byte[] nextHead = audit.getHash().toByteArray();
       StoredMeta.put(batch, position, time, nextHead);
@@ -305,22 +305,6 @@ public final class KeyStateStore implements StateView, StateExportSource, AutoCl
       throw new StorageException("cannot write log entry " + index + " to the state store", e);
     }
     return result(effects.result(), deduplicated);
-  }
-
-  private static void putReceipt(StateBatch batch, DestructionReceiptRecord receipt) {
-    try {
-      DestructionReceipts.put(batch, receipt);
-    } catch (RocksDBException e) {
-      throw new StorageException("cannot stage the destruction receipt", e);
-    }
-  }
-
-  private void signReceipt(StateBatch batch, SignDestructionReceipt sign, long index) {
-    try {
-      DestructionReceipts.stageSignature(batch, database, sign, index);
-    } catch (RocksDBException e) {
-      throw new StorageException("cannot stage the destruction receipt's signature", e);
-    }
   }
 
   private CommandResult result(CommandResultRecord outcome, boolean deduplicated) {

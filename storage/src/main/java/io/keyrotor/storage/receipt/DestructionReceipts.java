@@ -9,6 +9,7 @@ import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.SignDestructionReceipt;
 import io.keyrotor.proto.internal.v1.VersionStatus;
+import io.keyrotor.storage.StorageException;
 import io.keyrotor.storage.schema.Schema;
 import io.keyrotor.storage.schema.StateBatch;
 import io.keyrotor.storage.schema.StateDatabase;
@@ -74,12 +75,15 @@ public final class DestructionReceipts {
   }
 
   /** Puts {@code receipt} into {@code batch} (a version is destroyed once, so it is new). */
-  public static void put(StateBatch batch, DestructionReceiptRecord receipt)
-      throws RocksDBException {
-    batch.put(
-        Schema.DESTRUCTION_RECEIPTS,
-        key(receipt.getKeyName(), receipt.getVersion()),
-        receipt.toByteArray());
+  public static void put(StateBatch batch, DestructionReceiptRecord receipt) {
+    try {
+      batch.put(
+          Schema.DESTRUCTION_RECEIPTS,
+          key(receipt.getKeyName(), receipt.getVersion()),
+          receipt.toByteArray());
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot stage the destruction receipt", e);
+    }
   }
 
   /**
@@ -87,13 +91,16 @@ public final class DestructionReceipts {
    * loses the stored one as it gains the new one.
    */
   public static void replace(
-      StateBatch batch, DestructionReceiptRecord stored, DestructionReceiptRecord updated)
-      throws RocksDBException {
-    batch.put(
-        Schema.DESTRUCTION_RECEIPTS,
-        key(updated.getKeyName(), updated.getVersion()),
-        updated.toByteArray(),
-        stored.toByteArray());
+      StateBatch batch, DestructionReceiptRecord stored, DestructionReceiptRecord updated) {
+    try {
+      batch.put(
+          Schema.DESTRUCTION_RECEIPTS,
+          key(updated.getKeyName(), updated.getVersion()),
+          updated.toByteArray(),
+          stored.toByteArray());
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot stage the destruction receipt's signature", e);
+    }
   }
 
   /** The receipt of version {@code version} of key {@code name}, if it was destroyed. */
@@ -135,8 +142,7 @@ public final class DestructionReceipts {
    * not there is left alone: apply refused the command before).
    */
   public static void stageSignature(
-      StateBatch batch, StateDatabase database, SignDestructionReceipt sign, long index)
-      throws RocksDBException {
+      StateBatch batch, StateDatabase database, SignDestructionReceipt sign, long index) {
     Optional<DestructionReceiptRecord> stored = read(database, sign.getName(), sign.getVersion());
     if (stored.isPresent()) {
       replace(batch, stored.get(), withSignature(stored.get(), sign, index));
