@@ -1,8 +1,11 @@
 package io.keyrotor.storage;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
+import io.keyrotor.api.v1.AuditKeyRegistration;
+import io.keyrotor.api.v1.DestructionReceiptSignature;
 import io.keyrotor.proto.internal.v1.AcknowledgeVersion;
 import io.keyrotor.proto.internal.v1.CancelRotation;
 import io.keyrotor.proto.internal.v1.CancelVersionDestroy;
@@ -12,6 +15,7 @@ import io.keyrotor.proto.internal.v1.DestroyVersion;
 import io.keyrotor.proto.internal.v1.KekRewrap;
 import io.keyrotor.proto.internal.v1.Label;
 import io.keyrotor.proto.internal.v1.RecordActivation;
+import io.keyrotor.proto.internal.v1.RegisterAuditKey;
 import io.keyrotor.proto.internal.v1.ReportUsage;
 import io.keyrotor.proto.internal.v1.ReserveEncryptions;
 import io.keyrotor.proto.internal.v1.RetireZoneMasterKeyVersion;
@@ -25,11 +29,13 @@ import io.keyrotor.proto.internal.v1.SetDependents;
 import io.keyrotor.proto.internal.v1.SetRotationPolicy;
 import io.keyrotor.proto.internal.v1.SetVersionFloors;
 import io.keyrotor.proto.internal.v1.SetVersionStatus;
+import io.keyrotor.proto.internal.v1.SignDestructionReceipt;
 import io.keyrotor.proto.internal.v1.StartBulkRotation;
 import io.keyrotor.proto.internal.v1.StartZoneMasterKeyRotation;
 import io.keyrotor.proto.internal.v1.UsageCount;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -188,5 +194,34 @@ public final class CommandBodies {
   public static RetireZoneMasterKeyVersion.Builder retireZoneMasterKeyVersion(
       String zone, int version) {
     return RetireZoneMasterKeyVersion.newBuilder().setZone(zone).setVersion(version);
+  }
+
+  /** RegisterAuditKey of audit key {@code node}/{@code version}, its public key's encoding. */
+  public static RegisterAuditKey.Builder registerAuditKey(
+      String node, int version, byte[] publicKey) {
+    return RegisterAuditKey.newBuilder()
+        .setKey(
+            AuditKeyRegistration.newBuilder()
+                .setNode(node)
+                .setKeyVersion(version)
+                .setPublicKey(ByteString.copyFrom(publicKey)));
+  }
+
+  /**
+   * SignDestructionReceipt of {@code name} v{@code version} by audit key {@code node}/{@code
+   * keyVersion}: a signature of {@code signatureBytes} bytes, each 7.
+   */
+  public static SignDestructionReceipt.Builder signDestructionReceipt(
+      String name, int version, String node, int keyVersion, int signatureBytes) {
+    byte[] signature = new byte[signatureBytes];
+    Arrays.fill(signature, (byte) 7);
+    return SignDestructionReceipt.newBuilder()
+        .setName(name)
+        .setVersion(version)
+        .setSignature(
+            DestructionReceiptSignature.newBuilder()
+                .setSignerNode(node)
+                .setKeyVersion(keyVersion)
+                .setSignature(ByteString.copyFrom(signature)));
   }
 }

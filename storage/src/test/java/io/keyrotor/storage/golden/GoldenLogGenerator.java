@@ -6,6 +6,7 @@ import static io.keyrotor.storage.CommandBodies.cancelRotation;
 import static io.keyrotor.storage.CommandBodies.destroyVersion;
 import static io.keyrotor.storage.CommandBodies.label;
 import static io.keyrotor.storage.CommandBodies.recordActivation;
+import static io.keyrotor.storage.CommandBodies.registerAuditKey;
 import static io.keyrotor.storage.CommandBodies.reportUsage;
 import static io.keyrotor.storage.CommandBodies.reserveEncryptions;
 import static io.keyrotor.storage.CommandBodies.retireZoneMasterKeyVersion;
@@ -18,6 +19,7 @@ import static io.keyrotor.storage.CommandBodies.setDependents;
 import static io.keyrotor.storage.CommandBodies.setRotationPolicy;
 import static io.keyrotor.storage.CommandBodies.setVersionFloors;
 import static io.keyrotor.storage.CommandBodies.setVersionStatus;
+import static io.keyrotor.storage.CommandBodies.signDestructionReceipt;
 import static io.keyrotor.storage.CommandBodies.startBulkRotation;
 import static io.keyrotor.storage.CommandBodies.startZoneMasterKeyRotation;
 import static io.keyrotor.storage.CommandBodies.usage;
@@ -466,26 +468,12 @@ public final class GoldenLogGenerator {
     // Destruction receipts: the receipt of orders version 1 is signed once (a second signature, a
     // version without a receipt, an unregistered signer key and a malformed signature are
     // refused). Apply checks shape only, so fixed bytes stand in for the signature.
-    accept(signReceipt("orders", 1, "n1", 2, 64));
-    reject(signReceipt("orders", 1, "n1", 2, 64), Code.FAILED_PRECONDITION);
-    reject(signReceipt("orders", 2, "n1", 2, 64), Code.FAILED_PRECONDITION);
-    reject(signReceipt("invoices", 1, "n2", 1, 64), Code.FAILED_PRECONDITION);
-    reject(signReceipt("invoices", 1, "n1", 2, 10), Code.INVALID_ARGUMENT);
+    accept(signDestructionReceipt("orders", 1, "n1", 2, 64));
+    reject(signDestructionReceipt("orders", 1, "n1", 2, 64), Code.FAILED_PRECONDITION);
+    reject(signDestructionReceipt("orders", 2, "n1", 2, 64), Code.FAILED_PRECONDITION);
+    reject(signDestructionReceipt("invoices", 1, "n2", 1, 64), Code.FAILED_PRECONDITION);
+    reject(signDestructionReceipt("invoices", 1, "n1", 2, 10), Code.INVALID_ARGUMENT);
     expectState("a destruction receipt signed");
-  }
-
-  private static io.keyrotor.proto.internal.v1.SignDestructionReceipt.Builder signReceipt(
-      String name, int version, String node, int keyVersion, int signatureBytes) {
-    byte[] signature = new byte[signatureBytes];
-    java.util.Arrays.fill(signature, (byte) 7);
-    return io.keyrotor.proto.internal.v1.SignDestructionReceipt.newBuilder()
-        .setName(name)
-        .setVersion(version)
-        .setSignature(
-            io.keyrotor.api.v1.DestructionReceiptSignature.newBuilder()
-                .setSignerNode(node)
-                .setKeyVersion(keyVersion)
-                .setSignature(com.google.protobuf.ByteString.copyFrom(signature)));
   }
 
   /** The golden node record of {@code id}, reporting that it supports {@code version}. */
@@ -529,45 +517,34 @@ public final class GoldenLogGenerator {
   private static io.keyrotor.proto.internal.v1.RegisterAuditKey.Builder auditKey(
       String node, int version, int fill) {
     byte[] spki = new byte[91];
-    byte[] prefix = {
-      0x30,
-      0x59,
-      0x30,
-      0x13,
-      0x06,
-      0x07,
-      0x2a,
-      (byte) 0x86,
-      0x48,
-      (byte) 0xce,
-      0x3d,
-      0x02,
-      0x01,
-      0x06,
-      0x08,
-      0x2a,
-      (byte) 0x86,
-      0x48,
-      (byte) 0xce,
-      0x3d,
-      0x03,
-      0x01,
-      0x07,
-      0x03,
-      0x42,
-      0x00,
-      0x04
-    };
     if (fill != 0) {
-      System.arraycopy(prefix, 0, spki, 0, prefix.length);
-      java.util.Arrays.fill(spki, prefix.length, spki.length, (byte) fill);
+      byte[] header = p256SpkiHeader();
+      System.arraycopy(header, 0, spki, 0, header.length);
+      java.util.Arrays.fill(spki, header.length, spki.length, (byte) fill);
     }
-    return io.keyrotor.proto.internal.v1.RegisterAuditKey.newBuilder()
-        .setKey(
-            io.keyrotor.api.v1.AuditKeyRegistration.newBuilder()
-                .setNode(node)
-                .setKeyVersion(version)
-                .setPublicKey(com.google.protobuf.ByteString.copyFrom(spki)));
+    return registerAuditKey(node, version, spki);
+  }
+
+  /**
+   * The DER header of a P-256 SubjectPublicKeyInfo (the algorithm, prime256v1, and the bit string's
+   * header up to the uncompressed point's 0x04), as the JDK encodes the curve's generator point:
+   * the 64 coordinate bytes follow it.
+   */
+  private static byte[] p256SpkiHeader() {
+    try {
+      java.security.AlgorithmParameters parameters =
+          java.security.AlgorithmParameters.getInstance("EC");
+      parameters.init(new java.security.spec.ECGenParameterSpec("secp256r1"));
+      java.security.spec.ECParameterSpec curve =
+          parameters.getParameterSpec(java.security.spec.ECParameterSpec.class);
+      byte[] encoded =
+          java.security.KeyFactory.getInstance("EC")
+              .generatePublic(new java.security.spec.ECPublicKeySpec(curve.getGenerator(), curve))
+              .getEncoded();
+      return java.util.Arrays.copyOf(encoded, encoded.length - 64);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("no P-256 in this JDK", e);
+    }
   }
 
   private io.keyrotor.proto.internal.v1.RecordAuditCheckpoint.Builder checkpoint(

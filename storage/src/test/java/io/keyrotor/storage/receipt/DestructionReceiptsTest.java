@@ -3,7 +3,9 @@ package io.keyrotor.storage.receipt;
 import static io.keyrotor.storage.CommandBodies.createKey;
 import static io.keyrotor.storage.CommandBodies.destroyVersion;
 import static io.keyrotor.storage.CommandBodies.inCommand;
+import static io.keyrotor.storage.CommandBodies.registerAuditKey;
 import static io.keyrotor.storage.CommandBodies.scheduleDestroy;
+import static io.keyrotor.storage.CommandBodies.signDestructionReceipt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,18 +102,7 @@ class DestructionReceiptsTest {
     byte[] publicKey = generator.generateKeyPair().getPublic().getEncoded();
     try (KeyStateStore store = KeyStateStore.open(directory)) {
       store.apply(Commands.register("n1", T0), 1, 1);
-      store.apply(
-          at(
-              "r2",
-              T0,
-              io.keyrotor.proto.internal.v1.RegisterAuditKey.newBuilder()
-                  .setKey(
-                      io.keyrotor.api.v1.AuditKeyRegistration.newBuilder()
-                          .setNode("n1")
-                          .setKeyVersion(1)
-                          .setPublicKey(com.google.protobuf.ByteString.copyFrom(publicKey)))),
-          1,
-          2);
+      store.apply(at("r2", T0, registerAuditKey("n1", 1, publicKey)), 1, 2);
       store.apply(at("r3", T0, createKey("k").setActivationTimeUnixMillis(T0)), 1, 3);
       store.apply(
           Commands.rotate("r4", T0 + 1, "k", T0 + 1, RotationReason.ROTATION_REASON_MANUAL), 1, 4);
@@ -119,7 +110,10 @@ class DestructionReceiptsTest {
 
       assertEquals(
           io.keyrotor.api.v1.ErrorReason.VERSION_NOT_DESTROYED.name(),
-          store.apply(at("s6", T0 + 3, sign("k", 1, "n1", 1, 64)), 1, 6).getOutcome().getReason(),
+          store
+              .apply(at("s6", T0 + 3, signDestructionReceipt("k", 1, "n1", 1, 64)), 1, 6)
+              .getOutcome()
+              .getReason(),
           "no receipt before the destruction");
       store.apply(at("r7", T0 + 100, destroyVersion("k", 1)), 1, 7);
       assertEquals(
@@ -128,11 +122,17 @@ class DestructionReceiptsTest {
           "the new receipt awaits its signature");
       assertEquals(
           io.keyrotor.api.v1.ErrorReason.AUDIT_RECORD_INVALID.name(),
-          store.apply(at("s8", T0 + 101, sign("k", 1, "n1", 2, 64)), 1, 8).getOutcome().getReason(),
+          store
+              .apply(at("s8", T0 + 101, signDestructionReceipt("k", 1, "n1", 2, 64)), 1, 8)
+              .getOutcome()
+              .getReason(),
           "an unregistered key version");
       assertEquals(
           io.keyrotor.api.v1.ErrorReason.AUDIT_RECORD_INVALID.name(),
-          store.apply(at("s9", T0 + 102, sign("k", 1, "n1", 1, 63)), 1, 9).getOutcome().getReason(),
+          store
+              .apply(at("s9", T0 + 102, signDestructionReceipt("k", 1, "n1", 1, 63)), 1, 9)
+              .getOutcome()
+              .getReason(),
           "a signature of the wrong length");
       assertTrue(
           store.destructionReceipt("k", 1).orElseThrow().getSignature().getSignature().isEmpty(),
@@ -141,7 +141,7 @@ class DestructionReceiptsTest {
       assertEquals(
           0,
           store
-              .apply(at("s10", T0 + 103, sign("k", 1, "n1", 1, 64)), 1, 10)
+              .apply(at("s10", T0 + 103, signDestructionReceipt("k", 1, "n1", 1, 64)), 1, 10)
               .getOutcome()
               .getCode());
       DestructionReceiptRecord signed = store.destructionReceipt("k", 1).orElseThrow();
@@ -156,7 +156,7 @@ class DestructionReceiptsTest {
       assertEquals(
           io.keyrotor.api.v1.ErrorReason.DESTRUCTION_RECEIPT_ALREADY_SIGNED.name(),
           store
-              .apply(at("s11", T0 + 104, sign("k", 1, "n1", 1, 64)), 1, 11)
+              .apply(at("s11", T0 + 104, signDestructionReceipt("k", 1, "n1", 1, 64)), 1, 11)
               .getOutcome()
               .getReason(),
           "signed once");
@@ -169,18 +169,6 @@ class DestructionReceiptsTest {
       IntegrityStatus status = reopened.awaitIntegrityCheck(60_000);
       assertEquals(IntegrityStatus.State.VERIFIED, status.state(), status.toString());
     }
-  }
-
-  private static io.keyrotor.proto.internal.v1.SignDestructionReceipt.Builder sign(
-      String name, int version, String node, int keyVersion, int signatureBytes) {
-    return io.keyrotor.proto.internal.v1.SignDestructionReceipt.newBuilder()
-        .setName(name)
-        .setVersion(version)
-        .setSignature(
-            io.keyrotor.api.v1.DestructionReceiptSignature.newBuilder()
-                .setSignerNode(node)
-                .setKeyVersion(keyVersion)
-                .setSignature(com.google.protobuf.ByteString.copyFrom(new byte[signatureBytes])));
   }
 
   private static List<Path> filesHolding(Path directory, byte[] needle) throws IOException {
