@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.CreateKeyRequest;
@@ -14,7 +15,6 @@ import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.NodeRole;
-import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.TransferLeadershipRequest;
 import io.keyrotor.api.v1.TransferLeadershipResponse;
 import io.keyrotor.client.testing.FakeAdminService;
@@ -265,21 +265,24 @@ class KeyrotorClientTest {
     assertTrue(followerKeys.received().size() > 1, "the follower is asked again each round");
   }
 
+  /** A key service holding "payments" (zone eu) whose first {@code failures} calls fail. */
+  private static FakeKeyService paymentsFailingFirst(int failures, StatusRuntimeException error) {
+    AtomicInteger calls = new AtomicInteger();
+    return new FakeKeyService()
+        .put(Key.newBuilder().setName("payments").setZone("eu").build())
+        .failEvery(request -> calls.getAndIncrement() < failures ? error : null);
+  }
+
+  /** GetKey {@code name} through a client of one node serving {@code keys}, no leader discovery. */
+  private Key getFromOneNode(FakeKeyService keys, String name) {
+    return build(clientTo(node(keys).address()).leaderDiscovery(false)).getKey(name);
+  }
+
   @Test
   void quotaExceeded_waitsTheServersRetryDelay_thenAsksTheSameNodeAgain() {
-    AtomicInteger calls = new AtomicInteger();
-    FakeKeyService keys =
-        new FakeKeyService()
-            .put(Key.newBuilder().setName("payments").setZone("eu").build())
-            .failEvery(
-                request ->
-                    calls.getAndIncrement() < 2
-                        ? GrpcErrors.quotaExceeded(Duration.ofMillis(750))
-                        : null);
-    FakeNode node = node(keys);
-    KeyrotorClient client = build(clientTo(node.address()).leaderDiscovery(false));
+    FakeKeyService keys = paymentsFailingFirst(2, GrpcErrors.quotaExceeded(Duration.ofMillis(750)));
 
-    assertEquals("payments", client.getKey("payments").getName());
+    assertEquals("payments", getFromOneNode(keys, "payments").getName());
 
     assertEquals(List.of(Duration.ofMillis(750), Duration.ofMillis(750)), clock.sleeps());
     assertEquals(3, keys.received(GetKeyRequest.class).size());
@@ -287,19 +290,9 @@ class KeyrotorClientTest {
 
   @Test
   void hsmBusy_waitsTheServersRetryDelay_thenAsksAgain() {
-    AtomicInteger calls = new AtomicInteger();
-    FakeKeyService keys =
-        new FakeKeyService()
-            .put(Key.newBuilder().setName("payments").setZone("eu").build())
-            .failEvery(
-                request ->
-                    calls.getAndIncrement() < 1
-                        ? GrpcErrors.hsmBusy(Duration.ofMillis(200))
-                        : null);
-    FakeNode node = node(keys);
-    KeyrotorClient client = build(clientTo(node.address()).leaderDiscovery(false));
+    FakeKeyService keys = paymentsFailingFirst(1, GrpcErrors.hsmBusy(Duration.ofMillis(200)));
 
-    assertEquals("payments", client.getKey("payments").getName());
+    assertEquals("payments", getFromOneNode(keys, "payments").getName());
 
     assertEquals(List.of(Duration.ofMillis(200)), clock.sleeps());
     assertEquals(2, keys.received(GetKeyRequest.class).size());
@@ -439,15 +432,8 @@ class KeyrotorClientTest {
         ClusterStatus.newBuilder()
             .setLeaderId("n2")
             .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n1")
-                    .setRole(NodeRole.NODE_ROLE_FOLLOWER)
-                    .setApiAddress(follower.address()))
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n2")
-                    .setRole(NodeRole.NODE_ROLE_LEADER)
-                    .setApiAddress(leader.address()))
+                FakeAdminService.member("n1", NodeRole.NODE_ROLE_FOLLOWER, follower.address()))
+            .addNodes(FakeAdminService.member("n2", NodeRole.NODE_ROLE_LEADER, leader.address()))
             .build());
     KeyrotorClient client = build(clientTo(follower.address(), leader.address()));
 

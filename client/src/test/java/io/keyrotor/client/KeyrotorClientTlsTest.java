@@ -18,7 +18,6 @@ import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyEvent;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.NodeRole;
-import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.WatchKeyEventsRequest;
 import io.keyrotor.client.testing.FakeAdminService;
 import io.keyrotor.client.testing.FakeKeyService;
@@ -203,6 +202,17 @@ class KeyrotorClientTlsTest {
     assertTrue(client.lastTlsReloadFailure().isEmpty(), client.lastTlsReloadFailure().toString());
   }
 
+  /** Why building a client of {@code clusterDirectory} as its admin is refused. */
+  private static IllegalArgumentException refusedAtBuild(Path clusterDirectory) {
+    return assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            KeyrotorClient.builder()
+                .endpoints("127.0.0.1:7101")
+                .clusterDirectory(clusterDirectory, "admin")
+                .build());
+  }
+
   @Test
   void keyThatIsNotTheCertificates_isRefusedAtBuild() throws IOException {
     TestPki pki = TestPki.create(directory.resolve("cluster"));
@@ -211,14 +221,7 @@ class KeyrotorClientTlsTest {
         pki.privateKey("admin"),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-    IllegalArgumentException error =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                KeyrotorClient.builder()
-                    .endpoints("127.0.0.1:7101")
-                    .clusterDirectory(pki.clusterDirectory(), "admin")
-                    .build());
+    IllegalArgumentException error = refusedAtBuild(pki.clusterDirectory());
     assertTrue(
         error.getMessage().contains("does not belong to the certificate"), error.getMessage());
   }
@@ -227,14 +230,7 @@ class KeyrotorClientTlsTest {
   void missingTlsFile_isRefusedAtBuild_namingTheFile() {
     Path missing = directory.resolve("nowhere");
 
-    IllegalArgumentException error =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                KeyrotorClient.builder()
-                    .endpoints("127.0.0.1:7101")
-                    .clusterDirectory(missing, "admin")
-                    .build());
+    IllegalArgumentException error = refusedAtBuild(missing);
     assertTrue(error.getMessage().contains(missing.resolve("tls").toString()), error.getMessage());
   }
 
@@ -381,15 +377,8 @@ class KeyrotorClientTlsTest {
     followerAdmin.clusterStatus(
         ClusterStatus.newBuilder()
             .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n1")
-                    .setRole(NodeRole.NODE_ROLE_FOLLOWER)
-                    .setApiAddress(follower.address()))
-            .addNodes(
-                NodeStatus.newBuilder()
-                    .setId("n2")
-                    .setRole(NodeRole.NODE_ROLE_FOLLOWER)
-                    .setApiAddress(leader.address()))
+                FakeAdminService.member("n1", NodeRole.NODE_ROLE_FOLLOWER, follower.address()))
+            .addNodes(FakeAdminService.member("n2", NodeRole.NODE_ROLE_FOLLOWER, leader.address()))
             .build());
     KeyrotorClient client = closing(shortClient(follower.address()).build());
 

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
@@ -50,21 +51,18 @@ class KeyrotorClientWatchTest {
   void watchKeyEvents_afterStreamFailure_reconnectsFromLastCursor() throws Exception {
     List<WatchKeyEventsRequest> watchRequests = new CopyOnWriteArrayList<>();
     FakeKeyService keys =
-        new FakeKeyService() {
-          @Override
-          public void watchKeyEvents(
-              WatchKeyEventsRequest request, StreamObserver<KeyEvent> observer) {
-            watchRequests.add(request);
-            if (watchRequests.size() == 1) {
-              observer.onNext(event("c1", 1));
-              observer.onNext(event("c2", 2));
-              observer.onError(GrpcErrors.noLeader());
-            } else {
-              observer.onNext(event("c3", 3));
-              // Stays open until the client closes it.
-            }
-          }
-        };
+        answeringWatches(
+            watchRequests,
+            observer -> {
+              if (watchRequests.size() == 1) {
+                observer.onNext(event("c1", 1));
+                observer.onNext(event("c2", 2));
+                observer.onError(GrpcErrors.noLeader());
+              } else {
+                observer.onNext(event("c3", 3));
+                // Stays open until the client closes it.
+              }
+            });
     KeyrotorClient client = watchClient(node(keys));
     List<KeyEvent> events = new CopyOnWriteArrayList<>();
     CountDownLatch three = new CountDownLatch(3);
@@ -124,22 +122,19 @@ class KeyrotorClientWatchTest {
       throws Exception {
     List<WatchKeyEventsRequest> watchRequests = new CopyOnWriteArrayList<>();
     FakeKeyService keys =
-        new FakeKeyService() {
-          @Override
-          public void watchKeyEvents(
-              WatchKeyEventsRequest request, StreamObserver<KeyEvent> observer) {
-            watchRequests.add(request);
-            switch (watchRequests.size()) {
-              case 1 -> // started "from now"; the node ended it before any event arrived
-                  observer.onError(tooSlow("9.0"));
-              case 2 -> {
-                observer.onNext(serverEvent("10.0", "payments", 10));
-                observer.onError(tooSlow("10.0"));
+        answeringWatches(
+            watchRequests,
+            observer -> {
+              switch (watchRequests.size()) {
+                case 1 -> // started "from now"; the node ended it before any event arrived
+                    observer.onError(tooSlow("9.0"));
+                case 2 -> {
+                  observer.onNext(serverEvent("10.0", "payments", 10));
+                  observer.onError(tooSlow("10.0"));
+                }
+                default -> observer.onNext(serverEvent("11.0", "payments", 11));
               }
-              default -> observer.onNext(serverEvent("11.0", "payments", 11));
-            }
-          }
-        };
+            });
     KeyrotorClient client = watchClient(node(keys));
     List<String> cursors = new CopyOnWriteArrayList<>();
     List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
@@ -259,6 +254,21 @@ class KeyrotorClientWatchTest {
   }
 
   /** A key service that answers every WatchKeyEvents with {@code error}. */
+  /**
+   * A key service that adds every WatchKeyEvents request to {@code requests}, then has {@code
+   * answer} answer it (the stream stays open unless the answer ends it).
+   */
+  private static FakeKeyService answeringWatches(
+      List<WatchKeyEventsRequest> requests, Consumer<StreamObserver<KeyEvent>> answer) {
+    return new FakeKeyService() {
+      @Override
+      public void watchKeyEvents(WatchKeyEventsRequest request, StreamObserver<KeyEvent> observer) {
+        requests.add(request);
+        answer.accept(observer);
+      }
+    };
+  }
+
   private static FakeKeyService refusingWatches(StatusRuntimeException error) {
     return new FakeKeyService()
         .failEvery(request -> request instanceof WatchKeyEventsRequest ? error : null);

@@ -5,6 +5,7 @@ import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
+import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,6 +15,13 @@ public class FakeAdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private volatile ClusterStatus clusterStatus = ClusterStatus.getDefaultInstance();
   private volatile NodeStatus nodeStatus = NodeStatus.getDefaultInstance();
   private final AtomicInteger clusterStatusCalls = new AtomicInteger();
+
+  /**
+   * A member of a cluster status: {@code id} in {@code role}, serving the API at {@code address}.
+   */
+  public static NodeStatus member(String id, NodeRole role, String address) {
+    return NodeStatus.newBuilder().setId(id).setRole(role).setApiAddress(address).build();
+  }
 
   public FakeAdminService clusterStatus(ClusterStatus status) {
     this.clusterStatus = status;
