@@ -1,6 +1,10 @@
 package io.keyrotor.server;
 
+import io.keyrotor.api.v1.KeyVersionState;
+import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
+import io.keyrotor.consensus.testing.Replicas;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -49,6 +53,40 @@ abstract class ClusterTestBase {
   @AfterAll
   void stopCluster() {
     LocalTestCluster.closeChecked(cluster);
+  }
+
+  /**
+   * A new key, named {@link #unique}{@code (prefix)}, rotated once and its version 1 disabled: what
+   * a destruction of version 1 needs.
+   */
+  String keyWithDisabledFirstVersion(String prefix) {
+    String name = unique(prefix);
+    var keys = cluster.keys(cluster.leaderId());
+    keys.createKey(KeyRequests.newKey(name));
+    keys.rotateKey(KeyRequests.rotation(name));
+    keys.disableKeyVersion(KeyRequests.disable(name, 1));
+    return name;
+  }
+
+  /**
+   * Schedules the destruction of version 1 of {@code name} after one second and waits, at most
+   * {@code timeout}, until the leader reports it DESTROYED.
+   */
+  void destroyFirstVersion(String name, Duration timeout) throws InterruptedException {
+    cluster
+        .keys(cluster.leaderId())
+        .scheduleKeyVersionDestroy(
+            ScheduleKeyVersionDestroyRequest.newBuilder()
+                .setName(name)
+                .setVersion(1)
+                .setWaitingPeriod(KeyRequests.seconds(1))
+                .build());
+    Replicas.waitUntil(
+        () ->
+            cluster.keys(cluster.leaderId()).getKey(KeyRequests.key(name)).getVersions(0).getState()
+                == KeyVersionState.KEY_VERSION_STATE_DESTROYED,
+        timeout,
+        "the destroy of version 1");
   }
 
   /** A name no other test uses: {@code prefix}, a dash and 8 random hex digits. */

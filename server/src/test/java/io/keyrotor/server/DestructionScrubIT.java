@@ -1,10 +1,5 @@
 package io.keyrotor.server;
 
-import static io.keyrotor.server.KeyRequests.disable;
-import static io.keyrotor.server.KeyRequests.key;
-import static io.keyrotor.server.KeyRequests.newKey;
-import static io.keyrotor.server.KeyRequests.rotation;
-import static io.keyrotor.server.KeyRequests.seconds;
 import static io.keyrotor.server.testing.ByteSearch.contains;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,8 +10,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.api.v1.GetDestructionReceiptRequest;
-import io.keyrotor.api.v1.KeyVersionState;
-import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
 import io.keyrotor.consensus.testing.Replicas;
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import java.io.IOException;
@@ -50,11 +43,7 @@ class DestructionScrubIT extends ClusterTestBase {
 
   @Test
   void destroyedKek_leavesEveryFileOfEveryNode_andTheRestartedNodeEndsClean() throws Exception {
-    String name = unique("scrubbed");
-    var keys = cluster.keys(cluster.leaderId());
-    keys.createKey(newKey(name));
-    keys.rotateKey(rotation(name));
-    keys.disableKeyVersion(disable(name, 1));
+    String name = keyWithDisabledFirstVersion("scrubbed");
     cluster.awaitConvergence();
     byte[] wrapped =
         cluster
@@ -87,19 +76,7 @@ class DestructionScrubIT extends ClusterTestBase {
     String down = cluster.followerIds().get(0);
     Path downDirectory = cluster.nodes.get(down).config().dataDirectory();
     cluster.stop(down);
-    keys = cluster.keys(cluster.leaderId());
-    keys.scheduleKeyVersionDestroy(
-        ScheduleKeyVersionDestroyRequest.newBuilder()
-            .setName(name)
-            .setVersion(1)
-            .setWaitingPeriod(seconds(1))
-            .build());
-    Replicas.waitUntil(
-        () ->
-            cluster.keys(cluster.leaderId()).getKey(key(name)).getVersions(0).getState()
-                == KeyVersionState.KEY_VERSION_STATE_DESTROYED,
-        Duration.ofSeconds(60),
-        "the destroy of version 1");
+    destroyFirstVersion(name, Duration.ofSeconds(60));
 
     for (KeyrotorNode node : List.copyOf(cluster.nodes.values())) {
       awaitClean(node.config().nodeId(), node.config().dataDirectory(), wrapped);

@@ -1,10 +1,5 @@
 package io.keyrotor.server;
 
-import static io.keyrotor.server.KeyRequests.disable;
-import static io.keyrotor.server.KeyRequests.key;
-import static io.keyrotor.server.KeyRequests.newKey;
-import static io.keyrotor.server.KeyRequests.rotation;
-import static io.keyrotor.server.KeyRequests.seconds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,8 +14,6 @@ import io.keyrotor.api.v1.ExportAuditRequest;
 import io.keyrotor.api.v1.GetAuditKeysRequest;
 import io.keyrotor.api.v1.GetDestructionReceiptRequest;
 import io.keyrotor.api.v1.KeyCompliance;
-import io.keyrotor.api.v1.KeyVersionState;
-import io.keyrotor.api.v1.ScheduleKeyVersionDestroyRequest;
 import io.keyrotor.api.v1.StreamComplianceReportRequest;
 import io.keyrotor.client.audit.AuditTrailVerifier;
 import io.keyrotor.client.audit.DestructionReceiptVerifier;
@@ -47,23 +40,8 @@ class SignedReceiptIT extends ClusterTestBase {
 
   @Test
   void destruction_yieldsASignedReceipt_inTheChain_andInTheComplianceReport() throws Exception {
-    String name = unique("receipted");
-    var keys = cluster.keys(cluster.leaderId());
-    keys.createKey(newKey(name));
-    keys.rotateKey(rotation(name));
-    keys.disableKeyVersion(disable(name, 1));
-    keys.scheduleKeyVersionDestroy(
-        ScheduleKeyVersionDestroyRequest.newBuilder()
-            .setName(name)
-            .setVersion(1)
-            .setWaitingPeriod(seconds(1))
-            .build());
-    Replicas.waitUntil(
-        () ->
-            cluster.keys(cluster.leaderId()).getKey(key(name)).getVersions(0).getState()
-                == KeyVersionState.KEY_VERSION_STATE_DESTROYED,
-        Duration.ofSeconds(90),
-        "the destroy of version 1");
+    String name = keyWithDisabledFirstVersion("receipted");
+    destroyFirstVersion(name, Duration.ofSeconds(90));
 
     // The leader signs it within a few signing intervals (bounded generously: a loaded machine).
     GetDestructionReceiptRequest request =

@@ -76,14 +76,7 @@ class KekBindingTest {
   /** A key with versions 1..count, each KEK minted (under ZMK version 2, the newest) and bound. */
   private void keyWithVersions(String name, int count) throws HsmException {
     KekIssuer issuer = new KekIssuer(hsm);
-    assertOk(
-        apply(
-            Command.newBuilder()
-                .setCreateKey(
-                    CreateKey.newBuilder()
-                        .setName(name)
-                        .setZone(ZONE)
-                        .setKek(issuer.newWrappedKek(ZONE, name, 1)))));
+    create(name, issuer.newWrappedKek(ZONE, name, 1));
     for (int v = 2; v <= count; v++) {
       assertOk(
           apply(
@@ -104,14 +97,15 @@ class KekBindingTest {
     try (SecretKeyBytes kek = SecretKeyBytes.takeOwnership(bytes)) {
       wrapped = hsm.wrap(ZONE, 1, kek);
     }
+    create(name, WrappedKeyRecords.toRecord(wrapped));
+  }
+
+  /** Creates {@code name} in {@link #ZONE} with {@code kek} as its version 1. */
+  private void create(String name, WrappedKeyMaterial kek) {
     assertOk(
         apply(
             Command.newBuilder()
-                .setCreateKey(
-                    CreateKey.newBuilder()
-                        .setName(name)
-                        .setZone(ZONE)
-                        .setKek(WrappedKeyRecords.toRecord(wrapped)))));
+                .setCreateKey(CreateKey.newBuilder().setName(name).setZone(ZONE).setKek(kek))));
   }
 
   private static void assertOk(CommandResult result) {
