@@ -29,7 +29,6 @@ import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code keyrotor audit export|keys|verify|timeline}: the audit trail for auditors. {@code export}
@@ -199,23 +198,9 @@ final class AuditCommand extends CommandArguments.Group {
       description =
           "Check an export against trusted audit keys, with no cluster: exit 0 only when it is"
               + " intact; otherwise each problem is printed and the exit status is 1.")
-  static final class Verify implements Runnable {
-    @Mixin CommandArguments.Invocation invocation;
-
-    @Parameters(index = "0", paramLabel = "FILE", description = "The export (JSON Lines).")
-    String file;
-
-    @Option(
-        names = "--trust",
-        paramLabel = "KEYS",
-        required = true,
-        description = "The trusted audit public keys (PEM, as 'audit keys' writes them).")
-    String trust;
-
+  static final class Verify extends TrustedAuditKeys.OfflineCheck {
     @Override
-    public void run() {
-      KeyrotorCli root = invocation.root();
-      List<AuditKeyRegistration> trusted = TrustedAuditKeys.read(root, trust);
+    void check(KeyrotorCli root, List<AuditKeyRegistration> trusted) {
       List<String> problems = new ArrayList<>();
       List<AuditExportItem> items = new ArrayList<>();
       List<AuditCheckpoint> closing = new ArrayList<>();
@@ -276,23 +261,9 @@ final class AuditCommand extends CommandArguments.Group {
       description =
           "Check a destruction receipt (as 'key receipt NAME VERSION --json' writes it) against"
               + " trusted audit keys, with no cluster: exit 0 only when its signature verifies.")
-  static final class VerifyReceipt implements Runnable {
-    @Mixin CommandArguments.Invocation invocation;
-
-    @Parameters(index = "0", paramLabel = "FILE", description = "The receipt (JSON).")
-    String file;
-
-    @Option(
-        names = "--trust",
-        paramLabel = "KEYS",
-        required = true,
-        description = "The trusted audit public keys (PEM, as 'audit keys' writes them).")
-    String trust;
-
+  static final class VerifyReceipt extends TrustedAuditKeys.OfflineCheck {
     @Override
-    public void run() {
-      KeyrotorCli root = invocation.root();
-      List<AuditKeyRegistration> trusted = TrustedAuditKeys.read(root, trust);
+    void check(KeyrotorCli root, List<AuditKeyRegistration> trusted) {
       DestructionReceipt receipt;
       try (InputStream in = CliFiles.open(root, file)) {
         JsonElement json =

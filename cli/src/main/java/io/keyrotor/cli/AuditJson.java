@@ -1,9 +1,13 @@
 package io.keyrotor.cli;
 
+import static io.keyrotor.cli.JsonFields.base64;
+import static io.keyrotor.cli.JsonFields.hex;
+import static io.keyrotor.cli.JsonFields.number;
+import static io.keyrotor.cli.JsonFields.string;
+
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import com.google.protobuf.ByteString;
 import io.keyrotor.api.v1.AuditCheckpoint;
 import io.keyrotor.api.v1.AuditExportItem;
 import io.keyrotor.api.v1.AuditHashOnly;
@@ -219,47 +223,5 @@ final class AuditJson {
         .setKeyVersion((int) number(c, "key_version"))
         .setSignature(base64(c, "signature"))
         .build();
-  }
-
-  private static String string(JsonObject o, String name) {
-    JsonElement e = o.get(name);
-    if (e == null || e.isJsonNull()) {
-      return "";
-    }
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-      throw new IllegalArgumentException("\"" + name + "\" is not a string");
-    }
-    return e.getAsString();
-  }
-
-  private static long number(JsonObject o, String name) {
-    JsonElement e = o.get(name);
-    if (e == null || e.isJsonNull()) {
-      return 0;
-    }
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-      throw new IllegalArgumentException("\"" + name + "\" is not a number");
-    }
-    try {
-      return e.getAsJsonPrimitive().getAsBigDecimal().longValueExact();
-    } catch (ArithmeticException ex) {
-      throw new IllegalArgumentException("\"" + name + "\" is not a whole number");
-    }
-  }
-
-  private static ByteString hex(JsonObject o, String name) {
-    try {
-      return ByteString.copyFrom(HEX.parseHex(string(o, name)));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("\"" + name + "\" is not hex");
-    }
-  }
-
-  private static ByteString base64(JsonObject o, String name) {
-    try {
-      return ByteString.copyFrom(Base64.getDecoder().decode(string(o, name)));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("\"" + name + "\" is not base64");
-    }
   }
 }

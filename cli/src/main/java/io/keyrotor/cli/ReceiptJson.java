@@ -1,14 +1,16 @@
 package io.keyrotor.cli;
 
+import static io.keyrotor.cli.JsonFields.base64;
+import static io.keyrotor.cli.JsonFields.number;
+import static io.keyrotor.cli.JsonFields.strict;
+import static io.keyrotor.cli.JsonFields.string;
+import static io.keyrotor.cli.JsonFields.time;
+
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Timestamp;
 import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.api.v1.DestructionReceiptSignature;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.Set;
 
@@ -88,66 +90,13 @@ final class ReceiptJson {
       }
       JsonObject s = signature.getAsJsonObject();
       strict(s, SIGNATURE_FIELDS, "a signature");
-      ByteString bytes;
-      try {
-        bytes = ByteString.copyFrom(Base64.getDecoder().decode(string(s, "signature")));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("\"signature\" is not base64");
-      }
       receipt.setSignature(
           DestructionReceiptSignature.newBuilder()
               .setSignerNode(string(s, "signer_node"))
               .setKeyVersion((int) number(s, "key_version"))
-              .setSignature(bytes)
+              .setSignature(base64(s, "signature"))
               .setRecordedIndex(number(s, "recorded_index")));
     }
     return receipt.build();
-  }
-
-  private static void strict(JsonObject json, Set<String> known, String what) {
-    for (String name : json.keySet()) {
-      if (!known.contains(name)) {
-        throw new IllegalArgumentException(what + " has an unknown field \"" + name + "\"");
-      }
-    }
-  }
-
-  private static Timestamp time(JsonObject json, String name) {
-    String text = string(json, name);
-    try {
-      Instant instant = Instant.parse(text);
-      return Timestamp.newBuilder()
-          .setSeconds(instant.getEpochSecond())
-          .setNanos(instant.getNano())
-          .build();
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("\"" + name + "\" is not an ISO-8601 time: " + text);
-    }
-  }
-
-  private static String string(JsonObject json, String name) {
-    JsonElement e = json.get(name);
-    if (e == null || e.isJsonNull()) {
-      return "";
-    }
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-      throw new IllegalArgumentException("\"" + name + "\" is not a string");
-    }
-    return e.getAsString();
-  }
-
-  private static long number(JsonObject json, String name) {
-    JsonElement e = json.get(name);
-    if (e == null || e.isJsonNull()) {
-      return 0;
-    }
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-      throw new IllegalArgumentException("\"" + name + "\" is not a number");
-    }
-    try {
-      return e.getAsJsonPrimitive().getAsBigDecimal().longValueExact();
-    } catch (ArithmeticException ex) {
-      throw new IllegalArgumentException("\"" + name + "\" is not a whole number");
-    }
   }
 }

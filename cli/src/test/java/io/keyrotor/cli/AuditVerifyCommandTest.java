@@ -16,9 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.Signature;
-import java.security.spec.ECGenParameterSpec;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -41,17 +39,9 @@ class AuditVerifyCommandTest {
 
   @BeforeEach
   void export() throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    signer = generator.generateKeyPair();
-    stranger = generator.generateKeyPair();
-    AuditKeyRegistration key =
-        AuditKeyRegistration.newBuilder()
-            .setNode("n1")
-            .setKeyVersion(1)
-            .setPublicKey(ByteString.copyFrom(signer.getPublic().getEncoded()))
-            .build();
-    Files.writeString(dir.resolve("keys.pem"), AuditKeysPem.write(List.of(key)));
+    TrustedAuditKey keys = TrustedAuditKey.write(dir.resolve("keys.pem"), 1);
+    signer = keys.signer();
+    stranger = keys.stranger();
 
     List<AuditRecord> chain = new ArrayList<>();
     byte[] previous = new byte[32];
@@ -73,7 +63,7 @@ class AuditVerifyCommandTest {
               .setDetail("detail " + i)
               .setPreviousHash(ByteString.copyFrom(previous));
       if (i == 0) {
-        record.setAuditKey(key);
+        record.setAuditKey(keys.registration());
       }
       if (i == 4) {
         record.setCheckpoint(checkpoint(chain.get(2), signer));

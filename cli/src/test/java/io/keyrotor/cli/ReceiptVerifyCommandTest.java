@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
-import io.keyrotor.api.v1.AuditKeyRegistration;
 import io.keyrotor.api.v1.DestructionReceipt;
 import io.keyrotor.api.v1.DestructionReceiptSignature;
-import io.keyrotor.client.audit.AuditKeysPem;
 import io.keyrotor.crypto.AuditCheckpointSignatures;
 import io.keyrotor.crypto.DestructionReceiptSignatures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.Signature;
-import java.security.spec.ECGenParameterSpec;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,17 +32,9 @@ class ReceiptVerifyCommandTest {
 
   @BeforeEach
   void keys() throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    signer = generator.generateKeyPair();
-    stranger = generator.generateKeyPair();
-    AuditKeyRegistration key =
-        AuditKeyRegistration.newBuilder()
-            .setNode("n1")
-            .setKeyVersion(3)
-            .setPublicKey(ByteString.copyFrom(signer.getPublic().getEncoded()))
-            .build();
-    Files.writeString(dir.resolve("keys.pem"), AuditKeysPem.write(List.of(key)));
+    TrustedAuditKey keys = TrustedAuditKey.write(dir.resolve("keys.pem"), 3);
+    signer = keys.signer();
+    stranger = keys.stranger();
   }
 
   private static DestructionReceipt unsigned() {

@@ -10,6 +10,7 @@ import io.keyrotor.client.testing.TestPki;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,25 @@ class TransportSecurityCliTest extends CliHarness<FakeKeyService> {
     FakeNode own = FakeNode.start(pki, null, new FakeKeyService());
     Files.writeString(dir.resolve("servers"), own.address() + "\n");
     return own;
+  }
+
+  /**
+   * Runs the CLI with {@code --servers} at the harness's node, {@code --ca} and {@code --cert
+   * admin} of the shared CA, then {@code rest}, and nothing else.
+   */
+  private int runWithAdminCertificate(String... rest) {
+    TestPki pki = TestPki.shared();
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--servers",
+                node.address(),
+                "--ca",
+                pki.caCertificate().toString(),
+                "--cert",
+                pki.certificate("admin").toString()));
+    args.addAll(List.of(rest));
+    return runAsGiven(args.toArray(String[]::new));
   }
 
   @Test
@@ -119,19 +139,9 @@ class TransportSecurityCliTest extends CliHarness<FakeKeyService> {
 
   @Test
   void deprecatedKeySpelling_beforeTheCommand_stillNamesTheTlsKey() {
-    TestPki pki = TestPki.shared();
     int status =
-        runAsGiven(
-            "--servers",
-            node.address(),
-            "--ca",
-            pki.caCertificate().toString(),
-            "--cert",
-            pki.certificate("admin").toString(),
-            "--key",
-            pki.privateKey("admin").toString(),
-            "key",
-            "list");
+        runWithAdminCertificate(
+            "--key", TestPki.shared().privateKey("admin").toString(), "key", "list");
 
     assertEquals(0, status, stderr);
     assertEquals(List.of("CN=admin,O=keyrotor"), node.callerSubjects());
@@ -149,17 +159,7 @@ class TransportSecurityCliTest extends CliHarness<FakeKeyService> {
 
   @Test
   void certWithoutKey_isRefused() {
-    TestPki pki = TestPki.shared();
-    int status =
-        runAsGiven(
-            "--servers",
-            node.address(),
-            "--ca",
-            pki.caCertificate().toString(),
-            "--cert",
-            pki.certificate("admin").toString(),
-            "key",
-            "list");
+    int status = runWithAdminCertificate("key", "list");
 
     assertEquals(1, status);
     assertEquals("error: give --cert and --tls-key together\n", stderr);
