@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.keyrotor.api.v1.RotationReason;
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.proto.internal.v1.Command;
+import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.DestructionReceiptRecord;
 import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.IntegrityStatus;
@@ -34,6 +35,23 @@ class DestructionReceiptsTest {
   private static final long T0 = 1_700_000_000_000L;
 
   @TempDir Path directory;
+
+  /**
+   * Applies, at log index {@code index}, the signature of receipt k v1 by audit key n1/{@code
+   * keyVersion}: {@code signatureBytes} bytes.
+   */
+  private static CommandResult signK1(
+      KeyStateStore store,
+      String requestId,
+      long time,
+      int keyVersion,
+      int signatureBytes,
+      long index) {
+    return store.apply(
+        at(requestId, time, signDestructionReceipt("k", 1, "n1", keyVersion, signatureBytes)),
+        1,
+        index);
+  }
 
   private static Command at(
       String requestId, long time, com.google.protobuf.MessageOrBuilder body) {
@@ -110,10 +128,7 @@ class DestructionReceiptsTest {
 
       assertEquals(
           io.keyrotor.api.v1.ErrorReason.VERSION_NOT_DESTROYED.name(),
-          store
-              .apply(at("s6", T0 + 3, signDestructionReceipt("k", 1, "n1", 1, 64)), 1, 6)
-              .getOutcome()
-              .getReason(),
+          signK1(store, "s6", T0 + 3, 1, 64, 6).getOutcome().getReason(),
           "no receipt before the destruction");
       store.apply(at("r7", T0 + 100, destroyVersion("k", 1)), 1, 7);
       assertEquals(
@@ -122,28 +137,17 @@ class DestructionReceiptsTest {
           "the new receipt awaits its signature");
       assertEquals(
           io.keyrotor.api.v1.ErrorReason.AUDIT_RECORD_INVALID.name(),
-          store
-              .apply(at("s8", T0 + 101, signDestructionReceipt("k", 1, "n1", 2, 64)), 1, 8)
-              .getOutcome()
-              .getReason(),
+          signK1(store, "s8", T0 + 101, 2, 64, 8).getOutcome().getReason(),
           "an unregistered key version");
       assertEquals(
           io.keyrotor.api.v1.ErrorReason.AUDIT_RECORD_INVALID.name(),
-          store
-              .apply(at("s9", T0 + 102, signDestructionReceipt("k", 1, "n1", 1, 63)), 1, 9)
-              .getOutcome()
-              .getReason(),
+          signK1(store, "s9", T0 + 102, 1, 63, 9).getOutcome().getReason(),
           "a signature of the wrong length");
       assertTrue(
           store.destructionReceipt("k", 1).orElseThrow().getSignature().getSignature().isEmpty(),
           "refusals change nothing");
 
-      assertEquals(
-          0,
-          store
-              .apply(at("s10", T0 + 103, signDestructionReceipt("k", 1, "n1", 1, 64)), 1, 10)
-              .getOutcome()
-              .getCode());
+      assertEquals(0, signK1(store, "s10", T0 + 103, 1, 64, 10).getOutcome().getCode());
       DestructionReceiptRecord signed = store.destructionReceipt("k", 1).orElseThrow();
       assertEquals("n1", signed.getSignature().getSignerNode());
       assertEquals(10, signed.getSignature().getRecordedIndex());
@@ -155,10 +159,7 @@ class DestructionReceiptsTest {
 
       assertEquals(
           io.keyrotor.api.v1.ErrorReason.DESTRUCTION_RECEIPT_ALREADY_SIGNED.name(),
-          store
-              .apply(at("s11", T0 + 104, signDestructionReceipt("k", 1, "n1", 1, 64)), 1, 11)
-              .getOutcome()
-              .getReason(),
+          signK1(store, "s11", T0 + 104, 1, 64, 11).getOutcome().getReason(),
           "signed once");
       assertEquals(signed, store.destructionReceipt("k", 1).orElseThrow(), "the first stays");
       assertEquals(List.of(), store.unsignedDestructionReceipts(10));
