@@ -136,31 +136,16 @@ class KeyrotorClientWatchTest {
               }
             });
     KeyrotorClient client = watchClient(node(keys));
-    List<String> cursors = new CopyOnWriteArrayList<>();
-    List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
-    CountDownLatch two = new CountDownLatch(2);
+    Recorder recorder = new Recorder(2);
 
     try (KeyEventSubscription subscription =
-        client.watchKeyEvents(
-            WatchKeyEventsRequest.getDefaultInstance(),
-            new KeyEventListener() {
-              @Override
-              public void onEvent(KeyEvent event) {
-                cursors.add(event.getCursor());
-                two.countDown();
-              }
-
-              @Override
-              public void onError(KeyrotorException error) {
-                errors.add(error);
-              }
-            })) {
-      assertTrue(two.await(10, TimeUnit.SECONDS), "events: " + cursors);
+        client.watchKeyEvents(WatchKeyEventsRequest.getDefaultInstance(), recorder)) {
+      assertTrue(recorder.events.await(10, TimeUnit.SECONDS), "events: " + recorder.cursors);
       assertEquals("11.0", subscription.lastCursor());
     }
 
-    assertEquals(List.of(), errors);
-    assertEquals(List.of("10.0", "11.0"), cursors);
+    assertEquals(List.of(), recorder.errors);
+    assertEquals(List.of("10.0", "11.0"), recorder.cursors);
     assertEquals("", watchRequests.get(0).getCursor());
     assertEquals("9.0", watchRequests.get(1).getCursor(), "where the node's \"now\" was");
     assertEquals("10.0", watchRequests.get(2).getCursor(), "after the last delivered event");
@@ -185,27 +170,14 @@ class KeyrotorClientWatchTest {
                 java.util.Map.of()));
     FakeKeyService other = new FakeKeyService().events(serverEvent("7.0", "payments", 7));
     KeyrotorClient client = watchClient(node(full), node(other));
-    CountDownLatch one = new CountDownLatch(1);
-    List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+    Recorder recorder = new Recorder(1);
 
     try (KeyEventSubscription subscription =
-        client.watchKeyEvents(
-            WatchKeyEventsRequest.getDefaultInstance(),
-            new KeyEventListener() {
-              @Override
-              public void onEvent(KeyEvent event) {
-                one.countDown();
-              }
-
-              @Override
-              public void onError(KeyrotorException error) {
-                errors.add(error);
-              }
-            })) {
-      assertTrue(one.await(10, TimeUnit.SECONDS), "no event from the second node");
+        client.watchKeyEvents(WatchKeyEventsRequest.getDefaultInstance(), recorder)) {
+      assertTrue(recorder.events.await(10, TimeUnit.SECONDS), "no event from the second node");
       assertEquals("7.0", subscription.lastCursor());
     }
-    assertEquals(List.of(), errors);
+    assertEquals(List.of(), recorder.errors);
     assertEquals(1, full.received(WatchKeyEventsRequest.class).size());
   }
 
@@ -220,29 +192,44 @@ class KeyrotorClientWatchTest {
                     "not allowed to watch",
                     java.util.Map.of())));
     KeyrotorClient client = build(TestPki.clientBuilder().endpoints(node.address()));
-    CountDownLatch failed = new CountDownLatch(1);
-    List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+    Recorder recorder = new Recorder(0);
 
     KeyEventSubscription subscription =
-        client.watchKeyEvents(
-            WatchKeyEventsRequest.getDefaultInstance(),
-            new KeyEventListener() {
-              @Override
-              public void onEvent(KeyEvent event) {}
-
-              @Override
-              public void onError(KeyrotorException error) {
-                errors.add(error);
-                failed.countDown();
-              }
-            });
+        client.watchKeyEvents(WatchKeyEventsRequest.getDefaultInstance(), recorder);
     try {
-      assertTrue(failed.await(10, TimeUnit.SECONDS));
-      assertEquals(Status.Code.PERMISSION_DENIED, errors.get(0).code());
+      assertTrue(recorder.failed.await(10, TimeUnit.SECONDS));
+      assertEquals(Status.Code.PERMISSION_DENIED, recorder.errors.get(0).code());
     } finally {
       subscription.close();
     }
     assertFalse(subscription.isActive());
+  }
+
+  /**
+   * A listener that records the cursors of the events and the errors it is given, counting down
+   * {@link #events} on each event and {@link #failed} on the first error.
+   */
+  private static final class Recorder implements KeyEventListener {
+    final List<String> cursors = new CopyOnWriteArrayList<>();
+    final List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+    final CountDownLatch events;
+    final CountDownLatch failed = new CountDownLatch(1);
+
+    Recorder(int expectedEvents) {
+      events = new CountDownLatch(expectedEvents);
+    }
+
+    @Override
+    public void onEvent(KeyEvent event) {
+      cursors.add(event.getCursor());
+      events.countDown();
+    }
+
+    @Override
+    public void onError(KeyrotorException error) {
+      errors.add(error);
+      failed.countDown();
+    }
   }
 
   /** A client of {@code nodes} with short backoff, so that a watch reconnects at once. */
@@ -253,7 +240,6 @@ class KeyrotorClientWatchTest {
             .backoff(Duration.ofMillis(10), Duration.ofMillis(50)));
   }
 
-  /** A key service that answers every WatchKeyEvents with {@code error}. */
   /**
    * A key service that adds every WatchKeyEvents request to {@code requests}, then has {@code
    * answer} answer it (the stream stays open unless the answer ends it).
@@ -269,6 +255,7 @@ class KeyrotorClientWatchTest {
     };
   }
 
+  /** A key service that answers every WatchKeyEvents with {@code error}. */
   private static FakeKeyService refusingWatches(StatusRuntimeException error) {
     return new FakeKeyService()
         .failEvery(request -> request instanceof WatchKeyEventsRequest ? error : null);
