@@ -16,24 +16,26 @@ class ClusterVersionDriverTest {
     return NodeRecord.newBuilder().setId(id).setSupportedClusterVersion(supported).build();
   }
 
+  /** The records of the voters n1, n2 and n3, supporting the versions given in that order. */
+  private static Map<String, NodeRecord> voters(int n1, int n2, int n3) {
+    return Map.of("n1", node("n1", n1), "n2", node("n2", n2), "n3", node("n3", n3));
+  }
+
   @Test
   void everyVotingMemberSupports2_raisedTo2() {
-    Map<String, NodeRecord> nodes =
-        Map.of("n1", node("n1", 2), "n2", node("n2", 2), "n3", node("n3", 2));
+    Map<String, NodeRecord> nodes = voters(2, 2, 2);
     assertEquals(OptionalInt.of(2), ClusterVersionDriver.target(1, 2, VOTING, nodes));
   }
 
   @Test
   void oneMemberStillOld_notRaised() {
-    Map<String, NodeRecord> nodes =
-        Map.of("n1", node("n1", 2), "n2", node("n2", 1), "n3", node("n3", 2));
+    Map<String, NodeRecord> nodes = voters(2, 1, 2);
     assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 2, VOTING, nodes));
   }
 
   @Test
   void aMemberThatReportedNothingOrNeverRegistered_countsAsVersion1() {
-    Map<String, NodeRecord> unreported =
-        Map.of("n1", node("n1", 2), "n2", node("n2", 0), "n3", node("n3", 2));
+    Map<String, NodeRecord> unreported = voters(2, 0, 2);
     Map<String, NodeRecord> missing = Map.of("n1", node("n1", 2), "n2", node("n2", 2));
     assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 2, VOTING, unreported));
     assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 2, VOTING, missing));
@@ -41,8 +43,7 @@ class ClusterVersionDriverTest {
 
   @Test
   void aLeaderCappedBelowItsPeers_raisesOnlyToItsOwn() {
-    Map<String, NodeRecord> nodes =
-        Map.of("n1", node("n1", 2), "n2", node("n2", 2), "n3", node("n3", 2));
+    Map<String, NodeRecord> nodes = voters(2, 2, 2);
     assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 1, VOTING, nodes));
   }
 
