@@ -1,5 +1,6 @@
 package io.keyrotor.server.http;
 
+import com.google.common.html.HtmlEscapers;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.KeyEventType;
 import io.keyrotor.api.v1.LimitStatus;
@@ -315,20 +316,11 @@ final class StatusPage {
     return "<span class=\"bad\">" + esc(text) + "</span>";
   }
 
-  /** HTML-escapes {@code text} for element content and quoted attribute values. */
+  /**
+   * HTML-escapes {@code text} for element content and quoted attribute values: {@code < > & " '}
+   * become character references (Guava's HTML escaper).
+   */
   static String esc(String text) {
-    StringBuilder out = new StringBuilder(text.length());
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '<' -> out.append("&lt;");
-        case '>' -> out.append("&gt;");
-        case '&' -> out.append("&amp;");
-        case '"' -> out.append("&quot;");
-        case '\'' -> out.append("&#39;");
-        default -> out.append(c);
-      }
-    }
-    return out.toString();
+    return HtmlEscapers.htmlEscaper().escape(text);
   }
 }
