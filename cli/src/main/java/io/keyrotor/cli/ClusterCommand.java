@@ -146,7 +146,9 @@ final class ClusterCommand extends CommandArguments.Group {
 
   @Command(
       name = "replace-node",
-      description = "Add NEW (as add-node), then remove OLD (as remove-node).")
+      description =
+          "Add NEW (as add-node), then remove OLD (as remove-node). Run again after a timeout: it"
+              + " continues where the last call stopped, or says the replacement was done.")
   static final class ReplaceNode implements Runnable {
     @Mixin CommandArguments.Invocation invocation;
 
@@ -170,7 +172,16 @@ final class ClusterCommand extends CommandArguments.Group {
                       .build());
       root.print(
           JsonOutput.membership(id, replaced.getVotersList(), replaced.getVerifiedZonesList()),
-          "replaced " + old + " by " + id + "; voters: " + replaced.getVotersList());
+          (replaced.getAlreadyReplaced()
+                  ? old
+                      + " was replaced by "
+                      + id
+                      + " already (removed at log index "
+                      + replaced.getRemovalLogIndex()
+                      + ")"
+                  : "replaced " + old + " by " + id)
+              + "; voters: "
+              + replaced.getVotersList());
     }
   }
 

@@ -16,6 +16,7 @@ import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.api.v1.RemoveNodeRequest;
 import io.keyrotor.api.v1.RemoveNodeResponse;
 import io.keyrotor.api.v1.ReplaceNodeRequest;
+import io.keyrotor.api.v1.ReplaceNodeResponse;
 import io.keyrotor.api.v1.TransferLeadershipRequest;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -112,8 +113,11 @@ public final class ClusterControl {
     return admin(via, 60).removeNode(RemoveNodeRequest.newBuilder().setNodeId(id).build());
   }
 
-  /** ReplaceNode through {@code via}: AddNode of the new node, then RemoveNode of the old. */
-  public List<String> replaceNode(
+  /**
+   * ReplaceNode through {@code via}: AddNode of the new node, then RemoveNode of the old; the
+   * answer says whether an earlier call had done it.
+   */
+  public ReplaceNodeResponse replaceNode(
       String via,
       String old,
       String id,
@@ -126,8 +130,7 @@ public final class ClusterControl {
             ReplaceNodeRequest.newBuilder()
                 .setOldNodeId(old)
                 .setNewNode(addRequest(id, raftAddress, apiAddress, region, waitSeconds))
-                .build())
-        .getVotersList();
+                .build());
   }
 
   /**

@@ -5,14 +5,17 @@ import com.google.gson.JsonObject;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyrotor.api.v1.RemoveNodeResponse;
+import io.keyrotor.api.v1.ReplaceNodeResponse;
 import io.keyrotor.chaos.launcher.NodeLauncher;
 import io.keyrotor.chaos.launcher.SpareNodes;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The membership nemesis's moves: add a node (a spare, or a first-group node that was removed),
@@ -32,7 +35,11 @@ import java.util.TreeSet;
  * effect), never NOT_FOUND.
  */
 final class MembershipChanges {
-  static final int WAIT_SECONDS = 90;
+  /** The shortest wait for a joining node to start, catch up and prove its zones. */
+  static final int MIN_WAIT_SECONDS = 90;
+
+  /** The longest: what AddNode accepts. */
+  static final int MAX_WAIT_SECONDS = 600;
 
   private final NodeLauncher launcher;
   private final SpareNodes spares;
@@ -40,6 +47,7 @@ final class MembershipChanges {
   private final List<String> firstGroup;
   private final List<String> slots;
   private final Set<String> voters;
+  private volatile int waitSeconds = MIN_WAIT_SECONDS;
 
   /** A launcher without spares: nothing to add, so no other call is ever made. */
   private static final SpareNodes NONE =
@@ -73,6 +81,28 @@ final class MembershipChanges {
     this.slots = new ArrayList<>(firstGroup);
     this.slots.addAll(spares.spareIds());
     this.voters = new TreeSet<>(firstGroup);
+  }
+
+  /**
+   * How long AddNode may wait for a joining node, given how long the first group's nodes took to
+   * start and answer: a joiner is started just before AddNode and needs as long to start (its JVM,
+   * its HSM's key file), then catches up and proves its zones. On a loaded machine a node's start
+   * alone takes minutes, far beyond a fixed wait.
+   */
+  static int joinWaitSeconds(Duration firstGroupStart) {
+    long seconds = MIN_WAIT_SECONDS + 2 * Math.max(0, firstGroupStart.toSeconds());
+    return (int) Math.min(MAX_WAIT_SECONDS, seconds);
+  }
+
+  /**
+   * Sets the wait of every later AddNode from the first group's start ({@link #joinWaitSeconds}).
+   */
+  void nodesStartedWithin(Duration firstGroupStart) {
+    waitSeconds = joinWaitSeconds(firstGroupStart);
+  }
+
+  int waitSeconds() {
+    return waitSeconds;
   }
 
   /** Whether the launcher laid out spares, without which there is nothing to add. */
@@ -115,7 +145,7 @@ final class MembershipChanges {
               spares.raftAddress(target),
               launcher.apiAddress(target),
               spares.region(target),
-              WAIT_SECONDS);
+              waitSeconds);
       value.add("answeredVoters", array(after));
     } catch (StatusRuntimeException | IOException e) {
       value.addProperty("error", describe(e));
@@ -129,27 +159,23 @@ final class MembershipChanges {
     JsonObject value = new JsonObject();
     value.addProperty("via", via);
     value.addProperty("node", target);
-    for (int attempt = 1; attempt <= 2; attempt++) {
-      try {
-        RemoveNodeResponse removed = control.removeNode(via, target);
-        value.add("answeredVoters", array(removed.getVotersList()));
-        value.addProperty("alreadyRemoved", removed.getAlreadyRemoved());
-        value.addProperty("attempts", attempt);
-        value.remove("error");
-        break;
-      } catch (StatusRuntimeException e) {
-        value.addProperty("error", describe(e));
-        Status.Code code = e.getStatus().getCode();
-        if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED) {
-          break;
-        }
-      }
-    }
+    askWithOneRetry(
+        value,
+        () -> {
+          RemoveNodeResponse removed = control.removeNode(via, target);
+          JsonObject answer = new JsonObject();
+          answer.add("answeredVoters", array(removed.getVotersList()));
+          answer.addProperty("alreadyRemoved", removed.getAlreadyRemoved());
+          return answer;
+        });
     settle(via, value, target);
     return value;
   }
 
-  /** Starts {@code target} afresh and asks {@code via} to replace {@code old} with it. */
+  /**
+   * Starts {@code target} afresh and asks {@code via} to replace {@code old} with it (asked again
+   * once on an unknown outcome: the retry continues the replacement, or answers already_replaced).
+   */
   JsonObject replace(String via, String old, String target) {
     JsonObject value = new JsonObject();
     value.addProperty("via", via);
@@ -157,21 +183,56 @@ final class MembershipChanges {
     value.addProperty("node", target);
     try {
       startFresh(target);
-      List<String> after =
-          control.replaceNode(
-              via,
-              old,
-              target,
-              spares.raftAddress(target),
-              launcher.apiAddress(target),
-              spares.region(target),
-              WAIT_SECONDS);
-      value.add("answeredVoters", array(after));
-    } catch (StatusRuntimeException | IOException e) {
+    } catch (IOException e) {
       value.addProperty("error", describe(e));
+      settle(via, value, target, old);
+      return value;
     }
+    askWithOneRetry(
+        value,
+        () -> {
+          ReplaceNodeResponse replaced =
+              control.replaceNode(
+                  via,
+                  old,
+                  target,
+                  spares.raftAddress(target),
+                  launcher.apiAddress(target),
+                  spares.region(target),
+                  waitSeconds);
+          JsonObject answer = new JsonObject();
+          answer.add("answeredVoters", array(replaced.getVotersList()));
+          answer.addProperty("alreadyReplaced", replaced.getAlreadyReplaced());
+          return answer;
+        });
     settle(via, value, target, old);
     return value;
+  }
+
+  /**
+   * Makes {@code call}, and once more if its outcome is unknown (UNAVAILABLE, DEADLINE_EXCEEDED);
+   * copies its answer into {@code value} with the number of attempts, or records the last error.
+   */
+  private static void askWithOneRetry(JsonObject value, Supplier<JsonObject> call) {
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      try {
+        call.get().entrySet().forEach(field -> value.add(field.getKey(), field.getValue()));
+        value.addProperty("attempts", attempt);
+        value.remove("error");
+        return;
+      } catch (StatusRuntimeException e) {
+        value.addProperty("error", describe(e));
+        if (!unknownOutcome(e)) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** An answer that leaves open whether the change took effect: worth asking once more. */
+  private static boolean unknownOutcome(StatusRuntimeException e) {
+    Status.Code code = e.getStatus().getCode();
+    return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
   }
 
   /**

@@ -93,6 +93,14 @@ public final class Nemesis implements Runnable {
     this.tbf = tbfAvailable;
   }
 
+  /**
+   * How long the first group's nodes took to start and answer; the membership nemesis waits for a
+   * joining node in proportion (see {@code MembershipChanges.joinWaitSeconds}).
+   */
+  public void nodesStartedWithin(Duration firstGroupStart) {
+    membership.nodesStartedWithin(firstGroupStart);
+  }
+
   /** The faults that will be drawn from (those that apply to this cluster size). */
   public List<NemesisKind> kinds() {
     return kinds;

@@ -155,6 +155,7 @@ public final class ChaosRunner {
             new PrintWriter(
                 Files.newBufferedWriter(
                     directory.resolve("nemesis.log"), StandardCharsets.UTF_8))) {
+      long startNanos = System.nanoTime();
       launcher.startAll();
       Map<String, ManagedChannel> channels = new LinkedHashMap<>();
       // Mutual TLS as the cluster's administrator: workloads, status and the chaos hook.
@@ -171,7 +172,10 @@ public final class ChaosRunner {
         channels.put(id, api.channel());
       }
       ClusterControl control = new ClusterControl(channels);
-      awaitAllAnswering(apis, Duration.ofMinutes(2));
+      // A node's start (JVM, HSM key file, Raft) takes seconds on a quiet machine and minutes on a
+      // loaded one: the bound only catches a node that never comes up.
+      awaitAllAnswering(apis, Duration.ofMinutes(8));
+      Duration nodesStarted = Duration.ofNanos(System.nanoTime() - startNanos);
 
       HistoryRecorder recorder = HistoryRecorder.toFile(directory.resolve("history.jsonl"));
       Workloads workloads =
@@ -197,6 +201,7 @@ public final class ChaosRunner {
               options.timing(),
               nemesisLog,
               capabilities.tbf());
+      nemesis.nodesStartedWithin(nodesStarted);
       Thread nemesisThread = new Thread(nemesis, "chaos-nemesis");
       nemesisThread.setDaemon(true);
       nemesisThread.start();
@@ -234,7 +239,10 @@ public final class ChaosRunner {
       environment.add(
           "nemesis: drawn from "
               + nemesis.kinds().stream().map(NemesisKind::id).toList()
-              + launcher.spares().map(s -> " | spare nodes " + s.spareIds()).orElse(""));
+              + launcher.spares().map(s -> " | spare nodes " + s.spareIds()).orElse("")
+              + " | nodes answered "
+              + nodesStarted.toSeconds()
+              + " s after their start");
       RunSummary summary =
           new RunSummary(
               new RunSummary.Run(

@@ -28,6 +28,7 @@ import io.keyrotor.server.config.NodeConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -52,8 +53,13 @@ import java.util.regex.Pattern;
  * working majority, changes the configuration without the node, then removes its record
  * (RemoveNode), which releases every validation gate that waited for it. Each step is idempotent,
  * so a retried call continues where the last one stopped; a retry after the removal completed finds
- * it in the audit trail ({@link NodeRemovals}) and answers success with {@code already_removed}.
- * Runs on the blocking executor: the steps wait on Ratis and on the new node.
+ * it in the audit trail ({@link NodeRemovals}) and answers success with {@code already_removed},
+ * and a retried ReplaceNode does what is left of it ({@link ReplacementProgress}), answering {@code
+ * already_replaced} when nothing is. Runs on the blocking executor: the steps wait on Ratis and on
+ * the new node.
+ *
+ * <p>About 500 lines because the three calls share private steps (proof, configuration change,
+ * quorum check, removal lookup) that no other class should reach.
  */
 final class MembershipAdmin {
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -117,21 +123,75 @@ final class MembershipAdmin {
                 "the old and the new node must differ");
           }
           writes.authorize(Operation.REPLACE_NODE, Target.cluster());
-          if (!context.raft().members().contains(old)) {
-            throw unknown(old);
-          }
           String principal = principal();
           return CompletableFuture.supplyAsync(
-              () -> {
-                AddNodeResponse added = add(request.getNewNode(), principal);
-                List<String> voters = remove(old, principal).getVotersList();
-                return ReplaceNodeResponse.newBuilder()
-                    .addAllVoters(voters)
-                    .addAllVerifiedZones(added.getVerifiedZonesList())
-                    .build();
-              },
-              blockingExecutor);
+              () -> replace(old, request.getNewNode(), principal), blockingExecutor);
         });
+  }
+
+  /**
+   * AddNode of the new node, then RemoveNode of the old one, continuing where an earlier call
+   * stopped ({@link ReplacementProgress}). The read barrier first makes this node's view at least
+   * as new as the leader's commit at the call, so what another node did and answered is seen here.
+   */
+  private ReplaceNodeResponse replace(String old, AddNodeRequest newNode, String principal) {
+    context.bounded(context.raft().readBarrier()).join();
+    String id = newNode.getNodeId();
+    GroupMembers members = context.raft().members();
+    Map<String, NodeRecord> registry = context.raft().state().nodes();
+    Optional<AuditRecord> removal =
+        members.contains(old) || registry.containsKey(old)
+            ? Optional.empty()
+            : NodeRemovals.lastRemoval(context.raft().state(), old);
+    ReplacementProgress progress =
+        ReplacementProgress.of(
+            old,
+            id,
+            members.all().keySet(),
+            members.voters().keySet(),
+            registry.keySet(),
+            removal.isPresent());
+    List<String> verifiedZones =
+        registry.containsKey(id) ? registry.get(id).getVerifiedZonesList() : List.of();
+    switch (progress) {
+      case DONE -> {
+        return ReplaceNodeResponse.newBuilder()
+            .addAllVoters(members.voters().keySet())
+            .addAllVerifiedZones(verifiedZones)
+            .setAlreadyReplaced(true)
+            .setRemovalLogIndex(removal.orElseThrow().getLogIndex())
+            .build();
+      }
+      case NOT_A_REPLACEMENT -> {
+        if (removal.isEmpty()) {
+          throw unknown(old);
+        }
+        throw ApiErrors.error(
+            Code.NOT_FOUND,
+            ErrorReason.UNKNOWN_NODE,
+            "node "
+                + old
+                + " was removed (log index "
+                + removal.get().getLogIndex()
+                + ") but "
+                + id
+                + " is not a voting member, so no replacement of "
+                + old
+                + " by "
+                + id
+                + " completed; voters: "
+                + members.voters().keySet());
+      }
+      case ADD_NEW -> verifiedZones = add(newNode, principal).getVerifiedZonesList();
+      case REMOVE_OLD -> {
+        // An earlier call added the new node and was cut off before the removal.
+      }
+    }
+    List<String> voters = remove(old, principal).getVotersList();
+    return ReplaceNodeResponse.newBuilder()
+        .addAllVoters(voters)
+        .addAllVerifiedZones(verifiedZones)
+        .build();
   }
 
   // ---------------------------------------------------------------- AddNode
