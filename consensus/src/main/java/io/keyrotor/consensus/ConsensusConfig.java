@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -39,6 +40,9 @@ import java.util.TreeMap;
  * @param maxSupportedClusterVersion the highest cluster version this node applies: {@link
  *     ClusterVersion#SUPPORTED}, or less to act as an older binary (testing upgrades only); a log
  *     or state that needs more stops the node instead of applying it
+ * @param bindHost the IPv4 literal the Raft server listens on, such as {@code 0.0.0.0}, when it is
+ *     not the host of this node's own peer address (which peers keep dialling): a node in a
+ *     container listens on every interface and is reached at its container address
  */
 public record ConsensusConfig(
     String nodeId,
@@ -58,7 +62,8 @@ public record ConsensusConfig(
     long keyCacheBytes,
     Duration destroyScrubWithin,
     boolean joining,
-    int maxSupportedClusterVersion) {
+    int maxSupportedClusterVersion,
+    Optional<String> bindHost) {
 
   /** The shortest election timeout unless configured ({@code raft.election-timeout-min}). */
   public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(600);
@@ -75,6 +80,7 @@ public record ConsensusConfig(
     }
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(bindHost, "bindHost");
     peers = Map.copyOf(new TreeMap<>(peers));
     ratisOverrides = Collections.unmodifiableSortedMap(new TreeMap<>(ratisOverrides));
     if (!peers.containsKey(nodeId)) {
@@ -129,7 +135,8 @@ public record ConsensusConfig(
         KeyCache.DEFAULT_BYTES,
         DEFAULT_DESTROY_SCRUB_WITHIN,
         false,
-        ClusterVersion.SUPPORTED);
+        ClusterVersion.SUPPORTED,
+        Optional.empty());
   }
 
   /**
@@ -195,6 +202,20 @@ public record ConsensusConfig(
     return toBuilder().maxSupportedClusterVersion(version).build();
   }
 
+  /**
+   * Listens on {@code host} (an IPv4 literal such as {@code 0.0.0.0}) at this node's Raft port; the
+   * peers keep the node's own peer address ({@code bind.host}).
+   */
+  public ConsensusConfig withBindHost(Optional<String> host) {
+    return toBuilder().bindHost(host).build();
+  }
+
+  /** Where this node's Raft server listens: the bind host, if any, at its own peer port. */
+  String raftListenAddress() {
+    String own = peers.get(nodeId);
+    return bindHost.map(h -> h + own.substring(own.lastIndexOf(':'))).orElse(own);
+  }
+
   private Builder toBuilder() {
     return new Builder(this);
   }
@@ -215,8 +236,10 @@ public record ConsensusConfig(
     private Duration destroyScrubWithin;
     private boolean joining;
     private int maxSupportedClusterVersion;
+    private Optional<String> bindHost;
 
     Builder(ConsensusConfig from) {
+      this.bindHost = from.bindHost;
       this.maxSupportedClusterVersion = from.maxSupportedClusterVersion;
       this.keyCacheBytes = from.keyCacheBytes;
       this.from = from;
@@ -231,6 +254,11 @@ public record ConsensusConfig(
       this.transport = from.transport;
       this.destroyScrubWithin = from.destroyScrubWithin;
       this.joining = from.joining;
+    }
+
+    Builder bindHost(Optional<String> value) {
+      bindHost = value;
+      return this;
     }
 
     Builder joining(boolean value) {
@@ -317,7 +345,8 @@ public record ConsensusConfig(
           keyCacheBytes,
           destroyScrubWithin,
           joining,
-          maxSupportedClusterVersion);
+          maxSupportedClusterVersion,
+          bindHost);
     }
   }
 

@@ -149,7 +149,7 @@ public final class RaftNode implements AutoCloseable {
       FatalErrorHandler fatalErrorHandler,
       List<KeyrotorStateMachine.ApplyListener> listeners)
       throws IOException {
-    checkPortFree(config.peers().get(config.nodeId()));
+    checkPortFree(config.raftListenAddress());
     // Wrapped KEKs, key names and the audit chain: the node's own, whatever the umask.
     OwnerOnly.directory(config.dataDirectory());
     OwnerOnly.tree(config.dataDirectory());

@@ -37,7 +37,8 @@ final class RaftSettings {
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
     RaftServerConfigKeys.setStorageDir(p, List.of(config.raftDirectory().toFile()));
-    String address = config.peers().get(config.nodeId());
+    // The listen address: the peer address, or bind.host at its port (peers dial the former).
+    String address = config.raftListenAddress();
     GrpcConfigKeys.Server.setHost(p, host(address));
     GrpcConfigKeys.Server.setPort(p, port(address));
     // The client and admin protocols share the server port (Ratis's default, said here): there they

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.junit.jupiter.api.Test;
 
 /** The Ratis properties a node runs with: keyrotor's choices, then the configured overrides. */
@@ -26,6 +28,22 @@ class RaftPropertiesTest {
     assertEquals("false", p.get("raft.server.log.append-entries.compose.enabled"));
     // No 5 s steps between an appender's retries.
     assertEquals("1ms,10, 100ms,1000000", p.get("raft.server.log.appender.retry.policy"));
+  }
+
+  @Test
+  void listensOnItsOwnPeerAddress_unlessABindHostIsGiven() {
+    RaftProperties own = RaftNode.properties(config());
+    assertEquals("127.0.0.1", own.get("raft.grpc.server.host"));
+    assertEquals("7201", own.get("raft.grpc.server.port"));
+    RaftProperties wildcard = RaftNode.properties(config().withBindHost(Optional.of("0.0.0.0")));
+    assertEquals("0.0.0.0", wildcard.get("raft.grpc.server.host"));
+    assertEquals("7201", wildcard.get("raft.grpc.server.port"));
+    // The peers still dial the advertised address.
+    assertEquals(
+        "127.0.0.1:7201",
+        RaftSettings.group(config().withBindHost(Optional.of("0.0.0.0")))
+            .getPeer(RaftPeerId.valueOf("n1"))
+            .getAddress());
   }
 
   @Test

@@ -144,7 +144,7 @@ final class NodeApi {
                 RestGateway.callerInterceptor(),
                 metrics.rpcInterceptor()));
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(KeyrotorNode.socketAddress(config.apiAddress()))
+        NettyServerBuilder.forAddress(KeyrotorNode.socketAddress(config.apiListenAddress()))
             .executor(executors.api())
             .addService(
                 ServerInterceptors.intercept(
@@ -214,7 +214,8 @@ final class NodeApi {
       server.start();
     } catch (IOException e) {
       throw new KeyrotorNode.StartupException(
-          "cannot listen for the gRPC API on " + config.apiAddress() + ": " + e.getMessage(), e);
+          "cannot listen for the gRPC API on " + config.apiListenAddress() + ": " + e.getMessage(),
+          e);
     }
     health.setStatus("", ServingStatus.SERVING);
     return new Api(server, admin, health, watchers, authorizer, restServices, executors.api());

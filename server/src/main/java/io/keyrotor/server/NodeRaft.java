@@ -61,6 +61,7 @@ final class NodeRaft {
             .withTransport(raftTransport)
             .withKeyCacheBytes(config.storage().keyCacheBytes())
             .withJoining(config.membership().join())
+            .withBindHost(config.bindHost())
             .withMaxSupportedClusterVersion(config.upgrade().maxSupportedVersion());
     try {
       RaftNode node =

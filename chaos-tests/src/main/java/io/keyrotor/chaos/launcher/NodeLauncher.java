@@ -7,8 +7,9 @@ import java.util.Optional;
 
 /**
  * Starts, stops and faults the node processes of one chaos run. The network-namespace launcher
- * ({@link NetnsLauncher}) is the one this module ships; a Testcontainers launcher can implement the
- * same interface where a Docker engine exists (containers for nodes, {@code docker kill -s} for the
+ * ({@link NetnsLauncher}) is the one this module ships; the container tier's launcher (test
+ * sources, {@code io.keyrotor.chaos.containers.ContainerCluster}) implements the same interface
+ * with Testcontainers (containers for nodes, the engine's kill, start, pause and unpause for the
  * process faults, {@code nft} inside each container for the network faults).
  *
  * <p>Implementations clean up after themselves on {@link #close()}, also when the run failed, and

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.SortedMap;
@@ -87,6 +88,10 @@ import java.util.regex.Pattern;
  * upgrade.max-supported-version=N     (testing upgrades only: act as an older binary)
  * group-commit.enabled=true           (concurrent writes share log entries; max-commands=256,
  *                                      max-bytes=1m, max-in-flight=1: {@link GroupCommitSettings})
+ * bind.host=0.0.0.0                  (the IPv4 literal the Raft and API ports listen on instead of
+ *                                      this node's peer.* host, which peers keep dialling; for
+ *                                      a node whose interface address comes and goes, as in a
+ *                                      container; loopback only with tls.insecure)
  * tracing.otlp.endpoint=http://127.0.0.1:4318   (OpenTelemetry spans over OTLP/HTTP; also
  *                                      tracing.log, tracing.enabled, tracing.sample-ratio: {@link
  *                                      TracingSettings}; off when none is set)
@@ -133,7 +138,8 @@ public record NodeConfig(
     MembershipSettings membership,
     UpgradeSettings upgrade,
     GroupCommitSettings groupCommit,
-    TracingSettings tracing) {
+    TracingSettings tracing,
+    Optional<String> bindHost) {
 
   /** A voting member: where its Raft server and its gRPC API listen. */
   public record Peer(String id, String raftAddress, String apiAddress) {}
@@ -145,11 +151,26 @@ public record NodeConfig(
   static final String RATIS_PREFIX = "ratis.";
 
   private static final Pattern PEER_KEY = Pattern.compile("peer\\.([A-Za-z0-9_-]+)\\.(raft|api)");
+
+  /** {@code bind.host}: a dotted-quad IPv4 literal. */
+  private static final Pattern IPV4 =
+      Pattern.compile(
+          "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
   /** The gRPC API address of this node. */
   public String apiAddress() {
     return peers.get(nodeId).apiAddress();
+  }
+
+  /**
+   * Where the gRPC API listens: {@code bind.host} at this node's API port, or its API address when
+   * no bind host is set.
+   */
+  public String apiListenAddress() {
+    String own = apiAddress();
+    return bindHost.map(h -> h + own.substring(own.lastIndexOf(':'))).orElse(own);
   }
 
   /** Raft addresses by node id. */
@@ -270,7 +291,32 @@ public record NodeConfig(
         MembershipSettings.parse(p, source),
         UpgradeSettings.parse(p, source),
         GroupCommitSettings.parse(p, source),
-        TracingSettings.parse(p, source));
+        TracingSettings.parse(p, source),
+        bindHost(
+            r.optional("bind.host", ""), source, "true".equals(r.optional("tls.insecure", ""))));
+  }
+
+  /**
+   * {@code bind.host}: an IPv4 literal (no name is resolved); with plaintext ({@code tls.insecure})
+   * only a loopback address, as for the peer addresses.
+   */
+  private static Optional<String> bindHost(String value, String source, boolean insecure)
+      throws ConfigException {
+    if (value.isEmpty()) {
+      return Optional.empty();
+    }
+    if (!IPV4.matcher(value).matches()) {
+      throw new ConfigException(
+          source + ": bind.host must be an IPv4 literal such as 0.0.0.0, not " + value);
+    }
+    if (insecure && !value.startsWith("127.")) {
+      throw new ConfigException(
+          source
+              + ": bind.host="
+              + value
+              + " is refused with tls.insecure=true: plaintext listens on loopback only");
+    }
+    return Optional.of(value);
   }
 
   /** Every peer's Raft and API address. */
