@@ -38,13 +38,15 @@ public final class BenchMain implements Callable<Integer> {
   /**
    * Every scenario {@code --scenarios} accepts, in the order they run: the default ones, then the
    * audit on/off scenario (it needs a fourth cluster), the multi-region simulation ({@link
-   * RegionScenario}, which needs the clusters in chaos mode), and last the keyspace scenario (it
+   * RegionScenario}, which needs the clusters in chaos mode), the quota on/off comparison ({@link
+   * QuotaScenario}), the CLI's start-up ({@link CliScenario}), and last the keyspace scenario (it
    * loads up to a million keys and wipes a node); these only run when named.
    */
   static final List<String> KNOWN_SCENARIOS =
       java.util.stream.Stream.concat(
               SCENARIOS.stream(),
-              java.util.stream.Stream.of("audit", RegionScenario.NAME, "keyspace"))
+              java.util.stream.Stream.of(
+                  "audit", RegionScenario.NAME, QuotaScenario.NAME, CliScenario.NAME, "keyspace"))
           .toList();
 
   public static void main(String[] args) {
@@ -160,7 +162,7 @@ public final class BenchMain implements Callable<Integer> {
         split = ",",
         description =
             "Only these scenario groups (read, write, dataplane, mixed, rewrap, incident, kill;"
-                + " keyspace and audit run only when named).")
+                + " keyspace, audit, region, quota and cli run only when named).")
     List<String> scenarios = SCENARIOS;
 
     @Option(
@@ -318,6 +320,8 @@ public final class BenchMain implements Callable<Integer> {
               case "kill" -> LeaderKillScenario.run(run);
               case "audit" -> AuditScenario.run(run);
               case RegionScenario.NAME -> RegionScenario.run(run);
+              case QuotaScenario.NAME -> QuotaScenario.run(run);
+              case CliScenario.NAME -> CliScenario.run(run);
               case "keyspace" ->
                   KeyspaceScenario.run(run, keys != null ? keys : KeyspaceScenario.DEFAULT_KEYS);
               default -> throw new IllegalStateException(scenario);

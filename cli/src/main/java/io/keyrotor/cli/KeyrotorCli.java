@@ -37,25 +37,27 @@ import picocli.CommandLine.ScopeType;
     versionProvider = KeyrotorCli.Version.class,
     // The help of shared options where a command's text differs (SharedOptions).
     resourceBundle = "io.keyrotor.cli.OptionHelp",
-    description = "Manage and rotate keys of a keyrotor cluster, and encrypt with them.",
-    subcommands = {
-      KeyCommand.class,
-      DataCommands.DataKey.class,
-      DataCommands.Encrypt.class,
-      DataCommands.Decrypt.class,
-      DataCommands.ReEncrypt.class,
-      ClusterCommand.class,
-      ZoneCommand.class,
-      RotationsCommand.class,
-      PolicyCommand.class,
-      ComplianceCommand.class,
-      AuditCommand.class,
-      BackupCommand.class,
-      AgentCommand.class,
-      EventsCommand.class,
-      CommandLine.HelpCommand.class
-    })
+    // The subcommands are COMMANDS, added by commandTree: only the one a command line names.
+    description = "Manage and rotate keys of a keyrotor cluster, and encrypt with them.")
 public final class KeyrotorCli implements Runnable {
+
+  /** The top-level commands, in the order the help lists them (then {@code help}). */
+  static final List<Class<?>> COMMANDS =
+      List.of(
+          KeyCommand.class,
+          DataCommands.DataKey.class,
+          DataCommands.Encrypt.class,
+          DataCommands.Decrypt.class,
+          DataCommands.ReEncrypt.class,
+          ClusterCommand.class,
+          ZoneCommand.class,
+          RotationsCommand.class,
+          PolicyCommand.class,
+          ComplianceCommand.class,
+          AuditCommand.class,
+          BackupCommand.class,
+          AgentCommand.class,
+          EventsCommand.class);
 
   /** The servers and the transport's security, inherited by every command. */
   @Mixin ConnectionOptions connection = new ConnectionOptions();
@@ -90,6 +92,7 @@ public final class KeyrotorCli implements Runnable {
   private OutputStream stdoutBytes = System.out;
   private Clock clock = Clock.systemUTC();
   private Sleeper sleeper = Sleeper.SYSTEM;
+  private boolean showProgress = Terminal.stderrIsTerminal();
 
   /**
    * @param workingDirectory what a relative {@code --cluster-dir} is resolved against
@@ -172,12 +175,7 @@ public final class KeyrotorCli implements Runnable {
   int execute(String[] args, PrintWriter out, PrintWriter err) {
     this.out = out;
     this.err = err;
-    CommandLine commandLine = new CommandLine(this);
-    // "keyrotor generate-completion" prints picocli's bash/zsh completion script for every
-    // command and option (scripts/completion installs it); hidden from the command list.
-    CommandLine completion = new CommandLine(new AutoComplete.GenerateCompletion());
-    completion.getCommandSpec().usageMessage().hidden(true);
-    commandLine.addSubcommand("generate-completion", completion);
+    CommandLine commandLine = commandTree(args);
     commandLine.setOut(out);
     commandLine.setErr(err);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
@@ -206,6 +204,64 @@ public final class KeyrotorCli implements Runnable {
       out.flush();
       err.flush();
     }
+  }
+
+  /**
+   * The command tree for {@code args}: the root with only the top-level command they name, or with
+   * every command when they name none (help, a usage error, {@code generate-completion}). picocli
+   * reads the annotations of every command in the tree it is given, which for the whole tree costs
+   * a short-lived process about a quarter of a second of CPU; a command needs only its own branch.
+   */
+  CommandLine commandTree(String[] args) {
+    CommandLine root = new CommandLine(this);
+    Class<?> named = namedCommand(root.getCommandSpec(), args);
+    for (Class<?> command : COMMANDS) {
+      if (named == null || named == command) {
+        root.addSubcommand(command);
+      }
+    }
+    root.addSubcommand(new CommandLine.HelpCommand());
+    if (named == null) {
+      // "keyrotor generate-completion" prints picocli's bash/zsh completion script for every
+      // command and option (the build writes it too, CompletionScript); hidden from the list.
+      CommandLine completion = new CommandLine(new AutoComplete.GenerateCompletion());
+      completion.getCommandSpec().usageMessage().hidden(true);
+      root.addSubcommand("generate-completion", completion);
+    }
+    return root;
+  }
+
+  /**
+   * The top-level command of {@code args} (their first word that is not an option of the root or an
+   * option's value), or null when the first such word names none of {@link #COMMANDS}, when there
+   * is none, or when an option before it is not one of the root's.
+   */
+  static Class<?> namedCommand(CommandLine.Model.CommandSpec root, String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.startsWith("-")) {
+        if (arg.equals("--")) {
+          return null;
+        }
+        boolean attachedValue = arg.contains("=");
+        CommandLine.Model.OptionSpec option =
+            root.findOption(attachedValue ? arg.substring(0, arg.indexOf('=')) : arg);
+        if (option == null) {
+          return null;
+        }
+        if (!attachedValue && option.arity().max() > 0) {
+          i++;
+        }
+        continue;
+      }
+      for (Class<?> command : COMMANDS) {
+        if (command.getAnnotation(Command.class).name().equals(arg)) {
+          return command;
+        }
+      }
+      return null;
+    }
+    return null;
   }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -250,13 +306,21 @@ public final class KeyrotorCli implements Runnable {
   }
 
   /**
-   * Prints a progress line of a long job on stderr (never with --json, which keeps stdout clean).
+   * Prints a progress line of a long job on stderr when stderr is a terminal (a person watching),
+   * with or without {@code --json}: stdout carries only the command's result either way, and
+   * nothing is printed when stderr goes to a file or a pipe.
    */
   synchronized void progress(String line) {
-    if (!json && err != null) {
+    if (showProgress && err != null) {
       err.println(line);
       err.flush();
     }
+  }
+
+  /** Whether {@link #progress} prints (default: whether the process's stderr is a terminal). */
+  KeyrotorCli withProgress(boolean show) {
+    this.showProgress = show;
+    return this;
   }
 
   /**

@@ -51,7 +51,11 @@ final class ZoneCommand extends CommandArguments.Group {
         description = "The target master key version (default: the newest the node holds).")
     int version;
 
-    @Option(names = "--wait", description = "Wait until every KEK of the zone is rewrapped.")
+    @Option(
+        names = "--wait",
+        description =
+            "Wait until every KEK of the zone is rewrapped (progress on stderr when it is a"
+                + " terminal).")
     boolean await;
 
     @Option(names = "--timeout", defaultValue = "10m", description = "How long --wait waits.")
@@ -79,6 +83,7 @@ final class ZoneCommand extends CommandArguments.Group {
                     + rotation.getRemaining()
                     + " KEKs left); it continues in the background");
           }
+          root.progress(progressLine(rotation));
           root.sleep(POLL_INTERVAL);
           rotation = find(root.client().nodeStatus(), zone, rotation);
         }
@@ -128,6 +133,18 @@ final class ZoneCommand extends CommandArguments.Group {
       root.print(
           out, rotations.isEmpty() ? "no zone master key rotation so far\n" : text.toString());
     }
+  }
+
+  /** One line of {@code rotate-master --wait}'s progress on stderr. */
+  static String progressLine(ZoneMasterKeyRotation rotation) {
+    long total = rotation.getRewrapped() + rotation.getRemaining();
+    return String.format(
+        "zone %s: rewrapping under master key v%d: %d of %d KEKs (%d%%)",
+        rotation.getZone(),
+        rotation.getTargetVersion(),
+        rotation.getRewrapped(),
+        total,
+        total == 0 ? 100 : rotation.getRewrapped() * 100 / total);
   }
 
   private static ZoneMasterKeyRotation find(

@@ -149,9 +149,9 @@ class TransportSecurityCliTest extends CliHarness<FakeKeyService> {
 
   @Test
   void keyAfterAnAuditCommand_isTheKeyName_notTheTlsKey() {
+    String[] args = {"audit", "timeline", "--key", "payments", "--tls-key", "me-key.pem"};
     picocli.CommandLine.ParseResult parsed =
-        new picocli.CommandLine(CliRun.cli(workingDirectory))
-            .parseArgs("audit", "timeline", "--key", "payments", "--tls-key", "me-key.pem");
+        CliRun.cli(workingDirectory).commandTree(args).parseArgs(args);
     picocli.CommandLine.ParseResult timeline = parsed.subcommand().subcommand();
     assertEquals("payments", timeline.matchedOptionValue("--key", ""));
     assertEquals("me-key.pem", timeline.matchedOptionValue("--tls-key", ""));

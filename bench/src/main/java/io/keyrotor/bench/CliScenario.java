@@ -1,0 +1,173 @@
+package io.keyrotor.bench;
+
+import com.google.common.base.Splitter;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How fast {@code scripts/keyrotor} answers: the wall time of whole CLI processes, each a fresh
+ * JVM, against the cluster under test ({@code key get K} and {@code cluster status}, over mutual
+ * TLS as {@code admin}), and the CLI without a call ({@code --version}). Side by side, in
+ * interleaved order: a Java no-op ({@code java -version} with the CLI's JVM options, the floor of
+ * any JVM command) and {@code etcdctl get} on the side-by-side etcd (a Go CLI, what an operator
+ * compares with). p50 and p95 per command in milliseconds; target: {@code key get} p50 under 500
+ * ms. Runs only when named ({@code scripts/bench --scenarios cli}).
+ */
+final class CliScenario {
+  static final String NAME = "cli";
+
+  /** The JVM options scripts/keyrotor gives every command (without its archive). */
+  static final List<String> CLI_JVM_OPTIONS =
+      List.of(
+          "-XX:TieredStopAtLevel=1",
+          "-XX:+UseSerialGC",
+          "-XX:-UsePerfData",
+          "-Xshare:auto",
+          "-Xlog:disable");
+
+  /** The target for one CLI command's p50, in milliseconds. */
+  static final double TARGET_MILLIS = 500;
+
+  private CliScenario() {}
+
+  static void run(BenchRun run) throws IOException, InterruptedException {
+    Path keyrotor = run.clusterScript.resolveSibling("keyrotor");
+    String cluster = run.clusterDir.toString();
+    String key = run.keyrotor.createKeys("cli", "default", 1, run.progress).get(0);
+    Map<String, List<String>> commands = new LinkedHashMap<>();
+    commands.put(
+        "keyrotor-key-get",
+        List.of(keyrotor.toString(), "--cluster-dir", cluster, "key", "get", key));
+    commands.put(
+        "keyrotor-cluster-status",
+        List.of(keyrotor.toString(), "--cluster-dir", cluster, "cluster", "status"));
+    commands.put("keyrotor-version", List.of(keyrotor.toString(), "--version"));
+    List<String> java = new ArrayList<>();
+    java.add(javaBinary());
+    java.addAll(CLI_JVM_OPTIONS);
+    java.add("-version");
+    commands.put("java-noop", java);
+    Path etcdctl = onPath("etcdctl");
+    if (run.etcd != null && etcdctl != null) {
+      String endpoints = String.join(",", run.etcd.endpoints);
+      String etcdKey = "bench-cli-" + run.keyrotor.runId;
+      exec(List.of(etcdctl.toString(), "--endpoints=" + endpoints, "put", etcdKey, "v"));
+      commands.put(
+          "etcdctl-get", List.of(etcdctl.toString(), "--endpoints=" + endpoints, "get", etcdKey));
+    } else {
+      run.notes.add("cli: no etcdctl baseline (etcd skipped, or etcdctl not on PATH)");
+    }
+
+    // The first CLI command after a build writes the class-data archive (a slow run): warm up.
+    for (int i = 0; i < 2; i++) {
+      for (List<String> command : commands.values()) {
+        exec(command);
+      }
+    }
+    int runs = run.quick ? 10 : 30;
+    Map<String, List<Double>> millis = new LinkedHashMap<>();
+    commands.keySet().forEach(name -> millis.put(name, new ArrayList<>()));
+    List<String> names = new ArrayList<>(commands.keySet());
+    for (int i = 0; i < runs; i++) {
+      run.progress.status(String.format("CLI commands, pass %d of %d", i + 1, runs));
+      for (String name : BenchRun.order(names, i)) {
+        millis.get(name).add(exec(commands.get(name)));
+      }
+    }
+    Map<String, Double> p50s = new LinkedHashMap<>();
+    for (Map.Entry<String, List<Double>> entry : millis.entrySet()) {
+      double p50 = percentile(entry.getValue(), 50);
+      double p95 = percentile(entry.getValue(), 95);
+      p50s.put(entry.getKey(), p50);
+      String detail = runs + " runs: " + String.join(" ", commands.get(entry.getKey()));
+      run.observe(NAME, entry.getKey(), "p50_ms", p50, "ms", 0, detail);
+      run.observe(NAME, entry.getKey(), "p95_ms", p95, "ms", 0, detail);
+    }
+    double keyGet = p50s.get("keyrotor-key-get");
+    run.observe(
+        NAME,
+        "keyrotor-key-get",
+        "p50_vs_java_noop",
+        keyGet / p50s.get("java-noop"),
+        "x",
+        0,
+        "key get p50 over java -version p50 (same JVM options)");
+    if (p50s.containsKey("etcdctl-get")) {
+      run.observe(
+          NAME,
+          "keyrotor-key-get",
+          "p50_vs_etcdctl_get",
+          keyGet / p50s.get("etcdctl-get"),
+          "x",
+          0,
+          "key get p50 over etcdctl get p50");
+    }
+    run.notes.add(
+        String.format(
+            "cli: key get p50 %.0f ms, cluster status p50 %.0f ms: target < %.0f ms %s",
+            keyGet,
+            p50s.get("keyrotor-cluster-status"),
+            TARGET_MILLIS,
+            keyGet < TARGET_MILLIS ? "met" : "MISSED"));
+  }
+
+  /** Runs one command to its end; returns its wall time in milliseconds. */
+  static double exec(List<String> command) throws IOException, InterruptedException {
+    Path output = Files.createTempFile("keyrotor-bench-cli", ".out");
+    try {
+      long begin = System.nanoTime();
+      Process process =
+          new ProcessBuilder(command)
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+              .redirectOutput(output.toFile())
+              .redirectErrorStream(true)
+              .start();
+      if (!process.waitFor(120, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException("no answer within 120 s: " + command);
+      }
+      long elapsed = System.nanoTime() - begin;
+      if (process.exitValue() != 0) {
+        throw new IllegalStateException(
+            "exit " + process.exitValue() + " from " + command + ": " + Files.readString(output));
+      }
+      return elapsed / 1e6;
+    } finally {
+      Files.deleteIfExists(output);
+    }
+  }
+
+  /** The nearest-rank percentile of {@code values} (1-100). */
+  static double percentile(List<Double> values, int percent) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(Double::compare);
+    int rank = (int) Math.ceil(percent / 100.0 * sorted.size());
+    return sorted.get(Math.max(0, rank - 1));
+  }
+
+  private static String javaBinary() {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    return Files.isExecutable(java) ? java.toString() : "java";
+  }
+
+  private static Path onPath(String program) {
+    for (String dir :
+        Splitter.on(File.pathSeparatorChar).split(System.getenv().getOrDefault("PATH", ""))) {
+      Path candidate = Path.of(dir, program);
+      if (!dir.isEmpty() && Files.isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+}
