@@ -65,8 +65,7 @@ final class RollingUpgrade {
       connect(id);
     }
     check(
-        awaitTrue(() -> firstWrite("upgrade-probe"), FIRST_WRITE),
-        "the old cluster serves writes");
+        awaitTrue(() -> firstWrite("upgrade-probe"), FIRST_WRITE), "the old cluster serves writes");
     for (String id : nodes.ids()) {
       check(
           awaitTrue(

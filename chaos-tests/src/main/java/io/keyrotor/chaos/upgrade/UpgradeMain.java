@@ -31,7 +31,7 @@ public final class UpgradeMain {
     String oldCommit = "";
     int basePort = 7600;
     Path out = Path.of("chaos-tests", "target", "chaos");
-    for (int i = 0; i < args.length; i++) {
+    for (int i = 0; i < args.length; i += 2) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--old-jar" -> oldJar = Path.of(required(args[i], value));
@@ -41,7 +41,6 @@ public final class UpgradeMain {
         case "--out" -> out = Path.of(required(args[i], value));
         default -> usage("unknown option " + args[i]);
       }
-      i++;
     }
     if (oldJar == null || newJar == null) {
       usage("--old-jar and --new-jar are required");
