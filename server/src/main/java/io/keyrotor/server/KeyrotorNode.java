@@ -135,7 +135,10 @@ public final class KeyrotorNode implements AutoCloseable {
     DataPlaneSettings dataPlaneSettings = config.dataPlane();
     KekCache kekCache =
         new KekCache(
-            hsm, dataPlaneSettings.kekCacheMaxEntries(), dataPlaneSettings.kekCacheIdleTimeout());
+            hsm,
+            dataPlaneSettings.kekCacheMaxEntries(),
+            dataPlaneSettings.kekCacheIdleTimeout(),
+            tracing.tracer());
     metrics.registerNode(config.nodeId(), config.region());
     RotationEngine rotation = new RotationEngine(metrics.registry());
     RaftNode raft = null;

@@ -37,6 +37,7 @@ import io.keyrotor.server.http.HttpEndpoint;
 import io.keyrotor.server.http.RestGateway;
 import io.keyrotor.server.http.StatusHandler;
 import io.keyrotor.server.metrics.NodeMetrics;
+import io.keyrotor.server.tracing.HttpSpans;
 import io.keyrotor.server.tracing.NodeTracing;
 import io.keyrotor.server.transport.ApiTransport;
 import java.io.IOException;
@@ -67,7 +68,8 @@ final class NodeApi {
       EventWatchers watchers,
       Authorizer authorizer,
       java.util.List<io.grpc.ServerServiceDefinition> restServices,
-      java.util.concurrent.Executor restExecutor) {}
+      java.util.concurrent.Executor restExecutor,
+      HttpSpans restSpans) {}
 
   /**
    * The gRPC API on the node's API pool: KeyService and AdminService behind the metrics
@@ -135,14 +137,20 @@ final class NodeApi {
     IntegrityGate integrityGate = new IntegrityGate(raft::state);
     // The HTTP/JSON gateway calls the same KeyService behind the same interceptors, with the
     // principal its HTTPS listener authenticated in place of the TLS authentication.
+    io.grpc.ServerServiceDefinition restKeyService =
+        ServerInterceptors.intercept(
+            keyService,
+            integrityGate,
+            RequestIds.interceptor(),
+            RestGateway.callerInterceptor(),
+            metrics.rpcInterceptor());
+    if (tracing.enabled()) {
+      // The gateway sends its HTTP span's context on the in-process call: the RPC's span is its
+      // child, as on the gRPC port.
+      restKeyService = ServerInterceptors.intercept(restKeyService, tracing.interceptor());
+    }
     java.util.List<io.grpc.ServerServiceDefinition> restServices =
-        java.util.List.of(
-            ServerInterceptors.intercept(
-                keyService,
-                integrityGate,
-                RequestIds.interceptor(),
-                RestGateway.callerInterceptor(),
-                metrics.rpcInterceptor()));
+        java.util.List.of(restKeyService);
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(KeyrotorNode.socketAddress(config.apiListenAddress()))
             .executor(executors.api())
@@ -218,7 +226,8 @@ final class NodeApi {
           e);
     }
     health.setStatus("", ServingStatus.SERVING);
-    return new Api(server, admin, health, watchers, authorizer, restServices, executors.api());
+    return new Api(
+        server, admin, health, watchers, authorizer, restServices, executors.api(), tracing.http());
   }
 
   /**
@@ -250,7 +259,7 @@ final class NodeApi {
                   raft::state,
                   metrics.registry(),
                   clock),
-              RestGateway.start(api.restServices(), api.restExecutor()));
+              RestGateway.start(api.restServices(), api.restExecutor(), api.restSpans()));
       LOG.info(
           "Node {} serves /metrics, its status page and the HTTP/JSON key API (/v1, /openapi.json)"
               + " on https://{}/",

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.keyrotor.api.v1.CreateKeyRequest;
+import io.keyrotor.api.v1.DecryptRequest;
+import io.keyrotor.api.v1.EncryptRequest;
 import io.keyrotor.api.v1.GenerateDataKeyRequest;
 import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.client.KeyrotorClient;
@@ -19,7 +22,12 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,8 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Tracing end to end on a real 3-node cluster (mutual TLS, Ratis, RocksDB, software HSM): the Java
  * SDK with an OpenTelemetry SDK of the application's sends its W3C trace context on the gRPC
  * metadata; the nodes, tracing into an in-memory exporter, continue the same trace from the server
- * span through propose, Raft commit and apply, with the HSM calls that minted the KEK; and the
- * spans of a data key carry no key or context bytes.
+ * span through propose, Raft commit and apply, with the HSM calls that minted the KEK; a Decrypt's
+ * KEK lookup (and the HSM unwrap of a cache miss) are spans of its call; a call through the
+ * HTTP/JSON gateway is a server span continuing the caller's {@code traceparent}, with the RPC's
+ * span under it; and the spans of a data key carry no key or context bytes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TracingIT {
@@ -222,6 +232,102 @@ class TracingIT {
         assertFalse(text.contains(secret), "span " + span.getName() + " holds key or context data");
       }
     }
+  }
+
+  @Test
+  void decrypt_throughTheSdk_hasTheKekLookupAndTheUnwrapOfAMiss() {
+    String key = "traced-decrypt-" + UUID.randomUUID().toString().substring(0, 8);
+    ByteString payload = ByteString.copyFromUtf8("a traced payload");
+    try (KeyrotorClient sdk = sdk()) {
+      sdk.createKey(CreateKeyRequest.newBuilder().setName(key).build());
+      ByteString ciphertext =
+          sdk.encrypt(EncryptRequest.newBuilder().setKeyName(key).setPlaintext(payload).build())
+              .getCiphertext();
+      assertEquals(
+          payload,
+          sdk.decrypt(DecryptRequest.newBuilder().setCiphertext(ciphertext).build())
+              .getPlaintext());
+    }
+    List<SpanData> lookups = new ArrayList<>();
+    for (String method : List.of("Encrypt", "Decrypt")) {
+      String name = "keyrotor.v1.KeyService/" + method;
+      SpanData client =
+          clientSpans.getFinishedSpanItems().stream()
+              .filter(s -> s.getName().equals(name))
+              .filter(s -> Long.valueOf(0).equals(s.getAttributes().get(STATUS)))
+              .reduce((first, second) -> second)
+              .orElseThrow(() -> new AssertionError("no client span of " + method));
+      String traceId = client.getTraceId();
+      waitUntil(() -> find(traceId, name).isPresent(), WAIT, "the server span of " + method);
+      SpanData server = find(traceId, name).orElseThrow();
+      SpanData lookup =
+          find(traceId, "keyrotor.kek.lookup")
+              .orElseThrow(() -> new AssertionError(method + ": " + names(traceId)));
+      assertEquals(server.getSpanId(), lookup.getParentSpanId(), method);
+      assertEquals(key, lookup.getAttributes().get(KEY_NAME), method);
+      assertEquals(
+          1L, lookup.getAttributes().get(AttributeKey.longKey("keyrotor.key.version")), method);
+      assertEquals("default", lookup.getAttributes().get(AttributeKey.stringKey("keyrotor.zone")));
+      Boolean hit = lookup.getAttributes().get(AttributeKey.booleanKey("keyrotor.kek.cache_hit"));
+      assertTrue(hit != null, method + ": the lookup says whether the cache held the key");
+      Optional<SpanData> unwrap = find(traceId, "hsm.unwrap");
+      if (hit) {
+        assertFalse(unwrap.isPresent(), method + ": a cache hit asks no HSM");
+      } else {
+        assertEquals(lookup.getSpanId(), unwrap.orElseThrow().getParentSpanId(), method);
+      }
+      lookups.add(lookup);
+    }
+    // The key's first use on a node misses the cache: its unwrap is in one of the two traces.
+    assertTrue(
+        lookups.stream()
+            .anyMatch(
+                l ->
+                    Boolean.FALSE.equals(
+                        l.getAttributes().get(AttributeKey.booleanKey("keyrotor.kek.cache_hit")))),
+        "a lookup that missed and unwrapped");
+  }
+
+  @Test
+  void restCall_isAServerSpan_underTheCallersTraceparent() throws Exception {
+    String key = "traced-rest-" + UUID.randomUUID().toString().substring(0, 8);
+    try (KeyrotorClient sdk = sdk()) {
+      sdk.createKey(CreateKeyRequest.newBuilder().setName(key).build());
+    }
+    String traceId = UUID.randomUUID().toString().replace("-", "");
+    String callerSpanId = "00f067aa0ba902b7";
+    List<String> urls = Files.readAllLines(cluster.directory.resolve("http"));
+    HttpClient client = TestHttps.clientAs(cluster.directory.resolve("tls"), "admin");
+    HttpResponse<String> answer =
+        client.send(
+            HttpRequest.newBuilder(URI.create(urls.get(0) + "v1/keys/" + key))
+                .header("traceparent", "00-" + traceId + "-" + callerSpanId + "-01")
+                .timeout(WAIT)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, answer.statusCode(), answer.body());
+
+    waitUntil(
+        () -> find(traceId, "keyrotor.v1.KeyService/GetKey").isPresent(),
+        WAIT,
+        "the RPC span of the REST call");
+    SpanData http =
+        inTrace(traceId).stream()
+            .filter(s -> s.getName().startsWith("HTTP GET "))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(names(traceId)));
+    assertEquals(SpanKind.SERVER, http.getKind());
+    assertEquals(callerSpanId, http.getParentSpanId());
+    assertEquals("GET", http.getAttributes().get(AttributeKey.stringKey("http.request.method")));
+    String route = http.getAttributes().get(AttributeKey.stringKey("http.route"));
+    assertEquals("HTTP GET " + route, http.getName());
+    assertFalse(http.getName().contains(key), "the span is named by the route, not the path");
+    assertEquals(200L, http.getAttributes().get(AttributeKey.longKey("http.response.status_code")));
+    SpanData rpc = find(traceId, "keyrotor.v1.KeyService/GetKey").orElseThrow();
+    assertEquals(http.getSpanId(), rpc.getParentSpanId());
+    assertEquals(SpanKind.SERVER, rpc.getKind());
+    assertEquals(key, rpc.getAttributes().get(KEY_NAME));
   }
 
   private List<SpanData> inTrace(String traceId) {

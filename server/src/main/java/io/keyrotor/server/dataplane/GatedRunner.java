@@ -1,6 +1,7 @@
 package io.keyrotor.server.dataplane;
 
 import io.keyrotor.api.v1.ErrorReason;
+import io.opentelemetry.context.Context;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -17,6 +18,8 @@ import java.util.concurrent.TimeoutException;
  * run there. Work whose key was evicted (and zeroed) under it runs again, a few times. Work that
  * must wait for a block of encryptions ({@link EncryptionReservations}) runs again on the slow path
  * once the block applied, without holding a thread meanwhile (on the slow path itself, it waits).
+ * The caller's trace context goes with the work to whichever thread runs it, so the KEK lookups and
+ * HSM unwraps are spans of the call.
  */
 final class GatedRunner {
   /** How often one call retries after its key-encryption key was evicted under it. */
@@ -57,32 +60,36 @@ final class GatedRunner {
    * is cached; otherwise again on the slow-path executor, where it may ask the HSM.
    */
   <T> CompletableFuture<T> serve(String keyName, Work<T> work) {
+    Context traced = Context.current();
+    Executor tracedSlowPath = traced.wrap(slowPath);
     return gate.await(keyName)
         .thenCompose(
-            ignored -> {
-              try {
-                return CompletableFuture.completedFuture(attempt(work, false));
-              } catch (KeyResolver.NeedsUnwrap slow) {
-                return CompletableFuture.supplyAsync(
-                    () -> {
-                      try {
-                        return attempt(work, true);
-                      } catch (DataPlaneException e) {
-                        throw new CompletionException(e);
-                      }
-                    },
-                    slowPath);
-              } catch (EncryptionReservations.NeedsReservation wait) {
-                return afterReservation(wait, work, 1);
-              } catch (DataPlaneException e) {
-                return CompletableFuture.failedFuture(e);
-              }
-            });
+            traced.wrapFunction(
+                ignored -> {
+                  try {
+                    return CompletableFuture.completedFuture(attempt(work, false));
+                  } catch (KeyResolver.NeedsUnwrap slow) {
+                    return CompletableFuture.supplyAsync(
+                        () -> {
+                          try {
+                            return attempt(work, true);
+                          } catch (DataPlaneException e) {
+                            throw new CompletionException(e);
+                          }
+                        },
+                        tracedSlowPath);
+                  } catch (EncryptionReservations.NeedsReservation wait) {
+                    return afterReservation(wait, work, 1);
+                  } catch (DataPlaneException e) {
+                    return CompletableFuture.failedFuture(e);
+                  }
+                }));
   }
 
   /** Runs {@code work} again on the slow path once the reservation {@code wait} names is done. */
   private <T> CompletableFuture<T> afterReservation(
       EncryptionReservations.NeedsReservation wait, Work<T> work, int waits) {
+    Executor tracedSlowPath = Context.current().wrap(slowPath);
     return wait.future()
         .handle((ignored, failure) -> failure)
         .thenComposeAsync(
@@ -101,7 +108,7 @@ final class GatedRunner {
                 return CompletableFuture.failedFuture(e);
               }
             },
-            slowPath);
+            tracedSlowPath);
   }
 
   private static DataPlaneException reservationTooSlow() {
@@ -135,6 +142,7 @@ final class GatedRunner {
    */
   <I, T> CompletableFuture<List<DataPlane.ItemOutcome<T>>> batch(
       List<I> items, ItemWork<I, T> itemWork) {
+    Executor tracedSlowPath = Context.current().wrap(slowPath);
     return gate.await(null)
         .thenApplyAsync(
             ignored -> {
@@ -149,7 +157,7 @@ final class GatedRunner {
               }
               return out;
             },
-            slowPath);
+            tracedSlowPath);
   }
 
   /**

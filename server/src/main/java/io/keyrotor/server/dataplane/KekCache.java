@@ -17,6 +17,12 @@ import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.WrappedKeyMaterial;
 import io.keyrotor.server.hsm.KekChecks;
 import io.keyrotor.storage.VersionUse;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -46,7 +52,13 @@ import org.slf4j.LoggerFactory;
  * The cache is not an authority: every data-plane call checks the version's state in the replicated
  * state first. It only saves HSM round trips. Key bytes never appear in logs, metrics or exception
  * messages.
+ *
+ * <p>Inside a traced call each lookup that finds its key, and each one that may unwrap, is a span
+ * {@code keyrotor.kek.lookup} (zone, key name, version, whether the cache held it); a miss's HSM
+ * unwrap is its child {@code hsm.unwrap}. A fast-path miss that is retried on the slow path is not
+ * a span of its own.
  */
+@SuppressWarnings("try") // the Scope is held only to be closed
 public final class KekCache implements AutoCloseable {
   /** Default bound on cached key-encryption keys. */
   public static final long DEFAULT_MAX_ENTRIES = 10_000;
@@ -57,10 +69,18 @@ public final class KekCache implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KekCache.class);
   private static final long UNAVAILABLE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  static final AttributeKey<String> ZONE = AttributeKey.stringKey("keyrotor.zone");
+  static final AttributeKey<String> KEY_NAME = AttributeKey.stringKey("keyrotor.key.name");
+  static final AttributeKey<Long> KEY_VERSION = AttributeKey.longKey("keyrotor.key.version");
+  static final AttributeKey<Boolean> CACHE_HIT = AttributeKey.booleanKey("keyrotor.kek.cache_hit");
+
+  private static final Tracer NO_TRACER = OpenTelemetry.noop().getTracer("io.keyrotor.server");
+
   /** What a cache entry is for. */
   public record Id(String zone, String keyName, int version) {}
 
   private final Hsm hsm;
+  private final Tracer tracer;
   private final Cache<Id, Kek> cache;
   private final AtomicLong unwraps = new AtomicLong();
   private final AtomicLong unwrapFailures = new AtomicLong();
@@ -69,14 +89,24 @@ public final class KekCache implements AutoCloseable {
       new AtomicLong(System.nanoTime() - UNAVAILABLE_LOG_INTERVAL_NANOS - 1);
 
   public KekCache(Hsm hsm, long maxEntries, Duration idleTimeout) {
-    this(hsm, maxEntries, idleTimeout, Ticker.systemTicker());
+    this(hsm, maxEntries, idleTimeout, NO_TRACER);
+  }
+
+  /** Also spans of lookups inside traced calls, from {@code tracer}. */
+  public KekCache(Hsm hsm, long maxEntries, Duration idleTimeout, Tracer tracer) {
+    this(hsm, maxEntries, idleTimeout, Ticker.systemTicker(), tracer);
   }
 
   KekCache(Hsm hsm, long maxEntries, Duration idleTimeout, Ticker ticker) {
+    this(hsm, maxEntries, idleTimeout, ticker, NO_TRACER);
+  }
+
+  private KekCache(Hsm hsm, long maxEntries, Duration idleTimeout, Ticker ticker, Tracer tracer) {
     if (maxEntries < 1) {
       throw new IllegalArgumentException("the KEK cache needs room for at least one entry");
     }
     this.hsm = hsm;
+    this.tracer = tracer;
     RemovalListener<Id, Kek> zeroOnRemoval = removal -> removal.getValue().destroy();
     this.cache =
         CacheBuilder.newBuilder()
@@ -91,7 +121,22 @@ public final class KekCache implements AutoCloseable {
 
   /** The cached key, or null on a miss (never asks the HSM). */
   Kek getIfPresent(Id id) {
-    return cache.getIfPresent(id);
+    Kek cached = cache.getIfPresent(id);
+    if (cached != null && Span.current().getSpanContext().isValid()) {
+      lookupSpan(id, true).end();
+    }
+    return cached;
+  }
+
+  /** A lookup span of {@code id}, child of the current span. */
+  private Span lookupSpan(Id id, boolean hit) {
+    return tracer
+        .spanBuilder("keyrotor.kek.lookup")
+        .setAttribute(ZONE, id.zone())
+        .setAttribute(KEY_NAME, id.keyName())
+        .setAttribute(KEY_VERSION, (long) id.version())
+        .setAttribute(CACHE_HIT, hit)
+        .startSpan();
   }
 
   /**
@@ -101,15 +146,22 @@ public final class KekCache implements AutoCloseable {
    * already destroyed: the caller re-checks the version's state.
    */
   Kek get(Id id, WrappedKeyMaterial wrapped, Predicate<Id> stillUsable) throws DataPlaneException {
-    Kek cached = cache.getIfPresent(id);
+    Kek cached = getIfPresent(id);
     if (cached != null) {
       return cached;
     }
+    Span span =
+        Span.current().getSpanContext().isValid() ? lookupSpan(id, false) : Span.getInvalid();
     Kek kek;
-    try {
+    try (Scope unused = span.makeCurrent()) {
       kek = cache.get(id, () -> unwrap(id, wrapped));
     } catch (ExecutionException | UncheckedExecutionException | ExecutionError e) {
-      throw failure(id, e.getCause());
+      DataPlaneException failure = failure(id, e.getCause());
+      // The reason only: the message names the key, which the attributes already do.
+      span.setStatus(StatusCode.ERROR, failure.reason().name());
+      throw failure;
+    } finally {
+      span.end();
     }
     if (!stillUsable.test(id)) {
       cache.invalidate(id);

@@ -45,6 +45,9 @@ import io.keyrotor.server.access.Caller;
 import io.keyrotor.server.access.Principal;
 import io.keyrotor.server.api.ApiErrors;
 import io.keyrotor.server.audit.RequestIds;
+import io.keyrotor.server.tracing.HttpSpans;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -114,18 +117,21 @@ public final class RestGateway implements AutoCloseable {
   private final List<RestRoute> routes;
   private final Map<String, MethodDescriptor<Message, Message>> calls;
   private final String openApi;
+  private final HttpSpans spans;
 
   private RestGateway(
       Server server,
       ManagedChannel channel,
       List<RestRoute> routes,
       Map<String, MethodDescriptor<Message, Message>> calls,
-      String openApi) {
+      String openApi,
+      HttpSpans spans) {
     this.server = server;
     this.channel = channel;
     this.routes = routes;
     this.calls = calls;
     this.openApi = openApi;
+    this.spans = spans;
   }
 
   /**
@@ -133,8 +139,10 @@ public final class RestGateway implements AutoCloseable {
    * them (to run first after metrics) being {@link #callerInterceptor}.
    *
    * @param executor where the in-process server runs the calls (the node's API pool)
+   * @param spans the server span of each routed request, propagated onto its in-process call
    */
-  public static RestGateway start(List<ServerServiceDefinition> services, Executor executor)
+  public static RestGateway start(
+      List<ServerServiceDefinition> services, Executor executor, HttpSpans spans)
       throws IOException {
     String name = "keyrotor-rest-" + UUID.randomUUID();
     InProcessServerBuilder builder = InProcessServerBuilder.forName(name).executor(executor);
@@ -159,7 +167,8 @@ public final class RestGateway implements AutoCloseable {
         channel,
         RestRoute.of(descriptors),
         Map.copyOf(calls),
-        OpenApiDocument.generate(descriptors));
+        OpenApiDocument.generate(descriptors),
+        spans);
   }
 
   /**
@@ -220,6 +229,7 @@ public final class RestGateway implements AutoCloseable {
   }
 
   /** Answers one request of {@code principal} (already authenticated by its client certificate). */
+  @SuppressWarnings("try") // the Scope is held only to be closed
   void handle(HttpExchange exchange, Principal principal) throws IOException {
     String path = exchange.getRequestURI().getRawPath();
     String method = exchange.getRequestMethod();
@@ -242,10 +252,13 @@ public final class RestGateway implements AutoCloseable {
         allowed.add(route.httpMethod());
         continue;
       }
-      try {
+      Span span = spans.start(method, route.template(), exchange.getRequestHeaders());
+      try (Scope unused = span.makeCurrent()) {
         call(exchange, principal, route, values.get());
       } catch (RuntimeException e) {
         sendError(exchange, ApiErrors.internal(e));
+      } finally {
+        HttpSpans.end(span, exchange.getResponseCode());
       }
       return;
     }
@@ -274,6 +287,7 @@ public final class RestGateway implements AutoCloseable {
     if (requestId != null) {
       headers.put(RequestIds.HEADER, requestId);
     }
+    HttpSpans.inject(headers);
     Message response;
     try {
       response =

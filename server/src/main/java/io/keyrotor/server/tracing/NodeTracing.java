@@ -39,12 +39,14 @@ public final class NodeTracing implements AutoCloseable {
   private final Tracer tracer;
   private final SdkTracerProvider ownedProviderOrNull;
   private final ProposalSpans proposals;
+  private final HttpSpans http;
 
   private NodeTracing(boolean enabled, Tracer tracer, SdkTracerProvider ownedProviderOrNull) {
     this.enabled = enabled;
     this.tracer = tracer;
     this.ownedProviderOrNull = ownedProviderOrNull;
     this.proposals = new ProposalSpans(tracer, enabled);
+    this.http = new HttpSpans(tracer, enabled);
   }
 
   /** No spans at all. */
@@ -125,6 +127,11 @@ public final class NodeTracing implements AutoCloseable {
   /** The propose, commit and apply spans of the write path. */
   public ProposalSpans proposals() {
     return proposals;
+  }
+
+  /** The server spans of the HTTP/JSON gateway and their propagation onto its gRPC calls. */
+  public HttpSpans http() {
+    return http;
   }
 
   /** Ends the commit span and records the apply span of commands this node proposed. */
