@@ -90,12 +90,12 @@ final class RaftSettings {
     // NO_LEADER meanwhile. Retry every 100 ms instead: a heartbeat's cost.
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,1000000");
     // Ratis's appender sleeps before each send until wait-time.min (1 ms by default) has passed
-    // since its previous send to that follower. A lone client's next write reaches the leader
-    // within 1 ms of the commit-index update sent for the one before, so nearly every append slept
-    // first, and a 1 ms sleep lasts 1-2 ms on a busy machine: one sleep per replicated write, on
-    // the write's path (BENCHMARKS.md "Finding the 13 ms per write"). With zero the appender sends
-    // at once; it still waits for a reply while its one outstanding append is in flight, and on
-    // heartbeat time otherwise, so it does not spin.
+    // since its previous send to that follower. A lone client's next write often reaches the
+    // leader within 1 ms of the commit-index update sent for the one before, so about one append
+    // in five slept first, and a 1 ms sleep lasts 1-2 ms on a busy machine, on the write's path
+    // (BENCHMARKS.md "Finding the 13 ms per write"). With zero the appender sends at once; it
+    // still waits for a reply while its one outstanding append is in flight, and on heartbeat
+    // time otherwise, so it does not spin.
     RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.ZERO);
     config.ratisOverrides().forEach(p::set);
     RatisOverrides.check(p, config.ratisOverrides());
