@@ -8,8 +8,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServerConfigKeys;
 import org.junit.jupiter.api.Test;
 
 /** The Ratis properties a node runs with: keyrotor's choices, then the configured overrides. */
@@ -28,6 +30,8 @@ class RaftPropertiesTest {
     assertEquals("false", p.get("raft.server.log.append-entries.compose.enabled"));
     // No 5 s steps between an appender's retries.
     assertEquals("1ms,10, 100ms,1000000", p.get("raft.server.log.appender.retry.policy"));
+    // The appender sends a new entry at once, without sleeping out 1 ms since its last send.
+    assertEquals(0, RaftServerConfigKeys.Log.Appender.waitTimeMin(p).toLong(TimeUnit.NANOSECONDS));
   }
 
   @Test
@@ -54,9 +58,9 @@ class RaftPropertiesTest {
                 .withRatisOverrides(
                     Map.of(
                         "raft.grpc.server.leader.outstanding.appends.max", "8",
-                        "raft.server.log.appender.wait-time.min", "0ms")));
+                        "raft.server.log.appender.wait-time.min", "5ms")));
     assertEquals("8", p.get("raft.grpc.server.leader.outstanding.appends.max"));
-    assertEquals("0ms", p.get("raft.server.log.appender.wait-time.min"));
+    assertEquals("5ms", p.get("raft.server.log.appender.wait-time.min"));
     assertEquals("LINEARIZABLE", p.get("raft.server.read.option"));
   }
 
