@@ -19,6 +19,14 @@ public enum ApplyFeature {
   REGISTRATION_AUDITS_SUPPORTED_VERSION(2),
 
   /**
+   * RegisterNode's audit detail also lists the zones the node proved it can unwrap ({@code
+   * verified=[...]}). Version 2, not later: every binary that supports version 2 has always written
+   * it, so the detail at version 2 stays as before; at version 1 the detail is the one the base
+   * binary wrote, which knows no verified zones.
+   */
+  REGISTRATION_AUDITS_VERIFIED_ZONES(2),
+
+  /**
    * Log entries may hold a batch of client commands (group commit). A binary before this version
    * does not know the batch command and would refuse it where the others apply it, so the leader
    * gathers commands only once the cluster runs at this version.

@@ -46,7 +46,8 @@ class ClusterVersionTest {
         .build();
   }
 
-  private static Command setVersion(int version) {
+  /** SetClusterVersion to {@code version} (also for the other tests of this package). */
+  static Command setVersion(int version) {
     return Command.newBuilder()
         .setProposedTimeUnixMillis(T0)
         .setSetClusterVersion(SetClusterVersion.newBuilder().setVersion(version))

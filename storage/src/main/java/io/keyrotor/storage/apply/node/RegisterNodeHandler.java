@@ -52,7 +52,8 @@ public final class RegisterNodeHandler implements CommandHandler<RegisterNode> {
   private static String detail(NodeRecord node, CommandContext context) {
     String detail =
         "node=" + node.getId() + " region=" + node.getRegion() + " zones=" + node.getZonesList();
-    if (node.getVerifiedZonesCount() > 0) {
+    if (node.getVerifiedZonesCount() > 0
+        && context.feature(ApplyFeature.REGISTRATION_AUDITS_VERIFIED_ZONES)) {
       detail += " verified=" + node.getVerifiedZonesList();
     }
     if (context.feature(ApplyFeature.REGISTRATION_AUDITS_SUPPORTED_VERSION)) {
