@@ -3,6 +3,7 @@ package io.keyrotor.storage.golden;
 import static io.keyrotor.storage.CommandBodies.acknowledge;
 import static io.keyrotor.storage.CommandBodies.cancelDestroy;
 import static io.keyrotor.storage.CommandBodies.cancelRotation;
+import static io.keyrotor.storage.CommandBodies.dataKeyUsage;
 import static io.keyrotor.storage.CommandBodies.destroyVersion;
 import static io.keyrotor.storage.CommandBodies.label;
 import static io.keyrotor.storage.CommandBodies.recordActivation;
@@ -472,6 +473,12 @@ public final class GoldenLogGenerator {
     reject(signReceipt("invoices", 1, "n2", 1, 64), Code.FAILED_PRECONDITION);
     reject(signReceipt("invoices", 1, "n1", 2, 10), Code.INVALID_ARGUMENT);
     expectState("a destruction receipt signed");
+
+    // Data key usage (cluster version 2 is active): the nodes report data keys issued under each
+    // version and rewrapped away from it; the counts add up per version, unknown versions skipped.
+    accept(reportUsage("n1", dataKeyUsage("orders", 2, 12, 5), dataKeyUsage("orders", 3, 5, 0)));
+    accept(reportUsage("n2", dataKeyUsage("orders", 2, 3, 1), dataKeyUsage("orders", 99, 1, 1)));
+    expectState("data keys issued and rewrapped away");
   }
 
   private static io.keyrotor.proto.internal.v1.SignDestructionReceipt.Builder signReceipt(
