@@ -43,7 +43,7 @@ public enum ApplyFeature {
    * outstanding data keys; a binary before this version ignores those fields, so nodes report them
    * only once it is active.
    */
-  DATA_KEY_USAGE_COUNTS(2);
+  DATA_KEY_USAGE_COUNTS(3);
 
   private final int version;
 

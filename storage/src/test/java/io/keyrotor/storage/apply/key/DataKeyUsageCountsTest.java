@@ -12,6 +12,8 @@ import io.keyrotor.proto.internal.v1.SetClusterVersion;
 import io.keyrotor.proto.internal.v1.UsageCount;
 import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.version.ApplyFeature;
+import io.keyrotor.storage.version.ClusterVersion;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DataKeyUsageCountsTest {
   private static final long T0 = 1_700_000_000_000L;
+  private static final ApplyFeature FEATURE = ApplyFeature.DATA_KEY_USAGE_COUNTS;
 
   @TempDir Path dir;
 
@@ -30,22 +33,46 @@ class DataKeyUsageCountsTest {
 
   @Test
   void belowTheFeature_dataKeyCountsAreIgnored_encryptionsStillCount() {
-    try (KeyStateStore store = KeyStateStore.open(dir.resolve("old"))) {
-      start(store, 1);
+    // Cluster version 2 was released before the counters: a binary of that release runs it and
+    // ignores them, so they must not count at 2.
+    assertEquals(3, FEATURE.version());
+    for (int clusterVersion = ClusterVersion.BASE;
+        clusterVersion < FEATURE.version();
+        clusterVersion++) {
+      index = 0;
+      try (KeyStateStore store = KeyStateStore.open(dir.resolve("old-" + clusterVersion))) {
+        start(store, clusterVersion);
+        assertEquals(clusterVersion, store.activeClusterVersion());
 
-      apply(store, report("n1", count("k", 1, 3, 10, 4)));
+        apply(store, report("n1", count("k", 1, 3, 10, 4)));
+
+        KeyVersionRecord v1 = store.key("k").orElseThrow().getVersions(0);
+        assertEquals(3, v1.getEncryptions());
+        assertEquals(0, v1.getDataKeysIssued());
+        assertEquals(0, v1.getDataKeysRewrappedAway());
+      }
+    }
+  }
+
+  @Test
+  void raisingToTheFeature_countsOnlyTheReportsAfterTheRaise() {
+    try (KeyStateStore store = KeyStateStore.open(dir.resolve("raised"))) {
+      start(store, FEATURE.version() - 1);
+      apply(store, report("n1", count("k", 1, 0, 10, 4)));
+
+      apply(store, setVersion(FEATURE.version()));
+      apply(store, report("n1", count("k", 1, 0, 2, 1)));
 
       KeyVersionRecord v1 = store.key("k").orElseThrow().getVersions(0);
-      assertEquals(3, v1.getEncryptions());
-      assertEquals(0, v1.getDataKeysIssued());
-      assertEquals(0, v1.getDataKeysRewrappedAway());
+      assertEquals(2, v1.getDataKeysIssued());
+      assertEquals(1, v1.getDataKeysRewrappedAway());
     }
   }
 
   @Test
   void atTheFeature_reportsAddUpPerVersionAcrossNodes_andSkipUnknownVersions() {
     try (KeyStateStore store = KeyStateStore.open(dir.resolve("new"))) {
-      start(store, 2);
+      start(store, FEATURE.version());
 
       apply(store, report("n1", count("k", 1, 0, 10, 4), count("k", 7, 0, 99, 99)));
       apply(store, report("n2", count("k", 1, 0, 5, 2), count("gone", 1, 0, 1, 1)));
@@ -67,7 +94,7 @@ class DataKeyUsageCountsTest {
         KeyStateStore c = KeyStateStore.open(dir.resolve("c"))) {
       for (KeyStateStore store : new KeyStateStore[] {a, b, c}) {
         index = 0;
-        start(store, 2);
+        start(store, FEATURE.version());
       }
       long next = index;
       for (KeyStateStore store : new KeyStateStore[] {a, b}) {
@@ -82,7 +109,10 @@ class DataKeyUsageCountsTest {
     }
   }
 
-  /** Registers a node serving the default zone, raises the cluster version, creates key "k". */
+  /**
+   * Registers a node serving the default zone that supports this binary's newest version, raises
+   * the cluster version to {@code clusterVersion}, creates key "k".
+   */
   private void start(KeyStateStore store, int clusterVersion) {
     apply(
         store,
@@ -94,12 +124,9 @@ class DataKeyUsageCountsTest {
                             .setId("n1")
                             .setRegion("r1")
                             .addZones("default")
-                            .setSupportedClusterVersion(2))));
-    if (clusterVersion > 1) {
-      apply(
-          store,
-          Command.newBuilder()
-              .setSetClusterVersion(SetClusterVersion.newBuilder().setVersion(clusterVersion)));
+                            .setSupportedClusterVersion(ClusterVersion.SUPPORTED))));
+    if (clusterVersion > ClusterVersion.BASE) {
+      apply(store, setVersion(clusterVersion));
     }
     apply(store, Commands.create("create-k", T0, "k").toBuilder());
   }
@@ -113,6 +140,11 @@ class DataKeyUsageCountsTest {
             .build(),
         1,
         index);
+  }
+
+  private static Command.Builder setVersion(int version) {
+    return Command.newBuilder()
+        .setSetClusterVersion(SetClusterVersion.newBuilder().setVersion(version));
   }
 
   private static Command.Builder report(String node, UsageCount... counts) {
