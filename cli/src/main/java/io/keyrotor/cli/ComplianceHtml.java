@@ -17,8 +17,9 @@ import java.util.List;
  * from elsewhere): the summary at the top, the exceptions first, then the keys, zone residency, the
  * nodes' HSMs, the templates with their sources and the evidence not covered yet. Every text from
  * the server is escaped. Elements a reader or a test looks for carry ids: {@code summary}, {@code
- * count-keys}, {@code count-exceptions}, {@code exceptions}, {@code keys}, {@code zones}, {@code
- * nodes}, {@code templates}, {@code evidence}.
+ * count-keys}, {@code count-exceptions}, {@code exceptions}, {@code keys}, {@code
+ * retired-versions}, {@code destruction-receipts}, {@code zones}, {@code nodes}, {@code templates},
+ * {@code evidence}.
  */
 final class ComplianceHtml {
   private static final String STYLE =
@@ -67,6 +68,8 @@ final class ComplianceHtml {
     summary(report, out);
     exceptions(report, out);
     keys(report, out);
+    ComplianceHtmlVersions.retiredVersions(report, out);
+    ComplianceHtmlVersions.destructionReceipts(report, out);
     zones(header, out);
     nodes(header, out);
     templates(header, out);
@@ -274,7 +277,7 @@ final class ComplianceHtml {
         + "</td></tr>\n";
   }
 
-  private static String duration(com.google.protobuf.Duration duration) {
+  static String duration(com.google.protobuf.Duration duration) {
     return Durations.format(Duration.ofSeconds(duration.getSeconds(), duration.getNanos()));
   }
 
@@ -282,7 +285,7 @@ final class ComplianceHtml {
     return "<span class=\"none\">none</span>";
   }
 
-  private static String orNone(String text) {
+  static String orNone(String text) {
     return text.isEmpty() ? none() : esc(text);
   }
 

@@ -169,6 +169,11 @@ record ComplianceReport(
       v.addProperty("version", version.getVersion());
       v.add("retired_time", JsonOutput.time(version.hasRetiredTime(), version.getRetiredTime()));
       v.addProperty("encryptions", version.getEncryptions());
+      v.addProperty("state", JsonOutput.stateName(version.getState()));
+      v.add("retired_for", JsonOutput.duration(version.hasRetiredFor(), version.getRetiredFor()));
+      v.addProperty("data_keys_issued", version.getDataKeysIssued());
+      v.addProperty("data_keys_rewrapped_away", version.getDataKeysRewrappedAway());
+      v.addProperty("data_keys_outstanding", version.getDataKeysOutstanding());
       retired.add(v);
     }
     json.add("retired_versions", retired);

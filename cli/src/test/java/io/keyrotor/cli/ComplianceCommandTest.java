@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import io.grpc.stub.StreamObserver;
@@ -15,9 +16,12 @@ import io.keyrotor.api.v1.ComplianceReportChunk;
 import io.keyrotor.api.v1.ComplianceReportHeader;
 import io.keyrotor.api.v1.ComplianceReportSummary;
 import io.keyrotor.api.v1.ComplianceServiceGrpc;
+import io.keyrotor.api.v1.DestructionReceipt;
+import io.keyrotor.api.v1.DestructionReceiptSignature;
 import io.keyrotor.api.v1.FindingCount;
 import io.keyrotor.api.v1.FindingKind;
 import io.keyrotor.api.v1.KeyCompliance;
+import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.NodeResidency;
 import io.keyrotor.api.v1.PolicyTemplate;
 import io.keyrotor.api.v1.RetiredVersion;
@@ -157,7 +161,40 @@ class ComplianceCommandTest {
     assertEquals(
         List.of("cards", "charts", "hourly"), keyRows.stream().map(r -> r.get(0)).toList());
     assertEquals("complies", keyRows.get(0).get(11));
-    assertEquals("v1", keyRows.get(0).get(10).trim());
+    assertEquals("v2", keyRows.get(0).get(10).trim());
+    // The retired versions still in use, with their data keys, after the keys.
+    int retiredVersions = dom.indexOf("id=\"retired-versions\"");
+    int receipts = dom.indexOf("id=\"destruction-receipts\"");
+    assertTrue(keys < retiredVersions && retiredVersions < receipts, dom);
+    assertEquals(
+        List.of(
+            List.of(
+                "cards",
+                "payments",
+                "v2",
+                "DECRYPT_ONLY",
+                "2026-12-07T08:00:00Z",
+                "2h",
+                "10",
+                "4",
+                "6",
+                "within grace")),
+        rows(section(dom, "retired-versions")));
+    // The destruction receipts, readable: who scheduled it, where it is in the log, who signed.
+    assertEquals(
+        List.of(
+            List.of(
+                "cards",
+                "v1",
+                "default",
+                "2026-12-01T00:00:00Z",
+                "2026-12-01T00:00:00Z",
+                "alice",
+                "17",
+                "9f86d0",
+                "signed by n1 (audit key v1) at index 18")),
+        rows(section(dom, "destruction-receipts")));
+    assertTrue(dom.contains("id=\"receipts-state\">not-reported</span>"), dom);
     assertEquals(List.of(List.of("default", "n1", "3")), rows(section(dom, "zones")));
     assertEquals(
         List.of(
@@ -193,11 +230,19 @@ class ComplianceCommandTest {
           + "\"max_encryptions\":2147483648,\"activation_delay\":\"1h\",\"decrypt_grace\":\"365d\","
           + "\"next_rotation_time\":null,\"template\":\"pci-dss\","
           + "\"destroy_waiting_period\":\"30d\",\"require_validation\":true},"
-          + "\"primary_version\":2,\"last_rotation_time\":\"2026-12-07T08:00:00Z\","
+          + "\"primary_version\":3,\"last_rotation_time\":\"2026-12-07T08:00:00Z\","
           + "\"primary_age\":\"2h\",\"next_rotation_time\":\"2027-12-07T08:00:00Z\","
           + "\"primary_encryptions\":1000,\"primary_encryption_limit\":2147483648,"
-          + "\"retired_versions\":[{\"version\":1,\"retired_time\":\"2026-12-07T08:00:00Z\","
-          + "\"encryptions\":0}],\"findings\":[],\"zone_nodes\":[\"n1\"],\"destruction_receipts\":[]},"
+          + "\"retired_versions\":[{\"version\":2,\"retired_time\":\"2026-12-07T08:00:00Z\","
+          + "\"encryptions\":0,\"state\":\"DECRYPT_ONLY\",\"retired_for\":\"2h\","
+          + "\"data_keys_issued\":10,\"data_keys_rewrapped_away\":4,\"data_keys_outstanding\":6}],"
+          + "\"findings\":[],\"zone_nodes\":[\"n1\"],\"destruction_receipts\":["
+          + "{\"key\":\"cards\",\"version\":1,\"zone\":\"default\","
+          + "\"destroyed_time\":\"2026-12-01T00:00:00Z\","
+          + "\"scheduled_destroy_time\":\"2026-12-01T00:00:00Z\",\"scheduled_by\":\"alice\","
+          + "\"log_index\":17,\"audit_record_hash\":\"9f86d0\",\"signature\":{"
+          + "\"signer_node\":\"n1\",\"key_version\":1,\"signature\":\"AQID\","
+          + "\"recorded_index\":18}}]},"
           + "{\"name\":\"charts\",\"zone\":\"default\",\"owner\":\"<b>records\","
           + "\"template\":\"hipaa\",\"policy\":{\"rotation_period\":\"400d\","
           + "\"max_encryptions\":0,\"activation_delay\":null,\"decrypt_grace\":null,"
@@ -295,7 +340,7 @@ class ComplianceCommandTest {
                   .setOwner("payments")
                   .setTemplate("pci-dss")
                   .setPolicy(pci)
-                  .setPrimaryVersion(2)
+                  .setPrimaryVersion(3)
                   .setLastRotationTime(time("2026-12-07T08:00:00Z"))
                   .setPrimaryAge(Duration.newBuilder().setSeconds(7200))
                   .setNextRotationTime(time("2027-12-07T08:00:00Z"))
@@ -303,9 +348,30 @@ class ComplianceCommandTest {
                   .setPrimaryEncryptionLimit(1L << 31)
                   .addRetiredVersions(
                       RetiredVersion.newBuilder()
-                          .setVersion(1)
-                          .setRetiredTime(time("2026-12-07T08:00:00Z")))
+                          .setVersion(2)
+                          .setRetiredTime(time("2026-12-07T08:00:00Z"))
+                          .setState(KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY)
+                          .setRetiredFor(Duration.newBuilder().setSeconds(7200))
+                          .setDataKeysIssued(10)
+                          .setDataKeysRewrappedAway(4)
+                          .setDataKeysOutstanding(6))
                   .addZoneNodes("n1")
+                  .addDestructionReceipts(
+                      DestructionReceipt.newBuilder()
+                          .setName("cards")
+                          .setVersion(1)
+                          .setZone("default")
+                          .setDestroyedTime(time("2026-12-01T00:00:00Z"))
+                          .setScheduledDestroyTime(time("2026-12-01T00:00:00Z"))
+                          .setScheduledBy("alice")
+                          .setLogIndex(17)
+                          .setAuditRecordHash("9f86d0")
+                          .setSignature(
+                              DestructionReceiptSignature.newBuilder()
+                                  .setSignerNode("n1")
+                                  .setKeyVersion(1)
+                                  .setSignature(ByteString.copyFrom(new byte[] {1, 2, 3}))
+                                  .setRecordedIndex(18)))
                   .build(),
               plain("charts", "<b>records", "hipaa", 400 * 24)
                   .addFindings(

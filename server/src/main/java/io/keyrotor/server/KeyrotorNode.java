@@ -22,6 +22,7 @@ import io.keyrotor.server.clock.PeerClocks;
 import io.keyrotor.server.config.ConfigException;
 import io.keyrotor.server.config.DataPlaneSettings;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.server.dataplane.DataKeyUsageReporter;
 import io.keyrotor.server.dataplane.DataPlane;
 import io.keyrotor.server.dataplane.KekCache;
 import io.keyrotor.server.hsm.DevelopmentLayout;
@@ -205,6 +206,14 @@ public final class KeyrotorNode implements AutoCloseable {
                   KEK_SWEEP_INTERVAL.toMillis(),
                   KEK_SWEEP_INTERVAL.toMillis(),
                   TimeUnit.MILLISECONDS);
+      long usageMillis = config.usage().reportInterval().toMillis();
+      DataKeyUsageReporter usageReporter =
+          DataKeyUsageReporter.of(raft, config.nodeId(), dataPlane.dataKeyUsage());
+      var unusedUsageReports =
+          executors
+              .scheduler()
+              .scheduleWithFixedDelay(
+                  usageReporter::tick, usageMillis, usageMillis, TimeUnit.MILLISECONDS);
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HSM_HEALTH_SERVICE, ServingStatus.SERVING);
       hsmTasks =

@@ -28,6 +28,17 @@ class ClusterVersionDriverTest {
   }
 
   @Test
+  void membersOnDifferentReleases_raisedToTheLowestTheyAllSupport() {
+    Map<String, NodeRecord> mixed =
+        Map.of("n1", node("n1", 3), "n2", node("n2", 2), "n3", node("n3", 3));
+    Map<String, NodeRecord> upgraded =
+        Map.of("n1", node("n1", 3), "n2", node("n2", 3), "n3", node("n3", 3));
+    assertEquals(OptionalInt.of(2), ClusterVersionDriver.target(1, 3, VOTING, mixed));
+    assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(2, 3, VOTING, mixed));
+    assertEquals(OptionalInt.of(3), ClusterVersionDriver.target(2, 3, VOTING, upgraded));
+  }
+
+  @Test
   void oneMemberStillOld_notRaised() {
     Map<String, NodeRecord> nodes = voters(2, 1, 2);
     assertEquals(OptionalInt.empty(), ClusterVersionDriver.target(1, 2, VOTING, nodes));

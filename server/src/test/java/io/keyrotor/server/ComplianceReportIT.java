@@ -1,6 +1,9 @@
 package io.keyrotor.server;
 
 import static io.keyrotor.server.KeyRequests.encryption;
+import static io.keyrotor.server.ProtoTimes.durationOfMillis;
+import static io.keyrotor.server.ProtoTimes.millis;
+import static io.keyrotor.server.ProtoTimes.timestamp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,6 +28,7 @@ import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyCompliance;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.KeyVersion;
+import io.keyrotor.api.v1.KeyVersionState;
 import io.keyrotor.api.v1.NodeResidency;
 import io.keyrotor.api.v1.RetiredVersion;
 import io.keyrotor.api.v1.RotateKeyRequest;
@@ -351,7 +355,7 @@ class ComplianceReportIT extends ClusterTestBase {
     List<String> euNodes = List.of("n1", "n3");
     return List.of(
         entry(bare, asOf, everyNode)
-            .addRetiredVersions(retired(bare, 1))
+            .addRetiredVersions(retired(bare, 1, asOf))
             .addFindings(
                 finding(
                     FindingKind.FINDING_KIND_NO_POLICY,
@@ -365,7 +369,7 @@ class ComplianceReportIT extends ClusterTestBase {
                         + instant(version(bare, 2).getActivationTime())
                         + " still decrypts (allowed: 1h)"))
             .build(),
-        entry(cards, asOf, everyNode).addRetiredVersions(retired(cards, 1)).build(),
+        entry(cards, asOf, everyNode).addRetiredVersions(retired(cards, 1, asOf)).build(),
         entry(charts, asOf, everyNode)
             .addFindings(
                 finding(
@@ -446,11 +450,14 @@ class ComplianceReportIT extends ClusterTestBase {
     return out;
   }
 
-  private static RetiredVersion retired(Key key, int version) {
+  private static RetiredVersion retired(Key key, int version, long asOf) {
+    Timestamp retiredTime = version(key, version + 1).getActivationTime();
     return RetiredVersion.newBuilder()
         .setVersion(version)
-        .setRetiredTime(version(key, version + 1).getActivationTime())
+        .setRetiredTime(retiredTime)
         .setEncryptions(version(key, version).getEncryptions())
+        .setState(KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY)
+        .setRetiredFor(durationOfMillis(asOf - millis(retiredTime)))
         .build();
   }
 
@@ -543,24 +550,6 @@ class ComplianceReportIT extends ClusterTestBase {
 
   private static Duration days(long days) {
     return Duration.newBuilder().setSeconds(days * 86_400).build();
-  }
-
-  private static Duration durationOfMillis(long millis) {
-    return Duration.newBuilder()
-        .setSeconds(millis / 1000)
-        .setNanos((int) (millis % 1000) * 1_000_000)
-        .build();
-  }
-
-  private static Timestamp timestamp(long millis) {
-    return Timestamp.newBuilder()
-        .setSeconds(millis / 1000)
-        .setNanos((int) (millis % 1000) * 1_000_000)
-        .build();
-  }
-
-  private static long millis(Timestamp t) {
-    return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
   }
 
   private static Instant instant(Timestamp t) {

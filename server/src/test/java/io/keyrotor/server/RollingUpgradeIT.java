@@ -16,6 +16,7 @@ import io.keyrotor.api.v1.NodeStatus;
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.server.api.ClusterFeatures;
 import io.keyrotor.storage.version.ApplyFeature;
+import io.keyrotor.storage.version.ClusterVersion;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,13 +31,15 @@ import org.junit.jupiter.api.io.TempDir;
  * A rolling upgrade of a real 3-node cluster under write load. Every node starts as the "old"
  * binary (the same jar with {@code upgrade.max-supported-version=1}); the nodes are restarted
  * uncapped one at a time while writes go on. The cluster's version stays 1 while any voting member
- * is old and rises to 2 after the last restart; the gated apply behaviour switches on only then,
- * every replica ends with the same digest, and no acknowledged write is lost. A node started old
- * against the raised cluster refuses to start instead of applying.
+ * is old and rises to this binary's newest ({@link ClusterVersion#SUPPORTED}) after the last
+ * restart; the gated apply behaviour switches on only then, every replica ends with the same
+ * digest, and no acknowledged write is lost. A node started old against the raised cluster refuses
+ * to start instead of applying.
  */
 class RollingUpgradeIT {
   private static final List<String> NODES = List.of("n1", "n2", "n3");
   private static final ApplyFeature GATED = ApplyFeature.REGISTRATION_AUDITS_SUPPORTED_VERSION;
+  private static final int NEWEST = ClusterVersion.SUPPORTED;
 
   @TempDir Path directory;
 
@@ -71,12 +74,12 @@ class RollingUpgradeIT {
           String id = NODES.get(i);
           int acknowledged = load.acknowledged.size();
           cluster.stop(id);
-          cluster.configure(id, "upgrade.max-supported-version", "2");
+          cluster.configure(id, "upgrade.max-supported-version", String.valueOf(NEWEST));
           cluster.start(id);
           waitUntil(
-              () -> registeredSupporting(cluster, id, 2),
+              () -> registeredSupporting(cluster, id, NEWEST),
               Duration.ofSeconds(60),
-              id + " registered as supporting version 2");
+              id + " registered as supporting version " + NEWEST);
           load.awaitAcknowledged(acknowledged + 3);
           if (i < NODES.size() - 1) {
             // An old voting member is left: the version must not have moved.
@@ -84,9 +87,9 @@ class RollingUpgradeIT {
           }
         }
         waitUntil(
-            () -> cluster.nodes.values().stream().allMatch(n -> activeOf(n) == 2),
+            () -> cluster.nodes.values().stream().allMatch(n -> activeOf(n) == NEWEST),
             Duration.ofSeconds(60),
-            "every node at cluster version 2");
+            "every node at cluster version " + NEWEST);
         load.awaitAcknowledged(load.acknowledged.size() + 3);
       } finally {
         load.stop.set(true);
@@ -102,10 +105,10 @@ class RollingUpgradeIT {
       }
       ClusterFeatures.require(cluster.nodes.get("n2").raft().state(), GATED, "it");
       ClusterStatus after = cluster.admin("n2").getClusterStatus(request());
-      assertEquals(2, after.getActiveClusterVersion());
+      assertEquals(NEWEST, after.getActiveClusterVersion());
       for (NodeStatus node : after.getNodesList()) {
-        assertEquals(2, node.getSupportedClusterVersion(), node.getId());
-        assertEquals(2, node.getActiveClusterVersion(), node.getId());
+        assertEquals(NEWEST, node.getSupportedClusterVersion(), node.getId());
+        assertEquals(NEWEST, node.getActiveClusterVersion(), node.getId());
       }
 
       // The gated behaviour switched on only with the version: a registration applied before the
@@ -122,7 +125,7 @@ class RollingUpgradeIT {
                   .anyMatch(
                       r ->
                           r.getDetail().startsWith("node=n1 ")
-                              && r.getDetail().endsWith("supports=2")),
+                              && r.getDetail().endsWith("supports=" + NEWEST)),
           Duration.ofSeconds(60),
           "n1's registration audited with its supported version");
 
@@ -133,7 +136,7 @@ class RollingUpgradeIT {
           assertThrows(KeyrotorNode.StartupException.class, () -> cluster.start("n3"));
       assertTrue(old.getMessage().contains("UPGRADE REQUIRED"), old.getMessage());
       cluster.nodes.remove("n3");
-      cluster.configure("n3", "upgrade.max-supported-version", "2");
+      cluster.configure("n3", "upgrade.max-supported-version", String.valueOf(NEWEST));
       cluster.start("n3");
       cluster.awaitConvergence();
       assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);

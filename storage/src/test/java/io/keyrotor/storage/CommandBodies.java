@@ -131,6 +131,16 @@ public final class CommandBodies {
         .build();
   }
 
+  /** A node's count of data keys issued under a version and rewrapped away from it. */
+  public static UsageCount dataKeyUsage(String name, int version, long issued, long rewrappedAway) {
+    return UsageCount.newBuilder()
+        .setName(name)
+        .setVersion(version)
+        .setDataKeysIssued(issued)
+        .setDataKeysRewrappedAway(rewrappedAway)
+        .build();
+  }
+
   public static ReportUsage.Builder reportUsage(String node, UsageCount... counts) {
     return ReportUsage.newBuilder().setNode(node).addAllCounts(List.of(counts));
   }

@@ -24,9 +24,10 @@ import java.util.Optional;
  * findings against its policy and template. A pure function of the key record, the zones' nodes and
  * the evaluation time, so the same state gives the same report on every replica.
  *
- * <p>Usage counted: encryptions reserved under each version (an upper bound of those performed).
- * Not counted: decryptions, which the replicated state does not record; a retired version is
- * reported because it still <em>can</em> decrypt, not because it did.
+ * <p>Usage counted: encryptions reserved under each version (an upper bound of those performed),
+ * and the data keys the nodes reported issuing under it and rewrapping away from it (what a retired
+ * version still has outstanding). Not counted: decryptions, which the replicated state does not
+ * record; a retired version is reported because it still <em>can</em> decrypt, not because it did.
  */
 final class KeyComplianceCheck {
   /** The label naming who answers for a key; shown with its exceptions. */
@@ -180,42 +181,70 @@ final class KeyComplianceCheck {
   }
 
   /**
-   * Superseded versions that still decrypt, and a finding for each retired longer than the key's
+   * Superseded versions still in use (they decrypt, or data keys sealed under them are
+   * outstanding), and a finding for each that does so longer after its retirement than the key's
    * decrypt grace (or, without one, the report's threshold).
    */
   private void retiredVersions(
       KeyRecord key, int primary, KeyCompliance.Builder out, List<ComplianceFinding> findings) {
     long grace = key.getPolicy().getDecryptGraceMillis();
     long allowed = grace > 0 ? grace : retiredDecryptAfterMillis;
+    String allowedText =
+        " (allowed: " + Durations.text(allowed) + (grace > 0 ? ", the decrypt grace" : "") + ")";
     for (KeyVersionRecord v : key.getVersionsList()) {
-      if (v.getVersion() == primary
-          || KeyVersions.stateAt(key, v, nowMillis)
-              != KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY
-          || !KeyVersions.canDecrypt(key, v, nowMillis)) {
+      if (v.getVersion() == primary) {
+        continue;
+      }
+      KeyVersionState state = KeyVersions.stateAt(key, v, nowMillis);
+      long outstanding = Math.max(0, v.getDataKeysIssued() - v.getDataKeysRewrappedAway());
+      boolean decrypts =
+          state == KeyVersionState.KEY_VERSION_STATE_DECRYPT_ONLY
+              && KeyVersions.canDecrypt(key, v, nowMillis);
+      if (!decrypts && !(state == KeyVersionState.KEY_VERSION_STATE_DISABLED && outstanding > 0)) {
         continue;
       }
       long retired = retiredTime(key, v);
       RetiredVersion.Builder entry =
           RetiredVersion.newBuilder()
               .setVersion(v.getVersion())
-              .setEncryptions(EncryptionLimits.counted(v));
+              .setEncryptions(EncryptionLimits.counted(v))
+              .setState(state)
+              .setDataKeysIssued(v.getDataKeysIssued())
+              .setDataKeysRewrappedAway(v.getDataKeysRewrappedAway())
+              .setDataKeysOutstanding(outstanding);
       if (retired > 0) {
-        entry.setRetiredTime(KeyViews.timestamp(retired));
+        entry
+            .setRetiredTime(KeyViews.timestamp(retired))
+            .setRetiredFor(KeyViews.duration(Math.max(0, nowMillis - retired)));
       }
       out.addRetiredVersions(entry);
-      if (retired > 0 && nowMillis - retired > allowed) {
+      if (retired <= 0 || nowMillis - retired <= allowed) {
+        continue;
+      }
+      String since = "version " + v.getVersion() + " retired at " + Instant.ofEpochMilli(retired);
+      if (decrypts) {
         findings.add(
             finding(
                 FindingKind.FINDING_KIND_RETIRED_VERSION_DECRYPTS,
                 v.getVersion(),
-                "version "
-                    + v.getVersion()
-                    + " retired at "
-                    + Instant.ofEpochMilli(retired)
-                    + " still decrypts (allowed: "
-                    + Durations.text(allowed)
-                    + (grace > 0 ? ", the decrypt grace" : "")
-                    + ")"));
+                since + " still decrypts" + allowedText));
+      }
+      if (outstanding > 0) {
+        findings.add(
+            finding(
+                FindingKind.FINDING_KIND_DATA_KEYS_OUTSTANDING,
+                v.getVersion(),
+                since
+                    + " ("
+                    + Durations.roundedDown(nowMillis - retired)
+                    + " ago) still has "
+                    + outstanding
+                    + " data keys outstanding: "
+                    + v.getDataKeysIssued()
+                    + " issued, "
+                    + v.getDataKeysRewrappedAway()
+                    + " rewrapped away"
+                    + allowedText));
       }
     }
   }

@@ -58,6 +58,7 @@ public final class DataPlane {
 
   private final KeyResolver resolver;
   private final EncryptionReservations reservations;
+  private final DataKeyUsage usage;
   private final Envelopes envelopes;
   private final GatedRunner runner;
 
@@ -79,18 +80,36 @@ public final class DataPlane {
       KekCache keks,
       Clock clock,
       Executor slowPath) {
+    this(gate, keys, zones, keks, clock, slowPath, DataKeyUsage.NONE);
+  }
+
+  /** As the public constructor, counting data keys in {@code usage} (tests). */
+  DataPlane(
+      ReadGate gate,
+      Function<String, Optional<KeyRecord>> keys,
+      Set<String> zones,
+      KekCache keks,
+      Clock clock,
+      Executor slowPath,
+      DataKeyUsage usage) {
     this(
         gate,
         new KeyResolver(keys, zones, keks, clock),
         slowPath,
-        EncryptionReservations.UNLIMITED);
+        EncryptionReservations.UNLIMITED,
+        usage);
   }
 
   private DataPlane(
-      ReadGate gate, KeyResolver resolver, Executor slowPath, EncryptionReservations reservations) {
+      ReadGate gate,
+      KeyResolver resolver,
+      Executor slowPath,
+      EncryptionReservations reservations,
+      DataKeyUsage usage) {
     this.resolver = resolver;
     this.reservations = reservations;
-    this.envelopes = new Envelopes(resolver, reservations);
+    this.usage = usage;
+    this.envelopes = new Envelopes(resolver, reservations, usage);
     this.runner = new GatedRunner(gate, slowPath);
   }
 
@@ -127,7 +146,8 @@ public final class DataPlane {
         ReadGate.of(raft, followerReads),
         new KeyResolver(name -> raft.state().key(name), zones, keks, clock),
         slowPath,
-        new EncryptionReservations(proposer, reservations));
+        new EncryptionReservations(proposer, reservations),
+        new DataKeyUsage());
   }
 
   /**
@@ -138,6 +158,15 @@ public final class DataPlane {
   public void dropUnusableKeks() {
     resolver.dropUnusableKeks();
     reservations.retain(resolver::mayStillEncrypt);
+    usage.retain(resolver::versionExists);
+  }
+
+  /**
+   * The data keys this node issued and rewrapped per version since its last report ({@link
+   * DataKeyUsageReporter} reports them through the log).
+   */
+  public DataKeyUsage dataKeyUsage() {
+    return usage;
   }
 
   /** The encryptions this node holds in reserve under a version (status and tests). */

@@ -11,7 +11,8 @@ import java.util.Arrays;
  * key the {@link KeyResolver} allows. Inputs are already validated; every seal first takes one of
  * the encryptions this node reserved under the version ({@link EncryptionReservations}), so no
  * version encrypts past its limit. Data keys and nonces come from a per-thread SHA-256 Hash_DRBG;
- * plaintext this class makes for itself is zeroed once sealed.
+ * plaintext this class makes for itself is zeroed once sealed. Each ciphertext sealed, and each
+ * moved by a re-encryption to another key or version, is counted in {@link DataKeyUsage}.
  */
 final class Envelopes {
   private static final ThreadLocal<SecureRandom> RANDOM =
@@ -19,10 +20,12 @@ final class Envelopes {
 
   private final KeyResolver resolver;
   private final EncryptionReservations reservations;
+  private final DataKeyUsage usage;
 
-  Envelopes(KeyResolver resolver, EncryptionReservations reservations) {
+  Envelopes(KeyResolver resolver, EncryptionReservations reservations, DataKeyUsage usage) {
     this.resolver = resolver;
     this.reservations = reservations;
+    this.usage = usage;
   }
 
   /** A re-encryption, validated before the barrier. */
@@ -43,6 +46,7 @@ final class Envelopes {
     RANDOM.get().nextBytes(dataKey);
     try {
       byte[] wrapped = seal(primary, context, dataKey);
+      usage.issued(name, primary.version());
       return new DataPlane.DataKey(
           name, primary.version(), withPlaintext ? dataKey : null, wrapped);
     } finally {
@@ -56,7 +60,9 @@ final class Envelopes {
       throws DataPlaneException {
     KeyResolver.Usable primary = resolver.forEncryption(name, mayUnwrap);
     reserve(primary);
-    return new DataPlane.Encrypted(name, primary.version(), seal(primary, context, plaintext));
+    byte[] ciphertext = seal(primary, context, plaintext);
+    usage.issued(name, primary.version());
+    return new DataPlane.Encrypted(name, primary.version(), ciphertext);
   }
 
   DataPlane.Decrypted decrypt(CiphertextFormat.Parsed parsed, byte[] context, boolean mayUnwrap)
@@ -72,10 +78,24 @@ final class Envelopes {
       KeyResolver.Usable primary = resolver.forEncryption(r.destinationKeyName(), mayUnwrap);
       reserve(primary);
       byte[] ciphertext = seal(primary, r.destinationContext(), plaintext);
+      countMove(r.source(), r.destinationKeyName(), primary.version());
       return new DataPlane.ReEncrypted(
           r.destinationKeyName(), (int) r.source().keyVersion(), primary.version(), ciphertext);
     } finally {
       Arrays.fill(plaintext, (byte) 0);
+    }
+  }
+
+  /**
+   * Counts a re-encryption that moved a ciphertext to another key or version: issued under the
+   * destination, rewrapped away from the source. One sealed again under its own version counts
+   * neither.
+   */
+  private void countMove(CiphertextFormat.Parsed source, String destinationKey, int version) {
+    int sourceVersion = (int) source.keyVersion();
+    if (sourceVersion != version || !source.keyName().equals(destinationKey)) {
+      usage.issued(destinationKey, version);
+      usage.rewrappedAway(source.keyName(), sourceVersion);
     }
   }
 

@@ -3,6 +3,7 @@ package io.keyrotor.server.dataplane;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.proto.internal.v1.KeyRecord;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
+import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.storage.KeyVersions;
 import io.keyrotor.storage.VersionUse;
 import java.time.Clock;
@@ -85,6 +86,14 @@ final class KeyResolver {
   boolean mayStillEncrypt(String keyName, int version) {
     return keys.apply(keyName)
         .map(key -> version >= KeyVersions.primaryVersionAt(key, clock.millis()))
+        .orElse(false);
+  }
+
+  /** Whether version {@code version} of key {@code keyName} exists and is not destroyed. */
+  boolean versionExists(String keyName, int version) {
+    return keys.apply(keyName)
+        .flatMap(key -> KeyVersions.find(key, version))
+        .map(v -> v.getStatus() != VersionStatus.VERSION_STATUS_DESTROYED)
         .orElse(false);
   }
 

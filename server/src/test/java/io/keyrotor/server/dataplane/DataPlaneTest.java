@@ -14,6 +14,7 @@ import com.google.protobuf.ByteString;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.consensus.ConsensusException;
 import io.keyrotor.proto.internal.v1.KeyRecord;
+import io.keyrotor.proto.internal.v1.UsageCount;
 import io.keyrotor.proto.internal.v1.VersionStatus;
 import io.keyrotor.server.testing.ManualClock;
 import io.keyrotor.server.testing.TestHsm;
@@ -188,6 +189,54 @@ class DataPlaneTest {
     assertEquals(2, moved.keyVersion());
     assertFalse(text(moved.ciphertext()).contains("move me"));
     assertEquals("move me", text(await(decrypt(moved.ciphertext(), CONTEXT)).plaintext()));
+  }
+
+  @Test
+  void dataKeyUsage_countsSealsUnderEachVersion_andRewrapsAwayFromIt() throws Exception {
+    DataKeyUsage usage = new DataKeyUsage();
+    DataPlane counting =
+        new DataPlane(key -> gateResult, keys, Set.of("default"), cache, clock, slowPath, usage);
+    DataPlane.DataKey first =
+        await(counting.generateDataKeyAsync("orders", CONTEXT, DataKeySpec.AES_256, false));
+    var unusedSecond =
+        await(counting.generateDataKeyAsync("orders", CONTEXT, DataKeySpec.AES_256, false));
+    var unusedPayload = await(counting.encryptAsync("orders", bytes("payload"), CONTEXT));
+    keys.rotate("orders", T0);
+
+    DataPlane.ReEncrypted moved =
+        await(counting.reEncryptAsync(reEncryption(first.wrappedDataKey(), CONTEXT, "", null)));
+    // Sealed again under the version it is already under: moves nothing.
+    var unusedSame =
+        await(counting.reEncryptAsync(reEncryption(moved.ciphertext(), CONTEXT, "", null)));
+    // A refused call counts nothing.
+    refused(counting.generateDataKeyAsync("missing", CONTEXT, DataKeySpec.AES_256, false));
+
+    assertEquals(
+        List.of(
+            UsageCount.newBuilder()
+                .setName("orders")
+                .setVersion(1)
+                .setDataKeysIssued(3)
+                .setDataKeysRewrappedAway(1)
+                .build(),
+            UsageCount.newBuilder().setName("orders").setVersion(2).setDataKeysIssued(1).build()),
+        usage.drain());
+    assertEquals(List.of(), usage.drain(), "a drain leaves zero behind");
+  }
+
+  @Test
+  void dataKeyUsage_boundedInVersions_furtherUsesCountedAsUntracked() {
+    DataKeyUsage usage = new DataKeyUsage(2);
+    usage.issued("a", 1);
+    usage.issued("b", 1);
+    usage.issued("c", 1);
+    usage.rewrappedAway("a", 1);
+
+    assertEquals(List.of("a", "b"), usage.drain().stream().map(UsageCount::getName).toList());
+    assertEquals(1, usage.untracked());
+    usage.retain((name, version) -> !name.equals("a"));
+    usage.issued("c", 1);
+    assertEquals(List.of("c"), usage.drain().stream().map(UsageCount::getName).toList());
   }
 
   @Test

@@ -43,7 +43,15 @@ public enum ApplyFeature {
    * The leader signs each destruction receipt with its audit key and proposes the signature
    * (SignDestructionReceipt); a binary before this version does not know the command.
    */
-  SIGNED_DESTRUCTION_RECEIPTS(2);
+  SIGNED_DESTRUCTION_RECEIPTS(2),
+
+  /**
+   * ReportUsage also adds the data keys a node issued and rewrapped away under each version
+   * (UsageCount fields 190 and 191) to the version's record, for the compliance report's
+   * outstanding data keys; a binary before this version ignores those fields, so nodes report them
+   * only once it is active.
+   */
+  DATA_KEY_USAGE_COUNTS(3);
 
   private final int version;
 

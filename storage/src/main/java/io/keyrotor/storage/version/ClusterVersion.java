@@ -17,7 +17,7 @@ public final class ClusterVersion {
   public static final int BASE = 1;
 
   /** The highest version this binary can apply. */
-  public static final int SUPPORTED = 2;
+  public static final int SUPPORTED = 3;
 
   private ClusterVersion() {}
 

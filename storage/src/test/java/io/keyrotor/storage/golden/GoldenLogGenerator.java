@@ -3,6 +3,7 @@ package io.keyrotor.storage.golden;
 import static io.keyrotor.storage.CommandBodies.acknowledge;
 import static io.keyrotor.storage.CommandBodies.cancelDestroy;
 import static io.keyrotor.storage.CommandBodies.cancelRotation;
+import static io.keyrotor.storage.CommandBodies.dataKeyUsage;
 import static io.keyrotor.storage.CommandBodies.destroyVersion;
 import static io.keyrotor.storage.CommandBodies.label;
 import static io.keyrotor.storage.CommandBodies.recordActivation;
@@ -474,6 +475,19 @@ public final class GoldenLogGenerator {
     reject(signDestructionReceipt("invoices", 1, "n2", 1, 64), Code.FAILED_PRECONDITION);
     reject(signDestructionReceipt("invoices", 1, "n1", 2, 10), Code.INVALID_ARGUMENT);
     expectState("a destruction receipt signed");
+
+    // Data key usage: the nodes report data keys issued under each version and rewrapped away from
+    // it. At cluster version 2 the counts are ignored (as a binary from before version 3 ignores
+    // them); once the nodes support 3 and the cluster runs it, they add up per version, unknown
+    // versions skipped.
+    accept(reportUsage("n1", dataKeyUsage("orders", 2, 40, 40))); // version 2: ignored
+    expectState("data key counts ignored below cluster version 3");
+    accept(registerNode("n1", "default").setNode(supporting("n1", 3)));
+    accept(registerNode("n2", "default").setNode(supporting("n2", 3)));
+    accept(SetClusterVersion.newBuilder().setVersion(3));
+    accept(reportUsage("n1", dataKeyUsage("orders", 2, 12, 5), dataKeyUsage("orders", 3, 5, 0)));
+    accept(reportUsage("n2", dataKeyUsage("orders", 2, 3, 1), dataKeyUsage("orders", 99, 1, 1)));
+    expectState("data keys issued and rewrapped away");
   }
 
   /** The golden node record of {@code id}, reporting that it supports {@code version}. */

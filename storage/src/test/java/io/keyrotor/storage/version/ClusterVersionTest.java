@@ -86,6 +86,15 @@ class ClusterVersionTest {
   }
 
   @Test
+  void supported_isTheNewestFeaturesVersion() {
+    int newest = ClusterVersion.BASE;
+    for (ApplyFeature feature : ApplyFeature.values()) {
+      newest = Math.max(newest, feature.version());
+    }
+    assertEquals(newest, ClusterVersion.SUPPORTED);
+  }
+
+  @Test
   void dispatcher_readsTheActiveVersionFromItsSupplier_notFromTheBinary() {
     int[] active = {ClusterVersion.BASE};
     CommandDispatcher dispatcher = new CommandDispatcher(EMPTY).withClusterVersion(() -> active[0]);
