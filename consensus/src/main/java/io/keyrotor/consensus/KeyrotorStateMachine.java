@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -82,6 +83,9 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
 
   /** Whose proposals reach the log; null (harnesses only) admits any client. */
   private volatile Membership proposers;
+
+  /** This node's peer id, known once Ratis initializes the state machine; null before. */
+  private volatile String selfId;
 
   private final java.util.concurrent.atomic.AtomicLong snapshotsInstalled =
       new java.util.concurrent.atomic.AtomicLong();
@@ -180,6 +184,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage)
       throws IOException {
     super.initialize(server, groupId, storage);
+    selfId = server.getId().toString();
     if (stateDirectory == null) {
       stateDirectory = storage.getStorageDir().getStateMachineDir().toPath().resolve("state");
     }
@@ -255,8 +260,7 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
     TransactionContext.Builder context =
         TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
     Membership admitted = proposers;
-    if (admitted != null
-        && RaftIdentities.memberOf(request.getClientId(), admitted.members().keySet()).isEmpty()) {
+    if (admitted != null && !admittedProposer(request.getClientId(), admitted)) {
       LOG.warn(
           "Refused a command from Ratis client {}: not a member's proposer", request.getClientId());
       TransactionContext rejected = context.build();
@@ -288,6 +292,19 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
       rejected.setException(new IOException("not a keyrotor command: " + e.getMessage(), e));
       return rejected;
     }
+  }
+
+  /**
+   * Whether {@code clientId} may put a command in the log: this node's own proposer (only the
+   * leader runs {@code startTransaction}, and the leader is a member of the configuration it leads,
+   * so its own commands skip the walk over the membership), or a current member's.
+   */
+  private boolean admittedProposer(ClientId clientId, Membership admitted) {
+    String self = selfId;
+    if (self != null && RaftIdentities.names(clientId, self)) {
+      return true;
+    }
+    return RaftIdentities.memberOf(clientId, admitted.members().keySet()).isPresent();
   }
 
   /** {@code command} stamped; each command of a batch with the same stamp, as if proposed alone. */

@@ -8,6 +8,7 @@ import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.ratis.protocol.ClientId;
 
 /**
@@ -19,6 +20,15 @@ import org.apache.ratis.protocol.ClientId;
  */
 final class RaftIdentities {
   private static final SecureRandom RANDOM = new SecureRandom();
+
+  /**
+   * The prefix of each node id seen, so that checking a command's proposer (on every command) does
+   * not hash every member's id again. Node ids come from the membership; the cap bounds the map
+   * whatever the membership does (at the cap it starts again, which costs only hashing).
+   */
+  static final int MAX_CACHED_PREFIXES = 1024;
+
+  private static final ConcurrentHashMap<String, Long> PREFIXES = new ConcurrentHashMap<>();
 
   private RaftIdentities() {}
 
@@ -38,6 +48,24 @@ final class RaftIdentities {
   }
 
   private static long prefix(String nodeId) {
+    Long cached = PREFIXES.get(nodeId);
+    if (cached != null) {
+      return cached;
+    }
+    long computed = hashedPrefix(nodeId);
+    if (PREFIXES.size() >= MAX_CACHED_PREFIXES) {
+      PREFIXES.clear();
+    }
+    PREFIXES.put(nodeId, computed);
+    return computed;
+  }
+
+  /** How many prefixes are cached now (at most {@link #MAX_CACHED_PREFIXES}). */
+  static int cachedPrefixes() {
+    return PREFIXES.size();
+  }
+
+  private static long hashedPrefix(String nodeId) {
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256")

@@ -157,6 +157,8 @@ public final class RaftNode implements AutoCloseable {
     OwnerOnly.directory(config.stateDirectory());
     RaftGroup group = RaftSettings.group(config);
     RaftProperties properties = RaftSettings.server(config);
+    // Before Ratis creates this member's metric registries: its write-path timers keep no samples.
+    RatisTimers.install();
     Membership membership = new Membership(config.peers());
     Parameters parameters = RaftSettings.parameters(config, membership);
     KeyrotorStateMachine stateMachine =
