@@ -107,7 +107,12 @@ final class NodeApi {
     Authorizer authorizer = new PolicyAuthorizer(raft::state, denials);
     WritePath writes =
         new WritePath(
-            context, authorizer, hsmTasks.calls(), executors.blocking(), tracing.proposals());
+            context,
+            authorizer,
+            hsmTasks.calls(),
+            executors.blocking(),
+            tracing.proposals(),
+            executors.api());
     // The last interceptor listed runs first: metrics see every call, refused ones included;
     // then authentication puts the caller's principal in the context.
     ServerInterceptor authentication = transport.authentication();

@@ -224,6 +224,63 @@ class WritePathIT extends ClusterTestBase {
   }
 
   @Test
+  void createKeyOnTheLeader_replyBuiltOnTheAnswerExecutorNotOnTheApplyThread() throws Exception {
+    KeyrotorNode leader = cluster.nodes.get(cluster.leaderId());
+    ServerContext context =
+        new ServerContext(
+            leader.raft(),
+            leader.hsm(),
+            leader.config(),
+            Clock.systemUTC(),
+            Duration.ofSeconds(10));
+    ExecutorService answers =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "write-path-answers"));
+    try {
+      KeyServiceImpl onLeader =
+          new KeyServiceImpl(
+              context,
+              leader.dataPlane(),
+              new EventWatchers(context),
+              new WritePath(
+                  context,
+                  authorizer,
+                  hsmExecutor,
+                  blocking,
+                  io.keyrotor.server.tracing.NodeTracing.off().proposals(),
+                  answers));
+      String name = unique("answered");
+      List<String> replyThreads = new CopyOnWriteArrayList<>();
+      CompletableFuture<Key> answer = new CompletableFuture<>();
+      StreamObserver<Key> completing = Answers.completing(answer);
+      StreamObserver<Key> recording =
+          new StreamObserver<>() {
+            @Override
+            public void onNext(Key value) {
+              replyThreads.add(Thread.currentThread().getName());
+              completing.onNext(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              completing.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+          };
+      InProcessCaller.runAs(
+          InProcessCaller.ADMIN, () -> onLeader.createKey(newKey(name), recording));
+
+      assertEquals(name, answer.get(30, TimeUnit.SECONDS).getName());
+      // On the leader the proposal completes on Ratis's apply thread (StateMachineUpdater): the
+      // response must be built elsewhere, so that thread goes on to the next entry.
+      assertEquals(List.of("write-path-answers"), replyThreads);
+    } finally {
+      answers.shutdownNow();
+    }
+  }
+
+  @Test
   void badInput_refusedBeforeTheAuthorizerIsAsked() {
     StatusRuntimeException refused =
         assertThrows(StatusRuntimeException.class, () -> rotateKey("no spaces"));

@@ -47,6 +47,7 @@ public final class WritePath {
   private final Authorizer authorizer;
   private final HsmExecutor hsmExecutor;
   private final Executor blockingExecutor;
+  private final Executor answerExecutor;
   private final KekMinter keks;
   private final ProposalSpans spans;
 
@@ -59,20 +60,32 @@ public final class WritePath {
       Authorizer authorizer,
       HsmExecutor hsmExecutor,
       Executor blockingExecutor) {
-    this(context, authorizer, hsmExecutor, blockingExecutor, NodeTracing.off().proposals());
+    this(
+        context,
+        authorizer,
+        hsmExecutor,
+        blockingExecutor,
+        NodeTracing.off().proposals(),
+        Runnable::run);
   }
 
   /**
    * A write path whose proposals are traced by {@code spans} when the calling RPC is (the trace
    * context is carried to the HSM and blocking executors and into the proposal, in memory only).
+   *
+   * @param answerExecutor where the reply is built once the command applied (the node's gRPC
+   *     executor): the future of a proposal on the leader completes on the state machine's apply
+   *     thread, which must go on to the next entry, not build the caller's response
    */
   public WritePath(
       ServerContext context,
       Authorizer authorizer,
       HsmExecutor hsmExecutor,
       Executor blockingExecutor,
-      ProposalSpans spans) {
+      ProposalSpans spans,
+      Executor answerExecutor) {
     this.spans = spans;
+    this.answerExecutor = answerExecutor;
     this.context = context;
     this.authorizer = authorizer;
     this.hsmExecutor = hsmExecutor;
@@ -113,9 +126,12 @@ public final class WritePath {
     } catch (RejectedExecutionException full) {
       return CompletableFuture.failedFuture(full);
     }
+    // The answer (the outcome's status, then the caller's response, audit and reply) leaves the
+    // thread that completed the proposal: on the leader that is the apply thread.
+    Executor answers = trace.wrap(answerExecutor);
     return command
         .thenCompose(c -> context.bounded(spans.propose(trace, c, context.raft()::propose)))
-        .thenApply(WritePath::accepted);
+        .thenApplyAsync(WritePath::accepted, answers);
   }
 
   /**
