@@ -2,6 +2,7 @@ package io.keyrotor.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.KeyVersion;
@@ -15,7 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,18 +73,24 @@ class KeyrotorScriptIT {
   }
 
   private Result run(String... args) throws IOException, InterruptedException {
+    return run(Map.of(), args);
+  }
+
+  private Result run(Map<String, String> environment, String... args)
+      throws IOException, InterruptedException {
     // A deadline above the CLI's default of 10 s: a fresh JVM's first call (class loading, the
     // TLS handshake) can take longer than that on a machine busy with the rest of the build.
     List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString(), "--deadline", "45s"));
     command.addAll(List.of(args));
     Path out = workingDirectory.resolve("stdout.txt");
     Path err = workingDirectory.resolve("stderr.txt");
-    Process process =
+    ProcessBuilder builder =
         new ProcessBuilder(command)
             .directory(workingDirectory.toFile())
             .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
+            .redirectError(err.toFile());
+    builder.environment().putAll(environment);
+    Process process = builder.start();
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "scripts/keyrotor did not finish");
     return new Result(
         process.exitValue(),
@@ -154,5 +164,86 @@ class KeyrotorScriptIT {
     assertTrue(
         java.util.Arrays.equals(
             plaintext, Files.readAllBytes(workingDirectory.resolve("data.out"))));
+  }
+
+  @Test
+  void keyGet_twice_sameAnswerNothingOnStderrAndNettyNativesLoadedFromTheUnpackedCopy()
+      throws Exception {
+    String[] command = withTls("--servers", node.address(), "key", "get", "payments", "--json");
+
+    Result first = run(command);
+    Result second = run(command);
+
+    assertEquals(0, first.status(), first.stderr());
+    assertEquals("", first.stderr());
+    assertEquals(0, second.status(), second.stderr());
+    assertEquals("", second.stderr());
+    assertEquals(first.stdout(), second.stdout());
+    String arch = System.getProperty("os.arch");
+    if (arch.equals("amd64") || arch.equals("x86_64")) {
+      Path natives = SCRIPT.getParent().resolveSibling("cli/target/native");
+      assertTrue(
+          Files.isRegularFile(
+              natives.resolve("libio_grpc_netty_shaded_netty_tcnative_linux_x86_64.so")),
+          "BoringSSL unpacked once to " + natives);
+      assertTrue(
+          Files.isRegularFile(
+              natives.resolve("libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so")),
+          "epoll unpacked once to " + natives);
+    }
+  }
+
+  @Test
+  void keyGet_onJdk25_writesTheAotCacheThenAnswersTheSameWithNothingOnStderr() throws Exception {
+    Optional<Path> jdk25 = newestJdk(25);
+    assumeTrue(jdk25.isPresent(), "no JDK 25 or newer under /usr/lib/jvm");
+    Map<String, String> environment = Map.of("KEYROTOR_JAVA_HOME", jdk25.get().toString());
+    String[] command = withTls("--servers", node.address(), "key", "get", "payments", "--json");
+    Path cache = SCRIPT.getParent().resolveSibling("cli/target/keyrotor-cli.aot");
+    Files.deleteIfExists(cache);
+
+    Result training = run(environment, command);
+    Result cached = run(environment, command);
+    Result defaultJdk = run(command);
+
+    assertEquals(0, training.status(), training.stderr());
+    assertEquals("", training.stderr());
+    assertTrue(Files.size(cache) > 0, "no AOT cache at " + cache);
+    assertEquals(0, cached.status(), cached.stderr());
+    assertEquals("", cached.stderr());
+    assertEquals(defaultJdk.stdout(), training.stdout());
+    assertEquals(defaultJdk.stdout(), cached.stdout());
+  }
+
+  /** The newest JDK under /usr/lib/jvm whose feature version is at least {@code feature}. */
+  private static Optional<Path> newestJdk(int feature) throws IOException {
+    Path jvms = Path.of("/usr/lib/jvm");
+    if (!Files.isDirectory(jvms)) {
+      return Optional.empty();
+    }
+    try (var homes = Files.list(jvms)) {
+      return homes
+          .filter(home -> featureVersion(home) >= feature)
+          .filter(home -> Files.isExecutable(home.resolve("bin/java")))
+          .max(Comparator.comparingInt(KeyrotorScriptIT::featureVersion));
+    }
+  }
+
+  private static int featureVersion(Path home) {
+    try {
+      for (String line : Files.readAllLines(home.resolve("release"))) {
+        if (line.startsWith("JAVA_VERSION=\"")) {
+          String version = line.substring("JAVA_VERSION=\"".length());
+          int end = 0;
+          while (end < version.length() && Character.isDigit(version.charAt(end))) {
+            end++;
+          }
+          return end == 0 ? 0 : Integer.parseInt(version.substring(0, end));
+        }
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return 0;
   }
 }
