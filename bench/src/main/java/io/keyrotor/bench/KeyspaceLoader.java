@@ -17,10 +17,10 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Fills a cluster with keys for {@link KeyspaceScenario}: CreateKey through the public API, many in
  * flight at the leader, so every key is made exactly as a caller's (a KEK minted and wrapped by the
- * leader's HSM, one log entry, replicated and applied everywhere). Key {@code i} is named {@link
- * #name}{@code (prefix, i)} and carries request id {@code prefix-i}, so a retried call is answered
- * from the stored result instead of making a second key; nothing of the replies is kept, so a
- * million keys cost the client no memory.
+ * leader's HSM, one command in the log, replicated and applied everywhere). Key {@code i} is named
+ * {@link #name}{@code (prefix, i)} and carries request id {@code prefix-i}, so a retried call is
+ * answered from the stored result instead of making a second key; nothing of the replies is kept,
+ * so a million keys cost the client no memory.
  */
 final class KeyspaceLoader {
   private static final int ATTEMPTS = 20;

@@ -4,10 +4,14 @@ import io.keyrotor.api.v1.AdminServiceGrpc;
 import io.keyrotor.api.v1.GetKeyRequest;
 import io.keyrotor.api.v1.GetNodeStatusRequest;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.TakeSnapshotRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -15,6 +19,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
@@ -101,6 +106,16 @@ final class KeyspaceScenario {
               NAME, target, "heap_after_full_gc_mb", heap / 1048576.0, "MB", 0, detail));
       run.observations.add(
           new Observation(NAME, target, "rss_mb", rss / 1048576.0, "MB", 0, detail));
+      Path data = dataDirectory(run.clusterDir, node.getKey());
+      run.observations.add(
+          new Observation(
+              NAME,
+              target,
+              "data_dir_mb",
+              directoryBytes(data) / 1048576.0,
+              "MB",
+              0,
+              detail + "; data.dir (RocksDB state, Raft log and snapshots, audit)"));
     }
     List<GetKeyRequest> reads = new ArrayList<>();
     for (long index : KeyspaceLoader.spread(own, READ_SAMPLE)) {
@@ -110,6 +125,15 @@ final class KeyspaceScenario {
         sequence -> cluster.keys().getKey(reads.get((int) (sequence % reads.size())));
     run.measurements.add(run.runner.closedLoop(NAME, target, LOAD, 0, getKey));
 
+    // Group commit puts many CreateKeys in one log entry, so a large keyspace may still be short
+    // of raft.snapshot-threshold entries: a snapshot on every node now makes the restart below
+    // start from one and the wiped follower's catch-up a snapshot install, at every size.
+    long snapshotIndex = snapshotEveryNode(cluster);
+    run.notes.add(
+        String.format(
+            "keyspace at %,d keys: a snapshot on every node (TakeSnapshot) at index %,d before the"
+                + " restart and the wipe",
+            keys, snapshotIndex));
     String follower = aFollower(cluster);
     String sampleKey = KeyspaceLoader.name(prefix, own / 2);
     KillableCluster.Keyrotor nodes = new KillableCluster.Keyrotor(run);
@@ -154,6 +178,47 @@ final class KeyspaceScenario {
                     + " index then %,d)",
                 follower, leaderApplied, leaderSnapshot, caughtUp.getSnapshotIndex())));
     digestsAgree(cluster, "after the wiped follower caught up at " + keys + " keys");
+  }
+
+  /** Takes a snapshot on every node; returns the leader's snapshot index. */
+  private static long snapshotEveryNode(KeyrotorTarget cluster) {
+    long leaderIndex = 0;
+    for (Map.Entry<String, String> node : cluster.addressesById().entrySet()) {
+      long index =
+          AdminServiceGrpc.newBlockingStub(cluster.channel(node.getValue()))
+              .withDeadlineAfter(5, TimeUnit.MINUTES)
+              .takeSnapshot(TakeSnapshotRequest.getDefaultInstance())
+              .getSnapshotIndex();
+      if (node.getKey().equals(cluster.leaderId())) {
+        leaderIndex = index;
+      }
+    }
+    return leaderIndex;
+  }
+
+  /**
+   * The bytes of the regular files under {@code dir}; a file the node deletes during the walk (a
+   * compacted table, a purged log segment) is left out.
+   */
+  static long directoryBytes(Path dir) throws IOException {
+    AtomicLong total = new AtomicLong();
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<Path>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+            if (attributes.isRegularFile()) {
+              total.addAndGet(attributes.size());
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) {
+            return FileVisitResult.CONTINUE;
+          }
+        });
+    return total.get();
   }
 
   static String target(long keys) {

@@ -78,6 +78,16 @@ class KeyspaceScenarioTest {
   }
 
   @Test
+  void directoryBytes_sumsRegularFilesInSubdirectories(@TempDir Path dir) throws Exception {
+    Files.write(dir.resolve("a"), new byte[1000]);
+    Files.createDirectories(dir.resolve("log/current"));
+    Files.write(dir.resolve("log/current/segment"), new byte[2345]);
+    Files.createDirectories(dir.resolve("empty"));
+
+    assertEquals(3345, KeyspaceScenario.directoryBytes(dir));
+  }
+
+  @Test
   void keyspace_runsOnlyWhenNamedAndLast() {
     assertTrue(BenchMain.KNOWN_SCENARIOS.contains("keyspace"));
     assertTrue(!BenchMain.SCENARIOS.contains("keyspace"), "not in the default run");
