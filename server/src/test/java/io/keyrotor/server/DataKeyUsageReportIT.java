@@ -48,11 +48,8 @@ class DataKeyUsageReportIT extends ClusterTestBase {
   @Test
   @Order(1)
   void gracefulStop_reportsTheCountsTheNodeHeld() throws Exception {
-    awaitUsageCounting();
-    String name = unique("final-report");
-    cluster.keys(cluster.leaderId()).createKey(newKey(name));
     String follower = cluster.followerIds().get(0);
-    issueDataKeys(follower, name);
+    String name = keyWithDataKeys("final-report", follower);
 
     cluster.stop(follower);
 
@@ -76,11 +73,8 @@ class DataKeyUsageReportIT extends ClusterTestBase {
   @Test
   @Order(2)
   void failedReports_areRetriedWithTheirRequestId_andCountedOnce() throws Exception {
-    awaitUsageCounting();
-    String name = unique("retried-report");
     String node = cluster.leaderId();
-    cluster.keys(node).createKey(newKey(name));
-    issueDataKeys(node, name);
+    String name = keyWithDataKeys("retried-report", node);
     RaftNode raft = cluster.nodes.get(node).raft();
     List<Command> attempts = new CopyOnWriteArrayList<>();
     DataKeyUsageReporter reporter =
@@ -120,17 +114,25 @@ class DataKeyUsageReportIT extends ClusterTestBase {
   @Test
   @Order(3)
   void nodeWithoutLeader_stopsWithinTheFinalReportBound() throws Exception {
-    awaitUsageCounting();
-    String name = unique("leaderless");
-    cluster.keys(cluster.leaderId()).createKey(newKey(name));
-    List<String> followers = cluster.followerIds();
-    String last = followers.get(0);
-    issueDataKeys(last, name);
+    String last = cluster.followerIds().get(0);
+    keyWithDataKeys("leaderless", last);
     cluster.nodes.keySet().stream().filter(id -> !id.equals(last)).toList().forEach(cluster::stop);
     assertFalse(cluster.nodes.get(last).raft().isReadyLeader());
 
     // Five seconds of final report, then the rest of the stop; a hang fails here.
     assertTimeoutPreemptively(Duration.ofSeconds(60), () -> cluster.stop(last));
+  }
+
+  /**
+   * A new key (named {@link #unique}{@code (prefix)}) with {@link #ISSUED} data keys issued under
+   * its version 1 through {@code node}, once the cluster counts data keys.
+   */
+  private String keyWithDataKeys(String prefix, String node) {
+    awaitUsageCounting();
+    String name = unique(prefix);
+    cluster.keys(cluster.leaderId()).createKey(newKey(name));
+    issueDataKeys(node, name);
+    return name;
   }
 
   private void awaitUsageCounting() {
