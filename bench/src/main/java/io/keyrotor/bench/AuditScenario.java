@@ -7,8 +7,9 @@ import java.util.List;
  * cluster under test (every call audited, fail closed: the reply waits for its record to be synced)
  * against the same calls on a cluster started with {@code audit.data.enabled=false}, in alternating
  * blocks. Both clusters have the same settings otherwise and run side by side on the machine, as
- * the lease-off pair does. Runs only when named ({@code scripts/bench --scenarios audit}, which
- * starts the audit-off cluster).
+ * the lease-off pair does. Each arm runs one unmeasured block first, and the rounds are rounded up
+ * to an even number so each arm goes first as often as the other. Runs only when named ({@code
+ * scripts/bench --scenarios audit}, which starts the audit-off cluster).
  */
 final class AuditScenario {
   static final String ON = "keyrotor-audit-on";
@@ -29,17 +30,21 @@ final class AuditScenario {
     run.notes.add(
         "audit: the same Decrypt and GenerateDataKey calls on the cluster under test (data audit"
             + " on, fail closed) and on a cluster with audit.data.enabled=false");
-    run.closedAb(
+    List<List<Arm>> pairs =
         List.of(
-            new Arm("audit-decrypt", ON, run.keyrotor.decrypt(on.decrypts())),
-            new Arm("audit-decrypt", OFF, off.decrypt(without.decrypts()))),
-        DataPlaneScenario.LOAD,
-        run.rounds);
-    run.closedAb(
-        List.of(
-            new Arm("audit-gdk", ON, run.keyrotor.generateDataKey(on.keys(), BenchRun.CONTEXT)),
-            new Arm("audit-gdk", OFF, off.generateDataKey(without.keys(), BenchRun.CONTEXT))),
-        DataPlaneScenario.LOAD,
-        run.rounds);
+            List.of(
+                new Arm("audit-decrypt", ON, run.keyrotor.decrypt(on.decrypts())),
+                new Arm("audit-decrypt", OFF, off.decrypt(without.decrypts()))),
+            List.of(
+                new Arm("audit-gdk", ON, run.keyrotor.generateDataKey(on.keys(), BenchRun.CONTEXT)),
+                new Arm("audit-gdk", OFF, off.generateDataKey(without.keys(), BenchRun.CONTEXT))));
+    for (List<Arm> pair : pairs) {
+      // An unmeasured block of each arm first, then an even number of rounds.
+      for (Arm arm : pair) {
+        var unusedWarmUp =
+            run.runner.closedLoop(arm.scenario(), "warm-up", DataPlaneScenario.LOAD, 0, arm.op());
+      }
+      run.closedAb(pair, DataPlaneScenario.LOAD, BenchRun.evenRounds(run.rounds));
+    }
   }
 }

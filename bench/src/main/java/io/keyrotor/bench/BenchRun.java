@@ -118,6 +118,14 @@ final class BenchRun {
     }
   }
 
+  /**
+   * {@code rounds} rounded up to an even number: with {@link #order}, each arm of a pair then goes
+   * first as often as the other, so neither pays more of the warm-up or of a drift in load.
+   */
+  static int evenRounds(int rounds) {
+    return rounds + rounds % 2;
+  }
+
   static <T> List<T> order(List<T> arms, int round) {
     List<T> out = new ArrayList<>(arms);
     if (round % 2 == 1) {

@@ -50,6 +50,20 @@ class LoadGeneratorPartsTest {
   }
 
   @Test
+  void evenRounds_letEachArmOfAPairGoFirstEquallyOften() {
+    assertEquals(2, BenchRun.evenRounds(1));
+    assertEquals(2, BenchRun.evenRounds(2));
+    assertEquals(4, BenchRun.evenRounds(3));
+    for (int rounds = 1; rounds <= 5; rounds++) {
+      int aFirst = 0;
+      for (int round = 0; round < BenchRun.evenRounds(rounds); round++) {
+        aFirst += BenchRun.order(List.of("a", "b"), round).get(0).equals("a") ? 1 : -1;
+      }
+      assertEquals(0, aFirst);
+    }
+  }
+
+  @Test
   void median_ofOddEvenAndEmpty() {
     assertEquals(2.0, Stats.median(List.of(3.0, 1.0, 2.0)));
     assertEquals(2.5, Stats.median(List.of(4.0, 1.0, 2.0, 3.0)));

@@ -78,6 +78,7 @@ public final class KeyrotorNode implements AutoCloseable {
       KekCache kekCache,
       RaftNode raft,
       DataPlane dataPlane,
+      DataKeyUsageReporter usageReporter,
       HsmTasks hsmTasks,
       NodeApi.Api api,
       ClockProbe clockProbe,
@@ -206,14 +207,13 @@ public final class KeyrotorNode implements AutoCloseable {
                   KEK_SWEEP_INTERVAL.toMillis(),
                   KEK_SWEEP_INTERVAL.toMillis(),
                   TimeUnit.MILLISECONDS);
-      long usageMillis = config.usage().reportInterval().toMillis();
       DataKeyUsageReporter usageReporter =
-          DataKeyUsageReporter.of(raft, config.nodeId(), dataPlane.dataKeyUsage());
-      var unusedUsageReports =
-          executors
-              .scheduler()
-              .scheduleWithFixedDelay(
-                  usageReporter::tick, usageMillis, usageMillis, TimeUnit.MILLISECONDS);
+          DataKeyUsageReporter.start(
+              raft,
+              config.nodeId(),
+              dataPlane.dataKeyUsage(),
+              executors.scheduler(),
+              config.usage().reportInterval());
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HSM_HEALTH_SERVICE, ServingStatus.SERVING);
       hsmTasks =
@@ -265,6 +265,7 @@ public final class KeyrotorNode implements AutoCloseable {
                   kekCache,
                   raft,
                   dataPlane,
+                  usageReporter,
                   hsmTasks,
                   api,
                   clockProbe,
@@ -429,6 +430,7 @@ public final class KeyrotorNode implements AutoCloseable {
     }
     api.server().shutdownNow();
     parts.executors().api().shutdownNow();
+    parts.usageReporter().flushOnStop(); // before Raft stops; a bounded wait
     parts.clockProbe().close();
     parts.rotation().close();
     parts.hsmTasks().close();
