@@ -299,6 +299,20 @@ final class LocalTestCluster implements AutoCloseable {
     awaitConvergence();
   }
 
+  /**
+   * Waits until every running node applied cluster version {@code version} or later: the leader
+   * raises it within {@code upgrade.check-interval} once every member registered. Membership
+   * changes need version 2.
+   */
+  void awaitClusterVersion(int version) {
+    waitUntil(
+        () ->
+            nodes.values().stream()
+                .allMatch(n -> n.raft().state().activeClusterVersion() >= version),
+        Duration.ofSeconds(60),
+        "cluster version " + version + " on every running node");
+  }
+
   /** Waits until every running node applied the same index with the same digest. */
   void awaitConvergence() {
     waitUntil(

@@ -24,10 +24,12 @@ import io.keyrotor.api.v1.RemoveNodeResponse;
 import io.keyrotor.api.v1.ReplaceNodeRequest;
 import io.keyrotor.api.v1.ReplaceNodeResponse;
 import io.keyrotor.api.v1.TransferLeadershipRequest;
+import io.keyrotor.storage.version.ApplyFeature;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -38,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Membership changes on a real in-JVM cluster (mutual TLS, Ratis, RocksDB, software HSMs holding
  * the zones' master keys as the layout's key ceremony shared them): n1..n3 start as the cluster; n4
  * and n5 start later with cluster.join=true and are added; nodes are removed and replaced, and what
- * would lose the quorum is refused.
+ * would lose the quorum is refused. A replacement retried after it completed changes nothing.
  */
 class MembershipIT {
   private static final Duration LONG = Duration.ofMinutes(2);
@@ -66,6 +68,7 @@ class MembershipIT {
       cluster.start(first);
     }
     cluster.awaitRegistered();
+    cluster.awaitClusterVersion(ApplyFeature.MEMBERSHIP_COMMANDS.version());
     cluster.createKey("k", "default");
 
     // Refused before anything changes: malformed, unknown, already a member, not an admin.
@@ -190,11 +193,21 @@ class MembershipIT {
 
     // n5 replaces n3.
     cluster.start("n5");
-    ReplaceNodeResponse replaced =
-        longAdmin("n4")
-            .replaceNode(
-                ReplaceNodeRequest.newBuilder().setOldNodeId("n3").setNewNode(add("n5")).build());
+    ReplaceNodeRequest replacement =
+        ReplaceNodeRequest.newBuilder().setOldNodeId("n3").setNewNode(add("n5")).build();
+    ReplaceNodeResponse replaced = longAdmin("n4").replaceNode(replacement);
     assertEquals(List.of("n1", "n4", "n5"), replaced.getVotersList());
+    assertFalse(replaced.getAlreadyReplaced(), "" + replaced);
+    // The same request retried (its answer lost), on another node, after it completed: answered
+    // as the first success was, with the removal's index, and nothing is proposed.
+    long membershipBefore = membershipRecords("n1");
+    ReplaceNodeResponse retried = longAdmin("n1").replaceNode(replacement);
+    assertTrue(retried.getAlreadyReplaced(), "" + retried);
+    assertTrue(retried.getRemovalLogIndex() > 0, "" + retried);
+    assertEquals(replaced.getVotersList(), retried.getVotersList());
+    assertEquals(replaced.getVerifiedZonesList(), retried.getVerifiedZonesList());
+    assertEquals(
+        membershipBefore, membershipRecords("n1"), "a retried replacement proposes nothing");
     cluster.stop("n3");
     cluster.awaitConvergence();
     assertFalse(cluster.nodes.get("n5").raft().state().nodes().containsKey("n3"));
@@ -231,9 +244,18 @@ class MembershipIT {
 
   /** How many RemoveNode commands the audit trail on {@code id} holds (applied or refused). */
   private long removalRecords(String id) {
+    return auditRecords(id, Set.of("REMOVE_NODE"));
+  }
+
+  /** How many AdmitNode and RemoveNode commands the audit trail on {@code id} holds. */
+  private long membershipRecords(String id) {
+    return auditRecords(id, Set.of("ADMIT_NODE", "REMOVE_NODE"));
+  }
+
+  private long auditRecords(String id, Set<String> actions) {
     cluster.nodes.get(id).raft().readBarrier().orTimeout(60, TimeUnit.SECONDS).join();
     return cluster.nodes.get(id).raft().state().audit(0, 1_000_000).stream()
-        .filter(record -> record.getAction().equals("REMOVE_NODE"))
+        .filter(record -> actions.contains(record.getAction()))
         .count();
   }
 

@@ -19,6 +19,7 @@ import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.storage.version.ApplyFeature;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,6 +59,7 @@ class ReadReplicaIT {
     }
     cluster.configure("n4", "cluster.join", "true");
     cluster.awaitRegistered();
+    cluster.awaitClusterVersion(ApplyFeature.MEMBERSHIP_COMMANDS.version());
     cluster.createKey("k", "default");
 
     cluster.start("n4");

@@ -9,10 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.keyrotor.api.v1.AddNodeRequest;
 import io.keyrotor.api.v1.ClusterStatus;
 import io.keyrotor.api.v1.ErrorReason;
 import io.keyrotor.api.v1.GetClusterStatusRequest;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.RemoveNodeRequest;
+import io.keyrotor.api.v1.ReplaceNodeRequest;
 import io.keyrotor.proto.internal.v1.AuditRecord;
 import io.keyrotor.server.api.ClusterFeatures;
 import io.keyrotor.storage.version.ApplyFeature;
@@ -64,6 +67,7 @@ class RollingUpgradeIT {
               () -> ClusterFeatures.require(cluster.nodes.get("n1").raft().state(), GATED, "it"));
       assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
       assertEquals(ErrorReason.FEATURE_NOT_ACTIVE.name(), reason(refused));
+      assertMembershipChangesRefused(cluster);
 
       Load load = new Load(cluster);
       Thread writer = new Thread(load, "rolling-upgrade-load");
@@ -141,6 +145,50 @@ class RollingUpgradeIT {
       cluster.awaitConvergence();
       assertTrue(cluster.fatalErrors.isEmpty(), () -> "fatal errors: " + cluster.fatalErrors);
     }
+  }
+
+  /**
+   * At version 1 a voter may run the base binary, which does not know AdmitNode and RemoveNode:
+   * AddNode, RemoveNode and ReplaceNode are refused before anything is proposed, on every node.
+   */
+  private static void assertMembershipChangesRefused(LocalTestCluster cluster) {
+    AddNodeRequest n4 =
+        AddNodeRequest.newBuilder()
+            .setNodeId("n4")
+            .setRaftAddress("127.0.0.1:1")
+            .setApiAddress("127.0.0.1:2")
+            .setRegion("default")
+            .build();
+    for (String id : NODES) {
+      var admin = cluster.admin(id);
+      List<Runnable> calls =
+          List.of(
+              () -> admin.addNode(n4),
+              () -> admin.removeNode(RemoveNodeRequest.newBuilder().setNodeId("n3").build()),
+              () ->
+                  admin.replaceNode(
+                      ReplaceNodeRequest.newBuilder().setOldNodeId("n3").setNewNode(n4).build()));
+      for (Runnable call : calls) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.toString());
+        assertEquals(ErrorReason.FEATURE_NOT_ACTIVE.name(), reason(e), e.toString());
+        String message = e.getStatus().getDescription();
+        assertTrue(
+            message.contains("MEMBERSHIP_COMMANDS")
+                && message.contains("Raise the cluster version"),
+            message);
+      }
+    }
+    cluster.awaitConvergence();
+    for (KeyrotorNode node : cluster.nodes.values()) {
+      assertEquals(List.of("n1", "n2", "n3"), List.copyOf(node.raft().state().nodes().keySet()));
+    }
+    List<String> proposed =
+        cluster.nodes.get("n1").raft().state().audit(0, 100_000).stream()
+            .map(AuditRecord::getAction)
+            .filter(a -> Set.of("ADMIT_NODE", "REMOVE_NODE", "UNKNOWN_COMMAND").contains(a))
+            .toList();
+    assertEquals(List.of(), proposed, "a refused membership change proposes nothing");
   }
 
   private static GetClusterStatusRequest request() {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,6 +72,14 @@ final class UpgradeNodes implements AutoCloseable {
     List<String> ids = new ArrayList<>();
     for (int i = 1; i <= count; i++) {
       ids.add("n" + i);
+      // Followers serve data-plane calls through ReadIndex instead of answering UNAVAILABLE
+      // NOT_LEADER (the default, redirect), so the final decrypts read each node's own state.
+      // Both releases know the setting.
+      Files.writeString(
+          directory.resolve("n" + i).resolve("node.properties"),
+          "reads.follower=read-index\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.APPEND);
     }
     return new UpgradeNodes(java, directory, ids, apis);
   }

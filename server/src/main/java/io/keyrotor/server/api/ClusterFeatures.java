@@ -30,8 +30,10 @@ public final class ClusterFeatures {
               + feature.name()
               + "), but the cluster is at version "
               + active
-              + ": some voting member runs an older binary. Upgrade every node; the cluster"
-              + " switches it on after the last one",
+              + ": some member runs an older binary. Raise the cluster version first: upgrade"
+              + " every node to a binary that supports it; the leader raises the version within"
+              + " upgrade.check-interval after the last one registers (cluster status shows the"
+              + " active version)",
           Map.of(
               "feature",
               feature.name(),

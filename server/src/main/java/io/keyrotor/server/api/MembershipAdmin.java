@@ -25,6 +25,7 @@ import io.keyrotor.server.access.Operation;
 import io.keyrotor.server.access.Principal;
 import io.keyrotor.server.access.Target;
 import io.keyrotor.server.config.NodeConfig;
+import io.keyrotor.storage.version.ApplyFeature;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,8 @@ import java.util.regex.Pattern;
  * it in the audit trail ({@link NodeRemovals}) and answers success with {@code already_removed},
  * and a retried ReplaceNode does what is left of it ({@link ReplacementProgress}), answering {@code
  * already_replaced} when nothing is. Runs on the blocking executor: the steps wait on Ratis and on
- * the new node.
+ * the new node. All three are refused with FEATURE_NOT_ACTIVE until the cluster version applies the
+ * membership commands ({@link ApplyFeature#MEMBERSHIP_COMMANDS}).
  *
  * <p>About 500 lines because the three calls share private steps (proof, configuration change,
  * quorum check, removal lookup) that no other class should reach.
@@ -92,6 +94,7 @@ final class MembershipAdmin {
         () -> {
           checkAddition(request);
           writes.authorize(Operation.ADD_NODE, Target.cluster());
+          requireMembershipCommands("AddNode");
           String principal = principal();
           return CompletableFuture.supplyAsync(() -> add(request, principal), blockingExecutor);
         });
@@ -104,6 +107,7 @@ final class MembershipAdmin {
           String id = request.getNodeId();
           checkId(id, "node_id");
           writes.authorize(Operation.REMOVE_NODE, Target.cluster());
+          requireMembershipCommands("RemoveNode");
           String principal = principal();
           return CompletableFuture.supplyAsync(() -> remove(id, principal), blockingExecutor);
         });
@@ -123,6 +127,7 @@ final class MembershipAdmin {
                 "the old and the new node must differ");
           }
           writes.authorize(Operation.REPLACE_NODE, Target.cluster());
+          requireMembershipCommands("ReplaceNode");
           String principal = principal();
           return CompletableFuture.supplyAsync(
               () -> replace(old, request.getNewNode(), principal), blockingExecutor);
@@ -460,6 +465,16 @@ final class MembershipAdmin {
 
   private static String principal() {
     return Caller.current().map(Principal::name).orElseThrow();
+  }
+
+  /**
+   * Refuses a membership change (FEATURE_NOT_ACTIVE) while the cluster runs below the version that
+   * applies AdmitNode and RemoveNode: a voter on the base binary would refuse them where the others
+   * apply them, and the cluster would split.
+   */
+  private void requireMembershipCommands(String call) {
+    ClusterFeatures.require(
+        context.raft().state(), ApplyFeature.MEMBERSHIP_COMMANDS, call + " (a membership change)");
   }
 
   private static void checkAddition(AddNodeRequest request) {

@@ -73,6 +73,7 @@ import io.keyrotor.storage.apply.version.SetVersionStatusHandler;
 import io.keyrotor.storage.apply.zone.RetireZoneMasterKeyVersionHandler;
 import io.keyrotor.storage.apply.zone.RewrapKeksHandler;
 import io.keyrotor.storage.apply.zone.StartZoneMasterKeyRotationHandler;
+import io.keyrotor.storage.version.ApplyFeature;
 import io.keyrotor.storage.version.ClusterVersion;
 import java.util.Optional;
 import java.util.function.IntSupplier;
@@ -83,7 +84,9 @@ import java.util.function.Supplier;
  * effective time -> {@link Effects}, by one handler per command kind. It reads no clock and no
  * random source; every input arrives in the command or the arguments. Rule violations are results
  * (never exceptions), so every replica records the same outcome; a command kind this node does not
- * know (a newer node proposed it) is refused with UNKNOWN_COMMAND.
+ * know (a newer node proposed it) is refused with UNKNOWN_COMMAND, and so is a membership command
+ * below the cluster version that switches it on ({@link ApplyFeature#MEMBERSHIP_COMMANDS}), as the
+ * base binary beside this one refuses it.
  *
  * <p>A command about an existing key or one of its versions reaches its handler with the key or
  * version found ({@link KeyHandler#findingKey}, {@link VersionHandler#findingVersion}): a missing
@@ -213,12 +216,33 @@ public final class CommandDispatcher {
    * The effects of {@code command} applied at log {@code index} and effective {@code timeMillis}.
    */
   public Effects apply(Command command, long index, long timeMillis) {
+    int version = clusterVersion.getAsInt();
     CommandContext context =
-        new CommandContext(command, index, timeMillis, state, clusterVersion.getAsInt());
+        new CommandContext(asKnownAt(command, version), index, timeMillis, state, version);
     Optional<Effects> denied = ApplyAuthorization.denial(context, policy.get());
     if (denied.isPresent()) {
       return denied.get();
     }
+    return dispatch(context.command(), context);
+  }
+
+  /**
+   * {@code command} as every binary that may vote at cluster {@code version} reads it: below {@link
+   * ApplyFeature#MEMBERSHIP_COMMANDS}, AdmitNode and RemoveNode lose their body, because the base
+   * binary does not know them and refuses a command without a body as UNKNOWN_COMMAND (its audit
+   * action, reason and message); every other field, and so the audit record, stays the same.
+   */
+  private static Command asKnownAt(Command command, int version) {
+    boolean membership =
+        command.getBodyCase() == Command.BodyCase.ADMIT_NODE
+            || command.getBodyCase() == Command.BodyCase.REMOVE_NODE;
+    if (membership && !ApplyFeature.MEMBERSHIP_COMMANDS.activeAt(version)) {
+      return command.toBuilder().clearBody().build();
+    }
+    return command;
+  }
+
+  private Effects dispatch(Command command, CommandContext context) {
     return switch (command.getBodyCase()) {
       case CREATE_KEY -> createKey.apply(command.getCreateKey(), context);
       case ROTATE_KEY -> rotateKey.apply(command.getRotateKey(), context);

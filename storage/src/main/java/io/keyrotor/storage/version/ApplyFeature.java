@@ -51,7 +51,16 @@ public enum ApplyFeature {
    * outstanding data keys; a binary before this version ignores those fields, so nodes report them
    * only once it is active.
    */
-  DATA_KEY_USAGE_COUNTS(3);
+  DATA_KEY_USAGE_COUNTS(3),
+
+  /**
+   * AdmitNode and RemoveNode, the membership commands, apply. The base binary does not know them:
+   * it sees a command without a body and refuses it as UNKNOWN_COMMAND, so below this version every
+   * replica refuses them the same way (same result, same audit record) instead of the newer nodes
+   * changing the registry alone. Version 2, not later: every binary that supports version 2 has
+   * always applied them.
+   */
+  MEMBERSHIP_COMMANDS(2);
 
   private final int version;
 

@@ -38,6 +38,13 @@ class CommandDispatcherTest {
 
       Effects effects = view.apply(empty);
 
+      if (empty.hasAdmitNode() || empty.hasRemoveNode()) {
+        // At the base version the membership commands are refused as the base binary refuses
+        // them (MembershipAtBaseVersionTest); from version 2 they reach their handlers.
+        assertEquals(AuditAction.UNKNOWN_COMMAND, effects.action(), body.getName());
+        assertEquals(ErrorReason.UNKNOWN_COMMAND.name(), effects.result().getReason());
+        continue;
+      }
       assertEquals(AuditAction.of(empty.getBodyCase()), effects.action(), body.getName());
       if (empty.hasBatch()) {
         // The store unpacks batch entries; one reaching the dispatcher is a batch in a batch.

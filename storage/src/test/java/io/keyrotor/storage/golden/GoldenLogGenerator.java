@@ -388,19 +388,15 @@ public final class GoldenLogGenerator {
     reject(reserveEncryptions("n1", "orders", 99, 10), Code.NOT_FOUND);
     expectState("encryption reservations");
 
-    // Membership: a node admitted with its Raft address registers (the address is kept), then
-    // leaves the registry; removing a node that is not there is refused.
-    accept(
-        io.keyrotor.proto.internal.v1.AdmitNode.newBuilder()
-            .setNode(
-                io.keyrotor.proto.internal.v1.NodeRecord.newBuilder()
-                    .setId("n3")
-                    .setRegion("region-1")
-                    .setRaftAddress("n3.keyrotor.test:7200")));
+    // Membership at cluster version 1: the base binary does not know AdmitNode and RemoveNode, so
+    // they are refused as it refuses them (UNKNOWN_COMMAND) and the registry is unchanged; a node
+    // registering itself is not a membership command. They apply from version 2 (below).
+    reject(admitN3(), Code.INVALID_ARGUMENT);
     accept(registerNode("n3", "default"));
-    accept(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n3"));
-    reject(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n9"), Code.NOT_FOUND);
-    expectState("membership");
+    reject(
+        io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n3"),
+        Code.INVALID_ARGUMENT);
+    expectState("membership refused at version 1");
     // Data audit heads: a node's per-node data audit stream head, witnessed by every replica in
     // the audit chain; a head that is not 32 bytes is refused.
     accept(dataAuditHead("n1", 42, 32));
@@ -431,6 +427,13 @@ public final class GoldenLogGenerator {
     accept(SetClusterVersion.newBuilder().setVersion(2)); // already active: unchanged
     accept(registerNode("n2", "default").setNode(supporting("n2", 2))); // version 2: new detail
     expectState("cluster version raised");
+    // Membership at version 2: a node admitted with its Raft address (its registration's record
+    // keeps the address), then it leaves the registry; removing a node that is not there is
+    // refused.
+    accept(admitN3());
+    accept(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n3"));
+    reject(io.keyrotor.proto.internal.v1.RemoveNode.newBuilder().setNodeId("n9"), Code.NOT_FOUND);
+    expectState("membership");
 
     // Group commit: client commands gathered into one entry apply in order, each with its own
     // result and audit record; a refused command does not fail its neighbours; a request id
@@ -637,5 +640,14 @@ public final class GoldenLogGenerator {
 
   private void expectState(String label) {
     expectations.add(new GoldenLog.Expectation(index, store.digest(), store.auditHead(), label));
+  }
+
+  private static io.keyrotor.proto.internal.v1.AdmitNode.Builder admitN3() {
+    return io.keyrotor.proto.internal.v1.AdmitNode.newBuilder()
+        .setNode(
+            io.keyrotor.proto.internal.v1.NodeRecord.newBuilder()
+                .setId("n3")
+                .setRegion("region-1")
+                .setRaftAddress("n3.keyrotor.test:7200"));
   }
 }

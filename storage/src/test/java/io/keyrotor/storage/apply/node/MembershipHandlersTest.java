@@ -13,8 +13,10 @@ import io.keyrotor.proto.internal.v1.CommandResult;
 import io.keyrotor.proto.internal.v1.KeyVersionRecord;
 import io.keyrotor.proto.internal.v1.NodeRecord;
 import io.keyrotor.proto.internal.v1.RemoveNode;
+import io.keyrotor.proto.internal.v1.SetClusterVersion;
 import io.keyrotor.storage.Commands;
 import io.keyrotor.storage.KeyStateStore;
+import io.keyrotor.storage.version.ApplyFeature;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -22,9 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * AdmitNode and RemoveNode on a real store: the registry follows them, a gate that waited for a
- * removed node stops waiting, and the digest recomputed from RocksDB on reopen matches the one kept
- * while applying (the removal is one delete in the batch).
+ * AdmitNode and RemoveNode on a real store at the cluster version that applies them (below it they
+ * are refused: {@code MembershipAtBaseVersionTest}): the registry follows them, a gate that waited
+ * for a removed node stops waiting, and the digest recomputed from RocksDB on reopen matches the
+ * one kept while applying (the removal is one delete in the batch).
  */
 class MembershipHandlersTest {
   private static final long T0 = 1_700_000_000_000L;
@@ -36,15 +39,16 @@ class MembershipHandlersTest {
     Path path = dir.resolve("store");
     String digest;
     try (KeyStateStore store = KeyStateStore.open(path)) {
-      store.apply(register("n1", T0), 1, 1);
-      store.apply(register("n2", T0), 1, 2);
-      store.apply(Commands.create("c1", T0, "gated"), 1, 3);
+      store.apply(atMembershipVersion(), 1, 1);
+      store.apply(register("n1", T0), 1, 2);
+      store.apply(register("n2", T0), 1, 3);
+      store.apply(Commands.create("c1", T0, "gated"), 1, 4);
       store.apply(
-          rotate("r1", T0 + 1, "gated", T0 + 60_000, RotationReason.ROTATION_REASON_MANUAL), 1, 4);
-      store.apply(Commands.acknowledge("a1", T0 + 2, "gated", 2, "n1"), 1, 5);
+          rotate("r1", T0 + 1, "gated", T0 + 60_000, RotationReason.ROTATION_REASON_MANUAL), 1, 5);
+      store.apply(Commands.acknowledge("a1", T0 + 2, "gated", 2, "n1"), 1, 6);
       assertEquals(Set.of("gated"), store.keysAwaitingValidation(), "n2 has not acknowledged");
 
-      CommandResult removed = store.apply(remove("x1", T0 + 3, "n2"), 1, 6);
+      CommandResult removed = store.apply(remove("x1", T0 + 3, "n2"), 1, 7);
 
       assertEquals(Code.OK_VALUE, removed.getOutcome().getCode(), removed.toString());
       assertEquals(Set.of("n1"), store.nodes().keySet());
@@ -63,8 +67,9 @@ class MembershipHandlersTest {
   @Test
   void removeNode_unknown_refusedAndNothingChanges() {
     try (KeyStateStore store = KeyStateStore.open(dir.resolve("unknown"))) {
-      store.apply(register("n1", T0), 1, 1);
-      CommandResult refused = store.apply(remove("x1", T0 + 1, "n9"), 1, 2);
+      store.apply(atMembershipVersion(), 1, 1);
+      store.apply(register("n1", T0), 1, 2);
+      CommandResult refused = store.apply(remove("x1", T0 + 1, "n9"), 1, 3);
 
       assertEquals(Code.NOT_FOUND_VALUE, refused.getOutcome().getCode());
       assertEquals("UNKNOWN_NODE", refused.getOutcome().getReason());
@@ -75,6 +80,7 @@ class MembershipHandlersTest {
   @Test
   void admitNode_recordsTheRaftAddress_andTheNodesRegistrationKeepsIt() {
     try (KeyStateStore store = KeyStateStore.open(dir.resolve("admit"))) {
+      store.apply(atMembershipVersion(), 1, 1);
       store.apply(
           Command.newBuilder()
               .setRequestId("admit")
@@ -88,14 +94,23 @@ class MembershipHandlersTest {
                               .setRaftAddress("127.0.0.1:7204")))
               .build(),
           1,
-          1);
+          2);
       assertEquals("127.0.0.1:7204", store.nodes().get("n4").getRaftAddress());
 
-      store.apply(register("n4", T0 + 1), 1, 2);
+      store.apply(register("n4", T0 + 1), 1, 3);
 
       assertEquals("127.0.0.1:7204", store.nodes().get("n4").getRaftAddress());
       assertEquals(T0 + 1, store.nodes().get("n4").getRegisteredTimeUnixMillis());
     }
+  }
+
+  /** The cluster at the version that applies AdmitNode and RemoveNode. */
+  private static Command atMembershipVersion() {
+    return Command.newBuilder()
+        .setProposedTimeUnixMillis(T0)
+        .setSetClusterVersion(
+            SetClusterVersion.newBuilder().setVersion(ApplyFeature.MEMBERSHIP_COMMANDS.version()))
+        .build();
   }
 
   private static Command remove(String requestId, long time, String node) {
