@@ -19,7 +19,6 @@ import io.keyrotor.chaos.nemesis.ClusterControl;
 import io.keyrotor.chaos.nemesis.Nemesis;
 import io.keyrotor.chaos.nemesis.NemesisKind;
 import io.keyrotor.chaos.runner.ChaosRunner;
-import io.keyrotor.chaos.runner.RunChecks;
 import io.keyrotor.chaos.workload.GrpcNodeApi;
 import io.keyrotor.chaos.workload.NodeApi;
 import io.keyrotor.chaos.workload.OpError;
@@ -320,21 +319,17 @@ class ContainerChaosIT {
         cluster.resume(id);
         cluster.start(id);
       }
-      workloads.stopScheduledRotations();
-      List<NodeApi> nodes = new ArrayList<>(apis.values());
-      boolean converged = ChaosRunner.awaitConvergence(nodes, patience);
-      workloads.finalReads();
-      ChaosRunner.awaitConvergence(nodes, Duration.ofSeconds(30));
-      workloads.finalStatus(Duration.ofSeconds(30));
-      recorder.close();
-      History history = History.read(directory.resolve("history.jsonl"));
-      List<CheckResult> checks =
-          RunChecks.check(
-              history,
-              new TreeSet<>(cluster.nodeIds()),
-              workloads.active(),
-              workloads.scheduledRotationSeen(),
-              true);
+      ChaosRunner.Finished finished =
+          ChaosRunner.finishAfterHeal(
+              workloads,
+              List.copyOf(apis.values()),
+              recorder,
+              directory.resolve("history.jsonl"),
+              cluster.nodeIds(),
+              patience);
+      boolean converged = finished.converged();
+      History history = finished.history();
+      List<CheckResult> checks = finished.checks();
       RunSummary summary =
           new RunSummary(
               new RunSummary.Run(

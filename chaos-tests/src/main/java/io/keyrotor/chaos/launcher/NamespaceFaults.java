@@ -19,8 +19,9 @@ final class NamespaceFaults implements NetworkFaults {
     this.nodeIds = List.copyOf(nodeIds);
   }
 
-  private void nft(String nodeId, String... rule) {
-    List<String> command = Shell.join(network.inNamespace(nodeId, "nft", "add", "rule"), rule);
+  private void nft(String nodeId, List<String> rule) {
+    List<String> command =
+        Shell.join(network.inNamespace(nodeId, "nft", "add", "rule"), rule.toArray(String[]::new));
     Shell.Result result = Shell.run(command, null, Duration.ofSeconds(10));
     if (!result.ok()) {
       throw new IllegalStateException("nft failed: " + result);
@@ -32,33 +33,15 @@ final class NamespaceFaults implements NetworkFaults {
     grudge.forEach(
         (a, others) -> {
           for (String b : others) {
-            String addressA = NamespaceNetwork.address(a);
-            String addressB = NamespaceNetwork.address(b);
-            nft(a, "inet", "chaos", "input", "ip", "saddr", addressB, "drop");
-            nft(a, "inet", "chaos", "output", "ip", "daddr", addressB, "drop");
-            nft(b, "inet", "chaos", "input", "ip", "saddr", addressA, "drop");
-            nft(b, "inet", "chaos", "output", "ip", "daddr", addressA, "drop");
+            ChaosRules.cutOffFrom(NamespaceNetwork.address(b)).forEach(rule -> nft(a, rule));
+            ChaosRules.cutOffFrom(NamespaceNetwork.address(a)).forEach(rule -> nft(b, rule));
           }
         });
   }
 
   @Override
   public synchronized void loss(String nodeId, int percent) {
-    nft(
-        nodeId,
-        "inet",
-        "chaos",
-        "input",
-        "ip",
-        "saddr",
-        NamespaceNetwork.SUBNET + ".0/24",
-        "numgen",
-        "random",
-        "mod",
-        "100",
-        "lt",
-        String.valueOf(percent),
-        "drop");
+    nft(nodeId, ChaosRules.lossFrom(NamespaceNetwork.SUBNET + ".0/24", percent));
   }
 
   @Override

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,8 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The node JVMs of a namespace run: their configurations ({@code cluster/n<i>/node.properties}),
@@ -63,85 +60,30 @@ final class NodeProcesses {
   }
 
   /**
-   * The same layout {@code scripts/cluster up} writes ({@code keyrotor-server local-cluster}:
-   * software HSM key files with shared zone master keys, the development CA and certificates under
-   * {@code cluster/tls}, the bootstrap authorisation policy), with each node's addresses moved to
-   * its namespace, each node's certificate issued again to name its namespace address (the driver
-   * and the Raft peers dial it, and TLS checks the name), chaos mode on (a test cluster) and the
-   * run's Raft settings.
+   * The layout {@code scripts/cluster up} writes, moved to the namespaces ({@link
+   * TestClusterLayout}): the driver and the Raft peers dial each node's namespace address, and TLS
+   * checks the name. The first group's members list the first group only; spares join later.
    */
   void writeConfigurations() throws IOException {
     Files.createDirectories(runDirectory.resolve("nodes"));
     Path clusterDir = clusterDirectory();
-    Shell.Result written =
-        Shell.run(
-            List.of(
-                javaBinary(),
-                "-jar",
-                serverJar.toString(),
-                "local-cluster",
-                "--dir",
-                clusterDir.toString(),
-                "--nodes",
-                String.valueOf(nodeIds.size()),
-                "--base-port",
-                String.valueOf(API_PORT_BASE)),
-            null,
-            // Generous: on a loaded machine the key files alone (PBKDF2 per node) take minutes.
-            Duration.ofMinutes(4));
-    written.orThrow();
+    TestClusterLayout.create(
+        javaBinary(), serverJar, clusterDir, nodeIds, API_PORT_BASE, NamespaceNetwork::address);
+    List<String> lines =
+        new ArrayList<>(
+            TestClusterLayout.chaosSettings(
+                settings.electionTimeoutMin(),
+                settings.electionTimeoutMax(),
+                settings.leaderLease()));
+    lines.addAll(settings.nodeSettings());
     for (String id : nodeIds) {
-      ClusterTls.issueNodeCertificate(clusterDir, id, NamespaceNetwork.address(id));
-    }
-    Pattern peer = Pattern.compile("^peer\\.n(\\d+)\\.(raft|api)=127\\.0\\.0\\.1:(\\d+)$");
-    for (String id : nodeIds) {
-      Path file = nodeDirectory(id).resolve("node.properties");
-      StringBuilder out = new StringBuilder();
       boolean spare = isSpare(id);
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        Matcher m = peer.matcher(line);
-        if (m.matches() && !spare && Integer.parseInt(m.group(1)) > firstGroup) {
-          // The first group's members list the first group only; spares join later.
-          continue;
-        }
-        if (m.matches()) {
-          line =
-              "peer.n"
-                  + m.group(1)
-                  + "."
-                  + m.group(2)
-                  + "="
-                  + NamespaceNetwork.SUBNET
-                  + "."
-                  + m.group(1)
-                  + ":"
-                  + m.group(3);
-        } else if (line.startsWith("raft.")) {
-          continue;
-        }
-        out.append(line).append('\n');
-      }
-      out.append("# chaos run settings\n");
-      out.append("chaos.enabled=true\n");
-      // The chaos service is refused unless the configuration says this is a test cluster.
-      out.append("chaos.test-cluster=true\n");
-      out.append("raft.election-timeout-min=")
-          .append(settings.electionTimeoutMin().toMillis())
-          .append("ms\n");
-      out.append("raft.election-timeout-max=")
-          .append(settings.electionTimeoutMax().toMillis())
-          .append("ms\n");
-      out.append("raft.leader-lease=").append(settings.leaderLease()).append('\n');
-      // Followers serve data-plane reads through ReadIndex instead of redirecting to the leader,
-      // so "encrypt on one node, decrypt on another" really runs on another node.
-      out.append("reads.follower=read-index\n");
-      for (String setting : settings.nodeSettings()) {
-        out.append(setting).append('\n');
-      }
+      List<String> nodeLines = new ArrayList<>(lines);
       if (spare) {
-        out.append(JOINER);
+        nodeLines.add(JOINER.strip());
       }
-      Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
+      TestClusterLayout.moveToNetwork(
+          clusterDir, id, NamespaceNetwork::address, peer -> spare || !isSpare(peer), nodeLines);
     }
   }
 

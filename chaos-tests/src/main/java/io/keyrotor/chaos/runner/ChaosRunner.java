@@ -209,23 +209,19 @@ public final class ChaosRunner {
       nemesis.stop();
       nemesisThread.join(60_000);
       nemesis.healEverything();
-      workloads.stopScheduledRotations();
-      boolean converged = awaitConvergence(apis, Duration.ofSeconds(60));
-      workloads.finalReads();
-      awaitConvergence(apis, Duration.ofSeconds(30));
-      workloads.finalStatus(Duration.ofSeconds(30));
-      recorder.close();
-
+      Finished finished =
+          finishAfterHeal(
+              workloads,
+              apis,
+              recorder,
+              directory.resolve("history.jsonl"),
+              launcher.nodeIds(),
+              Duration.ofSeconds(60));
+      boolean converged = finished.converged();
       writeRunJson(
           directory, options, runId, capabilities, launcher, workloads, nemesis, converged);
-      History history = History.read(directory.resolve("history.jsonl"));
-      List<CheckResult> checks =
-          RunChecks.check(
-              history,
-              new TreeSet<>(launcher.nodeIds()),
-              workloads.active(),
-              workloads.scheduledRotationSeen(),
-              true);
+      History history = finished.history();
+      List<CheckResult> checks = finished.checks();
       List<String> environment = new ArrayList<>();
       environment.add(capabilities.describe());
       environment.add(
@@ -297,6 +293,42 @@ public final class ChaosRunner {
       sleep(500);
     }
     throw new IOException("nodes did not start within " + patience + ": " + waiting);
+  }
+
+  /**
+   * What a run's end found: whether the nodes converged within the patience, the history and the
+   * checks of the run's workloads.
+   */
+  public record Finished(boolean converged, History history, List<CheckResult> checks) {}
+
+  /**
+   * A run's end, after the final heal (every fault removed, every node running): stops the
+   * scheduled rotations, waits for the nodes to converge, makes the final reads and status reads,
+   * closes the history at {@code historyFile} and checks it.
+   */
+  public static Finished finishAfterHeal(
+      Workloads workloads,
+      List<? extends NodeApi> apis,
+      HistoryRecorder recorder,
+      Path historyFile,
+      List<String> nodeIds,
+      Duration patience)
+      throws IOException {
+    workloads.stopScheduledRotations();
+    boolean converged = awaitConvergence(apis, patience);
+    workloads.finalReads();
+    awaitConvergence(apis, Duration.ofSeconds(30));
+    workloads.finalStatus(Duration.ofSeconds(30));
+    recorder.close();
+    History history = History.read(historyFile);
+    List<CheckResult> checks =
+        RunChecks.check(
+            history,
+            new TreeSet<>(nodeIds),
+            workloads.active(),
+            workloads.scheduledRotationSeen(),
+            true);
+    return new Finished(converged, history, checks);
   }
 
   /** Waits until every node answers with one applied index and digest; false on timeout. */

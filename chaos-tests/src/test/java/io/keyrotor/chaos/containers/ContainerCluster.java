@@ -1,13 +1,15 @@
 package io.keyrotor.chaos.containers;
 
 import io.grpc.ChannelCredentials;
+import io.keyrotor.chaos.launcher.ChaosRules;
 import io.keyrotor.chaos.launcher.ClusterTls;
 import io.keyrotor.chaos.launcher.NetworkFaults;
 import io.keyrotor.chaos.launcher.NodeLauncher;
+import io.keyrotor.chaos.launcher.TestClusterLayout;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,9 +21,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.testcontainers.utility.DockerImageName;
 
 /**
@@ -114,7 +113,8 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
       containers.put(
           id,
           new KeyrotorContainer(image, id, apiPort(id), address(id), clusterDirectory(), network)
-              .withStartupAttempts(1));
+              .withStartupAttempts(1)
+              .withOutputTo(runDirectory.resolve("nodes").resolve(id + ".start.log")));
     }
     // All at once: each node's port answers only once its JVM is up, and the JVMs start slowly.
     ExecutorService starting = Executors.newFixedThreadPool(containers.size());
@@ -233,8 +233,7 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
   private void drop(String nodeId, String peerAddress) {
     KeyrotorContainer container = container(nodeId);
     ensureChaosTable(container);
-    container.nft("add", "rule", "inet", "chaos", "input", "ip", "saddr", peerAddress, "drop");
-    container.nft("add", "rule", "inet", "chaos", "output", "ip", "daddr", peerAddress, "drop");
+    ChaosRules.cutOffFrom(peerAddress).forEach(rule -> addRule(container, rule));
   }
 
   @Override
@@ -244,24 +243,15 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
     // Only the peers' traffic: the driver's connections come through the mapped port too.
     for (String other : nodeIds) {
       if (!other.equals(nodeId)) {
-        container.nft(
-            "add",
-            "rule",
-            "inet",
-            "chaos",
-            "input",
-            "ip",
-            "saddr",
-            container(other).networkAddress(),
-            "numgen",
-            "random",
-            "mod",
-            "100",
-            "lt",
-            String.valueOf(percent),
-            "drop");
+        addRule(container, ChaosRules.lossFrom(container(other).networkAddress(), percent));
       }
     }
+  }
+
+  private static void addRule(KeyrotorContainer container, List<String> rule) {
+    List<String> command = new ArrayList<>(List.of("add", "rule"));
+    command.addAll(rule);
+    container.nft(command.toArray(String[]::new));
   }
 
   /** No rate limit here: the tier has no tc inside its containers. */
@@ -317,79 +307,39 @@ public final class ContainerCluster implements NodeLauncher, NetworkFaults {
   private void writeConfigurations() throws IOException {
     Files.createDirectories(runDirectory.resolve("nodes"));
     Path clusterDir = clusterDirectory();
-    Process process =
-        new ProcessBuilder(
-                KeyrotorContainer.hostJava(),
-                "-jar",
-                serverJar.toString(),
-                "local-cluster",
-                "--dir",
-                clusterDir.toString(),
-                "--nodes",
-                String.valueOf(nodeIds.size()),
-                "--base-port",
-                String.valueOf(API_PORT_BASE))
-            .redirectErrorStream(true)
-            .redirectOutput(runDirectory.resolve("nodes/local-cluster.log").toFile())
-            .start();
-    try {
-      // Key files and certificates: slow only when the machine is loaded.
-      if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
-        process.destroyForcibly();
-        throw new IOException(
-            "local-cluster failed; see " + runDirectory.resolve("nodes/local-cluster.log"));
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
+    TestClusterLayout.create(
+        KeyrotorContainer.hostJava(), serverJar, clusterDir, nodeIds, API_PORT_BASE, this::address);
+    List<String> settings =
+        new ArrayList<>(
+            TestClusterLayout.chaosSettings(Duration.ofSeconds(1), Duration.ofSeconds(2), true));
+    // Listen on every interface of the container, reached at its fixed address: the address is
+    // the container's, and a listener bound to it would depend on the interface being up when
+    // the JVM starts (a restarted or reconnected container).
+    settings.add("bind.host=0.0.0.0");
     for (String id : nodeIds) {
-      ClusterTls.issueNodeCertificate(clusterDir, id, address(id));
-    }
-    Pattern peer = Pattern.compile("^peer\\.(n\\d+)\\.(raft|api)=127\\.0\\.0\\.1:(\\d+)$");
-    for (String id : nodeIds) {
-      Path file = clusterDir.resolve(id).resolve("node.properties");
-      StringBuilder out = new StringBuilder();
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        Matcher m = peer.matcher(line);
-        if (m.matches()) {
-          line =
-              "peer."
-                  + m.group(1)
-                  + "."
-                  + m.group(2)
-                  + "="
-                  + address(m.group(1))
-                  + ":"
-                  + m.group(3);
-        } else if (line.startsWith("raft.")) {
-          continue;
-        }
-        out.append(line).append('\n');
-      }
-      out.append("# container tier settings\n");
-      out.append("chaos.enabled=true\n");
-      out.append("chaos.test-cluster=true\n");
-      // Listen on every interface of the container, reached at its fixed address: the address is
-      // the container's, and a listener bound to it would depend on the interface being up when
-      // the JVM starts (a restarted or reconnected container).
-      out.append("bind.host=0.0.0.0\n");
-      out.append("raft.election-timeout-min=1000ms\n");
-      out.append("raft.election-timeout-max=2000ms\n");
-      out.append("raft.leader-lease=true\n");
-      out.append("reads.follower=read-index\n");
-      Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
+      TestClusterLayout.moveToNetwork(clusterDir, id, this::address, peer -> true, settings);
     }
   }
 
-  /** Writes each node's output (all its runs: the engine keeps a container's log) to nodes/. */
+  /**
+   * Writes each node's output (all its runs: the engine keeps a container's log) to {@code
+   * nodes/<id>.log}, and the engine's view of its container (status, exit code, whether the kernel
+   * killed it for memory, start and finish times) to {@code nodes/<id>.state}: a node that never
+   * answered is told apart from a container that never ran its process.
+   */
   private void saveLogs() {
     containers.forEach(
         (id, c) -> {
+          Path nodes = runDirectory.resolve("nodes");
           try {
-            Files.writeString(runDirectory.resolve("nodes").resolve(id + ".log"), c.getLogs());
+            Files.writeString(nodes.resolve(id + ".log"), c.getLogs());
           } catch (IOException | RuntimeException e) {
             // the log is an artifact; a container that never started has none
+          }
+          try {
+            Files.writeString(nodes.resolve(id + ".state"), c.engineState() + "\n");
+          } catch (IOException | RuntimeException e) {
+            // likewise
           }
         });
   }

@@ -11,12 +11,15 @@ import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.Volume;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -52,6 +55,9 @@ import org.testcontainers.utility.DockerImageName;
 public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
   private static final List<String> HOST_DIRECTORIES =
       List.of("/usr:/usr", "/usr/bin:/bin", "/usr/sbin:/sbin", "/usr/lib:/lib", "/etc:/etc");
+
+  private static final Pattern OPTION_SEPARATOR = Pattern.compile(";");
+  private static final Duration STARTUP_TIMEOUT = Duration.ofMinutes(15);
 
   private final String nodeId;
   private final int apiPort;
@@ -119,16 +125,48 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
             "-Xmx192m",
             "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1",
-            "-XX:ActiveProcessorCount=1",
+            "-XX:ActiveProcessorCount=1"));
+    // Extra node JVM options, as the namespace tier takes them (a logback file under the cluster
+    // directory, which the container sees at the same path).
+    OPTION_SEPARATOR
+        .splitAsStream(System.getProperty("chaos.node-jvm-option", ""))
+        .map(String::strip)
+        .filter(option -> !option.isEmpty())
+        .forEach(command::add);
+    command.addAll(
+        List.of(
             "-jar",
             KeyrotorImage.JAR_IN_IMAGE,
             "run",
             "--config",
             nodeDirectory.resolve("node.properties").toString()));
     withCommand(command.toArray(String[]::new));
-    // A loaded two-core machine starts a node JVM slowly (opening the software HSM alone took two
-    // minutes with three nodes starting at once); the port answers once the node serves.
-    waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(6)));
+    // A loaded two-core machine starts a node JVM slowly: with three nodes starting at once at
+    // load average 43-64 the ports answered after 4.6 and 5.7 minutes, and the third node, still
+    // running, missed an earlier 6-minute bound. The bound only catches a node that never
+    // starts; a container that dies fails the wait at once.
+    waitingFor(Wait.forListeningPort().withStartupTimeout(STARTUP_TIMEOUT));
+  }
+
+  /**
+   * Appends everything the node prints, from its container's start on, to {@code file}. The engine
+   * keeps a container's output only as long as the container: a container that fails its start-up
+   * wait is removed by Testcontainers, and its output with it, so it is followed as it comes.
+   */
+  public KeyrotorContainer withOutputTo(Path file) {
+    return withLogConsumer(
+        frame -> {
+          try {
+            Files.writeString(
+                file,
+                frame.getUtf8String(),
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
+          } catch (IOException e) {
+            // the output is an artifact; the run goes on without it
+          }
+        });
   }
 
   /** The host's JDK: under {@code /usr}, so it exists inside the container too. */
@@ -199,6 +237,30 @@ public class KeyrotorContainer extends GenericContainer<KeyrotorContainer> {
   public long hostPid() {
     Long pid = client().inspectContainerCmd(getContainerId()).exec().getState().getPidLong();
     return pid == null ? 0 : pid;
+  }
+
+  /**
+   * The engine's view of the container, one line: status, exit code, OOM kill, error, start and
+   * finish times, host pid.
+   */
+  public String engineState() {
+    InspectContainerResponse.ContainerState state =
+        client().inspectContainerCmd(getContainerId()).exec().getState();
+    return nodeId
+        + " status="
+        + state.getStatus()
+        + " exitCode="
+        + state.getExitCodeLong()
+        + " oomKilled="
+        + state.getOOMKilled()
+        + " error="
+        + state.getError()
+        + " startedAt="
+        + state.getStartedAt()
+        + " finishedAt="
+        + state.getFinishedAt()
+        + " pid="
+        + state.getPidLong();
   }
 
   /** Takes the container off the test network: its peers and the driver lose it. */
