@@ -70,6 +70,9 @@ import java.util.stream.Stream;
  *
  * <p>Run it from the repository root with {@value GoldenLog#REGENERATE_COMMAND}; the argument is
  * the output directory ({@code storage/src/test/resources/golden}).
+ *
+ * <p>About 650 lines because it is one script, read top to bottom: each part's commands stand
+ * beside the outcome it expects.
  */
 public final class GoldenLogGenerator {
   /** The leader time of the first command: 2023-11-14T22:13:20Z. */
