@@ -423,6 +423,10 @@ public final class KeyrotorNode implements AutoCloseable {
     NodeApi.Api api = parts.api();
     api.health().enterTerminalState();
     api.server().shutdown();
+    // Event streams never end on their own: end them now with UNAVAILABLE (SHUTTING_DOWN, resume
+    // elsewhere from the cursor) rather than leave them to the server's forced close, which
+    // watchers would see as a cancellation, after the full wait below.
+    api.watchers().close();
     try {
       api.server().awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -435,7 +439,6 @@ public final class KeyrotorNode implements AutoCloseable {
     parts.rotation().close();
     parts.hsmTasks().close();
     api.admin().close();
-    api.watchers().close();
     closeAll(parts.raft(), parts.hsm(), parts.executors(), parts.kekCache());
     parts.dataAudit().close();
     parts.tracing().close();

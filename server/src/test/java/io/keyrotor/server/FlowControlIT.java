@@ -5,6 +5,7 @@ import static io.keyrotor.server.GrpcErrors.metadata;
 import static io.keyrotor.server.GrpcErrors.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -244,6 +245,31 @@ class FlowControlIT extends ClusterTestBase {
     int dot = cursor.indexOf('.');
     return (Long.parseLong(cursor.substring(0, dot)) << 16)
         | Integer.parseInt(cursor.substring(dot + 1));
+  }
+
+  /**
+   * A node that stops gracefully ends its event streams at once with UNAVAILABLE (SHUTTING_DOWN),
+   * which a subscription retries on another node, and never leaves them to the server's forced
+   * close (a cancellation, which a subscription takes as final).
+   */
+  @Test
+  void gracefulStop_endsWatchersWithShuttingDown() throws Exception {
+    String node = "n3";
+    CompletableFuture<Throwable> ended = new CompletableFuture<>();
+    Context.CancellableContext watch = openWatch(connect(node, "flow-b"), ended);
+    awaitWatchers(node, 1);
+    try {
+      cluster.stop(node);
+      Throwable failure = ended.get(60, TimeUnit.SECONDS);
+      StatusRuntimeException status =
+          assertInstanceOf(StatusRuntimeException.class, failure, String.valueOf(failure));
+      assertEquals(Status.Code.UNAVAILABLE, status.getStatus().getCode(), status.toString());
+      assertEquals("SHUTTING_DOWN", reason(status), status.toString());
+    } finally {
+      watch.cancel(null);
+      cluster.start(node);
+      cluster.awaitRegistered();
+    }
   }
 
   @Test
