@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -297,6 +298,28 @@ final class LocalTestCluster implements AutoCloseable {
         Duration.ofSeconds(60),
         "every node registered and the bootstrap authorisation policy applied");
     awaitConvergence();
+    awaitAgreedLeader();
+  }
+
+  /**
+   * Waits until one running node is the ready leader and every running node knows it. A node's
+   * restart can leave the others electing: registration and convergence can hold already while no
+   * leader is known, and a write then meets UNAVAILABLE "no leader".
+   */
+  void awaitAgreedLeader() {
+    waitUntil(
+        () -> {
+          List<KeyrotorNode> running = List.copyOf(nodes.values());
+          Optional<String> leader =
+              running.stream()
+                  .filter(n -> n.raft().isReadyLeader())
+                  .map(n -> n.config().nodeId())
+                  .findFirst();
+          return leader.isPresent()
+              && running.stream().allMatch(n -> n.raft().leaderId().equals(leader));
+        },
+        Duration.ofSeconds(60),
+        "a ready leader every running node knows");
   }
 
   /**
