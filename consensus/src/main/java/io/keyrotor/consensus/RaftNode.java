@@ -60,6 +60,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftRequests requests;
   private final DestructionScrubber scrubber;
   private final MembershipChanges membership;
+  private final RaftServerWatchdog watchdog;
   private volatile GroupCommitProposer proposer;
 
   private RaftNode(
@@ -68,7 +69,8 @@ public final class RaftNode implements AutoCloseable {
       RaftServer server,
       KeyrotorStateMachine stateMachine,
       RaftClient forwarder,
-      DestructionScrubber scrubber) {
+      DestructionScrubber scrubber,
+      FatalErrorHandler fatalErrorHandler) {
     this.config = config;
     this.scrubber = scrubber;
     this.group = group;
@@ -93,6 +95,21 @@ public final class RaftNode implements AutoCloseable {
     this.membership = new MembershipChanges(config.nodeId(), server, group, forwarder, requests);
     this.proposer =
         new GroupCommitProposer(requests::propose, GroupCommitConfig.defaults(), () -> true);
+    this.watchdog =
+        new RaftServerWatchdog(
+            config.nodeId(), this::serverRunning, fatalErrorHandler, RaftServerWatchdog.INTERVAL);
+  }
+
+  /** Whether the Ratis server and this node's division of it still run. */
+  private boolean serverRunning() {
+    if (server.getLifeCycleState().isClosingOrClosed()) {
+      return false;
+    }
+    try {
+      return server.getDivision(group.getGroupId()).getInfo().isAlive();
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /**
@@ -229,7 +246,8 @@ public final class RaftNode implements AutoCloseable {
         group.getGroupId(),
         config.peers(),
         config.transport());
-    RaftNode node = new RaftNode(config, group, server, stateMachine, forwarder, scrubber);
+    RaftNode node =
+        new RaftNode(config, group, server, stateMachine, forwarder, scrubber, fatalErrorHandler);
     scrubber.attach(new ScrubbedNode(node, stateMachine, config));
     return node;
   }
@@ -475,6 +493,7 @@ public final class RaftNode implements AutoCloseable {
 
   @Override
   public void close() {
+    watchdog.close();
     scrubber.close();
     closeQuietly(forwarder);
     closeQuietly(server);
