@@ -94,9 +94,11 @@ final class TestCluster implements AutoCloseable {
   }
 
   RaftNode leader() {
+    // A liveness bound, not a speed check: on a loaded machine (load average 30+) a fresh group's
+    // leaders lost their terms to late heartbeats for more than 20 s before one held.
     waitUntil(
         () -> nodes.values().stream().anyMatch(RaftNode::isReadyLeader),
-        Duration.ofSeconds(20),
+        Duration.ofSeconds(60),
         "a leader");
     return nodes.values().stream().filter(RaftNode::isReadyLeader).findFirst().orElseThrow();
   }
