@@ -151,6 +151,23 @@ public final class LoadRunner {
     return new Background(op, concurrency);
   }
 
+  /**
+   * Runs {@code op} at {@code concurrency} in flight, unrecorded, until {@code count} calls
+   * completed or {@code cap} passed, whichever comes first, and returns how many completed. A
+   * warm-up by count: the JIT compiles a method after thousands of calls, not after a fixed time,
+   * so a path that is slow while cold needs the same number of calls as a fast one.
+   */
+  public static long warmUntil(Operation op, int concurrency, long count, Duration cap)
+      throws InterruptedException {
+    Background warm = background(op, concurrency);
+    long end = deadline(cap);
+    while (warm.completed() < count && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    warm.stop();
+    return warm.completed();
+  }
+
   /** A closed loop running in the background until stopped. */
   public static final class Background {
     private final AtomicBoolean stop = new AtomicBoolean();

@@ -4,11 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.SettableFuture;
 import io.keyrotor.bench.echo.EchoMessage;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
@@ -114,5 +119,49 @@ class LoadGeneratorPartsTest {
         new LoadRunner(Duration.ZERO, Duration.ofMillis(500), new ProgressLine(System.err, false));
     Measurement m = runner.openLoop("t", "t", 2_000, 0, sequence -> Futures.immediateFuture("ok"));
     assertEquals(1_000, (double) m.successes(), 5);
+  }
+
+  @Test
+  void warmUntil_runsUntilTheCountCompleted_thenStops() throws Exception {
+    AtomicLong calls = new AtomicLong();
+    // Replies complete on another thread, as a gRPC call's do.
+    ExecutorService transport = Executors.newFixedThreadPool(2);
+    try {
+      long completed =
+          LoadRunner.warmUntil(
+              sequence -> {
+                calls.incrementAndGet();
+                return Futures.submit(() -> "ok", transport);
+              },
+              4,
+              5_000,
+              Duration.ofMinutes(1));
+      assertTrue(completed >= 5_000, "completed " + completed);
+      long afterReturn = calls.get();
+      Thread.sleep(100);
+      assertEquals(afterReturn, calls.get(), "no call starts once the warm-up returned");
+    } finally {
+      transport.shutdownNow();
+    }
+  }
+
+  @Test
+  void warmUntil_endsAtTheCap_whenTheCountIsNotReached() throws Exception {
+    ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
+    try {
+      long completed =
+          LoadRunner.warmUntil(
+              sequence -> {
+                SettableFuture<String> reply = SettableFuture.create();
+                var unused = later.schedule(() -> reply.set("ok"), 20, TimeUnit.MILLISECONDS);
+                return reply;
+              },
+              2,
+              1_000_000,
+              Duration.ofMillis(300));
+      assertTrue(completed > 0 && completed < 1_000_000, "completed " + completed);
+    } finally {
+      later.shutdownNow();
+    }
   }
 }
