@@ -44,6 +44,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,7 +56,8 @@ import org.junit.jupiter.api.io.TempDir;
  * caches, a disable, a destroy and a compromise rotation stop a cached key from being served within
  * a bounded time (the agents cache for an hour, so without invalidation by events the bound would
  * be missed), and a cached key keeps decrypting through a full outage up to {@code --max-stale},
- * never beyond it.
+ * never beyond it: the agent whose event stream's node stopped goes on, and its log says the stream
+ * broke and resumes. A failed run keeps its directory with the agents' logs.
  */
 class KeyAgentIT {
   /** The upper bound on event-driven invalidation; generous for a loaded machine. */
@@ -60,7 +65,33 @@ class KeyAgentIT {
 
   private static final Map<String, String> CONTEXT = Map.of("tenant", "acme");
 
-  @TempDir Path work;
+  /** Kept when a test fails: the agents' logs ({@code agent-NAME.log}) say why an agent stopped. */
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path work;
+
+  /** On a failure, prints where the agents' logs are kept and the end of each. */
+  @RegisterExtension
+  final TestWatcher agentLogs =
+      new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+          try (var logs = Files.list(work)) {
+            for (Path log :
+                logs.filter(p -> p.getFileName().toString().startsWith("agent-")).toList()) {
+              List<String> lines = ScriptedCluster.read(log).lines().toList();
+              System.out.println(
+                  "KeyAgentIT failed; "
+                      + log
+                      + " (kept) ends with:\n  "
+                      + String.join(
+                          "\n  ", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+            }
+          } catch (java.io.IOException e) {
+            System.out.println("KeyAgentIT failed; its directory " + work + ": " + e);
+          }
+        }
+      };
+
   private ScriptedCluster cluster;
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final List<EventLoopGroup> groups = new ArrayList<>();
@@ -79,7 +110,8 @@ class KeyAgentIT {
   }
 
   /** A started agent: its stub over the socket and its metrics port. */
-  private record Agent(KeyServiceGrpc.KeyServiceBlockingStub stub, Path socket, int metricsPort) {
+  private record Agent(
+      KeyServiceGrpc.KeyServiceBlockingStub stub, Path socket, Path log, int metricsPort) {
     long metric(String name) throws Exception {
       String body =
           HttpClient.newHttpClient()
@@ -127,6 +159,7 @@ class KeyAgentIT {
     return new Agent(
         KeyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES),
         socket,
+        log,
         started.get("metrics_port").getAsInt());
   }
 
@@ -288,6 +321,13 @@ class KeyAgentIT {
           2_500); // a lower bound: every entry is now past max-age, and strict's past max-stale
       assertTrue(System.nanoTime() - strictCachedAt > Duration.ofSeconds(2).toNanos());
 
+      // Its event stream's node stopped: the agent goes on (not "a cache nobody invalidates"),
+      // resuming from its cursor once a node answers, and says so in its log.
+      assertEquals(1, tolerant.metric("keyrotor_agent_event_stream_up"));
+      assertTrue(tolerant.metric("keyrotor_agent_event_stream_interruptions_total") >= 1);
+      assertTrue(
+          ScriptedCluster.read(tolerant.log).contains("the key event stream broke ("),
+          () -> "agent b's log: " + ScriptedCluster.read(tolerant.log));
       assertEquals(
           ordersKey.getPlaintext(),
           decrypt(tolerant, ordersKey.getWrappedDataKey()).getPlaintext(),

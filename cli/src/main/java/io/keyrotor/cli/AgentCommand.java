@@ -28,8 +28,10 @@ import picocli.CommandLine.Option;
  * {@code keyrotor agent}: serves GenerateDataKey, Encrypt, Decrypt and ReEncrypt to the
  * applications of this host on a Unix domain socket, authenticating to the cluster with the agent's
  * own certificate, caching data keys and unwrapped data keys with the SDK's caches, and dropping
- * cached keys when key events say they must go. Runs until interrupted; exits 1 when the event
- * stream ends for good (a cache nobody invalidates is not served).
+ * cached keys when key events say they must go. Runs until interrupted. A stream whose node went
+ * away (stopped, unreachable, reset) resumes on another node from its cursor, noted on stderr,
+ * while the caches serve within their limits; the agent exits 1 only when the event stream ends for
+ * good (a final error such as PERMISSION_DENIED: a cache nobody invalidates is not served).
  */
 @Command(
     name = "agent",
@@ -141,6 +143,17 @@ final class AgentCommand implements Runnable {
                 }
 
                 @Override
+                public void onInterrupted(KeyrotorException error, String cursor) {
+                  cache.onInterrupted(error, cursor);
+                  root.note(
+                      "agent: the key event stream broke ("
+                          + describe(error)
+                          + "); resuming after cursor \""
+                          + cursor
+                          + "\" on the next node that answers, the cache kept");
+                }
+
+                @Override
                 public void onError(KeyrotorException error) {
                   cache.onError(error);
                   streamFailure.set(error);
@@ -189,9 +202,19 @@ final class AgentCommand implements Runnable {
     }
     if (streamFailure.get() != null) {
       throw new CliException(
-          "the key event stream ended, so the cache could no longer be kept current: "
-              + streamFailure.get().getMessage());
+          "the key event stream ended ("
+              + describe(streamFailure.get())
+              + "), so the cache could no longer be kept current");
     }
+  }
+
+  /** {@code CODE REASON from ENDPOINT: message}, what a log line says of a stream's end. */
+  private static String describe(KeyrotorException error) {
+    return error.code()
+        + (error.reason().isEmpty() ? "" : " " + error.reason())
+        + (error.endpoint().isEmpty() ? "" : " from " + error.endpoint())
+        + ": "
+        + error.getMessage();
   }
 
   /** {@code {"socket","metrics_port"}} ({@code metrics_port} null without --metrics-port). */

@@ -317,6 +317,17 @@ public final class KeyrotorCli implements Runnable {
     }
   }
 
+  /**
+   * Prints a line on stderr whether or not it is a terminal: what a long-running command (the
+   * agent) reports about itself as it goes, for its log. Safe to call from another thread.
+   */
+  synchronized void note(String line) {
+    if (err != null) {
+      err.println(line);
+      err.flush();
+    }
+  }
+
   /** Whether {@link #progress} prints (default: whether the process's stderr is a terminal). */
   KeyrotorCli withProgress(boolean show) {
     this.showProgress = show;

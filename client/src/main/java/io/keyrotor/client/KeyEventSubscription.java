@@ -24,7 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * passed over for another one. A stream the node ended because the listener fell too far behind
  * ({@code WATCHER_TOO_SLOW}) is resumed from the last delivered cursor, like any reconnect; a
  * principal over its watcher limit ({@code TOO_MANY_WATCHERS_FOR_PRINCIPAL}) ends the subscription
- * with that error.
+ * with that error. A stream that broke because its node went away (see {@link #nodeWentAway}: a
+ * stop, a lost connection, a stream reset) is resumed on another node and reported to {@link
+ * KeyEventListener#onInterrupted}; any other error ends the subscription through {@link
+ * KeyEventListener#onError}.
  *
  * <p>If the subscription started "from now" (no cursor) and fails before the first event, the
  * reconnected stream starts from the new "now": events in between are not seen. Pass the cursor "0"
@@ -149,10 +152,23 @@ public final class KeyEventSubscription implements AutoCloseable {
           }
           continue;
         }
-        if (error.code() != Status.Code.UNAVAILABLE) {
+        if (!nodeWentAway(error) || pool.isClosed()) {
+          // A final error, or the client closed under the subscription: it ends here.
           listener.onError(error);
           closed = true;
           return;
+        }
+        try {
+          listener.onInterrupted(error, cursor);
+        } catch (RuntimeException thrown) {
+          closed = true;
+          listener.onError(listenerFailed(thrown));
+          return;
+        }
+        if (!cursor.equals(cursorBefore)) {
+          // The stream delivered before it broke: a fresh start, not one more failure in a row.
+          failures = 0;
+          failedThisRound.clear();
         }
         String hint =
             error.hasReason(ErrorReason.NOT_LEADER)
@@ -167,12 +183,7 @@ public final class KeyEventSubscription implements AutoCloseable {
         }
       } catch (ListenerFailure e) {
         closed = true;
-        listener.onError(
-            KeyrotorException.clientSide(
-                Status.Code.CANCELLED,
-                ErrorReason.LISTENER_FAILED,
-                "the key event listener threw " + e.getCause(),
-                e.getCause()));
+        listener.onError(listenerFailed(e.getCause()));
         return;
       } catch (IllegalStateException e) {
         return; // the client was closed under us
@@ -209,6 +220,30 @@ public final class KeyEventSubscription implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether a stream that ended with {@code error} is resumed from the cursor (on the leader hint
+   * or another node) rather than ending the subscription: the node went away or the stream broke
+   * under it, as opposed to a node refusing this watch (those carry its ErrorInfo reason: not
+   * allowed, cursor not valid, key unknown, a node's own INTERNAL_ERROR).
+   *
+   * <ul>
+   *   <li>{@code UNAVAILABLE}: a node stopping ({@code SHUTTING_DOWN}), a lost connection, a
+   *       GOAWAY, no leader; {@code DEADLINE_EXCEEDED}: no answer in time.
+   *   <li>{@code CANCELLED} or {@code INTERNAL} without a reason: gRPC's report of a stream reset
+   *       by the peer ({@code RST_STREAM}: {@code CANCEL} when a node's server is shut down with
+   *       streams still open, which a stop that outlasts its grace period does; other reset codes
+   *       and a stream cut mid-message are {@code INTERNAL}). A cancellation by this subscription
+   *       itself never gets here (it is closed first).
+   * </ul>
+   */
+  static boolean nodeWentAway(KeyrotorException error) {
+    return switch (error.code()) {
+      case UNAVAILABLE, DEADLINE_EXCEEDED -> true;
+      case CANCELLED, INTERNAL -> error.reason().isEmpty();
+      default -> false;
+    };
+  }
+
   private boolean pause(int failures) {
     if (closed) {
       return false;
@@ -219,6 +254,15 @@ public final class KeyEventSubscription implements AutoCloseable {
     } catch (InterruptedException e) {
       return false;
     }
+  }
+
+  /** The final error of a subscription whose listener threw {@code thrown}. */
+  private static KeyrotorException listenerFailed(Throwable thrown) {
+    return KeyrotorException.clientSide(
+        Status.Code.CANCELLED,
+        ErrorReason.LISTENER_FAILED,
+        "the key event listener threw " + thrown,
+        thrown);
   }
 
   private static String validOrNull(String address) {

@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The SDK's event watch against real gRPC servers on loopback sockets whose services are scripted:
@@ -206,12 +208,116 @@ class KeyrotorClientWatchTest {
   }
 
   /**
+   * A node whose gRPC server is shut down now, with the stream open (what a node's stop does to the
+   * streams still open when its grace period ends): the subscription resumes on the other node
+   * after the last delivered cursor, tells the listener of the break, and reports no error.
+   */
+  @Test
+  void watchKeyEvents_nodeServerShutDownMidStream_resumesOnAnotherNodeFromTheCursor()
+      throws Exception {
+    List<WatchKeyEventsRequest> firstRequests = new CopyOnWriteArrayList<>();
+    List<WatchKeyEventsRequest> secondRequests = new CopyOnWriteArrayList<>();
+    FakeNode first =
+        node(answeringWatches(firstRequests, observer -> observer.onNext(event("c1", 1))));
+    FakeNode second =
+        node(answeringWatches(secondRequests, observer -> observer.onNext(event("c2", 2))));
+    KeyrotorClient client = watchClient(first, second);
+    Recorder recorder = new Recorder(2);
+
+    try (KeyEventSubscription subscription =
+        client.watchKeyEvents(WatchKeyEventsRequest.getDefaultInstance(), recorder)) {
+      waitFor(() -> recorder.cursors.contains("c1"), "the first event");
+      first.close(); // Server.shutdownNow: open streams are cancelled
+      assertTrue(recorder.events.await(10, TimeUnit.SECONDS), "events: " + recorder.cursors);
+      assertTrue(subscription.isActive());
+    }
+
+    assertEquals(List.of(), recorder.errors);
+    assertEquals(List.of("c1", "c2"), recorder.cursors);
+    assertEquals("c1", secondRequests.get(0).getCursor(), "resumed after the last event");
+    assertEquals(1, recorder.interruptions.size(), "" + recorder.interruptions);
+  }
+
+  /**
+   * How a stream ends decides whether the subscription goes on: statuses that mean its node went
+   * away or the stream was torn down (gRPC's own, without a keyrotor reason) resume it from the
+   * cursor; a node's refusal (with its reason) ends it.
+   */
+  @ParameterizedTest(name = "{0} {1}: resumed={2}")
+  @CsvSource({
+    "UNAVAILABLE, SHUTTING_DOWN, true",
+    "UNAVAILABLE, , true",
+    "DEADLINE_EXCEEDED, , true",
+    "CANCELLED, , true",
+    "INTERNAL, , true",
+    "INTERNAL, INTERNAL, false",
+    "PERMISSION_DENIED, PERMISSION_DENIED, false",
+    "UNAUTHENTICATED, , false",
+    "INVALID_ARGUMENT, INVALID_CURSOR, false",
+    "NOT_FOUND, KEY_NOT_FOUND, false",
+    "UNKNOWN, , false",
+  })
+  void watchKeyEvents_streamEnd_resumesOnlyWhenTheNodeWentAway(
+      Status.Code code, String reason, boolean resumed) throws Exception {
+    StatusRuntimeException end =
+        reason == null
+            ? Status.fromCode(code)
+                .withDescription("RST_STREAM closed stream. HTTP/2 error code: CANCEL")
+                .asRuntimeException()
+            : GrpcErrors.error(code, reason, "the stream ended", java.util.Map.of());
+    List<WatchKeyEventsRequest> watchRequests = new CopyOnWriteArrayList<>();
+    FakeKeyService keys =
+        answeringWatches(
+            watchRequests,
+            observer -> {
+              if (watchRequests.size() == 1) {
+                observer.onNext(event("c1", 1));
+                observer.onError(end);
+              } else {
+                observer.onNext(event("c2", 2));
+              }
+            });
+    KeyrotorClient client = watchClient(node(keys));
+    Recorder recorder = new Recorder(2);
+
+    KeyEventSubscription subscription =
+        client.watchKeyEvents(WatchKeyEventsRequest.getDefaultInstance(), recorder);
+    try {
+      if (resumed) {
+        assertTrue(recorder.events.await(10, TimeUnit.SECONDS), "events: " + recorder.cursors);
+        assertEquals(List.of(), recorder.errors);
+        assertEquals(List.of(code + " after c1"), recorder.interruptions);
+        assertEquals("c1", watchRequests.get(1).getCursor());
+        assertTrue(subscription.isActive());
+      } else {
+        assertTrue(recorder.failed.await(10, TimeUnit.SECONDS), "no final error");
+        assertEquals(code, recorder.errors.get(0).code());
+        assertEquals(List.of(), recorder.interruptions);
+        assertEquals(1, watchRequests.size(), "not asked again");
+      }
+    } finally {
+      subscription.close();
+    }
+    assertEquals(resumed, KeyEventSubscription.nodeWentAway(KeyrotorException.fromGrpc(end, "")));
+  }
+
+  private static void waitFor(java.util.function.BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "not within 10 s: " + what);
+      Thread.sleep(10);
+    }
+  }
+
+  /**
    * A listener that records the cursors of the events and the errors it is given, counting down
    * {@link #events} on each event and {@link #failed} on the first error.
    */
   private static final class Recorder implements KeyEventListener {
     final List<String> cursors = new CopyOnWriteArrayList<>();
     final List<KeyrotorException> errors = new CopyOnWriteArrayList<>();
+    final List<String> interruptions = new CopyOnWriteArrayList<>();
     final CountDownLatch events;
     final CountDownLatch failed = new CountDownLatch(1);
 
@@ -229,6 +335,11 @@ class KeyrotorClientWatchTest {
     public void onError(KeyrotorException error) {
       errors.add(error);
       failed.countDown();
+    }
+
+    @Override
+    public void onInterrupted(KeyrotorException error, String cursor) {
+      interruptions.add(error.code() + " after " + cursor);
     }
   }
 

@@ -245,8 +245,19 @@ final class DestructionScrubber implements AutoCloseable {
     return starts.build();
   }
 
+  /**
+   * Stops the scrubber and waits (at most 10 s) for a run in progress, which may be deleting old
+   * snapshots, to end: a node's close returns only when nothing writes to its directory.
+   */
   @Override
   public void close() {
     executor.shutdownNow();
+    try {
+      if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("The destruction scrubber was still running 10 s after it was stopped");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -78,6 +78,10 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
   /** Told about every applied destruction; null in harnesses that scrub nothing. */
   private volatile DestructionScrubber scrubber;
 
+  /** Counted down when {@link #close} finished: the store is closed, nothing more is written. */
+  private final java.util.concurrent.CountDownLatch closed =
+      new java.util.concurrent.CountDownLatch(1);
+
   /** Set by the scrubber: the next snapshot is a new checkpoint even at an unchanged index. */
   private volatile boolean freshSnapshotRequested;
 
@@ -513,10 +517,24 @@ public final class KeyrotorStateMachine extends BaseStateMachine {
 
   @Override
   public void close() throws IOException {
-    KeyStateStore current = store;
-    if (current != null) {
-      current.close();
+    try {
+      KeyStateStore current = store;
+      if (current != null) {
+        current.close();
+      }
+      super.close();
+    } finally {
+      closed.countDown();
     }
-    super.close();
+  }
+
+  /** Waits up to {@code timeout} for {@link #close} to finish; true if it did. */
+  boolean awaitClosed(java.time.Duration timeout) throws InterruptedException {
+    return closed.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** Whether {@link #close} finished. */
+  boolean isClosed() {
+    return closed.getCount() == 0;
   }
 }

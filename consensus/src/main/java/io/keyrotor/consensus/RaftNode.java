@@ -47,6 +47,9 @@ import org.slf4j.LoggerFactory;
  * (proposals, read barriers and the translation of Ratis's failures), {@link MembershipChanges}
  * (reading and changing the group's configuration); this class starts the node and reports its
  * status.
+ *
+ * <p>About 530 lines because it is the one facade the server sees over Ratis: start, proposals,
+ * reads, membership, snapshots, status and an orderly close.
  */
 public final class RaftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
@@ -491,12 +494,63 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the node and returns once its Raft division is closed: nothing writes to the node's
+   * directory afterwards. The division's updater thread may still apply the last committed entries,
+   * take the snapshot on stop (a RocksDB checkpoint) and close the store, and the division then
+   * closes its log and storage. Ratis waits for that only on a thread that is not interrupted: its
+   * {@code RaftServer.close()} closes the divisions on another thread and returns at once when the
+   * caller's wait for that thread is interrupted (as a stop from an interrupted thread is), leaving
+   * the snapshot being written. So the division is closed here on a thread of its own and waited
+   * for without regard to interrupts (the caller's interrupt is kept), for at most {@link
+   * #CLOSE_WAIT}; a division that Ratis was already closing on its own (after a fatal error) is
+   * waited for through the state machine's close, within the same bound.
+   */
   @Override
   public void close() {
     watchdog.close();
     scrubber.close();
     closeQuietly(forwarder);
+    long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+    Thread closing =
+        new Thread(
+            () -> {
+              try {
+                closeQuietly(server.getDivision(group.getGroupId()));
+              } catch (IOException e) {
+                LOG.debug("Node {}: no Raft division to close ({})", nodeId(), e.toString());
+              }
+            },
+            "keyrotor-raft-close-" + nodeId());
+    closing.setDaemon(true);
+    closing.start();
+    boolean interrupted = false;
+    while (System.nanoTime() < deadline && (closing.isAlive() || !stateMachine.isClosed())) {
+      try {
+        if (closing.isAlive()) {
+          closing.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        } else {
+          stateMachine.awaitClosed(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (closing.isAlive() || !stateMachine.isClosed()) {
+      LOG.warn("Node {}: its Raft division was still closing after {}", nodeId(), CLOSE_WAIT);
+    }
     closeQuietly(server);
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The longest {@link #close} waits for the node's Raft division to close. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
+  /** Whether the state machine is closed (its store closed; nothing more is written). */
+  boolean stateMachineClosed() {
+    return stateMachine.isClosed();
   }
 
   /** Ratis exits the process when it cannot bind; say which port is taken first. */

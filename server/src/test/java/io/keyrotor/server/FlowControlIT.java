@@ -250,7 +250,7 @@ class FlowControlIT extends ClusterTestBase {
   /**
    * A node that stops gracefully ends its event streams at once with UNAVAILABLE (SHUTTING_DOWN),
    * which a subscription retries on another node, and never leaves them to the server's forced
-   * close (a cancellation, which a subscription takes as final).
+   * close (a stream reset, which a gRPC client reports as CANCELLED).
    */
   @Test
   void gracefulStop_endsWatchersWithShuttingDown() throws Exception {

@@ -19,12 +19,16 @@ import io.keyrotor.api.v1.Key;
 import io.keyrotor.api.v1.ListKeysRequest;
 import io.keyrotor.api.v1.NodeRole;
 import io.keyrotor.api.v1.NodeStatus;
+import io.keyrotor.api.v1.RemoveNodeRequest;
+import io.keyrotor.api.v1.RemoveNodeResponse;
 import io.keyrotor.storage.version.ApplyFeature;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * "near"; n4, of region "far" (zones "default" and "far"), starts with cluster.join=true and is
  * added with {@code replica} set. It stays a non-voting listener, serves linearizable reads and the
  * data plane of its zones itself (with the default follower policy, which sends a follower's
- * data-plane reads to the leader), forwards writes, and the voters commit without it.
+ * data-plane reads to the leader), forwards writes, and the voters commit without it. Removed,
+ * wiped and added again as a replica, it catches up and serves reads again; stopped, its directory
+ * can be deleted at once.
  */
 class ReadReplicaIT {
 
@@ -156,6 +162,50 @@ class ReadReplicaIT {
                             .build()));
     assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
     assertEquals("NODE_ALREADY_MEMBER", GrpcErrors.reason(refused));
+
+    // Dropping the replica (docs/operations.md): remove-node, with no quorum check (it counts for
+    // no majority, and it is down); it leaves the group and the registry on every voter.
+    RemoveNodeResponse removed =
+        cluster
+            .admin("n1")
+            .withDeadlineAfter(300, TimeUnit.SECONDS)
+            .removeNode(RemoveNodeRequest.newBuilder().setNodeId("n4").build());
+    assertEquals(List.of("n1", "n2", "n3"), removed.getVotersList(), "" + removed);
+    assertFalse(removed.getAlreadyRemoved(), "" + removed);
+    cluster.awaitConvergence();
+    for (String id : List.of("n1", "n2", "n3")) {
+      var members = cluster.nodes.get(id).raft().members();
+      assertTrue(members.listeners().isEmpty(), id + ": " + members.listeners());
+      assertFalse(cluster.nodes.get(id).raft().state().nodes().containsKey("n4"), id);
+    }
+
+    // Its data wiped, it rejoins with --replica: it catches up from the voters (the keys written
+    // while it was out included), proves its zones again and is a listener serving reads.
+    deleteTree(cluster.directory.resolve("n4").resolve("data"));
+    cluster.start("n4");
+    AddNodeResponse rejoined =
+        cluster
+            .admin("n2")
+            .withDeadlineAfter(300, TimeUnit.SECONDS)
+            .addNode(add("n4").toBuilder().setReplica(true).build());
+    assertEquals(List.of("n1", "n2", "n3"), rejoined.getVotersList(), "" + rejoined);
+    assertEquals(List.of("n4"), rejoined.getListenersList(), "" + rejoined);
+    assertTrue(cluster.nodes.get("n4").raft().isListener());
+    assertEquals("after-stop", cluster.keys("n4").getKey(KeyRequests.key("after-stop")).getName());
+
+    // Stopped, nothing writes into its directory any more (a node's close waits for its Raft
+    // server's snapshot on stop): an operator may wipe it at once.
+    cluster.stop("n4");
+    deleteTree(cluster.directory.resolve("n4"));
+    assertTrue(Files.notExists(cluster.directory.resolve("n4")));
+  }
+
+  private static void deleteTree(Path root) throws java.io.IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    }
   }
 
   private AddNodeRequest add(String id) {

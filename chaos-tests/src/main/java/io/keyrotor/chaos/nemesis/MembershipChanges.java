@@ -8,6 +8,7 @@ import io.keyrotor.api.v1.RemoveNodeResponse;
 import io.keyrotor.api.v1.ReplaceNodeResponse;
 import io.keyrotor.chaos.launcher.NodeLauncher;
 import io.keyrotor.chaos.launcher.SpareNodes;
+import io.keyrotor.client.KeyrotorException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +42,14 @@ final class MembershipChanges {
   /** The longest: what AddNode accepts. */
   static final int MAX_WAIT_SECONDS = 600;
 
+  /**
+   * The cluster version from which nodes accept membership changes ({@code
+   * ApplyFeature.MEMBERSHIP_COMMANDS}): below it every node refuses them with FAILED_PRECONDITION
+   * FEATURE_NOT_ACTIVE. A fresh cluster starts at 1; its leader raises it a few seconds after every
+   * node registered.
+   */
+  static final int MEMBERSHIP_VERSION = 2;
+
   private final NodeLauncher launcher;
   private final SpareNodes spares;
   private final ClusterControl control;
@@ -48,6 +57,7 @@ final class MembershipChanges {
   private final List<String> slots;
   private final Set<String> voters;
   private volatile int waitSeconds = MIN_WAIT_SECONDS;
+  private volatile boolean membershipVersionSeen;
 
   /** A launcher without spares: nothing to add, so no other call is ever made. */
   private static final SpareNodes NONE =
@@ -103,6 +113,30 @@ final class MembershipChanges {
 
   int waitSeconds() {
     return waitSeconds;
+  }
+
+  /**
+   * Whether a first-group voter reports the cluster at {@link #MEMBERSHIP_VERSION} or above, asking
+   * every {@code pollMillis} while {@code keepWaiting} holds; once seen, it is not asked again (the
+   * version never goes down). False when the wait ended first: the move is "not yet".
+   */
+  boolean awaitMembershipVersion(java.util.function.BooleanSupplier keepWaiting, long pollMillis) {
+    while (!membershipVersionSeen) {
+      for (String node : voters()) {
+        if (control
+            .status(node)
+            .map(s -> s.getActiveClusterVersion() >= MEMBERSHIP_VERSION)
+            .orElse(false)) {
+          membershipVersionSeen = true;
+          return true;
+        }
+      }
+      if (!keepWaiting.getAsBoolean()) {
+        return false;
+      }
+      sleepQuietly(pollMillis);
+    }
+    return true;
   }
 
   /** Whether the launcher laid out spares, without which there is nothing to add. */
@@ -317,7 +351,9 @@ final class MembershipChanges {
 
   private static String describe(Exception e) {
     if (e instanceof StatusRuntimeException s) {
-      return s.getStatus().getCode() + ": " + s.getStatus().getDescription();
+      com.google.rpc.ErrorInfo info = KeyrotorException.errorInfoOrNull(s);
+      String reason = info == null ? "" : " " + info.getReason();
+      return s.getStatus().getCode() + reason + ": " + s.getStatus().getDescription();
     }
     return e.getClass().getSimpleName() + ": " + e.getMessage();
   }

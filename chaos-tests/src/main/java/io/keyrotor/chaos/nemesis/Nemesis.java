@@ -188,6 +188,16 @@ public final class Nemesis implements Runnable {
         old = voters.get(voterPick);
       }
     }
+    if (target != null && !awaitMembershipVersion()) {
+      value.addProperty(
+          "skipped",
+          "not yet: the cluster is below version "
+              + MembershipChanges.MEMBERSHIP_VERSION
+              + ", where nodes refuse membership changes (FEATURE_NOT_ACTIVE)");
+      journal(EventType.INVOKE, kind.id(), null, value);
+      journal(EventType.INFO, kind.id(), null, value);
+      return;
+    }
     if (target == null) {
       value.addProperty(
           "skipped",
@@ -240,6 +250,19 @@ public final class Nemesis implements Runnable {
       }
     }
   }
+
+  /**
+   * Waits, at most {@link #MEMBERSHIP_VERSION_WAIT} and while the nemesis runs, for the cluster
+   * version membership changes need; only the first move of a run can wait.
+   */
+  private boolean awaitMembershipVersion() {
+    long deadline = System.nanoTime() + MEMBERSHIP_VERSION_WAIT.toNanos();
+    return membership.awaitMembershipVersion(
+        () -> !stopped.get() && System.nanoTime() < deadline, 1_000);
+  }
+
+  /** The longest one membership move waits for the cluster version (then it is "not yet"). */
+  static final Duration MEMBERSHIP_VERSION_WAIT = Duration.ofSeconds(60);
 
   private void isolateDuring(String node) {
     NetworkFaults network = launcher.network().orElse(null);

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class NemesisTest {
   /** Records what the nemesis asked for; the cluster has no leader (no node answers). */
-  private static final class FakeLauncher implements NodeLauncher, NetworkFaults {
+  static final class FakeLauncher implements NodeLauncher, NetworkFaults {
     final List<String> nodes;
     final List<Map<String, Set<String>>> partitions = new ArrayList<>();
     final List<String> actions = new ArrayList<>();

@@ -12,9 +12,9 @@ import java.util.function.BooleanSupplier;
 /**
  * The agent's counters in the Prometheus text format at {@code http://127.0.0.1:PORT/metrics}:
  * cache hits and misses, stale decrypts served during an outage, entries dropped by key events,
- * entries held, and whether the event stream is up. Bound to loopback only: the numbers say how the
- * host's applications use their keys, which is nobody else's business. No key material, key bytes
- * or contexts appear; only counts.
+ * entries held, whether the event stream is up and how often it broke and resumed. Bound to
+ * loopback only: the numbers say how the host's applications use their keys, which is nobody else's
+ * business. No key material, key bytes or contexts appear; only counts.
  */
 public final class AgentMetrics implements AutoCloseable {
 
@@ -81,6 +81,11 @@ public final class AgentMetrics implements AutoCloseable {
         "keyrotor_agent_invalidated_entries_total",
         "Cache entries dropped because of key events",
         cache.invalidatedEntries());
+    counter(
+        out,
+        "keyrotor_agent_event_stream_interruptions_total",
+        "Times the key event stream broke (its node went away) and resumed from its cursor",
+        cache.streamInterruptions());
     gauge(
         out,
         "keyrotor_agent_cached_entries",

@@ -89,6 +89,7 @@ public final class CachingDataPlane implements KeyEventListener {
   private final LongAdder decryptMisses = new LongAdder();
   private final LongAdder staleDecrypts = new LongAdder();
   private final LongAdder invalidations = new LongAdder();
+  private final LongAdder streamInterruptions = new LongAdder();
 
   /** Answers through {@code client}, caching in the two caches (which this class does not own). */
   public CachingDataPlane(
@@ -236,6 +237,15 @@ public final class CachingDataPlane implements KeyEventListener {
   }
 
   /**
+   * The event stream broke and resumes from its cursor on another node: nothing is missed, so the
+   * caches stay; the break is counted ({@link #streamInterruptions}).
+   */
+  @Override
+  public void onInterrupted(KeyrotorException error, String cursor) {
+    streamInterruptions.increment();
+  }
+
+  /**
    * Reads the newest event of {@code keyName} (its history is oldest first, so only a history
    * shorter than one page tells which is newest), remembers its log index, and drops the key's
    * entries cached before the read, which the watermark must not cover. When the history cannot be
@@ -318,6 +328,11 @@ public final class CachingDataPlane implements KeyEventListener {
   /** Cache entries dropped by events and explicit invalidation. */
   public long invalidatedEntries() {
     return invalidations.sum();
+  }
+
+  /** Times the event stream broke and resumed from its cursor (its node went away). */
+  public long streamInterruptions() {
+    return streamInterruptions.sum();
   }
 
   /** Data keys held by the two caches. */
