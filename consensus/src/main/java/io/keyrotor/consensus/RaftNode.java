@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * (reading and changing the group's configuration); this class starts the node and reports its
  * status.
  *
- * <p>About 530 lines because it is the one facade the server sees over Ratis: start, proposals,
+ * <p>About 570 lines because it is the one facade the server sees over Ratis: start, proposals,
  * reads, membership, snapshots, status and an orderly close.
  */
 public final class RaftNode implements AutoCloseable {
