@@ -102,20 +102,8 @@ class DataAuditLogPipelineTest {
     Path file = dir.resolve("data-audit.log");
     CountDownLatch firstSyncStarted = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    AuditFile real = AuditFile.open(file);
     AuditFile stalled =
-        new ForwardingAuditFile(real) {
-          @Override
-          public void sync() throws IOException {
-            firstSyncStarted.countDown();
-            try {
-              release.await();
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            super.sync();
-          }
-        };
+        ForwardingAuditFile.stallingSyncs(AuditFile.open(file), firstSyncStarted, release);
     try (DataAuditLog log = DataAuditLog.over(file, "n1", stalled, 100, 1, r -> {})) {
       CompletableFuture<Void> first = log.append(record(1));
       assertTrue(firstSyncStarted.await(60, TimeUnit.SECONDS));

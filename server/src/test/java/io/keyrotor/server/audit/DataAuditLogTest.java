@@ -168,20 +168,7 @@ class DataAuditLogTest {
     Path file = dir.resolve("data-audit.log");
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch syncing = new CountDownLatch(1);
-    AuditFile real = AuditFile.open(file);
-    AuditFile slow =
-        new ForwardingAuditFile(real) {
-          @Override
-          public void sync() throws IOException {
-            syncing.countDown();
-            try {
-              release.await();
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            real.sync();
-          }
-        };
+    AuditFile slow = ForwardingAuditFile.stallingSyncs(AuditFile.open(file), syncing, release);
     try (DataAuditLog log = DataAuditLog.over(file, "n1", slow, 2, 1, r -> {})) {
       CompletableFuture<Void> first = log.append(record(1));
       assertTrue(syncing.await(60, TimeUnit.SECONDS), "a sync holds the first record");

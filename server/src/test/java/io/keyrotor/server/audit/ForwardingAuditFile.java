@@ -2,6 +2,7 @@ package io.keyrotor.server.audit;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CountDownLatch;
 
 /** A real file behind a test's seam: every call passes through unless a test overrides it. */
 abstract class ForwardingAuditFile implements AuditFile {
@@ -9,6 +10,22 @@ abstract class ForwardingAuditFile implements AuditFile {
 
   ForwardingAuditFile(AuditFile real) {
     this.real = real;
+  }
+
+  /** {@code real}, whose syncs count {@code started} down, then wait for {@code release}. */
+  static AuditFile stallingSyncs(AuditFile real, CountDownLatch started, CountDownLatch release) {
+    return new ForwardingAuditFile(real) {
+      @Override
+      public void sync() throws IOException {
+        started.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        super.sync();
+      }
+    };
   }
 
   @Override
