@@ -49,7 +49,13 @@ public record DataAudit(DataAuditLog log, AuditSinks sinks) implements AutoClose
     Path file = settings.directory(config.dataDirectory()).resolve("data-audit.log");
     DataAuditLog log;
     try {
-      log = DataAuditLog.open(file, config.nodeId(), settings.queueCapacity(), auditSinks::data);
+      log =
+          DataAuditLog.open(
+              file,
+              config.nodeId(),
+              new DataAuditLog.Options(
+                  settings.queueCapacity(), settings.preallocateBytes(), settings.syncThreads()),
+              auditSinks::data);
     } catch (IOException e) {
       LOG.error(
           "Cannot open the data audit log {} ({}); every data-plane call {}",
@@ -65,6 +71,7 @@ public record DataAudit(DataAuditLog log, AuditSinks sinks) implements AutoClose
     metrics.gauge("audit.data.failures", () -> opened::failures);
     metrics.gauge("audit.data.queue-full", () -> opened::refusedFull);
     metrics.gauge("audit.data.queued", () -> opened::queued);
+    metrics.gauge("audit.data.syncs", () -> opened::syncs);
     metrics.gauge("audit.sink.dropped", () -> auditSinks::dropped);
     metrics.gauge("audit.sink.failures", () -> auditSinks::failures);
     return new DataAudit(log, auditSinks);

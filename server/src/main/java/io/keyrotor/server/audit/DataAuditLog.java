@@ -1,28 +1,23 @@
 package io.keyrotor.server.audit;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedInputStream;
 import io.keyrotor.api.v1.DataAuditRecord;
-import io.keyrotor.storage.StateDigest;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -32,29 +27,46 @@ import org.slf4j.LoggerFactory;
 /**
  * A node's data audit log: an append-only file of {@link DataAuditRecord}s (length-delimited
  * protobuf), hash-chained (each record's hash is SHA-256 over the previous hash and the record
- * without its hash), written by one writer thread with group commit: callers {@link #append} a
- * record and get a future, the writer takes what waits (up to {@value #MAX_BATCH}), writes it in
- * one write, syncs it once, then hands the batch's futures to a small pool of its own, which
- * completes them (and so runs what each caller chained on its future: typically the gRPC reply)
- * while the writer goes on with the next batch. Nothing is acknowledged before it is durable.
+ * without its hash), written with group commit in a pipeline:
  *
- * <p>The queue is bounded ({@code audit.data.queue-capacity}): a record that does not fit fails at
- * once, as does every record of a batch that could not be written (the file is cut back to where
- * the batch began, so the chain on disk never holds a half batch). If even that fails, the log
- * stays broken and refuses every later record until the node restarts. Whether such a failure fails
- * the call is the caller's choice ({@code audit.data.failure-mode}).
+ * <ul>
+ *   <li>callers {@link #append} a record and get a future;
+ *   <li>one writer thread takes what waits (up to {@value #MAX_BATCH}), chains it and writes it in
+ *       one write, and goes on with the next batch at once, without waiting for a sync;
+ *   <li>sync threads ({@code audit.data.sync-threads}) each sync everything written so far
+ *       (fdatasync) whenever something was written that no sync has yet started on, so records
+ *       written during a sync are covered by the next one, which starts as soon as a sync thread is
+ *       free;
+ *   <li>when a sync returns, every batch written before it started is durable: in order, each
+ *       batch's callers are handed to a small pool of the log's own, which completes their futures
+ *       (and so runs what each caller chained: typically the gRPC reply).
+ * </ul>
  *
- * <p>At open, the file is read to find the sequence and head to go on from; a torn record at the
- * end (a crash during a write that was never acknowledged) is cut off.
+ * Nothing is acknowledged before a sync that covers it has returned, and records reach the file,
+ * the sinks and the callers in sequence order.
+ *
+ * <p>{@code audit.data.queue-capacity} bounds the records not yet acknowledged (waiting for the
+ * writer or for a sync): one that does not fit fails at once. A batch whose write fails fails (the
+ * file is cut back to where it began); a sync that fails fails every record not yet durable (the
+ * file is cut back to the last durable record, and the chain goes on from there). If the file
+ * cannot be cut back, the log stays broken and refuses every later record until the node restarts.
+ * Whether such a failure fails the call is the caller's choice ({@code audit.data.failure-mode}).
+ *
+ * <p>At open, the file is read to find the sequence and head to go on from; what follows the last
+ * whole record (a torn record of a batch never acknowledged, or the zeros of the preallocated tail:
+ * {@link AuditFile}) is cut off.
+ *
+ * <p>About 540 lines: the writer, the sync threads and the state they share are one protocol, read
+ * and checked in one place.
  */
 public final class DataAuditLog implements AutoCloseable {
-  /** Most records written and synced together. */
+  /** Most records written together. */
   static final int MAX_BATCH = 1_024;
 
   /** Most callers' futures one acknowledging task completes. */
   private static final int ACK_CHUNK = 32;
 
-  /** Threads that complete callers' futures, so the writer never runs their continuations. */
+  /** Threads that complete callers' futures, so the log's threads never run their continuations. */
   private static final int ACK_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
   /** Every this many records, the file offset of one is kept to start reads near a cursor. */
@@ -74,19 +86,46 @@ public final class DataAuditLog implements AutoCloseable {
     }
   }
 
+  /**
+   * How the log writes its file.
+   *
+   * @param queueCapacity most records not yet acknowledged ({@code audit.data.queue-capacity})
+   * @param preallocateBytes the chunk the file is extended by with zeros ahead of the records
+   *     ({@code audit.data.preallocate-bytes}; 0 for none)
+   * @param syncThreads most syncs running at once ({@code audit.data.sync-threads})
+   */
+  public record Options(int queueCapacity, long preallocateBytes, int syncThreads) {
+    /** {@code queueCapacity}, no preallocation, one sync at a time. */
+    public static Options plain(int queueCapacity) {
+      return new Options(queueCapacity, 0, 1);
+    }
+  }
+
   private record Pending(DataAuditRecord.Builder record, CompletableFuture<Void> written) {}
+
+  /** A batch written and not yet durable; {@code end} is the file offset after it. */
+  private record Written(long end, List<Pending> callers, SealedBatch sealed) {}
 
   private final Path path;
   private final String node;
   private final AuditFile file;
-  private final BlockingQueue<Pending> queue;
+  private final int capacity;
+
+  /** Records waiting for the writer: bounded by {@link #outstanding}, not by itself. */
+  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+
+  /** Records admitted and not yet acknowledged: at most the capacity. */
+  private final AtomicInteger outstanding = new AtomicInteger();
+
   private final Consumer<DataAuditRecord> listener;
   private final Thread writer;
+  private final List<Thread> syncers = new ArrayList<>();
   private final ExecutorService acknowledgements;
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong refusedFull = new AtomicLong();
+  private final AtomicLong syncs = new AtomicLong();
 
-  /** Sequence -> file offset of every {@value #INDEX_EVERY}th record. */
+  /** Sequence -> file offset of every {@value #INDEX_EVERY}th durable record. */
   private final Map<Long, Long> offsets = new ConcurrentSkipListMap<>();
 
   /** The last durable record's sequence and hash, read together. */
@@ -94,11 +133,22 @@ public final class DataAuditLog implements AutoCloseable {
 
   private volatile Head last;
 
-  /** Bytes of whole, synced records: what readers read up to. Set by the writer only. */
+  /** Bytes of whole, synced records: what readers read up to. */
   private volatile long durableSize;
 
-  /** The writer's own copy of {@link #durableSize}. */
+  // Guarded by `pipeline`: what the writer wrote and the sync threads are to make durable.
+  private final Object pipeline = new Object();
+  private Head writtenHead;
   private long writtenSize;
+  private final Deque<Written> unsynced = new ArrayDeque<>();
+
+  /** How far the last sync started covers. */
+  private long syncStartedTo;
+
+  /** Moves on each time a failed sync cuts the file back: a sync started before says nothing. */
+  private long generation;
+
+  private boolean writerDone;
 
   private volatile IOException broken;
   private volatile boolean closed;
@@ -108,13 +158,14 @@ public final class DataAuditLog implements AutoCloseable {
       String node,
       AuditFile file,
       int queueCapacity,
+      int syncThreads,
       Consumer<DataAuditRecord> listener,
       IOException brokenOrNull)
       throws IOException {
     this.path = path;
     this.node = node;
     this.file = file;
-    this.queue = new ArrayBlockingQueue<>(queueCapacity);
+    this.capacity = queueCapacity;
     this.listener = listener;
     this.broken = brokenOrNull;
     if (brokenOrNull == null) {
@@ -122,8 +173,11 @@ public final class DataAuditLog implements AutoCloseable {
     } else {
       this.last = new Head(0, GENESIS);
     }
-    // Unbounded queue, bounded work: every task completes futures of records the bounded queue
-    // admitted, so there are never more than queueCapacity of them waiting.
+    this.writtenHead = last;
+    this.writtenSize = durableSize;
+    this.syncStartedTo = durableSize;
+    // Unbounded queue, bounded work: every task completes futures of records admitted under the
+    // capacity, so there are never more than queueCapacity of them waiting.
     AtomicLong ackThreads = new AtomicLong();
     this.acknowledgements =
         Executors.newFixedThreadPool(
@@ -134,21 +188,41 @@ public final class DataAuditLog implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             });
-    this.writer = new Thread(this::run, "data-audit-writer-" + node);
+    this.writer = new Thread(this::writeLoop, "data-audit-writer-" + node);
     writer.setDaemon(true);
+    for (int i = 1; i <= syncThreads; i++) {
+      Thread syncer = new Thread(this::syncLoop, "data-audit-sync-" + node + "-" + i);
+      syncer.setDaemon(true);
+      syncers.add(syncer);
+    }
     writer.start();
+    syncers.forEach(Thread::start);
   }
 
   /**
    * Opens (or creates, 0600) the log file {@code path} of node {@code node}.
    *
-   * @param listener told about every record once it is durable (the sinks), on the writer thread:
-   *     it must not block; what it throws is logged
+   * @param listener told about every record once it is durable (the sinks), in order, on a sync
+   *     thread: it must not block; what it throws is logged
    */
+  public static DataAuditLog open(
+      Path path, String node, Options options, Consumer<DataAuditRecord> listener)
+      throws IOException {
+    AuditFile file = AuditFile.open(path, options.preallocateBytes(), options.syncThreads());
+    try {
+      return new DataAuditLog(
+          path, node, file, options.queueCapacity(), options.syncThreads(), listener, null);
+    } catch (IOException | RuntimeException e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /** Opens {@code path} with no preallocation and one sync at a time. */
   public static DataAuditLog open(
       Path path, String node, int queueCapacity, Consumer<DataAuditRecord> listener)
       throws IOException {
-    return new DataAuditLog(path, node, AuditFile.open(path), queueCapacity, listener, null);
+    return open(path, node, Options.plain(queueCapacity), listener);
   }
 
   /**
@@ -157,59 +231,42 @@ public final class DataAuditLog implements AutoCloseable {
    */
   public static DataAuditLog unopened(Path path, String node, IOException failure) {
     try {
-      return new DataAuditLog(path, node, AuditFile.closed(failure), 1, record -> {}, failure);
+      return new DataAuditLog(path, node, AuditFile.closed(failure), 1, 1, record -> {}, failure);
     } catch (IOException e) {
       throw new IllegalStateException("an unopened log reads nothing", e);
     }
   }
 
-  /** A log over {@code file} (tests: a file whose writes fail). */
+  /** A log over {@code file} (tests: a file whose writes or syncs fail or stall). */
   static DataAuditLog over(
-      Path path, String node, AuditFile file, int queueCapacity, Consumer<DataAuditRecord> listener)
+      Path path,
+      String node,
+      AuditFile file,
+      int queueCapacity,
+      int syncThreads,
+      Consumer<DataAuditRecord> listener)
       throws IOException {
-    return new DataAuditLog(path, node, file, queueCapacity, listener, null);
+    return new DataAuditLog(path, node, file, queueCapacity, syncThreads, listener, null);
   }
 
-  /** Reads the file to its last whole record; cuts off a torn one. */
+  /** Reads the file to its last whole record; cuts off what follows. */
   private void recover() throws IOException {
     long size = file.size();
-    long good = 0;
-    long lastSequence = 0;
-    ByteString lastHash = GENESIS;
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
-      CodedInputStream coded = CodedInputStream.newInstance(in);
-      while (good < size) {
-        DataAuditRecord record;
-        try {
-          int length = coded.readRawVarint32();
-          record = DataAuditRecord.parseFrom(coded.readRawBytes(length));
-        } catch (IOException torn) {
-          break;
-        }
-        long after = good + coded.getTotalBytesRead();
-        coded.resetSizeCounter();
-        if (after > size) {
-          break;
-        }
-        if (record.getSequence() % INDEX_EVERY == 1) {
-          offsets.put(record.getSequence(), good);
-        }
-        lastSequence = record.getSequence();
-        lastHash = record.getHash();
-        good = after;
+    DataAuditFileReader.Recovered found =
+        DataAuditFileReader.recover(path, size, GENESIS, offsets, INDEX_EVERY);
+    if (found.end() < size) {
+      if (found.tailHasData()) {
+        LOG.warn(
+            "The data audit log {} ends in a torn record (bytes of a write never acknowledged"
+                + " within the {} after record {}); cutting it off",
+            path,
+            size - found.end(),
+            found.lastSequence());
       }
+      file.truncate(found.end());
     }
-    if (good < size) {
-      LOG.warn(
-          "The data audit log {} ends in a torn record ({} bytes after record {}); cutting it off",
-          path,
-          size - good,
-          lastSequence);
-      file.truncate(good);
-    }
-    this.last = new Head(lastSequence, lastHash);
-    this.durableSize = good;
-    this.writtenSize = good;
+    this.last = new Head(found.lastSequence(), found.lastHash());
+    this.durableSize = found.end();
   }
 
   /**
@@ -228,20 +285,20 @@ public final class DataAuditLog implements AutoCloseable {
                   : "the data audit log cannot be written: " + brokenNow.getMessage(),
               brokenNow));
     }
-    Pending pending = new Pending(record, new CompletableFuture<>());
-    if (!queue.offer(pending)) {
+    if (outstanding.incrementAndGet() > capacity) {
+      outstanding.decrementAndGet();
       refusedFull.incrementAndGet();
       return CompletableFuture.failedFuture(
           new Unavailable(
-              "the data audit log's queue is full ("
-                  + (queue.size() + queue.remainingCapacity())
-                  + " records wait for the disk)",
+              "the data audit log's queue is full (" + capacity + " records wait for the disk)",
               null));
     }
+    Pending pending = new Pending(record, new CompletableFuture<>());
+    queue.add(pending);
     return pending.written();
   }
 
-  private void run() {
+  private void writeLoop() {
     List<Pending> batch = new ArrayList<>(MAX_BATCH);
     while (!closed || !queue.isEmpty()) {
       try {
@@ -254,97 +311,154 @@ public final class DataAuditLog implements AutoCloseable {
         break;
       }
       queue.drainTo(batch, MAX_BATCH - 1);
-      write(batch);
+      write(List.copyOf(batch));
       batch.clear();
     }
     Unavailable closing = new Unavailable("the data audit log is closed", null);
-    Pending left;
-    while ((left = queue.poll()) != null) {
-      left.written().completeExceptionally(closing);
+    List<Pending> left = new ArrayList<>();
+    queue.drainTo(left);
+    acknowledge(left, closing);
+    synchronized (pipeline) {
+      writerDone = true;
+      pipeline.notifyAll();
     }
   }
 
-  /** Writes, syncs and acknowledges one batch, or fails all of it. */
+  /** Chains and writes one batch and hands it to the sync threads, or fails all of it. */
   private void write(List<Pending> batch) {
     if (broken != null) {
       fail(batch, new Unavailable("the data audit log cannot be written", broken));
       return;
     }
-    long next = last.sequence();
-    ByteString previous = last.hash();
-    List<DataAuditRecord> records = new ArrayList<>(batch.size());
-    List<Long> batchOffsets = new ArrayList<>(batch.size());
-    ByteArrayOutputStream out = new ByteArrayOutputStream(batch.size() * 160);
-    MessageDigest sha = StateDigest.sha256();
-    try {
-      for (Pending pending : batch) {
-        next++;
-        DataAuditRecord unsigned =
-            pending
-                .record()
-                .setSequence(next)
-                .setNode(node)
-                .setPreviousHash(previous)
-                .clearHash()
-                .build();
-        sha.reset();
-        sha.update(previous.toByteArray());
-        sha.update(unsigned.toByteArray());
-        previous = ByteString.copyFrom(sha.digest());
-        DataAuditRecord record = unsigned.toBuilder().setHash(previous).build();
-        batchOffsets.add(writtenSize + out.size());
-        record.writeDelimitedTo(out);
-        records.add(record);
-      }
-      file.append(ByteBuffer.wrap(out.toByteArray()));
-      file.sync();
-    } catch (IOException e) {
+    synchronized (pipeline) {
+      SealedBatch sealed;
       try {
-        file.truncate(writtenSize);
-      } catch (IOException | RuntimeException cut) {
-        broken = e;
-        LOG.error(
-            "The data audit log {} failed a write and could not be cut back ({}); it refuses every"
-                + " record until the node restarts",
-            path,
-            cut.toString());
-      }
-      fail(batch, new Unavailable("the data audit log could not be written: " + e, e));
-      return;
-    } catch (RuntimeException e) {
-      fail(batch, new Unavailable("the data audit log could not be written: " + e, null));
-      return;
-    }
-    for (int i = 0; i < records.size(); i++) {
-      long s = records.get(i).getSequence();
-      if (s % INDEX_EVERY == 1) {
-        offsets.put(s, batchOffsets.get(i));
-      }
-    }
-    writtenSize += out.size();
-    durableSize = writtenSize;
-    last = new Head(next, previous);
-    acknowledge(List.copyOf(batch), null);
-    for (DataAuditRecord record : records) {
-      try {
-        listener.accept(record);
+        sealed =
+            SealedBatch.seal(
+                batch.stream().map(Pending::record).toList(), writtenHead, node, writtenSize);
+        file.append(sealed.bytes().asReadOnlyByteBuffer());
+      } catch (IOException e) {
+        cutBack(writtenSize, e);
+        fail(batch, new Unavailable("the data audit log could not be written: " + e, e));
+        return;
       } catch (RuntimeException e) {
-        LOG.warn("An audit sink failed on data audit record {}: {}", record.getSequence(), e);
+        fail(batch, new Unavailable("the data audit log could not be written: " + e, null));
+        return;
       }
+      writtenSize += sealed.bytes().size();
+      writtenHead = sealed.head();
+      unsynced.add(new Written(writtenSize, batch, sealed));
+      pipeline.notifyAll();
+    }
+  }
+
+  /** Cuts the file back to {@code size} after {@code failure}; broken if even that fails. */
+  private void cutBack(long size, IOException failure) {
+    try {
+      file.truncate(size);
+    } catch (IOException | RuntimeException cut) {
+      broken = failure;
+      LOG.error(
+          "The data audit log {} failed a write and could not be cut back ({}); it refuses every"
+              + " record until the node restarts",
+          path,
+          cut.toString());
+    }
+  }
+
+  /** A sync thread: syncs what was written since the last sync started, then releases it. */
+  private void syncLoop() {
+    while (true) {
+      long target;
+      long startedIn;
+      synchronized (pipeline) {
+        while (writtenSize <= syncStartedTo && !(writerDone && unsynced.isEmpty())) {
+          try {
+            pipeline.wait(200);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (writtenSize <= syncStartedTo) {
+          return; // the writer is done and everything it wrote is durable
+        }
+        target = writtenSize;
+        startedIn = generation;
+        syncStartedTo = target;
+      }
+      IOException failure = null;
+      try {
+        file.sync();
+        syncs.incrementAndGet();
+      } catch (IOException e) {
+        failure = e;
+      }
+      synchronized (pipeline) {
+        if (startedIn != generation) {
+          continue; // the file was cut back meanwhile: what this sync covered is gone or failed
+        }
+        if (failure == null) {
+          release(target);
+        } else {
+          failUnsynced(failure);
+        }
+        pipeline.notifyAll();
+      }
+    }
+  }
+
+  /** Marks every batch written before {@code syncedTo} durable and acknowledges it, in order. */
+  private void release(long syncedTo) {
+    while (!unsynced.isEmpty() && unsynced.peekFirst().end() <= syncedTo) {
+      Written batch = unsynced.pollFirst();
+      List<DataAuditRecord> records = batch.sealed().records();
+      for (int i = 0; i < records.size(); i++) {
+        long s = records.get(i).getSequence();
+        if (s % INDEX_EVERY == 1) {
+          offsets.put(s, batch.sealed().starts().get(i));
+        }
+      }
+      durableSize = batch.end();
+      last = batch.sealed().head();
+      acknowledge(batch.callers(), null);
+      for (DataAuditRecord record : records) {
+        try {
+          listener.accept(record);
+        } catch (RuntimeException e) {
+          LOG.warn("An audit sink failed on data audit record {}: {}", record.getSequence(), e);
+        }
+      }
+    }
+  }
+
+  /** A sync failed: fails every batch not yet durable and cuts the file back to the last one. */
+  private void failUnsynced(IOException failure) {
+    LOG.error("The data audit log {} failed a sync: {}", path, failure.toString());
+    cutBack(durableSize, failure);
+    generation++;
+    writtenSize = durableSize;
+    writtenHead = last;
+    syncStartedTo = durableSize;
+    Unavailable unavailable =
+        new Unavailable("the data audit log could not be synced: " + failure, failure);
+    Written batch;
+    while ((batch = unsynced.pollFirst()) != null) {
+      fail(batch.callers(), unavailable);
     }
   }
 
   private void fail(List<Pending> batch, Unavailable failure) {
     failures.addAndGet(batch.size());
-    acknowledge(List.copyOf(batch), failure);
+    acknowledge(batch, failure);
   }
 
   /**
    * Completes {@code batch}'s futures ({@code failureOrNull}: with it) on the acknowledging pool,
-   * in chunks of {@value #ACK_CHUNK}, so callers' continuations run in parallel and off the writer;
-   * on the writer itself once the pool is shut down (at close).
+   * in chunks of {@value #ACK_CHUNK}, so callers' continuations run in parallel and off the log's
+   * threads; on the calling thread once the pool is shut down (at close).
    */
   private void acknowledge(List<Pending> batch, Unavailable failureOrNull) {
+    outstanding.addAndGet(-batch.size());
     for (int from = 0; from < batch.size(); from += ACK_CHUNK) {
       List<Pending> chunk = batch.subList(from, Math.min(batch.size(), from + ACK_CHUNK));
       Runnable complete =
@@ -380,9 +494,14 @@ public final class DataAuditLog implements AutoCloseable {
     return refusedFull.get();
   }
 
-  /** Records waiting for the writer. */
+  /** Records not yet acknowledged: waiting for the writer or for a sync. */
   public int queued() {
-    return queue.size();
+    return outstanding.get();
+  }
+
+  /** Syncs that returned (each covers every record written before it started). */
+  public long syncs() {
+    return syncs.get();
   }
 
   /**
@@ -391,10 +510,10 @@ public final class DataAuditLog implements AutoCloseable {
    */
   public List<DataAuditRecord> read(
       long afterSequence, int limit, Predicate<DataAuditRecord> filter) throws IOException {
-    if (durableSize == 0) {
+    long end = durableSize;
+    if (end == 0) {
       return List.of();
     }
-    long end = durableSize;
     long start = 0;
     for (Map.Entry<Long, Long> e : offsets.entrySet()) {
       if (e.getKey() > afterSequence + 1) {
@@ -402,29 +521,17 @@ public final class DataAuditLog implements AutoCloseable {
       }
       start = e.getValue();
     }
-    List<DataAuditRecord> out = new ArrayList<>();
-    try (InputStream raw = Files.newInputStream(path)) {
-      raw.skipNBytes(start);
-      CodedInputStream coded = CodedInputStream.newInstance(new BufferedInputStream(raw));
-      long position = start;
-      while (position < end && out.size() < limit) {
-        int length = coded.readRawVarint32();
-        DataAuditRecord record = DataAuditRecord.parseFrom(coded.readRawBytes(length));
-        position += coded.getTotalBytesRead();
-        coded.resetSizeCounter();
-        if (record.getSequence() > afterSequence && filter.test(record)) {
-          out.add(record);
-        }
-      }
-    }
-    return out;
+    return DataAuditFileReader.read(path, start, end, afterSequence, limit, filter);
   }
 
   @Override
   public void close() {
-    closed = true; // the writer drains what waits, then stops (it polls, never interrupted)
+    closed = true; // the writer drains what waits, the sync threads sync it, then they stop
     try {
       writer.join(5_000);
+      for (Thread syncer : syncers) {
+        syncer.join(5_000);
+      }
       acknowledgements.shutdown();
       if (!acknowledgements.awaitTermination(5, TimeUnit.SECONDS)) {
         LOG.warn("The data audit log {} closed with acknowledgements still running", path);

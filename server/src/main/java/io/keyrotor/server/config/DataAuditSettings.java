@@ -28,6 +28,12 @@ import java.util.Properties;
  *     benchmarks only (the audit on/off arm of {@code scripts/bench --scenarios audit}); refused
  *     unless every peer address (Raft and API) is loopback, so a cluster serving other machines
  *     always audits its data plane
+ * @param preallocateBytes {@code audit.data.preallocate-bytes} (default 64 MiB; 0 for none): the
+ *     log file is extended with zeros in chunks of this size ahead of its records, so a sync writes
+ *     the records and not also the file's size
+ * @param syncThreads {@code audit.data.sync-threads} (default 2, at most {@value
+ *     #MAX_SYNC_THREADS}): how many syncs of the log may run at once; the writer never waits for
+ *     one
  */
 public record DataAuditSettings(
     boolean failClosed,
@@ -36,13 +42,25 @@ public record DataAuditSettings(
     Duration headInterval,
     Path sinkFileOrNull,
     InetSocketAddress syslogOrNull,
-    boolean enabled) {
+    boolean enabled,
+    long preallocateBytes,
+    int syncThreads) {
 
   /** Most records the queue may be configured to hold. */
   public static final int MAX_QUEUE_CAPACITY = 1_000_000;
 
+  /** The preallocation chunk when none is set: 64 MiB. */
+  public static final long DEFAULT_PREALLOCATE_BYTES = 64L << 20;
+
+  /** The largest preallocation chunk: 1 GiB. */
+  public static final long MAX_PREALLOCATE_BYTES = 1L << 30;
+
+  /** Most syncs of the log running at once. */
+  public static final int MAX_SYNC_THREADS = 4;
+
   public static DataAuditSettings defaults() {
-    return new DataAuditSettings(true, null, 10_000, Duration.ofSeconds(10), null, null, true);
+    return new DataAuditSettings(
+        true, null, 10_000, Duration.ofSeconds(10), null, null, true, DEFAULT_PREALLOCATE_BYTES, 2);
   }
 
   /** The log's directory for a node whose data directory is {@code dataDirectory}. */
@@ -74,21 +92,22 @@ public record DataAuditSettings(
       throw new ConfigException(
           source + ": audit.data.failure-mode must be closed or open, not \"" + mode + "\"");
     }
-    String capacityText = p.getProperty("audit.data.queue-capacity", "10000").trim();
-    int capacity;
-    try {
-      capacity = Integer.parseInt(capacityText);
-    } catch (NumberFormatException e) {
-      capacity = 0;
-    }
-    if (capacity < 1 || capacity > MAX_QUEUE_CAPACITY) {
-      throw new ConfigException(
-          source + ": audit.data.queue-capacity must be a number from 1 to " + MAX_QUEUE_CAPACITY);
-    }
+    int capacity = number(p, source, "audit.data.queue-capacity", 10_000, MAX_QUEUE_CAPACITY);
     Duration headInterval = ClockSettings.duration(p, source, "audit.data.head-interval", "10s");
     if (headInterval.isZero() || headInterval.isNegative()) {
       throw new ConfigException(source + ": audit.data.head-interval must be positive");
     }
+    String preallocateText = p.getProperty("audit.data.preallocate-bytes", "64m").trim();
+    long preallocate = StorageSettings.bytes(preallocateText);
+    if (preallocate < 0 || preallocate > MAX_PREALLOCATE_BYTES) {
+      throw new ConfigException(
+          source
+              + ": audit.data.preallocate-bytes must be a number of bytes from 0 to 1g (e.g."
+              + " 67108864, 64m; 0 for none), got \""
+              + preallocateText
+              + "\"");
+    }
+    int syncThreads = number(p, source, "audit.data.sync-threads", 2, MAX_SYNC_THREADS);
     return new DataAuditSettings(
         mode.equals("closed"),
         path(p, base, "audit.data.directory"),
@@ -96,7 +115,25 @@ public record DataAuditSettings(
         headInterval,
         path(p, base, "audit.sink.file"),
         syslog(p, source),
-        enabled);
+        enabled,
+        preallocate,
+        syncThreads);
+  }
+
+  /** {@code key}, a whole number from 1 to {@code max} ({@code fallback} when absent). */
+  private static int number(Properties p, String source, String key, int fallback, int max)
+      throws ConfigException {
+    String text = p.getProperty(key, Integer.toString(fallback)).trim();
+    int value;
+    try {
+      value = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      value = 0;
+    }
+    if (value < 1 || value > max) {
+      throw new ConfigException(source + ": " + key + " must be a number from 1 to " + max);
+    }
+    return value;
   }
 
   /**

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DataAuditLogTest {
   @TempDir Path dir;
 
-  private static DataAuditRecord.Builder record(int i) {
+  static DataAuditRecord.Builder record(int i) {
     return DataAuditRecord.newBuilder()
         .setTimeUnixMillis(1_000 + i)
         .setPrincipal("p" + (i % 3))
@@ -51,8 +51,9 @@ class DataAuditLogTest {
       }
       for (CompletableFuture<String> thread : threads) {
         String name = thread.get(30, TimeUnit.SECONDS);
-        // A continuation on the writer would hold up every later batch's disk write.
+        // A continuation on the writer or a sync thread would hold up every later batch.
         assertFalse(name.startsWith("data-audit-writer-"), name);
+        assertFalse(name.startsWith("data-audit-sync-"), name);
       }
       assertEquals(200, log.head().sequence());
     }
@@ -138,46 +139,12 @@ class DataAuditLogTest {
     };
   }
 
-  /** A real file behind a test's seam: every call passes through unless a test overrides it. */
-  private abstract static class ForwardingAuditFile implements AuditFile {
-    private final AuditFile real;
-
-    ForwardingAuditFile(AuditFile real) {
-      this.real = real;
-    }
-
-    @Override
-    public long size() throws IOException {
-      return real.size();
-    }
-
-    @Override
-    public void append(ByteBuffer bytes) throws IOException {
-      real.append(bytes);
-    }
-
-    @Override
-    public void sync() throws IOException {
-      real.sync();
-    }
-
-    @Override
-    public void truncate(long size) throws IOException {
-      real.truncate(size);
-    }
-
-    @Override
-    public void close() throws IOException {
-      real.close();
-    }
-  }
-
   @Test
   void failingDisk_failsTheBatch_cutsItBack_chainGoesOnWithoutGap() throws Exception {
     Path file = dir.resolve("data-audit.log");
     AtomicBoolean failing = new AtomicBoolean();
     try (DataAuditLog log =
-        DataAuditLog.over(file, "n1", failingWhen(failing, AuditFile.open(file)), 10, r -> {})) {
+        DataAuditLog.over(file, "n1", failingWhen(failing, AuditFile.open(file)), 10, 1, r -> {})) {
       log.append(record(1)).get(60, TimeUnit.SECONDS);
       failing.set(true);
       CompletableFuture<Void> lost = log.append(record(2));
@@ -197,35 +164,24 @@ class DataAuditLogTest {
   }
 
   @Test
-  void fullQueue_refusesAtOnce() throws Exception {
+  void fullQueue_refusesAtOnce_countingRecordsWaitingForASync() throws Exception {
     Path file = dir.resolve("data-audit.log");
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch syncing = new CountDownLatch(1);
-    AuditFile real = AuditFile.open(file);
-    AuditFile slow =
-        new ForwardingAuditFile(real) {
-          @Override
-          public void sync() throws IOException {
-            syncing.countDown();
-            try {
-              release.await();
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            real.sync();
-          }
-        };
-    try (DataAuditLog log = DataAuditLog.over(file, "n1", slow, 2, r -> {})) {
+    AuditFile slow = ForwardingAuditFile.stallingSyncs(AuditFile.open(file), syncing, release);
+    try (DataAuditLog log = DataAuditLog.over(file, "n1", slow, 2, 1, r -> {})) {
       CompletableFuture<Void> first = log.append(record(1));
-      assertTrue(syncing.await(60, TimeUnit.SECONDS), "the writer holds the first record");
+      assertTrue(syncing.await(60, TimeUnit.SECONDS), "a sync holds the first record");
       CompletableFuture<Void> second = log.append(record(2));
-      CompletableFuture<Void> third = log.append(record(3));
-      CompletableFuture<Void> refused = log.append(record(4));
+      CompletableFuture<Void> refused = log.append(record(3));
       assertTrue(refused.isCompletedExceptionally(), "refused without waiting");
       assertEquals(1, log.refusedFull());
+      assertEquals(2, log.queued());
       assertFalse(first.isDone());
       release.countDown();
-      CompletableFuture.allOf(first, second, third).get(60, TimeUnit.SECONDS);
+      CompletableFuture.allOf(first, second).get(60, TimeUnit.SECONDS);
+      assertEquals(2, log.head().sequence());
+      log.append(record(4)).get(60, TimeUnit.SECONDS); // room again
       assertEquals(3, log.head().sequence());
     }
   }

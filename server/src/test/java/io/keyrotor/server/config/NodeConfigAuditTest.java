@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
@@ -64,5 +65,31 @@ class NodeConfigAuditTest {
     ConfigException e = assertThrows(ConfigException.class, () -> parse(p));
 
     assertTrue(e.getMessage().contains("audit.data.enabled"), e.getMessage());
+  }
+
+  @Test
+  void dataAuditWriting_defaultsAndBounds() throws Exception {
+    Properties p = base();
+    assertEquals(64L << 20, parse(p).dataAudit().preallocateBytes());
+    assertEquals(2, parse(p).dataAudit().syncThreads());
+
+    p.setProperty("audit.data.preallocate-bytes", "8m");
+    p.setProperty("audit.data.sync-threads", "1");
+    assertEquals(8L << 20, parse(p).dataAudit().preallocateBytes());
+    assertEquals(1, parse(p).dataAudit().syncThreads());
+    p.setProperty("audit.data.preallocate-bytes", "0");
+    assertEquals(0, parse(p).dataAudit().preallocateBytes());
+
+    for (String bad : List.of("-1", "2g", "lots")) {
+      p.setProperty("audit.data.preallocate-bytes", bad);
+      ConfigException e = assertThrows(ConfigException.class, () -> parse(p));
+      assertTrue(e.getMessage().contains("audit.data.preallocate-bytes"), e.getMessage());
+    }
+    p.setProperty("audit.data.preallocate-bytes", "64m");
+    for (String bad : List.of("0", "5", "two")) {
+      p.setProperty("audit.data.sync-threads", bad);
+      ConfigException e = assertThrows(ConfigException.class, () -> parse(p));
+      assertTrue(e.getMessage().contains("audit.data.sync-threads"), e.getMessage());
+    }
   }
 }
