@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * How fast {@code scripts/keyrotor} answers: the wall time of whole {@code scripts/keyrotor}
@@ -75,8 +77,8 @@ final class CliScenario {
       measure(run, commands, keyrotor, resident);
     } finally {
       exec(new Command(List.of(keyrotor.toString(), "resident", "stop"), resident), false);
-      try (java.util.stream.Stream<Path> files = Files.walk(runtime)) {
-        for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      try (Stream<Path> files = Files.walk(runtime)) {
+        for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
           Files.deleteIfExists(file);
         }
       }
