@@ -57,6 +57,9 @@ final class ScriptRunner {
             .directory(work.toFile())
             .redirectOutput(out.toFile())
             .redirectError(err.toFile());
+    // The resident CLI process that scripts/keyrotor starts lives in the test's directory, and
+    // stops when that is removed.
+    builder.environment().put("XDG_RUNTIME_DIR", work.toString());
     builder.environment().putAll(environment);
     Process process = builder.start();
     if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {

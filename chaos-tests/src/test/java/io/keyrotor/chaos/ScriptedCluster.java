@@ -58,12 +58,15 @@ final class ScriptedCluster {
     command.add(REPO.resolve("scripts").resolve(name).toString());
     command.addAll(List.of(args));
     Path out = Files.createTempFile(work, "out", ".txt");
-    Process process =
+    ProcessBuilder builder =
         new ProcessBuilder(command)
             .directory(work.toFile())
             .redirectOutput(out.toFile())
-            .redirectErrorStream(true)
-            .start();
+            .redirectErrorStream(true);
+    // A resident CLI process the script starts lives in the test's directory, and stops when that
+    // is removed.
+    builder.environment().put("XDG_RUNTIME_DIR", work.toString());
+    Process process = builder.start();
     if (!process.waitFor(360, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       fail("timed out: " + command);
@@ -102,6 +105,8 @@ final class ScriptedCluster {
     // Without the class-data archive the script execs the JVM, so the process is the JVM itself
     // and a SIGKILL reaches it (making the archive runs the JVM as a child of the script).
     builder.environment().put("KEYROTOR_CDS", "off");
+    // Likewise in a JVM of its own, not handed to the resident CLI process (which would go on).
+    builder.environment().put("KEYROTOR_RESIDENT", "off");
     Process process = builder.start();
     processes.add(process);
     return process;

@@ -201,6 +201,29 @@ final class ConnectionOptions {
     return builder.clusterDirectory(dir, name);
   }
 
+  /**
+   * The TLS files that {@link #secure} gave the client (none with {@code --insecure}), so that the
+   * resident CLI process can tell when one changed.
+   */
+  List<Path> tlsFiles(Path workingDirectory) {
+    if (insecure) {
+      return List.of();
+    }
+    if (ca != null || cert != null || key != null) {
+      List<Path> files = new ArrayList<>();
+      for (String name : java.util.Arrays.asList(ca, cert, key)) {
+        if (name != null) {
+          files.add(workingDirectory.resolve(name));
+        }
+      }
+      return files;
+    }
+    Path tls = clusterDirectory(workingDirectory).resolve("tls");
+    String name = identity == null ? DEFAULT_IDENTITY : identity;
+    return List.of(
+        tls.resolve("ca.pem"), tls.resolve(name + ".pem"), tls.resolve(name + "-key.pem"));
+  }
+
   private Path clusterDirectory(Path workingDirectory) {
     return workingDirectory
         .resolve(clusterDir == null ? DEFAULT_CLUSTER_DIR : clusterDir)

@@ -93,6 +93,8 @@ public final class KeyrotorCli implements Runnable {
   private Clock clock = Clock.systemUTC();
   private Sleeper sleeper = Sleeper.SYSTEM;
   private boolean showProgress = Terminal.stderrIsTerminal();
+  private SharedClients sharedClients;
+  private boolean clientShared;
 
   /**
    * @param workingDirectory what a relative {@code --cluster-dir} is resolved against
@@ -118,6 +120,46 @@ public final class KeyrotorCli implements Runnable {
         .withStdio(System.in, out)
         .execute(args, outWriter, errWriter);
   }
+
+  /**
+   * Runs one command line on behalf of another process, in the resident CLI process ({@code
+   * io.keyrotor.cli.resident}): relative paths mean what they mean in the caller's {@code
+   * workingDirectory}, progress lines are shown when the caller's stderr is a terminal, and the SDK
+   * client comes from {@code clients} (kept for the next command). Standard input is not forwarded:
+   * the launcher runs commands that read it in a JVM of their own. Returns the exit status.
+   */
+  public static int runFor(
+      String[] args,
+      Path workingDirectory,
+      boolean stderrIsTerminal,
+      SharedClients clients,
+      PrintStream out,
+      PrintStream err) {
+    PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
+    PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
+    KeyrotorCli cli =
+        new KeyrotorCli(workingDirectory, builder -> builder)
+            .withStdio(NO_STDIN, out)
+            .withProgress(stderrIsTerminal);
+    cli.sharedClients = clients;
+    return cli.execute(args, outWriter, errWriter);
+  }
+
+  /** Standard input in the resident CLI process, where there is none. */
+  private static final InputStream NO_STDIN =
+      new InputStream() {
+        @Override
+        public int read() throws java.io.IOException {
+          return read(new byte[1], 0, 1);
+        }
+
+        @Override
+        public int read(byte[] bytes, int offset, int length) throws java.io.IOException {
+          throw new java.io.IOException(
+              "standard input is not available in the resident CLI process"
+                  + " (KEYROTOR_RESIDENT=off runs the command on its own)");
+        }
+      };
 
   /**
    * The byte streams behind {@code --in -} and {@code --out -} (default: the process's own).
@@ -198,7 +240,11 @@ public final class KeyrotorCli implements Runnable {
       return commandLine.execute(args);
     } finally {
       if (client != null) {
-        client.close();
+        if (clientShared) {
+          sharedClients.release(client);
+        } else {
+          client.close();
+        }
         client = null;
       }
       out.flush();
@@ -286,13 +332,43 @@ public final class KeyrotorCli implements Runnable {
               // asking for cluster status first.
               .leaderDiscovery(false);
       try {
-        client = clientCustomizer.apply(builder).build();
+        client = sharedClientOrNull(endpoints, builder);
+        if (client == null) {
+          client = clientCustomizer.apply(builder).build();
+        }
       } catch (IllegalArgumentException e) {
         // A TLS file that is missing or unusable, or --insecure for a remote server.
         throw new CliException(e.getMessage());
       }
     }
     return client;
+  }
+
+  /**
+   * The client of the resident CLI process's {@link SharedClients} for these connection settings
+   * (their TLS files unchanged), or null when this is not the resident process or a TLS file cannot
+   * be read (then the command builds its own, and reports the problem as usual).
+   */
+  private KeyrotorClient sharedClientOrNull(
+      List<String> endpoints, KeyrotorClient.Builder builder) {
+    if (sharedClients == null) {
+      return null;
+    }
+    List<Path> files = connection.tlsFiles(workingDirectory);
+    java.util.Optional<String> version = SharedClients.versionOf(files);
+    if (version.isEmpty()) {
+      return null;
+    }
+    String settings =
+        String.join(",", endpoints)
+            + " deadline="
+            + (deadline == null ? Duration.ofSeconds(10) : deadline)
+            + (connection.insecure ? " insecure" : " tls=" + files);
+    KeyrotorClient shared =
+        sharedClients.acquire(
+            settings, version.get(), () -> clientCustomizer.apply(builder).build());
+    clientShared = true;
+    return shared;
   }
 
   /**

@@ -4,11 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.keyrotor.api.v1.Key;
-import io.keyrotor.api.v1.KeyVersion;
-import io.keyrotor.api.v1.KeyVersionState;
-import io.keyrotor.client.testing.FakeAdminService;
-import io.keyrotor.client.testing.FakeDataPlaneService;
 import io.keyrotor.client.testing.FakeNode;
 import io.keyrotor.client.testing.TestPki;
 import java.io.IOException;
@@ -41,19 +36,7 @@ class KeyrotorScriptIT {
 
   @BeforeAll
   static void startServer() {
-    FakeDataPlaneService keys = new FakeDataPlaneService();
-    keys.addKey("payments");
-    keys.put(
-        Key.newBuilder()
-            .setName("payments")
-            .setZone("default")
-            .setPrimaryVersion(1)
-            .addVersions(
-                KeyVersion.newBuilder()
-                    .setVersion(1)
-                    .setState(KeyVersionState.KEY_VERSION_STATE_PRIMARY))
-            .build());
-    node = FakeNode.start(keys, new FakeAdminService());
+    node = ScriptProcess.paymentsNode();
   }
 
   @AfterAll
@@ -89,6 +72,8 @@ class KeyrotorScriptIT {
             .directory(workingDirectory.toFile())
             .redirectOutput(out.toFile())
             .redirectError(err.toFile());
+    // A JVM per command, the path these tests are about (ResidentCliScriptIT: the resident one).
+    builder.environment().put("KEYROTOR_RESIDENT", "off");
     builder.environment().putAll(environment);
     Process process = builder.start();
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "scripts/keyrotor did not finish");

@@ -22,6 +22,7 @@ import io.keyrotor.api.v1.GenerateDataKeyResponse;
 import io.keyrotor.api.v1.KeyServiceGrpc;
 import io.keyrotor.api.v1.ReEncryptRequest;
 import io.keyrotor.api.v1.ReEncryptResponse;
+import io.keyrotor.cli.OwnerOnlyDirectory;
 import io.keyrotor.client.KeyrotorClient;
 import io.keyrotor.client.KeyrotorException;
 import io.keyrotor.client.envelope.CachingDataPlane;
@@ -47,8 +48,6 @@ import java.util.function.Supplier;
  */
 public final class AgentServer implements AutoCloseable {
 
-  private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY =
-      PosixFilePermissions.fromString("rwx------");
   private static final Set<PosixFilePermission> OWNER_ONLY_SOCKET =
       PosixFilePermissions.fromString("rw-------");
 
@@ -108,27 +107,7 @@ public final class AgentServer implements AutoCloseable {
 
   /** The socket's directory, created owner-only, or refused when it exists with wider access. */
   static void prepareDirectory(Path directory) throws IOException {
-    if (!Files.exists(directory)) {
-      Files.createDirectories(
-          directory, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
-      Files.setPosixFilePermissions(directory, OWNER_ONLY_DIRECTORY); // whatever the umask
-      return;
-    }
-    Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(directory);
-    if (!OWNER_ONLY_DIRECTORY.containsAll(permissions)) {
-      throw new IllegalArgumentException(
-          "the agent socket's directory "
-              + directory
-              + " is "
-              + PosixFilePermissions.toString(permissions)
-              + ": it must be accessible to its owner only (chmod 700), or not exist yet");
-    }
-    String owner = Files.getOwner(directory).getName();
-    String self = System.getProperty("user.name");
-    if (!owner.equals(self)) {
-      throw new IllegalArgumentException(
-          "the agent socket's directory " + directory + " belongs to " + owner + ", not " + self);
-    }
+    OwnerOnlyDirectory.prepare(directory, "the agent socket's directory");
   }
 
   private static void stopGroups(EventLoopGroup... groups) {
