@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  *       in.
  * </ul>
  *
- * <p>About 500 lines because it is every Ratis state machine callback in one place: the life cycle
+ * <p>About 540 lines because it is every Ratis state machine callback in one place: the life cycle
  * of the store they share is read in one file.
  */
 public final class KeyrotorStateMachine extends BaseStateMachine {
