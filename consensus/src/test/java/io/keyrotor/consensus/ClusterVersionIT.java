@@ -77,9 +77,14 @@ class ClusterVersionIT {
     RaftNode n3 = cluster.nodes.get("n3");
     assertEquals(1, n3.state().activeClusterVersion());
     assertTrue(n3.state().appliedPosition().index() < raiseIndex);
-    for (String id : List.of("n1", "n2")) {
-      assertEquals(2, cluster.nodes.get(id).state().activeClusterVersion(), id);
-    }
+    // The leader applied the raise before it answered; its follower applies it on the next
+    // commit-index update, which may come after n3 (the other follower) refused it.
+    waitUntil(
+        () ->
+            List.of("n1", "n2").stream()
+                .allMatch(id -> cluster.nodes.get(id).state().activeClusterVersion() == 2),
+        Duration.ofSeconds(30),
+        "n1 and n2 at cluster version 2");
 
     // Writes go on with the majority; the stopped node is replaced by the new binary.
     await(cluster.leader().propose(createKey("after")));
